@@ -1,0 +1,65 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { resolveApp } from '../core/app.js';
+import { StageSecretsError } from '../core/errors.js';
+import { assertStageName } from '../core/names.js';
+import type { StageOptions } from '../core/stage.js';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** Options every stage command takes. */
+export const STAGE_OPTIONS = {
+  stage: { type: 'string', short: 's' },
+  dir: { type: 'string' },
+  app: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+export const STAGE_OPTIONS_HELP = `  -s, --stage S   stage name (required)
+      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR or ./secrets)
+      --app NAME  app name (default: serverless.yml service, package.json name, folder name)
+  -h, --help      show this help`;
+
+export interface CliIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  help: string;
+  /** Returns the exit code. */
+  run(argv: string[], io: CliIo): Promise<number>;
+}
+
+export interface Parsed<O extends OptionSpec> {
+  values: { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string };
+  positionals: string[];
+}
+
+export function parse<O extends OptionSpec>(command: string, argv: string[], options: O, allowPositionals = true): Parsed<O> {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return { values: values as Parsed<O>['values'], positionals };
+  } catch (err) {
+    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new StageSecretsError('USAGE', `${message}. See: stage-secrets ${command} --help`);
+  }
+}
+
+/** Turns --stage/--dir/--app into core options; the app is resolved from the working folder. */
+export function stageOptions(command: string, values: { stage?: string; dir?: string; app?: string }, io: CliIo): StageOptions {
+  if (!values.stage) {
+    throw new StageSecretsError('USAGE', `${command} needs --stage S. See: stage-secrets ${command} --help`);
+  }
+  assertStageName(values.stage);
+  const { app, source } = resolveApp(io.cwd, values.app);
+  return { stage: values.stage, dir: values.dir, app, appSource: source, cwd: io.cwd, env: io.env };
+}
+
+export function write(stream: NodeJS.WritableStream, text: string): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}

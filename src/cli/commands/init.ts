@@ -1,0 +1,43 @@
+import { StageSecretsError } from '../../core/errors.js';
+import { initStage } from '../../core/stage.js';
+import type { IdentitySpec } from '../../identities/index.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+
+const options = { ...STAGE_OPTIONS, kms: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean' } } as const;
+
+/** --kms/--region/--local as identity specs; shared by init and rewrap. */
+export function identitySpecs(command: string, values: { kms?: string; region?: string; local?: boolean }): IdentitySpec[] {
+  if (values.region && !values.kms) {
+    throw new StageSecretsError('USAGE', `--region goes with --kms. See: stage-secrets ${command} --help`);
+  }
+  const specs: IdentitySpec[] = [];
+  if (values.kms) specs.push({ type: 'aws-kms', keyId: values.kms, region: values.region });
+  if (values.local) specs.push({ type: 'local' });
+  return specs;
+}
+
+export const command: Command = {
+  name: 'init',
+  summary: 'create a stage file and its keypair',
+  help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local]
+
+Creates secrets/<S>.json with a new X25519 keypair. The private key is wrapped by each identity given:
+  --kms KEY_ID   an AWS KMS key (id, alias/NAME or ARN); needs kms:Encrypt now, kms:Decrypt in CI
+  --region R     region of the KMS key (default: AWS_REGION / profile)
+  --local        a new local key in ~/.config/stage-secrets/keys (the default when no --kms is given)
+Both may be given: KMS for CI plus a break-glass local key.
+
+${STAGE_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values, positionals } = parse('init', argv, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    void positionals;
+    const opts = stageOptions('init', values, io);
+    const specs = identitySpecs('init', values);
+    if (specs.length === 0) specs.push({ type: 'local' });
+    const { file, notices, path } = await initStage(opts, specs);
+    write(io.stderr, `created ${path} for app ${file.app}, stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`);
+    for (const notice of notices) write(io.stderr, notice);
+    return 0;
+  },
+};

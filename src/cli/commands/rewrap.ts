@@ -1,0 +1,42 @@
+import { StageSecretsError } from '../../core/errors.js';
+import { rewrapStage } from '../../core/stage.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { identitySpecs } from './init.js';
+
+const options = {
+  ...STAGE_OPTIONS,
+  kms: { type: 'string' },
+  region: { type: 'string' },
+  local: { type: 'boolean' },
+  remove: { type: 'string' },
+} as const;
+
+export const command: Command = {
+  name: 'rewrap',
+  summary: 'add or remove identities; values untouched',
+  help: `Usage: stage-secrets rewrap --stage S (--kms KEY_ID [--region R] | --local) [--remove ID]
+
+Adds an identity that can open the stage (the stage key must be openable here), and/or removes one
+by its id (see verify, or the "id" fields in the stage file). The keypair and values do not change:
+to lock out a removed identity for good, run rotate afterwards.
+  --kms KEY_ID   add an AWS KMS key (id, alias/NAME or ARN)
+  --region R     region of that key
+  --local        add a new local key
+  --remove ID    remove identity ID (e.g. local:1a2b3c4d5e6f7a8b)
+
+${STAGE_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values } = parse('rewrap', argv, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('rewrap', values, io);
+    const specs = identitySpecs('rewrap', values);
+    if (specs.length > 1) throw new StageSecretsError('USAGE', 'rewrap adds one identity at a time: give --kms or --local, not both');
+    if (specs.length === 0 && !values.remove) {
+      throw new StageSecretsError('USAGE', 'rewrap needs --kms KEY_ID, --local or --remove ID. See: stage-secrets rewrap --help');
+    }
+    const result = await rewrapStage(opts, { add: specs[0], remove: values.remove });
+    for (const notice of result.notices) write(io.stderr, notice);
+    write(io.stderr, `stage ${opts.stage} identities: ${result.identities.join(', ')}`);
+    return 0;
+  },
+};

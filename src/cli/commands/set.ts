@@ -1,0 +1,55 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StageSecretsError } from '../../core/errors.js';
+import { setSecrets } from '../../core/stage.js';
+import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { readAll } from '../stdin.js';
+
+const options = { ...STAGE_OPTIONS, type: { type: 'string', short: 't' }, 'from-file': { type: 'string', short: 'f' } } as const;
+
+export const command: Command = {
+  name: 'set',
+  summary: 'add or replace a secret (needs no private key)',
+  help: `Usage: stage-secrets set --stage S KEY [VALUE] [--type string|number|json] [--from-file F]
+
+Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody needs the private
+key to do this, and nobody can read the value back without it.
+The value comes from VALUE, or --from-file F (kept as is), or standard input (one trailing newline
+dropped). Prefer stdin or --from-file: a VALUE argument stays in your shell history.
+  -t, --type T        string (default), number, or json (validated and stored compact)
+  -f, --from-file F   read the value from file F
+
+${STAGE_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values, positionals } = parse('set', argv, options);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('set', values, io);
+    const [name, inline, ...extra] = positionals;
+    if (!name) throw new StageSecretsError('USAGE', 'set needs the secret name: stage-secrets set --stage S KEY [VALUE]');
+    if (extra.length) throw new StageSecretsError('USAGE', `set takes one KEY and at most one VALUE; quote a value with spaces.`);
+    const type = values.type ?? 'string';
+    if (!isSecretType(type)) {
+      throw new StageSecretsError('USAGE', `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`);
+    }
+    if (inline !== undefined && values['from-file']) {
+      throw new StageSecretsError('USAGE', 'give the value either as an argument or with --from-file, not both');
+    }
+    let value: string;
+    if (inline !== undefined) value = inline;
+    else if (values['from-file']) {
+      const file = path.resolve(io.cwd, values['from-file']);
+      try {
+        value = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        throw new StageSecretsError('USAGE', `cannot read --from-file ${values['from-file']} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      }
+    } else {
+      if (io.stdin.isTTY) write(io.stderr, `enter the value of ${name}, then Ctrl-D:`);
+      value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
+    }
+    const { added } = await setSecrets(opts, [{ name, type: type as SecretType, value }]);
+    write(io.stderr, `${added.length ? 'added' : 'replaced'} ${name} (${type}) in stage ${opts.stage}`);
+    return 0;
+  },
+};

@@ -1,0 +1,30 @@
+import { verifyStage } from '../../core/stage.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+
+const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
+
+export const command: Command = {
+  name: 'verify',
+  summary: 'open every secret and report integrity',
+  help: `Usage: stage-secrets verify --stage S [--json]
+
+Unwraps the stage key with the first identity that works here, opens every secret, and reports
+which identity opened the stage and which secrets fail their integrity check. Prints no values.
+Exit 0 all good; 2 a secret or the file fails integrity; 3 no identity could be used.
+      --json      print {stage, app, identity, ok, failed}
+
+${STAGE_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values } = parse('verify', argv, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('verify', values, io);
+    const report = await verifyStage(opts);
+    const total = report.ok.length + report.failed.length;
+    if (values.json) write(io.stdout, JSON.stringify(report, null, 2));
+    else {
+      write(io.stdout, `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`);
+      if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
+    }
+    return report.failed.length ? 2 : 0;
+  },
+};

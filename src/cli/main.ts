@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+import { isStageSecretsError } from '../core/errors.js';
+import type { CliIo, Command } from './command.js';
+
+// One module per command, imported only when that command runs (start-up stays small for `run`).
+const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
+  init: { summary: 'create a stage file and its keypair', load: () => import('./commands/init.js') },
+  set: { summary: 'add or replace a secret (needs no private key)', load: () => import('./commands/set.js') },
+  list: { summary: 'show secret names, types and dates (never values)', load: () => import('./commands/list.js') },
+  rm: { summary: 'remove secrets (needs no private key)', load: () => import('./commands/rm.js') },
+  import: { summary: 'add every entry of a dotenv file (needs no private key)', load: () => import('./commands/import.js') },
+  run: { summary: 'run a command with the stage secrets in its env, output masked', load: () => import('./commands/run.js') },
+  export: { summary: 'print or write the secrets as dotenv, json, github-env or shell', load: () => import('./commands/export.js') },
+  verify: { summary: 'open every secret and report integrity', load: () => import('./commands/verify.js') },
+  rotate: { summary: 'new stage keypair, re-seal every value', load: () => import('./commands/rotate.js') },
+  rewrap: { summary: 'add or remove identities; values untouched', load: () => import('./commands/rewrap.js') },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
+  return [
+    'Usage: stage-secrets <command> --stage S [options]',
+    '',
+    'Encrypted per-stage secrets: anyone with the repo can add them, only the build can read them.',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Run "stage-secrets <command> --help" for a command\'s options.',
+    'Exit codes: 0 ok, 1 usage or input error, 2 integrity or decrypt failure, 3 key access denied;',
+    'run exits with the code of its command.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    const target = name === 'help' ? rest[0] : undefined;
+    if (target && COMMANDS[target]) return main([target, '--help'], io);
+    io.stdout.write(`${usage()}\n`);
+    return name ? 0 : 1;
+  }
+  if (name === '--version' || name === '-v') {
+    const { createRequire } = await import('node:module');
+    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
+    io.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (!entry) {
+    io.stderr.write(`stage-secrets: error: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
+    return 1;
+  }
+  try {
+    const { command } = await entry.load();
+    return await command.run(rest, io);
+  } catch (err) {
+    if (isStageSecretsError(err)) {
+      io.stderr.write(`stage-secrets: error: ${err.message}\n`);
+      return err.exitCode;
+    }
+    // An unexpected failure: report its kind and message but not its stack's data (no values pass here).
+    io.stderr.write(`stage-secrets: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+main(process.argv.slice(2), io).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`stage-secrets: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

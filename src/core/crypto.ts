@@ -1,0 +1,174 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  diffieHellman,
+  generateKeyPairSync,
+  hkdfSync,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
+import { StageSecretsError } from './errors.js';
+
+export const FORMAT_TAG = 'stage-secrets/v1';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+const KEY_BYTES = 32;
+
+// DER headers of X25519 keys: raw 32-byte keys are wrapped in them to import without JWK parsing.
+const SPKI_X25519_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+const PKCS8_X25519_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');
+
+export interface StageKeyPair {
+  publicKey: Buffer; // raw 32 bytes
+  privateKey: Buffer; // raw 32 bytes
+}
+
+/** One sealed value as stored in a stage file (all base64). */
+export interface SealedValue {
+  epk: string;
+  nonce: string;
+  ct: string;
+  tag: string;
+}
+
+export function generateStageKeyPair(): StageKeyPair {
+  const { publicKey, privateKey } = generateKeyPairSync('x25519');
+  return {
+    publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519_PREFIX.length),
+    privateKey: privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(PKCS8_X25519_PREFIX.length),
+  };
+}
+
+export function importPublicKey(raw: Buffer): KeyObject {
+  if (raw.length !== KEY_BYTES) throw new StageSecretsError('FORMAT', 'public key is not 32 bytes');
+  return createPublicKey({ key: Buffer.concat([SPKI_X25519_PREFIX, raw]), format: 'der', type: 'spki' });
+}
+
+export function importPrivateKey(raw: Buffer): KeyObject {
+  if (raw.length !== KEY_BYTES) throw new StageSecretsError('INTEGRITY', 'unwrapped private key is not 32 bytes');
+  return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+}
+
+/** The raw public key that belongs to a raw private key. */
+export function publicKeyOf(privateKey: Buffer): Buffer {
+  return createPublicKey(importPrivateKey(privateKey))
+    .export({ format: 'der', type: 'spki' })
+    .subarray(SPKI_X25519_PREFIX.length);
+}
+
+export function fingerprint(label: string, bytes: Buffer): string {
+  return createHash('sha256').update(label).update('\0').update(bytes).digest('hex').slice(0, 16);
+}
+
+export function publicKeyFingerprint(publicKey: Buffer): string {
+  return fingerprint('stage-secrets public key', publicKey);
+}
+
+/** Associated data: a JSON array, so no field can run into the next. */
+export function associatedData(parts: readonly string[]): Buffer {
+  return Buffer.from(JSON.stringify([FORMAT_TAG, ...parts]), 'utf8');
+}
+
+export function hkdf(ikm: Buffer, salt: Buffer, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', ikm, salt, info, KEY_BYTES));
+}
+
+export interface AeadBox {
+  nonce: Buffer;
+  ct: Buffer;
+  tag: Buffer;
+}
+
+export function aeadSeal(key: Buffer, aad: Buffer, plaintext: Buffer): AeadBox {
+  const nonce = randomBytes(NONCE_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ct = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return { nonce, ct, tag: cipher.getAuthTag() };
+}
+
+/** Returns the plaintext, or undefined when authentication fails (callers name what failed). */
+export function aeadOpen(key: Buffer, aad: Buffer, box: AeadBox): Buffer | undefined {
+  if (box.nonce.length !== NONCE_BYTES || box.tag.length !== TAG_BYTES) return undefined;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, box.nonce, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(box.tag);
+    return Buffer.concat([decipher.update(box.ct), decipher.final()]);
+  } catch {
+    return undefined;
+  }
+}
+
+function valueKey(shared: Buffer, epk: Buffer, stagePublicKey: Buffer): Buffer {
+  if (shared.every((b) => b === 0)) {
+    throw new StageSecretsError('INTEGRITY', 'a sealed value uses an invalid ephemeral key');
+  }
+  return hkdf(shared, Buffer.concat([epk, stagePublicKey]), `${FORMAT_TAG} value-key`);
+}
+
+/**
+ * Seals values to a stage public key. One ephemeral key per Sealer: a batch (import, rotate) shares
+ * one ECDH; each value still has its own random nonce and its own associated data.
+ */
+export class Sealer {
+  private readonly key: Buffer;
+  private readonly epk: string;
+
+  constructor(stagePublicKey: Buffer) {
+    const eph = generateKeyPairSync('x25519');
+    const epkRaw = eph.publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519_PREFIX.length);
+    const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: importPublicKey(stagePublicKey) });
+    this.key = valueKey(shared, epkRaw, stagePublicKey);
+    this.epk = epkRaw.toString('base64');
+  }
+
+  seal(aad: Buffer, plaintext: string): SealedValue {
+    const box = aeadSeal(this.key, aad, Buffer.from(plaintext, 'utf8'));
+    return {
+      epk: this.epk,
+      nonce: box.nonce.toString('base64'),
+      ct: box.ct.toString('base64'),
+      tag: box.tag.toString('base64'),
+    };
+  }
+}
+
+/** Opens values sealed to a stage; one ECDH per distinct ephemeral key. */
+export class Opener {
+  private readonly privateKey: KeyObject;
+  private readonly keys = new Map<string, Buffer>();
+
+  constructor(
+    privateKey: Buffer,
+    private readonly stagePublicKey: Buffer,
+  ) {
+    this.privateKey = importPrivateKey(privateKey);
+  }
+
+  /** Returns the plaintext, or undefined when the value fails authentication. */
+  open(aad: Buffer, sealed: SealedValue): string | undefined {
+    let key = this.keys.get(sealed.epk);
+    if (!key) {
+      const epk = Buffer.from(sealed.epk, 'base64');
+      let shared: Buffer;
+      try {
+        shared = diffieHellman({ privateKey: this.privateKey, publicKey: importPublicKey(epk) });
+      } catch {
+        return undefined;
+      }
+      if (shared.every((b) => b === 0)) return undefined;
+      key = valueKey(shared, epk, this.stagePublicKey);
+      this.keys.set(sealed.epk, key);
+    }
+    const plain = aeadOpen(key, aad, {
+      nonce: Buffer.from(sealed.nonce, 'base64'),
+      ct: Buffer.from(sealed.ct, 'base64'),
+      tag: Buffer.from(sealed.tag, 'base64'),
+    });
+    return plain?.toString('utf8');
+  }
+}

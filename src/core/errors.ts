@@ -1,0 +1,59 @@
+/**
+ * One error class for every failure the tool reports. The code says what kind of failure it is;
+ * the exit code follows from the code (see DESIGN.md: 1 user error, 2 integrity, 3 key access).
+ * Messages name what is wrong and what to do; they never contain a secret value or key material.
+ */
+export type ErrorCode =
+  | 'USAGE' // bad flags or arguments
+  | 'INVALID_NAME' // key name breaks the naming rule or is reserved
+  | 'INVALID_VALUE' // value too long, not a number, not JSON
+  | 'NOT_FOUND' // unknown stage file or unknown secret
+  | 'ALREADY_EXISTS' // init on an existing stage
+  | 'APP_MISMATCH' // stage file belongs to another app
+  | 'UNSUPPORTED_VERSION' // stage file written by a newer stage-secrets
+  | 'LOCKED' // another writer holds the stage lock for too long
+  | 'IO' // file system failure outside the stage file's content
+  | 'FORMAT' // stage file is not valid JSON or does not match the schema
+  | 'INTEGRITY' // a ciphertext or wrapped key failed authentication
+  | 'KEY_MISSING' // no identity of the stage is available here
+  | 'ACCESS_DENIED' // the key service refused access
+  | 'KEY_UNAVAILABLE'; // the key service could not be reached in time
+
+const EXIT_CODES: Record<ErrorCode, number> = {
+  USAGE: 1,
+  INVALID_NAME: 1,
+  INVALID_VALUE: 1,
+  NOT_FOUND: 1,
+  ALREADY_EXISTS: 1,
+  APP_MISMATCH: 1,
+  UNSUPPORTED_VERSION: 1,
+  LOCKED: 1,
+  IO: 1,
+  FORMAT: 2,
+  INTEGRITY: 2,
+  KEY_MISSING: 3,
+  ACCESS_DENIED: 3,
+  KEY_UNAVAILABLE: 3,
+};
+
+export class StageSecretsError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StageSecretsError';
+    this.code = code;
+  }
+
+  get exitCode(): number {
+    return EXIT_CODES[this.code];
+  }
+}
+
+export function exitCodeFor(code: ErrorCode): number {
+  return EXIT_CODES[code];
+}
+
+export function isStageSecretsError(err: unknown): err is StageSecretsError {
+  return err instanceof StageSecretsError;
+}

@@ -1,0 +1,120 @@
+import { z } from 'zod';
+import { StageSecretsError } from './errors.js';
+import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from './names.js';
+import { SECRET_TYPES } from './values.js';
+import { findDuplicateKey } from './json-duplicates.js';
+
+export const FORMAT_VERSION = 1;
+
+const base64 = z.string().regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'not base64');
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/, 'not an ISO-8601 UTC time');
+
+export const secretEntrySchema = z.strictObject({
+  type: z.enum(SECRET_TYPES),
+  updated: isoDate,
+  epk: base64.length(44, 'ephemeral key is not 32 bytes'),
+  nonce: base64.length(16, 'nonce is not 12 bytes'),
+  ct: base64.max(60_000, 'ciphertext longer than any allowed value'),
+  tag: base64.length(24, 'tag is not 16 bytes'),
+});
+
+/** Identity records carry provider-specific string fields; each provider checks its own. */
+export const identityRecordSchema = z
+  .object({
+    type: z.enum(['local', 'aws-kms']),
+    id: z.string().min(1).max(2048),
+    created: isoDate,
+  })
+  .catchall(z.string().max(65_536));
+
+export const stageFileSchema = z.strictObject({
+  version: z.literal(FORMAT_VERSION),
+  app: z.string().min(1).max(128),
+  stage: z.string().regex(STAGE_NAME_PATTERN, 'invalid stage name'),
+  publicKey: base64.length(44, 'public key is not 32 bytes'),
+  identities: z.array(identityRecordSchema).min(1, 'no identity: nobody could open this stage'),
+  secrets: z.record(z.string().regex(KEY_NAME_PATTERN, 'invalid secret name'), secretEntrySchema),
+});
+
+export type SecretEntry = z.infer<typeof secretEntrySchema>;
+export type IdentityRecord = z.infer<typeof identityRecordSchema>;
+export type StageFile = z.infer<typeof stageFileSchema>;
+
+/** Parses and validates a stage file's text; `where` names the file in every error. */
+export function parseStageFile(text: string, where: string): StageFile {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    const detail = err instanceof SyntaxError ? err.message.replace(/\s*in JSON at.*$/s, '') : 'parse error';
+    throw new StageSecretsError(
+      'FORMAT',
+      `${where} is not valid JSON (${detail}); it may be truncated or hand-edited. Restore it from git (git checkout -- ${where}).`,
+    );
+  }
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) {
+    throw new StageSecretsError(
+      'FORMAT',
+      `${where} has the key ${JSON.stringify(duplicate.slice(0, 120))} twice in one object; a reviewer would see one and the tool would read the other. Restore the file from git.`,
+    );
+  }
+  if (raw && typeof raw === 'object' && 'version' in raw) {
+    const version = (raw as { version: unknown }).version;
+    if (typeof version === 'number' && version > FORMAT_VERSION) {
+      throw new StageSecretsError(
+        'UNSUPPORTED_VERSION',
+        `${where} has format version ${version}; this stage-secrets reads version ${FORMAT_VERSION}. Upgrade stage-secrets.`,
+      );
+    }
+  }
+  const result = stageFileSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.path.map(String).join('.') || '(top level)';
+    throw new StageSecretsError(
+      'FORMAT',
+      `${where} is not a valid stage file: at ${path}: ${issue.message}. Restore it from git or re-create the stage with init.`,
+    );
+  }
+  return result.data;
+}
+
+function line(value: unknown): string {
+  return JSON.stringify(value);
+}
+
+function orderedIdentity(record: IdentityRecord): Record<string, string> {
+  const { type, id, ...rest } = record;
+  const out: Record<string, string> = { type, id };
+  for (const key of Object.keys(rest).sort()) out[key] = rest[key] as string;
+  return out;
+}
+
+/**
+ * Canonical text: fixed field order, secrets sorted by name, one secret per line. The same content
+ * always gives the same bytes, so an edit touches only the lines of the entries it changes.
+ */
+export function serializeStageFile(file: StageFile): string {
+  const names = Object.keys(file.secrets).sort();
+  const secretLines = names.map((name) => {
+    const e = file.secrets[name]!;
+    const entry = { type: e.type, updated: e.updated, epk: e.epk, nonce: e.nonce, ct: e.ct, tag: e.tag };
+    return `    ${line(name)}: ${line(entry)}`;
+  });
+  const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);
+  return [
+    '{',
+    `  "version": ${FORMAT_VERSION},`,
+    `  "app": ${line(file.app)},`,
+    `  "stage": ${line(file.stage)},`,
+    `  "publicKey": ${line(file.publicKey)},`,
+    '  "identities": [',
+    identityLines.join(',\n'),
+    '  ],',
+    names.length ? '  "secrets": {' : '  "secrets": {}',
+    ...(names.length ? [secretLines.join(',\n'), '  }'] : []),
+    '}',
+    '',
+  ].join('\n');
+}

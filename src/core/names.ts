@@ -1,0 +1,93 @@
+import { StageSecretsError } from './errors.js';
+
+export const KEY_NAME_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+export const STAGE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Names Lambda reserves for its runtime; a function using one fails to deploy. */
+export const LAMBDA_RESERVED_NAMES: readonly string[] = [
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_LAMBDA_RUNTIME_API',
+  'AWS_REGION',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'LAMBDA_RUNTIME_DIR',
+  'LAMBDA_TASK_ROOT',
+];
+
+/**
+ * Names that change how the build itself runs. A writer needs no key to add a secret, so a hostile
+ * pull request could otherwise load code into the CI (NODE_OPTIONS, LD_PRELOAD, BASH_ENV, …) or
+ * redirect its network and credentials (proxies, CA bundles, AWS settings).
+ */
+export const BUILD_HIJACK_NAMES: readonly string[] = [
+  'BASH_ENV', 'BASHOPTS', 'CDPATH', 'CI', 'CLASSPATH', 'CURL_CA_BUNDLE', 'EDITOR', 'ENV', 'GEM_HOME', 'GEM_PATH',
+  'GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY', 'GIT_ASKPASS',
+  'GIT_EXEC_PATH', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GLOBIGNORE', 'HOME', 'HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY',
+  'NO_PROXY', 'IFS', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', 'LOGNAME', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS',
+  'NODE_PATH', 'NODE_TLS_REJECT_UNAUTHORIZED', 'OLDPWD', 'PAGER', 'PATH', 'PERL5LIB', 'PERL5OPT', 'PERLLIB',
+  'PROMPT_COMMAND', 'PS4', 'PWD', 'PYTHONHOME', 'PYTHONPATH', 'PYTHONSTARTUP', 'REQUESTS_CA_BUNDLE', 'RUBYLIB',
+  'RUBYOPT', 'SHELL', 'SHELLOPTS', 'SLS_SET_SECRET_ENVS', 'SSL_CERT_DIR', 'SSL_CERT_FILE', 'TEMP', 'TMP', 'TMPDIR',
+  'USER', 'VISUAL',
+];
+
+/** Prefixes refused whole: Lambda's and AWS's own, loader hooks, and this tool's control variables. */
+export const RESERVED_PREFIXES: readonly string[] = [
+  'AWS_', 'LAMBDA_', 'LD_', 'DYLD_', 'BASH_FUNC_', 'NPM_CONFIG_', 'GIT_CONFIG_', 'STAGE_SECRETS_',
+];
+
+const lambdaReserved = new Set(LAMBDA_RESERVED_NAMES);
+const hijack = new Set(BUILD_HIJACK_NAMES);
+
+/** Why a name is refused, or undefined when it is allowed. Compared case-insensitively. */
+export function reservedReason(name: string): string | undefined {
+  const upper = name.toUpperCase();
+  if (lambdaReserved.has(upper)) return `${name} is reserved by AWS Lambda`;
+  if (hijack.has(upper)) return `${name} would change how the build runs (build-hijacking name)`;
+  const prefix = RESERVED_PREFIXES.find((p) => upper.startsWith(p));
+  if (prefix) {
+    return prefix === 'AWS_' || prefix === 'LAMBDA_'
+      ? `names starting with ${prefix} are reserved by AWS Lambda and steer the build's AWS access`
+      : prefix === 'STAGE_SECRETS_'
+        ? `names starting with ${prefix} are used by stage-secrets itself`
+        : `names starting with ${prefix} would change how the build runs (build-hijacking prefix)`;
+  }
+  return undefined;
+}
+
+/** Why a key name is invalid, or undefined when valid. */
+export function keyNameProblem(name: string): string | undefined {
+  if (!KEY_NAME_PATTERN.test(name)) {
+    return `invalid secret name ${JSON.stringify(name.slice(0, 120))}: use a letter, then letters, digits or _ (at most 100 characters)`;
+  }
+  return reservedReason(name);
+}
+
+export function assertKeyName(name: string): void {
+  const problem = keyNameProblem(name);
+  if (problem) throw new StageSecretsError('INVALID_NAME', `${problem}. Choose another name.`);
+}
+
+export function assertStageName(stage: string): void {
+  if (!STAGE_NAME_PATTERN.test(stage)) {
+    throw new StageSecretsError(
+      'USAGE',
+      `invalid stage name ${JSON.stringify(stage.slice(0, 80))}: use letters, digits, - or _ (at most 64 characters)`,
+    );
+  }
+}
+
+/** The env var that may hold a stage's local key in CI: STAGE_SECRETS_KEY_<STAGE>. */
+export function stageKeyEnvName(stage: string): string {
+  return `STAGE_SECRETS_KEY_${stage.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}

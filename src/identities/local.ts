@@ -1,0 +1,165 @@
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { aeadOpen, aeadSeal, associatedData, fingerprint, hkdf, FORMAT_TAG } from '../core/crypto.js';
+import { StageSecretsError } from '../core/errors.js';
+import type { IdentityRecord } from '../core/format.js';
+import { log } from '../core/log.js';
+import { stageKeyEnvName } from '../core/names.js';
+import type { KeyProvider, StageContext, WrapResult } from './types.js';
+
+const KEY_PREFIX = 'stage-secrets-key-1:';
+
+export function keysDir(env: NodeJS.ProcessEnv = process.env): string {
+  const config = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
+  return path.join(config, 'stage-secrets', 'keys');
+}
+
+export function keyFilePath(fp: string, env: NodeJS.ProcessEnv = process.env): string {
+  return path.join(keysDir(env), `${fp}.key`);
+}
+
+export function localKeyFingerprint(key: Buffer): string {
+  return fingerprint('stage-secrets local key', key);
+}
+
+export function formatLocalKey(key: Buffer): string {
+  return `${KEY_PREFIX}${key.toString('base64url')}`;
+}
+
+/** Parses the text of a key file or env var; undefined when it is not a local key. */
+export function parseLocalKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (!trimmed.startsWith(KEY_PREFIX)) return undefined;
+  const body = trimmed.slice(KEY_PREFIX.length);
+  if (!/^[A-Za-z0-9_-]{43}$/.test(body)) return undefined;
+  return Buffer.from(body, 'base64url');
+}
+
+function wrapKey(localKey: Buffer): Buffer {
+  return hkdf(localKey, Buffer.alloc(0), `${FORMAT_TAG} local-wrap`);
+}
+
+function wrapAad(ctx: StageContext): Buffer {
+  return associatedData(['wrap', ctx.app, ctx.stage, ctx.publicKey]);
+}
+
+function seal(localKey: Buffer, fp: string, privateKey: Buffer, ctx: StageContext, created: string): IdentityRecord {
+  const box = aeadSeal(wrapKey(localKey), wrapAad(ctx), privateKey);
+  return {
+    type: 'local',
+    id: `local:${fp}`,
+    created,
+    fingerprint: fp,
+    nonce: box.nonce.toString('base64'),
+    wrapped: box.ct.toString('base64'),
+    tag: box.tag.toString('base64'),
+  };
+}
+
+function field(record: IdentityRecord, name: string): string {
+  const value = record[name];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new StageSecretsError('FORMAT', `identity ${record.id} has no ${name} field; restore the stage file from git.`);
+  }
+  return value;
+}
+
+interface FoundKey {
+  key: Buffer;
+  source: string;
+}
+
+/** Finds the local key with this fingerprint: the stage env var first, then the key file. */
+function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundKey {
+  const envName = stageKeyEnvName(stage);
+  const fromEnv = env[envName];
+  let envNote = '';
+  if (fromEnv) {
+    const key = parseLocalKey(fromEnv);
+    if (!key) {
+      envNote = ` ${envName} is set but does not hold a stage-secrets key (it should start with "${KEY_PREFIX}").`;
+    } else if (localKeyFingerprint(key) === fp) {
+      return { key, source: `env ${envName}` };
+    } else {
+      envNote = ` ${envName} holds key local:${localKeyFingerprint(key)}, not local:${fp}.`;
+    }
+  }
+  const file = keyFilePath(fp, env);
+  let text: string;
+  try {
+    const stat = fs.statSync(file);
+    if ((stat.mode & 0o077) !== 0) {
+      log().warn(`key file ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 ${file}`);
+    }
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new StageSecretsError(
+        'KEY_MISSING',
+        `stage ${stage} needs local key local:${fp}, which is not here.${envNote} Set ${envName} to the key (in CI, from a masked secret) or put the key file at ${file}.`,
+      );
+    }
+    throw new StageSecretsError('KEY_MISSING', `cannot read key file ${file} (${code ?? 'error'}); check its owner and permissions.${envNote}`);
+  }
+  const key = parseLocalKey(text);
+  if (!key || localKeyFingerprint(key) !== fp) {
+    throw new StageSecretsError('KEY_MISSING', `key file ${file} does not hold key local:${fp}; it is damaged or was replaced.`);
+  }
+  return { key, source: `key file ${file}` };
+}
+
+export function createLocalProvider(env: NodeJS.ProcessEnv = process.env): KeyProvider {
+  return {
+    type: 'local',
+
+    async create(_spec, privateKey, ctx): Promise<WrapResult> {
+      const localKey = randomBytes(32);
+      const fp = localKeyFingerprint(localKey);
+      const file = keyFilePath(fp, env);
+      try {
+        fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+        fs.writeFileSync(file, `${formatLocalKey(localKey)}\n`, { mode: 0o600, flag: 'wx' });
+      } catch (err) {
+        throw new StageSecretsError('IO', `cannot write key file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
+      }
+      const envName = stageKeyEnvName(ctx.stage);
+      const notice = [
+        `New local key local:${fp} saved to ${file} (mode 0600). Keep it out of git.`,
+        `To let CI read stage ${ctx.stage}, store the file's content as a masked CI secret named ${envName},`,
+        `e.g. GitHub: gh secret set ${envName} < ${file}`,
+        `Anyone holding this key can read every secret of stage ${ctx.stage}. This is shown once.`,
+      ].join('\n');
+      return { record: seal(localKey, fp, privateKey, ctx, new Date().toISOString()), notice };
+    },
+
+    async rewrap(record, privateKey, ctx) {
+      const fp = field(record, 'fingerprint');
+      const { key } = findLocalKey(fp, ctx.stage, env);
+      return seal(key, fp, privateKey, ctx, record.created);
+    },
+
+    async unwrap(record, ctx) {
+      const fp = field(record, 'fingerprint');
+      const { key } = findLocalKey(fp, ctx.stage, env);
+      const plain = aeadOpen(wrapKey(key), wrapAad(ctx), {
+        nonce: Buffer.from(field(record, 'nonce'), 'base64'),
+        ct: Buffer.from(field(record, 'wrapped'), 'base64'),
+        tag: Buffer.from(field(record, 'tag'), 'base64'),
+      });
+      if (!plain) {
+        throw new StageSecretsError(
+          'INTEGRITY',
+          `the wrapped key of identity local:${fp} failed its integrity check: the stage file was changed or copied from another app or stage.`,
+        );
+      }
+      return plain;
+    },
+
+    describe(record) {
+      return `local key ${record.id}`;
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import * as os from 'node:os';
+import { StageSecretsError } from '../core/errors.js';
+import { log } from '../core/log.js';
+import type { StoreFs } from './fs-types.js';
+
+export interface LockOptions {
+  timeoutMs?: number;
+  /** A lock older than this is taken as abandoned even if its process cannot be checked. */
+  staleMs?: number;
+}
+
+interface LockInfo {
+  pid: number;
+  host: string;
+  time: number;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
+  try {
+    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    if (typeof info.pid === 'number' && typeof info.host === 'string' && typeof info.time === 'number') {
+      return info as LockInfo;
+    }
+  } catch {
+    // unreadable or half-written: judged by its age below
+  }
+  return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Holds an exclusive lock file (created with O_EXCL) while `fn` runs. A lock left by a process that
+ * died is recovered with a warning; a live holder is waited for, up to the timeout.
+ */
+export async function withLock<T>(fs: StoreFs, file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  const staleMs = options.staleMs ?? 10 * 60_000;
+  const deadline = Date.now() + timeoutMs;
+  const host = os.hostname();
+  let wait = 5;
+  for (;;) {
+    try {
+      const fd = fs.openSync(file, 'wx', 0o644);
+      try {
+        fs.writeSync(fd, Buffer.from(JSON.stringify({ pid: process.pid, host, time: Date.now() })));
+      } finally {
+        fs.closeSync(fd);
+      }
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        throw new StageSecretsError('IO', `cannot create lock file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
+      }
+    }
+    const info = readInfo(fs, file);
+    let age = 0;
+    try {
+      age = Date.now() - (info?.time ?? fs.statSync(file).mtimeMs);
+    } catch {
+      continue; // the holder just released it
+    }
+    const deadHolder = info !== undefined && info.host === host && !isAlive(info.pid);
+    if (deadHolder || age > staleMs || (info === undefined && age > 2_000)) {
+      log().warn(`recovered a stale lock ${file}${info ? ` left by process ${info.pid}` : ''}`);
+      try {
+        fs.unlinkSync(file);
+      } catch {
+        // another waiter recovered it first
+      }
+      continue;
+    }
+    if (Date.now() >= deadline) {
+      throw new StageSecretsError(
+        'LOCKED',
+        `stage file is locked by process ${info?.pid ?? '?'} on ${info?.host ?? '?'} (${file}); wait for it, or delete the lock file if no stage-secrets command is running.`,
+      );
+    }
+    await sleep(wait);
+    wait = Math.min(wait * 2, 100);
+  }
+  try {
+    return await fn();
+  } finally {
+    try {
+      fs.unlinkSync(file);
+    } catch {
+      // already removed by a stale-lock recovery elsewhere; nothing to release
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { StageSecretsError } from '../core/errors.js';
+import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
+import { assertStageName } from '../core/names.js';
+import type { StoreFs } from './fs-types.js';
+import { withLock, type LockOptions } from './lock.js';
+
+export const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
+
+export interface StageStoreOptions {
+  /** the secrets folder (default: <cwd>/secrets, or STAGE_SECRETS_DIR) */
+  dir: string;
+  /** used only to print paths relative to where the user is */
+  cwd?: string;
+  fs?: StoreFs;
+  lock?: LockOptions;
+}
+
+/**
+ * Stage files on disk, one per stage (a small store interface after chamber's). Knows files, locks and
+ * atomic writes; knows nothing of crypto.
+ */
+export class StageStore {
+  readonly dir: string;
+  private readonly fs: StoreFs;
+  private readonly cwd: string;
+
+  constructor(private readonly options: StageStoreOptions) {
+    this.dir = path.resolve(options.cwd ?? process.cwd(), options.dir);
+    this.fs = options.fs ?? (nodeFs as unknown as StoreFs);
+    this.cwd = options.cwd ?? process.cwd();
+  }
+
+  filePath(stage: string): string {
+    assertStageName(stage);
+    return path.join(this.dir, `${stage}.json`);
+  }
+
+  /** The path as the user should see it in messages. */
+  displayPath(stage: string): string {
+    const file = this.filePath(stage);
+    const rel = path.relative(this.cwd, file);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+  }
+
+  exists(stage: string): boolean {
+    return this.fs.existsSync(this.filePath(stage));
+  }
+
+  read(stage: string): StageFile {
+    const file = this.filePath(stage);
+    const where = this.displayPath(stage);
+    let text: string;
+    try {
+      const { size } = this.fs.statSync(file);
+      if (size > MAX_STAGE_FILE_BYTES) {
+        throw new StageSecretsError('FORMAT', `${where} is ${size} bytes, over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
+      }
+      text = this.fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      if (err instanceof StageSecretsError) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new StageSecretsError(
+          'NOT_FOUND',
+          `no stage file ${where} for stage ${stage}; create it with: stage-secrets init --stage ${stage}`,
+        );
+      }
+      throw new StageSecretsError('IO', `cannot read ${where} (${code ?? 'error'}).`, { cause: err });
+    }
+    const parsed = parseStageFile(text, where);
+    if (parsed.stage !== stage) {
+      throw new StageSecretsError('FORMAT', `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`);
+    }
+    return parsed;
+  }
+
+  /**
+   * Read-modify-write under the stage lock. `change` gets the current file (undefined if none) and
+   * returns the new one; the write is atomic (temp file, fsync, rename), so a crash leaves either
+   * the old file or the new one, never a mix.
+   */
+  async update(stage: string, change: (current: StageFile | undefined) => Promise<StageFile> | StageFile): Promise<StageFile> {
+    const file = this.filePath(stage);
+    try {
+      this.fs.mkdirSync(this.dir, { recursive: true });
+    } catch (err) {
+      throw new StageSecretsError('IO', `cannot create the secrets folder ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
+    }
+    return withLock(this.fs, path.join(this.dir, `.${stage}.json.lock`), async () => {
+      const current = this.fs.existsSync(file) ? this.read(stage) : undefined;
+      const next = await change(current);
+      this.writeAtomic(file, serializeStageFile(next));
+      return next;
+    }, this.options.lock);
+  }
+
+  private writeAtomic(file: string, text: string): void {
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      const fd = this.fs.openSync(tmp, 'wx', 0o644);
+      try {
+        const bytes = Buffer.from(text, 'utf8');
+        for (let off = 0; off < bytes.length; ) off += this.fs.writeSync(fd, bytes, off, bytes.length - off);
+        this.fs.fsyncSync(fd);
+      } finally {
+        this.fs.closeSync(fd);
+      }
+      this.fs.renameSync(tmp, file);
+    } catch (err) {
+      try {
+        this.fs.unlinkSync(tmp);
+      } catch {
+        // the temp file was never created or is already gone
+      }
+      throw new StageSecretsError('IO', `cannot write ${path.basename(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the old file is unchanged.`, { cause: err });
+    }
+    this.syncDir(path.dirname(file));
+  }
+
+  private syncDir(dir: string): void {
+    try {
+      const fd = this.fs.openSync(dir, 'r');
+      try {
+        this.fs.fsyncSync(fd);
+      } finally {
+        this.fs.closeSync(fd);
+      }
+    } catch {
+      // some file systems cannot fsync a directory; the rename is still atomic
+    }
+  }
+}
