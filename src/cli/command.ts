@@ -40,13 +40,17 @@ export interface Parsed<O extends OptionSpec> {
   positionals: string[];
 }
 
-export function parse<O extends OptionSpec>(command: string, argv: string[], options: O, allowPositionals = true): Parsed<O> {
+/** `hideUnknown`: for commands whose arguments may be secret values, do not echo an unknown option. */
+export function parse<O extends OptionSpec>(command: string, argv: string[], options: O, allowPositionals = true, hideUnknown = false): Parsed<O> {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
     return { values: values as Parsed<O>['values'], positionals };
   } catch (err) {
-    const message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new StageSecretsError('USAGE', `${message}. See: stage-secrets ${command} --help`);
+    let message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    const unknown = /^Unknown option/.test(message);
+    if (unknown && hideUnknown) message = 'Unknown option (not shown, as it may be a value)';
+    const hint = unknown ? ' (a value that starts with - goes after --)' : '';
+    throw new StageSecretsError('USAGE', `${message}${hint}. See: stage-secrets ${command} --help`);
   }
 }
 

@@ -72,9 +72,10 @@ export function parseStageFile(text: string, where: string): StageFile {
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.map(String).join('.') || '(top level)';
+    const message = issue.code === 'invalid_key' ? 'invalid secret name (a letter, then letters, digits or _)' : issue.message;
     throw new StageSecretsError(
       'FORMAT',
-      `${where} is not a valid stage file: at ${path}: ${issue.message}. Restore it from git or re-create the stage with init.`,
+      `${where} is not a valid stage file: at ${path}: ${message}. Restore it from git or re-create the stage with init.`,
     );
   }
   return result.data;

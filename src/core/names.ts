@@ -57,10 +57,10 @@ export function reservedReason(name: string): string | undefined {
   const prefix = RESERVED_PREFIXES.find((p) => upper.startsWith(p));
   if (prefix) {
     return prefix === 'AWS_' || prefix === 'LAMBDA_'
-      ? `names starting with ${prefix} are reserved by AWS Lambda and steer the build's AWS access`
+      ? `${name}: names starting with ${prefix} are reserved by AWS Lambda and steer the build's AWS access`
       : prefix === 'STAGE_SECRETS_'
-        ? `names starting with ${prefix} are used by stage-secrets itself`
-        : `names starting with ${prefix} would change how the build runs (build-hijacking prefix)`;
+        ? `${name}: names starting with ${prefix} are used by stage-secrets itself`
+        : `${name}: names starting with ${prefix} would change how the build runs (build-hijacking prefix)`;
   }
   return undefined;
 }

@@ -22,7 +22,7 @@ dropped). Prefer stdin or --from-file: a VALUE argument stays in your shell hist
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parse('set', argv, options);
+    const { values, positionals } = parse('set', argv, options, true, true);
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('set', values, io);
     const [name, inline, ...extra] = positionals;

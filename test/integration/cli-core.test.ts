@@ -1,0 +1,331 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
+
+const COMMANDS = ['init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap'];
+
+describe('CLI: help', () => {
+  let ws: Workspace;
+  beforeAll(() => (ws = makeWorkspace()));
+  afterAll(() => ws.cleanup());
+
+  it('lists every command and exits 0 with --help', async () => {
+    const r = await ws.run(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of COMMANDS) expect(r.stdout).toContain(`  ${c} `);
+  });
+
+  it('gives --help for every command', async () => {
+    const results = await Promise.all(COMMANDS.map((c) => ws.run([c, '--help'])));
+    results.forEach((r, i) => {
+      expect(r.code, COMMANDS[i]).toBe(0);
+      expect(r.stdout, COMMANDS[i]).toMatch(new RegExp(`Usage: stage-secrets ${COMMANDS[i]} `));
+    });
+  });
+
+  it('rejects an unknown command and an unknown flag with exit 1', async () => {
+    const a = await ws.run(['frobnicate']);
+    expect(a.code).toBe(1);
+    expect(a.stderr).toMatch(/unknown command "frobnicate"/);
+    const b = await ws.run(['list', '--stage', 'dev', '--bogus']);
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/--bogus.*stage-secrets list --help/);
+  });
+});
+
+describe('CLI: a stage from init to verify', () => {
+  let ws: Workspace;
+  let key: string;
+  const stage = ['--stage', 'dev'];
+
+  beforeAll(async () => {
+    ws = makeWorkspace('shop-api');
+    fs.writeFileSync(path.join(ws.dir, 'serverless.yml'), 'service: shop-api\nprovider:\n  name: aws\n');
+    const r = await ws.run(['init', ...stage]);
+    expect(r.code, r.stderr).toBe(0);
+    key = readOnlyLocalKey(ws);
+  });
+  afterAll(() => ws.cleanup());
+
+  it('init creates the stage file for the serverless.yml service and a 0600 key file, and tells how to hand it to CI', async () => {
+    const file = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    expect(file).toMatchObject({ version: 1, app: 'shop-api', stage: 'dev', secrets: {} });
+    expect(file.identities).toHaveLength(1);
+    const keyDir = path.join(ws.config, 'stage-secrets', 'keys');
+    const [keyFile] = fs.readdirSync(keyDir);
+    expect(fs.statSync(path.join(keyDir, keyFile!)).mode & 0o777).toBe(0o600);
+    expect(fs.statSync(keyDir).mode & 0o777).toBe(0o700);
+    expect(keyFile).toBe(`${file.identities[0].fingerprint}.key`);
+  });
+
+  it('init does not overwrite an existing stage', async () => {
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const r = await ws.run(['init', ...stage]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/already exists.*rotate.*rewrap/);
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+  });
+
+  it('set takes a value from the argument, stdin and --from-file, with types', async () => {
+    expect((await ws.run(['set', ...stage, 'API_KEY', 'sk-live-123'])).code).toBe(0);
+    expect((await ws.run(['set', ...stage, 'DB_PASSWORD'], { input: 'pa$$ "word"\n' })).code).toBe(0);
+    fs.writeFileSync(path.join(ws.dir, 'cert.pem'), '-----BEGIN-----\nabc\n-----END-----\n');
+    expect((await ws.run(['set', ...stage, 'CERT', '--from-file', 'cert.pem'])).code).toBe(0);
+    expect((await ws.run(['set', ...stage, 'PORT', '8080', '--type', 'number'])).code).toBe(0);
+    expect((await ws.run(['set', ...stage, 'FLAGS', '{ "beta": true }', '-t', 'json'])).code).toBe(0);
+  });
+
+  it('list shows names, types and dates but never values', async () => {
+    const r = await ws.run(['list', ...stage]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^NAME\s+TYPE\s+UPDATED/);
+    for (const name of ['API_KEY', 'CERT', 'DB_PASSWORD', 'FLAGS', 'PORT']) expect(r.stdout).toContain(name);
+    for (const value of ['sk-live-123', 'pa$$', 'BEGIN', '8080', 'beta']) expect(r.stdout + r.stderr).not.toContain(value);
+    const j = await ws.run(['list', ...stage, '--json']);
+    const rows = JSON.parse(j.stdout) as Array<{ name: string; type: string; updated: string }>;
+    expect(rows.map((x) => `${x.name}:${x.type}`)).toEqual(['API_KEY:string', 'CERT:string', 'DB_PASSWORD:string', 'FLAGS:json', 'PORT:number']);
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).not.toContain('sk-live-123');
+  });
+
+  it('verify opens every secret with the local key and names the identity', async () => {
+    const r = await ws.run(['verify', ...stage]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/opened with local:[0-9a-f]{16}; 5 of 5 secrets OK/);
+  });
+
+  it('a writer without the key can set and list, but not verify (exit 3, with what to do)', async () => {
+    const writerEnv = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'writer-config') };
+    const set = await ws.run(['set', ...stage, 'WRITER_ADDED', 'from-a-writer'], { env: writerEnv });
+    expect(set.code, set.stderr).toBe(0);
+    expect((await ws.run(['list', ...stage], { env: writerEnv })).stdout).toContain('WRITER_ADDED');
+    const verify = await ws.run(['verify', ...stage], { env: writerEnv });
+    expect(verify.code).toBe(3);
+    expect(verify.stderr).toMatch(/STAGE_SECRETS_KEY_DEV/);
+    expect(verify.stderr).not.toContain('from-a-writer');
+  });
+
+  it('CI opens the stage with STAGE_SECRETS_KEY_<STAGE> and no key file', async () => {
+    const ciEnv = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'), STAGE_SECRETS_KEY_DEV: key };
+    const r = await ws.run(['verify', ...stage], { env: ciEnv });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('6 of 6 secrets OK');
+  });
+
+  it('a wrong key is refused with exit 3 and names the key it needs', async () => {
+    const other = makeWorkspace();
+    try {
+      await other.run(['init', '--stage', 'dev']);
+      const wrong = readOnlyLocalKey(other);
+      const r = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: other.config, STAGE_SECRETS_KEY_DEV: wrong } });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/STAGE_SECRETS_KEY_DEV holds key local:[0-9a-f]+, not local:[0-9a-f]+/);
+      expect(r.stderr).not.toContain(wrong);
+    } finally {
+      other.cleanup();
+    }
+  });
+
+  it('rm removes a secret; an unknown name is exit 1 and changes nothing', async () => {
+    expect((await ws.run(['rm', ...stage, 'WRITER_ADDED'])).code).toBe(0);
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const r = await ws.run(['rm', ...stage, 'NOPE']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no secret named NOPE/);
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+  });
+
+  it('import adds a dotenv file in one write and leaves untouched entries byte for byte', async () => {
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const apiLine = before.split('\n').find((l) => l.includes('"API_KEY"'))!;
+    fs.writeFileSync(path.join(ws.dir, 'extra.env'), 'SMTP_USER=mailer\nSMTP_PASS="multi\nline"\n# comment\nEMPTYISH=x\n');
+    const r = await ws.run(['import', ...stage, 'extra.env']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/imported 3 secrets/);
+    const after = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    expect(after).toContain(apiLine.replace(/,$/, ''));
+    const v = await ws.run(['verify', ...stage]);
+    expect(v.stdout).toContain('8 of 8 secrets OK');
+  });
+
+  it('import with one bad name writes nothing', async () => {
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    fs.writeFileSync(path.join(ws.dir, 'bad.env'), 'GOOD_ONE=1\nLD_PRELOAD=/tmp/evil.so\n');
+    const r = await ws.run(['import', ...stage, 'bad.env']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/LD_PRELOAD/);
+    expect(r.stderr).not.toContain('evil');
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+  });
+
+  it('rotate makes a new keypair, keeps every value readable and the CI key valid', async () => {
+    const before = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    const r = await ws.run(['rotate', ...stage]);
+    expect(r.code, r.stderr).toBe(0);
+    const after = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    expect(after.publicKey).not.toBe(before.publicKey);
+    expect(after.secrets.API_KEY.ct).not.toBe(before.secrets.API_KEY.ct);
+    expect(after.secrets.API_KEY.updated).toBe(before.secrets.API_KEY.updated);
+    const v = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci2'), STAGE_SECRETS_KEY_DEV: key } });
+    expect(v.stdout).toContain('8 of 8 secrets OK');
+  });
+
+  it('rewrap adds a second local identity and removes the first; values untouched', async () => {
+    const before = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    const firstId = before.identities[0].id as string;
+    const add = await ws.run(['rewrap', ...stage, '--local']);
+    expect(add.code, add.stderr).toBe(0);
+    const rm = await ws.run(['rewrap', ...stage, '--remove', firstId]);
+    expect(rm.code, rm.stderr).toBe(0);
+    const after = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    expect(after.identities).toHaveLength(1);
+    expect(after.identities[0].id).not.toBe(firstId);
+    expect(after.secrets).toEqual(before.secrets);
+    expect(after.publicKey).toBe(before.publicKey);
+    const v = await ws.run(['verify', ...stage]);
+    expect(v.stdout).toContain(`opened with ${after.identities[0].id}`);
+    const last = await ws.run(['rewrap', ...stage, '--remove', after.identities[0].id]);
+    expect(last.code).toBe(1);
+    expect(last.stderr).toMatch(/last identity/);
+  });
+
+  it('refuses a stage file of another app (exit 1, with the --app to pass)', async () => {
+    const r = await ws.run(['list', ...stage, '--app', 'other-app']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/belongs to app "shop-api".*--app shop-api/);
+  });
+});
+
+describe('CLI: bad input never changes the stage file', () => {
+  let ws: Workspace;
+  let before: string;
+  const stage = ['--stage', 'dev'];
+  beforeAll(async () => {
+    ws = makeWorkspace();
+    await ws.run(['init', ...stage]);
+    await ws.run(['set', ...stage, 'A', 'alpha-value']);
+    await ws.run(['set', ...stage, 'B', 'beta-value']);
+    before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+  });
+  afterAll(() => ws.cleanup());
+
+  const cases: Array<[string, string[], RegExp, string?]> = [
+    ['invalid name', ['set', '--stage', 'dev', '9LIVES', 'v'], /invalid secret name/],
+    ['reserved Lambda name', ['set', '--stage', 'dev', 'AWS_REGION', 'v'], /reserved by AWS Lambda/],
+    ['build-hijacking name', ['set', '--stage', 'dev', 'NODE_OPTIONS', '--', '--require=/tmp/x.js'], /build-hijacking/, '/tmp/x.js'],
+    ['value that looks like a flag', ['set', '--stage', 'dev', 'FLAGGY', '--hunter2-password'], /starts with - goes after --/, 'hunter2'],
+    ['case-only clash', ['set', '--stage', 'dev', 'a', 'v'], /differs from a only in case/],
+    ['oversized value', ['set', '--stage', 'dev', 'BIG', 'Q'.repeat(10_001)], /10001 characters; the limit is 10000/, 'QQQQQQQQ'],
+    ['bad JSON', ['set', '--stage', 'dev', 'J', '{"open": ', '--type', 'json'], /not valid JSON/, '"open"'],
+    ['bad number', ['set', '--stage', 'dev', 'N', 'twelve', '--type', 'number'], /not a finite decimal number/, 'twelve'],
+    ['bad type', ['set', '--stage', 'dev', 'T', 'v', '--type', 'blob'], /--type must be one of/],
+    ['missing stage flag', ['set', 'X', 'v'], /needs --stage/],
+    ['missing stage file', ['set', '--stage', 'prod', 'X', 'v'], /no stage file secrets\/prod\.json/],
+    ['bad stage name', ['list', '--stage', '../etc'], /invalid stage name/],
+  ];
+  for (const [label, args, message, leaked] of cases) {
+    it(`${label}: exit 1, clear message, file unchanged`, async () => {
+      const r = await ws.run(args);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(message);
+      if (leaked) expect(r.stderr).not.toContain(leaked);
+      expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    });
+  }
+
+  it('an empty stdin value is refused', async () => {
+    const r = await ws.run(['set', ...stage, 'EMPTY'], { input: '' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/value of EMPTY is empty/);
+  });
+});
+
+describe('CLI: damaged and tampered stage files', () => {
+  let ws: Workspace;
+  let good: string;
+  beforeAll(async () => {
+    ws = makeWorkspace();
+    await ws.run(['init', '--stage', 'dev']);
+    await ws.run(['set', '--stage', 'dev', 'A', 'alpha-value']);
+    await ws.run(['set', '--stage', 'dev', 'B', 'beta-value']);
+    good = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+  });
+  afterAll(() => ws.cleanup());
+
+  async function verifyWith(text: string) {
+    fs.writeFileSync(ws.stageFile('dev'), text);
+    try {
+      return await ws.run(['verify', '--stage', 'dev']);
+    } finally {
+      fs.writeFileSync(ws.stageFile('dev'), good);
+    }
+  }
+
+  it('ciphertexts swapped between two keys fail integrity (exit 2) and name both', async () => {
+    const file = JSON.parse(good);
+    [file.secrets.A, file.secrets.B] = [{ ...file.secrets.B, type: 'string' }, { ...file.secrets.A, type: 'string' }];
+    const r = await verifyWith(JSON.stringify(file, null, 2));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/integrity check failed: A, B/);
+    expect(r.stdout + r.stderr).not.toMatch(/alpha-value|beta-value/);
+  });
+
+  it('a ciphertext copied from another stage fails integrity (exit 2)', async () => {
+    await ws.run(['init', '--stage', 'prod']);
+    await ws.run(['set', '--stage', 'prod', 'A', 'prod-alpha']);
+    const prod = JSON.parse(fs.readFileSync(ws.stageFile('prod'), 'utf8'));
+    const file = JSON.parse(good);
+    file.secrets.A = prod.secrets.A;
+    const r = await verifyWith(JSON.stringify(file));
+    expect(r.code).toBe(2);
+    expect(r.stdout).toMatch(/1 of 2 secrets OK/);
+  });
+
+  it('a changed type field fails integrity (exit 2)', async () => {
+    const file = JSON.parse(good);
+    file.secrets.A.type = 'json';
+    const r = await verifyWith(JSON.stringify(file));
+    expect(r.code).toBe(2);
+  });
+
+  it('a truncated file is exit 2 and names the file', async () => {
+    const r = await verifyWith(good.slice(0, Math.floor(good.length * 0.6)));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/secrets\/dev\.json is not valid JSON/);
+  });
+
+  it('a changed publicKey is caught when opening (exit 2)', async () => {
+    const file = JSON.parse(good);
+    const prod = JSON.parse(fs.readFileSync(ws.stageFile('prod'), 'utf8'));
+    file.publicKey = prod.publicKey;
+    const r = await verifyWith(JSON.stringify(file));
+    expect(r.code).toBe(2);
+  });
+
+  it('a reserved name slipped into the file by hand is refused when opening (exit 2)', async () => {
+    const file = JSON.parse(good);
+    file.secrets.NODE_OPTIONS = file.secrets.A;
+    const r = await verifyWith(JSON.stringify(file));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/NODE_OPTIONS.*stage-secrets rm --stage dev NODE_OPTIONS/);
+  });
+});
+
+describe('CLI: concurrent writers', () => {
+  let ws: Workspace;
+  beforeAll(async () => {
+    ws = makeWorkspace();
+    await ws.run(['init', '--stage', 'dev']);
+  });
+  afterAll(() => ws.cleanup());
+
+  it('ten parallel set processes all land', async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `PAR_${i}`);
+    const results = await Promise.all(names.map((n) => ws.run(['set', '--stage', 'dev', n, `value-${n}`])));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const list = JSON.parse((await ws.run(['list', '--stage', 'dev', '--json'])).stdout) as Array<{ name: string }>;
+    expect(list.map((x) => x.name)).toEqual([...names].sort());
+    const v = await ws.run(['verify', '--stage', 'dev']);
+    expect(v.stdout).toContain('10 of 10 secrets OK');
+  });
+});

@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { Sealer, associatedData, generateStageKeyPair } from '../../src/core/crypto.js';
+import { StageSecretsError } from '../../src/core/errors.js';
+import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
+import { findDuplicateKey } from '../../src/core/json-duplicates.js';
+
+function sampleFile(names: string[]): StageFile {
+  const pair = generateStageKeyPair();
+  const sealer = new Sealer(pair.publicKey);
+  const secrets: StageFile['secrets'] = {};
+  for (const name of names) {
+    secrets[name] = {
+      type: 'string',
+      updated: '2026-11-23T10:00:00.000Z',
+      ...sealer.seal(associatedData(['value', 'app', 'dev', name, 'string']), `v-${name}`),
+    };
+  }
+  return {
+    version: 1,
+    app: 'app',
+    stage: 'dev',
+    publicKey: pair.publicKey.toString('base64'),
+    identities: [{ type: 'local', id: 'local:00', created: '2026-11-23T10:00:00.000Z', fingerprint: '00' }],
+    secrets,
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return err instanceof StageSecretsError ? err.code : 'other';
+  }
+  return undefined;
+}
+
+describe('stage file format', () => {
+  it('serialises canonically: parse then serialise gives the same bytes', () => {
+    const text = serializeStageFile(sampleFile(['B', 'A', 'C']));
+    expect(serializeStageFile(parseStageFile(text, 'f'))).toBe(text);
+  });
+
+  it('sorts secrets and writes one secret per line', () => {
+    const lines = serializeStageFile(sampleFile(['ZED', 'ALPHA', 'MID'])).split('\n');
+    const secretLines = lines.filter((l) => /^ {4}"[A-Z]+": \{/.test(l));
+    expect(secretLines.map((l) => l.trim().split('"')[1])).toEqual(['ALPHA', 'MID', 'ZED']);
+  });
+
+  it('adding a secret changes no line of the other secrets', () => {
+    const file = sampleFile(['A', 'C']);
+    const before = serializeStageFile(file).split('\n');
+    const withB = sampleFile(['B']);
+    file.secrets.B = withB.secrets.B!;
+    const after = serializeStageFile(file).split('\n');
+    const lineOf = (lines: string[], name: string) => lines.find((l) => l.includes(`"${name}": {`))!.replace(/,$/, '');
+    expect(lineOf(after, 'A')).toBe(lineOf(before, 'A'));
+    expect(lineOf(after, 'C')).toBe(lineOf(before, 'C'));
+    expect(after.length).toBe(before.length + 1);
+  });
+
+  it('names the file and the problem for malformed content', () => {
+    const good = serializeStageFile(sampleFile(['A']));
+    expect(() => parseStageFile(good.slice(0, good.length / 2), 'secrets/dev.json')).toThrow(/secrets\/dev\.json is not valid JSON/);
+    expect(() => parseStageFile('[]', 'secrets/dev.json')).toThrow(/secrets\/dev\.json is not a valid stage file/);
+    const badNonce = good.replace(/"nonce":"[^"]+"/, '"nonce":"AAAA"');
+    expect(() => parseStageFile(badNonce, 'x.json')).toThrow(/secrets\.A\.nonce: nonce is not 12 bytes/);
+    const badName = good.replace('"A": {', '"1A": {');
+    expect(() => parseStageFile(badName, 'x.json')).toThrow(/invalid secret name/);
+    const extra = good.replace('"version": 1,', '"version": 1,\n  "extra": true,');
+    expect(codeOf(() => parseStageFile(extra, 'x.json'))).toBe('FORMAT');
+  });
+
+  it('says to upgrade for a future format version', () => {
+    const future = serializeStageFile(sampleFile([])).replace('"version": 1', '"version": 2');
+    expect(codeOf(() => parseStageFile(future, 'x.json'))).toBe('UNSUPPORTED_VERSION');
+    expect(() => parseStageFile(future, 'x.json')).toThrow(/format version 2.*Upgrade stage-secrets/);
+  });
+
+  it('refuses duplicate keys that JSON.parse would silently merge', () => {
+    const text = serializeStageFile(sampleFile(['A', 'B']));
+    const aLine = text.split('\n').find((l) => l.includes('"A": {'))!;
+    const dup = text.replace(aLine, `${aLine}\n${aLine.replace(/,?$/, ',')}`);
+    expect(() => parseStageFile(dup, 'x.json')).toThrow(/has the key "A" twice/);
+  });
+});
+
+describe('duplicate key scanner', () => {
+  it('finds duplicates at any depth and ignores arrays and string contents', () => {
+    expect(findDuplicateKey('{"a":1,"b":{"c":1,"c":2}}')).toBe('c');
+    expect(findDuplicateKey('{"a":1,"a":2}')).toBe('a');
+    expect(findDuplicateKey('{"a":["a","a"],"b":"{\\"a\\":1,\\"a\\":2}"}')).toBeUndefined();
+    expect(findDuplicateKey('[{"a":1},{"a":1}]')).toBeUndefined();
+    expect(findDuplicateKey('{"\\u0061":1,"a":2}')).toBe('a');
+  });
+});

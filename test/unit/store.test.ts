@@ -1,0 +1,113 @@
+import { createFsFromVolume, Volume } from 'memfs';
+import * as os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { associatedData, generateStageKeyPair, Sealer } from '../../src/core/crypto.js';
+import { serializeStageFile, type StageFile } from '../../src/core/format.js';
+import type { StoreFs } from '../../src/store/fs-types.js';
+import { StageStore } from '../../src/store/stage-store.js';
+
+function memStore(files: Record<string, string> = {}) {
+  const vol = Volume.fromJSON(files, '/app');
+  vol.mkdirSync('/app/secrets', { recursive: true });
+  const fs = createFsFromVolume(vol) as unknown as StoreFs;
+  return { vol, fs, store: new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 2000 } }) };
+}
+
+function emptyStage(): StageFile {
+  return {
+    version: 1,
+    app: 'app',
+    stage: 'dev',
+    publicKey: generateStageKeyPair().publicKey.toString('base64'),
+    identities: [{ type: 'local', id: 'local:00', created: '2026-11-23T10:00:00.000Z' }],
+    secrets: {},
+  };
+}
+
+function withSecret(file: StageFile, name: string): StageFile {
+  const sealed = new Sealer(Buffer.from(file.publicKey, 'base64')).seal(associatedData([name]), 'x');
+  return { ...file, secrets: { ...file.secrets, [name]: { type: 'string', updated: '2026-11-23T10:00:00.000Z', ...sealed } } };
+}
+
+describe('StageStore', () => {
+  it('reports a missing stage with the init command to run', () => {
+    const { store } = memStore();
+    expect(() => store.read('dev')).toThrow(/no stage file secrets\/dev\.json.*stage-secrets init --stage dev/);
+  });
+
+  it('refuses stage names that could escape the folder', () => {
+    const { store } = memStore();
+    for (const stage of ['../x', 'a/b', '.hidden', '']) expect(() => store.filePath(stage)).toThrow(/invalid stage name/);
+  });
+
+  it('writes canonical text and leaves no temp or lock file behind', async () => {
+    const { store, vol } = memStore();
+    const file = await store.update('dev', () => withSecret(emptyStage(), 'A'));
+    expect(vol.readFileSync('/app/secrets/dev.json', 'utf8')).toBe(serializeStageFile(file));
+    expect(vol.readdirSync('/app/secrets')).toEqual(['dev.json']);
+    expect(store.read('dev')).toEqual(file);
+  });
+
+  it('refuses a file that claims another stage', async () => {
+    const { store, vol } = memStore();
+    await store.update('dev', () => emptyStage());
+    vol.renameSync('/app/secrets/dev.json', '/app/secrets/prod.json');
+    expect(() => store.read('prod')).toThrow(/belongs to stage dev, not prod/);
+  });
+
+  it('serialises concurrent updates: every change lands', async () => {
+    const { store } = memStore();
+    await store.update('dev', () => emptyStage());
+    const names = Array.from({ length: 20 }, (_, i) => `K${i}`);
+    await Promise.all(
+      names.map((name) =>
+        store.update('dev', async (current) => {
+          await new Promise((r) => setTimeout(r, 1)); // yield while holding the lock
+          return withSecret(current!, name);
+        }),
+      ),
+    );
+    expect(Object.keys(store.read('dev').secrets).sort()).toEqual([...names].sort());
+  });
+
+  it('keeps the old file when the write fails half-way (crash before rename)', async () => {
+    const { store, vol, fs } = memStore();
+    await store.update('dev', () => emptyStage());
+    const before = vol.readFileSync('/app/secrets/dev.json', 'utf8');
+    const failing = new StageStore({ dir: 'secrets', cwd: '/app', fs: { ...bind(fs), renameSync: () => { throw Object.assign(new Error('boom'), { code: 'EIO' }); } } });
+    await expect(failing.update('dev', (c) => withSecret(c!, 'NEW'))).rejects.toThrow(/old file is unchanged/);
+    expect(vol.readFileSync('/app/secrets/dev.json', 'utf8')).toBe(before);
+    expect(vol.readdirSync('/app/secrets')).toEqual(['dev.json']);
+  });
+
+  it('keeps the old file when the change itself throws', async () => {
+    const { store, vol } = memStore();
+    await store.update('dev', () => emptyStage());
+    const before = vol.readFileSync('/app/secrets/dev.json', 'utf8');
+    await expect(store.update('dev', () => { throw new Error('bad input'); })).rejects.toThrow('bad input');
+    expect(vol.readFileSync('/app/secrets/dev.json', 'utf8')).toBe(before);
+    expect(vol.existsSync('/app/secrets/.dev.json.lock')).toBe(false);
+  });
+
+  it('recovers a stale lock left by a dead process', async () => {
+    const { store, vol } = memStore();
+    vol.writeFileSync('/app/secrets/.dev.json.lock', JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), time: Date.now() }));
+    await store.update('dev', () => emptyStage());
+    expect(store.read('dev').stage).toBe('dev');
+  });
+
+  it('times out on a lock held by a live process, naming the lock file', async () => {
+    const { vol, fs } = memStore();
+    vol.writeFileSync('/app/secrets/.dev.json.lock', JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now() }));
+    const store = new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 200 } });
+    await expect(store.update('dev', () => emptyStage())).rejects.toThrow(/locked by process \d+.*\.dev\.json\.lock/);
+  });
+});
+
+function bind(fs: StoreFs): StoreFs {
+  const out: Record<string, unknown> = {};
+  for (const key of ['readFileSync', 'writeSync', 'openSync', 'closeSync', 'fsyncSync', 'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'existsSync'] as const) {
+    out[key] = (fs[key] as (...a: unknown[]) => unknown).bind(fs);
+  }
+  return out as unknown as StoreFs;
+}
