@@ -66,6 +66,15 @@ function field(record: IdentityRecord, name: string): string {
   return value;
 }
 
+/** The fingerprint names the key file: anything but hex could point the read outside the keys folder. */
+function fingerprintField(record: IdentityRecord): string {
+  const fp = field(record, 'fingerprint');
+  if (!/^[0-9a-f]{16}$/.test(fp)) {
+    throw new StageSecretsError('FORMAT', `identity ${record.id} has a malformed fingerprint; restore the stage file from git.`);
+  }
+  return fp;
+}
+
 interface FoundKey {
   key: Buffer;
   source: string;
@@ -90,7 +99,7 @@ function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundK
   let text: string;
   try {
     const stat = fs.statSync(file);
-    if ((stat.mode & 0o077) !== 0) {
+    if (stat.isFile() && (stat.mode & 0o077) !== 0) {
       log().warn(`key file ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 ${file}`);
     }
     text = fs.readFileSync(file, 'utf8');
@@ -136,13 +145,13 @@ export function createLocalProvider(env: NodeJS.ProcessEnv = process.env): KeyPr
     },
 
     async rewrap(record, privateKey, ctx) {
-      const fp = field(record, 'fingerprint');
+      const fp = fingerprintField(record);
       const { key } = findLocalKey(fp, ctx.stage, env);
       return seal(key, fp, privateKey, ctx, record.created);
     },
 
     async unwrap(record, ctx) {
-      const fp = field(record, 'fingerprint');
+      const fp = fingerprintField(record);
       const { key } = findLocalKey(fp, ctx.stage, env);
       const plain = aeadOpen(wrapKey(key), wrapAad(ctx), {
         nonce: Buffer.from(field(record, 'nonce'), 'base64'),

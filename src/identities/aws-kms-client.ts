@@ -1,0 +1,75 @@
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { StageSecretsError } from '../core/errors.js';
+
+/** How hard to try KMS before giving up; from STAGE_SECRETS_KMS_* (or AWS_MAX_ATTEMPTS). */
+export interface KmsRetrySettings {
+  /** total attempts per KMS call, first try included */
+  maxAttempts: number;
+  /** per attempt: connecting plus the whole request/response */
+  timeoutMs: number;
+}
+
+export const DEFAULT_MAX_ATTEMPTS = 5;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+function intSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
+  const text = env[name];
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new StageSecretsError('USAGE', `${name} must be a whole number from ${min} to ${max}.`);
+  }
+  return value;
+}
+
+export function retrySettings(env: NodeJS.ProcessEnv): KmsRetrySettings {
+  return {
+    maxAttempts:
+      intSetting(env, 'STAGE_SECRETS_KMS_MAX_ATTEMPTS', 1, 20) ?? intSetting(env, 'AWS_MAX_ATTEMPTS', 1, 20) ?? DEFAULT_MAX_ATTEMPTS,
+    timeoutMs: intSetting(env, 'STAGE_SECRETS_KMS_TIMEOUT_MS', 50, 300_000) ?? DEFAULT_TIMEOUT_MS,
+  };
+}
+
+/** The region a KMS key ARN names ("arn:aws:kms:REGION:ACCOUNT:key/ID"), if the id is an ARN. */
+export function regionOfArn(keyRef: string | undefined): string | undefined {
+  const match = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):/.exec(keyRef ?? '');
+  return match?.[1];
+}
+
+const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+// One client per region and retry setting: a process talks to KMS over few, reused connections.
+const clients = new Map<string, KMSClient>();
+
+/**
+ * Returns a KMS client. The SDK is imported here, on first use, so stages without KMS never load it.
+ * Credentials, profile and endpoint (AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL / config file) come from the
+ * SDK's standard resolution; `region` overrides the default region (AWS_REGION / profile) when given.
+ */
+export async function kmsClient(region: string | undefined, settings: KmsRetrySettings): Promise<KMSClient> {
+  const cacheKey = JSON.stringify([region ?? null, settings.maxAttempts, settings.timeoutMs]);
+  const cached = clients.get(cacheKey);
+  if (cached) return cached;
+  const { KMSClient } = await import('@aws-sdk/client-kms');
+  // The SDK warns about Node 20 while it builds its runtime config. Silence it for our own output only:
+  // set the switch around construction and restore the env, so child processes (run) see the user's env.
+  const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
+  if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
+  let client: KMSClient;
+  try {
+    client = new KMSClient({
+      ...(region ? { region } : {}),
+      maxAttempts: settings.maxAttempts,
+      retryMode: 'standard',
+      requestHandler: {
+        connectionTimeout: settings.timeoutMs,
+        requestTimeout: settings.timeoutMs,
+        throwOnRequestTimeout: true,
+      },
+    });
+  } finally {
+    if (!userSet) delete process.env[SUPPRESS_WARNING];
+  }
+  clients.set(cacheKey, client);
+  return client;
+}
