@@ -1,0 +1,77 @@
+/**
+ * Serverless Framework plugin (v3 and osls): `plugins: [stage-secrets/plugin]`.
+ * Only the glue lives here; the work is in src/serverless/.
+ */
+import { isStageSecretsError } from '../src/core/errors.js';
+import { setLogger } from '../src/core/log.js';
+import { applyStageSecrets } from '../src/serverless/apply.js';
+import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
+import { StageSecretsCache } from '../src/serverless/source.js';
+import type { PluginLog, ServerlessLike, VariableResolverInput } from '../src/serverless/types.js';
+import { resolveSecretVariable } from '../src/serverless/variable-source.js';
+
+type Hook = () => Promise<void>;
+
+export default class StageSecretsPlugin {
+  readonly hooks: Record<string, Hook>;
+  readonly configurationVariablesSources: Record<string, { resolve(input: VariableResolverInput): Promise<{ value: string }> }>;
+  private readonly serverless: ServerlessLike;
+  private readonly cache = new StageSecretsCache();
+  private applied: Promise<void> | undefined;
+
+  constructor(serverless: ServerlessLike, _cliOptions: Record<string, unknown>, utils?: { log?: PluginLog }) {
+    this.serverless = serverless;
+    const log = utils?.log;
+    if (log) setLogger({ warn: (m) => log.warning(`stage-secrets: ${m}`), notice: (m) => log.notice(m) });
+    serverless.configSchemaHandler?.defineCustomProperties(CUSTOM_SCHEMA);
+    serverless.configSchemaHandler?.defineFunctionProperties('aws', FUNCTION_SCHEMA);
+
+    const apply: Hook = () => this.applyOnce(log);
+    this.hooks = {
+      // package and deploy
+      'before:package:initialize': apply,
+      // deploy function -f X: before its first AWS call, so a refusal happens before anything remote
+      'before:deploy:function:initialize': apply,
+      // invoke local: its own before:invoke:local:loadEnvVars hook runs ahead of any plugin's, so go earlier
+      initialize: async () => {
+        if (serverless.processedInput?.commands?.join(' ') === 'invoke local') await apply();
+      },
+    };
+    this.configurationVariablesSources = {
+      secret: {
+        resolve: (input) =>
+          this.withFrameworkErrors(() => resolveSecretVariable(input, { cache: this.cache, env: process.env, serviceDir: this.serviceDir() })),
+      },
+    };
+  }
+
+  private serviceDir(): string {
+    return this.serverless.serviceDir ?? this.serverless.config?.serviceDir ?? this.serverless.config?.servicePath ?? process.cwd();
+  }
+
+  private applyOnce(log: PluginLog | undefined): Promise<void> {
+    this.applied ??= this.withFrameworkErrors(async () => {
+      await applyStageSecrets({
+        service: this.serverless.service,
+        stage: this.serverless.getProvider('aws').getStage(),
+        serviceDir: this.serviceDir(),
+        env: process.env,
+        cache: this.cache,
+        log: log
+          ? { notice: (m) => log.notice(m), warn: (m) => log.warning(m) }
+          : { notice: (m) => void process.stderr.write(`${m}\n`), warn: (m) => void process.stderr.write(`${m}\n`) },
+      });
+    });
+    return this.applied;
+  }
+
+  /** Our errors become the framework's user errors: shown as a plain message, no stack, non-zero exit. */
+  private async withFrameworkErrors<T>(work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      if (isStageSecretsError(err)) throw new this.serverless.classes.Error(`stage-secrets: ${err.message}`, `STAGE_SECRETS_${err.code}`);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import type { Logger } from '../core/log.js';
+import { functionSecretList, readSettings } from './config.js';
+import { checkLambdaLimits, effectiveEnvironment } from './limits.js';
+import { mergeSecrets, type FunctionEnvInput } from './merge.js';
+import { decideSetEnvs } from './opt-out.js';
+import type { StageSecretsCache } from './source.js';
+import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
+
+export interface ApplyInput {
+  service: ServiceConfig;
+  stage: string;
+  serviceDir: string;
+  env: NodeJS.ProcessEnv;
+  cache: StageSecretsCache;
+  log: Logger;
+}
+
+export interface ApplySummary {
+  setEnvs: boolean;
+  secrets: number;
+  functionsWithSecrets: number;
+  functions: number;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** The app a stage file must belong to: custom.stageSecrets.app, else the service name. */
+export function appOf(service: ServiceConfig): string {
+  return readSettings(service.custom).app ?? service.service ?? service.serviceObject?.name;
+}
+
+/**
+ * The plugin's one step: decide whether functions get secrets, load them, merge them over
+ * serverless.yml, refuse what Lambda would refuse, then write the environments back into the service.
+ */
+export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary> {
+  const { service, stage } = input;
+  const settings = readSettings(service.custom);
+  const functions: Record<string, FunctionConfig> = {};
+  const envInputs: Record<string, FunctionEnvInput> = {};
+  for (const [name, fn] of Object.entries(service.functions ?? {})) {
+    if (!fn) continue;
+    functions[name] = fn;
+    envInputs[name] = { environment: fn.environment, secrets: functionSecretList(name, fn.secrets) };
+  }
+  const functionCount = Object.keys(functions).length;
+
+  const decision = decideSetEnvs({ env: input.env, setEnvs: settings.setEnvs, serviceDir: input.serviceDir });
+  if (!decision.setEnvs) {
+    checkLambdaLimits({
+      functions: Object.fromEntries(
+        Object.entries(functions).map(([name, fn]) => [name, effectiveEnvironment(service.provider.environment, fn.environment)]),
+      ),
+      secretNames: [],
+    });
+    input.log.notice(`stage-secrets: functions get no secrets of stage ${stage} (${decision.reason}); the build environment is unchanged`);
+    return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount };
+  }
+
+  const loaded = await input.cache.get({ stage, app: appOf(service), dir: settings.dir, serviceDir: input.serviceDir, env: input.env });
+  if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
+  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: loaded.values });
+
+  const effective: Record<string, Environment> = {};
+  for (const name of Object.keys(functions)) {
+    effective[name] = effectiveEnvironment(merged.providerEnvironment, merged.functionEnvironments[name]);
+  }
+  checkLambdaLimits({ functions: effective, secretNames: loaded.values.keys() });
+
+  if (merged.providerEnvironment) service.provider.environment = merged.providerEnvironment;
+  for (const [name, fn] of Object.entries(functions)) {
+    const env = merged.functionEnvironments[name];
+    if (env) fn.environment = env;
+  }
+
+  const receiving = Object.values(merged.received).filter((names) => names.length > 0).length;
+  const lists = Object.values(envInputs).filter((fn) => fn.secrets !== undefined).length;
+  input.log.notice(
+    `stage-secrets: ${plural(loaded.values.size, 'secret')} of stage ${stage} from ${loaded.origin} set on ` +
+      `${receiving} of ${plural(functionCount, 'function')}` +
+      (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
+  );
+  return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount };
+}

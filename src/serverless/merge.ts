@@ -1,0 +1,89 @@
+import { StageSecretsError } from '../core/errors.js';
+import type { Environment } from './types.js';
+
+export interface FunctionEnvInput {
+  environment?: Environment;
+  /** the function's `secrets` list; undefined: all secrets */
+  secrets?: string[];
+}
+
+export interface MergeInput {
+  stage: string;
+  providerEnvironment?: Environment;
+  functions: Record<string, FunctionEnvInput>;
+  secrets: ReadonlyMap<string, string>;
+}
+
+export interface MergeResult {
+  /**
+   * provider: every secret went into provider.environment (no function has a `secrets` list);
+   * per-function: each function got its own secrets in its environment, provider.environment untouched.
+   */
+  mode: 'provider' | 'per-function';
+  providerEnvironment?: Environment;
+  functionEnvironments: Record<string, Environment | undefined>;
+  /** function name → names of the secrets it ends up with */
+  received: Record<string, string[]>;
+}
+
+/** Refuses a `secrets` list that names something the stage does not have. */
+function checkLists(input: MergeInput): void {
+  const problems: string[] = [];
+  for (const [name, fn] of Object.entries(input.functions)) {
+    const unknown = (fn.secrets ?? []).filter((s) => !input.secrets.has(s));
+    if (unknown.length) problems.push(`function ${name} lists ${unknown.join(', ')}`);
+  }
+  if (problems.length) {
+    throw new StageSecretsError(
+      'NOT_FOUND',
+      `stage ${input.stage} has no secret named as listed in serverless.yml: ${problems.join('; ')}. ` +
+        `Add the secret with: stage-secrets set --stage ${input.stage} NAME, or fix the function's secrets list. ` +
+        `Secrets of stage ${input.stage}: ${[...input.secrets.keys()].sort().join(', ') || '(none)'}.`,
+    );
+  }
+}
+
+function pick(secrets: ReadonlyMap<string, string>, names: Iterable<string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of names) out[name] = secrets.get(name)!;
+  return out;
+}
+
+/**
+ * Puts the secrets into the service's environments, secrets winning over serverless.yml at both levels.
+ *
+ * Without any `secrets` list, every secret goes into provider.environment and replaces same-named keys
+ * of each function's environment (the framework merges function over provider). A provider-level value
+ * cannot be withheld from one function, so as soon as one function has a list, the secrets go function by
+ * function instead: all to functions without a list, only the listed ones to the others. Names a
+ * function does not receive keep what serverless.yml gives them. Inputs are not changed.
+ */
+export function mergeSecrets(input: MergeInput): MergeResult {
+  checkLists(input);
+  const all = [...input.secrets.keys()];
+  const restricted = Object.values(input.functions).some((fn) => fn.secrets !== undefined);
+  const functionEnvironments: Record<string, Environment | undefined> = {};
+  const received: Record<string, string[]> = {};
+
+  if (!restricted) {
+    for (const [name, fn] of Object.entries(input.functions)) {
+      received[name] = all;
+      if (!fn.environment) {
+        functionEnvironments[name] = undefined;
+        continue;
+      }
+      const env: Environment = { ...fn.environment };
+      for (const key of Object.keys(env)) if (input.secrets.has(key)) env[key] = input.secrets.get(key)!;
+      functionEnvironments[name] = env;
+    }
+    const providerEnvironment = all.length ? { ...input.providerEnvironment, ...pick(input.secrets, all) } : input.providerEnvironment;
+    return { mode: 'provider', providerEnvironment, functionEnvironments, received };
+  }
+
+  for (const [name, fn] of Object.entries(input.functions)) {
+    const names = fn.secrets ?? all;
+    received[name] = [...names];
+    functionEnvironments[name] = names.length || fn.environment ? { ...fn.environment, ...pick(input.secrets, names) } : undefined;
+  }
+  return { mode: 'per-function', providerEnvironment: input.providerEnvironment, functionEnvironments, received };
+}

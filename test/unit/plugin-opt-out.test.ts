@@ -1,0 +1,91 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decideSetEnvs, findRepoRoot, parseSwitch, seedSetting } from '../../src/serverless/opt-out.js';
+
+const roots: string[] = [];
+afterEach(() => roots.splice(0).forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
+
+/** A temp repo (root with .git) holding a service folder; files given relative to the root. */
+function repo(files: Record<string, string>): { root: string; service: string } {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-optout-'));
+  roots.push(root);
+  fs.mkdirSync(path.join(root, '.git'));
+  fs.mkdirSync(path.join(root, 'services', 'api'), { recursive: true });
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(root, name), text);
+  return { root, service: path.join(root, 'services', 'api') };
+}
+
+describe('seedSetting', () => {
+  it('reads the top-level key in the spellings YAML allows', () => {
+    expect(seedSetting('sls_set_secret_envs: false\n', 'seed.yml')).toBe(false);
+    expect(seedSetting('before_compile:\n  - x\nsls_set_secret_envs: "false"  # functions read SSM\n', 'seed.yml')).toBe(false);
+    expect(seedSetting("sls_set_secret_envs : 'No'\r\n", 'seed.yml')).toBe(false);
+    expect(seedSetting('sls_set_secret_envs: true\n', 'seed.yml')).toBe(true);
+  });
+
+  it('ignores nested and commented keys', () => {
+    expect(seedSetting('build:\n  sls_set_secret_envs: false\n# sls_set_secret_envs: false\n', 'seed.yml')).toBeUndefined();
+  });
+
+  it('refuses a value that is not a yes/no word, naming the file', () => {
+    expect(() => seedSetting('sls_set_secret_envs: maybe\n', '/repo/seed.yml')).toThrow('/repo/seed.yml: sls_set_secret_envs must be true or false');
+  });
+});
+
+describe('parseSwitch', () => {
+  it('knows the usual words and nothing else', () => {
+    expect(['false', 'FALSE', '0', 'no', 'off'].map(parseSwitch)).toEqual([false, false, false, false, false]);
+    expect(['true', '1', 'yes', 'On'].map(parseSwitch)).toEqual([true, true, true, true]);
+    expect(parseSwitch('flase')).toBeUndefined();
+  });
+});
+
+describe('decideSetEnvs', () => {
+  it('sets secrets when nothing says otherwise', () => {
+    const { service } = repo({});
+    expect(decideSetEnvs({ env: {}, serviceDir: service })).toEqual({ setEnvs: true });
+  });
+
+  it('finds seed.yml at the repo root when the service folder has none', () => {
+    const { root, service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n' });
+    expect(findRepoRoot(service)).toBe(root);
+    expect(decideSetEnvs({ env: {}, serviceDir: service })).toEqual({
+      setEnvs: false,
+      reason: `sls_set_secret_envs: false in ${path.join(root, 'seed.yml')}`,
+    });
+  });
+
+  it("lets the service folder's seed.yml decide before the root's", () => {
+    const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n', 'services/api/seed.yml': 'sls_set_secret_envs: true\n' });
+    expect(decideSetEnvs({ env: {}, serviceDir: service }).setEnvs).toBe(true);
+  });
+
+  it('goes on to the root when the service seed.yml does not set the key', () => {
+    const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n', 'services/api/seed.yml': 'before_build: []\n' });
+    expect(decideSetEnvs({ env: {}, serviceDir: service }).setEnvs).toBe(false);
+  });
+
+  it('turns off on custom.stageSecrets.setEnvs: false or SLS_SET_SECRET_ENVS=false, saying which', () => {
+    const { service } = repo({});
+    expect(decideSetEnvs({ env: {}, setEnvs: false, serviceDir: service })).toEqual({
+      setEnvs: false,
+      reason: 'custom.stageSecrets.setEnvs is false in serverless.yml',
+    });
+    expect(decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'false' }, setEnvs: true, serviceDir: service })).toEqual({
+      setEnvs: false,
+      reason: 'SLS_SET_SECRET_ENVS=false in the environment',
+    });
+  });
+
+  it('any one switch set to false wins over the others set to true', () => {
+    const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n' });
+    expect(decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'true' }, setEnvs: true, serviceDir: service }).setEnvs).toBe(false);
+  });
+
+  it('refuses an env value it cannot read rather than guess', () => {
+    const { service } = repo({});
+    expect(() => decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'nope' }, serviceDir: service })).toThrow('SLS_SET_SECRET_ENVS must be true or false');
+  });
+});

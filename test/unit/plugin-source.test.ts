@@ -1,0 +1,142 @@
+/**
+ * Where the plugin gets secrets, and the whole apply step on a service object as the framework holds
+ * it: real stage files in a temp folder, opened with a real local key.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { forgetUnwrappedKeys, initStage, setSecrets } from '../../src/core/stage.js';
+import { applyStageSecrets } from '../../src/serverless/apply.js';
+import { loadStageSecrets, StageSecretsCache } from '../../src/serverless/source.js';
+import type { ServiceConfig } from '../../src/serverless/types.js';
+import { resolveSecretVariable } from '../../src/serverless/variable-source.js';
+
+let root: string;
+let serviceDir: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-plugin-'));
+  serviceDir = path.join(root, 'svc');
+  fs.mkdirSync(path.join(root, '.git'));
+  fs.mkdirSync(serviceDir);
+  env = { XDG_CONFIG_HOME: path.join(root, 'config') };
+  const opts = { stage: 'dev', app: 'svc-app', cwd: serviceDir, env };
+  await initStage(opts, [{ type: 'local' }]);
+  await setSecrets(opts, [
+    { name: 'API_KEY', type: 'string', value: 'file-api' },
+    { name: 'RETRIES', type: 'number', value: '3' },
+  ]);
+  const shared = { ...opts, dir: path.join(root, 'shared-secrets') };
+  await initStage(shared, [{ type: 'local' }]);
+  await setSecrets(shared, [{ name: 'SHARED', type: 'json', value: '{ "a": 1 }' }]);
+});
+
+afterAll(() => {
+  forgetUnwrappedKeys();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('loadStageSecrets', () => {
+  it('opens the stage file when there is no runner env; values as env text', async () => {
+    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env });
+    expect(Object.fromEntries(loaded.values)).toEqual({ API_KEY: 'file-api', RETRIES: '3' });
+    expect(loaded.origin).toMatch(/^the stage file \(identity local:[0-9a-f]+\)$/);
+  });
+
+  it('takes the values stage-secrets run put in the env when it ran for this stage', async () => {
+    const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY,OTHER', API_KEY: 'runner-api', OTHER: 'o' };
+    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
+    expect(Object.fromEntries(loaded.values)).toEqual({ API_KEY: 'runner-api', OTHER: 'o' });
+    expect(loaded.origin).toContain('STAGE_SECRETS_KEYS');
+  });
+
+  it('opens the stage file when the runner env is for another stage, and says so', async () => {
+    const runner = { ...env, STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'API_KEY', API_KEY: 'prod-api' };
+    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
+    expect(loaded.values.get('API_KEY')).toBe('file-api');
+    expect(loaded.note).toBe('the environment holds secrets of stage prod, but this is stage dev; opening the stage file instead');
+  });
+
+  it('refuses a runner env that lost a named variable', async () => {
+    const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY' };
+    await expect(loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner })).rejects.toThrow(/lists API_KEY, but the environment has no API_KEY/);
+  });
+
+  it('refuses a stage file of another app, telling how to share it', async () => {
+    await expect(loadStageSecrets({ stage: 'dev', app: 'other-svc', serviceDir, env })).rejects.toThrow(
+      /belongs to app "svc-app", but this service is app "other-svc".*custom\.stageSecrets\.app: svc-app/,
+    );
+  });
+
+  it('reads the folder given relative to the service folder', async () => {
+    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', dir: '../shared-secrets', serviceDir, env });
+    expect(Object.fromEntries(loaded.values)).toEqual({ SHARED: '{"a":1}' });
+  });
+});
+
+function service(custom?: Record<string, unknown>): ServiceConfig {
+  return {
+    service: 'svc-app',
+    provider: { environment: { API_KEY: 'yaml', PLAIN: 'p' } },
+    functions: { api: { environment: { RETRIES: '9', OWN: 'o' } }, worker: {} },
+    custom,
+  };
+}
+
+function recorder() {
+  const notices: string[] = [];
+  return { notices, log: { notice: (m: string) => notices.push(m), warn: (m: string) => notices.push(m) } };
+}
+
+describe('applyStageSecrets', () => {
+  it('writes the merged environments back into the service and logs counts', async () => {
+    const svc = service();
+    const { notices, log } = recorder();
+    const summary = await applyStageSecrets({ service: svc, stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log });
+    expect(svc.provider.environment).toEqual({ API_KEY: 'file-api', PLAIN: 'p', RETRIES: '3' });
+    expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o' });
+    expect(summary).toEqual({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
+    expect(notices).toEqual([expect.stringMatching(/^stage-secrets: 2 secrets of stage dev from the stage file .* set on 2 of 2 functions$/)]);
+  });
+
+  it('with custom.stageSecrets.setEnvs: false changes nothing and needs no key', async () => {
+    const svc = service({ stageSecrets: { setEnvs: false } });
+    const before = structuredClone(svc);
+    const { notices, log } = recorder();
+    const summary = await applyStageSecrets({ service: svc, stage: 'nokey', serviceDir, env, cache: new StageSecretsCache(), log });
+    expect(svc).toEqual(before);
+    expect(summary.setEnvs).toBe(false);
+    expect(notices).toEqual(['stage-secrets: functions get no secrets of stage nokey (custom.stageSecrets.setEnvs is false in serverless.yml); the build environment is unchanged']);
+  });
+
+  it('refuses a custom.stageSecrets the plugin cannot read', async () => {
+    const { log } = recorder();
+    await expect(
+      applyStageSecrets({ service: service({ stageSecrets: { setEnvs: 'no' } }), stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log }),
+    ).rejects.toThrow('custom.stageSecrets.setEnvs must be true or false');
+  });
+});
+
+describe('${secret:NAME}', () => {
+  const config: Record<string, unknown> = { service: 'svc-app' };
+  const resolver = (address: string, stage?: string) => ({
+    address,
+    options: { stage },
+    serviceDir,
+    resolveVariable: async (v: string) => (v === 'sls:stage' ? 'dev' : undefined),
+    resolveConfigurationProperty: async (keys: string[]) => keys.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config),
+  });
+
+  it('resolves the secret of the stage the resolver names', async () => {
+    const value = await resolveSecretVariable(resolver('RETRIES'), { cache: new StageSecretsCache(), env, serviceDir });
+    expect(value).toEqual({ value: '3' });
+  });
+
+  it('names the missing secret and how to add it', async () => {
+    await expect(resolveSecretVariable(resolver('NOPE', 'dev'), { cache: new StageSecretsCache(), env, serviceDir })).rejects.toThrow(
+      '${secret:NOPE}: stage dev has no secret named NOPE; add it with: stage-secrets set --stage dev NOPE',
+    );
+  });
+});
