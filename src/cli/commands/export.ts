@@ -1,12 +1,72 @@
+import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
-import type { Command } from '../command.js';
+import { openStage } from '../../core/stage.js';
+import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../runner/export-formats.js';
+import { maskPlan } from '../../runner/mask-patterns.js';
+import { writeSecretFile } from '../../runner/secret-file.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
-// Replaced by the runner (issue 4).
+const options = { ...STAGE_OPTIONS, format: { type: 'string' }, out: { type: 'string', short: 'o' } } as const;
+
 export const command: Command = {
   name: 'export',
-  summary: 'not available yet',
-  help: 'not available yet',
-  async run() {
-    throw new StageSecretsError('USAGE', 'export is not available in this build');
+  summary: 'print or write the secrets as dotenv, json, github-env or shell',
+  help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell [--out FILE]
+
+Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer
+"stage-secrets run", which never puts values in a file or a log.
+
+      --format F   dotenv      KEY='value' lines that the dotenv package reads back exactly, multi-line
+                               values included. Safe to source in a shell too, unless export warns
+                               that a value needed dotenv-only quoting.
+                   json        one object {"KEY": "value"}; values are strings (JSON values compact)
+                   shell       export KEY='value' lines (POSIX quoting) for: . ./file  or  eval
+                   github-env  KEY<<DELIM / value / DELIM blocks with a random delimiter, for
+                               $GITHUB_ENV; prints ::add-mask:: for every value (and each line of a
+                               multi-line value, each JSON string leaf) on stdout first
+  -o, --out FILE   write to FILE, mode 0600 (an existing file is tightened to 0600 first).
+                   dotenv, json and shell replace FILE; github-env appends to it, since
+                   $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV.
+Without --out, values go to stdout (that is what you asked for) and a note goes to stderr.
+
+${STAGE_OPTIONS_HELP}
+
+Example (GitHub Actions): stage-secrets export --stage prod --format github-env --out "$GITHUB_ENV"`,
+  async run(argv, io) {
+    const { values } = parse('export', argv, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('export', values, io);
+    const format = values.format;
+    if (!format || !isExportFormat(format)) {
+      throw new StageSecretsError('USAGE', `export needs --format ${EXPORT_FORMATS.join('|')}${format ? `, not ${JSON.stringify(format)}` : ''}.`);
+    }
+    let out = values.out;
+    if (out === '') throw new StageSecretsError('USAGE', '--out needs a file path.');
+    if (format === 'github-env' && out === undefined) {
+      out = io.env.GITHUB_ENV || undefined;
+      if (out === undefined) {
+        throw new StageSecretsError('USAGE', 'github-env writes to a file: pass --out FILE (in GitHub Actions, $GITHUB_ENV is used when set).');
+      }
+    }
+    const opened = await openStage(opts);
+    const secrets = opened.decryptAll();
+    const entries = [...secrets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => [name, v.text] as const);
+    const exported = exportAs(format, entries, format === 'github-env' ? maskPlan(secrets).patterns : []);
+    if (exported.dotenvOnly.length > 0) {
+      write(
+        io.stderr,
+        `stage-secrets: ${exported.dotenvOnly.join(', ')} needed dotenv-only quoting: read this file with a dotenv parser, do not source it in a shell (use --format shell for that).`,
+      );
+    }
+    for (const line of exported.logLines) io.stdout.write(`${line}\n`);
+    if (out === undefined) {
+      io.stdout.write(exported.text);
+      write(io.stderr, `stage-secrets: printed ${entries.length} secrets of stage ${opts.stage} to stdout (${format}); treat this output as secret.`);
+      return 0;
+    }
+    const file = path.resolve(io.cwd, out);
+    writeSecretFile(file, exported.text, format === 'github-env');
+    write(io.stderr, `stage-secrets: ${format === 'github-env' ? 'appended' : 'wrote'} ${entries.length} secrets of stage ${opts.stage} to ${out} (mode 0600, ${format}).`);
+    return 0;
   },
 };

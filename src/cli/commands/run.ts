@@ -1,12 +1,85 @@
+import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
-import type { Command } from '../command.js';
+import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
+import { MIN_MASK_LENGTH } from '../../runner/mask-patterns.js';
+import { runWithSecrets } from '../../runner/run.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
-// Replaced by the runner (issue 4).
+const options = {
+  ...STAGE_OPTIONS,
+  'no-mask': { type: 'boolean' },
+  'files-dir': { type: 'string' },
+  'mask-flush-ms': { type: 'string' },
+  verbose: { type: 'boolean' },
+} as const;
+
+/** Splits `[options] [--] CMD ARGS...` at the command: everything from it on belongs to the child. */
+function splitAtCommand(argv: string[]): { own: string[]; command: string[] } {
+  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator') return { own: argv.slice(0, token.index), command: argv.slice(token.index + 1) };
+    if (token.kind === 'positional') return { own: argv.slice(0, token.index), command: argv.slice(token.index) };
+  }
+  return { own: argv, command: [] };
+}
+
 export const command: Command = {
   name: 'run',
-  summary: 'not available yet',
-  help: 'not available yet',
-  async run() {
-    throw new StageSecretsError('USAGE', 'run is not available in this build');
+  summary: 'run a command with the stage secrets in its env, output masked',
+  help: `Usage: stage-secrets run --stage S [--no-mask] [--files-dir DIR] -- CMD ARGS...
+
+Decrypts stage S once (one KMS call, or the local key from STAGE_SECRETS_KEY_<S>) and runs CMD
+with every secret in its environment. A secret replaces an inherited variable of the same name.
+CMD also gets STAGE_SECRETS_STAGE (the stage) and STAGE_SECRETS_KEYS (the secret names, comma-
+separated); it does not get STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'),
+reads the runner's standard input, and needs no terminal.
+
+Every secret value in CMD's stdout and stderr is replaced by *** as it streams, also when a value is
+split across writes. Values shorter than ${MIN_MASK_LENGTH} characters are not masked (they would garble the
+log); run names such secrets on stderr. A JSON value is masked in its compact form and each of its
+string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value is masked too. Output is only
+held back while it may be the start of a value, and at most --mask-flush-ms after CMD pauses.
+
+Exit code: CMD's own, or 128+N when CMD was killed by signal N. SIGINT, SIGTERM and SIGHUP are
+passed on to CMD, and run waits for it to end. Before CMD starts: 1 usage, 2 integrity, 3 key access.
+
+      --no-mask          do not mask; CMD writes straight to the runner's stdout and stderr
+      --files-dir DIR    also write each secret to DIR/<KEY> (files 0600, DIR 0700), removed when
+                         CMD ends, whatever the reason. DIR must be new or an empty folder.
+      --mask-flush-ms N  how long a possible start of a value is held when CMD pauses (default ${DEFAULT_FLUSH_MS})
+      --verbose          print one status line (stage, count, identity) to stderr; no values
+
+${STAGE_OPTIONS_HELP}
+
+Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
+  async run(argv, io) {
+    const { own, command: child } = splitAtCommand(argv);
+    const { values } = parse('run', own, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('run', values, io);
+    if (child.length === 0) {
+      throw new StageSecretsError('USAGE', `run needs a command: stage-secrets run --stage ${opts.stage} -- CMD ARGS...`);
+    }
+    let flushMs = DEFAULT_FLUSH_MS;
+    if (values['mask-flush-ms'] !== undefined) {
+      flushMs = Number(values['mask-flush-ms']);
+      if (!Number.isInteger(flushMs) || flushMs < 0 || flushMs > 60_000) {
+        throw new StageSecretsError('USAGE', '--mask-flush-ms takes a whole number of milliseconds from 0 to 60000.');
+      }
+    }
+    if (values['files-dir'] === '') throw new StageSecretsError('USAGE', '--files-dir needs a folder path.');
+    return runWithSecrets({
+      stage: opts,
+      command: child[0]!,
+      args: child.slice(1),
+      cwd: io.cwd,
+      env: io.env,
+      mask: !values['no-mask'],
+      filesDir: values['files-dir'],
+      flushMs,
+      verbose: values.verbose,
+      stdout: io.stdout,
+      stderr: io.stderr,
+    });
   },
 };

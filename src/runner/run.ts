@@ -1,0 +1,66 @@
+import * as path from 'node:path';
+import { openStage, type StageOptions } from '../core/stage.js';
+import { runChild, DEFAULT_FLUSH_MS } from './child.js';
+import { childEnv } from './env.js';
+import { FilesDir } from './files-dir.js';
+import { maskPlan, MIN_MASK_LENGTH } from './mask-patterns.js';
+import { SignalRelay, signalExitCode } from './signals.js';
+
+export interface RunOptions {
+  stage: StageOptions;
+  command: string;
+  args: string[];
+  cwd: string;
+  /** the env the child inherits (the secrets are added on top) */
+  env: NodeJS.ProcessEnv;
+  mask: boolean;
+  filesDir?: string;
+  flushMs?: number;
+  verbose?: boolean;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+}
+
+/**
+ * Decrypts the stage once, starts the command with the secrets in its env (and as files when asked),
+ * masks them in its output and returns its exit code. Errors before the child starts are thrown
+ * as StageSecretsError; the files are removed on every path.
+ */
+export async function runWithSecrets(opts: RunOptions): Promise<number> {
+  const opened = await openStage(opts.stage);
+  const secrets = opened.decryptAll();
+  const env = childEnv(opts.env, secrets, opened.file.stage);
+  const plan = opts.mask ? maskPlan(secrets) : undefined;
+  if (plan && plan.unmasked.length > 0) {
+    opts.stderr.write(
+      `stage-secrets: not masking ${plan.unmasked.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters are not masked.\n`,
+    );
+  }
+  const relay = new SignalRelay();
+  relay.start();
+  let files: FilesDir | undefined;
+  try {
+    if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets);
+    if (opts.verbose) {
+      opts.stderr.write(
+        `stage-secrets: stage ${opened.file.stage}: ${secrets.size} secrets in env via ${opened.identity.id}` +
+          `${plan ? `, masking ${plan.patterns.length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
+      );
+    }
+    if (relay.received) return signalExitCode(relay.received);
+    return await runChild({
+      command: opts.command,
+      args: opts.args,
+      cwd: opts.cwd,
+      env,
+      mask: plan?.patterns,
+      flushMs: opts.flushMs ?? DEFAULT_FLUSH_MS,
+      stdout: opts.stdout,
+      stderr: opts.stderr,
+      relay,
+    });
+  } finally {
+    files?.cleanup();
+    relay.stop();
+  }
+}

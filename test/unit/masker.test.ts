@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Masker } from '../../src/runner/masker.js';
+
+/** The definition: every byte inside any occurrence is masked; each run of masked bytes becomes ***. */
+function reference(patterns: readonly Uint8Array[], text: Uint8Array): Buffer {
+  const covered = new Uint8Array(text.length);
+  for (const p of patterns) {
+    if (p.length === 0) continue;
+    for (let i = 0; i + p.length <= text.length; i++) {
+      if (Buffer.from(text.subarray(i, i + p.length)).equals(Buffer.from(p))) covered.fill(1, i, i + p.length);
+    }
+  }
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (!covered[i]) out.push(text[i]!);
+    else if (i === 0 || !covered[i - 1]) out.push(42, 42, 42);
+  }
+  return Buffer.from(out);
+}
+
+function feed(masker: Masker, text: Uint8Array, cuts: number[]): Buffer {
+  const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((a, b) => a - b);
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const p of [...points, text.length]) {
+    parts.push(Buffer.from(masker.push(text.subarray(from, p))));
+    from = p;
+  }
+  parts.push(masker.end());
+  return Buffer.concat(parts);
+}
+
+const mask = (values: string[], text: string, cuts: number[] = []): string =>
+  feed(new Masker(values), Buffer.from(text), cuts).toString();
+
+describe('Masker', () => {
+  it('replaces every occurrence of every value', () => {
+    expect(mask(['hunter22', 'tok-123'], 'a hunter22 b tok-123 c hunter22')).toBe('a *** b *** c ***');
+  });
+
+  it('masks the longest value when values contain each other, and the union when they overlap', () => {
+    expect(mask(['pass', 'password1'], 'x password1 y pass z')).toBe('x *** y *** z');
+    expect(mask(['abcd', 'cdefgh'], '1 abcdefgh 2 abcdx 3 cdefghi')).toBe('1 *** 2 ***x 3 ***i');
+    expect(mask(['sword', 'password'], 'password')).toBe('***');
+  });
+
+  it('gives one *** for back-to-back values', () => {
+    expect(mask(['abcd'], 'abcdabcd-abcd')).toBe('***-***');
+  });
+
+  it('masks a value split at every possible point', () => {
+    const text = 'prefix secret-value-42 suffix';
+    for (let cut = 0; cut <= text.length; cut++) {
+      for (let cut2 = cut; cut2 <= text.length; cut2 += 3) {
+        expect(mask(['secret-value-42'], text, [cut, cut2])).toBe('prefix *** suffix');
+      }
+    }
+  });
+
+  it('masks a value fed one byte at a time', () => {
+    const text = Buffer.from('tok: ab"c\\d€ef!\n');
+    const masker = new Masker(['ab"c\\d€ef']);
+    const parts = [...text].map((b) => masker.push(Buffer.from([b])));
+    parts.push(masker.end());
+    expect(Buffer.concat(parts).toString()).toBe('tok: ***!\n');
+  });
+
+  it('holds back only bytes that may start a value, and returns the rest at once', () => {
+    const masker = new Masker(['secret']);
+    expect(masker.push(Buffer.from('line one\n')).toString()).toBe('line one\n');
+    expect(masker.heldLength).toBe(0);
+    expect(masker.push(Buffer.from('value: sec')).toString()).toBe('value: ');
+    expect(masker.heldLength).toBe(3);
+    expect(masker.push(Buffer.from('ond')).toString()).toBe('second');
+    expect(masker.heldLength).toBe(0);
+  });
+
+  it('flush returns held bytes but still masks the rest of a value that continues', () => {
+    const masker = new Masker(['password123']);
+    expect(masker.push(Buffer.from('Enter: passw')).toString()).toBe('Enter: ');
+    expect(masker.flush().toString()).toBe('passw');
+    expect(masker.heldLength).toBe(0);
+    expect(masker.push(Buffer.from('ord123 ok')).toString()).toBe('*** ok');
+    expect(masker.end().length).toBe(0);
+  });
+
+  it('passes binary data through unchanged apart from the values', () => {
+    const bytes = Buffer.alloc(4096);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7 + (i >> 8)) & 0xff;
+    const value = Buffer.from([0x00, 0xff, 0x10, 0x80, 0x7f]);
+    const text = Buffer.concat([bytes, value, bytes]);
+    const masker = new Masker([value]);
+    const out = feed(masker, text, [100, 4097, 4099, 5000]);
+    expect(out.equals(reference([value], text))).toBe(true);
+    expect(out.length).toBe(bytes.length * 2 + 3);
+  });
+
+  it('without values returns its input', () => {
+    const masker = new Masker([]);
+    const chunk = Buffer.from('anything');
+    expect(masker.push(chunk)).toBe(chunk);
+    expect(masker.end().length).toBe(0);
+  });
+
+  it('masks UTF-8 values byte-exactly', () => {
+    expect(mask(['clé-ünï-€'], 'a clé-ünï-€ b', [4, 7, 9])).toBe('a *** b');
+  });
+
+  // Property: for any values, text and chunking, output equals the definition: with the full
+  // table, with a tiny one (deep states on sparse edges), and with values of 3+ bytes (which turns
+  // on the skip-ahead prefilter, with a stride of 1 to 4 depending on the shortest value).
+  const alphabet = fc.constantFrom(...'abcab\n'.split(''));
+  const word = (min: number, max: number) => fc.array(alphabet, { minLength: min, maxLength: max }).map((a) => a.join(''));
+  for (const [label, options, minLength] of [
+    ['dense table', {}, 1],
+    ['sparse deep states', { maxTableEntries: 8 }, 1],
+    ['prefilter', {}, 3],
+    ['prefilter, sparse deep states', { maxTableEntries: 8 }, 3],
+  ] as const) {
+    it(`matches the definition for any chunking (${label})`, () => {
+      fc.assert(
+        fc.property(fc.array(word(minLength, minLength + 6), { minLength: 1, maxLength: 6 }), word(0, 80), fc.array(fc.nat(), { maxLength: 8 }), (values, text, cuts) => {
+          const expected = reference(values.map((v) => Buffer.from(v)), Buffer.from(text));
+          expect(feed(new Masker(values, options), Buffer.from(text), cuts).equals(expected)).toBe(true);
+        }),
+        { numRuns: 400 },
+      );
+    });
+  }
+
+  it('never returns a value whole even when flushed at any point', () => {
+    fc.assert(
+      fc.property(fc.array(word(3, 6), { minLength: 1, maxLength: 4 }), word(0, 40), fc.array(fc.nat(), { maxLength: 6 }), (values, text, cuts) => {
+        const masker = new Masker(values);
+        const input = Buffer.from(text);
+        const points = [...new Set(cuts.map((c) => c % (input.length + 1)))].sort((a, b) => a - b);
+        const parts: Buffer[] = [];
+        let from = 0;
+        for (const p of [...points, input.length]) {
+          parts.push(Buffer.from(masker.push(input.subarray(from, p))), masker.flush());
+          from = p;
+        }
+        parts.push(masker.end());
+        const out = Buffer.concat(parts).toString();
+        // a value may only appear in the output if the input holds it across a flush point... never whole
+        for (const v of values) {
+          if (!text.includes(v)) continue;
+          const withoutStars = out.split('***');
+          for (const piece of withoutStars) expect(piece.includes(v)).toBe(false);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import type { SecretValue } from '../../src/core/values.js';
+import { childEnv } from '../../src/runner/env.js';
+import { maskPlan, MIN_MASK_LENGTH } from '../../src/runner/mask-patterns.js';
+
+const secrets = (entries: Record<string, SecretValue>) => new Map(Object.entries(entries));
+
+describe('childEnv', () => {
+  it('puts secrets over inherited variables and adds the stage and key names', () => {
+    const env = childEnv(
+      { HOME: '/h', API_TOKEN: 'inherited', STAGE_SECRETS_KEY_PROD_EU: 'key', STAGE_SECRETS_KEY_DEV: 'other' },
+      secrets({ API_TOKEN: { type: 'string', text: 'from-stage' }, PORT: { type: 'number', text: '5432' } }),
+      'prod-eu',
+    );
+    expect(env.API_TOKEN).toBe('from-stage');
+    expect(env.PORT).toBe('5432');
+    expect(env.HOME).toBe('/h');
+    expect(env.STAGE_SECRETS_STAGE).toBe('prod-eu');
+    expect(env.STAGE_SECRETS_KEYS).toBe('API_TOKEN,PORT');
+    expect('STAGE_SECRETS_KEY_PROD_EU' in env).toBe(false);
+    expect(env.STAGE_SECRETS_KEY_DEV).toBe('other');
+  });
+
+  it('refuses a value with a NUL byte, naming the secret only', () => {
+    expect(() => childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev')).toThrow(/^the value of BAD contains a NUL character[^]*$/);
+    try {
+      childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev');
+    } catch (err) {
+      expect((err as Error).message).not.toContain('hidden');
+    }
+  });
+});
+
+describe('maskPlan', () => {
+  it(`masks values of ${MIN_MASK_LENGTH}+ characters and names the shorter ones`, () => {
+    const plan = maskPlan(secrets({ LONG: { type: 'string', text: 'abcd' }, SHORT: { type: 'string', text: 'abc' }, N: { type: 'number', text: '42' } }));
+    expect(plan.patterns).toEqual(['abcd']);
+    expect(plan.unmasked).toEqual(['SHORT', 'N']);
+  });
+
+  it('counts characters, not UTF-16 units', () => {
+    expect(maskPlan(secrets({ E: { type: 'string', text: '😀😀😀' } })).unmasked).toEqual(['E']);
+  });
+
+  it('masks JSON compact and each string leaf of 4+ characters', () => {
+    const text = JSON.stringify({ user: 'admin', pw: 'p@ss"word', n: 12345, short: 'ab', nested: [{ k: 'deep-value' }] });
+    const plan = maskPlan(secrets({ DB: { type: 'json', text } }));
+    expect(plan.patterns).toEqual(expect.arrayContaining([text, 'admin', 'p@ss"word', 'p@ss\\"word', 'deep-value']));
+    expect(plan.patterns).not.toContain('ab');
+    expect(plan.patterns).not.toContain('12345');
+  });
+
+  it('masks each line of a multi-line value and its JSON-escaped form', () => {
+    const pem = '-----BEGIN KEY-----\nMIIBVwIBADANBgkq\nab\n-----END KEY-----\n';
+    const plan = maskPlan(secrets({ PEM: { type: 'string', text: pem } }));
+    expect(plan.patterns).toEqual(expect.arrayContaining([pem, JSON.stringify(pem).slice(1, -1), 'MIIBVwIBADANBgkq', '-----END KEY-----']));
+    expect(plan.patterns).not.toContain('ab');
+  });
+});
