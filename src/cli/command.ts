@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { resolveApp } from '../core/app.js';
 import { StageSecretsError } from '../core/errors.js';
-import { assertStageName } from '../core/names.js';
+import { assertStageName, KEY_NAME_PATTERN } from '../core/names.js';
 import type { StageOptions } from '../core/stage.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -62,6 +62,19 @@ export function stageOptions(command: string, values: { stage?: string; dir?: st
   assertStageName(values.stage);
   const { app, source } = resolveApp(io.cwd, values.app);
   return { stage: values.stage, dir: values.dir, app, appSource: source, cwd: io.cwd, env: io.env };
+}
+
+/**
+ * Checks a secret name typed on the command line without repeating it: when KEY and VALUE are swapped,
+ * the "name" is a secret value, and an error message would print it into the terminal or CI log.
+ */
+export function checkNameArgument(name: string, usage: string): void {
+  if (!KEY_NAME_PATTERN.test(name)) {
+    throw new StageSecretsError(
+      'INVALID_NAME',
+      `invalid secret name (not shown, in case a value was typed in its place): use a letter, then letters, digits or _ (at most 100 characters). Usage: ${usage}`,
+    );
+  }
 }
 
 export function write(stream: NodeJS.WritableStream, text: string): void {

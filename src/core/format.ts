@@ -1,4 +1,6 @@
-import { z } from 'zod';
+// zod's v3 API (shipped in the zod package): it loads 10 modules where the v4 entry loads 95 (every
+// locale), which is about 50 ms of start-up on every command, `run` included.
+import { z } from 'zod/v3';
 import { StageSecretsError } from './errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from './names.js';
 import { SECRET_TYPES } from './values.js';
@@ -18,18 +20,23 @@ export const secretEntrySchema = z.strictObject({
   tag: base64.length(24, 'tag is not 16 bytes'),
 });
 
+// Identity fields and the app name are printed in messages and CI logs: a hostile edit must not smuggle
+// line breaks or terminal escapes (e.g. CI workflow commands) into them.
+const printableAscii = /^[\x20-\x7e]*$/;
+const appName = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
+
 /** Identity records carry provider-specific string fields; each provider checks its own. */
 export const identityRecordSchema = z
   .object({
     type: z.enum(['local', 'aws-kms']),
-    id: z.string().min(1).max(2048),
+    id: z.string().min(1).max(2048).regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces'),
     created: isoDate,
   })
-  .catchall(z.string().max(65_536));
+  .catchall(z.string().max(65_536).regex(printableAscii, 'identity fields must be printable ASCII'));
 
 export const stageFileSchema = z.strictObject({
   version: z.literal(FORMAT_VERSION),
-  app: z.string().min(1).max(128),
+  app: z.string().min(1).max(128).regex(appName, 'app name has control characters'),
   stage: z.string().regex(STAGE_NAME_PATTERN, 'invalid stage name'),
   publicKey: base64.length(44, 'public key is not 32 bytes'),
   identities: z.array(identityRecordSchema).min(1, 'no identity: nobody could open this stage'),
@@ -46,7 +53,7 @@ export function parseStageFile(text: string, where: string): StageFile {
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    const detail = err instanceof SyntaxError ? err.message.replace(/\s*in JSON at.*$/s, '') : 'parse error';
+    const detail = err instanceof SyntaxError ? printable(err.message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s*in JSON at.*$/s, '')) : 'parse error';
     throw new StageSecretsError(
       'FORMAT',
       `${where} is not valid JSON (${detail}); it may be truncated or hand-edited. Restore it from git (git checkout -- ${where}).`,
@@ -56,7 +63,7 @@ export function parseStageFile(text: string, where: string): StageFile {
   if (duplicate) {
     throw new StageSecretsError(
       'FORMAT',
-      `${where} has the key ${JSON.stringify(duplicate.slice(0, 120))} twice in one object; a reviewer would see one and the tool would read the other. Restore the file from git.`,
+      `${where} has the key ${printable(JSON.stringify(duplicate.slice(0, 120)))} twice in one object; a reviewer would see one and the tool would read the other. Restore the file from git.`,
     );
   }
   if (raw && typeof raw === 'object' && 'version' in raw) {
@@ -71,14 +78,19 @@ export function parseStageFile(text: string, where: string): StageFile {
   const result = stageFileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const path = issue.path.map(String).join('.') || '(top level)';
-    const message = issue.code === 'invalid_key' ? 'invalid secret name (a letter, then letters, digits or _)' : issue.message;
+    const path = printable(issue.path.map(String).join('.').slice(0, 200)) || '(top level)';
+    const message = issue.message === 'invalid secret name' ? 'invalid secret name (a letter, then letters, digits or _)' : printable(issue.message.slice(0, 300));
     throw new StageSecretsError(
       'FORMAT',
       `${where} is not a valid stage file: at ${path}: ${message}. Restore it from git or re-create the stage with init.`,
     );
   }
   return result.data;
+}
+
+/** Text from a (possibly hostile) file, made safe to print: no line breaks, no terminal escapes. */
+function printable(text: string): string {
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function line(value: unknown): string {

@@ -167,7 +167,7 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
           `stage ${opts.stage} already has ${clash}, which differs from ${s.name} only in case; use the same spelling or rm ${clash} first.`,
         );
       }
-      (s.name in current.secrets ? replaced : added).push(s.name);
+      (Object.hasOwn(current.secrets, s.name) ? replaced : added).push(s.name);
       const entry: SecretEntry = { type: s.type, updated, ...sealer.seal(valueAad(current, s.name, s.type), s.value) };
       next.secrets[s.name] = entry;
     }
@@ -185,8 +185,10 @@ export async function removeSecrets(opts: StageOptions, names: string[]): Promis
     checkApp(current, opts, store.displayPath(opts.stage));
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
     for (const name of names) {
-      if (!(name in next.secrets)) {
-        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}; see stage-secrets list --stage ${opts.stage}.`);
+      if (!Object.hasOwn(next.secrets, name)) {
+        const other = sameNameOtherCase(Object.keys(next.secrets), name);
+        const hint = other ? `; it has ${other} (names are case-sensitive)` : `; see stage-secrets list --stage ${opts.stage}`;
+        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}${hint}.`);
       }
       delete next.secrets[name];
     }
@@ -269,7 +271,7 @@ export async function openStage(opts: StageOptions): Promise<OpenedStage> {
     identity,
     identityDescription: description,
     decrypt(name) {
-      if (!(name in file.secrets)) {
+      if (!Object.hasOwn(file.secrets, name)) {
         throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
       }
       const value = tryDecrypt(name);

@@ -10,4 +10,6 @@ export interface StoreFs {
   mkdirSync(path: string, options: { recursive: boolean }): unknown;
   statSync(path: string): { size: number; mtimeMs: number };
   existsSync(path: string): boolean;
+  /** optional: without it, temp files of killed writers are not cleaned up */
+  readdirSync?(path: string): string[];
 }

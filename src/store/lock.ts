@@ -15,7 +15,7 @@ interface LockInfo {
   time: number;
 }
 
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -34,6 +34,43 @@ function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
     // unreadable or half-written: judged by its age below
   }
   return undefined;
+}
+
+/**
+ * Removes a stale lock, unless it was replaced meanwhile. Without this check, two waiters that both saw
+ * the same dead holder could each unlink: the second would delete the first one's fresh lock, and both
+ * would write. Breaking is itself serialised by a short-lived `.break` file.
+ */
+function breakStaleLock(fs: StoreFs, file: string, judged: LockInfo | undefined): boolean {
+  const breaker = `${file}.break`;
+  try {
+    fs.closeSync(fs.openSync(breaker, 'wx', 0o644));
+  } catch {
+    try {
+      // a breaker left by a process killed in the few lines below
+      if (Date.now() - fs.statSync(breaker).mtimeMs > 5_000) fs.unlinkSync(breaker);
+    } catch {
+      // gone already
+    }
+    return false;
+  }
+  try {
+    const current = readInfo(fs, file);
+    const unchanged = judged
+      ? current !== undefined && current.pid === judged.pid && current.host === judged.host && current.time === judged.time
+      : current === undefined && Date.now() - fs.statSync(file).mtimeMs > 2_000; // not a lock being written right now
+    if (!unchanged) return false;
+    fs.unlinkSync(file);
+    return true;
+  } catch {
+    return false; // another waiter recovered it first
+  } finally {
+    try {
+      fs.unlinkSync(breaker);
+    } catch {
+      // nothing to release
+    }
+  }
 }
 
 function sleep(ms: number): Promise<void> {
@@ -73,13 +110,10 @@ export async function withLock<T>(fs: StoreFs, file: string, fn: () => Promise<T
     }
     const deadHolder = info !== undefined && info.host === host && !isAlive(info.pid);
     if (deadHolder || age > staleMs || (info === undefined && age > 2_000)) {
-      log().warn(`recovered a stale lock ${file}${info ? ` left by process ${info.pid}` : ''}`);
-      try {
-        fs.unlinkSync(file);
-      } catch {
-        // another waiter recovered it first
+      if (breakStaleLock(fs, file, info)) {
+        log().warn(`recovered a stale lock ${file}${info ? ` left by process ${info.pid}` : ''}`);
+        continue;
       }
-      continue;
     }
     if (Date.now() >= deadline) {
       throw new StageSecretsError(

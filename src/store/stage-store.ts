@@ -5,7 +5,7 @@ import { StageSecretsError } from '../core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
 import type { StoreFs } from './fs-types.js';
-import { withLock, type LockOptions } from './lock.js';
+import { isAlive, withLock, type LockOptions } from './lock.js';
 
 export const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -92,9 +92,30 @@ export class StageStore {
     return withLock(this.fs, path.join(this.dir, `.${stage}.json.lock`), async () => {
       const current = this.fs.existsSync(file) ? this.read(stage) : undefined;
       const next = await change(current);
+      this.removeDeadTemps(file);
       this.writeAtomic(file, serializeStageFile(next));
       return next;
     }, this.options.lock);
+  }
+
+  /** Temp files of writers killed before their rename: never read, but they clutter the folder and git status. */
+  private removeDeadTemps(file: string): void {
+    const prefix = `.${path.basename(file)}.`;
+    let names: string[];
+    try {
+      names = this.fs.readdirSync?.(path.dirname(file)) ?? [];
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : NaN;
+      if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
+      try {
+        this.fs.unlinkSync(path.join(path.dirname(file), name));
+      } catch {
+        // removed by someone else, or not ours to remove
+      }
+    }
   }
 
   private writeAtomic(file: string, text: string): void {

@@ -1,6 +1,6 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { removeSecrets } from '../../core/stage.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 export const command: Command = {
   name: 'rm',
@@ -16,6 +16,7 @@ ${STAGE_OPTIONS_HELP}`,
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('rm', values, io);
     if (positionals.length === 0) throw new StageSecretsError('USAGE', 'rm needs at least one secret name: stage-secrets rm --stage S KEY');
+    for (const name of positionals) checkNameArgument(name, 'stage-secrets rm --stage S KEY [KEY...]');
     await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);
     return 0;

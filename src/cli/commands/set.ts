@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../core/stage.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { readAll } from '../stdin.js';
 
 const options = { ...STAGE_OPTIONS, type: { type: 'string', short: 't' }, 'from-file': { type: 'string', short: 'f' } } as const;
@@ -28,6 +28,7 @@ ${STAGE_OPTIONS_HELP}`,
     const [name, inline, ...extra] = positionals;
     if (!name) throw new StageSecretsError('USAGE', 'set needs the secret name: stage-secrets set --stage S KEY [VALUE]');
     if (extra.length) throw new StageSecretsError('USAGE', `set takes one KEY and at most one VALUE; quote a value with spaces.`);
+    checkNameArgument(name, 'stage-secrets set --stage S KEY [VALUE]');
     const type = values.type ?? 'string';
     if (!isSecretType(type)) {
       throw new StageSecretsError('USAGE', `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`);

@@ -1,0 +1,309 @@
+import fc from 'fast-check';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StageSecretsError, type ErrorCode } from '../../src/core/errors.js';
+import { parseStageFile } from '../../src/core/format.js';
+import { setLogger } from '../../src/core/log.js';
+import { initStage, listSecrets, openStage, setSecrets, verifyStage, type StageOptions } from '../../src/core/stage.js';
+import { makeWorkspace } from '../support/cli.js';
+import { applyAll, mutationArbitrary, type Donors } from './mutations.js';
+import { CANARY, expectNoCanary, expectNoCrash, leftovers, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
+
+const READ_CODES: ErrorCode[] = ['FORMAT', 'INTEGRITY', 'UNSUPPORTED_VERSION', 'APP_MISMATCH', 'KEY_MISSING'];
+const WRITE_CODES: ErrorCode[] = ['FORMAT', 'UNSUPPORTED_VERSION', 'APP_MISMATCH'];
+
+/** Runs `work`; a thrown StageSecretsError with an expected code is an outcome, anything else a crash. */
+async function outcome<T>(what: string, codes: ErrorCode[], work: () => Promise<T> | T): Promise<{ value?: T; error?: StageSecretsError }> {
+  try {
+    return { value: await work() };
+  } catch (err) {
+    if (!(err instanceof StageSecretsError)) throw new Error(`${what} crashed: ${(err as Error)?.stack ?? String(err)}`);
+    expect(codes, `${what}: unexpected ${err.code}: ${err.message}`).toContain(err.code);
+    return { error: err };
+  }
+}
+
+describe('hostile stage files, in process (fuzz over mutations of a valid file)', () => {
+  let root: string;
+  let opts: StageOptions;
+  let file: string;
+  let good: string;
+  let donors: Donors;
+  const expected = new Map<string, string>();
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-fuzz-'));
+    // One config home for all three stages: the keys of the other stage and app are present, so a copied
+    // identity is stopped by what it is bound to, not merely by a missing key.
+    const env = { XDG_CONFIG_HOME: path.join(root, 'config') };
+    setLogger({ warn: (m) => logged.push(m), notice: (m) => logged.push(m) });
+    opts = { stage: 'dev', app: 'fuzz-app', cwd: path.join(root, 'app'), env };
+    const values: Array<[string, 'string' | 'number' | 'json', string]> = [
+      ['CANARY_TOKEN', 'string', CANARY],
+      ['PORT', 'number', '8080'],
+      ['CONFIG', 'json', '{"region":"eu","retries":3}'],
+      ['API_KEY', 'string', `${CANARY}-api`],
+      ['EMPTYISH', 'string', ' '],
+    ];
+    await initStage(opts, [{ type: 'local' }]);
+    await setSecrets(opts, values.map(([name, type, value]) => ({ name, type, value })));
+    await setSecrets(opts, [{ name: 'LATER', type: 'string', value: `${CANARY}-later` }]); // a second ephemeral key
+    for (const [name, , value] of values) expected.set(name, value);
+    expected.set('LATER', `${CANARY}-later`);
+    file = path.join(opts.cwd!, 'secrets', 'dev.json');
+    good = fs.readFileSync(file, 'utf8');
+
+    const prod: StageOptions = { ...opts, stage: 'prod' };
+    await initStage(prod, [{ type: 'local' }]);
+    await setSecrets(prod, values.map(([name, type]) => ({ name, type, value: type === 'string' ? `${CANARY}-prod` : type === 'number' ? '9' : '[1]' })));
+    const other: StageOptions = { ...opts, app: 'other-app', cwd: path.join(root, 'other') };
+    await initStage(other, [{ type: 'local' }]);
+    await setSecrets(other, values.map(([name, type]) => ({ name, type, value: type === 'string' ? `${CANARY}-other` : type === 'number' ? '7' : '{}' })));
+    donors = {
+      otherStage: JSON.parse(fs.readFileSync(path.join(prod.cwd!, 'secrets', 'prod.json'), 'utf8')),
+      otherApp: JSON.parse(fs.readFileSync(path.join(other.cwd!, 'secrets', 'dev.json'), 'utf8')),
+    };
+  });
+
+  afterAll(() => {
+    setLogger(undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('the unmutated file opens with every value (the baseline the fuzz compares against)', async () => {
+    const opened = await openStage(opts);
+    const all = opened.decryptAll();
+    expect(new Map([...all].map(([n, v]) => [n, v.text]))).toEqual(new Map([...expected].map(([n, v]) => [n, n === 'CONFIG' ? JSON.stringify(JSON.parse(v)) : v])));
+  });
+
+  it('never crashes, never returns a wrong or partial set of values, never leaks, never changes the file on a read', async () => {
+    let opened = 0;
+    let refused = 0;
+    await fc.assert(
+      fc.asyncProperty(mutationArbitrary(donors), async (mutations) => {
+        const text = applyAll(good, mutations);
+        fs.writeFileSync(file, text);
+        const messages: string[] = [];
+        const note = (r: { error?: StageSecretsError }) => r.error && messages.push(r.error.message);
+
+        const list = await outcome('list', READ_CODES, () => listSecrets(opts));
+        note(list);
+        const all = await outcome('open + decryptAll', READ_CODES, async () => (await openStage(opts)).decryptAll());
+        note(all);
+        const verify = await outcome('verify', READ_CODES, () => verifyStage(opts));
+        note(verify);
+
+        if (all.value) {
+          opened++;
+          // Whatever opens is exactly what was sealed under that name: no value moved, changed or invented.
+          for (const [name, value] of all.value) {
+            expect(expected.has(name), `${name} opened but was never sealed as ${name}`).toBe(true);
+            const want = expected.get(name)!;
+            expect(value.text).toBe(value.type === 'json' ? JSON.stringify(JSON.parse(want)) : want);
+          }
+        } else refused++;
+        // verify and decryptAll agree: a failing secret means no values at all from decryptAll.
+        if (verify.value?.failed.length) expect(all.error?.code).toBe('INTEGRITY');
+        if (verify.value && !verify.value.failed.length) expect(all.value).toBeDefined();
+
+        expectNoCanary([...messages, ...logged].join('\n'), `messages for: ${mutations.map((m) => m.label).join(' | ')}`);
+        expect(fs.readFileSync(file, 'utf8'), 'a read changed the file').toBe(text);
+
+        // A writer either refuses (file untouched) or writes a file that reads back.
+        const write = await outcome('set', WRITE_CODES, () => setSecrets(opts, [{ name: 'FUZZ_ADDED', type: 'string', value: 'w' }]));
+        const after = fs.readFileSync(file, 'utf8');
+        if (write.error) {
+          expect(after, 'a refused write changed the file').toBe(text);
+          expectNoCanary(write.error.message, 'set error');
+        } else {
+          expect(() => parseStageFile(after, 'after set'), 'set wrote a file it cannot read').not.toThrow();
+          expect(Object.keys(parseStageFile(after, 'x').secrets)).toContain('FUZZ_ADDED');
+        }
+        logged.length = 0;
+      }),
+      { seed: 20_261_123, numRuns: 200 },
+    );
+    // The generator must exercise both sides: files that still open and files that are refused.
+    expect(opened).toBeGreaterThanOrEqual(5);
+    expect(refused).toBeGreaterThan(100);
+  });
+});
+
+describe('hostile stage files, through the CLI process', () => {
+  let ws: SecureWorkspace;
+  let good: string;
+  let donors: Donors;
+
+  beforeAll(async () => {
+    ws = await secureWorkspace();
+    const other = makeWorkspace('other-app');
+    try {
+      // the other app's key lands in this workspace's config home: a developer working on both apps
+      const env = { XDG_CONFIG_HOME: ws.config };
+      const stageWith = async (w: typeof other, stage: string, value: string, extra: { env?: NodeJS.ProcessEnv } = {}) => {
+        expect((await w.run(['init', '--stage', stage], extra)).code).toBe(0);
+        expect((await w.run(['set', '--stage', stage, 'CANARY_TOKEN'], { input: value, ...extra })).code).toBe(0);
+      };
+      await Promise.all([stageWith(ws, 'prod', `${CANARY}-prod`), stageWith(other, 'dev', `${CANARY}-other`, { env })]);
+      donors = { otherStage: JSON.parse(readStageText(ws, 'prod')), otherApp: JSON.parse(readStageText(other)) };
+    } finally {
+      other.cleanup();
+    }
+    good = readStageText(ws);
+  });
+  afterAll(() => ws.cleanup());
+
+  /**
+   * Puts each hostile text as the dev stage file of its own copy of the app folder (same app, same key) and
+   * runs the commands there, all at once. Checks what every case must hold: no crash, exit 0-3, no canary,
+   * file unchanged. Returns the results per text, per command.
+   */
+  let copies = 0;
+  async function attack(texts: Array<string | Buffer>, commands: string[][] = [['verify', '--stage', 'dev']]) {
+    const dirs = texts.map((text) => {
+      const dir = path.join(ws.root, `copy-${copies++}`);
+      fs.mkdirSync(path.join(dir, 'secrets'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'secrets', 'dev.json'), text);
+      return dir;
+    });
+    const results = await Promise.all(
+      dirs.map((dir) => Promise.all(commands.map((args) => ws.run([...args, '--app', 'sec-app'], { cwd: dir })))),
+    );
+    results.forEach((perText, t) =>
+      perText.forEach((r, i) => {
+        const label = `${commands[i]!.join(' ')} on text #${t}`;
+        expectNoCrash(r, label);
+        expectNoCanary(r.stdout + r.stderr, label);
+      }),
+    );
+    dirs.forEach((dir, t) => {
+      expect(fs.readFileSync(path.join(dir, 'secrets', 'dev.json')).equals(Buffer.from(texts[t]!)), `text #${t} changed`).toBe(true);
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+    return results;
+  }
+
+  it('a sample of fuzzed files: exit 0-3, no crash, no canary, file unchanged', async () => {
+    const samples = fc.sample(mutationArbitrary(donors), { seed: 7, numRuns: 3 });
+    await attack(samples.map((mutations) => applyAll(good, mutations)), [['verify', '--stage', 'dev'], ['list', '--stage', 'dev']]);
+  });
+
+  it('an identity block copied from another app or stage fails integrity, though its key is here (exit 2)', async () => {
+    const fromApp = JSON.parse(good);
+    fromApp.publicKey = donors.otherApp.publicKey;
+    fromApp.identities = donors.otherApp.identities;
+    const withValues = { ...fromApp, secrets: donors.otherApp.secrets };
+    const fromStage = { ...JSON.parse(good), publicKey: donors.otherStage.publicKey, identities: donors.otherStage.identities };
+    const [[app], [values], [stage]] = await attack([JSON.stringify(fromApp, null, 2), JSON.stringify(withValues), JSON.stringify(fromStage)]);
+    for (const r of [app!, values!, stage!]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/wrapped key of identity local:[0-9a-f]{16} failed its integrity check.*copied from another app or stage/);
+    }
+  });
+
+  it('a file over the 64 MiB limit is refused before it is read (exit 2), by readers and writers', async () => {
+    const big = ws.stageFile('dev');
+    try {
+      fs.truncateSync(big, 64 * 1024 * 1024 + 1); // sparse: no 64 MiB written
+      const results = await Promise.all([['list', '--stage', 'dev'], ['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']].map((a) => ws.run(a)));
+      for (const r of results) {
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(/secrets\/dev\.json is 67108865 bytes, over the 67108864-byte limit/);
+      }
+      expect(fs.statSync(big).size).toBe(64 * 1024 * 1024 + 1);
+      expect(leftovers(ws)).toEqual([]);
+    } finally {
+      fs.writeFileSync(big, good);
+    }
+  });
+
+  it('deeply nested JSON (100,000 levels) is refused with exit 2 by readers and writers, no stack overflow', async () => {
+    const depth = 100_000;
+    const deepArray = '['.repeat(depth) + ']'.repeat(depth);
+    const deepObject = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const inSecrets = good.replace(/"secrets": \{/, `"secrets": {"DEEP": ${deepArray},`);
+    const inIdentity = good.replace(/"identities": \[\n/, `"identities": [\n    {"type":"local","id":"x","created":"2026-01-01T00:00:00Z","deep":${deepObject}},\n`);
+    const [[list], [verify], [set]] = await Promise.all([
+      attack([deepArray], [['list', '--stage', 'dev']]),
+      attack([inIdentity], [['verify', '--stage', 'dev']]),
+      attack([inSecrets], [['set', '--stage', 'dev', 'X', 'y']]),
+    ]).then((r) => r.map((x) => x[0]!));
+    for (const r of [list!, verify!, set!]) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/secrets\/dev\.json is not (valid JSON|a valid stage file)/);
+    }
+  });
+
+  it('non-JSON content (empty, binary, null, UTF-16, a byte-order mark) is exit 2 and names the file', async () => {
+    const cases: Array<string | Buffer> = ['', Buffer.from([0xff, 0xfe, 0, 1, 2, 0x80, 0x9b]), 'null', Buffer.from(good, 'utf16le'), `\ufeff${good}`];
+    for (const [r] of await attack(cases, [['list', '--stage', 'dev']])) {
+      expect(r!.code).toBe(2);
+      expect(r!.stderr).toMatch(/secrets\/dev\.json is not (valid JSON|a valid stage file).*Restore it from git/);
+    }
+  });
+
+  it('a future format version asks for an upgrade (exit 1) instead of guessing, for readers and writers', async () => {
+    const [[verify, set]] = await attack([good.replace('"version": 1', '"version": 2')], [['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']]);
+    for (const r of [verify!, set!]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/format version 2; this stage-secrets reads version 1\. Upgrade stage-secrets/);
+    }
+  });
+
+  it('a duplicate secret whose second copy differs is refused by every reader (exit 2)', async () => {
+    const line = good.split('\n').find((l) => l.includes('"CANARY_TOKEN": {'))!;
+    const prodLine = readStageText(ws, 'prod').split('\n').find((l) => l.includes('"CANARY_TOKEN": {'))!;
+    const [[verify, list]] = await attack([good.replace(line, `${line.replace(/,?$/, ',')}\n${prodLine.replace(/,?$/, ',')}`)], [
+      ['verify', '--stage', 'dev'],
+      ['list', '--stage', 'dev'],
+    ]);
+    for (const r of [verify!, list!]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/has the key "CANARY_TOKEN" twice/);
+    }
+  });
+
+  it('cannot inject lines or terminal escapes into the CI log through identity fields, the app or a parse error', async () => {
+    const withId = JSON.parse(good);
+    withId.identities[0].id = 'local:x\n::error title=pwned::injected\u001b[31m';
+    const withApp = JSON.parse(good);
+    withApp.app = 'sec-app\n::add-mask::x';
+    const withField = JSON.parse(good);
+    withField.identities[0].note = 'ok\r\n::stop-commands::x';
+    const broken = `${good.slice(0, 40)}\n::error::injected\u001b[2J\n`;
+    for (const [r] of await attack([JSON.stringify(withId), JSON.stringify(withApp), JSON.stringify(withField), broken])) {
+      expect(r!.code).toBe(2);
+      for (const outputLine of `${r!.stdout}\n${r!.stderr}`.split(/\r?\n|\r/)) {
+        expect(outputLine.startsWith('::'), `injected line: ${outputLine}`).toBe(false);
+      }
+      expect(r!.stdout + r!.stderr).not.toMatch(/\u001b/);
+    }
+  });
+
+  it('a key fingerprint that points outside the keys folder is refused (exit 2) without reading that path', async () => {
+    const bait = path.join(ws.root, 'bait');
+    fs.writeFileSync(`${bait}.key`, `${ws.key}\n`); // a valid key file outside the keys folder
+    const file = JSON.parse(good);
+    file.identities[0].fingerprint = path.relative(path.join(ws.config, 'stage-secrets', 'keys'), bait);
+    const [[verify]] = await attack([JSON.stringify(file)]);
+    expect(verify!.code).toBe(2);
+    expect(verify!.stderr).toMatch(/malformed fingerprint/);
+  });
+
+  it('names of Object.prototype members are ordinary names: rm of a missing one is refused, set of one is "added"', async () => {
+    const before = readStageText(ws);
+    const [rmA, rmB] = await Promise.all(['toString', 'hasOwnProperty'].map((name) => ws.run(['rm', '--stage', 'dev', name])));
+    for (const [r, name] of [[rmA!, 'toString'], [rmB!, 'hasOwnProperty']] as const) {
+      expect(r.code, name).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`no secret named ${name}`));
+    }
+    expect(readStageText(ws)).toBe(before);
+    const set = await ws.run(['set', '--stage', 'dev', 'constructor', 'v']);
+    expect(set.stderr).toMatch(/^added constructor/);
+    expect((await ws.run(['rm', '--stage', 'dev', 'constructor'])).code).toBe(0);
+    expect(readStageText(ws)).toBe(before);
+  });
+});

@@ -1,0 +1,146 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StageSecretsError } from '../../src/core/errors.js';
+import { setLogger } from '../../src/core/log.js';
+import { BUILD_HIJACK_NAMES, KEY_NAME_PATTERN, LAMBDA_RESERVED_NAMES, RESERVED_PREFIXES } from '../../src/core/names.js';
+import { initStage, openStage, setSecrets, type StageOptions } from '../../src/core/stage.js';
+import { CANARY, expectNoCanary, expectNoCrash, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
+
+/** Every refused name, plus a name under each refused prefix, each in three letter cases. */
+function refusedNames(): string[] {
+  const base = [...LAMBDA_RESERVED_NAMES, ...BUILD_HIJACK_NAMES, ...RESERVED_PREFIXES.map((p) => `${p}X1`)];
+  const mixed = (n: string) => [...n].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join('');
+  return [...new Set(base.flatMap((n) => [n, n.toLowerCase(), mixed(n)]))];
+}
+
+describe('the whole reserved and build-hijacking list (in process, through the stage operations)', () => {
+  let root: string;
+  let opts: StageOptions;
+  let file: string;
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-names-'));
+    opts = { stage: 'dev', app: 'names-app', cwd: root, env: { XDG_CONFIG_HOME: path.join(root, 'config') } };
+    setLogger({ warn: () => undefined, notice: () => undefined });
+    await initStage(opts, [{ type: 'local' }]);
+    await setSecrets(opts, [{ name: 'GOOD', type: 'string', value: CANARY }]);
+    file = path.join(root, 'secrets', 'dev.json');
+  });
+  afterAll(() => {
+    setLogger(undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('set refuses every one, in any letter case, and writes nothing', async () => {
+    const before = fs.readFileSync(file, 'utf8');
+    const names = refusedNames();
+    expect(names.length).toBeGreaterThan(200);
+    for (const name of names) {
+      const err = await setSecrets(opts, [{ name, type: 'string', value: CANARY }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(StageSecretsError);
+      expect((err as StageSecretsError).code, name).toBe('INVALID_NAME');
+      expect((err as StageSecretsError).exitCode).toBe(1);
+      expectNoCanary((err as Error).message, name);
+    }
+    // all or nothing: one refused name in a batch of good ones writes none of them
+    await expect(setSecrets(opts, [{ name: 'FINE_1', type: 'string', value: 'a' }, { name: 'node_options', type: 'string', value: 'b' }])).rejects.toThrow(/node_options/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('open refuses a file that holds any of them (a hand edit or a pull request), naming each with the rm to run', async () => {
+    const good = fs.readFileSync(file, 'utf8');
+    const doc = JSON.parse(good);
+    const slipped = refusedNames().filter((n) => KEY_NAME_PATTERN.test(n) && n === n.toUpperCase());
+    for (const name of slipped) doc.secrets[name] = doc.secrets.GOOD;
+    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+    try {
+      const err = await openStage(opts).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(StageSecretsError);
+      expect((err as StageSecretsError).code).toBe('FORMAT');
+      for (const name of slipped) expect((err as Error).message).toContain(`stage-secrets rm --stage dev ${name}`);
+      expectNoCanary((err as Error).message, 'open');
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+  });
+});
+
+describe('names through the CLI process', () => {
+  let ws: SecureWorkspace;
+  let before: string;
+  beforeAll(async () => {
+    ws = await secureWorkspace('names-app', [['API_KEY', `${CANARY}-api`]]);
+    before = readStageText(ws);
+  });
+  afterAll(() => ws.cleanup());
+
+  it('a sample of refused names, as set and import would get them: exit 1, named, file unchanged', async () => {
+    const sample = ['path', 'Node_Options', 'LD_PRELOAD', 'aws_region', 'STAGE_SECRETS_KEY_DEV', 'github_env', 'Bash_Func_x', 'npm_config_registry'];
+    const results = await Promise.all([
+      ...sample.map((name) => ws.run(['set', '--stage', 'dev', name], { input: CANARY })),
+      ws.run(['import', '--stage', 'dev', '-'], { input: `FIRST_OK=${CANARY}\nhttps_proxy=http://${CANARY}\n` }),
+      ws.run(['set', '--stage', 'dev', '_HANDLER'], { input: CANARY }),
+    ]);
+    [...sample, 'https_proxy', '_HANDLER'].forEach((name, i) => {
+      const r = results[i]!;
+      expectNoCrash(r, name);
+      expect(r.code, `${name}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, name).toMatch(name === '_HANDLER' ? /invalid secret name/ : new RegExp(`${name}.*(reserved|build|stage-secrets itself)`));
+      expectNoCanary(r.stdout + r.stderr, name);
+    });
+    expect(readStageText(ws)).toBe(before);
+  });
+
+  it('names that differ only in case: refused within an import batch and against the file, exit 1', async () => {
+    const [inBatch, againstFile, viaSet] = await Promise.all([
+      ws.run(['import', '--stage', 'dev', '-'], { input: `NEW_TOKEN=${CANARY}\nnew_token=${CANARY}\n` }),
+      ws.run(['import', '--stage', 'dev', '-'], { input: `OTHER=1\nApi_Key=${CANARY}\n` }),
+      ws.run(['set', '--stage', 'dev', 'api_key'], { input: CANARY }),
+    ]);
+    expect(inBatch!.code).toBe(1);
+    expect(inBatch!.stderr).toMatch(/NEW_TOKEN and new_token differ only in case/);
+    for (const r of [againstFile!, viaSet!]) {
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/already has API_KEY, which differs from (Api_Key|api_key) only in case/);
+    }
+    for (const r of [inBatch!, againstFile!, viaSet!]) expectNoCanary(r.stdout + r.stderr, 'case clash');
+    expect(readStageText(ws)).toBe(before);
+  });
+
+  it('a case-only pair slipped into the file stops every reader of values (exit 2); rm of one spelling repairs it', async () => {
+    const doc = JSON.parse(before);
+    doc.secrets.api_key = doc.secrets.API_KEY;
+    fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(doc, null, 2));
+    const childScript = ['--', process.execPath, '-e', "console.log('child started')"];
+    const results = await Promise.all([
+      ws.run(['verify', '--stage', 'dev']),
+      ws.run(['run', '--stage', 'dev', ...childScript]),
+      ws.run(['export', '--stage', 'dev', '--format', 'json']),
+    ]);
+    for (const r of results) {
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/API_KEY and api_key differ only in case/);
+      expect(r.stdout).not.toContain('child started');
+      expectNoCanary(r.stdout + r.stderr, 'case pair');
+    }
+    const rm = await ws.run(['rm', '--stage', 'dev', 'api_key']);
+    expect(rm.code, rm.stderr).toBe(0);
+    const verify = await ws.run(['verify', '--stage', 'dev']);
+    expect(verify.code, verify.stderr).toBe(0);
+  });
+
+  it('rm with the wrong letter case is refused and names the spelling the stage has', async () => {
+    const r = await ws.run(['rm', '--stage', 'dev', 'Api_Key']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no secret named Api_Key.*API_KEY/);
+    expect(readStageText(ws)).toContain('"API_KEY"');
+  });
+});
