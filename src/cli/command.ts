@@ -29,7 +29,6 @@ export interface CliIo {
 
 export interface Command {
   name: string;
-  summary: string;
   help: string;
   /** Returns the exit code. */
   run(argv: string[], io: CliIo): Promise<number>;

@@ -10,7 +10,6 @@ const options = { ...STAGE_OPTIONS, format: { type: 'string' }, out: { type: 'st
 
 export const command: Command = {
   name: 'export',
-  summary: 'print or write the secrets as dotenv, json, github-env or shell',
   help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell [--out FILE]
 
 Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer

@@ -8,7 +8,6 @@ import { readAll } from '../stdin.js';
 
 export const command: Command = {
   name: 'import',
-  summary: 'add every entry of a dotenv file (needs no private key)',
   help: `Usage: stage-secrets import --stage S FILE.env
 
 Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string

@@ -18,7 +18,6 @@ export function identitySpecs(command: string, values: { kms?: string; region?: 
 
 export const command: Command = {
   name: 'init',
-  summary: 'create a stage file and its keypair',
   help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local]
 
 Creates secrets/<S>.json with a new X25519 keypair. The private key is wrapped by each identity given:

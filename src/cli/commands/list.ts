@@ -5,7 +5,6 @@ const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
 
 export const command: Command = {
   name: 'list',
-  summary: 'show secret names, types and dates (never values)',
   help: `Usage: stage-secrets list --stage S [--json]
 
 Lists the secrets of a stage: name, type and when it was last set. Needs no key; never shows values.

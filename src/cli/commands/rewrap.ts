@@ -13,7 +13,6 @@ const options = {
 
 export const command: Command = {
   name: 'rewrap',
-  summary: 'add or remove identities; values untouched',
   help: `Usage: stage-secrets rewrap --stage S (--kms KEY_ID [--region R] | --local) [--remove ID]
 
 Adds an identity that can open the stage (the stage key must be openable here), and/or removes one

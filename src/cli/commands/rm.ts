@@ -4,7 +4,6 @@ import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HE
 
 export const command: Command = {
   name: 'rm',
-  summary: 'remove secrets (needs no private key)',
   help: `Usage: stage-secrets rm --stage S KEY [KEY...]
 
 Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:

@@ -3,7 +3,6 @@ import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Com
 
 export const command: Command = {
   name: 'rotate',
-  summary: 'new stage keypair, re-seal every value',
   help: `Usage: stage-secrets rotate --stage S
 
 Makes a new stage keypair, re-seals every value to it and re-wraps the new private key for every

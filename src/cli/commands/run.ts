@@ -25,7 +25,6 @@ function splitAtCommand(argv: string[]): { own: string[]; command: string[] } {
 
 export const command: Command = {
   name: 'run',
-  summary: 'run a command with the stage secrets in its env, output masked',
   help: `Usage: stage-secrets run --stage S [--no-mask] [--files-dir DIR] -- CMD ARGS...
 
 Decrypts stage S once (one KMS call, or the local key from STAGE_SECRETS_KEY_<S>) and runs CMD

@@ -10,7 +10,6 @@ const options = { ...STAGE_OPTIONS, type: { type: 'string', short: 't' }, 'from-
 
 export const command: Command = {
   name: 'set',
-  summary: 'add or replace a secret (needs no private key)',
   help: `Usage: stage-secrets set --stage S KEY [VALUE] [--type string|number|json] [--from-file F]
 
 Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody needs the private

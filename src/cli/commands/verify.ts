@@ -5,7 +5,6 @@ const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
 
 export const command: Command = {
   name: 'verify',
-  summary: 'open every secret and report integrity',
   help: `Usage: stage-secrets verify --stage S [--json]
 
 Unwraps the stage key with the first identity that works here, opens every secret, and reports
