@@ -126,11 +126,18 @@ describe('export', () => {
     expect(again.slice(text.length).split('\n')[0]).not.toBe(lines[1]);
   });
 
-  it('refuses github-env without a file, an unknown format, and a folder as --out', async () => {
-    const noFile = await exportCli(['--format', 'github-env']);
-    expect(noFile.code).toBe(1);
-    expect(noFile.stderr).toMatch(/pass --out FILE/);
-    expect(noFile.stdout).toBe('');
+  it('github-env without --out or $GITHUB_ENV prints the mask lines, then the blocks, on stdout', async () => {
+    const r = await exportCli(['--format', 'github-env']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const firstBlock = lines.findIndex((l) => l.includes('<<STAGE_SECRETS_EOF_'));
+    expect(firstBlock).toBeGreaterThan(0);
+    expect(lines.slice(0, firstBlock).every((l) => l.startsWith('::add-mask::'))).toBe(true);
+    expect(lines.slice(firstBlock).some((l) => l.startsWith('::add-mask::'))).toBe(false);
+    expect(r.stderr).toMatch(/printed \d+ secrets of stage .* to stdout \(github-env\)/);
+  });
+
+  it('refuses an unknown format and a folder as --out', async () => {
     expect((await exportCli(['--format', 'yaml'])).code).toBe(1);
     const folder = await exportCli(['--format', 'json', '--out', ws.dir]);
     expect(folder.code).toBe(1);

@@ -25,8 +25,10 @@ Decrypts stage S and writes every secret in the chosen format, sorted by name. P
                                multi-line value, each JSON string leaf) on stdout first
   -o, --out FILE   write to FILE, mode 0600 (an existing file is tightened to 0600 first).
                    dotenv, json and shell replace FILE; github-env appends to it, since
-                   $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV.
-Without --out, values go to stdout (that is what you asked for) and a note goes to stderr.
+                   $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV
+                   when it is set.
+Without --out, values go to stdout (that is what you asked for) and a note goes to stderr;
+github-env then prints its ::add-mask:: lines first, then the blocks.
 
 ${STAGE_OPTIONS_HELP}
 
@@ -41,12 +43,9 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     }
     let out = values.out;
     if (out === '') throw new StageSecretsError('USAGE', '--out needs a file path.');
-    if (format === 'github-env' && out === undefined) {
-      out = io.env.GITHUB_ENV || undefined;
-      if (out === undefined) {
-        throw new StageSecretsError('USAGE', 'github-env writes to a file: pass --out FILE (in GitHub Actions, $GITHUB_ENV is used when set).');
-      }
-    }
+    // In GitHub Actions the blocks belong in $GITHUB_ENV; `>> "$GITHUB_ENV"` would also send the
+    // ::add-mask:: lines there, where they mask nothing and break the file.
+    if (format === 'github-env' && out === undefined) out = io.env.GITHUB_ENV || undefined;
     const opened = await openStage(opts);
     const secrets = opened.decryptAll();
     const entries = [...secrets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => [name, v.text] as const);
