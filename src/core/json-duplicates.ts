@@ -8,13 +8,16 @@ export function findDuplicateKey(text: string): string | undefined {
   let expectKey = false;
   let i = 0;
   while (i < text.length) {
-    const ch = text[i]!;
-    if (ch === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    const ch = text.charCodeAt(i);
+    if (ch === QUOTE) {
+      // String bodies are most of a stage file: jump over them with indexOf, not char by char.
+      let j = text.indexOf('"', i + 1);
+      while (j !== -1 && isEscaped(text, j)) j = text.indexOf('"', j + 1);
+      if (j === -1) j = text.length;
       const top = stack[stack.length - 1];
       if (expectKey && top) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const body = text.slice(i + 1, j);
+        const key = body.includes('\\') ? (JSON.parse(text.slice(i, j + 1)) as string) : body;
         if (top.has(key)) return key;
         top.add(key);
         expectKey = false;
@@ -22,18 +25,33 @@ export function findDuplicateKey(text: string): string | undefined {
       i = j + 1;
       continue;
     }
-    if (ch === '{') {
+    if (ch === OPEN_OBJECT) {
       stack.push(new Set());
       expectKey = true;
-    } else if (ch === '[') {
+    } else if (ch === OPEN_ARRAY) {
       stack.push(null);
-    } else if (ch === '}' || ch === ']') {
+    } else if (ch === CLOSE_OBJECT || ch === CLOSE_ARRAY) {
       stack.pop();
       expectKey = false;
-    } else if (ch === ',') {
+    } else if (ch === COMMA) {
       expectKey = stack[stack.length - 1] instanceof Set;
     }
     i++;
   }
   return undefined;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_OBJECT = 0x7b;
+const CLOSE_OBJECT = 0x7d;
+const OPEN_ARRAY = 0x5b;
+const CLOSE_ARRAY = 0x5d;
+const COMMA = 0x2c;
+
+/** A quote is escaped when an odd number of backslashes precede it. */
+function isEscaped(text: string, quote: number): boolean {
+  let k = quote - 1;
+  while (text.charCodeAt(k) === BACKSLASH) k--;
+  return (quote - 1 - k) % 2 === 1;
 }

@@ -57,13 +57,14 @@ export function runChild(spec: ChildSpec): Promise<number> {
       reject(startError(spec.command, err));
     });
     if (spec.mask && child.stdout && child.stderr) {
+      const mask = spec.mask;
       for (const [source, target] of [
         [child.stdout, spec.stdout],
         [child.stderr, spec.stderr],
       ] as const) {
         pumpsLeft++;
         pumps.push(
-          new Pump(source, target, new Masker(spec.mask), spec.flushMs ?? DEFAULT_FLUSH_MS, () => {
+          new Pump(source, target, () => new Masker(mask), spec.flushMs ?? DEFAULT_FLUSH_MS, () => {
             pumpsLeft--;
             finish();
           }),
@@ -90,7 +91,11 @@ function startError(command: string, err: unknown): StageSecretsError {
   return new StageSecretsError('USAGE', `cannot start ${JSON.stringify(command)} (${code}): ${hint}.`);
 }
 
-/** Moves one output stream of the child through a masker to the runner's stream, with backpressure. */
+/**
+ * Moves one output stream of the child through a masker to the runner's stream, with backpressure.
+ * The masker is built at the stream's first byte: building it for many secrets takes tens of ms, which
+ * a quiet stream (often stderr, or a short command's) should not cost.
+ */
 class Pump {
   private timer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -98,17 +103,19 @@ class Pump {
   private targetBroken = false;
   private sawData = false;
   private done = false;
+  private masker: Masker | undefined;
 
   constructor(
     private readonly source: Readable,
     private readonly target: NodeJS.WritableStream,
-    private readonly masker: Masker,
+    private readonly makeMasker: () => Masker,
     private readonly flushMs: number,
     private readonly onDone: () => void,
   ) {
     source.on('data', (chunk: Buffer) => {
       this.sawData = true;
-      this.write(masker.push(chunk));
+      this.masker ??= makeMasker();
+      this.write(this.masker.push(chunk));
       this.scheduleFlush();
     });
     source.once('close', () => this.finish());
@@ -156,7 +163,7 @@ class Pump {
   }
 
   private scheduleFlush(): void {
-    if (this.masker.heldLength === 0) {
+    if (!this.masker || this.masker.heldLength === 0) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
     } else if (this.timer) {
@@ -164,7 +171,7 @@ class Pump {
     } else {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.write(this.masker.flush());
+        if (this.masker) this.write(this.masker.flush());
       }, this.flushMs);
     }
   }
@@ -174,7 +181,7 @@ class Pump {
     this.done = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.idleTimer) clearTimeout(this.idleTimer);
-    this.write(this.masker.end());
+    if (this.masker) this.write(this.masker.end());
     this.onDone();
   }
 }

@@ -1,0 +1,284 @@
+// `npm run bench`: start-up, run, set, verify, masking, plugin and memory of stage-secrets on synthetic
+// stages (local identity), medians over repeated runs, and whether the targets of the project are met.
+// Options: --runs N (CLI timings, default 15)  --mask-runs N (5)  --plugin-runs N (5)  --quick (5/3/3)
+//          --sizes 10,100,1000,10000  --skip startup,run,set,masking,memory,plugin  --json FILE  --keep
+// (from npm: npm run bench -- --quick)
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { machine } from './lib/machine.mjs';
+import { maskerThroughput, MASK_MB, runnerThroughput } from './lib/masking.mjs';
+import { CLI, NODE, REPO, runAvailable } from './lib/paths.mjs';
+import { FUNCTIONS, pluginBench, SECRETS } from './lib/plugin.mjs';
+import { measureStartup } from './lib/startup.mjs';
+import { checkStage, makeApp, makeStage } from './lib/stages.mjs';
+import { fmtMs, interleaved, median, nowMs, table, timeSpawn } from './lib/stats.mjs';
+
+const { values: opt } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '15' },
+    'mask-runs': { type: 'string', default: '5' },
+    'plugin-runs': { type: 'string', default: '5' },
+    sizes: { type: 'string', default: '10,100,1000,10000' },
+    skip: { type: 'string', default: '' },
+    json: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+    quick: { type: 'boolean', default: false },
+  },
+});
+if (opt.quick) Object.assign(opt, { runs: '5', 'mask-runs': '3', 'plugin-runs': '3' });
+const RUNS = Number(opt.runs);
+const SIZES = opt.sizes.split(',').map(Number);
+const skip = new Set(opt.skip.split(',').filter(Boolean));
+const MODES = { each: 'set one by one', batch: 'imported in one batch' };
+const TARGET = { runOverBareMs: 150, maskMbps: 200, pluginPct: 5, linearRatio: 2 };
+
+const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
+const out = (text = '') => process.stdout.write(`${text}\n`);
+const results = { machine: machine(), targets: [] };
+const target = (name, pass, measured) => results.targets.push({ name, pass, measured });
+
+const started = nowMs();
+const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-bench-'));
+try {
+  const app = makeApp(root, 'bench-app');
+  const stageName = (mode, n) => `${mode === 'each' ? 'e' : 'b'}${n}`;
+  const needStages = !['run', 'set', 'masking', 'memory'].every((s) => skip.has(s));
+  if (needStages) {
+    for (const n of SIZES) {
+      for (const mode of Object.keys(MODES)) {
+        const t0 = nowMs();
+        await makeStage(app, stageName(mode, n), n, mode);
+        await checkStage(app, stageName(mode, n), n);
+        progress(`stage ${stageName(mode, n)}: ${n} secrets ${MODES[mode]}, generated and checked in ${fmtMs(nowMs() - t0)}`);
+      }
+    }
+  }
+  const cli = (args) => () => timeSpawn(NODE, [CLI, ...args], { cwd: app.dir, env: app.env });
+  const bare = () => timeSpawn(NODE, ['-e', '0'], { cwd: app.dir, env: app.env });
+  const hasRun = runAvailable();
+
+  if (!skip.has('startup')) {
+    progress('start-up: import cost');
+    results.startup = measureStartup(RUNS);
+  }
+
+  if (!skip.has('run') && hasRun) {
+    progress(`run: ${SIZES.length * 2} stages + bare node, ${RUNS} interleaved rounds`);
+    const variants = { bare };
+    for (const n of SIZES) for (const mode of Object.keys(MODES)) variants[`${mode}:${n}`] = cli(['run', '--stage', stageName(mode, n), '--', NODE, '-e', '0']);
+    const m = interleaved(variants, RUNS, 2);
+    results.run = { bareMs: m.bare, rows: [] };
+    for (const mode of Object.keys(MODES)) {
+      let prev;
+      for (const n of SIZES) {
+        const ms = m[`${mode}:${n}`];
+        const row = { mode, n, ms, overMs: ms - m.bare, ratio: ms / m.bare, perSecretUs: ((ms - m.bare) / n) * 1000 };
+        if (prev) row.marginalUs = ((ms - prev.ms) / (n - prev.n)) * 1000;
+        results.run.rows.push(row);
+        prev = row;
+      }
+    }
+  } else if (!skip.has('run')) progress('run: skipped (run is not available in this build)');
+
+  if (!skip.has('set') && SIZES.includes(1000)) {
+    progress(`set and verify at 1,000 secrets, ${RUNS} interleaved rounds`);
+    const m = interleaved(
+      {
+        bare,
+        set: cli(['set', '--stage', stageName('each', 1000), 'BENCH_ADDED', 'bench-added-value']),
+        verifyEach: cli(['verify', '--stage', stageName('each', 1000)]),
+        verifyBatch: cli(['verify', '--stage', stageName('batch', 1000)]),
+      },
+      RUNS,
+      2,
+    );
+    results.setVerify = m;
+  }
+
+  if (!skip.has('masking')) {
+    results.masking = { masker: [], runner: [] };
+    for (const n of [10, 1000]) {
+      progress(`masking: Masker in-process, ${n} secrets, ${MASK_MB} MB`);
+      if (fs.existsSync(path.join(REPO, 'dist/src/runner/masker.js'))) results.masking.masker.push(await maskerThroughput(n, Number(opt['mask-runs'])));
+      if (hasRun) {
+        progress(`masking: run end to end, ${n} secrets, ${MASK_MB} MB`);
+        const stage = `m${n}`;
+        if (!fs.existsSync(path.join(app.dir, 'secrets', `${stage}.json`))) await makeStage(app, stage, n, 'each');
+        results.masking.runner.push(runnerThroughput(app, stage, n, Number(opt['mask-runs'])));
+      }
+    }
+  }
+
+  if (!skip.has('memory') && hasRun && SIZES.includes(10000)) {
+    progress('memory: peak RSS of run at 10,000 secrets');
+    const wrapper = path.join(REPO, 'bench/rss-wrapper.mjs');
+    const peakMiB = (args) => {
+      const file = path.join(root, 'rss.json');
+      const r = spawnSync(NODE, [wrapper, file, ...args], { cwd: app.dir, env: app.env, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+      return JSON.parse(fs.readFileSync(file, 'utf8')).maxRssKiB / 1024;
+    };
+    // a quiet child, and one that writes to stdout and stderr (so both maskers are built)
+    const children = { quiet: [NODE, '-e', '0'], output: [NODE, '-e', "console.log('out'); console.error('err')"] };
+    const mem = { bare: [] };
+    for (let i = 0; i < 3; i++) {
+      mem.bare.push(peakMiB(['-']));
+      for (const mode of Object.keys(MODES)) {
+        for (const [kind, child] of Object.entries(children)) {
+          (mem[`${mode}:${kind}`] ??= []).push(peakMiB([CLI, 'run', '--stage', stageName(mode, 10000), '--', ...child]));
+        }
+      }
+    }
+    results.memory = Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, median(v)]));
+  }
+
+  const pluginBuilt = fs.existsSync(path.join(REPO, 'dist/plugin/index.js')) && fs.existsSync(path.join(REPO, 'node_modules/serverless/bin/serverless.js'));
+  if (!skip.has('plugin') && !pluginBuilt) progress('plugin: skipped (no dist/plugin/index.js or node_modules/serverless)');
+  if (!skip.has('plugin') && pluginBuilt) {
+    progress(`plugin: serverless package, ${FUNCTIONS} functions, ${SECRETS} secrets, ${opt['plugin-runs']} runs each way`);
+    results.plugin = await pluginBench(path.join(root, 'plugin'), Number(opt['plugin-runs']));
+  }
+} finally {
+  if (!opt.keep) fs.rmSync(root, { recursive: true, force: true });
+  else progress(`kept ${root}`);
+}
+results.totalSeconds = (nowMs() - started) / 1000;
+
+// ---- report ----
+function leastSquares(points) {
+  const n = points.length;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  const sxy = points.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const ssr = points.reduce((a, [x, y]) => a + (y - intercept - slope * x) ** 2, 0);
+  const sst = points.reduce((a, [, y]) => a + (y - my) ** 2, 0);
+  return { slope, intercept, r2: sst === 0 ? 1 : 1 - ssr / sst };
+}
+
+const mc = results.machine;
+out('## stage-secrets benchmark');
+out();
+out(`${mc.date}; ${mc.cpu}, ${mc.cores} cores, ${mc.memoryGiB} GiB; Node ${mc.node}; ${mc.platform}.`);
+out(`Medians of ${RUNS} interleaved runs (after 2 warm-up rounds) unless said otherwise; local identity.`);
+
+if (results.startup) {
+  out();
+  out('### Start-up (import cost)');
+  out(table(['process', 'wall time', 'over bare node'], results.startup.map((r) => [r.name, fmtMs(r.ms), r.name.includes('bare') ? '' : `+${fmtMs(r.extra)}`])));
+}
+
+if (results.run) {
+  out();
+  out(`### \`run --stage S -- node -e 0\` (bare \`node -e 0\`: ${fmtMs(results.run.bareMs)})`);
+  out(
+    table(
+      ['secrets', 'stage made', 'run', 'ratio to bare', 'over bare', 'over bare / secrets', 'marginal per secret'],
+      results.run.rows.map((r) => [r.n.toLocaleString('en'), MODES[r.mode], fmtMs(r.ms), `${r.ratio.toFixed(2)}x`, `+${fmtMs(r.overMs)}`, `${r.perSecretUs.toFixed(1)} µs`, r.marginalUs === undefined ? '' : `${r.marginalUs.toFixed(1)} µs`]),
+    ),
+  );
+  for (const mode of Object.keys(MODES)) {
+    const rows = results.run.rows.filter((r) => r.mode === mode);
+    if (rows.length >= 2) {
+      const fit = leastSquares(rows.map((r) => [r.n, r.overMs]));
+      out(`Fit, ${MODES[mode]}: over bare ≈ ${fmtMs(fit.intercept)} + ${(fit.slope * 1000).toFixed(1)} µs × secrets (R² ${fit.r2.toFixed(3)}).`);
+    }
+  }
+  for (const mode of Object.keys(MODES)) {
+    const r1000 = results.run.rows.find((r) => r.mode === mode && r.n === 1000);
+    if (r1000) target(`run with 1,000 secrets (${MODES[mode]}) within ${TARGET.runOverBareMs} ms of bare node`, r1000.overMs <= TARGET.runOverBareMs, `+${fmtMs(r1000.overMs)}`);
+    // linear: the marginal cost per secret from 1,000 to 10,000 at most 2x that from 100 to 1,000
+    const step = (from, to) => results.run.rows.find((r) => r.mode === mode && r.n === to && r.marginalUs !== undefined && SIZES[SIZES.indexOf(to) - 1] === from);
+    const low = step(100, 1000);
+    const high = step(1000, 10000);
+    if (low && high) {
+      const ratio = high.marginalUs / Math.max(low.marginalUs, 1e-9);
+      target(
+        `cost grows linearly (${MODES[mode]}): marginal cost per secret 1,000→10,000 at most ${TARGET.linearRatio}x that of 100→1,000`,
+        ratio <= TARGET.linearRatio,
+        `${high.marginalUs.toFixed(1)} µs vs ${low.marginalUs.toFixed(1)} µs (${ratio.toFixed(2)}x)`,
+      );
+    }
+  }
+}
+
+if (results.setVerify) {
+  const m = results.setVerify;
+  out();
+  out(`### set and verify at 1,000 secrets (bare \`node -e 0\`: ${fmtMs(m.bare)})`);
+  out(
+    table(
+      ['command', 'wall time', 'over bare'],
+      [
+        ['set one secret into a stage of 1,000', fmtMs(m.set), `+${fmtMs(m.set - m.bare)}`],
+        ['verify 1,000 (set one by one)', fmtMs(m.verifyEach), `+${fmtMs(m.verifyEach - m.bare)}`],
+        ['verify 1,000 (imported in one batch)', fmtMs(m.verifyBatch), `+${fmtMs(m.verifyBatch - m.bare)}`],
+      ],
+    ),
+  );
+}
+
+if (results.masking) {
+  out();
+  out(`### Masking, ${MASK_MB} MB of log lines, one secret value per ~3.5 KB (medians of ${opt['mask-runs']})`);
+  const rows = [];
+  for (const r of results.masking.masker) rows.push(['Masker alone (in-process, 64 KB chunks)', r.n, `${r.mbps.toFixed(0)} MB/s`, `${fmtMs(r.ms)}; built in ${fmtMs(r.buildMs)}`]);
+  for (const r of results.masking.runner) {
+    rows.push(['run: child → pipe → masker → /dev/null', r.n, `${r.mbps.toFixed(0)} MB/s`, `whole run ${fmtMs(r.maskedMs)} (${r.wholeMbps.toFixed(0)} MB/s), of which ${fmtMs(r.startMs)} the same run without output`]);
+  }
+  out(table(['what', 'secrets', 'throughput', 'time'], rows));
+  out('run: MB / (time of the run with the output − time of the same run with none): start-up and decryption apart.');
+  const e2e = results.masking.runner.find((r) => r.n === 1000);
+  const inproc = results.masking.masker.find((r) => r.n === 1000);
+  if (e2e) target(`masking >= ${TARGET.maskMbps} MB/s with 1,000 secrets (run: child → masker → output)`, e2e.mbps >= TARGET.maskMbps, `${e2e.mbps.toFixed(0)} MB/s`);
+  else if (inproc) target(`masking >= ${TARGET.maskMbps} MB/s with 1,000 secrets (Masker only; run not available)`, inproc.mbps >= TARGET.maskMbps, `${inproc.mbps.toFixed(0)} MB/s`);
+}
+
+if (results.memory) {
+  const m = results.memory;
+  out();
+  out('### Peak memory (peak RSS of the stage-secrets process itself, median of 3)');
+  const rows = [['bare `node -e 0`', `${m.bare.toFixed(0)} MB`]];
+  for (const mode of Object.keys(MODES)) {
+    rows.push([`run, 10,000 secrets ${MODES[mode]}, child \`node -e 0\``, `${m[`${mode}:quiet`].toFixed(0)} MB`]);
+    rows.push([`run, 10,000 secrets ${MODES[mode]}, child writes to stdout and stderr`, `${m[`${mode}:output`].toFixed(0)} MB`]);
+  }
+  out(table(['process', 'peak RSS'], rows));
+}
+
+if (results.plugin) {
+  const p = results.plugin;
+  out();
+  out(`### Serverless plugin: \`${p.framework} package\`, ${FUNCTIONS} functions, ${SECRETS} secrets (medians of ${opt['plugin-runs']}, in turns)`);
+  out(
+    table(
+      ['service', 'package wall time', 'CPU time'],
+      [
+        ['no plugin, no such variables', fmtMs(p.noneMs), fmtMs(p.cpu.none)],
+        [`no plugin, the same ${SECRETS} variables written in provider.environment`, fmtMs(p.yamlMs), fmtMs(p.cpu.yaml)],
+        [`plugin, ${SECRETS} secrets from the stage file`, fmtMs(p.pluginMs), fmtMs(p.cpu.plugin)],
+        [
+          'added by the plugin (plugin − same variables in yaml)',
+          `${p.addedMs >= 0 ? '+' : ''}${fmtMs(p.addedMs)} (${p.addedPct.toFixed(1)}%)`,
+          `${p.cpu.plugin - p.cpu.yaml >= 0 ? '+' : ''}${fmtMs(p.cpu.plugin - p.cpu.yaml)} (${p.addedCpuPct.toFixed(1)}%)`,
+        ],
+        [`the plugin's own code inside package (CPU profile, median of ${p.own.runs})`, `${fmtMs(p.own.ms)} (${p.own.pct.toFixed(1)}%)`, ''],
+      ],
+    ),
+  );
+  out('Own code: profile samples with the plugin (loading it, decrypting, merging, checking limits) on the stack.');
+  out('The difference of whole runs is shown too; on a shared machine it swings by ±15% from run to run.');
+  target(`plugin adds < ${TARGET.pluginPct}% to package time (its own code, CPU profile)`, p.own.pct < TARGET.pluginPct, `${p.own.pct.toFixed(1)}% (${fmtMs(p.own.ms)})`);
+}
+
+out();
+out('### Targets');
+out(table(['target', 'measured', 'result'], results.targets.map((t) => [t.name, t.measured, t.pass ? 'PASS' : 'FAIL'])));
+out();
+out(`Total bench time ${results.totalSeconds.toFixed(0)} s.`);
+if (opt.json) fs.writeFileSync(opt.json, `${JSON.stringify(results, null, 2)}\n`);
