@@ -3,7 +3,7 @@
 # run a build step with the secrets (masked in its output), export. Everything happens in a temp folder.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-cli() { node "$root/dist/src/cli/main.js" "$@"; }
+cli() { node "$root/dist/cli.mjs" "$@"; }
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
 work=$(mktemp -d)

@@ -16,6 +16,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   rewrap: { summary: 'add or remove identities; values untouched', load: () => import('./commands/rewrap.js') },
 };
 
+// Set by the bundler (scripts/bundle-cli.mjs); the unbundled build reads package.json instead.
+declare const STAGE_SECRETS_VERSION: string | undefined;
+
+async function version(): Promise<string> {
+  if (typeof STAGE_SECRETS_VERSION === 'string') return STAGE_SECRETS_VERSION;
+  const { createRequire } = await import('node:module');
+  return (createRequire(import.meta.url)('../../../package.json') as { version: string }).version;
+}
+
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((n) => n.length));
   return [
@@ -41,9 +50,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return name ? 0 : 1;
   }
   if (name === '--version' || name === '-v') {
-    const { createRequire } = await import('node:module');
-    const pkg = createRequire(import.meta.url)('../../../package.json') as { version: string };
-    io.stdout.write(`${pkg.version}\n`);
+    io.stdout.write(`${await version()}\n`);
     return 0;
   }
   const entry = COMMANDS[name];

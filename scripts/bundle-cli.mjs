@@ -1,0 +1,21 @@
+// Bundles the CLI into one file (dist/cli.mjs): Node loads one module instead of ~40, which takes
+// 15-25 ms off every command's start-up (see the README's Performance section). The AWS SDK stays
+// external, so it is still loaded only when a stage uses KMS.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+await build({
+  entryPoints: ['src/cli/main.ts'],
+  outfile: 'dist/cli.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: ['@aws-sdk/*'],
+  define: { STAGE_SECRETS_VERSION: JSON.stringify(version) },
+  // CommonJS dependencies (dotenv) call require() for Node built-ins; give the ES module a real one.
+  banner: { js: "import { createRequire as __stageSecretsRequire } from 'node:module'; const require = __stageSecretsRequire(import.meta.url);" },
+  logLevel: 'warning',
+});
