@@ -41,6 +41,26 @@ function runnerEnv(svc: SlsService, values: Record<string, string>): NodeJS.Proc
   return env;
 }
 
+/**
+ * Packages a prepared service with its secrets from `source`. For the runner env, the stage file keeps
+ * other values, so the template shows which source was read; `secrets` then takes the runner's values.
+ */
+async function packageFrom(
+  fw: Framework,
+  svc: SlsService,
+  source: 'stage file' | 'runner env',
+  secrets: Record<string, string>,
+  service: string,
+): Promise<{ result: FrameworkResult; fns: Record<string, LambdaInTemplate> }> {
+  if (source === 'runner env') {
+    svc.env = runnerEnv(svc, Object.fromEntries(Object.keys(secrets).map((name) => [name, token(`runner-${name}`)])));
+    for (const name of Object.keys(secrets)) secrets[name] = svc.env[name]!;
+  }
+  const packaged = await packageService(fw, svc);
+  expect(packaged.result.code, packaged.result.output).toBe(0);
+  return { result: packaged.result, fns: lambdas(packaged.template!, service, svc.stage) };
+}
+
 describe.each(FRAMEWORKS)('plugin in $name $version', (fw) => {
   const cleanups: Array<() => void> = [];
   afterAll(() => cleanups.forEach((c) => c()));
@@ -54,15 +74,7 @@ describe.each(FRAMEWORKS)('plugin in $name $version', (fw) => {
     beforeAll(async () => {
       svc = await prepareService('sls-overlap', { stage: 'qa', secrets });
       cleanups.push(svc.ws.cleanup);
-      if (SOURCES[fw.name].overlap === 'runner env') {
-        // the stage file holds other values: the template shows which source was read
-        svc.env = runnerEnv(svc, { API_KEY: token('runner-api'), DB_PASSWORD: token('runner-db'), RELEASE_LABEL: token('runner-label') });
-        for (const name of Object.keys(secrets) as Array<keyof typeof secrets>) secrets[name] = svc.env[name]!;
-      }
-      const packaged = await packageService(fw, svc);
-      result = packaged.result;
-      expect(result.code, result.output).toBe(0);
-      fns = lambdas(packaged.template!, 'overlap-svc', 'qa');
+      ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].overlap, secrets, 'overlap-svc'));
     });
 
     it('secrets win over provider and function values of serverless.yml', () => {
@@ -124,14 +136,7 @@ describe.each(FRAMEWORKS)('plugin in $name $version', (fw) => {
     beforeAll(async () => {
       const svc = await prepareService('sls-per-function', { stage: 'prod', secrets, secretsDir: 'config/secrets' });
       cleanups.push(svc.ws.cleanup);
-      if (SOURCES[fw.name].perFunction === 'runner env') {
-        svc.env = runnerEnv(svc, { API_KEY: token('runner-api'), DB_PASSWORD: token('runner-db'), EXTRA_TOKEN: token('runner-extra') });
-        for (const name of Object.keys(secrets) as Array<keyof typeof secrets>) secrets[name] = svc.env[name]!;
-      }
-      const packaged = await packageService(fw, svc);
-      result = packaged.result;
-      expect(result.code, result.output).toBe(0);
-      fns = lambdas(packaged.template!, 'per-function-svc', 'prod');
+      ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].perFunction, secrets, 'per-function-svc'));
     });
 
     it('a function without a list gets every secret, over provider and function yaml', () => {
