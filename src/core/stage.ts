@@ -248,12 +248,16 @@ async function unwrapStageKey(file: StageFile, env: NodeJS.ProcessEnv): Promise<
 }
 
 export async function openStage(opts: StageOptions): Promise<OpenedStage> {
-  const file = readStage(opts);
+  return openStageFile(readStage(opts), opts.env ?? process.env);
+}
+
+/** Opens a stage file the caller has already read and checked: unwraps its key once, decrypts on demand. */
+export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv = process.env): Promise<OpenedStage> {
   const problems = fileNameProblems(file);
   if (problems.length) {
     throw new StageSecretsError('FORMAT', `stage ${file.stage} holds names that cannot be used:\n- ${problems.join('\n- ')}`);
   }
-  const { privateKey, identity, description } = await unwrapStageKey(file, opts.env ?? process.env);
+  const { privateKey, identity, description } = await unwrapStageKey(file, env);
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name];
@@ -323,7 +327,8 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
   let count = 0;
   const result = await store.update(opts.stage, async (current) => {
     if (!current) throw new StageSecretsError('NOT_FOUND', `no stage file ${store.displayPath(opts.stage)}.`);
-    const opened = await openStage(opts);
+    checkApp(current, opts, store.displayPath(opts.stage));
+    const opened = await openStageFile(current, env);
     const values = opened.decryptAll();
     const pair = generateStageKeyPair();
     const next: StageFile = { ...current, publicKey: pair.publicKey.toString('base64'), identities: [], secrets: {} };

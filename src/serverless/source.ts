@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { RUNNER_KEYS_VAR, RUNNER_STAGE_VAR, secretsFromRunnerEnv } from '../core/runner-env.js';
 import { StageSecretsError } from '../core/errors.js';
-import { openStage, readStage, type StageOptions } from '../core/stage.js';
+import { openStageFile, readStage, type StageOptions } from '../core/stage.js';
 
 export interface SourceOptions {
   stage: string;
@@ -43,14 +43,15 @@ export async function loadStageSecrets(opts: SourceOptions): Promise<StageSecret
     cwd: opts.serviceDir,
     env: opts.env,
   };
-  const recorded = readStage(stageOptions).app;
+  const file = readStage(stageOptions);
+  const recorded = file.app;
   if (recorded !== opts.app) {
     throw new StageSecretsError(
       'APP_MISMATCH',
       `the stage file of stage ${opts.stage} belongs to app ${JSON.stringify(recorded)}, but this service is app ${JSON.stringify(opts.app)} (service name, or custom.stageSecrets.app). Set custom.stageSecrets.app: ${recorded} if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
     );
   }
-  const opened = await openStage({ ...stageOptions, app: opts.app });
+  const opened = await openStageFile(file, opts.env);
   const values = new Map<string, string>();
   for (const [name, value] of opened.decryptAll()) values.set(name, value.text);
   return { stage: opts.stage, values, origin: `the stage file (identity ${opened.identity.id})`, note };
