@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { machine } from './lib/machine.mjs';
 import { maskerThroughput, MASK_MB, runnerThroughput } from './lib/masking.mjs';
-import { CLI, NODE, REPO, runAvailable } from './lib/paths.mjs';
+import { CLI, NODE, REPO } from './lib/paths.mjs';
 import { FUNCTIONS, pluginBench, SECRETS } from './lib/plugin.mjs';
 import { measureStartup } from './lib/startup.mjs';
 import { checkStage, makeApp, makeStage } from './lib/stages.mjs';
@@ -58,14 +58,13 @@ try {
   }
   const cli = (args) => () => timeSpawn(NODE, [CLI, ...args], { cwd: app.dir, env: app.env });
   const bare = () => timeSpawn(NODE, ['-e', '0'], { cwd: app.dir, env: app.env });
-  const hasRun = runAvailable();
 
   if (!skip.has('startup')) {
     progress('start-up: import cost');
     results.startup = measureStartup(RUNS);
   }
 
-  if (!skip.has('run') && hasRun) {
+  if (!skip.has('run')) {
     progress(`run: ${SIZES.length * 2} stages + bare node, ${RUNS} interleaved rounds`);
     const variants = { bare };
     for (const n of SIZES) for (const mode of Object.keys(MODES)) variants[`${mode}:${n}`] = cli(['run', '--stage', stageName(mode, n), '--', NODE, '-e', '0']);
@@ -102,17 +101,15 @@ try {
     results.masking = { masker: [], runner: [] };
     for (const n of [10, 1000]) {
       progress(`masking: Masker in-process, ${n} secrets, ${MASK_MB} MB`);
-      if (fs.existsSync(path.join(REPO, 'dist/src/runner/masker.js'))) results.masking.masker.push(await maskerThroughput(n, Number(opt['mask-runs'])));
-      if (hasRun) {
-        progress(`masking: run end to end, ${n} secrets, ${MASK_MB} MB`);
-        const stage = `m${n}`;
-        if (!fs.existsSync(path.join(app.dir, 'secrets', `${stage}.json`))) await makeStage(app, stage, n, 'each');
-        results.masking.runner.push(runnerThroughput(app, stage, n, Number(opt['mask-runs'])));
-      }
+      results.masking.masker.push(await maskerThroughput(n, Number(opt['mask-runs'])));
+      progress(`masking: run end to end, ${n} secrets, ${MASK_MB} MB`);
+      const stage = `m${n}`;
+      if (!fs.existsSync(path.join(app.dir, 'secrets', `${stage}.json`))) await makeStage(app, stage, n, 'each');
+      results.masking.runner.push(runnerThroughput(app, stage, n, Number(opt['mask-runs'])));
     }
   }
 
-  if (!skip.has('memory') && hasRun && SIZES.includes(10000)) {
+  if (!skip.has('memory') && SIZES.includes(10000)) {
     progress('memory: peak RSS of run at 10,000 secrets');
     const wrapper = path.join(REPO, 'bench/rss-wrapper.mjs');
     const peakMiB = (args) => {
