@@ -12,6 +12,7 @@ import { machine } from './lib/machine.mjs';
 import { maskerThroughput, MASK_MB, runnerThroughput } from './lib/masking.mjs';
 import { CLI, NODE, REPO } from './lib/paths.mjs';
 import { FUNCTIONS, pluginBench, SECRETS } from './lib/plugin.mjs';
+import { agreementMicros } from './lib/floor.mjs';
 import { measureStartup } from './lib/startup.mjs';
 import { checkStage, makeApp, makeStage } from './lib/stages.mjs';
 import { fmtMs, interleaved, median, nowMs, table, timeSpawn } from './lib/stats.mjs';
@@ -80,6 +81,7 @@ try {
         prev = row;
       }
     }
+    results.run.agreementUs = agreementMicros();
   } else if (!skip.has('run')) progress('run: skipped (run is not available in this build)');
 
   if (!skip.has('set') && SIZES.includes(1000)) {
@@ -185,6 +187,15 @@ if (results.run) {
       const fit = leastSquares(rows.map((r) => [r.n, r.overMs]));
       out(`Fit, ${MODES[mode]}: over bare ≈ ${fmtMs(fit.intercept)} + ${(fit.slope * 1000).toFixed(1)} µs × secrets (R² ${fit.r2.toFixed(3)}).`);
     }
+  }
+  const smallest = results.run.rows.find((r) => r.mode === 'each' && r.n === SIZES[0]);
+  if (smallest && results.run.agreementUs) {
+    const us = results.run.agreementUs;
+    const floor = smallest.overMs + ((1000 - smallest.n) * us) / 1000;
+    out(
+      `Floor at 1,000 secrets set one by one: +${fmtMs(smallest.overMs)} (the run at ${smallest.n}) + ${(1000 - smallest.n).toLocaleString('en')} × ${us.toFixed(1)} µs ` +
+        `(one X25519 agreement per further secret, Node's crypto alone) = +${fmtMs(floor)}, before any AES-GCM, key import or HKDF.`,
+    );
   }
   for (const mode of Object.keys(MODES)) {
     const r1000 = results.run.rows.find((r) => r.mode === mode && r.n === 1000);

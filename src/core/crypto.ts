@@ -113,11 +113,33 @@ export function aeadOpen(key: Buffer, aad: Buffer, box: AeadBox): Buffer | undef
   }
 }
 
+function isAllZero(bytes: Uint8Array): boolean {
+  let acc = 0;
+  for (let i = 0; i < bytes.length; i++) acc |= bytes[i]!;
+  return acc === 0;
+}
+
 function valueKey(shared: Buffer, epk: Buffer, stagePublicKey: Buffer): Buffer {
-  if (shared.every((b) => b === 0)) {
+  if (isAllZero(shared)) {
     throw new StageSecretsError('INTEGRITY', 'a sealed value uses an invalid ephemeral key');
   }
   return hkdf(shared, Buffer.concat([epk, stagePublicKey]), `${FORMAT_TAG} value-key`);
+}
+
+/**
+ * The AES key of the values sealed with ephemeral public key `epk` (raw 32 bytes), or undefined when
+ * `epk` is not a usable X25519 key. One ECDH and one HKDF: the whole cost of opening a value that was
+ * set on its own.
+ */
+function deriveValueKey(stagePrivateKey: KeyObject, epk: Buffer, stagePublicKey: Buffer): Buffer | undefined {
+  let shared: Buffer;
+  try {
+    shared = diffieHellman({ privateKey: stagePrivateKey, publicKey: importPublicKey(epk) });
+  } catch {
+    return undefined;
+  }
+  if (isAllZero(shared)) return undefined;
+  return valueKey(shared, epk, stagePublicKey);
 }
 
 /**
@@ -150,7 +172,8 @@ export class Sealer {
 /** Opens values sealed to a stage; one ECDH per distinct ephemeral key. */
 export class Opener {
   private readonly privateKey: KeyObject;
-  private readonly keys = new Map<string, Buffer>();
+  /** value key per ephemeral key (base64 as stored); null: the key is not usable */
+  private readonly keys = new Map<string, Buffer | null>();
 
   constructor(
     privateKey: Buffer,
@@ -162,18 +185,11 @@ export class Opener {
   /** Returns the plaintext, or undefined when the value fails authentication. */
   open(aad: Buffer, sealed: SealedValue): string | undefined {
     let key = this.keys.get(sealed.epk);
-    if (!key) {
-      const epk = Buffer.from(sealed.epk, 'base64');
-      let shared: Buffer;
-      try {
-        shared = diffieHellman({ privateKey: this.privateKey, publicKey: importPublicKey(epk) });
-      } catch {
-        return undefined;
-      }
-      if (shared.every((b) => b === 0)) return undefined;
-      key = valueKey(shared, epk, this.stagePublicKey);
+    if (key === undefined) {
+      key = deriveValueKey(this.privateKey, Buffer.from(sealed.epk, 'base64'), this.stagePublicKey) ?? null;
       this.keys.set(sealed.epk, key);
     }
+    if (key === null) return undefined;
     const plain = aeadOpen(key, aad, {
       nonce: Buffer.from(sealed.nonce, 'base64'),
       ct: Buffer.from(sealed.ct, 'base64'),

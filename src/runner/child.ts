@@ -18,8 +18,12 @@ export interface ChildSpec {
   args: string[];
   cwd: string;
   env: NodeJS.ProcessEnv;
-  /** texts to mask; undefined runs the child on the runner's own stdout/stderr, unmasked */
-  mask?: readonly string[];
+  /**
+   * The texts to mask, asked for at the first output byte (working them out costs ms per thousand
+   * secrets, which a quiet child should not pay); undefined runs the child on the runner's own
+   * stdout/stderr, unmasked.
+   */
+  mask?: () => readonly string[];
   flushMs?: number;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
@@ -57,14 +61,16 @@ export function runChild(spec: ChildSpec): Promise<number> {
       reject(startError(spec.command, err));
     });
     if (spec.mask && child.stdout && child.stderr) {
-      const mask = spec.mask;
+      const patterns = spec.mask;
+      let texts: readonly string[] | undefined;
+      const makeMasker = (): Masker => new Masker((texts ??= patterns()));
       for (const [source, target] of [
         [child.stdout, spec.stdout],
         [child.stderr, spec.stderr],
       ] as const) {
         pumpsLeft++;
         pumps.push(
-          new Pump(source, target, () => new Masker(mask), spec.flushMs ?? DEFAULT_FLUSH_MS, () => {
+          new Pump(source, target, makeMasker, spec.flushMs ?? DEFAULT_FLUSH_MS, () => {
             pumpsLeft--;
             finish();
           }),

@@ -40,6 +40,13 @@ function addStringLeaves(node: unknown, into: Set<string>): void {
   else if (node !== null && typeof node === 'object') for (const item of Object.values(node)) addStringLeaves(item, into);
 }
 
+/** Names of the secrets whose value is too short to be masked. */
+export function unmaskedSecrets(secrets: ReadonlyMap<string, SecretValue>): string[] {
+  const names: string[] = [];
+  for (const [name, value] of secrets) if (!longEnough(value.text)) names.push(name);
+  return names;
+}
+
 /**
  * What to mask for a set of secrets: every value of at least MIN_MASK_LENGTH characters (JSON in
  * its compact form), its JSON-escaped form, each line of a multi-line value, and each string leaf

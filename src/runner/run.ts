@@ -3,7 +3,7 @@ import { openStage, type StageOptions } from '../core/stage.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
 import { childEnv } from './env.js';
 import { FilesDir } from './files-dir.js';
-import { maskPlan, MIN_MASK_LENGTH } from './mask-patterns.js';
+import { maskPlan, MIN_MASK_LENGTH, unmaskedSecrets } from './mask-patterns.js';
 import { SignalRelay, signalExitCode } from './signals.js';
 
 export interface RunOptions {
@@ -30,12 +30,12 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
   const opened = await openStage(opts.stage);
   const secrets = opened.decryptAll();
   const env = childEnv(opts.env, secrets, opened.file.stage);
-  const plan = opts.mask ? maskPlan(secrets) : undefined;
-  if (plan && plan.unmasked.length > 0) {
-    opts.stderr.write(
-      `stage-secrets: not masking ${plan.unmasked.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters are not masked.\n`,
-    );
+  const unmasked = opts.mask ? unmaskedSecrets(secrets) : [];
+  if (unmasked.length > 0) {
+    opts.stderr.write(`stage-secrets: not masking ${unmasked.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters are not masked.\n`);
   }
+  let patterns: string[] | undefined;
+  const maskPatterns = (): string[] => (patterns ??= maskPlan(secrets).patterns);
   const relay = new SignalRelay();
   relay.start();
   let files: FilesDir | undefined;
@@ -44,7 +44,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
     if (opts.verbose) {
       opts.stderr.write(
         `stage-secrets: stage ${opened.file.stage}: ${secrets.size} secrets in env via ${opened.identity.id}` +
-          `${plan ? `, masking ${plan.patterns.length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
+          `${opts.mask ? `, masking ${maskPatterns().length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
       );
     }
     if (relay.received) return signalExitCode(relay.received);
@@ -53,7 +53,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
       args: opts.args,
       cwd: opts.cwd,
       env,
-      mask: plan?.patterns,
+      mask: opts.mask ? maskPatterns : undefined,
       flushMs: opts.flushMs ?? DEFAULT_FLUSH_MS,
       stdout: opts.stdout,
       stderr: opts.stderr,
