@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StageSecretsError } from '../core/errors.js';
-import { Masker } from './masker.js';
+import { MaskAutomaton, Masker } from './masker.js';
 import { signalExitCode, type SignalRelay } from './signals.js';
 
 /** Default pause after which bytes held back as a possible value prefix are written anyway. */
@@ -62,8 +62,8 @@ export function runChild(spec: ChildSpec): Promise<number> {
     });
     if (spec.mask && child.stdout && child.stderr) {
       const patterns = spec.mask;
-      let texts: readonly string[] | undefined;
-      const makeMasker = (): Masker => new Masker((texts ??= patterns()));
+      let automaton: MaskAutomaton | undefined; // built once, at the first byte of either stream
+      const makeMasker = (): Masker => new Masker((automaton ??= new MaskAutomaton(patterns())));
       for (const [source, target] of [
         [child.stdout, spec.stdout],
         [child.stderr, spec.stderr],

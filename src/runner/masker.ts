@@ -24,58 +24,50 @@ export interface MaskerOptions {
   maxTableEntries?: number;
 }
 
-export class Masker {
+/**
+ * The compiled form of a set of values: immutable once built, so one automaton serves any number of
+ * streams at once (`run` masks stdout and stderr with one; its tables are most of a masker's memory).
+ */
+export class MaskAutomaton {
   /** Length in bytes of the longest pattern (0 without patterns). */
   readonly maxLength: number;
   /** Number of distinct non-empty patterns. */
   readonly patternCount: number;
 
   // Byte → class; bytes that occur in no pattern share class 0.
-  private readonly byteClass = new Uint16Array(256);
-  private readonly classCount: number;
+  readonly byteClass = new Uint16Array(256);
+  readonly classCount: number;
   // Trie in breadth-first order: children of a state are consecutive ids.
-  private readonly stateCount: number;
-  private readonly label: Uint16Array;
-  private readonly childStart: Int32Array;
-  private readonly childCount: Uint16Array;
-  private readonly fail: Int32Array;
+  readonly stateCount: number;
+  readonly label: Uint16Array;
+  readonly childStart: Int32Array;
+  readonly childCount: Uint16Array;
+  readonly fail: Int32Array;
   /** length of the longest pattern ending at this state (0: none) */
-  private readonly matchLen: Int32Array;
+  readonly matchLen: Int32Array;
   /** how many trailing bytes may still begin a match (depth of the deepest extendable suffix state) */
-  private readonly holdLen: Int32Array;
+  readonly holdLen: Int32Array;
   /**
    * Dense DFA rows for the first denseStates states. Entries are state codes (see codeOf), or ~code
    * when that state ends a match, so the hot loop needs no multiply and one sign test.
    */
-  private readonly delta: Int32Array;
-  private readonly denseStates: number;
+  readonly delta: Int32Array;
+  readonly denseStates: number;
   /** codes below this are dense (id × classCount); codes from it on are denseLimit + id */
-  private readonly denseLimit: number;
+  readonly denseLimit: number;
 
-  // Stream state. Positions are absolute byte offsets in the stream.
-  /** current automaton state, as a code */
-  private state = 0;
-  private pos = 0;
-  /** bytes [pos - heldLen, pos): received but not yet returned */
-  private readonly held: Buffer;
-  private heldLen = 0;
-  /** pending masked intervals inside the held region or the current chunk, sorted and disjoint */
-  private maskStarts: number[] = [];
-  private maskEnds: number[] = [];
-  /** end of the last `***` returned, so a masked run that continues it adds no second `***` */
-  private lastMaskEnd = -1;
   /**
    * Prefilter, when every pattern has 3+ bytes: a hashed bitset of the 3-byte groups at offsets
    * 0..stride-1 of every pattern. Checking the 3 bytes at every stride-th position q tells whether a
    * match can start in (q-stride, q]; runs of positions where none can are skipped without walking
    * the automaton (a loop with no dependent table load per byte, and one check per stride bytes).
    */
-  private readonly starts3: Int32Array | undefined;
-  private readonly stride: number = 1;
+  readonly starts3: Int32Array | undefined;
+  readonly stride: number = 1;
   /** state codes below this have depth 1 or 0 */
-  private readonly depth1Limit: number = 0;
+  readonly depth1Limit: number = 0;
   /** state codes below this have depth 2 or less */
-  private readonly shallowLimit: number = 0;
+  readonly shallowLimit: number = 0;
 
   constructor(values: Iterable<string | Uint8Array>, options: MaskerOptions = {}) {
     const patterns = uniquePatterns(values);
@@ -90,7 +82,6 @@ export class Masker {
     }
     this.maxLength = maxLength;
     this.classCount = classes;
-    this.held = Buffer.alloc(Math.max(maxLength, 1));
 
     // 1. Trie with first-child / next-sibling links (typed arrays: memory linear in total length).
     const capacity = total + 1;
@@ -187,6 +178,68 @@ export class Masker {
     }
   }
 
+  codeOf(id: number): number {
+    return id < this.denseStates ? id * this.classCount : this.denseLimit + id;
+  }
+
+  idOf(code: number): number {
+    return code < this.denseLimit ? code / this.classCount : code - this.denseLimit;
+  }
+
+  /** A state's code as stored in delta: negated when the state ends a match. */
+  private encode(id: number): number {
+    return this.matchLen[id]! > 0 ? ~this.codeOf(id) : this.codeOf(id);
+  }
+
+  /** Transition from a state code without a dense row. Encoded like delta. */
+  sparseStep(code: number, c: number): number {
+    return this.encode(this.next(this.idOf(code), c));
+  }
+
+  /** The automaton's next state id from state id `state` on byte class `c`. */
+  private next(state: number, c: number): number {
+    let s = state;
+    for (;;) {
+      if (s < this.denseStates) {
+        const v = this.delta[s * this.classCount + c]!;
+        return this.idOf(v < 0 ? ~v : v);
+      }
+      const first = this.childStart[s]!;
+      const last = first + this.childCount[s]!;
+      for (let v = first; v < last; v++) if (this.label[v] === c) return v;
+      s = this.fail[s]!;
+    }
+  }
+}
+
+/** Masks one stream with an automaton; several maskers may share one automaton. */
+export class Masker {
+  /** Length in bytes of the longest pattern (0 without patterns). */
+  readonly maxLength: number;
+  /** Number of distinct non-empty patterns. */
+  readonly patternCount: number;
+  private readonly automaton: MaskAutomaton;
+
+  // Stream state. Positions are absolute byte offsets in the stream.
+  /** current automaton state, as a code */
+  private state = 0;
+  private pos = 0;
+  /** bytes [pos - heldLen, pos): received but not yet returned */
+  private readonly held: Buffer;
+  private heldLen = 0;
+  /** pending masked intervals inside the held region or the current chunk, sorted and disjoint */
+  private maskStarts: number[] = [];
+  private maskEnds: number[] = [];
+  /** end of the last `***` returned, so a masked run that continues it adds no second `***` */
+  private lastMaskEnd = -1;
+
+  constructor(values: MaskAutomaton | Iterable<string | Uint8Array>, options: MaskerOptions = {}) {
+    this.automaton = values instanceof MaskAutomaton ? values : new MaskAutomaton(values, options);
+    this.maxLength = this.automaton.maxLength;
+    this.patternCount = this.automaton.patternCount;
+    this.held = Buffer.alloc(Math.max(this.maxLength, 1));
+  }
+
   /** Bytes currently held back because they may begin a value. */
   get heldLength(): number {
     return this.heldLen;
@@ -200,34 +253,35 @@ export class Masker {
     const n = chunk.length;
     if (n === 0) return EMPTY;
     if (this.patternCount === 0) return asBuffer(chunk, n);
+    const a = this.automaton;
     const base = this.pos;
-    const classOf = this.byteClass;
-    const delta = this.delta;
-    const classes = this.classCount;
+    const classOf = a.byteClass;
+    const delta = a.delta;
+    const classes = a.classCount;
     let s = this.state;
-    if (this.starts3) s = this.scanFiltered(chunk, base, s);
-    else if (this.denseStates === this.stateCount) {
+    if (a.starts3) s = this.scanFiltered(chunk, base, s);
+    else if (a.denseStates === a.stateCount) {
       for (let i = 0; i < n; i++) {
         const v = delta[s + classOf[chunk[i]!]!]!;
         if (v < 0) {
           s = ~v;
-          this.addMask(base + i + 1 - this.matchLen[s / classes]!, base + i + 1);
+          this.addMask(base + i + 1 - a.matchLen[s / classes]!, base + i + 1);
         } else s = v;
       }
     } else {
-      const limit = this.denseLimit;
+      const limit = a.denseLimit;
       for (let i = 0; i < n; i++) {
         const c = classOf[chunk[i]!]!;
-        const v = s < limit ? delta[s + c]! : this.sparseStep(s, c);
+        const v = s < limit ? delta[s + c]! : a.sparseStep(s, c);
         if (v < 0) {
           s = ~v;
-          this.addMask(base + i + 1 - this.matchLen[this.idOf(s)]!, base + i + 1);
+          this.addMask(base + i + 1 - a.matchLen[a.idOf(s)]!, base + i + 1);
         } else s = v;
       }
     }
     this.state = s;
     this.pos = base + n;
-    return this.emit(chunk, base, this.pos - this.holdLen[this.idOf(s)]!);
+    return this.emit(chunk, base, this.pos - a.holdLen[a.idOf(s)]!);
   }
 
   /**
@@ -238,19 +292,21 @@ export class Masker {
    */
   private scanFiltered(chunk: Uint8Array, base: number, state: number): number {
     const n = chunk.length;
-    const bits = this.starts3!;
-    const classOf = this.byteClass;
-    const delta = this.delta;
-    const limit = this.denseLimit;
-    const shallow = this.shallowLimit;
-    const stride = this.stride;
+    const a = this.automaton;
+    const bits = a.starts3!;
+    const classOf = a.byteClass;
+    const delta = a.delta;
+    const limit = a.denseLimit;
+    const shallow = a.shallowLimit;
+    const depth1 = a.depth1Limit;
+    const stride = a.stride;
     let s = state;
     let i = 0;
     // after a restart, walk at least the candidate's 3 bytes before looking for the next one
     let walkUntil = 0;
     while (i < n) {
       if (s < shallow && i >= walkUntil) {
-        const d = s === 0 ? 0 : s < this.depth1Limit ? 1 : 2;
+        const d = s === 0 ? 0 : s < depth1 ? 1 : 2;
         if (i >= d) {
           // no match can start before i - d; the check at q covers starts in (q - stride, q]
           let q = i - d + stride - 1;
@@ -265,10 +321,10 @@ export class Masker {
         }
       }
       const c = classOf[chunk[i]!]!;
-      const v = s < limit ? delta[s + c]! : this.sparseStep(s, c);
+      const v = s < limit ? delta[s + c]! : a.sparseStep(s, c);
       if (v < 0) {
         s = ~v;
-        this.addMask(base + i + 1 - this.matchLen[this.idOf(s)]!, base + i + 1);
+        this.addMask(base + i + 1 - a.matchLen[a.idOf(s)]!, base + i + 1);
       } else s = v;
       i++;
     }
@@ -292,39 +348,6 @@ export class Masker {
     this.pos = 0;
     this.lastMaskEnd = -1;
     return out;
-  }
-
-  private codeOf(id: number): number {
-    return id < this.denseStates ? id * this.classCount : this.denseLimit + id;
-  }
-
-  private idOf(code: number): number {
-    return code < this.denseLimit ? code / this.classCount : code - this.denseLimit;
-  }
-
-  /** A state's code as stored in delta: negated when the state ends a match. */
-  private encode(id: number): number {
-    return this.matchLen[id]! > 0 ? ~this.codeOf(id) : this.codeOf(id);
-  }
-
-  /** Transition from a state code without a dense row. Encoded like delta. */
-  private sparseStep(code: number, c: number): number {
-    return this.encode(this.next(this.idOf(code), c));
-  }
-
-  /** The automaton's next state id from state id `state` on byte class `c`. */
-  private next(state: number, c: number): number {
-    let s = state;
-    for (;;) {
-      if (s < this.denseStates) {
-        const v = this.delta[s * this.classCount + c]!;
-        return this.idOf(v < 0 ? ~v : v);
-      }
-      const first = this.childStart[s]!;
-      const last = first + this.childCount[s]!;
-      for (let v = first; v < last; v++) if (this.label[v] === c) return v;
-      s = this.fail[s]!;
-    }
   }
 
   private addMask(start: number, end: number): void {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Masker } from '../../src/runner/masker.js';
+import { MaskAutomaton, Masker } from '../../src/runner/masker.js';
 
 /** The definition: every byte inside any occurrence is masked; each run of masked bytes becomes ***. */
 function reference(patterns: readonly Uint8Array[], text: Uint8Array): Buffer {
@@ -128,6 +128,32 @@ describe('Masker', () => {
       );
     });
   }
+
+  it('two streams sharing one automaton, pushed in turns, each match the definition', () => {
+    fc.assert(
+      fc.property(
+        fc.array(word(1, 7), { minLength: 1, maxLength: 6 }),
+        fc.array(fc.tuple(fc.boolean(), word(0, 12)), { maxLength: 16 }),
+        fc.constantFrom({}, { maxTableEntries: 8 }),
+        (values, pushes, options) => {
+          const automaton = new MaskAutomaton(values, options);
+          const streams = [new Masker(automaton), new Masker(automaton)];
+          const outs: Buffer[][] = [[], []];
+          const ins = ['', ''];
+          for (const [second, part] of pushes) {
+            const k = second ? 1 : 0;
+            ins[k] += part;
+            outs[k]!.push(Buffer.from(streams[k]!.push(Buffer.from(part))));
+          }
+          for (const k of [0, 1]) {
+            outs[k]!.push(streams[k]!.end());
+            expect(Buffer.concat(outs[k]!).equals(reference(values.map((v) => Buffer.from(v)), Buffer.from(ins[k]!)))).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 
   it('never returns a value whole even when flushed at any point', () => {
     fc.assert(
