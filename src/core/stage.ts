@@ -302,6 +302,8 @@ export interface VerifyReport {
   identity: string;
   ok: string[];
   failed: string[];
+  /** distinct ephemeral keys: each costs one X25519 agreement whenever the stage is opened */
+  ephemeralKeys: number;
 }
 
 /** Opens every secret and reports which fail, instead of stopping at the first. */
@@ -317,7 +319,8 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
       failed.push(name);
     }
   }
-  return { stage: opened.file.stage, app: opened.file.app, identity: opened.identity.id, ok, failed };
+  const ephemeralKeys = new Set(Object.values(opened.file.secrets).map((e) => e.epk)).size;
+  return { stage: opened.file.stage, app: opened.file.app, identity: opened.identity.id, ok, failed, ephemeralKeys };
 }
 
 /** New stage keypair; every value re-sealed and every identity re-wrapped, or nothing written. */

@@ -329,3 +329,32 @@ describe('CLI: concurrent writers', () => {
     expect(v.stdout).toContain('10 of 10 secrets OK');
   });
 });
+
+describe('CLI: verify tells when values were sealed one by one', () => {
+  let ws: Workspace;
+  const stage = ['--stage', 'dev'];
+
+  beforeAll(async () => {
+    ws = makeWorkspace('many-sets');
+    expect((await ws.run(['init', ...stage])).code).toBe(0);
+    // 120 single `set`s, done in-process through the core (the same file 120 CLI processes would leave)
+    const { setSecrets } = await import('../../src/core/stage.js');
+    const opts = { stage: 'dev', app: 'many-sets', cwd: ws.dir, env: ws.env };
+    for (let i = 0; i < 120; i++) await setSecrets(opts, [{ name: `KEY_${i}`, type: 'string', value: `value-${i}-xxxx` }]);
+  });
+  afterAll(() => ws.cleanup());
+
+  it('counts the ephemeral keys and suggests rotate; after rotate there is one and no note', async () => {
+    const before = await ws.run(['verify', ...stage]);
+    expect(before.code, before.stderr).toBe(0);
+    expect(before.stdout).toContain('120 of 120 secrets OK');
+    expect(before.stdout).toMatch(/sealed under 120 ephemeral keys .*stage-secrets rotate --stage dev/);
+    expect(JSON.parse((await ws.run(['verify', ...stage, '--json'])).stdout)).toMatchObject({ ephemeralKeys: 120, failed: [] });
+
+    expect((await ws.run(['rotate', ...stage])).code).toBe(0);
+    const after = await ws.run(['verify', ...stage]);
+    expect(after.stdout).toContain('120 of 120 secrets OK');
+    expect(after.stdout).not.toContain('ephemeral keys');
+    expect(JSON.parse((await ws.run(['verify', ...stage, '--json'])).stdout)).toMatchObject({ ephemeralKeys: 1 });
+  });
+});
