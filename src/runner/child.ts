@@ -99,8 +99,8 @@ function startError(command: string, err: unknown): StageSecretsError {
 
 /**
  * Moves one output stream of the child through a masker to the runner's stream, with backpressure.
- * The masker is built at the stream's first byte: building it for many secrets takes tens of ms, which
- * a quiet stream (often stderr, or a short command's) should not cost.
+ * The masker is built at the stream's first byte: building its automaton for many secrets takes tens
+ * of ms, which a quiet child should not cost (the automaton is shared with the other stream's masker).
  */
 class Pump {
   private timer: NodeJS.Timeout | undefined;

@@ -6,13 +6,6 @@ import type { SecretValue } from '../core/values.js';
  */
 export const MIN_MASK_LENGTH = 4;
 
-export interface MaskPlan {
-  /** texts to mask in the child's output */
-  patterns: string[];
-  /** names of secrets whose value is too short to be masked */
-  unmasked: string[];
-}
-
 function longEnough(text: string): boolean {
   // counted in code points, so a 2-emoji value is 2 characters, not 4
   let count = 0;
@@ -52,14 +45,10 @@ export function unmaskedSecrets(secrets: ReadonlyMap<string, SecretValue>): stri
  * its compact form), its JSON-escaped form, each line of a multi-line value, and each string leaf
  * of a JSON value that is long enough on its own.
  */
-export function maskPlan(secrets: ReadonlyMap<string, SecretValue>): MaskPlan {
+export function maskTexts(secrets: ReadonlyMap<string, SecretValue>): string[] {
   const patterns = new Set<string>();
-  const unmasked: string[] = [];
-  for (const [name, value] of secrets) {
-    if (!longEnough(value.text)) {
-      unmasked.push(name);
-      continue;
-    }
+  for (const value of secrets.values()) {
+    if (!longEnough(value.text)) continue;
     addForms(value.text, patterns);
     if (value.type === 'json') {
       try {
@@ -69,5 +58,5 @@ export function maskPlan(secrets: ReadonlyMap<string, SecretValue>): MaskPlan {
       }
     }
   }
-  return { patterns: [...patterns], unmasked };
+  return [...patterns];
 }

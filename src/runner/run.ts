@@ -3,7 +3,7 @@ import { openStage, type StageOptions } from '../core/stage.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
 import { childEnv } from './env.js';
 import { FilesDir } from './files-dir.js';
-import { maskPlan, MIN_MASK_LENGTH, unmaskedSecrets } from './mask-patterns.js';
+import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from './mask-patterns.js';
 import { SignalRelay, signalExitCode } from './signals.js';
 
 export interface RunOptions {
@@ -35,7 +35,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
     opts.stderr.write(`stage-secrets: not masking ${unmasked.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters are not masked.\n`);
   }
   let patterns: string[] | undefined;
-  const maskPatterns = (): string[] => (patterns ??= maskPlan(secrets).patterns);
+  const maskPatterns = (): string[] => (patterns ??= maskTexts(secrets));
   const relay = new SignalRelay();
   relay.start();
   let files: FilesDir | undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretValue } from '../../src/core/values.js';
 import { childEnv } from '../../src/runner/env.js';
-import { maskPlan, MIN_MASK_LENGTH } from '../../src/runner/mask-patterns.js';
+import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from '../../src/runner/mask-patterns.js';
 
 const secrets = (entries: Record<string, SecretValue>) => new Map(Object.entries(entries));
 
@@ -31,29 +31,29 @@ describe('childEnv', () => {
   });
 });
 
-describe('maskPlan', () => {
+describe('maskTexts and unmaskedSecrets', () => {
   it(`masks values of ${MIN_MASK_LENGTH}+ characters and names the shorter ones`, () => {
-    const plan = maskPlan(secrets({ LONG: { type: 'string', text: 'abcd' }, SHORT: { type: 'string', text: 'abc' }, N: { type: 'number', text: '42' } }));
-    expect(plan.patterns).toEqual(['abcd']);
-    expect(plan.unmasked).toEqual(['SHORT', 'N']);
+    const all = secrets({ LONG: { type: 'string', text: 'abcd' }, SHORT: { type: 'string', text: 'abc' }, N: { type: 'number', text: '42' } });
+    expect(maskTexts(all)).toEqual(['abcd']);
+    expect(unmaskedSecrets(all)).toEqual(['SHORT', 'N']);
   });
 
   it('counts characters, not UTF-16 units', () => {
-    expect(maskPlan(secrets({ E: { type: 'string', text: '😀😀😀' } })).unmasked).toEqual(['E']);
+    expect(unmaskedSecrets(secrets({ E: { type: 'string', text: '😀😀😀' } }))).toEqual(['E']);
   });
 
   it('masks JSON compact and each string leaf of 4+ characters', () => {
     const text = JSON.stringify({ user: 'admin', pw: 'p@ss"word', n: 12345, short: 'ab', nested: [{ k: 'deep-value' }] });
-    const plan = maskPlan(secrets({ DB: { type: 'json', text } }));
-    expect(plan.patterns).toEqual(expect.arrayContaining([text, 'admin', 'p@ss"word', 'p@ss\\"word', 'deep-value']));
-    expect(plan.patterns).not.toContain('ab');
-    expect(plan.patterns).not.toContain('12345');
+    const texts = maskTexts(secrets({ DB: { type: 'json', text } }));
+    expect(texts).toEqual(expect.arrayContaining([text, 'admin', 'p@ss"word', 'p@ss\\"word', 'deep-value']));
+    expect(texts).not.toContain('ab');
+    expect(texts).not.toContain('12345');
   });
 
   it('masks each line of a multi-line value and its JSON-escaped form', () => {
     const pem = '-----BEGIN KEY-----\nMIIBVwIBADANBgkq\nab\n-----END KEY-----\n';
-    const plan = maskPlan(secrets({ PEM: { type: 'string', text: pem } }));
-    expect(plan.patterns).toEqual(expect.arrayContaining([pem, JSON.stringify(pem).slice(1, -1), 'MIIBVwIBADANBgkq', '-----END KEY-----']));
-    expect(plan.patterns).not.toContain('ab');
+    const texts = maskTexts(secrets({ PEM: { type: 'string', text: pem } }));
+    expect(texts).toEqual(expect.arrayContaining([pem, JSON.stringify(pem).slice(1, -1), 'MIIBVwIBADANBgkq', '-----END KEY-----']));
+    expect(texts).not.toContain('ab');
   });
 });

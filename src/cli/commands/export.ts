@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { openStage } from '../../core/stage.js';
 import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../runner/export-formats.js';
-import { maskPlan } from '../../runner/mask-patterns.js';
+import { maskTexts } from '../../runner/mask-patterns.js';
 import { writeSecretFile } from '../../runner/secret-file.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
@@ -49,7 +49,7 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     const opened = await openStage(opts);
     const secrets = opened.decryptAll();
     const entries = [...secrets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => [name, v.text] as const);
-    const exported = exportAs(format, entries, format === 'github-env' ? maskPlan(secrets).patterns : []);
+    const exported = exportAs(format, entries, format === 'github-env' ? maskTexts(secrets) : []);
     if (exported.dotenvOnly.length > 0) {
       write(
         io.stderr,
