@@ -178,7 +178,7 @@ export class MaskAutomaton {
     }
   }
 
-  codeOf(id: number): number {
+  private codeOf(id: number): number {
     return id < this.denseStates ? id * this.classCount : this.denseLimit + id;
   }
 
