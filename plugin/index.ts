@@ -3,7 +3,7 @@
  * Only the glue lives here; the work is in src/serverless/.
  */
 import { isStageSecretsError } from '../src/core/errors.js';
-import { setLogger } from '../src/core/log.js';
+import { log as currentLogger, setLogger, type Logger } from '../src/core/log.js';
 import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
 import { StageSecretsCache } from '../src/serverless/source.js';
@@ -16,17 +16,20 @@ export default class StageSecretsPlugin {
   readonly hooks: Record<string, Hook>;
   readonly configurationVariablesSources: Record<string, { resolve(input: VariableResolverInput): Promise<{ value: string }> }>;
   private readonly serverless: ServerlessLike;
+  private readonly logger: Logger;
   private readonly cache = new StageSecretsCache();
   private applied: Promise<void> | undefined;
 
   constructor(serverless: ServerlessLike, _cliOptions: Record<string, unknown>, utils?: { log?: PluginLog }) {
     this.serverless = serverless;
     const log = utils?.log;
-    if (log) setLogger({ warn: (m) => log.warning(`stage-secrets: ${m}`), notice: (m) => log.notice(m) });
+    // One logger for the plugin's own lines and for the layers below (stale locks, key file modes).
+    setLogger(log && { warn: (m) => log.warning(`stage-secrets: ${m}`), notice: (m) => log.notice(m) });
+    this.logger = currentLogger();
     serverless.configSchemaHandler?.defineCustomProperties(CUSTOM_SCHEMA);
     serverless.configSchemaHandler?.defineFunctionProperties('aws', FUNCTION_SCHEMA);
 
-    const apply: Hook = () => this.applyOnce(log);
+    const apply: Hook = () => this.applyOnce();
     this.hooks = {
       // package and deploy
       'before:package:initialize': apply,
@@ -49,7 +52,7 @@ export default class StageSecretsPlugin {
     return this.serverless.serviceDir ?? this.serverless.config?.serviceDir ?? this.serverless.config?.servicePath ?? process.cwd();
   }
 
-  private applyOnce(log: PluginLog | undefined): Promise<void> {
+  private applyOnce(): Promise<void> {
     this.applied ??= this.withFrameworkErrors(async () => {
       await applyStageSecrets({
         service: this.serverless.service,
@@ -57,9 +60,7 @@ export default class StageSecretsPlugin {
         serviceDir: this.serviceDir(),
         env: process.env,
         cache: this.cache,
-        log: log
-          ? { notice: (m) => log.notice(m), warn: (m) => log.warning(m) }
-          : { notice: (m) => void process.stderr.write(`${m}\n`), warn: (m) => void process.stderr.write(`${m}\n`) },
+        log: this.logger,
       });
     });
     return this.applied;

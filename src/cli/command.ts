@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { resolveApp } from '../core/app.js';
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, KEY_NAME_PATTERN } from '../core/names.js';
-import type { StageOptions } from '../core/stage.js';
+import type { StageOptions } from '../stages/options.js';
+import { resolveApp } from './app.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -53,14 +53,13 @@ export function parse<O extends OptionSpec>(command: string, argv: string[], opt
   }
 }
 
-/** Turns --stage/--dir/--app into core options; the app is resolved from the working folder. */
+/** Turns --stage/--dir/--app into stage options; the app is resolved from the working folder. */
 export function stageOptions(command: string, values: { stage?: string; dir?: string; app?: string }, io: CliIo): StageOptions {
   if (!values.stage) {
     throw new StageSecretsError('USAGE', `${command} needs --stage S. See: stage-secrets ${command} --help`);
   }
   assertStageName(values.stage);
-  const { app, source } = resolveApp(io.cwd, values.app);
-  return { stage: values.stage, dir: values.dir, app, appSource: source, cwd: io.cwd, env: io.env };
+  return { stage: values.stage, dir: values.dir, app: resolveApp(io.cwd, values.app), cwd: io.cwd, env: io.env };
 }
 
 /**

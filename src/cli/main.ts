@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { isStageSecretsError } from '../core/errors.js';
 import type { CliIo, Command } from './command.js';
+import { exitCodeOf } from './exit-codes.js';
 
 // One module per command, imported only when that command runs (start-up stays small for `run`).
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -41,7 +42,7 @@ function usage(): string {
   ].join('\n');
 }
 
-export async function main(argv: string[], io: CliIo): Promise<number> {
+async function main(argv: string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? rest[0] : undefined;
@@ -64,7 +65,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (err) {
     if (isStageSecretsError(err)) {
       io.stderr.write(`stage-secrets: error: ${err.message}\n`);
-      return err.exitCode;
+      return exitCodeOf(err.code);
     }
     // An unexpected failure: report its kind and message but not its stack's data (no values pass here).
     io.stderr.write(`stage-secrets: internal error: ${(err as Error)?.message ?? String(err)}\n`);

@@ -1,7 +1,8 @@
 import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import { assertStageName } from '../core/names.js';
-import { secretsFromRunnerEnv } from '../core/runner-env.js';
-import { openStage, readStage, setSecrets, type StageOptions } from '../core/stage.js';
+import { loadSecrets } from '../stages/load.js';
+import type { StageOptions } from '../stages/options.js';
+import { setSecrets } from '../stages/secrets.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
 
 export type { SecretType } from '../core/values.js';
@@ -76,8 +77,8 @@ function inferType(value: unknown): SecretType {
   return 'json';
 }
 
-/** The text to seal for a value; string values are taken as typed text when a type is given. */
-function textOf(key: string, value: unknown, type: SecretType): string {
+/** The text to seal for a value; a string is taken as typed text (normalizeValue checks it against the type). */
+function textOf(key: string, value: unknown): string {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
     throw new SecretError('INVALID_VALUE', `updateSecret needs a value for ${key}: a string, number, or JSON-serialisable value.`, { key });
   }
@@ -163,7 +164,7 @@ export class SecretClient {
     const type = request.type ?? inferType(value);
     try {
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
-      const text = normalizeValue(key, type, textOf(key, value, type));
+      const text = normalizeValue(key, type, textOf(key, value));
       await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {
@@ -181,7 +182,8 @@ export class SecretClient {
 
   #stageOptions(): StageOptions {
     const o = this.#options;
-    return { stage: this.stage, dir: o.dir, cwd: o.cwd, app: o.app, appSource: 'SecretClient({ app })', env: this.#env };
+    const app = o.app === undefined ? undefined : { name: o.app, source: 'SecretClient({ app })' };
+    return { stage: this.stage, dir: o.dir, cwd: o.cwd, app, env: this.#env };
   }
 
   #typed(key: string, value: SecretValue): JsonValue {
@@ -216,30 +218,7 @@ export class SecretClient {
   }
 
   async #open(readAt: number): Promise<Snapshot> {
-    const opts = this.#stageOptions();
-    const fromRunner = secretsFromRunnerEnv(this.stage, this.#env);
-    if (fromRunner) {
-      const types = this.#typesFromFile(opts);
-      return {
-        readAt,
-        lookup: (key) => (Object.hasOwn(fromRunner, key) ? { type: types.get(key) ?? 'string', text: fromRunner[key]! } : undefined),
-      };
-    }
-    const opened = await openStage(opts);
-    return {
-      readAt,
-      lookup: (key) => (Object.hasOwn(opened.file.secrets, key) ? opened.decrypt(key) : undefined),
-    };
-  }
-
-  /** Types from the stage file (no key needed); without a stage file, runner values are strings. */
-  #typesFromFile(opts: StageOptions): Map<string, SecretType> {
-    try {
-      const file = readStage(opts);
-      return new Map(Object.entries(file.secrets).map(([name, entry]) => [name, entry.type]));
-    } catch (err) {
-      if (err instanceof StageSecretsError && err.code === 'NOT_FOUND') return new Map();
-      throw err;
-    }
+    const { values } = await loadSecrets(this.#stageOptions());
+    return { readAt, lookup: (key) => values.get(key) };
   }
 }

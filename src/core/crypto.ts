@@ -2,11 +2,11 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
-  createHmac,
   createPrivateKey,
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
+  hkdfSync,
   randomBytes,
   type KeyObject,
 } from 'node:crypto';
@@ -65,25 +65,14 @@ export function fingerprint(label: string, bytes: Buffer): string {
   return createHash('sha256').update(label).update('\0').update(bytes).digest('hex').slice(0, 16);
 }
 
-export function publicKeyFingerprint(publicKey: Buffer): string {
-  return fingerprint('stage-secrets public key', publicKey);
-}
-
 /** Associated data: a JSON array, so no field can run into the next. */
 export function associatedData(parts: readonly string[]): Buffer {
   return Buffer.from(JSON.stringify([FORMAT_TAG, ...parts]), 'utf8');
 }
 
-const ONE = Buffer.from([1]);
-
-/**
- * HKDF-SHA256 (RFC 5869) for one 32-byte block: extract, then expand T(1) = HMAC(PRK, info || 0x01).
- * The same bytes as hkdfSync('sha256', ikm, salt, info, 32) (an empty salt is HMAC's zero key either
- * way), at half its cost, which counts once per ephemeral key when `run` opens a stage.
- */
+/** HKDF-SHA256 (RFC 5869) to one 32-byte key. */
 export function hkdf(ikm: Buffer, salt: Buffer, info: string): Buffer {
-  const prk = createHmac('sha256', salt).update(ikm).digest();
-  return createHmac('sha256', prk).update(info, 'utf8').update(ONE).digest();
+  return Buffer.from(hkdfSync('sha256', ikm, salt, info, KEY_BYTES));
 }
 
 export interface AeadBox {

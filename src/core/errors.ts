@@ -1,6 +1,6 @@
 /**
  * One error class for every failure the tool reports. The code says what kind of failure it is;
- * the exit code follows from the code (see DESIGN.md: 1 user error, 2 integrity, 3 key access).
+ * the CLI turns codes into exit codes (src/cli/exit-codes.ts).
  * Messages name what is wrong and what to do; they never contain a secret value or key material.
  */
 export type ErrorCode =
@@ -19,23 +19,6 @@ export type ErrorCode =
   | 'ACCESS_DENIED' // the key service refused access
   | 'KEY_UNAVAILABLE'; // the key service could not be reached in time
 
-const EXIT_CODES: Record<ErrorCode, number> = {
-  USAGE: 1,
-  INVALID_NAME: 1,
-  INVALID_VALUE: 1,
-  NOT_FOUND: 1,
-  ALREADY_EXISTS: 1,
-  APP_MISMATCH: 1,
-  UNSUPPORTED_VERSION: 1,
-  LOCKED: 1,
-  IO: 1,
-  FORMAT: 2,
-  INTEGRITY: 2,
-  KEY_MISSING: 3,
-  ACCESS_DENIED: 3,
-  KEY_UNAVAILABLE: 3,
-};
-
 export class StageSecretsError extends Error {
   readonly code: ErrorCode;
 
@@ -44,14 +27,6 @@ export class StageSecretsError extends Error {
     this.name = 'StageSecretsError';
     this.code = code;
   }
-
-  get exitCode(): number {
-    return EXIT_CODES[this.code];
-  }
-}
-
-export function exitCodeFor(code: ErrorCode): number {
-  return EXIT_CODES[code];
 }
 
 export function isStageSecretsError(err: unknown): err is StageSecretsError {

@@ -27,74 +27,42 @@ export const secretEntrySchema = z.strictObject({
   tag: base64.length(TAG_CHARS, 'tag is not 16 bytes'),
 });
 
-const ENTRY_FIELDS = 6;
-
-const BASE64_CHAR = new Uint8Array(128);
-for (const c of 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/') BASE64_CHAR[c.charCodeAt(0)] = 1;
-const PAD = 0x3d; // '='
-
-/** Same answer as BASE64.test within the length bounds, as a loop over char codes (no regex engine). */
-function isBase64(value: unknown, minChars: number, maxChars: number): boolean {
-  if (typeof value !== 'string' || value.length < minChars || value.length > maxChars || value.length % 4 !== 0) return false;
-  let end = value.length;
-  if (end > 0 && value.charCodeAt(end - 1) === PAD) end -= value.charCodeAt(end - 2) === PAD ? 2 : 1;
-  for (let i = 0; i < end; i++) {
-    const c = value.charCodeAt(i);
-    if (c >= 128 || BASE64_CHAR[c] === 0) return false;
-  }
-  return true;
-}
-
-/**
- * The checks of secretEntrySchema, written out by hand: zod takes about 12 µs per entry, which is
- * 12 ms of every `run` over 1,000 secrets. Only ever says yes to entries the schema accepts (a test
- * holds it to that); on any no, the caller runs the schema for its message.
- */
-export function isWellFormedEntry(value: unknown): value is SecretEntry {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const e = value as Record<string, unknown>;
-  let fields = 0;
-  for (const key in e) {
-    if (key !== 'type' && key !== 'updated' && key !== 'epk' && key !== 'nonce' && key !== 'ct' && key !== 'tag') return false;
-    fields++;
-  }
-  return (
-    fields === ENTRY_FIELDS &&
-    (SECRET_TYPES as readonly unknown[]).includes(e.type) &&
-    typeof e.updated === 'string' &&
-    ISO_DATE.test(e.updated) &&
-    isBase64(e.epk, EPK_CHARS, EPK_CHARS) &&
-    isBase64(e.nonce, NONCE_CHARS, NONCE_CHARS) &&
-    isBase64(e.ct, 0, MAX_CT_CHARS) &&
-    isBase64(e.tag, TAG_CHARS, TAG_CHARS)
-  );
-}
-
-/** The stage file when every secret entry passes isWellFormedEntry; the rest still goes through zod. */
-function quickParse(raw: unknown): StageFile | undefined {
-  if (raw === null || typeof raw !== 'object' || !('secrets' in raw)) return undefined;
-  const secrets = (raw as { secrets: unknown }).secrets;
-  if (secrets === null || typeof secrets !== 'object' || Array.isArray(secrets)) return undefined;
-  for (const name in secrets) {
-    if (!Object.hasOwn(secrets, name) || !KEY_NAME_PATTERN.test(name) || !isWellFormedEntry((secrets as Record<string, unknown>)[name])) return undefined;
-  }
-  const header = stageFileSchema.safeParse({ ...raw, secrets: {} });
-  return header.success ? { ...header.data, secrets: secrets as Record<string, SecretEntry> } : undefined;
-}
-
 // Identity fields and the app name are printed in messages and CI logs: a hostile edit must not smuggle
 // line breaks or terminal escapes (e.g. CI workflow commands) into them.
 const printableAscii = /^[\x20-\x7e]*$/;
 const appName = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
 
-/** Identity records carry provider-specific string fields; each provider checks its own. */
-export const identityRecordSchema = z
-  .object({
-    type: z.enum(['local', 'aws-kms']),
-    id: z.string().min(1).max(2048).regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces'),
-    created: isoDate,
-  })
-  .catchall(z.string().max(65_536).regex(printableAscii, 'identity fields must be printable ASCII'));
+const identityId = z.string().min(1).max(2048).regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces');
+const printableField = z.string().min(1).max(2048).regex(printableAscii, 'identity fields must be printable ASCII');
+
+/** The stage private key wrapped by a local key (AES-256-GCM under a key derived from the local key). */
+export const localIdentitySchema = z.strictObject({
+  type: z.literal('local'),
+  id: identityId,
+  created: isoDate,
+  // names the key file: anything but hex could point the read outside the keys folder
+  fingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'malformed fingerprint'),
+  nonce: base64.length(NONCE_CHARS, 'nonce is not 12 bytes'),
+  wrapped: base64.length(EPK_CHARS, 'wrapped key is not 32 bytes'),
+  tag: base64.length(TAG_CHARS, 'tag is not 16 bytes'),
+});
+
+/** The stage private key wrapped by AWS KMS Encrypt under the encryption context {app, stage}. */
+export const kmsIdentitySchema = z.strictObject({
+  type: z.literal('aws-kms'),
+  id: identityId,
+  created: isoDate,
+  /** as the user gave it: key id, alias/NAME or ARN */
+  keyId: printableField,
+  /** as KMS answered */
+  keyArn: printableField.optional(),
+  /** only when given with --region */
+  region: printableField.optional(),
+  ciphertext: base64.min(4, 'ciphertext is empty').max(65_536, 'ciphertext longer than any KMS blob'),
+});
+
+/** Identity records are parsed into their typed form once, when the file is read. */
+export const identityRecordSchema = z.discriminatedUnion('type', [localIdentitySchema, kmsIdentitySchema]);
 
 export const stageFileSchema = z.strictObject({
   version: z.literal(FORMAT_VERSION),
@@ -106,6 +74,8 @@ export const stageFileSchema = z.strictObject({
 });
 
 export type SecretEntry = z.infer<typeof secretEntrySchema>;
+export type LocalIdentityRecord = z.infer<typeof localIdentitySchema>;
+export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
 export type StageFile = z.infer<typeof stageFileSchema>;
 
@@ -121,10 +91,6 @@ export function parseStageFile(text: string, where: string): StageFile {
       `${where} is not valid JSON (${detail}); it may be truncated or hand-edited. Restore it from git (git checkout -- ${where}).`,
     );
   }
-  // A file as this tool writes it is its own canonical text, which cannot hold a key twice (the
-  // second one would be gone from the serialization): the character scan is only for other files.
-  const quick = quickParse(raw);
-  if (quick && serializeStageFile(quick) === text) return quick;
   const duplicate = findDuplicateKey(text);
   if (duplicate) {
     throw new StageSecretsError(
@@ -141,7 +107,6 @@ export function parseStageFile(text: string, where: string): StageFile {
       );
     }
   }
-  if (quick) return quick;
   const result = stageFileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
@@ -166,8 +131,9 @@ function line(value: unknown): string {
 
 function orderedIdentity(record: IdentityRecord): Record<string, string> {
   const { type, id, ...rest } = record;
+  const fields = rest as Record<string, string | undefined>;
   const out: Record<string, string> = { type, id };
-  for (const key of Object.keys(rest).sort()) out[key] = rest[key] as string;
+  for (const key of Object.keys(fields).sort()) if (fields[key] !== undefined) out[key] = fields[key];
   return out;
 }
 

@@ -62,3 +62,13 @@ export function toTyped(value: SecretValue): TypedValue {
   if (value.type === 'json') return JSON.parse(value.text) as unknown;
   return value.text;
 }
+
+/** Refuses a value an environment variable cannot carry (the OS cuts it at a NUL byte). */
+export function assertEnvSafe(name: string, text: string, where: string): void {
+  if (text.includes('\0')) {
+    throw new StageSecretsError(
+      'INVALID_VALUE',
+      `the value of ${name} contains a NUL character, which ${where} cannot hold; set it again without it (or use --format json).`,
+    );
+  }
+}

@@ -1,15 +1,27 @@
 import type { IdentityRecord } from '../core/format.js';
-import { createLocalProvider } from './local.js';
-import type { KeyProvider } from './types.js';
+import { localIdentity, localRecipient, newLocalRecipient } from './local.js';
+import type { Identity, IdentitySpec, Recipient } from './types.js';
 
-export type { KeyProvider, IdentitySpec, StageContext, WrapResult } from './types.js';
+export type { Identity, IdentitySpec, Recipient, StageContext, WrapResult } from './types.js';
+
+// The AWS SDK is imported only when a stage actually uses KMS, so runs with a local key never load it.
+const kms = () => import('./aws-kms.js');
+
+/** The identity a record of a stage file stands for. */
+export async function identityOf(record: IdentityRecord, env: NodeJS.ProcessEnv): Promise<Identity> {
+  if (record.type === 'local') return localIdentity(record, env);
+  return (await kms()).kmsIdentity(record, env);
+}
 
 /**
- * Returns the provider for an identity type. The AWS SDK is imported only when a stage actually uses
- * KMS, so runs with a local key never load it.
+ * Who to wrap a stage private key for: a spec makes a new identity (init, rewrap); a record wraps a
+ * new key for an identity the stage already has (rotate), keeping its id.
  */
-export async function providerFor(type: IdentityRecord['type'], env: NodeJS.ProcessEnv = process.env): Promise<KeyProvider> {
-  if (type === 'local') return createLocalProvider(env);
-  const { createKmsProvider } = await import('./aws-kms.js');
-  return createKmsProvider(env);
+export async function recipientFor(target: IdentitySpec | IdentityRecord, env: NodeJS.ProcessEnv): Promise<Recipient> {
+  if ('id' in target) {
+    if (target.type === 'local') return localRecipient(target, env);
+    return (await kms()).kmsRecipient(target, env);
+  }
+  if (target.type === 'local') return newLocalRecipient(env);
+  return (await kms()).newKmsRecipient(target, env);
 }

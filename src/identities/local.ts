@@ -4,10 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { aeadOpen, aeadSeal, associatedData, fingerprint, hkdf, FORMAT_TAG } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
-import type { IdentityRecord } from '../core/format.js';
+import type { LocalIdentityRecord } from '../core/format.js';
 import { log } from '../core/log.js';
 import { stageKeyEnvName } from '../core/names.js';
-import type { KeyProvider, StageContext, WrapResult } from './types.js';
+import type { Identity, Recipient, StageContext } from './types.js';
 
 const KEY_PREFIX = 'stage-secrets-key-1:';
 
@@ -45,7 +45,7 @@ function wrapAad(ctx: StageContext): Buffer {
   return associatedData(['wrap', ctx.app, ctx.stage, ctx.publicKey]);
 }
 
-function seal(localKey: Buffer, fp: string, privateKey: Buffer, ctx: StageContext, created: string): IdentityRecord {
+function seal(localKey: Buffer, fp: string, privateKey: Buffer, ctx: StageContext, created: string): LocalIdentityRecord {
   const box = aeadSeal(wrapKey(localKey), wrapAad(ctx), privateKey);
   return {
     type: 'local',
@@ -56,23 +56,6 @@ function seal(localKey: Buffer, fp: string, privateKey: Buffer, ctx: StageContex
     wrapped: box.ct.toString('base64'),
     tag: box.tag.toString('base64'),
   };
-}
-
-function field(record: IdentityRecord, name: string): string {
-  const value = record[name];
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new StageSecretsError('FORMAT', `identity ${record.id} has no ${name} field; restore the stage file from git.`);
-  }
-  return value;
-}
-
-/** The fingerprint names the key file: anything but hex could point the read outside the keys folder. */
-function fingerprintField(record: IdentityRecord): string {
-  const fp = field(record, 'fingerprint');
-  if (!/^[0-9a-f]{16}$/.test(fp)) {
-    throw new StageSecretsError('FORMAT', `identity ${record.id} has a malformed fingerprint; restore the stage file from git.`);
-  }
-  return fp;
 }
 
 interface FoundKey {
@@ -120,11 +103,10 @@ function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundK
   return { key, source: `key file ${file}` };
 }
 
-export function createLocalProvider(env: NodeJS.ProcessEnv = process.env): KeyProvider {
+/** Makes a new local key (written to the keys folder, 0600) and wraps the stage key with it. */
+export function newLocalRecipient(env: NodeJS.ProcessEnv): Recipient {
   return {
-    type: 'local',
-
-    async create(_spec, privateKey, ctx): Promise<WrapResult> {
+    async wrap(privateKey, ctx) {
       const localKey = randomBytes(32);
       const fp = localKeyFingerprint(localKey);
       const file = keyFilePath(fp, env);
@@ -143,20 +125,29 @@ export function createLocalProvider(env: NodeJS.ProcessEnv = process.env): KeyPr
       ].join('\n');
       return { record: seal(localKey, fp, privateKey, ctx, new Date().toISOString()), notice };
     },
+  };
+}
 
-    async rewrap(record, privateKey, ctx) {
-      const fp = fingerprintField(record);
-      const { key } = findLocalKey(fp, ctx.stage, env);
-      return seal(key, fp, privateKey, ctx, record.created);
+/** Wraps a new stage key for an existing local identity (rotate): its key must be here. */
+export function localRecipient(record: LocalIdentityRecord, env: NodeJS.ProcessEnv): Recipient {
+  return {
+    async wrap(privateKey, ctx) {
+      const { key } = findLocalKey(record.fingerprint, ctx.stage, env);
+      return { record: seal(key, record.fingerprint, privateKey, ctx, record.created) };
     },
+  };
+}
 
-    async unwrap(record, ctx) {
-      const fp = fingerprintField(record);
+export function localIdentity(record: LocalIdentityRecord, env: NodeJS.ProcessEnv): Identity {
+  return {
+    description: `local key ${record.id}`,
+    async unwrap(ctx) {
+      const fp = record.fingerprint;
       const { key } = findLocalKey(fp, ctx.stage, env);
       const plain = aeadOpen(wrapKey(key), wrapAad(ctx), {
-        nonce: Buffer.from(field(record, 'nonce'), 'base64'),
-        ct: Buffer.from(field(record, 'wrapped'), 'base64'),
-        tag: Buffer.from(field(record, 'tag'), 'base64'),
+        nonce: Buffer.from(record.nonce, 'base64'),
+        ct: Buffer.from(record.wrapped, 'base64'),
+        tag: Buffer.from(record.tag, 'base64'),
       });
       if (!plain) {
         throw new StageSecretsError(
@@ -165,10 +156,6 @@ export function createLocalProvider(env: NodeJS.ProcessEnv = process.env): KeyPr
         );
       }
       return plain;
-    },
-
-    describe(record) {
-      return `local key ${record.id}`;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { IdentityRecord } from '../core/format.js';
 
-/** What a key provider needs to bind a wrapped key to its stage. */
+/** What a key source needs to bind a wrapped key to its stage. */
 export interface StageContext {
   app: string;
   stage: string;
@@ -9,9 +9,7 @@ export interface StageContext {
 }
 
 /** The options a user gives to add an identity (init, rewrap). */
-export type IdentitySpec =
-  | { type: 'local' }
-  | { type: 'aws-kms'; keyId: string; region?: string };
+export type IdentitySpec = { type: 'local' } | { type: 'aws-kms'; keyId: string; region?: string };
 
 export interface WrapResult {
   record: IdentityRecord;
@@ -20,17 +18,16 @@ export interface WrapResult {
 }
 
 /**
- * One interface for every key source (after sops' key groups): wrap the stage private key for a new
- * identity record, rewrap it for an existing record, unwrap it from a record.
+ * One identity record of a stage file, ready to unwrap the stage private key (after age's Identity).
+ * Throws StageSecretsError KEY_MISSING / ACCESS_DENIED / INTEGRITY / KEY_UNAVAILABLE.
  */
-export interface KeyProvider {
-  readonly type: IdentityRecord['type'];
-  /** Creates a new identity (a new local key, or a KMS key named by the user) and wraps the key. */
-  create(spec: IdentitySpec, privateKey: Buffer, ctx: StageContext): Promise<WrapResult>;
-  /** Wraps a new private key for an identity that already exists (rotate). */
-  rewrap(record: IdentityRecord, privateKey: Buffer, ctx: StageContext): Promise<IdentityRecord>;
-  /** Returns the raw private key. Throws StageSecretsError KEY_MISSING / ACCESS_DENIED / INTEGRITY / KEY_UNAVAILABLE. */
-  unwrap(record: IdentityRecord, ctx: StageContext): Promise<Buffer>;
-  /** A short human description of a record, e.g. "local key 1a2b… (env STAGE_SECRETS_KEY_DEV)". */
-  describe(record: IdentityRecord): string;
+export interface Identity {
+  /** a short human description, e.g. "AWS KMS key alias/ci (eu-west-1)"; never key material */
+  readonly description: string;
+  unwrap(ctx: StageContext): Promise<Buffer>;
+}
+
+/** Wraps a stage private key into an identity record (after age's Recipient). */
+export interface Recipient {
+  wrap(privateKey: Buffer, ctx: StageContext): Promise<WrapResult>;
 }

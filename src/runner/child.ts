@@ -114,7 +114,7 @@ class Pump {
   constructor(
     private readonly source: Readable,
     private readonly target: NodeJS.WritableStream,
-    private readonly makeMasker: () => Masker,
+    makeMasker: () => Masker,
     private readonly flushMs: number,
     private readonly onDone: () => void,
   ) {

@@ -1,24 +1,10 @@
-import { StageSecretsError } from '../core/errors.js';
 import { stageKeyEnvName } from '../core/names.js';
-import type { SecretValue } from '../core/values.js';
-
-/** Set in the child's env: the stage that was opened, and the names of its secrets (comma-separated). */
-export const STAGE_ENV = 'STAGE_SECRETS_STAGE';
-export const KEYS_ENV = 'STAGE_SECRETS_KEYS';
-
-/** Refuses a value an environment variable cannot carry (the OS cuts it at a NUL byte). */
-export function assertEnvSafe(name: string, text: string, where: string): void {
-  if (text.includes('\0')) {
-    throw new StageSecretsError(
-      'INVALID_VALUE',
-      `the value of ${name} contains a NUL character, which ${where} cannot hold; set it again without it (or use --format json).`,
-    );
-  }
-}
+import { RUN_KEYS_VAR, RUN_STAGE_VAR } from '../core/run-env.js';
+import { assertEnvSafe, type SecretValue } from '../core/values.js';
 
 /**
  * The child's env: the inherited env, then every secret (a secret wins over an inherited variable
- * of the same name), then STAGE_SECRETS_STAGE and STAGE_SECRETS_KEYS. The stage's own key variable
+ * of the same name), then the run-env contract (core/run-env.ts). The stage's own key variable
  * (STAGE_SECRETS_KEY_<STAGE>) is not passed on: the command gets the secrets, not the key to them.
  */
 export function childEnv(inherited: NodeJS.ProcessEnv, secrets: ReadonlyMap<string, SecretValue>, stage: string): NodeJS.ProcessEnv {
@@ -30,7 +16,7 @@ export function childEnv(inherited: NodeJS.ProcessEnv, secrets: ReadonlyMap<stri
     assertEnvSafe(name, text, 'an environment variable');
     env[name] = text;
   }
-  env[STAGE_ENV] = stage;
-  env[KEYS_ENV] = names.join(',');
+  env[RUN_STAGE_VAR] = stage;
+  env[RUN_KEYS_VAR] = names.join(',');
   return env;
 }

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
-import { openStage, type StageOptions } from '../core/stage.js';
+import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets } from '../core/mask-texts.js';
+import { describeSource, loadSecrets } from '../stages/load.js';
+import type { StageOptions } from '../stages/options.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
 import { childEnv } from './env.js';
 import { FilesDir } from './files-dir.js';
-import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from './mask-patterns.js';
 import { SignalRelay, signalExitCode } from './signals.js';
 
 export interface RunOptions {
@@ -27,9 +28,10 @@ export interface RunOptions {
  * as StageSecretsError; the files are removed on every path.
  */
 export async function runWithSecrets(opts: RunOptions): Promise<number> {
-  const opened = await openStage(opts.stage);
-  const secrets = opened.decryptAll();
-  const env = childEnv(opts.env, secrets, opened.file.stage);
+  // run makes the run env, so it always reads the stage file itself
+  const loaded = await loadSecrets({ ...opts.stage, runEnv: false });
+  const secrets = loaded.values;
+  const env = childEnv(opts.env, secrets, loaded.stage);
   const unmasked = opts.mask ? unmaskedSecrets(secrets) : [];
   if (unmasked.length > 0) {
     opts.stderr.write(`stage-secrets: not masking ${unmasked.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters are not masked.\n`);
@@ -43,7 +45,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
     if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets);
     if (opts.verbose) {
       opts.stderr.write(
-        `stage-secrets: stage ${opened.file.stage}: ${secrets.size} secrets in env via ${opened.identity.id}` +
+        `stage-secrets: stage ${loaded.stage}: ${secrets.size} secrets in env from ${describeSource(loaded.source)}` +
           `${opts.mask ? `, masking ${maskPatterns().length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
       );
     }

@@ -3,6 +3,7 @@ import { functionSecretList, readSettings } from './config.js';
 import { checkLambdaLimits, effectiveEnvironment } from './limits.js';
 import { mergeSecrets, type FunctionEnvInput } from './merge.js';
 import { decideSetEnvs } from './opt-out.js';
+import { describeSource } from '../stages/load.js';
 import type { StageSecretsCache } from './source.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 
@@ -61,7 +62,8 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
 
   const loaded = await input.cache.get({ stage, app: appOf(service), dir: settings.dir, serviceDir: input.serviceDir, env: input.env });
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
-  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: loaded.values });
+  const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
+  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts });
 
   const effective: Record<string, Environment> = {};
   for (const name of Object.keys(functions)) {
@@ -78,7 +80,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   const receiving = Object.values(merged.received).filter((names) => names.length > 0).length;
   const lists = Object.values(envInputs).filter((fn) => fn.secrets !== undefined).length;
   input.log.notice(
-    `stage-secrets: ${plural(loaded.values.size, 'secret')} of stage ${stage} from ${loaded.origin} set on ` +
+    `stage-secrets: ${plural(loaded.values.size, 'secret')} of stage ${stage} from ${describeSource(loaded.source)} set on ` +
       `${receiving} of ${plural(functionCount, 'function')}` +
       (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
   );

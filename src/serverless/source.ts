@@ -1,7 +1,5 @@
 import * as path from 'node:path';
-import { RUNNER_KEYS_VAR, RUNNER_STAGE_VAR, secretsFromRunnerEnv } from '../core/runner-env.js';
-import { StageSecretsError } from '../core/errors.js';
-import { openStageFile, readStage, type StageOptions } from '../core/stage.js';
+import { loadSecrets, type LoadedSecrets } from '../stages/load.js';
 
 export interface SourceOptions {
   stage: string;
@@ -13,59 +11,31 @@ export interface SourceOptions {
   env: NodeJS.ProcessEnv;
 }
 
-export interface StageSecrets {
-  stage: string;
-  /** name → the text that goes into env */
-  values: Map<string, string>;
-  /** where the values came from, for the log (never a value) */
-  origin: string;
-  /** why the runner env was not used although present, for the log */
-  note?: string;
-}
-
-/**
- * The stage's secrets: from the env `stage-secrets run` prepared when it ran for this stage, else from
- * the stage file, opened here with whatever identity this machine holds (local key or KMS).
- */
-export async function loadStageSecrets(opts: SourceOptions): Promise<StageSecrets> {
-  const fromRunner = secretsFromRunnerEnv(opts.stage, opts.env);
-  if (fromRunner) {
-    return { stage: opts.stage, values: new Map(Object.entries(fromRunner)), origin: `the environment of stage-secrets run (${RUNNER_KEYS_VAR})` };
-  }
-  let note: string | undefined;
-  if (opts.env[RUNNER_KEYS_VAR] !== undefined) {
-    const runnerStage = opts.env[RUNNER_STAGE_VAR];
-    note = `the environment holds secrets of stage ${runnerStage ?? '(unknown)'}, but this is stage ${opts.stage}; opening the stage file instead`;
-  }
-  const stageOptions: StageOptions = {
+/** The stage's secrets for a service, through the one loader every entry point shares. */
+export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> {
+  return loadSecrets({
     stage: opts.stage,
     dir: opts.dir === undefined ? undefined : path.resolve(opts.serviceDir, opts.dir),
     cwd: opts.serviceDir,
     env: opts.env,
-  };
-  const file = readStage(stageOptions);
-  const recorded = file.app;
-  if (recorded !== opts.app) {
-    throw new StageSecretsError(
-      'APP_MISMATCH',
-      `the stage file of stage ${opts.stage} belongs to app ${JSON.stringify(recorded)}, but this service is app ${JSON.stringify(opts.app)} (service name, or custom.stageSecrets.app). Set custom.stageSecrets.app: ${recorded} if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
-    );
-  }
-  const opened = await openStageFile(file, opts.env);
-  const values = new Map<string, string>();
-  for (const [name, value] of opened.decryptAll()) values.set(name, value.text);
-  return { stage: opts.stage, values, origin: `the stage file (identity ${opened.identity.id})`, note };
+    app: {
+      name: opts.app,
+      source: 'the service name, or custom.stageSecrets.app',
+      fix: (recorded) =>
+        `Set custom.stageSecrets.app: ${recorded} if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
+    },
+  });
 }
 
 /** Loads each (stage, app, dir) once per process: the variable source and the hooks share one decrypt. */
 export class StageSecretsCache {
-  private readonly loads = new Map<string, Promise<StageSecrets>>();
+  private readonly loads = new Map<string, Promise<LoadedSecrets>>();
 
-  get(opts: SourceOptions): Promise<StageSecrets> {
+  get(opts: SourceOptions): Promise<LoadedSecrets> {
     const key = JSON.stringify([opts.stage, opts.app, opts.dir ?? null, path.resolve(opts.serviceDir)]);
     let load = this.loads.get(key);
     if (!load) {
-      load = loadStageSecrets(opts);
+      load = loadServiceSecrets(opts);
       this.loads.set(key, load);
     }
     return load;

@@ -28,7 +28,7 @@ export async function resolveSecretVariable(
   if (!app) throw new StageSecretsError('USAGE', `cannot tell the app for \${secret:${name}}: serverless.yml has no service name.`);
   const dir = optionalString(await input.resolveConfigurationProperty(['custom', 'stageSecrets', 'dir']), 'custom.stageSecrets.dir');
   const secrets = await context.cache.get({ stage, app, dir, serviceDir: input.serviceDir ?? context.serviceDir, env: context.env });
-  const value = secrets.values.get(name);
+  const value = secrets.values.get(name)?.text;
   if (value === undefined) {
     throw new StageSecretsError('NOT_FOUND', `\${secret:${name}}: stage ${stage} has no secret named ${name}; add it with: stage-secrets set --stage ${stage} ${name}`);
   }

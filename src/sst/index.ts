@@ -1,7 +1,8 @@
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName } from '../core/names.js';
-import { secretsFromRunnerEnv } from '../core/runner-env.js';
-import { openStage, type StageOptions } from '../core/stage.js';
+import { secretsFromRunEnv } from '../core/run-env.js';
+import { loadSecrets } from '../stages/load.js';
+import type { ExpectedApp } from '../stages/options.js';
 
 /** The part of an SST app (v1 or v2 `App`) that secretEnv reads. */
 export interface SstAppLike {
@@ -30,8 +31,7 @@ export type SecretEnv = Record<string, string>;
 
 interface Resolved {
   stage: string;
-  app?: string;
-  appSource?: string;
+  app?: ExpectedApp;
   env: NodeJS.ProcessEnv;
 }
 
@@ -46,8 +46,8 @@ function resolve(options: SecretEnvOptions): Resolved {
     );
   }
   assertStageName(stage);
-  if (typeof options.app === 'string') return { stage, app: options.app, appSource: 'secretEnv({ app })', env };
-  if (sstApp) return { stage, app: sstApp.name, appSource: 'the SST app name in sst.config', env };
+  if (typeof options.app === 'string') return { stage, app: { name: options.app, source: 'secretEnv({ app })' }, env };
+  if (sstApp) return { stage, app: { name: sstApp.name, source: 'the SST app name in sst.config' }, env };
   return { stage, env };
 }
 
@@ -58,19 +58,9 @@ function resolve(options: SecretEnvOptions): Resolved {
  */
 export async function secretEnv(options: SecretEnvOptions = {}): Promise<SecretEnv> {
   const resolved = resolve(options);
-  const fromRunner = secretsFromRunnerEnv(resolved.stage, resolved.env);
-  if (fromRunner) return fromRunner;
-  const stageOptions: StageOptions = {
-    stage: resolved.stage,
-    dir: options.dir,
-    app: resolved.app,
-    appSource: resolved.appSource,
-    cwd: options.cwd,
-    env: resolved.env,
-  };
-  const opened = await openStage(stageOptions);
+  const loaded = await loadSecrets({ stage: resolved.stage, dir: options.dir, app: resolved.app, cwd: options.cwd, env: resolved.env });
   const out: SecretEnv = {};
-  for (const [name, value] of opened.decryptAll()) out[name] = value.text;
+  for (const [name, value] of loaded.values) out[name] = value.text;
   return out;
 }
 
@@ -80,8 +70,8 @@ export async function secretEnv(options: SecretEnvOptions = {}): Promise<SecretE
  */
 export function secretEnvSync(options: SecretEnvOptions = {}): SecretEnv {
   const resolved = resolve(options);
-  const fromRunner = secretsFromRunnerEnv(resolved.stage, resolved.env);
-  if (fromRunner) return fromRunner;
+  const fromRun = secretsFromRunEnv(resolved.stage, resolved.env);
+  if (fromRun) return Object.fromEntries(fromRun);
   throw new StageSecretsError(
     'USAGE',
     `secretEnvSync found no secrets of stage ${resolved.stage} in the environment: run the build under stage-secrets run --stage ${resolved.stage} -- <sst command>, or use await secretEnv() in an async stacks function.`,

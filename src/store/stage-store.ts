@@ -45,10 +45,6 @@ export class StageStore {
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
   }
 
-  exists(stage: string): boolean {
-    return this.fs.existsSync(this.filePath(stage));
-  }
-
   read(stage: string): StageFile {
     const file = this.filePath(stage);
     const where = this.displayPath(stage);

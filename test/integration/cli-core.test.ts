@@ -338,7 +338,7 @@ describe('CLI: verify tells when values were sealed one by one', () => {
     ws = makeWorkspace('many-sets');
     expect((await ws.run(['init', ...stage])).code).toBe(0);
     // 120 single `set`s, done in-process through the core (the same file 120 CLI processes would leave)
-    const { setSecrets } = await import('../../src/core/stage.js');
+    const { setSecrets } = await import('../../src/stages/secrets.js');
     const opts = { stage: 'dev', app: 'many-sets', cwd: ws.dir, env: ws.env };
     for (let i = 0; i < 120; i++) await setSecrets(opts, [{ name: `KEY_${i}`, type: 'string', value: `value-${i}-xxxx` }]);
   });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setSecrets } from '../../src/core/stage.js';
+import { setSecrets } from '../../src/stages/secrets.js';
 import { makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
 
 // Values that break naive quoting: $, quotes of every kind, backslashes, newlines, a trailing backslash.

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { setSecrets } from '../../src/core/stage.js';
+import { setSecrets } from '../../src/stages/secrets.js';
 import { CLI, makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
 
 // The CLI runs as a real process (the built dist/), the child is a real process too.

@@ -2,10 +2,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
 import { setLogger } from '../../src/core/log.js';
 import { BUILD_HIJACK_NAMES, KEY_NAME_PATTERN, LAMBDA_RESERVED_NAMES, RESERVED_PREFIXES } from '../../src/core/names.js';
-import { initStage, openStage, setSecrets, type StageOptions } from '../../src/core/stage.js';
+import { initStage } from '../../src/stages/init.js';
+import { openStage } from '../../src/stages/open.js';
+import { type StageOptions } from '../../src/stages/options.js';
+import { setSecrets } from '../../src/stages/secrets.js';
 import { CANARY, expectNoCanary, expectNoCrash, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
 
 /** Every refused name, plus a name under each refused prefix, each in three letter cases. */
@@ -44,7 +48,7 @@ describe('the whole reserved and build-hijacking list (in process, through the s
       );
       expect(err, name).toBeInstanceOf(StageSecretsError);
       expect((err as StageSecretsError).code, name).toBe('INVALID_NAME');
-      expect((err as StageSecretsError).exitCode).toBe(1);
+      expect(exitCodeOf((err as StageSecretsError).code)).toBe(1);
       expectNoCanary((err as Error).message, name);
     }
     // all or nothing: one refused name in a batch of good ones writes none of them

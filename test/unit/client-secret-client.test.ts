@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
-import { forgetUnwrappedKeys, initStage, listSecrets, setSecrets, type StageOptions } from '../../src/core/stage.js';
+import { initStage } from '../../src/stages/init.js';
+import { listSecrets } from '../../src/stages/list.js';
+import { forgetUnwrappedKeys } from '../../src/stages/open.js';
+import { type StageOptions } from '../../src/stages/options.js';
+import { setSecrets } from '../../src/stages/secrets.js';
 import { SecretClient, SecretError, type SecretClientOptions } from '../../src/client/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 
@@ -56,7 +61,7 @@ describe('SecretClient.readSecret', () => {
     forgetUnwrappedKeys(); // as a fresh process: the core keeps unwrapped keys per process
     const err = await failure(client({ env: { ...ws.env, XDG_CONFIG_HOME: `${ws.dir}/no-keys` } }).readSecret('DB_URL'));
     expect(err.code).toBe('KEY_MISSING');
-    expect(err.exitCode).toBe(3);
+    expect(exitCodeOf(err.code)).toBe(3);
     expect(err.key).toBe('DB_URL');
   });
 

@@ -91,16 +91,3 @@ describe('aead helpers', () => {
     expect(associatedData(['ab', 'c']).equals(associatedData(['a', 'bc']))).toBe(false);
   });
 });
-
-describe('hkdf', () => {
-  it('gives the same bytes as Node’s hkdfSync (RFC 5869, one 32-byte block)', async () => {
-    const { hkdfSync, randomBytes } = await import('node:crypto');
-    const { hkdf } = await import('../../src/core/crypto.js');
-    for (const saltLength of [0, 16, 64, 100]) {
-      const ikm = randomBytes(32);
-      const salt = randomBytes(saltLength);
-      const expected = Buffer.from(hkdfSync('sha256', ikm, salt, 'stage-secrets/v1 value-key', 32));
-      expect(hkdf(ikm, salt, 'stage-secrets/v1 value-key').equals(expected)).toBe(true);
-    }
-  });
-});

@@ -20,7 +20,17 @@ function sampleFile(names: string[]): StageFile {
     app: 'app',
     stage: 'dev',
     publicKey: pair.publicKey.toString('base64'),
-    identities: [{ type: 'local', id: 'local:00', created: '2026-11-23T10:00:00.000Z', fingerprint: '00' }],
+    identities: [
+      {
+        type: 'local',
+        id: 'local:0011223344556677',
+        created: '2026-11-23T10:00:00.000Z',
+        fingerprint: '0011223344556677',
+        nonce: Buffer.alloc(12, 1).toString('base64'),
+        wrapped: Buffer.alloc(32, 2).toString('base64'),
+        tag: Buffer.alloc(16, 3).toString('base64'),
+      },
+    ],
     secrets,
   };
 }
@@ -62,7 +72,7 @@ describe('stage file format', () => {
     const good = serializeStageFile(sampleFile(['A']));
     expect(() => parseStageFile(good.slice(0, good.length / 2), 'secrets/dev.json')).toThrow(/secrets\/dev\.json is not valid JSON/);
     expect(() => parseStageFile('[]', 'secrets/dev.json')).toThrow(/secrets\/dev\.json is not a valid stage file/);
-    const badNonce = good.replace(/"nonce":"[^"]+"/, '"nonce":"AAAA"');
+    const badNonce = good.replace(/("A": \{[^}]*"nonce":")[^"]+"/, '$1AAAA"');
     expect(() => parseStageFile(badNonce, 'x.json')).toThrow(/secrets\.A\.nonce: nonce is not 12 bytes/);
     const badName = good.replace('"A": {', '"1A": {');
     expect(() => parseStageFile(badName, 'x.json')).toThrow(/invalid secret name/);

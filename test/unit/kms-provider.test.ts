@@ -3,19 +3,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../src/core/errors.js';
-import type { IdentityRecord } from '../../src/core/format.js';
-import {
-  forgetUnwrappedKeys,
-  initStage,
-  openStage,
-  readStage,
-  rewrapStage,
-  rotateStage,
-  setSecrets,
-  verifyStage,
-  type StageOptions,
-} from '../../src/core/stage.js';
-import { createKmsProvider } from '../../src/identities/aws-kms.js';
+import { initStage } from '../../src/stages/init.js';
+import { forgetUnwrappedKeys, openStage } from '../../src/stages/open.js';
+import { type StageOptions } from '../../src/stages/options.js';
+import { readStage } from '../../src/stages/read.js';
+import { rewrapStage } from '../../src/stages/rewrap.js';
+import { rotateStage } from '../../src/stages/rotate.js';
+import { setSecrets } from '../../src/stages/secrets.js';
+import { verifyStage } from '../../src/stages/verify.js';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
+import type { KmsIdentityRecord } from '../../src/core/format.js';
+import { identityOf, recipientFor } from '../../src/identities/index.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 
 // The provider in-process, through the core operations, against the local KMS server over HTTP.
@@ -133,11 +131,11 @@ describe('aws-kms identity', () => {
 
   it('reports access denied as exit 3 naming the key and kms:Decrypt, without key material', async () => {
     const opts = await kmsStage({ API_TOKEN: 'tok-very-secret' });
-    const record = readStage(opts).identities[0]!;
+    const record = readStage(opts).identities[0] as KmsIdentityRecord;
     kms.deny('Decrypt');
     const err = await failure(openStage(opts));
     expect(err.code).toBe('ACCESS_DENIED');
-    expect(err.exitCode).toBe(3);
+    expect(exitCodeOf(err.code)).toBe(3);
     expect(err.message).toContain('alias/ci');
     expect(err.message).toContain('kms:Decrypt');
     expect(err.message).toContain('user/AKIDSTAGESECRETSTEST');
@@ -169,7 +167,7 @@ describe('aws-kms identity', () => {
     kms.fail('error500');
     const err500 = await failure(openStage(opts));
     expect(err500.code).toBe('KEY_UNAVAILABLE');
-    expect(err500.exitCode).toBe(3);
+    expect(exitCodeOf(err500.code)).toBe(3);
     expect(err500.message).toContain('after 3 attempts');
     expect(err500.message).toContain('KMSInternalException, HTTP 500');
     expect(kms.calls('Decrypt')).toBe(3);
@@ -197,19 +195,21 @@ describe('aws-kms identity', () => {
   it('refuses a wrapped key under another context or from another key as an integrity failure (exit 2)', async () => {
     const opts = await kmsStage();
     const file = readStage(opts);
-    const provider = createKmsProvider(process.env);
     const ctx = { app: file.app, stage: file.stage, publicKey: file.publicKey };
-    const record = file.identities[0]!;
+    const record = file.identities[0] as KmsIdentityRecord;
+    const identity = await identityOf(record, process.env);
 
-    const otherStage = await failure(provider.unwrap(record, { ...ctx, stage: 'prod' }));
-    expect(otherStage).toMatchObject({ code: 'INTEGRITY', exitCode: 2 });
+    const otherStage = await failure(identity.unwrap({ ...ctx, stage: 'prod' }));
+    expect(otherStage.code).toBe('INTEGRITY');
+    expect(exitCodeOf(otherStage.code)).toBe(2);
     expect(otherStage.message).toContain('copied from another app or stage');
-    expect(await failure(provider.unwrap(record, { ...ctx, app: 'other-app' }))).toMatchObject({ code: 'INTEGRITY' });
+    expect(await failure(identity.unwrap({ ...ctx, app: 'other-app' }))).toMatchObject({ code: 'INTEGRITY' });
 
     // A blob wrapped by another key, pasted into this record: Decrypt names the record's key and refuses.
-    const foreign = await provider.create({ type: 'aws-kms', keyId: 'alias/backup' }, Buffer.alloc(32, 7), ctx);
-    const swapped: IdentityRecord = { ...record, ciphertext: foreign.record.ciphertext! };
-    const incorrect = await failure(provider.unwrap(swapped, ctx));
+    const backup = await recipientFor({ type: 'aws-kms', keyId: 'alias/backup' }, process.env);
+    const foreign = (await backup.wrap(Buffer.alloc(32, 7), ctx)).record as KmsIdentityRecord;
+    const swapped: KmsIdentityRecord = { ...record, ciphertext: foreign.ciphertext };
+    const incorrect = await failure((await identityOf(swapped, process.env)).unwrap(ctx));
     expect(incorrect.code).toBe('INTEGRITY');
     expect(incorrect.message).toContain('IncorrectKeyException');
   });
@@ -243,12 +243,12 @@ describe('aws-kms identity', () => {
 
   it('rotates and rewraps under KMS', async () => {
     const opts = await kmsStage({ A: 'one', B: 'two' });
-    const before = readStage(opts);
+    const before = readStage(opts) as { identities: KmsIdentityRecord[]; publicKey: string };
     const rotated = await rotateStage(opts);
     expect(rotated).toEqual({ secrets: 2, identities: ['aws-kms:alias/ci'] });
     expect(kms.calls('Decrypt')).toBe(1);
     expect(kms.calls('Encrypt')).toBe(1);
-    const after = readStage(opts);
+    const after = readStage(opts) as { identities: KmsIdentityRecord[]; publicKey: string };
     expect(after.publicKey).not.toBe(before.publicKey);
     expect(after.identities[0]!.ciphertext).not.toBe(before.identities[0]!.ciphertext);
     expect(after.identities[0]!.created).toBe(before.identities[0]!.created);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
 import {
   assertKeyName,
@@ -37,7 +38,7 @@ describe('key names', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(StageSecretsError);
       expect((err as StageSecretsError).code).toBe('INVALID_NAME');
-      expect((err as StageSecretsError).exitCode).toBe(1);
+      expect(exitCodeOf((err as StageSecretsError).code)).toBe(1);
       expect((err as Error).message).toMatch(/NODE_OPTIONS.*build/);
     }
   });

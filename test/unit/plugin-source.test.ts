@@ -6,9 +6,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { forgetUnwrappedKeys, initStage, setSecrets } from '../../src/core/stage.js';
+import { initStage } from '../../src/stages/init.js';
+import { forgetUnwrappedKeys } from '../../src/stages/open.js';
+import { setSecrets } from '../../src/stages/secrets.js';
 import { applyStageSecrets } from '../../src/serverless/apply.js';
-import { loadStageSecrets, StageSecretsCache } from '../../src/serverless/source.js';
+import { loadServiceSecrets, StageSecretsCache } from '../../src/serverless/source.js';
+import { describeSource, type LoadedSecrets } from '../../src/stages/load.js';
 import type { ServiceConfig } from '../../src/serverless/types.js';
 import { resolveSecretVariable } from '../../src/serverless/variable-source.js';
 
@@ -33,46 +36,52 @@ beforeAll(async () => {
   await setSecrets(shared, [{ name: 'SHARED', type: 'json', value: '{ "a": 1 }' }]);
 });
 
+function texts(loaded: LoadedSecrets): Record<string, string> {
+  return Object.fromEntries([...loaded.values].map(([name, value]) => [name, value.text]));
+}
+
 afterAll(() => {
   forgetUnwrappedKeys();
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-describe('loadStageSecrets', () => {
+describe('loadServiceSecrets', () => {
   it('opens the stage file when there is no runner env; values as env text', async () => {
-    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env });
-    expect(Object.fromEntries(loaded.values)).toEqual({ API_KEY: 'file-api', RETRIES: '3' });
-    expect(loaded.origin).toMatch(/^the stage file \(identity local:[0-9a-f]+\)$/);
+    const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env });
+    expect(texts(loaded)).toEqual({ API_KEY: 'file-api', RETRIES: '3' });
+    expect(loaded.values.get('RETRIES')?.type).toBe('number');
+    expect(describeSource(loaded.source)).toMatch(/^the stage file secrets\/dev\.json \(identity local:[0-9a-f]+\)$/);
   });
 
   it('takes the values stage-secrets run put in the env when it ran for this stage', async () => {
     const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY,OTHER', API_KEY: 'runner-api', OTHER: 'o' };
-    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
-    expect(Object.fromEntries(loaded.values)).toEqual({ API_KEY: 'runner-api', OTHER: 'o' });
-    expect(loaded.origin).toContain('STAGE_SECRETS_KEYS');
+    const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
+    expect(texts(loaded)).toEqual({ API_KEY: 'runner-api', OTHER: 'o' });
+    expect(loaded.source).toEqual({ kind: 'run-env' });
+    expect(describeSource(loaded.source)).toContain('STAGE_SECRETS_KEYS');
   });
 
   it('opens the stage file when the runner env is for another stage, and says so', async () => {
     const runner = { ...env, STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'API_KEY', API_KEY: 'prod-api' };
-    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
-    expect(loaded.values.get('API_KEY')).toBe('file-api');
+    const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
+    expect(loaded.values.get('API_KEY')?.text).toBe('file-api');
     expect(loaded.note).toBe('the environment holds secrets of stage prod, but this is stage dev; opening the stage file instead');
   });
 
   it('refuses a runner env that lost a named variable', async () => {
     const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY' };
-    await expect(loadStageSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner })).rejects.toThrow(/lists API_KEY, but the environment has no API_KEY/);
+    await expect(loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner })).rejects.toThrow(/lists API_KEY, but the environment has no API_KEY/);
   });
 
   it('refuses a stage file of another app, telling how to share it', async () => {
-    await expect(loadStageSecrets({ stage: 'dev', app: 'other-svc', serviceDir, env })).rejects.toThrow(
-      /belongs to app "svc-app", but this service is app "other-svc".*custom\.stageSecrets\.app: svc-app/,
+    await expect(loadServiceSecrets({ stage: 'dev', app: 'other-svc', serviceDir, env })).rejects.toThrow(
+      /belongs to app "svc-app", but this is app "other-svc" \(from the service name, or custom\.stageSecrets\.app\)\. Set custom\.stageSecrets\.app: svc-app/,
     );
   });
 
   it('reads the folder given relative to the service folder', async () => {
-    const loaded = await loadStageSecrets({ stage: 'dev', app: 'svc-app', dir: '../shared-secrets', serviceDir, env });
-    expect(Object.fromEntries(loaded.values)).toEqual({ SHARED: '{"a":1}' });
+    const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', dir: '../shared-secrets', serviceDir, env });
+    expect(texts(loaded)).toEqual({ SHARED: '{"a":1}' });
   });
 });
 

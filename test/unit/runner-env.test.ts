@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretValue } from '../../src/core/values.js';
 import { childEnv } from '../../src/runner/env.js';
-import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from '../../src/runner/mask-patterns.js';
+import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from '../../src/core/mask-texts.js';
 
 const secrets = (entries: Record<string, SecretValue>) => new Map(Object.entries(entries));
 

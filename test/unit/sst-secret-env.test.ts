@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../src/core/errors.js';
-import { forgetUnwrappedKeys, initStage, setSecrets, type StageOptions } from '../../src/core/stage.js';
+import { initStage } from '../../src/stages/init.js';
+import { forgetUnwrappedKeys } from '../../src/stages/open.js';
+import { type StageOptions } from '../../src/stages/options.js';
+import { setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv, secretEnvSync, type SecretEnvOptions, type SstAppLike } from '../../src/sst/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
-import { openStage } from '../../core/stage.js';
-import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../runner/export-formats.js';
-import { maskTexts } from '../../runner/mask-patterns.js';
-import { writeSecretFile } from '../../runner/secret-file.js';
+import { maskTexts } from '../../core/mask-texts.js';
+import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../export/formats.js';
+import { writeSecretFile } from '../../export/secret-file.js';
+import { loadSecrets } from '../../stages/load.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = { ...STAGE_OPTIONS, format: { type: 'string' }, out: { type: 'string', short: 'o' } } as const;
@@ -46,9 +46,8 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     // In GitHub Actions the blocks belong in $GITHUB_ENV; `>> "$GITHUB_ENV"` would also send the
     // ::add-mask:: lines there, where they mask nothing and break the file.
     if (format === 'github-env' && out === undefined) out = io.env.GITHUB_ENV || undefined;
-    const opened = await openStage(opts);
-    const secrets = opened.decryptAll();
-    const entries = [...secrets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([name, v]) => [name, v.text] as const);
+    const secrets = (await loadSecrets({ ...opts, runEnv: false })).values;
+    const entries = [...secrets.entries()].map(([name, v]) => [name, v.text] as const);
     const exported = exportAs(format, entries, format === 'github-env' ? maskTexts(secrets) : []);
     if (exported.dotenvOnly.length > 0) {
       write(

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
-import { setSecrets } from '../../core/stage.js';
+import { setSecrets } from '../../stages/secrets.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { readAll } from '../stdin.js';
 

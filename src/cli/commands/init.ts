@@ -1,20 +1,8 @@
-import { StageSecretsError } from '../../core/errors.js';
-import { initStage } from '../../core/stage.js';
-import type { IdentitySpec } from '../../identities/index.js';
+import { initStage } from '../../stages/init.js';
+import { identitySpecs } from '../identity-options.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = { ...STAGE_OPTIONS, kms: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean' } } as const;
-
-/** --kms/--region/--local as identity specs; shared by init and rewrap. */
-export function identitySpecs(command: string, values: { kms?: string; region?: string; local?: boolean }): IdentitySpec[] {
-  if (values.region && !values.kms) {
-    throw new StageSecretsError('USAGE', `--region goes with --kms. See: stage-secrets ${command} --help`);
-  }
-  const specs: IdentitySpec[] = [];
-  if (values.kms) specs.push({ type: 'aws-kms', keyId: values.kms, region: values.region });
-  if (values.local) specs.push({ type: 'local' });
-  return specs;
-}
 
 export const command: Command = {
   name: 'init',
@@ -28,9 +16,8 @@ Both may be given: KMS for CI plus a break-glass local key.
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parse('init', argv, options, false);
+    const { values } = parse('init', argv, options, false);
     if (values.help) return write(io.stdout, this.help), 0;
-    void positionals;
     const opts = stageOptions('init', values, io);
     const specs = identitySpecs('init', values);
     if (specs.length === 0) specs.push({ type: 'local' });

@@ -1,4 +1,4 @@
-import { listSecrets } from '../../core/stage.js';
+import { listSecrets } from '../../stages/list.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;

@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../../core/errors.js';
-import { rewrapStage } from '../../core/stage.js';
+import { rewrapStage } from '../../stages/rewrap.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
-import { identitySpecs } from './init.js';
+import { identitySpecs } from '../identity-options.js';
 
 const options = {
   ...STAGE_OPTIONS,

@@ -1,5 +1,5 @@
 import { StageSecretsError } from '../../core/errors.js';
-import { removeSecrets } from '../../core/stage.js';
+import { removeSecrets } from '../../stages/secrets.js';
 import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 export const command: Command = {

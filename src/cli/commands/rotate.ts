@@ -1,4 +1,4 @@
-import { rotateStage } from '../../core/stage.js';
+import { rotateStage } from '../../stages/rotate.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 export const command: Command = {

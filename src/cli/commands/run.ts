@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
-import { MIN_MASK_LENGTH } from '../../runner/mask-patterns.js';
+import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
 import { runWithSecrets } from '../../runner/run.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 

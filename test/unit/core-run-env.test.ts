@@ -1,29 +1,29 @@
 import { describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../src/core/errors.js';
-import { secretsFromRunnerEnv } from '../../src/core/runner-env.js';
+import { secretsFromRunEnv } from '../../src/core/run-env.js';
 
-describe('secretsFromRunnerEnv', () => {
+describe('secretsFromRunEnv', () => {
   const runnerEnv = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL,PORT', DB_URL: 'postgres://db', PORT: '5432', OTHER: 'x' };
 
   it('returns exactly the listed names when the runner ran for the requested stage', () => {
-    expect(secretsFromRunnerEnv('prod', runnerEnv)).toEqual({ DB_URL: 'postgres://db', PORT: '5432' });
+    expect(secretsFromRunEnv('prod', runnerEnv)).toEqual(new Map([['DB_URL', 'postgres://db'], ['PORT', '5432']]));
   });
 
   it('returns undefined for another stage, or without a runner env', () => {
-    expect(secretsFromRunnerEnv('dev', runnerEnv)).toBeUndefined();
-    expect(secretsFromRunnerEnv('prod', { DB_URL: 'postgres://db' })).toBeUndefined();
-    expect(secretsFromRunnerEnv('prod', { STAGE_SECRETS_KEYS: 'DB_URL', DB_URL: 'x' })).toBeUndefined();
+    expect(secretsFromRunEnv('dev', runnerEnv)).toBeUndefined();
+    expect(secretsFromRunEnv('prod', { DB_URL: 'postgres://db' })).toBeUndefined();
+    expect(secretsFromRunEnv('prod', { STAGE_SECRETS_KEYS: 'DB_URL', DB_URL: 'x' })).toBeUndefined();
   });
 
   it('treats an empty key list as a stage without secrets', () => {
-    expect(secretsFromRunnerEnv('prod', { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: '' })).toEqual({});
+    expect(secretsFromRunEnv('prod', { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: '' })).toEqual(new Map());
   });
 
   it('refuses a listed name that is missing from the env, naming it but no value', () => {
     const env = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL,API_KEY', DB_URL: 'postgres://db' };
     const err = (() => {
       try {
-        secretsFromRunnerEnv('prod', env);
+        secretsFromRunEnv('prod', env);
       } catch (e) {
         return e;
       }
@@ -36,6 +36,6 @@ describe('secretsFromRunnerEnv', () => {
 
   it('refuses a listed name a secret may not have (a hand-set list must not leak PATH into Lambda)', () => {
     const env = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'PATH', PATH: '/usr/bin' };
-    expect(() => secretsFromRunnerEnv('prod', env)).toThrow(/PATH/);
+    expect(() => secretsFromRunEnv('prod', env)).toThrow(/PATH/);
   });
 });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../core/errors.js';
-import { assertEnvSafe } from './env.js';
+import { assertEnvSafe } from '../core/values.js';
 
 export const EXPORT_FORMATS = ['dotenv', 'json', 'github-env', 'shell'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];

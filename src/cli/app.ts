@@ -1,11 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-export interface ResolvedApp {
-  app: string;
-  /** where the name came from, for error messages */
-  source: string;
-}
+import type { ExpectedApp } from '../stages/options.js';
 
 function readText(file: string): string | undefined {
   try {
@@ -24,21 +20,21 @@ export function serviceFromServerlessYml(text: string): string | undefined {
 }
 
 /** App name: --app, else serverless.yml `service`, else package.json `name`, else the folder name. */
-export function resolveApp(cwd: string, explicit?: string): ResolvedApp {
-  if (explicit) return { app: explicit, source: '--app' };
+export function resolveApp(cwd: string, explicit?: string): ExpectedApp {
+  if (explicit) return { name: explicit, source: '--app' };
   for (const name of ['serverless.yml', 'serverless.yaml']) {
     const text = readText(path.join(cwd, name));
     const service = text && serviceFromServerlessYml(text);
-    if (service) return { app: service, source: `service in ${name}` };
+    if (service) return { name: service, source: `service in ${name}` };
   }
   const pkg = readText(path.join(cwd, 'package.json'));
   if (pkg) {
     try {
       const name = (JSON.parse(pkg) as { name?: unknown }).name;
-      if (typeof name === 'string' && name.length > 0) return { app: name, source: 'name in package.json' };
+      if (typeof name === 'string' && name.length > 0) return { name, source: 'name in package.json' };
     } catch {
       // an unreadable package.json does not name the app; fall through to the folder name
     }
   }
-  return { app: path.basename(path.resolve(cwd)), source: 'folder name' };
+  return { name: path.basename(path.resolve(cwd)), source: 'folder name' };
 }

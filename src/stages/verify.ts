@@ -1,0 +1,29 @@
+import { openStage } from './open.js';
+import type { StageOptions } from './options.js';
+
+export interface VerifyReport {
+  stage: string;
+  app: string;
+  identity: string;
+  ok: string[];
+  failed: string[];
+  /** distinct ephemeral keys: each costs one X25519 agreement whenever the stage is opened */
+  ephemeralKeys: number;
+}
+
+/** Opens every secret and reports which fail, instead of stopping at the first. */
+export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
+  const opened = await openStage(opts);
+  const ok: string[] = [];
+  const failed: string[] = [];
+  for (const name of Object.keys(opened.file.secrets).sort()) {
+    try {
+      opened.decrypt(name);
+      ok.push(name);
+    } catch {
+      failed.push(name);
+    }
+  }
+  const ephemeralKeys = new Set(Object.values(opened.file.secrets).map((e) => e.epk)).size;
+  return { stage: opened.file.stage, app: opened.file.app, identity: opened.identity.id, ok, failed, ephemeralKeys };
+}
