@@ -12,7 +12,7 @@ function readText(file: string): string | undefined {
 }
 
 /** The `service` of a serverless.yml, read without a YAML parser: `service: x` or `service:\n  name: x`. */
-export function serviceFromServerlessYml(text: string): string | undefined {
+function serviceFromServerlessYml(text: string): string | undefined {
   const inline = /^service:[ \t]*['"]?([A-Za-z0-9][\w.-]*)['"]?[ \t]*(?:#.*)?$/m.exec(text);
   if (inline) return inline[1];
   const nested = /^service:[ \t]*(?:#.*)?\r?\n[ \t]+name:[ \t]*['"]?([A-Za-z0-9][\w.-]*)['"]?/m.exec(text);

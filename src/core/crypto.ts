@@ -42,14 +42,14 @@ export function generateStageKeyPair(): StageKeyPair {
   };
 }
 
-export function importPublicKey(raw: Buffer): KeyObject {
+function importPublicKey(raw: Buffer): KeyObject {
   if (raw.length !== KEY_BYTES) throw new StageSecretsError('FORMAT', 'public key is not 32 bytes');
   // JWK, not DER: OpenSSL 3 decodes DER through its generic decoder chain, about ten times slower, and
   // `run` imports one ephemeral public key per secret that was set on its own.
   return createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: raw.toString('base64url') }, format: 'jwk' });
 }
 
-export function importPrivateKey(raw: Buffer): KeyObject {
+function importPrivateKey(raw: Buffer): KeyObject {
   if (raw.length !== KEY_BYTES) throw new StageSecretsError('INTEGRITY', 'unwrapped private key is not 32 bytes');
   return createPrivateKey({ key: Buffer.concat([PKCS8_X25519_PREFIX, raw]), format: 'der', type: 'pkcs8' });
 }

@@ -47,7 +47,7 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-export function toShell(entries: ExportEntries): string {
+function toShell(entries: ExportEntries): string {
   return entries
     .map(([name, value]) => {
       assertEnvSafe(name, value, 'a shell variable');

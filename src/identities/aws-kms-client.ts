@@ -9,8 +9,8 @@ export interface KmsRetrySettings {
   timeoutMs: number;
 }
 
-export const DEFAULT_MAX_ATTEMPTS = 5;
-export const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_ATTEMPTS = 5;
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 function intSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined {
   const text = env[name];

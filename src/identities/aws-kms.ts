@@ -8,7 +8,7 @@ import type { Identity, IdentitySpec, Recipient, StageContext } from './types.js
 /** The key fields of an aws-kms identity: keyId as the user gave it, keyArn as KMS answered, region if given. */
 type KeyFields = Pick<KmsIdentityRecord, 'keyId' | 'keyArn' | 'region'>;
 
-export function kmsIdentityId(keyId: string, region?: string): string {
+function kmsIdentityId(keyId: string, region?: string): string {
   return region && !regionOfArn(keyId) ? `aws-kms:${keyId}@${region}` : `aws-kms:${keyId}`;
 }
 

@@ -16,20 +16,20 @@ export function keysDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(config, 'stage-secrets', 'keys');
 }
 
-export function keyFilePath(fp: string, env: NodeJS.ProcessEnv = process.env): string {
+function keyFilePath(fp: string, env: NodeJS.ProcessEnv = process.env): string {
   return path.join(keysDir(env), `${fp}.key`);
 }
 
-export function localKeyFingerprint(key: Buffer): string {
+function localKeyFingerprint(key: Buffer): string {
   return fingerprint('stage-secrets local key', key);
 }
 
-export function formatLocalKey(key: Buffer): string {
+function formatLocalKey(key: Buffer): string {
   return `${KEY_PREFIX}${key.toString('base64url')}`;
 }
 
 /** Parses the text of a key file or env var; undefined when it is not a local key. */
-export function parseLocalKey(text: string): Buffer | undefined {
+function parseLocalKey(text: string): Buffer | undefined {
   const trimmed = text.trim();
   if (!trimmed.startsWith(KEY_PREFIX)) return undefined;
   const body = trimmed.slice(KEY_PREFIX.length);

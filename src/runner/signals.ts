@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { constants } from 'node:os';
 
 /** Signals passed on to the child. While it runs, they do not end the runner: it waits for the child. */
-export const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Exit code of a process that died by a signal, as shells report it. */
 export function signalExitCode(signal: NodeJS.Signals): number {

@@ -28,7 +28,7 @@ function plural(n: number, word: string): string {
 }
 
 /** The app a stage file must belong to: custom.stageSecrets.app, else the service name. */
-export function appOf(service: ServiceConfig): string {
+function appOf(service: ServiceConfig): string {
   return readSettings(service.custom).app ?? service.service ?? service.serviceObject?.name;
 }
 

@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 
-export const OPT_OUT_ENV = 'SLS_SET_SECRET_ENVS';
-export const SEED_KEY = 'sls_set_secret_envs';
-export const SEED_FILE = 'seed.yml';
+const OPT_OUT_ENV = 'SLS_SET_SECRET_ENVS';
+const SEED_KEY = 'sls_set_secret_envs';
+const SEED_FILE = 'seed.yml';
 
 export interface SetEnvsDecision {
   /** false: no function gets secrets */
@@ -55,7 +55,7 @@ export function findRepoRoot(start: string): string | undefined {
 }
 
 /** seed.yml of the service folder, then of the repo root: the first that sets the key decides. */
-export function seedDecision(serviceDir: string): { value: boolean; file: string } | undefined {
+function seedDecision(serviceDir: string): { value: boolean; file: string } | undefined {
   const dirs = [path.resolve(serviceDir)];
   const root = findRepoRoot(serviceDir);
   if (root && root !== dirs[0]) dirs.push(root);

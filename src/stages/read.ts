@@ -10,7 +10,7 @@ export function storeFor(opts: StageOptions): StageStore {
 }
 
 /** Refuses a stage file of another app than the caller expects. */
-export function checkApp(file: StageFile, opts: StageOptions, where: string): void {
+function checkApp(file: StageFile, opts: StageOptions, where: string): void {
   const expected = typeof opts.app === 'string' ? { name: opts.app } : opts.app;
   if (expected === undefined || expected.name === file.app) return;
   const source = 'source' in expected ? ` (from ${expected.source})` : '';

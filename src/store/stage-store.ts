@@ -7,7 +7,7 @@ import { assertStageName } from '../core/names.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
 
-export const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
+const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 
 export interface StageStoreOptions {
   /** the secrets folder (default: <cwd>/secrets, or STAGE_SECRETS_DIR) */

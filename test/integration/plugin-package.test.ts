@@ -242,7 +242,7 @@ describe('plugin with a KMS identity (serverless v3, local KMS server)', () => {
       const fns = lambdas(template!, 'overlap-svc', 'ci');
       expect(fns.api!.variables).toMatchObject(secrets);
       expect(fns.api!.description).toBe(`release ${secrets.RELEASE_LABEL}`);
-      expect(result.output).toContain('stage-secrets: 3 secrets of stage ci from the stage file (identity aws-kms:alias/ci)');
+      expect(result.output).toContain('stage-secrets: 3 secrets of stage ci from the stage file secrets/ci.json (identity aws-kms:alias/ci)');
       expect(result.output).not.toMatch(/NodeDeprecationWarning|AWS SDK for JavaScript/);
       expectNoValues(result.output, secrets);
     } finally {

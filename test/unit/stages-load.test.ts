@@ -1,0 +1,75 @@
+/**
+ * The one loader every entry point uses: run env or stage file, one shape, and where the values came from.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initStage } from '../../src/stages/init.js';
+import { describeSource, loadSecrets } from '../../src/stages/load.js';
+import { forgetUnwrappedKeys } from '../../src/stages/open.js';
+import { setSecrets } from '../../src/stages/secrets.js';
+
+let root: string;
+let env: NodeJS.ProcessEnv;
+const base = () => ({ stage: 'dev', app: 'shop', cwd: path.join(root, 'app'), env });
+
+beforeAll(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-load-'));
+  fs.mkdirSync(path.join(root, 'app'));
+  env = { XDG_CONFIG_HOME: path.join(root, 'config') };
+  await initStage(base(), [{ type: 'local' }]);
+  await setSecrets(base(), [
+    { name: 'DB_URL', type: 'string', value: 'postgres://file' },
+    { name: 'PORT', type: 'number', value: '5432' },
+  ]);
+});
+
+afterAll(() => {
+  forgetUnwrappedKeys();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('loadSecrets', () => {
+  it('opens the stage file: typed values sorted by name, and the file and identity it used', async () => {
+    const loaded = await loadSecrets(base());
+    expect([...loaded.values]).toEqual([
+      ['DB_URL', { type: 'string', text: 'postgres://file' }],
+      ['PORT', { type: 'number', text: '5432' }],
+    ]);
+    expect(loaded.source).toMatchObject({ kind: 'stage-file', path: 'secrets/dev.json', identity: expect.stringMatching(/^local:[0-9a-f]{16}$/) });
+    expect(describeSource(loaded.source)).toMatch(/^the stage file secrets\/dev\.json \(identity local:/);
+    expect(loaded.note).toBeUndefined();
+  });
+
+  it('under stage-secrets run for this stage, takes the run env and types it from the file, with no key', async () => {
+    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,EXTRA', PORT: '6000', EXTRA: 'e' };
+    const loaded = await loadSecrets({ ...base(), env: runEnv });
+    expect([...loaded.values]).toEqual([
+      ['EXTRA', { type: 'string', text: 'e' }],
+      ['PORT', { type: 'number', text: '6000' }],
+    ]);
+    expect(loaded.source).toEqual({ kind: 'run-env' });
+  });
+
+  it('without a stage file here, run-env values are strings', async () => {
+    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', PORT: '6000' };
+    const loaded = await loadSecrets({ ...base(), cwd: root, env: runEnv });
+    expect([...loaded.values]).toEqual([['PORT', { type: 'string', text: '6000' }]]);
+  });
+
+  it('with runEnv: false (the CLI) reads the file even under run', async () => {
+    const runEnv = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', PORT: '6000' };
+    const loaded = await loadSecrets({ ...base(), env: runEnv, runEnv: false });
+    expect(loaded.values.get('PORT')?.text).toBe('5432');
+    expect(loaded.source.kind).toBe('stage-file');
+    expect(loaded.note).toBeUndefined();
+  });
+
+  it('refuses a stage file of another app, in one message naming where the app came from', async () => {
+    await expect(loadSecrets({ ...base(), app: { name: 'billing', source: 'a test' } })).rejects.toMatchObject({
+      code: 'APP_MISMATCH',
+      message: expect.stringMatching(/^secrets\/dev\.json belongs to app "shop", but this is app "billing" \(from a test\)\. Pass --app shop/),
+    });
+  });
+});
