@@ -1,4 +1,4 @@
-// Synthetic stages for the benchmark, made with the core itself and the local identity.
+// Synthetic stages for the benchmark, made with the stages layer itself and the local identity.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -6,7 +6,13 @@ import { REPO } from './paths.mjs';
 import { secretName, secretValue } from './values.mjs';
 
 const load = (p) => import(pathToFileURL(path.join(REPO, 'dist/src', p)).href);
-const core = { stage: await load('core/stage.js'), crypto: await load('core/crypto.js') };
+const stages = {
+  ...(await load('stages/init.js')),
+  ...(await load('stages/secrets.js')),
+  ...(await load('stages/open.js')),
+  ...(await load('stages/read.js')),
+};
+const crypto = await load('core/crypto.js');
 
 /**
  * An app folder with its own config home (local keys land there) and a clean env for the CLI:
@@ -38,23 +44,23 @@ function optionsFor(appInfo, stage) {
  */
 export async function makeStage(appInfo, stage, n, mode, valueSize = 24) {
   const opts = optionsFor(appInfo, stage);
-  await core.stage.initStage(opts, [{ type: 'local' }]);
+  await stages.initStage(opts, [{ type: 'local' }]);
   if (n === 0) return;
   if (mode === 'batch') {
     const secrets = [];
     for (let i = 0; i < n; i++) secrets.push({ name: secretName(i), type: 'string', value: secretValue(i, valueSize) });
-    await core.stage.setSecrets(opts, secrets);
+    await stages.setSecrets(opts, secrets);
     return;
   }
-  const store = core.stage.storeFor(opts);
+  const store = stages.storeFor(opts);
   await store.update(stage, (current) => {
     const publicKey = Buffer.from(current.publicKey, 'base64');
     const secrets = { ...current.secrets };
     const updated = new Date().toISOString();
     for (let i = 0; i < n; i++) {
       const name = secretName(i);
-      const aad = core.crypto.associatedData(['value', current.app, current.stage, name, 'string']);
-      secrets[name] = { type: 'string', updated, ...new core.crypto.Sealer(publicKey).seal(aad, secretValue(i, valueSize)) };
+      const aad = crypto.associatedData(['value', current.app, current.stage, name, 'string']);
+      secrets[name] = { type: 'string', updated, ...new crypto.Sealer(publicKey).seal(aad, secretValue(i, valueSize)) };
     }
     return { ...current, secrets };
   });
@@ -62,9 +68,9 @@ export async function makeStage(appInfo, stage, n, mode, valueSize = 24) {
 
 /** Checks a generated stage opens fully (so the benchmark never times a failing run). */
 export async function checkStage(appInfo, stage, n) {
-  core.stage.forgetUnwrappedKeys();
-  const opened = await core.stage.openStage(optionsFor(appInfo, stage));
+  stages.forgetUnwrappedKeys();
+  const opened = await stages.openStage(optionsFor(appInfo, stage));
   const values = opened.decryptAll();
   if (values.size !== n) throw new Error(`stage ${stage}: expected ${n} secrets, opened ${values.size}`);
-  core.stage.forgetUnwrappedKeys();
+  stages.forgetUnwrappedKeys();
 }

@@ -11,7 +11,7 @@ export function measureStartup(runs) {
     "import 'zod' (v4 classic)": imp('zod'),
     "import 'zod/v3'": imp('zod/v3'),
     'import core/format.js': imp(dist('core/format.js')),
-    'import core/stage.js': imp(dist('core/stage.js')),
+    'import stages/load.js': imp(dist('stages/load.js')),
     'stage-secrets --help': () => timeSpawn(NODE, [CLI, '--help'], { cwd: REPO }),
   };
   const medians = interleaved(variants, runs, 2);
