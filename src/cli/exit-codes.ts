@@ -13,6 +13,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   IO: 1,
   FORMAT: 2,
   INTEGRITY: 2,
+  UNAPPROVED: 2,
   KEY_MISSING: 3,
   ACCESS_DENIED: 3,
   KEY_UNAVAILABLE: 3,

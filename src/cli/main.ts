@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   verify: { summary: 'open every secret and report integrity', load: () => import('./commands/verify.js') },
   rotate: { summary: 'new stage keypair, re-seal every value', load: () => import('./commands/rotate.js') },
   rewrap: { summary: 'add or remove identities; values untouched', load: () => import('./commands/rewrap.js') },
+  approve: { summary: 'approve names that writers without the key added (needs the key)', load: () => import('./commands/approve.js') },
 };
 
 // Set by the bundler (scripts/bundle-cli.mjs); the unbundled build reads package.json instead.

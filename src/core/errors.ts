@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'IO' // file system failure outside the stage file's content
   | 'FORMAT' // stage file is not valid JSON or does not match the schema
   | 'INTEGRITY' // a ciphertext or wrapped key failed authentication
+  | 'UNAPPROVED' // the stage holds names no key holder approved
   | 'KEY_MISSING' // no identity of the stage is available here
   | 'ACCESS_DENIED' // the key service refused access
   | 'KEY_UNAVAILABLE'; // the key service could not be reached in time

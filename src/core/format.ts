@@ -6,7 +6,10 @@ import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from './names.js';
 import { SECRET_TYPES } from './values.js';
 import { findDuplicateKey } from './json-duplicates.js';
 
-export const FORMAT_VERSION = 1;
+/** Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`). */
+export const FORMAT_VERSION = 2;
+/** Version 1 files (before name approval) are still read: every name in them is pending. */
+export const OLDEST_READ_VERSION = 1;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -25,6 +28,8 @@ export const secretEntrySchema = z.strictObject({
   nonce: base64.length(NONCE_CHARS, 'nonce is not 12 bytes'),
   ct: base64.max(MAX_CT_CHARS, 'ciphertext longer than any allowed value'),
   tag: base64.length(TAG_CHARS, 'tag is not 16 bytes'),
+  /** a key holder's approval of this name (HMAC-SHA256, see core/approval.ts); absent: pending */
+  approved: base64.length(EPK_CHARS, 'approval tag is not 32 bytes').optional(),
 });
 
 // Identity fields and the app name are printed in messages and CI logs: a hostile edit must not smuggle
@@ -64,16 +69,24 @@ export const kmsIdentitySchema = z.strictObject({
 /** Identity records are parsed into their typed form once, when the file is read. */
 export const identityRecordSchema = z.discriminatedUnion('type', [localIdentitySchema, kmsIdentitySchema]);
 
+/** `open`: every writer is trusted, names need no approval. Tagged by a key holder like a name. */
+export const policySchema = z.strictObject({
+  mode: z.literal('open'),
+  tag: base64.length(EPK_CHARS, 'policy tag is not 32 bytes'),
+});
+
 export const stageFileSchema = z.strictObject({
-  version: z.literal(FORMAT_VERSION),
+  version: z.union([z.literal(OLDEST_READ_VERSION), z.literal(FORMAT_VERSION)]),
   app: z.string().min(1).max(128).regex(appName, 'app name has control characters'),
   stage: z.string().regex(STAGE_NAME_PATTERN, 'invalid stage name'),
   publicKey: base64.length(44, 'public key is not 32 bytes'),
+  policy: policySchema.optional(),
   identities: z.array(identityRecordSchema).min(1, 'no identity: nobody could open this stage'),
   secrets: z.record(z.string().regex(KEY_NAME_PATTERN, 'invalid secret name'), secretEntrySchema),
 });
 
 export type SecretEntry = z.infer<typeof secretEntrySchema>;
+export type StagePolicy = z.infer<typeof policySchema>;
 export type LocalIdentityRecord = z.infer<typeof localIdentitySchema>;
 export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
@@ -145,7 +158,7 @@ export function serializeStageFile(file: StageFile): string {
   const names = Object.keys(file.secrets).sort();
   const secretLines = names.map((name) => {
     const e = file.secrets[name]!;
-    const entry = { type: e.type, updated: e.updated, epk: e.epk, nonce: e.nonce, ct: e.ct, tag: e.tag };
+    const entry = { type: e.type, updated: e.updated, epk: e.epk, nonce: e.nonce, ct: e.ct, tag: e.tag, ...(e.approved ? { approved: e.approved } : {}) };
     return `    ${line(name)}: ${line(entry)}`;
   });
   const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);
@@ -155,6 +168,7 @@ export function serializeStageFile(file: StageFile): string {
     `  "app": ${line(file.app)},`,
     `  "stage": ${line(file.stage)},`,
     `  "publicKey": ${line(file.publicKey)},`,
+    ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
     '  "identities": [',
     identityLines.join(',\n'),
     '  ],',

@@ -28,22 +28,40 @@ export const LAMBDA_RESERVED_NAMES: readonly string[] = [
 /**
  * Names that change how the build itself runs. A writer needs no key to add a secret, so a hostile
  * pull request could otherwise load code into the CI (NODE_OPTIONS, LD_PRELOAD, BASH_ENV, …) or
- * redirect its network and credentials (proxies, CA bundles, AWS settings).
+ * redirect its network and credentials (proxies, CA bundles, AWS settings). Name approval is the
+ * first wall (a new name needs a key holder); this list is the second, and cannot be complete.
  */
 export const BUILD_HIJACK_NAMES: readonly string[] = [
-  'BASH_ENV', 'BASHOPTS', 'CDPATH', 'CI', 'CLASSPATH', 'CURL_CA_BUNDLE', 'EDITOR', 'ENV', 'GEM_HOME', 'GEM_PATH',
-  'GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY', 'GIT_ASKPASS',
-  'GIT_EXEC_PATH', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GLOBIGNORE', 'HOME', 'HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY',
-  'NO_PROXY', 'IFS', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS', 'LOGNAME', 'NODE_EXTRA_CA_CERTS', 'NODE_OPTIONS',
-  'NODE_PATH', 'NODE_TLS_REJECT_UNAUTHORIZED', 'OLDPWD', 'PAGER', 'PATH', 'PERL5LIB', 'PERL5OPT', 'PERLLIB',
-  'PROMPT_COMMAND', 'PS4', 'PWD', 'PYTHONHOME', 'PYTHONPATH', 'PYTHONSTARTUP', 'REQUESTS_CA_BUNDLE', 'RUBYLIB',
-  'RUBYOPT', 'SHELL', 'SHELLOPTS', 'SLS_SET_SECRET_ENVS', 'SSL_CERT_DIR', 'SSL_CERT_FILE', 'TEMP', 'TMP', 'TMPDIR',
-  'USER', 'VISUAL',
+  // shells and the system
+  'BASH_ENV', 'BASHOPTS', 'CDPATH', 'ENV', 'GLOBIGNORE', 'HOME', 'IFS', 'INPUTRC', 'LOGNAME', 'OLDPWD', 'PATH',
+  'PROMPT_COMMAND', 'PS4', 'PWD', 'SHELL', 'SHELLOPTS', 'TEMP', 'TMP', 'TMPDIR', 'USER', 'ZDOTDIR', 'GCONV_PATH',
+  'LOCPATH', 'HOSTALIASES', 'RES_OPTIONS', 'LOCALDOMAIN', 'OPENSSL_CONF', 'OPENSSL_ENGINES', 'OPENSSL_MODULES',
+  // programs a tool starts on its own
+  'BROWSER', 'EDITOR', 'VISUAL', 'PAGER', 'MANPAGER', 'LESSOPEN', 'LESSCLOSE', 'SUDO_ASKPASS', 'SSH_ASKPASS',
+  'SSH_ASKPASS_REQUIRE', 'SSH_AUTH_SOCK', 'KUBECONFIG',
+  'KUBECTL_EXTERNAL_DIFF',
+  // CI runners
+  'CI', 'GITHUB_ENV', 'GITHUB_OUTPUT', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY', 'RUNNER_TEMP',
+  // network and TLS
+  'HTTPS_PROXY', 'HTTP_PROXY', 'ALL_PROXY', 'NO_PROXY', 'FTP_PROXY', 'CURL_CA_BUNDLE', 'CURL_HOME', 'WGETRC',
+  'REQUESTS_CA_BUNDLE', 'SSL_CERT_DIR', 'SSL_CERT_FILE', 'NODE_EXTRA_CA_CERTS', 'NODE_TLS_REJECT_UNAUTHORIZED',
+  // serverless v3 reads its own proxy and CA settings
+  'PROXY', 'CA', 'CAFILE', 'HTTPS_CA', 'HTTPS_CAFILE',
+  // language runtimes and package managers
+  'NODE_OPTIONS', 'NODE_PATH', 'NODE_REPL_EXTERNAL_MODULE', 'CLASSPATH', 'JAVA_TOOL_OPTIONS', 'JDK_JAVA_OPTIONS',
+  'JAVA_OPTS', '_JAVA_OPTIONS', 'MAVEN_OPTS', 'GRADLE_OPTS', 'SBT_OPTS', 'GEM_HOME', 'GEM_PATH', 'RUBYLIB', 'RUBYOPT',
+  'PERL5LIB', 'PERL5OPT', 'PERLLIB', 'COMPOSER_HOME', 'GOFLAGS', 'GOPROXY', 'GOPATH', 'GOROOT', 'GOENV',
+  'GOTOOLCHAIN', 'GONOSUMDB', 'GONOSUMCHECK', 'GOPRIVATE', 'GOINSECURE', 'RUSTC', 'RUSTC_WRAPPER', 'RUSTFLAGS',
+  'RUSTDOC', 'CC', 'CXX', 'CPP', 'LD', 'AR', 'AS', 'CFLAGS', 'CXXFLAGS', 'CPPFLAGS', 'LDFLAGS', 'MAKE', 'MAKEFLAGS',
+  'MFLAGS', 'GNUMAKEFLAGS', 'CMAKE_TOOLCHAIN_FILE', 'COREHOST_TRACE', 'DOCKER_HOST', 'DOCKER_CONFIG',
+  'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'SLS_SET_SECRET_ENVS',
 ];
 
-/** Prefixes refused whole: Lambda's and AWS's own, loader hooks, and this tool's control variables. */
+/** Prefixes refused whole: Lambda's and AWS's own, loader hooks, tool settings, and this tool's variables. */
 export const RESERVED_PREFIXES: readonly string[] = [
-  'AWS_', 'LAMBDA_', 'LD_', 'DYLD_', 'BASH_FUNC_', 'NPM_CONFIG_', 'GIT_CONFIG_', 'STAGE_SECRETS_',
+  'AWS_', 'LAMBDA_', 'LD_', 'DYLD_', 'BASH_FUNC_', 'NPM_CONFIG_', 'GIT_', 'STAGE_SECRETS_', 'PYTHON', 'PIP_',
+  'YARN_', 'PNPM_', 'BUN_', 'DENO_', 'ACTIONS_', 'RUNNER_', 'XDG_', 'CARGO_', 'DOTNET_', 'BUNDLE_',
+  'SLS_', 'SERVERLESS_', 'OPENSSL_', 'MALLOC_', 'GLIBC_',
 ];
 
 const lambdaReserved = new Set(LAMBDA_RESERVED_NAMES);

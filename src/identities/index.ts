@@ -25,3 +25,14 @@ export async function recipientFor(target: IdentitySpec | IdentityRecord, env: N
   if (target.type === 'local') return newLocalRecipient(env);
   return (await kms()).newKmsRecipient(target, env);
 }
+
+/**
+ * Whether trying this identity costs no wait on the network when it cannot be used: local keys are
+ * looked up on this machine; KMS is asked only when AWS credentials are configured in the env.
+ */
+export function canTryQuickly(record: IdentityRecord, env: NodeJS.ProcessEnv): boolean {
+  if (record.type === 'local') return true;
+  return ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'].some(
+    (name) => Boolean(env[name]),
+  );
+}

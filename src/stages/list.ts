@@ -6,12 +6,20 @@ export interface SecretInfo {
   name: string;
   type: SecretType;
   updated: string;
+  /** carries a key holder's approval tag (checked by verify and the build, which hold the key) */
+  approved: boolean;
 }
 
-/** Names, types and dates of a stage's secrets, sorted by name. Needs no key. */
+/**
+ * Names, types, dates and approval marks of a stage's secrets, sorted by name. Needs no key, so an
+ * approval mark is not checked here: a writer cannot make a valid one, and verify and the build check.
+ */
 export function listSecrets(opts: StageOptions): SecretInfo[] {
   const file = readStage(opts);
   return Object.keys(file.secrets)
     .sort()
-    .map((name) => ({ name, type: file.secrets[name]!.type, updated: file.secrets[name]!.updated }));
+    .map((name) => {
+      const entry = file.secrets[name]!;
+      return { name, type: entry.type, updated: entry.updated, approved: entry.approved !== undefined };
+    });
 }

@@ -1,4 +1,5 @@
 import { StageSecretsError } from '../core/errors.js';
+import { FORMAT_VERSION, type StageFile } from '../core/format.js';
 import { runEnvStage, secretsFromRunEnv, RUN_KEYS_VAR } from '../core/run-env.js';
 import type { SecretType, SecretValue } from '../core/values.js';
 import { openStageFile } from './open.js';
@@ -53,6 +54,7 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
       : `the environment holds secrets of stage ${otherStage}, but this is stage ${opts.stage}; opening the stage file instead`;
   const file = readStage(opts);
   const opened = await openStageFile(file, env);
+  if (opened.pending.length > 0) throw unapprovedError(file, opened.pending);
   return {
     stage: opts.stage,
     values: opened.decryptAll(),
@@ -64,6 +66,19 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
     },
     note,
   };
+}
+
+/** Nothing of a stage with pending names reaches a build: a writer without the key may have added them. */
+function unapprovedError(file: StageFile, pending: string[]): StageSecretsError {
+  const names = pending.join(' ');
+  const why =
+    file.version < FORMAT_VERSION
+      ? `the stage file was written before name approval existed (format version ${file.version}), so none of its names is approved yet`
+      : `a writer without the key added ${pending.length === 1 ? 'it' : 'them'}, and a name can change how a program runs (BROWSER, PYTHONWARNINGS, ...)`;
+  return new StageSecretsError(
+    'UNAPPROVED',
+    `stage ${file.stage} has names no key holder approved: ${pending.join(', ')}; ${why}. Nothing of this stage was used. Review them (stage-secrets list --stage ${file.stage}, or the stage file's git diff), then a key holder runs: stage-secrets approve --stage ${file.stage} ${names} (or removes them with stage-secrets rm).`,
+  );
 }
 
 /** Types from the stage file (no key needed); without a stage file here, run-env values are strings. */

@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Approvals } from '../core/approval.js';
 import { Opener, publicKeyOf } from '../core/crypto.js';
 import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
-import { identityOf } from '../identities/index.js';
+import { canTryQuickly, identityOf } from '../identities/index.js';
 import type { StageOptions } from './options.js';
 import { readStage } from './read.js';
 import { contextOf, valueAad } from './sealing.js';
@@ -14,6 +15,12 @@ export interface OpenedStage {
   /** the identity that opened the stage */
   identity: IdentityRecord;
   identityDescription: string;
+  /** checks and makes approval tags under this stage's key */
+  approvals: Approvals;
+  /** names no key holder approved, sorted (none when the stage's policy is open) */
+  pending: string[];
+  /** a key holder set `policy: open`: names need no approval */
+  open: boolean;
   /** Decrypts one secret; throws INTEGRITY naming the secret when it does not open. */
   decrypt(name: string): SecretValue;
   /** Decrypts every secret, sorted by name; throws INTEGRITY naming every secret that does not open. */
@@ -66,6 +73,22 @@ export async function unwrapStageKey(file: StageFile, env: NodeJS.ProcessEnv): P
   throw new StageSecretsError(worst, `cannot open stage ${file.stage}: no identity could unwrap its key.\n${detail}`);
 }
 
+/**
+ * The stage key if an identity is at hand without waiting on the network (set and import approve what
+ * they write with it): a local key present here, or KMS with configured credentials, one attempt.
+ */
+export async function keyAtHand(file: StageFile, env: NodeJS.ProcessEnv): Promise<UnwrappedKey | undefined> {
+  const identities = file.identities.filter((record) => canTryQuickly(record, env));
+  if (identities.length === 0) return undefined;
+  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000' };
+  try {
+    return await unwrapStageKey({ ...file, identities }, quick);
+  } catch (err) {
+    if (err instanceof StageSecretsError) return undefined;
+    throw err;
+  }
+}
+
 /** Problems with names already in a file (a hand edit or a hostile pull request can put them there). */
 function fileNameProblems(file: StageFile): string[] {
   const problems: string[] = [];
@@ -92,6 +115,15 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
     throw new StageSecretsError('FORMAT', `stage ${file.stage} holds names that cannot be used:\n- ${problems.join('\n- ')}`);
   }
   const { privateKey, identity, description } = await unwrapStageKey(file, env);
+  const approvals = new Approvals(privateKey, contextOf(file));
+  const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
+  if (file.policy && !open) {
+    throw new StageSecretsError(
+      'INTEGRITY',
+      `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it. Restore the stage file from git, or have a key holder run: stage-secrets approve --stage ${file.stage} --open`,
+    );
+  }
+  const pending = open ? [] : Object.keys(file.secrets).filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved)).sort();
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;
@@ -107,6 +139,9 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
     file,
     identity,
     identityDescription: description,
+    approvals,
+    pending,
+    open,
     decrypt(name) {
       if (!Object.hasOwn(file.secrets, name)) {
         throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);

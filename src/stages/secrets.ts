@@ -1,11 +1,13 @@
+import { Approvals } from '../core/approval.js';
 import { Sealer } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretEntry, StageFile } from '../core/format.js';
 import { assertKeyName } from '../core/names.js';
 import { normalizeValue, type SecretType } from '../core/values.js';
+import { keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
-import { valueAad } from './sealing.js';
+import { contextOf, valueAad } from './sealing.js';
 
 export interface NewSecret {
   name: string;
@@ -20,8 +22,20 @@ function sameNameOtherCase(names: Iterable<string>, name: string): string | unde
   return undefined;
 }
 
-/** Seals new or replaced secrets with the public key only. All or nothing: one bad entry, no write. */
-export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Promise<{ added: string[]; replaced: string[] }> {
+export interface SetResult {
+  added: string[];
+  replaced: string[];
+  /** names written here that still need a key holder's approval (no key at hand) */
+  pending: string[];
+  /** the identity that approved the new names, when one was at hand */
+  approvedWith?: string;
+}
+
+/**
+ * Seals new or replaced secrets with the public key only. All or nothing: one bad entry, no write.
+ * A replaced value keeps its name's approval; a name is approved when a key is at hand, else pending.
+ */
+export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Promise<SetResult> {
   const normalized = secrets.map((s) => {
     assertKeyName(s.name);
     return { ...s, value: normalizeValue(s.name, s.type, s.value) };
@@ -37,8 +51,14 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   const store = storeFor(opts);
   const added: string[] = [];
   const replaced: string[] = [];
-  await store.update(opts.stage, (found) => {
+  const pending: string[] = [];
+  let approvedWith: string | undefined;
+  await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
+    const needsApproval = normalized.some((s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved));
+    const key = needsApproval ? await keyAtHand(current, opts.env ?? process.env) : undefined;
+    const approvals = key && new Approvals(key.privateKey, contextOf(current));
+    approvedWith = approvals ? key.identity.id : undefined;
     const sealer = new Sealer(Buffer.from(current.publicKey, 'base64'));
     const updated = new Date().toISOString();
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
@@ -50,13 +70,17 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
           `stage ${opts.stage} already has ${clash}, which differs from ${s.name} only in case; use the same spelling or rm ${clash} first.`,
         );
       }
-      (Object.hasOwn(current.secrets, s.name) ? replaced : added).push(s.name);
-      const entry: SecretEntry = { type: s.type, updated, ...sealer.seal(valueAad(current, s.name, s.type), s.value) };
+      const previous = Object.hasOwn(current.secrets, s.name) ? current.secrets[s.name] : undefined;
+      (previous ? replaced : added).push(s.name);
+      // the tag depends on the name only: a key holder's write (re)approves it, anyone's replacement keeps it
+      const approved = approvals ? approvals.nameTag(s.name) : previous?.approved;
+      if (!approved) pending.push(s.name);
+      const entry: SecretEntry = { type: s.type, updated, ...sealer.seal(valueAad(current, s.name, s.type), s.value), ...(approved ? { approved } : {}) };
       next.secrets[s.name] = entry;
     }
     return next;
   });
-  return { added, replaced };
+  return { added, replaced, pending, approvedWith };
 }
 
 /** Removes secrets by name; an unknown name writes nothing. */

@@ -7,6 +7,10 @@ export interface VerifyReport {
   identity: string;
   ok: string[];
   failed: string[];
+  /** names no key holder approved: the build refuses the stage until they are approved or removed */
+  pending: string[];
+  /** the stage's policy is open: names need no approval */
+  open: boolean;
   /** distinct ephemeral keys: each costs one X25519 agreement whenever the stage is opened */
   ephemeralKeys: number;
 }
@@ -25,5 +29,14 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
     }
   }
   const ephemeralKeys = new Set(Object.values(opened.file.secrets).map((e) => e.epk)).size;
-  return { stage: opened.file.stage, app: opened.file.app, identity: opened.identity.id, ok, failed, ephemeralKeys };
+  return {
+    stage: opened.file.stage,
+    app: opened.file.app,
+    identity: opened.identity.id,
+    ok,
+    failed,
+    pending: opened.pending,
+    open: opened.open,
+    ephemeralKeys,
+  };
 }

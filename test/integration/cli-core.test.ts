@@ -50,7 +50,7 @@ describe('CLI: a stage from init to verify', () => {
 
   it('init creates the stage file for the serverless.yml service and a 0600 key file, and tells how to hand it to CI', async () => {
     const file = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
-    expect(file).toMatchObject({ version: 1, app: 'shop-api', stage: 'dev', secrets: {} });
+    expect(file).toMatchObject({ version: 2, app: 'shop-api', stage: 'dev', secrets: {} });
     expect(file.identities).toHaveLength(1);
     const keyDir = path.join(ws.config, 'stage-secrets', 'keys');
     const [keyFile] = fs.readdirSync(keyDir);
@@ -98,7 +98,11 @@ describe('CLI: a stage from init to verify', () => {
     const writerEnv = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'writer-config') };
     const set = await ws.run(['set', ...stage, 'WRITER_ADDED', 'from-a-writer'], { env: writerEnv });
     expect(set.code, set.stderr).toBe(0);
-    expect((await ws.run(['list', ...stage], { env: writerEnv })).stdout).toContain('WRITER_ADDED');
+    expect(set.stderr).toContain('pending approval: WRITER_ADDED (no key of stage dev here)');
+    expect(set.stderr).toContain('stage-secrets approve --stage dev WRITER_ADDED');
+    const list = await ws.run(['list', ...stage], { env: writerEnv });
+    expect(list.stdout).toMatch(/^WRITER_ADDED\s+string\s+\S+\s+PENDING$/m);
+    expect(list.stdout).toMatch(/^API_KEY\s+string\s+\S+\s+yes$/m);
     const verify = await ws.run(['verify', ...stage], { env: writerEnv });
     expect(verify.code).toBe(3);
     expect(verify.stderr).toMatch(/STAGE_SECRETS_KEY_DEV/);
@@ -108,8 +112,10 @@ describe('CLI: a stage from init to verify', () => {
   it('CI opens the stage with STAGE_SECRETS_KEY_<STAGE> and no key file', async () => {
     const ciEnv = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'), STAGE_SECRETS_KEY_DEV: key };
     const r = await ws.run(['verify', ...stage], { env: ciEnv });
-    expect(r.code, r.stderr).toBe(0);
+    // every value opens, but the writer's new name waits for a key holder: exit 2 until approved
+    expect(r.code, r.stderr).toBe(2);
     expect(r.stdout).toContain('6 of 6 secrets OK');
+    expect(r.stdout).toContain('pending approval: WRITER_ADDED;');
   });
 
   it('a wrong key is refused with exit 3 and names the key it needs', async () => {

@@ -27,7 +27,7 @@ beforeAll(async () => {
   ws = makeWorkspace();
   expect((await ws.run(['init', '--stage', 'ci'])).code).toBe(0);
   await setSecrets(
-    { stage: 'ci', cwd: ws.dir, app: 'demo-app' },
+    { stage: 'ci', cwd: ws.dir, app: 'demo-app', env: ws.env },
     Object.entries(SECRETS).map(([name, value]) => ({ name, type: 'string' as const, value })),
   );
   const emptyConfig = path.join(ws.dir, '..', 'ci-config');
@@ -71,7 +71,7 @@ describe('export', () => {
   it('dotenv warns when a value needs quoting that only dotenv parsers read', async () => {
     expect((await ws.run(['init', '--stage', 'mixed'])).code).toBe(0);
     const hostile = `it's "$(echo pwned)"`;
-    await setSecrets({ stage: 'mixed', cwd: ws.dir, app: 'demo-app' }, [{ name: 'MIXED', type: 'string', value: hostile }]);
+    await setSecrets({ stage: 'mixed', cwd: ws.dir, app: 'demo-app', env: ws.env }, [{ name: 'MIXED', type: 'string', value: hostile }]);
     const r = await ws.run(['export', '--stage', 'mixed', '--format', 'dotenv']);
     expect(r.code).toBe(0);
     expect(parseDotenv(r.stdout)).toEqual({ MIXED: hostile });

@@ -47,6 +47,8 @@ async function kmsStage(ws: Workspace, stage = 'dev', secrets: Record<string, st
   for (const [name, value] of Object.entries(secrets)) {
     expect((await cli(ws, ['set', '--stage', stage, name], { input: value, aws: false })).code).toBe(0);
   }
+  // the writers had no key: a key holder approves their names
+  expect((await cli(ws, ['approve', '--stage', stage])).code).toBe(0);
   kms.resetCalls();
 }
 
@@ -73,12 +75,22 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     expect(imported.code).toBe(0);
     expect(kms.calls()).toBe(0);
 
+    // Every value opens, but the writers' names wait for a key holder.
     const verify = await cli(ws, ['verify', '--stage', 'dev']);
-    expect(verify.code).toBe(0);
+    expect(verify.code).toBe(2);
     expect(verify.stdout).toContain('opened with aws-kms:alias/ci; 20 of 20 secrets OK');
+    expect(verify.stdout).toContain(`pending approval: ${[...names].sort().join(', ')};`);
     expect(kms.calls('Decrypt')).toBe(1);
     expect(kms.calls()).toBe(1);
     expect(verify.stdout + verify.stderr).not.toContain('v-KEY_');
+
+    const approve = await cli(ws, ['approve', '--stage', 'dev']);
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(approve.stderr).toMatch(/pending in stage dev:\n {2}KEY_0 {2}\(string, set \d{4}-/);
+    expect(approve.stderr).toContain(`approved ${[...names].sort().join(', ')}`);
+    const again = await cli(ws, ['verify', '--stage', 'dev']);
+    expect(again.code, again.stdout).toBe(0);
+    expect(kms.calls('Decrypt')).toBe(3);
   });
 
   it('exits 3 naming the key and kms:Decrypt when access is denied', async () => {
@@ -187,7 +199,13 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     expect(loads()).toContain('@aws-sdk/client-kms');
     fs.rmSync(log);
 
+    // a key holder's set (AWS credentials here) approves the new name with one Decrypt
     expect((await cli(ws, ['set', '--stage', 'dev', 'TOKEN'], { input: 'abc', env: traced })).code).toBe(0);
+    expect(loads()).toContain('@aws-sdk/client-kms');
+    fs.rmSync(log);
+
+    // a writer without AWS settings replaces the value: the approval stays, the SDK is never loaded
+    expect((await cli(ws, ['set', '--stage', 'dev', 'TOKEN'], { input: 'abcd', env: traced, aws: false })).code).toBe(0);
     expect((await cli(ws, ['list', '--stage', 'dev'], { env: traced })).code).toBe(0);
     expect((await cli(ws, ['set', '--stage', 'local', 'TOKEN'], { input: 'abc', env: traced })).code).toBe(0);
     expect((await cli(ws, ['verify', '--stage', 'local'], { env: traced })).code).toBe(0);

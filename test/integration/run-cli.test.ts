@@ -69,7 +69,7 @@ beforeAll(async () => {
   ws = makeWorkspace();
   const init = await ws.run(['init', '--stage', 'ci']);
   expect(init.code).toBe(0);
-  await setSecrets({ stage: 'ci', cwd: ws.dir, app: 'demo-app' }, [
+  await setSecrets({ stage: 'ci', cwd: ws.dir, app: 'demo-app', env: ws.env }, [
     { name: 'API_TOKEN', type: 'string', value: TOKEN },
     { name: 'DB', type: 'json', value: JSON.stringify(DB, null, 2) },
     { name: 'PEM', type: 'string', value: PEM },

@@ -251,10 +251,10 @@ describe('hostile stage files, through the CLI process', () => {
   });
 
   it('a future format version asks for an upgrade (exit 1) instead of guessing, for readers and writers', async () => {
-    const [[verify, set]] = await attack([good.replace('"version": 1', '"version": 2')], [['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']]);
+    const [[verify, set]] = await attack([good.replace('"version": 2', '"version": 3')], [['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']]);
     for (const r of [verify!, set!]) {
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/format version 2; this stage-secrets reads version 1\. Upgrade stage-secrets/);
+      expect(r.stderr).toMatch(/format version 3; this stage-secrets reads version 2\. Upgrade stage-secrets/);
     }
   });
 

@@ -154,6 +154,7 @@ describe('AWS KMS faults (local KMS server): the stage file is never changed, no
     expect(init.code, init.stderr).toBe(0);
     expect((await ws.run(['set', ...stage, 'CANARY_TOKEN'], { input: CANARY })).code).toBe(0);
     expect((await ws.run(['set', ...stage, 'OTHER'], { input: `${CANARY}-2` })).code).toBe(0);
+    expect((await ws.run(['approve', ...stage], { env: kmsEnv(kms) })).code).toBe(0); // the writers had no key
     before = readStageText(ws);
   });
   afterAll(async () => {

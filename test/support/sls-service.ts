@@ -71,7 +71,7 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
       const dirArgs = opts.secretsDir ? ['--dir', opts.secretsDir] : [];
       await cliOk(ws, ['init', '--stage', opts.stage, ...(opts.identity?.args ?? ['--local']), ...dirArgs], undefined, opts.identity?.env);
       const dotenv = Object.entries(opts.secrets).map(([k, v]) => dotenvLine(k, v)).join('\n');
-      await cliOk(ws, ['import', '--stage', opts.stage, ...dirArgs, '-'], dotenv);
+      await cliOk(ws, ['import', '--stage', opts.stage, ...dirArgs, '-'], dotenv, opts.identity?.env);
       if (opts.identity) Object.assign(env, opts.identity.env);
       else {
         env[`STAGE_SECRETS_KEY_${opts.stage.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = readOnlyLocalKey(ws);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
+import { approveNames } from '../../src/stages/approve.js';
 import { initStage } from '../../src/stages/init.js';
 import { listSecrets } from '../../src/stages/list.js';
 import { forgetUnwrappedKeys } from '../../src/stages/open.js';
@@ -126,6 +127,12 @@ describe('SecretClient.updateSecret', () => {
     await keyless.updateSecret({ key: 'WEBHOOK', value: 'https://hooks.example/abc' });
     expect(await keyless.readSecret('WEBHOOK')).toBe('https://hooks.example/abc');
     expect((await failure(keyless.readSecret('WEBHOOK', { useCache: false }))).code).toBe('KEY_MISSING');
+    // a name added without the key is pending: a reader with the key refuses the stage until it is approved
+    const refused = await failure(client().readSecret('DB_URL'));
+    expect(refused.code).toBe('UNAPPROVED');
+    expect(refused.message).toContain('stage-secrets approve --stage dev WEBHOOK');
+    expect(refused.message).not.toContain('https://hooks.example/abc');
+    await approveNames(base, { names: ['WEBHOOK'] });
     expect(await client().readSecret('WEBHOOK')).toBe('https://hooks.example/abc');
   });
 

@@ -16,7 +16,7 @@ function sampleFile(names: string[]): StageFile {
     };
   }
   return {
-    version: 1,
+    version: 2,
     app: 'app',
     stage: 'dev',
     publicKey: pair.publicKey.toString('base64'),
@@ -76,14 +76,14 @@ describe('stage file format', () => {
     expect(() => parseStageFile(badNonce, 'x.json')).toThrow(/secrets\.A\.nonce: nonce is not 12 bytes/);
     const badName = good.replace('"A": {', '"1A": {');
     expect(() => parseStageFile(badName, 'x.json')).toThrow(/invalid secret name/);
-    const extra = good.replace('"version": 1,', '"version": 1,\n  "extra": true,');
+    const extra = good.replace('"version": 2,', '"version": 2,\n  "extra": true,');
     expect(codeOf(() => parseStageFile(extra, 'x.json'))).toBe('FORMAT');
   });
 
   it('says to upgrade for a future format version', () => {
-    const future = serializeStageFile(sampleFile([])).replace('"version": 1', '"version": 2');
+    const future = serializeStageFile(sampleFile([])).replace('"version": 2', '"version": 3');
     expect(codeOf(() => parseStageFile(future, 'x.json'))).toBe('UNSUPPORTED_VERSION');
-    expect(() => parseStageFile(future, 'x.json')).toThrow(/format version 2.*Upgrade stage-secrets/);
+    expect(() => parseStageFile(future, 'x.json')).toThrow(/format version 3.*Upgrade stage-secrets/);
   });
 
   it('refuses duplicate keys that JSON.parse would silently merge', () => {

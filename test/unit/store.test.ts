@@ -15,7 +15,7 @@ function memStore(files: Record<string, string> = {}) {
 
 function emptyStage(): StageFile {
   return {
-    version: 1,
+    version: 2,
     app: 'app',
     stage: 'dev',
     publicKey: generateStageKeyPair().publicKey.toString('base64'),

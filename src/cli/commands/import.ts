@@ -4,6 +4,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { approvalNote } from '../approval-note.js';
 import { readAll } from '../stdin.js';
 
 export const command: Command = {
@@ -11,7 +12,8 @@ export const command: Command = {
   help: `Usage: stage-secrets import --stage S FILE.env
 
 Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
-secrets, in one write: if any name or value is refused, nothing is written.
+secrets, in one write: if any name or value is refused, nothing is written. New names are approved
+when the stage key is at hand, else pending (see stage-secrets approve --help).
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -31,8 +33,10 @@ ${STAGE_OPTIONS_HELP}`,
     }
     const entries = Object.entries(parseDotenv(text));
     if (entries.length === 0) throw new StageSecretsError('USAGE', `${source} has no KEY=VALUE lines; nothing to import.`);
-    const { added, replaced } = await setSecrets(opts, entries.map(([name, value]) => ({ name, type: 'string' as const, value })));
-    write(io.stderr, `imported ${entries.length} secrets into stage ${opts.stage} (${added.length} added, ${replaced.length} replaced)`);
+    const result = await setSecrets(opts, entries.map(([name, value]) => ({ name, type: 'string' as const, value })));
+    write(io.stderr, `imported ${entries.length} secrets into stage ${opts.stage} (${result.added.length} added, ${result.replaced.length} replaced)`);
+    const note = approvalNote(opts.stage, result);
+    if (note) write(io.stderr, note);
     return 0;
   },
 };

@@ -7,8 +7,10 @@ export const command: Command = {
   name: 'list',
   help: `Usage: stage-secrets list --stage S [--json]
 
-Lists the secrets of a stage: name, type and when it was last set. Needs no key; never shows values.
-      --json      print a JSON array of {name, type, updated}
+Lists the secrets of a stage: name, type, when it was last set, and whether a key holder approved
+the name (pending names make the build refuse the stage: see stage-secrets approve --help).
+Needs no key; never shows values.
+      --json      print a JSON array of {name, type, updated, approved}
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -25,8 +27,15 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     const width = Math.max(4, ...secrets.map((s) => s.name.length));
-    const rows = [`${'NAME'.padEnd(width)}  TYPE    UPDATED`, ...secrets.map((s) => `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated}`)];
+    const rows = [
+      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   NAME APPROVED`,
+      ...secrets.map((s) => `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${s.approved ? 'yes' : 'PENDING'}`),
+    ];
     write(io.stdout, rows.join('\n'));
+    const pending = secrets.filter((s) => !s.approved).map((s) => s.name);
+    if (pending.length) {
+      write(io.stderr, `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`);
+    }
     return 0;
   },
 };

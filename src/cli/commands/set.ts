@@ -4,6 +4,7 @@ import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
 import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { approvalNote } from '../approval-note.js';
 import { readAll } from '../stdin.js';
 
 const options = { ...STAGE_OPTIONS, type: { type: 'string', short: 't' }, 'from-file': { type: 'string', short: 'f' } } as const;
@@ -16,6 +17,9 @@ Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody 
 key to do this, and nobody can read the value back without it.
 The value comes from VALUE, or --from-file F (kept as is), or standard input (one trailing newline
 dropped). Prefer stdin or --from-file: a VALUE argument stays in your shell history.
+A new name is approved when the stage key is at hand (a local key here, or KMS with AWS
+credentials set); otherwise it is pending until a key holder runs stage-secrets approve.
+Replacing the value of an approved name keeps its approval.
   -t, --type T        string (default), number, or json (validated and stored compact)
   -f, --from-file F   read the value from file F
 
@@ -48,8 +52,10 @@ ${STAGE_OPTIONS_HELP}`,
       if (io.stdin.isTTY) write(io.stderr, `enter the value of ${name}, then Ctrl-D:`);
       value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
     }
-    const { added } = await setSecrets(opts, [{ name, type: type as SecretType, value }]);
-    write(io.stderr, `${added.length ? 'added' : 'replaced'} ${name} (${type}) in stage ${opts.stage}`);
+    const result = await setSecrets(opts, [{ name, type: type as SecretType, value }]);
+    write(io.stderr, `${result.added.length ? 'added' : 'replaced'} ${name} (${type}) in stage ${opts.stage}`);
+    const note = approvalNote(opts.stage, result);
+    if (note) write(io.stderr, note);
     return 0;
   },
 };
