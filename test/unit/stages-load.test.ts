@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initStage } from '../../src/stages/init.js';
 import { describeSource, loadSecrets } from '../../src/stages/load.js';
 import { forgetUnwrappedKeys } from '../../src/stages/open.js';
-import { setSecrets } from '../../src/stages/secrets.js';
+import { removeSecrets, setSecrets } from '../../src/stages/secrets.js';
+import { secretEnv } from '../../src/sst/index.js';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -64,6 +65,17 @@ describe('loadSecrets', () => {
     expect(loaded.values.get('PORT')?.text).toBe('5432');
     expect(loaded.source.kind).toBe('stage-file');
     expect(loaded.note).toBeUndefined();
+  });
+
+  it('refuses a stage with a name no key holder approved (the plugin, SST helper and client all load through here)', async () => {
+    const writerEnv = { XDG_CONFIG_HOME: path.join(root, 'writer-config') };
+    forgetUnwrappedKeys(); // a writer's own process: no key was ever unwrapped here
+    const written = await setSecrets({ ...base(), env: writerEnv }, [{ name: 'NEW_NAME', type: 'string', value: 'from-a-writer' }]);
+    expect(written).toMatchObject({ added: ['NEW_NAME'], pending: ['NEW_NAME'] });
+    await expect(loadSecrets(base())).rejects.toMatchObject({ code: 'UNAPPROVED', message: expect.stringContaining('stage-secrets approve --stage dev NEW_NAME') });
+    await expect(secretEnv({ stage: 'dev', cwd: path.join(root, 'app'), env })).rejects.toMatchObject({ code: 'UNAPPROVED' });
+    await removeSecrets(base(), ['NEW_NAME']);
+    expect((await loadSecrets(base())).values.size).toBe(2);
   });
 
   it('refuses a stage file of another app, in one message naming where the app came from', async () => {
