@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole flow on the embedded local key, no cloud account: init, set without the key, list, verify,
-# run a build step with the secrets (masked in its output), export. Everything happens in a temp folder.
+# The whole flow on the embedded local key, no cloud account: init, set without the key, list, approve
+# the writer's new name, verify, run a build step with the secrets (masked in its output), export. Everything happens in a temp folder.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cli() { node "$root/dist/cli.mjs" "$@"; }
@@ -27,6 +27,9 @@ cli list --stage dev
 
 step "cat secrets/dev.json   (committed to git: values are sealed)"
 cat secrets/dev.json
+
+step "stage-secrets approve --stage dev STRIPE_KEY   (the writer had no key: a key holder approves the new name)"
+cli approve --stage dev STRIPE_KEY
 
 step "stage-secrets verify --stage dev   (CI: the key comes from STAGE_SECRETS_KEY_DEV)"
 STAGE_SECRETS_KEY_DEV=$(cat "$XDG_CONFIG_HOME"/stage-secrets/keys/*.key)
