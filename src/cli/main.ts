@@ -37,27 +37,66 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run "stage-secrets <command> --help" for a command\'s options.',
+    'Run "stage-secrets <command> --help" for a command\'s options; "stage-secrets --version" for the version.',
     'Exit codes: 0 ok, 1 usage or input error, 2 integrity or decrypt failure, 3 key access denied;',
     'run exits with the code of its command.',
   ].join('\n');
 }
 
+/** Options that take a value, so a command name is not mistaken for one when options come first. */
+const VALUE_OPTIONS = new Set(['--stage', '-s', '--dir', '--app', '--format', '--out', '-o', '--type', '-t', '--from-file', '-f', '--kms', '--region', '--remove', '--files-dir', '--mask-flush-ms']);
+
+/** `--stage dev list --json` → `list --stage dev --json`: the command is the first word that is not an option or its value. */
+function commandFirst(argv: string[]): string[] {
+  if (argv.length === 0 || !argv[0]!.startsWith('-') || argv[0] === '--') return argv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--') return argv;
+    if (!arg.startsWith('-')) return COMMANDS[arg] || arg === 'version' || arg === 'help' ? [arg, ...argv.slice(0, i), ...argv.slice(i + 1)] : argv;
+    if (VALUE_OPTIONS.has(arg)) i++;
+  }
+  return argv;
+}
+
+/** Edit distance where swapping two neighbours counts as one edit ("lsit" is 1 from "list"), for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+function suggestion(name: string): string {
+  const best = Object.keys(COMMANDS)
+    .map((command) => ({ command, d: distance(name.toLowerCase(), command) }))
+    .sort((x, y) => x.d - y.d)[0];
+  return best && best.d <= 2 ? `; did you mean "${best.command}"?` : '';
+}
+
 async function main(argv: string[], io: CliIo): Promise<number> {
-  const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  const [name, ...rest] = commandFirst(argv);
+  if (!name) {
+    io.stderr.write(`${usage()}\n`);
+    return 1;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     const target = name === 'help' ? rest[0] : undefined;
     if (target && COMMANDS[target]) return main([target, '--help'], io);
     io.stdout.write(`${usage()}\n`);
-    return name ? 0 : 1;
+    return 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (name === '--version' || name === '-V' || name === '-v' || name === 'version') {
     io.stdout.write(`${await version()}\n`);
     return 0;
   }
-  const entry = COMMANDS[name];
+  const entry = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!entry) {
-    io.stderr.write(`stage-secrets: error: unknown command ${JSON.stringify(name)}\n\n${usage()}\n`);
+    io.stderr.write(`stage-secrets: error: unknown command ${JSON.stringify(name)}${suggestion(name)}\n\n${usage()}\n`);
     return 1;
   }
   try {

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
+import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
 
-const COMMANDS = ['init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap'];
+const COMMANDS = ['init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap', 'approve'];
 
 describe('CLI: help', () => {
   let ws: Workspace;
@@ -31,6 +31,40 @@ describe('CLI: help', () => {
     const b = await ws.run(['list', '--stage', 'dev', '--bogus']);
     expect(b.code).toBe(1);
     expect(b.stderr).toMatch(/--bogus.*stage-secrets list --help/);
+  });
+
+  it('suggests the command a typo meant', async () => {
+    const r = await ws.run(['lsit', '--stage', 'dev']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('unknown command "lsit"; did you mean "list"?');
+    expect((await ws.run(['aprove'])).stderr).toContain('did you mean "approve"?');
+    expect((await ws.run(['zzzzzz'])).stderr).not.toContain('did you mean');
+  });
+
+  it('prints the version for --version, -V, -v and version', async () => {
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V', '-v', 'version']) {
+      const r = await ws.run([flag]);
+      expect(r.code, flag).toBe(0);
+      expect(r.stdout, flag).toBe(`${version}\n`);
+    }
+  });
+
+  it('with no arguments prints usage to stderr and exits 1', async () => {
+    const r = await ws.run([]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('Usage: stage-secrets <command>');
+  });
+
+  it('takes options before the command', async () => {
+    const init = await ws.run(['--stage', 'early', 'init']);
+    expect(init.code, init.stderr).toBe(0);
+    const list = await ws.run(['--stage=early', '--dir', 'secrets', 'list', '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(JSON.parse(list.stdout)).toEqual([]);
+    const help = await ws.run(['--stage', 'early', 'list', '--help']);
+    expect(help.stdout).toContain('Usage: stage-secrets list');
   });
 });
 
