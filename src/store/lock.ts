@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import { StageSecretsError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { StoreFs } from './fs-types.js';
+import { readRegularFile, type RegularRead } from './regular-file.js';
 
 export interface LockOptions {
   timeoutMs?: number;
@@ -24,9 +25,30 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** A lock this tool writes is about 60 bytes; anything much longer is not one of ours. */
+const MAX_LOCK_BYTES = 4096;
+
+/**
+ * The holder recorded in the lock file, or undefined when it cannot be read (half-written, damaged, too
+ * long). A lock path that is not a regular file (a FIFO, a link to a device) was not made by this tool,
+ * which creates it with O_EXCL: it is refused before anything is read, since reading could block or never end.
+ */
 function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
+  let read: RegularRead;
   try {
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    read = readRegularFile(fs, file, MAX_LOCK_BYTES);
+  } catch {
+    return undefined; // gone meanwhile, or unreadable: judged by its age below
+  }
+  if (read.kind === 'not-regular') {
+    throw new StageSecretsError(
+      'IO',
+      `the lock file ${file} is not a regular file (${read.what}); stage-secrets creates it as one. If no stage-secrets command is running, remove it: rm ${file}`,
+    );
+  }
+  if (read.kind !== 'text') return undefined;
+  try {
+    const info = JSON.parse(read.text) as Partial<LockInfo>;
     if (typeof info.pid === 'number' && typeof info.host === 'string' && typeof info.time === 'number') {
       return info as LockInfo;
     }

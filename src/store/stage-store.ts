@@ -6,6 +6,7 @@ import { parseStageFile, serializeStageFile, type StageFile } from '../core/form
 import { assertStageName } from '../core/names.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
+import { readRegularFile, type RegularRead } from './regular-file.js';
 
 const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -48,15 +49,10 @@ export class StageStore {
   read(stage: string): StageFile {
     const file = this.filePath(stage);
     const where = this.displayPath(stage);
-    let text: string;
+    let result: RegularRead;
     try {
-      const { size } = this.fs.statSync(file);
-      if (size > MAX_STAGE_FILE_BYTES) {
-        throw new StageSecretsError('FORMAT', `${where} is ${size} bytes, over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
-      }
-      text = this.fs.readFileSync(file, 'utf8');
+      result = readRegularFile(this.fs, file, MAX_STAGE_FILE_BYTES);
     } catch (err) {
-      if (err instanceof StageSecretsError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         throw new StageSecretsError(
@@ -66,6 +62,17 @@ export class StageStore {
       }
       throw new StageSecretsError('IO', `cannot read ${where} (${code ?? 'error'}).`, { cause: err });
     }
+    if (result.kind === 'not-regular') {
+      throw new StageSecretsError(
+        'FORMAT',
+        `${where} is not a regular file (${result.what}); a stage file must be one. Restore it from git: rm ${where} && git checkout -- ${where}`,
+      );
+    }
+    if (result.kind === 'too-large') {
+      const size = result.size === undefined ? '' : ` ${result.size} bytes,`;
+      throw new StageSecretsError('FORMAT', `${where} is${size} over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
+    }
+    const text = result.text;
     const parsed = parseStageFile(text, where);
     if (parsed.stage !== stage) {
       throw new StageSecretsError('FORMAT', `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -222,6 +223,56 @@ describe('hostile stage files, through the CLI process', () => {
       expect(leftovers(ws)).toEqual([]);
     } finally {
       fs.writeFileSync(big, good);
+    }
+  });
+
+  it('a stage file that is a FIFO or a link to /dev/zero is refused before reading (exit 2), by readers and writers, no hang', async () => {
+    const stageFile = ws.stageFile('dev');
+    const specials: Array<[string, () => void]> = [
+      ['a FIFO', () => execFileSync('mkfifo', [stageFile])],
+      ['a link to /dev/zero', () => fs.symlinkSync('/dev/zero', stageFile)],
+    ];
+    try {
+      for (const [label, make] of specials) {
+        fs.rmSync(stageFile);
+        make();
+        const commands = [['list', '--stage', 'dev'], ['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']];
+        const results = await Promise.all(commands.map((a) => ws.run(a, { timeoutMs: 10_000 })));
+        results.forEach((r, i) => {
+          const what = `${commands[i]!.join(' ')} on ${label}`;
+          expect(r.signal, `${what}: still running after 10 s`).toBeNull();
+          expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+          expect(r.stderr).toMatch(/secrets\/dev\.json is not a regular file .*Restore it from git/);
+        });
+        expect(fs.lstatSync(stageFile).isFile(), `${label} was replaced`).toBe(false);
+        expect(leftovers(ws)).toEqual([]);
+      }
+    } finally {
+      fs.rmSync(stageFile, { force: true });
+      fs.writeFileSync(stageFile, good);
+      fs.rmSync(path.join(ws.dir, 'secrets', '.dev.json.lock'), { force: true }); // left by a writer killed on timeout
+    }
+  });
+
+  it('a lock file that is a FIFO or a link to /dev/zero stops a writer with an error naming it (exit 1), no hang', async () => {
+    const lock = path.join(ws.dir, 'secrets', '.dev.json.lock');
+    const specials: Array<[string, () => void]> = [
+      ['a FIFO', () => execFileSync('mkfifo', [lock])],
+      ['a link to /dev/zero', () => fs.symlinkSync('/dev/zero', lock)],
+    ];
+    try {
+      for (const [label, make] of specials) {
+        fs.rmSync(lock, { force: true });
+        make();
+        const r = await ws.run(['set', '--stage', 'dev', 'X', 'y'], { timeoutMs: 10_000 });
+        expect(r.signal, `set with ${label}: still running after 10 s`).toBeNull();
+        expect(r.code, `set with ${label}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toMatch(/lock file .*secrets\/\.dev\.json\.lock is not a regular file.*remove it/);
+        expect(readStageText(ws)).toBe(good);
+        fs.rmSync(lock);
+      }
+    } finally {
+      fs.rmSync(lock, { force: true });
     }
   });
 

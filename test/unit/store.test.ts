@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { associatedData, generateStageKeyPair, Sealer } from '../../src/core/crypto.js';
 import { serializeStageFile, type StageFile } from '../../src/core/format.js';
+import { StageSecretsError } from '../../src/core/errors.js';
 import type { StoreFs } from '../../src/store/fs-types.js';
 import { StageStore } from '../../src/store/stage-store.js';
 
@@ -56,6 +57,32 @@ describe('StageStore', () => {
     expect(vol.readFileSync('/app/secrets/dev.json', 'utf8')).toBe(serializeStageFile(file));
     expect(vol.readdirSync('/app/secrets')).toEqual(['dev.json']);
     expect(store.read('dev')).toEqual(file);
+  });
+
+  it('refuses a stage path that is not a regular file, naming it, before reading', () => {
+    const { store, vol } = memStore();
+    vol.mkdirSync('/app/secrets/dev.json');
+    const err = errorOf(() => store.read('dev'));
+    expect(err.code).toBe('FORMAT');
+    expect(err.message).toMatch(/secrets\/dev\.json is not a regular file \(a directory\).*Restore it from git/);
+  });
+
+  it('refuses a lock path that is not a regular file at once, naming it, instead of waiting out the timeout', async () => {
+    const { store, vol } = memStore();
+    await store.update('dev', () => emptyStage());
+    vol.mkdirSync('/app/secrets/.dev.json.lock');
+    await expect(store.update('dev', (c) => withSecret(c!, 'B'))).rejects.toThrow(
+      /lock file \/app\/secrets\/\.dev\.json\.lock is not a regular file \(a directory\).*remove it/,
+    );
+    expect(Object.keys(store.read('dev').secrets)).toEqual([]);
+  });
+
+  it('enforces the 64 MiB cap on the bytes read, not on the size the file system reports', async () => {
+    // like a /proc file: a regular file that reports size 0 and reads without end
+    const { store, fs } = memStore();
+    await store.update('dev', () => emptyStage());
+    const endless = new StageStore({ dir: 'secrets', cwd: '/app', fs: endlessFile(fs, '/app/secrets/dev.json') });
+    expect(() => endless.read('dev')).toThrow(/secrets\/dev\.json is over the 67108864-byte limit for a stage file/);
   });
 
   it('refuses a file that claims another stage', async () => {
@@ -114,10 +141,47 @@ describe('StageStore', () => {
   });
 });
 
+function errorOf(fn: () => unknown): StageSecretsError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof StageSecretsError) return err;
+    throw err;
+  }
+  throw new Error('expected a StageSecretsError, nothing was thrown');
+}
+
 function bind(fs: StoreFs): StoreFs {
   const out: Record<string, unknown> = {};
-  for (const key of ['readFileSync', 'writeSync', 'openSync', 'closeSync', 'fsyncSync', 'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'existsSync'] as const) {
+  for (const key of ['readFileSync', 'readSync', 'writeSync', 'openSync', 'closeSync', 'fsyncSync', 'fstatSync', 'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'existsSync'] as const) {
     out[key] = (fs[key] as (...a: unknown[]) => unknown).bind(fs);
   }
   return out as unknown as StoreFs;
+}
+
+/** `file` reports size 0 and yields bytes for ever, whichever way it is read. */
+function endlessFile(fs: StoreFs, file: string): StoreFs {
+  const base = bind(fs);
+  const endlessFds = new Set<number>();
+  const zeroSize = <T extends { size: number }>(st: T): T => Object.assign(Object.create(Object.getPrototypeOf(st) as object) as T, st, { size: 0 });
+  return {
+    ...base,
+    statSync: (p) => (p === file ? zeroSize(base.statSync(p)) : base.statSync(p)),
+    readFileSync: (p, enc) => (p === file ? ' '.repeat(64 * 1024 * 1024 + 1) : base.readFileSync(p, enc)),
+    openSync: (p, flags, mode) => {
+      const fd = base.openSync(p, flags, mode);
+      if (p === file) endlessFds.add(fd);
+      return fd;
+    },
+    closeSync: (fd) => {
+      endlessFds.delete(fd);
+      base.closeSync(fd);
+    },
+    fstatSync: (fd) => (endlessFds.has(fd) ? zeroSize(base.fstatSync(fd)) : base.fstatSync(fd)),
+    readSync: (fd, buffer, offset, length, position) => {
+      if (!endlessFds.has(fd)) return base.readSync(fd, buffer, offset, length, position);
+      buffer.fill(0x20, offset, offset + length);
+      return length;
+    },
+  };
 }
