@@ -1,9 +1,10 @@
 import { createFsFromVolume, Volume } from 'memfs';
 import * as os from 'node:os';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { associatedData, generateStageKeyPair, Sealer } from '../../src/core/crypto.js';
 import { serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { StageSecretsError } from '../../src/core/errors.js';
+import { setLogger } from '../../src/core/log.js';
 import type { StoreFs } from '../../src/store/fs-types.js';
 import { StageStore } from '../../src/store/stage-store.js';
 
@@ -131,6 +132,62 @@ describe('StageStore', () => {
     vol.writeFileSync('/app/secrets/.dev.json.lock', JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), time: Date.now() }));
     await store.update('dev', () => emptyStage());
     expect(store.read('dev').stage).toBe('dev');
+  });
+
+  describe('locks no running writer can have left', () => {
+    const LOCK = '/app/secrets/.dev.json.lock';
+    const warnings: string[] = [];
+    beforeEach(() => setLogger({ warn: (m) => warnings.push(m), notice: () => undefined }));
+    afterEach(() => {
+      setLogger(undefined);
+      warnings.length = 0;
+    });
+
+    const recovers = async (lock: object) => {
+      const { store, vol } = memStore();
+      vol.writeFileSync(LOCK, JSON.stringify(lock));
+      await store.update('dev', () => emptyStage());
+      expect(store.read('dev').stage).toBe('dev');
+      expect(vol.existsSync(LOCK)).toBe(false);
+      return warnings.join('\n');
+    };
+
+    it('a committed lock dated far in the future is broken with a warning, not waited on for ever', async () => {
+      const warned = await recovers({ pid: 1, host: 'ci', time: 99999999999999 });
+      expect(warned).toMatch(/recovered a broken lock \/app\/secrets\/\.dev\.json\.lock: it is dated in the future/);
+    });
+
+    it('a future date counts even when the named process is alive on this host', async () => {
+      const warned = await recovers({ pid: process.pid, host: os.hostname(), time: Date.now() + 60 * 60_000 });
+      expect(warned).toMatch(/recovered a broken lock .*dated in the future/);
+    });
+
+    it('a lock that names no possible process is broken', async () => {
+      for (const lock of [{ pid: 0, host: 'ci', time: Date.now() }, { pid: -4, host: os.hostname(), time: Date.now() }, { pid: 1.5, host: 'ci', time: Date.now() }, { pid: 7, host: '', time: Date.now() }]) {
+        expect(await recovers(lock), JSON.stringify(lock)).toMatch(/recovered a broken lock .*names no process/);
+        warnings.length = 0;
+      }
+    });
+
+    it('a lock of another host older than the stale limit is recovered, naming the host only if it is a plain name', async () => {
+      const warned = await recovers({ pid: 4242, host: 'build-7.example', time: Date.now() - 11 * 60_000 });
+      expect(warned).toMatch(/recovered a stale lock .*\.dev\.json\.lock left by process 4242 on build-7\.example/);
+      warnings.length = 0;
+      const hostile = await recovers({ pid: 4242, host: 'x\n::error::injected', time: Date.now() - 11 * 60_000 });
+      expect(hostile).toMatch(/left by process 4242 on another host/);
+      expect(hostile).not.toContain('injected');
+    });
+
+    it('still waits for a live writer: a fresh lock of another host, or one a few seconds ahead (clock skew)', async () => {
+      for (const lock of [{ pid: 4242, host: 'build-7.example', time: Date.now() }, { pid: process.pid, host: os.hostname(), time: Date.now() + 5_000 }]) {
+        const { vol, fs } = memStore();
+        vol.writeFileSync(LOCK, JSON.stringify(lock));
+        const store = new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 200 } });
+        await expect(store.update('dev', () => emptyStage()), JSON.stringify(lock)).rejects.toThrow(/locked by process \d+/);
+        expect(vol.readFileSync(LOCK, 'utf8')).toBe(JSON.stringify(lock));
+      }
+      expect(warnings).toEqual([]);
+    });
   });
 
   it('times out on a lock held by a live process, naming the lock file', async () => {
