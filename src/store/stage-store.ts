@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isUsablePublicKey } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
@@ -21,7 +22,7 @@ export interface StageStoreOptions {
 
 /**
  * Stage files on disk, one per stage (a small store interface after chamber's). Knows files, locks and
- * atomic writes; knows nothing of crypto.
+ * atomic writes; of crypto only that a file's public key must be a usable one.
  */
 export class StageStore {
   readonly dir: string;
@@ -76,6 +77,12 @@ export class StageStore {
     const parsed = parseStageFile(text, where);
     if (parsed.stage !== stage) {
       throw new StageSecretsError('FORMAT', `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`);
+    }
+    if (!isUsablePublicKey(Buffer.from(parsed.publicKey, 'base64'))) {
+      throw new StageSecretsError(
+        'INTEGRITY',
+        `${where}: its publicKey is not a usable X25519 public key (a point of small order), so nothing can be sealed to it or checked against it; the line was damaged or changed. Restore the file from git (git checkout -- ${where}) and review who changed it.`,
+      );
     }
     return parsed;
   }

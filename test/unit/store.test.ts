@@ -86,6 +86,16 @@ describe('StageStore', () => {
     expect(() => endless.read('dev')).toThrow(/secrets\/dev\.json is over the 67108864-byte limit for a stage file/);
   });
 
+  it('refuses a stage file whose publicKey is a low-order point (INTEGRITY), naming the file and the fix', () => {
+    for (const raw of [Buffer.alloc(32), Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])]) {
+      const { store, vol } = memStore();
+      vol.writeFileSync('/app/secrets/dev.json', serializeStageFile({ ...emptyStage(), publicKey: raw.toString('base64') }));
+      const err = errorOf(() => store.read('dev'));
+      expect(err.code).toBe('INTEGRITY');
+      expect(err.message).toMatch(/^secrets\/dev\.json: its publicKey is not a usable X25519 public key .*git checkout -- secrets\/dev\.json/);
+    }
+  });
+
   it('refuses a file that claims another stage', async () => {
     const { store, vol } = memStore();
     await store.update('dev', () => emptyStage());
