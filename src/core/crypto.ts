@@ -131,6 +131,32 @@ function deriveValueKey(stagePrivateKey: KeyObject, epk: Buffer, stagePublicKey:
   return valueKey(shared, epk, stagePublicKey);
 }
 
+function unusableStageKey(cause?: unknown): StageSecretsError {
+  return new StageSecretsError(
+    'INTEGRITY',
+    'the stage public key is not a usable X25519 public key (a point of small order): the publicKey field of the stage file was damaged or changed. Restore the stage file from git.',
+    { cause },
+  );
+}
+
+let probeKey: KeyObject | undefined;
+
+/**
+ * Whether `raw` is a 32-byte X25519 public key that values can be sealed to. Keys of small order (0, 1,
+ * the points of order 8, their non-canonical encodings...) give every sender the same all-zero shared
+ * secret; Node throws on some and returns zeros on others, so this tries one ECDH with a fixed key of
+ * this process and accepts neither.
+ */
+export function isUsablePublicKey(raw: Buffer): boolean {
+  if (raw.length !== KEY_BYTES) return false;
+  try {
+    probeKey ??= generateKeyPairSync('x25519').privateKey;
+    return !isAllZero(diffieHellman({ privateKey: probeKey, publicKey: importPublicKey(raw) }));
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Seals values to a stage public key. One ephemeral key per Sealer: a batch (import, rotate) shares
  * one ECDH; each value still has its own random nonce and its own associated data.
@@ -142,7 +168,14 @@ export class Sealer {
   constructor(stagePublicKey: Buffer) {
     const eph = generateKeyPairSync('x25519');
     const epkRaw = eph.publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_X25519_PREFIX.length);
-    const shared = diffieHellman({ privateKey: eph.privateKey, publicKey: importPublicKey(stagePublicKey) });
+    const stageKey = importPublicKey(stagePublicKey);
+    let shared: Buffer;
+    try {
+      shared = diffieHellman({ privateKey: eph.privateKey, publicKey: stageKey });
+    } catch (err) {
+      throw unusableStageKey(err);
+    }
+    if (isAllZero(shared)) throw unusableStageKey();
     this.key = valueKey(shared, epkRaw, stagePublicKey);
     this.epk = epkRaw.toString('base64');
   }

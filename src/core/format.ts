@@ -4,7 +4,8 @@ import { z } from 'zod/v3';
 import { StageSecretsError } from './errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from './names.js';
 import { SECRET_TYPES } from './values.js';
-import { findDuplicateKey } from './json-duplicates.js';
+import { findDuplicateKeyAt } from './json-duplicates.js';
+import { findJsonSyntaxError, lineColumn } from './json-syntax.js';
 
 /** Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`). */
 export const FORMAT_VERSION = 2;
@@ -92,23 +93,29 @@ export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
 export type StageFile = z.infer<typeof stageFileSchema>;
 
-/** Parses and validates a stage file's text; `where` names the file in every error. */
+/**
+ * Parses and validates a stage file's text; `where` names the file in every error. Errors never quote
+ * the file: a fault is given by line and column, and only keys that are valid names (what `list` prints
+ * anyway) are named; any other key or value is described by where it is.
+ */
 export function parseStageFile(text: string, where: string): StageFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
-  } catch (err) {
-    const detail = err instanceof SyntaxError ? printable(err.message.replace(/, ".*" is not valid JSON$/s, '').replace(/\s*in JSON at.*$/s, '')) : 'parse error';
+  } catch {
+    const fault = findJsonSyntaxError(text);
+    const detail = !fault ? 'a syntax error' : text.trim() === '' ? fault.problem : `${fault.problem} at ${at(text, fault.offset)}`;
     throw new StageSecretsError(
       'FORMAT',
       `${where} is not valid JSON (${detail}); it may be truncated or hand-edited. Restore it from git (git checkout -- ${where}).`,
     );
   }
-  const duplicate = findDuplicateKey(text);
+  const duplicate = findDuplicateKeyAt(text);
   if (duplicate) {
+    const key = isPrintableName(duplicate.key) ? `the key ${JSON.stringify(duplicate.key)}` : 'a key';
     throw new StageSecretsError(
       'FORMAT',
-      `${where} has the key ${printable(JSON.stringify(duplicate.slice(0, 120)))} twice in one object; a reviewer would see one and the tool would read the other. Restore the file from git.`,
+      `${where} has ${key} twice in one object (${at(text, duplicate.offset)}); a reviewer would see one and the tool would read the other. Restore the file from git.`,
     );
   }
   if (raw && typeof raw === 'object' && 'version' in raw) {
@@ -123,17 +130,59 @@ export function parseStageFile(text: string, where: string): StageFile {
   const result = stageFileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
-    const path = printable(issue.path.map(String).join('.').slice(0, 200)) || '(top level)';
-    const message = issue.message === 'invalid secret name' ? 'invalid secret name (a letter, then letters, digits or _)' : printable(issue.message.slice(0, 300));
+    const path = issue.path.map((segment) => keyText(text, segment)).join('.') || '(top level)';
     throw new StageSecretsError(
       'FORMAT',
-      `${where} is not a valid stage file: at ${path}: ${message}. Restore it from git or re-create the stage with init.`,
+      `${where} is not a valid stage file: at ${path}: ${issueText(text, issue)}. Restore it from git or re-create the stage with init.`,
     );
   }
   return result.data;
 }
 
-/** Text from a (possibly hostile) file, made safe to print: no line breaks, no terminal escapes. */
+/** "line L, column C" of an offset. */
+function at(text: string, offset: number): string {
+  const { line, column } = lineColumn(text, offset);
+  return `line ${line}, column ${column}`;
+}
+
+/** A key may be named in a message only when it is a valid name: the same rule as secret names. */
+function isPrintableName(key: string): boolean {
+  return KEY_NAME_PATTERN.test(key);
+}
+
+/** A path segment or key as a message may show it: a valid name or an index as is, else where it is. */
+function keyText(text: string, key: string | number): string {
+  if (typeof key === 'number' || isPrintableName(key)) return String(key);
+  const line = lineOfKey(text, key);
+  return line === undefined ? '(a key that is not a valid name)' : `(a key at line ${line})`;
+}
+
+/** The line of the first place `key` is used as an object key in `text` (valid JSON), if found as written. */
+function lineOfKey(text: string, key: string): number | undefined {
+  const quoted = JSON.stringify(key);
+  for (let i = text.indexOf(quoted); i !== -1; i = text.indexOf(quoted, i + 1)) {
+    if (i > 0 && text[i - 1] === '\\') continue; // inside another string
+    let j = i + quoted.length;
+    while (j < text.length && /\s/.test(text[j]!)) j++;
+    if (text[j] === ':') return lineColumn(text, i).line;
+  }
+  return undefined;
+}
+
+/** The schema problem in words. zod's own text quotes the offending value or key for two kinds of issue. */
+function issueText(text: string, issue: z.ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_enum_value':
+      return `must be one of ${issue.options.map((o) => JSON.stringify(o)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => keyText(text, k)).join(', ')}`;
+    default:
+      if (issue.message === 'invalid secret name') return 'invalid secret name (a letter, then letters, digits or _)';
+      return printable(issue.message.slice(0, 300));
+  }
+}
+
+/** Text that is not from the file (schema messages), made safe to print: no line breaks, no terminal escapes. */
 function printable(text: string): string {
   return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -4,6 +4,11 @@
  * be valid JSON when this runs, so the scanner only tracks strings, objects and arrays.
  */
 export function findDuplicateKey(text: string): string | undefined {
+  return findDuplicateKeyAt(text)?.key;
+}
+
+/** The first key that repeats in its object, and the offset of its second occurrence (its opening quote). */
+export function findDuplicateKeyAt(text: string): { key: string; offset: number } | undefined {
   const stack: Array<Set<string> | null> = []; // a Set per open object, null per open array
   let expectKey = false;
   let i = 0;
@@ -18,7 +23,7 @@ export function findDuplicateKey(text: string): string | undefined {
       if (expectKey && top) {
         const body = text.slice(i + 1, j);
         const key = body.includes('\\') ? (JSON.parse(text.slice(i, j + 1)) as string) : body;
-        if (top.has(key)) return key;
+        if (top.has(key)) return { key, offset: i };
         top.add(key);
         expectKey = false;
       }

@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import { StageSecretsError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { StoreFs } from './fs-types.js';
+import { readRegularFile, type RegularRead } from './regular-file.js';
 
 export interface LockOptions {
   timeoutMs?: number;
@@ -24,9 +25,30 @@ export function isAlive(pid: number): boolean {
   }
 }
 
+/** A lock this tool writes is about 60 bytes; anything much longer is not one of ours. */
+const MAX_LOCK_BYTES = 4096;
+
+/**
+ * The holder recorded in the lock file, or undefined when it cannot be read (half-written, damaged, too
+ * long). A lock path that is not a regular file (a FIFO, a link to a device) was not made by this tool,
+ * which creates it with O_EXCL: it is refused before anything is read, since reading could block or never end.
+ */
 function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
+  let read: RegularRead;
   try {
-    const info = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<LockInfo>;
+    read = readRegularFile(fs, file, MAX_LOCK_BYTES);
+  } catch {
+    return undefined; // gone meanwhile, or unreadable: judged by its age below
+  }
+  if (read.kind === 'not-regular') {
+    throw new StageSecretsError(
+      'IO',
+      `the lock file ${file} is not a regular file (${read.what}); stage-secrets creates it as one. If no stage-secrets command is running, remove it: rm ${file}`,
+    );
+  }
+  if (read.kind !== 'text') return undefined;
+  try {
+    const info = JSON.parse(read.text) as Partial<LockInfo>;
     if (typeof info.pid === 'number' && typeof info.host === 'string' && typeof info.time === 'number') {
       return info as LockInfo;
     }
@@ -36,12 +58,48 @@ function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
   return undefined;
 }
 
+/** How far ahead of this host's clock a lock may be dated and still be a live writer's (clock skew between hosts sharing the folder). */
+const FUTURE_SKEW_MS = 60_000;
+/** A lock file without readable content, younger than this, may be one being written right now. */
+const WRITING_MS = 2_000;
+
+/** A host name from a lock file, printed only when it is a plain host name (the file may be hostile). */
+function hostText(host: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/.test(host) ? host : 'another host';
+}
+
 /**
- * Removes a stale lock, unless it was replaced meanwhile. Without this check, two waiters that both saw
- * the same dead holder could each unlink: the second would delete the first one's fresh lock, and both
- * would write. Breaking is itself serialised by a short-lived `.break` file.
+ * Whether a lock found in place can be taken over, and the warning that says why; undefined while it may
+ * still be held. Only what no running writer can have written is broken at once: a writer records its
+ * own positive pid, its host and the time from the same clock (give or take skew between hosts). A lock
+ * dated in the future was committed to git or copied; it would otherwise block every writer for ever.
+ * A lock of this host whose process is gone, or any lock older than `staleMs`, is stale.
  */
-function breakStaleLock(fs: StoreFs, file: string, judged: LockInfo | undefined): boolean {
+function judgeLock(info: LockInfo | undefined, mtimeMs: number, now: number, host: string, staleMs: number, file: string): string | undefined {
+  if (info === undefined) {
+    if (mtimeMs > now + FUTURE_SKEW_MS) return `recovered a broken lock ${file}: it is unreadable and dated in the future`;
+    return now - mtimeMs > WRITING_MS ? `recovered a stale lock ${file}` : undefined;
+  }
+  if (!Number.isSafeInteger(info.pid) || info.pid <= 0 || info.host === '' || !Number.isFinite(info.time) || info.time <= 0) {
+    return `recovered a broken lock ${file}: it names no process that could hold it`;
+  }
+  if (info.time > now + FUTURE_SKEW_MS) {
+    return `recovered a broken lock ${file}: it is dated in the future, so no running command wrote it (committed to git or copied?); keep lock files out of git`;
+  }
+  if (info.host === host && !isAlive(info.pid)) return `recovered a stale lock ${file} left by process ${info.pid}`;
+  if (now - info.time > staleMs) {
+    const minutes = Math.floor((now - info.time) / 60_000);
+    return `recovered a stale lock ${file} left by process ${info.pid} on ${hostText(info.host)} ${minutes} minutes ago`;
+  }
+  return undefined;
+}
+
+/**
+ * Removes a broken or stale lock, unless it was replaced meanwhile. Without this check, two waiters that
+ * both saw the same dead holder could each unlink: the second would delete the first one's fresh lock, and
+ * both would write. Breaking is itself serialised by a short-lived `.break` file.
+ */
+function breakStaleLock(fs: StoreFs, file: string, judged: LockInfo | undefined, stillBroken: (current: LockInfo | undefined) => boolean): boolean {
   const breaker = `${file}.break`;
   try {
     fs.closeSync(fs.openSync(breaker, 'wx', 0o644));
@@ -58,8 +116,8 @@ function breakStaleLock(fs: StoreFs, file: string, judged: LockInfo | undefined)
     const current = readInfo(fs, file);
     const unchanged = judged
       ? current !== undefined && current.pid === judged.pid && current.host === judged.host && current.time === judged.time
-      : current === undefined && Date.now() - fs.statSync(file).mtimeMs > 2_000; // not a lock being written right now
-    if (!unchanged) return false;
+      : current === undefined;
+    if (!unchanged || !stillBroken(current)) return false;
     fs.unlinkSync(file);
     return true;
   } catch {
@@ -79,13 +137,15 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * Holds an exclusive lock file (created with O_EXCL) while `fn` runs. A lock left by a process that
- * died is recovered with a warning; a live holder is waited for, up to the timeout.
+ * died, or one no running process can have written, is recovered with a warning; a live holder is
+ * waited for, up to the timeout.
  */
 export async function withLock<T>(fs: StoreFs, file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const staleMs = options.staleMs ?? 10 * 60_000;
   const deadline = Date.now() + timeoutMs;
   const host = os.hostname();
+  const verdictOf = (info: LockInfo | undefined) => judgeLock(info, fs.statSync(file).mtimeMs, Date.now(), host, staleMs, file);
   let wait = 5;
   for (;;) {
     try {
@@ -102,23 +162,21 @@ export async function withLock<T>(fs: StoreFs, file: string, fn: () => Promise<T
       }
     }
     const info = readInfo(fs, file);
-    let age = 0;
+    let warning: string | undefined;
     try {
-      age = Date.now() - (info?.time ?? fs.statSync(file).mtimeMs);
+      warning = verdictOf(info);
     } catch {
       continue; // the holder just released it
     }
-    const deadHolder = info !== undefined && info.host === host && !isAlive(info.pid);
-    if (deadHolder || age > staleMs || (info === undefined && age > 2_000)) {
-      if (breakStaleLock(fs, file, info)) {
-        log().warn(`recovered a stale lock ${file}${info ? ` left by process ${info.pid}` : ''}`);
-        continue;
-      }
+    if (warning !== undefined && breakStaleLock(fs, file, info, (current) => verdictOf(current) !== undefined)) {
+      log().warn(warning);
+      continue;
     }
     if (Date.now() >= deadline) {
+      const holder = info ? `process ${info.pid} on ${hostText(info.host)}` : 'another process';
       throw new StageSecretsError(
         'LOCKED',
-        `stage file is locked by process ${info?.pid ?? '?'} on ${info?.host ?? '?'} (${file}); wait for it, or delete the lock file if no stage-secrets command is running.`,
+        `stage file is locked by ${holder} (${file}); wait for it, or delete the lock file if no stage-secrets command is running.`,
       );
     }
     await sleep(wait);

@@ -1,11 +1,13 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { isUsablePublicKey } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
+import { readRegularFile, type RegularRead } from './regular-file.js';
 
 const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -20,7 +22,7 @@ export interface StageStoreOptions {
 
 /**
  * Stage files on disk, one per stage (a small store interface after chamber's). Knows files, locks and
- * atomic writes; knows nothing of crypto.
+ * atomic writes; of crypto only that a file's public key must be a usable one.
  */
 export class StageStore {
   readonly dir: string;
@@ -48,15 +50,10 @@ export class StageStore {
   read(stage: string): StageFile {
     const file = this.filePath(stage);
     const where = this.displayPath(stage);
-    let text: string;
+    let result: RegularRead;
     try {
-      const { size } = this.fs.statSync(file);
-      if (size > MAX_STAGE_FILE_BYTES) {
-        throw new StageSecretsError('FORMAT', `${where} is ${size} bytes, over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
-      }
-      text = this.fs.readFileSync(file, 'utf8');
+      result = readRegularFile(this.fs, file, MAX_STAGE_FILE_BYTES);
     } catch (err) {
-      if (err instanceof StageSecretsError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
         throw new StageSecretsError(
@@ -66,9 +63,26 @@ export class StageStore {
       }
       throw new StageSecretsError('IO', `cannot read ${where} (${code ?? 'error'}).`, { cause: err });
     }
+    if (result.kind === 'not-regular') {
+      throw new StageSecretsError(
+        'FORMAT',
+        `${where} is not a regular file (${result.what}); a stage file must be one. Restore it from git: rm ${where} && git checkout -- ${where}`,
+      );
+    }
+    if (result.kind === 'too-large') {
+      const size = result.size === undefined ? '' : ` ${result.size} bytes,`;
+      throw new StageSecretsError('FORMAT', `${where} is${size} over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
+    }
+    const text = result.text;
     const parsed = parseStageFile(text, where);
     if (parsed.stage !== stage) {
       throw new StageSecretsError('FORMAT', `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`);
+    }
+    if (!isUsablePublicKey(Buffer.from(parsed.publicKey, 'base64'))) {
+      throw new StageSecretsError(
+        'INTEGRITY',
+        `${where}: its publicKey is not a usable X25519 public key (a point of small order), so nothing can be sealed to it or checked against it; the line was damaged or changed. Restore the file from git (git checkout -- ${where}) and review who changed it.`,
+      );
     }
     return parsed;
   }

@@ -398,3 +398,69 @@ describe('CLI: verify tells when values were sealed one by one', () => {
     expect(JSON.parse((await ws.run(['verify', ...stage, '--json'])).stdout)).toMatchObject({ ephemeralKeys: 1 });
   });
 });
+
+describe('CLI: import refuses key material read as names', () => {
+  let ws: Workspace;
+  const stage = ['--stage', 'dev'];
+  // Not a real key: base64-looking lines shaped like a PEM body. Line 4 ends in "==", so dotenv reads
+  // "q7Xz9K2mWbC1dE" as a name; line 7 (an unquoted wrapped base64 value) becomes a 68-character name.
+  const body = ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDZ3k9Q8vJrT2xL', 'q7Xz9K2mWbC1dE=='];
+  const wrapped = ['ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsCiAgInByb2plY3RfaWQiOiAi', 'bXlwcm9qZWN0LTEyMzQ1NiIsCiAgInByaXZhdGVfa2V5X2lkIjogImFiYzEyMyIKfQo='];
+  const unquoted = [
+    'STRIPE_KEY=sk_test_1',
+    'TLS_KEY=-----BEGIN PRIVATE KEY-----',
+    ...body,
+    '-----END PRIVATE KEY-----',
+    `GCP_SA_KEY=${wrapped[0]}`,
+    wrapped[1],
+    'DB_URL=postgres://db',
+    '',
+  ].join('\n');
+
+  beforeAll(async () => {
+    ws = makeWorkspace();
+    expect((await ws.run(['init', ...stage])).code).toBe(0);
+  });
+  afterAll(() => ws.cleanup());
+
+  it('an unquoted multi-line PEM or base64 value: exit 1, line numbers only, nothing imported', async () => {
+    fs.writeFileSync(path.join(ws.dir, 'pem.env'), unquoted);
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const r = await ws.run(['import', ...stage, 'pem.env']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/pem\.env looks like it holds key material outside quotes; nothing was imported/);
+    expect(r.stderr).toMatch(/line 2: a value that begins a PEM block/);
+    expect(r.stderr).toMatch(/line 4: a line inside a -----BEGIN\/-----END block was read as a name/);
+    expect(r.stderr).toMatch(/line 7: a name that looks like base64 key material/);
+    expect(r.stderr).toMatch(/double quotes/);
+    for (const line of [...body, ...wrapped]) {
+      expect(r.stderr).not.toContain(line.replace(/=+$/, '').slice(0, 12));
+    }
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    const list = await ws.run(['list', ...stage]);
+    expect(list.stdout).not.toMatch(/q7Xz9|bXlwcm9q/);
+  });
+
+  it('the same values in double quotes, and ordinary names, import as they are', async () => {
+    const quoted = [
+      'STRIPE_KEY=sk_test_1',
+      `TLS_KEY="-----BEGIN PRIVATE KEY-----\n${body.join('\n')}\n-----END PRIVATE KEY-----"`,
+      `GCP_SA_KEY="${wrapped.join('\n')}"`,
+      'DB_URL=postgres://db',
+      'A1B2C3=x',
+      'databaseConnectionString=x',
+      'OAuth2ClientSecretV2Token=x',
+      'GitHubAppPrivateKeyPEM=x',
+      'DATABASEPASSWORD=x',
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(ws.dir, 'quoted.env'), quoted);
+    const r = await ws.run(['import', ...stage, 'quoted.env']);
+    expect(r.code, r.stderr).toBe(0);
+    const list = await ws.run(['list', ...stage, '--json']);
+    const names = (JSON.parse(list.stdout) as Array<{ name: string }>).map((s) => s.name).sort();
+    expect(names).toEqual(
+      ['A1B2C3', 'DATABASEPASSWORD', 'DB_URL', 'GCP_SA_KEY', 'GitHubAppPrivateKeyPEM', 'OAuth2ClientSecretV2Token', 'STRIPE_KEY', 'TLS_KEY', 'databaseConnectionString'].sort(),
+    );
+  });
+});

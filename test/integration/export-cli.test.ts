@@ -143,4 +143,27 @@ describe('export', () => {
     expect(folder.code).toBe(1);
     expect(folder.stdout).toBe('');
   });
+
+  it('refuses a FIFO as --out or $GITHUB_ENV at once, without waiting for a reader, and writes nothing', async () => {
+    const fifo = path.join(ws.dir, 'out.fifo');
+    execFileSync('mkfifo', [fifo]);
+    try {
+      const cases: Array<[string, string[], NodeJS.ProcessEnv]> = [
+        ['--out FIFO', ['--format', 'dotenv', '--out', fifo], {}],
+        ['$GITHUB_ENV FIFO', ['--format', 'github-env'], { GITHUB_ENV: fifo }],
+      ];
+      for (const [label, args, extra] of cases) {
+        const r = await ws.run(['export', '--stage', 'ci', ...args], { env: { ...env, ...extra }, timeoutMs: 10_000 });
+        expect(r.signal, `${label}: still running after 10 s`).toBeNull();
+        expect(r.code, `${label}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toMatch(/out\.fifo is not a regular file/);
+        // github-env prints its ::add-mask:: lines (for GitHub to learn the values) before it writes the file
+        expect(r.stdout.split('\n').filter((l) => l && !l.startsWith('::add-mask::')), label).toEqual([]);
+        for (const value of Object.values(SECRETS)) expect(r.stderr).not.toContain(value);
+      }
+      expect(fs.lstatSync(fifo).isFIFO()).toBe(true);
+    } finally {
+      fs.rmSync(fifo, { force: true });
+    }
+  });
 });

@@ -138,3 +138,24 @@ describe('writers killed at random points (seeded)', () => {
     console.info(`random kills: ${killed}/${ROUNDS} killed mid-run, ${leftLock} left a lock, ${leftTemp} left a temp file; one import ${fullRun} ms`);
   });
 });
+
+describe('a lock file committed to git', () => {
+  let ws: Workspace;
+  beforeAll(async () => {
+    ws = makeWorkspace();
+    expect((await ws.run(['init', ...stage])).code).toBe(0);
+  });
+  afterAll(() => ws.cleanup());
+
+  it('dated in the future, it does not block writers: set succeeds at once and warns (exit 0)', async () => {
+    // what a teammate's `git add secrets/` could have committed, with a time no running writer can have
+    fs.writeFileSync(lockFile(ws), '{"pid":1,"host":"ci","time":99999999999999}');
+    // well under the 15 s lock timeout: a writer that waited for the lock would be killed and fail here
+    const r = await ws.run(['set', ...stage, 'AFTER_LOCK', 'v'], { timeoutMs: 10_000 });
+    expect(r.signal, 'set was still waiting for the lock').toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/recovered a broken lock .*\.dev\.json\.lock: it is dated in the future/);
+    expect(Object.keys(parseStageFile(readStageText(ws), 'dev.json').secrets)).toEqual(['AFTER_LOCK']);
+    expect(leftovers(ws)).toEqual([]);
+  });
+});

@@ -1,8 +1,10 @@
 import fc from 'fast-check';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateStageKeyPair, Sealer } from '../../src/core/crypto.js';
 import { StageSecretsError, type ErrorCode } from '../../src/core/errors.js';
 import { parseStageFile } from '../../src/core/format.js';
 import { setLogger } from '../../src/core/log.js';
@@ -29,6 +31,41 @@ async function outcome<T>(what: string, codes: ErrorCode[], work: () => Promise<
     return { error: err };
   }
 }
+
+/**
+ * X25519 public keys of small order, as 32-byte little-endian encodings: 0, 1, the two points of order 8,
+ * p-1, p and p+1, each also with the unused top bit set. ECDH with any of them gives an all-zero secret.
+ */
+const LOW_ORDER_POINTS: Buffer[] = (() => {
+  const p = 2n ** 255n - 19n;
+  const points = [
+    0n,
+    1n,
+    325606250916557431795983626356110631294008115727848805560023387167927233504n,
+    39382357235489614581723060781553021112529911719440698176882885853963445705823n,
+    p - 1n,
+    p,
+    p + 1n,
+  ];
+  const le = (n: bigint) => Buffer.from(Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn)));
+  return [...points, ...points.map((n) => n + 2n ** 255n)].map(le);
+})();
+
+describe('low-order stage public keys', () => {
+  it('sealing to one is refused with INTEGRITY, whatever Node does with it', () => {
+    for (const point of LOW_ORDER_POINTS) {
+      let error: unknown;
+      try {
+        new Sealer(point);
+      } catch (err) {
+        error = err;
+      }
+      expect(error, point.toString('hex')).toBeInstanceOf(StageSecretsError);
+      expect((error as StageSecretsError).code).toBe('INTEGRITY');
+    }
+    expect(() => new Sealer(generateStageKeyPair().publicKey)).not.toThrow();
+  });
+});
 
 describe('hostile stage files, in process (fuzz over mutations of a valid file)', () => {
   let root: string;
@@ -223,6 +260,73 @@ describe('hostile stage files, through the CLI process', () => {
     } finally {
       fs.writeFileSync(big, good);
     }
+  });
+
+  it('a stage file that is a FIFO or a link to /dev/zero is refused before reading (exit 2), by readers and writers, no hang', async () => {
+    const stageFile = ws.stageFile('dev');
+    const specials: Array<[string, () => void]> = [
+      ['a FIFO', () => execFileSync('mkfifo', [stageFile])],
+      ['a link to /dev/zero', () => fs.symlinkSync('/dev/zero', stageFile)],
+    ];
+    try {
+      for (const [label, make] of specials) {
+        fs.rmSync(stageFile);
+        make();
+        const commands = [['list', '--stage', 'dev'], ['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']];
+        const results = await Promise.all(commands.map((a) => ws.run(a, { timeoutMs: 10_000 })));
+        results.forEach((r, i) => {
+          const what = `${commands[i]!.join(' ')} on ${label}`;
+          expect(r.signal, `${what}: still running after 10 s`).toBeNull();
+          expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+          expect(r.stderr).toMatch(/secrets\/dev\.json is not a regular file .*Restore it from git/);
+        });
+        expect(fs.lstatSync(stageFile).isFile(), `${label} was replaced`).toBe(false);
+        expect(leftovers(ws)).toEqual([]);
+      }
+    } finally {
+      fs.rmSync(stageFile, { force: true });
+      fs.writeFileSync(stageFile, good);
+      fs.rmSync(path.join(ws.dir, 'secrets', '.dev.json.lock'), { force: true }); // left by a writer killed on timeout
+    }
+  });
+
+  it('a lock file that is a FIFO or a link to /dev/zero stops a writer with an error naming it (exit 1), no hang', async () => {
+    const lock = path.join(ws.dir, 'secrets', '.dev.json.lock');
+    const specials: Array<[string, () => void]> = [
+      ['a FIFO', () => execFileSync('mkfifo', [lock])],
+      ['a link to /dev/zero', () => fs.symlinkSync('/dev/zero', lock)],
+    ];
+    try {
+      for (const [label, make] of specials) {
+        fs.rmSync(lock, { force: true });
+        make();
+        const r = await ws.run(['set', '--stage', 'dev', 'X', 'y'], { timeoutMs: 10_000 });
+        expect(r.signal, `set with ${label}: still running after 10 s`).toBeNull();
+        expect(r.code, `set with ${label}: ${r.stderr}`).toBe(1);
+        expect(r.stderr).toMatch(/lock file .*secrets\/\.dev\.json\.lock is not a regular file.*remove it/);
+        expect(readStageText(ws)).toBe(good);
+        fs.rmSync(lock);
+      }
+    } finally {
+      fs.rmSync(lock, { force: true });
+    }
+  });
+
+  it('a low-order publicKey is an integrity failure naming the file (exit 2) for set, verify, run, rotate and list, not a crash', async () => {
+    const texts = LOW_ORDER_POINTS.map((point) => good.replace(/"publicKey": "[^"]+"/, `"publicKey": "${point.toString('base64')}"`));
+    const results = await attack(texts, [
+      ['set', '--stage', 'dev', 'X', 'y'],
+      ['verify', '--stage', 'dev'],
+      ['rotate', '--stage', 'dev'],
+      ['list', '--stage', 'dev'],
+      ['run', '--stage', 'dev', '--app', 'sec-app', '--', process.execPath, '-e', '0'],
+    ]);
+    results.forEach((perText, t) =>
+      perText.forEach((r) => {
+        expect(r.code, `point #${t}: ${r.stderr}`).toBe(2);
+        expect(r.stderr).toMatch(/secrets\/dev\.json: its publicKey is not a usable X25519 public key .*Restore the file from git/);
+      }),
+    );
   });
 
   it('deeply nested JSON (100,000 levels) is refused with exit 2 by readers and writers, no stack overflow', async () => {

@@ -94,6 +94,67 @@ describe('stage file format', () => {
   });
 });
 
+describe('parse errors never quote the file', () => {
+  // Text of the file that must not appear in any message: a hand-edit may have pasted a value or key there.
+  const MARK = 'Zq9xW';
+  const good = serializeStageFile(sampleFile(['A']));
+
+  const messageOf = (text: string): string => {
+    try {
+      parseStageFile(text, 'x.json');
+    } catch (err) {
+      expect(err).toBeInstanceOf(StageSecretsError);
+      expect((err as StageSecretsError).code).toBe('FORMAT');
+      return (err as StageSecretsError).message;
+    }
+    throw new Error('parsed without an error');
+  };
+
+  it('gives the line and column of a JSON syntax error, not the text around it', () => {
+    const cases: Array<[string, RegExp]> = [
+      [`{\n  "version": 1,\n  "app": ${MARK}-pasted-value\n}`, /line 3, column 10/], // V8: Unexpected token 'Z', "{ ..."... is not valid JSON
+      [`${MARK}-a-long-pasted-line-of-text-more-than-twenty-characters`, /line 1, column 1\b/],
+      [`{"app": "${MARK}-unterminated`, /unterminated string.*line 1, column 9/],
+      [`{}\n\n  ${MARK}`, /line 3, column 3/],
+      [`{"a": [1, 2 ${MARK}]}`, /line 1, column 13/],
+      [`{"a": "tab\there ${MARK}"}`, /control character.*line 1, column 11/],
+      [`{"a": "\\q${MARK}"}`, /escape.*line 1, column 8/],
+      [good.replace('"version": 1,', `"version": 1,\n  ${MARK}: 2,`), /line 3, column 3/],
+      ['', /empty/],
+      [good.slice(0, good.indexOf('"identities"')), /ends too early/],
+      [`\ufeff${good}`, /byte-order mark/],
+    ];
+    for (const [text, where] of cases) {
+      const message = messageOf(text);
+      expect(message, message).toMatch(/^x\.json is not valid JSON \(/);
+      expect(message, message).toMatch(where);
+      expect(message, message).not.toContain(MARK);
+      expect(message, message).not.toMatch(/Unexpected token|is not valid JSON \(.*"/);
+    }
+  });
+
+  it('names schema problems by path and line, without keys or values that are not valid names', () => {
+    const file = JSON.parse(good);
+    const badType = { ...file, secrets: { A: { ...file.secrets.A, type: `${MARK}-type` } } };
+    const badName = good.replace('"A": {', `"${MARK}-name": {`);
+    const extraField = { ...file, identities: [{ ...file.identities[0], [`${MARK}-extra`]: 'x' }] };
+    const extraNamed = { ...file, identities: [{ ...file.identities[0], note: `${MARK}` }] };
+    const dupKey = good.replace('"version": 1,', `"version": 1,\n  "${MARK}-dup": 1,\n  "${MARK}-dup": 2,`);
+    const cases: Array<[string, RegExp]> = [
+      [JSON.stringify(badType, null, 2), /at secrets\.A\.type: .*string.*number.*json/],
+      [badName, /at secrets\.\(a key at line 10\): invalid secret name/],
+      [JSON.stringify(extraField, null, 2), /at identities\.0: unknown field \(a key at line \d+\)/],
+      [JSON.stringify(extraNamed, null, 2), /at identities\.0: unknown field note/],
+      [dupKey, /has a key twice in one object \(line 4, column 3\)/],
+    ];
+    for (const [text, expected] of cases) {
+      const message = messageOf(text);
+      expect(message, message).toMatch(expected);
+      expect(message, message).not.toContain(MARK);
+    }
+  });
+});
+
 describe('duplicate key scanner', () => {
   it('finds duplicates at any depth and ignores arrays and string contents', () => {
     expect(findDuplicateKey('{"a":1,"b":{"c":1,"c":2}}')).toBe('c');
