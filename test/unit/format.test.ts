@@ -119,7 +119,7 @@ describe('parse errors never quote the file', () => {
       [`{"a": [1, 2 ${MARK}]}`, /line 1, column 13/],
       [`{"a": "tab\there ${MARK}"}`, /control character.*line 1, column 11/],
       [`{"a": "\\q${MARK}"}`, /escape.*line 1, column 8/],
-      [good.replace('"version": 1,', `"version": 1,\n  ${MARK}: 2,`), /line 3, column 3/],
+      [good.replace('"version": 2,', `"version": 2,\n  ${MARK}: 2,`), /line 3, column 3/],
       ['', /empty/],
       [good.slice(0, good.indexOf('"identities"')), /ends too early/],
       [`\ufeff${good}`, /byte-order mark/],
@@ -139,7 +139,7 @@ describe('parse errors never quote the file', () => {
     const badName = good.replace('"A": {', `"${MARK}-name": {`);
     const extraField = { ...file, identities: [{ ...file.identities[0], [`${MARK}-extra`]: 'x' }] };
     const extraNamed = { ...file, identities: [{ ...file.identities[0], note: `${MARK}` }] };
-    const dupKey = good.replace('"version": 1,', `"version": 1,\n  "${MARK}-dup": 1,\n  "${MARK}-dup": 2,`);
+    const dupKey = good.replace('"version": 2,', `"version": 2,\n  "${MARK}-dup": 1,\n  "${MARK}-dup": 2,`);
     const cases: Array<[string, RegExp]> = [
       [JSON.stringify(badType, null, 2), /at secrets\.A\.type: .*string.*number.*json/],
       [badName, /at secrets\.\(a key at line 10\): invalid secret name/],
