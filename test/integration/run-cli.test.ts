@@ -371,3 +371,37 @@ describe('run: --files-dir', () => {
     expect(fs.readdirSync(busy)).toEqual(['keep.txt']);
   });
 });
+
+describe('run: masking the forms tools print', () => {
+  let enc: Workspace;
+  const DB_URL = 'postgres://app:pa55;w0rd=x@db.internal:5432/app';
+  const WIN_KEY = 'C:\\deploy\\"prod"\\käy<1>&';
+
+  beforeAll(async () => {
+    enc = makeWorkspace('enc-app');
+    expect((await enc.run(['init', '--stage', 'enc'])).code).toBe(0);
+    await setSecrets({ stage: 'enc', cwd: enc.dir, app: 'enc-app' }, [
+      { name: 'DB_URL', type: 'string', value: DB_URL },
+      { name: 'WIN_KEY', type: 'string', value: WIN_KEY },
+    ]);
+  });
+
+  afterAll(() => enc?.cleanup());
+
+  it('masks a URL value percent-encoded, its password alone, and util.inspect of a value with backslashes', async () => {
+    const child = path.join(enc.dir, 'forms.mjs');
+    fs.writeFileSync(
+      child,
+      `import { inspect } from 'node:util';
+       const db = process.env.DB_URL;
+       console.log('query', new URLSearchParams({ db }).toString());
+       console.log('component', encodeURIComponent(db));
+       console.log('password', decodeURIComponent(new URL(db).password));
+       console.log(inspect({ key: process.env.WIN_KEY }));
+       console.log(JSON.stringify({ key: process.env.WIN_KEY }));`,
+    );
+    const r = await enc.run(['run', '--stage', 'enc', '--', process.execPath, child]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`query db=***\ncomponent ***\npassword ***\n{ key: '***' }\n{"key":"***"}\n`);
+  });
+});

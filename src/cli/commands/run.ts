@@ -36,7 +36,10 @@ reads the runner's standard input, and needs no terminal.
 Every secret value in CMD's stdout and stderr is replaced by *** as it streams, also when a value is
 split across writes. Values shorter than ${MIN_MASK_LENGTH} characters are not masked (they would garble the
 log); run names such secrets on stderr. A JSON value is masked in its compact form and each of its
-string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value is masked too.
+string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value and the password of a URL value
+are masked too. Each is also masked in the forms tools print it: JSON-escaped (as JavaScript, Python,
+PHP and Go write it), as util.inspect shows it, and percent-encoded (encodeURIComponent, form and
+URL user/password encoding, Python's quote).
 
 Output is held back only while its last characters could be the start of a value (usually none; at
 most a value's length). A pause never writes them in clear: they follow as soon as CMD's next bytes
