@@ -503,7 +503,7 @@ export class Masker {
   }
 }
 
-const START_HASH_BITS = 16;
+const START_HASH_BITS = 18;
 const MAX_STRIDE = 4;
 
 /** Hash of 3 bytes (as one 24-bit number) into START_HASH_BITS bits. */
