@@ -75,23 +75,24 @@ function percentOf(ch: string): string {
   return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
 }
 
-/** The password of a URL value (`postgres://user:PASSWORD@host`), decoded and as written, if it has one. */
-function urlPasswords(text: string): string[] {
-  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]*@/.test(text)) return [];
+/**
+ * The password of a URL value (`postgres://user:PASSWORD@host`) if it has one: decoded (how a driver
+ * logs its connection settings) and as written in the URL (WHATWG-normalized).
+ */
+function urlPassword(text: string): { decoded: string; written: string } | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]*@/.test(text)) return undefined;
   let written: string;
   try {
     written = new URL(text).password;
   } catch {
-    return [];
+    return undefined;
   }
-  if (written === '') return [];
-  let decoded = written;
+  if (written === '') return undefined;
   try {
-    decoded = decodeURIComponent(written);
+    return { decoded: decodeURIComponent(written), written };
   } catch {
-    // a stray % stays as written
+    return { decoded: written, written }; // a stray %
   }
-  return decoded === written ? [written] : [decoded, written];
 }
 
 const PLAIN = /^[A-Za-z0-9._-]*$/;
@@ -105,7 +106,11 @@ function addForms(text: string, into: Set<string>): void {
   if (/[\r\n]/.test(text)) {
     for (const line of text.split(/\r?\n|\r/)) addForms(line.trim(), into);
   }
-  for (const password of urlPasswords(text)) addForms(password, into);
+  const password = urlPassword(text);
+  if (password) {
+    addForms(password.decoded, into); // its forms include the percent-encoded ones
+    if (longEnough(password.written)) into.add(password.written);
+  }
 }
 
 function addStringLeaves(node: unknown, into: Set<string>): void {
