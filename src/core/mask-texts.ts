@@ -119,6 +119,11 @@ function addStringLeaves(node: unknown, into: Set<string>): void {
   else if (node !== null && typeof node === 'object') for (const item of Object.values(node)) addStringLeaves(item, into);
 }
 
+/** The warning for secrets whose values are too short to mask: names them, never a value. */
+export function unmaskedWarning(names: readonly string[]): string {
+  return `not masking ${names.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters cannot be masked without hiding that text everywhere in the log.`;
+}
+
 /** Names of the secrets whose value is too short to be masked. */
 export function unmaskedSecrets(secrets: ReadonlyMap<string, SecretValue>): string[] {
   const names: string[] = [];
