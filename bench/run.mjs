@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { machine } from './lib/machine.mjs';
-import { maskerThroughput, MASK_MB, runnerThroughput } from './lib/masking.mjs';
+import { maskerFormsThroughput, maskerThroughput, MASK_MB, runnerThroughput } from './lib/masking.mjs';
 import { CLI, NODE, REPO } from './lib/paths.mjs';
 import { FUNCTIONS, pluginBench, SECRETS } from './lib/plugin.mjs';
 import { agreementMicros } from './lib/floor.mjs';
@@ -100,7 +100,7 @@ try {
   }
 
   if (!skip.has('masking')) {
-    results.masking = { masker: [], runner: [] };
+    results.masking = { masker: [], forms: [], runner: [] };
     for (const n of [10, 1000]) {
       progress(`masking: Masker in-process, ${n} secrets, ${MASK_MB} MB`);
       results.masking.masker.push(await maskerThroughput(n, Number(opt['mask-runs'])));
@@ -109,6 +109,8 @@ try {
       if (!fs.existsSync(path.join(app.dir, 'secrets', `${stage}.json`))) await makeStage(app, stage, n, 'each');
       results.masking.runner.push(runnerThroughput(app, stage, n, Number(opt['mask-runs'])));
     }
+    progress(`masking: Masker in-process, 1000 password-like secrets with their printed forms, ${MASK_MB} MB`);
+    results.masking.forms.push(await maskerFormsThroughput(1000, Number(opt['mask-runs'])));
   }
 
   if (!skip.has('memory') && SIZES.includes(10000)) {
@@ -236,6 +238,9 @@ if (results.masking) {
   out(`### Masking, ${MASK_MB} MB of log lines, one secret value per ~3.5 KB (medians of ${opt['mask-runs']})`);
   const rows = [];
   for (const r of results.masking.masker) rows.push(['Masker alone (in-process, 64 KB chunks)', r.n, `${r.mbps.toFixed(0)} MB/s`, `${fmtMs(r.ms)}; built in ${fmtMs(r.buildMs)}`]);
+  for (const r of results.masking.forms) {
+    rows.push([`Masker alone, password-like values, ${r.patterns} texts (maskTexts)`, r.n, `${r.mbps.toFixed(0)} MB/s`, `${fmtMs(r.ms)}; texts in ${fmtMs(r.textsMs)}, built in ${fmtMs(r.buildMs)}`]);
+  }
   for (const r of results.masking.runner) {
     rows.push(['run: child → pipe → masker → /dev/null', r.n, `${r.mbps.toFixed(0)} MB/s`, `whole run ${fmtMs(r.maskedMs)} (${r.wholeMbps.toFixed(0)} MB/s), of which ${fmtMs(r.startMs)} the same run without output`]);
   }

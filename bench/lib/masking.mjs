@@ -62,6 +62,63 @@ export async function maskerThroughput(n, runs, mb = MASK_MB) {
 }
 
 /**
+ * Like maskerThroughput, with password-like values (each holds / @ & and a non-ASCII letter, so every
+ * value has several printed forms) masked with the texts `run` masks for them (maskTexts: JSON escapes,
+ * util.inspect, percent-encodings). The log plants each value in turn as it is, encodeURIComponent'd
+ * and as Python's json.dumps prints it. Checks that every planted form became `***`.
+ */
+export async function maskerFormsThroughput(n, runs, mb = MASK_MB) {
+  const { Masker } = await import(pathToFileURL(path.join(REPO, 'dist/src/runner/masker.js')).href);
+  const { maskTexts } = await import(pathToFileURL(path.join(REPO, 'dist/src/core/mask-texts.js')).href);
+  const password = (i) => {
+    const v = secretValue(i);
+    return `${v.slice(0, 6)}/${v.slice(6, 12)}@${v.slice(12, 18)}&ä${v.slice(18)}`;
+  };
+  const secrets = new Map(Array.from({ length: n }, (_, i) => [`S${i}`, { type: 'string', text: password(i) }]));
+  const t0 = nowMs();
+  const patterns = maskTexts(secrets);
+  const textsMs = nowMs() - t0;
+  const printed = [
+    (v) => v,
+    (v) => encodeURIComponent(v),
+    (v) => JSON.stringify(v).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  ];
+  const index = new Map(Array.from({ length: n }, (_, i) => [secretValue(i), i]));
+  let planted = 0;
+  let shrink = 0;
+  const sample = producerOutput(n, 8);
+  const text = sample.bytes.toString('latin1').replace(/token=([A-Za-z0-9_-]{24})/g, (_, token) => {
+    const form = printed[planted++ % printed.length](password(index.get(token)));
+    shrink += Buffer.byteLength(form) - 3;
+    return `token=${form}`;
+  });
+  const input = Buffer.from(text, 'utf8');
+  const cycles = Math.max(1, Math.round((mb << 20) / input.length));
+  const total = cycles * input.length;
+  const times = [];
+  let built = 0;
+  for (let r = 0; r < runs + 1; r++) {
+    const b0 = nowMs();
+    const masker = new Masker(patterns);
+    if (r === 0) built = nowMs() - b0;
+    let outBytes = 0;
+    const start = nowMs();
+    for (let c = 0; c < cycles; c++) {
+      for (let off = 0; off < input.length; off += CHUNK) outBytes += masker.push(input.subarray(off, off + CHUNK)).length;
+    }
+    outBytes += masker.end().length;
+    const ms = nowMs() - start;
+    if (r > 0) times.push(ms);
+    if (total - outBytes !== cycles * shrink) {
+      throw new Error(`masker output has ${total - outBytes} bytes less than its input; expected ${cycles * shrink}`);
+    }
+  }
+  const ms = median(times);
+  const mbIn = total / (1 << 20);
+  return { n, patterns: patterns.length, mb: mbIn, ms, mbps: mbIn / (ms / 1000), buildMs: built, textsMs };
+}
+
+/**
  * `run --stage S -- node producer.mjs` with the runner's stdout on /dev/null. Throughput is marginal:
  * MB / (time with MB of output - time with none), the same stage and start-up in both, so it is the
  * rate at which run moves output through its masker, apart from starting and decrypting the stage.

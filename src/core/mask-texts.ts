@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { SecretValue } from '../core/values.js';
 
 /**
@@ -13,17 +14,102 @@ function longEnough(text: string): boolean {
   return false;
 }
 
-/** The text itself, its JSON-escaped form (how a logged object shows it) and each line of it. */
+/**
+ * The forms in which tools print a text, each as a function of the text. A form that equals the text
+ * (the usual case: most values hold no character any of these encoders changes) adds nothing.
+ */
+const FORMS: ReadonlyArray<(text: string) => string> = [
+  // JSON string content: JSON.stringify, Python json.dumps(ensure_ascii=False), Go with SetEscapeHTML(false)
+  (t) => jsonEscaped(t),
+  // Python json.dumps (default ensure_ascii), PHP with JSON_UNESCAPED_SLASHES: non-ASCII as \u00e4
+  (t) => asciiEscaped(jsonEscaped(t)),
+  // PHP json_encode (default): also / as \/
+  (t) => slashEscaped(asciiEscaped(jsonEscaped(t))),
+  // PHP with JSON_UNESCAPED_UNICODE, and other encoders that escape /
+  (t) => slashEscaped(jsonEscaped(t)),
+  // Go encoding/json (default): <, >, &, U+2028 and U+2029 as \u003c ...
+  (t) => jsonEscaped(t).replace(/[<>&\u2028\u2029]/g, unicodeEscape),
+  // util.inspect / console.log of an object (backslashes doubled, quotes as Node picks them); Python repr
+  (t) => inspect(t, { maxStringLength: Infinity }).slice(1, -1),
+  // percent-encoding (upper-case hex) of the UTF-8 bytes
+  (t) => uriComponent(t), // encodeURIComponent
+  (t) => unreserved(t), // RFC 3986: Python quote(safe=''), curl --data-urlencode
+  (t) => unreserved(t).replace(/%2F/g, '/'), // Python urllib.parse.quote (safe='/')
+  (t) => unreserved(t).replace(/%20/g, '+'), // Python quote_plus, Go url.QueryEscape
+  (t) => uriComponent(t).replace(/[!'()~]/g, percentOf).replace(/%20/g, '+'), // URLSearchParams, HTML forms, Java URLEncoder
+  (t) => uriComponent(t).replace(/%2[456BC]/g, decodeURIComponent), // a user or password in a WHATWG URL (new URL(...).href)
+];
+
+function jsonEscaped(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+function unicodeEscape(ch: string): string {
+  return `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** Every UTF-16 unit outside printable ASCII as \uxxxx (lower-case hex, surrogate pairs apart). */
+function asciiEscaped(json: string): string {
+  return json.replace(/[^\x20-\x7e]/g, unicodeEscape);
+}
+
+function slashEscaped(json: string): string {
+  return json.replace(/\//g, '\\/');
+}
+
+/** encodeURIComponent, also for a text with a lone surrogate (encoded as U+FFFD, as TextEncoder does). */
+function uriComponent(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    return encodeURIComponent(text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+  }
+}
+
+/** Only letters, digits and - . _ ~ left as they are. */
+function unreserved(text: string): string {
+  return uriComponent(text).replace(/[!'()*]/g, percentOf);
+}
+
+function percentOf(ch: string): string {
+  return `%${ch.charCodeAt(0).toString(16).toUpperCase()}`;
+}
+
+/**
+ * The password of a URL value (`postgres://user:PASSWORD@host`) if it has one: decoded (how a driver
+ * logs its connection settings) and as written in the URL (WHATWG-normalized).
+ */
+function urlPassword(text: string): { decoded: string; written: string } | undefined {
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s/@]*:[^\s/@]*@/.test(text)) return undefined;
+  let written: string;
+  try {
+    written = new URL(text).password;
+  } catch {
+    return undefined;
+  }
+  if (written === '') return undefined;
+  try {
+    return { decoded: decodeURIComponent(written), written };
+  } catch {
+    return { decoded: written, written }; // a stray %
+  }
+}
+
+const PLAIN = /^[A-Za-z0-9._-]*$/;
+
+/** A text in every form of FORMS, each line of a multi-line text, and the password of a URL. */
 function addForms(text: string, into: Set<string>): void {
   if (!longEnough(text)) return;
   into.add(text);
-  const escaped = JSON.stringify(text).slice(1, -1);
-  if (escaped !== text) into.add(escaped);
+  if (PLAIN.test(text)) return; // letters, digits, - . _: every form is the text itself
+  for (const form of FORMS) into.add(form(text));
   if (/[\r\n]/.test(text)) {
-    for (const line of text.split(/\r?\n|\r/)) {
-      const trimmed = line.trim();
-      if (longEnough(trimmed)) into.add(trimmed);
-    }
+    for (const line of text.split(/\r?\n|\r/)) addForms(line.trim(), into);
+  }
+  const password = urlPassword(text);
+  if (password) {
+    addForms(password.decoded, into); // its forms include the percent-encoded ones
+    if (longEnough(password.written)) into.add(password.written);
   }
 }
 
@@ -31,6 +117,11 @@ function addStringLeaves(node: unknown, into: Set<string>): void {
   if (typeof node === 'string') addForms(node, into);
   else if (Array.isArray(node)) for (const item of node) addStringLeaves(item, into);
   else if (node !== null && typeof node === 'object') for (const item of Object.values(node)) addStringLeaves(item, into);
+}
+
+/** The warning for secrets whose values are too short to mask: names them, never a value. */
+export function unmaskedWarning(names: readonly string[]): string {
+  return `not masking ${names.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters cannot be masked without hiding that text everywhere in the log.`;
 }
 
 /** Names of the secrets whose value is too short to be masked. */
@@ -41,9 +132,12 @@ export function unmaskedSecrets(secrets: ReadonlyMap<string, SecretValue>): stri
 }
 
 /**
- * What to mask for a set of secrets: every value of at least MIN_MASK_LENGTH characters (JSON in
- * its compact form), its JSON-escaped form, each line of a multi-line value, and each string leaf
- * of a JSON value that is long enough on its own.
+ * What to mask for a set of secrets, the one rule for every masking path (`run`'s output and the
+ * `::add-mask::` lines of `export --format github-env`): every value of at least MIN_MASK_LENGTH
+ * characters (JSON in its compact form), each line of a multi-line value, each string leaf of a JSON
+ * value and the password of a URL value that are long enough on their own; each of them also in the
+ * forms tools print it (FORMS: JSON escapes of JavaScript, Python, PHP and Go, util.inspect, and
+ * percent-encodings).
  */
 export function maskTexts(secrets: ReadonlyMap<string, SecretValue>): string[] {
   const patterns = new Set<string>();

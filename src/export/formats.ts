@@ -22,8 +22,12 @@ export interface Exported {
   dotenvOnly: string[];
 }
 
-/** `maskExtras`: further texts to register with the CI's log masking (github-env). */
-export function exportAs(format: ExportFormat, entries: ExportEntries, maskExtras: readonly string[] = []): Exported {
+/**
+ * `masks`: the texts to register with the CI's log masking (github-env), which are `maskTexts` of the
+ * secrets: the same rule as `run`'s masker, so a value too short to mask is not registered either
+ * (GitHub would hide every "20" in the job's log).
+ */
+export function exportAs(format: ExportFormat, entries: ExportEntries, masks: readonly string[] = []): Exported {
   switch (format) {
     case 'json':
       return { text: toJson(entries), logLines: [], dotenvOnly: [] };
@@ -32,7 +36,7 @@ export function exportAs(format: ExportFormat, entries: ExportEntries, maskExtra
     case 'dotenv':
       return toDotenv(entries);
     case 'github-env':
-      return { text: toGithubEnv(entries), logLines: githubMaskLines(entries.map(([, v]) => v), maskExtras), dotenvOnly: [] };
+      return { text: toGithubEnv(entries), logLines: githubMaskLines(masks), dotenvOnly: [] };
   }
 }
 
@@ -132,12 +136,9 @@ function escapeCommandData(text: string): string {
   return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 }
 
-/**
- * `::add-mask::` commands for every value, then for the extra texts (the runner masks line by line,
- * so the lines of multi-line values and the string leaves of JSON values come as extras).
- */
-export function githubMaskLines(values: readonly string[], extras: readonly string[] = []): string[] {
+/** One `::add-mask::` command for each text (the runner masks line by line, so texts hold single lines too). */
+export function githubMaskLines(masks: readonly string[]): string[] {
   const texts = new Set<string>();
-  for (const text of [...values, ...extras]) if (text.trim() !== '') texts.add(text);
+  for (const text of masks) if (text.trim() !== '') texts.add(text);
   return [...texts].map((t) => `::add-mask::${escapeCommandData(t)}`);
 }

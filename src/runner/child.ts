@@ -4,7 +4,10 @@ import { StageSecretsError } from '../core/errors.js';
 import { MaskAutomaton, Masker } from './masker.js';
 import { signalExitCode, type SignalRelay } from './signals.js';
 
-/** Default pause after which bytes held back as a possible value prefix are written anyway. */
+/**
+ * Default pause after which held bytes that already complete a value (and may still continue into a
+ * longer one) are written as `***`. Bytes that may begin a value are never written in clear on a pause.
+ */
 export const DEFAULT_FLUSH_MS = 50;
 
 /**

@@ -8,7 +8,12 @@
  *
  * Only bytes that may still turn out to be the start of a value are held back: at most the longest
  * value's length minus one, and usually none. Everything else is returned by the push that brought it.
+ * Held bytes are never written in clear while they may begin a value, however long the stream pauses:
+ * they come out when later bytes rule the value out, as `***` when they complete it, and at the end of
+ * the stream as `***` when they are long enough to give much of a value away (see `end`).
  */
+
+import { MIN_MASK_LENGTH } from '../core/mask-texts.js';
 
 const STARS = Buffer.from('***');
 const EMPTY = Buffer.alloc(0);
@@ -22,6 +27,11 @@ export interface MaskerOptions {
    * walk sparse edges and failure links instead, so memory stays linear in the total value length.
    */
   maxTableEntries?: number;
+  /**
+   * At the end of the stream, held bytes that may begin a value are written as `***` when they are at
+   * least this many characters (default MIN_MASK_LENGTH) or half the bytes of the shortest value they begin.
+   */
+  endMaskChars?: number;
 }
 
 /**
@@ -47,6 +57,8 @@ export class MaskAutomaton {
   readonly matchLen: Int32Array;
   /** how many trailing bytes may still begin a match (depth of the deepest extendable suffix state) */
   readonly holdLen: Int32Array;
+  /** length of the shortest pattern that begins with those trailing bytes */
+  readonly holdPatternLen: Int32Array;
   /**
    * Dense DFA rows for the first denseStates states. Entries are state codes (see codeOf), or ~code
    * when that state ends a match, so the hot loop needs no multiply and one sign test.
@@ -128,6 +140,15 @@ export class MaskAutomaton {
       }
       this.childCount[id] = tail - this.childStart[id]!;
     }
+    // shortest pattern through each state, children before parents (reverse breadth-first order)
+    const shortestBelow = new Int32Array(n);
+    for (let id = n - 1; id >= 0; id--) {
+      let m = terminal[id] ? depth[id]! : 0x7fffffff;
+      const first = this.childStart[id]!;
+      const last = first + this.childCount[id]!;
+      for (let v = first; v < last; v++) if (shortestBelow[v]! < m) m = shortestBelow[v]!;
+      shortestBelow[id] = m;
+    }
     let depth1 = 0;
     let shallow = 0;
     while (shallow < n && depth[shallow]! <= 2) {
@@ -139,7 +160,7 @@ export class MaskAutomaton {
     this.fail = new Int32Array(n);
     this.matchLen = new Int32Array(n);
     this.holdLen = new Int32Array(n);
-    this.holdLen[0] = 0;
+    this.holdPatternLen = new Int32Array(n);
     const budget = options.maxTableEntries ?? DEFAULT_MAX_TABLE_ENTRIES;
     this.denseStates = Math.max(1, Math.min(n, Math.floor(budget / classes)));
     this.denseLimit = this.denseStates * classes;
@@ -151,7 +172,9 @@ export class MaskAutomaton {
         const f = u === 0 ? 0 : this.next(this.fail[u]!, this.label[v]!);
         this.fail[v] = f;
         this.matchLen[v] = terminal[v] ? depth[v]! : this.matchLen[f]!;
-        this.holdLen[v] = this.childCount[v]! > 0 ? depth[v]! : this.holdLen[f]!;
+        const extendable = this.childCount[v]! > 0;
+        this.holdLen[v] = extendable ? depth[v]! : this.holdLen[f]!;
+        this.holdPatternLen[v] = extendable ? shortestBelow[v]! : this.holdPatternLen[f]!;
       }
       if (u < this.denseStates) {
         const row = u * classes;
@@ -219,6 +242,7 @@ export class Masker {
   /** Number of distinct non-empty patterns. */
   readonly patternCount: number;
   private readonly automaton: MaskAutomaton;
+  private readonly endMaskChars: number;
 
   // Stream state. Positions are absolute byte offsets in the stream.
   /** current automaton state, as a code */
@@ -235,6 +259,7 @@ export class Masker {
 
   constructor(values: MaskAutomaton | Iterable<string | Uint8Array>, options: MaskerOptions = {}) {
     this.automaton = values instanceof MaskAutomaton ? values : new MaskAutomaton(values, options);
+    this.endMaskChars = options.endMaskChars ?? MIN_MASK_LENGTH;
     this.maxLength = this.automaton.maxLength;
     this.patternCount = this.automaton.patternCount;
     this.held = Buffer.alloc(Math.max(this.maxLength, 1));
@@ -332,22 +357,45 @@ export class Masker {
   }
 
   /**
-   * Returns the held bytes now (masked where a value already completed) without forgetting the
-   * match state: if the stream then continues a value, the rest of it is still masked. For output
-   * that pauses mid-way, so a prompt is not held back indefinitely.
+   * For output that pauses: returns what may be written now without waiting for more bytes. That is
+   * never a byte that may still begin a value; only held bytes that already completed a value (and
+   * may continue into a longer one) come out, as `***`. If the value continues, no second `***` follows.
    */
   flush(): Buffer {
-    if (this.heldLen === 0 && this.maskStarts.length === 0) return EMPTY;
-    return this.emit(EMPTY, this.pos, this.pos);
+    const frontier = this.pos - this.heldLen;
+    if (this.maskStarts.length === 0 || this.maskStarts[0]! > frontier) return EMPTY;
+    return this.emit(EMPTY, this.pos, Math.min(this.maskEnds[0]!, this.pos));
   }
 
-  /** Ends the stream: returns everything still held. The masker can then be reused for a new stream. */
+  /**
+   * Ends the stream: returns everything still held. Held bytes that may begin a value become `***`
+   * when they are at least `endMaskChars` characters or half the shortest value they begin: a stream
+   * that stops there was most likely cut off while writing that value (a killed child, a timeout).
+   * A shorter tail is written as it is; it gives away no more than a value too short to be masked.
+   * The masker can then be reused for a new stream.
+   */
   end(): Buffer {
-    const out = this.flush();
+    let out: Buffer = EMPTY;
+    if (this.heldLen > 0 || this.maskStarts.length > 0) {
+      if (this.heldLen > 0 && this.heldTailGivesAway()) this.addMask(this.pos - this.heldLen, this.pos);
+      out = this.emit(EMPTY, this.pos, this.pos);
+    }
     this.state = 0;
     this.pos = 0;
     this.lastMaskEnd = -1;
     return out;
+  }
+
+  /** Whether the bytes that may begin a value are long enough to be masked at the end of the stream. */
+  private heldTailGivesAway(): boolean {
+    const a = this.automaton;
+    const id = a.idOf(this.state);
+    const prefix = a.holdLen[id]!;
+    if (2 * prefix >= a.holdPatternLen[id]!) return true;
+    // characters, counted as UTF-8 lead bytes; bytes a flush already wrote as *** count one each
+    let chars = prefix - this.heldLen;
+    for (let i = 0; i < this.heldLen; i++) if ((this.held[i]! & 0xc0) !== 0x80) chars++;
+    return chars >= this.endMaskChars;
   }
 
   private addMask(start: number, end: number): void {
@@ -455,7 +503,7 @@ export class Masker {
   }
 }
 
-const START_HASH_BITS = 16;
+const START_HASH_BITS = 18;
 const MAX_STRIDE = 4;
 
 /** Hash of 3 bytes (as one 24-bit number) into START_HASH_BITS bits. */

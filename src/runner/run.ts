@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets } from '../core/mask-texts.js';
+import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import { describeSource, loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
@@ -34,7 +34,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
   const env = childEnv(opts.env, secrets, loaded.stage);
   const unmasked = opts.mask ? unmaskedSecrets(secrets) : [];
   if (unmasked.length > 0) {
-    opts.stderr.write(`stage-secrets: not masking ${unmasked.join(', ')}: values shorter than ${MIN_MASK_LENGTH} characters are not masked.\n`);
+    opts.stderr.write(`stage-secrets: ${unmaskedWarning(unmasked)}\n`);
   }
   let patterns: string[] | undefined;
   const maskPatterns = (): string[] => (patterns ??= maskTexts(secrets));

@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskTexts } from '../../src/core/mask-texts.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
 
@@ -124,6 +125,26 @@ describe('export', () => {
     const again = fs.readFileSync(file, 'utf8');
     expect(again.startsWith(text)).toBe(true);
     expect(again.slice(text.length).split('\n')[0]).not.toBe(lines[1]);
+  });
+
+  it('github-env registers the texts run masks and names, never prints, values too short to mask', async () => {
+    expect((await ws.run(['init', '--stage', 'short'])).code).toBe(0);
+    const values = { PIN: '20', DB_URL: 'postgres://app:pa55;w0rd@db:5432/app' };
+    await setSecrets({ stage: 'short', cwd: ws.dir, app: 'demo-app' }, [
+      { name: 'PIN', type: 'number', value: values.PIN },
+      { name: 'DB_URL', type: 'string', value: values.DB_URL },
+    ]);
+    const r = await ws.run(['export', '--stage', 'short', '--format', 'github-env'], { env: { GITHUB_ENV: '' } });
+    expect(r.code).toBe(0);
+    const masks = r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
+    const expected = maskTexts(new Map([['DB_URL', { type: 'string', text: values.DB_URL }]]));
+    expect(masks.sort()).toEqual(expected.map((t) => `::add-mask::${t.replace(/%/g, '%25')}`).sort());
+    // the same rule as run: the password alone and the percent-encoded URL are among them, "20" is not
+    expect(masks).toContain('::add-mask::pa55;w0rd');
+    expect(masks).toContain(`::add-mask::${encodeURIComponent(values.DB_URL).replace(/%/g, '%25')}`);
+    expect(masks).not.toContain('::add-mask::20');
+    expect(r.stderr).toMatch(/not masking PIN: values shorter than 4 characters/);
+    expect(r.stderr).not.toMatch(/\b20\b/);
   });
 
   it('github-env without --out or $GITHUB_ENV prints the mask lines, then the blocks, on stdout', async () => {

@@ -204,7 +204,26 @@ describe('run: masking', () => {
     expect(r.stdout).toBe('before *** after\n');
   });
 
-  it('writes a held possible prefix once the child pauses (a prompt still shows)', async () => {
+  it('masks a value written a character at a time with pauses longer than the flush delay', async () => {
+    const child = script(
+      'slow.mjs',
+      `import { writeSync } from 'node:fs';
+       const pause = new Int32Array(new SharedArrayBuffer(4));
+       writeSync(1, 'before ');
+       for (const ch of process.env.API_TOKEN) { writeSync(1, ch); Atomics.wait(pause, 0, 0, 40); }
+       writeSync(1, ' after\\n');`,
+    );
+    // each pause (40 ms) is 8 times the flush delay
+    const r = await run(['--mask-flush-ms', '5', '--', process.execPath, child]);
+    expect(r.stdout).toBe('before *** after\n');
+  });
+
+  it('masks a value cut off by the exit of the child', async () => {
+    const r = await run(['--', process.execPath, '-e', 'process.stdout.write("end " + process.env.API_TOKEN.slice(0, -1))']);
+    expect(r.stdout).toBe('end ***');
+  });
+
+  it('during a pause, writes the text up to a possible start of a value and holds that start', async () => {
     const child = script(
       'prompt.mjs',
       `import { writeSync } from 'node:fs';
@@ -212,14 +231,36 @@ describe('run: masking', () => {
        writeSync(1, 'enter ' + process.env.API_TOKEN.slice(0, 6));
        process.stdin.once('data', () => { writeSync(1, '\\ndone\\n'); process.exit(0); });`,
     );
-    const p = spawnCli(['run', '--stage', 'ci', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
-    // The child waits for stdin, so both lines can only be seen if run wrote them while it waits.
-    await p.waitFor('line one\n');
-    await p.waitFor(`enter ${TOKEN.slice(0, 6)}`);
+    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '1', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
+    let seen = '';
+    p.child.stdout!.on('data', (c: Buffer) => (seen += c.toString()));
+    // The child waits for stdin, so this shows only if run wrote it while the child waits.
+    await p.waitFor('line one\nenter ');
+    // hundreds of flush delays later, the possible start of the token is still held
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const duringPause = seen;
     p.child.stdin!.end('go\n');
     const r = await p.done;
     expect(r.code).toBe(0);
+    expect(duringPause).toBe('line one\nenter ');
+    // the newline ruled the token out: the held text was not the value, and is written as it is
     expect(r.stdout.toString()).toBe(`line one\nenter ${TOKEN.slice(0, 6)}\ndone\n`);
+  });
+
+  it('shows a progress line ending in \\r at once while the child pauses', async () => {
+    const child = script(
+      'progress.mjs',
+      `import { writeSync } from 'node:fs';
+       writeSync(1, 'progress 10%\\r');
+       writeSync(1, 'progress 20%\\r');
+       process.stdin.once('data', () => { writeSync(1, 'progress 100%\\n'); process.exit(0); });`,
+    );
+    // a flush delay far longer than the test: the line shows because nothing of it is held
+    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '60000', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
+    await p.waitFor('progress 10%\rprogress 20%\r');
+    p.child.stdin!.end('go\n');
+    const r = await p.done;
+    expect(r.stdout.toString()).toBe('progress 10%\rprogress 20%\rprogress 100%\n');
   });
 
   it('--no-mask passes values through', async () => {
@@ -328,5 +369,39 @@ describe('run: --files-dir', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/--files-dir .*busy is not empty/);
     expect(fs.readdirSync(busy)).toEqual(['keep.txt']);
+  });
+});
+
+describe('run: masking the forms tools print', () => {
+  let enc: Workspace;
+  const DB_URL = 'postgres://app:pa55;w0rd=x@db.internal:5432/app';
+  const WIN_KEY = 'C:\\deploy\\"prod"\\käy<1>&';
+
+  beforeAll(async () => {
+    enc = makeWorkspace('enc-app');
+    expect((await enc.run(['init', '--stage', 'enc'])).code).toBe(0);
+    await setSecrets({ stage: 'enc', cwd: enc.dir, app: 'enc-app' }, [
+      { name: 'DB_URL', type: 'string', value: DB_URL },
+      { name: 'WIN_KEY', type: 'string', value: WIN_KEY },
+    ]);
+  });
+
+  afterAll(() => enc?.cleanup());
+
+  it('masks a URL value percent-encoded, its password alone, and util.inspect of a value with backslashes', async () => {
+    const child = path.join(enc.dir, 'forms.mjs');
+    fs.writeFileSync(
+      child,
+      `import { inspect } from 'node:util';
+       const db = process.env.DB_URL;
+       console.log('query', new URLSearchParams({ db }).toString());
+       console.log('component', encodeURIComponent(db));
+       console.log('password', decodeURIComponent(new URL(db).password));
+       console.log(inspect({ key: process.env.WIN_KEY }));
+       console.log(JSON.stringify({ key: process.env.WIN_KEY }));`,
+    );
+    const r = await enc.run(['run', '--stage', 'enc', '--', process.execPath, child]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`query db=***\ncomponent ***\npassword ***\n{ key: '***' }\n{"key":"***"}\n`);
   });
 });

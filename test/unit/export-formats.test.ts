@@ -148,9 +148,16 @@ describe('github-env export', () => {
     expect(text).toBe(`A<<${d1}\nv1\n${d1}\nB<<${d1}\nv2\n${d1}\n`);
   });
 
-  it('masks every value and extra texts, with workflow-command escaping', () => {
-    const lines = githubMaskLines(['tok-1', '100%0A', 'two\nlines', '  '], ['lines', 'tok-1']);
+  it('masks each text once, with workflow-command escaping', () => {
+    const lines = githubMaskLines(['tok-1', '100%0A', 'two\nlines', '  ', 'lines', 'tok-1']);
     expect(lines).toEqual(['::add-mask::tok-1', '::add-mask::100%250A', '::add-mask::two%0Alines', '::add-mask::lines']);
-    expect(exportAs('github-env', [['A', 'v']]).logLines).toEqual(['::add-mask::v']);
+  });
+
+  it('github-env registers exactly the mask texts it is given, not every value (a short one is not among them)', () => {
+    const entries = [
+      ['PIN', '20'],
+      ['TOKEN', 'tok-1234'],
+    ] as const;
+    expect(exportAs('github-env', entries, ['tok-1234']).logLines).toEqual(['::add-mask::tok-1234']);
   });
 });

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
-import { maskTexts } from '../../core/mask-texts.js';
+import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '../../core/mask-texts.js';
 import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
 import { loadSecrets } from '../../stages/load.js';
@@ -21,8 +21,11 @@ Decrypts stage S and writes every secret in the chosen format, sorted by name. P
                    json        one object {"KEY": "value"}; values are strings (JSON values compact)
                    shell       export KEY='value' lines (POSIX quoting) for: . ./file  or  eval
                    github-env  KEY<<DELIM / value / DELIM blocks with a random delimiter, for
-                               $GITHUB_ENV; prints ::add-mask:: for every value (and each line of a
-                               multi-line value, each JSON string leaf) on stdout first
+                               $GITHUB_ENV; prints ::add-mask:: on stdout first for what run masks:
+                               values of ${MIN_MASK_LENGTH}+ characters, each line of a multi-line value, each
+                               JSON string leaf, the password of a URL, and the forms tools print them
+                               in. Shorter values are named on stderr and not masked (GitHub would
+                               hide every such string in the job's log).
   -o, --out FILE   write to FILE, mode 0600 (an existing file is tightened to 0600 first).
                    dotenv, json and shell replace FILE; github-env appends to it, since
                    $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV
@@ -49,6 +52,8 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     const secrets = (await loadSecrets({ ...opts, runEnv: false })).values;
     const entries = [...secrets.entries()].map(([name, v]) => [name, v.text] as const);
     const exported = exportAs(format, entries, format === 'github-env' ? maskTexts(secrets) : []);
+    const unmasked = format === 'github-env' ? unmaskedSecrets(secrets) : [];
+    if (unmasked.length > 0) write(io.stderr, `stage-secrets: ${unmaskedWarning(unmasked)}`);
     if (exported.dotenvOnly.length > 0) {
       write(
         io.stderr,

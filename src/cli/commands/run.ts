@@ -36,8 +36,16 @@ reads the runner's standard input, and needs no terminal.
 Every secret value in CMD's stdout and stderr is replaced by *** as it streams, also when a value is
 split across writes. Values shorter than ${MIN_MASK_LENGTH} characters are not masked (they would garble the
 log); run names such secrets on stderr. A JSON value is masked in its compact form and each of its
-string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value is masked too. Output is only
-held back while it may be the start of a value, and at most --mask-flush-ms after CMD pauses.
+string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value and the password of a URL value
+are masked too. Each is also masked in the forms tools print it: JSON-escaped (as JavaScript, Python,
+PHP and Go write it), as util.inspect shows it, and percent-encoded (encodeURIComponent, form and
+URL user/password encoding, Python's quote).
+
+Output is held back only while its last characters could be the start of a value (usually none; at
+most a value's length). A pause never writes them in clear: they follow as soon as CMD's next bytes
+rule the value out, or become *** when they complete it, so text that does not end like the start of
+a value (a prompt, a progress line ending in \\r) shows at once. When CMD's output ends inside a
+possible value, that tail is written as *** if it has ${MIN_MASK_LENGTH}+ characters or half of the value.
 
 Exit code: CMD's own, or 128+N when CMD was killed by signal N. SIGINT, SIGTERM and SIGHUP are
 passed on to CMD, and run waits for it to end. Before CMD starts: 1 usage, 2 integrity, 3 key access.
@@ -45,7 +53,8 @@ passed on to CMD, and run waits for it to end. Before CMD starts: 1 usage, 2 int
       --no-mask          do not mask; CMD writes straight to the runner's stdout and stderr
       --files-dir DIR    also write each secret to DIR/<KEY> (files 0600, DIR 0700), removed when
                          CMD ends, whatever the reason. DIR must be new or an empty folder.
-      --mask-flush-ms N  how long a possible start of a value is held when CMD pauses (default ${DEFAULT_FLUSH_MS})
+      --mask-flush-ms N  after CMD pauses this long, a complete value that could still continue into a
+                         longer one is written as *** (default ${DEFAULT_FLUSH_MS})
       --verbose          print one status line (stage, count, identity) to stderr; no values
 
 ${STAGE_OPTIONS_HELP}
