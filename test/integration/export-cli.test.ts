@@ -130,7 +130,7 @@ describe('export', () => {
   it('github-env registers the texts run masks and names, never prints, values too short to mask', async () => {
     expect((await ws.run(['init', '--stage', 'short'])).code).toBe(0);
     const values = { PIN: '20', DB_URL: 'postgres://app:pa55;w0rd@db:5432/app' };
-    await setSecrets({ stage: 'short', cwd: ws.dir, app: 'demo-app' }, [
+    await setSecrets({ stage: 'short', cwd: ws.dir, app: 'demo-app', env: ws.env }, [
       { name: 'PIN', type: 'number', value: values.PIN },
       { name: 'DB_URL', type: 'string', value: values.DB_URL },
     ]);

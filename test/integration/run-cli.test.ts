@@ -380,7 +380,7 @@ describe('run: masking the forms tools print', () => {
   beforeAll(async () => {
     enc = makeWorkspace('enc-app');
     expect((await enc.run(['init', '--stage', 'enc'])).code).toBe(0);
-    await setSecrets({ stage: 'enc', cwd: enc.dir, app: 'enc-app' }, [
+    await setSecrets({ stage: 'enc', cwd: enc.dir, app: 'enc-app', env: enc.env }, [
       { name: 'DB_URL', type: 'string', value: DB_URL },
       { name: 'WIN_KEY', type: 'string', value: WIN_KEY },
     ]);
