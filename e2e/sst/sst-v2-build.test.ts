@@ -4,16 +4,17 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
+import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../../test/support/cli.js';
 
 /*
  * The real SST v2 CLI synthesises an app whose sst.config.ts uses stage-secrets/sst, offline:
  * - `sst build` asks STS GetCallerIdentity for the account: a stub on 127.0.0.1 answers it;
  * - NODE_ENV=test is SST's own test mode, which skips looking up the bootstrap stacks in CloudFormation;
  * - SST_TELEMETRY_DISABLED=1 keeps SST from posting telemetry.
- * sst@2 comes from this repo's node_modules (devDependency), or from SST_V2_NODE_MODULES.
+ * sst@2 comes from this suite's own install (e2e/sst/package.json, `npm run test:e2e` installs it), or from
+ * SST_V2_NODE_MODULES. stage-secrets itself is the built repo (dist/), linked into the app as a dependency.
  */
-const SST_MODULES = process.env.SST_V2_NODE_MODULES ?? path.join(REPO_ROOT, 'node_modules');
+const SST_MODULES = process.env.SST_V2_NODE_MODULES ?? path.join(REPO_ROOT, 'e2e/sst/node_modules');
 
 const SST_CONFIG = `import type { SSTConfig } from "sst";
 import { Function } from "sst/constructs";
@@ -116,7 +117,7 @@ beforeAll(async () => {
   fs.mkdirSync(path.join(ws.dir, 'src'));
   fs.writeFileSync(path.join(ws.dir, 'src/orders.ts'), 'export const handler = async () => ({ statusCode: 200 });\n');
   if (!fs.existsSync(path.join(SST_MODULES, 'sst/cli/sst.js'))) {
-    throw new Error(`sst v2 is not installed in ${SST_MODULES}: npm install --save-dev sst@^2 (or set SST_V2_NODE_MODULES)`);
+    throw new Error(`sst v2 is not installed in ${SST_MODULES}: npm ci --prefix e2e/sst (or set SST_V2_NODE_MODULES)`);
   }
   link(path.join(SST_MODULES, 'sst'), path.join(ws.dir, 'node_modules/sst'));
   link(REPO_ROOT, path.join(ws.dir, 'node_modules/stage-secrets'));
