@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../core/errors.js';
+import { githubMaskLines } from '../core/ci-masks.js';
 import { assertEnvSafe } from '../core/values.js';
 
 export const EXPORT_FORMATS = ['dotenv', 'json', 'github-env', 'shell'] as const;
@@ -131,14 +132,3 @@ export function toGithubEnv(entries: ExportEntries, delimiter = githubDelimiter(
     .join('');
 }
 
-/** Workflow-command data escaping, as the runner reverses it. */
-function escapeCommandData(text: string): string {
-  return text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-}
-
-/** One `::add-mask::` command for each text (the runner masks line by line, so texts hold single lines too). */
-export function githubMaskLines(masks: readonly string[]): string[] {
-  const texts = new Set<string>();
-  for (const text of masks) if (text.trim() !== '') texts.add(text);
-  return [...texts].map((t) => `::add-mask::${escapeCommandData(t)}`);
-}

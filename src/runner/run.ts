@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import { describeSource, loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
+import { githubMaskLines, runnerReadsMasks } from '../core/ci-masks.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
 import { childEnv } from './env.js';
 import { FilesDir } from './files-dir.js';
@@ -49,6 +50,8 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
           `${opts.mask ? `, masking ${maskPatterns().length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
       );
     }
+    // a runner that reads mask commands learns every text now, before the child can print a value or pass it on
+    if (opts.mask && runnerReadsMasks(opts.env)) for (const line of githubMaskLines(maskPatterns())) opts.stdout.write(`${line}\n`);
     if (relay.received) return signalExitCode(relay.received);
     return await runChild({
       command: opts.command,

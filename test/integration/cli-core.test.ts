@@ -464,3 +464,18 @@ describe('CLI: import refuses key material read as names', () => {
     );
   });
 });
+
+describe('CLI: run --help', () => {
+  it('says where the key comes from: the CI variable, the key file, KMS', async () => {
+    const ws = makeWorkspace();
+    try {
+      const r = await ws.run(['run', '--help']);
+      expect(r.stdout).toContain('STAGE_SECRETS_KEY_<S>');
+      expect(r.stdout).toContain('~/.config/stage-secrets/keys/<fingerprint>.key');
+      expect(r.stdout).toContain('kms:Decrypt');
+      expect(r.stdout).toContain('::add-mask::');
+    } finally {
+      ws.cleanup();
+    }
+  });
+});

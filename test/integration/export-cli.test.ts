@@ -96,7 +96,7 @@ describe('export', () => {
   it('github-env appends to $GITHUB_ENV in heredoc form and masks every value on stdout', async () => {
     const file = path.join(ws.dir, 'github_env');
     fs.writeFileSync(file, 'EARLIER=step\n');
-    const r = await exportCli(['--format', 'github-env'], { GITHUB_ENV: file });
+    const r = await exportCli(['--format', 'github-env'], { GITHUB_ENV: file, GITHUB_ACTIONS: 'true' });
     expect(r.code).toBe(0);
     expect(mode(file)).toBe('600');
     const text = fs.readFileSync(file, 'utf8');
@@ -134,7 +134,7 @@ describe('export', () => {
       { name: 'PIN', type: 'number', value: values.PIN },
       { name: 'DB_URL', type: 'string', value: values.DB_URL },
     ]);
-    const r = await ws.run(['export', '--stage', 'short', '--format', 'github-env'], { env: { GITHUB_ENV: '' } });
+    const r = await ws.run(['export', '--stage', 'short', '--format', 'github-env'], { env: { GITHUB_ENV: '', GITHUB_ACTIONS: 'true' } });
     expect(r.code).toBe(0);
     const masks = r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
     const expected = maskTexts(new Map([['DB_URL', { type: 'string', text: values.DB_URL }]]));
@@ -147,8 +147,21 @@ describe('export', () => {
     expect(r.stderr).not.toMatch(/\b20\b/);
   });
 
-  it('github-env without --out or $GITHUB_ENV prints the mask lines, then the blocks, on stdout', async () => {
-    const r = await exportCli(['--format', 'github-env']);
+  it('github-env checks --out before printing any mask line, and prints mask lines only on GitHub Actions', async () => {
+    const missing = await exportCli(['--format', 'github-env', '--out', path.join(ws.dir, 'no-such-dir', 'env')], { GITHUB_ACTIONS: 'true' });
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toContain('no-such-dir');
+    for (const value of Object.values(SECRETS)) expect(missing.stderr).not.toContain(value);
+
+    const outside = await exportCli(['--format', 'github-env']);
+    expect(outside.code).toBe(0);
+    expect(outside.stdout).not.toContain('::add-mask::');
+    expect(outside.stdout).toContain('<<STAGE_SECRETS_EOF_');
+  });
+
+  it('github-env on GitHub Actions without --out or $GITHUB_ENV prints the mask lines, then the blocks, on stdout', async () => {
+    const r = await exportCli(['--format', 'github-env'], { GITHUB_ACTIONS: 'true' });
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     const firstBlock = lines.findIndex((l) => l.includes('<<STAGE_SECRETS_EOF_'));

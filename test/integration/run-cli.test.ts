@@ -3,6 +3,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { maskTexts } from '../../src/core/mask-texts.js';
+import { githubMaskLines } from '../../src/core/ci-masks.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { CLI, makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
 
@@ -140,6 +142,40 @@ describe('run: env and exit codes', () => {
     const noKey = await run(['--', 'true'], { env: { STAGE_SECRETS_KEY_CI: '' } });
     expect(noKey.code).toBe(3);
     expect(noKey.stdout).toBe('');
+  });
+});
+
+describe('run on a CI runner', () => {
+  const child = () => script('started.mjs', "console.log('child-started')");
+  const stageValues = () =>
+    new Map([
+      ['API_TOKEN', { type: 'string' as const, text: TOKEN }],
+      ['DB', { type: 'json' as const, text: JSON.stringify(DB) }],
+      ['OVERRIDE_ME', { type: 'string' as const, text: OVERRIDE }],
+      ['PEM', { type: 'string' as const, text: PEM }],
+      ['PIN', { type: 'number' as const, text: PIN }],
+    ]);
+
+  it('on GitHub Actions registers every text it masks with ::add-mask:: before the child starts', async () => {
+    const r = await run(['--', process.execPath, child()], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').filter((l) => l !== '');
+    expect(lines[lines.length - 1]).toBe('child-started');
+    const masks = lines.slice(0, -1);
+    expect(masks.length).toBeGreaterThan(5);
+    expect([...masks].sort()).toEqual(githubMaskLines(maskTexts(stageValues())).sort());
+    // the same rule as everywhere: a value too short to mask is not registered
+    expect(masks).not.toContain(`::add-mask::${PIN}`);
+    expect(masks.some((l) => l === `::add-mask::${TOKEN}`)).toBe(true);
+  });
+
+  it('on GitLab and elsewhere prints nothing extra, and nothing with --no-mask', async () => {
+    for (const env of [{ GITLAB_CI: 'true' }, {}]) {
+      const r = await run(['--', process.execPath, child()], { env });
+      expect(r.stdout).toBe('child-started\n');
+    }
+    const noMask = await run(['--no-mask', '--', process.execPath, child()], { env: { GITHUB_ACTIONS: 'true' } });
+    expect(noMask.stdout).toBe('child-started\n');
   });
 });
 

@@ -113,7 +113,7 @@ describe('leak checks with a canary secret, every command', () => {
     }
     const ghEnv = path.join(ws.dir, 'github-env');
     allowedFiles.push(ghEnv);
-    const gh = await run('export github-env', ['export', ...stage, '--format', 'github-env', '--out', ghEnv]);
+    const gh = await run('export github-env', ['export', ...stage, '--format', 'github-env', '--out', ghEnv], { env: { GITHUB_ACTIONS: 'true' } });
     expect(gh.code).toBe(0);
     const stdoutWithCanary = gh.stdout.split('\n').filter((l) => l.includes(CANARY));
     expect(stdoutWithCanary.length).toBeGreaterThan(0);

@@ -6,7 +6,8 @@ import { parse as parseDotenv } from 'dotenv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isStageSecretsError } from '../../src/core/errors.js';
-import { exportAs, githubDelimiter, githubMaskLines, shellQuote, toDotenv, toGithubEnv, toJson } from '../../src/export/formats.js';
+import { githubMaskLines } from '../../src/core/ci-masks.js';
+import { exportAs, githubDelimiter, shellQuote, toDotenv, toGithubEnv, toJson } from '../../src/export/formats.js';
 
 const tricky = fc.constantFrom(...["'", '"', '`', '$', '\\', '\n', '\r', '#', ' ', '=', 'a', 'b', 'n', 'r', '€', '{', '}', '(', ')', '!', '%']);
 const value = fc.array(tricky, { minLength: 1, maxLength: 14 }).map((a) => a.join(''));

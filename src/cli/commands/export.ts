@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
+import { runnerReadsMasks } from '../../core/ci-masks.js';
 import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '../../core/mask-texts.js';
 import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
@@ -21,7 +22,8 @@ Decrypts stage S and writes every secret in the chosen format, sorted by name. P
                    json        one object {"KEY": "value"}; values are strings (JSON values compact)
                    shell       export KEY='value' lines (POSIX quoting) for: . ./file  or  eval
                    github-env  KEY<<DELIM / value / DELIM blocks with a random delimiter, for
-                               $GITHUB_ENV; prints ::add-mask:: on stdout first for what run masks:
+                               $GITHUB_ENV; on GitHub Actions (GITHUB_ACTIONS=true) it also prints
+                               ::add-mask:: on stdout, after --out is written, for what run masks:
                                values of ${MIN_MASK_LENGTH}+ characters, each line of a multi-line value, each
                                JSON string leaf, the password of a URL, and the forms tools print them
                                in. Shorter values are named on stderr and not masked (GitHub would
@@ -31,7 +33,7 @@ Decrypts stage S and writes every secret in the chosen format, sorted by name. P
                    $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV
                    when it is set.
 Without --out, values go to stdout (that is what you asked for) and a note goes to stderr;
-github-env then prints its ::add-mask:: lines first, then the blocks.
+github-env then prints its ::add-mask:: lines (on GitHub Actions only) first, then the blocks.
 
 ${STAGE_OPTIONS_HELP}
 
@@ -51,8 +53,10 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     if (format === 'github-env' && out === undefined) out = io.env.GITHUB_ENV || undefined;
     const secrets = (await loadSecrets({ ...opts, runEnv: false })).values;
     const entries = [...secrets.entries()].map(([name, v]) => [name, v.text] as const);
-    const exported = exportAs(format, entries, format === 'github-env' ? maskTexts(secrets) : []);
-    const unmasked = format === 'github-env' ? unmaskedSecrets(secrets) : [];
+    // mask commands only where a runner reads them: elsewhere they would just print every value
+    const registerMasks = format === 'github-env' && runnerReadsMasks(io.env);
+    const exported = exportAs(format, entries, registerMasks ? maskTexts(secrets) : []);
+    const unmasked = registerMasks ? unmaskedSecrets(secrets) : [];
     if (unmasked.length > 0) write(io.stderr, `stage-secrets: ${unmaskedWarning(unmasked)}`);
     if (exported.dotenvOnly.length > 0) {
       write(
@@ -60,14 +64,16 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
         `stage-secrets: ${exported.dotenvOnly.join(', ')} needed dotenv-only quoting: read this file with a dotenv parser, do not source it in a shell (use --format shell for that).`,
       );
     }
-    for (const line of exported.logLines) io.stdout.write(`${line}\n`);
     if (out === undefined) {
+      for (const line of exported.logLines) io.stdout.write(`${line}\n`);
       io.stdout.write(exported.text);
       write(io.stderr, `stage-secrets: printed ${entries.length} secrets of stage ${opts.stage} to stdout (${format}); treat this output as secret.`);
       return 0;
     }
     const file = path.resolve(io.cwd, out);
+    // the file first: a path that cannot be written fails before any mask line shows a value
     writeSecretFile(file, exported.text, format === 'github-env');
+    for (const line of exported.logLines) io.stdout.write(`${line}\n`);
     write(io.stderr, `stage-secrets: ${format === 'github-env' ? 'appended' : 'wrote'} ${entries.length} secrets of stage ${opts.stage} to ${out} (mode 0600, ${format}).`);
     return 0;
   },
