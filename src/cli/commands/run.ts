@@ -34,10 +34,11 @@ the first of the stage's identities that works here:
   - AWS KMS: one kms:Decrypt with the usual AWS settings (AWS_REGION, AWS_PROFILE, a CI role).
 The build refuses a stage with names no key holder approved (see stage-secrets approve --help).
 
-A secret replaces an inherited variable of the same name. CMD also gets STAGE_SECRETS_STAGE (the stage) and STAGE_SECRETS_KEYS (the secret names, comma-
-separated); it does not get STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'),
-reads the runner's standard input, and needs no terminal. On GitHub Actions (GITHUB_ACTIONS=true) run
-first prints an ::add-mask:: line for each text it masks, so later steps' logs are masked too.
+A secret replaces an inherited variable of the same name. CMD also gets STAGE_SECRETS_STAGE (the
+stage) and STAGE_SECRETS_KEYS (the secret names, comma-separated); it does not get
+STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
+input, and needs no terminal. On GitHub Actions (GITHUB_ACTIONS=true) run first prints an
+::add-mask:: line for each text it masks, so later steps' logs are masked too.
 
 Every secret value in CMD's stdout and stderr is replaced by *** as it streams, also when a value is
 split across writes. Values shorter than ${MIN_MASK_LENGTH} characters are not masked (they would garble the
