@@ -188,6 +188,34 @@ describe('CLI: a stage from init to verify', () => {
     expect(v.stdout).toContain('8 of 8 secrets OK');
   });
 
+  it('import reports every bad entry at once with its line, warns about duplicate keys, and counts in words', async () => {
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    fs.writeFileSync(
+      path.join(ws.dir, 'many-bad.env'),
+      ['OK_ONE=fine', 'AWS_REGION=eu-west-1', 'EMPTY_ONE=', '# a comment', 'PATH=/tmp/evil-bin', `LONG_ONE=${'x'.repeat(10_001)}`].join('\n'),
+    );
+    const r = await ws.run(['import', ...stage, 'many-bad.env']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('many-bad.env has 4 entries that cannot be imported; nothing was imported');
+    expect(r.stderr).toMatch(/- line 2: AWS_REGION is reserved by AWS Lambda/);
+    expect(r.stderr).toMatch(/- line 3: value of EMPTY_ONE is empty/);
+    expect(r.stderr).toMatch(/- line 5: PATH would change how the build runs/);
+    expect(r.stderr).toMatch(/- line 6: value of LONG_ONE has 10001 characters/);
+    expect(r.stderr).not.toContain('eu-west-1');
+    expect(r.stderr).not.toContain('evil-bin');
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+
+    fs.writeFileSync(path.join(ws.dir, 'dup.env'), 'DUP_KEY=first-value\nOTHER_ONE=x\nDUP_KEY=second-value\n');
+    const dup = await ws.run(['import', ...stage, 'dup.env']);
+    expect(dup.code, dup.stderr).toBe(0);
+    expect(dup.stderr).toContain('DUP_KEY is set on lines 1 and 3; the last one (line 3) was imported');
+    expect(dup.stderr).not.toContain('first-value');
+    expect(dup.stderr).toContain('imported 2 secrets');
+    fs.writeFileSync(path.join(ws.dir, 'one.env'), 'JUST_ONE=x\n');
+    expect((await ws.run(['import', ...stage, 'one.env'])).stderr).toContain('imported 1 secret into stage dev (1 added, 0 replaced)');
+    expect((await ws.run(['rm', ...stage, 'DUP_KEY', 'OTHER_ONE', 'JUST_ONE'])).code).toBe(0);
+  });
+
   it('import with one bad name writes nothing', async () => {
     const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
     fs.writeFileSync(path.join(ws.dir, 'bad.env'), 'GOOD_ONE=1\nLD_PRELOAD=/tmp/evil.so\n');

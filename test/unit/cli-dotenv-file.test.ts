@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse as parseDotenv } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { keyMaterialProblems, looksLikeKeyMaterial } from '../../src/cli/commands/import.js';
+import { keyMaterialProblems, looksLikeKeyMaterial } from '../../src/cli/dotenv-file.js';
 
 const problemsOf = (text: string) => keyMaterialProblems(text, parseDotenv(text));
 
