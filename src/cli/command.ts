@@ -22,7 +22,7 @@ export const STAGE_OPTIONS_HELP = `  -s, --stage S   stage name (required)
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?(mode: boolean): unknown };
   env: NodeJS.ProcessEnv;
   cwd: string;
 }

@@ -5,6 +5,7 @@ import { setSecrets } from '../../stages/secrets.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
 import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { approvalNote } from '../approval-note.js';
+import { readHiddenTwice } from '../hidden-prompt.js';
 import { readAll } from '../stdin.js';
 
 const options = { ...STAGE_OPTIONS, type: { type: 'string', short: 't' }, 'from-file': { type: 'string', short: 'f' } } as const;
@@ -16,7 +17,8 @@ export const command: Command = {
 Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody needs the private
 key to do this, and nobody can read the value back without it.
 The value comes from VALUE, or --from-file F (kept as is), or standard input (one trailing newline
-dropped). Prefer stdin or --from-file: a VALUE argument stays in your shell history.
+dropped). At a terminal, set asks for it twice without showing it, then says how long it was.
+Prefer the prompt, stdin or --from-file: a VALUE argument stays in your shell history.
 A new name is approved when the stage key is at hand (a local key here, or KMS with AWS
 credentials set); otherwise it is pending until a key holder runs stage-secrets approve.
 Replacing the value of an approved name keeps its approval.
@@ -48,8 +50,9 @@ ${STAGE_OPTIONS_HELP}`,
       } catch (err) {
         throw new StageSecretsError('USAGE', `cannot read --from-file ${values['from-file']} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
       }
+    } else if (io.stdin.isTTY) {
+      value = await readHiddenTwice(io.stdin, io.stderr, name);
     } else {
-      if (io.stdin.isTTY) write(io.stderr, `enter the value of ${name}, then Ctrl-D:`);
       value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
     }
     const result = await setSecrets(opts, [{ name, type: type as SecretType, value }]);
