@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { StageSecretsError } from '../core/errors.js';
+import { spawnTarget } from './command-line.js';
 import { MaskAutomaton, Masker } from './masker.js';
 import { signalExitCode, type SignalRelay } from './signals.js';
 
@@ -38,10 +39,12 @@ export function runChild(spec: ChildSpec): Promise<number> {
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(spec.command, spec.args, {
+      const target = spawnTarget(spec.command, spec.args, { platform: process.platform, env: spec.env, cwd: spec.cwd });
+      child = spawn(target.file, target.args, {
         cwd: spec.cwd,
         env: spec.env,
         stdio: spec.mask ? ['inherit', 'pipe', 'pipe'] : 'inherit',
+        windowsVerbatimArguments: target.windowsVerbatimArguments,
       });
     } catch (err) {
       reject(startError(spec.command, err));
