@@ -1,0 +1,33 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StageSecretsError } from '../../core/errors.js';
+import { stageViewOfText } from '../../stages/view.js';
+import { parse, write, type Command } from '../command.js';
+
+const options = { help: { type: 'boolean', short: 'h' } } as const;
+
+export const command: Command = {
+  name: 'textconv',
+  help: `Usage: stage-secrets textconv FILE
+
+Called by git diff and git log -p (set up by stage-secrets git-setup): prints a stage file as review
+reads it, without any key and without ciphertext: app, stage, a fingerprint of the public key,
+identities, policy, then one line per secret:
+  NAME  TYPE  UPDATED  approved|pending  DIGEST
+DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes whenever the value is set.
+  -h, --help      show this help`,
+  async run(argv, io) {
+    const { values, positionals } = parse('textconv', argv, options, true);
+    if (values.help) return write(io.stdout, this.help), 0;
+    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'textconv needs FILE. See: stage-secrets textconv --help');
+    const file = positionals[0]!;
+    let text: string;
+    try {
+      text = fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
+    } catch (err) {
+      throw new StageSecretsError('IO', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? 'read failed'}`);
+    }
+    io.stdout.write(stageViewOfText(text, 'the stage file'));
+    return 0;
+  },
+};

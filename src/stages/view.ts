@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { isStageSecretsError } from '../core/errors.js';
+import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+
+/**
+ * A stage file as review reads it (git's textconv): no key needed and no ciphertext shown. One line per
+ * fact, one line per secret, no column padding, so a change touches only the lines of what changed.
+ */
+
+/** First 16 hex digits of the SHA-256 of the stage public key: which key the values are sealed to. */
+export function keyFingerprint(publicKey: string): string {
+  return createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('hex').slice(0, 16);
+}
+
+/** First 12 hex digits of the SHA-256 of the sealed value (epk, nonce, ciphertext, tag): changes with every set. */
+export function sealedDigest(entry: SecretEntry): string {
+  const hash = createHash('sha256');
+  for (const part of [entry.epk, entry.nonce, entry.ct, entry.tag]) hash.update(Buffer.from(part, 'base64'));
+  return hash.digest('hex').slice(0, 12);
+}
+
+export function secretLine(name: string, entry: SecretEntry): string {
+  return `${name}  ${entry.type}  ${entry.updated}  ${entry.approved ? 'approved' : 'pending'}  ${sealedDigest(entry)}`;
+}
+
+export function stageView(file: StageFile): string {
+  const names = Object.keys(file.secrets).sort();
+  return [
+    `app: ${file.app}`,
+    `stage: ${file.stage}`,
+    `key: ${keyFingerprint(file.publicKey)}`,
+    ...file.identities.map((r) => `identity: ${r.id}`),
+    `policy: ${file.policy ? `${file.policy.mode} (every name allowed)` : 'names need approval'}`,
+    `secrets: ${names.length}`,
+    ...names.map((name) => secretLine(name, file.secrets[name]!)),
+    '',
+  ].join('\n');
+}
+
+/** The view of a file's text; a file that does not parse gives a one-line notice (its content never shown). */
+export function stageViewOfText(text: string, where: string): string {
+  let file: StageFile;
+  try {
+    file = parseStageFile(text, where);
+  } catch (err) {
+    const reason = isStageSecretsError(err) ? err.message : 'it could not be read';
+    return `(not a readable stage file: ${reason.replace(/\s+/g, ' ')})\n`;
+  }
+  return stageView(file);
+}
