@@ -1,3 +1,4 @@
+import { git } from '../../stages/git.js';
 import { initStage } from '../../stages/init.js';
 import { identitySpecs } from '../identity-options.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
@@ -24,6 +25,7 @@ ${STAGE_OPTIONS_HELP}`,
     const { file, notices, path } = await initStage(opts, specs);
     write(io.stderr, `created ${path} for app ${file.app}, stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`);
     for (const notice of notices) write(io.stderr, notice);
+    if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true') write(io.stderr, 'to merge and diff stage files in git: stage-secrets git-setup');
     return 0;
   },
 };

@@ -1,0 +1,82 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { StageSecretsError } from '../../core/errors.js';
+import { git, repoRoot } from '../../stages/git.js';
+import { parse, write, type Command } from '../command.js';
+
+const options = { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+
+/** A word for the shell git runs drivers through (sh, also in Git for Windows). */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+export const command: Command = {
+  name: 'git-setup',
+  help: `Usage: stage-secrets git-setup [--dir DIR]
+
+Sets up git to merge and diff stage files with stage-secrets (neither needs a key):
+  - .gitattributes at the repository root: DIR/*.json merge=stage-secrets diff=stage-secrets
+  - this repository's git config: merge.stage-secrets.driver and diff.stage-secrets.textconv, which call
+    this installed stage-secrets directly with this node (no npx lookup on each call)
+Running it again changes nothing; after moving or reinstalling stage-secrets, run it again.
+.gitattributes is committed and shared; git config is per clone: each clone runs git-setup once.
+      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR or ./secrets)
+  -h, --help      show this help`,
+  async run(argv, io) {
+    const { values } = parse('git-setup', argv, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const root = repoRoot(io.cwd, io.env);
+    const secretsDir = path.resolve(io.cwd, values.dir ?? io.env.STAGE_SECRETS_DIR ?? 'secrets');
+    // compare real paths: the repository root git prints has symlinks resolved
+    const realDir = realpathOrSelf(secretsDir);
+    const relative = path.relative(fs.realpathSync(root), realDir);
+    if (relative.startsWith('..') || path.isAbsolute(relative)) {
+      throw new StageSecretsError('USAGE', `the secrets folder ${secretsDir} is outside the git repository ${root}; run git-setup in the repository that holds it.`);
+    }
+    const pattern = `${relative === '' ? '' : `${relative.split(path.sep).join('/').replace(/ /g, '[[:space:]]')}/`}*.json`;
+    const line = `${pattern} merge=stage-secrets diff=stage-secrets`;
+    const done: string[] = [];
+
+    const attributes = path.join(root, '.gitattributes');
+    const current = fs.existsSync(attributes) ? fs.readFileSync(attributes, 'utf8') : '';
+    if (current.split(/\r?\n/).some((l) => l.trim() === line)) {
+      write(io.stderr, `.gitattributes already has: ${line}`);
+    } else {
+      const sep = current === '' || current.endsWith('\n') ? '' : '\n';
+      fs.writeFileSync(attributes, `${current}${sep}${line}\n`);
+      done.push('.gitattributes');
+      write(io.stderr, `${current === '' ? 'created' : 'added to'} .gitattributes: ${line}`);
+    }
+
+    const bin = fs.realpathSync(process.argv[1]!);
+    const call = `${shellWord(process.execPath)} ${shellWord(bin)}`;
+    const settings: [string, string][] = [
+      ['merge.stage-secrets.name', 'stage-secrets: merge stage files secret by secret'],
+      ['merge.stage-secrets.driver', `${call} merge-driver %O %A %B %P`],
+      ['diff.stage-secrets.textconv', `${call} textconv`],
+    ];
+    for (const [key, value] of settings) {
+      const existing = git(['config', '--local', '--get', key], root, io.env, true)?.replace(/\n$/, '');
+      if (existing === value) {
+        write(io.stderr, `git config ${key} already set`);
+        continue;
+      }
+      git(['config', '--local', key, value], root, io.env);
+      done.push(key);
+      write(io.stderr, `git config ${key} ${existing === undefined ? 'set' : 'updated'}: ${value}`);
+    }
+    write(io.stderr, done.length ? `git-setup done; commit .gitattributes so everyone's git uses it${done.includes('.gitattributes') ? '' : ' (unchanged here)'}.` : 'git-setup: nothing to change, already set up.');
+    return 0;
+  },
+};
+
+function realpathOrSelf(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    // not created yet: resolve the nearest existing parent
+    const parent = path.dirname(dir);
+    return parent === dir ? dir : path.join(realpathOrSelf(parent), path.basename(dir));
+  }
+}
