@@ -16,6 +16,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   rotate: { summary: 'new stage keypair, re-seal every value', load: () => import('./commands/rotate.js') },
   rewrap: { summary: 'add or remove identities; values untouched', load: () => import('./commands/rewrap.js') },
   approve: { summary: 'approve names that writers without the key added (needs the key)', load: () => import('./commands/approve.js') },
+  log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
   'git-setup': { summary: 'set up git to merge and diff stage files (.gitattributes, git config)', load: () => import('./commands/git-setup.js') },
   'merge-driver': { summary: 'merge a stage file entry by entry (called by git; needs no key)', load: () => import('./commands/merge-driver.js') },
   textconv: { summary: 'print a stage file for git diff: names, approval, digests (called by git)', load: () => import('./commands/textconv.js') },

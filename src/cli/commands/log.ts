@@ -1,0 +1,47 @@
+import * as path from 'node:path';
+import { StageSecretsError } from '../../core/errors.js';
+import { stageHistory, type StageCommit } from '../../stages/history.js';
+import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+
+const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
+
+function describe(c: StageCommit): string[] {
+  const lines = [`${c.commit}  ${c.date}  ${c.author}`];
+  if (c.unreadable) lines.push('  (the stage file does not parse at this commit)');
+  if (c.header) lines.push('  changed the header (public key / identities / policy)');
+  for (const change of c.changes) lines.push(`  ${change.change} ${change.name}`);
+  return lines;
+}
+
+export const command: Command = {
+  name: 'log',
+  help: `Usage: stage-secrets log --stage S [NAME] [--json]
+
+Who changed which secret when, from the git history of the stage file, newest first: each commit's
+short hash, author date and author, then per name what it did: added, changed, removed, approved
+(and when the header - public key, identities, policy - changed). With NAME, only that secret's
+changes. A merge commit lists only what the merge itself decided. Needs no key; never shows values.
+      --json      print a JSON array of {commit, author, date, changes: [{name, change}], header}
+
+${STAGE_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values, positionals } = parse('log', argv, options, true);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('log', values, io);
+    if (positionals.length > 1) throw new StageSecretsError('USAGE', 'log takes at most one NAME. See: stage-secrets log --help');
+    const name = positionals[0];
+    if (name !== undefined) checkNameArgument(name, 'stage-secrets log --stage S [NAME]');
+    const file = path.join(opts.dir ?? io.env.STAGE_SECRETS_DIR ?? 'secrets', `${opts.stage}.json`);
+    const commits = stageHistory(file, io.cwd, io.env, name);
+    if (values.json) {
+      write(io.stdout, JSON.stringify(commits, null, 2));
+      return 0;
+    }
+    if (commits.length === 0) {
+      write(io.stderr, `no commit in this branch's history changed ${name ? `${name} in ` : ''}${file}${name ? '' : ' (is it committed?)'}`);
+      return 0;
+    }
+    write(io.stdout, commits.flatMap(describe).join('\n'));
+    return 0;
+  },
+};

@@ -1,0 +1,95 @@
+import * as path from 'node:path';
+import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+import { git, repoRoot } from './git.js';
+
+export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
+
+export interface NameChange {
+  name: string;
+  change: ChangeKind;
+}
+
+export interface StageCommit {
+  /** short hash */
+  commit: string;
+  author: string;
+  /** author date, ISO 8601 as git gives it */
+  date: string;
+  changes: NameChange[];
+  /** app, stage, public key, identities or policy changed */
+  header: boolean;
+  /** the stage file at this commit does not parse (hand edit, conflict markers) */
+  unreadable?: boolean;
+}
+
+const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.updated, e.epk, e.nonce, e.ct, e.tag]);
+const header = (f: StageFile) => JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null]);
+
+/** What changed from one version of a stage file to the next, by name (sorted); `before` undefined: the file is new. */
+export function stageChanges(before: StageFile | undefined, after: StageFile | undefined): { changes: NameChange[]; header: boolean } {
+  const a = before?.secrets ?? {};
+  const b = after?.secrets ?? {};
+  const changes: NameChange[] = [];
+  for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const x = Object.hasOwn(a, name) ? a[name] : undefined;
+    const y = Object.hasOwn(b, name) ? b[name] : undefined;
+    if (!x && y) changes.push({ name, change: 'added' });
+    else if (x && !y) changes.push({ name, change: 'removed' });
+    else if (x && y) {
+      if (sealed(x) !== sealed(y)) changes.push({ name, change: 'changed' });
+      if (y.approved && y.approved !== x.approved) changes.push({ name, change: 'approved' });
+    }
+  }
+  const headerChanged = before !== undefined && after !== undefined && header(before) !== header(after);
+  return { changes, header: headerChanged };
+}
+
+/**
+ * The git history of one stage file, newest first: each commit that changed it, with who, when and what
+ * by name. A merge commit lists only what differs from every parent (what the merge itself decided).
+ */
+export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, name?: string): StageCommit[] {
+  const root = repoRoot(cwd, env);
+  const rel = path.relative(root, path.resolve(cwd, file)).split(path.sep).join('/');
+  const out = git(['log', '--format=%H%x1f%h%x1f%P%x1f%an%x1f%aI', '--', rel], root, env) ?? '';
+  const versions = new Map<string, StageFile | undefined | 'unreadable'>();
+  const at = (rev: string): StageFile | undefined | 'unreadable' => {
+    if (!versions.has(rev)) {
+      const text = git(['show', `${rev}:${rel}`], root, env, true);
+      let parsed: StageFile | undefined | 'unreadable';
+      try {
+        parsed = text === undefined ? undefined : parseStageFile(text, rel);
+      } catch {
+        parsed = 'unreadable';
+      }
+      versions.set(rev, parsed);
+    }
+    return versions.get(rev);
+  };
+  const commits: StageCommit[] = [];
+  for (const line of out.split('\n').filter(Boolean)) {
+    const [hash, short, parents, author, date] = line.split('\x1f') as [string, string, string, string, string];
+    const now = at(hash);
+    const base = { commit: short, author: printable(author), date };
+    if (now === 'unreadable') {
+      commits.push({ ...base, changes: [], header: false, unreadable: true });
+      continue;
+    }
+    const parentList = parents.split(' ').filter(Boolean);
+    const diffs = (parentList.length ? parentList : [undefined]).map((p) => {
+      const before = p === undefined ? undefined : at(p);
+      return stageChanges(before === 'unreadable' ? undefined : before, now);
+    });
+    const key = (c: NameChange) => `${c.name}\0${c.change}`;
+    let changes = diffs[0]!.changes.filter((c) => diffs.every((d) => d.changes.some((o) => key(o) === key(c))));
+    const headerChanged = diffs.every((d) => d.header);
+    if (name !== undefined) changes = changes.filter((c) => c.name === name);
+    if (changes.length === 0 && (name !== undefined || !headerChanged)) continue;
+    commits.push({ ...base, changes, header: name === undefined && headerChanged });
+  }
+  return commits;
+}
+
+function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}]/gu, '?');
+}
