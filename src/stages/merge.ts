@@ -12,11 +12,11 @@ import { parseStageFile, serializeStageFile, type SecretEntry, type StageFile } 
  *
  * The header (app, stage, publicKey, identities, policy) is merged as one part. When one side changed the
  * sealing context (app, stage or public key: rotate), entries the other side changed were sealed and
- * approved under the old context and cannot be combined with it: they are conflicts too.
+ * approved under the old context and cannot be combined with it: a header conflict, naming those secrets.
  */
 
 export interface MergeConflicts {
-  /** both sides changed the header, differently */
+  /** both sides changed the header differently, or one replaced the public key while the other changed secrets */
   header: boolean;
   /** secrets both sides changed differently (or changed under a sealing context the other side replaced), sorted */
   names: string[];
@@ -86,6 +86,7 @@ export function mergeStageFiles(base: StageFile, ours: StageFile, theirs: StageF
   const names = new Set([...Object.keys(base.secrets), ...Object.keys(ours.secrets), ...Object.keys(theirs.secrets)]);
   const secrets: Record<string, SecretEntry> = {};
   const conflicted: string[] = [];
+  let contextConflict = false;
   for (const name of [...names].sort()) {
     const b = entryOf(base, name);
     const o = entryOf(ours, name);
@@ -97,14 +98,15 @@ export function mergeStageFiles(base: StageFile, ours: StageFile, theirs: StageF
       const theirsChanged = JSON.stringify(t) !== JSON.stringify(b);
       if ((oursContext && theirsChanged && !oursChanged) || (theirsContext && oursChanged && !theirsChanged)) {
         conflict = true;
+        contextConflict = true;
         entry = o;
       }
     }
     if (conflict) conflicted.push(name);
     if (entry) secrets[name] = entry;
   }
-  if (header.conflict) {
-    // entries of two different headers cannot be combined: keep our side whole
+  if (header.conflict || contextConflict) {
+    // entries of two different headers (or sealed to two keys) cannot be combined: keep our side whole
     return { file: ours, conflicts: { header: true, names: conflicted }, clean: false };
   }
   const file: StageFile = { version: ours.version, ...headerOf(header.value), secrets };

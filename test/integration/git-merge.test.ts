@@ -161,6 +161,21 @@ describe('git: merge driver and textconv on a real repository', () => {
     repo.ok('merge', '--abort');
   }, 60_000);
 
+  it('merge-driver reports a side that is not a stage file as a conflict and leaves ours as it was', async () => {
+    const good = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const tmp = path.join(ws.dir, '..', 'drv');
+    fs.mkdirSync(tmp, { recursive: true });
+    for (const [n, t] of [['O', good], ['A', good], ['B', '<<<<<<< HEAD\n{"version": 2\n']]) fs.writeFileSync(path.join(tmp, n!), t!);
+    const r = await ws.run(['merge-driver', 'O', 'A', 'B', 'secrets/dev.json'], { cwd: tmp, env: repo.env });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('cannot merge secrets/dev.json: secrets/dev.json (theirs) is not valid JSON');
+    expect(r.stderr).not.toContain('internal error');
+    expect(fs.readFileSync(path.join(tmp, 'A'), 'utf8')).toBe(good);
+    const view = await ws.run(['textconv', 'B'], { cwd: tmp, env: repo.env });
+    expect(view.code).toBe(0);
+    expect(view.stdout).toMatch(/^\(not a readable stage file: .*\)\n$/);
+  });
+
   it('git diff and git log -p show names and approval through textconv, never ciphertext', async () => {
     repo.ok('checkout', '-qB', 'd', 'main');
     await repo.cli(['set', '--stage', 'dev', 'NEW_ONE', 'value'], true);

@@ -106,7 +106,10 @@ describe('mergeStageFiles', () => {
     const rotated = stage(Object.fromEntries(Object.keys(base.secrets).map((n) => [n, entry()])));
     const r = mergeStageFiles(base, rotated, edit(base, { NEW: entry() }));
     expect(r.clean).toBe(false);
-    expect(r.conflicts).toEqual({ header: false, names: ['NEW'] });
+    expect(r.conflicts).toEqual({ header: true, names: ['NEW'] });
+    expect(text(r.file)).toBe(text(rotated));
+    const other = mergeStageFiles(base, edit(base, { NEW: entry() }), rotated);
+    expect(other.conflicts).toEqual({ header: true, names: ['NEW'] });
     expect(mergeStageFiles(base, rotated, base).clean).toBe(true);
   });
 });

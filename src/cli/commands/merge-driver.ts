@@ -13,8 +13,8 @@ export const command: Command = {
 Called by git (set up by stage-secrets git-setup) to merge a stage file entry by entry; needs no key.
 Secrets added, replaced, approved or removed on either side combine; the result is written to OURS in
 the same text set and rm write. Exits 0 on a clean merge.
-A conflict (the same secret changed differently on both sides, or the header - public key, identities,
-policy - changed differently on both sides) exits 1, and git marks the file conflicted. OURS then holds
+A conflict (the same secret changed differently on both sides; the header - public key, identities,
+policy - changed differently on both sides; or one side rotated the key while the other changed secrets) exits 1, and git marks the file conflicted. OURS then holds
 the clean part merged, with our side kept for each conflicting secret (on a header conflict: our file
 unchanged); the message names the secrets (never values) and what to do.
   -h, --help      show this help`,
@@ -36,7 +36,7 @@ unchanged); the message names the secrets (never values) and what to do.
     if (result.kind === 'merged') return 0;
     const { header, names } = result.conflicts;
     if (header) {
-      write(io.stderr, `stage-secrets: conflict in ${where}: both sides changed the header (public key / identities / policy) differently${names.length ? `, and the secrets ${names.join(', ')}` : ''}.`);
+      write(io.stderr, `stage-secrets: conflict in ${where}: both sides changed the header (public key / identities / policy) differently, or one side replaced the key while the other changed secrets${names.length ? ` (conflicting secrets: ${names.join(', ')})` : ''}.`);
       write(io.stderr, `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), redo the other side's change with stage-secrets (rotate, rewrap, approve --open, set), then git add ${where}.`);
     } else {
       write(io.stderr, `stage-secrets: conflict in ${where}: both sides changed ${names.length === 1 ? 'the secret' : 'the secrets'} ${names.join(', ')} differently.`);
