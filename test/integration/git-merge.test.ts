@@ -60,6 +60,23 @@ describe('git: merge driver and textconv on a real repository', () => {
     expect(repo.ok('config', '--get', 'diff.stage-secrets.textconv')).toMatch(/cli\.mjs textconv\n$/);
   });
 
+  it('git-setup writes the secrets folder given with --dir, relative to the repository root, after existing lines', async () => {
+    const other = makeWorkspace('nested');
+    try {
+      const env = { ...other.env, GIT_CONFIG_NOSYSTEM: '1' };
+      spawnSync('git', ['init', '-q'], { cwd: other.dir, env });
+      fs.writeFileSync(path.join(other.dir, '.gitattributes'), '*.png binary');
+      const app = path.join(other.dir, 'services', 'api');
+      fs.mkdirSync(app, { recursive: true });
+      const r = await other.run(['git-setup', '--dir', 'config/secrets'], { cwd: app, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(fs.readFileSync(path.join(other.dir, '.gitattributes'), 'utf8')).toBe('*.png binary\nservices/api/config/secrets/*.json merge=stage-secrets diff=stage-secrets\n');
+      expect(r.stderr).toContain('added to .gitattributes');
+    } finally {
+      other.cleanup();
+    }
+  });
+
   it('git-setup outside a repository fails clearly', async () => {
     const outside = makeWorkspace('plain');
     try {
