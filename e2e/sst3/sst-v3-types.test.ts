@@ -16,8 +16,8 @@ import { makeWorkspace, REPO_ROOT, type Workspace } from '../../test/support/cli
  *   SST's esbuild, evaluates its app(), and writes the platform types (.sst/platform, packages from the npm
  *   registry: this step needs it);
  * - `tsc --noEmit` of an sst.config.ts using secretEnv({ app: $app }) and
- *   $transform(sst.aws.Function, transformFunctionEnv(secrets)) against those types; its @ts-expect-error
- *   lines fail the check if the types were missing or `any`;
+ *   $transform(sst.aws.Function, transformFunctionEnv(secrets)) against those types, and of the README's
+ *   example; the @ts-expect-error lines fail the check if the types were missing or `any`;
  * - transformFunctionEnv with real Pulumi Outputs from the @pulumi/pulumi that SST's platform installs.
  * The sst package comes from this suite's install (`npm run test:e2e` runs npm ci --prefix e2e/sst3), or from
  * SST3_NODE_MODULES. stage-secrets itself is the built repo (dist/), linked into the app as a dependency.
@@ -34,6 +34,11 @@ export default $config({
     const { secretEnv, transformFunctionEnv } = await import("stage-secrets/sst");
     const secrets = await secretEnv({ app: $app });
     $transform(sst.aws.Function, transformFunctionEnv(secrets));
+    // the README's way to choose functions
+    const withSecrets = transformFunctionEnv(secrets);
+    $transform(sst.aws.Function, (args, opts, name) => {
+      if (name !== "Public") withSecrets(args, opts, name);
+    });
 
     // @ts-expect-error the secrets must be loaded (awaited) before the synchronous transform is made
     $transform(sst.aws.Function, transformFunctionEnv(secretEnv({ app: $app })));
@@ -51,6 +56,14 @@ export default $config({
 });
 `;
 
+/** The README's SST v3 example, type-checked as it is written. */
+function readmeConfig(): string {
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const block = /```ts\n(\/\/ sst\.config\.ts \(SST v3 and later\)\n[^]*?)```/.exec(readme);
+  if (!block) throw new Error('README.md has no "// sst.config.ts (SST v3 and later)" example');
+  return block[1]!;
+}
+
 const TSCONFIG = {
   compilerOptions: {
     target: 'ES2022',
@@ -61,7 +74,7 @@ const TSCONFIG = {
     skipLibCheck: true,
     types: [],
   },
-  include: ['sst.config.ts'],
+  include: ['sst.config.ts', 'readme.config.ts'],
 };
 
 /** The two parts of @pulumi/pulumi this suite uses. */
@@ -108,6 +121,7 @@ beforeAll(async () => {
     JSON.stringify({ name: 'shop', private: true, type: 'module', dependencies: { 'stage-secrets': '*' }, devDependencies: { sst: '*' } }),
   );
   fs.writeFileSync(path.join(ws.dir, 'sst.config.ts'), SST_CONFIG);
+  fs.writeFileSync(path.join(ws.dir, 'readme.config.ts'), readmeConfig());
   fs.writeFileSync(path.join(ws.dir, 'tsconfig.json'), JSON.stringify(TSCONFIG));
   fs.mkdirSync(path.join(ws.dir, 'src'));
   fs.writeFileSync(path.join(ws.dir, 'src/orders.ts'), 'export const handler = async () => ({ statusCode: 200 });\n');
@@ -144,8 +158,9 @@ describe('stage-secrets/sst against the real sst package (v3+)', () => {
     expect(fs.readFileSync(path.join(ws.dir, '.sst/esbuild.json'), 'utf8')).toContain('dist/src/sst/index.js');
   });
 
-  it('the sst.config.ts with secretEnv and $transform(sst.aws.Function, transformFunctionEnv(...)) type-checks', async () => {
+  it("the sst.config.ts with secretEnv and $transform(sst.aws.Function, transformFunctionEnv(...)) type-checks, and so does the README's", async () => {
     expect(install.code, install.output).toBe(0);
+    expect(readmeConfig()).toContain('$transform(sst.aws.Function, transformFunctionEnv(secrets))');
     const r = await run(TSC, ['-p', 'tsconfig.json'], ws.env, 120_000);
     expect(r.code, r.output).toBe(0);
     expect(r.output).toBe('');
