@@ -4,7 +4,7 @@ import { secretsFromRunEnv } from '../core/run-env.js';
 import { loadSecrets } from '../stages/load.js';
 import type { ExpectedApp } from '../stages/options.js';
 
-/** The part of an SST app (v1 or v2 `App`) that secretEnv reads. */
+/** The part of an SST app (v1 or v2 `App`, or `$app` in an SST v3+ `run()`) that secretEnv reads. */
 export interface SstAppLike {
   readonly stage: string;
   readonly name: string;
@@ -12,7 +12,8 @@ export interface SstAppLike {
 
 export interface SecretEnvOptions {
   /**
-   * The SST app given to `stacks(app)` (its `stage` and `name` are used), or the app name as a string.
+   * The SST app given to `stacks(app)` (v1/v2) or `$app` (v3+): its `stage` and `name` are used. Or the app
+   * name as a string.
    * A named app makes a stage file of another app an error.
    */
   app?: SstAppLike | string;
@@ -26,7 +27,7 @@ export interface SecretEnvOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** The env of one stage, ready for `app.addDefaultFunctionEnv(...)` or `{ environment }`. */
+/** The env of one stage, ready for `app.addDefaultFunctionEnv(...)`, `{ environment }` or transformFunctionEnv. */
 export type SecretEnv = Record<string, string>;
 
 interface Resolved {
@@ -76,4 +77,49 @@ export function secretEnvSync(options: SecretEnvOptions = {}): SecretEnv {
     'USAGE',
     `secretEnvSync found no secrets of stage ${resolved.stage} in the environment: run the build under stage-secrets run --stage ${resolved.stage} -- <sst command>, or use await secretEnv() in an async stacks function.`,
   );
+}
+
+/** The part of an SST v3+ component's args that transformFunctionEnv changes (`sst.aws.Function`'s args). */
+export interface FunctionEnvArgs {
+  environment?: unknown;
+}
+
+/** A `$transform` callback: `(args, opts, name) => void`. */
+export type FunctionEnvTransform = (args: FunctionEnvArgs, opts?: unknown, name?: string) => void;
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto: unknown = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * For SST v3 and later: a synchronous `$transform(sst.aws.Function, ...)` callback that sets each function's
+ * `environment` to its own entries merged with `secrets`, secrets winning (as the Serverless plugin does).
+ * `$transform` callbacks cannot await, so load first: `transformFunctionEnv(await secretEnv({ app: $app }))`.
+ *
+ * A function's own `environment` must be absent or a plain object (its values may be Pulumi Outputs); a whole
+ * `environment` given as an Output or a Promise cannot be merged synchronously and is refused with an error
+ * naming the function. The given object is copied, never changed.
+ */
+export function transformFunctionEnv(secrets: SecretEnv): FunctionEnvTransform {
+  const fixed: SecretEnv = { ...secrets };
+  const names = Object.keys(fixed);
+  return (args, _opts, name) => {
+    if (names.length === 0) return;
+    const own = args.environment;
+    if (own === undefined || own === null) {
+      args.environment = { ...fixed };
+      return;
+    }
+    if (!isPlainObject(own)) {
+      throw new StageSecretsError(
+        'USAGE',
+        `transformFunctionEnv cannot merge the stage secrets into the environment of function ${name ?? '(unnamed)'}: ` +
+          'it is not a plain object (a Pulumi Output or a Promise?), and a $transform callback cannot wait for it. ' +
+          'Give that function a plain object (its values may be Outputs: { BUCKET: bucket.name }).',
+      );
+    }
+    args.environment = { ...own, ...fixed };
+  };
 }

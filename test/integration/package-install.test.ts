@@ -105,7 +105,7 @@ describe('installed from the packed tarball', () => {
     const r = await exec(process.execPath, [file], { cwd: app, env: { ...ws.env, ...keyEnv } });
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(out.lib).toEqual(expect.arrayContaining(['StageSecretsError', 'describeSource', 'listSecrets', 'loadSecrets', 'verifyStage']));
-    expect(out.sst).toEqual(['secretEnv', 'secretEnvSync']);
+    expect(out.sst).toEqual(['secretEnv', 'secretEnvSync', 'transformFunctionEnv']);
     expect(out.client).toEqual(expect.arrayContaining(['SecretClient', 'SecretError']));
     expect(out.plugin).toBe('function');
     expect(out.source).toMatch(/^the stage file secrets\/dev\.json \(identity local:/);
