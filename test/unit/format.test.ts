@@ -3,6 +3,7 @@ import { Sealer, associatedData, generateStageKeyPair } from '../../src/core/cry
 import { StageSecretsError } from '../../src/core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { findDuplicateKey } from '../../src/core/json-duplicates.js';
+import { sampleLocalIdentity } from '../support/records.js';
 
 function sampleFile(names: string[]): StageFile {
   const pair = generateStageKeyPair();
@@ -20,17 +21,7 @@ function sampleFile(names: string[]): StageFile {
     app: 'app',
     stage: 'dev',
     publicKey: pair.publicKey.toString('base64'),
-    identities: [
-      {
-        type: 'local',
-        id: 'local:0011223344556677',
-        created: '2026-11-23T10:00:00.000Z',
-        fingerprint: '0011223344556677',
-        nonce: Buffer.alloc(12, 1).toString('base64'),
-        wrapped: Buffer.alloc(32, 2).toString('base64'),
-        tag: Buffer.alloc(16, 3).toString('base64'),
-      },
-    ],
+    identities: [sampleLocalIdentity()],
     secrets,
   };
 }

@@ -7,6 +7,7 @@ import { StageSecretsError } from '../../src/core/errors.js';
 import { setLogger } from '../../src/core/log.js';
 import type { StoreFs } from '../../src/store/fs-types.js';
 import { StageStore } from '../../src/store/stage-store.js';
+import { sampleLocalIdentity } from '../support/records.js';
 
 function memStore(files: Record<string, string> = {}) {
   const vol = Volume.fromJSON(files, '/app');
@@ -21,17 +22,7 @@ function emptyStage(): StageFile {
     app: 'app',
     stage: 'dev',
     publicKey: generateStageKeyPair().publicKey.toString('base64'),
-    identities: [
-      {
-        type: 'local',
-        id: 'local:0011223344556677',
-        created: '2026-11-23T10:00:00.000Z',
-        fingerprint: '0011223344556677',
-        nonce: Buffer.alloc(12, 1).toString('base64'),
-        wrapped: Buffer.alloc(32, 2).toString('base64'),
-        tag: Buffer.alloc(16, 3).toString('base64'),
-      },
-    ],
+    identities: [sampleLocalIdentity()],
     secrets: {},
   };
 }
