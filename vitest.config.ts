@@ -31,6 +31,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    globalSetup: ['test/support/global-setup.ts'],
     // Vitest's default on 2 cores is one worker: every file in turn, each mostly waiting on the processes
     // it starts (the CLI, the frameworks) and on KMS retry back-off. Three keep both cores busy.
     maxWorkers: 3,

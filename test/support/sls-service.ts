@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { inject } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type CliResult, type Workspace } from './cli.js';
 
 const require = createRequire(import.meta.url);
@@ -27,7 +28,7 @@ export interface SlsService {
   /** the service folder (a copy of the fixture) */
   dir: string;
   stage: string;
-  /** env for the framework: isolated home, dummy AWS credentials, telemetry off, the stage key */
+  /** env for the framework: isolated home, dummy AWS credentials, telemetry off, the run's schema cache, the stage key */
   env: NodeJS.ProcessEnv;
 }
 
@@ -77,6 +78,8 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
     AWS_REGION: 'us-east-1',
     SLS_TELEMETRY_DISABLED: '1',
     SLS_NOTIFICATIONS_MODE: 'off',
+    // the validators the frameworks compile from their config schema, shared by the run (global-setup.ts)
+    SLS_SCHEMA_CACHE_BASE_DIR: inject('slsSchemaCacheDir'),
   };
   try {
     if (opts.secrets) {
