@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, type CliResult, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
-import { CANARY, expectNoCanary, expectNoCrash, leftovers, readStageText, secureWorkspace, spawnCli, type SecureWorkspace } from './support.js';
+import { CANARY, cliCopyForOtherUsers, expectNoCanary, expectNoCrash, leftovers, readStageText, secureWorkspace, spawnCli, type SecureWorkspace } from './support.js';
 
 const stage = ['--stage', 'dev'];
 /** Commands that need the stage key; each must fail the same way and leave the stage file alone. */
@@ -91,9 +91,13 @@ describe('local key faults', () => {
     if (process.getuid?.() === 0) {
       // root reads a mode-000 file anyway, so the check runs as an unprivileged user that owns the key
       // (as the key's owner would, after a bad chmod or a copy with the wrong owner).
+      // That user runs a copy of the CLI in the workspace: the checkout's dist/ may be out of its reach.
       fs.chmodSync(ws.root, 0o755);
       for (const p of [unreadableConfig, path.join(unreadableConfig, 'stage-secrets'), path.dirname(file), file]) fs.chownSync(p, 65534, 65534);
-      r = await spawnCli(['verify', ...stage], { cwd: ws.dir, env: { ...ws.env, XDG_CONFIG_HOME: unreadableConfig }, uid: 65534, gid: 65534 }).done;
+      const asOther = { cwd: ws.dir, uid: 65534, gid: 65534, cli: cliCopyForOtherUsers(path.join(ws.root, 'cli')) };
+      const help = await spawnCli(['--help'], { ...asOther, env: ws.env }).done;
+      expect(help.code, `the CLI copy does not run as uid 65534: ${help.stderr}`).toBe(0);
+      r = await spawnCli(['verify', ...stage], { ...asOther, env: { ...ws.env, XDG_CONFIG_HOME: unreadableConfig } }).done;
     } else {
       r = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: unreadableConfig } });
     }

@@ -110,9 +110,27 @@ export interface Spawned {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Starts the built CLI and returns at once, so a test can kill it while it works. */
-export function spawnCli(args: string[], options: { cwd: string; env: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number }): Spawned {
-  const child = spawn(process.execPath, [CLI, ...args], {
+/**
+ * A copy of the built CLI in `dir` (made world-readable and enterable), for running it as another user:
+ * the checkout may sit under a folder only its owner can enter (a clone inside `mktemp -d`), where that
+ * user cannot load dist/cli.mjs. The bundle needs nothing else from the checkout except the AWS SDK,
+ * which it imports only for KMS identities.
+ */
+export function cliCopyForOtherUsers(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  const copy = path.join(dir, 'cli.mjs');
+  fs.copyFileSync(CLI, copy);
+  fs.chmodSync(copy, 0o644);
+  return copy;
+}
+
+/** Starts the built CLI (or `options.cli`, a copy of it) and returns at once, so a test can kill it while it works. */
+export function spawnCli(
+  args: string[],
+  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number; cli?: string },
+): Spawned {
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['pipe', 'pipe', 'pipe'],
