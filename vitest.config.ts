@@ -1,3 +1,4 @@
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
@@ -33,9 +34,10 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
-    // Vitest's default on 2 cores is one worker: every file in turn, each mostly waiting on the processes
-    // it starts (the CLI, the frameworks) and on KMS retry back-off. Three keep both cores busy.
-    maxWorkers: 3,
+    // Vitest's default is a worker less than the cores: one on 2 cores, every file in turn, each mostly
+    // waiting on the processes it starts (the CLI, the frameworks) and on KMS retry back-off. One worker
+    // more than the cores keeps them busy.
+    maxWorkers: os.availableParallelism() + 1,
     sequence: { sequencer: FrameworksFirst },
   },
 });
