@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import type { SecretValue } from '../core/values.js';
+import type { SecretValue } from './values.js';
 
 /**
  * Shortest value that is masked, in characters. Masking 1–3 character values would turn every

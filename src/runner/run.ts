@@ -1,15 +1,18 @@
 import * as path from 'node:path';
-import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
-import { describeSource, loadSecrets } from '../stages/load.js';
-import type { StageOptions } from '../stages/options.js';
 import { githubMaskLines, runnerReadsMasks } from '../core/ci-masks.js';
+import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
+import type { SecretValue } from '../core/values.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
 import { childEnv } from './env.js';
 import { FilesDir } from './files-dir.js';
 import { SignalRelay, signalExitCode } from './signals.js';
 
 export interface RunOptions {
-  stage: StageOptions;
+  stage: string;
+  /** the stage's secrets, decrypted by the caller */
+  secrets: ReadonlyMap<string, SecretValue>;
+  /** where they came from, for --verbose (never a value) */
+  source: string;
   command: string;
   args: string[];
   cwd: string;
@@ -24,15 +27,13 @@ export interface RunOptions {
 }
 
 /**
- * Decrypts the stage once, starts the command with the secrets in its env (and as files when asked),
- * masks them in its output and returns its exit code. Errors before the child starts are thrown
- * as StageSecretsError; the files are removed on every path.
+ * Starts the command with the secrets in its env (and as files when asked), masks them in its output
+ * and returns its exit code. Errors before the child starts are thrown as StageSecretsError; the files
+ * are removed on every path.
  */
 export async function runWithSecrets(opts: RunOptions): Promise<number> {
-  // run makes the run env, so it always reads the stage file itself
-  const loaded = await loadSecrets({ ...opts.stage, runEnv: false });
-  const secrets = loaded.values;
-  const env = childEnv(opts.env, secrets, loaded.stage);
+  const secrets = opts.secrets;
+  const env = childEnv(opts.env, secrets, opts.stage);
   const unmasked = opts.mask ? unmaskedSecrets(secrets) : [];
   if (unmasked.length > 0) {
     opts.stderr.write(`stage-secrets: ${unmaskedWarning(unmasked)}\n`);
@@ -46,7 +47,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
     if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets);
     if (opts.verbose) {
       opts.stderr.write(
-        `stage-secrets: stage ${loaded.stage}: ${secrets.size} secrets in env from ${describeSource(loaded.source)}` +
+        `stage-secrets: stage ${opts.stage}: ${secrets.size} secrets in env from ${opts.source}` +
           `${opts.mask ? `, masking ${maskPatterns().length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
       );
     }

@@ -3,6 +3,7 @@ import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
 import { runWithSecrets } from '../../runner/run.js';
+import { describeSource, loadSecrets } from '../../stages/load.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = {
@@ -83,8 +84,12 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
       }
     }
     if (values['files-dir'] === '') throw new StageSecretsError('USAGE', '--files-dir needs a folder path.');
+    // run makes the run env, so it always reads the stage file itself
+    const loaded = await loadSecrets({ ...opts, runEnv: false });
     return runWithSecrets({
-      stage: opts,
+      stage: loaded.stage,
+      secrets: loaded.values,
+      source: describeSource(loaded.source),
       command: child[0]!,
       args: child.slice(1),
       cwd: io.cwd,
