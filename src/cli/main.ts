@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isStageSecretsError } from '../core/errors.js';
+import { closestWord } from '../core/did-you-mean.js';
 import type { CliIo, Command } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
 
@@ -62,24 +63,9 @@ function commandFirst(argv: string[]): string[] {
   return argv;
 }
 
-/** Edit distance where swapping two neighbours counts as one edit ("lsit" is 1 from "list"), for "did you mean". */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
 function suggestion(name: string): string {
-  const best = Object.keys(COMMANDS)
-    .map((command) => ({ command, d: distance(name.toLowerCase(), command) }))
-    .sort((x, y) => x.d - y.d)[0];
-  return best && best.d <= 2 ? `; did you mean "${best.command}"?` : '';
+  const best = closestWord(name, Object.keys(COMMANDS));
+  return best ? `; did you mean "${best}"?` : '';
 }
 
 async function main(argv: string[], io: CliIo): Promise<number> {

@@ -1,15 +1,33 @@
+import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
-import { KEY_NAME_PATTERN } from '../core/names.js';
+import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from '../core/names.js';
+
+/** How functions get their secrets: in their environment (Seed's way) or sealed in the package. */
+export type SecretsMode = 'env' | 'runtime';
 
 /** `custom.stageSecrets` in serverless.yml. */
 export interface PluginSettings {
-  /** secrets folder, relative to the service folder */
+  /** secrets folder, relative to the service folder; default: found upward (see stages/locate) */
   dir?: string;
   /** false: functions get no secrets (the build env still has them) */
   setEnvs?: boolean;
   /** app recorded in the stage file; default: the service name */
   app?: string;
+  /** service-level list: the only secrets this service's functions may receive */
+  secrets?: string[];
+  /** stage-name pattern (`pr-*`) → stage whose file is used when the stage has none */
+  fallbacks?: Record<string, string>;
+  /** env (default): values in each function's environment; runtime: sealed in the package, opened at cold start */
+  mode?: SecretsMode;
+  /** runtime store for updates made by running functions: s3://BUCKET/PREFIX */
+  store?: string;
 }
+
+const KEYS = ['dir', 'setEnvs', 'app', 'secrets', 'fallbacks', 'mode', 'store'] as const;
+const KEY_LIST = KEYS.join(', ');
+
+/** A stage pattern: a stage name where `*` stands for any run of stage-name characters. */
+export const STAGE_PATTERN_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9*_-]*$/;
 
 /** JSON schema of `custom.stageSecrets`, given to the framework's config schema handler. */
 export const CUSTOM_SCHEMA: Record<string, unknown> = {
@@ -21,6 +39,10 @@ export const CUSTOM_SCHEMA: Record<string, unknown> = {
         dir: { type: 'string', minLength: 1 },
         setEnvs: { type: 'boolean' },
         app: { type: 'string', minLength: 1 },
+        secrets: { type: 'array', items: { type: 'string', pattern: KEY_NAME_PATTERN.source }, uniqueItems: true },
+        fallbacks: { type: 'object', additionalProperties: { type: 'string', pattern: STAGE_NAME_PATTERN.source } },
+        mode: { enum: ['env', 'runtime'] },
+        store: { type: 'string', pattern: '^s3://' },
       },
       additionalProperties: false,
     },
@@ -38,34 +60,82 @@ export const FUNCTION_SCHEMA: Record<string, unknown> = {
   },
 };
 
+function usage(message: string): StageSecretsError {
+  return new StageSecretsError('USAGE', message);
+}
+
+function nameList(what: string, raw: unknown): string[] {
+  if (!Array.isArray(raw) || raw.some((n) => typeof n !== 'string' || !KEY_NAME_PATTERN.test(n))) {
+    throw usage(`${what} must be a list of secret names, e.g. secrets: [API_KEY].`);
+  }
+  return raw as string[];
+}
+
 /**
  * Reads `custom.stageSecrets`. The schema handler only warns by default (configValidationMode: warn),
- * so the shapes the plugin relies on are checked again here, and refused with a clear error.
+ * so every key and shape the plugin relies on is checked again here and refused with a clear error:
+ * a typo such as `setEnv: false` must not leave every secret set.
  */
 export function readSettings(custom: Record<string, unknown> | null | undefined): PluginSettings {
   const raw = custom?.stageSecrets;
   if (raw === undefined || raw === null) return {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new StageSecretsError('USAGE', 'custom.stageSecrets in serverless.yml must be an object (dir, setEnvs, app).');
+    throw usage(`custom.stageSecrets in serverless.yml must be an object (keys: ${KEY_LIST}).`);
   }
-  const { dir, setEnvs, app } = raw as Record<string, unknown>;
+  const given = raw as Record<string, unknown>;
+  const unknown = Object.keys(given).filter((k) => !(KEYS as readonly string[]).includes(k));
+  if (unknown.length) {
+    const hints = unknown.map((k) => {
+      const near = closestWord(k, KEYS);
+      return near ? `${k} (did you mean ${near}?)` : k;
+    });
+    throw usage(`custom.stageSecrets has unknown ${unknown.length === 1 ? 'key' : 'keys'} ${hints.join(', ')}; the keys are ${KEY_LIST}.`);
+  }
+  const { dir, setEnvs, app, secrets, fallbacks, mode, store } = given;
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
-    throw new StageSecretsError('USAGE', 'custom.stageSecrets.dir must be a folder path relative to the service folder.');
+    throw usage('custom.stageSecrets.dir must be a folder path relative to the service folder.');
   }
   if (setEnvs !== undefined && typeof setEnvs !== 'boolean') {
-    throw new StageSecretsError('USAGE', 'custom.stageSecrets.setEnvs must be true or false (unquoted).');
+    throw usage('custom.stageSecrets.setEnvs must be true or false (unquoted).');
   }
   if (app !== undefined && (typeof app !== 'string' || app.length === 0)) {
-    throw new StageSecretsError('USAGE', 'custom.stageSecrets.app must be the app name recorded in the stage file.');
+    throw usage('custom.stageSecrets.app must be the app name recorded in the stage file.');
   }
-  return { dir, setEnvs, app };
+  if (mode !== undefined && mode !== 'env' && mode !== 'runtime') {
+    throw usage('custom.stageSecrets.mode must be env (values in the environment, the default) or runtime (sealed in the package).');
+  }
+  if (store !== undefined && (typeof store !== 'string' || !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(store))) {
+    throw usage('custom.stageSecrets.store must be an S3 location, s3://BUCKET/PREFIX.');
+  }
+  let fallbackMap: Record<string, string> | undefined;
+  if (fallbacks !== undefined) {
+    if (typeof fallbacks !== 'object' || fallbacks === null || Array.isArray(fallbacks)) {
+      throw usage(`custom.stageSecrets.fallbacks must map stage patterns to stages, e.g. fallbacks: { "pr-*": dev }.`);
+    }
+    fallbackMap = {};
+    for (const [pattern, target] of Object.entries(fallbacks)) {
+      if (!STAGE_PATTERN_PATTERN.test(pattern) || !pattern.includes('*')) {
+        throw usage(`custom.stageSecrets.fallbacks: ${JSON.stringify(pattern)} is not a stage pattern; a pattern needs a *, e.g. "pr-*".`);
+      }
+      if (typeof target !== 'string' || !STAGE_NAME_PATTERN.test(target)) {
+        throw usage(`custom.stageSecrets.fallbacks: the stage for ${pattern} must be a stage name, e.g. dev.`);
+      }
+      fallbackMap[pattern] = target;
+    }
+  }
+  return {
+    dir,
+    setEnvs,
+    app,
+    secrets: secrets === undefined || secrets === null ? undefined : nameList('custom.stageSecrets.secrets', secrets),
+    fallbacks: fallbackMap,
+    mode,
+    store,
+  } as PluginSettings;
 }
 
 /** A function's `secrets` list, checked; undefined when the function has none. */
 export function functionSecretList(functionName: string, raw: unknown): string[] | undefined {
   if (raw === undefined || raw === null) return undefined;
-  if (!Array.isArray(raw) || raw.some((n) => typeof n !== 'string')) {
-    throw new StageSecretsError('USAGE', `function ${functionName}: secrets must be a list of secret names, e.g. secrets: [API_KEY].`);
-  }
-  return raw as string[];
+  return nameList(`function ${functionName}: secrets`, raw);
 }
