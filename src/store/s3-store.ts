@@ -1,0 +1,238 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import { StageSecretsError } from '../core/errors.js';
+import { storeArns, type StoreLocation } from './s3-location.js';
+
+/*
+ * Objects of the runtime store on Amazon S3, read and written with conditional writes. No file system
+ * and nothing Node-CLI-only here: the Lambda runtime bundles this module and gets the SDK from Lambda.
+ * The SDK is imported on first use, so nothing loads it unless a store is configured.
+ */
+
+export interface StoreObject {
+  key: string;
+  text: string;
+  etag: string;
+}
+
+export interface ListedObject {
+  key: string;
+  etag: string;
+}
+
+/** A write that replaces exactly the version read (`ifMatch`), or creates an object that must not exist. */
+export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
+
+export interface ObjectStore {
+  readonly location: StoreLocation;
+  /** undefined when there is no such object */
+  get(key: string): Promise<StoreObject | undefined>;
+  /** 'conflict' when another writer got there first (412, 409, or the object read is gone) */
+  put(key: string, text: string, condition: WriteCondition): Promise<{ etag: string } | 'conflict'>;
+  /** every object under `prefix` (all pages) */
+  list(prefix: string): Promise<ListedObject[]>;
+}
+
+/** A store object larger than this is not an entry (the largest entry is about 60 KB). */
+export const MAX_OBJECT_BYTES = 128 * 1024;
+
+/** `STAGE_SECRETS_S3_PATH_STYLE=true|false`; by default path-style only for an IP or localhost endpoint. */
+export const PATH_STYLE_ENV = 'STAGE_SECRETS_S3_PATH_STYLE';
+
+/** The S3 endpoint the SDK would use from the env (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL). */
+export function configuredEndpoint(env: NodeJS.ProcessEnv): string | undefined {
+  if (/^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined;
+  return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+}
+
+/**
+ * Path-style addressing (https://host/BUCKET/KEY) is what local S3-compatible servers answer; the SDK
+ * takes it only as the `forcePathStyle` option (no env setting). Real S3 keeps virtual-hosted style.
+ */
+export function usePathStyle(env: NodeJS.ProcessEnv): boolean {
+  const setting = env[PATH_STYLE_ENV];
+  if (setting !== undefined && setting !== '') {
+    if (/^(true|1|yes)$/i.test(setting)) return true;
+    if (/^(false|0|no)$/i.test(setting)) return false;
+    throw new StageSecretsError('USAGE', `${PATH_STYLE_ENV} must be true or false.`);
+  }
+  const endpoint = configuredEndpoint(env);
+  if (!endpoint) return false;
+  let host: string;
+  try {
+    host = new URL(endpoint).hostname;
+  } catch {
+    return false; // the SDK reports a malformed endpoint itself
+  }
+  return host === 'localhost' || host.endsWith('.localhost') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[');
+}
+
+const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+const clients = new Map<string, S3Client>();
+
+/**
+ * One client per configuration and process. Endpoint, region and keys given in `env` are passed on
+ * (the SecretClient's `env` option); anything else comes from the SDK's usual resolution.
+ */
+async function s3Client(env: NodeJS.ProcessEnv): Promise<S3Client> {
+  const endpoint = configuredEndpoint(env);
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+  const credentials =
+    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+      : undefined;
+  const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.min(Number(env.AWS_MAX_ATTEMPTS), 10) : 3;
+  const forcePathStyle = usePathStyle(env);
+  const cacheKey = JSON.stringify([endpoint, region, credentials?.accessKeyId, credentials?.sessionToken, maxAttempts, forcePathStyle]);
+  const cached = clients.get(cacheKey);
+  if (cached) return cached;
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
+  if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
+  let client: S3Client;
+  try {
+    client = new S3Client({
+      ...(endpoint ? { endpoint } : {}),
+      ...(region ? { region } : {}),
+      ...(credentials ? { credentials } : {}),
+      forcePathStyle,
+      followRegionRedirects: true,
+      maxAttempts,
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+    });
+  } finally {
+    if (!userSet) delete process.env[SUPPRESS_WARNING];
+  }
+  clients.set(cacheKey, client);
+  return client;
+}
+
+interface SdkErrorLike {
+  name?: string;
+  code?: string;
+  message?: string;
+  errors?: Array<{ code?: string }>;
+  $metadata?: { httpStatusCode?: number; attempts?: number };
+}
+
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+function statusOf(err: SdkErrorLike): number {
+  return err.$metadata?.httpStatusCode ?? 0;
+}
+
+function networkCode(err: SdkErrorLike): string | undefined {
+  const code = err.code ?? err.errors?.find((e) => e.code)?.code;
+  return code && NETWORK_CODES.has(code) ? code : undefined;
+}
+
+function isConflict(err: SdkErrorLike): boolean {
+  return ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes(err.name ?? '') || statusOf(err) === 412 || statusOf(err) === 409;
+}
+
+function isMissing(err: SdkErrorLike): boolean {
+  return err.name === 'NoSuchKey' || err.name === 'NotFound' || (statusOf(err) === 404 && err.name !== 'NoSuchBucket');
+}
+
+/** S3's own words on one short line; they name buckets, keys and principals, never values. */
+function s3Said(err: SdkErrorLike): string {
+  const text = (err.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
+  return text && text !== 'UnknownError' ? ` S3 said: ${text}` : '';
+}
+
+/** Turns an SDK failure into an error with the right code and a next step. */
+export function storeError(err: unknown, operation: string, location: StoreLocation, key?: string): StageSecretsError {
+  if (err instanceof StageSecretsError) return err;
+  const e = (err ?? {}) as SdkErrorLike;
+  const where = key ? `s3://${location.bucket}/${key}` : location.url;
+  const arns = storeArns(location);
+  if (/^Region is missing$/i.test(e.message ?? '')) {
+    return new StageSecretsError('USAGE', `no AWS region for the runtime store ${location.url}: set AWS_REGION (or a profile with a region).`, { cause: err });
+  }
+  if (e.name === 'CredentialsProviderError') {
+    return new StageSecretsError('ACCESS_DENIED', `no AWS credentials to reach the runtime store ${location.url}: give the job or function an AWS role, or set AWS_PROFILE / AWS_ACCESS_KEY_ID.`, { cause: err });
+  }
+  if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch' || e.name === 'ExpiredToken' || statusOf(e) === 403) {
+    return new StageSecretsError(
+      'ACCESS_DENIED',
+      `access denied to the runtime store (${operation} on ${where}): the AWS identity needs s3:GetObject and s3:PutObject on ${arns.objects} and s3:ListBucket on ${arns.bucket} for that prefix (README "Runtime store (S3)"). Nothing was written.${s3Said(e)}`,
+      { cause: err },
+    );
+  }
+  if (e.name === 'NoSuchBucket') {
+    return new StageSecretsError('NOT_FOUND', `the runtime store's bucket ${location.bucket} does not exist (or is in another partition): check the store setting (${location.url}).`, { cause: err });
+  }
+  const network = networkCode(e);
+  if (network || e.name === 'TimeoutError' || e.name === 'AbortError' || statusOf(e) >= 500 || statusOf(e) === 429) {
+    const attempts = e.$metadata?.attempts;
+    const last = network ? `${network} (connection failed)` : e.name === 'TimeoutError' ? 'no answer in time' : `${e.name ?? 'error'}, HTTP ${statusOf(e)}`;
+    return new StageSecretsError(
+      'IO',
+      `the runtime store ${location.url} could not be reached for ${operation}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (last: ${last}). Nothing was written; retry later, and check the network and AWS_ENDPOINT_URL_S3.`,
+      { cause: err },
+    );
+  }
+  return new StageSecretsError('IO', `${operation} on the runtime store failed for ${where} (${e.name || 'unknown error'}). Nothing was written.${s3Said(e)}`, { cause: err });
+}
+
+/** The runtime store's objects on S3 (or an S3-compatible endpoint), with settings from `env`. */
+export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): ObjectStore {
+  const bucket = location.bucket;
+  return {
+    location,
+    async get(key) {
+      try {
+        const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+        const client = await s3Client(env);
+        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        if ((out.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
+          await out.Body?.transformToByteArray().catch(() => undefined); // free the connection
+          throw new StageSecretsError('FORMAT', `the runtime store object s3://${bucket}/${key} is larger than any entry (${out.ContentLength} bytes); it was not written by stage-secrets. Delete it.`);
+        }
+        const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
+        if (bytes.length > MAX_OBJECT_BYTES) {
+          throw new StageSecretsError('FORMAT', `the runtime store object s3://${bucket}/${key} is larger than any entry; it was not written by stage-secrets. Delete it.`);
+        }
+        if (!out.ETag) throw new StageSecretsError('IO', `S3 answered GetObject for s3://${bucket}/${key} without an ETag; conditional writes need one.`);
+        return { key, text: new TextDecoder('utf-8', { fatal: false }).decode(bytes), etag: out.ETag };
+      } catch (err) {
+        if (isMissing(err as SdkErrorLike)) return undefined;
+        throw storeError(err, 'GetObject', location, key);
+      }
+    },
+    async put(key, text, condition) {
+      try {
+        const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+        const client = await s3Client(env);
+        const out = await client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: text,
+            ContentType: 'application/json',
+            ...('ifMatch' in condition ? { IfMatch: condition.ifMatch } : { IfNoneMatch: condition.ifNoneMatch }),
+          }),
+        );
+        return { etag: out.ETag ?? '' };
+      } catch (err) {
+        if (isConflict(err as SdkErrorLike)) return 'conflict';
+        throw storeError(err, 'PutObject', location, key);
+      }
+    },
+    async list(prefix) {
+      const found: ListedObject[] = [];
+      try {
+        const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+        const client = await s3Client(env);
+        let token: string | undefined;
+        do {
+          const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+          for (const item of out.Contents ?? []) if (item.Key) found.push({ key: item.Key, etag: item.ETag ?? '' });
+          token = out.IsTruncated ? out.NextContinuationToken : undefined;
+        } while (token);
+      } catch (err) {
+        throw storeError(err, 'ListObjectsV2', location);
+      }
+      return found;
+    },
+  };
+}
