@@ -17,6 +17,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   rotate: { summary: 'new stage keypair, re-seal every value', load: () => import('./commands/rotate.js') },
   rewrap: { summary: 'add or remove identities; values untouched', load: () => import('./commands/rewrap.js') },
   approve: { summary: 'approve names that writers without the key added (needs the key)', load: () => import('./commands/approve.js') },
+  pull: { summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)', load: () => import('./commands/pull.js') },
   log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
   'git-setup': { summary: 'set up git to merge and diff stage files (.gitattributes, git config)', load: () => import('./commands/git-setup.js') },
   'merge-driver': { summary: 'merge a stage file entry by entry (called by git; needs no key)', load: () => import('./commands/merge-driver.js') },
@@ -49,7 +50,7 @@ function usage(): string {
 }
 
 /** Options that take a value, so a command name is not mistaken for one when options come first. */
-const VALUE_OPTIONS = new Set(['--stage', '-s', '--dir', '--app', '--format', '--out', '-o', '--type', '-t', '--from-file', '-f', '--kms', '--region', '--remove', '--files-dir', '--mask-flush-ms']);
+const VALUE_OPTIONS = new Set(['--stage', '-s', '--dir', '--app', '--format', '--out', '-o', '--type', '-t', '--from-file', '-f', '--kms', '--region', '--remove', '--files-dir', '--mask-flush-ms', '--store']);
 
 /** `--stage dev list --json` → `list --stage dev --json`: the command is the first word that is not an option or its value. */
 function commandFirst(argv: string[]): string[] {

@@ -3,6 +3,7 @@ import { assertStageName } from '../core/names.js';
 import { loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
 import { setSecrets } from '../stages/secrets.js';
+import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
 
 export type { SecretType } from '../core/values.js';
@@ -26,6 +27,11 @@ export interface SecretClientOptions {
   now?: () => number;
   /** Environment for key settings and the runner's secrets; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`; default env STAGE_SECRETS_STORE.
+   * With a store, updateSecret writes there and reads take the newer of store and stage file.
+   */
+  store?: string;
 }
 
 export interface ReadSecretOptions {
@@ -109,6 +115,7 @@ export class SecretClient {
   readonly #env: NodeJS.ProcessEnv;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #used = new Set<string>();
+  readonly #store: StoreSource | undefined;
   #snapshot: { readAt: number; promise: Promise<Snapshot> } | undefined;
 
   constructor(options: SecretClientOptions) {
@@ -126,6 +133,11 @@ export class SecretClient {
     this.#options = options;
     this.#now = options.now ?? Date.now;
     this.#env = options.env ?? process.env;
+    try {
+      this.#store = storeSourceFor(options.store, this.#env);
+    } catch (err) {
+      throw asSecretError(err);
+    }
   }
 
   /** Resolves to the secret's typed value: number, string, or parsed JSON. */
@@ -158,14 +170,18 @@ export class SecretClient {
     return value as T;
   }
 
-  /** Seals a new value for `key` into the stage file with the stage public key; no private key needed. */
+  /**
+   * Seals a new value for `key` with the stage public key: into the runtime store when one is set (an
+   * approved name the stage file has; the stage key checks the approval), else into the stage file.
+   */
   async updateSecret(request: UpdateSecretRequest): Promise<void> {
     const { key, value } = request;
     const type = request.type ?? inferType(value);
     try {
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));
-      await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
+      if (this.#store) await this.#store.update(this.#stageOptions(), { name: key, type, value: text }, this.#now);
+      else await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {
       throw asSecretError(err, key);
@@ -218,6 +234,10 @@ export class SecretClient {
   }
 
   async #open(readAt: number): Promise<Snapshot> {
+    if (this.#store) {
+      const newest = await this.#store.values(this.#stageOptions());
+      return { readAt, lookup: (key) => newest.get(key) };
+    }
     const { values } = await loadSecrets(this.#stageOptions());
     return { readAt, lookup: (key) => values.get(key) };
   }

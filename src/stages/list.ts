@@ -8,6 +8,8 @@ export interface SecretInfo {
   updated: string;
   /** carries a key holder's approval tag (checked by verify and the build, which hold the key) */
   approved: boolean;
+  /** with a runtime store: the store holds a newer value (stage-secrets pull folds it in) */
+  storeNewer?: boolean;
 }
 
 /**

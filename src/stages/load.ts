@@ -69,7 +69,7 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
 }
 
 /** Nothing of a stage with pending names reaches a build: a writer without the key may have added them. */
-function unapprovedError(file: StageFile, pending: string[]): StageSecretsError {
+export function unapprovedError(file: StageFile, pending: string[]): StageSecretsError {
   const names = pending.join(' ');
   const why =
     file.version < FORMAT_VERSION

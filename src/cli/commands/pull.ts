@@ -1,0 +1,45 @@
+import { pullStage } from '../../stages/pull.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { requireStore, STORE_OPTION, STORE_OPTION_HELP } from '../store-option.js';
+
+const options = { ...STAGE_OPTIONS, ...STORE_OPTION, json: { type: 'boolean' } } as const;
+
+export const command: Command = {
+  name: 'pull',
+  help: `Usage: stage-secrets pull --stage S [--store s3://BUCKET/PREFIX] [--json]
+
+Folds values that running functions wrote to the runtime store (SecretClient.updateSecret with a
+store) back into secrets/<S>.json, so the repo catches up and the next deploy does not roll a runtime
+update back. Each store entry newer than the file's replaces it as sealed (no key needed: it is sealed
+to the stage's public key); the name keeps its approval; other entries keep their bytes. Names the
+stage file does not have are never added. Commit the stage file afterwards.
+
+Without a key only the form of a pulled entry is checked (schema, name, type, sizes); with a key at
+hand (as set uses) each value is also opened, and one that does not open is refused. verify and the
+build open every value in any case.
+
+Needs s3:ListBucket (on the stage's prefix) and s3:GetObject; AWS settings as usual (AWS_REGION,
+AWS_PROFILE, AWS_ENDPOINT_URL_S3).
+      --json      print {store, updated, ignored, opened} as JSON
+
+${STORE_OPTION_HELP}
+${STAGE_OPTIONS_HELP}`,
+  async run(argv, io) {
+    const { values } = parse('pull', argv, options, false);
+    if (values.help) return write(io.stdout, this.help), 0;
+    const opts = stageOptions('pull', values, io);
+    const location = requireStore('pull', values, io.env);
+    const result = await pullStage(opts, location);
+    if (values.json) {
+      write(io.stdout, JSON.stringify(result, null, 2));
+      return 0;
+    }
+    const n = result.updated.length;
+    write(io.stdout, n === 0 ? `0 secrets updated: stage ${opts.stage} is up to date with ${result.store}` : `${n} secret${n === 1 ? '' : 's'} updated: ${result.updated.join(', ')}`);
+    if (result.ignored.length) {
+      write(io.stderr, `ignored store values of names stage ${opts.stage} does not have: ${result.ignored.join(', ')} (add a name with stage-secrets set)`);
+    }
+    if (n > 0 && !result.opened) write(io.stderr, 'no key here: checked the form of the pulled entries, not their values (verify opens them).');
+    return 0;
+  },
+};

@@ -1,0 +1,70 @@
+import { StageSecretsError } from '../core/errors.js';
+import type { SecretType, SecretValue } from '../core/values.js';
+import { unapprovedError } from '../stages/load.js';
+import { openStageFile } from '../stages/open.js';
+import type { StageOptions } from '../stages/options.js';
+import { readStage } from '../stages/read.js';
+import {
+  assertUpdatable,
+  maxAttemptsFrom,
+  readStoreEntries,
+  runtimeStoreFor,
+  updateStoredSecret,
+  withNewerEntries,
+  type EntryCache,
+} from '../stages/runtime-store.js';
+import { storeLocationFrom, type StoreLocation } from '../store/s3-location.js';
+
+/**
+ * The SecretClient's runtime store: reads take the newer of store and stage file, updates go to the
+ * store with conditional writes. Needs the stage key for both (to open store values, and to check that
+ * a name is approved before it is updated).
+ */
+export class StoreSource {
+  readonly location: StoreLocation;
+  readonly #env: NodeJS.ProcessEnv;
+  /** entries already fetched, by object key and ETag: a fresh read GETs only what changed */
+  readonly #entries: EntryCache = new Map();
+
+  constructor(location: StoreLocation, env: NodeJS.ProcessEnv) {
+    this.location = location;
+    this.#env = env;
+  }
+
+  /** Every secret of the stage, each the newer of store and stage file. */
+  async values(opts: StageOptions): Promise<Map<string, SecretValue>> {
+    const file = readStage(opts);
+    const contents = await readStoreEntries(runtimeStoreFor(this.location, file, this.#env), file, { cache: this.#entries });
+    const { file: merged, fromStore } = withNewerEntries(file, contents);
+    const opened = await openStageFile(merged, this.#env);
+    if (opened.pending.length > 0) throw unapprovedError(merged, opened.pending);
+    for (const name of fromStore) {
+      try {
+        opened.decrypt(name);
+      } catch (err) {
+        if (!(err instanceof StageSecretsError) || err.code !== 'INTEGRITY') throw err;
+        const where = contents.entries.get(name)!.where;
+        throw new StageSecretsError(
+          'INTEGRITY',
+          `the runtime store's value of ${name} (${where}) does not open: it was sealed for another name, stage or app, or changed. Nothing of it was used; delete the object, then update ${name} again.`,
+        );
+      }
+    }
+    return opened.decryptAll();
+  }
+
+  /** Writes a new value of an approved name the stage file has; resolves once it landed. */
+  async update(opts: StageOptions, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
+    const file = readStage(opts);
+    assertUpdatable(file, [], secret.name); // an unknown name is refused before any key is used
+    const opened = await openStageFile(file, this.#env);
+    assertUpdatable(file, opened.pending, secret.name);
+    await updateStoredSecret(runtimeStoreFor(this.location, file, this.#env), file, secret, { now, maxAttempts: maxAttemptsFrom(this.#env) });
+  }
+}
+
+/** The store of a client: the `store` option, else STAGE_SECRETS_STORE; undefined for none. */
+export function storeSourceFor(store: string | undefined, env: NodeJS.ProcessEnv): StoreSource | undefined {
+  const location = storeLocationFrom(store === undefined ? undefined : { value: store, source: 'SecretClient({ store })' }, env);
+  return location && new StoreSource(location, env);
+}

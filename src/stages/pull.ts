@@ -1,0 +1,79 @@
+import { Opener } from '../core/crypto.js';
+import { StageSecretsError } from '../core/errors.js';
+import type { StageFile } from '../core/format.js';
+import type { StoreLocation } from '../store/s3-location.js';
+import type { ObjectStore } from '../store/s3-store.js';
+import { keyAtHand } from './open.js';
+import type { StageOptions } from './options.js';
+import { readStage, requireCurrent, storeFor } from './read.js';
+import { readStoreEntries, runtimeStoreFor, storeIsNewer, withNewerEntries, type StoreContents } from './runtime-store.js';
+import { valueAad } from './sealing.js';
+
+export interface PullResult {
+  /** s3://BUCKET/PREFIX */
+  store: string;
+  /** names whose store entry replaced the file's, sorted */
+  updated: string[];
+  /** names the store holds but the stage file does not (never added: a new name needs approval) */
+  ignored: string[];
+  /** whether the pulled values were opened with a key at hand (else only their form was checked) */
+  opened: boolean;
+}
+
+/** Names whose store entry is newer than the stage file's; needs no key. */
+export async function namesNewerInStore(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<Set<string>> {
+  const file = readStage(opts);
+  const contents = await readStoreEntries(runtimeStoreFor(location, file, opts.env ?? process.env, objects), file);
+  const newer = new Set<string>();
+  for (const [name, stored] of contents.entries) if (storeIsNewer(stored.entry, file.secrets[name])) newer.add(name);
+  return newer;
+}
+
+/**
+ * When a key is at hand, opens each value about to be pulled: one sealed for another name, stage or
+ * app is refused. Without a key only the form can be checked (schema, name, type, sizes); the build
+ * and verify open every value later.
+ */
+async function checkOpens(file: StageFile, contents: StoreContents, names: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  const key = await keyAtHand(file, env);
+  if (!key) return false;
+  const opener = new Opener(key.privateKey, Buffer.from(file.publicKey, 'base64'));
+  const bad = names.filter((name) => {
+    const { entry } = contents.entries.get(name)!;
+    return opener.open(valueAad(file, name, entry.type), entry) === undefined;
+  });
+  if (bad.length) {
+    const where = bad.map((name) => contents.entries.get(name)!.where).join(', ');
+    throw new StageSecretsError(
+      'INTEGRITY',
+      `the runtime store's value of ${bad.join(', ')} does not open (${where}): it was sealed for another name, stage or app, or changed. Nothing was pulled; delete the object, then update the secret again.`,
+    );
+  }
+  return true;
+}
+
+/**
+ * Copies the store's entries that are newer than the stage file's into it, under the stage lock: the
+ * sealed value and its time as stored, the file's approval kept. Needs no key (the entries are sealed to
+ * the stage's public key). Untouched entries keep their bytes; nothing is written when nothing is newer.
+ */
+export async function pullStage(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<PullResult> {
+  const env = opts.env ?? process.env;
+  const before = readStage(opts);
+  const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before);
+  const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
+  const candidates = withNewerEntries(before, contents).fromStore;
+  if (candidates.length === 0) return result;
+  result.opened = await checkOpens(before, contents, candidates, env);
+  const stageStore = storeFor(opts);
+  await stageStore.update(opts.stage, (found) => {
+    const current = requireCurrent(found, opts, stageStore);
+    if (current.publicKey !== before.publicKey || current.app !== before.app) {
+      throw new StageSecretsError('LOCKED', `stage ${opts.stage} was rotated or changed while pulling; nothing was pulled. Run pull again.`);
+    }
+    const merged = withNewerEntries(current, contents);
+    result.updated = merged.fromStore;
+    return merged.file;
+  });
+  return result;
+}

@@ -1,0 +1,236 @@
+import { Sealer } from '../core/crypto.js';
+import { StageSecretsError } from '../core/errors.js';
+import { secretEntrySchema, type SecretEntry, type StageFile } from '../core/format.js';
+import { KEY_NAME_PATTERN } from '../core/names.js';
+import { normalizeValue, type SecretType } from '../core/values.js';
+import { entryObjectKey, nameOfObjectKey, stageFolder, type StoreLocation } from '../store/s3-location.js';
+import { s3ObjectStore, type ObjectStore } from '../store/s3-store.js';
+import { valueAad } from './sealing.js';
+
+/*
+ * The runtime store's use cases on a stage file already read (or packaged): read the store's entries,
+ * take the newer of store and file, seal and write an update. No file system here, so the Lambda runtime
+ * can bundle it; the caller brings the stage file and, for updates, which names are pending.
+ */
+
+/** One stage's folder in the store. */
+export interface RuntimeStore {
+  location: StoreLocation;
+  app: string;
+  stage: string;
+  /** `PREFIX/<app>/<stage>/` */
+  folder: string;
+  objects: ObjectStore;
+}
+
+export function runtimeStoreFor(
+  location: StoreLocation,
+  file: Pick<StageFile, 'app' | 'stage'>,
+  env: NodeJS.ProcessEnv,
+  objects: ObjectStore = s3ObjectStore(location, env),
+): RuntimeStore {
+  return { location, app: file.app, stage: file.stage, folder: stageFolder(location, file.app, file.stage), objects };
+}
+
+export interface StoredEntry {
+  name: string;
+  /** as stored: never carries an approval (that comes from the stage file) */
+  entry: SecretEntry;
+  etag: string;
+  /** s3://BUCKET/KEY, for messages */
+  where: string;
+}
+
+/** What the store holds for a stage. */
+export interface StoreContents {
+  /** entries of names the stage file has */
+  entries: Map<string, StoredEntry>;
+  /** objects for names the stage file does not have (ignored: a new name needs a key holder's approval) */
+  unknown: string[];
+}
+
+/** Entries already parsed, by object key and ETag: a re-read fetches only objects that changed. */
+export type EntryCache = Map<string, { etag: string; entry: SecretEntry }>;
+
+const ENTRY_FIELDS = ['type', 'updated', 'epk', 'nonce', 'ct', 'tag'] as const;
+
+/** The object text of an entry: fixed field order, no approval tag. */
+export function storeEntryText(entry: SecretEntry): string {
+  const out: Record<string, string> = {};
+  for (const field of ENTRY_FIELDS) out[field] = entry[field];
+  return `${JSON.stringify(out)}\n`;
+}
+
+/**
+ * Parses a store object with the stage file's entry schema. A malformed or foreign object fails closed:
+ * the error names the secret and the object, never its content.
+ */
+export function parseStoreEntry(text: string, name: string, where: string): SecretEntry {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    raw = undefined;
+  }
+  const parsed = raw === undefined ? undefined : secretEntrySchema.safeParse(raw);
+  if (!parsed?.success || parsed.data.approved !== undefined) {
+    const why = !parsed ? 'is not JSON' : !parsed.success ? `is not a sealed entry (at ${parsed.error.issues[0]!.path.join('.') || 'top level'})` : 'carries an approval tag, which only a stage file may hold';
+    throw new StageSecretsError(
+      'FORMAT',
+      `the runtime store's object for ${name} (${where}) ${why}: it was not written by stage-secrets, or was changed. Nothing of it was used; delete the object, then update ${name} again.`,
+    );
+  }
+  return parsed.data;
+}
+
+/** Reads the store's entries for the names the file has, `limit` GETs at a time. */
+export async function readStoreEntries(store: RuntimeStore, file: Pick<StageFile, 'secrets'>, options: { cache?: EntryCache; limit?: number } = {}): Promise<StoreContents> {
+  const listed = await store.objects.list(store.folder);
+  const entries = new Map<string, StoredEntry>();
+  const unknown: string[] = [];
+  const wanted: Array<{ name: string; key: string; etag: string }> = [];
+  for (const object of listed) {
+    const name = nameOfObjectKey(store.folder, object.key, (n) => KEY_NAME_PATTERN.test(n));
+    if (name === undefined) continue; // not an entry's key: nothing of ours
+    if (!Object.hasOwn(file.secrets, name)) unknown.push(name);
+    else wanted.push({ name, key: object.key, etag: object.etag });
+  }
+  const cache = options.cache;
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < wanted.length) {
+      const item = wanted[next++]!;
+      const where = `s3://${store.location.bucket}/${item.key}`;
+      const hit = cache?.get(item.key);
+      if (hit && item.etag && hit.etag === item.etag) {
+        entries.set(item.name, { name: item.name, entry: hit.entry, etag: hit.etag, where });
+        continue;
+      }
+      const object = await store.objects.get(item.key);
+      if (!object) continue; // deleted since the listing
+      const entry = parseStoreEntry(object.text, item.name, where);
+      cache?.set(item.key, { etag: object.etag, entry });
+      entries.set(item.name, { name: item.name, entry, etag: object.etag, where });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(options.limit ?? 8, wanted.length) }, worker));
+  return { entries, unknown: unknown.sort() };
+}
+
+function timeOf(entry: Pick<SecretEntry, 'updated'>): number {
+  return Date.parse(entry.updated);
+}
+
+/**
+ * Whether the store's entry replaces the file's: its `updated` is strictly later. On a tie the stage
+ * file wins (after a pull both hold the same entry, so a tie is normally the same value).
+ */
+export function storeIsNewer(stored: Pick<SecretEntry, 'updated'>, inFile: Pick<SecretEntry, 'updated'> | undefined): boolean {
+  return inFile === undefined || timeOf(stored) > timeOf(inFile);
+}
+
+/**
+ * The stage file with each entry the store holds a newer version of replaced by it, sealed value and
+ * time as stored, approval tag as in the file (a value replacement keeps its name's approval). Names
+ * the file does not have are never added.
+ */
+export function withNewerEntries(file: StageFile, contents: Pick<StoreContents, 'entries'>): { file: StageFile; fromStore: string[] } {
+  const fromStore: string[] = [];
+  const secrets = { ...file.secrets };
+  for (const name of [...contents.entries.keys()].sort()) {
+    if (!Object.hasOwn(secrets, name)) continue;
+    const current = secrets[name]!;
+    const stored = contents.entries.get(name)!.entry;
+    if (!storeIsNewer(stored, current)) continue;
+    const { approved: _ignored, ...value } = stored;
+    secrets[name] = { ...value, ...(current.approved ? { approved: current.approved } : {}) };
+    fromStore.push(name);
+  }
+  return { file: fromStore.length ? { ...file, secrets } : file, fromStore };
+}
+
+/** Names and types that may be updated at run time: those the stage file has and a key holder approved. */
+export function assertUpdatable(file: Pick<StageFile, 'stage' | 'secrets'>, pending: readonly string[], name: string): void {
+  if (!KEY_NAME_PATTERN.test(name) || !Object.hasOwn(file.secrets, name)) {
+    throw new StageSecretsError(
+      'NOT_FOUND',
+      `stage ${file.stage} has no secret named ${KEY_NAME_PATTERN.test(name) ? name : '(an invalid name)'}; the runtime store updates only names the stage file has. Add it with: stage-secrets set --stage ${file.stage} ${KEY_NAME_PATTERN.test(name) ? name : 'NAME'}`,
+    );
+  }
+  if (pending.includes(name)) {
+    throw new StageSecretsError(
+      'UNAPPROVED',
+      `${name} in stage ${file.stage} is pending approval, so it cannot be updated at run time; a key holder runs: stage-secrets approve --stage ${file.stage} ${name}`,
+    );
+  }
+}
+
+export interface UpdateOptions {
+  /** clock in ms; default Date.now */
+  now?: () => number;
+  /** conditional-write attempts before giving up; default STAGE_SECRETS_STORE_MAX_ATTEMPTS, else 10 */
+  maxAttempts?: number;
+  /** waits between attempts (tests make it instant); default setTimeout */
+  sleep?: (ms: number) => Promise<void>;
+  /** in [0, 1); default Math.random */
+  random?: () => number;
+}
+
+export interface UpdateResult {
+  entry: SecretEntry;
+  /** conditional writes tried, the one that landed included */
+  attempts: number;
+}
+
+export const STORE_ATTEMPTS_ENV = 'STAGE_SECRETS_STORE_MAX_ATTEMPTS';
+const DEFAULT_ATTEMPTS = 10;
+const BACKOFF_BASE_MS = 25;
+const BACKOFF_CAP_MS = 1_000;
+
+export function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {
+  const text = env[STORE_ATTEMPTS_ENV];
+  if (text === undefined || text === '') return DEFAULT_ATTEMPTS;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 50) throw new StageSecretsError('USAGE', `${STORE_ATTEMPTS_ENV} must be a whole number from 1 to 50.`);
+  return n;
+}
+
+/**
+ * Seals `value` exactly as a stage-file entry (the stage public key, the same associated data) and
+ * writes it with a conditional write: `If-None-Match: *` when the store has no object for the name,
+ * else `If-Match` on the ETag just read. When another writer got there first, it reads again and
+ * retries after a jittered back-off, so each call either lands whole or rejects saying why.
+ * The caller has checked that the name may be updated (assertUpdatable, which needs the stage key).
+ */
+export async function updateStoredSecret(
+  store: RuntimeStore,
+  file: StageFile,
+  secret: { name: string; type: SecretType; value: string },
+  options: UpdateOptions = {},
+): Promise<UpdateResult> {
+  const { name, type } = secret;
+  if (!Object.hasOwn(file.secrets, name)) throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
+  const text = normalizeValue(name, type, secret.value);
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_ATTEMPTS;
+  // `updated` is not in the associated data: one sealing serves every attempt.
+  const sealed = new Sealer(Buffer.from(file.publicKey, 'base64')).seal(valueAad(file, name, type), text);
+  const key = entryObjectKey(store.location, file.app, file.stage, name);
+  const where = `s3://${store.location.bucket}/${key}`;
+  for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+    const current = await store.objects.get(key);
+    // Never dated before what it replaces, so an instance whose clock is behind still writes the newest.
+    let floor = timeOf(file.secrets[name]!) + 1;
+    if (current) floor = Math.max(floor, timeOf(parseStoreEntry(current.text, name, where)) + 1);
+    const entry: SecretEntry = { type, updated: new Date(Math.max(now(), floor)).toISOString(), ...sealed };
+    const result = await store.objects.put(key, storeEntryText(entry), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+    if (result !== 'conflict') return { entry, attempts: attempt };
+    if (attempt < maxAttempts) await sleep(Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)));
+  }
+  throw new StageSecretsError(
+    'LOCKED',
+    `${name} is being updated concurrently by other instances: this update did not land after ${maxAttempts} conditional writes to ${where}, and nothing of it was written. Retry the update (or raise ${STORE_ATTEMPTS_ENV}).`,
+  );
+}
