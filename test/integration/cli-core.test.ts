@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
 
-const COMMANDS = ['init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap', 'approve', 'log', 'git-setup', 'merge-driver', 'textconv'];
+const COMMANDS = ['init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap', 'approve', 'log', 'pull', 'git-setup', 'merge-driver', 'textconv'];
 
 describe('CLI: help', () => {
   let ws: Workspace;
