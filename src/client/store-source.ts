@@ -10,10 +10,11 @@ import {
   readStoreEntries,
   runtimeStoreFor,
   updateStoredSecret,
+  storeLocationFrom,
   withNewerEntries,
   type EntryCache,
+  type StoreLocation,
 } from '../stages/runtime-store.js';
-import { storeLocationFrom, type StoreLocation } from '../store/s3-location.js';
 
 /**
  * The SecretClient's runtime store: reads take the newer of store and stage file, updates go to the

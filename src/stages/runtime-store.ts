@@ -7,6 +7,8 @@ import { entryObjectKey, nameOfObjectKey, stageFolder, type StoreLocation } from
 import { s3ObjectStore, type ObjectStore } from '../store/s3-store.js';
 import { valueAad } from './sealing.js';
 
+export { parseStoreUrl, storeLocationFrom, STORE_ENV, type StoreLocation } from '../store/s3-location.js';
+
 /*
  * The runtime store's use cases on a stage file already read (or packaged): read the store's entries,
  * take the newer of store and file, seal and write an update. No file system here, so the Lambda runtime
