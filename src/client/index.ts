@@ -35,7 +35,7 @@ export interface SecretClientOptions {
 }
 
 export interface ReadSecretOptions {
-  /** false re-reads the stage file (or env) and refreshes the cache; default true. */
+  /** false re-reads the stage file (or env), and the runtime store when set, and refreshes the cache; default true. */
   useCache?: boolean;
 }
 

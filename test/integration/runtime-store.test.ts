@@ -120,6 +120,12 @@ beforeEach(() => {
 });
 
 describe('runtime store: updates and reads across processes', () => {
+  it('a malformed store setting is a SecretError when the client is made, naming where it came from', () => {
+    expect(() => client({ store: 'my-bucket/prefix' })).toThrow(SecretError);
+    expect(() => client({ store: 'my-bucket/prefix' })).toThrow(/SecretClient\(\{ store \}\)/);
+    expect(() => client({ env: { ...storeEnv, STAGE_SECRETS_STORE: 's3://UPPER/x' } })).toThrow(/STAGE_SECRETS_STORE/);
+  });
+
   it("one process's update is seen by another with useCache: false, and not before the TTL with the cache", async () => {
     const clock = new FakeClock();
     const reader = client({ now: clock.now });
