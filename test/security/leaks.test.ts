@@ -2,7 +2,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SecretClient } from '../../src/client/index.js';
 import { makeWorkspace, type CliResult, type Workspace } from '../support/cli.js';
+import { startS3Server } from '../support/s3-server.js';
 import { CANARY, canaryForms, expectNoCanary, expectNoCrash, filesWithCanary, readStageText } from './support.js';
 
 /**
@@ -161,6 +163,33 @@ describe('leak checks with a canary secret, every command', () => {
       }
     } finally {
       fs.writeFileSync(ws.stageFile('dev'), before);
+    }
+  });
+
+  it('the runtime store: updates, list --store and pull print no value, and no object holds one', async () => {
+    const s3 = await startS3Server();
+    try {
+      s3.createBucket('leak-store');
+      const store = { STAGE_SECRETS_STORE: 's3://leak-store/rt', AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
+      const client = new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...ws.env, ...store } });
+      await client.updateSecret({ key: 'CANARY_TOKEN', value: `${CANARY}-runtime` });
+      await client.updateSecret({ key: 'JSON_TOKEN', value: { token: `${CANARY}-runtime-json` } });
+      expect(await client.readSecret('CANARY_TOKEN', { useCache: false })).toBe(`${CANARY}-runtime`);
+      await ok('list --store', ['list', ...stage], { env: store });
+      await ok('list --store --json', ['list', ...stage, '--json'], { env: store });
+      const pulled = await ok('pull', ['pull', ...stage], { env: store });
+      expect(pulled.stdout).toContain('2 secrets updated: CANARY_TOKEN, JSON_TOKEN');
+      for (const key of s3.keys('leak-store')) expectNoCanary(s3.getObject('leak-store', key)!.body.toString('latin1'), `store object ${key}`);
+      // a foreign object holding the canary: refused, its content never echoed
+      s3.putObject('leak-store', 'rt/leak-app/dev/ARG_TOKEN.json', JSON.stringify({ type: 'string', updated: '2099-01-01T00:00:00Z', ct: CANARY }));
+      const refused = await run('pull of a foreign object', ['pull', ...stage], { env: store });
+      expect(refused.code).toBe(2);
+      clean.push(['pull of a foreign object', refused]);
+      const read = await client.readSecret('ARG_TOKEN', { useCache: false }).catch((e: unknown) => e as Error);
+      expect(read).toBeInstanceOf(Error);
+      expectNoCanary(String((read as Error).message), 'client error on a foreign object');
+    } finally {
+      await s3.close();
     }
   });
 
