@@ -2,6 +2,7 @@ import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import { assertStageName } from '../core/names.js';
 import { loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
+import { readStage } from '../stages/read.js';
 import { setSecrets } from '../stages/secrets.js';
 import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
@@ -180,7 +181,7 @@ export class SecretClient {
     try {
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));
-      if (this.#store) await this.#store.update(this.#stageOptions(), { name: key, type, value: text }, this.#now);
+      if (this.#store) await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
       else await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {
@@ -235,7 +236,7 @@ export class SecretClient {
 
   async #open(readAt: number): Promise<Snapshot> {
     if (this.#store) {
-      const newest = await this.#store.values(this.#stageOptions());
+      const newest = await this.#store.values(readStage(this.#stageOptions()));
       return { readAt, lookup: (key) => newest.get(key) };
     }
     const { values } = await loadSecrets(this.#stageOptions());

@@ -2,8 +2,7 @@ import { StageSecretsError } from '../core/errors.js';
 import type { SecretType, SecretValue } from '../core/values.js';
 import { unapprovedError } from '../stages/load.js';
 import { openStageFile } from '../stages/open.js';
-import type { StageOptions } from '../stages/options.js';
-import { readStage } from '../stages/read.js';
+import type { StageFile } from '../core/format.js';
 import {
   assertUpdatable,
   maxAttemptsFrom,
@@ -19,7 +18,8 @@ import {
 /**
  * The SecretClient's runtime store: reads take the newer of store and stage file, updates go to the
  * store with conditional writes. Needs the stage key for both (to open store values, and to check that
- * a name is approved before it is updated).
+ * a name is approved before it is updated). Takes the stage file as read by the caller (from the repo,
+ * or the copy packaged with a function), and touches no file itself.
  */
 export class StoreSource {
   readonly location: StoreLocation;
@@ -33,8 +33,7 @@ export class StoreSource {
   }
 
   /** Every secret of the stage, each the newer of store and stage file. */
-  async values(opts: StageOptions): Promise<Map<string, SecretValue>> {
-    const file = readStage(opts);
+  async values(file: StageFile): Promise<Map<string, SecretValue>> {
     const contents = await readStoreEntries(runtimeStoreFor(this.location, file, this.#env), file, { cache: this.#entries });
     const { file: merged, fromStore } = withNewerEntries(file, contents);
     const opened = await openStageFile(merged, this.#env);
@@ -55,8 +54,7 @@ export class StoreSource {
   }
 
   /** Writes a new value of an approved name the stage file has; resolves once it landed. */
-  async update(opts: StageOptions, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
-    const file = readStage(opts);
+  async update(file: StageFile, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
     assertUpdatable(file, [], secret.name); // an unknown name is refused before any key is used
     const opened = await openStageFile(file, this.#env);
     assertUpdatable(file, opened.pending, secret.name);
