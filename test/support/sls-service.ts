@@ -28,6 +28,8 @@ export interface SlsService {
   /** the service folder (a copy of the fixture) */
   dir: string;
   stage: string;
+  /** the stage file (what stage-secrets run would name in STAGE_SECRETS_FILE) */
+  stageFile: string;
   /** env for the framework: isolated home, dummy AWS credentials, telemetry off, the run's schema cache, the stage key */
   env: NodeJS.ProcessEnv;
 }
@@ -97,7 +99,8 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
     ws.cleanup();
     throw err;
   }
-  return { ws, dir: ws.dir, stage: opts.stage, env };
+  const stageFile = path.join(fs.realpathSync(ws.dir), opts.secretsDir ?? 'secrets', `${opts.stage}.json`);
+  return { ws, dir: ws.dir, stage: opts.stage, stageFile, env };
 }
 
 async function cliOk(ws: Workspace, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<void> {
