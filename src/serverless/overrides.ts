@@ -18,6 +18,12 @@ export function replacedVariables(replaced: MergeResult['replaced']): string[] {
 
 const SELF_ENV_READ = /\$\{\s*self:\s*(provider\.environment|functions\.([A-Za-z0-9_-]+)\.environment)\.([A-Za-z_][A-Za-z0-9_]*)/g;
 
+/** A line without its YAML (#) or JavaScript (//) comment: a comment reads nothing. */
+function withoutComment(line: string): string {
+  const at = line.search(/(^|\s)(#|\/\/)/);
+  return at < 0 ? line : line.slice(0, at);
+}
+
 /**
  * Where the config text (serverless.yml as written, before variables are resolved) reads a replaced
  * variable through `${self:provider.environment.X}` or `${self:functions.F.environment.X}`: those places
@@ -28,7 +34,7 @@ export function staleReads(configText: string, replaced: MergeResult['replaced']
   const found = new Map<string, number[]>();
   const lines = configText.split('\n');
   lines.forEach((line, i) => {
-    for (const match of line.matchAll(SELF_ENV_READ)) {
+    for (const match of withoutComment(line).matchAll(SELF_ENV_READ)) {
       const variable = `${match[1]}.${match[3]}`;
       if (!wanted.has(variable)) continue;
       const at = found.get(variable) ?? [];

@@ -3,6 +3,7 @@ import { replacedVariables, staleReads, staleReadWarning } from '../../src/serve
 
 /** Modelled on serverless/examples aws-node-rest-api-with-dynamodb: the table name is read in three places. */
 const YML = `service: todos
+# a comment naming \${self:provider.environment.DYNAMODB_TABLE} reads nothing
 provider:
   name: aws
   environment:
@@ -30,8 +31,8 @@ describe('staleReads', () => {
   it('finds each ${self:...environment.X} read of a replaced variable, with its lines', () => {
     const replaced = { provider: ['DYNAMODB_TABLE'], functions: { create: ['MODE'] } };
     expect(staleReads(YML, replaced)).toEqual([
-      { variable: 'functions.create.environment.MODE', lines: [16] },
-      { variable: 'provider.environment.DYNAMODB_TABLE', lines: [10, 21] },
+      { variable: 'functions.create.environment.MODE', lines: [17] },
+      { variable: 'provider.environment.DYNAMODB_TABLE', lines: [11, 22] },
     ]);
   });
 
