@@ -14,6 +14,7 @@ const START_FIRST = [
   'test/integration/plugin-package-kms.test.ts',
   'test/integration/plugin-apps-serverless.test.ts',
   'test/integration/plugin-apps-osls.test.ts',
+  'test/integration/apps-cli.test.ts',
   'test/integration/package-install.test.ts',
   'test/security/name-approval.test.ts',
   'test/security/sls-opt-out-leak.test.ts',

@@ -11,7 +11,7 @@ import { readLocated, storeAt } from './read.js';
 
 /** Where loaded values came from. Never holds a value. */
 export type SecretsSource =
-  | { kind: 'run-env' }
+  | { kind: 'run-env'; /** the stage file run opened, as found from here (checked to be the same) */ path: string }
   | { kind: 'stage-file'; path: string; identity: string; identityDescription: string };
 
 export interface LoadedSecrets {
@@ -38,7 +38,7 @@ export interface LoadOptions extends StageOptions {
 /** "the stage file secrets/dev.json (identity local:…)" or "the environment of stage-secrets run": for logs. */
 export function describeSource(source: SecretsSource): string {
   return source.kind === 'run-env'
-    ? `the environment of stage-secrets run (${RUN_KEYS_VAR})`
+    ? `the environment of stage-secrets run (${RUN_KEYS_VAR}, from ${source.path})`
     : `the stage file ${source.path} (identity ${source.identity})`;
 }
 
@@ -55,7 +55,9 @@ function realPath(file: string): string {
  * options find: run names the file it opened (STAGE_SECRETS_FILE), and a service of another app or
  * folder must not take secrets that are not its own. Undefined when there is no run env for this stage.
  */
-export function secretsFromCheckedRunEnv(opts: StageOptions): { values: Map<string, SecretValue>; app?: string; file: string; fallback?: string } | undefined {
+export function secretsFromCheckedRunEnv(
+  opts: StageOptions,
+): { values: Map<string, SecretValue>; app?: string; file: string; path: string; fallback?: string } | undefined {
   const env = opts.env ?? process.env;
   const fromRun = secretsFromRunEnv(opts.stage, env);
   if (!fromRun) return undefined;
@@ -91,7 +93,8 @@ export function secretsFromCheckedRunEnv(opts: StageOptions): { values: Map<stri
   const types = new Map<string, SecretType>(Object.entries(file.secrets).map(([name, entry]) => [name, entry.type]));
   const values = new Map<string, SecretValue>();
   for (const name of [...fromRun.keys()].sort()) values.set(name, { type: types.get(name) ?? 'string', text: fromRun.get(name)! });
-  return { values, app: file.app, file: own, fallback: describeFallback(located, opts.cwd ?? process.cwd()) };
+  const shown = storeAt(located, opts).displayPath(located.fileStage);
+  return { values, app: file.app, file: own, path: shown, fallback: describeFallback(located, opts.cwd ?? process.cwd()) };
 }
 
 /**
@@ -103,7 +106,10 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   const env = opts.env ?? process.env;
   const useRunEnv = opts.runEnv ?? true;
   const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts) : undefined;
-  if (fromRun) return { stage: opts.stage, values: fromRun.values, source: { kind: 'run-env' }, app: fromRun.app, file: fromRun.file, fallback: fromRun.fallback };
+  if (fromRun) {
+    const { values, app, file, fallback } = fromRun;
+    return { stage: opts.stage, values, source: { kind: 'run-env', path: fromRun.path }, app, file, fallback };
+  }
   const otherStage = useRunEnv ? runEnvStage(env) : undefined;
   const note =
     otherStage === undefined

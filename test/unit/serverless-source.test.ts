@@ -57,7 +57,7 @@ describe('loadServiceSecrets', () => {
     const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY,OTHER', STAGE_SECRETS_FILE: path.join(serviceDir, 'secrets/dev.json'), API_KEY: 'runner-api', OTHER: 'o' };
     const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
     expect(texts(loaded)).toEqual({ API_KEY: 'runner-api', OTHER: 'o' });
-    expect(loaded.source).toEqual({ kind: 'run-env' });
+    expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
     expect(describeSource(loaded.source)).toContain('STAGE_SECRETS_KEYS');
   });
 

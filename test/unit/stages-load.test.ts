@@ -50,7 +50,7 @@ describe('loadSecrets', () => {
       ['EXTRA', { type: 'string', text: 'e' }],
       ['PORT', { type: 'number', text: '6000' }],
     ]);
-    expect(loaded.source).toEqual({ kind: 'run-env' });
+    expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
   });
 
   it('under run, refuses a run env that does not name the file it came from', async () => {
