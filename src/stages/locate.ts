@@ -189,7 +189,8 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     throw new StageSecretsError(
       'NOT_FOUND',
       `no stage file for stage ${input.stage}: no ${SECRETS_FOLDER}/ folder with a stage file ${found.searched}. ` +
-        `Run this in the app's folder (or a folder below it), pass --dir, or create the stage with: stage-secrets init --stage ${input.stage}`,
+        `Run this in the app's folder (or a folder below it), pass --dir, or create the stage with: stage-secrets init --stage ${input.stage} ` +
+        `(init makes secrets/ in the folder it runs in: run it in the app's root folder).`,
     );
   }
   const { dir, how } = found;
