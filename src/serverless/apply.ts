@@ -1,11 +1,9 @@
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { Logger } from '../core/log.js';
 import { functionSecretList, readSettings } from './config.js';
 import { checkLambdaLimits, effectiveEnvironment } from './limits.js';
 import { mergeSecrets, type FunctionEnvInput } from './merge.js';
 import { decideSetEnvs } from './opt-out.js';
-import { replacedVariables, staleReads, staleReadWarning } from './overrides.js';
+import { logOverrides } from './overrides.js';
 import { describeSource } from '../stages/load.js';
 import type { StageSecretsCache } from './source.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
@@ -30,15 +28,6 @@ export interface ApplySummary {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** The config file's text; undefined (no warning) when it cannot be read. */
-function configText(file: string | undefined): string | undefined {
-  try {
-    return file === undefined ? undefined : fs.readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -69,24 +58,12 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount };
   }
 
-  const loaded = await input.cache.get({
-    stage,
-    app: settings.app,
-    dir: settings.dir,
-    fallbacks: settings.fallbacks,
-    serviceDir: input.serviceDir,
-    env: input.env,
-  });
+  const { app, dir, fallbacks } = settings;
+  const loaded = await input.cache.get({ stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env });
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
-  const merged = mergeSecrets({
-    stage,
-    providerEnvironment: service.provider.environment,
-    functions: envInputs,
-    secrets: texts,
-    serviceSecrets: settings.secrets,
-  });
+  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
 
   const effective: Record<string, Environment> = {};
   for (const name of Object.keys(functions)) {
@@ -109,11 +86,6 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
       `${receiving} of ${plural(functionCount, 'function')}` +
       (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
   );
-  const replaced = replacedVariables(merged.replaced);
-  if (replaced.length) input.log.notice(`stage-secrets: secrets replace the serverless.yml values of ${replaced.join(', ')}`);
-  const text = configText(input.configFile);
-  if (text !== undefined) {
-    for (const read of staleReads(text, merged.replaced)) input.log.warn(staleReadWarning(path.basename(input.configFile!), read));
-  }
+  logOverrides(merged.replaced, input.configFile, input.log);
   return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount };
 }

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Logger } from '../core/log.js';
 import type { MergeResult } from './merge.js';
 
 /** A place in the service's config text that reads a variable a secret replaced. */
@@ -54,4 +57,21 @@ export function staleReadWarning(configFile: string, read: StaleRead): string {
     `those places keep the value written in ${configFile}, while the functions get the secret. ` +
     `Use \${secret:${name}} there if they should see the secret, or remove ${name} from the stage (or from this service with custom.stageSecrets.secrets).`
   );
+}
+
+/**
+ * Logs the serverless.yml variables secrets replaced (names only), and warns about each place the config
+ * file reads one of them through ${self:...}. Without a readable config file, no warning.
+ */
+export function logOverrides(replaced: MergeResult['replaced'], configFile: string | undefined, log: Logger): void {
+  const names = replacedVariables(replaced);
+  if (names.length) log.notice(`stage-secrets: secrets replace the serverless.yml values of ${names.join(', ')}`);
+  let text: string;
+  try {
+    if (configFile === undefined) return;
+    text = fs.readFileSync(configFile, 'utf8');
+  } catch {
+    return;
+  }
+  for (const read of staleReads(text, replaced)) log.warn(staleReadWarning(path.basename(configFile), read));
 }

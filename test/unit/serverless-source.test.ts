@@ -119,6 +119,20 @@ describe('applyStageSecrets', () => {
     ]);
   });
 
+  it('warns, by name and line, about config reads of a variable a secret replaced; a service not named like the app still gets its secrets', async () => {
+    const configFile = path.join(root, 'svc', 'serverless.yml');
+    fs.writeFileSync(configFile, 'service: other-name\nresources:\n  Description: ${self:provider.environment.API_KEY}\n');
+    const svc = { ...service(), service: 'other-name' };
+    const { notices, log } = recorder();
+    await applyStageSecrets({ service: svc, stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log, configFile });
+    expect(notices[0]).toContain(', app svc-app, set on 2 of 2 functions');
+    expect(notices).toContain(
+      'serverless.yml reads provider.environment.API_KEY through ${self:provider.environment.API_KEY} (line 3), but a secret replaces it: those places keep the value written in serverless.yml, while the functions get the secret. Use ${secret:API_KEY} there if they should see the secret, or remove API_KEY from the stage (or from this service with custom.stageSecrets.secrets).',
+    );
+    expect(notices.join('\n')).not.toContain('file-api');
+    fs.rmSync(configFile);
+  });
+
   it('with custom.stageSecrets.setEnvs: false changes nothing and needs no key', async () => {
     const svc = service({ stageSecrets: { setEnvs: false } });
     const before = structuredClone(svc);
