@@ -4,15 +4,13 @@
  */
 import * as path from 'node:path';
 import { isStageSecretsError } from '../src/core/errors.js';
+import { APP_PROBE_VAR } from '../src/core/run-env.js';
 import { log as currentLogger, setLogger, type Logger } from '../src/core/log.js';
 import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
 import { StageSecretsCache } from '../src/serverless/source.js';
 import type { PluginLog, ServerlessLike, VariableResolverInput } from '../src/serverless/types.js';
 import { resolveSecretVariable, type VariableResult } from '../src/serverless/variable-source.js';
-
-/** Set by `stage-secrets init` while it asks `serverless print` for the service name (src/cli/app.ts). */
-const APP_PROBE_ENV = 'STAGE_SECRETS_APP_PROBE';
 
 type Hook = () => Promise<void>;
 
@@ -48,7 +46,7 @@ export default class StageSecretsPlugin {
       secret: {
         resolve: (input) => {
           // init only wants the service name: print runs before the stage has a file, and prints nothing secret
-          if (process.env[APP_PROBE_ENV] === '1' && serverless.processedInput?.commands?.join(' ') === 'print') {
+          if (process.env[APP_PROBE_VAR] === '1' && serverless.processedInput?.commands?.join(' ') === 'print') {
             return Promise.resolve({ value: `(secret ${input.address ?? ''} not resolved for stage-secrets init)` });
           }
           return this.withFrameworkErrors(() => resolveSecretVariable(input, { cache: this.cache, env: process.env, serviceDir: this.serviceDir() }));

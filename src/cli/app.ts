@@ -3,10 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { StageSecretsError } from '../core/errors.js';
+import { APP_PROBE_VAR } from '../core/run-env.js';
 import type { ExpectedApp } from '../stages/options.js';
-
-/** Set by init when it asks the project's framework for the service name; the plugin then resolves no secret (print only). */
-export const APP_PROBE_ENV = 'STAGE_SECRETS_APP_PROBE';
 
 const SERVERLESS_CONFIGS = ['serverless.yml', 'serverless.yaml', 'serverless.json', 'serverless.js', 'serverless.cjs', 'serverless.mjs', 'serverless.ts'];
 const SERVICE_NAME = /^[A-Za-z0-9][\w.-]*$/;
@@ -53,7 +51,7 @@ export function findFramework(cwd: string): string | undefined {
  * resolves it (serverless.js/.ts, `service: ${...}`). Offline; the plugin resolves no secret meanwhile.
  */
 function printService(bin: string, cwd: string, stage: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const printEnv: NodeJS.ProcessEnv = { ...env, [APP_PROBE_ENV]: '1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+  const printEnv: NodeJS.ProcessEnv = { ...env, [APP_PROBE_VAR]: '1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,

@@ -16,6 +16,13 @@ export const RUN_KEYS_VAR = 'STAGE_SECRETS_KEYS';
 export const RUN_FILE_VAR = 'STAGE_SECRETS_FILE';
 
 /**
+ * Set by `stage-secrets init` (to "1") while it asks the project's `serverless print` for the service
+ * name: the plugin then resolves `${secret:...}` to a placeholder, for print only (the stage may not
+ * have a file yet, and print shows what it resolves).
+ */
+export const APP_PROBE_VAR = 'STAGE_SECRETS_APP_PROBE';
+
+/**
  * The secrets `stage-secrets run` already decrypted into this env, when it ran for `stage`.
  * Returns undefined when there is no run env, or it is for another stage (then the caller opens the
  * stage file itself). Throws when the run env is inconsistent rather than handing out half a stage.
