@@ -2,19 +2,21 @@
  * Serverless Framework plugin (v3 and osls): `plugins: [stage-secrets/plugin]`.
  * Only the glue lives here; the work is in src/serverless/.
  */
+import * as path from 'node:path';
 import { isStageSecretsError } from '../src/core/errors.js';
+import { APP_PROBE_VAR } from '../src/core/run-env.js';
 import { log as currentLogger, setLogger, type Logger } from '../src/core/log.js';
 import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
 import { StageSecretsCache } from '../src/serverless/source.js';
 import type { PluginLog, ServerlessLike, VariableResolverInput } from '../src/serverless/types.js';
-import { resolveSecretVariable } from '../src/serverless/variable-source.js';
+import { resolveSecretVariable, type VariableResult } from '../src/serverless/variable-source.js';
 
 type Hook = () => Promise<void>;
 
 export default class StageSecretsPlugin {
   readonly hooks: Record<string, Hook>;
-  readonly configurationVariablesSources: Record<string, { resolve(input: VariableResolverInput): Promise<{ value: string }> }>;
+  readonly configurationVariablesSources: Record<string, { resolve(input: VariableResolverInput): Promise<VariableResult> }>;
   private readonly serverless: ServerlessLike;
   private readonly logger: Logger;
   private readonly cache = new StageSecretsCache();
@@ -42,14 +44,25 @@ export default class StageSecretsPlugin {
     };
     this.configurationVariablesSources = {
       secret: {
-        resolve: (input) =>
-          this.withFrameworkErrors(() => resolveSecretVariable(input, { cache: this.cache, env: process.env, serviceDir: this.serviceDir() })),
+        resolve: (input) => {
+          // init only wants the service name: print runs before the stage has a file, and prints nothing secret
+          if (process.env[APP_PROBE_VAR] === '1' && serverless.processedInput?.commands?.join(' ') === 'print') {
+            return Promise.resolve({ value: `(secret ${input.address ?? ''} not resolved for stage-secrets init)` });
+          }
+          return this.withFrameworkErrors(() => resolveSecretVariable(input, { cache: this.cache, env: process.env, serviceDir: this.serviceDir() }));
+        },
       },
     };
   }
 
   private serviceDir(): string {
     return this.serverless.serviceDir ?? this.serverless.config?.serviceDir ?? this.serverless.config?.servicePath ?? process.cwd();
+  }
+
+  /** The config file as written (v3 and osls: configurationFilename, relative to the service folder). */
+  private configFile(): string | undefined {
+    const name = this.serverless.configurationFilename;
+    return typeof name === 'string' && name.length > 0 ? path.resolve(this.serviceDir(), name) : undefined;
   }
 
   private applyOnce(): Promise<void> {
@@ -61,6 +74,7 @@ export default class StageSecretsPlugin {
         env: process.env,
         cache: this.cache,
         log: this.logger,
+        configFile: this.configFile(),
       });
     });
     return this.applied;

@@ -154,6 +154,7 @@ describe('stage-secrets/sst in a real SST v2 build', () => {
       XDG_CONFIG_HOME: path.join(ws.dir, 'no-key-files'),
       STAGE_SECRETS_STAGE: 'prod',
       STAGE_SECRETS_KEYS: 'DB_URL',
+      STAGE_SECRETS_FILE: fs.realpathSync(ws.stageFile('prod')),
       DB_URL: 'postgres://from-runner/shop',
     };
     const r = await sstBuild(runnerEnv);

@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, KEY_NAME_PATTERN } from '../core/names.js';
+import { fallbacksFromEnv, parseFallback, type StageFallback } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
-import { resolveApp } from './app.js';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 
@@ -15,9 +15,19 @@ export const STAGE_OPTIONS = {
 } as const satisfies OptionSpec;
 
 export const STAGE_OPTIONS_HELP = `  -s, --stage S   stage name (required)
-      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR or ./secrets)
-      --app NAME  app name (default: serverless.yml service, package.json name, folder name)
+      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
+                  stage file, from this folder upward, not past the git root)
+      --app NAME  refuse the stage file unless it belongs to app NAME (the app is the one init recorded)
   -h, --help      show this help`;
+
+/** --fallback for the commands that read a stage's secrets (run, export). */
+export const FALLBACK_OPTION = { fallback: { type: 'string', multiple: true } } as const satisfies OptionSpec;
+
+export const FALLBACK_HELP = `      --fallback PATTERN=STAGE
+                  preview stages: a stage with no stage file whose name matches PATTERN (* is any
+                  run of stage-name characters) uses STAGE's file and key, e.g. --fallback 'pr-*=dev'.
+                  Repeatable, first match wins; default $STAGE_SECRETS_FALLBACKS ("pr-*=dev,...").
+                  A stage that has its own file never falls back; one with neither is an error.`;
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -53,13 +63,24 @@ export function parse<O extends OptionSpec>(command: string, argv: string[], opt
   }
 }
 
-/** Turns --stage/--dir/--app into stage options; the app is resolved from the working folder. */
+/**
+ * Turns --stage/--dir/--app into stage options. The app is the one recorded in the stage file; only an
+ * explicit --app is checked against it.
+ */
 export function stageOptions(command: string, values: { stage?: string; dir?: string; app?: string }, io: CliIo): StageOptions {
   if (!values.stage) {
     throw new StageSecretsError('USAGE', `${command} needs --stage S. See: stage-secrets ${command} --help`);
   }
   assertStageName(values.stage);
-  return { stage: values.stage, dir: values.dir, app: resolveApp(io.cwd, values.app), cwd: io.cwd, env: io.env };
+  if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
+  const app = values.app === undefined ? undefined : { name: values.app, source: '--app' };
+  return { stage: values.stage, dir: values.dir, app, cwd: io.cwd, env: io.env };
+}
+
+/** --fallback rules, else those of STAGE_SECRETS_FALLBACKS. */
+export function fallbackOptions(values: { fallback?: string[] }, io: CliIo): StageFallback[] {
+  if (values.fallback?.length) return values.fallback.map((text) => parseFallback(text, '--fallback'));
+  return fallbacksFromEnv(io.env);
 }
 
 /**

@@ -8,6 +8,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   NOT_FOUND: 1,
   ALREADY_EXISTS: 1,
   APP_MISMATCH: 1,
+  RUN_FILE_MISMATCH: 1,
   UNSUPPORTED_VERSION: 1,
   LOCKED: 1,
   IO: 1,

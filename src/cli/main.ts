@@ -50,7 +50,7 @@ function usage(): string {
 }
 
 /** Options that take a value, so a command name is not mistaken for one when options come first. */
-const VALUE_OPTIONS = new Set(['--stage', '-s', '--dir', '--app', '--format', '--out', '-o', '--type', '-t', '--from-file', '-f', '--kms', '--region', '--remove', '--files-dir', '--mask-flush-ms', '--store']);
+const VALUE_OPTIONS = new Set(['--stage', '-s', '--dir', '--app', '--format', '--out', '-o', '--type', '-t', '--from-file', '-f', '--kms', '--region', '--remove', '--files-dir', '--mask-flush-ms', '--store', '--fallback']);
 
 /** `--stage dev list --json` → `list --stage dev --json`: the command is the first word that is not an option or its value. */
 function commandFirst(argv: string[]): string[] {

@@ -16,7 +16,7 @@ export const DEFAULT_CACHE_TTL_MS = 5 * 60 * 1000;
 
 export interface SecretClientOptions {
   stage: string;
-  /** Secrets folder; default env STAGE_SECRETS_DIR, else "secrets". */
+  /** Secrets folder; default env STAGE_SECRETS_DIR, else the nearest secrets/ with a stage file from cwd up to the git root. */
   dir?: string;
   /** Folder the secrets folder is relative to; default the process's working folder. */
   cwd?: string;

@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'NOT_FOUND' // unknown stage file or unknown secret
   | 'ALREADY_EXISTS' // init on an existing stage
   | 'APP_MISMATCH' // stage file belongs to another app
+  | 'RUN_FILE_MISMATCH' // stage-secrets run opened another stage file than this service would
   | 'UNSUPPORTED_VERSION' // stage file written by a newer stage-secrets
   | 'LOCKED' // another writer holds the stage lock for too long
   | 'IO' // file system failure outside the stage file's content

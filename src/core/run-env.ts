@@ -9,6 +9,18 @@ import { keyNameProblem } from './names.js';
 export const RUN_STAGE_VAR = 'STAGE_SECRETS_STAGE';
 /** The comma-separated names of the secrets run put in the env. */
 export const RUN_KEYS_VAR = 'STAGE_SECRETS_KEYS';
+/**
+ * The absolute real path of the stage file run opened. What runs under run finds its own stage file
+ * and compares: a service of another app (or folder) never takes secrets that were not its own.
+ */
+export const RUN_FILE_VAR = 'STAGE_SECRETS_FILE';
+
+/**
+ * Set by `stage-secrets init` (to "1") while it asks the project's `serverless print` for the service
+ * name: the plugin then resolves `${secret:...}` to a placeholder, for print only (the stage may not
+ * have a file yet, and print shows what it resolves).
+ */
+export const APP_PROBE_VAR = 'STAGE_SECRETS_APP_PROBE';
 
 /**
  * The secrets `stage-secrets run` already decrypted into this env, when it ran for `stage`.

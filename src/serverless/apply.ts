@@ -3,6 +3,7 @@ import { functionSecretList, readSettings } from './config.js';
 import { checkLambdaLimits, effectiveEnvironment } from './limits.js';
 import { mergeSecrets, type FunctionEnvInput } from './merge.js';
 import { decideSetEnvs } from './opt-out.js';
+import { logOverrides } from './overrides.js';
 import { describeSource } from '../stages/load.js';
 import type { StageSecretsCache } from './source.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
@@ -14,6 +15,8 @@ export interface ApplyInput {
   env: NodeJS.ProcessEnv;
   cache: StageSecretsCache;
   log: Logger;
+  /** the service's config file as written (serverless.yml ...), to warn about reads of replaced variables */
+  configFile?: string;
 }
 
 export interface ApplySummary {
@@ -25,11 +28,6 @@ export interface ApplySummary {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** The app a stage file must belong to: custom.stageSecrets.app, else the service name. */
-function appOf(service: ServiceConfig): string {
-  return readSettings(service.custom).app ?? service.service ?? service.serviceObject?.name;
 }
 
 /**
@@ -60,10 +58,12 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount };
   }
 
-  const loaded = await input.cache.get({ stage, app: appOf(service), dir: settings.dir, serviceDir: input.serviceDir, env: input.env });
+  const { app, dir, fallbacks } = settings;
+  const loaded = await input.cache.get({ stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env });
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
+  if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
-  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts });
+  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
 
   const effective: Record<string, Environment> = {};
   for (const name of Object.keys(functions)) {
@@ -79,10 +79,13 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
 
   const receiving = Object.values(merged.received).filter((names) => names.length > 0).length;
   const lists = Object.values(envInputs).filter((fn) => fn.secrets !== undefined).length;
+  const narrowed = settings.secrets ? ` (custom.stageSecrets.secrets: ${plural(settings.secrets.length, 'name')})` : '';
   input.log.notice(
-    `stage-secrets: ${plural(loaded.values.size, 'secret')} of stage ${stage} from ${describeSource(loaded.source)} set on ` +
+    `stage-secrets: ${plural(loaded.values.size, 'secret')} of stage ${stage} from ${describeSource(loaded.source)}` +
+      `${loaded.app ? `, app ${loaded.app}` : ''}${narrowed}, set on ` +
       `${receiving} of ${plural(functionCount, 'function')}` +
       (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
   );
+  logOverrides(merged.replaced, input.configFile, input.log);
   return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount };
 }

@@ -12,6 +12,8 @@ export interface MergeInput {
   providerEnvironment?: Environment;
   functions: Record<string, FunctionEnvInput>;
   secrets: ReadonlyMap<string, string>;
+  /** custom.stageSecrets.secrets: the only secrets any function of this service may receive */
+  serviceSecrets?: string[];
 }
 
 export interface MergeResult {
@@ -24,11 +26,30 @@ export interface MergeResult {
   functionEnvironments: Record<string, Environment | undefined>;
   /** function name → names of the secrets it ends up with */
   received: Record<string, string[]>;
+  /** names of serverless.yml variables whose values secrets replaced: provider level, and per function */
+  replaced: { provider: string[]; functions: Record<string, string[]> };
 }
 
-/** Refuses a `secrets` list that names something the stage does not have. */
+/** Refuses a `secrets` list that names something the stage does not have, or that the service list leaves out. */
 function checkLists(input: MergeInput): void {
   const problems: string[] = [];
+  const service = input.serviceSecrets;
+  const unknownInService = (service ?? []).filter((s) => !input.secrets.has(s));
+  if (unknownInService.length) problems.push(`custom.stageSecrets.secrets lists ${unknownInService.join(', ')}`);
+  if (service) {
+    const outside: string[] = [];
+    for (const [name, fn] of Object.entries(input.functions)) {
+      const extra = (fn.secrets ?? []).filter((s) => !service.includes(s));
+      if (extra.length) outside.push(`function ${name} lists ${extra.join(', ')}`);
+    }
+    if (outside.length) {
+      throw new StageSecretsError(
+        'USAGE',
+        `custom.stageSecrets.secrets limits this service to ${service.join(', ') || '(none)'}, but ${outside.join('; ')}. ` +
+          `A function's secrets list can only narrow the service's: add the names to custom.stageSecrets.secrets or remove them from the function.`,
+      );
+    }
+  }
   for (const [name, fn] of Object.entries(input.functions)) {
     const unknown = (fn.secrets ?? []).filter((s) => !input.secrets.has(s));
     if (unknown.length) problems.push(`function ${name} lists ${unknown.join(', ')}`);
@@ -60,6 +81,26 @@ function pick(secrets: ReadonlyMap<string, string>, names: Iterable<string>): Re
  */
 export function mergeSecrets(input: MergeInput): MergeResult {
   checkLists(input);
+  const narrowed = input.serviceSecrets ? new Map([...input.secrets].filter(([name]) => input.serviceSecrets!.includes(name))) : input.secrets;
+  const result = mergeAll({ ...input, secrets: narrowed });
+  return { ...result, replaced: replacedNames(input, result, [...narrowed.keys()]) };
+}
+
+/** Names present in serverless.yml's environments whose values the merge replaced with a secret. */
+function replacedNames(input: MergeInput, result: Omit<MergeResult, 'replaced'>, given: string[]): MergeResult['replaced'] {
+  const replacedIn = (before: Environment | undefined, names: string[]) => Object.keys(before ?? {}).filter((k) => names.includes(k)).sort();
+  // per function, a provider value is replaced for each function that receives the name
+  const providerNames = result.mode === 'provider' ? given : [...new Set(Object.values(result.received).flat())];
+  const provider = replacedIn(input.providerEnvironment, providerNames);
+  const functions: Record<string, string[]> = {};
+  for (const [name, fn] of Object.entries(input.functions)) {
+    const names = replacedIn(fn.environment, result.received[name] ?? []);
+    if (names.length) functions[name] = names;
+  }
+  return { provider, functions };
+}
+
+function mergeAll(input: MergeInput): Omit<MergeResult, 'replaced'> {
   const all = [...input.secrets.keys()];
   const restricted = Object.values(input.functions).some((fn) => fn.secrets !== undefined);
   const functionEnvironments: Record<string, Environment | undefined> = {};

@@ -34,6 +34,8 @@ export interface ConfigSchemaHandler {
 export interface ServerlessLike {
   service: ServiceConfig;
   serviceDir?: string;
+  /** the config file (serverless.yml, ...) relative to serviceDir */
+  configurationFilename?: string;
   /** older name of serviceDir */
   config?: { servicePath?: string; serviceDir?: string };
   processedInput?: { commands?: string[]; options?: Record<string, unknown> };

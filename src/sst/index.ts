@@ -1,7 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName } from '../core/names.js';
-import { secretsFromRunEnv } from '../core/run-env.js';
-import { loadSecrets } from '../stages/load.js';
+import { loadSecrets, secretsFromCheckedRunEnv } from '../stages/load.js';
 import type { ExpectedApp } from '../stages/options.js';
 
 /** The part of an SST app (v1 or v2 `App`, or `$app` in an SST v3+ `run()`) that secretEnv reads. */
@@ -19,7 +18,7 @@ export interface SecretEnvOptions {
   app?: SstAppLike | string;
   /** Stage to read; default: the SST app's stage, else env SST_STAGE. */
   stage?: string;
-  /** Secrets folder; default env STAGE_SECRETS_DIR, else "secrets". */
+  /** Secrets folder; default env STAGE_SECRETS_DIR, else the nearest secrets/ with a stage file from cwd up to the git root. */
   dir?: string;
   /** Folder the secrets folder is relative to; default the process's working folder. */
   cwd?: string;
@@ -71,8 +70,8 @@ export async function secretEnv(options: SecretEnvOptions = {}): Promise<SecretE
  */
 export function secretEnvSync(options: SecretEnvOptions = {}): SecretEnv {
   const resolved = resolve(options);
-  const fromRun = secretsFromRunEnv(resolved.stage, resolved.env);
-  if (fromRun) return Object.fromEntries(fromRun);
+  const fromRun = secretsFromCheckedRunEnv({ stage: resolved.stage, dir: options.dir, app: resolved.app, cwd: options.cwd, env: resolved.env });
+  if (fromRun) return Object.fromEntries([...fromRun.values].map(([name, value]) => [name, value.text]));
   throw new StageSecretsError(
     'USAGE',
     `secretEnvSync found no secrets of stage ${resolved.stage} in the environment: run the build under stage-secrets run --stage ${resolved.stage} -- <sst command>, or use await secretEnv() in an async stacks function.`,

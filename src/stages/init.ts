@@ -1,10 +1,13 @@
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
 import { generateStageKeyPair } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import { FORMAT_VERSION, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
 import { recipientFor, type IdentitySpec } from '../identities/index.js';
-import type { StageOptions } from './options.js';
-import { storeFor } from './read.js';
+import { locateStage, stagesIn } from './locate.js';
+import type { ExpectedApp, StageOptions } from './options.js';
+import { storeAt } from './read.js';
 import { contextOf } from './sealing.js';
 
 export interface InitResult {
@@ -12,43 +15,100 @@ export interface InitResult {
   /** one-time guidance from the identities (never key material) */
   notices: string[];
   path: string;
+  /** where the app name came from: "--app", "the app's other stage files", ... */
+  appSource: string;
 }
 
-/** Creates the stage file: a new keypair, its private key wrapped for each identity. */
-export async function initStage(opts: StageOptions, identities: IdentitySpec[]): Promise<InitResult> {
+/** The app already recorded by the other stage files of a secrets folder, when they agree on one. */
+function recordedApp(opts: StageOptions, dir: string, stage: string): string | undefined {
+  const store = storeAt({ stage, fileStage: stage, dir, file: '', how: 'explicit' }, opts);
+  const apps = new Set<string>();
+  for (const other of stagesIn(dir, opts.fs ?? nodeFs) ?? []) {
+    try {
+      apps.add(store.read(other).app);
+    } catch {
+      // a damaged or foreign file does not name the app; verify reports it
+    }
+  }
+  if (apps.size > 1) {
+    throw new StageSecretsError('FORMAT', `${dir} holds stage files of several apps (${[...apps].sort().join(', ')}); one secrets folder belongs to one app. Move the other app's files to its own folder.`);
+  }
+  return apps.values().next().value;
+}
+
+/** The folders that `mkdir -p dir` would create, deepest first: removed again when init fails. */
+function missingFolders(dir: string, fs: { existsSync(p: string): boolean }): string[] {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); !fs.existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.push(d);
+  return missing;
+}
+
+/**
+ * Creates the stage file: a new keypair, its private key wrapped for each identity. The folder is the
+ * app root found from the working folder (stages/locate.ts), else ./secrets (or the explicit one). The
+ * app is the one the folder's other stage files record; for an app's first stage, opts.app, else
+ * `defaultApp()`. A failed init leaves no folder it created behind.
+ */
+export async function initStage(opts: StageOptions, identities: IdentitySpec[], defaultApp?: () => ExpectedApp | Promise<ExpectedApp>): Promise<InitResult> {
   assertStageName(opts.stage);
-  const app = typeof opts.app === 'string' ? opts.app : opts.app?.name;
-  if (!app) throw new StageSecretsError('USAGE', 'init needs the app name');
   if (identities.length === 0) throw new StageSecretsError('USAGE', 'init needs at least one identity (--local or --kms KEY_ID)');
-  const store = storeFor(opts);
+  const located = locateStage(opts, 'create');
+  const store = storeAt(located, opts);
+  if ((opts.fs ?? nodeFs).existsSync(located.file)) {
+    throw new StageSecretsError('ALREADY_EXISTS', `${store.displayPath(opts.stage)} already exists; use rotate for a new keypair or rewrap to change identities.`);
+  }
+  const explicit = typeof opts.app === 'string' ? { name: opts.app, source: 'the app option' } : opts.app;
+  const recorded = recordedApp(opts, located.dir, opts.stage);
+  if (recorded !== undefined && explicit && explicit.name !== recorded) {
+    throw new StageSecretsError(
+      'APP_MISMATCH',
+      `${store.displayPath(opts.stage)} would join the stages of app ${JSON.stringify(recorded)} in ${located.dir}, but ${explicit.source} says ${JSON.stringify(explicit.name)}. ` +
+        `Leave out --app to add stage ${opts.stage} to ${recorded}, or pass --dir for a separate app's own secrets folder.`,
+    );
+  }
+  const chosen = recorded !== undefined ? { name: recorded, source: "the app's other stage files" } : (explicit ?? (await defaultApp?.()));
+  if (!chosen?.name) throw new StageSecretsError('USAGE', 'init needs the app name');
+  const app = chosen.name;
   const env = opts.env ?? process.env;
   const notices: string[] = [];
-  const file = await store.update(opts.stage, async (current) => {
-    if (current) {
-      throw new StageSecretsError(
-        'ALREADY_EXISTS',
-        `${store.displayPath(opts.stage)} already exists; use rotate for a new keypair or rewrap to change identities.`,
-      );
-    }
-    const pair = generateStageKeyPair();
-    const next: StageFile = {
-      version: FORMAT_VERSION,
-      app,
-      stage: opts.stage,
-      publicKey: pair.publicKey.toString('base64'),
-      identities: [],
-      secrets: {},
-    };
-    try {
-      for (const spec of identities) {
-        const { record, notice } = await (await recipientFor(spec, env)).wrap(pair.privateKey, contextOf(next));
-        next.identities.push(record);
-        if (notice) notices.push(notice);
+  const created = opts.fs ? [] : missingFolders(located.dir, nodeFs);
+  try {
+    const file = await store.update(opts.stage, async (current) => {
+      if (current) {
+        throw new StageSecretsError(
+          'ALREADY_EXISTS',
+          `${store.displayPath(opts.stage)} already exists; use rotate for a new keypair or rewrap to change identities.`,
+        );
       }
-    } finally {
-      pair.privateKey.fill(0);
+      const pair = generateStageKeyPair();
+      const next: StageFile = {
+        version: FORMAT_VERSION,
+        app,
+        stage: opts.stage,
+        publicKey: pair.publicKey.toString('base64'),
+        identities: [],
+        secrets: {},
+      };
+      try {
+        for (const spec of identities) {
+          const { record, notice } = await (await recipientFor(spec, env)).wrap(pair.privateKey, contextOf(next));
+          next.identities.push(record);
+          if (notice) notices.push(notice);
+        }
+      } finally {
+        pair.privateKey.fill(0);
+      }
+      return next;
+    });
+    return { file, notices, path: store.displayPath(opts.stage), appSource: chosen.source };
+  } catch (err) {
+    for (const dir of created) {
+      try {
+        nodeFs.rmdirSync(dir);
+      } catch {
+        break; // not empty (someone else wrote there meanwhile), or already gone
+      }
     }
-    return next;
-  });
-  return { file, notices, path: store.displayPath(opts.stage) };
+    throw err;
+  }
 }

@@ -1,21 +1,31 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { FORMAT_VERSION, type StageFile } from '../core/format.js';
-import { runEnvStage, secretsFromRunEnv, RUN_KEYS_VAR } from '../core/run-env.js';
+import { runEnvStage, secretsFromRunEnv, RUN_FILE_VAR, RUN_KEYS_VAR } from '../core/run-env.js';
 import type { SecretType, SecretValue } from '../core/values.js';
+import { describeFallback, locateStage, type LocatedStage } from './locate.js';
 import { openStageFile } from './open.js';
 import type { StageOptions } from './options.js';
-import { readStage, storeFor } from './read.js';
+import { readLocated, storeAt } from './read.js';
 
 /** Where loaded values came from. Never holds a value. */
 export type SecretsSource =
-  | { kind: 'run-env' }
+  | { kind: 'run-env'; /** the stage file run opened, as found from here (checked to be the same) */ path: string }
   | { kind: 'stage-file'; path: string; identity: string; identityDescription: string };
 
 export interface LoadedSecrets {
+  /** the stage asked for (a preview stage stays itself when a fallback supplied its file) */
   stage: string;
   /** name → typed value, sorted by name */
   values: ReadonlyMap<string, SecretValue>;
   source: SecretsSource;
+  /** the app recorded in the stage file */
+  app?: string;
+  /** absolute real path of the stage file used (run hands it to its command as STAGE_SECRETS_FILE) */
+  file?: string;
+  /** "stage pr-7 has no stage file; using stage dev's ..." when a fallback applied, for the log */
+  fallback?: string;
   /** why the env of stage-secrets run was not used although present, for the log */
   note?: string;
 }
@@ -28,31 +38,85 @@ export interface LoadOptions extends StageOptions {
 /** "the stage file secrets/dev.json (identity local:…)" or "the environment of stage-secrets run": for logs. */
 export function describeSource(source: SecretsSource): string {
   return source.kind === 'run-env'
-    ? `the environment of stage-secrets run (${RUN_KEYS_VAR})`
+    ? `the environment of stage-secrets run (${RUN_KEYS_VAR}, from ${source.path})`
     : `the stage file ${source.path} (identity ${source.identity})`;
+}
+
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/**
+ * The secrets `stage-secrets run` put in this env for this stage, checked against the stage file these
+ * options find: run names the file it opened (STAGE_SECRETS_FILE), and a service of another app or
+ * folder must not take secrets that are not its own. Undefined when there is no run env for this stage.
+ */
+export function secretsFromCheckedRunEnv(
+  opts: StageOptions,
+): { values: Map<string, SecretValue>; app?: string; file: string; path: string; fallback?: string } | undefined {
+  const env = opts.env ?? process.env;
+  const fromRun = secretsFromRunEnv(opts.stage, env);
+  if (!fromRun) return undefined;
+  const runFile = env[RUN_FILE_VAR];
+  const from = path.resolve(opts.cwd ?? process.cwd());
+  if (!runFile) {
+    throw new StageSecretsError(
+      'RUN_FILE_MISMATCH',
+      `the environment holds secrets of stage ${opts.stage} from stage-secrets run, but not ${RUN_FILE_VAR}, the stage file run opened, so they cannot be checked against this folder's (${from}). ` +
+        `Start the build with this version of stage-secrets run and pass its environment through unchanged.`,
+    );
+  }
+  let located: LocatedStage;
+  try {
+    located = locateStage(opts, 'read');
+  } catch (err) {
+    if (!(err instanceof StageSecretsError) || err.code !== 'NOT_FOUND') throw err;
+    throw new StageSecretsError(
+      'RUN_FILE_MISMATCH',
+      `stage-secrets run opened ${runFile}, but from ${from} there is no stage file of its own: ${err.message} ` +
+        `Run stage-secrets run from this app's folder, or point --dir / custom.stageSecrets.dir at the same secrets folder.`,
+    );
+  }
+  const own = realPath(located.file);
+  if (own !== realPath(runFile)) {
+    throw new StageSecretsError(
+      'RUN_FILE_MISMATCH',
+      `stage-secrets run opened ${runFile}, but from ${from} the stage file for stage ${opts.stage} is ${own}: the secrets in the environment are not this service's. ` +
+        `Run stage-secrets run from this app's folder (cd there first), or point --dir / custom.stageSecrets.dir and the fallbacks at the same stage file.`,
+    );
+  }
+  const file = readLocated(located, opts);
+  const types = new Map<string, SecretType>(Object.entries(file.secrets).map(([name, entry]) => [name, entry.type]));
+  const values = new Map<string, SecretValue>();
+  for (const name of [...fromRun.keys()].sort()) values.set(name, { type: types.get(name) ?? 'string', text: fromRun.get(name)! });
+  const shown = storeAt(located, opts).displayPath(located.fileStage);
+  return { values, app: file.app, file: own, path: shown, fallback: describeFallback(located, opts.cwd ?? process.cwd()) };
 }
 
 /**
  * The one way every entry point gets a stage's secrets: from the env `stage-secrets run` prepared
- * when it ran for this stage, else from the stage file, opened with whatever identity this machine
- * holds (local key or KMS).
+ * when it ran for this stage (checked to be from this folder's stage file), else from the stage file
+ * (or a matching fallback's), opened with whatever identity this machine holds (local key or KMS).
  */
 export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   const env = opts.env ?? process.env;
   const useRunEnv = opts.runEnv ?? true;
-  const fromRun = useRunEnv ? secretsFromRunEnv(opts.stage, env) : undefined;
+  const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts) : undefined;
   if (fromRun) {
-    const types = typesFromFile(opts);
-    const values = new Map<string, SecretValue>();
-    for (const name of [...fromRun.keys()].sort()) values.set(name, { type: types.get(name) ?? 'string', text: fromRun.get(name)! });
-    return { stage: opts.stage, values, source: { kind: 'run-env' } };
+    const { values, app, file, fallback } = fromRun;
+    return { stage: opts.stage, values, source: { kind: 'run-env', path: fromRun.path }, app, file, fallback };
   }
   const otherStage = useRunEnv ? runEnvStage(env) : undefined;
   const note =
     otherStage === undefined
       ? undefined
       : `the environment holds secrets of stage ${otherStage}, but this is stage ${opts.stage}; opening the stage file instead`;
-  const file = readStage(opts);
+  const located = locateStage(opts, 'read');
+  const file = readLocated(located, opts);
   const opened = await openStageFile(file, env);
   if (opened.pending.length > 0) throw unapprovedError(file, opened.pending);
   return {
@@ -60,10 +124,13 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
     values: opened.decryptAll(),
     source: {
       kind: 'stage-file',
-      path: storeFor(opts).displayPath(opts.stage),
+      path: storeAt(located, opts).displayPath(located.fileStage),
       identity: opened.identity.id,
       identityDescription: opened.identityDescription,
     },
+    app: file.app,
+    file: realPath(located.file),
+    fallback: describeFallback(located, opts.cwd ?? process.cwd()),
     note,
   };
 }
@@ -79,15 +146,4 @@ export function unapprovedError(file: StageFile, pending: string[]): StageSecret
     'UNAPPROVED',
     `stage ${file.stage} has names no key holder approved: ${pending.join(', ')}; ${why}. Nothing of this stage was used. Review them (stage-secrets list --stage ${file.stage}, or the stage file's git diff), then a key holder runs: stage-secrets approve --stage ${file.stage} ${names} (or removes them with stage-secrets rm).`,
   );
-}
-
-/** Types from the stage file (no key needed); without a stage file here, run-env values are strings. */
-function typesFromFile(opts: StageOptions): Map<string, SecretType> {
-  try {
-    const file = readStage(opts);
-    return new Map(Object.entries(file.secrets).map(([name, entry]) => [name, entry.type]));
-  } catch (err) {
-    if (err instanceof StageSecretsError && err.code === 'NOT_FOUND') return new Map();
-    throw err;
-  }
 }

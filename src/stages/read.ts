@@ -1,16 +1,21 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { StageStore } from '../store/stage-store.js';
+import { locateStage, type LocatedStage } from './locate.js';
 import type { StageOptions } from './options.js';
 
-/** Where the stage file of these options lives. */
+/** The store holding a located stage file. */
+export function storeAt(located: LocatedStage, opts: StageOptions): StageStore {
+  return new StageStore({ dir: located.dir, cwd: opts.cwd, fs: opts.fs });
+}
+
+/** Where the existing stage file of these options lives (stages/locate.ts); NOT_FOUND, saying where it looked, when it does not exist. */
 export function storeFor(opts: StageOptions): StageStore {
-  const env = opts.env ?? process.env;
-  return new StageStore({ dir: opts.dir ?? env.STAGE_SECRETS_DIR ?? 'secrets', cwd: opts.cwd, fs: opts.fs });
+  return storeAt(locateStage(opts, 'write'), opts);
 }
 
 /** Refuses a stage file of another app than the caller expects. */
-function checkApp(file: StageFile, opts: StageOptions, where: string): void {
+export function checkApp(file: StageFile, opts: StageOptions, where: string): void {
   const expected = typeof opts.app === 'string' ? { name: opts.app } : opts.app;
   if (expected === undefined || expected.name === file.app) return;
   const source = 'source' in expected ? ` (from ${expected.source})` : '';
@@ -21,12 +26,17 @@ function checkApp(file: StageFile, opts: StageOptions, where: string): void {
   );
 }
 
+/** Reads and validates a located stage file (the fallback's, when one applied) without any key. */
+export function readLocated(located: LocatedStage, opts: StageOptions): StageFile {
+  const store = storeAt(located, opts);
+  const file = store.read(located.fileStage);
+  checkApp(file, opts, store.displayPath(located.fileStage));
+  return file;
+}
+
 /** Reads and validates the stage file without any key. */
 export function readStage(opts: StageOptions): StageFile {
-  const store = storeFor(opts);
-  const file = store.read(opts.stage);
-  checkApp(file, opts, store.displayPath(opts.stage));
-  return file;
+  return readLocated(locateStage(opts, 'write'), opts);
 }
 
 /** The stage file a change starts from (read under the lock), or an error that says how to create it. */

@@ -35,7 +35,13 @@ const SOURCES: Record<Framework['name'], { overlap: 'stage file' | 'runner env';
 
 /** The env `stage-secrets run` gives its child: the values, their names, the stage. No key. */
 function runnerEnv(svc: SlsService, values: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...svc.env, ...values, STAGE_SECRETS_STAGE: svc.stage, STAGE_SECRETS_KEYS: Object.keys(values).join(',') };
+  const env: NodeJS.ProcessEnv = {
+    ...svc.env,
+    ...values,
+    STAGE_SECRETS_STAGE: svc.stage,
+    STAGE_SECRETS_KEYS: Object.keys(values).join(','),
+    STAGE_SECRETS_FILE: svc.stageFile,
+  };
   for (const key of Object.keys(env)) if (key.startsWith('STAGE_SECRETS_KEY_')) delete env[key];
   return env;
 }

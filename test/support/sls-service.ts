@@ -28,6 +28,8 @@ export interface SlsService {
   /** the service folder (a copy of the fixture) */
   dir: string;
   stage: string;
+  /** the stage file (what stage-secrets run would name in STAGE_SECRETS_FILE) */
+  stageFile: string;
   /** env for the framework: isolated home, dummy AWS credentials, telemetry off, the run's schema cache, the stage key */
   env: NodeJS.ProcessEnv;
 }
@@ -49,7 +51,7 @@ export interface PrepareOptions {
  * every folder under the service, links followed, before it applies `!node_modules/**`, and walking the
  * repo's own node_modules cost about 1.5 s per packaging.
  */
-function linkPackage(dir: string): void {
+export function linkPackage(dir: string): void {
   fs.mkdirSync(dir, { recursive: true });
   fs.symlinkSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'), 'file');
   fs.symlinkSync(path.join(REPO_ROOT, 'dist'), path.join(dir, 'dist'), 'dir');
@@ -58,6 +60,19 @@ function linkPackage(dir: string): void {
 function dotenvLine(name: string, value: string): string {
   if (/[\n'"]/.test(value)) throw new Error(`test value of ${name} needs no quoting; keep test values simple`);
   return `${name}='${value}'`;
+}
+
+/** The env the frameworks run with in tests: isolated home, dummy AWS credentials, telemetry off, the run's schema cache. */
+export function frameworkEnv(ws: Workspace): NodeJS.ProcessEnv {
+  return {
+    ...ws.env,
+    AWS_ACCESS_KEY_ID: 'x',
+    AWS_SECRET_ACCESS_KEY: 'y',
+    AWS_REGION: 'us-east-1',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    SLS_SCHEMA_CACHE_BASE_DIR: inject('slsSchemaCacheDir'),
+  };
 }
 
 /**
@@ -71,16 +86,8 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
   fs.mkdirSync(path.join(path.dirname(ws.dir), '.git'));
   fs.cpSync(path.join(REPO_ROOT, 'fixtures', fixture), ws.dir, { recursive: true });
   linkPackage(path.join(ws.dir, 'node_modules', 'stage-secrets'));
-  const env: NodeJS.ProcessEnv = {
-    ...ws.env,
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'y',
-    AWS_REGION: 'us-east-1',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
-    // the validators the frameworks compile from their config schema, shared by the run (global-setup.ts)
-    SLS_SCHEMA_CACHE_BASE_DIR: inject('slsSchemaCacheDir'),
-  };
+  // the validators the frameworks compile from their config schema are shared by the run (global-setup.ts)
+  const env = frameworkEnv(ws);
   try {
     if (opts.secrets) {
       const dirArgs = opts.secretsDir ? ['--dir', opts.secretsDir] : [];
@@ -97,7 +104,8 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
     ws.cleanup();
     throw err;
   }
-  return { ws, dir: ws.dir, stage: opts.stage, env };
+  const stageFile = path.join(fs.realpathSync(ws.dir), opts.secretsDir ?? 'secrets', `${opts.stage}.json`);
+  return { ws, dir: ws.dir, stage: opts.stage, stageFile, env };
 }
 
 async function cliOk(ws: Workspace, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<void> {

@@ -72,7 +72,7 @@ describe('SecretClient.readSecret', () => {
   });
 
   it('inside stage-secrets run, reads the runner env and types it from the stage file', async () => {
-    const runnerEnv = { ...ws.env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,FEATURES', PORT: '8080', FEATURES: '[3]' };
+    const runnerEnv = { ...ws.env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,FEATURES', STAGE_SECRETS_FILE: ws.stageFile('dev'), PORT: '8080', FEATURES: '[3]' };
     forgetUnwrappedKeys();
     const c = client({ env: { ...runnerEnv, XDG_CONFIG_HOME: `${ws.dir}/no-keys` } });
     expect(await c.readSecret('PORT')).toBe(8080);
@@ -80,14 +80,15 @@ describe('SecretClient.readSecret', () => {
     expect((await failure(c.readSecret('DB_URL'))).code).toBe('NOT_FOUND');
   });
 
-  it('inside stage-secrets run without a stage file, hands out the env text as strings', async () => {
-    const env = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', PORT: '8080' };
-    const c = new SecretClient({ stage: 'dev', cwd: `${ws.dir}/elsewhere`, env });
-    expect(await c.readSecret('PORT')).toBe('8080');
+  it('inside stage-secrets run, refuses secrets of a stage file it would not find from its own folder', async () => {
+    const env = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', STAGE_SECRETS_FILE: ws.stageFile('dev'), PORT: '8080' };
+    const err = await failure(new SecretClient({ stage: 'dev', cwd: `${ws.dir}/elsewhere`, env }).readSecret('PORT'));
+    expect(err.code).toBe('RUN_FILE_MISMATCH');
+    expect(err.message).toContain(`stage-secrets run opened ${ws.stageFile('dev')}, but from ${ws.dir}/elsewhere there is no stage file of its own`);
   });
 
   it('does not quote a runner value that does not parse as the stage file type', async () => {
-    const env = { ...ws.env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'FEATURES', FEATURES: 'not-json-sekrit' };
+    const env = { ...ws.env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'FEATURES', STAGE_SECRETS_FILE: ws.stageFile('dev'), FEATURES: 'not-json-sekrit' };
     const err = await failure(client({ env }).readSecret('FEATURES'));
     expect(err.code).toBe('INVALID_VALUE');
     expect(err.message).not.toContain('sekrit');

@@ -72,3 +72,47 @@ describe('mergeSecrets with a secrets list', () => {
     );
   });
 });
+
+describe('mergeSecrets with a service-level list (custom.stageSecrets.secrets)', () => {
+  const three = new Map([...secrets, ['OTHER_APP_KEY', 'secret-other']]);
+  const narrowed = (functions: MergeInput['functions'], serviceSecrets: string[], providerEnvironment?: MergeInput['providerEnvironment']) =>
+    mergeSecrets({ stage: 'dev', providerEnvironment, functions, secrets: three, serviceSecrets });
+
+  it('gives the service only the listed secrets; other names keep their yaml values', () => {
+    const result = narrowed({ api: { environment: { OTHER_APP_KEY: 'fn-yaml' } } }, ['API_KEY'], { DB_PASSWORD: 'yaml' });
+    expect(result.mode).toBe('provider');
+    expect(result.providerEnvironment).toEqual({ DB_PASSWORD: 'yaml', API_KEY: 'secret-api' });
+    expect(result.functionEnvironments.api).toEqual({ OTHER_APP_KEY: 'fn-yaml' });
+    expect(result.received.api).toEqual(['API_KEY']);
+  });
+
+  it('a function list narrows further, within the service list', () => {
+    const result = narrowed({ api: { secrets: ['DB_PASSWORD'] }, worker: {} }, ['API_KEY', 'DB_PASSWORD']);
+    expect(result.received).toEqual({ api: ['DB_PASSWORD'], worker: ['API_KEY', 'DB_PASSWORD'] });
+    expect(result.functionEnvironments.worker).toEqual({ API_KEY: 'secret-api', DB_PASSWORD: 'secret-db' });
+  });
+
+  it('refuses a function list that reaches outside the service list', () => {
+    expect(() => narrowed({ api: { secrets: ['API_KEY', 'OTHER_APP_KEY'] } }, ['API_KEY'])).toThrow(
+      'custom.stageSecrets.secrets limits this service to API_KEY, but function api lists OTHER_APP_KEY. A function\'s secrets list can only narrow the service\'s',
+    );
+  });
+
+  it('refuses a service list name the stage does not have', () => {
+    expect(() => narrowed({ api: {} }, ['API_KEY', 'NOPE'])).toThrow(
+      expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringContaining('custom.stageSecrets.secrets lists NOPE') }),
+    );
+  });
+});
+
+describe('mergeSecrets: which yaml variables secrets replaced (names only)', () => {
+  it('provider and function values that a secret replaced; names that only secrets set are not listed', () => {
+    const result = mergeSecrets(input({ api: { environment: { DB_PASSWORD: 'fn', OWN: 'o' } }, worker: {} }, { API_KEY: 'yaml', PLAIN: 'p' }));
+    expect(result.replaced).toEqual({ provider: ['API_KEY'], functions: { api: ['DB_PASSWORD'] } });
+  });
+
+  it('per function: a provider value counts as replaced when some function receives the name', () => {
+    const result = mergeSecrets(input({ api: { secrets: ['API_KEY'] }, none: { secrets: [] } }, { API_KEY: 'yaml', DB_PASSWORD: 'yaml' }));
+    expect(result.replaced).toEqual({ provider: ['API_KEY'], functions: {} });
+  });
+});

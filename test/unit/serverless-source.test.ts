@@ -54,10 +54,10 @@ describe('loadServiceSecrets', () => {
   });
 
   it('takes the values stage-secrets run put in the env when it ran for this stage', async () => {
-    const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY,OTHER', API_KEY: 'runner-api', OTHER: 'o' };
+    const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY,OTHER', STAGE_SECRETS_FILE: path.join(serviceDir, 'secrets/dev.json'), API_KEY: 'runner-api', OTHER: 'o' };
     const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
     expect(texts(loaded)).toEqual({ API_KEY: 'runner-api', OTHER: 'o' });
-    expect(loaded.source).toEqual({ kind: 'run-env' });
+    expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
     expect(describeSource(loaded.source)).toContain('STAGE_SECRETS_KEYS');
   });
 
@@ -73,10 +73,16 @@ describe('loadServiceSecrets', () => {
     await expect(loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner })).rejects.toThrow(/lists API_KEY, but the environment has no API_KEY/);
   });
 
-  it('refuses a stage file of another app, telling how to share it', async () => {
+  it('refuses a stage file of another app than custom.stageSecrets.app, telling how to share it', async () => {
     await expect(loadServiceSecrets({ stage: 'dev', app: 'other-svc', serviceDir, env })).rejects.toThrow(
-      /belongs to app "svc-app", but this is app "other-svc" \(from the service name, or custom\.stageSecrets\.app\)\. Set custom\.stageSecrets\.app: svc-app/,
+      /belongs to app "svc-app", but this is app "other-svc" \(from custom\.stageSecrets\.app\)\. Set custom\.stageSecrets\.app: svc-app \(or remove it\)/,
     );
+  });
+
+  it('without custom.stageSecrets.app, takes the app the stage file records', async () => {
+    const loaded = await loadServiceSecrets({ stage: 'dev', serviceDir, env });
+    expect(loaded.app).toBe('svc-app');
+    expect(texts(loaded)).toEqual({ API_KEY: 'file-api', RETRIES: '3' });
   });
 
   it('reads the folder given relative to the service folder', async () => {
@@ -107,7 +113,24 @@ describe('applyStageSecrets', () => {
     expect(svc.provider.environment).toEqual({ API_KEY: 'file-api', PLAIN: 'p', RETRIES: '3' });
     expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o' });
     expect(summary).toEqual({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
-    expect(notices).toEqual([expect.stringMatching(/^stage-secrets: 2 secrets of stage dev from the stage file .* set on 2 of 2 functions$/)]);
+    expect(notices).toEqual([
+      expect.stringMatching(/^stage-secrets: 2 secrets of stage dev from the stage file .*, app svc-app, set on 2 of 2 functions$/),
+      'stage-secrets: secrets replace the serverless.yml values of provider.environment.API_KEY, functions.api.environment.RETRIES',
+    ]);
+  });
+
+  it('warns, by name and line, about config reads of a variable a secret replaced; a service not named like the app still gets its secrets', async () => {
+    const configFile = path.join(root, 'svc', 'serverless.yml');
+    fs.writeFileSync(configFile, 'service: other-name\nresources:\n  Description: ${self:provider.environment.API_KEY}\n');
+    const svc = { ...service(), service: 'other-name' };
+    const { notices, log } = recorder();
+    await applyStageSecrets({ service: svc, stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log, configFile });
+    expect(notices[0]).toContain(', app svc-app, set on 2 of 2 functions');
+    expect(notices).toContain(
+      'serverless.yml reads provider.environment.API_KEY through ${self:provider.environment.API_KEY} (line 3), but a secret replaces it: those places keep the value written in serverless.yml, while the functions get the secret. Use ${secret:API_KEY} there if they should see the secret, or remove API_KEY from the stage (or from this service with custom.stageSecrets.secrets).',
+    );
+    expect(notices.join('\n')).not.toContain('file-api');
+    fs.rmSync(configFile);
   });
 
   it('with custom.stageSecrets.setEnvs: false changes nothing and needs no key', async () => {
@@ -143,9 +166,10 @@ describe('${secret:NAME}', () => {
     expect(value).toEqual({ value: '3' });
   });
 
-  it('names the missing secret and how to add it', async () => {
-    await expect(resolveSecretVariable(resolver('NOPE', 'dev'), { cache: new StageSecretsCache(), env, serviceDir })).rejects.toThrow(
-      '${secret:NOPE}: stage dev has no secret named NOPE; add it with: stage-secrets set --stage dev NOPE',
-    );
+  it("a missing name resolves to null, so the framework's fallback applies; its error names the secret and how to add it", async () => {
+    expect(await resolveSecretVariable(resolver('NOPE', 'dev'), { cache: new StageSecretsCache(), env, serviceDir })).toEqual({
+      value: null,
+      eventualErrorMessage: expect.stringContaining('${secret:NOPE}: stage dev has no secret named NOPE; add it with: stage-secrets set --stage dev NOPE'),
+    });
   });
 });

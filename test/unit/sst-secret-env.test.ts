@@ -124,12 +124,20 @@ describe('secretEnv for SST', () => {
     for (const value of Object.values(PROD)) expect(err.message).not.toContain(value);
   });
 
-  it('under stage-secrets run for the same stage, uses the runner env and needs no key or file', async () => {
-    const runnerEnv = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL,PORT', DB_URL: 'from-runner', PORT: '1' };
+  it('under stage-secrets run for the same stage and stage file, uses the runner env and needs no key', async () => {
+    const runnerEnv = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL,PORT', STAGE_SECRETS_FILE: ws.stageFile('prod'), DB_URL: 'from-runner', PORT: '1' };
     const app = new RecordingSstApp('shop', 'prod');
     const fromRunner = { DB_URL: 'from-runner', PORT: '1' };
-    expect(await secretEnv({ app, env: runnerEnv, cwd: '/nonexistent' })).toEqual(fromRunner);
-    expect(secretEnvSync({ app, env: runnerEnv })).toEqual(fromRunner);
+    expect(await secretEnv({ app, env: runnerEnv, cwd: ws.dir })).toEqual(fromRunner);
+    expect(secretEnvSync({ app, env: runnerEnv, cwd: ws.dir })).toEqual(fromRunner);
+  });
+
+  it('under stage-secrets run, refuses (sync too) when run opened another stage file than the one found here', async () => {
+    const runnerEnv = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL', STAGE_SECRETS_FILE: '/elsewhere/secrets/prod.json', DB_URL: 'from-runner' };
+    const err = await failure(secretEnv({ stage: 'prod', env: runnerEnv, cwd: ws.dir }));
+    expect(err.code).toBe('RUN_FILE_MISMATCH');
+    expect(err.message).toContain(`stage-secrets run opened /elsewhere/secrets/prod.json, but from ${ws.dir} the stage file for stage prod is ${ws.stageFile('prod')}`);
+    expect(() => secretEnvSync({ stage: 'prod', env: runnerEnv, cwd: ws.dir })).toThrow(/RUN_FILE|stage-secrets run opened \/elsewhere/);
   });
 
   it('ignores a runner env of another stage and opens the stage file', async () => {

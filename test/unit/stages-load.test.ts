@@ -44,19 +44,35 @@ describe('loadSecrets', () => {
   });
 
   it('under stage-secrets run for this stage, takes the run env and types it from the file, with no key', async () => {
-    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,EXTRA', PORT: '6000', EXTRA: 'e' };
+    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,EXTRA', STAGE_SECRETS_FILE: path.join(root, 'app/secrets/dev.json'), PORT: '6000', EXTRA: 'e' };
     const loaded = await loadSecrets({ ...base(), env: runEnv });
     expect([...loaded.values]).toEqual([
       ['EXTRA', { type: 'string', text: 'e' }],
       ['PORT', { type: 'number', text: '6000' }],
     ]);
-    expect(loaded.source).toEqual({ kind: 'run-env' });
+    expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
   });
 
-  it('without a stage file here, run-env values are strings', async () => {
+  it('under run, refuses a run env that does not name the file it came from', async () => {
     const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', PORT: '6000' };
-    const loaded = await loadSecrets({ ...base(), cwd: root, env: runEnv });
-    expect([...loaded.values]).toEqual([['PORT', { type: 'string', text: '6000' }]]);
+    await expect(loadSecrets({ ...base(), env: runEnv })).rejects.toMatchObject({
+      code: 'RUN_FILE_MISMATCH',
+      message: expect.stringContaining('but not STAGE_SECRETS_FILE, the stage file run opened'),
+    });
+  });
+
+  it('under run, refuses from a folder that finds no stage file or another one, naming both files', async () => {
+    const runFile = path.join(root, 'app/secrets/dev.json');
+    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', STAGE_SECRETS_FILE: runFile, PORT: '6000' };
+    await expect(loadSecrets({ ...base(), cwd: root, env: runEnv })).rejects.toMatchObject({
+      code: 'RUN_FILE_MISMATCH',
+      message: expect.stringContaining(`stage-secrets run opened ${runFile}, but from ${root} there is no stage file of its own`),
+    });
+    const other = { ...runEnv, STAGE_SECRETS_FILE: path.join(root, 'other/secrets/dev.json') };
+    await expect(loadSecrets({ ...base(), env: other })).rejects.toMatchObject({
+      code: 'RUN_FILE_MISMATCH',
+      message: expect.stringContaining(`stage-secrets run opened ${other.STAGE_SECRETS_FILE}, but from ${path.join(root, 'app')} the stage file for stage dev is ${fs.realpathSync(runFile)}`),
+    });
   });
 
   it('with runEnv: false (the CLI) reads the file even under run', async () => {

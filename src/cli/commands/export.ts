@@ -5,13 +5,13 @@ import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '..
 import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
 import { loadSecrets } from '../../stages/load.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
-const options = { ...STAGE_OPTIONS, format: { type: 'string' }, out: { type: 'string', short: 'o' } } as const;
+const options = { ...STAGE_OPTIONS, ...FALLBACK_OPTION, format: { type: 'string' }, out: { type: 'string', short: 'o' } } as const;
 
 export const command: Command = {
   name: 'export',
-  help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell [--out FILE]
+  help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell [--out FILE] [--fallback PATTERN=STAGE]
 
 Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer
 "stage-secrets run", which never puts values in a file or a log.
@@ -34,6 +34,7 @@ Decrypts stage S and writes every secret in the chosen format, sorted by name. P
                    when it is set.
 Without --out, values go to stdout (that is what you asked for) and a note goes to stderr;
 github-env then prints its ::add-mask:: lines (on GitHub Actions only) first, then the blocks.
+${FALLBACK_HELP}
 
 ${STAGE_OPTIONS_HELP}
 
@@ -51,7 +52,9 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     // In GitHub Actions the blocks belong in $GITHUB_ENV; `>> "$GITHUB_ENV"` would also send the
     // ::add-mask:: lines there, where they mask nothing and break the file.
     if (format === 'github-env' && out === undefined) out = io.env.GITHUB_ENV || undefined;
-    const secrets = (await loadSecrets({ ...opts, runEnv: false })).values;
+    const loaded = await loadSecrets({ ...opts, fallbacks: fallbackOptions(values, io), runEnv: false });
+    if (loaded.fallback) write(io.stderr, `stage-secrets: ${loaded.fallback}`);
+    const secrets = loaded.values;
     const entries = [...secrets.entries()].map(([name, v]) => [name, v.text] as const);
     // mask commands only where a runner reads them: elsewhere they would just print every value
     const registerMasks = format === 'github-env' && runnerReadsMasks(io.env);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { git, repoRoot } from '../../stages/git.js';
+import { findSecretsDir } from '../../stages/locate.js';
 import { parse, write, type Command } from '../command.js';
 
 const options = { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
@@ -21,13 +22,16 @@ Sets up git to merge and diff stage files with stage-secrets (neither needs a ke
     this installed stage-secrets directly with this node (no npx lookup on each call)
 Running it again changes nothing; after moving or reinstalling stage-secrets, run it again.
 .gitattributes is committed and shared; git config is per clone: each clone runs git-setup once.
-      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR or ./secrets)
+      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
+                  stage file from here up to the git root, else ./secrets)
   -h, --help      show this help`,
   async run(argv, io) {
     const { values } = parse('git-setup', argv, options, false);
     if (values.help) return write(io.stdout, this.help), 0;
     const root = repoRoot(io.cwd, io.env);
-    const secretsDir = path.resolve(io.cwd, values.dir ?? io.env.STAGE_SECRETS_DIR ?? 'secrets');
+    // the folder every command finds (nearest secrets/ with a stage file), else ./secrets for an app without one yet
+    const found = findSecretsDir({ stage: 'any', dir: values.dir, cwd: io.cwd, env: io.env });
+    const secretsDir = 'dir' in found ? found.dir : path.resolve(io.cwd, 'secrets');
     // compare real paths: the repository root git prints has symlinks resolved
     const realDir = realpathOrSelf(secretsDir);
     const relative = path.relative(fs.realpathSync(root), realDir);

@@ -1,5 +1,6 @@
 import { git } from '../../stages/git.js';
 import { initStage } from '../../stages/init.js';
+import { resolveApp } from '../app.js';
 import { identitySpecs } from '../identity-options.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
@@ -9,7 +10,13 @@ export const command: Command = {
   name: 'init',
   help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local]
 
-Creates secrets/<S>.json with a new X25519 keypair. The private key is wrapped by each identity given:
+Creates secrets/<S>.json with a new X25519 keypair. The folder is the app's: the nearest secrets/
+holding a stage file, from this folder upward (not past the git root), else ./secrets here (or --dir).
+The app name is recorded in the file, and every later command takes it from there. For an app's first
+stage it is --app, else the serverless config's service (serverless.yml/.json read as text;
+serverless.js/.ts or service: \${...} resolved with the project's own serverless print), else the
+package.json name, else the folder name. A later stage joins the app its folder already records.
+The private key is wrapped by each identity given:
   --kms KEY_ID   an AWS KMS key (id, alias/NAME or ARN); needs kms:Encrypt now, kms:Decrypt in CI
   --region R     region of the KMS key (default: AWS_REGION / profile)
   --local        a new local key in ~/.config/stage-secrets/keys (the default when no --kms is given)
@@ -22,8 +29,8 @@ ${STAGE_OPTIONS_HELP}`,
     const opts = stageOptions('init', values, io);
     const specs = identitySpecs('init', values);
     if (specs.length === 0) specs.push({ type: 'local' });
-    const { file, notices, path } = await initStage(opts, specs);
-    write(io.stderr, `created ${path} for app ${file.app}, stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`);
+    const { file, notices, path, appSource } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
+    write(io.stderr, `created ${path} for app ${file.app} (from ${appSource}), stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`);
     for (const notice of notices) write(io.stderr, notice);
     if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true') write(io.stderr, 'to merge and diff stage files in git: stage-secrets git-setup');
     return 0;

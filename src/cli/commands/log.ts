@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { stageHistory, type StageCommit } from '../../stages/history.js';
+import { findSecretsDir } from '../../stages/locate.js';
 import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
@@ -31,7 +32,10 @@ ${STAGE_OPTIONS_HELP}`,
     if (positionals.length > 1) throw new StageSecretsError('USAGE', 'log takes at most one NAME. See: stage-secrets log --help');
     const name = positionals[0];
     if (name !== undefined) checkNameArgument(name, 'stage-secrets log --stage S [NAME]');
-    const file = path.join(opts.dir ?? io.env.STAGE_SECRETS_DIR ?? 'secrets', `${opts.stage}.json`);
+    // the app's secrets folder as every command finds it; the stage file itself may be gone (its history is not)
+    const found = findSecretsDir(opts);
+    const dir = 'dir' in found ? found.dir : path.join(io.cwd, 'secrets');
+    const file = path.relative(io.cwd, path.join(dir, `${opts.stage}.json`)) || `${opts.stage}.json`;
     const commits = stageHistory(file, io.cwd, io.env, name);
     if (values.json) {
       write(io.stdout, JSON.stringify(commits, null, 2));

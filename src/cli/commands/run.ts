@@ -3,11 +3,14 @@ import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
 import { runWithSecrets } from '../../runner/run.js';
+import { RUN_FILE_VAR } from '../../core/run-env.js';
 import { describeSource, loadSecrets } from '../../stages/load.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
+import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = {
   ...STAGE_OPTIONS,
+  ...FALLBACK_OPTION,
   'no-mask': { type: 'boolean' },
   'files-dir': { type: 'string' },
   'mask-flush-ms': { type: 'string' },
@@ -26,7 +29,7 @@ function splitAtCommand(argv: string[]): { own: string[]; command: string[] } {
 
 export const command: Command = {
   name: 'run',
-  help: `Usage: stage-secrets run --stage S [--no-mask] [--files-dir DIR] -- CMD ARGS...
+  help: `Usage: stage-secrets run --stage S [--no-mask] [--files-dir DIR] [--fallback PATTERN=STAGE] -- CMD ARGS...
 
 Decrypts stage S once and runs CMD with every secret in its environment. The stage key comes from
 the first of the stage's identities that works here:
@@ -36,7 +39,9 @@ the first of the stage's identities that works here:
 The build refuses a stage with names no key holder approved (see stage-secrets approve --help).
 
 A secret replaces an inherited variable of the same name. CMD also gets STAGE_SECRETS_STAGE (the
-stage) and STAGE_SECRETS_KEYS (the secret names, comma-separated); it does not get
+stage), STAGE_SECRETS_KEYS (the secret names, comma-separated) and STAGE_SECRETS_FILE (the stage
+file opened: the plugin, SST helper and client refuse the secrets unless they find that same file
+from their own folder); with --fallback also STAGE_SECRETS_FALLBACKS. It does not get
 STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
 input, and needs no terminal. On GitHub Actions (GITHUB_ACTIONS=true) run first prints an
 ::add-mask:: line for each text it masks, so later steps' logs are masked too.
@@ -64,6 +69,7 @@ passed on to CMD, and run waits for it to end. Before CMD starts: 1 usage, 2 int
       --mask-flush-ms N  after CMD pauses this long, a complete value that could still continue into a
                          longer one is written as *** (default ${DEFAULT_FLUSH_MS})
       --verbose          print one status line (stage, count, identity) to stderr; no values
+${FALLBACK_HELP}
 
 ${STAGE_OPTIONS_HELP}
 
@@ -85,7 +91,12 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
     }
     if (values['files-dir'] === '') throw new StageSecretsError('USAGE', '--files-dir needs a folder path.');
     // run makes the run env, so it always reads the stage file itself
-    const loaded = await loadSecrets({ ...opts, runEnv: false });
+    const fallbacks = fallbackOptions(values, io);
+    const loaded = await loadSecrets({ ...opts, fallbacks, runEnv: false });
+    if (loaded.fallback) write(io.stderr, `stage-secrets: ${loaded.fallback}`);
+    // what runs under run checks it finds this same file, and resolves preview stages the same way
+    const contract: NodeJS.ProcessEnv = { [RUN_FILE_VAR]: loaded.file };
+    if (values.fallback?.length) contract[FALLBACKS_ENV] = fallbacksToEnv(fallbacks);
     return runWithSecrets({
       stage: loaded.stage,
       secrets: loaded.values,
@@ -93,7 +104,7 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
       command: child[0]!,
       args: child.slice(1),
       cwd: io.cwd,
-      env: io.env,
+      env: { ...io.env, ...contract },
       mask: !values['no-mask'],
       filesDir: values['files-dir'],
       flushMs,

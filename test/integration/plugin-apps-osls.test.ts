@@ -1,0 +1,8 @@
+/**
+ * Several services in one app, and a second app in the same tree, inside osls
+ * (test/support/plugin-apps-suite.ts, shared with plugin-apps-serverless.test.ts).
+ */
+import { describeAppPackaging } from '../support/plugin-apps-suite.js';
+import { FRAMEWORKS } from '../support/sls-service.js';
+
+describeAppPackaging(FRAMEWORKS.find((f) => f.name === 'osls')!);
