@@ -4,6 +4,7 @@ import { loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
 import { setSecrets } from '../stages/secrets.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
+import { packagedSecretsFor, readOnlyError } from './runtime-source.js';
 
 export type { SecretType } from '../core/values.js';
 
@@ -163,6 +164,8 @@ export class SecretClient {
     const { key, value } = request;
     const type = request.type ?? inferType(value);
     try {
+      const packaged = packagedSecretsFor(this.stage);
+      if (packaged) throw readOnlyError(packaged, key);
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));
       await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
@@ -218,7 +221,8 @@ export class SecretClient {
   }
 
   async #open(readAt: number): Promise<Snapshot> {
-    const { values } = await loadSecrets(this.#stageOptions());
+    // in a runtime-mode function: what the wrapper opened at cold start from the package
+    const values = packagedSecretsFor(this.stage)?.values ?? (await loadSecrets(this.#stageOptions())).values;
     return { readAt, lookup: (key) => values.get(key) };
   }
 }

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'APP_MISMATCH' // stage file belongs to another app
   | 'UNSUPPORTED_VERSION' // stage file written by a newer stage-secrets
   | 'LOCKED' // another writer holds the stage lock for too long
+  | 'READ_ONLY' // the secrets cannot be changed here (a deployed runtime-mode function)
   | 'IO' // file system failure outside the stage file's content
   | 'FORMAT' // stage file is not valid JSON or does not match the schema
   | 'INTEGRITY' // a ciphertext or wrapped key failed authentication

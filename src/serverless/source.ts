@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { loadSecrets, type LoadedSecrets } from '../stages/load.js';
+import type { StageOptions } from '../stages/options.js';
 
 export interface SourceOptions {
   stage: string;
@@ -13,7 +14,12 @@ export interface SourceOptions {
 
 /** The stage's secrets for a service, through the one loader every entry point shares. */
 export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> {
-  return loadSecrets({
+  return loadSecrets(serviceStageOptions(opts));
+}
+
+/** Which stage file a service uses, and the app it must belong to (runtime mode reads its sealed entries). */
+export function serviceStageOptions(opts: SourceOptions): StageOptions {
+  return {
     stage: opts.stage,
     dir: opts.dir === undefined ? undefined : path.resolve(opts.serviceDir, opts.dir),
     cwd: opts.serviceDir,
@@ -24,7 +30,7 @@ export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> 
       fix: (recorded) =>
         `Set custom.stageSecrets.app: ${recorded} if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
     },
-  });
+  };
 }
 
 /** Loads each (stage, app, dir) once per process: the variable source and the hooks share one decrypt. */
