@@ -141,4 +141,19 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
       fs.writeFileSync(file, original);
     }
   });
+
+  it('a packaged entry without its approval tag fails the cold start: the runtime checks approvals too', async () => {
+    const file = path.join(rt.fns.nested!.taskRoot, '.stage-secrets-runtime', 'nested', 'sealed.json');
+    const original = fs.readFileSync(file, 'utf8');
+    const sealed = JSON.parse(original) as { secrets: Record<string, { approved?: string }> };
+    delete sealed.secrets.API_KEY!.approved;
+    fs.writeFileSync(file, JSON.stringify(sealed));
+    try {
+      const run = await rt.invoke('nested', [{}]);
+      expect(run.initError?.code).toBe('UNAPPROVED');
+      expect(run.initError?.message).toContain('names no key holder approved: API_KEY');
+    } finally {
+      fs.writeFileSync(file, original);
+    }
+  });
 });
