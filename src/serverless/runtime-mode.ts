@@ -100,6 +100,24 @@ function splitHandler(fnName: string, handler: string): { modulePath: string; ex
   return { modulePath: handler.slice(0, dot), exportPath: handler.slice(dot + 1) };
 }
 
+/** Whether Node takes a module file as CommonJS: .cjs, or .js under a package.json without "type": "module". */
+function moduleKindOf(serviceDir: string, file: string): 'commonjs' | 'module' {
+  if (file.endsWith('.mjs')) return 'module';
+  if (file.endsWith('.cjs')) return 'commonjs';
+  const root = path.resolve(serviceDir);
+  for (let dir = path.dirname(path.resolve(root, file)); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module' ? 'module' : 'commonjs';
+      } catch {
+        return 'commonjs';
+      }
+    }
+    if (dir === root || path.dirname(dir) === dir) return 'commonjs';
+  }
+}
+
 /** The module file Lambda would load for a handler: MODULE.js, .mjs or .cjs, in that order. */
 function nativeModuleFile(serviceDir: string, fnName: string, modulePath: string): string {
   for (const ext of ['.js', '.mjs', '.cjs']) {
@@ -175,6 +193,7 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     const toRoot = path.posix.relative(`${RUNTIME_DIR}/${name}`, '.') || '.';
     const moduleFile = packager === 'framework' ? nativeModuleFile(input.serviceDir, name, modulePath) : modulePath;
     const wrapper: WrapperInput = { function: name, originalHandler: handler, moduleSpecifier: `${toRoot}/${moduleFile}`, exportPath };
+    if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
     const sealed = bundleFor(file, kms, input.stage, name, input.received[name] ?? []);
     fs.writeFileSync(path.join(dir, SEALED_FILE), `${JSON.stringify(sealed)}\n`);
     fs.writeFileSync(path.join(dir, RUNTIME_FILE), runtimeCode);

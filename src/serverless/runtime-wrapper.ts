@@ -18,6 +18,8 @@ export interface WrapperInput {
   moduleSpecifier: string;
   /** the export path within it ("main", "nested.main") */
   exportPath: string;
+  /** how Node loads the original module (framework packager only): CommonJS is required, as Lambda does */
+  moduleKind?: 'commonjs' | 'module';
 }
 
 const header = (fn: string) =>
@@ -29,13 +31,15 @@ const header = (fn: string) =>
  * object itself, so async and callback handlers behave exactly as without the wrapper.
  */
 export function nativeWrapper(input: WrapperInput): string {
+  const specifier = JSON.stringify(input.moduleSpecifier);
+  const load = input.moduleKind === 'commonjs' ? `require(${specifier})` : `await import(${specifier})`;
   return (
     header(input.function) +
     `import { createRequire } from 'node:module';\n` +
     `const require = createRequire(import.meta.url);\n` +
     `const runtime = require('./${RUNTIME_FILE}');\n` +
     `await runtime.openPackagedSecrets(require('./${SEALED_FILE}'));\n` +
-    `export const ${WRAPPER_EXPORT} = runtime.handlerFrom(await import(${JSON.stringify(input.moduleSpecifier)}), ${JSON.stringify(input.exportPath)}, ${JSON.stringify(input.originalHandler)});\n`
+    `export const ${WRAPPER_EXPORT} = runtime.handlerFrom(${load}, ${JSON.stringify(input.exportPath)}, ${JSON.stringify(input.originalHandler)});\n`
   );
 }
 

@@ -45,7 +45,7 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   it('makes the wrapper the handler of each function that receives secrets, and packages each function on its own', () => {
     expect(rt.fns.cjsAsync!.handler).toBe('.stage-secrets-runtime/cjsAsync/wrapper.handler');
     expect(rt.fns.none!.handler).toBe('handler.main');
-    expect(rt.result.output).toContain('runtime mode: 2 secrets of stage prod sealed into the packages of 3 of 4 functions');
+    expect(rt.result.output).toContain('runtime mode: 2 secrets of stage prod sealed into the packages of 4 of 5 functions');
     expect(rt.result.output).toContain('each is packaged on its own');
   });
 
@@ -88,6 +88,13 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
       expect(inv.value).toMatchObject({ atLoad: { ...both(), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!) }, shape: 'esm-callback', waits: true });
       expect(inv.callbackWaits).toBe(true);
     }
+  });
+
+  it('a .js ES module (package.json "type": "module") async handler sees its secrets at load', async () => {
+    const run = await rt.invoke('esmTypeModule', [{ n: 1 }]);
+    expect(run.initError, run.stderr).toBeUndefined();
+    const all = { ...both() };
+    expect(run.invocations[0]!.value).toEqual({ atLoad: all, env: all, event: { n: 1 }, shape: 'esm-type-module' });
   });
 
   it('handler in a sub-folder with a nested export gets only its listed secret', async () => {
