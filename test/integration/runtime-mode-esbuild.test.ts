@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kmsEnv } from '../support/kms-server.js';
 import { expectNoValues } from '../support/plugin-package-suite.js';
 import { digest, filesWithValues, kmsStatements, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS } from '../support/sls-service.js';
@@ -17,7 +18,6 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
     rt = await packageRuntimeService(fw, 'sls-runtime-esbuild', {
       stage: 'staging',
       secrets: secretsForRuntime(),
-      service: 'runtime-esbuild-svc',
       modules: ['serverless-esbuild', 'esbuild'],
     });
   });
@@ -58,6 +58,12 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
     expect(run.invocations).toHaveLength(3);
     expect(rt.kms.calls('Decrypt')).toBe(1);
     expectNoValues(JSON.stringify(run), rt.secrets);
+  });
+
+  it('without a callback (as nodejs24.x calls handlers), the first call answers with a promise', async () => {
+    const run = await rt.invoke('hello', [{ n: 1 }, { n: 2 }], { ...kmsEnv(rt.kms), LAMBDA_NO_CALLBACK: '1' });
+    expect(run.initError, run.stderr).toBeUndefined();
+    expect(run.invocations.map((i) => (i.value as { event: unknown }).event)).toEqual([{ n: 1 }, { n: 2 }]);
   });
 
   it('callback handler: answers through its callback on the cold and the warm invocations', async () => {

@@ -14,7 +14,7 @@ const fw = FRAMEWORKS.find((f) => f.name === 'osls')!;
 describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager (fixtures/sls-runtime)`, () => {
   let rt: RuntimeService;
   beforeAll(async () => {
-    rt = await packageRuntimeService(fw, 'sls-runtime', { stage: 'prod', secrets: secretsForRuntime(), service: 'runtime-svc' });
+    rt = await packageRuntimeService(fw, 'sls-runtime', { stage: 'prod', secrets: secretsForRuntime() });
   });
   afterAll(() => rt?.cleanup());
 
@@ -35,6 +35,28 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     expect(cjs.invocations.map((i) => i.value)).toEqual([1, 2, 3].map((n) => ({ atLoad: both, env: both, event: { n }, shape: 'cjs-async' })));
     expect(esm.invocations.map((i) => (i.value as { atLoad: unknown }).atLoad)).toEqual([both, both, both]);
     expect(rt.kms.calls('Decrypt')).toBe(2);
+  });
+});
+
+describe(`runtime mode in '${fw.name}' with serverless-esbuild listed after stage-secrets`, () => {
+  let rt: RuntimeService;
+  beforeAll(async () => {
+    rt = await packageRuntimeService(fw, 'sls-runtime-esbuild', {
+      stage: 'qa',
+      secrets: secretsForRuntime(),
+      modules: ['serverless-esbuild', 'esbuild'],
+      edit: (yml) => yml.replace('  - serverless-esbuild\n  - stage-secrets/plugin\n', '  - stage-secrets/plugin\n  - serverless-esbuild\n'),
+    });
+  });
+  afterAll(() => rt?.cleanup());
+
+  it('the plugin order does not matter: the bundled wrapper opens the secrets, nothing leaks', async () => {
+    expect(fs.readFileSync(path.join(rt.svc.dir, 'serverless.yml'), 'utf8')).toContain('  - stage-secrets/plugin\n  - serverless-esbuild\n');
+    expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
+    const run = await rt.invoke('hello', [{ n: 1 }]);
+    expect(run.initError, run.stderr).toBeUndefined();
+    const env = { API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!), PLAIN: digest('plain-provider-value') };
+    expect(run.invocations[0]!.value).toMatchObject({ atLoad: env, client: { API_KEY: env.API_KEY } });
   });
 });
 

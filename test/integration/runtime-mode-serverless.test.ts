@@ -16,7 +16,7 @@ const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
 describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager (fixtures/sls-runtime)`, () => {
   let rt: RuntimeService;
   beforeAll(async () => {
-    rt = await packageRuntimeService(fw, 'sls-runtime', { stage: 'prod', secrets: secretsForRuntime(), service: 'runtime-svc' });
+    rt = await packageRuntimeService(fw, 'sls-runtime', { stage: 'prod', secrets: secretsForRuntime() });
   });
   afterAll(() => rt?.cleanup());
 

@@ -54,7 +54,8 @@ function invoke(fn, event, n) {
       resolve(err ? { error: { name: err.name, message: err.message, code: err.code } } : { value, callbackWaits: context.callbackWaitsForEmptyEventLoop });
     };
     try {
-      const result = fn(event, context, done);
+      // LAMBDA_NO_CALLBACK: as the nodejs24.x runtime, which hands no callback and expects a promise
+      const result = process.env.LAMBDA_NO_CALLBACK ? fn(event, context) : fn(event, context, done);
       if (result && typeof result.then === 'function') result.then((v) => done(null, v), (e) => done(e ?? new Error('rejected')));
     } catch (err) {
       done(err);

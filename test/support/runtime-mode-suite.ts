@@ -47,12 +47,16 @@ function linkModules(dir: string, names: string[]): void {
 export async function packageRuntimeService(
   fw: Framework,
   fixture: string,
-  opts: { stage: string; secrets: Record<string, string>; modules?: string[]; service: string },
+  opts: { stage: string; secrets: Record<string, string>; modules?: string[]; edit?: (yml: string) => string },
 ): Promise<RuntimeService> {
   const kms = await startKmsServer();
   const key = kms.createKey({ alias: 'alias/runtime' });
   const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
   linkModules(svc.dir, opts.modules ?? []);
+  if (opts.edit) {
+    const file = path.join(svc.dir, 'serverless.yml');
+    fs.writeFileSync(file, opts.edit(fs.readFileSync(file, 'utf8')));
+  }
   const { result, template } = await packageService(fw, svc);
   expect(result.code, result.output).toBe(0);
   const serverlessDir = path.join(svc.dir, '.serverless');
@@ -90,7 +94,7 @@ export async function packageRuntimeService(
       return invokeLambda(options);
     },
     async cleanup() {
-      for (const dir of unzipped.values()) fs.rmSync(path.dirname(dir) === path.dirname(svc.dir) ? dir : dir, { recursive: true, force: true });
+      for (const dir of unzipped.values()) fs.rmSync(dir, { recursive: true, force: true });
       svc.ws.cleanup();
       await kms.close();
     },
