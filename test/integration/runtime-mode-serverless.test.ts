@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import { expectNoValues } from '../support/plugin-package-suite.js';
 import { digest, filesWithValues, kmsStatements, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
-import { FRAMEWORKS } from '../support/sls-service.js';
+import { FRAMEWORKS, runFramework } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
 
@@ -109,6 +109,14 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     const run = await rt.invoke('none', [{}]);
     expect(run.invocations[0]!.value).toMatchObject({ env: { API_KEY: digest('from-provider-yaml'), DB_PASSWORD: null } });
     expect(rt.kms.calls()).toBe(0);
+  });
+
+  it('invoke local keeps env mode: the local process gets the values, no wrapper, nothing left behind', async () => {
+    const invoked = await runFramework(fw, ['invoke', 'local', '-f', 'cjsAsync', '--stage', 'prod'], rt.svc.dir, rt.svc.env);
+    expect(invoked.code, invoked.output).toBe(0);
+    const reported = JSON.parse(invoked.stdout.slice(invoked.stdout.indexOf('{'), invoked.stdout.lastIndexOf('}') + 1)) as { env: unknown };
+    expect(reported.env).toEqual(both());
+    expect(fs.existsSync(path.join(rt.svc.dir, '.stage-secrets-runtime'))).toBe(false);
   });
 
   it('KMS denied: the cold start fails naming kms:Decrypt, the key and the context, and no value', async () => {
