@@ -56,6 +56,9 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
       expect((value.update as { message: string }).message).toContain('stage-secrets set --stage staging API_KEY');
     }
     expect(run.invocations).toHaveLength(3);
+    // the cold call answers through the callback without waiting for the event loop, as an async handler
+    // would; warm calls return the handler's own promise
+    expect(run.invocations.map((i) => i.callbackWaits)).toEqual([false, true, true]);
     expect(rt.kms.calls('Decrypt')).toBe(1);
     expectNoValues(JSON.stringify(run), rt.secrets);
   });
