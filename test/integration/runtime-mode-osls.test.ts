@@ -38,6 +38,27 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   });
 });
 
+describe(`runtime mode in '${fw.name}', every function with the same secrets: one zip for all`, () => {
+  let rt: RuntimeService;
+  beforeAll(async () => {
+    rt = await packageRuntimeService(fw, 'sls-runtime', {
+      stage: 'prod',
+      secrets: secretsForRuntime(),
+      edit: (yml) => yml.replace('    secrets: [API_KEY]\n', '').replace('    secrets: []\n', ''),
+    });
+  });
+  afterAll(() => rt?.cleanup());
+
+  it('packages the service as one zip holding every wrapper, and each function opens its secrets', async () => {
+    expect(new Set(Object.values(rt.fns).map((f) => f.taskRoot)).size).toBe(1);
+    expect(rt.result.output).not.toContain('packaged on its own');
+    expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
+    const run = await rt.invoke('nested', [{ n: 1 }]);
+    expect(run.initError, run.stderr).toBeUndefined();
+    expect((run.invocations[0]!.value as { env: Record<string, unknown> }).env).toMatchObject({ API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!) });
+  });
+});
+
 describe(`runtime mode in '${fw.name}' with serverless-esbuild listed after stage-secrets`, () => {
   let rt: RuntimeService;
   beforeAll(async () => {

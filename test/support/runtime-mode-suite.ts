@@ -64,11 +64,12 @@ export async function packageRuntimeService(
   const searched = [serverlessDir];
   const unzipped = new Map<string, string>();
   const state = JSON.parse(fs.readFileSync(path.join(serverlessDir, 'serverless-state.json'), 'utf8')) as {
-    service: { functions: Record<string, { name: string; package?: { artifact?: string } }>; package?: { artifact?: string } };
+    service: { service: string; functions: Record<string, { name: string; package?: { artifact?: string } }>; package?: { artifact?: string } };
   };
   for (const [name, fn] of Object.entries(state.service.functions)) {
-    const artifact = fn.package?.artifact ?? state.service.package?.artifact;
-    const zip = path.resolve(svc.dir, artifact!);
+    // packaged one by one: each function names its zip; else the service's zip, named after it
+    const artifact = fn.package?.artifact ?? state.service.package?.artifact ?? path.join('.serverless', `${state.service.service}.zip`);
+    const zip = path.resolve(svc.dir, artifact);
     let taskRoot = unzipped.get(zip);
     if (!taskRoot) {
       taskRoot = unzipArtifact(zip);
