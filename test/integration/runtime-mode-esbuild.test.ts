@@ -27,6 +27,8 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
     expectNoValues(rt.result.output, rt.secrets);
     expect(fs.existsSync(path.join(rt.svc.dir, '.stage-secrets-runtime'))).toBe(false);
+    // nor anywhere else in the service folder (the stage file holds sealed values; links are not followed)
+    expect(filesWithValues([rt.svc.dir], rt.secrets)).toEqual([]);
   });
 
   it('bundles each wrapper with its own entries inlined, and no environment holds a secret', () => {

@@ -24,6 +24,8 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
     expectNoValues(rt.result.output, rt.secrets);
     expect(fs.existsSync(path.join(rt.svc.dir, '.stage-secrets-runtime'))).toBe(false);
+    // nor anywhere else in the service folder (the stage file holds sealed values; links are not followed)
+    expect(filesWithValues([rt.svc.dir], rt.secrets)).toEqual([]);
   });
 
   it('sets no secret in any Environment.Variables: the yaml values stay', () => {
