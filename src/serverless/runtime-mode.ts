@@ -178,32 +178,37 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const madeIndividual = individual && pkg.individually !== true;
   if (madeIndividual) pkg.individually = true;
 
+  // A function that receives nothing keeps its handler: no wrapper, no KMS call at its cold starts.
+  // Everything is worked out before the first file is written, so a refusal leaves nothing behind.
+  const plans = names
+    .filter((n) => (input.received[n] ?? []).length > 0)
+    .map((name) => {
+      const handler = input.functions[name]!.handler as string;
+      const { modulePath, exportPath } = splitHandler(name, handler);
+      const toRoot = path.posix.relative(`${RUNTIME_DIR}/${name}`, '.');
+      const moduleFile = packager === 'framework' ? nativeModuleFile(input.serviceDir, name, modulePath) : modulePath;
+      const wrapper: WrapperInput = { function: name, originalHandler: handler, moduleSpecifier: `${toRoot}/${moduleFile}`, exportPath };
+      if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
+      return { name, wrapper, sealed: bundleFor(file, kms, input.stage, name, input.received[name]!) };
+    });
+
   const root = path.join(input.serviceDir, RUNTIME_DIR);
   fs.rmSync(root, { recursive: true, force: true });
   removeOnExit(root);
   const runtimeCode = fs.readFileSync(RUNTIME_BUNDLE);
-  // A function that receives nothing keeps its handler: no wrapper, no KMS call at its cold starts.
-  const wrapped = names.filter((n) => (input.received[n] ?? []).length > 0);
-  for (const name of wrapped) {
-    const fn = input.functions[name]!;
-    const handler = fn.handler as string;
-    const { modulePath, exportPath } = splitHandler(name, handler);
+  for (const { name, wrapper, sealed } of plans) {
     const dir = path.join(root, name);
     fs.mkdirSync(dir, { recursive: true });
-    const toRoot = path.posix.relative(`${RUNTIME_DIR}/${name}`, '.') || '.';
-    const moduleFile = packager === 'framework' ? nativeModuleFile(input.serviceDir, name, modulePath) : modulePath;
-    const wrapper: WrapperInput = { function: name, originalHandler: handler, moduleSpecifier: `${toRoot}/${moduleFile}`, exportPath };
-    if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
-    const sealed = bundleFor(file, kms, input.stage, name, input.received[name] ?? []);
     fs.writeFileSync(path.join(dir, SEALED_FILE), `${JSON.stringify(sealed)}\n`);
     fs.writeFileSync(path.join(dir, RUNTIME_FILE), runtimeCode);
     const wrapperFile = packager === 'framework' ? 'wrapper.mjs' : 'wrapper.js';
     fs.writeFileSync(path.join(dir, wrapperFile), packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper));
-    fn.handler = `${RUNTIME_DIR}/${name}/wrapper.${WRAPPER_EXPORT}`;
+    input.functions[name]!.handler = `${RUNTIME_DIR}/${name}/wrapper.${WRAPPER_EXPORT}`;
     // The framework's packager zips the files as they are; serverless-esbuild zips its bundle of the
     // wrapper (entries inlined) and must not copy the folder as extra files, which would collide with it.
-    if (packager === 'framework' && individual) addPatterns(fn as { package?: unknown }, [`${RUNTIME_DIR}/${name}/**`]);
+    if (packager === 'framework' && individual) addPatterns(input.functions[name] as { package?: unknown }, [`${RUNTIME_DIR}/${name}/**`]);
   }
+  const wrapped = plans.map((p) => p.name);
   const inAll = packager === 'framework' && !individual;
   addPatterns(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
 
