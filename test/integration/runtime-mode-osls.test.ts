@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectNoValues } from '../support/plugin-package-suite.js';
+import { expectNoValues, token } from '../support/plugin-package-suite.js';
 import { digest, filesWithValues, kmsStatements, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS, packageService, prepareService } from '../support/sls-service.js';
 
@@ -43,13 +43,14 @@ describe(`runtime mode in '${fw.name}', every function with the same secrets: on
   beforeAll(async () => {
     rt = await packageRuntimeService(fw, 'sls-runtime', {
       stage: 'prod',
-      secrets: secretsForRuntime(),
+      // over Lambda's 4 KB environment limit, which env mode refuses: in runtime mode secrets do not count
+      secrets: { ...secretsForRuntime(), BLOB: token('blob').padEnd(4050, 'z') },
       edit: (yml) => yml.replace('    secrets: [API_KEY]\n', '').replace('    secrets: []\n', ''),
     });
   });
   afterAll(() => rt?.cleanup());
 
-  it('packages the service as one zip holding every wrapper, and each function opens its secrets', async () => {
+  it('packages the service as one zip holding every wrapper, secrets over 4 KB included, and each function opens its secrets', async () => {
     expect(new Set(Object.values(rt.fns).map((f) => f.taskRoot)).size).toBe(1);
     expect(rt.result.output).not.toContain('packaged on its own');
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
