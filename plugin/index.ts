@@ -8,6 +8,7 @@ import { APP_PROBE_VAR } from '../src/core/run-env.js';
 import { log as currentLogger, setLogger, type Logger } from '../src/core/log.js';
 import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
+import { removeRuntimeFiles } from '../src/serverless/runtime-mode.js';
 import { StageSecretsCache } from '../src/serverless/source.js';
 import type { PluginLog, ServerlessLike, VariableResolverInput } from '../src/serverless/types.js';
 import { resolveSecretVariable, type VariableResult } from '../src/serverless/variable-source.js';
@@ -32,9 +33,14 @@ export default class StageSecretsPlugin {
     serverless.configSchemaHandler?.defineFunctionProperties('aws', FUNCTION_SCHEMA);
 
     const apply: Hook = () => this.applyOnce();
+    // runtime mode writes per-function files into the service folder; they go once the zips exist
+    const cleanUp: Hook = async () => removeRuntimeFiles(this.serviceDir());
     this.hooks = {
-      // package and deploy
+      // package and deploy (runtime mode: early enough for serverless-esbuild, which reads the handlers
+      // at before:package:createDeploymentArtifacts, whatever the order of plugins)
       'before:package:initialize': apply,
+      'after:package:createDeploymentArtifacts': cleanUp,
+      'after:deploy:function:packageFunction': cleanUp,
       // deploy function -f X: before its first AWS call, so a refusal happens before anything remote
       'before:deploy:function:initialize': apply,
       // invoke local: its own before:invoke:local:loadEnvVars hook runs ahead of any plugin's, so go earlier
@@ -75,6 +81,7 @@ export default class StageSecretsPlugin {
         cache: this.cache,
         log: this.logger,
         configFile: this.configFile(),
+        localInvoke: this.serverless.processedInput?.commands?.join(' ') === 'invoke local',
       });
     });
     return this.applied;

@@ -11,6 +11,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   RUN_FILE_MISMATCH: 1,
   UNSUPPORTED_VERSION: 1,
   LOCKED: 1,
+  READ_ONLY: 1,
   IO: 1,
   FORMAT: 2,
   INTEGRITY: 2,

@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'RUN_FILE_MISMATCH' // stage-secrets run opened another stage file than this service would
   | 'UNSUPPORTED_VERSION' // stage file written by a newer stage-secrets
   | 'LOCKED' // another writer holds the stage lock for too long
+  | 'READ_ONLY' // the secrets cannot be changed here (a deployed runtime-mode function)
   | 'IO' // file system failure outside the stage file's content
   | 'FORMAT' // stage file is not valid JSON or does not match the schema
   | 'INTEGRITY' // a ciphertext or wrapped key failed authentication

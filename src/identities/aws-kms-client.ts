@@ -36,6 +36,21 @@ export function regionOfArn(keyRef: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** The SDK module; how it is found can be changed (the Lambda runtime wrapper resolves it from the task root). */
+export type KmsSdk = typeof import('@aws-sdk/client-kms');
+
+let loadSdk: () => Promise<KmsSdk> = () => import('@aws-sdk/client-kms');
+
+/** Where the SDK comes from in this process; set once by an entry point that cannot use a plain import. */
+export function setKmsSdkLoader(loader: () => Promise<KmsSdk>): void {
+  loadSdk = loader;
+}
+
+/** The KMS SDK, imported on first use so stages without KMS never load it. */
+export function kmsSdk(): Promise<KmsSdk> {
+  return loadSdk();
+}
+
 const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 
 // One client per region and retry setting: a process talks to KMS over few, reused connections.
@@ -50,7 +65,7 @@ export async function kmsClient(region: string | undefined, settings: KmsRetrySe
   const cacheKey = JSON.stringify([region ?? null, settings.maxAttempts, settings.timeoutMs]);
   const cached = clients.get(cacheKey);
   if (cached) return cached;
-  const { KMSClient } = await import('@aws-sdk/client-kms');
+  const { KMSClient } = await kmsSdk();
   // The SDK warns about Node 20 while it builds its runtime config. Silence it for our own output only:
   // set the switch around construction and restore the env, so child processes (run) see the user's env.
   const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);

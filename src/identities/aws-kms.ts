@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { StageSecretsError } from '../core/errors.js';
 import type { KmsIdentityRecord } from '../core/format.js';
-import { kmsClient, regionOfArn, retrySettings } from './aws-kms-client.js';
+import { kmsClient, kmsSdk, regionOfArn, retrySettings } from './aws-kms-client.js';
 import { kmsError, type KmsCallInfo } from './aws-kms-errors.js';
 import type { Identity, IdentitySpec, Recipient, StageContext } from './types.js';
 
@@ -33,7 +33,7 @@ async function encrypt(fields: KeyFields, privateKey: Buffer, ctx: StageContext,
   const region = regionFor(fields);
   const call: KmsCallInfo = { operation: 'Encrypt', keyLabel: label(fields), region, ctx, maxAttempts: s.maxAttempts };
   try {
-    const { EncryptCommand } = await import('@aws-sdk/client-kms');
+    const { EncryptCommand } = await kmsSdk();
     const client = await kmsClient(region, s);
     const out = await client.send(
       new EncryptCommand({ KeyId: fields.keyArn ?? fields.keyId, Plaintext: privateKey, EncryptionContext: encryptionContext(ctx) }),
@@ -52,7 +52,7 @@ async function decrypt(record: KmsIdentityRecord, ctx: StageContext, env: NodeJS
   const region = regionFor(record);
   const call: KmsCallInfo = { operation: 'Decrypt', keyLabel: label(record), region, ctx, maxAttempts: s.maxAttempts };
   try {
-    const { DecryptCommand } = await import('@aws-sdk/client-kms');
+    const { DecryptCommand } = await kmsSdk();
     const client = await kmsClient(region, s);
     // KeyId makes KMS refuse a blob made under another key instead of silently using that key.
     const out = await client.send(

@@ -7,6 +7,7 @@ import { logOverrides } from './overrides.js';
 import { describeSource } from '../stages/load.js';
 import type { StageSecretsCache } from './source.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
+import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
 
 export interface ApplyInput {
   service: ServiceConfig;
@@ -17,6 +18,8 @@ export interface ApplyInput {
   log: Logger;
   /** the service's config file as written (serverless.yml ...), to warn about reads of replaced variables */
   configFile?: string;
+  /** invoke local: runtime mode sets the local process's env as env mode does (nothing is deployed) */
+  localInvoke?: boolean;
 }
 
 export interface ApplySummary {
@@ -59,11 +62,16 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   }
 
   const { app, dir, fallbacks } = settings;
-  const loaded = await input.cache.get({ stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env });
+  const source = { stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env };
+  const loaded = await input.cache.get(source);
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
   const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
+  if (settings.mode === 'runtime' && !input.localInvoke) {
+    logOverrides(merged.replaced, input.configFile, input.log);
+    return applyRuntime({ ...input, functions, source, received: merged.received, secrets: loaded.values.size });
+  }
 
   const effective: Record<string, Environment> = {};
   for (const name of Object.keys(functions)) {
@@ -88,4 +96,22 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   );
   logOverrides(merged.replaced, input.configFile, input.log);
   return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount };
+}
+
+/** Runtime mode: the selection above goes sealed into each function's package; no environment changes. */
+function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number }): ApplySummary {
+  const { service, stage, functions } = input;
+  checkLambdaLimits({
+    functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, effectiveEnvironment(service.provider.environment, fn.environment)])),
+    secretNames: [],
+  });
+  const result = applyRuntimeMode({ ...input, log: input.log });
+  const receiving = Object.values(input.received).filter((names) => names.length > 0).length;
+  const count = Object.keys(functions).length;
+  input.log.notice(
+    `stage-secrets: runtime mode: ${plural(input.secrets, 'secret')} of stage ${stage} sealed into the packages of ${receiving} of ${plural(count, 'function')} ` +
+      `(opened at cold start with kms:Decrypt; no value in the template or the environment)` +
+      (result.madeIndividual ? '; functions receive different secrets, so each is packaged on its own (package.individually)' : ''),
+  );
+  return { setEnvs: true, secrets: input.secrets, functionsWithSecrets: receiving, functions: count };
 }

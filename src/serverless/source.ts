@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { loadSecrets, type LoadedSecrets } from '../stages/load.js';
 import { fallbacksFromEnv, type StageFallback } from '../stages/locate.js';
+import type { StageOptions } from '../stages/options.js';
 
 export interface SourceOptions {
   stage: string;
@@ -25,7 +26,12 @@ export function serviceFallbacks(opts: Pick<SourceOptions, 'fallbacks' | 'env'>)
  * found from the service folder upward (the app's shared secrets/); the app is the one it records.
  */
 export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> {
-  return loadSecrets({
+  return loadSecrets(serviceStageOptions(opts));
+}
+
+/** Which stage file a service uses, and the app it must belong to (runtime mode reads its sealed entries). */
+export function serviceStageOptions(opts: SourceOptions): StageOptions {
+  return {
     stage: opts.stage,
     dir: opts.dir === undefined ? undefined : path.resolve(opts.serviceDir, opts.dir),
     cwd: opts.serviceDir,
@@ -39,7 +45,7 @@ export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> 
             source: 'custom.stageSecrets.app',
             fix: (recorded) => `Set custom.stageSecrets.app: ${recorded} (or remove it) if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
           },
-  });
+  };
 }
 
 /** Loads each (stage, app, dir, fallbacks) once per process: the variable source and the hooks share one decrypt. */

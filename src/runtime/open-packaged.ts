@@ -1,0 +1,80 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { StageSecretsError } from '../core/errors.js';
+import type { StageFile } from '../core/format.js';
+import { checkRuntimeBundle, type RuntimeBundle } from '../core/runtime-bundle.js';
+import { publishRuntimeSecrets } from '../core/runtime-registry.js';
+import type { SecretValue } from '../core/values.js';
+import { setKmsSdkLoader, type KmsSdk } from '../identities/aws-kms-client.js';
+import { openStageFile } from '../stages/open-file.js';
+
+/** In Lambda a cold start should fail in seconds, not retry for a minute; the env still overrides. */
+const LAMBDA_KMS_DEFAULTS = { STAGE_SECRETS_KMS_MAX_ATTEMPTS: '3', STAGE_SECRETS_KMS_TIMEOUT_MS: '3000' };
+
+/**
+ * The SDK as the Lambda Node.js runtime provides it: resolved like a require() from the task root, so a
+ * copy the function bundled wins, then NODE_PATH (/opt/nodejs/node_modules, /var/runtime/node_modules).
+ * An ES module import() would not look at NODE_PATH, and a literal require() would be followed by bundlers.
+ */
+function sdkFromTaskRoot(env: NodeJS.ProcessEnv): () => Promise<KmsSdk> {
+  return async () => {
+    const root = env.LAMBDA_TASK_ROOT || process.cwd();
+    const requireFromRoot = createRequire(path.join(root, 'stage-secrets-runtime.cjs'));
+    try {
+      return requireFromRoot('@aws-sdk/client-kms') as KmsSdk;
+    } catch (err) {
+      throw new StageSecretsError(
+        'KEY_UNAVAILABLE',
+        `cannot load @aws-sdk/client-kms (${(err as NodeJS.ErrnoException).code ?? 'error'}): use a Lambda Node.js runtime from nodejs18.x on, which includes it, or add it to the function's dependencies.`,
+        { cause: err },
+      );
+    }
+  };
+}
+
+/** The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts). */
+function asStageFile(bundle: RuntimeBundle): StageFile {
+  const secrets: StageFile['secrets'] = {};
+  for (const [name, entry] of Object.entries(bundle.secrets)) secrets[name] = { ...entry, updated: '1970-01-01T00:00:00Z' };
+  return {
+    version: bundle.version as StageFile['version'],
+    app: bundle.app,
+    stage: bundle.stage,
+    publicKey: bundle.publicKey,
+    ...(bundle.policy ? { policy: bundle.policy } : {}),
+    identities: bundle.identities,
+    secrets,
+  };
+}
+
+function cannotOpen(bundle: Pick<RuntimeBundle, 'function' | 'app' | 'stage'> | undefined, err: unknown): unknown {
+  if (!(err instanceof StageSecretsError)) return err;
+  const what = bundle ? `the secrets packaged for function ${bundle.function} (app ${bundle.app}, stage ${bundle.stage})` : 'the packaged secrets';
+  return new StageSecretsError(err.code, `stage-secrets: cannot open ${what}: ${err.message}`, { cause: err });
+}
+
+/**
+ * Cold start of a runtime-mode function: one KMS Decrypt unwraps the stage key, every packaged entry is
+ * checked (approval, integrity) and opened, the values go into process.env (over what serverless.yml
+ * set, as in env mode) and into the registry the SecretClient reads. Errors name the cause, never a value.
+ */
+export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ReadonlyMap<string, SecretValue>> {
+  let bundle: RuntimeBundle | undefined;
+  try {
+    bundle = checkRuntimeBundle(raw);
+    setKmsSdkLoader(sdkFromTaskRoot(env));
+    const opened = await openStageFile(asStageFile(bundle), { ...LAMBDA_KMS_DEFAULTS, ...env });
+    if (opened.pending.length > 0) {
+      throw new StageSecretsError(
+        'UNAPPROVED',
+        `the package holds names no key holder approved: ${opened.pending.join(', ')}. A key holder runs: stage-secrets approve --stage ${bundle.stage} ${opened.pending.join(' ')}, then deploy again.`,
+      );
+    }
+    const values = opened.decryptAll();
+    for (const [name, value] of values) env[name] = value.text;
+    publishRuntimeSecrets({ app: bundle.app, stage: bundle.stage, deployStage: bundle.deployStage, function: bundle.function, values });
+    return values;
+  } catch (err) {
+    throw cannotOpen(bundle, err);
+  }
+}

@@ -1,0 +1,250 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { StageSecretsError } from '../core/errors.js';
+import type { KmsIdentityRecord, StageFile } from '../core/format.js';
+import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
+import type { Logger } from '../core/log.js';
+import { locateStage } from '../stages/locate.js';
+import { readLocated } from '../stages/read.js';
+import { addToServiceRole, kmsDecryptStatements } from './runtime-iam.js';
+import { bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
+import { serviceStageOptions, type SourceOptions } from './source.js';
+import type { FunctionConfig, ServiceConfig } from './types.js';
+
+/** Folder in the service where the per-function files are written; removed after packaging. */
+export const RUNTIME_DIR = '.stage-secrets-runtime';
+
+/** The runtime bundle built by `npm run build` (scripts/bundle-runtime.mjs), next to dist/src. */
+const RUNTIME_BUNDLE = fileURLToPath(new URL('../../runtime/stage-secrets-runtime.cjs', import.meta.url));
+
+export interface RuntimeModeInput {
+  service: ServiceConfig;
+  /** the stage being deployed */
+  stage: string;
+  serviceDir: string;
+  source: SourceOptions;
+  functions: Record<string, FunctionConfig>;
+  /** function → names of the secrets it receives (the selection env mode uses) */
+  received: Record<string, string[]>;
+  log: Logger;
+}
+
+export interface RuntimeModeResult {
+  /** functions whose handler is now the wrapper */
+  wrapped: string[];
+  packager: 'framework' | 'serverless-esbuild';
+  /** true when the plugin turned on package.individually so no function carries another's entries */
+  madeIndividual: boolean;
+}
+
+function usage(message: string): StageSecretsError {
+  return new StageSecretsError('USAGE', message);
+}
+
+function pluginNames(service: ServiceConfig): string[] {
+  const plugins = (service as { plugins?: unknown }).plugins;
+  const list = Array.isArray(plugins) ? plugins : Array.isArray((plugins as { modules?: unknown })?.modules) ? (plugins as { modules: unknown[] }).modules : [];
+  return list.filter((p): p is string => typeof p === 'string');
+}
+
+function runtimeOf(service: ServiceConfig, fn: FunctionConfig): string | undefined {
+  const own = fn.runtime ?? service.provider.runtime;
+  return typeof own === 'string' ? own : undefined;
+}
+
+/** Refuses what runtime mode cannot serve, naming the functions: other runtimes, images, prebuilt artifacts. */
+function checkFunctions(input: RuntimeModeInput): void {
+  const problems: string[] = [];
+  for (const [name, fn] of Object.entries(input.functions)) {
+    const runtime = runtimeOf(input.service, fn);
+    if (fn.image !== undefined || typeof fn.handler !== 'string') problems.push(`function ${name} has no Node.js handler (container image)`);
+    else if (runtime !== undefined && !/^nodejs(\d+)\.x$/.test(runtime)) problems.push(`function ${name} runs ${runtime}`);
+    else if (runtime !== undefined && Number(/^nodejs(\d+)/.exec(runtime)![1]) < 18) problems.push(`function ${name} runs ${runtime} (before nodejs18.x Lambda has no AWS SDK v3)`);
+  }
+  if (problems.length) {
+    throw usage(
+      `custom.stageSecrets.mode is runtime, which opens secrets with a Node.js wrapper, but ${problems.join('; ')}. ` +
+        `Use nodejs18.x or later for these functions, or mode: env.`,
+    );
+  }
+  const artifact = (input.service as { package?: { artifact?: unknown } }).package?.artifact;
+  const prebuilt = Object.entries(input.functions).filter(([, fn]) => (fn.package as { artifact?: unknown } | undefined)?.artifact !== undefined);
+  if (artifact !== undefined || prebuilt.length) {
+    throw usage(
+      `custom.stageSecrets.mode is runtime, but ${prebuilt.length ? `function ${prebuilt.map(([n]) => n).join(', ')} uses` : 'the service uses'} a prebuilt package.artifact, which the plugin cannot add the sealed secrets to. Let the framework build the package, or use mode: env.`,
+    );
+  }
+}
+
+function kmsIdentities(file: StageFile, deployStage: string): KmsIdentityRecord[] {
+  const kms = file.identities.filter((r): r is KmsIdentityRecord => r.type === 'aws-kms');
+  if (kms.length === 0) {
+    throw new StageSecretsError(
+      'KEY_MISSING',
+      `custom.stageSecrets.mode is runtime, but stage ${file.stage} has no aws-kms identity: a deployed function opens its secrets with a KMS Decrypt under its own role, and a local key cannot be given to it without shipping the key. ` +
+        `Add a KMS key to the stage: stage-secrets rewrap --stage ${file.stage} --kms KEY_ID (then commit secrets/${file.stage}.json)` +
+        (file.stage === deployStage ? '' : ` (stage ${deployStage} uses the stage file of ${file.stage})`) +
+        `, or use mode: env.`,
+    );
+  }
+  return kms;
+}
+
+/** "src/api/handler.main" → module "src/api/handler", export "main" (the way Lambda's Node.js runtime splits it). */
+function splitHandler(fnName: string, handler: string): { modulePath: string; exportPath: string } {
+  const slash = handler.lastIndexOf('/');
+  const dot = handler.indexOf('.', slash + 1);
+  if (dot <= slash + 1 || dot === handler.length - 1) {
+    throw usage(`function ${fnName}: handler ${JSON.stringify(handler)} is not MODULE.EXPORT (e.g. src/handler.main).`);
+  }
+  return { modulePath: handler.slice(0, dot), exportPath: handler.slice(dot + 1) };
+}
+
+/** Whether Node takes a module file as CommonJS: .cjs, or .js under a package.json without "type": "module". */
+function moduleKindOf(serviceDir: string, file: string): 'commonjs' | 'module' {
+  if (file.endsWith('.mjs')) return 'module';
+  if (file.endsWith('.cjs')) return 'commonjs';
+  const root = path.resolve(serviceDir);
+  for (let dir = path.dirname(path.resolve(root, file)); ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module' ? 'module' : 'commonjs';
+      } catch {
+        return 'commonjs';
+      }
+    }
+    if (dir === root || path.dirname(dir) === dir) return 'commonjs';
+  }
+}
+
+/** The module file Lambda would load for a handler: MODULE.js, .mjs or .cjs, in that order. */
+function nativeModuleFile(serviceDir: string, fnName: string, modulePath: string): string {
+  for (const ext of ['.js', '.mjs', '.cjs']) {
+    if (fs.existsSync(path.join(serviceDir, modulePath + ext))) return modulePath + ext;
+  }
+  throw usage(`function ${fnName}: its handler module ${modulePath}.js (or .mjs, .cjs) is not in the service folder; the wrapper of runtime mode needs it.`);
+}
+
+function bundleFor(file: StageFile, kms: KmsIdentityRecord[], deployStage: string, fnName: string, names: string[]): RuntimeBundle {
+  const secrets: RuntimeBundle['secrets'] = {};
+  for (const name of [...names].sort()) {
+    const entry = file.secrets[name];
+    if (!entry) throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret ${name} (the stage file changed while packaging); package again.`);
+    const { updated: _updated, ...sealed } = entry;
+    secrets[name] = sealed;
+  }
+  return {
+    format: RUNTIME_BUNDLE_FORMAT,
+    version: file.version,
+    app: file.app,
+    stage: file.stage,
+    deployStage,
+    function: fnName,
+    publicKey: file.publicKey,
+    ...(file.policy ? { policy: file.policy } : {}),
+    identities: kms,
+    secrets,
+  };
+}
+
+function addPatterns(target: { package?: unknown }, patterns: string[]): void {
+  const pkg = (target.package ??= {}) as { patterns?: string[] };
+  pkg.patterns = [...(pkg.patterns ?? []), ...patterns];
+}
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
+
+/**
+ * Runtime mode at package time: for each function, writes its sealed entries (as sealed in the stage
+ * file), the runtime and a wrapper into RUNTIME_DIR/<function>/, makes the wrapper its handler, and gives
+ * the service role kms:Decrypt on the stage's keys under the stage's encryption context. No value is
+ * written anywhere, and no environment is changed.
+ */
+export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
+  checkFunctions(input);
+  // the file the loader read: a preview stage's fallback included
+  const options = serviceStageOptions(input.source);
+  const file = readLocated(locateStage(options, 'read'), options);
+  const kms = kmsIdentities(file, input.stage);
+  if (!fs.existsSync(RUNTIME_BUNDLE)) {
+    throw new StageSecretsError('IO', `the runtime file ${RUNTIME_BUNDLE} is missing: stage-secrets was installed without its build (npm run build).`);
+  }
+  const packager = pluginNames(input.service).includes('serverless-esbuild') ? 'serverless-esbuild' : 'framework';
+  const names = Object.keys(input.functions);
+
+  // One zip for every function would give each the others' entries: package them one by one instead.
+  const lists = names.map((n) => input.received[n] ?? []);
+  const individual = lists.some((list) => !sameList(list, lists[0]!));
+  const pkg = ((input.service as { package?: Record<string, unknown> }).package ??= {});
+  const madeIndividual = individual && pkg.individually !== true;
+  if (madeIndividual) pkg.individually = true;
+
+  // A function that receives nothing keeps its handler: no wrapper, no KMS call at its cold starts.
+  // Everything is worked out before the first file is written, so a refusal leaves nothing behind.
+  const plans = names
+    .filter((n) => (input.received[n] ?? []).length > 0)
+    .map((name) => {
+      const handler = input.functions[name]!.handler as string;
+      const { modulePath, exportPath } = splitHandler(name, handler);
+      const toRoot = path.posix.relative(`${RUNTIME_DIR}/${name}`, '.');
+      const moduleFile = packager === 'framework' ? nativeModuleFile(input.serviceDir, name, modulePath) : modulePath;
+      const wrapper: WrapperInput = { function: name, originalHandler: handler, moduleSpecifier: `${toRoot}/${moduleFile}`, exportPath };
+      if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
+      return { name, wrapper, sealed: bundleFor(file, kms, input.stage, name, input.received[name]!) };
+    });
+
+  const root = path.join(input.serviceDir, RUNTIME_DIR);
+  fs.rmSync(root, { recursive: true, force: true });
+  removeOnExit(root);
+  const runtimeCode = fs.readFileSync(RUNTIME_BUNDLE);
+  for (const { name, wrapper, sealed } of plans) {
+    const dir = path.join(root, name);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, SEALED_FILE), `${JSON.stringify(sealed)}\n`);
+    fs.writeFileSync(path.join(dir, RUNTIME_FILE), runtimeCode);
+    const wrapperFile = packager === 'framework' ? 'wrapper.mjs' : 'wrapper.js';
+    fs.writeFileSync(path.join(dir, wrapperFile), packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper));
+    input.functions[name]!.handler = `${RUNTIME_DIR}/${name}/wrapper.${WRAPPER_EXPORT}`;
+    // The framework's packager zips the files as they are; serverless-esbuild zips its bundle of the
+    // wrapper (entries inlined) and must not copy the folder as extra files, which would collide with it.
+    if (packager === 'framework' && individual) addPatterns(input.functions[name] as { package?: unknown }, [`${RUNTIME_DIR}/${name}/**`]);
+  }
+  const wrapped = plans.map((p) => p.name);
+  const inAll = packager === 'framework' && !individual;
+  addPatterns(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
+
+  if (wrapped.length === 0) return { wrapped, packager, madeIndividual };
+  const statements = kmsDecryptStatements(kms, file.app, file.stage);
+  if (!addToServiceRole(input.service, statements)) {
+    input.log.warn(
+      `custom.stageSecrets.mode is runtime and the service brings its own IAM role: add this statement to it, or the functions cannot open their secrets: ${JSON.stringify(statements)}`,
+    );
+  }
+  const ownRoles = wrapped.filter((n) => input.functions[n]!.role !== undefined);
+  if (ownRoles.length) {
+    input.log.warn(`function ${ownRoles.join(', ')} ${ownRoles.length === 1 ? 'has its' : 'have their'} own role: add kms:Decrypt as in ${JSON.stringify(statements)}`);
+  }
+  return { wrapped, packager, madeIndividual };
+}
+
+const pending = new Set<string>();
+let exitHook = false;
+
+/** The generated files go when packaging is done, and at the latest when the process exits. */
+function removeOnExit(dir: string): void {
+  pending.add(dir);
+  if (exitHook) return;
+  exitHook = true;
+  process.once('exit', () => {
+    for (const d of pending) fs.rmSync(d, { recursive: true, force: true });
+  });
+}
+
+/** Removes the generated files (after packaging). */
+export function removeRuntimeFiles(serviceDir: string): void {
+  const dir = path.join(serviceDir, RUNTIME_DIR);
+  fs.rmSync(dir, { recursive: true, force: true });
+  pending.delete(dir);
+}

@@ -1,0 +1,162 @@
+/**
+ * Opening a stage file that is already read: unwrap the key (once per process), check names, policy and
+ * approvals, decrypt. No file access of its own, so the Lambda runtime wrapper (src/runtime) shares it.
+ */
+import { createHash } from 'node:crypto';
+import { Approvals } from '../core/approval.js';
+import { Opener, publicKeyOf } from '../core/crypto.js';
+import { StageSecretsError, type ErrorCode } from '../core/errors.js';
+import type { IdentityRecord, StageFile } from '../core/format.js';
+import { reservedReason } from '../core/names.js';
+import type { SecretValue } from '../core/values.js';
+import { canTryQuickly, identityOf } from '../identities/index.js';
+import { contextOf, valueAad } from './sealing.js';
+
+export interface OpenedStage {
+  file: StageFile;
+  /** the identity that opened the stage */
+  identity: IdentityRecord;
+  identityDescription: string;
+  /** checks and makes approval tags under this stage's key */
+  approvals: Approvals;
+  /** names no key holder approved, sorted (none when the stage's policy is open) */
+  pending: string[];
+  /** a key holder set `policy: open`: names need no approval */
+  open: boolean;
+  /** Decrypts one secret; throws INTEGRITY naming the secret when it does not open. */
+  decrypt(name: string): SecretValue;
+  /** Decrypts every secret, sorted by name; throws INTEGRITY naming every secret that does not open. */
+  decryptAll(): Map<string, SecretValue>;
+}
+
+export interface UnwrappedKey {
+  privateKey: Buffer;
+  identity: IdentityRecord;
+  description: string;
+}
+
+// Unwrapped stage keys, per process: a stage is unwrapped (one KMS Decrypt) once, however many callers.
+const unwrapped = new Map<string, Buffer>();
+
+/** Clears the per-process key cache (tests, and rotate after it replaced the key). */
+export function forgetUnwrappedKeys(): void {
+  for (const key of unwrapped.values()) key.fill(0);
+  unwrapped.clear();
+}
+
+const SEVERITY: ErrorCode[] = ['INTEGRITY', 'FORMAT', 'ACCESS_DENIED', 'KEY_UNAVAILABLE', 'KEY_MISSING'];
+
+/** Tries each identity in order; the first that yields the stage private key wins. */
+export async function unwrapStageKey(file: StageFile, env: NodeJS.ProcessEnv): Promise<UnwrappedKey> {
+  const ctx = contextOf(file);
+  const failures: StageSecretsError[] = [];
+  for (const record of file.identities) {
+    const identity = await identityOf(record, env);
+    const cacheKey = createHash('sha256').update(JSON.stringify([record, ctx])).digest('hex');
+    let privateKey = unwrapped.get(cacheKey);
+    if (!privateKey) {
+      try {
+        privateKey = await identity.unwrap(ctx);
+      } catch (err) {
+        if (!(err instanceof StageSecretsError)) throw err;
+        failures.push(err);
+        continue;
+      }
+      if (!publicKeyOf(privateKey).equals(Buffer.from(file.publicKey, 'base64'))) {
+        failures.push(new StageSecretsError('INTEGRITY', `identity ${record.id} holds a key that does not match the stage public key (the publicKey field was changed)`));
+        continue;
+      }
+      unwrapped.set(cacheKey, privateKey);
+    }
+    return { privateKey, identity: record, description: identity.description };
+  }
+  const worst = SEVERITY.find((code) => failures.some((f) => f.code === code)) ?? 'KEY_MISSING';
+  const detail = failures.map((f) => `- ${f.message}`).join('\n');
+  throw new StageSecretsError(worst, `cannot open stage ${file.stage}: no identity could unwrap its key.\n${detail}`);
+}
+
+/**
+ * The stage key if an identity is at hand without waiting on the network (set and import approve what
+ * they write with it): a local key present here, or KMS with configured credentials, one attempt.
+ */
+export async function keyAtHand(file: StageFile, env: NodeJS.ProcessEnv): Promise<UnwrappedKey | undefined> {
+  const identities = file.identities.filter((record) => canTryQuickly(record, env));
+  if (identities.length === 0) return undefined;
+  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000' };
+  try {
+    return await unwrapStageKey({ ...file, identities }, quick);
+  } catch (err) {
+    if (err instanceof StageSecretsError) return undefined;
+    throw err;
+  }
+}
+
+/** Problems with names already in a file (a hand edit or a hostile pull request can put them there). */
+function fileNameProblems(file: StageFile): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const name of Object.keys(file.secrets)) {
+    const reason = reservedReason(name);
+    if (reason) problems.push(`${reason}; remove it with: stage-secrets rm --stage ${file.stage} ${name}`);
+    const other = seen.get(name.toLowerCase());
+    if (other) problems.push(`${other} and ${name} differ only in case; remove one with stage-secrets rm`);
+    seen.set(name.toLowerCase(), name);
+  }
+  return problems;
+}
+
+/** Opens a stage file the caller has already read and checked. */
+export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Promise<OpenedStage> {
+  const problems = fileNameProblems(file);
+  if (problems.length) {
+    throw new StageSecretsError('FORMAT', `stage ${file.stage} holds names that cannot be used:\n- ${problems.join('\n- ')}`);
+  }
+  const { privateKey, identity, description } = await unwrapStageKey(file, env);
+  const approvals = new Approvals(privateKey, contextOf(file));
+  const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
+  if (file.policy && !open) {
+    throw new StageSecretsError(
+      'INTEGRITY',
+      `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it. Restore the stage file from git, or have a key holder run: stage-secrets approve --stage ${file.stage} --open`,
+    );
+  }
+  const pending = open ? [] : Object.keys(file.secrets).filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved)).sort();
+  const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
+  const tryDecrypt = (name: string): SecretValue | undefined => {
+    const entry = file.secrets[name]!;
+    const text = opener.open(valueAad(file, name, entry.type), entry);
+    return text === undefined ? undefined : { type: entry.type, text };
+  };
+  const integrityError = (names: string[]) =>
+    new StageSecretsError(
+      'INTEGRITY',
+      `integrity check failed for ${names.join(', ')} in stage ${file.stage}: the value was changed, or moved from another secret, stage or app. Set it again or restore the stage file from git.`,
+    );
+  return {
+    file,
+    identity,
+    identityDescription: description,
+    approvals,
+    pending,
+    open,
+    decrypt(name) {
+      if (!Object.hasOwn(file.secrets, name)) {
+        throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
+      }
+      const value = tryDecrypt(name);
+      if (!value) throw integrityError([name]);
+      return value;
+    },
+    decryptAll() {
+      const out = new Map<string, SecretValue>();
+      const failed: string[] = [];
+      for (const name of Object.keys(file.secrets).sort()) {
+        const value = tryDecrypt(name);
+        if (value) out.set(name, value);
+        else failed.push(name);
+      }
+      if (failed.length) throw integrityError(failed);
+      return out;
+    },
+  };
+}

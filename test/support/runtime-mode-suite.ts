@@ -1,0 +1,126 @@
+/**
+ * Runtime mode inside a real framework and packager: a fixture is packaged offline, every file the
+ * packaging leaves is searched for the values, and each artifact is unzipped and invoked as Lambda's
+ * Node.js runtime would, against the local KMS server. Run by test/integration/runtime-mode-*.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { expect } from 'vitest';
+import { REPO_ROOT } from './cli.js';
+import { kmsEnv, startKmsServer, type KmsKey, type KmsServer } from './kms-server.js';
+import { invokeLambda, unzipArtifact, type InvokeOptions, type LambdaRun } from './lambda-invoke.js';
+import { token } from './plugin-package-suite.js';
+import { packageService, prepareService, type Framework, type FrameworkResult, type SlsService, type Template } from './sls-service.js';
+
+export const digest = (v: string): string => createHash('sha256').update(v).digest('hex');
+
+export interface PackagedFunction {
+  /** the function's name in the template: service-stage-name */
+  functionName: string;
+  handler: string;
+  variables: Record<string, string>;
+  /** the unzipped artifact */
+  taskRoot: string;
+}
+
+export interface RuntimeService {
+  svc: SlsService;
+  kms: KmsServer;
+  key: KmsKey;
+  secrets: Record<string, string>;
+  result: FrameworkResult;
+  template: Template;
+  fns: Record<string, PackagedFunction>;
+  /** folders to search for values: .serverless and every unzipped artifact */
+  searched: string[];
+  invoke(fn: string, events?: unknown[], aws?: NodeJS.ProcessEnv): Promise<LambdaRun>;
+  cleanup(): Promise<void>;
+}
+
+/** Links packages of this repository's node_modules into the service (serverless-esbuild and esbuild). */
+function linkModules(dir: string, names: string[]): void {
+  for (const name of names) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
+}
+
+/** Packages a runtime-mode fixture with a KMS-wrapped stage and unzips what it made. */
+export async function packageRuntimeService(
+  fw: Framework,
+  fixture: string,
+  opts: { stage: string; secrets: Record<string, string>; modules?: string[]; edit?: (yml: string) => string },
+): Promise<RuntimeService> {
+  const kms = await startKmsServer();
+  const key = kms.createKey({ alias: 'alias/runtime' });
+  const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
+  linkModules(svc.dir, opts.modules ?? []);
+  if (opts.edit) {
+    const file = path.join(svc.dir, 'serverless.yml');
+    fs.writeFileSync(file, opts.edit(fs.readFileSync(file, 'utf8')));
+  }
+  const { result, template } = await packageService(fw, svc);
+  expect(result.code, result.output).toBe(0);
+  const serverlessDir = path.join(svc.dir, '.serverless');
+  const fns: Record<string, PackagedFunction> = {};
+  const searched = [serverlessDir];
+  const unzipped = new Map<string, string>();
+  const state = JSON.parse(fs.readFileSync(path.join(serverlessDir, 'serverless-state.json'), 'utf8')) as {
+    service: { service: string; functions: Record<string, { name: string; package?: { artifact?: string } }>; package?: { artifact?: string } };
+  };
+  for (const [name, fn] of Object.entries(state.service.functions)) {
+    // packaged one by one: each function names its zip; else the service's zip, named after it
+    const artifact = fn.package?.artifact ?? state.service.package?.artifact ?? path.join('.serverless', `${state.service.service}.zip`);
+    const zip = path.resolve(svc.dir, artifact);
+    let taskRoot = unzipped.get(zip);
+    if (!taskRoot) {
+      taskRoot = unzipArtifact(zip);
+      unzipped.set(zip, taskRoot);
+      searched.push(taskRoot);
+    }
+    const resource = Object.values(template!.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === fn.name)!;
+    const props = resource.Properties as { Handler: string; Environment?: { Variables?: Record<string, string> } };
+    fns[name] = { functionName: fn.name, handler: props.Handler, variables: props.Environment?.Variables ?? {}, taskRoot };
+  }
+  return {
+    svc,
+    kms,
+    key,
+    secrets: opts.secrets,
+    result,
+    template: template!,
+    fns,
+    searched,
+    invoke: (fn, events = [{ n: 1 }, { n: 2 }, { n: 3 }], aws = kmsEnv(kms)) => {
+      const f = fns[fn]!;
+      const options: InvokeOptions = { taskRoot: f.taskRoot, handler: f.handler, functionName: f.functionName, variables: f.variables, aws, events };
+      return invokeLambda(options);
+    },
+    async cleanup() {
+      for (const dir of unzipped.values()) fs.rmSync(dir, { recursive: true, force: true });
+      svc.ws.cleanup();
+      await kms.close();
+    },
+  };
+}
+
+/** Every file under the folders whose bytes contain any of the values: none may. */
+export function filesWithValues(dirs: string[], values: Record<string, string>): string[] {
+  const hits: string[] = [];
+  for (const dir of dirs) {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
+      if (!entry.isFile()) continue;
+      const file = path.join(entry.parentPath, entry.name);
+      const bytes = fs.readFileSync(file);
+      for (const [name, value] of Object.entries(values)) if (bytes.includes(Buffer.from(value))) hits.push(`${path.relative(dir, file)} holds ${name}`);
+    }
+  }
+  return hits;
+}
+
+/** The kms:Decrypt statements of the template's service role. */
+export function kmsStatements(template: Template): Array<Record<string, unknown>> {
+  const role = template.Resources.IamRoleLambdaExecution;
+  const policies = (role?.Properties as { Policies?: Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }> } | undefined)?.Policies ?? [];
+  return policies.flatMap((p) => p.PolicyDocument.Statement).filter((s) => JSON.stringify(s.Action).includes('kms:Decrypt'));
+}
+
+export const secretsForRuntime = (): Record<string, string> => ({ API_KEY: token('api'), DB_PASSWORD: token('db') });
