@@ -100,14 +100,16 @@ beforeAll(async () => {
   };
   const init = await ws.run(['init', '--stage', 'dev', '--local']);
   expect(init.code, init.stderr).toBe(0);
-  await cliSet('API_TOKEN', 'token-v1');
-  await cliSet('RATE', '10', 'number');
-  await cliSet('COLOR', 'red');
+  await cliSet('API_TOKEN', 'api-token-v1-0b7e');
+  await cliSet('RATE', '731946285', 'number');
+  await cliSet('COLOR', 'colour-red-1f3a');
 });
 
 afterAll(async () => {
-  // Nothing in the store is plaintext: no value any test wrote appears in any object.
+  // Nothing in the store is plaintext: no value any test wrote appears in any object. Values are long and
+  // distinctive, so a chance match inside base64 or a date cannot fail the check (a 2-digit number once did).
   const texts = storeTexts();
+  for (const value of written) expect(value.length, `test value ${value} is too short to search for`).toBeGreaterThanOrEqual(9);
   expect(texts.length).toBeGreaterThan(0);
   for (const text of texts) for (const value of written) expect(text.includes(value), `plaintext ${value} in the store`).toBe(false);
   ws.cleanup();
@@ -129,58 +131,58 @@ describe('runtime store: updates and reads across processes', () => {
   it("one process's update is seen by another with useCache: false, and not before the TTL with the cache", async () => {
     const clock = new FakeClock();
     const reader = client({ now: clock.now });
-    expect(await reader.readSecret('COLOR')).toBe('red');
+    expect(await reader.readSecret('COLOR')).toBe('colour-red-1f3a');
 
-    written.add('green');
-    const update = await runChild(['update', 'COLOR', 'green']);
+    written.add('colour-green-7c2e');
+    const update = await runChild(['update', 'COLOR', 'colour-green-7c2e']);
     expect(update).toMatchObject({ ok: true, used: ['COLOR'] });
     const key = `team/shop/dev/COLOR.json`;
     expect(s3.keys(BUCKET)).toContain(key);
     expect(JSON.parse(s3.getObject(BUCKET, key)!.body.toString())).toMatchObject({ type: 'string' });
 
-    expect(await reader.readSecret('COLOR')).toBe('red');
+    expect(await reader.readSecret('COLOR')).toBe('colour-red-1f3a');
     clock.advance(DEFAULT_CACHE_TTL_MS - 1);
-    expect(await reader.readSecret('COLOR')).toBe('red');
-    expect(await reader.readSecret('COLOR', { useCache: false })).toBe('green');
+    expect(await reader.readSecret('COLOR')).toBe('colour-red-1f3a');
+    expect(await reader.readSecret('COLOR', { useCache: false })).toBe('colour-green-7c2e');
 
     // a second instance sees it at once, and the repo's file is untouched
-    expect(await runChild(['read', 'COLOR'])).toEqual({ ok: true, value: 'green' });
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).not.toContain('green');
+    expect(await runChild(['read', 'COLOR'])).toEqual({ ok: true, value: 'colour-green-7c2e' });
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).not.toContain('colour-green-7c2e');
 
     // the cache refreshes after the TTL on its own
-    written.add('blue');
-    expect(await runChild(['update', 'COLOR', 'blue'])).toMatchObject({ ok: true });
-    expect(await reader.readSecret('COLOR')).toBe('green');
+    written.add('colour-blue-5d9b');
+    expect(await runChild(['update', 'COLOR', 'colour-blue-5d9b'])).toMatchObject({ ok: true });
+    expect(await reader.readSecret('COLOR')).toBe('colour-green-7c2e');
     clock.advance(DEFAULT_CACHE_TTL_MS);
-    expect(await reader.readSecret('COLOR')).toBe('blue');
+    expect(await reader.readSecret('COLOR')).toBe('colour-blue-5d9b');
     expect(reader.getUsedSecrets()).toEqual(['COLOR']);
   });
 
   it('a later set in the stage file wins over an older store value; the first store write is If-None-Match: *', async () => {
-    await cliSet('MODE', 'file-1');
+    await cliSet('MODE', 'mode-file-1-aa41');
     const c = client();
-    written.add('store-1');
-    await c.updateSecret({ key: 'MODE', value: 'store-1' });
-    expect(await c.readSecret('MODE', { useCache: false })).toBe('store-1');
+    written.add('mode-store-1-cc63');
+    await c.updateSecret({ key: 'MODE', value: 'mode-store-1-cc63' });
+    expect(await c.readSecret('MODE', { useCache: false })).toBe('mode-store-1-cc63');
     const puts = s3.requests.filter((r) => r.operation === 'PutObject');
     expect(puts.map((r) => [r.ifNoneMatch, r.ifMatch, r.status])).toEqual([['*', undefined, 200]]);
-    await cliSet('MODE', 'file-2');
-    expect(await c.readSecret('MODE', { useCache: false })).toBe('file-2');
-    written.add('store-2');
-    await c.updateSecret({ key: 'MODE', value: 'store-2' });
+    await cliSet('MODE', 'mode-file-2-bb52');
+    expect(await c.readSecret('MODE', { useCache: false })).toBe('mode-file-2-bb52');
+    written.add('mode-store-2-dd74');
+    await c.updateSecret({ key: 'MODE', value: 'mode-store-2-dd74' });
     expect(s3.requests.filter((r) => r.operation === 'PutObject').at(-1)).toMatchObject({ ifMatch: expect.stringMatching(/^"[0-9a-f]+"$/), status: 200 });
-    expect(await client().readSecret('MODE')).toBe('store-2');
+    expect(await client().readSecret('MODE')).toBe('mode-store-2-dd74');
     expect(c.getUsedSecrets()).toEqual(['MODE']);
   });
 
   it('keeps types: a number update reads back as a number in another process', async () => {
-    written.add('42');
-    await client().updateSecret({ key: 'RATE', value: 42 });
-    expect(await runChild(['read', 'RATE'])).toEqual({ ok: true, value: 42 });
+    written.add('864209753');
+    await client().updateSecret({ key: 'RATE', value: 864209753 });
+    expect(await runChild(['read', 'RATE'])).toEqual({ ok: true, value: 864209753 });
   });
 
   it('20 processes updating one name at once: each lands or rejects clearly, every PUT conditional, the final value one that landed', async () => {
-    await cliSet('SHARED', 'start');
+    await cliSet('SHARED', 'shared-start-value');
     const values = Array.from({ length: 20 }, (_, i) => `refreshed-token-${i}-${'x'.repeat(8)}`);
     values.forEach((v) => written.add(v));
     const children = values.map((v) => startChild(['update', 'SHARED', v], true));
@@ -276,9 +278,9 @@ describe('runtime store: updates and reads across processes', () => {
     expect((wrong as Error).message).toMatch(/runtime store's value of COLOR .* does not open/);
 
     // an update replaces a well-formed object whatever it holds, dated after it
-    written.add('repaired');
-    await client().updateSecret({ key: 'COLOR', value: 'repaired' });
-    expect(await client().readSecret('COLOR')).toBe('repaired');
+    written.add('colour-repaired-ee85');
+    await client().updateSecret({ key: 'COLOR', value: 'colour-repaired-ee85' });
+    expect(await client().readSecret('COLOR')).toBe('colour-repaired-ee85');
     expect(JSON.parse(s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString()).updated).toBe('2099-01-01T00:00:00.001Z');
   });
 });
