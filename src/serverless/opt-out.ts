@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
+import { findGitRoot } from '../stages/locate.js';
 
 const OPT_OUT_ENV = 'SLS_SET_SECRET_ENVS';
 const SEED_KEY = 'sls_set_secret_envs';
@@ -43,21 +44,10 @@ export function seedSetting(text: string, file: string): boolean | undefined {
   return undefined;
 }
 
-/** The nearest folder at or above `start` that holds .git; undefined when there is none. */
-export function findRepoRoot(start: string): string | undefined {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
-}
-
 /** seed.yml of the service folder, then of the repo root: the first that sets the key decides. */
 function seedDecision(serviceDir: string): { value: boolean; file: string } | undefined {
   const dirs = [path.resolve(serviceDir)];
-  const root = findRepoRoot(serviceDir);
+  const root = findGitRoot(serviceDir);
   if (root && root !== dirs[0]) dirs.push(root);
   for (const dir of dirs) {
     const file = path.join(dir, SEED_FILE);

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decideSetEnvs, findRepoRoot, parseSwitch, seedSetting } from '../../src/serverless/opt-out.js';
+import { decideSetEnvs, parseSwitch, seedSetting } from '../../src/serverless/opt-out.js';
+import { findGitRoot } from '../../src/stages/locate.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
@@ -50,7 +51,7 @@ describe('decideSetEnvs', () => {
 
   it('finds seed.yml at the repo root when the service folder has none', () => {
     const { root, service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n' });
-    expect(findRepoRoot(service)).toBe(root);
+    expect(findGitRoot(service)).toBe(root);
     expect(decideSetEnvs({ env: {}, serviceDir: service })).toEqual({
       setEnvs: false,
       reason: `sls_set_secret_envs: false in ${path.join(root, 'seed.yml')}`,
