@@ -6,7 +6,7 @@ import { readStage } from '../stages/read.js';
 import { setSecrets } from '../stages/secrets.js';
 import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
-import { packagedSecretsFor, readOnlyError } from './runtime-source.js';
+import { packagedSecretsFor, packagedStage, readOnlyError } from './runtime-source.js';
 
 export type { SecretType } from '../core/values.js';
 
@@ -181,10 +181,11 @@ export class SecretClient {
     const type = request.type ?? inferType(value);
     try {
       const packaged = packagedSecretsFor(this.stage);
-      if (packaged) throw readOnlyError(packaged, key);
+      if (packaged && !this.#store) throw readOnlyError(packaged, key);
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));
-      if (this.#store) await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
+      if (packaged && this.#store) await this.#store.updatePackaged(packagedStage(packaged), { name: key, type, value: text }, this.#now);
+      else if (this.#store) await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
       else await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {
@@ -240,6 +241,11 @@ export class SecretClient {
   async #open(readAt: number): Promise<Snapshot> {
     // in a runtime-mode function: what the wrapper opened at cold start from the package
     const packaged = packagedSecretsFor(this.stage);
+    if (packaged && this.#store) {
+      // the newer of the store's value and the packaged one
+      const newest = await this.#store.packagedValues(packagedStage(packaged));
+      return { readAt, lookup: (key) => newest.get(key) };
+    }
     if (packaged) return { readAt, lookup: (key) => packaged.values.get(key) };
     if (this.#store) {
       const newest = await this.#store.values(readStage(this.#stageOptions()));
