@@ -39,7 +39,18 @@ export function packagedStage(packaged: RuntimeSecrets): PackagedStage {
       `function ${packaged.function} was packaged by a stage-secrets release without the runtime store: package and deploy it again to use the store.`,
     );
   }
-  return { packaged, file: packaged.file, openEntry: packaged.openEntry.bind(packaged) };
+  const open = packaged.openEntry.bind(packaged);
+  return { packaged, file: packaged.file, openEntry: (name, entry) => open(name, entry).catch((err: unknown) => Promise.reject(ownError(err))) };
+}
+
+/**
+ * The wrapper's runtime is a bundle of its own, so its errors are another copy of StageSecretsError:
+ * turn one into this copy's, so callers (and SecretError) see its code.
+ */
+function ownError(err: unknown): unknown {
+  if (err instanceof StageSecretsError || !(err instanceof Error) || err.name !== 'StageSecretsError') return err;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? new StageSecretsError(code as StageSecretsError['code'], err.message, { cause: err }) : err;
 }
 
 /** A name the function did not receive: its package holds no sealed entry (and its role no approval) for it. */
