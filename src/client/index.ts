@@ -30,8 +30,9 @@ export interface SecretClientOptions {
   /** Environment for key settings and the runner's secrets; default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
-   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`; default env STAGE_SECRETS_STORE.
-   * With a store, updateSecret writes there and reads take the newer of store and stage file.
+   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`; default env STAGE_SECRETS_STORE
+   * (which the plugin sets on runtime-mode functions with `custom.stageSecrets.store`). With a store,
+   * updateSecret writes there and reads take the newer of store and stage file (or packaged secrets).
    */
   store?: string;
 }
@@ -174,7 +175,8 @@ export class SecretClient {
 
   /**
    * Seals a new value for `key` with the stage public key: into the runtime store when one is set (an
-   * approved name the stage file has; the stage key checks the approval), else into the stage file.
+   * approved name the stage file has; the stage key checks the approval; in a runtime-mode function, a
+   * name packaged for it), else into the stage file. A runtime-mode function without a store: READ_ONLY.
    */
   async updateSecret(request: UpdateSecretRequest): Promise<void> {
     const { key, value } = request;
