@@ -206,4 +206,19 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
       fs.writeFileSync(file, yml);
     }
   });
+
+  it('a store prefix with an IAM wildcard is refused before any file is written: the grant would reach other objects', async () => {
+    const file = path.join(rt.svc.dir, 'serverless.yml');
+    const yml = fs.readFileSync(file, 'utf8');
+    fs.writeFileSync(file, yml.replace('store: s3://runtime-secrets/team', 'store: s3://runtime-secrets/te*m'));
+    try {
+      const result = await runFramework(fw, ['package', '--stage', 'pr-7'], rt.svc.dir, rt.svc.env);
+      expect(result.code).not.toBe(0);
+      expect(result.output).toContain('holds "*", which IAM reads as a wildcard or variable');
+      expect(fs.existsSync(path.join(rt.svc.dir, '.stage-secrets-runtime'))).toBe(false);
+      expectNoValues(result.output, values);
+    } finally {
+      fs.writeFileSync(file, yml);
+    }
+  });
 });
