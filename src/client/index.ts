@@ -6,7 +6,7 @@ import { readStage } from '../stages/read.js';
 import { setSecrets } from '../stages/secrets.js';
 import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
-import { packagedSecretsFor, readOnlyError } from './runtime-source.js';
+import { packagedSecretsFor, packagedStage, readOnlyError } from './runtime-source.js';
 
 export type { SecretType } from '../core/values.js';
 
@@ -30,8 +30,9 @@ export interface SecretClientOptions {
   /** Environment for key settings and the runner's secrets; default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
-   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`; default env STAGE_SECRETS_STORE.
-   * With a store, updateSecret writes there and reads take the newer of store and stage file.
+   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`; default env STAGE_SECRETS_STORE
+   * (which the plugin sets on runtime-mode functions with `custom.stageSecrets.store`). With a store,
+   * updateSecret writes there and reads take the newer of store and stage file (or packaged secrets).
    */
   store?: string;
 }
@@ -174,17 +175,19 @@ export class SecretClient {
 
   /**
    * Seals a new value for `key` with the stage public key: into the runtime store when one is set (an
-   * approved name the stage file has; the stage key checks the approval), else into the stage file.
+   * approved name the stage file has; the stage key checks the approval; in a runtime-mode function, a
+   * name packaged for it), else into the stage file. A runtime-mode function without a store: READ_ONLY.
    */
   async updateSecret(request: UpdateSecretRequest): Promise<void> {
     const { key, value } = request;
     const type = request.type ?? inferType(value);
     try {
       const packaged = packagedSecretsFor(this.stage);
-      if (packaged) throw readOnlyError(packaged, key);
+      if (packaged && !this.#store) throw readOnlyError(packaged, key);
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));
-      if (this.#store) await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
+      if (packaged && this.#store) await this.#store.updatePackaged(packagedStage(packaged), { name: key, type, value: text }, this.#now);
+      else if (this.#store) await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
       else await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {
@@ -240,6 +243,11 @@ export class SecretClient {
   async #open(readAt: number): Promise<Snapshot> {
     // in a runtime-mode function: what the wrapper opened at cold start from the package
     const packaged = packagedSecretsFor(this.stage);
+    if (packaged && this.#store) {
+      // the newer of the store's value and the packaged one
+      const newest = await this.#store.packagedValues(packagedStage(packaged));
+      return { readAt, lookup: (key) => newest.get(key) };
+    }
     if (packaged) return { readAt, lookup: (key) => packaged.values.get(key) };
     if (this.#store) {
       const newest = await this.#store.values(readStage(this.#stageOptions()));

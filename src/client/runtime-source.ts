@@ -1,5 +1,9 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
+import type { StageFile } from '../core/format.js';
 import { runtimeSecrets, type RuntimeSecrets } from '../core/runtime-registry.js';
+import { setS3SdkLoader, type S3Sdk } from '../stages/runtime-store.js';
 
 /**
  * Inside a function deployed in runtime mode, the wrapper has opened the secrets packaged for it: the
@@ -10,11 +14,74 @@ export function packagedSecretsFor(stage: string): RuntimeSecrets | undefined {
   return packaged && (packaged.deployStage === stage || packaged.stage === stage) ? packaged : undefined;
 }
 
-/** updateSecret in a deployed function: its package is read-only, secrets change in the repo. */
+/** updateSecret in a deployed function without a runtime store: its package is read-only, secrets change in the repo. */
 export function readOnlyError(packaged: RuntimeSecrets, key: string): StageSecretsError {
   return new StageSecretsError(
     'READ_ONLY',
     `cannot update ${key} here: function ${packaged.function} runs with the secrets sealed into its package (custom.stageSecrets.mode: runtime), which is read-only. ` +
-      `Change secrets in the repository with: stage-secrets set --stage ${packaged.stage} ${key}, commit, and deploy again.`,
+      `Change secrets in the repository with: stage-secrets set --stage ${packaged.stage} ${key}, commit, and deploy again; ` +
+      `or, for values the function itself changes, give it a runtime store (custom.stageSecrets.store: s3://BUCKET/PREFIX).`,
   );
+}
+
+/** What a runtime store needs of the packaged secrets: the sealed copy and the opener of the wrapper. */
+export interface PackagedStage {
+  packaged: RuntimeSecrets;
+  file: StageFile;
+  openEntry: NonNullable<RuntimeSecrets['openEntry']>;
+}
+
+/** The packaged stage for a runtime store; a package made before the store existed is refused clearly. */
+export function packagedStage(packaged: RuntimeSecrets): PackagedStage {
+  if (!packaged.file || !packaged.openEntry) {
+    throw new StageSecretsError(
+      'USAGE',
+      `function ${packaged.function} was packaged by a stage-secrets release without the runtime store: package and deploy it again to use the store.`,
+    );
+  }
+  const open = packaged.openEntry.bind(packaged);
+  return { packaged, file: packaged.file, openEntry: (name, entry) => open(name, entry).catch((err: unknown) => Promise.reject(ownError(err))) };
+}
+
+/**
+ * The wrapper's runtime is a bundle of its own, so its errors are another copy of StageSecretsError:
+ * turn one into this copy's, so callers (and SecretError) see its code.
+ */
+function ownError(err: unknown): unknown {
+  if (err instanceof StageSecretsError || !(err instanceof Error) || err.name !== 'StageSecretsError') return err;
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? new StageSecretsError(code as StageSecretsError['code'], err.message, { cause: err }) : err;
+}
+
+/** A name the function did not receive: its package holds no sealed entry (and its role no approval) for it. */
+export function notReceivedError(packaged: RuntimeSecrets, key: string): StageSecretsError {
+  return new StageSecretsError(
+    'NOT_FOUND',
+    `cannot update ${key}: function ${packaged.function} did not receive it, and a runtime-mode function updates only the secrets packaged for it. ` +
+      `Add ${key} to the function's secrets list in serverless.yml (and custom.stageSecrets.secrets, if the service has one), or update it from a function that receives it.`,
+  );
+}
+
+let lambdaLoaderSet = false;
+
+/**
+ * Inside Lambda the S3 SDK comes from the runtime (NODE_PATH, /var/runtime/node_modules), which an ES
+ * module import() does not search: resolve it like a require() from the task root, as the wrapper does
+ * for the KMS SDK. A bundler does not follow this require, so the SDK is never bundled by accident.
+ */
+export function useLambdaS3Sdk(): void {
+  if (lambdaLoaderSet) return;
+  lambdaLoaderSet = true;
+  setS3SdkLoader(async () => {
+    const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
+    try {
+      return createRequire(path.join(root, 'stage-secrets-client.cjs'))('@aws-sdk/client-s3') as S3Sdk;
+    } catch (err) {
+      throw new StageSecretsError(
+        'IO',
+        `cannot load @aws-sdk/client-s3 for the runtime store (${(err as NodeJS.ErrnoException).code ?? 'error'}): use a Lambda Node.js runtime from nodejs18.x on, which includes it, or add it to the function's dependencies.`,
+        { cause: err },
+      );
+    }
+  });
 }

@@ -3,6 +3,7 @@ import type { SecretType, SecretValue } from '../core/values.js';
 import { unapprovedError } from '../stages/load.js';
 import { openStageFile } from '../stages/open.js';
 import type { StageFile } from '../core/format.js';
+import { notReceivedError, useLambdaS3Sdk, type PackagedStage } from './runtime-source.js';
 import {
   assertUpdatable,
   maxAttemptsFrom,
@@ -43,14 +44,47 @@ export class StoreSource {
         opened.decrypt(name);
       } catch (err) {
         if (!(err instanceof StageSecretsError) || err.code !== 'INTEGRITY') throw err;
-        const where = contents.entries.get(name)!.where;
-        throw new StageSecretsError(
-          'INTEGRITY',
-          `the runtime store's value of ${name} (${where}) does not open: it was sealed for another name, stage or app, or changed. Nothing of it was used; delete the object, then update ${name} again.`,
-        );
+        throw this.#unopenable(name, contents.entries.get(name)!.where);
       }
     }
     return opened.decryptAll();
+  }
+
+  /**
+   * Inside a runtime-mode function: the packaged values, each replaced by the store's when that is newer.
+   * The store's entries are opened with the key the wrapper already unwrapped (no KMS call).
+   */
+  async packagedValues(stage: PackagedStage): Promise<Map<string, SecretValue>> {
+    useLambdaS3Sdk();
+    const contents = await readStoreEntries(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, { cache: this.#entries });
+    const { file: merged, fromStore } = withNewerEntries(stage.file, contents);
+    const values = new Map(stage.packaged.values);
+    for (const name of fromStore) {
+      try {
+        values.set(name, await stage.openEntry(name, merged.secrets[name]!));
+      } catch (err) {
+        if (!(err instanceof StageSecretsError) || err.code !== 'INTEGRITY') throw err;
+        throw this.#unopenable(name, contents.entries.get(name)!.where);
+      }
+    }
+    return values;
+  }
+
+  /**
+   * Inside a runtime-mode function: writes a new value of a name packaged for it (every packaged name
+   * was approved, or the cold start would have failed). A name it did not receive is refused.
+   */
+  async updatePackaged(stage: PackagedStage, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
+    if (!Object.hasOwn(stage.file.secrets, secret.name)) throw notReceivedError(stage.packaged, secret.name);
+    useLambdaS3Sdk();
+    await updateStoredSecret(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, secret, { now, maxAttempts: maxAttemptsFrom(this.#env) });
+  }
+
+  #unopenable(name: string, where: string): StageSecretsError {
+    return new StageSecretsError(
+      'INTEGRITY',
+      `the runtime store's value of ${name} (${where}) does not open: it was sealed for another name, stage or app, or changed. Nothing of it was used; delete the object, then update ${name} again.`,
+    );
   }
 
   /** Writes a new value of an approved name the stage file has; resolves once it landed. */

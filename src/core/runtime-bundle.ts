@@ -24,7 +24,8 @@ export interface RuntimeBundle {
   publicKey: string;
   policy?: StagePolicy;
   identities: KmsIdentityRecord[];
-  secrets: Record<string, Omit<SecretEntry, 'updated'>>;
+  /** as sealed in the stage file; `updated` lets a runtime store tell whether its value is newer (absent in older packages) */
+  secrets: Record<string, Omit<SecretEntry, 'updated'> & { updated?: string }>;
 }
 
 function broken(what: string): StageSecretsError {
@@ -54,7 +55,7 @@ export function checkRuntimeBundle(raw: unknown): RuntimeBundle {
   for (const [name, entry] of Object.entries(b.secrets)) {
     if (!KEY_NAME_PATTERN.test(name)) throw broken('a secret name');
     const e = entry as Partial<SecretEntry> | null;
-    if (!e || !isString(e.type) || !isString(e.epk) || !isString(e.nonce) || typeof e.ct !== 'string' || !isString(e.tag)) {
+    if (!e || !isString(e.type) || !isString(e.epk) || !isString(e.nonce) || typeof e.ct !== 'string' || !isString(e.tag) || (e.updated !== undefined && !isString(e.updated))) {
       throw broken(`entry ${name}`);
     }
   }

@@ -1,3 +1,4 @@
+import type { SecretEntry, StageFile } from './format.js';
 import type { SecretValue } from './values.js';
 
 /**
@@ -17,6 +18,17 @@ export interface RuntimeSecrets {
   function: string;
   /** name → typed value: what the function may receive */
   values: ReadonlyMap<string, SecretValue>;
+  /**
+   * The packaged entries as a stage file (sealed values, times, approval tags; no key in plain): what a
+   * runtime store's entries are compared with and updates are sealed for. Absent in older packages.
+   */
+  file?: StageFile;
+  /**
+   * Opens a newer sealed entry (from the runtime store) of a name this function received, with the stage
+   * key the wrapper already unwrapped: no second KMS call. It opens nothing else: another name is
+   * NOT_FOUND, an entry sealed for another name, stage or app is INTEGRITY. Absent in older packages.
+   */
+  openEntry?(name: string, entry: SecretEntry): Promise<SecretValue>;
 }
 
 type WithRegistry = typeof globalThis & { [RUNTIME_REGISTRY_KEY]?: RuntimeSecrets };

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
-import type { StageFile } from '../core/format.js';
+import type { SecretEntry, StageFile } from '../core/format.js';
 import { checkRuntimeBundle, type RuntimeBundle } from '../core/runtime-bundle.js';
 import { publishRuntimeSecrets } from '../core/runtime-registry.js';
 import type { SecretValue } from '../core/values.js';
@@ -35,7 +35,8 @@ function sdkFromTaskRoot(env: NodeJS.ProcessEnv): () => Promise<KmsSdk> {
 /** The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts). */
 function asStageFile(bundle: RuntimeBundle): StageFile {
   const secrets: StageFile['secrets'] = {};
-  for (const [name, entry] of Object.entries(bundle.secrets)) secrets[name] = { ...entry, updated: '1970-01-01T00:00:00Z' };
+  // packages made before entries carried their time: the epoch, so any store value counts as newer
+  for (const [name, entry] of Object.entries(bundle.secrets)) secrets[name] = { ...entry, updated: entry.updated ?? '1970-01-01T00:00:00Z' };
   return {
     version: bundle.version as StageFile['version'],
     app: bundle.app,
@@ -63,7 +64,9 @@ export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv =
   try {
     bundle = checkRuntimeBundle(raw);
     setKmsSdkLoader(sdkFromTaskRoot(env));
-    const opened = await openStageFile(asStageFile(bundle), { ...LAMBDA_KMS_DEFAULTS, ...env });
+    const file = asStageFile(bundle);
+    const keyEnv = { ...LAMBDA_KMS_DEFAULTS, ...env };
+    const opened = await openStageFile(file, keyEnv);
     if (opened.pending.length > 0) {
       throw new StageSecretsError(
         'UNAPPROVED',
@@ -72,9 +75,45 @@ export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv =
     }
     const values = opened.decryptAll();
     for (const [name, value] of values) env[name] = value.text;
-    publishRuntimeSecrets({ app: bundle.app, stage: bundle.stage, deployStage: bundle.deployStage, function: bundle.function, values });
+    publishRuntimeSecrets({
+      app: bundle.app,
+      stage: bundle.stage,
+      deployStage: bundle.deployStage,
+      function: bundle.function,
+      values,
+      file: frozenCopy(file),
+      openEntry: (name, entry) => openEntryWithKey(file, keyEnv, name, entry),
+    });
     return values;
   } catch (err) {
     throw cannotOpen(bundle, err);
   }
+}
+
+/**
+ * Opens one sealed entry of a packaged name: the packaged file with that entry in place of its own
+ * (approval tag kept: it binds the name, not the value), opened as at cold start. The stage key is
+ * already unwrapped in this process (stages/open-file.ts keeps it), so this makes no KMS call; the key
+ * itself stays in this module and is never handed out.
+ */
+async function openEntryWithKey(file: StageFile, env: NodeJS.ProcessEnv, name: string, entry: SecretEntry): Promise<SecretValue> {
+  const own = Object.hasOwn(file.secrets, name) ? file.secrets[name] : undefined;
+  if (!own) throw new StageSecretsError('NOT_FOUND', `${name} is not among the secrets packaged for this function.`);
+  const { approved: _ignored, ...sealed } = entry;
+  const one: StageFile = { ...file, secrets: { [name]: { ...sealed, ...(own.approved ? { approved: own.approved } : {}) } } };
+  const opened = await openStageFile(one, env);
+  if (opened.pending.length > 0) throw new StageSecretsError('UNAPPROVED', `${name} is not approved in stage ${file.stage}.`);
+  return opened.decrypt(name);
+}
+
+/** A deep-frozen copy for the registry: code that changes what it got cannot change what openEntry checks against. */
+function frozenCopy<T>(value: T): T {
+  const freeze = (v: unknown): unknown => {
+    if (v && typeof v === 'object') {
+      for (const inner of Object.values(v)) freeze(inner);
+      Object.freeze(v);
+    }
+    return v;
+  };
+  return freeze(structuredClone(value)) as T;
 }

@@ -8,6 +8,8 @@ import { describeSource } from '../stages/load.js';
 import type { StageSecretsCache } from './source.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
+import { parseStoreUrl, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
+import { StageSecretsError } from '../core/errors.js';
 
 export interface ApplyInput {
   service: ServiceConfig;
@@ -40,6 +42,7 @@ function plural(n: number, word: string): string {
 export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary> {
   const { service, stage } = input;
   const settings = readSettings(service.custom);
+  const store = storeSetting(settings.store, settings.mode, input.localInvoke);
   const functions: Record<string, FunctionConfig> = {};
   const envInputs: Record<string, FunctionEnvInput> = {};
   for (const [name, fn] of Object.entries(service.functions ?? {})) {
@@ -70,7 +73,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
-    return applyRuntime({ ...input, functions, source, received: merged.received, secrets: loaded.values.size });
+    return applyRuntime({ ...input, functions, source, received: merged.received, secrets: loaded.values.size, store });
   }
 
   const effective: Record<string, Environment> = {};
@@ -100,9 +103,13 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
 
 /** Runtime mode: the selection above goes sealed into each function's package; no environment changes. */
 function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number }): ApplySummary {
-  const { service, stage, functions } = input;
+  const { service, stage, functions, store } = input;
+  // a function that receives secrets gets the store's location too: check it fits before anything is written
+  const storeVar = (name: string) => (store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {});
   checkLambdaLimits({
-    functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, effectiveEnvironment(service.provider.environment, fn.environment)])),
+    functions: Object.fromEntries(
+      Object.entries(functions).map(([name, fn]) => [name, { ...effectiveEnvironment(service.provider.environment, fn.environment), ...storeVar(name) }]),
+    ),
     secretNames: [],
   });
   const result = applyRuntimeMode({ ...input, log: input.log });
@@ -113,5 +120,27 @@ function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secr
       `(opened at cold start with kms:Decrypt; no value in the template or the environment)` +
       (result.madeIndividual ? '; functions receive different secrets, so each is packaged on its own (package.individually)' : ''),
   );
+  if (result.storeFolder) {
+    input.log.notice(
+      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read and update ${result.storeFolder} (s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only)` +
+        (result.fileStage !== stage ? `; stage ${stage} uses the stage file of ${result.fileStage}, so it shares ${result.fileStage}'s store objects (values there are sealed for ${result.fileStage})` : ''),
+    );
+  }
   return { setEnvs: true, secrets: input.secrets, functionsWithSecrets: receiving, functions: count };
+}
+
+/**
+ * custom.stageSecrets.store, parsed. Only runtime mode can use it: in env mode the values are fixed in
+ * each function's configuration at deploy time, and a function has no sealed stage to update or to
+ * compare the store's values with. (invoke local runs in env mode and ignores it.)
+ */
+function storeSetting(store: string | undefined, mode: string | undefined, localInvoke: boolean | undefined): StoreLocation | undefined {
+  if (store === undefined) return undefined;
+  if (mode !== 'runtime') {
+    throw new StageSecretsError(
+      'USAGE',
+      `custom.stageSecrets.store is set, but the runtime store works only with mode: runtime (in env mode the values are fixed in each function's environment at deploy time, and a function has nothing to update). Add mode: runtime to custom.stageSecrets, or remove store.`,
+    );
+  }
+  return localInvoke ? undefined : parseStoreUrl(store, 'custom.stageSecrets.store');
 }

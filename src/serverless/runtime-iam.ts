@@ -62,3 +62,21 @@ export function addToServiceRole(service: ServiceConfig, statements: IamStatemen
   roleObject.statements = [...(roleObject.statements ?? []), ...statements];
   return true;
 }
+
+/**
+ * The statements that let a function's role read and update one stage's objects of the runtime store,
+ * and nothing else: GetObject and PutObject under `PREFIX/<app>/<stage>/`, and ListBucket limited to
+ * that prefix (the client lists the folder, and without ListBucket S3 answers a missing object with
+ * 403 instead of 404). `folder` is the store's stage folder (s3-location.ts stageFolder).
+ */
+export function storeStatements(bucket: string, folder: string): IamStatement[] {
+  return [
+    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${bucket}/${folder}*` },
+    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': `${folder}*` } } },
+  ];
+}
+
+/** Characters IAM reads as wildcards or policy variables: a store folder holding one would widen the grant. */
+export function iamUnsafeCharacter(folder: string): string | undefined {
+  return /[*?$]/.exec(folder)?.[0];
+}

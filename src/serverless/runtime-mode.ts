@@ -7,7 +7,8 @@ import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundl
 import type { Logger } from '../core/log.js';
 import { locateStage } from '../stages/locate.js';
 import { readLocated } from '../stages/read.js';
-import { addToServiceRole, kmsDecryptStatements } from './runtime-iam.js';
+import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
+import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement } from './runtime-iam.js';
 import { bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
 import { serviceStageOptions, type SourceOptions } from './source.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
@@ -27,6 +28,8 @@ export interface RuntimeModeInput {
   functions: Record<string, FunctionConfig>;
   /** function → names of the secrets it receives (the selection env mode uses) */
   received: Record<string, string[]>;
+  /** custom.stageSecrets.store: functions that receive secrets get it as STAGE_SECRETS_STORE, their role its statements */
+  store?: StoreLocation;
   log: Logger;
 }
 
@@ -36,6 +39,10 @@ export interface RuntimeModeResult {
   packager: 'framework' | 'serverless-esbuild';
   /** true when the plugin turned on package.individually so no function carries another's entries */
   madeIndividual: boolean;
+  /** with a store: s3://BUCKET/PREFIX/<app>/<stage>/, the one folder the functions read and update */
+  storeFolder?: string;
+  /** the stage of the stage file used (a preview stage's fallback), whose store folder is used too */
+  fileStage: string;
 }
 
 function usage(message: string): StageSecretsError {
@@ -132,8 +139,7 @@ function bundleFor(file: StageFile, kms: KmsIdentityRecord[], deployStage: strin
   for (const name of [...names].sort()) {
     const entry = file.secrets[name];
     if (!entry) throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret ${name} (the stage file changed while packaging); package again.`);
-    const { updated: _updated, ...sealed } = entry;
-    secrets[name] = sealed;
+    secrets[name] = { ...entry };
   }
   return {
     format: RUNTIME_BUNDLE_FORMAT,
@@ -168,6 +174,7 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const options = serviceStageOptions(input.source);
   const file = readLocated(locateStage(options, 'read'), options);
   const kms = kmsIdentities(file, input.stage);
+  const folder = input.store && storeFolderFor(input.store, file.app, file.stage);
   if (!fs.existsSync(RUNTIME_BUNDLE)) {
     throw new StageSecretsError('IO', `the runtime file ${RUNTIME_BUNDLE} is missing: stage-secrets was installed without its build (npm run build).`);
   }
@@ -215,18 +222,45 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const inAll = packager === 'framework' && !individual;
   addPatterns(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
 
-  if (wrapped.length === 0) return { wrapped, packager, madeIndividual };
-  const statements = kmsDecryptStatements(kms, file.app, file.stage);
+  const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage };
+  if (wrapped.length === 0) return result;
+  const statements: IamStatement[] = kmsDecryptStatements(kms, file.app, file.stage);
+  if (input.store && folder !== undefined) {
+    // only functions with the wrapper: elsewhere a SecretClient has no packaged stage to update
+    for (const name of wrapped) {
+      const fn = input.functions[name]!;
+      fn.environment = { ...(fn.environment ?? {}), [STORE_ENV]: input.store.url };
+    }
+    statements.push(...storeStatements(input.store.bucket, folder));
+    result.storeFolder = `s3://${input.store.bucket}/${folder}`;
+  }
+  const needs = input.store ? 'kms:Decrypt and the runtime store' : 'kms:Decrypt';
   if (!addToServiceRole(input.service, statements)) {
     input.log.warn(
-      `custom.stageSecrets.mode is runtime and the service brings its own IAM role: add this statement to it, or the functions cannot open their secrets: ${JSON.stringify(statements)}`,
+      `custom.stageSecrets.mode is runtime and the service brings its own IAM role: add ${statements.length === 1 ? 'this statement' : 'these statements'} to it, or the functions cannot open their secrets${input.store ? ' or use the runtime store' : ''}: ${JSON.stringify(statements)}`,
     );
   }
   const ownRoles = wrapped.filter((n) => input.functions[n]!.role !== undefined);
   if (ownRoles.length) {
-    input.log.warn(`function ${ownRoles.join(', ')} ${ownRoles.length === 1 ? 'has its' : 'have their'} own role: add kms:Decrypt as in ${JSON.stringify(statements)}`);
+    input.log.warn(`function ${ownRoles.join(', ')} ${ownRoles.length === 1 ? 'has its' : 'have their'} own role: add ${needs} as in ${JSON.stringify(statements)}`);
   }
-  return { wrapped, packager, madeIndividual };
+  return result;
+}
+
+/**
+ * The store folder of the stage file's app and stage (a preview stage that uses dev's file reads and
+ * writes dev's objects: values are sealed for dev, and would not open anywhere else). Refused when it
+ * holds a character IAM would read as a wildcard or variable, which would widen the grant.
+ */
+function storeFolderFor(store: StoreLocation, app: string, stage: string): string {
+  const folder = stageFolder(store, app, stage);
+  const unsafe = iamUnsafeCharacter(folder);
+  if (unsafe) {
+    throw usage(
+      `custom.stageSecrets.store: the store folder ${JSON.stringify(`s3://${store.bucket}/${folder}`)} holds ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the role's S3 grant would reach other objects. Use a prefix without * ? $ (and an app name without them).`,
+    );
+  }
+  return folder;
 }
 
 const pending = new Set<string>();

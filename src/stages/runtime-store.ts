@@ -7,7 +7,8 @@ import { entryObjectKey, nameOfObjectKey, stageFolder, type StoreLocation } from
 import { s3ObjectStore, type ObjectStore } from '../store/s3-store.js';
 import { valueAad } from './sealing.js';
 
-export { parseStoreUrl, storeLocationFrom, STORE_ENV, type StoreLocation } from '../store/s3-location.js';
+export { parseStoreUrl, stageFolder, storeLocationFrom, STORE_ENV, type StoreLocation } from '../store/s3-location.js';
+export { setS3SdkLoader, type S3Sdk } from '../store/s3-store.js';
 
 /*
  * The runtime store's use cases on a stage file already read (or packaged): read the store's entries,

@@ -66,6 +66,20 @@ export function usePathStyle(env: NodeJS.ProcessEnv): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[');
 }
 
+/** The SDK module; how it is found can be changed (inside Lambda it resolves from the task root and NODE_PATH). */
+export type S3Sdk = typeof import('@aws-sdk/client-s3');
+
+let loadSdk: () => Promise<S3Sdk> = () => import('@aws-sdk/client-s3');
+
+/**
+ * Where the SDK comes from in this process; set by an entry point that cannot use a plain import (an
+ * ES module import() does not look at NODE_PATH, where Lambda keeps the SDK).
+ */
+export function setS3SdkLoader(loader: () => Promise<S3Sdk>): void {
+  loadSdk = loader;
+  clients.clear();
+}
+
 const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 const clients = new Map<string, S3Client>();
 
@@ -85,7 +99,7 @@ async function s3Client(env: NodeJS.ProcessEnv): Promise<S3Client> {
   const cacheKey = JSON.stringify([endpoint, region, credentials?.accessKeyId, credentials?.sessionToken, maxAttempts, forcePathStyle]);
   const cached = clients.get(cacheKey);
   if (cached) return cached;
-  const { S3Client } = await import('@aws-sdk/client-s3');
+  const { S3Client } = await loadSdk();
   const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
   if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
   let client: S3Client;
@@ -181,7 +195,7 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
     location,
     async get(key) {
       try {
-        const { GetObjectCommand } = await import('@aws-sdk/client-s3');
+        const { GetObjectCommand } = await loadSdk();
         const client = await s3Client(env);
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         if ((out.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
@@ -201,7 +215,7 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
     },
     async put(key, text, condition) {
       try {
-        const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+        const { PutObjectCommand } = await loadSdk();
         const client = await s3Client(env);
         const out = await client.send(
           new PutObjectCommand({
@@ -221,7 +235,7 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
     async list(prefix) {
       const found: ListedObject[] = [];
       try {
-        const { ListObjectsV2Command } = await import('@aws-sdk/client-s3');
+        const { ListObjectsV2Command } = await loadSdk();
         const client = await s3Client(env);
         let token: string | undefined;
         do {

@@ -47,12 +47,20 @@ function linkModules(dir: string, names: string[]): void {
 export async function packageRuntimeService(
   fw: Framework,
   fixture: string,
-  opts: { stage: string; secrets: Record<string, string>; modules?: string[]; edit?: (yml: string) => string },
+  opts: {
+    stage: string;
+    secrets: Record<string, string>;
+    modules?: string[];
+    edit?: (yml: string) => string;
+    /** package as this stage (a preview stage whose fallback is `stage`); default `stage` */
+    deployStage?: string;
+  },
 ): Promise<RuntimeService> {
   const kms = await startKmsServer();
   const key = kms.createKey({ alias: 'alias/runtime' });
   const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
   linkModules(svc.dir, opts.modules ?? []);
+  if (opts.deployStage) svc.stage = opts.deployStage;
   if (opts.edit) {
     const file = path.join(svc.dir, 'serverless.yml');
     fs.writeFileSync(file, opts.edit(fs.readFileSync(file, 'utf8')));

@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { SecretClient, SecretError } from '../../src/client/index.js';
-import { publishRuntimeSecrets, RUNTIME_REGISTRY_KEY } from '../../src/core/runtime-registry.js';
+import type { StageFile } from '../../src/core/format.js';
+import { publishRuntimeSecrets, RUNTIME_REGISTRY_KEY, type RuntimeSecrets } from '../../src/core/runtime-registry.js';
 import type { SecretValue } from '../../src/core/values.js';
 
 function publish(values: Record<string, SecretValue>): void {
@@ -56,5 +57,44 @@ describe('SecretClient in a runtime-mode function', () => {
     const err = await new SecretClient({ stage: 'prod', cwd: '/nonexistent' }).readSecret('NAME').catch((e: unknown) => e);
     expect((err as SecretError).code).toBe('NOT_FOUND');
     expect((err as Error).message).toContain('no stage file');
+  });
+});
+
+describe('SecretClient in a runtime-mode function with a runtime store', () => {
+  const file = {
+    version: 2,
+    app: 'shop',
+    stage: 'dev',
+    publicKey: 'AAAA',
+    identities: [],
+    secrets: { NAME: { type: 'string', updated: '2030-01-01T00:00:00.000Z', epk: 'e', nonce: 'n', ct: 'c', tag: 't' } },
+  } as unknown as StageFile;
+  const withStore = (registry: Partial<RuntimeSecrets>) =>
+    publishRuntimeSecrets({ app: 'shop', stage: 'dev', deployStage: 'pr-7', function: 'api', values: new Map([['NAME', { type: 'string', text: 'x' }]]), ...registry });
+  const client = () => new SecretClient({ stage: 'pr-7', cwd: '/nonexistent', store: 's3://runtime-secrets/team', env: {} });
+
+  it('a name the function did not receive cannot be updated: NOT_FOUND naming the function and the fix, before any S3 call', async () => {
+    withStore({ file, openEntry: async () => ({ type: 'string', text: 'never' }) });
+    const err = await client().updateSecret({ key: 'OTHER', value: 'y' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretError);
+    expect(err).toMatchObject({ code: 'NOT_FOUND', key: 'OTHER' });
+    expect((err as Error).message).toContain('function api did not receive it');
+    expect((err as Error).message).toContain("Add OTHER to the function's secrets list in serverless.yml");
+  });
+
+  it('a package made before the store existed is refused clearly, for reads and updates', async () => {
+    withStore({});
+    for (const call of [client().readSecret('NAME'), client().updateSecret({ key: 'NAME', value: 'y' })]) {
+      const err = await call.catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'USAGE' });
+      expect((err as Error).message).toContain('function api was packaged by a stage-secrets release without the runtime store: package and deploy it again');
+    }
+  });
+
+  it('without a store the package stays read-only, and the error names the store as the way to update', async () => {
+    withStore({ file, openEntry: async () => ({ type: 'string', text: 'never' }) });
+    const err = await new SecretClient({ stage: 'dev', cwd: '/nonexistent', env: {} }).updateSecret({ key: 'NAME', value: 'y' }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'READ_ONLY' });
+    expect((err as Error).message).toContain('custom.stageSecrets.store');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KmsIdentityRecord } from '../../src/core/format.js';
-import { addToServiceRole, kmsDecryptStatements } from '../../src/serverless/runtime-iam.js';
+import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements } from '../../src/serverless/runtime-iam.js';
 import type { ServiceConfig } from '../../src/serverless/types.js';
 
 const record = (fields: Partial<KmsIdentityRecord>): KmsIdentityRecord => ({
@@ -66,5 +66,34 @@ describe('addToServiceRole', () => {
     expect(addToServiceRole(service({ iam: { role: 'arn:aws:iam::1:role/app' } }), [statement])).toBe(false);
     expect(addToServiceRole(service({ iam: { role: { 'Fn::GetAtt': ['AppRole', 'Arn'] } } }), [statement])).toBe(false);
     expect(addToServiceRole(service({ role: 'arn:aws:iam::1:role/app' }), [statement])).toBe(false);
+  });
+});
+
+describe('storeStatements', () => {
+  it('GetObject and PutObject under the stage folder only, ListBucket on the bucket only for that prefix', () => {
+    expect(storeStatements('runtime-secrets', 'team/shop/prod/')).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/prod/*' },
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::runtime-secrets', Condition: { StringLike: { 's3:prefix': 'team/shop/prod/*' } } },
+    ]);
+  });
+
+  it("a store at the bucket's root still limits the grant to the app and stage", () => {
+    const [objects, list] = storeStatements('b-1', 'shop/dev/');
+    expect(objects!.Resource).toBe('arn:aws:s3:::b-1/shop/dev/*');
+    expect(list!.Condition).toEqual({ StringLike: { 's3:prefix': 'shop/dev/*' } });
+  });
+
+  it('finds the characters IAM reads as wildcards or variables in a folder', () => {
+    expect(iamUnsafeCharacter('team/shop/prod/')).toBeUndefined();
+    expect(iamUnsafeCharacter('team/sh*p/prod/')).toBe('*');
+    expect(iamUnsafeCharacter('te?m/shop/prod/')).toBe('?');
+    expect(iamUnsafeCharacter('${aws:username}/shop/prod/')).toBe('$');
+  });
+
+  it('go into the service role next to kms:Decrypt', () => {
+    const svc = service({ iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } } });
+    expect(addToServiceRole(svc, storeStatements('b-1', 'p/shop/dev/'))).toBe(true);
+    const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role.statements;
+    expect(statements.map((s) => s.Action)).toEqual([['sqs:SendMessage'], ['s3:GetObject', 's3:PutObject'], ['s3:ListBucket']]);
   });
 });
