@@ -191,6 +191,21 @@ export function storeError(err: unknown, operation: string, location: StoreLocat
 /** The runtime store's objects on S3 (or an S3-compatible endpoint), with settings from `env`. */
 export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): ObjectStore {
   const bucket = location.bucket;
+  /**
+   * S3 answers a GET of a missing key with 403 unless the caller's s3:ListBucket grant covers it, and
+   * whether a grant limited by an s3:prefix condition counts is S3's business. A listing of the key
+   * itself settles it: absent there, the object is missing (a first write); else the 403 is a denial.
+   */
+  async function listedAbsent(key: string): Promise<boolean> {
+    try {
+      const { ListObjectsV2Command } = await loadSdk();
+      const client = await s3Client(env);
+      const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+      return !(out.Contents ?? []).some((item) => item.Key === key);
+    } catch {
+      return false; // the listing is denied too: keep the GetObject's own error
+    }
+  }
   return {
     location,
     async get(key) {
@@ -210,6 +225,7 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
         return { key, text: new TextDecoder('utf-8', { fatal: false }).decode(bytes), etag: out.ETag };
       } catch (err) {
         if (isMissing(err as SdkErrorLike)) return undefined;
+        if (statusOf(err as SdkErrorLike) === 403 && (await listedAbsent(key))) return undefined;
         throw storeError(err, 'GetObject', location, key);
       }
     },

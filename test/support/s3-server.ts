@@ -38,6 +38,11 @@ export interface S3Server {
   /** Answers every request (or those of `operation`) with 403 AccessDenied until allowAll(). */
   deny(operation?: S3RequestLog['operation']): void;
   allowAll(): void;
+  /**
+   * Answers a GET or HEAD of a missing key with 403 AccessDenied instead of 404, as S3 does for a caller
+   * whose s3:ListBucket grant does not cover the key. ListObjectsV2 still answers.
+   */
+  hideMissingKeys(on: boolean): void;
   requests: S3RequestLog[];
   resetRequests(): void;
   close(): Promise<void>;
@@ -70,6 +75,7 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
   const region = options.region ?? 'us-east-1';
   const buckets = new Map<string, Map<string, S3Object>>();
   let denied: Set<string> | 'all' | undefined;
+  let hideMissing = false;
   const requests: S3RequestLog[] = [];
 
   function store(bucket: string, key: string, body: Buffer): string {
@@ -131,6 +137,7 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
 
       const current = objects.get(key);
       if (operation === 'GetObject' || operation === 'HeadObject') {
+        if (!current && hideMissing) return fail(403, 'AccessDenied', 'Access Denied');
         if (!current) return fail(404, 'NoSuchKey', 'The specified key does not exist.');
         entry.status = 200;
         res.writeHead(200, {
@@ -183,6 +190,9 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
     },
     allowAll() {
       denied = undefined;
+    },
+    hideMissingKeys(on) {
+      hideMissing = on;
     },
     requests,
     resetRequests() {

@@ -178,6 +178,28 @@ describe('updateStoredSecret', () => {
     expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('7');
   });
 
+  it('tells a missing object from a denied one when S3 answers both with 403 (ListBucket not granted on the key)', async () => {
+    const store = freshStore();
+    s3.hideMissingKeys(true);
+    try {
+      const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'first-write-v1' });
+      expect(first.attempts).toBe(1);
+      const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
+      expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('first-write-v1');
+      expect(s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.ifNoneMatch)).toEqual(['*']);
+      // a listing that is denied too: the 403 stays a denial, and nothing is written
+      const other = freshStore();
+      s3.deny('ListObjectsV2');
+      const denied = await updateStoredSecret(other, file, { name: 'TOKEN', type: 'string', value: 'never-written-v2' }).catch((e: unknown) => e);
+      expect(denied).toBeInstanceOf(StageSecretsError);
+      expect((denied as StageSecretsError).code).toBe('ACCESS_DENIED');
+      expect(s3.keys(other.location.bucket)).toEqual([]);
+    } finally {
+      s3.hideMissingKeys(false);
+      s3.allowAll();
+    }
+  });
+
   it('never dates an update before what it replaces, so an instance whose clock is behind still writes the newest', async () => {
     const store = freshStore();
     const behind = () => Date.parse('2020-01-01T00:00:00Z');

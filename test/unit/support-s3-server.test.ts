@@ -94,6 +94,19 @@ describe('local S3 server over the real SDK', () => {
     expect(pages).toBe(3);
   });
 
+  it('can answer a missing key with 403, as S3 does for a caller without s3:ListBucket on it; listing still answers', async () => {
+    s3.hideMissingKeys(true);
+    try {
+      await expect(client.send(new GetObjectCommand({ Bucket, Key: 'nowhere.json' }))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      s3.putObject(Bucket, 'here.json', 'x');
+      await expect(client.send(new GetObjectCommand({ Bucket, Key: 'here.json' }))).resolves.toBeTruthy();
+      const listed = await client.send(new ListObjectsV2Command({ Bucket, Prefix: 'nowhere.json' }));
+      expect(listed.KeyCount ?? 0).toBe(0);
+    } finally {
+      s3.hideMissingKeys(false);
+    }
+  });
+
   it('denies access with 403 AccessDenied, everywhere or for one operation', async () => {
     s3.deny();
     await expect(client.send(new GetObjectCommand({ Bucket, Key: 'a/b.json' }))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
