@@ -1,6 +1,7 @@
 import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from '../core/names.js';
+import { catchAllPatternError } from '../stages/locate.js';
 
 /** How functions get their secrets: in their environment (Seed's way) or sealed in the package. */
 export type SecretsMode = 'env' | 'runtime';
@@ -117,6 +118,8 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
       if (!STAGE_PATTERN_PATTERN.test(pattern) || !pattern.includes('*')) {
         throw usage(`custom.stageSecrets.fallbacks: ${JSON.stringify(pattern)} is not a stage pattern; a pattern needs a *, e.g. "pr-*".`);
       }
+      const catchAll = catchAllPatternError(pattern, 'custom.stageSecrets.fallbacks');
+      if (catchAll) throw catchAll;
       if (typeof target !== 'string' || !STAGE_NAME_PATTERN.test(target)) {
         throw usage(`custom.stageSecrets.fallbacks: the stage for ${pattern} must be a stage name, e.g. dev.`);
       }

@@ -58,11 +58,25 @@ function patternRegex(pattern: string): RegExp {
 
 const PATTERN_SYNTAX = /^[A-Za-z0-9*][A-Za-z0-9*_-]*$/;
 
+/**
+ * A pattern of nothing but `*` matches every stage, prod included: a writer who deletes prod's stage
+ * file would then make the prod build use another stage's secrets. Such a rule is refused everywhere.
+ */
+export function catchAllPatternError(pattern: string, where: string): StageSecretsError | undefined {
+  if (!/^\*+$/.test(pattern)) return undefined;
+  return new StageSecretsError(
+    'USAGE',
+    `${where}: ${JSON.stringify(pattern)} matches every stage, prod included, so a deleted stage file would fall back silently; name the preview stages, e.g. pr-*=dev.`,
+  );
+}
+
 /** Checks a fallback rule; `where` names its origin for the message. */
 export function checkFallback(rule: StageFallback, where: string): StageFallback {
   if (!PATTERN_SYNTAX.test(rule.pattern) || !rule.pattern.includes('*')) {
     throw new StageSecretsError('USAGE', `${where}: ${JSON.stringify(rule.pattern)} is not a stage pattern; a pattern needs a *, e.g. pr-*=dev.`);
   }
+  const catchAll = catchAllPatternError(rule.pattern, where);
+  if (catchAll) throw catchAll;
   if (!STAGE_NAME_PATTERN.test(rule.stage)) {
     throw new StageSecretsError('USAGE', `${where}: the stage for ${rule.pattern} must be a stage name, e.g. dev.`);
   }
@@ -178,6 +192,10 @@ export function findSecretsDir(input: LocateInput): { dir: string; how: 'explici
  */
 export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'create'): LocatedStage {
   assertStageName(input.stage);
+  for (const rule of input.fallbacks ?? []) {
+    const catchAll = catchAllPatternError(rule.pattern, 'fallbacks');
+    if (catchAll) throw catchAll;
+  }
   const fs = input.fs ?? nodeFs;
   const cwd = path.resolve(input.cwd ?? process.cwd());
   const found = findSecretsDir(input);

@@ -87,7 +87,7 @@ describe('locateStage', () => {
 describe('preview-stage fallbacks', () => {
   const rules: StageFallback[] = [
     { pattern: 'pr-*', stage: 'dev' },
-    { pattern: '*', stage: 'prod' },
+    { pattern: 'feature*', stage: 'prod' },
   ];
 
   it('a stage without a file takes the first matching rule; reads only', () => {
@@ -98,7 +98,7 @@ describe('preview-stage fallbacks', () => {
   });
 
   it('a stage with its own file never falls back', () => {
-    expect(locateStage({ stage: 'dev', cwd: repo, env, fallbacks: [{ pattern: '*', stage: 'prod' }] }, 'read').fileStage).toBe('dev');
+    expect(locateStage({ stage: 'dev', cwd: repo, env, fallbacks: [{ pattern: 'd*', stage: 'prod' }] }, 'read').fileStage).toBe('dev');
   });
 
   it('no matching rule stays NOT_FOUND and mentions fallbacks; a rule to a stage without a file says so', () => {
