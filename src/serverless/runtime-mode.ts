@@ -45,6 +45,9 @@ export interface RuntimeModeResult {
   fileStage: string;
 }
 
+/** serverless' function name rule (its config schema), here enforced whatever configValidationMode says. */
+const FUNCTION_NAME = /^[a-zA-Z0-9-_]+$/;
+
 function usage(message: string): StageSecretsError {
   return new StageSecretsError('USAGE', message);
 }
@@ -62,6 +65,13 @@ function runtimeOf(service: ServiceConfig, fn: FunctionConfig): string | undefin
 
 /** Refuses what runtime mode cannot serve, naming the functions: other runtimes, images, prebuilt artifacts. */
 function checkFunctions(input: RuntimeModeInput): void {
+  // The name becomes a folder and part of the wrapper's text; serverless v3 only warns about other names.
+  const badName = Object.keys(input.functions).find((name) => !FUNCTION_NAME.test(name));
+  if (badName !== undefined) {
+    throw usage(
+      `function ${JSON.stringify(badName)}: runtime mode needs a function name of letters, digits, - and _ (the framework's own rule, which configValidationMode: warn lets pass), as the name becomes a folder of the package. Rename the function.`,
+    );
+  }
   const problems: string[] = [];
   for (const [name, fn] of Object.entries(input.functions)) {
     const runtime = runtimeOf(input.service, fn);
