@@ -86,8 +86,39 @@ export function parseStoreEntry(text: string, name: string, where: string): Secr
   return parsed.data;
 }
 
+/** How far a store entry may be dated ahead of the reader's clock: S3's own limit for a request's clock skew (SigV4). */
+export const MAX_STORE_AHEAD_MS = 15 * 60 * 1000;
+
+/**
+ * `updated` is not authenticated, and the newer entry wins: an object dated far ahead would win over
+ * every later `set` and date every later update after it. Refused (fail closed, like a malformed object)
+ * when it is no valid time, or more than MAX_STORE_AHEAD_MS after both `now` and the stage file's entry
+ * (an entry dated ahead in the reviewed stage file still lets updates follow it).
+ */
+export function checkStoreTime(entry: Pick<SecretEntry, 'updated'>, inFile: Pick<SecretEntry, 'updated'> | undefined, now: number, name: string, where: string): void {
+  const time = timeOf(entry);
+  const fileTime = inFile ? timeOf(inFile) : Number.NaN;
+  const limit = Math.max(now, Number.isFinite(fileTime) ? fileTime : now) + MAX_STORE_AHEAD_MS;
+  const why = !Number.isFinite(time)
+    ? `is dated ${entry.updated}, which is not a valid time`
+    : time > limit
+      ? `is dated more than 15 minutes ahead of this machine's clock and of the stage file's entry (${entry.updated}), so it would win over every later set`
+      : undefined;
+  if (why) {
+    throw new StageSecretsError(
+      'FORMAT',
+      `the runtime store's object for ${name} (${where}) ${why}. Nothing of it was used; delete the object (and check the clock of whatever wrote it), then update ${name} again.`,
+    );
+  }
+}
+
 /** Reads the store's entries for the names the file has, `limit` GETs at a time. */
-export async function readStoreEntries(store: RuntimeStore, file: Pick<StageFile, 'secrets'>, options: { cache?: EntryCache; limit?: number } = {}): Promise<StoreContents> {
+export async function readStoreEntries(
+  store: RuntimeStore,
+  file: Pick<StageFile, 'secrets'>,
+  options: { cache?: EntryCache; limit?: number; now?: () => number } = {},
+): Promise<StoreContents> {
+  const now = (options.now ?? Date.now)();
   const listed = await store.objects.list(store.folder);
   const entries = new Map<string, StoredEntry>();
   const unknown: string[] = [];
@@ -112,6 +143,7 @@ export async function readStoreEntries(store: RuntimeStore, file: Pick<StageFile
       const object = await store.objects.get(item.key);
       if (!object) continue; // deleted since the listing
       const entry = parseStoreEntry(object.text, item.name, where);
+      checkStoreTime(entry, file.secrets[item.name], now, item.name, where);
       cache?.set(item.key, { etag: object.etag, entry });
       entries.set(item.name, { name: item.name, entry, etag: object.etag, where });
     }
@@ -225,8 +257,13 @@ export async function updateStoredSecret(
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const current = await store.objects.get(key);
     // Never dated before what it replaces, so an instance whose clock is behind still writes the newest.
-    let floor = timeOf(file.secrets[name]!) + 1;
-    if (current) floor = Math.max(floor, timeOf(parseStoreEntry(current.text, name, where)) + 1);
+    const fileTime = timeOf(file.secrets[name]!);
+    let floor = Number.isFinite(fileTime) ? fileTime + 1 : 0;
+    if (current) {
+      const stored = parseStoreEntry(current.text, name, where);
+      checkStoreTime(stored, file.secrets[name], now(), name, where);
+      floor = Math.max(floor, timeOf(stored) + 1);
+    }
     const entry: SecretEntry = { type, updated: new Date(Math.max(now(), floor)).toISOString(), ...sealed };
     const result = await store.objects.put(key, storeEntryText(entry), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
     if (result !== 'conflict') return { entry, attempts: attempt };

@@ -106,7 +106,9 @@ describe('pull', () => {
     expect(malformed.code).toBe(2);
     expect(malformed.stderr).toContain(`the runtime store's object for FLAG (s3://ci-store/${FOLDER}FLAG.json) is not JSON`);
     expect(good).toBeUndefined();
-    s3.putObject(BUCKET, `${FOLDER}FLAG.json`, s3.getObject(BUCKET, `${FOLDER}OAUTH_TOKEN.json`)!.body.toString().replace(/"updated":"[^"]+"/, '"updated":"2099-01-01T00:00:00.000Z"'));
+    // dated just ahead, so newer than the file's FLAG (far-future dates are refused)
+    const ahead = new Date(Date.now() + 60_000).toISOString();
+    s3.putObject(BUCKET, `${FOLDER}FLAG.json`, s3.getObject(BUCKET, `${FOLDER}OAUTH_TOKEN.json`)!.body.toString().replace(/"updated":"[^"]+"/, `"updated":"${ahead}"`));
     // well-formed, but sealed for OAUTH_TOKEN: with the key at hand pull opens it and refuses
     const moved = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(moved.code).toBe(2);
@@ -157,7 +159,8 @@ describe('pull', () => {
 
   it('without a key checks only the form of what it pulls, says so, and verify then catches a moved value', async () => {
     const noKey = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'no-keys') };
-    s3.putObject(BUCKET, `${FOLDER}DB_URL.json`, s3.getObject(BUCKET, `${FOLDER}FLAG.json`)!.body.toString().replace(/"updated":"[^"]+"/, '"updated":"2098-01-01T00:00:00.000Z"'));
+    const ahead = new Date(Date.now() + 60_000).toISOString();
+    s3.putObject(BUCKET, `${FOLDER}DB_URL.json`, s3.getObject(BUCKET, `${FOLDER}FLAG.json`)!.body.toString().replace(/"updated":"[^"]+"/, `"updated":"${ahead}"`));
     const r = await ws.run(['pull', '--stage', 'dev', '--store', STORE], { env: noKey });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('1 secret updated: DB_URL');

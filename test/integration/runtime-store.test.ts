@@ -271,7 +271,8 @@ describe('runtime store: updates and reads across processes', () => {
 
     // a valid entry of another name copied over COLOR's: it parses, but does not open as COLOR
     const other = s3.getObject(BUCKET, 'team/shop/dev/API_TOKEN.json')!.body.toString();
-    const moved = JSON.stringify({ ...JSON.parse(other), updated: '2099-01-01T00:00:00.000Z' });
+    const ahead = new Date(Date.now() + 60_000); // newer than the file's COLOR; far-future dates are refused
+    const moved = JSON.stringify({ ...JSON.parse(other), updated: ahead.toISOString() });
     s3.putObject(BUCKET, 'team/shop/dev/COLOR.json', moved);
     const wrong = await client().readSecret('COLOR').catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: 'INTEGRITY' });
@@ -281,6 +282,6 @@ describe('runtime store: updates and reads across processes', () => {
     written.add('colour-repaired-ee85');
     await client().updateSecret({ key: 'COLOR', value: 'colour-repaired-ee85' });
     expect(await client().readSecret('COLOR')).toBe('colour-repaired-ee85');
-    expect(JSON.parse(s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString()).updated).toBe('2099-01-01T00:00:00.001Z');
+    expect(JSON.parse(s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString()).updated).toBe(new Date(ahead.getTime() + 1).toISOString());
   });
 });

@@ -172,7 +172,7 @@ describe('updateStoredSecret', () => {
     expect(open(file, 'TOKEN', stored)).toBe('v1');
     expect(open(file, 'OTHER', stored)).toBeUndefined();
     const etag = s3.getObject(store.location.bucket, key)!.etag;
-    await updateStoredSecret(store, file, { name: 'TOKEN', type: 'number', value: '7' });
+    await updateStoredSecret(store, file, { name: 'TOKEN', type: 'number', value: '7' }, { now: () => Date.parse('2031-01-01T00:01:00Z') });
     const puts = s3.requests.filter((r) => r.operation === 'PutObject');
     expect(puts.map((r) => [r.ifNoneMatch, r.ifMatch])).toEqual([['*', undefined], [undefined, etag]]);
     expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('7');
