@@ -37,6 +37,14 @@ export const secretEntrySchema = z.strictObject({
 // line breaks or terminal escapes (e.g. CI workflow commands) into them.
 const printableAscii = /^[\x20-\x7e]*$/;
 const appName = /^[^\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+$/u;
+const MAX_APP_NAME = 128;
+
+/** Why a name cannot be a stage file's app (the schema's rule), without quoting it; undefined when it can. */
+export function appNameProblem(name: string): string | undefined {
+  if (name.length === 0 || name.length > MAX_APP_NAME) return `an app name has 1 to ${MAX_APP_NAME} characters`;
+  if (!appName.test(name)) return 'it holds control or formatting characters (a line break, a terminal escape, ...)';
+  return undefined;
+}
 
 const identityId = z.string().min(1).max(2048).regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces');
 const printableField = z.string().min(1).max(2048).regex(printableAscii, 'identity fields must be printable ASCII');
@@ -78,7 +86,7 @@ export const policySchema = z.strictObject({
 
 export const stageFileSchema = z.strictObject({
   version: z.union([z.literal(OLDEST_READ_VERSION), z.literal(FORMAT_VERSION)]),
-  app: z.string().min(1).max(128).regex(appName, 'app name has control characters'),
+  app: z.string().min(1).max(MAX_APP_NAME).regex(appName, 'app name has control characters'),
   stage: z.string().regex(STAGE_NAME_PATTERN, 'invalid stage name'),
   publicKey: base64.length(44, 'public key is not 32 bytes'),
   policy: policySchema.optional(),

@@ -2,7 +2,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { generateStageKeyPair } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
-import { FORMAT_VERSION, type StageFile } from '../core/format.js';
+import { appNameProblem, FORMAT_VERSION, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
 import { recipientFor, type IdentitySpec } from '../identities/index.js';
 import { locateStage, stagesIn } from './locate.js';
@@ -69,6 +69,11 @@ export async function initStage(opts: StageOptions, identities: IdentitySpec[], 
   const chosen = recorded !== undefined ? { name: recorded, source: "the app's other stage files" } : (explicit ?? (await defaultApp?.()));
   if (!chosen?.name) throw new StageSecretsError('USAGE', 'init needs the app name');
   const app = chosen.name;
+  // package.json's name and the folder name are a repo writer's text: never echoed, never recorded as they are
+  const appProblem = appNameProblem(app);
+  if (appProblem) {
+    throw new StageSecretsError('USAGE', `the app name from ${chosen.source} cannot be recorded in a stage file: ${appProblem}. Pass --app NAME.`);
+  }
   const env = opts.env ?? process.env;
   const notices: string[] = [];
   const created = opts.fs ? [] : missingFolders(located.dir, nodeFs);
