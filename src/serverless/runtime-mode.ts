@@ -105,6 +105,18 @@ function kmsIdentities(file: StageFile, deployStage: string): KmsIdentityRecord[
         `, or use mode: env.`,
     );
   }
+  // The build opens the stage with the first identity that works, so an added one is never tried here;
+  // its key fields go into the role's policy as they are, where a wildcard or variable would reach other keys.
+  for (const record of kms) {
+    const unsafe = [record.keyId, record.keyArn, record.region].map((field) => (field === undefined ? undefined : iamUnsafeCharacter(field))).find(Boolean);
+    if (unsafe) {
+      throw new StageSecretsError(
+        'FORMAT',
+        `custom.stageSecrets.mode is runtime, but stage ${file.stage}'s identity ${record.id} names its key with ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the functions' kms:Decrypt grant would reach other keys. ` +
+          `A writer without the key may have added it: check the stage file's history in git, and remove the identity with: stage-secrets rewrap --stage ${file.stage} --remove ${record.id}`,
+      );
+    }
+  }
   return kms;
 }
 
