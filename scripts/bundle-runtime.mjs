@@ -1,11 +1,29 @@
 // Bundles the Lambda side of runtime mode (src/runtime) into self-contained files that the plugin copies
 // into each function's package: stage-secrets itself is a devDependency and is not packaged. The AWS SDK
-// is not in them: they resolve @aws-sdk/client-kms from the task root (Lambda's Node.js runtime has it).
+// is not in them, nor any import of it: they resolve @aws-sdk/client-kms from the task root (Lambda's
+// Node.js runtime has it).
 // Two forms of the same code: CommonJS, which the framework packager's wrapper require()s; and an ES
 // module, which serverless-esbuild inlines into the function's bundle. A CommonJS file inlined into an
 // ES module bundle (custom.esbuild.format: esm) keeps its require() of node: modules, which throws there
 // ("Dynamic require of ... is not supported"); an ES module inlines into either output format.
 import { build } from 'esbuild';
+
+/**
+ * The runtime loads the KMS SDK from the task root (src/runtime/open-packaged.ts) and replaces the
+ * library's default loader, `import('@aws-sdk/client-kms')`, before any use. Left in, that import would
+ * make serverless-esbuild, which inlines this file, resolve the SDK: bundle it into every function, or
+ * fail where it is not installed. Here it becomes a module that only says so, should it ever run.
+ */
+const sdkFromTaskRootOnly = {
+  name: 'sdk-from-task-root-only',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\// }, (args) => ({ path: args.path, namespace: 'sdk-from-task-root-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'sdk-from-task-root-only' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`stage-secrets runtime: ${args.path} is loaded from the task root, not bundled`)});`,
+      loader: 'js',
+    }));
+  },
+};
 
 const common = {
   entryPoints: ['src/runtime/index.ts'],
@@ -13,7 +31,7 @@ const common = {
   platform: 'node',
   // the oldest Lambda Node.js runtime that includes AWS SDK v3
   target: 'node18',
-  external: ['@aws-sdk/*'],
+  plugins: [sdkFromTaskRootOnly],
   legalComments: 'none',
   // less to parse at every cold start; names kept for stack traces and error classes
   minify: true,
