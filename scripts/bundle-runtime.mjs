@@ -1,17 +1,37 @@
-// Bundles the Lambda side of runtime mode (src/runtime) into one CommonJS file that the plugin copies
+// Bundles the Lambda side of runtime mode (src/runtime) into self-contained files that the plugin copies
 // into each function's package: stage-secrets itself is a devDependency and is not packaged. The AWS SDK
-// is not in it: the file resolves @aws-sdk/client-kms from the task root (Lambda's Node.js runtime has it).
+// is not in them, nor any import of it: they resolve @aws-sdk/client-kms from the task root (Lambda's
+// Node.js runtime has it).
+// Two forms of the same code: CommonJS, which the framework packager's wrapper require()s; and an ES
+// module, which serverless-esbuild inlines into the function's bundle. A CommonJS file inlined into an
+// ES module bundle (custom.esbuild.format: esm) keeps its require() of node: modules, which throws there
+// ("Dynamic require of ... is not supported"); an ES module inlines into either output format.
 import { build } from 'esbuild';
 
-await build({
+/**
+ * The runtime loads the KMS SDK from the task root (src/runtime/open-packaged.ts) and replaces the
+ * library's default loader, `import('@aws-sdk/client-kms')`, before any use. Left in, that import would
+ * make serverless-esbuild, which inlines this file, resolve the SDK: bundle it into every function, or
+ * fail where it is not installed. Here it becomes a module that only says so, should it ever run.
+ */
+const sdkFromTaskRootOnly = {
+  name: 'sdk-from-task-root-only',
+  setup(b) {
+    b.onResolve({ filter: /^@aws-sdk\// }, (args) => ({ path: args.path, namespace: 'sdk-from-task-root-only' }));
+    b.onLoad({ filter: /.*/, namespace: 'sdk-from-task-root-only' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`stage-secrets runtime: ${args.path} is loaded from the task root, not bundled`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
   entryPoints: ['src/runtime/index.ts'],
-  outfile: 'dist/runtime/stage-secrets-runtime.cjs',
   bundle: true,
   platform: 'node',
-  format: 'cjs',
   // the oldest Lambda Node.js runtime that includes AWS SDK v3
   target: 'node18',
-  external: ['@aws-sdk/*'],
+  plugins: [sdkFromTaskRootOnly],
   legalComments: 'none',
   // less to parse at every cold start; names kept for stack traces and error classes
   minify: true,
@@ -19,8 +39,14 @@ await build({
   banner: { js: '// stage-secrets runtime (generated; see src/runtime). Opens the secrets packaged for this function.' },
   logLevel: 'warning',
   metafile: true,
-}).then((result) => {
+};
+
+for (const [format, outfile] of [
+  ['cjs', 'dist/runtime/stage-secrets-runtime.cjs'],
+  ['esm', 'dist/runtime/stage-secrets-runtime.mjs'],
+]) {
+  const result = await build({ ...common, format, outfile });
   const inputs = Object.keys(result.metafile.inputs);
   const stray = inputs.filter((f) => f.includes('node_modules') || /src\/(store|cli|serverless|client)\//.test(f) || f.endsWith('core/format.ts'));
   if (stray.length) throw new Error(`the runtime bundle must stay self-contained and small; it pulled in: ${stray.join(', ')}`);
-});
+}

@@ -9,15 +9,16 @@ import { locateStage } from '../stages/locate.js';
 import { readLocated } from '../stages/read.js';
 import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement } from './runtime-iam.js';
-import { bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
+import { BUNDLED_RUNTIME_FILE, bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
 import { serviceStageOptions, type SourceOptions } from './source.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
 
 /** Folder in the service where the per-function files are written; removed after packaging. */
 export const RUNTIME_DIR = '.stage-secrets-runtime';
 
-/** The runtime bundle built by `npm run build` (scripts/bundle-runtime.mjs), next to dist/src. */
-const RUNTIME_BUNDLE = fileURLToPath(new URL('../../runtime/stage-secrets-runtime.cjs', import.meta.url));
+/** The runtime bundles built by `npm run build` (scripts/bundle-runtime.mjs), next to dist/src: CommonJS, and an ES module for serverless-esbuild. */
+const RUNTIME_BUNDLE = fileURLToPath(new URL(`../../runtime/${RUNTIME_FILE}`, import.meta.url));
+const BUNDLED_RUNTIME_BUNDLE = fileURLToPath(new URL(`../../runtime/${BUNDLED_RUNTIME_FILE}`, import.meta.url));
 
 export interface RuntimeModeInput {
   service: ServiceConfig;
@@ -197,10 +198,11 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const file = readLocated(locateStage(options, 'read'), options);
   const kms = kmsIdentities(file, input.stage);
   const folder = input.store && storeFolderFor(input.store, file.app, file.stage);
-  if (!fs.existsSync(RUNTIME_BUNDLE)) {
-    throw new StageSecretsError('IO', `the runtime file ${RUNTIME_BUNDLE} is missing: stage-secrets was installed without its build (npm run build).`);
-  }
   const packager = pluginNames(input.service).includes('serverless-esbuild') ? 'serverless-esbuild' : 'framework';
+  const runtimeBundle = packager === 'framework' ? RUNTIME_BUNDLE : BUNDLED_RUNTIME_BUNDLE;
+  if (!fs.existsSync(runtimeBundle)) {
+    throw new StageSecretsError('IO', `the runtime file ${runtimeBundle} is missing: stage-secrets was installed without its build (npm run build).`);
+  }
   const names = Object.keys(input.functions);
 
   // One zip for every function would give each the others' entries: package them one by one instead.
@@ -227,12 +229,12 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const root = path.join(input.serviceDir, RUNTIME_DIR);
   fs.rmSync(root, { recursive: true, force: true });
   removeOnExit(root);
-  const runtimeCode = fs.readFileSync(RUNTIME_BUNDLE);
+  const runtimeCode = fs.readFileSync(runtimeBundle);
   for (const { name, wrapper, sealed } of plans) {
     const dir = path.join(root, name);
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, SEALED_FILE), `${JSON.stringify(sealed)}\n`);
-    fs.writeFileSync(path.join(dir, RUNTIME_FILE), runtimeCode);
+    fs.writeFileSync(path.join(dir, packager === 'framework' ? RUNTIME_FILE : BUNDLED_RUNTIME_FILE), runtimeCode);
     const wrapperFile = packager === 'framework' ? 'wrapper.mjs' : 'wrapper.js';
     fs.writeFileSync(path.join(dir, wrapperFile), packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper));
     input.functions[name]!.handler = `${RUNTIME_DIR}/${name}/wrapper.${WRAPPER_EXPORT}`;

@@ -4,8 +4,13 @@
  * into one file). Only code text here; runtime-mode.ts decides where it goes.
  */
 
-/** The runtime bundle as the plugin copies it next to each wrapper. */
+/** The runtime bundle as the plugin copies it next to each wrapper of the framework's packager. */
 export const RUNTIME_FILE = 'stage-secrets-runtime.cjs';
+/**
+ * The runtime as an ES module, for serverless-esbuild to inline: an ES module inlines into CommonJS and
+ * ES module output alike, where the CommonJS form's require() of node: modules throws in an ES module.
+ */
+export const BUNDLED_RUNTIME_FILE = 'stage-secrets-runtime.mjs';
 export const SEALED_FILE = 'sealed.json';
 /** The wrapper's export: functions.X.handler becomes `<folder>/wrapper.handler`. */
 export const WRAPPER_EXPORT = 'handler';
@@ -45,13 +50,14 @@ export function nativeWrapper(input: WrapperInput): string {
 
 /**
  * For serverless-esbuild, which bundles the wrapper as the function's entry (CommonJS by default, so no
- * top-level await): the sealed entries and the runtime are imported statically and inlined, the
- * original module is imported lazily, after the secrets are set (see src/runtime/handler.ts).
+ * top-level await; custom.esbuild.format: esm works the same): the sealed entries and the runtime (its
+ * ES module form) are imported statically and inlined, the original module is imported lazily, after
+ * the secrets are set (see src/runtime/handler.ts).
  */
 export function bundledWrapper(input: WrapperInput): string {
   return (
     header(input.function) +
-    `import { bundledHandler } from './${RUNTIME_FILE}';\n` +
+    `import { bundledHandler } from './${BUNDLED_RUNTIME_FILE}';\n` +
     `import sealed from './${SEALED_FILE}';\n` +
     `export const ${WRAPPER_EXPORT} = bundledHandler(sealed, () => import(${JSON.stringify(input.moduleSpecifier)}), ${JSON.stringify(input.exportPath)}, ${JSON.stringify(input.originalHandler)});\n`
   );

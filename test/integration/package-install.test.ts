@@ -69,8 +69,9 @@ describe('installed from the packed tarball', () => {
     expect(fs.existsSync(path.join(root, 'dist', 'cli.mjs'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'dist', 'src', 'index.js'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'dist', 'src', 'index.d.ts'))).toBe(true);
-    // runtime mode copies this one file into each function's package
+    // runtime mode copies one of these into each function's package (the ES module one for serverless-esbuild)
     expect(fs.existsSync(path.join(root, 'dist', 'runtime', 'stage-secrets-runtime.cjs'))).toBe(true);
+    expect(fs.existsSync(path.join(root, 'dist', 'runtime', 'stage-secrets-runtime.mjs'))).toBe(true);
     expect(fs.existsSync(path.join(root, 'src'))).toBe(false);
     expect(fs.existsSync(path.join(root, 'test'))).toBe(false);
   });

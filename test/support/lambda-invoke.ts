@@ -48,18 +48,31 @@ export interface InvokeOptions {
 }
 
 /**
+ * A stand-in for /var/runtime/node_modules, where Lambda keeps the AWS SDK v3: a folder holding only
+ * @aws-sdk (linked to this repository's), so a package that forgot one of its other dependencies fails
+ * here as it would in Lambda instead of finding it in the repository's node_modules.
+ */
+function runtimeNodeModules(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-lambda-runtime-'));
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', '@aws-sdk'), path.join(dir, 'node_modules', '@aws-sdk'), 'dir');
+  return dir;
+}
+
+/**
  * Runs a handler as Lambda's Node.js runtime would, in a child process with a Lambda-like environment:
  * a bare env (no inherited settings), LAMBDA_TASK_ROOT and the working folder at the unzipped package,
- * _HANDLER, the function's variables, and NODE_PATH at this repository's node_modules, standing in for
- * /var/runtime/node_modules (where Lambda keeps the AWS SDK v3).
+ * _HANDLER, the function's variables, and NODE_PATH at a folder with the AWS SDK v3 only, standing in
+ * for /var/runtime/node_modules.
  */
 export function invokeLambda(opts: InvokeOptions): Promise<LambdaRun> {
+  const runtimeDir = runtimeNodeModules();
   const env: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     TZ: ':UTC',
     LANG: 'en_US.UTF-8',
     HOME: path.join(opts.taskRoot, '..', 'no-home'),
-    NODE_PATH: path.join(REPO_ROOT, 'node_modules'),
+    NODE_PATH: path.join(runtimeDir, 'node_modules'),
     LAMBDA_TASK_ROOT: opts.taskRoot,
     LAMBDA_RUNTIME_DIR: '/var/runtime',
     _HANDLER: opts.handler,
@@ -77,9 +90,13 @@ export function invokeLambda(opts: InvokeOptions): Promise<LambdaRun> {
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
+    child.on('error', (err) => {
+      fs.rmSync(runtimeDir, { recursive: true, force: true });
+      reject(err);
+    });
     child.on('close', () => {
       clearTimeout(timer);
+      fs.rmSync(runtimeDir, { recursive: true, force: true });
       const run: LambdaRun = { invocations: [], stderr, logs: '' };
       for (const line of stdout.split('\n')) {
         if (!line.startsWith('@@lambda ')) {

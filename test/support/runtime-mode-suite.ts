@@ -11,7 +11,7 @@ import { REPO_ROOT } from './cli.js';
 import { kmsEnv, startKmsServer, type KmsKey, type KmsServer } from './kms-server.js';
 import { invokeLambda, unzipArtifact, type InvokeOptions, type LambdaRun } from './lambda-invoke.js';
 import { token } from './plugin-package-suite.js';
-import { packageService, prepareService, type Framework, type FrameworkResult, type SlsService, type Template } from './sls-service.js';
+import { packageService, prepareService, type Framework, type PrepareOptions, type FrameworkResult, type SlsService, type Template } from './sls-service.js';
 
 export const digest = (v: string): string => createHash('sha256').update(v).digest('hex');
 
@@ -54,11 +54,13 @@ export async function packageRuntimeService(
     edit?: (yml: string) => string;
     /** package as this stage (a preview stage whose fallback is `stage`); default `stage` */
     deployStage?: string;
+    /** how stage-secrets gets into the service's node_modules; default a link (see prepareService) */
+    install?: PrepareOptions['install'];
   },
 ): Promise<RuntimeService> {
   const kms = await startKmsServer();
   const key = kms.createKey({ alias: 'alias/runtime' });
-  const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
+  const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) }, install: opts.install });
   linkModules(svc.dir, opts.modules ?? []);
   if (opts.deployStage) svc.stage = opts.deployStage;
   if (opts.edit) {

@@ -1,7 +1,9 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type CliResult, type Workspace } from './cli.js';
 
@@ -42,6 +44,8 @@ export interface PrepareOptions {
   secretsDir?: string;
   /** identity options for init (default --local) and the env they need (AWS settings for --kms) */
   identity?: { args: string[]; env: NodeJS.ProcessEnv };
+  /** puts this package into the service's node_modules; default linkPackage (see installPackedPackage) */
+  install?: (serviceDir: string, env: NodeJS.ProcessEnv) => Promise<void>;
 }
 
 /**
@@ -85,10 +89,11 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
   const ws = makeWorkspace(fixture);
   fs.mkdirSync(path.join(path.dirname(ws.dir), '.git'));
   fs.cpSync(path.join(REPO_ROOT, 'fixtures', fixture), ws.dir, { recursive: true });
-  linkPackage(path.join(ws.dir, 'node_modules', 'stage-secrets'));
   // the validators the frameworks compile from their config schema are shared by the run (global-setup.ts)
   const env = frameworkEnv(ws);
   try {
+    if (opts.install) await opts.install(ws.dir, ws.env);
+    else linkPackage(path.join(ws.dir, 'node_modules', 'stage-secrets'));
     if (opts.secrets) {
       const dirArgs = opts.secretsDir ? ['--dir', opts.secretsDir] : [];
       await cliOk(ws, ['init', '--stage', opts.stage, ...(opts.identity?.args ?? ['--local']), ...dirArgs], undefined, opts.identity?.env);
@@ -106,6 +111,28 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
   }
   const stageFile = path.join(fs.realpathSync(ws.dir), opts.secretsDir ?? 'secrets', `${opts.stage}.json`);
   return { ws, dir: ws.dir, stage: opts.stage, stageFile, env };
+}
+
+const execFileAsync = promisify(execFile);
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+/** `npm pack` of this repository (its built dist/) into `dir`; returns the tarball. */
+export async function packThisPackage(dir: string): Promise<string> {
+  // dist/ is built by `npm test`'s pretest; packing through prepare would only rebuild it
+  const { stdout } = await execFileAsync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT });
+  return path.join(dir, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
+}
+
+/**
+ * An `install` for prepareService: `npm install --save TARBALL`, so the service has stage-secrets as a
+ * real dependency (with its own dependencies next to it) the way a user installs it for its client.
+ */
+export function installPackedPackage(tarball: string): (serviceDir: string, env: NodeJS.ProcessEnv) => Promise<void> {
+  return async (serviceDir, env) => {
+    // the user's npm cache, not the workspace's empty home: the packages come from it when they can
+    const cache = process.env.npm_config_cache ?? path.join(os.homedir(), '.npm');
+    await execFileAsync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save', tarball], { cwd: serviceDir, env: { ...env, npm_config_cache: cache } });
+  };
 }
 
 async function cliOk(ws: Workspace, args: string[], input?: string, env?: NodeJS.ProcessEnv): Promise<void> {
