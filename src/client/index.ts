@@ -6,7 +6,7 @@ import { readStage } from '../stages/read.js';
 import { setSecrets } from '../stages/secrets.js';
 import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
-import { packagedSecretsFor, packagedStage, readOnlyError } from './runtime-source.js';
+import { isPreviewPackage, packagedSecretsFor, packagedStage, previewReadOnlyError, readOnlyError } from './runtime-source.js';
 
 export type { SecretType } from '../core/values.js';
 
@@ -176,13 +176,15 @@ export class SecretClient {
   /**
    * Seals a new value for `key` with the stage public key: into the runtime store when one is set (an
    * approved name the stage file has; the stage key checks the approval; in a runtime-mode function, a
-   * name packaged for it), else into the stage file. A runtime-mode function without a store: READ_ONLY.
+   * name packaged for it), else into the stage file. A runtime-mode function without a store, or deployed
+   * as a preview stage on a fallback stage's file: READ_ONLY.
    */
   async updateSecret(request: UpdateSecretRequest): Promise<void> {
     const { key, value } = request;
     const type = request.type ?? inferType(value);
     try {
       const packaged = packagedSecretsFor(this.stage);
+      if (packaged && isPreviewPackage(packaged)) throw previewReadOnlyError(packaged, key);
       if (packaged && !this.#store) throw readOnlyError(packaged, key);
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));

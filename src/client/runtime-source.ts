@@ -24,6 +24,24 @@ export function readOnlyError(packaged: RuntimeSecrets, key: string): StageSecre
   );
 }
 
+/** Whether the function was deployed as a preview stage on a fallback stage's file (its bundle records both stages). */
+export function isPreviewPackage(packaged: RuntimeSecrets): boolean {
+  return packaged.deployStage !== packaged.stage;
+}
+
+/**
+ * updateSecret in a preview deployment on a fallback stage's file: refused whatever its role may do, so
+ * unmerged code never changes the values the fallback stage's own functions read (README "Preview stages").
+ */
+export function previewReadOnlyError(packaged: RuntimeSecrets, key: string): StageSecretsError {
+  const { deployStage: preview, stage } = packaged;
+  return new StageSecretsError(
+    'READ_ONLY',
+    `cannot update ${key} here: stage ${preview} uses stage ${stage}'s secrets through a preview fallback and may read but not update them (function ${packaged.function}), so a preview deployment cannot change the values stage ${stage}'s own functions read. ` +
+      `Give stage ${preview} its own stage file (stage-secrets init --stage ${preview}, set its secrets, commit and deploy again), or update ${key} from a deployment of stage ${stage}.`,
+  );
+}
+
 /** What a runtime store needs of the packaged secrets: the sealed copy and the opener of the wrapper. */
 export interface PackagedStage {
   packaged: RuntimeSecrets;

@@ -120,10 +120,15 @@ function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secr
       `(opened at cold start with kms:Decrypt; no value in the template or the environment)` +
       (result.madeIndividual ? '; functions receive different secrets, so each is packaged on its own (package.individually)' : ''),
   );
-  if (result.storeFolder) {
+  if (result.storeFolder && result.storeAccess === 'read-write') {
     input.log.notice(
-      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read and update ${result.storeFolder} (s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only)` +
-        (result.fileStage !== stage ? `; stage ${stage} uses the stage file of ${result.fileStage}, so it shares ${result.fileStage}'s store objects (values there are sealed for ${result.fileStage})` : ''),
+      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read and update ${result.storeFolder} (s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only)`,
+    );
+  } else if (result.storeFolder) {
+    input.log.notice(
+      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read ${result.storeFolder} but not update it (s3:GetObject, s3:ListBucket on that prefix only; no s3:PutObject): ` +
+        `stage ${stage} uses the stage file of ${result.fileStage} through a preview fallback, so its functions read ${result.fileStage}'s newest values, and their updateSecret fails with READ_ONLY. ` +
+        `To update secrets from stage ${stage}, give it its own stage file: stage-secrets init --stage ${stage}`,
     );
   }
   return { setEnvs: true, secrets: input.secrets, functionsWithSecrets: receiving, functions: count };

@@ -64,14 +64,21 @@ export function addToServiceRole(service: ServiceConfig, statements: IamStatemen
 }
 
 /**
- * The statements that let a function's role read and update one stage's objects of the runtime store,
- * and nothing else: GetObject and PutObject under `PREFIX/<app>/<stage>/`, and ListBucket limited to
- * that prefix (the client lists the folder, and without ListBucket S3 answers a missing object with
+ * What a deployment may do with its store folder: a stage on its own stage file reads and updates it;
+ * a preview stage on a fallback stage's file only reads it, so unmerged code cannot change the values
+ * the fallback stage's own functions read.
+ */
+export type StoreAccess = 'read-write' | 'read';
+
+/**
+ * The statements that let a function's role use one stage's objects of the runtime store, and nothing
+ * else: GetObject (and PutObject for 'read-write') under `PREFIX/<app>/<stage>/`, and ListBucket limited
+ * to that prefix (the client lists the folder, and without ListBucket S3 answers a missing object with
  * 403 instead of 404). `folder` is the store's stage folder (s3-location.ts stageFolder).
  */
-export function storeStatements(bucket: string, folder: string): IamStatement[] {
+export function storeStatements(bucket: string, folder: string, access: StoreAccess): IamStatement[] {
   return [
-    { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${bucket}/${folder}*` },
+    { Effect: 'Allow', Action: access === 'read-write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'], Resource: `arn:aws:s3:::${bucket}/${folder}*` },
     { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': `${folder}*` } } },
   ];
 }

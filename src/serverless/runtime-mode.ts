@@ -8,7 +8,7 @@ import type { Logger } from '../core/log.js';
 import { locateStage } from '../stages/locate.js';
 import { readLocated } from '../stages/read.js';
 import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
-import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement } from './runtime-iam.js';
+import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement, type StoreAccess } from './runtime-iam.js';
 import { BUNDLED_RUNTIME_FILE, bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
 import { serviceStageOptions, type SourceOptions } from './source.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
@@ -40,8 +40,10 @@ export interface RuntimeModeResult {
   packager: 'framework' | 'serverless-esbuild';
   /** true when the plugin turned on package.individually so no function carries another's entries */
   madeIndividual: boolean;
-  /** with a store: s3://BUCKET/PREFIX/<app>/<stage>/, the one folder the functions read and update */
+  /** with a store: s3://BUCKET/PREFIX/<app>/<stage>/, the one folder the functions read (and update, with storeAccess read-write) */
   storeFolder?: string;
+  /** with a store: read only when the deployed stage uses a fallback stage's file */
+  storeAccess?: StoreAccess;
   /** the stage of the stage file used (a preview stage's fallback), whose store folder is used too */
   fileStage: string;
 }
@@ -255,8 +257,11 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
       const fn = input.functions[name]!;
       fn.environment = { ...(fn.environment ?? {}), [STORE_ENV]: input.store.url };
     }
-    statements.push(...storeStatements(input.store.bucket, folder));
+    // A preview stage runs code not yet merged: it may read the fallback stage's folder, never write it.
+    const access: StoreAccess = file.stage === input.stage ? 'read-write' : 'read';
+    statements.push(...storeStatements(input.store.bucket, folder, access));
     result.storeFolder = `s3://${input.store.bucket}/${folder}`;
+    result.storeAccess = access;
   }
   const needs = input.store ? 'kms:Decrypt and the runtime store' : 'kms:Decrypt';
   if (!addToServiceRole(input.service, statements)) {
@@ -272,8 +277,8 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
 }
 
 /**
- * The store folder of the stage file's app and stage (a preview stage that uses dev's file reads and
- * writes dev's objects: values are sealed for dev, and would not open anywhere else). Refused when it
+ * The store folder of the stage file's app and stage (a preview stage that uses dev's file reads dev's
+ * objects, and may not write them: values are sealed for dev, and would not open anywhere else). Refused when it
  * holds a character IAM would read as a wildcard or variable, which would widen the grant.
  */
 function storeFolderFor(store: StoreLocation, app: string, stage: string): string {

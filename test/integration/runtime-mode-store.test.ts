@@ -1,9 +1,12 @@
 /**
  * Runtime mode with a runtime store (custom.stageSecrets.store), bundled by serverless-esbuild in
- * serverless v3: the template grants S3 on the stage's store folder only and passes the store to the
- * functions that receive secrets; invoked as Lambda would, against the local KMS and S3 servers, a
- * function updates a secret and reads it back, another cold instance sees it, the store holds no
- * plaintext, a name the function did not receive is refused, and a denied store is a clear SecretError.
+ * serverless v3, packaged as dev (its own stage file) and as the preview stage pr-7 (dev's file through
+ * the fallback `pr-* → dev`). dev: the template grants S3 read and write on the stage's store folder only
+ * and passes the store to the functions that receive secrets; invoked as Lambda would, against the local
+ * KMS and S3 servers, a function updates a secret and reads it back, another cold instance sees it, the
+ * store holds no plaintext, a name the function did not receive is refused, and a denied store is a clear
+ * SecretError. pr-7: the role may only read dev's folder, its function reads what dev wrote, and its
+ * updates are refused (READ_ONLY) before any S3 call.
  */
 import { randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -12,13 +15,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import type { LambdaRun } from '../support/lambda-invoke.js';
 import { expectNoValues, token } from '../support/plugin-package-suite.js';
-import { digest, filesWithValues, kmsStatements, packageRuntimeService, type RuntimeService } from '../support/runtime-mode-suite.js';
+import { digest, filesWithValues, kmsStatements, packageAgainAs, packageRuntimeService, type RuntimeService } from '../support/runtime-mode-suite.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { FRAMEWORKS, runFramework, type Template } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
 const BUCKET = 'runtime-secrets';
-/** the stage file's stage: the preview stage pr-7 falls back to dev */
+/** dev's store folder: dev's own, and the one the preview stage pr-7 (which uses dev's stage file) reads */
 const FOLDER = 'team/runtime-store-svc/dev/';
 
 interface Outcome {
@@ -40,7 +43,10 @@ function s3Statements(template: Template): Array<Record<string, unknown>> {
 }
 
 describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' '${fw.version}' (fixtures/sls-runtime-store)`, () => {
+  /** packaged as dev */
   let rt: RuntimeService;
+  /** the same service packaged as pr-7, on dev's stage file */
+  let preview: RuntimeService;
   let s3: S3Server;
   /** every value sealed or written: none may reach the store, a package, a log or a function's answer */
   const values: Record<string, string> = {};
@@ -53,20 +59,17 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
       return i.value as Outcome;
     });
   };
-  const invoke = (steps: unknown[]) => rt.invoke('rotate', steps, kmsEnv(rt.kms, { AWS_ENDPOINT_URL_S3: s3.url }));
+  const invoke = (steps: unknown[], on: RuntimeService = rt) => on.invoke('rotate', steps, kmsEnv(on.kms, { AWS_ENDPOINT_URL_S3: s3.url }));
 
   beforeAll(async () => {
     s3 = await startS3Server();
     s3.createBucket(BUCKET);
     Object.assign(values, { API_KEY: token('api'), RATE: String(randomInt(1_000_000_000, 2_000_000_000)), DB_PASSWORD: token('db') });
-    rt = await packageRuntimeService(fw, 'sls-runtime-store', {
-      stage: 'dev',
-      deployStage: 'pr-7',
-      secrets: { ...values },
-      modules: ['serverless-esbuild', 'esbuild'],
-    });
+    rt = await packageRuntimeService(fw, 'sls-runtime-store', { stage: 'dev', secrets: { ...values }, modules: ['serverless-esbuild', 'esbuild'] });
+    preview = await packageAgainAs(fw, rt, 'pr-7');
   });
   afterAll(async () => {
+    await preview?.cleanup();
     await rt?.cleanup();
     await s3?.close();
   });
@@ -76,7 +79,7 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
     rt.kms.resetCalls();
   });
 
-  it("grants the role S3 on dev's store folder only (the stage file pr-7 uses), next to kms:Decrypt under dev's context", () => {
+  it("grants the role S3 read and write on dev's store folder only, next to kms:Decrypt under dev's context", () => {
     expect(s3Statements(rt.template)).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${BUCKET}/${FOLDER}*` },
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringLike: { 's3:prefix': `${FOLDER}*` } } },
@@ -85,12 +88,25 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
       expect.objectContaining({ Condition: { StringEquals: { 'kms:EncryptionContext:app': 'runtime-store-svc', 'kms:EncryptionContext:stage': 'dev' } } }),
     ]);
     expect(rt.result.output).toContain(`may read and update s3://${BUCKET}/${FOLDER} (s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only)`);
-    expect(rt.result.output).toContain("stage pr-7 uses the stage file of dev, so it shares dev's store objects");
+    expect(rt.result.output).not.toContain('preview');
+  });
+
+  it("preview stage pr-7 on dev's stage file: the role may only read dev's store folder (no s3:PutObject), and the log says why", () => {
+    expect(s3Statements(preview.template)).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${BUCKET}/${FOLDER}*` },
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringLike: { 's3:prefix': `${FOLDER}*` } } },
+    ]);
+    expect(kmsStatements(preview.template)).toEqual(kmsStatements(rt.template));
+    expect(preview.result.output).toContain(`may read s3://${BUCKET}/${FOLDER} but not update it (s3:GetObject, s3:ListBucket on that prefix only; no s3:PutObject)`);
+    expect(preview.result.output).toContain('stage pr-7 uses the stage file of dev through a preview fallback');
+    expect(preview.fns.rotate!.variables).toEqual({ DEPLOY_STAGE: 'pr-7', STAGE_SECRETS_STORE: `s3://${BUCKET}/team` });
+    expect(filesWithValues(preview.searched, rt.secrets)).toEqual([]);
+    expectNoValues(preview.result.output, rt.secrets);
   });
 
   it('passes the store to the function with secrets only, as a location; no value anywhere in the packaging or the log', () => {
-    expect(rt.fns.rotate!.variables).toEqual({ DEPLOY_STAGE: 'pr-7', STAGE_SECRETS_STORE: `s3://${BUCKET}/team` });
-    expect(rt.fns.plain!.variables).toEqual({ DEPLOY_STAGE: 'pr-7' });
+    expect(rt.fns.rotate!.variables).toEqual({ DEPLOY_STAGE: 'dev', STAGE_SECRETS_STORE: `s3://${BUCKET}/team` });
+    expect(rt.fns.plain!.variables).toEqual({ DEPLOY_STAGE: 'dev' });
     expect(rt.fns.plain!.handler).toBe('src/plain.handler');
     expect(filesWithValues(rt.searched, values)).toEqual([]);
     expect(filesWithValues([rt.svc.dir], values)).toEqual([]);
@@ -141,6 +157,25 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
     const [update] = outcomes(await invoke([{ op: 'update', key: 'API_KEY', value: values.API_KEY_THIRD }]));
     expect(update).toMatchObject({ ok: true, value: digest(values.API_KEY_THIRD) });
     expect(s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.ifMatch)).toEqual([before]);
+  });
+
+  it("the preview function's readSecret sees the values dev's function wrote to the store", async () => {
+    const [api, rate] = outcomes(await invoke([{ op: 'read', key: 'API_KEY' }, { op: 'read', key: 'RATE' }], preview));
+    expect(api).toMatchObject({ ok: true, value: digest(values.API_KEY_THIRD!), env: digest(values.API_KEY!) });
+    expect(rate).toMatchObject({ ok: true, value: digest('42'), type: 'number' });
+  });
+
+  it("the preview function's updateSecret is READ_ONLY before any S3 call, naming the fallback and the fix; nothing is written", async () => {
+    const before = s3.keys(BUCKET).map((key) => [key, s3.getObject(BUCKET, key)!.etag]);
+    values.API_KEY_PREVIEW = token('api-preview');
+    const [refused] = outcomes(await invoke([{ op: 'update', key: 'API_KEY', value: values.API_KEY_PREVIEW }], preview));
+    expect(refused).toMatchObject({ ok: false, isSecretError: true, code: 'READ_ONLY', key: 'API_KEY' });
+    expect(refused!.message).toContain("stage pr-7 uses stage dev's secrets through a preview fallback and may read but not update them");
+    expect(refused!.message).toContain('stage-secrets init --stage pr-7');
+    expect(refused!.message).toContain('update API_KEY from a deployment of stage dev');
+    // the S3 server grants everything here, as a role with s3:PutObject added by hand would
+    expect(s3.requests).toEqual([]);
+    expect(s3.keys(BUCKET).map((key) => [key, s3.getObject(BUCKET, key)!.etag])).toEqual(before);
   });
 
   it('updating a name the function did not receive is refused, naming it and the fix; nothing is written', async () => {

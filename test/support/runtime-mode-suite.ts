@@ -52,8 +52,6 @@ export async function packageRuntimeService(
     secrets: Record<string, string>;
     modules?: string[];
     edit?: (yml: string) => string;
-    /** package as this stage (a preview stage whose fallback is `stage`); default `stage` */
-    deployStage?: string;
     /** how stage-secrets gets into the service's node_modules; default a link (see prepareService) */
     install?: PrepareOptions['install'];
   },
@@ -62,11 +60,24 @@ export async function packageRuntimeService(
   const key = kms.createKey({ alias: 'alias/runtime' });
   const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) }, install: opts.install });
   linkModules(svc.dir, opts.modules ?? []);
-  if (opts.deployStage) svc.stage = opts.deployStage;
   if (opts.edit) {
     const file = path.join(svc.dir, 'serverless.yml');
     fs.writeFileSync(file, opts.edit(fs.readFileSync(file, 'utf8')));
   }
+  return packagedService(fw, svc, kms, key, opts.secrets);
+}
+
+/**
+ * Packages the service of `rt` again as another stage (e.g. a preview stage that falls back to the
+ * stage file `rt` was made with), sharing its workspace, stage file and KMS server. Its cleanup removes
+ * only what it unzipped; `rt.cleanup` removes the rest.
+ */
+export async function packageAgainAs(fw: Framework, rt: RuntimeService, deployStage: string): Promise<RuntimeService> {
+  const again = await packagedService(fw, { ...rt.svc, stage: deployStage }, rt.kms, rt.key, rt.secrets);
+  return { ...again, cleanup: async () => again.removeUnzipped() };
+}
+
+async function packagedService(fw: Framework, svc: SlsService, kms: KmsServer, key: KmsKey, secrets: Record<string, string>): Promise<RuntimeService & { removeUnzipped(): void }> {
   const { result, template } = await packageService(fw, svc);
   expect(result.code, result.output).toBe(0);
   const serverlessDir = path.join(svc.dir, '.serverless');
@@ -90,11 +101,14 @@ export async function packageRuntimeService(
     const props = resource.Properties as { Handler: string; Environment?: { Variables?: Record<string, string> } };
     fns[name] = { functionName: fn.name, handler: props.Handler, variables: props.Environment?.Variables ?? {}, taskRoot };
   }
+  const removeUnzipped = () => {
+    for (const dir of unzipped.values()) fs.rmSync(dir, { recursive: true, force: true });
+  };
   return {
     svc,
     kms,
     key,
-    secrets: opts.secrets,
+    secrets,
     result,
     template: template!,
     fns,
@@ -104,8 +118,9 @@ export async function packageRuntimeService(
       const options: InvokeOptions = { taskRoot: f.taskRoot, handler: f.handler, functionName: f.functionName, variables: f.variables, aws, events };
       return invokeLambda(options);
     },
+    removeUnzipped,
     async cleanup() {
-      for (const dir of unzipped.values()) fs.rmSync(dir, { recursive: true, force: true });
+      removeUnzipped();
       svc.ws.cleanup();
       await kms.close();
     },

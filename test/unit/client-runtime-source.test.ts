@@ -44,12 +44,23 @@ describe('SecretClient in a runtime-mode function', () => {
   });
 
   it('updateSecret fails: the package is read-only, secrets change with stage-secrets set and a deploy', async () => {
-    publish({ NAME: { type: 'string', text: 'x' } });
-    const err = await new SecretClient({ stage: 'pr-7', cwd: '/nonexistent' }).updateSecret({ key: 'NAME', value: 'y' }).catch((e: unknown) => e);
+    publishRuntimeSecrets({ app: 'shop', stage: 'dev', deployStage: 'dev', function: 'api', values: new Map([['NAME', { type: 'string', text: 'x' }]]) });
+    const err = await new SecretClient({ stage: 'dev', cwd: '/nonexistent' }).updateSecret({ key: 'NAME', value: 'y' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SecretError);
     expect(err).toMatchObject({ code: 'READ_ONLY', key: 'NAME' });
     expect((err as Error).message).toContain('function api runs with the secrets sealed into its package');
     expect((err as Error).message).toContain('stage-secrets set --stage dev NAME');
+  });
+
+  it("updateSecret in a preview stage on a fallback stage file names the fallback and the fix, for either stage's client", async () => {
+    publish({ NAME: { type: 'string', text: 'x' } });
+    for (const stage of ['pr-7', 'dev']) {
+      const err = await new SecretClient({ stage, cwd: '/nonexistent' }).updateSecret({ key: 'NAME', value: 'y' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(SecretError);
+      expect(err).toMatchObject({ code: 'READ_ONLY', key: 'NAME' });
+      expect((err as Error).message).toContain("stage pr-7 uses stage dev's secrets through a preview fallback and may read but not update them");
+      expect((err as Error).message).toContain('stage-secrets init --stage pr-7');
+    }
   });
 
   it('another stage is not served from the package', async () => {
@@ -70,8 +81,8 @@ describe('SecretClient in a runtime-mode function with a runtime store', () => {
     secrets: { NAME: { type: 'string', updated: '2030-01-01T00:00:00.000Z', epk: 'e', nonce: 'n', ct: 'c', tag: 't' } },
   } as unknown as StageFile;
   const withStore = (registry: Partial<RuntimeSecrets>) =>
-    publishRuntimeSecrets({ app: 'shop', stage: 'dev', deployStage: 'pr-7', function: 'api', values: new Map([['NAME', { type: 'string', text: 'x' }]]), ...registry });
-  const client = () => new SecretClient({ stage: 'pr-7', cwd: '/nonexistent', store: 's3://runtime-secrets/team', env: {} });
+    publishRuntimeSecrets({ app: 'shop', stage: 'dev', deployStage: 'dev', function: 'api', values: new Map([['NAME', { type: 'string', text: 'x' }]]), ...registry });
+  const client = () => new SecretClient({ stage: 'dev', cwd: '/nonexistent', store: 's3://runtime-secrets/team', env: {} });
 
   it('a name the function did not receive cannot be updated: NOT_FOUND naming the function and the fix, before any S3 call', async () => {
     withStore({ file, openEntry: async () => ({ type: 'string', text: 'never' }) });
@@ -89,6 +100,22 @@ describe('SecretClient in a runtime-mode function with a runtime store', () => {
       expect(err).toMatchObject({ code: 'USAGE' });
       expect((err as Error).message).toContain('function api was packaged by a stage-secrets release without the runtime store: package and deploy it again');
     }
+  });
+
+  it('a preview stage on a fallback stage file may not update even with a store (an S3 grant added by hand): READ_ONLY, before any S3 call', async () => {
+    const openEntry = async (): Promise<never> => {
+      throw new Error('the store was read');
+    };
+    withStore({ deployStage: 'pr-7', file, openEntry });
+    // an S3 call would fail with IO against this closed port: READ_ONLY shows none was made
+    const env = { AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1' };
+    const err = await new SecretClient({ stage: 'pr-7', cwd: '/nonexistent', store: 's3://runtime-secrets/team', env }).updateSecret({ key: 'NAME', value: 'y' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SecretError);
+    expect(err).toMatchObject({ code: 'READ_ONLY', key: 'NAME' });
+    expect((err as Error).message).toContain("stage pr-7 uses stage dev's secrets through a preview fallback and may read but not update them");
+    expect((err as Error).message).toContain('stage-secrets init --stage pr-7');
+    expect((err as Error).message).toContain('update NAME from a deployment of stage dev');
+    expect((err as Error).message).not.toContain('custom.stageSecrets.store');
   });
 
   it('without a store the package stays read-only, and the error names the store as the way to update', async () => {

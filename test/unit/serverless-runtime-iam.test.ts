@@ -71,14 +71,23 @@ describe('addToServiceRole', () => {
 
 describe('storeStatements', () => {
   it('GetObject and PutObject under the stage folder only, ListBucket on the bucket only for that prefix', () => {
-    expect(storeStatements('runtime-secrets', 'team/shop/prod/')).toEqual([
+    expect(storeStatements('runtime-secrets', 'team/shop/prod/', 'read-write')).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/prod/*' },
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::runtime-secrets', Condition: { StringLike: { 's3:prefix': 'team/shop/prod/*' } } },
     ]);
   });
 
+  it('read only (a preview stage on a fallback stage file): GetObject under the folder and the same ListBucket, no PutObject anywhere', () => {
+    const statements = storeStatements('runtime-secrets', 'team/shop/dev/', 'read');
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/dev/*' },
+      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::runtime-secrets', Condition: { StringLike: { 's3:prefix': 'team/shop/dev/*' } } },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('Put');
+  });
+
   it("a store at the bucket's root still limits the grant to the app and stage", () => {
-    const [objects, list] = storeStatements('b-1', 'shop/dev/');
+    const [objects, list] = storeStatements('b-1', 'shop/dev/', 'read-write');
     expect(objects!.Resource).toBe('arn:aws:s3:::b-1/shop/dev/*');
     expect(list!.Condition).toEqual({ StringLike: { 's3:prefix': 'shop/dev/*' } });
   });
@@ -92,7 +101,7 @@ describe('storeStatements', () => {
 
   it('go into the service role next to kms:Decrypt', () => {
     const svc = service({ iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } } });
-    expect(addToServiceRole(svc, storeStatements('b-1', 'p/shop/dev/'))).toBe(true);
+    expect(addToServiceRole(svc, storeStatements('b-1', 'p/shop/dev/', 'read-write'))).toBe(true);
     const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role.statements;
     expect(statements.map((s) => s.Action)).toEqual([['sqs:SendMessage'], ['s3:GetObject', 's3:PutObject'], ['s3:ListBucket']]);
   });
