@@ -15,9 +15,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import type { LambdaRun } from '../support/lambda-invoke.js';
 import { expectNoValues, token } from '../support/plugin-package-suite.js';
-import { digest, filesWithValues, kmsStatements, packageAgainAs, packageRuntimeService, type RuntimeService } from '../support/runtime-mode-suite.js';
+import { answersOf, digest, filesWithValues, kmsStatements, packageAgainAs, packageRuntimeService, roleStatements, type RuntimeService } from '../support/runtime-mode-suite.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
-import { FRAMEWORKS, runFramework, type Template } from '../support/sls-service.js';
+import { FRAMEWORKS, runFramework } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
 const BUCKET = 'runtime-secrets';
@@ -36,12 +36,6 @@ interface Outcome {
   message?: string;
 }
 
-function s3Statements(template: Template): Array<Record<string, unknown>> {
-  const role = template.Resources.IamRoleLambdaExecution;
-  const policies = (role?.Properties as { Policies?: Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }> } | undefined)?.Policies ?? [];
-  return policies.flatMap((p) => p.PolicyDocument.Statement).filter((s) => JSON.stringify(s.Action).includes('s3:'));
-}
-
 describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' '${fw.version}' (fixtures/sls-runtime-store)`, () => {
   /** packaged as dev */
   let rt: RuntimeService;
@@ -51,14 +45,7 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
   /** every value sealed or written: none may reach the store, a package, a log or a function's answer */
   const values: Record<string, string> = {};
 
-  const outcomes = (run: LambdaRun): Outcome[] => {
-    expect(run.initError, run.stderr).toBeUndefined();
-    expectNoValues(JSON.stringify(run), values);
-    return run.invocations.map((i) => {
-      expect(i.error, run.stderr).toBeUndefined();
-      return i.value as Outcome;
-    });
-  };
+  const outcomes = (run: LambdaRun): Outcome[] => answersOf<Outcome>(run, values);
   const invoke = (steps: unknown[], on: RuntimeService = rt) => on.invoke('rotate', steps, kmsEnv(on.kms, { AWS_ENDPOINT_URL_S3: s3.url }));
 
   beforeAll(async () => {
@@ -80,7 +67,7 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
   });
 
   it("grants the role S3 read and write on dev's store folder only, next to kms:Decrypt under dev's context", () => {
-    expect(s3Statements(rt.template)).toEqual([
+    expect(roleStatements(rt.template, 's3:')).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::${BUCKET}/${FOLDER}*` },
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringLike: { 's3:prefix': `${FOLDER}*` } } },
     ]);
@@ -92,7 +79,7 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
   });
 
   it("preview stage pr-7 on dev's stage file: the role may only read dev's store folder (no s3:PutObject), and the log says why", () => {
-    expect(s3Statements(preview.template)).toEqual([
+    expect(roleStatements(preview.template, 's3:')).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: `arn:aws:s3:::${BUCKET}/${FOLDER}*` },
       { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${BUCKET}`, Condition: { StringLike: { 's3:prefix': `${FOLDER}*` } } },
     ]);

@@ -10,7 +10,7 @@ import { expect } from 'vitest';
 import { REPO_ROOT } from './cli.js';
 import { kmsEnv, startKmsServer, type KmsKey, type KmsServer } from './kms-server.js';
 import { invokeLambda, unzipArtifact, type InvokeOptions, type LambdaRun } from './lambda-invoke.js';
-import { token } from './plugin-package-suite.js';
+import { expectNoValues, token } from './plugin-package-suite.js';
 import { packageService, prepareService, type Framework, type PrepareOptions, type FrameworkResult, type SlsService, type Template } from './sls-service.js';
 
 export const digest = (v: string): string => createHash('sha256').update(v).digest('hex');
@@ -141,11 +141,24 @@ export function filesWithValues(dirs: string[], values: Record<string, string>):
   return hits;
 }
 
-/** The kms:Decrypt statements of the template's service role. */
-export function kmsStatements(template: Template): Array<Record<string, unknown>> {
+/** The statements of the template's service role whose actions mention `action` ("kms:Decrypt", "s3:"). */
+export function roleStatements(template: Template, action: string): Array<Record<string, unknown>> {
   const role = template.Resources.IamRoleLambdaExecution;
   const policies = (role?.Properties as { Policies?: Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }> } | undefined)?.Policies ?? [];
-  return policies.flatMap((p) => p.PolicyDocument.Statement).filter((s) => JSON.stringify(s.Action).includes('kms:Decrypt'));
+  return policies.flatMap((p) => p.PolicyDocument.Statement).filter((s) => JSON.stringify(s.Action).includes(action));
+}
+
+/** The kms:Decrypt statements of the template's service role. */
+export const kmsStatements = (template: Template): Array<Record<string, unknown>> => roleStatements(template, 'kms:Decrypt');
+
+/** What each invocation of a run answered, once the run started and every call returned, with no value in any of it. */
+export function answersOf<T>(run: LambdaRun, values: Record<string, string>): T[] {
+  expect(run.initError, run.stderr).toBeUndefined();
+  expectNoValues(JSON.stringify(run), values);
+  return run.invocations.map((i) => {
+    expect(i.error, run.stderr).toBeUndefined();
+    return i.value as T;
+  });
 }
 
 export const secretsForRuntime = (): Record<string, string> => ({ API_KEY: token('api'), DB_PASSWORD: token('db') });
