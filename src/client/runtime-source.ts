@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
+import { requireFromTaskRoot } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { runtimeSecrets, type RuntimeSecrets } from '../core/runtime-registry.js';
@@ -90,16 +89,5 @@ let lambdaLoaderSet = false;
 export function useLambdaS3Sdk(): void {
   if (lambdaLoaderSet) return;
   lambdaLoaderSet = true;
-  setS3SdkLoader(async () => {
-    const root = process.env.LAMBDA_TASK_ROOT || process.cwd();
-    try {
-      return createRequire(path.join(root, 'stage-secrets-client.cjs'))('@aws-sdk/client-s3') as S3Sdk;
-    } catch (err) {
-      throw new StageSecretsError(
-        'IO',
-        `cannot load @aws-sdk/client-s3 for the runtime store (${(err as NodeJS.ErrnoException).code ?? 'error'}): use a Lambda Node.js runtime from nodejs18.x on, which includes it, or add it to the function's dependencies.`,
-        { cause: err },
-      );
-    }
-  });
+  setS3SdkLoader(async () => requireFromTaskRoot<S3Sdk>('@aws-sdk/client-s3', process.env, 'IO', ' for the runtime store'));
 }

@@ -1,4 +1,5 @@
 import type { KMSClient } from '@aws-sdk/client-kms';
+import { quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 
 /** How hard to try KMS before giving up; from STAGE_SECRETS_KMS_* (or AWS_MAX_ATTEMPTS). */
@@ -51,8 +52,6 @@ export function kmsSdk(): Promise<KmsSdk> {
   return loadSdk();
 }
 
-const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
-
 // One client per region and retry setting: a process talks to KMS over few, reused connections.
 const clients = new Map<string, KMSClient>();
 
@@ -66,13 +65,8 @@ export async function kmsClient(region: string | undefined, settings: KmsRetrySe
   const cached = clients.get(cacheKey);
   if (cached) return cached;
   const { KMSClient } = await kmsSdk();
-  // The SDK warns about Node 20 while it builds its runtime config. Silence it for our own output only:
-  // set the switch around construction and restore the env, so child processes (run) see the user's env.
-  const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
-  if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
-  let client: KMSClient;
-  try {
-    client = new KMSClient({
+  const client = quietSdkConstruction(() =>
+    new KMSClient({
       ...(region ? { region } : {}),
       maxAttempts: settings.maxAttempts,
       retryMode: 'standard',
@@ -81,10 +75,8 @@ export async function kmsClient(region: string | undefined, settings: KmsRetrySe
         requestTimeout: settings.timeoutMs,
         throwOnRequestTimeout: true,
       },
-    });
-  } finally {
-    if (!userSet) delete process.env[SUPPRESS_WARNING];
-  }
+    }),
+  );
   clients.set(cacheKey, client);
   return client;
 }

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import * as path from 'node:path';
+import { requireFromTaskRoot } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretEntry, StageFile } from '../core/format.js';
 import { checkRuntimeBundle, type RuntimeBundle } from '../core/runtime-bundle.js';
@@ -10,27 +9,6 @@ import { openStageFile } from '../stages/open-file.js';
 
 /** In Lambda a cold start should fail in seconds, not retry for a minute; the env still overrides. */
 const LAMBDA_KMS_DEFAULTS = { STAGE_SECRETS_KMS_MAX_ATTEMPTS: '3', STAGE_SECRETS_KMS_TIMEOUT_MS: '3000' };
-
-/**
- * The SDK as the Lambda Node.js runtime provides it: resolved like a require() from the task root, so a
- * copy the function bundled wins, then NODE_PATH (/opt/nodejs/node_modules, /var/runtime/node_modules).
- * An ES module import() would not look at NODE_PATH, and a literal require() would be followed by bundlers.
- */
-function sdkFromTaskRoot(env: NodeJS.ProcessEnv): () => Promise<KmsSdk> {
-  return async () => {
-    const root = env.LAMBDA_TASK_ROOT || process.cwd();
-    const requireFromRoot = createRequire(path.join(root, 'stage-secrets-runtime.cjs'));
-    try {
-      return requireFromRoot('@aws-sdk/client-kms') as KmsSdk;
-    } catch (err) {
-      throw new StageSecretsError(
-        'KEY_UNAVAILABLE',
-        `cannot load @aws-sdk/client-kms (${(err as NodeJS.ErrnoException).code ?? 'error'}): use a Lambda Node.js runtime from nodejs18.x on, which includes it, or add it to the function's dependencies.`,
-        { cause: err },
-      );
-    }
-  };
-}
 
 /** The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts). */
 function asStageFile(bundle: RuntimeBundle): StageFile {
@@ -63,7 +41,7 @@ export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv =
   let bundle: RuntimeBundle | undefined;
   try {
     bundle = checkRuntimeBundle(raw);
-    setKmsSdkLoader(sdkFromTaskRoot(env));
+    setKmsSdkLoader(async () => requireFromTaskRoot<KmsSdk>('@aws-sdk/client-kms', env, 'KEY_UNAVAILABLE', ''));
     const file = asStageFile(bundle);
     const keyEnv = { ...LAMBDA_KMS_DEFAULTS, ...env };
     const opened = await openStageFile(file, keyEnv);

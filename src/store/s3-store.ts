@@ -1,4 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import { quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import { storeArns, type StoreLocation } from './s3-location.js';
 
@@ -80,7 +81,6 @@ export function setS3SdkLoader(loader: () => Promise<S3Sdk>): void {
   clients.clear();
 }
 
-const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 const clients = new Map<string, S3Client>();
 
 /**
@@ -100,11 +100,8 @@ async function s3Client(env: NodeJS.ProcessEnv): Promise<S3Client> {
   const cached = clients.get(cacheKey);
   if (cached) return cached;
   const { S3Client } = await loadSdk();
-  const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
-  if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
-  let client: S3Client;
-  try {
-    client = new S3Client({
+  const client = quietSdkConstruction(() =>
+    new S3Client({
       ...(endpoint ? { endpoint } : {}),
       ...(region ? { region } : {}),
       ...(credentials ? { credentials } : {}),
@@ -112,10 +109,8 @@ async function s3Client(env: NodeJS.ProcessEnv): Promise<S3Client> {
       followRegionRedirects: true,
       maxAttempts,
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-    });
-  } finally {
-    if (!userSet) delete process.env[SUPPRESS_WARNING];
-  }
+    }),
+  );
   clients.set(cacheKey, client);
   return client;
 }

@@ -1,0 +1,39 @@
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { StageSecretsError, type ErrorCode } from './errors.js';
+
+const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Builds an AWS SDK client without its Node-version warning in our output: the SDK reads the switch
+ * while it builds its runtime config, so it is set around construction only and the env restored, so
+ * child processes (run) see the user's env.
+ */
+export function quietSdkConstruction<T>(construct: () => T): T {
+  const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
+  if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
+  try {
+    return construct();
+  } finally {
+    if (!userSet) delete process.env[SUPPRESS_WARNING];
+  }
+}
+
+/**
+ * An SDK package as the Lambda Node.js runtime provides it: resolved like a require() from the task
+ * root, so a copy the function bundled wins, then NODE_PATH (/opt/nodejs/node_modules,
+ * /var/runtime/node_modules). An ES module import() would not look at NODE_PATH, and a literal require()
+ * would be followed by bundlers. A failure is `code`, saying what the package was needed `for`.
+ */
+export function requireFromTaskRoot<T>(pkg: string, env: NodeJS.ProcessEnv, code: ErrorCode, purpose: string): T {
+  const root = env.LAMBDA_TASK_ROOT || process.cwd();
+  try {
+    return createRequire(path.join(root, 'stage-secrets.cjs'))(pkg) as T;
+  } catch (err) {
+    throw new StageSecretsError(
+      code,
+      `cannot load ${pkg}${purpose} (${(err as NodeJS.ErrnoException).code ?? 'error'}): use a Lambda Node.js runtime from nodejs18.x on, which includes it, or add it to the function's dependencies.`,
+      { cause: err },
+    );
+  }
+}
