@@ -73,7 +73,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
-    return applyRuntime({ ...input, functions, source, received: merged.received, secrets: loaded.values.size, store });
+    return applyRuntime({ ...input, functions, file: loaded.stageFile, received: merged.received, secrets: loaded.values.size, store });
   }
 
   const effective: Record<string, Environment> = {};

@@ -5,12 +5,9 @@ import { StageSecretsError } from '../core/errors.js';
 import type { KmsIdentityRecord, StageFile } from '../core/format.js';
 import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
 import type { Logger } from '../core/log.js';
-import { locateStage } from '../stages/locate.js';
-import { readLocated } from '../stages/read.js';
 import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement, type StoreAccess } from './runtime-iam.js';
 import { BUNDLED_RUNTIME_FILE, bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
-import { serviceStageOptions, type SourceOptions } from './source.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
 
 /** Folder in the service where the per-function files are written; removed after packaging. */
@@ -25,7 +22,8 @@ export interface RuntimeModeInput {
   /** the stage being deployed */
   stage: string;
   serviceDir: string;
-  source: SourceOptions;
+  /** the stage file the build loaded (a preview stage's fallback included) */
+  file: StageFile;
   functions: Record<string, FunctionConfig>;
   /** function → names of the secrets it receives (the selection env mode uses) */
   received: Record<string, string[]>;
@@ -195,9 +193,7 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && [...a].s
  */
 export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   checkFunctions(input);
-  // the file the loader read: a preview stage's fallback included
-  const options = serviceStageOptions(input.source);
-  const file = readLocated(locateStage(options, 'read'), options);
+  const { file } = input;
   const kms = kmsIdentities(file, input.stage);
   const folder = input.store && storeFolderFor(input.store, file.app, file.stage);
   const packager = pluginNames(input.service).includes('serverless-esbuild') ? 'serverless-esbuild' : 'framework';

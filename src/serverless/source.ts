@@ -29,8 +29,8 @@ export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> 
   return loadSecrets(serviceStageOptions(opts));
 }
 
-/** Which stage file a service uses, and the app it must belong to (runtime mode reads its sealed entries). */
-export function serviceStageOptions(opts: SourceOptions): StageOptions {
+/** Which stage file a service uses, and the app it must belong to. */
+function serviceStageOptions(opts: SourceOptions): StageOptions {
   return {
     stage: opts.stage,
     dir: opts.dir === undefined ? undefined : path.resolve(opts.serviceDir, opts.dir),

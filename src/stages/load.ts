@@ -22,6 +22,8 @@ export interface LoadedSecrets {
   source: SecretsSource;
   /** the app recorded in the stage file */
   app?: string;
+  /** the stage file itself, as read (sealed; runtime mode packages its entries without reading it again) */
+  stageFile: StageFile;
   /** absolute real path of the stage file used (run hands it to its command as STAGE_SECRETS_FILE) */
   file?: string;
   /** "stage pr-7 has no stage file; using stage dev's ..." when a fallback applied, for the log */
@@ -57,7 +59,7 @@ function realPath(file: string): string {
  */
 export function secretsFromCheckedRunEnv(
   opts: StageOptions,
-): { values: Map<string, SecretValue>; app?: string; file: string; path: string; fallback?: string } | undefined {
+): { values: Map<string, SecretValue>; stageFile: StageFile; file: string; path: string; fallback?: string } | undefined {
   const env = opts.env ?? process.env;
   const fromRun = secretsFromRunEnv(opts.stage, env);
   if (!fromRun) return undefined;
@@ -94,7 +96,7 @@ export function secretsFromCheckedRunEnv(
   const values = new Map<string, SecretValue>();
   for (const name of [...fromRun.keys()].sort()) values.set(name, { type: types.get(name) ?? 'string', text: fromRun.get(name)! });
   const shown = storeAt(located, opts).displayPath(located.fileStage);
-  return { values, app: file.app, file: own, path: shown, fallback: describeFallback(located, opts.cwd ?? process.cwd()) };
+  return { values, stageFile: file, file: own, path: shown, fallback: describeFallback(located, opts.cwd ?? process.cwd()) };
 }
 
 /**
@@ -107,8 +109,8 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   const useRunEnv = opts.runEnv ?? true;
   const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts) : undefined;
   if (fromRun) {
-    const { values, app, file, fallback } = fromRun;
-    return { stage: opts.stage, values, source: { kind: 'run-env', path: fromRun.path }, app, file, fallback };
+    const { values, stageFile, file, fallback } = fromRun;
+    return { stage: opts.stage, values, source: { kind: 'run-env', path: fromRun.path }, app: stageFile.app, stageFile, file, fallback };
   }
   const otherStage = useRunEnv ? runEnvStage(env) : undefined;
   const note =
@@ -129,6 +131,7 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
       identityDescription: opened.identityDescription,
     },
     app: file.app,
+    stageFile: file,
     file: realPath(located.file),
     fallback: describeFallback(located, opts.cwd ?? process.cwd()),
     note,
