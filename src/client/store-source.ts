@@ -3,7 +3,7 @@ import type { SecretType, SecretValue } from '../core/values.js';
 import { unapprovedError } from '../stages/load.js';
 import { openStageFile } from '../stages/open.js';
 import type { StageFile } from '../core/format.js';
-import { isPreviewPackage, notReceivedError, previewReadOnlyError, useLambdaS3Sdk, type PackagedStage } from './runtime-source.js';
+import { notReceivedError, useLambdaS3Sdk, type PackagedStage } from './runtime-source.js';
 import {
   assertUpdatable,
   maxAttemptsFrom,
@@ -72,11 +72,10 @@ export class StoreSource {
 
   /**
    * Inside a runtime-mode function: writes a new value of a name packaged for it (every packaged name
-   * was approved, or the cold start would have failed). A name it did not receive is refused, and so is
-   * every update of a preview deployment on a fallback stage's file.
+   * was approved, or the cold start would have failed). A name it did not receive is refused. (A preview
+   * deployment on a fallback stage's file never gets here: SecretClient.updateSecret refuses it first.)
    */
   async updatePackaged(stage: PackagedStage, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
-    if (isPreviewPackage(stage.packaged)) throw previewReadOnlyError(stage.packaged, secret.name);
     if (!Object.hasOwn(stage.file.secrets, secret.name)) throw notReceivedError(stage.packaged, secret.name);
     useLambdaS3Sdk();
     await updateStoredSecret(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, secret, { now, maxAttempts: maxAttemptsFrom(this.#env) });
