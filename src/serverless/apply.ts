@@ -54,12 +54,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
 
   const decision = decideSetEnvs({ env: input.env, setEnvs: settings.setEnvs, serviceDir: input.serviceDir });
   if (!decision.setEnvs) {
-    checkLambdaLimits({
-      functions: Object.fromEntries(
-        Object.entries(functions).map(([name, fn]) => [name, effectiveEnvironment(service.provider.environment, fn.environment)]),
-      ),
-      secretNames: [],
-    });
+    checkYamlEnvironments(service, functions);
     input.log.notice(`stage-secrets: functions get no secrets of stage ${stage} (${decision.reason}); the build environment is unchanged`);
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount };
   }
@@ -88,7 +83,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
     if (env) fn.environment = env;
   }
 
-  const receiving = Object.values(merged.received).filter((names) => names.length > 0).length;
+  const receiving = receivingCount(merged.received);
   const lists = Object.values(envInputs).filter((fn) => fn.secrets !== undefined).length;
   const narrowed = settings.secrets ? ` (custom.stageSecrets.secrets: ${plural(settings.secrets.length, 'name')})` : '';
   input.log.notice(
@@ -101,19 +96,31 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount };
 }
 
+/** How many functions receive at least one secret. */
+function receivingCount(received: Record<string, string[]>): number {
+  return Object.values(received).filter((names) => names.length > 0).length;
+}
+
+/**
+ * Lambda's limits for functions whose environment holds no secret (opted out, or runtime mode): the
+ * yaml values, plus what `extra` adds to a function (runtime mode's store location).
+ */
+function checkYamlEnvironments(service: ServiceConfig, functions: Record<string, FunctionConfig>, extra: (name: string) => Environment = () => ({})): void {
+  checkLambdaLimits({
+    functions: Object.fromEntries(
+      Object.entries(functions).map(([name, fn]) => [name, { ...effectiveEnvironment(service.provider.environment, fn.environment), ...extra(name) }]),
+    ),
+    secretNames: [],
+  });
+}
+
 /** Runtime mode: the selection above goes sealed into each function's package; no environment changes. */
 function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number }): ApplySummary {
   const { service, stage, functions, store } = input;
   // a function that receives secrets gets the store's location too: check it fits before anything is written
-  const storeVar = (name: string) => (store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {});
-  checkLambdaLimits({
-    functions: Object.fromEntries(
-      Object.entries(functions).map(([name, fn]) => [name, { ...effectiveEnvironment(service.provider.environment, fn.environment), ...storeVar(name) }]),
-    ),
-    secretNames: [],
-  });
+  checkYamlEnvironments(service, functions, (name) => (store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {}));
   const result = applyRuntimeMode({ ...input, log: input.log });
-  const receiving = Object.values(input.received).filter((names) => names.length > 0).length;
+  const receiving = receivingCount(input.received);
   const count = Object.keys(functions).length;
   input.log.notice(
     `stage-secrets: runtime mode: ${plural(input.secrets, 'secret')} of stage ${stage} sealed into the packages of ${receiving} of ${plural(count, 'function')} ` +
