@@ -2,6 +2,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, STAGE_NAME_PATTERN } from '../core/names.js';
+import { displayPath } from '../store/stage-store.js';
 
 /** A preview-stage rule: a stage named like `pattern` (`pr-*`) with no stage file uses `stage`'s file. */
 export interface StageFallback {
@@ -157,11 +158,6 @@ function isAppRoot(folder: string, stage: string, fs: LocateFs): boolean {
   return stages === undefined ? fs.existsSync(path.join(dir, `${stage}.json`)) : stages.length > 0;
 }
 
-function shown(cwd: string, target: string): string {
-  const rel = path.relative(cwd, target);
-  return rel === '' ? '.' : rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : target;
-}
-
 /** The secrets folder for these options: explicit, else the nearest app root's, else undefined. */
 export function findSecretsDir(input: LocateInput): { dir: string; how: 'explicit' | 'found' } | { searched: string; start: string } {
   const fs = input.fs ?? nodeFs;
@@ -216,13 +212,13 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
   const here: LocatedStage = { stage: input.stage, fileStage: input.stage, dir, file, how };
   if (purpose === 'create' || fs.existsSync(file)) return here;
   const rule = purpose === 'read' ? matchFallback(input.stage, input.fallbacks) : undefined;
-  const where = how === 'found' ? ` (app root ${shown(cwd, path.dirname(dir))}, found from ${cwd})` : '';
+  const where = how === 'found' ? ` (app root ${displayPath(cwd, path.dirname(dir))}, found from ${cwd})` : '';
   if (rule) {
     const target = path.join(dir, `${rule.stage}.json`);
     if (fs.existsSync(target)) return { ...here, fileStage: rule.stage, file: target, fallback: rule };
     throw new StageSecretsError(
       'NOT_FOUND',
-      `stage ${input.stage} has no stage file and its fallback ${rule.pattern} → ${rule.stage} names a stage without one either: no ${shown(cwd, target)}${where}. ` +
+      `stage ${input.stage} has no stage file and its fallback ${rule.pattern} → ${rule.stage} names a stage without one either: no ${displayPath(cwd, target)}${where}. ` +
         `Create it with: stage-secrets init --stage ${rule.stage}, or fix the fallback.`,
     );
   }
@@ -232,7 +228,7 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     purpose === 'read' ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).` : '';
   throw new StageSecretsError(
     'NOT_FOUND',
-    `no stage file ${shown(cwd, file)} for stage ${input.stage}${where}${list}; create it with: stage-secrets init --stage ${input.stage}.${preview}`,
+    `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: stage-secrets init --stage ${input.stage}.${preview}`,
   );
 }
 
@@ -240,5 +236,5 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
 export function describeFallback(located: LocatedStage, cwd: string): string | undefined {
   const rule = located.fallback;
   if (!rule) return undefined;
-  return `stage ${located.stage} has no stage file; using stage ${rule.stage}'s ${shown(path.resolve(cwd), located.file)} (fallback ${rule.pattern} → ${rule.stage})`;
+  return `stage ${located.stage} has no stage file; using stage ${rule.stage}'s ${displayPath(path.resolve(cwd), located.file)} (fallback ${rule.pattern} → ${rule.stage})`;
 }

@@ -9,6 +9,13 @@ import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
 import { readRegularFile, type RegularRead } from './regular-file.js';
 
+/** `target` as the user should see it: relative to `cwd` when it lies below it ("." for `cwd` itself), else absolute. */
+export function displayPath(cwd: string, target: string): string {
+  const rel = path.relative(cwd, target);
+  if (rel === '') return '.';
+  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : target;
+}
+
 const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 
 export interface StageStoreOptions {
@@ -42,9 +49,7 @@ export class StageStore {
 
   /** The path as the user should see it in messages. */
   displayPath(stage: string): string {
-    const file = this.filePath(stage);
-    const rel = path.relative(this.cwd, file);
-    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
+    return displayPath(this.cwd, this.filePath(stage));
   }
 
   read(stage: string): StageFile {
