@@ -189,7 +189,7 @@ describe('CI recipes in examples/', () => {
     expect(Number(/^node:(\d+)/.exec(String(job.image))![1])).toBeGreaterThanOrEqual(20);
     const script = job.script as string[];
     const npmCi = script.findIndex((l) => l.startsWith('npm ci'));
-    const deploy = script.indexOf('npx stage-secrets run --stage prod -- npx serverless deploy --stage prod');
+    const deploy = script.indexOf('npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod');
     expect(npmCi).toBeGreaterThanOrEqual(0);
     expect(deploy).toBeGreaterThan(npmCi);
     expect(text).toContain(stageKeyEnvName('prod'));
