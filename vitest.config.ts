@@ -25,6 +25,7 @@ const START_FIRST = [
   'test/integration/package-install.test.ts',
   'test/security/name-approval.test.ts',
   'test/security/sls-opt-out-leak.test.ts',
+  'test/security/package-stage-files.test.ts',
 ];
 
 class FrameworksFirst extends BaseSequencer {
