@@ -21,7 +21,7 @@ import { readZipEntries, type ZipEntry } from './zip-entries.js';
 export interface PackageGuard {
   /** the secrets folder the plugin located (absolute), if any */
   secretsDir?: string;
-  /** the stage file read for this build: its entries are recognised in any package by their nonces (random, one per value) */
+  /** the stage file read for this build: its entries are recognised in any package by their nonces (one per value) */
   stageFile?: StageFile;
   /** runtime mode: function → the names sealed into its package (the only entries its zip may carry) */
   packaged?: Record<string, string[]>;
@@ -65,7 +65,8 @@ function secretsGlobs(serviceDir: string, secretsDir: string): { service: string
 
 function packagedAlone(service: ServiceConfig, fn: FunctionConfig): boolean {
   const pkg = fn.package as PackageConfig | undefined;
-  return (service as { package?: PackageConfig }).package?.individually === true || pkg?.individually === true || Array.isArray(pkg?.patterns);
+  const servicePkg = (service as { package?: PackageConfig }).package;
+  return servicePkg?.individually === true || pkg?.individually === true || Array.isArray(pkg?.patterns);
 }
 
 /**
@@ -86,7 +87,8 @@ export function excludeSecretsFolder(service: ServiceConfig, serviceDir: string,
 /** zip (absolute) → the functions it is the package of, from the artifacts the packagers recorded. */
 function functionsByZip(service: ServiceConfig, serviceDir: string): Map<string, string[]> {
   const servicePkg = (service as { package?: PackageConfig }).package;
-  const serviceZip = typeof servicePkg?.artifact === 'string' ? servicePkg.artifact : path.join('.serverless', `${service.service}.zip`);
+  const serviceZip =
+    typeof servicePkg?.artifact === 'string' ? servicePkg.artifact : path.join('.serverless', `${service.service}.zip`);
   const byZip = new Map<string, string[]>();
   for (const [name, fn] of Object.entries(service.functions ?? {})) {
     if (!fn) continue;
@@ -100,8 +102,11 @@ function functionsByZip(service: ServiceConfig, serviceDir: string): Map<string,
 /** The zips to check: every .serverless/*.zip, and every artifact a function or the service names. */
 function packagesToCheck(serviceDir: string, byZip: Map<string, string[]>, only?: string[]): string[] {
   const out = path.join(serviceDir, '.serverless');
-  const found = fs.existsSync(out) ? fs.readdirSync(out).filter((f) => f.endsWith('.zip')).map((f) => path.join(out, f)) : [];
-  const zips = only ? [...byZip].filter(([, fns]) => fns.some((f) => only.includes(f))).map(([zip]) => zip) : [...found, ...byZip.keys()];
+  const listed = fs.existsSync(out) ? fs.readdirSync(out) : [];
+  const found = listed.filter((f) => f.endsWith('.zip')).map((f) => path.join(out, f));
+  const zips = only
+    ? [...byZip].filter(([, fns]) => fns.some((f) => only.includes(f))).map(([zip]) => zip)
+    : [...found, ...byZip.keys()];
   return [...new Set(zips)].filter((zip) => fs.existsSync(zip)).sort();
 }
 
@@ -132,14 +137,17 @@ function jsonFinding(entry: ZipEntry, bytes: Buffer, ctx: ZipContext): string | 
     const fn = typeof o.function === 'string' ? o.function : '';
     const names = Object.keys((o.secrets as Record<string, unknown> | undefined) ?? {});
     const own = entry.name === `${RUNTIME_DIR}/${fn}/${SEALED_FILE}` && names.every((n) => ctx.allowed.has(n));
-    return own ? undefined : `the runtime-mode sealed file of function ${fn || '(unknown)'}, which this package's functions (${ctx.functions.join(', ') || 'none'}) do not receive`;
+    if (own) return undefined;
+    const functions = ctx.functions.join(', ') || 'none';
+    return `the runtime-mode sealed file of function ${fn || '(unknown)'}, which this package's functions ` +
+      `(${functions}) do not receive`;
   }
   if (typeof o.publicKey === 'string' && Array.isArray(o.identities)) return 'a stage file';
   if (typeof o.epk === 'string' && typeof o.nonce === 'string' && typeof o.ct === 'string') return 'a stage file entry';
   return undefined;
 }
 
-function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel: string | undefined): string | undefined {
+function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel?: string): string | undefined {
   if (entry.name.endsWith('/')) return undefined;
   if (rel && (entry.name === rel || entry.name.startsWith(`${rel}/`))) return `a file of the secrets folder ${rel}/`;
   if (KEY_FILE.test(entry.name)) return 'a local key file';
@@ -151,7 +159,8 @@ function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel
   const foreign = Object.entries(guard.stageFile?.secrets ?? {})
     .filter(([name, sealed]) => !ctx.allowed.has(name) && bytes.includes(sealed.nonce))
     .map(([name]) => name);
-  return foreign.length ? `the sealed ${foreign.length === 1 ? 'entry' : 'entries'} ${foreign.join(', ')} of the stage file` : undefined;
+  if (foreign.length === 0) return undefined;
+  return `the sealed ${foreign.length === 1 ? 'entry' : 'entries'} ${foreign.join(', ')} of the stage file`;
 }
 
 /**
@@ -161,7 +170,7 @@ function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel
  */
 export function checkPackages(service: ServiceConfig, serviceDir: string, guard: PackageGuard, only?: string[]): void {
   const byZip = functionsByZip(service, serviceDir);
-  const rel = guard.secretsDir === undefined ? undefined : relativeSecretsDir(serviceDir, guard.secretsDir) || undefined;
+  const rel = (guard.secretsDir && relativeSecretsDir(serviceDir, guard.secretsDir)) || undefined;
   const problems: string[] = [];
   for (const zip of packagesToCheck(serviceDir, byZip, only)) {
     const functions = byZip.get(zip) ?? [];
@@ -179,8 +188,11 @@ export function checkPackages(service: ServiceConfig, serviceDir: string, guard:
   if (problems.length === 0) return;
   throw new StageSecretsError(
     'USAGE',
-    `a function package must not carry stage files or keys (the function's role and readers of the deployment bucket could take them, and with the stage key every secret of the stage), but ${problems.join('; ')}. ` +
-      `Those packages were removed. Remove the copies and links from the service folder, and the stage file from what the code imports or the bundler copies; ` +
-      `package.patterns cannot bring them back${rel ? ` (the plugin excludes ${rel}/**)` : ''}. Runtime mode packages each function's own sealed entries for the client.`,
+    `a function package must not carry stage files or keys (the function's role and readers of the deployment ` +
+      `bucket could take them, and with the stage key every secret of the stage), but ${problems.join('; ')}. ` +
+      `Those packages were removed. Remove the copies and links from the service folder, and the stage file from ` +
+      `what the code imports or the bundler copies; package.patterns cannot bring them back` +
+      `${rel ? ` (the plugin excludes ${rel}/**)` : ''}. ` +
+      `Runtime mode packages each function's own sealed entries for the client.`,
   );
 }

@@ -25,7 +25,8 @@ const LOCAL = 0x04034b50;
 const MAX_COMMENT = 0xffff;
 
 function broken(file: string, why: string): StageSecretsError {
-  return new StageSecretsError('IO', `cannot read the package ${file} (${why}), so it cannot be checked for stage files; package again.`);
+  const message = `cannot read the package ${file} (${why}), so it cannot be checked for stage files; package again.`;
+  return new StageSecretsError('IO', message);
 }
 
 function findEocd(buf: Buffer, file: string): number {
@@ -86,13 +87,19 @@ export function readZipEntries(file: string): ZipEntry[] {
   const entries: ZipEntry[] = [];
   let at = offset;
   for (let i = 0; i < count; i++) {
-    if (at + 46 > buf.length || buf.readUInt32LE(at) !== CENTRAL) throw broken(file, 'a central directory record is damaged');
+    if (at + 46 > buf.length || buf.readUInt32LE(at) !== CENTRAL) {
+      throw broken(file, 'a central directory record is damaged');
+    }
     const method = buf.readUInt16LE(at + 10);
     const nameLength = buf.readUInt16LE(at + 28);
     const extraLength = buf.readUInt16LE(at + 30);
     const commentLength = buf.readUInt16LE(at + 32);
     const name = buf.toString('utf8', at + 46, at + 46 + nameLength);
-    const fields = { size: buf.readUInt32LE(at + 24), compressed: buf.readUInt32LE(at + 20), local: buf.readUInt32LE(at + 42) };
+    const fields = {
+      size: buf.readUInt32LE(at + 24),
+      compressed: buf.readUInt32LE(at + 20),
+      local: buf.readUInt32LE(at + 42),
+    };
     zip64Fields(buf.subarray(at + 46 + nameLength, at + 46 + nameLength + extraLength), fields, file);
     at += 46 + nameLength + extraLength + commentLength;
     entries.push({ name, size: fields.size, read: () => entryData(buf, file, name, method, fields) });
@@ -100,9 +107,13 @@ export function readZipEntries(file: string): ZipEntry[] {
   return entries;
 }
 
-function entryData(buf: Buffer, file: string, name: string, method: number, fields: { compressed: number; local: number }): Buffer {
+type Place = { compressed: number; local: number };
+
+function entryData(buf: Buffer, file: string, name: string, method: number, fields: Place): Buffer {
   const header = fields.local;
-  if (header + 30 > buf.length || buf.readUInt32LE(header) !== LOCAL) throw broken(file, `the entry ${name} is damaged`);
+  if (header + 30 > buf.length || buf.readUInt32LE(header) !== LOCAL) {
+    throw broken(file, `the entry ${name} is damaged`);
+  }
   const start = header + 30 + buf.readUInt16LE(header + 26) + buf.readUInt16LE(header + 28);
   const data = buf.subarray(start, start + fields.compressed);
   if (data.length !== fields.compressed) throw broken(file, `the entry ${name} is cut short`);
