@@ -26,6 +26,7 @@ const START_FIRST = [
   'test/integration/readme-quick-start.test.ts',
   'test/security/name-approval.test.ts',
   'test/security/sls-opt-out-leak.test.ts',
+  'test/security/package-stage-files.test.ts',
 ];
 
 class FrameworksFirst extends BaseSequencer {

@@ -8,6 +8,7 @@ import { APP_PROBE_VAR } from '../src/core/run-env.js';
 import { log as currentLogger, setLogger, type Logger } from '../src/core/log.js';
 import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
+import { checkPackages, type PackageGuard } from '../src/serverless/package-guard.js';
 import { removeRuntimeFiles } from '../src/serverless/runtime-mode.js';
 import { StageSecretsCache } from '../src/serverless/source.js';
 import type { PluginLog, ServerlessLike, VariableResolverInput } from '../src/serverless/types.js';
@@ -22,8 +23,9 @@ export default class StageSecretsPlugin {
   private readonly logger: Logger;
   private readonly cache = new StageSecretsCache();
   private applied: Promise<void> | undefined;
+  private guard: PackageGuard = {};
 
-  constructor(serverless: ServerlessLike, _cliOptions: Record<string, unknown>, utils?: { log?: PluginLog }) {
+  constructor(serverless: ServerlessLike, cliOptions: Record<string, unknown>, utils?: { log?: PluginLog }) {
     this.serverless = serverless;
     const log = utils?.log;
     // One logger for the plugin's own lines and for the layers below (stale locks, key file modes).
@@ -35,12 +37,20 @@ export default class StageSecretsPlugin {
     const apply: Hook = () => this.applyOnce();
     // runtime mode writes per-function files into the service folder; they go once the zips exist
     const cleanUp: Hook = async () => removeRuntimeFiles(this.serviceDir());
+    // every packager has written and moved its zips by then (serverless-esbuild in its own after: hooks)
+    const check = (only?: string[]): Hook => async () => {
+      await this.withFrameworkErrors(async () => checkPackages(this.serverless.service, this.serviceDir(), this.guard, only));
+    };
+    const deployed = typeof cliOptions?.function === 'string' ? [cliOptions.function] : undefined;
     this.hooks = {
       // package and deploy (runtime mode: early enough for serverless-esbuild, which reads the handlers
       // at before:package:createDeploymentArtifacts, whatever the order of plugins)
       'before:package:initialize': apply,
       'after:package:createDeploymentArtifacts': cleanUp,
       'after:deploy:function:packageFunction': cleanUp,
+      // before the template and state are written, and before deploy uploads anything
+      'before:package:finalize': check(),
+      'before:deploy:function:deploy': check(deployed),
       // deploy function -f X: before its first AWS call, so a refusal happens before anything remote
       'before:deploy:function:initialize': apply,
       // invoke local: its own before:invoke:local:loadEnvVars hook runs ahead of any plugin's, so go earlier
@@ -73,7 +83,7 @@ export default class StageSecretsPlugin {
 
   private applyOnce(): Promise<void> {
     this.applied ??= this.withFrameworkErrors(async () => {
-      await applyStageSecrets({
+      ({ guard: this.guard } = await applyStageSecrets({
         service: this.serverless.service,
         stage: this.serverless.getProvider('aws').getStage(),
         serviceDir: this.serviceDir(),
@@ -82,7 +92,7 @@ export default class StageSecretsPlugin {
         log: this.logger,
         configFile: this.configFile(),
         localInvoke: this.serverless.processedInput?.commands?.join(' ') === 'invoke local',
-      });
+      }));
     });
     return this.applied;
   }

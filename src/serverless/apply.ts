@@ -5,7 +5,8 @@ import { mergeSecrets, type FunctionEnvInput } from './merge.js';
 import { decideSetEnvs } from './opt-out.js';
 import { logOverrides } from './overrides.js';
 import { describeSource } from '../stages/load.js';
-import type { StageSecretsCache } from './source.js';
+import { readServiceStageFile, serviceSecretsDir, type SourceOptions, type StageSecretsCache } from './source.js';
+import { excludeSecretsFolder, type PackageGuard } from './package-guard.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
 import { parseStoreUrl, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
@@ -29,6 +30,8 @@ export interface ApplySummary {
   secrets: number;
   functionsWithSecrets: number;
   functions: number;
+  /** what the check of the packages after packaging needs (package-guard.ts) */
+  guard: PackageGuard;
 }
 
 function plural(n: number, word: string): string {
@@ -40,8 +43,20 @@ function plural(n: number, word: string): string {
  * serverless.yml, refuse what Lambda would refuse, then write the environments back into the service.
  */
 export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary> {
+  const settings = readSettings(input.service.custom);
+  const { app, dir, fallbacks } = settings;
+  const source = { stage: input.stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env };
+  const secretsDir = serviceSecretsDir(source);
+  const summary = await applySettings(input, settings, source);
+  // last, after runtime mode's patterns: the stage files stay out of every package, opted out or not
+  excludeSecretsFolder(input.service, input.serviceDir, secretsDir);
+  // opted out, the stage file was not opened: read it without a key, so its entries are recognised anyway
+  const stageFile = summary.guard.stageFile ?? (summary.setEnvs ? undefined : readServiceStageFile(source));
+  return { ...summary, guard: { ...summary.guard, secretsDir, stageFile } };
+}
+
+async function applySettings(input: ApplyInput, settings: ReturnType<typeof readSettings>, source: SourceOptions): Promise<ApplySummary> {
   const { service, stage } = input;
-  const settings = readSettings(service.custom);
   const store = storeSetting(settings.store, settings.mode, input.localInvoke);
   const functions: Record<string, FunctionConfig> = {};
   const envInputs: Record<string, FunctionEnvInput> = {};
@@ -56,11 +71,9 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   if (!decision.setEnvs) {
     checkYamlEnvironments(service, functions);
     input.log.notice(`stage-secrets: functions get no secrets of stage ${stage} (${decision.reason}); the build environment is unchanged`);
-    return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount };
+    return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount, guard: {} };
   }
 
-  const { app, dir, fallbacks } = settings;
-  const source = { stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env };
   const loaded = await input.cache.get(source);
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
@@ -68,7 +81,8 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
-    return applyRuntime({ ...input, functions, file: loaded.stageFile, received: merged.received, secrets: loaded.values.size, store });
+    const summary = applyRuntime({ ...input, functions, file: loaded.stageFile, received: merged.received, secrets: loaded.values.size, store });
+    return { ...summary, guard: { stageFile: loaded.stageFile, packaged: merged.received } };
   }
 
   const effective: Record<string, Environment> = {};
@@ -93,7 +107,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
       (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
   );
   logOverrides(merged.replaced, input.configFile, input.log);
-  return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount };
+  return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount, guard: { stageFile: loaded.stageFile } };
 }
 
 /** How many functions receive at least one secret. */
@@ -115,7 +129,7 @@ function checkYamlEnvironments(service: ServiceConfig, functions: Record<string,
 }
 
 /** Runtime mode: the selection above goes sealed into each function's package; no environment changes. */
-function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number }): ApplySummary {
+function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number }): Omit<ApplySummary, 'guard'> {
   const { service, stage, functions, store } = input;
   // a function that receives secrets gets the store's location too: check it fits before anything is written
   checkYamlEnvironments(service, functions, (name) => (store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {}));

@@ -8,6 +8,7 @@ import type { Logger } from '../core/log.js';
 import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement, type StoreAccess } from './runtime-iam.js';
 import { BUNDLED_RUNTIME_FILE, bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
+import { appendPatternsLast } from './package-patterns.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
 
 /** Folder in the service where the per-function files are written; removed after packaging. */
@@ -178,11 +179,6 @@ function bundleFor(file: StageFile, kms: KmsIdentityRecord[], deployStage: strin
   };
 }
 
-function addPatterns(target: { package?: unknown }, patterns: string[]): void {
-  const pkg = (target.package ??= {}) as { patterns?: string[] };
-  pkg.patterns = [...(pkg.patterns ?? []), ...patterns];
-}
-
 const sameList = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
 
 /**
@@ -236,13 +232,20 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     const wrapperFile = packager === 'framework' ? 'wrapper.mjs' : 'wrapper.js';
     fs.writeFileSync(path.join(dir, wrapperFile), packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper));
     input.functions[name]!.handler = `${RUNTIME_DIR}/${name}/wrapper.${WRAPPER_EXPORT}`;
-    // The framework's packager zips the files as they are; serverless-esbuild zips its bundle of the
-    // wrapper (entries inlined) and must not copy the folder as extra files, which would collide with it.
-    if (packager === 'framework' && individual) addPatterns(input.functions[name] as { package?: unknown }, [`${RUNTIME_DIR}/${name}/**`]);
+  }
+  // The framework's packager zips the files as they are; serverless-esbuild zips its bundle of the
+  // wrapper (entries inlined) and must not copy the folder as extra files, which would collide with it.
+  // Packaged one by one, each function's zip takes its own folder only, whatever its own patterns ask for
+  // (they come after the service's; the union of both keeps a repeated string first, hence `**/*`).
+  if (packager === 'framework' && individual) {
+    for (const name of names) {
+      const own = plans.some((p) => p.name === name) ? [`${RUNTIME_DIR}/${name}/**`] : [];
+      appendPatternsLast(input.functions[name] as { package?: unknown }, [`!${RUNTIME_DIR}/**/*`, ...own]);
+    }
   }
   const wrapped = plans.map((p) => p.name);
   const inAll = packager === 'framework' && !individual;
-  addPatterns(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
+  appendPatternsLast(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
 
   const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage };
   if (wrapped.length === 0) return result;

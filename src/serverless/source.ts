@@ -1,6 +1,8 @@
 import * as path from 'node:path';
+import type { StageFile } from '../core/format.js';
 import { loadSecrets, type LoadedSecrets } from '../stages/load.js';
-import { fallbacksFromEnv, type StageFallback } from '../stages/locate.js';
+import { fallbacksFromEnv, findSecretsDir, locateStage, type StageFallback } from '../stages/locate.js';
+import { readLocated } from '../stages/read.js';
 import type { StageOptions } from '../stages/options.js';
 
 export interface SourceOptions {
@@ -27,6 +29,22 @@ export function serviceFallbacks(opts: Pick<SourceOptions, 'fallbacks' | 'env'>)
  */
 export function loadServiceSecrets(opts: SourceOptions): Promise<LoadedSecrets> {
   return loadSecrets(serviceStageOptions(opts));
+}
+
+/** The secrets folder a service uses (explicit, else found upward), whether or not it has this stage's file. */
+export function serviceSecretsDir(opts: SourceOptions): string | undefined {
+  const found = findSecretsDir(serviceStageOptions(opts));
+  return 'dir' in found ? found.dir : undefined;
+}
+
+/** The stage file a service uses, read without a key (no value is opened); undefined when it has none. */
+export function readServiceStageFile(opts: SourceOptions): StageFile | undefined {
+  const stageOpts = serviceStageOptions(opts);
+  try {
+    return readLocated(locateStage(stageOpts, 'read'), stageOpts);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Which stage file a service uses, and the app it must belong to. */

@@ -75,6 +75,10 @@ describe(`runtime mode, deploy function -f cjsAsync in '${fw.name}' '${fw.versio
     taskRoot = unzipArtifact(zip);
     fs.rmSync(path.dirname(zip), { recursive: true, force: true });
     expect(filesWithValues([taskRoot], secrets)).toEqual([]);
+    // secrets/ sits in the service folder: the repackaged function carries no stage file, only its own sealed file
+    const files = fs.readdirSync(taskRoot, { recursive: true }).map(String);
+    expect(files.filter((f) => f === 'secrets' || f.startsWith('secrets/'))).toEqual([]);
+    expect(files.filter((f) => f.endsWith('sealed.json'))).toEqual(['.stage-secrets-runtime/cjsAsync/sealed.json']);
     kms.resetCalls();
     const run = await invokeLambda({ taskRoot, handler: fn.Handler, functionName: FUNCTION, variables: fn.Environment.Variables, aws: kmsEnv(kms), events: [{ n: 1 }, { n: 2 }] });
     expect(run.initError, run.stderr).toBeUndefined();
