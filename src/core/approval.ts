@@ -9,28 +9,47 @@ export interface ApprovalContext {
   publicKey: string;
 }
 
+/** The approval epoch of a stage file without an `approvalEpoch` line (every file before revocation existed). */
+export const FIRST_APPROVAL_EPOCH = 0;
+
 /**
  * Approval tags: HMAC-SHA256 under a key derived from the stage private key, so only a key holder can
- * make one, over (format tag, app, stage, public key, name). Per name, so a value replacement keeps
- * its approval and approvals merge like entries; a tag copied to another name or stage does not verify.
+ * make one, over (format tag, app, stage, public key, name, approval epoch). Per name, so a value
+ * replacement keeps its approval and approvals merge like entries; a tag copied to another name or stage
+ * does not verify. The epoch is what revocation bumps: a tag of an earlier epoch, replayed from git
+ * history, no longer verifies. Epoch 0 tags are computed as before epochs existed, so old files verify.
  */
 export class Approvals {
-  readonly #key: Buffer;
+  #key: Buffer;
   readonly #ctx: ApprovalContext;
+  readonly epoch: number;
 
-  constructor(stagePrivateKey: Buffer, ctx: ApprovalContext) {
+  constructor(stagePrivateKey: Buffer, ctx: ApprovalContext, epoch = FIRST_APPROVAL_EPOCH) {
     this.#key = hkdf(stagePrivateKey, Buffer.from(ctx.publicKey, 'base64'), `${FORMAT_TAG} approval-key`);
     this.#ctx = ctx;
+    this.epoch = epoch;
   }
 
-  /** The tag that approves `name`. */
+  /** The same key and stage at another epoch (what approve --revoke / --close re-tag under). */
+  atEpoch(epoch: number): Approvals {
+    const next = new Approvals(Buffer.alloc(32), this.#ctx, epoch);
+    next.#key = this.#key;
+    return next;
+  }
+
+  /** The tag that approves `name` at this epoch. */
   nameTag(name: string): string {
-    return this.#mac(['approve-name', name]);
+    return this.#mac(['approve-name', name, ...this.#epochPart()]);
   }
 
-  /** The tag of the `open` policy: every writer of this stage is trusted. */
+  /** The tag of the `open` policy at this epoch: every writer of this stage is trusted. */
   openPolicyTag(): string {
-    return this.#mac(['policy', 'open']);
+    return this.#mac(['policy', 'open', ...this.#epochPart()]);
+  }
+
+  /** The tag of the header's `approvalEpoch` line: only a key holder can set the epoch (up or down). */
+  epochTag(): string {
+    return this.#mac(['approval-epoch', String(this.epoch)]);
   }
 
   isApproved(name: string, tag: string | undefined): boolean {
@@ -39,6 +58,14 @@ export class Approvals {
 
   isOpenPolicy(tag: string): boolean {
     return sameTag(this.openPolicyTag(), tag);
+  }
+
+  isEpochTag(tag: string): boolean {
+    return sameTag(this.epochTag(), tag);
+  }
+
+  #epochPart(): string[] {
+    return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch)];
   }
 
   #mac(parts: string[]): string {
