@@ -171,7 +171,7 @@ describe('a removed name restored from history', () => {
     expect(rolled.stderr).toContain('no key holder approved: CANARY_TOKEN, CONFIG, PORT');
   });
 
-  it('a whole rollback (epoch line and old tags) is the residual: log flags it, names approved since stay pending', async () => {
+  it('a whole rollback (epoch line, old tags) is the residual: log flags it, names approved since stay pending', async () => {
     const start = git(['rev-parse', '--short', 'HEAD']);
     await ok(['approve', '--stage', 'dev', '--revoke', 'HOOK_NEVER_SET'], ci());
     await ok(['set', '--stage', 'dev', 'NEWER'], ci(), 'newer-value');
