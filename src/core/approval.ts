@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { associatedData, FORMAT_TAG, hkdf } from './crypto.js';
 
 /** What an approval is bound to: the stage, and its keypair (a new keypair voids old approvals). */
@@ -17,24 +17,34 @@ export const FIRST_APPROVAL_EPOCH = 0;
  * make one, over (format tag, app, stage, public key, name, approval epoch). Per name, so a value
  * replacement keeps its approval and approvals merge like entries; a tag copied to another name or stage
  * does not verify. The epoch is what revocation bumps: a tag of an earlier epoch, replayed from git
- * history, no longer verifies. Epoch 0 tags are computed as before epochs existed, so old files verify.
+ * history, no longer verifies. Each epoch from 1 on also has a random salt, so two revocations made on
+ * two branches (both epoch N) do not share tags. Epoch 0 tags are computed as before epochs existed,
+ * so old files verify.
  */
 export class Approvals {
   #key: Buffer;
   readonly #ctx: ApprovalContext;
   readonly epoch: number;
+  /** base64, 16 random bytes; none at epoch 0 */
+  readonly salt: string | undefined;
 
-  constructor(stagePrivateKey: Buffer, ctx: ApprovalContext, epoch = FIRST_APPROVAL_EPOCH) {
+  constructor(stagePrivateKey: Buffer, ctx: ApprovalContext, epoch = FIRST_APPROVAL_EPOCH, salt?: string) {
     this.#key = hkdf(stagePrivateKey, Buffer.from(ctx.publicKey, 'base64'), `${FORMAT_TAG} approval-key`);
     this.#ctx = ctx;
     this.epoch = epoch;
+    this.salt = epoch === FIRST_APPROVAL_EPOCH ? undefined : salt;
   }
 
-  /** The same key and stage at another epoch (what approve --revoke / --close re-tag under). */
-  atEpoch(epoch: number): Approvals {
-    const next = new Approvals(Buffer.alloc(32), this.#ctx, epoch);
+  /** The same key and stage at another epoch (as a stage file records it). */
+  atEpoch(epoch: number, salt: string): Approvals {
+    const next = new Approvals(Buffer.alloc(32), this.#ctx, epoch, salt);
     next.#key = this.#key;
     return next;
+  }
+
+  /** The epoch after this one, with a fresh salt (what approve --revoke / --close re-tag under). */
+  nextEpoch(): Approvals {
+    return this.atEpoch(this.epoch + 1, randomBytes(16).toString('base64'));
   }
 
   /** The tag that approves `name` at this epoch. */
@@ -49,7 +59,7 @@ export class Approvals {
 
   /** The tag of the header's `approvalEpoch` line: only a key holder can set the epoch (up or down). */
   epochTag(): string {
-    return this.#mac(['approval-epoch', String(this.epoch)]);
+    return this.#mac(['approval-epoch', String(this.epoch), this.salt ?? '']);
   }
 
   isApproved(name: string, tag: string | undefined): boolean {
@@ -65,7 +75,7 @@ export class Approvals {
   }
 
   #epochPart(): string[] {
-    return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch)];
+    return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch), this.salt ?? ''];
   }
 
   #mac(parts: string[]): string {

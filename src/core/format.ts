@@ -94,6 +94,8 @@ export const policySchema = z.strictObject({
  */
 export const approvalEpochSchema = z.strictObject({
   epoch: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /** random per revocation: two branches that both revoked to epoch N do not share tags */
+  salt: base64.length(TAG_CHARS, 'approval epoch salt is not 16 bytes'),
   tag: base64.length(EPK_CHARS, 'approval epoch tag is not 32 bytes'),
 });
 
@@ -241,7 +243,7 @@ export function serializeStageFile(file: StageFile): string {
     `  "stage": ${line(file.stage)},`,
     `  "publicKey": ${line(file.publicKey)},`,
     ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
-    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line({ epoch: file.approvalEpoch.epoch, tag: file.approvalEpoch.tag })},`] : []),
+    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line({ epoch: file.approvalEpoch.epoch, salt: file.approvalEpoch.salt, tag: file.approvalEpoch.tag })},`] : []),
     '  "identities": [',
     identityLines.join(',\n'),
     '  ],',

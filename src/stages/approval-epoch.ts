@@ -17,8 +17,8 @@ export function approvalsFor(file: StageFile, privateKey: Buffer): Approvals {
   const line = file.approvalEpoch;
   if (line === undefined) return base;
   // runtime bundles are not schema-checked: the number must be what the schema allows before it is tagged
-  const valid = Number.isSafeInteger(line.epoch) && line.epoch > FIRST_APPROVAL_EPOCH && typeof line.tag === 'string';
-  const approvals = valid ? base.atEpoch(line.epoch) : undefined;
+  const valid = Number.isSafeInteger(line.epoch) && line.epoch > FIRST_APPROVAL_EPOCH && typeof line.salt === 'string' && typeof line.tag === 'string';
+  const approvals = valid ? base.atEpoch(line.epoch, line.salt) : undefined;
   if (!approvals?.isEpochTag(line.tag)) {
     throw new StageSecretsError(
       'INTEGRITY',
@@ -30,5 +30,6 @@ export function approvalsFor(file: StageFile, privateKey: Buffer): Approvals {
 
 /** The header line that records `approvals`' epoch; none at epoch 0, so files that never revoked keep their bytes. */
 export function epochLine(approvals: Approvals): ApprovalEpoch | undefined {
-  return approvals.epoch === FIRST_APPROVAL_EPOCH ? undefined : { epoch: approvals.epoch, tag: approvals.epochTag() };
+  if (approvals.epoch === FIRST_APPROVAL_EPOCH || approvals.salt === undefined) return undefined;
+  return { epoch: approvals.epoch, salt: approvals.salt, tag: approvals.epochTag() };
 }

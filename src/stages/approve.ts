@@ -85,7 +85,7 @@ export async function revokeApprovals(opts: StageOptions, request: { names: stri
     const current = requireCurrent(found, opts, store);
     const opened = await openStageFile(current, opts.env ?? process.env);
     const before = opened.approvals;
-    const after = before.atEpoch(before.epoch + 1);
+    const after = before.nextEpoch();
     const revoking = new Set(request.names);
     const next: StageFile = { ...current, secrets: {} };
     const kept: string[] = [];

@@ -23,7 +23,7 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     const values = opened.decryptAll();
     const pair = generateStageKeyPair();
     const next: StageFile = { ...current, publicKey: pair.publicKey.toString('base64'), identities: [], secrets: {} };
-    const approvals = new Approvals(pair.privateKey, contextOf(next), opened.approvals.epoch);
+    const approvals = new Approvals(pair.privateKey, contextOf(next), opened.approvals.epoch, opened.approvals.salt);
     const epoch = epochLine(approvals);
     if (epoch) next.approvalEpoch = epoch;
     if (current.policy) next.policy = { mode: 'open', tag: approvals.openPolicyTag() };

@@ -202,6 +202,25 @@ describe('a removed name restored from history', () => {
   });
 });
 
+describe('revocations on two branches', () => {
+  it('a tag from another branch that also reached epoch 1 does not verify after this branch revoked the name', async () => {
+    git(['checkout', '-qb', 'side']);
+    await ok(['approve', '--stage', 'dev', '--revoke', 'CONFIG'], ci());
+    commit('side revokes CONFIG');
+    git(['checkout', '-q', 'main']);
+    await ok(['approve', '--stage', 'dev', '--revoke', 'PORT'], ci());
+    commit('main revokes PORT');
+    expect(current().approvalEpoch.epoch).toBe(fileAt('side').approvalEpoch.epoch);
+
+    const file = current();
+    file.secrets.PORT.approved = fileAt('side').secrets.PORT.approved;
+    writeStage(file);
+    const run = await build('PORT');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('no key holder approved: PORT');
+  });
+});
+
 describe('an open policy closed by a key holder', () => {
   it('after approve --close, a replayed `policy: open` line from history fails closed', async () => {
     await ok(['approve', '--stage', 'dev', '--open'], ci());
