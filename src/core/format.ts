@@ -216,6 +216,10 @@ function line(value: unknown): string {
   return JSON.stringify(value);
 }
 
+function orderedEpoch(e: ApprovalEpoch): ApprovalEpoch {
+  return { epoch: e.epoch, salt: e.salt, tag: e.tag };
+}
+
 function orderedIdentity(record: IdentityRecord): Record<string, string> {
   const { type, id, ...rest } = record;
   const fields = rest as Record<string, string | undefined>;
@@ -243,7 +247,7 @@ export function serializeStageFile(file: StageFile): string {
     `  "stage": ${line(file.stage)},`,
     `  "publicKey": ${line(file.publicKey)},`,
     ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
-    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line({ epoch: file.approvalEpoch.epoch, salt: file.approvalEpoch.salt, tag: file.approvalEpoch.tag })},`] : []),
+    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line(orderedEpoch(file.approvalEpoch))},`] : []),
     '  "identities": [',
     identityLines.join(',\n'),
     '  ],',

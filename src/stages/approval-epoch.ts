@@ -17,12 +17,15 @@ export function approvalsFor(file: StageFile, privateKey: Buffer): Approvals {
   const line = file.approvalEpoch;
   if (line === undefined) return base;
   // runtime bundles are not schema-checked: the number must be what the schema allows before it is tagged
-  const valid = Number.isSafeInteger(line.epoch) && line.epoch > FIRST_APPROVAL_EPOCH && typeof line.salt === 'string' && typeof line.tag === 'string';
+  const valid =
+    Number.isSafeInteger(line.epoch) && line.epoch > FIRST_APPROVAL_EPOCH &&
+    typeof line.salt === 'string' && typeof line.tag === 'string';
   const approvals = valid ? base.atEpoch(line.epoch, line.salt) : undefined;
   if (!approvals?.isEpochTag(line.tag)) {
     throw new StageSecretsError(
       'INTEGRITY',
-      `stage ${file.stage} says approval epoch ${valid ? line.epoch : '(malformed)'}, but its tag does not verify: a writer without the key changed the approvalEpoch line of the header. Restore the stage file from git.`,
+      `stage ${file.stage} says approval epoch ${valid ? line.epoch : '(malformed)'}, but its tag does not verify: ` +
+        'a writer without the key changed the approvalEpoch line of the header. Restore the stage file from git.',
     );
   }
   return approvals;

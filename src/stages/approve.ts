@@ -78,7 +78,10 @@ export interface RevokeResult {
  * approved are tagged again at the new epoch. `names` become pending; `close` removes the open policy.
  * Only tags that verify are carried over: a tag a writer made up is dropped, never re-tagged.
  */
-export async function revokeApprovals(opts: StageOptions, request: { names: string[]; close?: boolean }): Promise<RevokeResult> {
+export async function revokeApprovals(
+  opts: StageOptions,
+  request: { names: string[]; close?: boolean },
+): Promise<RevokeResult> {
   const store = storeFor(opts);
   let result: RevokeResult | undefined;
   await store.update(opts.stage, async (found) => {

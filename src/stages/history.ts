@@ -31,7 +31,8 @@ export interface StageCommit {
 }
 
 const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.updated, e.epk, e.nonce, e.ct, e.tag]);
-const header = (f: StageFile) => JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null, f.approvalEpoch ?? null]);
+const header = (f: StageFile) =>
+  JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null, f.approvalEpoch ?? null]);
 
 /** What changed from one version of a stage file to the next, by name (sorted); `before` undefined: the file is new. */
 export function stageChanges(before: StageFile | undefined, after: StageFile | undefined): { changes: NameChange[]; header: boolean } {
@@ -74,7 +75,8 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     }
     return versions.get(rev);
   };
-  const lines = out.split('\n').filter(Boolean).map((line) => line.split('\x1f') as [string, string, string, string, string]);
+  type LogLine = [hash: string, short: string, parents: string, author: string, date: string];
+  const lines = out.split('\n').filter(Boolean).map((line) => line.split('\x1f') as LogLine);
   const firstTagged = earliestTags(lines.map(([hash, short]) => ({ short, file: at(hash) })).reverse());
   const commits: StageCommit[] = [];
   for (const [hash, short, parents, author, date] of lines) {
@@ -96,7 +98,8 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     if (name !== undefined) changes = changes.filter((c) => c.name === name);
     if (changes.length === 0 && (name !== undefined || !headerChanged)) continue;
     const lowered = name === undefined ? epochLowered(parentList.map(at), now) : undefined;
-    commits.push({ ...base, changes, header: name === undefined && headerChanged, ...(lowered ? { epochLowered: lowered } : {}) });
+    const header = name === undefined && headerChanged;
+    commits.push({ ...base, changes, header, ...(lowered ? { epochLowered: lowered } : {}) });
   }
   return commits;
 }
@@ -104,24 +107,26 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
 type Version = StageFile | undefined | 'unreadable';
 
 /** For each name and approval tag, the first commit (oldest first) whose version carries it. */
-function earliestTags(oldestFirst: Array<{ short: string; file: Version }>): Map<string, { commit: string; index: number }> {
-  const first = new Map<string, { commit: string; index: number }>();
-  oldestFirst.forEach(({ short, file }, index) => {
-    if (file === undefined || file === 'unreadable') return;
+type FirstTagged = Map<string, { commit: string }>;
+
+function earliestTags(oldestFirst: Array<{ short: string; file: Version }>): FirstTagged {
+  const first: FirstTagged = new Map();
+  for (const { short, file } of oldestFirst) {
+    if (file === undefined || file === 'unreadable') continue;
     for (const [name, entry] of Object.entries(file.secrets)) {
       const key = `${name}\0${entry.approved}`;
-      if (entry.approved !== undefined && !first.has(key)) first.set(key, { commit: short, index });
+      if (entry.approved !== undefined && !first.has(key)) first.set(key, { commit: short });
     }
-  });
+  }
   return first;
 }
 
 /** An added name whose tag an earlier commit already carried came back from history (see NameChange). */
-function withReplayedTag(change: NameChange, now: StageFile | undefined, short: string, firstTagged: ReturnType<typeof earliestTags>): NameChange {
+function withReplayedTag(change: NameChange, now: StageFile | undefined, short: string, first: FirstTagged): NameChange {
   if (change.change !== 'added') return change;
   const tag = now?.secrets[change.name]?.approved;
-  const first = tag === undefined ? undefined : firstTagged.get(`${change.name}\0${tag}`);
-  return first && first.commit !== short ? { ...change, replayedTagFrom: first.commit } : change;
+  const earliest = tag === undefined ? undefined : first.get(`${change.name}\0${tag}`);
+  return earliest && earliest.commit !== short ? { ...change, replayedTagFrom: earliest.commit } : change;
 }
 
 /** The approval epoch went down from the highest of the parents' (a header rolled back). */

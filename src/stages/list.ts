@@ -59,7 +59,8 @@ export async function listSecretsChecked(opts: StageOptions): Promise<CheckedLis
     approvals = approvalsFor(file, key.privateKey);
   } catch (err) {
     if (!isStageSecretsError(err)) throw err;
-    return { secrets: infos(file, (_name, tagged) => (tagged ? 'invalid' : 'pending')), checkedWith: key.identity.id, problem: err.message };
+    const secrets = infos(file, (_name, tagged) => (tagged ? 'invalid' : 'pending'));
+    return { secrets, checkedWith: key.identity.id, problem: err.message };
   }
   const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
   const problem = file.policy && !open ? `stage ${file.stage} says policy "${file.policy.mode}", but its tag does not verify.` : undefined;

@@ -1,19 +1,35 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
-import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type CliIo, type Command } from '../command.js';
+import {
+  checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type CliIo, type Command,
+} from '../command.js';
 
-const options = { ...STAGE_OPTIONS, open: { type: 'boolean' }, revoke: { type: 'boolean' }, close: { type: 'boolean' } } as const;
+const options = {
+  ...STAGE_OPTIONS,
+  open: { type: 'boolean' },
+  revoke: { type: 'boolean' },
+  close: { type: 'boolean' },
+} as const;
 
 const USAGE = 'stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
 
 function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
-  write(io.stderr, `approval epoch of stage ${stage}: ${r.epochBefore} -> ${r.epoch}; approvals of earlier epochs (also in git history) no longer verify.`);
+  const epochs = `${r.epochBefore} -> ${r.epoch}`;
+  const voided = 'approvals of earlier epochs (also in git history) no longer verify';
+  write(io.stderr, `approval epoch of stage ${stage}: ${epochs}; ${voided}.`);
   if (r.revoked.length) write(io.stderr, `revoked ${r.revoked.join(', ')}: now pending`);
-  if (r.absent.length) write(io.stderr, `not in the stage (their old entries in git history no longer verify): ${r.absent.join(', ')}`);
+  if (r.absent.length) {
+    write(io.stderr, `not in the stage (their old entries in git history no longer verify): ${r.absent.join(', ')}`);
+  }
   if (r.closed) write(io.stderr, `stage ${stage} is closed: names need a key holder's approval again.`);
   if (r.kept.length) write(io.stderr, `still approved (tagged again): ${r.kept.join(', ')}`);
-  if (r.open) write(io.stderr, `stage ${stage} is still open: the build takes every name until a key holder runs: npx --no-install stage-secrets approve --stage ${stage} --close`);
-  else if (r.pending.length) write(io.stderr, `pending (the build refuses the stage until they are approved or removed): ${r.pending.join(', ')}`);
+  if (r.open) {
+    const close = `npx --no-install stage-secrets approve --stage ${stage} --close`;
+    write(io.stderr, `stage ${stage} is still open: the build takes every name until a key holder runs: ${close}`);
+  } else if (r.pending.length) {
+    const why = 'the build refuses the stage until they are approved or removed';
+    write(io.stderr, `pending (${why}): ${r.pending.join(', ')}`);
+  }
 }
 
 export const command: Command = {
@@ -56,10 +72,12 @@ ${STAGE_OPTIONS_HELP}`,
       throw new StageSecretsError('USAGE', `--open does not combine with --revoke or --close. Usage: ${USAGE}`);
     }
     if (values.revoke && positionals.length === 0) {
-      throw new StageSecretsError('USAGE', `--revoke needs the names to revoke: stage-secrets approve --stage S --revoke NAME...`);
+      const usage = 'stage-secrets approve --stage S --revoke NAME...';
+      throw new StageSecretsError('USAGE', `--revoke needs the names to revoke: ${usage}`);
     }
     if (values.close && !values.revoke && positionals.length > 0) {
-      throw new StageSecretsError('USAGE', `--close takes no NAME (to revoke names too, add --revoke). Usage: ${USAGE}`);
+      const why = '--close takes no NAME (to revoke names too, add --revoke)';
+      throw new StageSecretsError('USAGE', `${why}. Usage: ${USAGE}`);
     }
     for (const name of positionals) checkNameArgument(name, USAGE);
     if (values.revoke || values.close) {

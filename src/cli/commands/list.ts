@@ -58,12 +58,20 @@ ${STAGE_OPTIONS_HELP}`,
     ];
     write(io.stdout, rows.join('\n'));
     if (!checked.checkedWith && secrets.some((s) => s.approval === 'unverified')) {
-      write(io.stderr, 'no stage key here: approval tags are not checked (a writer can make up one); verify and the build check them.');
+      const note = 'no stage key here: approval tags are not checked (a writer can make up one)';
+      write(io.stderr, `${note}; verify and the build check them.`);
     }
-    if (checked.problem) write(io.stderr, `${checked.problem} The build refuses this stage; restore the stage file from git.`);
+    if (checked.problem) {
+      write(io.stderr, `${checked.problem} The build refuses this stage; restore the stage file from git.`);
+    }
     const invalid = secrets.filter((s) => s.approval === 'invalid').map((s) => s.name);
     if (invalid.length) {
-      write(io.stderr, `approval tags that do not verify under ${checked.checkedWith}: ${invalid.join(', ')}; the build refuses these names (made up, copied or revoked). Review them; a key holder approves them with: npx --no-install stage-secrets approve --stage ${opts.stage} ${invalid.join(' ')}`);
+      const fix = `npx --no-install stage-secrets approve --stage ${opts.stage} ${invalid.join(' ')}`;
+      write(
+        io.stderr,
+        `approval tags that do not verify under ${checked.checkedWith}: ${invalid.join(', ')}; ` +
+          `the build refuses these names (made up, copied or revoked). Review them; a key holder approves them with: ${fix}`,
+      );
     }
     const pending = secrets.filter((s) => s.approval === 'pending').map((s) => s.name);
     if (pending.length) {

@@ -12,13 +12,16 @@ function describe(c: StageCommit, stage: string): string[] {
   if (c.header) lines.push('  changed the header (public key / identities / policy / approval epoch)');
   if (c.epochLowered) {
     const { from, to } = c.epochLowered;
-    lines.push(`  ! approval epoch lowered from ${from} to ${to}: the header was rolled back, so approvals a key holder revoked verify again`);
+    const why = 'the header was rolled back, so approvals a key holder revoked verify again';
+    lines.push(`  ! approval epoch lowered from ${from} to ${to}: ${why}`);
   }
   for (const change of c.changes) {
     lines.push(`  ${change.change} ${change.name}`);
     if (change.replayedTagFrom) {
+      const revoke = `npx --no-install stage-secrets approve --stage ${stage} --revoke ${change.name}`;
       lines.push(
-        `  ! ${change.name} came back with the approval tag it had in ${change.replayedTagFrom}: restored from history, unless a key holder set it again; to void old tags a key holder runs: npx --no-install stage-secrets approve --stage ${stage} --revoke ${change.name}`,
+        `  ! ${change.name} came back with the approval tag it had in ${change.replayedTagFrom}: ` +
+          `restored from history, unless a key holder set it again; to void old tags a key holder runs: ${revoke}`,
       );
     }
   }

@@ -21,9 +21,11 @@ ${STAGE_OPTIONS_HELP}`,
     const { tagged } = await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);
     if (tagged.length) {
+      const revoke = `npx --no-install stage-secrets approve --stage ${opts.stage} --revoke ${tagged.join(' ')}`;
       write(
         io.stderr,
-        `${tagged.join(', ')} had an approval, which the old entry in git history still carries: a writer could restore it with a value of their own. To make the removal stick, a key holder runs: npx --no-install stage-secrets approve --stage ${opts.stage} --revoke ${tagged.join(' ')}`,
+        `${tagged.join(', ')} had an approval, which the old entry in git history still carries: a writer could ` +
+          `restore it with a value of their own. To make the removal stick, a key holder runs: ${revoke}`,
       );
     }
     return 0;
