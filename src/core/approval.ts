@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { associatedData, FORMAT_TAG, hkdf } from './crypto.js';
 
 /** What an approval is bound to: the stage, and its keypair (a new keypair voids old approvals). */
@@ -9,28 +9,57 @@ export interface ApprovalContext {
   publicKey: string;
 }
 
+/** The approval epoch of a stage file without an `approvalEpoch` line (every file before revocation existed). */
+export const FIRST_APPROVAL_EPOCH = 0;
+
 /**
  * Approval tags: HMAC-SHA256 under a key derived from the stage private key, so only a key holder can
- * make one, over (format tag, app, stage, public key, name). Per name, so a value replacement keeps
- * its approval and approvals merge like entries; a tag copied to another name or stage does not verify.
+ * make one, over (format tag, app, stage, public key, name, approval epoch). Per name, so a value
+ * replacement keeps its approval and approvals merge like entries; a tag copied to another name or stage
+ * does not verify. The epoch is what revocation bumps: a tag of an earlier epoch, replayed from git
+ * history, no longer verifies. Each epoch from 1 on also has a random salt, so two revocations made on
+ * two branches (both epoch N) do not share tags. Epoch 0 tags are computed as before epochs existed,
+ * so old files verify.
  */
 export class Approvals {
-  readonly #key: Buffer;
+  #key: Buffer;
   readonly #ctx: ApprovalContext;
+  readonly epoch: number;
+  /** base64, 16 random bytes; none at epoch 0 */
+  readonly salt: string | undefined;
 
-  constructor(stagePrivateKey: Buffer, ctx: ApprovalContext) {
+  constructor(stagePrivateKey: Buffer, ctx: ApprovalContext, epoch = FIRST_APPROVAL_EPOCH, salt?: string) {
     this.#key = hkdf(stagePrivateKey, Buffer.from(ctx.publicKey, 'base64'), `${FORMAT_TAG} approval-key`);
     this.#ctx = ctx;
+    this.epoch = epoch;
+    this.salt = epoch === FIRST_APPROVAL_EPOCH ? undefined : salt;
   }
 
-  /** The tag that approves `name`. */
+  /** The same key and stage at another epoch (as a stage file records it). */
+  atEpoch(epoch: number, salt: string): Approvals {
+    const next = new Approvals(Buffer.alloc(32), this.#ctx, epoch, salt);
+    next.#key = this.#key;
+    return next;
+  }
+
+  /** The epoch after this one, with a fresh salt (what approve --revoke / --close re-tag under). */
+  nextEpoch(): Approvals {
+    return this.atEpoch(this.epoch + 1, randomBytes(16).toString('base64'));
+  }
+
+  /** The tag that approves `name` at this epoch. */
   nameTag(name: string): string {
-    return this.#mac(['approve-name', name]);
+    return this.#mac(['approve-name', name, ...this.#epochPart()]);
   }
 
-  /** The tag of the `open` policy: every writer of this stage is trusted. */
+  /** The tag of the `open` policy at this epoch: every writer of this stage is trusted. */
   openPolicyTag(): string {
-    return this.#mac(['policy', 'open']);
+    return this.#mac(['policy', 'open', ...this.#epochPart()]);
+  }
+
+  /** The tag of the header's `approvalEpoch` line: only a key holder can set the epoch (up or down). */
+  epochTag(): string {
+    return this.#mac(['approval-epoch', String(this.epoch), this.salt ?? '']);
   }
 
   isApproved(name: string, tag: string | undefined): boolean {
@@ -39,6 +68,14 @@ export class Approvals {
 
   isOpenPolicy(tag: string): boolean {
     return sameTag(this.openPolicyTag(), tag);
+  }
+
+  isEpochTag(tag: string): boolean {
+    return sameTag(this.epochTag(), tag);
+  }
+
+  #epochPart(): string[] {
+    return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch), this.salt ?? ''];
   }
 
   #mac(parts: string[]): string {

@@ -7,7 +7,10 @@ import { SECRET_TYPES } from './values.js';
 import { findDuplicateKeyAt } from './json-duplicates.js';
 import { findJsonSyntaxError, lineColumn } from './json-syntax.js';
 
-/** Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`). */
+/**
+ * Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`), later an
+ * optional tagged `approvalEpoch` (revocation); a v2 file without it is at epoch 0 and reads as before.
+ */
 export const FORMAT_VERSION = 2;
 /** Version 1 files (before name approval) are still read: every name in them is pending. */
 export const OLDEST_READ_VERSION = 1;
@@ -84,18 +87,32 @@ export const policySchema = z.strictObject({
   tag: base64.length(EPK_CHARS, 'policy tag is not 32 bytes'),
 });
 
+/**
+ * The approval epoch, tagged by a key holder (core/approval.ts): name and policy tags are bound to it, and
+ * approve --revoke / --close raise it, so tags of an earlier epoch restored from git history stop verifying.
+ * Absent: epoch 0. Zero is never written, so each epoch has one spelling.
+ */
+export const approvalEpochSchema = z.strictObject({
+  epoch: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  /** random per revocation: two branches that both revoked to epoch N do not share tags */
+  salt: base64.length(TAG_CHARS, 'approval epoch salt is not 16 bytes'),
+  tag: base64.length(EPK_CHARS, 'approval epoch tag is not 32 bytes'),
+});
+
 export const stageFileSchema = z.strictObject({
   version: z.union([z.literal(OLDEST_READ_VERSION), z.literal(FORMAT_VERSION)]),
   app: z.string().min(1).max(MAX_APP_NAME).regex(appName, 'app name has control characters'),
   stage: z.string().regex(STAGE_NAME_PATTERN, 'invalid stage name'),
   publicKey: base64.length(44, 'public key is not 32 bytes'),
   policy: policySchema.optional(),
+  approvalEpoch: approvalEpochSchema.optional(),
   identities: z.array(identityRecordSchema).min(1, 'no identity: nobody could open this stage'),
   secrets: z.record(z.string().regex(KEY_NAME_PATTERN, 'invalid secret name'), secretEntrySchema),
 });
 
 export type SecretEntry = z.infer<typeof secretEntrySchema>;
 export type StagePolicy = z.infer<typeof policySchema>;
+export type ApprovalEpoch = z.infer<typeof approvalEpochSchema>;
 export type LocalIdentityRecord = z.infer<typeof localIdentitySchema>;
 export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
@@ -199,6 +216,10 @@ function line(value: unknown): string {
   return JSON.stringify(value);
 }
 
+function orderedEpoch(e: ApprovalEpoch): ApprovalEpoch {
+  return { epoch: e.epoch, salt: e.salt, tag: e.tag };
+}
+
 function orderedIdentity(record: IdentityRecord): Record<string, string> {
   const { type, id, ...rest } = record;
   const fields = rest as Record<string, string | undefined>;
@@ -226,6 +247,7 @@ export function serializeStageFile(file: StageFile): string {
     `  "stage": ${line(file.stage)},`,
     `  "publicKey": ${line(file.publicKey)},`,
     ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
+    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line(orderedEpoch(file.approvalEpoch))},`] : []),
     '  "identities": [',
     identityLines.join(',\n'),
     '  ],',

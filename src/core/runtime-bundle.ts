@@ -1,5 +1,5 @@
 import { StageSecretsError } from './errors.js';
-import type { KmsIdentityRecord, SecretEntry, StagePolicy } from './format.js';
+import type { ApprovalEpoch, KmsIdentityRecord, SecretEntry, StagePolicy } from './format.js';
 import { KEY_NAME_PATTERN } from './names.js';
 
 /** Tag of the sealed file a runtime-mode function carries in its package. */
@@ -23,6 +23,8 @@ export interface RuntimeBundle {
   function: string;
   publicKey: string;
   policy?: StagePolicy;
+  /** the stage file's tagged approval epoch (absent: epoch 0); the approval tags of the entries are bound to it */
+  approvalEpoch?: ApprovalEpoch;
   identities: KmsIdentityRecord[];
   /** as sealed in the stage file; `updated` lets a runtime store tell whether its value is newer (absent in older packages) */
   secrets: Record<string, Omit<SecretEntry, 'updated'> & { updated?: string }>;

@@ -21,6 +21,7 @@ function asStageFile(bundle: RuntimeBundle): StageFile {
     stage: bundle.stage,
     publicKey: bundle.publicKey,
     ...(bundle.policy ? { policy: bundle.policy } : {}),
+    ...(bundle.approvalEpoch ? { approvalEpoch: bundle.approvalEpoch } : {}),
     identities: bundle.identities,
     secrets,
   };

@@ -174,6 +174,7 @@ function bundleFor(file: StageFile, kms: KmsIdentityRecord[], deployStage: strin
     function: fnName,
     publicKey: file.publicKey,
     ...(file.policy ? { policy: file.policy } : {}),
+    ...(file.approvalEpoch ? { approvalEpoch: file.approvalEpoch } : {}),
     identities: kms,
     secrets,
   };

@@ -1,5 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
+import { epochLine } from './approval-epoch.js';
 import { openStageFile } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
@@ -46,6 +47,71 @@ export async function approveNames(opts: StageOptions, request: { names: string[
       pendingBefore,
       approved: [...approvedNow].sort(),
       pending: open ? [] : opened.pending.filter((name) => !approvedNow.has(name)),
+      open,
+    };
+    return next;
+  });
+  return result!;
+}
+
+export interface RevokeResult {
+  /** the approval epoch before and after: every tag of an earlier epoch no longer verifies */
+  epochBefore: number;
+  epoch: number;
+  /** revoked names the stage has: now pending */
+  revoked: string[];
+  /** revoked names the stage does not have (removed earlier): their tags in git history are void now */
+  absent: string[];
+  /** names re-tagged at the new epoch */
+  kept: string[];
+  /** pending afterwards (revoked, never approved, or carrying a tag that did not verify) */
+  pending: string[];
+  /** the open policy was removed (--close) */
+  closed: boolean;
+  /** the stage is still open afterwards (revoke without --close): the build still takes every name */
+  open: boolean;
+}
+
+/**
+ * A key holder withdraws approvals: the approval epoch goes up by one, so every name tag and open-policy
+ * tag of an earlier epoch, in this file or restored from git history, stops verifying; names that stay
+ * approved are tagged again at the new epoch. `names` become pending; `close` removes the open policy.
+ * Only tags that verify are carried over: a tag a writer made up is dropped, never re-tagged.
+ */
+export async function revokeApprovals(
+  opts: StageOptions,
+  request: { names: string[]; close?: boolean },
+): Promise<RevokeResult> {
+  const store = storeFor(opts);
+  let result: RevokeResult | undefined;
+  await store.update(opts.stage, async (found) => {
+    const current = requireCurrent(found, opts, store);
+    const opened = await openStageFile(current, opts.env ?? process.env);
+    const before = opened.approvals;
+    const after = before.nextEpoch();
+    const revoking = new Set(request.names);
+    const next: StageFile = { ...current, secrets: {} };
+    const kept: string[] = [];
+    const pending: string[] = [];
+    for (const name of Object.keys(current.secrets).sort()) {
+      const { approved, ...entry } = current.secrets[name]!;
+      const stays = !revoking.has(name) && before.isApproved(name, approved);
+      next.secrets[name] = stays ? { ...entry, approved: after.nameTag(name) } : entry;
+      (stays ? kept : pending).push(name);
+    }
+    const open = opened.open && request.close !== true;
+    if (open) next.policy = { mode: 'open', tag: after.openPolicyTag() };
+    else delete next.policy;
+    next.approvalEpoch = epochLine(after);
+    const present = (name: string) => Object.hasOwn(current.secrets, name);
+    result = {
+      epochBefore: before.epoch,
+      epoch: after.epoch,
+      revoked: [...revoking].filter(present).sort(),
+      absent: [...revoking].filter((name) => !present(name)).sort(),
+      kept,
+      pending,
+      closed: request.close === true && current.policy !== undefined,
       open,
     };
     return next;

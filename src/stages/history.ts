@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
 
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
@@ -7,6 +8,11 @@ export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
 export interface NameChange {
   name: string;
   change: ChangeKind;
+  /**
+   * added with the approval tag the name carried before it was removed: short hash of the earliest commit
+   * with that tag. A replay from history, unless a key holder set the name again in the same epoch.
+   */
+  replayedTagFrom?: string;
 }
 
 export interface StageCommit {
@@ -16,14 +22,17 @@ export interface StageCommit {
   /** author date, ISO 8601 as git gives it */
   date: string;
   changes: NameChange[];
-  /** app, stage, public key, identities or policy changed */
+  /** app, stage, public key, identities, policy or approval epoch changed */
   header: boolean;
+  /** the approval epoch went down (a header rolled back: approvals of the older epoch verify again) */
+  epochLowered?: { from: number; to: number };
   /** the stage file at this commit does not parse (hand edit, conflict markers) */
   unreadable?: boolean;
 }
 
 const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.updated, e.epk, e.nonce, e.ct, e.tag]);
-const header = (f: StageFile) => JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null]);
+const header = (f: StageFile) =>
+  JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null, f.approvalEpoch ?? null]);
 
 /** What changed from one version of a stage file to the next, by name (sorted); `before` undefined: the file is new. */
 export function stageChanges(before: StageFile | undefined, after: StageFile | undefined): { changes: NameChange[]; header: boolean } {
@@ -66,9 +75,11 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     }
     return versions.get(rev);
   };
+  type LogLine = [hash: string, short: string, parents: string, author: string, date: string];
+  const lines = out.split('\n').filter(Boolean).map((line) => line.split('\x1f') as LogLine);
+  const firstTagged = earliestTags(lines.map(([hash, short]) => ({ short, file: at(hash) })).reverse());
   const commits: StageCommit[] = [];
-  for (const line of out.split('\n').filter(Boolean)) {
-    const [hash, short, parents, author, date] = line.split('\x1f') as [string, string, string, string, string];
+  for (const [hash, short, parents, author, date] of lines) {
     const now = at(hash);
     const base = { commit: short, author: printable(author), date };
     if (now === 'unreadable') {
@@ -82,12 +93,49 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     });
     const key = (c: NameChange) => `${c.name}\0${c.change}`;
     let changes = diffs[0]!.changes.filter((c) => diffs.every((d) => d.changes.some((o) => key(o) === key(c))));
+    changes = changes.map((c) => withReplayedTag(c, now, short, firstTagged));
     const headerChanged = diffs.every((d) => d.header);
     if (name !== undefined) changes = changes.filter((c) => c.name === name);
     if (changes.length === 0 && (name !== undefined || !headerChanged)) continue;
-    commits.push({ ...base, changes, header: name === undefined && headerChanged });
+    const lowered = name === undefined ? epochLowered(parentList.map(at), now) : undefined;
+    const header = name === undefined && headerChanged;
+    commits.push({ ...base, changes, header, ...(lowered ? { epochLowered: lowered } : {}) });
   }
   return commits;
+}
+
+type Version = StageFile | undefined | 'unreadable';
+
+/** For each name and approval tag, the first commit (oldest first) whose version carries it. */
+type FirstTagged = Map<string, { commit: string }>;
+
+function earliestTags(oldestFirst: Array<{ short: string; file: Version }>): FirstTagged {
+  const first: FirstTagged = new Map();
+  for (const { short, file } of oldestFirst) {
+    if (file === undefined || file === 'unreadable') continue;
+    for (const [name, entry] of Object.entries(file.secrets)) {
+      const key = `${name}\0${entry.approved}`;
+      if (entry.approved !== undefined && !first.has(key)) first.set(key, { commit: short });
+    }
+  }
+  return first;
+}
+
+/** An added name whose tag an earlier commit already carried came back from history (see NameChange). */
+function withReplayedTag(change: NameChange, now: StageFile | undefined, short: string, first: FirstTagged): NameChange {
+  if (change.change !== 'added') return change;
+  const tag = now?.secrets[change.name]?.approved;
+  const earliest = tag === undefined ? undefined : first.get(`${change.name}\0${tag}`);
+  return earliest && earliest.commit !== short ? { ...change, replayedTagFrom: earliest.commit } : change;
+}
+
+/** The approval epoch went down from the highest of the parents' (a header rolled back). */
+function epochLowered(parents: Version[], now: StageFile | undefined): { from: number; to: number } | undefined {
+  if (now === undefined) return undefined;
+  const epochs = parents.filter((p): p is StageFile => p !== undefined && p !== 'unreadable').map(claimedEpoch);
+  const from = Math.max(...epochs);
+  const to = claimedEpoch(now);
+  return epochs.length > 0 && to < from ? { from, to } : undefined;
 }
 
 function printable(text: string): string {

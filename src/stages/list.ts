@@ -1,27 +1,72 @@
+import type { Approvals } from '../core/approval.js';
+import { isStageSecretsError } from '../core/errors.js';
+import type { StageFile } from '../core/format.js';
 import type { SecretType } from '../core/values.js';
+import { approvalsFor } from './approval-epoch.js';
+import { keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage } from './read.js';
+
+/**
+ * What is known about a name's approval. Without the key: `pending` (no tag) or `unverified` (a tag
+ * nobody checked: a writer can write a well-formed fake one). With the key: `approved` (the tag
+ * verifies), `invalid` (it does not: made up, copied, or from an earlier approval epoch), `open` (no
+ * tag needed: the stage's open policy verifies), or `pending`.
+ */
+export type ApprovalStatus = 'pending' | 'unverified' | 'approved' | 'invalid' | 'open';
 
 export interface SecretInfo {
   name: string;
   type: SecretType;
   updated: string;
-  /** carries a key holder's approval tag (checked by verify and the build, which hold the key) */
+  /** carries an approval tag, checked or not (see `approval` for what is known of it) */
   approved: boolean;
+  approval: ApprovalStatus;
   /** with a runtime store: the store holds a newer value (stage-secrets pull folds it in) */
   storeNewer?: boolean;
 }
 
-/**
- * Names, types, dates and approval marks of a stage's secrets, sorted by name. Needs no key, so an
- * approval mark is not checked here: a writer cannot make a valid one, and verify and the build check.
- */
-export function listSecrets(opts: StageOptions): SecretInfo[] {
-  const file = readStage(opts);
+export interface CheckedList {
+  secrets: SecretInfo[];
+  /** the identity whose key checked the tags; absent: no key at hand, nothing checked */
+  checkedWith?: string;
+  /** a header tag (approval epoch, open policy) that does not verify */
+  problem?: string;
+}
+
+function infos(file: StageFile, status: (name: string, tagged: boolean) => ApprovalStatus): SecretInfo[] {
   return Object.keys(file.secrets)
     .sort()
     .map((name) => {
       const entry = file.secrets[name]!;
-      return { name, type: entry.type, updated: entry.updated, approved: entry.approved !== undefined };
+      const tagged = entry.approved !== undefined;
+      return { name, type: entry.type, updated: entry.updated, approved: tagged, approval: status(name, tagged) };
     });
+}
+
+/** Names, types, dates and approval marks of a stage's secrets, sorted by name. Needs no key, so no tag is checked. */
+export function listSecrets(opts: StageOptions): SecretInfo[] {
+  return infos(readStage(opts), (_name, tagged) => (tagged ? 'unverified' : 'pending'));
+}
+
+/** listSecrets, with every tag checked when the stage key is at hand (as set finds it: no waiting on the network). */
+export async function listSecretsChecked(opts: StageOptions): Promise<CheckedList> {
+  const file = readStage(opts);
+  const key = await keyAtHand(file, opts.env ?? process.env);
+  if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
+  let approvals: Approvals;
+  try {
+    approvals = approvalsFor(file, key.privateKey);
+  } catch (err) {
+    if (!isStageSecretsError(err)) throw err;
+    const secrets = infos(file, (_name, tagged) => (tagged ? 'invalid' : 'pending'));
+    return { secrets, checkedWith: key.identity.id, problem: err.message };
+  }
+  const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
+  const problem = file.policy && !open ? `stage ${file.stage} says policy "${file.policy.mode}", but its tag does not verify.` : undefined;
+  const status = (name: string, tagged: boolean): ApprovalStatus => {
+    if (tagged) return approvals.isApproved(name, file.secrets[name]!.approved) ? 'approved' : 'invalid';
+    return open ? 'open' : 'pending';
+  };
+  return { secrets: infos(file, status), checkedWith: key.identity.id, ...(problem ? { problem } : {}) };
 }

@@ -10,7 +10,9 @@ import { parseStageFile, serializeStageFile, type SecretEntry, type StageFile } 
  * tag) and its approval tag. A tag depends on the name only, so one side approving a name while the other
  * replaces its value merges into the new value, approved, as the two commands would give in either order.
  *
- * The header (app, stage, publicKey, identities, policy) is merged as one part. When one side changed the
+ * The header (app, stage, publicKey, identities, policy, approval epoch) is merged as one part. A tag made
+ * on one side under an approval epoch the other side raised (approve --revoke) merges as written and then
+ * does not verify: that name is pending, which fails closed. When one side changed the
  * sealing context (app, stage or public key: rotate), entries the other side changed were sealed and
  * approved under the old context and cannot be combined with it: a header conflict, naming those secrets.
  */

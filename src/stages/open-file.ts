@@ -3,13 +3,14 @@
  * approvals, decrypt. No file access of its own, so the Lambda runtime wrapper (src/runtime) shares it.
  */
 import { createHash } from 'node:crypto';
-import { Approvals } from '../core/approval.js';
+import type { Approvals } from '../core/approval.js';
 import { Opener, publicKeyOf } from '../core/crypto.js';
 import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
 import { canTryQuickly, identityOf } from '../identities/index.js';
+import { approvalsFor } from './approval-epoch.js';
 import { contextOf, valueAad } from './sealing.js';
 
 export interface OpenedStage {
@@ -17,7 +18,7 @@ export interface OpenedStage {
   /** the identity that opened the stage */
   identity: IdentityRecord;
   identityDescription: string;
-  /** checks and makes approval tags under this stage's key */
+  /** checks and makes approval tags under this stage's key, at the file's (verified) approval epoch */
   approvals: Approvals;
   /** names no key holder approved, sorted (none when the stage's policy is open) */
   pending: string[];
@@ -112,12 +113,12 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
     throw new StageSecretsError('FORMAT', `stage ${file.stage} holds names that cannot be used:\n- ${problems.join('\n- ')}`);
   }
   const { privateKey, identity, description } = await unwrapStageKey(file, env);
-  const approvals = new Approvals(privateKey, contextOf(file));
+  const approvals = approvalsFor(file, privateKey);
   const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
   if (file.policy && !open) {
     throw new StageSecretsError(
       'INTEGRITY',
-      `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it. Restore the stage file from git, or have a key holder run: stage-secrets approve --stage ${file.stage} --open`,
+      `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it, or copied it from an earlier version (a key holder closed it with approve --close). Restore the stage file from git, or have a key holder run: stage-secrets approve --stage ${file.stage} --open`,
     );
   }
   const pending = open ? [] : Object.keys(file.secrets).filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved)).sort();

@@ -5,11 +5,13 @@ import { recipientFor } from '../identities/index.js';
 import { forgetUnwrappedKeys, openStageFile } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
+import { epochLine } from './approval-epoch.js';
 import { contextOf, valueAad } from './sealing.js';
 
 /**
  * New stage keypair; every value re-sealed and every identity re-wrapped, or nothing written.
- * Approvals (and an open policy) carry over under the new key; pending names stay pending.
+ * Approvals (and an open policy) carry over under the new key, at the same approval epoch; pending names
+ * stay pending.
  */
 export async function rotateStage(opts: StageOptions): Promise<{ secrets: number; identities: string[] }> {
   const env = opts.env ?? process.env;
@@ -21,7 +23,9 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     const values = opened.decryptAll();
     const pair = generateStageKeyPair();
     const next: StageFile = { ...current, publicKey: pair.publicKey.toString('base64'), identities: [], secrets: {} };
-    const approvals = new Approvals(pair.privateKey, contextOf(next));
+    const approvals = new Approvals(pair.privateKey, contextOf(next), opened.approvals.epoch, opened.approvals.salt);
+    const epoch = epochLine(approvals);
+    if (epoch) next.approvalEpoch = epoch;
     if (current.policy) next.policy = { mode: 'open', tag: approvals.openPolicyTag() };
     try {
       for (const record of current.identities) {

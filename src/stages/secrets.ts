@@ -1,4 +1,3 @@
-import { Approvals } from '../core/approval.js';
 import { Sealer } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretEntry, StageFile } from '../core/format.js';
@@ -7,7 +6,8 @@ import { normalizeValue, type SecretType } from '../core/values.js';
 import { keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
-import { contextOf, valueAad } from './sealing.js';
+import { approvalsFor } from './approval-epoch.js';
+import { valueAad } from './sealing.js';
 
 export interface NewSecret {
   name: string;
@@ -57,7 +57,7 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
     const current = requireCurrent(found, opts, store);
     const needsApproval = normalized.some((s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved));
     const key = needsApproval ? await keyAtHand(current, opts.env ?? process.env) : undefined;
-    const approvals = key && new Approvals(key.privateKey, contextOf(current));
+    const approvals = key && approvalsFor(current, key.privateKey);
     approvedWith = approvals ? key.identity.id : undefined;
     const sealer = new Sealer(Buffer.from(current.publicKey, 'base64'));
     const updated = new Date().toISOString();
@@ -83,9 +83,13 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   return { added, replaced, pending, approvedWith };
 }
 
-/** Removes secrets by name; an unknown name writes nothing. */
-export async function removeSecrets(opts: StageOptions, names: string[]): Promise<void> {
+/**
+ * Removes secrets by name; an unknown name writes nothing. Resolves to the removed names that carried an
+ * approval tag: their entries in git history still carry it (approve --revoke voids it).
+ */
+export async function removeSecrets(opts: StageOptions, names: string[]): Promise<{ tagged: string[] }> {
   const store = storeFor(opts);
+  const tagged = new Set<string>();
   await store.update(opts.stage, (found) => {
     const current = requireCurrent(found, opts, store);
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
@@ -95,8 +99,10 @@ export async function removeSecrets(opts: StageOptions, names: string[]): Promis
         const hint = other ? `; it has ${other} (names are case-sensitive)` : `; see stage-secrets list --stage ${opts.stage}`;
         throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}${hint}.`);
       }
+      if (next.secrets[name]!.approved !== undefined) tagged.add(name);
       delete next.secrets[name];
     }
     return next;
   });
+  return { tagged: [...tagged].sort() };
 }

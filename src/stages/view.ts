@@ -19,9 +19,13 @@ export function sealedDigest(entry: SecretEntry): string {
   return hash.digest('hex').slice(0, 12);
 }
 
+/** Without the key a tag is not checked (a writer can make up a well-formed one): "tagged (unverified)", never "approved". */
 export function secretLine(name: string, entry: SecretEntry): string {
-  return `${name}  ${entry.type}  ${entry.updated}  ${entry.approved ? 'approved' : 'pending'}  ${sealedDigest(entry)}`;
+  const approval = entry.approved ? 'tagged (unverified)' : 'pending';
+  return `${name}  ${entry.type}  ${entry.updated}  ${approval}  ${sealedDigest(entry)}`;
 }
+
+const UNCHECKED_POLICY = 'tagged (unverified): every name allowed if the tag verifies';
 
 export function stageView(file: StageFile): string {
   const names = Object.keys(file.secrets).sort();
@@ -30,7 +34,9 @@ export function stageView(file: StageFile): string {
     `stage: ${file.stage}`,
     `key: ${keyFingerprint(file.publicKey)}`,
     ...file.identities.map((r) => `identity: ${r.id}`),
-    `policy: ${file.policy ? `${file.policy.mode} (every name allowed)` : 'names need approval'}`,
+    `policy: ${file.policy ? `${file.policy.mode}, ${UNCHECKED_POLICY}` : 'names need approval'}`,
+    // only from the first revocation on, so the view of a file that never revoked stays as it was
+    ...(file.approvalEpoch ? [`approval epoch: ${file.approvalEpoch.epoch}`] : []),
     `secrets: ${names.length}`,
     ...names.map((name) => secretLine(name, file.secrets[name]!)),
     '',

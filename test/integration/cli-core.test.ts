@@ -136,7 +136,7 @@ describe('CLI: a stage from init to verify', () => {
     expect(set.stderr).toContain('stage-secrets approve --stage dev WRITER_ADDED');
     const list = await ws.run(['list', ...stage], { env: writerEnv });
     expect(list.stdout).toMatch(/^WRITER_ADDED\s+string\s+\S+\s+PENDING$/m);
-    expect(list.stdout).toMatch(/^API_KEY\s+string\s+\S+\s+yes$/m);
+    expect(list.stdout).toMatch(/^API_KEY\s+string\s+\S+\s+tagged \(unverified\)$/m);
     const verify = await ws.run(['verify', ...stage], { env: writerEnv });
     expect(verify.code).toBe(3);
     expect(verify.stderr).toMatch(/STAGE_SECRETS_KEY_DEV/);

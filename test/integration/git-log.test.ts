@@ -90,7 +90,7 @@ describe('log: who changed which secret when, from git history', () => {
     expect(log.map((c) => c.commit).slice(0, 2).sort()).toEqual([hashes.open, hashes.side].sort());
     expect(log.find((c) => c.commit === hashes.open)).toMatchObject({ changes: [], header: true });
     expect(log.find((c) => c.commit === hashes.side)).toMatchObject({ changes: [{ name: 'SIDE', change: 'added' }] });
-    expect((await ws.run(['log', '--stage', 'dev'], { env })).stdout).toContain('changed the header (public key / identities / policy)');
+    expect((await ws.run(['log', '--stage', 'dev'], { env })).stdout).toContain('changed the header (public key / identities / policy / approval epoch)');
   });
 
   it('fails clearly outside a git repository', async () => {

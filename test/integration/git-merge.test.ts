@@ -200,7 +200,7 @@ describe('git: merge driver and textconv on a real repository', () => {
     const file = read(ws);
     const diff = repo.ok('diff');
     expect(diff).toMatch(/^\+NEW_ONE {2}string {2}\S+ {2}pending {2}[0-9a-f]{12}$/m);
-    expect(diff).toMatch(/^-H {2}string {2}\S+ {2}approved {2}[0-9a-f]{12}$/m);
+    expect(diff).toMatch(/^-H {2}string {2}\S+ {2}tagged \(unverified\) {2}[0-9a-f]{12}$/m);
     expect(diff).not.toContain(file.secrets.NEW_ONE!.ct);
     expect(diff).not.toContain(file.publicKey);
     repo.ok('commit', '-qam', 'd');

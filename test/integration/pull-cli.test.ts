@@ -66,10 +66,10 @@ describe('list with a runtime store', () => {
     const text = await ws.run(['list', '--stage', 'dev'], { env: { STAGE_SECRETS_STORE: STORE } });
     expect(text.code, text.stderr).toBe(0);
     const rows = new Map(text.stdout.trim().split('\n').map((l) => [l.split(/\s+/)[0]!, l]));
-    expect(rows.get('NAME')).toMatch(/NAME APPROVED {2}STORE$/);
-    expect(rows.get('OAUTH_TOKEN')).toMatch(/yes\s+newer$/);
-    expect(rows.get('DB_URL')).toMatch(/yes\s+-$/);
-    expect(rows.get('FLAG')).toMatch(/yes\s+-$/);
+    expect(rows.get('NAME')).toMatch(/APPROVAL {13}STORE$/);
+    expect(rows.get('OAUTH_TOKEN')).toMatch(/ approved\s+newer$/);
+    expect(rows.get('DB_URL')).toMatch(/ approved\s+-$/);
+    expect(rows.get('FLAG')).toMatch(/ approved\s+-$/);
     expect(text.stderr).toContain(`newer in the runtime store ${STORE}: OAUTH_TOKEN; fold them into the stage file with: stage-secrets pull --stage dev`);
 
     const json = await ws.run(['list', '--stage', 'dev', '--json', '--store', STORE]);

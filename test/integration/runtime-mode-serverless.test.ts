@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import { expectNoValues } from '../support/plugin-package-suite.js';
-import { digest, filesWithValues, kmsStatements, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
+import { runCli } from '../support/cli.js';
+import { digest, filesWithValues, kmsStatements, packageAgainAs, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS, runFramework } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
@@ -171,6 +172,24 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
       expect(run.initError?.message).toContain('names no key holder approved: API_KEY');
     } finally {
       fs.writeFileSync(file, original);
+    }
+  });
+
+  // last: it raises the stage's approval epoch
+  it('after approve --revoke (a raised approval epoch) a new package carries the epoch and its cold start opens', async () => {
+    const env = { ...rt.svc.env, ...kmsEnv(rt.kms) };
+    const revoke = await runCli(['approve', '--stage', 'prod', '--revoke', 'GONE_NAME'], { cwd: rt.svc.dir, env });
+    expect(revoke.code, revoke.stderr).toBe(0);
+    const again = await packageAgainAs(fw, rt, 'prod');
+    try {
+      const file = path.join(again.fns.nested!.taskRoot, '.stage-secrets-runtime', 'nested', 'sealed.json');
+      const sealed = JSON.parse(fs.readFileSync(file, 'utf8')) as { approvalEpoch?: unknown };
+      expect(sealed.approvalEpoch).toMatchObject({ epoch: 1 });
+      const run = await again.invoke('nested', [{}]);
+      expect(run.initError, run.stderr).toBeUndefined();
+      expect(run.invocations[0]!.value).toMatchObject({ env: { API_KEY: digest(rt.secrets.API_KEY!) } });
+    } finally {
+      await again.cleanup();
     }
   });
 });

@@ -1,11 +1,42 @@
-import { approveNames } from '../../stages/approve.js';
-import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { StageSecretsError } from '../../core/errors.js';
+import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
+import {
+  checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type CliIo, type Command,
+} from '../command.js';
 
-const options = { ...STAGE_OPTIONS, open: { type: 'boolean' } } as const;
+const options = {
+  ...STAGE_OPTIONS,
+  open: { type: 'boolean' },
+  revoke: { type: 'boolean' },
+  close: { type: 'boolean' },
+} as const;
+
+const USAGE = 'stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
+
+function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
+  const epochs = `${r.epochBefore} -> ${r.epoch}`;
+  const voided = 'approvals of earlier epochs (also in git history) no longer verify';
+  write(io.stderr, `approval epoch of stage ${stage}: ${epochs}; ${voided}.`);
+  if (r.revoked.length) write(io.stderr, `revoked ${r.revoked.join(', ')}: now pending`);
+  if (r.absent.length) {
+    write(io.stderr, `not in the stage (their old entries in git history no longer verify): ${r.absent.join(', ')}`);
+  }
+  if (r.closed) write(io.stderr, `stage ${stage} is closed: names need a key holder's approval again.`);
+  if (r.kept.length) write(io.stderr, `still approved (tagged again): ${r.kept.join(', ')}`);
+  if (r.open) {
+    const close = `npx --no-install stage-secrets approve --stage ${stage} --close`;
+    write(io.stderr, `stage ${stage} is still open: the build takes every name until a key holder runs: ${close}`);
+  } else if (r.pending.length) {
+    const why = 'the build refuses the stage until they are approved or removed';
+    write(io.stderr, `pending (${why}): ${r.pending.join(', ')}`);
+  }
+}
 
 export const command: Command = {
   name: 'approve',
   help: `Usage: stage-secrets approve --stage S [NAME...] [--open]
+       stage-secrets approve --stage S --revoke NAME...
+       stage-secrets approve --stage S --close
 
 Anyone with the repo can add a secret, and a new name can change how a program runs (BROWSER,
 PYTHONWARNINGS, a tool's proxy setting...). So the build (run, export, the plugin, the SST helper and
@@ -19,13 +50,41 @@ when the key is at hand; rotate keeps approvals.
 
       --open      trust every writer of this stage: names need no approval (a key holder's
                   tagged policy; a hand edit of it makes the stage fail to open)
+      --revoke    withdraw the approval of each NAME (present or already removed with rm): they
+                  become pending, and their old entries restored from git history no longer count
+      --close     undo --open: names need approval again (untagged names become pending), and the
+                  old policy line restored from git history no longer counts
+
+How revoking works: approvals are bound to the stage's approval epoch (a tagged number in the
+header). --revoke and --close raise it by one and tag again every name that stays approved, so a
+tag or policy line of an earlier epoch no longer verifies. rm alone does not: a writer could restore
+a removed name's approved line from git history. To make a removal stick, a key holder runs
+approve --revoke NAME after rm. A writer who rolls the whole header back (epoch line and every
+tag) to an earlier version also rolls back every approval made since; review header changes
+(stage-secrets log flags a lowered epoch and a name that comes back with an old tag).
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('approve', argv, options);
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('approve', values, io);
-    for (const name of positionals) checkNameArgument(name, 'stage-secrets approve --stage S [NAME...]');
+    if ([values.open, values.revoke || values.close].filter(Boolean).length > 1) {
+      throw new StageSecretsError('USAGE', `--open does not combine with --revoke or --close. Usage: ${USAGE}`);
+    }
+    if (values.revoke && positionals.length === 0) {
+      const usage = 'stage-secrets approve --stage S --revoke NAME...';
+      throw new StageSecretsError('USAGE', `--revoke needs the names to revoke: ${usage}`);
+    }
+    if (values.close && !values.revoke && positionals.length > 0) {
+      const why = '--close takes no NAME (to revoke names too, add --revoke)';
+      throw new StageSecretsError('USAGE', `${why}. Usage: ${USAGE}`);
+    }
+    for (const name of positionals) checkNameArgument(name, USAGE);
+    if (values.revoke || values.close) {
+      const result = await revokeApprovals(opts, { names: values.revoke ? positionals : [], close: values.close });
+      reportRevoke(io, opts.stage, result);
+      return 0;
+    }
     const result = await approveNames(opts, { names: positionals, open: values.open });
     if (result.pendingBefore.length === 0) write(io.stderr, `stage ${opts.stage} had no pending names.`);
     else {

@@ -1,20 +1,34 @@
-import { listSecrets } from '../../stages/list.js';
+import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
 import { namesNewerInStore } from '../../stages/pull.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { storeFromOptions, STORE_OPTION, STORE_OPTION_HELP } from '../store-option.js';
 
 const options = { ...STAGE_OPTIONS, ...STORE_OPTION, json: { type: 'boolean' } } as const;
 
+const STATUS_TEXT: Record<ApprovalStatus, string> = {
+  pending: 'PENDING',
+  unverified: 'tagged (unverified)',
+  approved: 'approved',
+  invalid: 'tag does not verify',
+  open: 'open policy',
+};
+const STATUS_WIDTH = Math.max(...Object.values(STATUS_TEXT).map((t) => t.length));
+
 export const command: Command = {
   name: 'list',
   help: `Usage: stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]
 
-Lists the secrets of a stage: name, type, when it was last set, and whether a key holder approved
-the name (pending names make the build refuse the stage: see stage-secrets approve --help).
-Needs no key; never shows values.
+Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
+names make the build refuse the stage: see stage-secrets approve --help). Needs no key; never shows
+values. Without the key an approval tag cannot be checked, and a writer can make up a well-formed
+one: such names say "tagged (unverified)". With the stage key at hand (a local key here, or KMS
+with AWS credentials; one quick attempt) every tag is checked: "approved", or "tag does not verify"
+(made up, copied, or revoked: the build refuses it), or "open policy" (a verified approve --open).
 With a runtime store (--store or $STAGE_SECRETS_STORE), also marks names whose store value is newer
 than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.
-      --json      print a JSON array of {name, type, updated, approved} (and storeNewer with a store)
+      --json      print a JSON array of {name, type, updated, approved, approval} (and storeNewer with
+                  a store). approved: the entry carries a tag, checked or not (as before); approval:
+                  pending | unverified | approved | invalid | open, as above
 
 ${STORE_OPTION_HELP}
 ${STAGE_OPTIONS_HELP}`,
@@ -24,7 +38,8 @@ ${STAGE_OPTIONS_HELP}`,
     const opts = stageOptions('list', values, io);
     const location = storeFromOptions(values, io.env);
     const newer = location && (await namesNewerInStore(opts, location));
-    const secrets = listSecrets(opts).map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));
+    const checked = await listSecretsChecked(opts);
+    const secrets = checked.secrets.map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));
     if (values.json) {
       write(io.stdout, JSON.stringify(secrets, null, 2));
       return 0;
@@ -35,14 +50,30 @@ ${STAGE_OPTIONS_HELP}`,
     }
     const width = Math.max(4, ...secrets.map((s) => s.name.length));
     const rows = [
-      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   NAME APPROVED${newer ? '  STORE' : ''}`,
+      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   ${newer ? `${'APPROVAL'.padEnd(STATUS_WIDTH)}  STORE` : 'APPROVAL'}`,
       ...secrets.map(
         (s) =>
-          `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${(s.approved ? 'yes' : 'PENDING').padEnd(13)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}`.trimEnd(),
+          `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}`.trimEnd(),
       ),
     ];
     write(io.stdout, rows.join('\n'));
-    const pending = secrets.filter((s) => !s.approved).map((s) => s.name);
+    if (!checked.checkedWith && secrets.some((s) => s.approval === 'unverified')) {
+      const note = 'no stage key here: approval tags are not checked (a writer can make up one)';
+      write(io.stderr, `${note}; verify and the build check them.`);
+    }
+    if (checked.problem) {
+      write(io.stderr, `${checked.problem} The build refuses this stage; restore the stage file from git.`);
+    }
+    const invalid = secrets.filter((s) => s.approval === 'invalid').map((s) => s.name);
+    if (invalid.length) {
+      const fix = `npx --no-install stage-secrets approve --stage ${opts.stage} ${invalid.join(' ')}`;
+      write(
+        io.stderr,
+        `approval tags that do not verify under ${checked.checkedWith}: ${invalid.join(', ')}; ` +
+          `the build refuses these names (made up, copied or revoked). Review them; a key holder approves them with: ${fix}`,
+      );
+    }
+    const pending = secrets.filter((s) => s.approval === 'pending').map((s) => s.name);
     if (pending.length) {
       write(io.stderr, `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`);
     }

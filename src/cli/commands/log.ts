@@ -6,11 +6,25 @@ import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HE
 
 const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
 
-function describe(c: StageCommit): string[] {
+function describe(c: StageCommit, stage: string): string[] {
   const lines = [`${c.commit}  ${c.date}  ${c.author}`];
   if (c.unreadable) lines.push('  (the stage file does not parse at this commit)');
-  if (c.header) lines.push('  changed the header (public key / identities / policy)');
-  for (const change of c.changes) lines.push(`  ${change.change} ${change.name}`);
+  if (c.header) lines.push('  changed the header (public key / identities / policy / approval epoch)');
+  if (c.epochLowered) {
+    const { from, to } = c.epochLowered;
+    const why = 'the header was rolled back, so approvals a key holder revoked verify again';
+    lines.push(`  ! approval epoch lowered from ${from} to ${to}: ${why}`);
+  }
+  for (const change of c.changes) {
+    lines.push(`  ${change.change} ${change.name}`);
+    if (change.replayedTagFrom) {
+      const revoke = `npx --no-install stage-secrets approve --stage ${stage} --revoke ${change.name}`;
+      lines.push(
+        `  ! ${change.name} came back with the approval tag it had in ${change.replayedTagFrom}: ` +
+          `restored from history, unless a key holder set it again; to void old tags a key holder runs: ${revoke}`,
+      );
+    }
+  }
   return lines;
 }
 
@@ -20,9 +34,12 @@ export const command: Command = {
 
 Who changed which secret when, from the git history of the stage file, newest first: each commit's
 short hash, author date and author, then per name what it did: added, changed, removed, approved
-(and when the header - public key, identities, policy - changed). With NAME, only that secret's
-changes. A merge commit lists only what the merge itself decided. Needs no key; never shows values.
-      --json      print a JSON array of {commit, author, date, changes: [{name, change}], header}
+(and when the header - public key, identities, policy, approval epoch - changed). With NAME, only
+that secret's changes. A merge commit lists only what the merge itself decided. Needs no key; never
+shows values. Lines starting with ! flag what a replay from history looks like: a name added back
+with the approval tag it carried before its removal, and an approval epoch that went down.
+      --json      print a JSON array of {commit, author, date, changes: [{name, change, replayedTagFrom?}],
+                  header, epochLowered?: {from, to}}
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -45,7 +62,7 @@ ${STAGE_OPTIONS_HELP}`,
       write(io.stderr, `no commit in this branch's history changed ${name ? `${name} in ` : ''}${file}${name ? '' : ' (is it committed?)'}`);
       return 0;
     }
-    write(io.stdout, commits.flatMap(describe).join('\n'));
+    write(io.stdout, commits.flatMap((c) => describe(c, opts.stage)).join('\n'));
     return 0;
   },
 };

@@ -12,8 +12,12 @@ export const command: Command = {
 
 Called by git diff and git log -p (set up by stage-secrets git-setup): prints a stage file as review
 reads it, without any key and without ciphertext: app, stage, a fingerprint of the public key,
-identities, policy, then one line per secret:
-  NAME  TYPE  UPDATED  approved|pending  DIGEST
+identities, policy, approval epoch (from the first approve --revoke or --close on), then one line
+per secret:
+  NAME  TYPE  UPDATED  tagged (unverified)|pending  DIGEST
+Without a key no approval tag is checked (a writer can make up one that looks right): "tagged
+(unverified)" says the entry carries one. stage-secrets list with the key at hand checks them.
+A lower approval epoch than before means the header was rolled back (see stage-secrets approve --help).
 DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes whenever the value is set.
   -h, --help      show this help`,
   async run(argv, io) {
