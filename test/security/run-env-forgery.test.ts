@@ -9,12 +9,13 @@ import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
+import { runEnvMac } from '../../src/core/run-env.js';
 import { initStage } from '../../src/stages/init.js';
 import { forgetUnwrappedKeys } from '../../src/stages/open.js';
 import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv, secretEnvSync } from '../../src/sst/index.js';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { makeWorkspace, runCli, type Workspace } from '../support/cli.js';
 import { FRAMEWORKS, lambdas, packageService, prepareService, type SlsService } from '../support/sls-service.js';
 import { CANARY, expectNoCanary } from './support.js';
 
@@ -55,6 +56,32 @@ describe('serverless package (v3, useDotenv: true) with a committed .env forging
     expect(result.output).toContain('nothing from the environment was used');
     expect(result.output).not.toContain('from the environment of stage-secrets run');
     expectNoCanary(result.output, 'package log');
+  }, 60_000);
+
+  it("with a committed look-alike of run's token file (0600 in a 0700 folder, as a umask 077 checkout makes it) and a MAC made from it: refused", async () => {
+    const token = Buffer.alloc(32, 0x5a);
+    const tokenDir = path.join(svc.dir, '.ci', 'stage-secrets-run-abcdef');
+    fs.mkdirSync(tokenDir, { recursive: true });
+    fs.writeFileSync(path.join(tokenDir, 'token'), token.toString('hex'), { mode: 0o600 });
+    fs.chmodSync(tokenDir, 0o700);
+    const names = [...Object.keys(real), INJECTED];
+    const values = new Map(names.map((name) => [name, name === INJECTED ? CANARY : `${CANARY}-forged-${name}`]));
+    const mac = runEnvMac(token, { stageFile: svc.stageFile, stage: 'dev', values });
+    const dotenv = path.join(svc.dir, '.env');
+    const plain = fs.readFileSync(dotenv, 'utf8');
+    fs.writeFileSync(dotenv, `${plain}STAGE_SECRETS_RUN_TOKEN=${path.join(tokenDir, 'token')}\nSTAGE_SECRETS_RUN_MAC=${mac}\n`);
+    try {
+      const env = { ...svc.env };
+      for (const name of Object.keys(env)) if (name.startsWith('STAGE_SECRETS_KEY_')) delete env[name];
+      const { result, template } = await packageService(fw, { ...svc, env });
+      expect(result.code, result.output).not.toBe(0);
+      expect(template).toBeUndefined();
+      expect(result.output).toContain('where a committed file could be');
+      expectNoCanary(result.output, 'package log');
+    } finally {
+      fs.writeFileSync(dotenv, plain);
+      fs.rmSync(path.join(svc.dir, '.ci'), { recursive: true, force: true });
+    }
   }, 60_000);
 
   it('with the stage key at hand: opens the stage file itself, takes none of the forged names or values', async () => {
@@ -131,4 +158,24 @@ describe('the SST helper and the client with a committed .env forging the run en
     expect(await withKey.readSecret('DB_URL')).toBe(real.DB_URL);
     expect((await refusal(withKey.readSecret(INJECTED))).code).toBe('NOT_FOUND');
   });
+});
+
+describe("stage-secrets run's own proof", () => {
+  let svc: SlsService;
+  afterAll(() => svc?.ws.cleanup());
+
+  it('the child finds a 0600 token file outside the repository and a MAC over what run set; run removes the token when it ends', async () => {
+    svc = await prepareService('sls-per-function', { stage: 'dev', secrets: { API_KEY: CANARY }, secretsDir: 'config/secrets' });
+    const report = `const fs = require('node:fs'); const t = process.env.STAGE_SECRETS_RUN_TOKEN;
+      console.log(JSON.stringify({ token: t, mode: (fs.statSync(t).mode & 0o777).toString(8), mac: process.env.STAGE_SECRETS_RUN_MAC, file: process.env.STAGE_SECRETS_FILE }));`;
+    const r = await runCli(['run', '--stage', 'dev', '--dir', 'config/secrets', '--', process.execPath, '-e', report], { cwd: svc.dir, env: svc.env });
+    expect(r.code, r.stderr).toBe(0);
+    const seen = JSON.parse(r.stdout) as { token: string; mode: string; mac: string; file: string };
+    expect(path.isAbsolute(seen.token)).toBe(true);
+    expect(path.relative(path.dirname(svc.dir), seen.token).startsWith('..')).toBe(true);
+    if (typeof process.getuid === 'function') expect(seen.mode).toBe('600');
+    expect(seen.mac).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(seen.file).toBe(svc.stageFile);
+    expect(fs.existsSync(path.dirname(seen.token))).toBe(false);
+  }, 60_000);
 });
