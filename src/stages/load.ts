@@ -72,9 +72,9 @@ export interface CheckedRunEnv {
   fallback?: string;
 }
 
-/** The git work trees (else the folders) of the service and of its stage file: a committed file can be there. */
-function repositoriesOf(cwd: string, located: LocatedStage | undefined): string[] {
-  const folders = [cwd, ...(located ? [path.dirname(located.dir)] : [])];
+/** The git work trees (else the folders) of the service and of its secrets folder: a committed file can be there. */
+export function repositoriesOf(cwd: string, secretsDir: string | undefined): string[] {
+  const folders = [cwd, ...(secretsDir ? [path.dirname(secretsDir)] : [])];
   return [...new Set(folders.map((folder) => findGitRoot(folder) ?? folder))];
 }
 
@@ -98,7 +98,7 @@ export function secretsFromCheckedRunEnv(opts: StageOptions): CheckedRunEnv | Ru
     if (!(err instanceof StageSecretsError) || err.code !== 'NOT_FOUND') throw err;
     notFound = err;
   }
-  const token = readRunToken(stated.tokenFile, repositoriesOf(from, located));
+  const token = readRunToken(stated.tokenFile, repositoriesOf(from, located?.dir));
   if (!Buffer.isBuffer(token)) return token;
   if (!runEnvMacMatches(token, stated.claim, stated.mac)) {
     const why = 'the names, values, stage or stage file differ from what run set';

@@ -23,6 +23,12 @@ export interface RunToken {
   remove(): void;
 }
 
+/** The folder run's token would go in (TMPDIR), when it lies inside one of `repositories`. */
+export function tokenFolderInside(repositories: readonly string[]): string | undefined {
+  const tmp = realOrResolved(os.tmpdir());
+  return repositories.map(realOrResolved).find((root) => isInside(tmp, root));
+}
+
 export function createRunToken(): RunToken {
   let dir: string;
   try {

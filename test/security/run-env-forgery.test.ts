@@ -178,4 +178,17 @@ describe("stage-secrets run's own proof", () => {
     expect(seen.file).toBe(svc.stageFile);
     expect(fs.existsSync(path.dirname(seen.token))).toBe(false);
   }, 60_000);
+
+  it('warns when TMPDIR is inside the repository (its env would then be refused), and still runs the command', async () => {
+    const tmp = path.join(svc.dir, 'tmp');
+    fs.mkdirSync(tmp);
+    const r = await runCli(['run', '--stage', 'dev', '--dir', 'config/secrets', '--', process.execPath, '-e', 'console.log("ran")'], {
+      cwd: svc.dir,
+      env: { ...svc.env, TMPDIR: tmp },
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('ran');
+    expect(r.stderr).toContain(`warning: TMPDIR (${tmp}) is inside ${fs.realpathSync(path.dirname(svc.dir))}`);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  }, 60_000);
 });

@@ -1,9 +1,12 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
 import { runWithSecrets } from '../../runner/run.js';
-import { describeSource, loadSecrets } from '../../stages/load.js';
+import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.js';
+import { tokenFolderInside } from '../../store/run-token.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
 import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
@@ -95,6 +98,15 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
     const fallbacks = fallbackOptions(values, io);
     const loaded = await loadSecrets({ ...opts, fallbacks, runEnv: false });
     if (loaded.fallback) write(io.stderr, `stage-secrets: ${loaded.fallback}`);
+    const tmpInRepo = tokenFolderInside(repositoriesOf(io.cwd, path.dirname(loaded.file)));
+    if (tmpInRepo) {
+      write(
+        io.stderr,
+        `stage-secrets: warning: TMPDIR (${os.tmpdir()}) is inside ${tmpInRepo}, where a committed file could be, ` +
+          'so the plugin, SST helper and client under this run will not take its environment; ' +
+          'set TMPDIR outside the repository.',
+      );
+    }
     // what runs under run resolves preview stages the same way
     const contract: NodeJS.ProcessEnv = {};
     if (values.fallback?.length) contract[FALLBACKS_ENV] = fallbacksToEnv(fallbacks);
