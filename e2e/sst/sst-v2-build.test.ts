@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../../test/support/cli.js';
+import { provenRunEnv } from '../../test/support/run-env.js';
 
 /*
  * The real SST v2 CLI synthesises an app whose sst.config.ts uses stage-secrets/sst, offline:
@@ -149,15 +150,9 @@ describe('stage-secrets/sst in a real SST v2 build', () => {
   }, 120_000);
 
   it('under stage-secrets run, takes the runner env and needs no key', async () => {
-    const runnerEnv = {
-      ...ws.env,
-      XDG_CONFIG_HOME: path.join(ws.dir, 'no-key-files'),
-      STAGE_SECRETS_STAGE: 'prod',
-      STAGE_SECRETS_KEYS: 'DB_URL',
-      STAGE_SECRETS_FILE: fs.realpathSync(ws.stageFile('prod')),
-      DB_URL: 'postgres://from-runner/shop',
-    };
-    const r = await sstBuild(runnerEnv);
+    const inherited = { ...ws.env, XDG_CONFIG_HOME: path.join(ws.dir, 'no-key-files') };
+    const runner = provenRunEnv(inherited, 'prod', fs.realpathSync(ws.stageFile('prod')), { DB_URL: 'postgres://from-runner/shop' });
+    const r = await sstBuild(runner.env).finally(runner.remove);
     expect(r.code, r.output).toBe(0);
     expect(r.ordersEnv?.DB_URL).toBe('postgres://from-runner/shop');
     expect(r.ordersEnv).not.toHaveProperty('PAGE_SIZE');

@@ -15,6 +15,7 @@ const EXIT_CODES: Record<ErrorCode, number> = {
   IO: 1,
   FORMAT: 2,
   INTEGRITY: 2,
+  RUN_ENV_UNVERIFIED: 2,
   UNAPPROVED: 2,
   KEY_MISSING: 3,
   ACCESS_DENIED: 3,

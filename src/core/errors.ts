@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'ALREADY_EXISTS' // init on an existing stage
   | 'APP_MISMATCH' // stage file belongs to another app
   | 'RUN_FILE_MISMATCH' // stage-secrets run opened another stage file than this service would
+  | 'RUN_ENV_UNVERIFIED' // the env states secrets from stage-secrets run that run's token does not prove
   | 'UNSUPPORTED_VERSION' // stage file written by a newer stage-secrets
   | 'LOCKED' // another writer holds the stage lock for too long
   | 'READ_ONLY' // the secrets cannot be changed here (a deployed runtime-mode function)

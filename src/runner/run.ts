@@ -3,12 +3,15 @@ import { githubMaskLines, runnerReadsMasks } from '../core/ci-masks.js';
 import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import type { SecretValue } from '../core/values.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
-import { childEnv } from './env.js';
+import { createRunToken } from '../store/run-token.js';
+import { childEnv, type RunProof } from './env.js';
 import { FilesDir } from './files-dir.js';
 import { SignalRelay, signalExitCode } from './signals.js';
 
 export interface RunOptions {
   stage: string;
+  /** absolute real path of the stage file the secrets come from */
+  stageFile: string;
   /** the stage's secrets, decrypted by the caller */
   secrets: ReadonlyMap<string, SecretValue>;
   /** where they came from, for --verbose (never a value) */
@@ -29,11 +32,20 @@ export interface RunOptions {
 /**
  * Starts the command with the secrets in its env (and as files when asked), masks them in its output
  * and returns its exit code. Errors before the child starts are thrown as StageSecretsError; the files
- * are removed on every path.
+ * and run's token are removed on every path.
  */
 export async function runWithSecrets(opts: RunOptions): Promise<number> {
+  const token = createRunToken();
+  try {
+    return await runWithToken(opts, { stageFile: opts.stageFile, tokenFile: token.file, token: token.token });
+  } finally {
+    token.remove();
+  }
+}
+
+async function runWithToken(opts: RunOptions, proof: RunProof): Promise<number> {
   const secrets = opts.secrets;
-  const env = childEnv(opts.env, secrets, opts.stage);
+  const env = childEnv(opts.env, secrets, opts.stage, proof);
   const unmasked = opts.mask ? unmaskedSecrets(secrets) : [];
   if (unmasked.length > 0) {
     opts.stderr.write(`stage-secrets: ${unmaskedWarning(unmasked)}\n`);

@@ -1,5 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName } from '../core/names.js';
+import { unverifiedRunEnvError } from '../core/run-env.js';
 import { loadSecrets, secretsFromCheckedRunEnv } from '../stages/load.js';
 import type { ExpectedApp } from '../stages/options.js';
 
@@ -66,11 +67,14 @@ export async function secretEnv(options: SecretEnvOptions = {}): Promise<SecretE
 
 /**
  * Synchronous variant for configs that cannot await: reads only the env of `stage-secrets run`
- * (decrypting the stage file needs async key access, e.g. AWS KMS).
+ * (decrypting the stage file needs async key access, e.g. AWS KMS), and refuses an env that states run's
+ * secrets without run's proof.
  */
 export function secretEnvSync(options: SecretEnvOptions = {}): SecretEnv {
   const resolved = resolve(options);
   const fromRun = secretsFromCheckedRunEnv({ stage: resolved.stage, dir: options.dir, app: resolved.app, cwd: options.cwd, env: resolved.env });
+  // it cannot open the stage file instead (that needs async key access)
+  if (fromRun && 'problem' in fromRun) throw unverifiedRunEnvError(resolved.stage, fromRun.problem);
   if (fromRun) return Object.fromEntries([...fromRun.values].map(([name, value]) => [name, value.text]));
   throw new StageSecretsError(
     'USAGE',

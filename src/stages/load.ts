@@ -2,9 +2,18 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { FORMAT_VERSION, type StageFile } from '../core/format.js';
-import { runEnvStage, secretsFromRunEnv, RUN_FILE_VAR, RUN_KEYS_VAR } from '../core/run-env.js';
-import type { SecretType, SecretValue } from '../core/values.js';
-import { describeFallback, locateStage, type LocatedStage } from './locate.js';
+import {
+  runEnvMacMatches,
+  runEnvStage,
+  statedRunEnv,
+  unverifiedRunEnvError,
+  RUN_KEYS_VAR,
+  RUN_MAC_VAR,
+  type RunEnvProblem,
+} from '../core/run-env.js';
+import { readRunToken } from '../store/run-token.js';
+import type { SecretValue } from '../core/values.js';
+import { describeFallback, findGitRoot, locateStage, type LocatedStage } from './locate.js';
 import { openStageFile } from './open.js';
 import type { StageOptions } from './options.js';
 import { readLocated, storeAt } from './read.js';
@@ -25,7 +34,7 @@ export interface LoadedSecrets {
   /** the stage file itself, as read (sealed; runtime mode packages its entries without reading it again) */
   stageFile: StageFile;
   /** absolute real path of the stage file used (run hands it to its command as STAGE_SECRETS_FILE) */
-  file?: string;
+  file: string;
   /** "stage pr-7 has no stage file; using stage dev's ..." when a fallback applied, for the log */
   fallback?: string;
   /** why the env of stage-secrets run was not used although present, for the log */
@@ -52,34 +61,54 @@ function realPath(file: string): string {
   }
 }
 
+/** The secrets `stage-secrets run` put in this env, proven to be run's and checked against this folder's stage file. */
+export interface CheckedRunEnv {
+  values: Map<string, SecretValue>;
+  stageFile: StageFile;
+  /** absolute real path of the stage file */
+  file: string;
+  /** the stage file as shown in logs */
+  path: string;
+  fallback?: string;
+}
+
+/** The git work trees (else the folders) of the service and of its secrets folder: a committed file can be there. */
+export function repositoriesOf(cwd: string, secretsDir: string | undefined): string[] {
+  const folders = [cwd, ...(secretsDir ? [path.dirname(secretsDir)] : [])];
+  return [...new Set(folders.map((folder) => findGitRoot(folder) ?? folder))];
+}
+
 /**
- * The secrets `stage-secrets run` put in this env for this stage, checked against the stage file these
- * options find: run names the file it opened (STAGE_SECRETS_FILE), and a service of another app or
- * folder must not take secrets that are not its own. Undefined when there is no run env for this stage.
+ * The secrets `stage-secrets run` put in this env for this stage. Undefined when the env states no run
+ * env for this stage; a problem when it states one that run's token does not prove (a committed .env or
+ * a hand-set variable), or names a secret the stage file does not have. Throws RUN_FILE_MISMATCH when a
+ * proven run env is of another stage file than the one these options find: a service of another app or
+ * folder must not take secrets that are not its own.
  */
-export function secretsFromCheckedRunEnv(
-  opts: StageOptions,
-): { values: Map<string, SecretValue>; stageFile: StageFile; file: string; path: string; fallback?: string } | undefined {
+export function secretsFromCheckedRunEnv(opts: StageOptions): CheckedRunEnv | RunEnvProblem | undefined {
   const env = opts.env ?? process.env;
-  const fromRun = secretsFromRunEnv(opts.stage, env);
-  if (!fromRun) return undefined;
-  const runFile = env[RUN_FILE_VAR];
+  const stated = statedRunEnv(opts.stage, env);
+  if (!stated || 'problem' in stated) return stated;
   const from = path.resolve(opts.cwd ?? process.cwd());
-  if (!runFile) {
-    throw new StageSecretsError(
-      'RUN_FILE_MISMATCH',
-      `the environment holds secrets of stage ${opts.stage} from stage-secrets run, but not ${RUN_FILE_VAR}, the stage file run opened, so they cannot be checked against this folder's (${from}). ` +
-        `Start the build with this version of stage-secrets run and pass its environment through unchanged.`,
-    );
-  }
-  let located: LocatedStage;
+  let located: LocatedStage | undefined;
+  let notFound: StageSecretsError | undefined;
   try {
     located = locateStage(opts, 'read');
   } catch (err) {
     if (!(err instanceof StageSecretsError) || err.code !== 'NOT_FOUND') throw err;
+    notFound = err;
+  }
+  const token = readRunToken(stated.tokenFile, repositoriesOf(from, located?.dir));
+  if (!Buffer.isBuffer(token)) return token;
+  if (!runEnvMacMatches(token, stated.claim, stated.mac)) {
+    const why = 'the names, values, stage or stage file differ from what run set';
+    return { problem: `${RUN_MAC_VAR} does not match run's token: ${why}` };
+  }
+  const runFile = stated.claim.stageFile;
+  if (!located) {
     throw new StageSecretsError(
       'RUN_FILE_MISMATCH',
-      `stage-secrets run opened ${runFile}, but from ${from} there is no stage file of its own: ${err.message} ` +
+      `stage-secrets run opened ${runFile}, but from ${from} there is no stage file of its own: ${notFound!.message} ` +
         `Run stage-secrets run from this app's folder, or point --dir / custom.stageSecrets.dir at the same secrets folder.`,
     );
   }
@@ -92,31 +121,52 @@ export function secretsFromCheckedRunEnv(
     );
   }
   const file = readLocated(located, opts);
-  const types = new Map<string, SecretType>(Object.entries(file.secrets).map(([name, entry]) => [name, entry.type]));
-  const values = new Map<string, SecretValue>();
-  for (const name of [...fromRun.keys()].sort()) values.set(name, { type: types.get(name) ?? 'string', text: fromRun.get(name)! });
   const shown = storeAt(located, opts).displayPath(located.fileStage);
-  return { values, stageFile: file, file: own, path: shown, fallback: describeFallback(located, opts.cwd ?? process.cwd()) };
+  const names = [...stated.claim.values.keys()].sort();
+  const absent = names.filter((name) => !Object.hasOwn(file.secrets, name));
+  if (absent.length > 0) {
+    const listed = `${RUN_KEYS_VAR} lists ${absent.join(', ')}`;
+    return { problem: `${listed}, which the stage file ${shown} does not have (was it changed after run started?)` };
+  }
+  const values = new Map<string, SecretValue>();
+  for (const name of names) values.set(name, { type: file.secrets[name]!.type, text: stated.claim.values.get(name)! });
+  return { values, stageFile: file, file: own, path: shown, fallback: describeFallback(located, from) };
 }
 
 /**
  * The one way every entry point gets a stage's secrets: from the env `stage-secrets run` prepared
- * when it ran for this stage (checked to be from this folder's stage file), else from the stage file
- * (or a matching fallback's), opened with whatever identity this machine holds (local key or KMS).
+ * when it ran for this stage (proven by run's token and checked to be from this folder's stage file),
+ * else from the stage file (or a matching fallback's), opened with whatever identity this machine holds
+ * (local key or KMS). An env that states run's secrets without proof is not used: the stage file is
+ * opened instead, and when that fails too the error says why the env was not used.
  */
 export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   const env = opts.env ?? process.env;
   const useRunEnv = opts.runEnv ?? true;
   const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts) : undefined;
-  if (fromRun) {
+  if (fromRun && !('problem' in fromRun)) {
     const { values, stageFile, file, fallback } = fromRun;
     return { stage: opts.stage, values, source: { kind: 'run-env', path: fromRun.path }, app: stageFile.app, stageFile, file, fallback };
+  }
+  if (fromRun) {
+    try {
+      const opened = await loadFromStageFile(opts, env);
+      const stated = `the environment states secrets of stage ${opts.stage} from stage-secrets run`;
+      return { ...opened, note: `${stated}, but ${fromRun.problem}; not used, the stage file was opened instead` };
+    } catch (err) {
+      if (err instanceof StageSecretsError) throw unverifiedRunEnvError(opts.stage, fromRun.problem, err.message);
+      throw err;
+    }
   }
   const otherStage = useRunEnv ? runEnvStage(env) : undefined;
   const note =
     otherStage === undefined
       ? undefined
       : `the environment holds secrets of stage ${otherStage}, but this is stage ${opts.stage}; opening the stage file instead`;
+  return { ...(await loadFromStageFile(opts, env)), note };
+}
+
+async function loadFromStageFile(opts: LoadOptions, env: NodeJS.ProcessEnv): Promise<LoadedSecrets> {
   const located = locateStage(opts, 'read');
   const file = readLocated(located, opts);
   const opened = await openStageFile(file, env);
@@ -134,7 +184,6 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
     stageFile: file,
     file: realPath(located.file),
     fallback: describeFallback(located, opts.cwd ?? process.cwd()),
-    note,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type LambdaInTemplate,
   type SlsService,
 } from './sls-service.js';
+import { provenRunEnv } from './run-env.js';
 
 export const token = (label: string): string => `${label}-${randomBytes(12).toString('hex')}`;
 
@@ -33,17 +34,16 @@ const SOURCES: Record<Framework['name'], { overlap: 'stage file' | 'runner env';
   osls: { overlap: 'runner env', perFunction: 'stage file' },
 };
 
-/** The env `stage-secrets run` gives its child: the values, their names, the stage. No key. */
-function runnerEnv(svc: SlsService, values: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...svc.env,
-    ...values,
-    STAGE_SECRETS_STAGE: svc.stage,
-    STAGE_SECRETS_KEYS: Object.keys(values).join(','),
-    STAGE_SECRETS_FILE: svc.stageFile,
-  };
-  for (const key of Object.keys(env)) if (key.startsWith('STAGE_SECRETS_KEY_')) delete env[key];
-  return env;
+/**
+ * The env `stage-secrets run` gives its child: the values, their names, the stage, the stage file and the
+ * MAC under a real run token (removed by `cleanups`). No key.
+ */
+function runnerEnv(svc: SlsService, values: Record<string, string>, cleanups: Array<() => void>): NodeJS.ProcessEnv {
+  const inherited = { ...svc.env };
+  for (const key of Object.keys(inherited)) if (key.startsWith('STAGE_SECRETS_KEY_')) delete inherited[key];
+  const proven = provenRunEnv(inherited, svc.stage, svc.stageFile, values);
+  cleanups.push(proven.remove);
+  return proven.env;
 }
 
 /**
@@ -56,9 +56,11 @@ async function packageFrom(
   source: 'stage file' | 'runner env',
   secrets: Record<string, string>,
   service: string,
+  cleanups: Array<() => void>,
 ): Promise<{ result: FrameworkResult; fns: Record<string, LambdaInTemplate> }> {
   if (source === 'runner env') {
-    svc.env = runnerEnv(svc, Object.fromEntries(Object.keys(secrets).map((name) => [name, token(`runner-${name}`)])));
+    const values = Object.fromEntries(Object.keys(secrets).map((name) => [name, token(`runner-${name}`)]));
+    svc.env = runnerEnv(svc, values, cleanups);
     for (const name of Object.keys(secrets)) secrets[name] = svc.env[name]!;
   }
   const packaged = await packageService(fw, svc);
@@ -84,7 +86,7 @@ export function describePluginPackaging(fw: Framework): void {
       beforeAll(async () => {
         svc = await prepareService('sls-overlap', { stage: 'qa', secrets });
         cleanups.push(svc.ws.cleanup);
-        ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].overlap, secrets, 'overlap-svc'));
+        ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].overlap, secrets, 'overlap-svc', cleanups));
       });
 
       it('secrets win over provider and function values of serverless.yml', () => {
@@ -146,7 +148,7 @@ export function describePluginPackaging(fw: Framework): void {
       beforeAll(async () => {
         const svc = await prepareService('sls-per-function', { stage: 'prod', secrets, secretsDir: 'config/secrets' });
         cleanups.push(svc.ws.cleanup);
-        ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].perFunction, secrets, 'per-function-svc'));
+        ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].perFunction, secrets, 'per-function-svc', cleanups));
       });
 
       it('a function without a list gets every secret, over provider and function yaml', () => {

@@ -9,6 +9,7 @@ import { type StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { SecretClient, SecretError, type SecretClientOptions } from '../../src/client/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { provenRunEnv, type ProvenRunEnv } from '../support/run-env.js';
 
 let ws: Workspace;
 let base: StageOptions;
@@ -25,7 +26,18 @@ beforeAll(async () => {
   ]);
 });
 
-afterAll(() => ws.cleanup());
+const proven: ProvenRunEnv[] = [];
+/** what stage-secrets run for stage dev gives its child */
+function runEnv(inherited: NodeJS.ProcessEnv, values: Record<string, string>): NodeJS.ProcessEnv {
+  const made = provenRunEnv(inherited, 'dev', ws.stageFile('dev'), values);
+  proven.push(made);
+  return made.env;
+}
+
+afterAll(() => {
+  proven.forEach((p) => p.remove());
+  ws.cleanup();
+});
 
 function client(extra: Partial<SecretClientOptions> = {}): SecretClient {
   return new SecretClient({ stage: 'dev', cwd: ws.dir, env: ws.env, ...extra });
@@ -72,7 +84,7 @@ describe('SecretClient.readSecret', () => {
   });
 
   it('inside stage-secrets run, reads the runner env and types it from the stage file', async () => {
-    const runnerEnv = { ...ws.env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,FEATURES', STAGE_SECRETS_FILE: ws.stageFile('dev'), PORT: '8080', FEATURES: '[3]' };
+    const runnerEnv = runEnv(ws.env, { PORT: '8080', FEATURES: '[3]' });
     forgetUnwrappedKeys();
     const c = client({ env: { ...runnerEnv, XDG_CONFIG_HOME: `${ws.dir}/no-keys` } });
     expect(await c.readSecret('PORT')).toBe(8080);
@@ -81,14 +93,14 @@ describe('SecretClient.readSecret', () => {
   });
 
   it('inside stage-secrets run, refuses secrets of a stage file it would not find from its own folder', async () => {
-    const env = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', STAGE_SECRETS_FILE: ws.stageFile('dev'), PORT: '8080' };
+    const env = runEnv({}, { PORT: '8080' });
     const err = await failure(new SecretClient({ stage: 'dev', cwd: `${ws.dir}/elsewhere`, env }).readSecret('PORT'));
     expect(err.code).toBe('RUN_FILE_MISMATCH');
     expect(err.message).toContain(`stage-secrets run opened ${ws.stageFile('dev')}, but from ${ws.dir}/elsewhere there is no stage file of its own`);
   });
 
   it('does not quote a runner value that does not parse as the stage file type', async () => {
-    const env = { ...ws.env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'FEATURES', STAGE_SECRETS_FILE: ws.stageFile('dev'), FEATURES: 'not-json-sekrit' };
+    const env = runEnv(ws.env, { FEATURES: 'not-json-sekrit' });
     const err = await failure(client({ env }).readSecret('FEATURES'));
     expect(err.code).toBe('INVALID_VALUE');
     expect(err.message).not.toContain('sekrit');

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SecretValue } from '../../src/core/values.js';
-import { childEnv } from '../../src/runner/env.js';
+import { runEnvMacMatches } from '../../src/core/run-env.js';
+import { childEnv, type RunProof } from '../../src/runner/env.js';
 import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from '../../src/core/mask-texts.js';
 
 const secrets = (entries: Record<string, SecretValue>) => new Map(Object.entries(entries));
+const PROOF: RunProof = { stageFile: '/repo/secrets/prod-eu.json', tokenFile: '/tmp/stage-secrets-run-x/token', token: Buffer.alloc(32, 7) };
 
 describe('childEnv', () => {
   it('puts secrets over inherited variables and adds the stage and key names', () => {
@@ -11,6 +13,7 @@ describe('childEnv', () => {
       { HOME: '/h', API_TOKEN: 'inherited', STAGE_SECRETS_KEY_PROD_EU: 'key', STAGE_SECRETS_KEY_DEV: 'other' },
       secrets({ API_TOKEN: { type: 'string', text: 'from-stage' }, PORT: { type: 'number', text: '5432' } }),
       'prod-eu',
+      PROOF,
     );
     expect(env.API_TOKEN).toBe('from-stage');
     expect(env.PORT).toBe('5432');
@@ -21,10 +24,21 @@ describe('childEnv', () => {
     expect(env.STAGE_SECRETS_KEY_DEV).toBe('other');
   });
 
+  it('names the stage file and the token file, and sets a MAC over the stage file, stage, names and values', () => {
+    const values = secrets({ API_TOKEN: { type: 'string', text: 'from-stage' }, PORT: { type: 'number', text: '5432' } });
+    const env = childEnv({ STAGE_SECRETS_RUN_MAC: 'stale', STAGE_SECRETS_FILE: '/old' }, values, 'prod-eu', PROOF);
+    expect(env.STAGE_SECRETS_FILE).toBe(PROOF.stageFile);
+    expect(env.STAGE_SECRETS_RUN_TOKEN).toBe(PROOF.tokenFile);
+    const claim = { stageFile: PROOF.stageFile, stage: 'prod-eu', values: new Map([['API_TOKEN', 'from-stage'], ['PORT', '5432']]) };
+    expect(runEnvMacMatches(PROOF.token, claim, env.STAGE_SECRETS_RUN_MAC!)).toBe(true);
+    expect(runEnvMacMatches(Buffer.alloc(32, 8), claim, env.STAGE_SECRETS_RUN_MAC!)).toBe(false);
+    expect(env.STAGE_SECRETS_RUN_MAC).not.toContain('from-stage');
+  });
+
   it('refuses a value with a NUL byte, naming the secret only', () => {
-    expect(() => childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev')).toThrow(/^the value of BAD contains a NUL character[^]*$/);
+    expect(() => childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev', PROOF)).toThrow(/^the value of BAD contains a NUL character[^]*$/);
     try {
-      childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev');
+      childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev', PROOF);
     } catch (err) {
       expect((err as Error).message).not.toContain('hidden');
     }

@@ -14,6 +14,7 @@ import { loadServiceSecrets, StageSecretsCache } from '../../src/serverless/sour
 import { describeSource, type LoadedSecrets } from '../../src/stages/load.js';
 import type { ServiceConfig } from '../../src/serverless/types.js';
 import { resolveSecretVariable } from '../../src/serverless/variable-source.js';
+import { provenRunEnv } from '../support/run-env.js';
 
 let root: string;
 let serviceDir: string;
@@ -54,11 +55,15 @@ describe('loadServiceSecrets', () => {
   });
 
   it('takes the values stage-secrets run put in the env when it ran for this stage', async () => {
-    const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY,OTHER', STAGE_SECRETS_FILE: path.join(serviceDir, 'secrets/dev.json'), API_KEY: 'runner-api', OTHER: 'o' };
-    const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
-    expect(texts(loaded)).toEqual({ API_KEY: 'runner-api', OTHER: 'o' });
-    expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
-    expect(describeSource(loaded.source)).toContain('STAGE_SECRETS_KEYS');
+    const runner = provenRunEnv(env, 'dev', path.join(serviceDir, 'secrets/dev.json'), { API_KEY: 'runner-api', RETRIES: '7' });
+    try {
+      const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner.env });
+      expect(texts(loaded)).toEqual({ API_KEY: 'runner-api', RETRIES: '7' });
+      expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
+      expect(describeSource(loaded.source)).toContain('STAGE_SECRETS_KEYS');
+    } finally {
+      runner.remove();
+    }
   });
 
   it('opens the stage file when the runner env is for another stage, and says so', async () => {
@@ -68,9 +73,22 @@ describe('loadServiceSecrets', () => {
     expect(loaded.note).toBe('the environment holds secrets of stage prod, but this is stage dev; opening the stage file instead');
   });
 
-  it('refuses a runner env that lost a named variable', async () => {
-    const runner = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'API_KEY' };
-    await expect(loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner })).rejects.toThrow(/lists API_KEY, but the environment has no API_KEY/);
+  it('a runner env that lost a named variable is not used: the stage file is opened, or without a key the error says why', async () => {
+    const runner = provenRunEnv(env, 'dev', path.join(serviceDir, 'secrets/dev.json'), { API_KEY: 'runner-api' });
+    try {
+      const lost = { ...runner.env, API_KEY: undefined };
+      const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: lost });
+      expect(texts(loaded)).toEqual({ API_KEY: 'file-api', RETRIES: '3' });
+      expect(loaded.note).toContain('lists API_KEY, but the environment has no API_KEY');
+      forgetUnwrappedKeys();
+      const noKey = { ...lost, XDG_CONFIG_HOME: path.join(root, 'no-keys') };
+      await expect(loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: noKey })).rejects.toMatchObject({
+        code: 'RUN_ENV_UNVERIFIED',
+        message: expect.stringMatching(/lists API_KEY, but the environment has no API_KEY/),
+      });
+    } finally {
+      runner.remove();
+    }
   });
 
   it('refuses a stage file of another app than custom.stageSecrets.app, telling how to share it', async () => {

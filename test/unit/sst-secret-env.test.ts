@@ -6,6 +6,7 @@ import { type StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv, secretEnvSync, type SecretEnvOptions, type SstAppLike } from '../../src/sst/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { provenRunEnv, type ProvenRunEnv } from '../support/run-env.js';
 
 // The SST v2 method signatures (sst/constructs App.d.ts); v1's addDefaultFunctionEnv is the same.
 interface FunctionProps {
@@ -47,6 +48,14 @@ const PROD = { DB_URL: 'postgres://prod-db/shop', PORT: '5432', FLAGS: '{"beta":
 
 let ws: Workspace;
 let base: StageOptions;
+const proven: ProvenRunEnv[] = [];
+/** what stage-secrets run for stage prod gives its child (no key) */
+function runEnv(values: Record<string, string>, stageFile: string): NodeJS.ProcessEnv {
+  const made = provenRunEnv({}, 'prod', stageFile, values);
+  proven.push(made);
+  return made.env;
+}
+afterAll(() => proven.forEach((p) => p.remove()));
 
 beforeAll(async () => {
   ws = makeWorkspace('shop');
@@ -125,15 +134,20 @@ describe('secretEnv for SST', () => {
   });
 
   it('under stage-secrets run for the same stage and stage file, uses the runner env and needs no key', async () => {
-    const runnerEnv = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL,PORT', STAGE_SECRETS_FILE: ws.stageFile('prod'), DB_URL: 'from-runner', PORT: '1' };
-    const app = new RecordingSstApp('shop', 'prod');
     const fromRunner = { DB_URL: 'from-runner', PORT: '1' };
+    const runnerEnv = runEnv(fromRunner, ws.stageFile('prod'));
+    const app = new RecordingSstApp('shop', 'prod');
     expect(await secretEnv({ app, env: runnerEnv, cwd: ws.dir })).toEqual(fromRunner);
     expect(secretEnvSync({ app, env: runnerEnv, cwd: ws.dir })).toEqual(fromRunner);
   });
 
+  it("secretEnvSync refuses a run env without run's proof, naming the problem", () => {
+    const runnerEnv = { ...runEnv({ DB_URL: 'from-runner' }, ws.stageFile('prod')), STAGE_SECRETS_RUN_MAC: undefined };
+    expect(() => secretEnvSync({ stage: 'prod', env: runnerEnv, cwd: ws.dir })).toThrow(/STAGE_SECRETS_RUN_MAC, the proof that stage-secrets run set these, is not set/);
+  });
+
   it('under stage-secrets run, refuses (sync too) when run opened another stage file than the one found here', async () => {
-    const runnerEnv = { STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'DB_URL', STAGE_SECRETS_FILE: '/elsewhere/secrets/prod.json', DB_URL: 'from-runner' };
+    const runnerEnv = runEnv({ DB_URL: 'from-runner' }, '/elsewhere/secrets/prod.json');
     const err = await failure(secretEnv({ stage: 'prod', env: runnerEnv, cwd: ws.dir }));
     expect(err.code).toBe('RUN_FILE_MISMATCH');
     expect(err.message).toContain(`stage-secrets run opened /elsewhere/secrets/prod.json, but from ${ws.dir} the stage file for stage prod is ${ws.stageFile('prod')}`);

@@ -10,6 +10,7 @@ import { describeSource, loadSecrets } from '../../src/stages/load.js';
 import { forgetUnwrappedKeys } from '../../src/stages/open.js';
 import { removeSecrets, setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv } from '../../src/sst/index.js';
+import { provenRunEnv, type ProvenRunEnv } from '../support/run-env.js';
 
 let root: string;
 let env: NodeJS.ProcessEnv;
@@ -43,35 +44,71 @@ describe('loadSecrets', () => {
     expect(loaded.note).toBeUndefined();
   });
 
+  const runFile = () => path.join(root, 'app/secrets/dev.json');
+  const noKey = () => ({ XDG_CONFIG_HOME: path.join(root, 'no-keys') });
+  const proven: ProvenRunEnv[] = [];
+  const runEnvOf = (values: Record<string, string>, file = runFile(), inherited: NodeJS.ProcessEnv = noKey()) => {
+    const made = provenRunEnv(inherited, 'dev', file, values);
+    proven.push(made);
+    return made.env;
+  };
+  afterAll(() => proven.forEach((p) => p.remove()));
+
   it('under stage-secrets run for this stage, takes the run env and types it from the file, with no key', async () => {
-    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT,EXTRA', STAGE_SECRETS_FILE: path.join(root, 'app/secrets/dev.json'), PORT: '6000', EXTRA: 'e' };
-    const loaded = await loadSecrets({ ...base(), env: runEnv });
+    forgetUnwrappedKeys();
+    const loaded = await loadSecrets({ ...base(), env: runEnvOf({ PORT: '6000', DB_URL: 'postgres://run' }) });
     expect([...loaded.values]).toEqual([
-      ['EXTRA', { type: 'string', text: 'e' }],
+      ['DB_URL', { type: 'string', text: 'postgres://run' }],
       ['PORT', { type: 'number', text: '6000' }],
     ]);
     expect(loaded.source).toEqual({ kind: 'run-env', path: 'secrets/dev.json' });
   });
 
-  it('under run, refuses a run env that does not name the file it came from', async () => {
-    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', PORT: '6000' };
-    await expect(loadSecrets({ ...base(), env: runEnv })).rejects.toMatchObject({
-      code: 'RUN_FILE_MISMATCH',
-      message: expect.stringContaining('but not STAGE_SECRETS_FILE, the stage file run opened'),
+  it("under run, does not take a run env without run's proof, or one whose names or values changed", async () => {
+    const genuine = runEnvOf({ PORT: '6000' });
+    const cases: Array<[NodeJS.ProcessEnv, string]> = [
+      [{ ...genuine, STAGE_SECRETS_FILE: undefined }, 'STAGE_SECRETS_FILE, the stage file run opened, is not set'],
+      [{ ...genuine, STAGE_SECRETS_FILE: 'secrets/dev.json' }, 'STAGE_SECRETS_FILE is not an absolute path'],
+      [{ ...genuine, STAGE_SECRETS_RUN_MAC: undefined }, 'STAGE_SECRETS_RUN_MAC, the proof that stage-secrets run set these, is not set'],
+      [{ ...genuine, PORT: '6001' }, 'STAGE_SECRETS_RUN_MAC does not match'],
+      [{ ...genuine, STAGE_SECRETS_KEYS: 'DB_URL,PORT', DB_URL: 'postgres://evil' }, 'STAGE_SECRETS_RUN_MAC does not match'],
+    ];
+    for (const [runEnv, problem] of cases) {
+      forgetUnwrappedKeys();
+      const err = await loadSecrets({ ...base(), env: runEnv }).catch((e: unknown) => e);
+      expect(err, problem).toMatchObject({ code: 'RUN_ENV_UNVERIFIED', message: expect.stringContaining(problem) });
+      expect((err as Error).message).toContain('Opening the stage file here failed too');
+      expect((err as Error).message).not.toContain('postgres://evil');
+    }
+  });
+
+  it('under run, a proven run env naming a secret the stage file does not have is not used either', async () => {
+    forgetUnwrappedKeys();
+    await expect(loadSecrets({ ...base(), env: runEnvOf({ PORT: '6000', EXTRA: 'e' }) })).rejects.toMatchObject({
+      code: 'RUN_ENV_UNVERIFIED',
+      message: expect.stringContaining('STAGE_SECRETS_KEYS lists EXTRA, which the stage file secrets/dev.json does not have'),
     });
   });
 
+  it('a run env without proof and the stage key at hand: opens the stage file, and says why', async () => {
+    const forged = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', STAGE_SECRETS_FILE: runFile(), PORT: '6000' };
+    const loaded = await loadSecrets({ ...base(), env: forged });
+    expect(loaded.values.get('PORT')?.text).toBe('5432');
+    expect(loaded.source.kind).toBe('stage-file');
+    expect(loaded.note).toBe(
+      'the environment states secrets of stage dev from stage-secrets run, but STAGE_SECRETS_RUN_TOKEN, the proof that stage-secrets run set these, is not set; not used, the stage file was opened instead',
+    );
+  });
+
   it('under run, refuses from a folder that finds no stage file or another one, naming both files', async () => {
-    const runFile = path.join(root, 'app/secrets/dev.json');
-    const runEnv = { STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', STAGE_SECRETS_FILE: runFile, PORT: '6000' };
-    await expect(loadSecrets({ ...base(), cwd: root, env: runEnv })).rejects.toMatchObject({
+    await expect(loadSecrets({ ...base(), cwd: root, env: runEnvOf({ PORT: '6000' }) })).rejects.toMatchObject({
       code: 'RUN_FILE_MISMATCH',
-      message: expect.stringContaining(`stage-secrets run opened ${runFile}, but from ${root} there is no stage file of its own`),
+      message: expect.stringContaining(`stage-secrets run opened ${runFile()}, but from ${root} there is no stage file of its own`),
     });
-    const other = { ...runEnv, STAGE_SECRETS_FILE: path.join(root, 'other/secrets/dev.json') };
-    await expect(loadSecrets({ ...base(), env: other })).rejects.toMatchObject({
+    const otherFile = path.join(root, 'other/secrets/dev.json');
+    await expect(loadSecrets({ ...base(), env: runEnvOf({ PORT: '6000' }, otherFile) })).rejects.toMatchObject({
       code: 'RUN_FILE_MISMATCH',
-      message: expect.stringContaining(`stage-secrets run opened ${other.STAGE_SECRETS_FILE}, but from ${path.join(root, 'app')} the stage file for stage dev is ${fs.realpathSync(runFile)}`),
+      message: expect.stringContaining(`stage-secrets run opened ${otherFile}, but from ${path.join(root, 'app')} the stage file for stage dev is ${fs.realpathSync(runFile())}`),
     });
   });
 

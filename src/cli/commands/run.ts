@@ -1,10 +1,12 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
 import { runWithSecrets } from '../../runner/run.js';
-import { RUN_FILE_VAR } from '../../core/run-env.js';
-import { describeSource, loadSecrets } from '../../stages/load.js';
+import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.js';
+import { tokenFolderInside } from '../../store/run-token.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
 import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
@@ -39,9 +41,11 @@ the first of the stage's identities that works here:
 The build refuses a stage with names no key holder approved (see stage-secrets approve --help).
 
 A secret replaces an inherited variable of the same name. CMD also gets STAGE_SECRETS_STAGE (the
-stage), STAGE_SECRETS_KEYS (the secret names, comma-separated) and STAGE_SECRETS_FILE (the stage
+stage), STAGE_SECRETS_KEYS (the secret names, comma-separated), STAGE_SECRETS_FILE (the stage
 file opened: the plugin, SST helper and client refuse the secrets unless they find that same file
-from their own folder); with --fallback also STAGE_SECRETS_FALLBACKS. It does not get
+from their own folder), and STAGE_SECRETS_RUN_TOKEN and STAGE_SECRETS_RUN_MAC (a MAC under a random
+token in a 0600 file only run makes, outside the repository, removed when run ends: an env that a
+committed .env forged is not taken for run's); with --fallback also STAGE_SECRETS_FALLBACKS. It does not get
 STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
 input, and needs no terminal. On GitHub Actions (GITHUB_ACTIONS=true) run first prints an
 ::add-mask:: line for each text it masks, so later steps' logs are masked too.
@@ -94,11 +98,21 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
     const fallbacks = fallbackOptions(values, io);
     const loaded = await loadSecrets({ ...opts, fallbacks, runEnv: false });
     if (loaded.fallback) write(io.stderr, `stage-secrets: ${loaded.fallback}`);
-    // what runs under run checks it finds this same file, and resolves preview stages the same way
-    const contract: NodeJS.ProcessEnv = { [RUN_FILE_VAR]: loaded.file };
+    const tmpInRepo = tokenFolderInside(repositoriesOf(io.cwd, path.dirname(loaded.file)));
+    if (tmpInRepo) {
+      write(
+        io.stderr,
+        `stage-secrets: warning: TMPDIR (${os.tmpdir()}) is inside ${tmpInRepo}, where a committed file could be, ` +
+          'so the plugin, SST helper and client under this run will not take its environment; ' +
+          'set TMPDIR outside the repository.',
+      );
+    }
+    // what runs under run resolves preview stages the same way
+    const contract: NodeJS.ProcessEnv = {};
     if (values.fallback?.length) contract[FALLBACKS_ENV] = fallbacksToEnv(fallbacks);
     return runWithSecrets({
       stage: loaded.stage,
+      stageFile: loaded.file,
       secrets: loaded.values,
       source: describeSource(loaded.source),
       command: child[0]!,
