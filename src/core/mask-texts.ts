@@ -137,10 +137,11 @@ export function unmaskedSecrets(secrets: ReadonlyMap<string, SecretValue>): stri
  * characters (JSON in its compact form), each line of a multi-line value, each string leaf of a JSON
  * value and the password of a URL value that are long enough on their own; each of them also in the
  * forms tools print it (FORMS: JSON escapes of JavaScript, Python, PHP and Go, util.inspect, and
- * percent-encodings).
+ * percent-encodings). `alsoTexts` (the key texts `run` saw) are masked like string values.
  */
-export function maskTexts(secrets: ReadonlyMap<string, SecretValue>): string[] {
+export function maskTexts(secrets: ReadonlyMap<string, SecretValue>, alsoTexts: Iterable<string> = []): string[] {
   const patterns = new Set<string>();
+  for (const text of alsoTexts) addForms(text, patterns);
   for (const value of secrets.values()) {
     if (!longEnough(value.text)) continue;
     addForms(value.text, patterns);

@@ -105,7 +105,15 @@ export function assertStageName(stage: string): void {
   }
 }
 
+/** What every stage key variable's name starts with (STAGE_SECRETS_KEYS, without the _, is run's name list). */
+export const STAGE_KEY_ENV_PREFIX = 'STAGE_SECRETS_KEY_';
+
 /** The env var that may hold a stage's local key in CI: STAGE_SECRETS_KEY_<STAGE>. */
 export function stageKeyEnvName(stage: string): string {
-  return `STAGE_SECRETS_KEY_${stage.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  return `${STAGE_KEY_ENV_PREFIX}${stage.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Whether an env var is (in any letter case) the key variable of some stage. */
+export function isStageKeyEnvName(name: string): boolean {
+  return name.toUpperCase().startsWith(STAGE_KEY_ENV_PREFIX);
 }

@@ -1,15 +1,17 @@
-import { stageKeyEnvName } from '../core/names.js';
+import { isStageKeyEnvName } from '../core/names.js';
 import { RUN_KEYS_VAR, RUN_STAGE_VAR } from '../core/run-env.js';
 import { assertEnvSafe, type SecretValue } from '../core/values.js';
 
 /**
  * The child's env: the inherited env, then every secret (a secret wins over an inherited variable
- * of the same name), then the run-env contract (core/run-env.ts). The stage's own key variable
- * (STAGE_SECRETS_KEY_<STAGE>) is not passed on: the command gets the secrets, not the key to them.
+ * of the same name), then the run-env contract (core/run-env.ts). No stage key variable
+ * (STAGE_SECRETS_KEY_*, of any stage, in any letter case) is passed on: the command gets the secrets,
+ * not a key to them. In a preview stage the command is an unmerged pull request's code, and the key
+ * that opened its fallback stage would let it approve names there and open that stage's history.
  */
 export function childEnv(inherited: NodeJS.ProcessEnv, secrets: ReadonlyMap<string, SecretValue>, stage: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...inherited };
-  delete env[stageKeyEnvName(stage)];
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(inherited)) if (!isStageKeyEnvName(name)) env[name] = value;
   const names = [...secrets.keys()].sort();
   for (const name of names) {
     const text = secrets.get(name)!.text;
@@ -19,4 +21,9 @@ export function childEnv(inherited: NodeJS.ProcessEnv, secrets: ReadonlyMap<stri
   env[RUN_STAGE_VAR] = stage;
   env[RUN_KEYS_VAR] = names.join(',');
   return env;
+}
+
+/** The texts of every stage key variable in an env (to mask them: the child does not get them, but may find them). */
+export function stageKeyVariableTexts(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([name, value]) => (isStageKeyEnvName(name) && value ? [value] : []));
 }

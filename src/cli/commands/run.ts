@@ -2,7 +2,9 @@ import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
+import { stageKeyVariableTexts } from '../../runner/env.js';
 import { runWithSecrets } from '../../runner/run.js';
+import { localKeyFileTexts, localKeyTextForms } from '../../identities/local.js';
 import { RUN_FILE_VAR } from '../../core/run-env.js';
 import { describeSource, loadSecrets } from '../../stages/load.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
@@ -41,8 +43,9 @@ The build refuses a stage with names no key holder approved (see stage-secrets a
 A secret replaces an inherited variable of the same name. CMD also gets STAGE_SECRETS_STAGE (the
 stage), STAGE_SECRETS_KEYS (the secret names, comma-separated) and STAGE_SECRETS_FILE (the stage
 file opened: the plugin, SST helper and client refuse the secrets unless they find that same file
-from their own folder); with --fallback also STAGE_SECRETS_FALLBACKS. It does not get
-STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
+from their own folder); with --fallback also STAGE_SECRETS_FALLBACKS. It gets no STAGE_SECRETS_KEY_*
+variable (of any stage), and key texts (those variables, a key file read) are masked in its output like
+values. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
 input, and needs no terminal. On GitHub Actions (GITHUB_ACTIONS=true) run first prints an
 ::add-mask:: line for each text it masks, so later steps' logs are masked too.
 
@@ -97,6 +100,9 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
     // what runs under run checks it finds this same file, and resolves preview stages the same way
     const contract: NodeJS.ProcessEnv = { [RUN_FILE_VAR]: loaded.file };
     if (values.fallback?.length) contract[FALLBACKS_ENV] = fallbacksToEnv(fallbacks);
+    // the child gets no key variable, but may find a key (a key file it can read): mask every key run saw
+    const keyFiles = localKeyFileTexts(loaded.stageFile.identities, io.env);
+    const keyTexts = [...stageKeyVariableTexts(io.env), ...keyFiles].flatMap(localKeyTextForms);
     return runWithSecrets({
       stage: loaded.stage,
       secrets: loaded.values,
@@ -105,6 +111,7 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
       args: child.slice(1),
       cwd: io.cwd,
       env: { ...io.env, ...contract },
+      keyTexts,
       mask: !values['no-mask'],
       filesDir: values['files-dir'],
       flushMs,
