@@ -38,6 +38,25 @@ const FORMS: ReadonlyArray<(text: string) => string> = [
   (t) => unreserved(t).replace(/%20/g, '+'), // Python quote_plus, Go url.QueryEscape
   (t) => uriComponent(t).replace(/[!'()~]/g, percentOf).replace(/%20/g, '+'), // URLSearchParams, HTML forms, Java URLEncoder
   (t) => uriComponent(t).replace(/%2[456BC]/g, decodeURIComponent), // a user or password in a WHATWG URL (new URL(...).href)
+  // Java (Properties.store, Jackson's ESCAPE_NON_ASCII) and .NET's System.Text.Json: upper-case \u00E4
+  (t) => javaEscaped(t),
+  (t) => dotnetEscaped(t),
+  // Python ascii() and repr()
+  (t) => pythonRepr(t, true),
+  (t) => pythonRepr(t, false),
+  // shells, inside the quotes: bash -x and ${V@Q} ('\'' for a quote), Python shlex.quote ('"'"')
+  (t) => singleQuoted(t),
+  (t) => t.replace(/'/g, `'"'"'`),
+  // bash printf %q: a backslash before each shell character; $'...' when the text has control
+  // characters, with non-ASCII as it is (UTF-8 locale) or as octal UTF-8 bytes (C locale, also ${V@Q})
+  (t) => shellBackslashed(t),
+  (t) => ansiCQuoted(t, false),
+  (t) => ansiCQuoted(t, true),
+  // a trace (bash -x) of a quoted form: q=$(printf %q "$V"), echo "${V@Q}" (differs only if the text has a ')
+  (t) => singleQuoted(singleQuoted(t)),
+  (t) => singleQuoted(shellBackslashed(t)),
+  (t) => singleQuoted(ansiCQuoted(t, false)),
+  (t) => singleQuoted(ansiCQuoted(t, true)),
 ];
 
 function jsonEscaped(text: string): string {
@@ -51,6 +70,71 @@ function unicodeEscape(ch: string): string {
 /** Every UTF-16 unit outside printable ASCII as \uxxxx (lower-case hex, surrogate pairs apart). */
 function asciiEscaped(json: string): string {
   return json.replace(/[^\x20-\x7e]/g, unicodeEscape);
+}
+
+function hex4(code: number): string {
+  return code.toString(16).toUpperCase().padStart(4, '0');
+}
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t',
+};
+
+/** A JSON string body with every UTF-16 unit outside printable ASCII as \uXXXX in upper-case hex (Java). */
+function javaEscaped(text: string): string {
+  return text.replace(/["\\]|[^\x20-\x7e]/g, (ch) =>
+    ch === '"' || ch === '\\' ? `\\${ch}` : (SHORT_ESCAPES[ch] ?? `\\u${hex4(ch.charCodeAt(0))}`),
+  );
+}
+
+/** System.Text.Json's default encoder: also quotes and HTML-sensitive characters as \u00XX. */
+function dotnetEscaped(text: string): string {
+  return text.replace(/[\\]|[^\x20-\x7e]|["'&+<>`]/g, (ch) =>
+    ch === '\\' ? '\\\\' : (SHORT_ESCAPES[ch] ?? `\\u${hex4(ch.charCodeAt(0))}`),
+  );
+}
+
+/** The body of Python's repr() (printable non-ASCII as it is) or ascii() of a text, quotes chosen as Python does. */
+function pythonRepr(text: string, asciiOnly: boolean): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  let out = '';
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '\\' || ch === quote) out += `\\${ch}`;
+    else if (ch === '\t' || ch === '\n' || ch === '\r') out += SHORT_ESCAPES[ch];
+    else if (code >= 0x20 && code < 0x7f) out += ch;
+    else if (code >= 0x80 && !asciiOnly && !/[\p{C}\p{Z}]/u.test(ch)) out += ch;
+    else if (code < 0x100) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, '0')}`;
+    else out += `\\U${code.toString(16).padStart(8, '0')}`;
+  }
+  return out;
+}
+
+/** Inside '...' of bash -x and ${V@Q}: each quote as '\\'' (close, escaped quote, reopen). */
+function singleQuoted(text: string): string {
+  return text.replace(/'/g, "'\\''");
+}
+
+/** bash's printf %q of a text without control characters: a backslash before each character the shell reads. */
+function shellBackslashed(text: string): string {
+  return text.replace(/[ \t'"\\|&;()<>!{}*[?\]^$`,]|(?<=^|[=:])~|^#/g, (ch) => `\\${ch}`);
+}
+
+const ANSI_C_ESCAPES: Readonly<Record<string, string>> = {
+  ...SHORT_ESCAPES, '\x07': '\\a', '\v': '\\v', '\x1b': '\\E', "'": "\\'", '\\': '\\\\',
+};
+
+function octalBytes(ch: string): string {
+  let out = '';
+  for (const byte of Buffer.from(ch, 'utf8')) out += `\\${byte.toString(8).padStart(3, '0')}`;
+  return out;
+}
+
+/** The body of bash's $'...': C escapes, other control characters (and, in the C locale, non-ASCII) in octal. */
+function ansiCQuoted(text: string, octalNonAscii: boolean): string {
+  const pattern = octalNonAscii ? /['\\]|[^\x20-\x7e]/gu : /['\\\x00-\x1f\x7f]/g;
+  return text.replace(pattern, (ch) => ANSI_C_ESCAPES[ch] ?? octalBytes(ch));
 }
 
 function slashEscaped(json: string): string {

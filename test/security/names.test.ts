@@ -82,7 +82,8 @@ describe('the whole reserved and build-hijacking list (in process, through the s
  * swaps a binary or redirects a download or credentials in some build tool.
  */
 const REVIEWED_NAMES: readonly string[] = [
-  'ESBUILD_BINARY_PATH', 'ESBUILD_WORKER_THREADS', 'COREPACK_NPM_REGISTRY', 'COREPACK_HOME', 'CGO_LDFLAGS', 'CGO_CFLAGS',
+  'ESBUILD_BINARY_PATH', 'ESBUILD_WORKER_THREADS', 'COREPACK_NPM_REGISTRY', 'COREPACK_HOME', 'CGO_LDFLAGS',
+  'CGO_CFLAGS',
   'PHPRC', 'PHP_INI_SCAN_DIR', 'LUA_INIT', 'LUA_INIT_5_4', 'LUA_PATH', 'LUA_CPATH_5_4', 'ERL_AFLAGS', 'ERL_ZFLAGS',
   'ERL_LIBS', 'ELIXIR_ERL_OPTIONS', 'MIX_EXS', 'CORECLR_PROFILER_PATH', 'CORECLR_ENABLE_PROFILING', 'COR_PROFILER_PATH',
   'COMPLUS_ENABLEDIAGNOSTICS', 'DOTNET_STARTUP_HOOKS', 'TF_CLI_ARGS', 'TF_CLI_ARGS_PLAN', 'TF_CLI_CONFIG_FILE',
@@ -149,7 +150,8 @@ describe('the names an attack review found (in process)', () => {
   });
 
   it('ordinary build settings next to those families stay allowed', async () => {
-    const allowed = ['NODE_ENV', 'TF_VAR_DB_PASSWORD', 'ORG_GRADLE_PROJECT_SIGNINGKEY', 'MAVEN_PASSWORD', 'ESBUILDER', 'SSTABLE'];
+    const allowed = ['NODE_ENV', 'TF_VAR_DB_PASSWORD', 'ORG_GRADLE_PROJECT_SIGNINGKEY', 'MAVEN_PASSWORD', 'ESBUILDER'];
+    allowed.push('SSTABLE', 'CORRELATION_ID', 'ERLANG_COOKIE_NAME');
     await setSecrets(opts, allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })));
     const opened = await openStage(opts);
     expect([...opened.decryptAll().keys()]).toEqual(expect.arrayContaining(allowed));
@@ -166,8 +168,10 @@ describe('names through the CLI process', () => {
   afterAll(() => ws.cleanup());
 
   it('a sample of refused names, as set and import would get them: exit 1, named, file unchanged', async () => {
-    const sample = ['path', 'Node_Options', 'LD_PRELOAD', 'aws_region', 'STAGE_SECRETS_KEY_DEV', 'github_env', 'Bash_Func_x', 'npm_config_registry',
-      'esbuild_binary_path', 'Sst_Key', 'node_channel_fd'];
+    const sample = [
+      ...['path', 'Node_Options', 'LD_PRELOAD', 'aws_region', 'STAGE_SECRETS_KEY_DEV', 'github_env', 'Bash_Func_x'],
+      ...['npm_config_registry', 'esbuild_binary_path', 'Sst_Key', 'node_channel_fd'],
+    ];
     const results = await Promise.all([
       ...sample.map((name) => ws.run(['set', '--stage', 'dev', name], { input: CANARY })),
       ws.run(['import', '--stage', 'dev', '-'], { input: `FIRST_OK=${CANARY}\nhttps_proxy=http://${CANARY}\n` }),

@@ -16,7 +16,9 @@ const KEYS_DIR = (ws: Workspace) => path.join(ws.config, 'stage-secrets', 'keys'
 const reportEnv = (keyTexts: string[]) => `
   const texts = ${JSON.stringify(keyTexts)};
   const names = Object.keys(process.env).filter((k) => k.toUpperCase().startsWith('STAGE_SECRETS_KEY_'));
-  const holders = Object.entries(process.env).filter(([, v]) => texts.some((t) => v && v.includes(t.slice(20)))).map(([k]) => k);
+  const holders = Object.entries(process.env)
+    .filter(([, v]) => texts.some((t) => v && v.includes(t.slice(20))))
+    .map(([k]) => k);
   console.log(JSON.stringify({ stage: process.env.STAGE_SECRETS_STAGE, names, holders }));`;
 
 /** Reads a file and prints its content in the forms a careless program would. */
@@ -58,9 +60,8 @@ describe('run hands its child no stage key', () => {
   const ciEnv = () => ({ XDG_CONFIG_HOME: noKeys, STAGE_SECRETS_KEY_DEV: devKey, STAGE_SECRETS_KEY_PROD: prodKey });
 
   it('a preview build on dev gets neither the key that opened the stage nor an unrelated one', async () => {
-    const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', process.execPath, '-e', reportEnv([devKey, prodKey])], {
-      env: ciEnv(),
-    });
+    const child = [process.execPath, '-e', reportEnv([devKey, prodKey])];
+    const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', ...child], { env: ciEnv() });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout.trim())).toEqual({ stage: 'pr-7', names: [], holders: [] });
   });
@@ -78,7 +79,8 @@ describe('run hands its child no stage key', () => {
       const key = which === 'dev' ? devKey : prodKey;
       const file = path.join(path.dirname(ws.dir), `${which}-key-copy.txt`);
       fs.writeFileSync(file, `${key}\n`);
-      const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', process.execPath, '-e', printFile(file)], { env: ciEnv() });
+      const child = [process.execPath, '-e', printFile(file)];
+      const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', ...child], { env: ciEnv() });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toContain('body=***');
       const body = key.split(':')[1]!;
@@ -89,7 +91,8 @@ describe('run hands its child no stage key', () => {
 
   it('the content of the key file that opened the stage is masked', async () => {
     // no key variable: the stage opens with the key file, which the child can read as the same user
-    const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', process.execPath, '-e', printFile(devKeyFile)]);
+    const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', process.execPath, '-e',
+      printFile(devKeyFile)]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('body=***');
     expect(r.stdout + r.stderr).not.toContain(devKey.split(':')[1]!);

@@ -8,7 +8,10 @@ const secrets = (entries: Record<string, SecretValue>) => new Map(Object.entries
 describe('childEnv', () => {
   it('puts secrets over inherited variables, adds the stage and key names, and passes on no stage key', () => {
     const env = childEnv(
-      { HOME: '/h', API_TOKEN: 'inherited', STAGE_SECRETS_KEY_PROD_EU: 'key', STAGE_SECRETS_KEY_DEV: 'other', stage_secrets_key_x: 'k' },
+      {
+        ...{ HOME: '/h', API_TOKEN: 'inherited' },
+        ...{ STAGE_SECRETS_KEY_PROD_EU: 'key', STAGE_SECRETS_KEY_DEV: 'other', stage_secrets_key_x: 'k' },
+      },
       secrets({ API_TOKEN: { type: 'string', text: 'from-stage' }, PORT: { type: 'number', text: '5432' } }),
       'prod-eu',
     );

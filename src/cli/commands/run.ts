@@ -54,8 +54,9 @@ split across writes. Values shorter than ${MIN_MASK_LENGTH} characters are not m
 log); run names such secrets on stderr. A JSON value is masked in its compact form and each of its
 string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value and the password of a URL value
 are masked too. Each is also masked in the forms tools print it: JSON-escaped (as JavaScript, Python,
-PHP and Go write it), as util.inspect shows it, and percent-encoded (encodeURIComponent, form and
-URL user/password encoding, Python's quote).
+PHP, Go, Java and .NET write it), as util.inspect and Python's repr() and ascii() show it, shell-quoted
+(bash -x, \${V@Q}, printf %q, shlex.quote) and percent-encoded (encodeURIComponent, form and URL
+user/password encoding, Python's quote).
 
 Output is held back only while its last characters could be the start of a value (usually none; at
 most a value's length). A pause never writes them in clear: they follow as soon as CMD's next bytes
