@@ -97,19 +97,19 @@ function dotnetEscaped(text: string): string {
 /** The body of Python's repr() (printable non-ASCII as it is) or ascii() of a text, quotes chosen as Python does. */
 function pythonRepr(text: string, asciiOnly: boolean): string {
   const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of text) {
+  return text.replace(/[\\'"]|[^\x20-\x7e]/gu, (ch) => {
+    if (ch === '\\' || ch === quote) return `\\${ch}`;
+    if (ch === "'" || ch === '"') return ch;
+    if (ch === '\t' || ch === '\n' || ch === '\r') return SHORT_ESCAPES[ch]!;
     const code = ch.codePointAt(0)!;
-    if (ch === '\\' || ch === quote) out += `\\${ch}`;
-    else if (ch === '\t' || ch === '\n' || ch === '\r') out += SHORT_ESCAPES[ch];
-    else if (code >= 0x20 && code < 0x7f) out += ch;
-    else if (code >= 0x80 && !asciiOnly && !/[\p{C}\p{Z}]/u.test(ch)) out += ch;
-    else if (code < 0x100) out += `\\x${code.toString(16).padStart(2, '0')}`;
-    else if (code < 0x10000) out += `\\u${code.toString(16).padStart(4, '0')}`;
-    else out += `\\U${code.toString(16).padStart(8, '0')}`;
-  }
-  return out;
+    if (code >= 0x80 && !asciiOnly && !NOT_PRINTABLE.test(ch)) return ch;
+    if (code < 0x100) return `\\x${code.toString(16).padStart(2, '0')}`;
+    return code < 0x10000 ? `\\u${code.toString(16).padStart(4, '0')}` : `\\U${code.toString(16).padStart(8, '0')}`;
+  });
 }
+
+/** What Python's str.isprintable() refuses, besides ASCII controls: it escapes these even in repr(). */
+const NOT_PRINTABLE = /^[\p{C}\p{Z}]$/u;
 
 /** Inside '...' of bash -x and ${V@Q}: each quote as '\\'' (close, escaped quote, reopen). */
 function singleQuoted(text: string): string {
