@@ -38,6 +38,25 @@ const FORMS: ReadonlyArray<(text: string) => string> = [
   (t) => unreserved(t).replace(/%20/g, '+'), // Python quote_plus, Go url.QueryEscape
   (t) => uriComponent(t).replace(/[!'()~]/g, percentOf).replace(/%20/g, '+'), // URLSearchParams, HTML forms, Java URLEncoder
   (t) => uriComponent(t).replace(/%2[456BC]/g, decodeURIComponent), // a user or password in a WHATWG URL (new URL(...).href)
+  // Java (Properties.store, Jackson's ESCAPE_NON_ASCII) and .NET's System.Text.Json: upper-case \u00E4
+  (t) => javaEscaped(t),
+  (t) => dotnetEscaped(t),
+  // Python ascii() and repr()
+  (t) => pythonRepr(t, true),
+  (t) => pythonRepr(t, false),
+  // shells, inside the quotes: bash -x and ${V@Q} ('\'' for a quote), Python shlex.quote ('"'"')
+  (t) => singleQuoted(t),
+  (t) => t.replace(/'/g, `'"'"'`),
+  // bash printf %q: a backslash before each shell character; $'...' when the text has control
+  // characters, with non-ASCII as it is (UTF-8 locale) or as octal UTF-8 bytes (C locale, also ${V@Q})
+  (t) => shellBackslashed(t),
+  (t) => ansiCQuoted(t, false),
+  (t) => ansiCQuoted(t, true),
+  // a trace (bash -x) of a quoted form: q=$(printf %q "$V"), echo "${V@Q}" (differs only if the text has a ')
+  (t) => singleQuoted(singleQuoted(t)),
+  (t) => singleQuoted(shellBackslashed(t)),
+  (t) => singleQuoted(ansiCQuoted(t, false)),
+  (t) => singleQuoted(ansiCQuoted(t, true)),
 ];
 
 function jsonEscaped(text: string): string {
@@ -51,6 +70,71 @@ function unicodeEscape(ch: string): string {
 /** Every UTF-16 unit outside printable ASCII as \uxxxx (lower-case hex, surrogate pairs apart). */
 function asciiEscaped(json: string): string {
   return json.replace(/[^\x20-\x7e]/g, unicodeEscape);
+}
+
+function hex4(code: number): string {
+  return code.toString(16).toUpperCase().padStart(4, '0');
+}
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = {
+  '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t',
+};
+
+/** A JSON string body with every UTF-16 unit outside printable ASCII as \uXXXX in upper-case hex (Java). */
+function javaEscaped(text: string): string {
+  return text.replace(/["\\]|[^\x20-\x7e]/g, (ch) =>
+    ch === '"' || ch === '\\' ? `\\${ch}` : (SHORT_ESCAPES[ch] ?? `\\u${hex4(ch.charCodeAt(0))}`),
+  );
+}
+
+/** System.Text.Json's default encoder: also quotes and HTML-sensitive characters as \u00XX. */
+function dotnetEscaped(text: string): string {
+  return text.replace(/[\\]|[^\x20-\x7e]|["'&+<>`]/g, (ch) =>
+    ch === '\\' ? '\\\\' : (SHORT_ESCAPES[ch] ?? `\\u${hex4(ch.charCodeAt(0))}`),
+  );
+}
+
+/** The body of Python's repr() (printable non-ASCII as it is) or ascii() of a text, quotes chosen as Python does. */
+function pythonRepr(text: string, asciiOnly: boolean): string {
+  const quote = text.includes("'") && !text.includes('"') ? '"' : "'";
+  return text.replace(/[\\'"]|[^\x20-\x7e]/gu, (ch) => {
+    if (ch === '\\' || ch === quote) return `\\${ch}`;
+    if (ch === "'" || ch === '"') return ch;
+    if (ch === '\t' || ch === '\n' || ch === '\r') return SHORT_ESCAPES[ch]!;
+    const code = ch.codePointAt(0)!;
+    if (code >= 0x80 && !asciiOnly && !NOT_PRINTABLE.test(ch)) return ch;
+    if (code < 0x100) return `\\x${code.toString(16).padStart(2, '0')}`;
+    return code < 0x10000 ? `\\u${code.toString(16).padStart(4, '0')}` : `\\U${code.toString(16).padStart(8, '0')}`;
+  });
+}
+
+/** What Python's str.isprintable() refuses, besides ASCII controls: it escapes these even in repr(). */
+const NOT_PRINTABLE = /^[\p{C}\p{Z}]$/u;
+
+/** Inside '...' of bash -x and ${V@Q}: each quote as '\\'' (close, escaped quote, reopen). */
+function singleQuoted(text: string): string {
+  return text.replace(/'/g, "'\\''");
+}
+
+/** bash's printf %q of a text without control characters: a backslash before each character the shell reads. */
+function shellBackslashed(text: string): string {
+  return text.replace(/[ \t'"\\|&;()<>!{}*[?\]^$`,]|(?<=^|[=:])~|^#/g, (ch) => `\\${ch}`);
+}
+
+const ANSI_C_ESCAPES: Readonly<Record<string, string>> = {
+  ...SHORT_ESCAPES, '\x07': '\\a', '\v': '\\v', '\x1b': '\\E', "'": "\\'", '\\': '\\\\',
+};
+
+function octalBytes(ch: string): string {
+  let out = '';
+  for (const byte of Buffer.from(ch, 'utf8')) out += `\\${byte.toString(8).padStart(3, '0')}`;
+  return out;
+}
+
+/** The body of bash's $'...': C escapes, other control characters (and, in the C locale, non-ASCII) in octal. */
+function ansiCQuoted(text: string, octalNonAscii: boolean): string {
+  const pattern = octalNonAscii ? /['\\]|[^\x20-\x7e]/gu : /['\\\x00-\x1f\x7f]/g;
+  return text.replace(pattern, (ch) => ANSI_C_ESCAPES[ch] ?? octalBytes(ch));
 }
 
 function slashEscaped(json: string): string {
@@ -137,10 +221,11 @@ export function unmaskedSecrets(secrets: ReadonlyMap<string, SecretValue>): stri
  * characters (JSON in its compact form), each line of a multi-line value, each string leaf of a JSON
  * value and the password of a URL value that are long enough on their own; each of them also in the
  * forms tools print it (FORMS: JSON escapes of JavaScript, Python, PHP and Go, util.inspect, and
- * percent-encodings).
+ * percent-encodings). `alsoTexts` (the key texts `run` saw) are masked like string values.
  */
-export function maskTexts(secrets: ReadonlyMap<string, SecretValue>): string[] {
+export function maskTexts(secrets: ReadonlyMap<string, SecretValue>, alsoTexts: Iterable<string> = []): string[] {
   const patterns = new Set<string>();
+  for (const text of alsoTexts) addForms(text, patterns);
   for (const value of secrets.values()) {
     if (!longEnough(value.text)) continue;
     addForms(value.text, patterns);

@@ -55,6 +55,9 @@ export const BUILD_HIJACK_NAMES: readonly string[] = [
   'RUSTDOC', 'CC', 'CXX', 'CPP', 'LD', 'AR', 'AS', 'CFLAGS', 'CXXFLAGS', 'CPPFLAGS', 'LDFLAGS', 'MAKE', 'MAKEFLAGS',
   'MFLAGS', 'GNUMAKEFLAGS', 'CMAKE_TOOLCHAIN_FILE', 'COREHOST_TRACE', 'DOCKER_HOST', 'DOCKER_CONFIG',
   'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'SLS_SET_SECRET_ENVS',
+  'PHPRC', 'PHP_INI_SCAN_DIR', 'ELIXIR_ERL_OPTIONS', 'MAVEN_ARGS', 'JAVA_HOME', 'GOOGLE_APPLICATION_CREDENTIALS',
+  // Terraform: flags for every command and where providers come from (TF_VAR_* stay: they are inputs)
+  'TF_DATA_DIR', 'TF_PLUGIN_CACHE_DIR', 'TF_REATTACH_PROVIDERS',
 ];
 
 /** Prefixes refused whole: Lambda's and AWS's own, loader hooks, tool settings, and this tool's variables. */
@@ -62,7 +65,16 @@ export const RESERVED_PREFIXES: readonly string[] = [
   'AWS_', 'LAMBDA_', 'LD_', 'DYLD_', 'BASH_FUNC_', 'NPM_CONFIG_', 'GIT_', 'STAGE_SECRETS_', 'PYTHON', 'PIP_',
   'YARN_', 'PNPM_', 'BUN_', 'DENO_', 'ACTIONS_', 'RUNNER_', 'XDG_', 'CARGO_', 'DOTNET_', 'BUNDLE_',
   'SLS_', 'SERVERLESS_', 'OPENSSL_', 'MALLOC_', 'GLIBC_',
+  // Node reads ever more NODE_* settings (NODE_CHANNEL_FD, NODE_COMPILE_CACHE, ...): all but NODE_ENV
+  'NODE_',
+  // binaries, registries and flags of build tools: esbuild, corepack, cgo, Lua, Erlang and Elixir, .NET
+  // profilers, Terraform's CLI, Gradle, Prisma's engines, the Google Cloud SDK, SST's own settings and keys
+  'ESBUILD_', 'COREPACK_', 'CGO_', 'LUA_', 'ERL_', 'MIX_', 'CORECLR_', 'COR_', 'COMPLUS_', 'TF_CLI_', 'GRADLE_',
+  'PRISMA_', 'CLOUDSDK_', 'SST_',
 ];
+
+/** Names under a refused prefix that are ordinary settings, not a way into the build. */
+const ALLOWED_UNDER_PREFIX: ReadonlySet<string> = new Set(['NODE_ENV']);
 
 const lambdaReserved = new Set(LAMBDA_RESERVED_NAMES);
 const hijack = new Set(BUILD_HIJACK_NAMES);
@@ -72,7 +84,7 @@ export function reservedReason(name: string): string | undefined {
   const upper = name.toUpperCase();
   if (lambdaReserved.has(upper)) return `${name} is reserved by AWS Lambda`;
   if (hijack.has(upper)) return `${name} would change how the build runs (build-hijacking name)`;
-  const prefix = RESERVED_PREFIXES.find((p) => upper.startsWith(p));
+  const prefix = ALLOWED_UNDER_PREFIX.has(upper) ? undefined : RESERVED_PREFIXES.find((p) => upper.startsWith(p));
   if (prefix) {
     return prefix === 'AWS_' || prefix === 'LAMBDA_'
       ? `${name}: names starting with ${prefix} are reserved by AWS Lambda and steer the build's AWS access`
@@ -105,7 +117,15 @@ export function assertStageName(stage: string): void {
   }
 }
 
+/** What every stage key variable's name starts with (STAGE_SECRETS_KEYS, without the _, is run's name list). */
+export const STAGE_KEY_ENV_PREFIX = 'STAGE_SECRETS_KEY_';
+
 /** The env var that may hold a stage's local key in CI: STAGE_SECRETS_KEY_<STAGE>. */
 export function stageKeyEnvName(stage: string): string {
-  return `STAGE_SECRETS_KEY_${stage.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  return `${STAGE_KEY_ENV_PREFIX}${stage.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+}
+
+/** Whether an env var is (in any letter case) the key variable of some stage. */
+export function isStageKeyEnvName(name: string): boolean {
+  return name.toUpperCase().startsWith(STAGE_KEY_ENV_PREFIX);
 }

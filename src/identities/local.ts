@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { aeadOpen, aeadSeal, associatedData, fingerprint, hkdf, FORMAT_TAG } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
-import type { LocalIdentityRecord } from '../core/format.js';
+import type { IdentityRecord, LocalIdentityRecord } from '../core/format.js';
 import { log } from '../core/log.js';
 import { stageKeyEnvName } from '../core/names.js';
 import type { Identity, Recipient, StageContext } from './types.js';
@@ -101,6 +101,44 @@ function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundK
     throw new StageSecretsError('KEY_MISSING', `key file ${file} does not hold key local:${fp}; it is damaged or was replaced.`);
   }
   return { key, source: `key file ${file}` };
+}
+
+/**
+ * The texts to mask for a key text (a key file's content or a key variable's): the text and each of its
+ * lines as they are, and the key itself (with or without its prefix) when the text holds one.
+ */
+export function localKeyTextForms(text: string): string[] {
+  const forms = new Set<string>([text.trim()]);
+  for (const line of text.split(/\r?\n|\r/)) forms.add(line.trim());
+  const key = parseLocalKey(text);
+  if (key) {
+    forms.add(formatLocalKey(key));
+    forms.add(key.toString('base64url'));
+  }
+  forms.delete('');
+  return [...forms];
+}
+
+const KEY_FILE_MAX_BYTES = 4096;
+
+/**
+ * The content of the key file of each local identity in `records` that this machine has: what opening
+ * the stage may have read. Silent and best-effort (a missing, odd or oversized file is skipped): the
+ * caller only masks these texts, and opening the stage already reported any problem with them.
+ */
+export function localKeyFileTexts(records: readonly IdentityRecord[], env: NodeJS.ProcessEnv): string[] {
+  const texts: string[] = [];
+  for (const record of records) {
+    if (record.type !== 'local') continue;
+    const file = keyFilePath(record.fingerprint, env);
+    try {
+      const stat = fs.statSync(file);
+      if (stat.isFile() && stat.size <= KEY_FILE_MAX_BYTES) texts.push(fs.readFileSync(file, 'utf8'));
+    } catch {
+      // no key file here: nothing was read from it
+    }
+  }
+  return texts;
 }
 
 /** Makes a new local key (written to the keys folder, 0600) and wraps the stage key with it. */

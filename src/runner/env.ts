@@ -1,4 +1,4 @@
-import { stageKeyEnvName } from '../core/names.js';
+import { isStageKeyEnvName } from '../core/names.js';
 import { runEnvMac, RUN_FILE_VAR, RUN_KEYS_VAR, RUN_MAC_VAR, RUN_STAGE_VAR, RUN_TOKEN_VAR } from '../core/run-env.js';
 import { assertEnvSafe, type SecretValue } from '../core/values.js';
 
@@ -13,8 +13,10 @@ export interface RunProof {
 
 /**
  * The child's env: the inherited env, then every secret (a secret wins over an inherited variable
- * of the same name), then the run-env contract (core/run-env.ts). The stage's own key variable
- * (STAGE_SECRETS_KEY_<STAGE>) is not passed on: the command gets the secrets, not the key to them.
+ * of the same name), then the run-env contract (core/run-env.ts). No stage key variable
+ * (STAGE_SECRETS_KEY_*, of any stage, in any letter case) is passed on: the command gets the secrets,
+ * not a key to them. In a preview stage the command is an unmerged pull request's code, and the key
+ * that opened its fallback stage would let it approve names there and open that stage's history.
  */
 export function childEnv(
   inherited: NodeJS.ProcessEnv,
@@ -22,8 +24,8 @@ export function childEnv(
   stage: string,
   proof: RunProof,
 ): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...inherited };
-  delete env[stageKeyEnvName(stage)];
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(inherited)) if (!isStageKeyEnvName(name)) env[name] = value;
   const names = [...secrets.keys()].sort();
   for (const name of names) {
     const text = secrets.get(name)!.text;
@@ -37,4 +39,9 @@ export function childEnv(
   const texts = new Map(names.map((name) => [name, secrets.get(name)!.text]));
   env[RUN_MAC_VAR] = runEnvMac(proof.token, { stageFile: proof.stageFile, stage, values: texts });
   return env;
+}
+
+/** The texts of every stage key variable in an env (to mask them: the child does not get them, but may find them). */
+export function stageKeyVariableTexts(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([name, value]) => (isStageKeyEnvName(name) && value ? [value] : []));
 }

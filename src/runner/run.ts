@@ -19,8 +19,10 @@ export interface RunOptions {
   command: string;
   args: string[];
   cwd: string;
-  /** the env the child inherits (the secrets are added on top) */
+  /** the env the child inherits (the secrets are added on top; stage key variables are left out) */
   env: NodeJS.ProcessEnv;
+  /** the texts of every key run saw (key variables, a key file), in the forms a key is written: masked like values */
+  keyTexts?: readonly string[];
   mask: boolean;
   filesDir?: string;
   flushMs?: number;
@@ -51,7 +53,8 @@ async function runWithToken(opts: RunOptions, proof: RunProof): Promise<number> 
     opts.stderr.write(`stage-secrets: ${unmaskedWarning(unmasked)}\n`);
   }
   let patterns: string[] | undefined;
-  const maskPatterns = (): string[] => (patterns ??= maskTexts(secrets));
+  // the child gets no key, but may find one (a key file it can read, a copy in a file): masked too
+  const maskPatterns = (): string[] => (patterns ??= maskTexts(secrets, opts.keyTexts));
   const relay = new SignalRelay();
   relay.start();
   let files: FilesDir | undefined;
@@ -63,8 +66,11 @@ async function runWithToken(opts: RunOptions, proof: RunProof): Promise<number> 
           `${opts.mask ? `, masking ${maskPatterns().length} texts` : ', not masked'}${files ? `, files in ${files.dir}` : ''}\n`,
       );
     }
-    // a runner that reads mask commands learns every text now, before the child can print a value or pass it on
-    if (opts.mask && runnerReadsMasks(opts.env)) for (const line of githubMaskLines(maskPatterns())) opts.stdout.write(`${line}\n`);
+    // a runner that reads mask commands learns every value now, before the child can print one or pass it on;
+    // not the key texts: run never writes a key itself (CI masks its own secrets, where a key variable comes from)
+    if (opts.mask && runnerReadsMasks(opts.env)) {
+      for (const line of githubMaskLines(maskTexts(secrets))) opts.stdout.write(`${line}\n`);
+    }
     if (relay.received) return signalExitCode(relay.received);
     return await runChild({
       command: opts.command,

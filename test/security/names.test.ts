@@ -77,6 +77,87 @@ describe('the whole reserved and build-hijacking list (in process, through the s
   });
 });
 
+/**
+ * Names an attack review found missing, and a member of each family they belong to: each loads code,
+ * swaps a binary or redirects a download or credentials in some build tool.
+ */
+const REVIEWED_NAMES: readonly string[] = [
+  'ESBUILD_BINARY_PATH', 'ESBUILD_WORKER_THREADS', 'COREPACK_NPM_REGISTRY', 'COREPACK_HOME', 'CGO_LDFLAGS',
+  'CGO_CFLAGS',
+  'PHPRC', 'PHP_INI_SCAN_DIR', 'LUA_INIT', 'LUA_INIT_5_4', 'LUA_PATH', 'LUA_CPATH_5_4', 'ERL_AFLAGS', 'ERL_ZFLAGS',
+  'ERL_LIBS', 'ELIXIR_ERL_OPTIONS', 'MIX_EXS', 'CORECLR_PROFILER_PATH', 'CORECLR_ENABLE_PROFILING', 'COR_PROFILER_PATH',
+  'COMPLUS_ENABLEDIAGNOSTICS', 'DOTNET_STARTUP_HOOKS', 'TF_CLI_ARGS', 'TF_CLI_ARGS_PLAN', 'TF_CLI_CONFIG_FILE',
+  'TF_DATA_DIR', 'TF_PLUGIN_CACHE_DIR', 'TF_REATTACH_PROVIDERS', 'GRADLE_USER_HOME', 'GRADLE_OPTS', 'MAVEN_ARGS',
+  'JAVA_HOME', 'NODE_REDIRECT_WARNINGS', 'NODE_CHANNEL_FD', 'NODE_COMPILE_CACHE', 'NODE_V8_COVERAGE', 'NODE_ICU_DATA',
+  'NODE_USE_ENV_PROXY', 'PRISMA_QUERY_ENGINE_BINARY', 'PRISMA_QUERY_ENGINE_LIBRARY', 'PRISMA_SCHEMA_ENGINE_BINARY',
+  'PRISMA_ENGINES_MIRROR', 'CLOUDSDK_PYTHON', 'CLOUDSDK_CONFIG', 'CLOUDSDK_CORE_PROJECT',
+  'GOOGLE_APPLICATION_CREDENTIALS', 'SST_KEY', 'SST_KEY_FILE', 'SST_RESOURCE_APP', 'SST_SECRET_VALUE_X',
+];
+
+describe('the names an attack review found (in process)', () => {
+  let root: string;
+  let opts: StageOptions;
+  let file: string;
+  const mixed = (n: string) => [...n].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join('');
+  const threeCases = REVIEWED_NAMES.flatMap((n) => [n, n.toLowerCase(), mixed(n)]);
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-names-'));
+    opts = { stage: 'dev', app: 'names-app', cwd: root, env: { XDG_CONFIG_HOME: path.join(root, 'config') } };
+    setLogger({ warn: () => undefined, notice: () => undefined });
+    await initStage(opts, [{ type: 'local' }]);
+    await setSecrets(opts, [{ name: 'GOOD', type: 'string', value: CANARY }]);
+    file = path.join(root, 'secrets', 'dev.json');
+  });
+  afterAll(() => {
+    setLogger(undefined);
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  it('set refuses each, in three letter cases', async () => {
+    for (const name of threeCases) {
+      const err = await setSecrets(opts, [{ name, type: 'string', value: CANARY }]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(StageSecretsError);
+      expect((err as StageSecretsError).code, name).toBe('INVALID_NAME');
+      expect((err as Error).message, name).toMatch(/build-hijacking|reserved|stage-secrets itself/);
+      expectNoCanary((err as Error).message, name);
+    }
+  });
+
+  it('opening a file that holds any of them, in any of three letter cases, is refused naming each', async () => {
+    const good = fs.readFileSync(file, 'utf8');
+    try {
+      for (const spelling of [(n: string) => n, (n: string) => n.toLowerCase(), mixed]) {
+        const doc = JSON.parse(good);
+        const names = REVIEWED_NAMES.map(spelling);
+        for (const name of names) doc.secrets[name] = doc.secrets.GOOD;
+        fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+        const err = await openStage(opts).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(StageSecretsError);
+        expect((err as StageSecretsError).code).toBe('FORMAT');
+        for (const name of names) expect((err as Error).message).toContain(`stage-secrets rm --stage dev ${name}`);
+        expectNoCanary((err as Error).message, 'open');
+      }
+    } finally {
+      fs.writeFileSync(file, good);
+    }
+  });
+
+  it('ordinary build settings next to those families stay allowed', async () => {
+    const allowed = ['NODE_ENV', 'TF_VAR_DB_PASSWORD', 'ORG_GRADLE_PROJECT_SIGNINGKEY', 'MAVEN_PASSWORD', 'ESBUILDER'];
+    allowed.push('SSTABLE', 'CORRELATION_ID', 'ERLANG_COOKIE_NAME');
+    await setSecrets(opts, allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })));
+    const opened = await openStage(opts);
+    expect([...opened.decryptAll().keys()]).toEqual(expect.arrayContaining(allowed));
+  });
+});
+
 describe('names through the CLI process', () => {
   let ws: SecureWorkspace;
   let before: string;
@@ -87,7 +168,10 @@ describe('names through the CLI process', () => {
   afterAll(() => ws.cleanup());
 
   it('a sample of refused names, as set and import would get them: exit 1, named, file unchanged', async () => {
-    const sample = ['path', 'Node_Options', 'LD_PRELOAD', 'aws_region', 'STAGE_SECRETS_KEY_DEV', 'github_env', 'Bash_Func_x', 'npm_config_registry'];
+    const sample = [
+      ...['path', 'Node_Options', 'LD_PRELOAD', 'aws_region', 'STAGE_SECRETS_KEY_DEV', 'github_env', 'Bash_Func_x'],
+      ...['npm_config_registry', 'esbuild_binary_path', 'Sst_Key', 'node_channel_fd'],
+    ];
     const results = await Promise.all([
       ...sample.map((name) => ws.run(['set', '--stage', 'dev', name], { input: CANARY })),
       ws.run(['import', '--stage', 'dev', '-'], { input: `FIRST_OK=${CANARY}\nhttps_proxy=http://${CANARY}\n` }),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MIN_MASK_LENGTH } from '../../src/core/mask-texts.js';
+import { maskTexts, MIN_MASK_LENGTH } from '../../src/core/mask-texts.js';
 import { MaskAutomaton, Masker } from '../../src/runner/masker.js';
 
 /**
@@ -180,6 +180,27 @@ describe('Masker', () => {
       );
     });
   }
+
+  // The printed forms of a value with quotes and backslashes ('\'' '"'"' \\' \303...) overlap themselves and
+  // each other: a text of their pieces, cut anywhere, still masks exactly as the definition says.
+  it('matches the definition on the overlapping shell, Python and JSON forms of quoted values', () => {
+    const piece = fc.constantFrom(...["'", '\\', '"', '$', ' ', 'ä', '\n', 'a', 'b']);
+    const value = fc.array(piece, { minLength: 3, maxLength: 8 }).map((a) => `a${a.join('')}`);
+    const cutsArb = fc.array(fc.nat(), { maxLength: 8 });
+    const picksArb = fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { maxLength: 8 });
+    fc.assert(
+      fc.property(value, picksArb, cutsArb, (v, picks, cuts) => {
+        const patterns = maskTexts(new Map([['V', { type: 'string' as const, text: v }]]));
+        // pieces of forms (whole or cut short) with the value's own characters between them
+        const text = picks
+          .map(([f, len, c]) => `${patterns[f % patterns.length]!.slice(0, 1 + (len % 40))}${v[c % v.length]}`)
+          .join('');
+        const expected = reference(patterns.map((p) => Buffer.from(p)), Buffer.from(text));
+        expect(feed(new Masker(patterns), Buffer.from(text), cuts).equals(expected)).toBe(true);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
+  });
 
   it('two streams sharing one automaton, pushed in turns, each match the definition', () => {
     fc.assert(

@@ -4,9 +4,11 @@ import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
+import { stageKeyVariableTexts } from '../../runner/env.js';
 import { runWithSecrets } from '../../runner/run.js';
 import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.js';
 import { tokenFolderInside } from '../../store/run-token.js';
+import { localKeyFileTexts, localKeyTextForms } from '../../identities/local.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
 import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
@@ -45,8 +47,10 @@ stage), STAGE_SECRETS_KEYS (the secret names, comma-separated), STAGE_SECRETS_FI
 file opened: the plugin, SST helper and client refuse the secrets unless they find that same file
 from their own folder), and STAGE_SECRETS_RUN_TOKEN and STAGE_SECRETS_RUN_MAC (a MAC under a random
 token in a 0600 file only run makes, outside the repository, removed when run ends: an env that a
-committed .env forged is not taken for run's); with --fallback also STAGE_SECRETS_FALLBACKS. It does not get
-STAGE_SECRETS_KEY_<S>. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
+committed .env forged is not taken for run's); with --fallback also STAGE_SECRETS_FALLBACKS. It gets no
+STAGE_SECRETS_KEY_* variable (of any stage), and key texts (those variables, a key file read) are
+masked in its output like
+values. CMD runs without a shell (use -- sh -c '...'), reads the runner's standard
 input, and needs no terminal. On GitHub Actions (GITHUB_ACTIONS=true) run first prints an
 ::add-mask:: line for each text it masks, so later steps' logs are masked too.
 
@@ -55,8 +59,9 @@ split across writes. Values shorter than ${MIN_MASK_LENGTH} characters are not m
 log); run names such secrets on stderr. A JSON value is masked in its compact form and each of its
 string leaves of ${MIN_MASK_LENGTH}+ characters; each line of a multi-line value and the password of a URL value
 are masked too. Each is also masked in the forms tools print it: JSON-escaped (as JavaScript, Python,
-PHP and Go write it), as util.inspect shows it, and percent-encoded (encodeURIComponent, form and
-URL user/password encoding, Python's quote).
+PHP, Go, Java and .NET write it), as util.inspect and Python's repr() and ascii() show it, shell-quoted
+(bash -x, \${V@Q}, printf %q, shlex.quote) and percent-encoded (encodeURIComponent, form and URL
+user/password encoding, Python's quote).
 
 Output is held back only while its last characters could be the start of a value (usually none; at
 most a value's length). A pause never writes them in clear: they follow as soon as CMD's next bytes
@@ -110,6 +115,9 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
     // what runs under run resolves preview stages the same way
     const contract: NodeJS.ProcessEnv = {};
     if (values.fallback?.length) contract[FALLBACKS_ENV] = fallbacksToEnv(fallbacks);
+    // the child gets no key variable, but may find a key (a key file it can read): mask every key run saw
+    const keyFiles = localKeyFileTexts(loaded.stageFile.identities, io.env);
+    const keyTexts = [...stageKeyVariableTexts(io.env), ...keyFiles].flatMap(localKeyTextForms);
     return runWithSecrets({
       stage: loaded.stage,
       stageFile: loaded.file,
@@ -119,6 +127,7 @@ Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
       args: child.slice(1),
       cwd: io.cwd,
       env: { ...io.env, ...contract },
+      keyTexts,
       mask: !values['no-mask'],
       filesDir: values['files-dir'],
       flushMs,
