@@ -130,7 +130,10 @@ describe('applyStageSecrets', () => {
     const summary = await applyStageSecrets({ service: svc, stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log });
     expect(svc.provider.environment).toEqual({ API_KEY: 'file-api', PLAIN: 'p', RETRIES: '3' });
     expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o' });
-    expect(summary).toEqual({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
+    expect(summary).toMatchObject({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
+    // the package guard knows the secrets folder, so no stage file goes into a package
+    expect(summary.guard?.secretsDir).toBe(path.join(serviceDir, 'secrets'));
+    expect((svc as { package?: { patterns?: string[] } }).package?.patterns).toEqual(['!secrets/**']);
     expect(notices).toEqual([
       expect.stringMatching(/^stage-secrets: 2 secrets of stage dev from the stage file .*, app svc-app, set on 2 of 2 functions$/),
       'stage-secrets: secrets replace the serverless.yml values of provider.environment.API_KEY, functions.api.environment.RETRIES',
@@ -156,7 +159,9 @@ describe('applyStageSecrets', () => {
     const before = structuredClone(svc);
     const { notices, log } = recorder();
     const summary = await applyStageSecrets({ service: svc, stage: 'nokey', serviceDir, env, cache: new StageSecretsCache(), log });
-    expect(svc).toEqual(before);
+    // no environment changes; only the secrets folder is kept out of the package
+    expect({ ...svc, package: undefined } as object).toEqual({ ...before, package: undefined });
+    expect((svc as { package?: { patterns?: string[] } }).package?.patterns).toEqual(['!secrets/**']);
     expect(summary.setEnvs).toBe(false);
     expect(notices).toEqual(['stage-secrets: functions get no secrets of stage nokey (custom.stageSecrets.setEnvs is false in serverless.yml); the build environment is unchanged']);
   });
