@@ -3,7 +3,7 @@ import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { StoreLocation } from '../store/s3-location.js';
 import type { ObjectStore } from '../store/s3-store.js';
-import { keyAtHand } from './open.js';
+import { keyAtHand, type UnwrappedKey } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, requireCurrent, storeFor } from './read.js';
 import { readStoreEntries, runtimeStoreFor, storeIsNewer, withNewerEntries, type StoreContents } from './runtime-store.js';
@@ -34,8 +34,7 @@ export async function namesNewerInStore(opts: StageOptions, location: StoreLocat
  * app is refused. Without a key only the form can be checked (schema, name, type, sizes); the build
  * and verify open every value later.
  */
-async function checkOpens(file: StageFile, contents: StoreContents, names: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
-  const key = await keyAtHand(file, env);
+function checkOpens(file: StageFile, contents: StoreContents, names: string[], key: UnwrappedKey | undefined): boolean {
   if (!key) return false;
   const opener = new Opener(key.privateKey, Buffer.from(file.publicKey, 'base64'));
   const bad = names.filter((name) => {
@@ -60,11 +59,13 @@ async function checkOpens(file: StageFile, contents: StoreContents, names: strin
 export async function pullStage(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<PullResult> {
   const env = opts.env ?? process.env;
   const before = readStage(opts);
+  // before the store is read: a key here that does not match the file refuses the pull
+  const key = await keyAtHand(before, env, storeFor(opts).displayPath(opts.stage));
   const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before);
   const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
   const candidates = withNewerEntries(before, contents).fromStore;
   if (candidates.length === 0) return result;
-  result.opened = await checkOpens(before, contents, candidates, env);
+  result.opened = checkOpens(before, contents, candidates, key);
   const stageStore = storeFor(opts);
   await stageStore.update(opts.stage, (found) => {
     const current = requireCurrent(found, opts, stageStore);

@@ -56,9 +56,10 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
     const needsApproval = normalized.some((s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved));
-    const key = needsApproval ? await keyAtHand(current, opts.env ?? process.env) : undefined;
-    const approvals = key && new Approvals(key.privateKey, contextOf(current));
-    approvedWith = approvals ? key.identity.id : undefined;
+    // asked even when nothing needs approval: a key here that does not match the file refuses the write
+    const key = await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
+    const approvals = needsApproval && key ? new Approvals(key.privateKey, contextOf(current)) : undefined;
+    approvedWith = approvals ? key?.identity.id : undefined;
     const sealer = new Sealer(Buffer.from(current.publicKey, 'base64'));
     const updated = new Date().toISOString();
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
@@ -83,11 +84,12 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   return { added, replaced, pending, approvedWith };
 }
 
-/** Removes secrets by name; an unknown name writes nothing. */
+/** Removes secrets by name; an unknown name, or a key here that does not match the file, writes nothing. */
 export async function removeSecrets(opts: StageOptions, names: string[]): Promise<void> {
   const store = storeFor(opts);
-  await store.update(opts.stage, (found) => {
+  await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
+    await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
     for (const name of names) {
       if (!Object.hasOwn(next.secrets, name)) {
