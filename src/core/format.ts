@@ -6,6 +6,7 @@ import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from './names.js';
 import { SECRET_TYPES } from './values.js';
 import { findDuplicateKeyAt } from './json-duplicates.js';
 import { findJsonSyntaxError, lineColumn } from './json-syntax.js';
+import { firstConflictMarkerLine } from './conflict-markers.js';
 
 /** Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`). */
 export const FORMAT_VERSION = 2;
@@ -111,6 +112,8 @@ export function parseStageFile(text: string, where: string): StageFile {
   try {
     raw = JSON.parse(text);
   } catch {
+    const marker = firstConflictMarkerLine(text);
+    if (marker !== undefined) throw conflictError(where, marker);
     const fault = findJsonSyntaxError(text);
     const detail = !fault ? 'a syntax error' : text.trim() === '' ? fault.problem : `${fault.problem} at ${at(text, fault.offset)}`;
     throw new StageSecretsError(
@@ -145,6 +148,19 @@ export function parseStageFile(text: string, where: string): StageFile {
     );
   }
   return result.data;
+}
+
+/** An unfinished merge: say how to finish it, since restoring the file from git would drop one side's secrets. */
+function conflictError(where: string, line: number): StageSecretsError {
+  return new StageSecretsError(
+    'FORMAT',
+    `${where} has git merge conflict markers (the first at line ${line}): a merge or rebase stopped on it. ` +
+      `Finish the merge rather than checking out an older version, which would drop one side's secrets: ` +
+      `keep one side (dropping the other's changes) with git checkout --ours ${where} or git checkout --theirs ${where}; ` +
+      `or edit it by hand, keeping the entries of both sides (one line per secret, a comma after each but the last) ` +
+      `and deleting the marker lines; or let the merge driver merge entry by entry: ` +
+      `npx --no-install stage-secrets git-setup, then git merge --abort and merge again.`,
+  );
 }
 
 /** "line L, column C" of an offset. */
