@@ -20,10 +20,20 @@ export interface PullResult {
   opened: boolean;
 }
 
+export interface PullOptions {
+  /** the clock that bounds store dates (ms); default Date.now, read at each check */
+  now?: () => number;
+}
+
 /** Names whose store entry is newer than the stage file's; needs no key. */
-export async function namesNewerInStore(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<Set<string>> {
+export async function namesNewerInStore(
+  opts: StageOptions,
+  location: StoreLocation,
+  objects?: ObjectStore,
+  options: PullOptions = {},
+): Promise<Set<string>> {
   const file = readStage(opts);
-  const contents = await readStoreEntries(runtimeStoreFor(location, file, opts.env ?? process.env, objects), file);
+  const contents = await readStoreEntries(runtimeStoreFor(location, file, opts.env ?? process.env, objects), file, options);
   const newer = new Set<string>();
   for (const [name, stored] of contents.entries) if (storeIsNewer(stored.entry, file.secrets[name])) newer.add(name);
   return newer;
@@ -56,12 +66,12 @@ function checkOpens(file: StageFile, contents: StoreContents, names: string[], k
  * sealed value and its time as stored, the file's approval kept. Needs no key (the entries are sealed to
  * the stage's public key). Untouched entries keep their bytes; nothing is written when nothing is newer.
  */
-export async function pullStage(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<PullResult> {
+export async function pullStage(opts: StageOptions, location: StoreLocation, objects?: ObjectStore, options: PullOptions = {}): Promise<PullResult> {
   const env = opts.env ?? process.env;
   const before = readStage(opts);
   // before the store is read: a key here that does not match the file refuses the pull
   const key = await keyAtHand(before, env, storeFor(opts).displayPath(opts.stage));
-  const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before);
+  const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before, options);
   const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
   const candidates = withNewerEntries(before, contents).fromStore;
   if (candidates.length === 0) return result;

@@ -97,7 +97,7 @@ describe('repeated pulls cannot push the bound forward', () => {
     const clock = fileTime(); // the checking machine's clock, injected: the test does not depend on the real one
     const options = { now: () => clock };
     const opts = { stage: 'dev', cwd: ws.dir, env: ws.env };
-    const location = parseStoreUrl(STORE);
+    const location = parseStoreUrl(STORE, 'the test');
     const minutes = (n: number) => new Date(clock + n * 60_000).toISOString();
     try {
       s3.putObject(BUCKET, KEY, redated(minutes(14)));
