@@ -102,18 +102,23 @@ export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
 export type StageFile = z.infer<typeof stageFileSchema>;
 
+export interface ParseOptions {
+  /** `where` is the path of a file in the work tree (not a blob or a merge side): errors may say how to fix it with git */
+  worktreeFile?: boolean;
+}
+
 /**
  * Parses and validates a stage file's text; `where` names the file in every error. Errors never quote
  * the file: a fault is given by line and column, and only keys that are valid names (what `list` prints
  * anyway) are named; any other key or value is described by where it is.
  */
-export function parseStageFile(text: string, where: string): StageFile {
+export function parseStageFile(text: string, where: string, options: ParseOptions = {}): StageFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
     const marker = firstConflictMarkerLine(text);
-    if (marker !== undefined) throw conflictError(where, marker);
+    if (marker !== undefined) throw conflictError(where, marker, options.worktreeFile === true);
     const fault = findJsonSyntaxError(text);
     const detail = !fault ? 'a syntax error' : text.trim() === '' ? fault.problem : `${fault.problem} at ${at(text, fault.offset)}`;
     throw new StageSecretsError(
@@ -150,11 +155,18 @@ export function parseStageFile(text: string, where: string): StageFile {
   return result.data;
 }
 
-/** An unfinished merge: say how to finish it, since restoring the file from git would drop one side's secrets. */
-function conflictError(where: string, line: number): StageSecretsError {
+/**
+ * An unfinished merge. For a work-tree file, says how to finish it: restoring the file from git would drop
+ * one side's secrets. Elsewhere (a merge side, a blob of history) the markers were committed as they were.
+ */
+function conflictError(where: string, line: number, worktreeFile: boolean): StageSecretsError {
+  const found = `${where} has git merge conflict markers (the first at line ${line})`;
+  if (!worktreeFile) {
+    return new StageSecretsError('FORMAT', `${found}: it was committed with a merge left unfinished. Resolve the conflict in the file and commit it.`);
+  }
   return new StageSecretsError(
     'FORMAT',
-    `${where} has git merge conflict markers (the first at line ${line}): a merge or rebase stopped on it. ` +
+    `${found}: a merge or rebase stopped on it. ` +
       `Finish the merge rather than checking out an older version, which would drop one side's secrets: ` +
       `keep one side (dropping the other's changes) with git checkout --ours ${where} or git checkout --theirs ${where}; ` +
       `or edit it by hand, keeping the entries of both sides (one line per secret, a comma after each but the last) ` +
