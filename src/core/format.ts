@@ -103,7 +103,7 @@ export type IdentityRecord = z.infer<typeof identityRecordSchema>;
 export type StageFile = z.infer<typeof stageFileSchema>;
 
 export interface ParseOptions {
-  /** `where` is the path of a file in the work tree (not a blob or a merge side): errors may say how to fix it with git */
+  /** `where` is a file in the work tree (not a blob or a merge side): errors may say how to fix it with git */
   worktreeFile?: boolean;
 }
 
@@ -162,13 +162,15 @@ export function parseStageFile(text: string, where: string, options: ParseOption
 function conflictError(where: string, line: number, worktreeFile: boolean): StageSecretsError {
   const found = `${where} has git merge conflict markers (the first at line ${line})`;
   if (!worktreeFile) {
-    return new StageSecretsError('FORMAT', `${found}: it was committed with a merge left unfinished. Resolve the conflict in the file and commit it.`);
+    const fix = 'it was committed with a merge left unfinished. Resolve the conflict in the file and commit it.';
+    return new StageSecretsError('FORMAT', `${found}: ${fix}`);
   }
   return new StageSecretsError(
     'FORMAT',
     `${found}: a merge or rebase stopped on it. ` +
       `Finish the merge rather than checking out an older version, which would drop one side's secrets: ` +
-      `keep one side (dropping the other's changes) with git checkout --ours ${where} or git checkout --theirs ${where}; ` +
+      `keep one side (dropping the other's changes) with git checkout --ours ${where} ` +
+      `or git checkout --theirs ${where}; ` +
       `or edit it by hand, keeping the entries of both sides (one line per secret, a comma after each but the last) ` +
       `and deleting the marker lines; or let the merge driver merge entry by entry: ` +
       `npx --no-install stage-secrets git-setup, then git merge --abort and merge again.`,

@@ -56,7 +56,8 @@ export function normalizeValue(name: string, type: SecretType, raw: string): str
   if (raw.includes('\0')) {
     throw new StageSecretsError(
       'INVALID_VALUE',
-      `value of ${name} contains a NUL character, which no environment variable can hold: run, export and the plugin would refuse the stage. Remove it, or store the value base64-encoded.`,
+      `value of ${name} contains a NUL character, which no environment variable can hold: run, export and ` +
+        'the plugin would refuse the stage. Remove it, or store the value base64-encoded.',
     );
   }
   return raw;

@@ -64,7 +64,10 @@ interface FoundKey {
 }
 
 /** The fingerprint of the local key in the stage's env var, when it holds one (never the key itself). */
-export function localKeyInEnv(stage: string, env: NodeJS.ProcessEnv): { envName: string; fingerprint: string } | undefined {
+export function localKeyInEnv(
+  stage: string,
+  env: NodeJS.ProcessEnv,
+): { envName: string; fingerprint: string } | undefined {
   const envName = stageKeyEnvName(stage);
   const key = env[envName] ? parseLocalKey(env[envName]) : undefined;
   return key && { envName, fingerprint: localKeyFingerprint(key) };

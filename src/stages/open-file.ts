@@ -52,7 +52,10 @@ interface IdentityFailure {
 }
 
 /** Tries each identity in order; the first that yields the private key of the file's publicKey wins. */
-async function tryIdentities(file: StageFile, env: NodeJS.ProcessEnv): Promise<{ key?: UnwrappedKey; failures: IdentityFailure[] }> {
+async function tryIdentities(
+  file: StageFile,
+  env: NodeJS.ProcessEnv,
+): Promise<{ key?: UnwrappedKey; failures: IdentityFailure[] }> {
   const ctx = contextOf(file);
   const failures: IdentityFailure[] = [];
   for (const record of file.identities) {
@@ -69,7 +72,8 @@ async function tryIdentities(file: StageFile, env: NodeJS.ProcessEnv): Promise<{
       }
       if (!publicKeyOf(privateKey).equals(Buffer.from(file.publicKey, 'base64'))) {
         privateKey.fill(0);
-        const message = `identity ${record.id} holds a key that does not match the stage public key (the publicKey field was changed)`;
+        const changed = '(the publicKey field was changed)';
+        const message = `identity ${record.id} holds a key that does not match the stage public key ${changed}`;
         failures.push({ record, error: new StageSecretsError('INTEGRITY', message) });
         continue;
       }
@@ -95,8 +99,8 @@ function keyMismatch(problem: string, where: string, extraFix = ''): StageSecret
     'INTEGRITY',
     `${problem}: its publicKey or identities were changed (by a hostile branch or a bad merge), so a value written ` +
       `now could be sealed to someone else's key. Nothing was written. See who changed them: git log -p -- ${where}; ` +
-      `restore them from a trusted branch (e.g. git checkout origin/main -- ${where}, then set again what this branch ` +
-      `added) and run the command again.${extraFix}`,
+      `restore them from a trusted branch (e.g. git checkout origin/main -- ${where}, then set again what this ` +
+      `branch added) and run the command again.${extraFix}`,
   );
 }
 
@@ -107,9 +111,14 @@ function keyMismatch(problem: string, where: string, extraFix = ''): StageSecret
  * first: a key here that does not match the file (`where`) throws INTEGRITY, since the file's publicKey
  * or identities were changed and a value sealed now could go to someone else's key.
  */
-export async function keyAtHand(file: StageFile, env: NodeJS.ProcessEnv, where: string): Promise<UnwrappedKey | undefined> {
+export async function keyAtHand(
+  file: StageFile,
+  env: NodeJS.ProcessEnv,
+  where: string,
+): Promise<UnwrappedKey | undefined> {
   const identities = file.identities.filter((record) => canTryQuickly(record, env));
-  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000' };
+  const timeout = env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000';
+  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: timeout };
   const { key, failures } = identities.length ? await tryIdentities({ ...file, identities }, quick) : { failures: [] };
   if (key) return key;
   const mismatch = failures.find((f) => f.error.code === 'INTEGRITY');

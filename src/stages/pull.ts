@@ -33,7 +33,8 @@ export async function namesNewerInStore(
   options: PullOptions = {},
 ): Promise<Set<string>> {
   const file = readStage(opts);
-  const contents = await readStoreEntries(runtimeStoreFor(location, file, opts.env ?? process.env, objects), file, options);
+  const store = runtimeStoreFor(location, file, opts.env ?? process.env, objects);
+  const contents = await readStoreEntries(store, file, options);
   const newer = new Set<string>();
   for (const [name, stored] of contents.entries) if (storeIsNewer(stored.entry, file.secrets[name])) newer.add(name);
   return newer;
@@ -66,7 +67,12 @@ function checkOpens(file: StageFile, contents: StoreContents, names: string[], k
  * sealed value and its time as stored, the file's approval kept. Needs no key (the entries are sealed to
  * the stage's public key). Untouched entries keep their bytes; nothing is written when nothing is newer.
  */
-export async function pullStage(opts: StageOptions, location: StoreLocation, objects?: ObjectStore, options: PullOptions = {}): Promise<PullResult> {
+export async function pullStage(
+  opts: StageOptions,
+  location: StoreLocation,
+  objects?: ObjectStore,
+  options: PullOptions = {},
+): Promise<PullResult> {
   const env = opts.env ?? process.env;
   const before = readStage(opts);
   // before the store is read: a key here that does not match the file refuses the pull

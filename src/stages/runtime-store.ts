@@ -102,7 +102,8 @@ export function checkStoreTime(entry: Pick<SecretEntry, 'updated'>, now: number,
   const why = !Number.isFinite(time)
     ? `is dated ${entry.updated}, which is not a valid time`
     : time > now + MAX_STORE_AHEAD_MS
-      ? `is dated more than 15 minutes ahead of this machine's clock (${entry.updated}), so it would win over every later set`
+      ? `is dated more than 15 minutes ahead of this machine's clock (${entry.updated}), ` +
+        'so it would win over every later set'
       : undefined;
   if (why) {
     throw new StageSecretsError(
@@ -267,7 +268,11 @@ export async function updateStoredSecret(
     if (floor > now() + MAX_STORE_AHEAD_MS) {
       throw new StageSecretsError(
         'FORMAT',
-        `the stage file's entry for ${name} is dated more than 15 minutes ahead of this machine's clock (${file.secrets[name]!.updated}): an update dated after it would be refused by every reader, so nothing was written. Set ${name} again in the stage file (npx --no-install stage-secrets set --stage ${file.stage} ${name}) and deploy, or check this machine's clock.`,
+        `the stage file's entry for ${name} is dated more than 15 minutes ahead of this machine's clock ` +
+          `(${file.secrets[name]!.updated}): an update dated after it would be refused by every reader, so ` +
+          `nothing was written. Set ${name} again in the stage file ` +
+          `(npx --no-install stage-secrets set --stage ${file.stage} ${name}) and deploy, ` +
+          "or check this machine's clock.",
       );
     }
     const entry: SecretEntry = { type, updated: new Date(Math.max(now(), floor)).toISOString(), ...sealed };

@@ -36,7 +36,9 @@ ${STAGE_OPTIONS_HELP}`,
       for (const name of report.nul) {
         write(
           io.stdout,
-          `${name}: the value contains a NUL character, which no environment variable can hold, so run, export and the plugin refuse this stage; set it again without it: npx --no-install stage-secrets set --stage ${report.stage} ${name}`,
+          `${name}: the value contains a NUL character, which no environment variable can hold, so run, export ` +
+            `and the plugin refuse this stage; set it again without it: ` +
+            `npx --no-install stage-secrets set --stage ${report.stage} ${name}`,
         );
       }
       if (report.pending.length) {
