@@ -6,6 +6,7 @@ import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from './names.js';
 import { SECRET_TYPES } from './values.js';
 import { findDuplicateKeyAt } from './json-duplicates.js';
 import { findJsonSyntaxError, lineColumn } from './json-syntax.js';
+import { firstConflictMarkerLine } from './conflict-markers.js';
 
 /**
  * Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`), later an
@@ -118,16 +119,23 @@ export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
 export type StageFile = z.infer<typeof stageFileSchema>;
 
+export interface ParseOptions {
+  /** `where` is a file in the work tree (not a blob or a merge side): errors may say how to fix it with git */
+  worktreeFile?: boolean;
+}
+
 /**
  * Parses and validates a stage file's text; `where` names the file in every error. Errors never quote
  * the file: a fault is given by line and column, and only keys that are valid names (what `list` prints
  * anyway) are named; any other key or value is described by where it is.
  */
-export function parseStageFile(text: string, where: string): StageFile {
+export function parseStageFile(text: string, where: string, options: ParseOptions = {}): StageFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch {
+    const marker = firstConflictMarkerLine(text);
+    if (marker !== undefined) throw conflictError(where, marker, options.worktreeFile === true);
     const fault = findJsonSyntaxError(text);
     const detail = !fault ? 'a syntax error' : text.trim() === '' ? fault.problem : `${fault.problem} at ${at(text, fault.offset)}`;
     throw new StageSecretsError(
@@ -162,6 +170,28 @@ export function parseStageFile(text: string, where: string): StageFile {
     );
   }
   return result.data;
+}
+
+/**
+ * An unfinished merge. For a work-tree file, says how to finish it: restoring the file from git would drop
+ * one side's secrets. Elsewhere (a merge side, a blob of history) the markers were committed as they were.
+ */
+function conflictError(where: string, line: number, worktreeFile: boolean): StageSecretsError {
+  const found = `${where} has git merge conflict markers (the first at line ${line})`;
+  if (!worktreeFile) {
+    const fix = 'it was committed with a merge left unfinished. Resolve the conflict in the file and commit it.';
+    return new StageSecretsError('FORMAT', `${found}: ${fix}`);
+  }
+  return new StageSecretsError(
+    'FORMAT',
+    `${found}: a merge or rebase stopped on it. ` +
+      `Finish the merge rather than checking out an older version, which would drop one side's secrets: ` +
+      `keep one side (dropping the other's changes) with git checkout --ours ${where} ` +
+      `or git checkout --theirs ${where}; ` +
+      `or edit it by hand, keeping the entries of both sides (one line per secret, a comma after each but the last) ` +
+      `and deleting the marker lines; or let the merge driver merge entry by entry: ` +
+      `npx --no-install stage-secrets git-setup, then git merge --abort and merge again.`,
+  );
 }
 
 /** "line L, column C" of an offset. */

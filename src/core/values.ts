@@ -53,6 +53,13 @@ export function normalizeValue(name: string, type: SecretType, raw: string): str
     }
     return text;
   }
+  if (raw.includes('\0')) {
+    throw new StageSecretsError(
+      'INVALID_VALUE',
+      `value of ${name} contains a NUL character, which no environment variable can hold: run, export and ` +
+        'the plugin would refuse the stage. Remove it, or store the value base64-encoded.',
+    );
+  }
   return raw;
 }
 

@@ -1,5 +1,7 @@
 import type { IdentityRecord } from '../core/format.js';
 import { localIdentity, localRecipient, newLocalRecipient } from './local.js';
+
+export { localKeyInEnv } from './local.js';
 import type { Identity, IdentitySpec, Recipient } from './types.js';
 
 export type { Identity, IdentitySpec, Recipient, StageContext, WrapResult } from './types.js';

@@ -63,6 +63,16 @@ interface FoundKey {
   source: string;
 }
 
+/** The fingerprint of the local key in the stage's env var, when it holds one (never the key itself). */
+export function localKeyInEnv(
+  stage: string,
+  env: NodeJS.ProcessEnv,
+): { envName: string; fingerprint: string } | undefined {
+  const envName = stageKeyEnvName(stage);
+  const key = env[envName] ? parseLocalKey(env[envName]) : undefined;
+  return key && { envName, fingerprint: localKeyFingerprint(key) };
+}
+
 /** Finds the local key with this fingerprint: the stage env var first, then the key file. */
 function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundKey {
   const envName = stageKeyEnvName(stage);

@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { epochLine } from './approval-epoch.js';
-import { openStageFile } from './open.js';
+import { keyAtHand, openStageFile } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
 
@@ -30,6 +30,7 @@ export async function approveNames(opts: StageOptions, request: { names: string[
   let result: ApproveResult | undefined;
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
+    await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage)); // names a key that does not match
     const opened = await openStageFile(current, opts.env ?? process.env);
     const pendingBefore = opened.pending.map((name) => ({ name, type: current.secrets[name]!.type, updated: current.secrets[name]!.updated }));
     for (const name of request.names) {

@@ -5,7 +5,8 @@ import type { SecretType } from '../core/values.js';
 import { approvalsFor } from './approval-epoch.js';
 import { keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
-import { readStage } from './read.js';
+import { readStage, storeFor } from './read.js';
+
 
 /**
  * What is known about a name's approval. Without the key: `pending` (no tag) or `unverified` (a tag
@@ -52,7 +53,7 @@ export function listSecrets(opts: StageOptions): SecretInfo[] {
 /** listSecrets, with every tag checked when the stage key is at hand (as set finds it: no waiting on the network). */
 export async function listSecretsChecked(opts: StageOptions): Promise<CheckedList> {
   const file = readStage(opts);
-  const key = await keyAtHand(file, opts.env ?? process.env);
+  const key = await keyAtHand(file, opts.env ?? process.env, storeFor(opts).displayPath(opts.stage));
   if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
   let approvals: Approvals;
   try {

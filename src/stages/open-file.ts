@@ -9,7 +9,7 @@ import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
-import { canTryQuickly, identityOf } from '../identities/index.js';
+import { canTryQuickly, identityOf, localKeyInEnv } from '../identities/index.js';
 import { approvalsFor } from './approval-epoch.js';
 import { contextOf, valueAad } from './sealing.js';
 
@@ -47,10 +47,18 @@ export function forgetUnwrappedKeys(): void {
 
 const SEVERITY: ErrorCode[] = ['INTEGRITY', 'FORMAT', 'ACCESS_DENIED', 'KEY_UNAVAILABLE', 'KEY_MISSING'];
 
-/** Tries each identity in order; the first that yields the stage private key wins. */
-export async function unwrapStageKey(file: StageFile, env: NodeJS.ProcessEnv): Promise<UnwrappedKey> {
+interface IdentityFailure {
+  record: IdentityRecord;
+  error: StageSecretsError;
+}
+
+/** Tries each identity in order; the first that yields the private key of the file's publicKey wins. */
+async function tryIdentities(
+  file: StageFile,
+  env: NodeJS.ProcessEnv,
+): Promise<{ key?: UnwrappedKey; failures: IdentityFailure[] }> {
   const ctx = contextOf(file);
-  const failures: StageSecretsError[] = [];
+  const failures: IdentityFailure[] = [];
   for (const record of file.identities) {
     const identity = await identityOf(record, env);
     const cacheKey = createHash('sha256').update(JSON.stringify([record, ctx])).digest('hex');
@@ -60,36 +68,74 @@ export async function unwrapStageKey(file: StageFile, env: NodeJS.ProcessEnv): P
         privateKey = await identity.unwrap(ctx);
       } catch (err) {
         if (!(err instanceof StageSecretsError)) throw err;
-        failures.push(err);
+        failures.push({ record, error: err });
         continue;
       }
       if (!publicKeyOf(privateKey).equals(Buffer.from(file.publicKey, 'base64'))) {
-        failures.push(new StageSecretsError('INTEGRITY', `identity ${record.id} holds a key that does not match the stage public key (the publicKey field was changed)`));
+        privateKey.fill(0);
+        const changed = '(the publicKey field was changed)';
+        const message = `identity ${record.id} holds a key that does not match the stage public key ${changed}`;
+        failures.push({ record, error: new StageSecretsError('INTEGRITY', message) });
         continue;
       }
       unwrapped.set(cacheKey, privateKey);
     }
-    return { privateKey, identity: record, description: identity.description };
+    return { key: { privateKey, identity: record, description: identity.description }, failures };
   }
-  const worst = SEVERITY.find((code) => failures.some((f) => f.code === code)) ?? 'KEY_MISSING';
-  const detail = failures.map((f) => `- ${f.message}`).join('\n');
+  return { failures };
+}
+
+/** Tries each identity in order; the first that yields the stage private key wins. */
+export async function unwrapStageKey(file: StageFile, env: NodeJS.ProcessEnv): Promise<UnwrappedKey> {
+  const { key, failures } = await tryIdentities(file, env);
+  if (key) return key;
+  const worst = SEVERITY.find((code) => failures.some((f) => f.error.code === code)) ?? 'KEY_MISSING';
+  const detail = failures.map((f) => `- ${f.error.message}`).join('\n');
   throw new StageSecretsError(worst, `cannot open stage ${file.stage}: no identity could unwrap its key.\n${detail}`);
+}
+
+/** A key at hand that belongs to another stage key than the file's: writing now could seal to someone else. */
+function keyMismatch(problem: string, where: string, extraFix = ''): StageSecretsError {
+  return new StageSecretsError(
+    'INTEGRITY',
+    `${problem}: its publicKey or identities were changed (by a hostile branch or a bad merge), so a value written ` +
+      `now could be sealed to someone else's key. Nothing was written. See who changed them: git log -p -- ${where}; ` +
+      `restore them from a trusted branch (e.g. git checkout origin/main -- ${where}, then set again what this ` +
+      `branch added) and run the command again.${extraFix}`,
+  );
 }
 
 /**
  * The stage key if an identity is at hand without waiting on the network (set and import approve what
  * they write with it): a local key present here, or KMS with configured credentials, one attempt.
+ * Undefined when no key is here (a writer without a key still writes). Every writing command calls it
+ * first: a key here that does not match the file (`where`) throws INTEGRITY, since the file's publicKey
+ * or identities were changed and a value sealed now could go to someone else's key.
  */
-export async function keyAtHand(file: StageFile, env: NodeJS.ProcessEnv): Promise<UnwrappedKey | undefined> {
+export async function keyAtHand(
+  file: StageFile,
+  env: NodeJS.ProcessEnv,
+  where: string,
+): Promise<UnwrappedKey | undefined> {
   const identities = file.identities.filter((record) => canTryQuickly(record, env));
-  if (identities.length === 0) return undefined;
-  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000' };
-  try {
-    return await unwrapStageKey({ ...file, identities }, quick);
-  } catch (err) {
-    if (err instanceof StageSecretsError) return undefined;
-    throw err;
+  const timeout = env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000';
+  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: timeout };
+  const { key, failures } = identities.length ? await tryIdentities({ ...file, identities }, quick) : { failures: [] };
+  if (key) return key;
+  const mismatch = failures.find((f) => f.error.code === 'INTEGRITY');
+  if (mismatch) {
+    const unwraps = mismatch.record.type === 'local' ? 'is here, but its wrapped key' : 'unwraps a key that';
+    throw keyMismatch(`identity ${mismatch.record.id} ${unwraps} does not match ${where}`, where);
   }
+  const fromEnv = localKeyInEnv(file.stage, env);
+  if (fromEnv && !file.identities.some((r) => r.type === 'local' && r.fingerprint === fromEnv.fingerprint)) {
+    throw keyMismatch(
+      `${fromEnv.envName} holds local key local:${fromEnv.fingerprint}, which is no identity of ${where}`,
+      where,
+      ` If ${fromEnv.envName} holds a key removed from the stage on purpose (rewrap --remove), unset it instead.`,
+    );
+  }
+  return undefined;
 }
 
 /** Problems with names already in a file (a hand edit or a hostile pull request can put them there). */

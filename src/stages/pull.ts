@@ -3,7 +3,7 @@ import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { StoreLocation } from '../store/s3-location.js';
 import type { ObjectStore } from '../store/s3-store.js';
-import { keyAtHand } from './open.js';
+import { keyAtHand, type UnwrappedKey } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, requireCurrent, storeFor } from './read.js';
 import { readStoreEntries, runtimeStoreFor, storeIsNewer, withNewerEntries, type StoreContents } from './runtime-store.js';
@@ -20,10 +20,21 @@ export interface PullResult {
   opened: boolean;
 }
 
+export interface PullOptions {
+  /** the clock that bounds store dates (ms); default Date.now, read at each check */
+  now?: () => number;
+}
+
 /** Names whose store entry is newer than the stage file's; needs no key. */
-export async function namesNewerInStore(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<Set<string>> {
+export async function namesNewerInStore(
+  opts: StageOptions,
+  location: StoreLocation,
+  objects?: ObjectStore,
+  options: PullOptions = {},
+): Promise<Set<string>> {
   const file = readStage(opts);
-  const contents = await readStoreEntries(runtimeStoreFor(location, file, opts.env ?? process.env, objects), file);
+  const store = runtimeStoreFor(location, file, opts.env ?? process.env, objects);
+  const contents = await readStoreEntries(store, file, options);
   const newer = new Set<string>();
   for (const [name, stored] of contents.entries) if (storeIsNewer(stored.entry, file.secrets[name])) newer.add(name);
   return newer;
@@ -34,8 +45,7 @@ export async function namesNewerInStore(opts: StageOptions, location: StoreLocat
  * app is refused. Without a key only the form can be checked (schema, name, type, sizes); the build
  * and verify open every value later.
  */
-async function checkOpens(file: StageFile, contents: StoreContents, names: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
-  const key = await keyAtHand(file, env);
+function checkOpens(file: StageFile, contents: StoreContents, names: string[], key: UnwrappedKey | undefined): boolean {
   if (!key) return false;
   const opener = new Opener(key.privateKey, Buffer.from(file.publicKey, 'base64'));
   const bad = names.filter((name) => {
@@ -57,14 +67,21 @@ async function checkOpens(file: StageFile, contents: StoreContents, names: strin
  * sealed value and its time as stored, the file's approval kept. Needs no key (the entries are sealed to
  * the stage's public key). Untouched entries keep their bytes; nothing is written when nothing is newer.
  */
-export async function pullStage(opts: StageOptions, location: StoreLocation, objects?: ObjectStore): Promise<PullResult> {
+export async function pullStage(
+  opts: StageOptions,
+  location: StoreLocation,
+  objects?: ObjectStore,
+  options: PullOptions = {},
+): Promise<PullResult> {
   const env = opts.env ?? process.env;
   const before = readStage(opts);
-  const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before);
+  // before the store is read: a key here that does not match the file refuses the pull
+  const key = await keyAtHand(before, env, storeFor(opts).displayPath(opts.stage));
+  const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before, options);
   const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
   const candidates = withNewerEntries(before, contents).fromStore;
   if (candidates.length === 0) return result;
-  result.opened = await checkOpens(before, contents, candidates, env);
+  result.opened = checkOpens(before, contents, candidates, key);
   const stageStore = storeFor(opts);
   await stageStore.update(opts.stage, (found) => {
     const current = requireCurrent(found, opts, stageStore);

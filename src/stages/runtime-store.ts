@@ -92,17 +92,18 @@ export const MAX_STORE_AHEAD_MS = 15 * 60 * 1000;
 /**
  * `updated` is not authenticated, and the newer entry wins: an object dated far ahead would win over
  * every later `set` and date every later update after it. Refused (fail closed, like a malformed object)
- * when it is no valid time, or more than MAX_STORE_AHEAD_MS after both `now` and the stage file's entry
- * (an entry dated ahead in the reviewed stage file still lets updates follow it).
+ * when it is no valid time, or more than MAX_STORE_AHEAD_MS after `now`, the clock of the machine that
+ * checks. Never counted from the stage file's date: `pull` copies store dates into the file, so a bound
+ * that grew with the file would let repeated pulls push it forward without limit. A machine whose clock
+ * is off by more than that cannot sign S3 requests anyway.
  */
-export function checkStoreTime(entry: Pick<SecretEntry, 'updated'>, inFile: Pick<SecretEntry, 'updated'> | undefined, now: number, name: string, where: string): void {
+export function checkStoreTime(entry: Pick<SecretEntry, 'updated'>, now: number, name: string, where: string): void {
   const time = timeOf(entry);
-  const fileTime = inFile ? timeOf(inFile) : Number.NaN;
-  const limit = Math.max(now, Number.isFinite(fileTime) ? fileTime : now) + MAX_STORE_AHEAD_MS;
   const why = !Number.isFinite(time)
     ? `is dated ${entry.updated}, which is not a valid time`
-    : time > limit
-      ? `is dated more than 15 minutes ahead of this machine's clock and of the stage file's entry (${entry.updated}), so it would win over every later set`
+    : time > now + MAX_STORE_AHEAD_MS
+      ? `is dated more than 15 minutes ahead of this machine's clock (${entry.updated}), ` +
+        'so it would win over every later set'
       : undefined;
   if (why) {
     throw new StageSecretsError(
@@ -118,7 +119,7 @@ export async function readStoreEntries(
   file: Pick<StageFile, 'secrets'>,
   options: { cache?: EntryCache; limit?: number; now?: () => number } = {},
 ): Promise<StoreContents> {
-  const now = (options.now ?? Date.now)();
+  const clock = options.now ?? Date.now;
   const listed = await store.objects.list(store.folder);
   const entries = new Map<string, StoredEntry>();
   const unknown: string[] = [];
@@ -143,7 +144,7 @@ export async function readStoreEntries(
       const object = await store.objects.get(item.key);
       if (!object) continue; // deleted since the listing
       const entry = parseStoreEntry(object.text, item.name, where);
-      checkStoreTime(entry, file.secrets[item.name], now, item.name, where);
+      checkStoreTime(entry, clock(), item.name, where);
       cache?.set(item.key, { etag: object.etag, entry });
       entries.set(item.name, { name: item.name, entry, etag: object.etag, where });
     }
@@ -261,8 +262,18 @@ export async function updateStoredSecret(
     let floor = Number.isFinite(fileTime) ? fileTime + 1 : 0;
     if (current) {
       const stored = parseStoreEntry(current.text, name, where);
-      checkStoreTime(stored, file.secrets[name], now(), name, where);
+      checkStoreTime(stored, now(), name, where);
       floor = Math.max(floor, timeOf(stored) + 1);
+    }
+    if (floor > now() + MAX_STORE_AHEAD_MS) {
+      throw new StageSecretsError(
+        'FORMAT',
+        `the stage file's entry for ${name} is dated more than 15 minutes ahead of this machine's clock ` +
+          `(${file.secrets[name]!.updated}): an update dated after it would be refused by every reader, so ` +
+          `nothing was written. Set ${name} again in the stage file ` +
+          `(npx --no-install stage-secrets set --stage ${file.stage} ${name}) and deploy, ` +
+          "or check this machine's clock.",
+      );
     }
     const entry: SecretEntry = { type, updated: new Date(Math.max(now(), floor)).toISOString(), ...sealed };
     const result = await store.objects.put(key, storeEntryText(entry), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });

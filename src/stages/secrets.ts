@@ -56,9 +56,10 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
     const needsApproval = normalized.some((s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved));
-    const key = needsApproval ? await keyAtHand(current, opts.env ?? process.env) : undefined;
-    const approvals = key && approvalsFor(current, key.privateKey);
-    approvedWith = approvals ? key.identity.id : undefined;
+    // asked even when nothing needs approval: a key here that does not match the file refuses the write
+    const key = await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
+    const approvals = needsApproval && key ? approvalsFor(current, key.privateKey) : undefined;
+    approvedWith = approvals ? key?.identity.id : undefined;
     const sealer = new Sealer(Buffer.from(current.publicKey, 'base64'));
     const updated = new Date().toISOString();
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
@@ -90,8 +91,9 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
 export async function removeSecrets(opts: StageOptions, names: string[]): Promise<{ tagged: string[] }> {
   const store = storeFor(opts);
   const tagged = new Set<string>();
-  await store.update(opts.stage, (found) => {
+  await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
+    await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
     for (const name of names) {
       if (!Object.hasOwn(next.secrets, name)) {

@@ -9,6 +9,8 @@ export interface VerifyReport {
   failed: string[];
   /** names no key holder approved: the build refuses the stage until they are approved or removed */
   pending: string[];
+  /** values holding a NUL character (made by hand or an older version): no environment variable can carry them */
+  nul: string[];
   /** the stage's policy is open: names need no approval */
   open: boolean;
   /** distinct ephemeral keys: each costs one X25519 agreement whenever the stage is opened */
@@ -20,13 +22,17 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
   const opened = await openStage(opts);
   const ok: string[] = [];
   const failed: string[] = [];
+  const nul: string[] = [];
   for (const name of Object.keys(opened.file.secrets).sort()) {
+    let text: string;
     try {
-      opened.decrypt(name);
-      ok.push(name);
+      text = opened.decrypt(name).text;
     } catch {
       failed.push(name);
+      continue;
     }
+    ok.push(name);
+    if (text.includes('\0')) nul.push(name);
   }
   const ephemeralKeys = new Set(Object.values(opened.file.secrets).map((e) => e.epk)).size;
   return {
@@ -35,6 +41,7 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
     identity: opened.identity.id,
     ok,
     failed,
+    nul,
     pending: opened.pending,
     open: opened.open,
     ephemeralKeys,

@@ -79,7 +79,7 @@ export class StageStore {
       throw new StageSecretsError('FORMAT', `${where} is${size} over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
     }
     const text = result.text;
-    const parsed = parseStageFile(text, where);
+    const parsed = parseStageFile(text, where, { worktreeFile: true });
     if (parsed.stage !== stage) {
       throw new StageSecretsError('FORMAT', `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`);
     }

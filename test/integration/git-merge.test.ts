@@ -185,7 +185,7 @@ describe('git: merge driver and textconv on a real repository', () => {
     for (const [n, t] of [['O', good], ['A', good], ['B', '<<<<<<< HEAD\n{"version": 2\n']]) fs.writeFileSync(path.join(tmp, n!), t!);
     const r = await ws.run(['merge-driver', 'O', 'A', 'B', 'secrets/dev.json'], { cwd: tmp, env: repo.env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('cannot merge secrets/dev.json: secrets/dev.json (theirs) is not valid JSON');
+    expect(r.stderr).toContain('cannot merge secrets/dev.json: secrets/dev.json (theirs) has git merge conflict markers (the first at line 1)');
     expect(r.stderr).not.toContain('internal error');
     expect(fs.readFileSync(path.join(tmp, 'A'), 'utf8')).toBe(good);
     const view = await ws.run(['textconv', 'B'], { cwd: tmp, env: repo.env });

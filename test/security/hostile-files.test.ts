@@ -19,7 +19,8 @@ import { applyAll, mutationArbitrary, type Donors } from './mutations.js';
 import { CANARY, expectNoCanary, expectNoCrash, leftovers, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
 
 const READ_CODES: ErrorCode[] = ['FORMAT', 'INTEGRITY', 'UNSUPPORTED_VERSION', 'APP_MISMATCH', 'KEY_MISSING'];
-const WRITE_CODES: ErrorCode[] = ['FORMAT', 'UNSUPPORTED_VERSION', 'APP_MISMATCH'];
+// INTEGRITY: the key here does not match the file (its publicKey or identities changed), so a writer refuses
+const WRITE_CODES: ErrorCode[] = ['FORMAT', 'INTEGRITY', 'UNSUPPORTED_VERSION', 'APP_MISMATCH'];
 
 /** Runs `work`; a thrown StageSecretsError with an expected code is an outcome, anything else a crash. */
 async function outcome<T>(what: string, codes: ErrorCode[], work: () => Promise<T> | T): Promise<{ value?: T; error?: StageSecretsError }> {

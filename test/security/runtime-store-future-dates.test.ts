@@ -9,6 +9,8 @@
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
+import { pullStage } from '../../src/stages/pull.js';
+import { parseStoreUrl } from '../../src/stages/runtime-store.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
@@ -86,5 +88,44 @@ describe('a runtime-store object dated far ahead', () => {
   it('an object a few minutes ahead (clock skew) is still used', async () => {
     s3.putObject(BUCKET, KEY, redated(new Date(Math.max(Date.now(), fileTime()) + 5 * 60 * 1000).toISOString()));
     expect(await client().readSecret('TOKEN')).toBe('token-store-value-9e02');
+  });
+});
+
+describe('repeated pulls cannot push the bound forward', () => {
+  it('objects each dated 14 minutes past the previous one: the first is pulled, the second refused (the clock bounds, not the file)', async () => {
+    const original = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const clock = fileTime(); // the checking machine's clock, injected: the test does not depend on the real one
+    const options = { now: () => clock };
+    const opts = { stage: 'dev', cwd: ws.dir, env: ws.env };
+    const location = parseStoreUrl(STORE, 'the test');
+    const minutes = (n: number) => new Date(clock + n * 60_000).toISOString();
+    try {
+      s3.putObject(BUCKET, KEY, redated(minutes(14)));
+      const first = await pullStage(opts, location, undefined, options);
+      expect(first.updated).toEqual(['TOKEN']);
+      expect(fileTime()).toBe(clock + 14 * 60_000);
+      const afterFirst = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+
+      s3.putObject(BUCKET, KEY, redated(minutes(28)));
+      const second = await pullStage(opts, location, undefined, options).catch((e: unknown) => e);
+      expect(second).toMatchObject({ code: 'FORMAT' });
+      expect((second as Error).message).toContain(`the runtime store's object for TOKEN (s3://${BUCKET}/${KEY}) is dated more than 15 minutes ahead of this machine's clock`);
+      expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(afterFirst);
+    } finally {
+      fs.writeFileSync(ws.stageFile('dev'), original);
+    }
+  });
+
+  it('an update never writes an object that readers would refuse: a stage-file entry dated beyond the bound refuses it', async () => {
+    const original = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const ahead = new Date(Date.now() + 60 * 60_000).toISOString(); // an hour ahead of every clock here
+    fs.writeFileSync(ws.stageFile('dev'), original.replace(/("TOKEN": \{"type":"string","updated":)"[^"]+"/, `$1"${ahead}"`));
+    try {
+      const update = await client().updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' }).catch((e: unknown) => e);
+      expect(update).toMatchObject({ code: 'FORMAT', key: 'TOKEN' });
+      expect((update as Error).message).toMatch(/stage file's entry for TOKEN is dated more than 15 minutes ahead of this machine's clock/);
+    } finally {
+      fs.writeFileSync(ws.stageFile('dev'), original);
+    }
   });
 });

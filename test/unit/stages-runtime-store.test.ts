@@ -23,6 +23,8 @@ let s3: S3Server;
 let env: NodeJS.ProcessEnv;
 const keys = generateStageKeyPair();
 const B64 = (n: number) => Buffer.alloc(n, 7).toString('base64');
+/** The checking machine's clock, a few minutes after the fixtures' dates: store dates are bounded by it. */
+const NOW = () => Date.parse('2030-01-01T00:05:00Z');
 
 function entry(updated: string, extra: Partial<SecretEntry> = {}): SecretEntry {
   return { type: 'string', updated, epk: B64(32), nonce: B64(12), ct: B64(5), tag: B64(16), ...extra };
@@ -144,15 +146,15 @@ describe('store entries', () => {
   it('read: only names the file has; unknown names reported; unchanged objects not fetched again', async () => {
     const store = freshStore();
     const file = stageFile({ A: entry('2030-01-01T00:00:00Z'), B: entry('2030-01-01T00:00:00Z') });
-    await updateStoredSecret(store, file, { name: 'A', type: 'string', value: 'a-value' });
+    await updateStoredSecret(store, file, { name: 'A', type: 'string', value: 'a-value' }, { now: NOW });
     s3.putObject(store.location.bucket, `${store.folder}ZED.json`, JSON.stringify(entry('2030-01-01T00:00:00Z')));
     s3.putObject(store.location.bucket, `${store.folder}notes.txt`, 'not ours');
     const cache = new Map();
-    const first = await readStoreEntries(store, file, { cache });
+    const first = await readStoreEntries(store, file, { cache, now: NOW });
     expect([...first.entries.keys()]).toEqual(['A']);
     expect(first.unknown).toEqual(['ZED']);
     s3.resetRequests();
-    const second = await readStoreEntries(store, file, { cache });
+    const second = await readStoreEntries(store, file, { cache, now: NOW });
     expect(second.entries.get('A')!.entry).toEqual(first.entries.get('A')!.entry);
     expect(s3.requests.map((r) => r.operation)).toEqual(['ListObjectsV2']);
   });
@@ -182,7 +184,7 @@ describe('updateStoredSecret', () => {
     const store = freshStore();
     s3.hideMissingKeys(true);
     try {
-      const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'first-write-v1' });
+      const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'first-write-v1' }, { now: NOW });
       expect(first.attempts).toBe(1);
       const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
       expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('first-write-v1');
@@ -190,7 +192,7 @@ describe('updateStoredSecret', () => {
       // a listing that is denied too: the 403 stays a denial, and nothing is written
       const other = freshStore();
       s3.deny('ListObjectsV2');
-      const denied = await updateStoredSecret(other, file, { name: 'TOKEN', type: 'string', value: 'never-written-v2' }).catch((e: unknown) => e);
+      const denied = await updateStoredSecret(other, file, { name: 'TOKEN', type: 'string', value: 'never-written-v2' }, { now: NOW }).catch((e: unknown) => e);
       expect(denied).toBeInstanceOf(StageSecretsError);
       expect((denied as StageSecretsError).code).toBe('ACCESS_DENIED');
       expect(s3.keys(other.location.bucket)).toEqual([]);
@@ -200,9 +202,9 @@ describe('updateStoredSecret', () => {
     }
   });
 
-  it('never dates an update before what it replaces, so an instance whose clock is behind still writes the newest', async () => {
+  it('never dates an update before what it replaces, so an instance whose clock is behind (within S3\'s 15-minute skew) still writes the newest', async () => {
     const store = freshStore();
-    const behind = () => Date.parse('2020-01-01T00:00:00Z');
+    const behind = () => Date.parse('2029-12-31T23:50:00Z');
     const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'a' }, { now: behind });
     expect(first.entry.updated).toBe('2030-01-01T00:00:00.001Z');
     const second = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'b' }, { now: behind });
@@ -226,7 +228,7 @@ describe('updateStoredSecret', () => {
         return inner.put(k, text, condition);
       },
     }));
-    const result = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'mine' }, { sleep: async (ms) => void sleeps.push(ms), random: () => 0.999 });
+    const result = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'mine' }, { now: NOW, sleep: async (ms) => void sleeps.push(ms), random: () => 0.999 });
     expect(result.attempts).toBe(3);
     expect(sleeps).toEqual([49, 99]);
     const stored = JSON.parse(s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString());
@@ -244,7 +246,7 @@ describe('updateStoredSecret', () => {
         return inner.put(k, text, condition);
       },
     }));
-    const err = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'mine' }, { maxAttempts: 3, sleep: async () => undefined }).catch((e: unknown) => e);
+    const err = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'mine' }, { now: NOW, maxAttempts: 3, sleep: async () => undefined }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'LOCKED' });
     expect((err as Error).message).toMatch(/TOKEN is being updated concurrently .* after 3 conditional writes .* nothing of it was written\. Retry/);
     const stored = JSON.parse(s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString());

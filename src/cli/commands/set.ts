@@ -21,7 +21,8 @@ dropped). At a terminal, set asks for it twice without showing it, then says how
 Prefer the prompt, stdin or --from-file: a VALUE argument stays in your shell history.
 A new name is approved when the stage key is at hand (a local key here, or KMS with AWS
 credentials set); otherwise it is pending until a key holder runs stage-secrets approve.
-Replacing the value of an approved name keeps its approval.
+Replacing the value of an approved name keeps its approval. A key at hand that does not match the
+stage file (its publicKey or identities were changed) refuses the write (exit 2).
   -t, --type T        string (default), number, or json (validated and stored compact)
   -f, --from-file F   read the value from file F
 

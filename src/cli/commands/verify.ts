@@ -13,13 +13,14 @@ export const command: Command = {
 Unwraps the stage key with the first identity that works here, opens every secret, and reports
 which identity opened the stage and which secrets fail their integrity check. Prints no values.
 Also checks every name's approval (see stage-secrets approve --help) and names the pending ones.
-Exit 0 all good; 2 a secret or the file fails integrity, or names are pending; 3 no identity could
+Exit 0 all good; 2 a secret or the file fails integrity, a value holds a NUL character (no build
+can use it), or names are pending; 3 no identity could
 be used.
 Values set one by one are each sealed under their own ephemeral key, and every key costs one X25519
 agreement whenever the stage is opened (about 40 µs); from ${RESEAL_HINT_KEYS} such keys on, verify says so. rotate
 re-seals every value under one key.
 
-      --json      print {stage, app, identity, ok, failed, pending, open, ephemeralKeys}
+      --json      print {stage, app, identity, ok, failed, nul, pending, open, ephemeralKeys}
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -32,6 +33,14 @@ ${STAGE_OPTIONS_HELP}`,
     else {
       write(io.stdout, `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`);
       if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
+      for (const name of report.nul) {
+        write(
+          io.stdout,
+          `${name}: the value contains a NUL character, which no environment variable can hold, so run, export ` +
+            `and the plugin refuse this stage; set it again without it: ` +
+            `npx --no-install stage-secrets set --stage ${report.stage} ${name}`,
+        );
+      }
       if (report.pending.length) {
         write(
           io.stdout,
@@ -45,6 +54,6 @@ ${STAGE_OPTIONS_HELP}`,
         );
       }
     }
-    return report.failed.length || report.pending.length ? 2 : 0;
+    return report.failed.length || report.nul.length || report.pending.length ? 2 : 0;
   },
 };
