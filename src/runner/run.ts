@@ -44,7 +44,7 @@ export async function runWithSecrets(opts: RunOptions): Promise<number> {
   relay.start();
   let files: FilesDir | undefined;
   try {
-    if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets);
+    if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets, opts.cwd);
     if (opts.verbose) {
       opts.stderr.write(
         `stage-secrets: stage ${opts.stage}: ${secrets.size} secrets in env from ${opts.source}` +
