@@ -19,19 +19,41 @@ function repo(files: Record<string, string>): { root: string; service: string } 
 }
 
 describe('seedSetting', () => {
-  it('reads the top-level key in the spellings YAML allows', () => {
+  it('reads the top-level key as YAML: a boolean, in the spellings YAML 1.2 allows', () => {
     expect(seedSetting('sls_set_secret_envs: false\n', 'seed.yml')).toBe(false);
-    expect(seedSetting('before_compile:\n  - x\nsls_set_secret_envs: "false"  # functions read SSM\n', 'seed.yml')).toBe(false);
-    expect(seedSetting("sls_set_secret_envs : 'No'\r\n", 'seed.yml')).toBe(false);
+    expect(seedSetting('before_compile:\n  - x\nsls_set_secret_envs: False  # functions read SSM\n', 'seed.yml')).toBe(false);
+    expect(seedSetting('"sls_set_secret_envs" : FALSE\r\n', 'seed.yml')).toBe(false);
     expect(seedSetting('sls_set_secret_envs: true\n', 'seed.yml')).toBe(true);
+    expect(seedSetting('{ sls_set_secret_envs: false, before_build: [] }\n', 'seed.yml')).toBe(false);
   });
 
-  it('ignores nested and commented keys', () => {
+  it('ignores nested and commented keys, and a file that sets nothing', () => {
     expect(seedSetting('build:\n  sls_set_secret_envs: false\n# sls_set_secret_envs: false\n', 'seed.yml')).toBeUndefined();
+    expect(seedSetting('# nothing here yet\n', 'seed.yml')).toBeUndefined();
+    expect(seedSetting('', 'seed.yml')).toBeUndefined();
   });
 
-  it('refuses a value that is not a yes/no word, naming the file', () => {
-    expect(() => seedSetting('sls_set_secret_envs: maybe\n', '/repo/seed.yml')).toThrow('/repo/seed.yml: sls_set_secret_envs must be true or false');
+  it('refuses a value that is not a YAML boolean, quoted words and YAML 1.1 words included, naming the file', () => {
+    for (const value of ['maybe', '"no"', "'false'", 'no', 'off', '0', '', '[false]']) {
+      expect(() => seedSetting(`sls_set_secret_envs: ${value}\n`, '/repo/seed.yml'), value).toThrow(
+        /^\/repo\/seed\.yml: sls_set_secret_envs must be true or false/,
+      );
+    }
+  });
+
+  it('refuses a key that is one or two edits, or only case and separators, away from the opt-out, with a did-you-mean', () => {
+    for (const key of ['sls_set_secret_env', 'sls_set_secrets_envs', 'SLS_SET_SECRET_ENVS', 'sls-set-secret-envs', 'slsSetSecretEnvs', 'sls_set_secert_envs']) {
+      expect(() => seedSetting(`${key}: false\n`, '/repo/seed.yml'), key).toThrow(
+        `/repo/seed.yml: unknown key ${key}; did you mean sls_set_secret_envs?`,
+      );
+    }
+    expect(seedSetting('before_compile:\n  - echo x\nbuild_image: standard\n', 'seed.yml')).toBeUndefined();
+  });
+
+  it('refuses a file that is not YAML, or sets the key twice, naming the file and the line', () => {
+    expect(() => seedSetting('sls_set_secret_envs: false\n  bad: [\n', '/repo/seed.yml')).toThrow(/^\/repo\/seed\.yml is not valid YAML \(line \d+/);
+    expect(() => seedSetting('sls_set_secret_envs: false\nsls_set_secret_envs: true\n', '/repo/seed.yml')).toThrow(/^\/repo\/seed\.yml is not valid YAML \(line 2/);
+    expect(() => seedSetting('- sls_set_secret_envs: false\n', '/repo/seed.yml')).toThrow('/repo/seed.yml: a build spec is a mapping of keys');
   });
 });
 
@@ -83,6 +105,13 @@ describe('decideSetEnvs', () => {
   it('any one switch set to false wins over the others set to true', () => {
     const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n' });
     expect(decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'true' }, setEnvs: true, serviceDir: service }).setEnvs).toBe(false);
+  });
+
+  it("fails on a misspelt key in the root's seed.yml rather than setting every secret", () => {
+    const { root, service } = repo({ 'seed.yml': 'sls_set_secret_env: false\n', 'services/api/seed.yml': 'before_build: []\n' });
+    expect(() => decideSetEnvs({ env: {}, serviceDir: service })).toThrow(
+      `${path.join(root, 'seed.yml')}: unknown key sls_set_secret_env; did you mean sls_set_secret_envs?`,
+    );
   });
 
   it('refuses an env value it cannot read rather than guess', () => {
