@@ -52,19 +52,23 @@ export function seedSetting(text: string, file: string): boolean | undefined {
     const at = fault.linePos?.[0];
     throw new StageSecretsError(
       'USAGE',
-      `${file} is not valid YAML (${at ? `line ${at.line}, column ${at.col}: ` : ''}${fault.code}); fix the build spec, then package again.`,
+      `${file} is not valid YAML (${at ? `line ${at.line}, column ${at.col}: ` : ''}${fault.code}); ` +
+        'fix the build spec, then package again.',
     );
   }
   if (doc.contents === null) return undefined;
   const spec: unknown = doc.toJS();
   if (!isMap(doc.contents) || spec === null || typeof spec !== 'object') {
-    throw new StageSecretsError('USAGE', `${file}: a build spec is a mapping of keys (key: value lines), not ${kindOf(spec)}.`);
+    const message = `${file}: a build spec is a mapping of keys (key: value lines), not ${kindOf(spec)}.`;
+    throw new StageSecretsError('USAGE', message);
   }
   for (const key of Object.keys(spec)) {
-    if (key === SEED_KEY || (looseKey(key) !== looseKey(SEED_KEY) && closestWord(key, [SEED_KEY]) === undefined)) continue;
+    const nearMiss = looseKey(key) === looseKey(SEED_KEY) || closestWord(key, [SEED_KEY]) !== undefined;
+    if (key === SEED_KEY || !nearMiss) continue;
     throw new StageSecretsError(
       'USAGE',
-      `${file}: unknown key ${printable(key)}; did you mean ${SEED_KEY}? As it is, it would be ignored and every secret set on the functions. Fix the key, then package again.`,
+      `${file}: unknown key ${printable(key)}; did you mean ${SEED_KEY}? As it is, it would be ignored and every ` +
+        'secret set on the functions. Fix the key, then package again.',
     );
   }
   if (!Object.hasOwn(spec, SEED_KEY)) return undefined;
@@ -72,7 +76,8 @@ export function seedSetting(text: string, file: string): boolean | undefined {
   if (typeof value !== 'boolean') {
     throw new StageSecretsError(
       'USAGE',
-      `${file}: ${SEED_KEY} must be true or false (a YAML boolean, unquoted), not ${kindOf(value)}; stage-secrets does not guess what another value means.`,
+      `${file}: ${SEED_KEY} must be true or false (a YAML boolean, unquoted), not ${kindOf(value)}; ` +
+        'stage-secrets does not guess what another value means.',
     );
   }
   return value;

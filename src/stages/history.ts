@@ -106,13 +106,19 @@ export interface PastStageFile {
  * that path. `undefined`: no commit of HEAD ever had it. 'unavailable': git could not answer (not
  * installed, not a repository, no commit yet), so only the work tree counts.
  */
-export function pastStageFile(file: string, gitRoot: string, env: NodeJS.ProcessEnv): PastStageFile | undefined | 'unavailable' {
+export function pastStageFile(
+  file: string,
+  gitRoot: string,
+  env: NodeJS.ProcessEnv,
+): PastStageFile | undefined | 'unavailable' {
   const rel = path.relative(gitRoot, file).split(path.sep).join('/');
-  const out = git(['log', '-1', '--no-renames', '--format=%h%x1f%s', '--name-status', '--', `:(literal)${rel}`], gitRoot, env, true);
+  const args = ['log', '-1', '--no-renames', '--no-color', '--no-show-signature', '--format=%h%x1f%s', '--name-status'];
+  const out = git([...args, '--', `:(literal)${rel}`], gitRoot, env, true);
   if (out === undefined) return 'unavailable';
   const [first, ...rest] = out.split('\n');
   if (!first) return undefined;
   const [short, subject] = first.split('\x1f') as [string, string?];
   const subjectText = printable(subject ?? '').slice(0, 100);
-  return { commit: `${short}${subjectText ? ` ${subjectText}` : ''}`, deleted: rest.some((line) => line.startsWith('D\t')) };
+  const deleted = rest.some((line) => line.startsWith('D\t'));
+  return { commit: `${short}${subjectText ? ` ${subjectText}` : ''}`, deleted };
 }

@@ -250,23 +250,30 @@ function refuseFallbackOverHistory(input: LocateInput, file: string, rule: Stage
   const past = (input.history ?? pastStageFile)(file, gitRoot, input.env ?? process.env);
   const shown = displayPath(cwd, file);
   if (past === 'unavailable') {
-    log().warn(`cannot read git history in ${gitRoot}, so fallback ${rule.pattern} → ${rule.stage} for stage ${input.stage} is checked only against the work tree.`);
+    log().warn(
+      `cannot read git history in ${gitRoot}, so fallback ${rule.pattern} → ${rule.stage} for stage ` +
+        `${input.stage} is checked only against the work tree.`,
+    );
     return;
   }
   if (past === undefined) {
     if (fs.existsSync(path.join(gitRoot, '.git', 'shallow'))) {
       log().warn(
-        `${gitRoot} is a shallow clone: fallback ${rule.pattern} → ${rule.stage} for stage ${input.stage} was checked only against the fetched commits (fetch the full history, e.g. fetch-depth: 0, for the whole check).`,
+        `${gitRoot} is a shallow clone: fallback ${rule.pattern} → ${rule.stage} for stage ${input.stage} was ` +
+          'checked only against the fetched commits (fetch all history, e.g. fetch-depth: 0, for the full check).',
       );
     }
     return;
   }
-  const how = past.deleted ? `commit ${past.commit} deleted it` : `it was last changed in commit ${past.commit} and is missing from the work tree`;
+  const how = past.deleted
+    ? `commit ${past.commit} deleted it`
+    : `it was last changed in commit ${past.commit} and is missing from the work tree`;
+  const restore = past.deleted ? `git checkout ${past.commit.split(' ')[0]}^ -- ${shown}` : `git checkout -- ${shown}`;
   throw new StageSecretsError(
     'NOT_FOUND',
-    `stage ${input.stage} has no stage file ${shown}, but git history has one (${how}); a stage that had its own file never falls back, ` +
-      `so fallback ${rule.pattern} → ${rule.stage} does not apply. Review that commit; if the deletion was a mistake, restore the file ` +
-      `(${past.deleted ? `git checkout ${past.commit.split(' ')[0]}^ -- ${shown}` : `git checkout -- ${shown}`}), or narrow the pattern.`,
+    `stage ${input.stage} has no stage file ${shown}, but git history has one (${how}); a stage that had its own ` +
+      `file never falls back, so fallback ${rule.pattern} → ${rule.stage} does not apply. Review that commit; ` +
+      `if the deletion was a mistake, restore the file (${restore}), or narrow the pattern.`,
   );
 }
 

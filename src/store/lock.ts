@@ -37,7 +37,9 @@ function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
   let read: RegularRead;
   try {
     // a link (dangling or not) is not ours either; judging a dangling one by its age would never end
-    read = fs.lstatSync(file).isSymbolicLink() ? { kind: 'not-regular', what: 'a symbolic link' } : readRegularFile(fs, file, MAX_LOCK_BYTES);
+    read = fs.lstatSync(file).isSymbolicLink()
+      ? { kind: 'not-regular', what: 'a symbolic link' }
+      : readRegularFile(fs, file, MAX_LOCK_BYTES);
   } catch {
     return undefined; // gone meanwhile, or unreadable: judged by its age below
   }

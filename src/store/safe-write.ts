@@ -3,12 +3,14 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { StageSecretsError } from '../core/errors.js';
 import type { StoreFs } from './fs-types.js';
+import { displayPath } from './display-path.js';
 import { describeFileKind } from './regular-file.js';
 
 /** What checking and writing a file needs of the file system (node:fs, or memfs in unit tests). */
 export type WriteFs = Pick<
   StoreFs,
-  'lstatSync' | 'realpathSync' | 'existsSync' | 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync' | 'unlinkSync'
+  'lstatSync' | 'realpathSync' | 'existsSync' | 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync'
+  | 'unlinkSync'
 >;
 
 /**
@@ -34,10 +36,9 @@ function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException).code;
 }
 
-function relativeOrAbsolute(cwd: string, target: string): string {
-  const rel = path.relative(cwd, target);
-  if (rel === '') return '.';
-  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : target;
+/** The file as messages name it: the option that named it, if any, and its path relative to cwd. */
+function labelOf(target: WriteTarget): string {
+  return `${target.role ? `${target.role} ` : ''}${displayPath(target.cwd, target.file)}`;
 }
 
 function isInside(root: string, target: string): boolean {
@@ -102,12 +103,13 @@ export function assertFolderInside(fs: WriteFs, dir: string, cwd: string, role?:
       real = undefined; // a dangling link: creating anything through it would land where it points
     }
     if (real === undefined || !isInside(root, real)) {
-      const link = relativeOrAbsolute(cwd, current);
+      const link = displayPath(cwd, current);
       throw new StageSecretsError(
         'IO',
-        `${role ? `${role}: ` : ''}the folder ${link} is a symbolic link that leads outside the repository ${root}; stage-secrets writes only inside it. ` +
-          `Nothing was written. If the link came from a commit, review that commit; replace it with a real folder (rm ${link} && mkdir ${link}), ` +
-          `or pass the real folder's path.`,
+        `${role ? `${role}: ` : ''}the folder ${link} is a symbolic link that leads outside the repository ` +
+          `${root}; stage-secrets writes only inside it. Nothing was written. If the link came from a commit, ` +
+          `review that commit; replace it with a real folder (rm ${link} && mkdir ${link}), or pass the real ` +
+          `folder's path.`,
       );
     }
   }
@@ -120,12 +122,15 @@ export function assertFolderInside(fs: WriteFs, dir: string, cwd: string, role?:
 export function assertRegularOrAbsent(fs: WriteFs, file: string, cwd: string, role?: string): void {
   const stats = lstatOrNone(fs, file);
   if (stats === undefined || stats.isFile()) return;
-  const shown = relativeOrAbsolute(cwd, file);
-  const what = stats.isSymbolicLink() ? 'is a symbolic link, not a regular file' : `is not a regular file (${describeFileKind(stats)})`;
+  const shown = displayPath(cwd, file);
+  const what = stats.isSymbolicLink()
+    ? 'is a symbolic link, not a regular file'
+    : `is not a regular file (${describeFileKind(stats)})`;
   throw new StageSecretsError(
     'IO',
-    `${role ? `${role} ` : ''}${shown} ${what}; stage-secrets writes only regular files and never follows a link. Nothing was written. ` +
-      `If it came from a commit, review that commit; remove it (rm ${shown}) and run the command again.`,
+    `${role ? `${role} ` : ''}${shown} ${what}; stage-secrets writes only regular files and never follows a ` +
+      `link. Nothing was written. If it came from a commit, review that commit; remove it (rm ${shown}) and ` +
+      `run the command again.`,
   );
 }
 
@@ -137,7 +142,8 @@ export function assertWritable(target: WriteTarget, fs: WriteFs = nodeFs as unkn
 
 /** The temp file name of a write of `file`: `.<name>.<pid>.<random>.tmp` in the same folder (cleanup relies on it). */
 export function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const name = `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  return path.join(path.dirname(file), name);
 }
 
 export interface WriteOptions {
@@ -153,7 +159,7 @@ export interface WriteOptions {
  */
 export function writeFileSafely(target: WriteTarget, data: string | Buffer, options: WriteOptions = {}): void {
   const fs = options.fs ?? (nodeFs as unknown as WriteFs);
-  const label = `${target.role ? `${target.role} ` : ''}${relativeOrAbsolute(target.cwd, target.file)}`;
+  const label = labelOf(target);
   assertWritable(target, fs);
   const tmp = tempPathFor(target.file);
   try {
@@ -172,19 +178,25 @@ export function writeFileSafely(target: WriteTarget, data: string | Buffer, opti
     } catch {
       // the temp file was never created or is already gone
     }
-    throw new StageSecretsError('IO', `cannot write ${label} (${errnoOf(err) ?? 'error'}); the old file is unchanged.`, { cause: err });
+    const message = `cannot write ${label} (${errnoOf(err) ?? 'error'}); the old file is unchanged.`;
+    throw new StageSecretsError('IO', message, { cause: err });
   }
   syncFolder(fs, path.dirname(target.file));
 }
 
 /**
  * Appends to `file` in place (a file another program reads by path, like GitHub's $GITHUB_ENV), after the
- * same checks, without following a link; a new file gets `mode`. Returns the open descriptor's check to
- * the caller through `onOpen` (e.g. to tighten its mode before anything is written).
+ * same checks, without following a link; a new file gets `mode`. `onOpen` gets the descriptor before
+ * anything is written (to check its kind, tighten its mode).
  */
-export function appendFileSafely(target: WriteTarget, data: string, onOpen: (fd: number) => void, options: WriteOptions = {}): void {
+export function appendFileSafely(
+  target: WriteTarget,
+  data: string,
+  onOpen: (fd: number) => void,
+  options: WriteOptions = {},
+): void {
   const fs = options.fs ?? (nodeFs as unknown as WriteFs);
-  const label = `${target.role ? `${target.role} ` : ''}${relativeOrAbsolute(target.cwd, target.file)}`;
+  const label = labelOf(target);
   assertWritable(target, fs);
   let fd: number;
   try {
@@ -192,8 +204,11 @@ export function appendFileSafely(target: WriteTarget, data: string, onOpen: (fd:
   } catch (err) {
     const code = errnoOf(err);
     // ELOOP: a link put there since the check; ENXIO: a FIFO with no reader; EISDIR: a folder
-    if (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR') assertRegularOrAbsent(fs, target.file, target.cwd, target.role);
-    throw new StageSecretsError('IO', `cannot open ${label} (${code ?? 'error'}); check that its folder exists and is writable.`, { cause: err });
+    if (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR') {
+      assertRegularOrAbsent(fs, target.file, target.cwd, target.role);
+    }
+    const message = `cannot open ${label} (${code ?? 'error'}); check that its folder exists and is writable.`;
+    throw new StageSecretsError('IO', message, { cause: err });
   }
   try {
     onOpen(fd);

@@ -4,17 +4,13 @@ import { isUsablePublicKey } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
+import { displayPath } from './display-path.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
 import { readRegularFile, type RegularRead } from './regular-file.js';
 import { assertFolderInside, assertWritable, writeFileSafely } from './safe-write.js';
 
-/** `target` as the user should see it: relative to `cwd` when it lies below it ("." for `cwd` itself), else absolute. */
-export function displayPath(cwd: string, target: string): string {
-  const rel = path.relative(cwd, target);
-  if (rel === '') return '.';
-  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : target;
-}
+export { displayPath };
 
 const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 

@@ -22,6 +22,9 @@ describe('a fallback never applies to a stage whose file git history knows', () 
     return r.stdout.trim();
   };
 
+  const runWith = (stage: string, fallback: string) =>
+    ws.run(['run', '--stage', stage, '--fallback', fallback, '--', process.execPath, '-e', report], { env });
+
   beforeAll(async () => {
     ws = makeWorkspace('shop');
     env = { ...ws.env, GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' };
@@ -43,7 +46,7 @@ describe('a fallback never applies to a stage whose file git history knows', () 
   afterAll(() => ws.cleanup());
 
   it("run --stage prod --fallback 'pr*=dev' is refused, names the deleting commit, and starts no child", async () => {
-    const r = await ws.run(['run', '--stage', 'prod', '--fallback', 'pr*=dev', '--', process.execPath, '-e', report], { env });
+    const r = await runWith('prod', 'pr*=dev');
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).not.toContain('CHILD-STARTED');
     expect(r.stderr).toContain('secrets/prod.json');
@@ -52,7 +55,9 @@ describe('a fallback never applies to a stage whose file git history knows', () 
   });
 
   it('export through STAGE_SECRETS_FALLBACKS is refused the same way and prints nothing', async () => {
-    const r = await ws.run(['export', '--stage', 'prod', '--format', 'json'], { env: { ...env, STAGE_SECRETS_FALLBACKS: 'pr*=dev' } });
+    const r = await ws.run(['export', '--stage', 'prod', '--format', 'json'], {
+      env: { ...env, STAGE_SECRETS_FALLBACKS: 'pr*=dev' },
+    });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain(deletion);
@@ -61,7 +66,7 @@ describe('a fallback never applies to a stage whose file git history knows', () 
   it('a stage file deleted in the work tree only (still in HEAD) does not fall back either', async () => {
     fs.rmSync(ws.stageFile('dev'), { force: true });
     try {
-      const r = await ws.run(['run', '--stage', 'dev', '--fallback', 'd*=qa', '--', process.execPath, '-e', report], { env });
+      const r = await runWith('dev', 'd*=qa');
       expect(r.code, r.stderr).toBe(1);
       expect(r.stdout).not.toContain('CHILD-STARTED');
       expect(r.stderr).toContain('secrets/dev.json');
@@ -72,7 +77,7 @@ describe('a fallback never applies to a stage whose file git history knows', () 
   });
 
   it('pr-7, which never had a file, still falls back to dev', async () => {
-    const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr*=dev', '--', process.execPath, '-e', report], { env });
+    const r = await runWith('pr-7', 'pr*=dev');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('CHILD-STARTED pr-7');
   });

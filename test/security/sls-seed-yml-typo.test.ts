@@ -14,7 +14,8 @@ describe('a seed.yml opt-out that is misspelt or not a boolean fails the package
   let svc: SlsService;
 
   beforeAll(async () => {
-    svc = await prepareService('sls-opt-out', { stage: 'dev', secrets: { API_KEY: CANARY, DB_PASSWORD: `${CANARY}-db` } });
+    const secrets = { API_KEY: CANARY, DB_PASSWORD: `${CANARY}-db` };
+    svc = await prepareService('sls-opt-out', { stage: 'dev', secrets });
   }, 120_000);
   afterAll(() => svc?.ws.cleanup());
 

@@ -140,7 +140,8 @@ describe('writes never follow a symbolic link out of the repository', () => {
       fs.mkdirSync(outside);
       fs.symlinkSync(outside, path.join(ws.dir, 'tmp'));
       commitAll();
-      const r = await ws.run(['run', '--stage', 'dev', '--files-dir', 'tmp/secrets', '--', process.execPath, '-e', 'console.log("CHILD")'], { env });
+      const child = [process.execPath, '-e', 'console.log("CHILD")'];
+      const r = await ws.run(['run', '--stage', 'dev', '--files-dir', 'tmp/secrets', '--', ...child], { env });
       expect(r.code, r.stderr).toBe(1);
       expect(r.stdout).not.toContain('CHILD');
       expect(r.stderr).toContain('leads outside the repository');

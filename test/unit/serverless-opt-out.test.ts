@@ -21,7 +21,8 @@ function repo(files: Record<string, string>): { root: string; service: string } 
 describe('seedSetting', () => {
   it('reads the top-level key as YAML: a boolean, in the spellings YAML 1.2 allows', () => {
     expect(seedSetting('sls_set_secret_envs: false\n', 'seed.yml')).toBe(false);
-    expect(seedSetting('before_compile:\n  - x\nsls_set_secret_envs: False  # functions read SSM\n', 'seed.yml')).toBe(false);
+    const commented = 'before_compile:\n  - x\nsls_set_secret_envs: False  # functions read SSM\n';
+    expect(seedSetting(commented, 'seed.yml')).toBe(false);
     expect(seedSetting('"sls_set_secret_envs" : FALSE\r\n', 'seed.yml')).toBe(false);
     expect(seedSetting('sls_set_secret_envs: true\n', 'seed.yml')).toBe(true);
     expect(seedSetting('{ sls_set_secret_envs: false, before_build: [] }\n', 'seed.yml')).toBe(false);
@@ -41,8 +42,9 @@ describe('seedSetting', () => {
     }
   });
 
-  it('refuses a key that is one or two edits, or only case and separators, away from the opt-out, with a did-you-mean', () => {
-    for (const key of ['sls_set_secret_env', 'sls_set_secrets_envs', 'SLS_SET_SECRET_ENVS', 'sls-set-secret-envs', 'slsSetSecretEnvs', 'sls_set_secert_envs']) {
+  it('refuses a key one or two edits, or case and separators, away from the opt-out, with a did-you-mean', () => {
+    const nearMisses = ['sls_set_secret_env', 'sls_set_secrets_envs', 'SLS_SET_SECRET_ENVS', 'sls-set-secret-envs'];
+    for (const key of [...nearMisses, 'slsSetSecretEnvs', 'sls_set_secert_envs']) {
       expect(() => seedSetting(`${key}: false\n`, '/repo/seed.yml'), key).toThrow(
         `/repo/seed.yml: unknown key ${key}; did you mean sls_set_secret_envs?`,
       );
@@ -51,9 +53,13 @@ describe('seedSetting', () => {
   });
 
   it('refuses a file that is not YAML, or sets the key twice, naming the file and the line', () => {
-    expect(() => seedSetting('sls_set_secret_envs: false\n  bad: [\n', '/repo/seed.yml')).toThrow(/^\/repo\/seed\.yml is not valid YAML \(line \d+/);
-    expect(() => seedSetting('sls_set_secret_envs: false\nsls_set_secret_envs: true\n', '/repo/seed.yml')).toThrow(/^\/repo\/seed\.yml is not valid YAML \(line 2/);
-    expect(() => seedSetting('- sls_set_secret_envs: false\n', '/repo/seed.yml')).toThrow('/repo/seed.yml: a build spec is a mapping of keys');
+    const file = '/repo/seed.yml';
+    const broken = 'sls_set_secret_envs: false\n  bad: [\n';
+    expect(() => seedSetting(broken, file)).toThrow(/^\/repo\/seed\.yml is not valid YAML \(line \d+/);
+    const twice = 'sls_set_secret_envs: false\nsls_set_secret_envs: true\n';
+    expect(() => seedSetting(twice, file)).toThrow(/^\/repo\/seed\.yml is not valid YAML \(line 2/);
+    const list = '- sls_set_secret_envs: false\n';
+    expect(() => seedSetting(list, file)).toThrow(`${file}: a build spec is a mapping of keys`);
   });
 });
 
@@ -108,7 +114,10 @@ describe('decideSetEnvs', () => {
   });
 
   it("fails on a misspelt key in the root's seed.yml rather than setting every secret", () => {
-    const { root, service } = repo({ 'seed.yml': 'sls_set_secret_env: false\n', 'services/api/seed.yml': 'before_build: []\n' });
+    const { root, service } = repo({
+      'seed.yml': 'sls_set_secret_env: false\n',
+      'services/api/seed.yml': 'before_build: []\n',
+    });
     expect(() => decideSetEnvs({ env: {}, serviceDir: service })).toThrow(
       `${path.join(root, 'seed.yml')}: unknown key sls_set_secret_env; did you mean sls_set_secret_envs?`,
     );

@@ -221,7 +221,10 @@ function errorOf(fn: () => unknown): StageSecretsError {
 
 function bind(fs: StoreFs): StoreFs {
   const out: Record<string, unknown> = {};
-  for (const key of ['readFileSync', 'readSync', 'writeSync', 'openSync', 'closeSync', 'fsyncSync', 'fstatSync', 'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'lstatSync', 'realpathSync', 'existsSync'] as const) {
+  const reads = ['readFileSync', 'readSync', 'fstatSync', 'statSync', 'lstatSync', 'realpathSync'] as const;
+  const writes = ['writeSync', 'openSync', 'closeSync', 'fsyncSync', 'renameSync', 'unlinkSync', 'mkdirSync'] as const;
+  const checks = ['existsSync'] as const;
+  for (const key of [...reads, ...writes, ...checks]) {
     out[key] = (fs[key] as (...a: unknown[]) => unknown).bind(fs);
   }
   return out as unknown as StoreFs;
