@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretValue } from '../core/values.js';
+import { assertFolderInside, type WriteFs } from '../store/safe-write.js';
 
 /**
  * Each secret as a file DIR/<KEY> (mode 0600, DIR 0700) while the command runs. DIR must not
@@ -20,13 +21,16 @@ export class FilesDir {
     process.once('exit', this.onExit);
   }
 
-  static create(dir: string, secrets: ReadonlyMap<string, SecretValue>): FilesDir {
+  /** `cwd`: where the user is; a folder in its repository must stay there (no link out of it). */
+  static create(dir: string, secrets: ReadonlyMap<string, SecretValue>, cwd: string): FilesDir {
+    assertFolderInside(fs as unknown as WriteFs, dir, cwd, '--files-dir');
     const created = prepareDir(dir);
     const holder = new FilesDir(dir, created, []);
     try {
       for (const [name, value] of secrets) {
         const file = path.join(dir, name);
         holder.files.push(file);
+        // 'wx' (O_EXCL) never opens an existing path, a link included, in the folder checked above
         fs.writeFileSync(file, value.text, { flag: 'wx', mode: 0o600 });
         fs.chmodSync(file, 0o600);
       }

@@ -59,7 +59,7 @@ async function runWithToken(opts: RunOptions, proof: RunProof): Promise<number> 
   relay.start();
   let files: FilesDir | undefined;
   try {
-    if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets);
+    if (opts.filesDir !== undefined) files = FilesDir.create(path.resolve(opts.cwd, opts.filesDir), secrets, opts.cwd);
     if (opts.verbose) {
       opts.stderr.write(
         `stage-secrets: stage ${opts.stage}: ${secrets.size} secrets in env from ${opts.source}` +

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isMap, parseDocument } from 'yaml';
+import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
 import { findGitRoot } from '../stages/locate.js';
 
@@ -25,23 +27,65 @@ export function parseSwitch(text: string): boolean | undefined {
   return undefined;
 }
 
+/** `sls-set-secret-envs`, `slsSetSecretEnvs`, `SLS_SET_SECRET_ENVS`: the same key in another spelling. */
+function looseKey(key: string): string {
+  return key.toLowerCase().replace(/[^a-z0-9]/g, '');
+}
+
+function kindOf(value: unknown): string {
+  if (value === null) return 'empty';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
 /**
- * The top-level `sls_set_secret_envs:` of a seed.yml, read line by line: the build spec is a YAML file
- * of the build service, and one flat key is all we need from it (no YAML library in the plugin).
- * Returns undefined when the file does not set the key.
+ * The top-level `sls_set_secret_envs:` of a seed.yml, parsed as YAML (1.2, as Seed's own tooling reads
+ * it). Undefined when the file does not set the key. Fails rather than guesses: on a file that is not
+ * YAML, a key set twice, a value that is not a YAML boolean (`"no"`, `off`), and on a top-level key that
+ * is a near miss of the opt-out (`sls_set_secret_env`), which would otherwise be ignored and every secret
+ * deployed. Messages give lines and kinds, never the file's text.
  */
 export function seedSetting(text: string, file: string): boolean | undefined {
-  for (const line of text.split(/\r?\n/)) {
-    const match = /^(['"]?)sls_set_secret_envs\1[ \t]*:(.*)$/.exec(line);
-    if (!match) continue;
-    const value = match[2]!.replace(/(^|[ \t])#.*$/, '').trim().replace(/^(['"])(.*)\1$/, '$2');
-    const parsed = parseSwitch(value);
-    if (parsed === undefined) {
-      throw new StageSecretsError('USAGE', `${file}: ${SEED_KEY} must be true or false.`);
-    }
-    return parsed;
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const fault = doc.errors[0];
+  if (fault) {
+    const at = fault.linePos?.[0];
+    throw new StageSecretsError(
+      'USAGE',
+      `${file} is not valid YAML (${at ? `line ${at.line}, column ${at.col}: ` : ''}${fault.code}); ` +
+        'fix the build spec, then package again.',
+    );
   }
-  return undefined;
+  if (doc.contents === null) return undefined;
+  const spec: unknown = doc.toJS();
+  if (!isMap(doc.contents) || spec === null || typeof spec !== 'object') {
+    const message = `${file}: a build spec is a mapping of keys (key: value lines), not ${kindOf(spec)}.`;
+    throw new StageSecretsError('USAGE', message);
+  }
+  for (const key of Object.keys(spec)) {
+    const nearMiss = looseKey(key) === looseKey(SEED_KEY) || closestWord(key, [SEED_KEY]) !== undefined;
+    if (key === SEED_KEY || !nearMiss) continue;
+    throw new StageSecretsError(
+      'USAGE',
+      `${file}: unknown key ${printable(key)}; did you mean ${SEED_KEY}? As it is, it would be ignored and every ` +
+        'secret set on the functions. Fix the key, then package again.',
+    );
+  }
+  if (!Object.hasOwn(spec, SEED_KEY)) return undefined;
+  const value = (spec as Record<string, unknown>)[SEED_KEY];
+  if (typeof value !== 'boolean') {
+    throw new StageSecretsError(
+      'USAGE',
+      `${file}: ${SEED_KEY} must be true or false (a YAML boolean, unquoted), not ${kindOf(value)}; ` +
+        'stage-secrets does not guess what another value means.',
+    );
+  }
+  return value;
+}
+
+/** A key as it may be printed: no control characters (the file may be hostile), at most 100 characters. */
+function printable(text: string): string {
+  return text.replace(/[\p{Cc}\p{Cf}]/gu, '?').slice(0, 100);
 }
 
 /** seed.yml of the service folder, then of the repo root: the first that sets the key decides. */

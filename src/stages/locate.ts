@@ -2,7 +2,9 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, STAGE_NAME_PATTERN } from '../core/names.js';
+import { log } from '../core/log.js';
 import { displayPath } from '../store/stage-store.js';
+import { pastStageFile, type PastStageFile } from './history.js';
 
 /** A preview-stage rule: a stage named like `pattern` (`pr-*`) with no stage file uses `stage`'s file. */
 export interface StageFallback {
@@ -31,6 +33,8 @@ export interface LocateInput {
   /** used only when the stage has no file (reads of run, export, the plugin, the SST helper, the client) */
   fallbacks?: readonly StageFallback[];
   fs?: LocateFs;
+  /** what git history knows of a missing stage file (default: one `git log` in its repository) */
+  history?: (file: string, gitRoot: string, env: NodeJS.ProcessEnv) => PastStageFile | undefined | 'unavailable';
 }
 
 export interface LocatedStage {
@@ -214,6 +218,7 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
   const rule = purpose === 'read' ? matchFallback(input.stage, input.fallbacks) : undefined;
   const where = how === 'found' ? ` (app root ${displayPath(cwd, path.dirname(dir))}, found from ${cwd})` : '';
   if (rule) {
+    refuseFallbackOverHistory(input, file, rule, cwd);
     const target = path.join(dir, `${rule.stage}.json`);
     if (fs.existsSync(target)) return { ...here, fileStage: rule.stage, file: target, fallback: rule };
     throw new StageSecretsError(
@@ -229,6 +234,46 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
   throw new StageSecretsError(
     'NOT_FOUND',
     `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: stage-secrets init --stage ${input.stage}.${preview}`,
+  );
+}
+
+/**
+ * A pattern with a fixed part can still match a real stage (`pr*` matches `prod`): a stage whose file git
+ * history knows — a commit deleted it, or it is only gone from the work tree — never falls back, or a
+ * writer who deletes secrets/prod.json would make the prod build use dev's secrets. Outside git (or when
+ * git cannot answer) only the work tree counts. A shallow clone only knows the commits it fetched.
+ */
+function refuseFallbackOverHistory(input: LocateInput, file: string, rule: StageFallback, cwd: string): void {
+  const fs = input.fs ?? nodeFs;
+  const gitRoot = findGitRoot(path.dirname(file), fs);
+  if (gitRoot === undefined) return;
+  const past = (input.history ?? pastStageFile)(file, gitRoot, input.env ?? process.env);
+  const shown = displayPath(cwd, file);
+  if (past === 'unavailable') {
+    log().warn(
+      `cannot read git history in ${gitRoot}, so fallback ${rule.pattern} → ${rule.stage} for stage ` +
+        `${input.stage} is checked only against the work tree.`,
+    );
+    return;
+  }
+  if (past === undefined) {
+    if (fs.existsSync(path.join(gitRoot, '.git', 'shallow'))) {
+      log().warn(
+        `${gitRoot} is a shallow clone: fallback ${rule.pattern} → ${rule.stage} for stage ${input.stage} was ` +
+          'checked only against the fetched commits (fetch all history, e.g. fetch-depth: 0, for the full check).',
+      );
+    }
+    return;
+  }
+  const how = past.deleted
+    ? `commit ${past.commit} deleted it`
+    : `it was last changed in commit ${past.commit} and is missing from the work tree`;
+  const restore = past.deleted ? `git checkout ${past.commit.split(' ')[0]}^ -- ${shown}` : `git checkout -- ${shown}`;
+  throw new StageSecretsError(
+    'NOT_FOUND',
+    `stage ${input.stage} has no stage file ${shown}, but git history has one (${how}); a stage that had its own ` +
+      `file never falls back, so fallback ${rule.pattern} → ${rule.stage} does not apply. Review that commit; ` +
+      `if the deletion was a mistake, restore the file (${restore}), or narrow the pattern.`,
   );
 }
 

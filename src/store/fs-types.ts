@@ -10,6 +10,11 @@ export interface StoreStats {
   isSocket(): boolean;
 }
 
+/** lstat's answer: a stat result that can also be a symbolic link. */
+export interface StoreLinkStats extends StoreStats {
+  isSymbolicLink(): boolean;
+}
+
 /** The part of node:fs the store uses, so unit tests can hand it memfs. */
 export interface StoreFs {
   readFileSync(path: string, encoding: 'utf8'): string;
@@ -24,6 +29,8 @@ export interface StoreFs {
   unlinkSync(path: string): void;
   mkdirSync(path: string, options: { recursive: boolean }): unknown;
   statSync(path: string): StoreStats;
+  lstatSync(path: string): StoreLinkStats;
+  realpathSync(path: string): string;
   existsSync(path: string): boolean;
   /** optional: without it, temp files of killed writers are not cleaned up */
   readdirSync?(path: string): string[];

@@ -36,7 +36,10 @@ const MAX_LOCK_BYTES = 4096;
 function readInfo(fs: StoreFs, file: string): LockInfo | undefined {
   let read: RegularRead;
   try {
-    read = readRegularFile(fs, file, MAX_LOCK_BYTES);
+    // a link (dangling or not) is not ours either; judging a dangling one by its age would never end
+    read = fs.lstatSync(file).isSymbolicLink()
+      ? { kind: 'not-regular', what: 'a symbolic link' }
+      : readRegularFile(fs, file, MAX_LOCK_BYTES);
   } catch {
     return undefined; // gone meanwhile, or unreadable: judged by its age below
   }

@@ -1,20 +1,16 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { isUsablePublicKey } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
+import { displayPath } from './display-path.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
 import { readRegularFile, type RegularRead } from './regular-file.js';
+import { assertFolderInside, assertWritable, writeFileSafely } from './safe-write.js';
 
-/** `target` as the user should see it: relative to `cwd` when it lies below it ("." for `cwd` itself), else absolute. */
-export function displayPath(cwd: string, target: string): string {
-  const rel = path.relative(cwd, target);
-  if (rel === '') return '.';
-  return !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : target;
-}
+export { displayPath };
 
 const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
 
@@ -99,6 +95,8 @@ export class StageStore {
    */
   async update(stage: string, change: (current: StageFile | undefined) => Promise<StageFile> | StageFile): Promise<StageFile> {
     const file = this.filePath(stage);
+    // before anything is created: a committed secrets/ link must not take the folder, lock and temp files outside
+    assertFolderInside(this.fs, this.dir, this.cwd);
     try {
       this.fs.mkdirSync(this.dir, { recursive: true });
     } catch (err) {
@@ -106,6 +104,8 @@ export class StageStore {
     }
     return withLock(this.fs, path.join(this.dir, `.${stage}.json.lock`), async () => {
       const current = this.fs.existsSync(file) ? this.read(stage) : undefined;
+      // a link in place of the stage file is refused before `change` makes keys or seals anything
+      assertWritable({ file, cwd: this.cwd }, this.fs);
       const next = await change(current);
       this.removeDeadTemps(file);
       this.writeAtomic(file, serializeStageFile(next));
@@ -134,38 +134,6 @@ export class StageStore {
   }
 
   private writeAtomic(file: string, text: string): void {
-    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-    try {
-      const fd = this.fs.openSync(tmp, 'wx', 0o644);
-      try {
-        const bytes = Buffer.from(text, 'utf8');
-        for (let off = 0; off < bytes.length; ) off += this.fs.writeSync(fd, bytes, off, bytes.length - off);
-        this.fs.fsyncSync(fd);
-      } finally {
-        this.fs.closeSync(fd);
-      }
-      this.fs.renameSync(tmp, file);
-    } catch (err) {
-      try {
-        this.fs.unlinkSync(tmp);
-      } catch {
-        // the temp file was never created or is already gone
-      }
-      throw new StageSecretsError('IO', `cannot write ${path.basename(file)} (${(err as NodeJS.ErrnoException).code ?? 'error'}); the old file is unchanged.`, { cause: err });
-    }
-    this.syncDir(path.dirname(file));
-  }
-
-  private syncDir(dir: string): void {
-    try {
-      const fd = this.fs.openSync(dir, 'r');
-      try {
-        this.fs.fsyncSync(fd);
-      } finally {
-        this.fs.closeSync(fd);
-      }
-    } catch {
-      // some file systems cannot fsync a directory; the rename is still atomic
-    }
+    writeFileSafely({ file, cwd: this.cwd }, text, { fs: this.fs });
   }
 }

@@ -69,6 +69,16 @@ describe('StageStore', () => {
     expect(Object.keys(store.read('dev').secrets)).toEqual([]);
   });
 
+  it('refuses a lock path that is a dangling symbolic link at once, instead of spinning on it', async () => {
+    const { store, vol } = memStore();
+    await store.update('dev', () => emptyStage());
+    vol.symlinkSync('/elsewhere/missing', '/app/secrets/.dev.json.lock');
+    await expect(store.update('dev', (c) => withSecret(c!, 'B'))).rejects.toThrow(
+      /lock file \/app\/secrets\/\.dev\.json\.lock is not a regular file \(a symbolic link\).*remove it/,
+    );
+    expect(Object.keys(store.read('dev').secrets)).toEqual([]);
+  }, 4000);
+
   it('enforces the 64 MiB cap on the bytes read, not on the size the file system reports', async () => {
     // like a /proc file: a regular file that reports size 0 and reads without end
     const { store, fs } = memStore();
@@ -211,7 +221,10 @@ function errorOf(fn: () => unknown): StageSecretsError {
 
 function bind(fs: StoreFs): StoreFs {
   const out: Record<string, unknown> = {};
-  for (const key of ['readFileSync', 'readSync', 'writeSync', 'openSync', 'closeSync', 'fsyncSync', 'fstatSync', 'renameSync', 'unlinkSync', 'mkdirSync', 'statSync', 'existsSync'] as const) {
+  const reads = ['readFileSync', 'readSync', 'fstatSync', 'statSync', 'lstatSync', 'realpathSync'] as const;
+  const writes = ['writeSync', 'openSync', 'closeSync', 'fsyncSync', 'renameSync', 'unlinkSync', 'mkdirSync'] as const;
+  const checks = ['existsSync'] as const;
+  for (const key of [...reads, ...writes, ...checks]) {
     out[key] = (fs[key] as (...a: unknown[]) => unknown).bind(fs);
   }
   return out as unknown as StoreFs;

@@ -75,7 +75,7 @@ Example (GitHub Actions): stage-secrets export --stage prod --format github-env 
     }
     const file = path.resolve(io.cwd, out);
     // the file first: a path that cannot be written fails before any mask line shows a value
-    writeSecretFile(file, exported.text, format === 'github-env');
+    writeSecretFile(file, exported.text, format === 'github-env', io.cwd);
     for (const line of exported.logLines) io.stdout.write(`${line}\n`);
     write(io.stderr, `stage-secrets: ${format === 'github-env' ? 'appended' : 'wrote'} ${entries.length} secrets of stage ${opts.stage} to ${out} (mode 0600, ${format}).`);
     return 0;

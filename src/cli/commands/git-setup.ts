@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { git, repoRoot } from '../../stages/git.js';
+import { assertWritable, writeFileSafely } from '../../store/safe-write.js';
 import { findSecretsDir } from '../../stages/locate.js';
 import { parse, write, type Command } from '../command.js';
 
@@ -43,12 +44,16 @@ Running it again changes nothing; after moving or reinstalling stage-secrets, ru
     const done: string[] = [];
 
     const attributes = path.join(root, '.gitattributes');
+    // a committed .gitattributes may be a link (to ~/.bashrc...): refused before it is read or written
+    const target = { file: attributes, cwd: io.cwd };
+    assertWritable(target);
     const current = fs.existsSync(attributes) ? fs.readFileSync(attributes, 'utf8') : '';
     if (current.split(/\r?\n/).some((l) => l.trim() === line)) {
       write(io.stderr, `.gitattributes already has: ${line}`);
     } else {
       const sep = current === '' || current.endsWith('\n') ? '' : '\n';
-      fs.writeFileSync(attributes, `${current}${sep}${line}\n`);
+      const mode = current === '' ? 0o644 : fs.statSync(attributes).mode & 0o777;
+      writeFileSafely(target, `${current}${sep}${line}\n`, { mode });
       done.push('.gitattributes');
       write(io.stderr, `${current === '' ? 'created' : 'added to'} .gitattributes: ${line}`);
     }

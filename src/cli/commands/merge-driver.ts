@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { mergeStageTexts } from '../../stages/merge.js';
+import { writeFileSafely } from '../../store/safe-write.js';
 import { parse, write, type Command } from '../command.js';
 
 const options = { help: { type: 'boolean', short: 'h' } } as const;
@@ -32,7 +33,8 @@ unchanged); the message names the secrets (never values) and what to do.
       write(io.stderr, `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), set what the other side changed again, then git add ${where}.`);
       return 1;
     }
-    fs.writeFileSync(path.resolve(io.cwd, ours), result.text);
+    const oursFile = path.resolve(io.cwd, ours);
+    writeFileSafely({ file: oursFile, cwd: io.cwd }, result.text, { mode: fs.statSync(oursFile).mode & 0o777 });
     if (result.kind === 'merged') return 0;
     const { header, names } = result.conflicts;
     if (header) {
