@@ -43,7 +43,7 @@ function usage(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Run "stage-secrets <command> --help" for a command\'s options; "stage-secrets --version" for the version.',
+    'Run "npx --no-install stage-secrets <command> --help" for a command\'s options; "stage-secrets --version" for the version.',
     'Exit codes: 0 ok, 1 usage or input error, 2 integrity or decrypt failure, 3 key access denied;',
     'run exits with the code of its command.',
   ].join('\n');

@@ -159,7 +159,7 @@ export class SecretClient {
       if (!found) {
         throw new SecretError(
           'NOT_FOUND',
-          `stage ${this.stage} has no secret named ${key}; add it with: stage-secrets set --stage ${this.stage} ${key}`,
+          `stage ${this.stage} has no secret named ${key}; add it with: npx --no-install stage-secrets set --stage ${this.stage} ${key}`,
           { key },
         );
       }

@@ -18,7 +18,7 @@ export function readOnlyError(packaged: RuntimeSecrets, key: string): StageSecre
   return new StageSecretsError(
     'READ_ONLY',
     `cannot update ${key} here: function ${packaged.function} runs with the secrets sealed into its package (custom.stageSecrets.mode: runtime), which is read-only. ` +
-      `Change secrets in the repository with: stage-secrets set --stage ${packaged.stage} ${key}, commit, and deploy again; ` +
+      `Change secrets in the repository with: npx --no-install stage-secrets set --stage ${packaged.stage} ${key}, commit, and deploy again; ` +
       `or, for values the function itself changes, give it a runtime store (custom.stageSecrets.store: s3://BUCKET/PREFIX).`,
   );
 }
@@ -37,7 +37,7 @@ export function previewReadOnlyError(packaged: RuntimeSecrets, key: string): Sta
   return new StageSecretsError(
     'READ_ONLY',
     `cannot update ${key} here: stage ${preview} uses stage ${stage}'s secrets through a preview fallback and may read but not update them (function ${packaged.function}), so a preview deployment cannot change the values stage ${stage}'s own functions read. ` +
-      `Give stage ${preview} its own stage file (stage-secrets init --stage ${preview}, set its secrets, commit and deploy again), or update ${key} from a deployment of stage ${stage}.`,
+      `Give stage ${preview} its own stage file (npx --no-install stage-secrets init --stage ${preview}, set its secrets, commit and deploy again), or update ${key} from a deployment of stage ${stage}.`,
   );
 }
 

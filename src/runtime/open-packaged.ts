@@ -49,7 +49,7 @@ export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv =
     if (opened.pending.length > 0) {
       throw new StageSecretsError(
         'UNAPPROVED',
-        `the package holds names no key holder approved: ${opened.pending.join(', ')}. A key holder runs: stage-secrets approve --stage ${bundle.stage} ${opened.pending.join(' ')}, then deploy again.`,
+        `the package holds names no key holder approved: ${opened.pending.join(', ')}. A key holder runs: npx --no-install stage-secrets approve --stage ${bundle.stage} ${opened.pending.join(' ')}, then deploy again.`,
       );
     }
     const values = opened.decryptAll();

@@ -149,7 +149,7 @@ function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secr
     input.log.notice(
       `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read ${result.storeFolder} but not update it (s3:GetObject, s3:ListBucket on that prefix only; no s3:PutObject): ` +
         `stage ${stage} uses the stage file of ${result.fileStage} through a preview fallback, so its functions read ${result.fileStage}'s newest values, and their updateSecret fails with READ_ONLY. ` +
-        `To update secrets from stage ${stage}, give it its own stage file: stage-secrets init --stage ${stage}`,
+        `To update secrets from stage ${stage}, give it its own stage file: npx --no-install stage-secrets init --stage ${stage}`,
     );
   }
   return { setEnvs: true, secrets: input.secrets, functionsWithSecrets: receiving, functions: count };

@@ -64,7 +64,7 @@ export function checkLambdaLimits(input: LimitInput): void {
   const problems: string[] = [];
   for (const name of input.secretNames) {
     const reason = reservedReason(name);
-    if (reason) problems.push(`secret ${reason}; remove it from the stage with stage-secrets rm`);
+    if (reason) problems.push(`secret ${reason}; remove it from the stage with npx --no-install stage-secrets rm`);
   }
   for (const [fnName, env] of Object.entries(input.functions)) {
     for (const key of Object.keys(env)) {

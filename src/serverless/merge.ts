@@ -58,7 +58,7 @@ function checkLists(input: MergeInput): void {
     throw new StageSecretsError(
       'NOT_FOUND',
       `stage ${input.stage} has no secret named as listed in serverless.yml: ${problems.join('; ')}. ` +
-        `Add the secret with: stage-secrets set --stage ${input.stage} NAME, or fix the function's secrets list. ` +
+        `Add the secret with: npx --no-install stage-secrets set --stage ${input.stage} NAME, or fix the function's secrets list. ` +
         `Secrets of stage ${input.stage}: ${[...input.secrets.keys()].sort().join(', ') || '(none)'}.`,
     );
   }

@@ -102,7 +102,7 @@ function kmsIdentities(file: StageFile, deployStage: string): KmsIdentityRecord[
     throw new StageSecretsError(
       'KEY_MISSING',
       `custom.stageSecrets.mode is runtime, but stage ${file.stage} has no aws-kms identity: a deployed function opens its secrets with a KMS Decrypt under its own role, and a local key cannot be given to it without shipping the key. ` +
-        `Add a KMS key to the stage: stage-secrets rewrap --stage ${file.stage} --kms KEY_ID (then commit secrets/${file.stage}.json)` +
+        `Add a KMS key to the stage: npx --no-install stage-secrets rewrap --stage ${file.stage} --kms KEY_ID (then commit secrets/${file.stage}.json)` +
         (file.stage === deployStage ? '' : ` (stage ${deployStage} uses the stage file of ${file.stage})`) +
         `, or use mode: env.`,
     );
@@ -115,7 +115,7 @@ function kmsIdentities(file: StageFile, deployStage: string): KmsIdentityRecord[
       throw new StageSecretsError(
         'FORMAT',
         `custom.stageSecrets.mode is runtime, but stage ${file.stage}'s identity ${record.id} names its key with ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the functions' kms:Decrypt grant would reach other keys. ` +
-          `A writer without the key may have added it: check the stage file's history in git, and remove the identity with: stage-secrets rewrap --stage ${file.stage} --remove ${record.id}`,
+          `A writer without the key may have added it: check the stage file's history in git, and remove the identity with: npx --no-install stage-secrets rewrap --stage ${file.stage} --remove ${record.id}`,
       );
     }
   }

@@ -36,7 +36,7 @@ export async function resolveSecretVariable(
   if (value === undefined) {
     return {
       value: null,
-      eventualErrorMessage: `stage-secrets: \${secret:${name}}: stage ${stage} has no secret named ${name}; add it with: stage-secrets set --stage ${stage} ${name} (or give a fallback: \${secret:${name}, 'default'})`,
+      eventualErrorMessage: `stage-secrets: \${secret:${name}}: stage ${stage} has no secret named ${name}; add it with: npx --no-install stage-secrets set --stage ${stage} ${name} (or give a fallback: \${secret:${name}, 'default'})`,
     };
   }
   return { value };

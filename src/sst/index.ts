@@ -78,7 +78,7 @@ export function secretEnvSync(options: SecretEnvOptions = {}): SecretEnv {
   if (fromRun) return Object.fromEntries([...fromRun.values].map(([name, value]) => [name, value.text]));
   throw new StageSecretsError(
     'USAGE',
-    `secretEnvSync found no secrets of stage ${resolved.stage} in the environment: run the build under stage-secrets run --stage ${resolved.stage} -- <sst command>, or use await secretEnv() in an async stacks function.`,
+    `secretEnvSync found no secrets of stage ${resolved.stage} in the environment: run the build under npx --no-install stage-secrets run --stage ${resolved.stage} -- <sst command>, or use await secretEnv() in an async stacks function.`,
   );
 }
 

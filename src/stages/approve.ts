@@ -35,7 +35,7 @@ export async function approveNames(opts: StageOptions, request: { names: string[
     const pendingBefore = opened.pending.map((name) => ({ name, type: current.secrets[name]!.type, updated: current.secrets[name]!.updated }));
     for (const name of request.names) {
       if (!Object.hasOwn(current.secrets, name)) {
-        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}; see stage-secrets list --stage ${opts.stage}.`);
+        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}; see npx --no-install stage-secrets list --stage ${opts.stage}.`);
       }
     }
     const toApprove = request.names.length > 0 ? request.names : request.open ? [] : opened.pending;

@@ -151,7 +151,7 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   if (fromRun) {
     try {
       const opened = await loadFromStageFile(opts, env);
-      const stated = `the environment states secrets of stage ${opts.stage} from stage-secrets run`;
+      const stated = `the environment states secrets of stage ${opts.stage} from a stage-secrets run`;
       return { ...opened, note: `${stated}, but ${fromRun.problem}; not used, the stage file was opened instead` };
     } catch (err) {
       if (err instanceof StageSecretsError) throw unverifiedRunEnvError(opts.stage, fromRun.problem, err.message);
@@ -196,6 +196,6 @@ export function unapprovedError(file: StageFile, pending: string[]): StageSecret
       : `a writer without the key added ${pending.length === 1 ? 'it' : 'them'}, and a name can change how a program runs (BROWSER, PYTHONWARNINGS, ...)`;
   return new StageSecretsError(
     'UNAPPROVED',
-    `stage ${file.stage} has names no key holder approved: ${pending.join(', ')}; ${why}. Nothing of this stage was used. Review them (stage-secrets list --stage ${file.stage}, or the stage file's git diff), then a key holder runs: stage-secrets approve --stage ${file.stage} ${names} (or removes them with stage-secrets rm).`,
+    `stage ${file.stage} has names no key holder approved: ${pending.join(', ')}; ${why}. Nothing of this stage was used. Review them (npx --no-install stage-secrets list --stage ${file.stage}, or the stage file's git diff), then a key holder runs: npx --no-install stage-secrets approve --stage ${file.stage} ${names} (or removes them with stage-secrets rm).`,
   );
 }

@@ -207,7 +207,7 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     throw new StageSecretsError(
       'NOT_FOUND',
       `no stage file for stage ${input.stage}: no ${SECRETS_FOLDER}/ folder with a stage file ${found.searched}. ` +
-        `Run this in the app's folder (or a folder below it), pass --dir, or create the stage with: stage-secrets init --stage ${input.stage} ` +
+        `Run this in the app's folder (or a folder below it), pass --dir, or create the stage with: npx --no-install stage-secrets init --stage ${input.stage} ` +
         `(init makes secrets/ in the folder it runs in: run it in the app's root folder).`,
     );
   }
@@ -224,7 +224,7 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     throw new StageSecretsError(
       'NOT_FOUND',
       `stage ${input.stage} has no stage file and its fallback ${rule.pattern} → ${rule.stage} names a stage without one either: no ${displayPath(cwd, target)}${where}. ` +
-        `Create it with: stage-secrets init --stage ${rule.stage}, or fix the fallback.`,
+        `Create it with: npx --no-install stage-secrets init --stage ${rule.stage}, or fix the fallback.`,
     );
   }
   const others = stagesIn(dir, fs);
@@ -233,7 +233,7 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     purpose === 'read' ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).` : '';
   throw new StageSecretsError(
     'NOT_FOUND',
-    `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: stage-secrets init --stage ${input.stage}.${preview}`,
+    `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: npx --no-install stage-secrets init --stage ${input.stage}.${preview}`,
   );
 }
 

@@ -144,9 +144,9 @@ function fileNameProblems(file: StageFile): string[] {
   const seen = new Map<string, string>();
   for (const name of Object.keys(file.secrets)) {
     const reason = reservedReason(name);
-    if (reason) problems.push(`${reason}; remove it with: stage-secrets rm --stage ${file.stage} ${name}`);
+    if (reason) problems.push(`${reason}; remove it with: npx --no-install stage-secrets rm --stage ${file.stage} ${name}`);
     const other = seen.get(name.toLowerCase());
-    if (other) problems.push(`${other} and ${name} differ only in case; remove one with stage-secrets rm`);
+    if (other) problems.push(`${other} and ${name} differ only in case; remove one with npx --no-install stage-secrets rm`);
     seen.set(name.toLowerCase(), name);
   }
   return problems;
@@ -164,7 +164,7 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
   if (file.policy && !open) {
     throw new StageSecretsError(
       'INTEGRITY',
-      `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it, or copied it from an earlier version (a key holder closed it with approve --close). Restore the stage file from git, or have a key holder run: stage-secrets approve --stage ${file.stage} --open`,
+      `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it, or copied it from an earlier version (a key holder closed it with approve --close). Restore the stage file from git, or have a key holder run: npx --no-install stage-secrets approve --stage ${file.stage} --open`,
     );
   }
   const pending = open ? [] : Object.keys(file.secrets).filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved)).sort();

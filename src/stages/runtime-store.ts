@@ -190,13 +190,13 @@ export function assertUpdatable(file: Pick<StageFile, 'stage' | 'secrets'>, pend
   if (!KEY_NAME_PATTERN.test(name) || !Object.hasOwn(file.secrets, name)) {
     throw new StageSecretsError(
       'NOT_FOUND',
-      `stage ${file.stage} has no secret named ${KEY_NAME_PATTERN.test(name) ? name : '(an invalid name)'}; the runtime store updates only names the stage file has. Add it with: stage-secrets set --stage ${file.stage} ${KEY_NAME_PATTERN.test(name) ? name : 'NAME'}`,
+      `stage ${file.stage} has no secret named ${KEY_NAME_PATTERN.test(name) ? name : '(an invalid name)'}; the runtime store updates only names the stage file has. Add it with: npx --no-install stage-secrets set --stage ${file.stage} ${KEY_NAME_PATTERN.test(name) ? name : 'NAME'}`,
     );
   }
   if (pending.includes(name)) {
     throw new StageSecretsError(
       'UNAPPROVED',
-      `${name} in stage ${file.stage} is pending approval, so it cannot be updated at run time; a key holder runs: stage-secrets approve --stage ${file.stage} ${name}`,
+      `${name} in stage ${file.stage} is pending approval, so it cannot be updated at run time; a key holder runs: npx --no-install stage-secrets approve --stage ${file.stage} ${name}`,
     );
   }
 }

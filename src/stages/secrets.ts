@@ -98,7 +98,7 @@ export async function removeSecrets(opts: StageOptions, names: string[]): Promis
     for (const name of names) {
       if (!Object.hasOwn(next.secrets, name)) {
         const other = sameNameOtherCase(Object.keys(next.secrets), name);
-        const hint = other ? `; it has ${other} (names are case-sensitive)` : `; see stage-secrets list --stage ${opts.stage}`;
+        const hint = other ? `; it has ${other} (names are case-sensitive)` : `; see npx --no-install stage-secrets list --stage ${opts.stage}`;
         throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}${hint}.`);
       }
       if (next.secrets[name]!.approved !== undefined) tagged.add(name);

@@ -59,7 +59,7 @@ export class StageStore {
       if (code === 'ENOENT') {
         throw new StageSecretsError(
           'NOT_FOUND',
-          `no stage file ${where} for stage ${stage}; create it with: stage-secrets init --stage ${stage}`,
+          `no stage file ${where} for stage ${stage}; create it with: npx --no-install stage-secrets init --stage ${stage}`,
         );
       }
       throw new StageSecretsError('IO', `cannot read ${where} (${code ?? 'error'}).`, { cause: err });

@@ -206,12 +206,19 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
 
     // a writer without AWS settings replaces the value: the approval stays, the SDK is never loaded
     expect((await cli(ws, ['set', '--stage', 'dev', 'TOKEN'], { input: 'abcd', env: traced, aws: false })).code).toBe(0);
-    expect((await cli(ws, ['list', '--stage', 'dev'], { env: traced })).code).toBe(0);
+    expect((await cli(ws, ['list', '--stage', 'dev'], { env: traced, aws: false })).code).toBe(0);
     expect((await cli(ws, ['set', '--stage', 'local', 'TOKEN'], { input: 'abc', env: traced })).code).toBe(0);
     expect((await cli(ws, ['verify', '--stage', 'local'], { env: traced })).code).toBe(0);
     expect(loads()).toBe('');
 
     expect((await cli(ws, ['verify', '--stage', 'dev'], { env: traced })).code).toBe(0);
+    expect(loads()).toContain('@aws-sdk/client-kms');
+    fs.rmSync(log);
+
+    // list with AWS settings checks the approval tags with the key at hand: one Decrypt
+    const listed = await cli(ws, ['list', '--stage', 'dev'], { env: traced });
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/TOKEN .*approved/);
     expect(loads()).toContain('@aws-sdk/client-kms');
   });
 

@@ -26,7 +26,8 @@ function unsafeInvocations(text: string, where: string): string[] {
     if (/\bnpx +stage-secrets\b/.test(line)) found.push(`${where}: ${line.trim()}`);
     for (const m of line.matchAll(INVOCATION)) {
       const before = line.slice(0, m.index);
-      if (LOCAL_ONLY.test(before) || /Usage: $/.test(before)) continue;
+      // a usage line, or its continuation aligned under it
+      if (LOCAL_ONLY.test(before) || /Usage: $/.test(before) || /^ {7}$/.test(before)) continue;
       // a synopsis (`[--json]`, `(--kms ID | --local)`) describes a command rather than runs one
       if (/ [[(]-/.test(line.slice(m.index))) continue;
       found.push(`${where}: ${line.trim()}`);

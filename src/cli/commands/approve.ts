@@ -11,7 +11,7 @@ const options = {
   close: { type: 'boolean' },
 } as const;
 
-const USAGE = 'stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
+const USAGE = 'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
 
 function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
   const epochs = `${r.epochBefore} -> ${r.epoch}`;
@@ -42,7 +42,7 @@ Anyone with the repo can add a secret, and a new name can change how a program r
 PYTHONWARNINGS, a tool's proxy setting...). So the build (run, export, the plugin, the SST helper and
 the client) refuses a stage while it has names no key holder approved. approve shows the pending
 names with when each was set, then approves the NAMEs given (every pending name when none is given).
-Review the names first: stage-secrets list --stage S, or the stage file's git diff.
+Review the names first: npx --no-install stage-secrets list --stage S, or the stage file's git diff.
 An approval covers the name, not the value: a writer can still replace an approved name's value.
 
 Needs the stage key (a local key here, or KMS access). set and import approve what they write
@@ -72,7 +72,7 @@ ${STAGE_OPTIONS_HELP}`,
       throw new StageSecretsError('USAGE', `--open does not combine with --revoke or --close. Usage: ${USAGE}`);
     }
     if (values.revoke && positionals.length === 0) {
-      const usage = 'stage-secrets approve --stage S --revoke NAME...';
+      const usage = 'npx --no-install stage-secrets approve --stage S --revoke NAME...';
       throw new StageSecretsError('USAGE', `--revoke needs the names to revoke: ${usage}`);
     }
     if (values.close && !values.revoke && positionals.length > 0) {

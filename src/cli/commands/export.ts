@@ -38,7 +38,7 @@ ${FALLBACK_HELP}
 
 ${STAGE_OPTIONS_HELP}
 
-Example (GitHub Actions): stage-secrets export --stage prod --format github-env --out "$GITHUB_ENV"`,
+Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --format github-env --out "$GITHUB_ENV"`,
   async run(argv, io) {
     const { values } = parse('export', argv, options, false);
     if (values.help) return write(io.stdout, this.help), 0;

@@ -16,7 +16,7 @@ Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard i
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
 is listed with its line (never its value). A name set on several lines is imported from the last
 one, with a warning. New names are approved
-when the stage key is at hand, else pending (see stage-secrets approve --help).
+when the stage key is at hand, else pending (see npx --no-install stage-secrets approve --help).
 
 A multi-line value (a PEM key) must be in double quotes. Without them dotenv keeps only its first
 line and may read a later line as a name; import refuses such a file, giving line numbers only:
@@ -28,7 +28,7 @@ ${STAGE_OPTIONS_HELP}`,
     const { values, positionals } = parse('import', argv, STAGE_OPTIONS);
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('import', values, io);
-    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'import needs exactly one dotenv file: stage-secrets import --stage S FILE.env');
+    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'import needs exactly one dotenv file: npx --no-install stage-secrets import --stage S FILE.env');
     const source = positionals[0]!;
     let text: string;
     if (source === '-') text = await readAll(io.stdin);

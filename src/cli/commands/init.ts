@@ -32,7 +32,7 @@ ${STAGE_OPTIONS_HELP}`,
     const { file, notices, path, appSource } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
     write(io.stderr, `created ${path} for app ${file.app} (from ${appSource}), stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`);
     for (const notice of notices) write(io.stderr, notice);
-    if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true') write(io.stderr, 'to merge and diff stage files in git: stage-secrets git-setup');
+    if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true') write(io.stderr, 'to merge and diff stage files in git: npx --no-install stage-secrets git-setup');
     return 0;
   },
 };

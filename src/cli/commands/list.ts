@@ -19,7 +19,7 @@ export const command: Command = {
   help: `Usage: stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]
 
 Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
-names make the build refuse the stage: see stage-secrets approve --help). Needs no key; never shows
+names make the build refuse the stage: see npx --no-install stage-secrets approve --help). Needs no key; never shows
 values. Without the key an approval tag cannot be checked, and a writer can make up a well-formed
 one: such names say "tagged (unverified)". With the stage key at hand (a local key here, or KMS
 with AWS credentials; one quick attempt) every tag is checked: "approved", or "tag does not verify"
@@ -45,7 +45,7 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     if (secrets.length === 0) {
-      write(io.stderr, `stage ${opts.stage} has no secrets yet; add one with: stage-secrets set --stage ${opts.stage} KEY`);
+      write(io.stderr, `stage ${opts.stage} has no secrets yet; add one with: npx --no-install stage-secrets set --stage ${opts.stage} KEY`);
       return 0;
     }
     const width = Math.max(4, ...secrets.map((s) => s.name.length));
@@ -75,10 +75,10 @@ ${STAGE_OPTIONS_HELP}`,
     }
     const pending = secrets.filter((s) => s.approval === 'pending').map((s) => s.name);
     if (pending.length) {
-      write(io.stderr, `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`);
+      write(io.stderr, `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`);
     }
     if (newer?.size) {
-      write(io.stderr, `newer in the runtime store ${location!.url}: ${[...newer].sort().join(', ')}; fold them into the stage file with: stage-secrets pull --stage ${opts.stage}`);
+      write(io.stderr, `newer in the runtime store ${location!.url}: ${[...newer].sort().join(', ')}; fold them into the stage file with: npx --no-install stage-secrets pull --stage ${opts.stage}`);
     }
     return 0;
   },

@@ -46,9 +46,9 @@ ${STAGE_OPTIONS_HELP}`,
     const { values, positionals } = parse('log', argv, options, true);
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('log', values, io);
-    if (positionals.length > 1) throw new StageSecretsError('USAGE', 'log takes at most one NAME. See: stage-secrets log --help');
+    if (positionals.length > 1) throw new StageSecretsError('USAGE', 'log takes at most one NAME. See: npx --no-install stage-secrets log --help');
     const name = positionals[0];
-    if (name !== undefined) checkNameArgument(name, 'stage-secrets log --stage S [NAME]');
+    if (name !== undefined) checkNameArgument(name, 'npx --no-install stage-secrets log --stage S [NAME]');
     // the app's secrets folder as every command finds it; the stage file itself may be gone (its history is not)
     const found = findSecretsDir(opts);
     const dir = 'dir' in found ? found.dir : path.join(io.cwd, 'secrets');

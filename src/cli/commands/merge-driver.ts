@@ -23,7 +23,7 @@ unchanged); the message names the secrets (never values) and what to do.
     const { values, positionals } = parse('merge-driver', argv, options, true);
     if (values.help) return write(io.stdout, this.help), 0;
     if (positionals.length !== 4) {
-      throw new StageSecretsError('USAGE', 'merge-driver needs BASE OURS THEIRS PATH (git passes %O %A %B %P). See: stage-secrets merge-driver --help');
+      throw new StageSecretsError('USAGE', 'merge-driver needs BASE OURS THEIRS PATH (git passes %O %A %B %P). See: npx --no-install stage-secrets merge-driver --help');
     }
     const [base, ours, theirs, where] = positionals as [string, string, string, string];
     const read = (file: string) => fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
@@ -42,7 +42,7 @@ unchanged); the message names the secrets (never values) and what to do.
       write(io.stderr, `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), redo the other side's change with stage-secrets (rotate, rewrap, approve --open, set), then git add ${where}.`);
     } else {
       write(io.stderr, `stage-secrets: conflict in ${where}: both sides changed ${names.length === 1 ? 'the secret' : 'the secrets'} ${names.join(', ')} differently.`);
-      write(io.stderr, `Every other change of both sides is merged; for ${names.length === 1 ? 'it' : 'those'} our side is kept. Set the right value again (stage-secrets set ... ${names[0]}) or take a whole side (git checkout --ours/--theirs ${where}), then git add ${where}.`);
+      write(io.stderr, `Every other change of both sides is merged; for ${names.length === 1 ? 'it' : 'those'} our side is kept. Set the right value again (npx --no-install stage-secrets set ... ${names[0]}) or take a whole side (git checkout --ours/--theirs ${where}), then git add ${where}.`);
     }
     return 1;
   },

@@ -31,7 +31,7 @@ ${STAGE_OPTIONS_HELP}`,
     const specs = identitySpecs('rewrap', values);
     if (specs.length > 1) throw new StageSecretsError('USAGE', 'rewrap adds one identity at a time: give --kms or --local, not both');
     if (specs.length === 0 && !values.remove) {
-      throw new StageSecretsError('USAGE', 'rewrap needs --kms KEY_ID, --local or --remove ID. See: stage-secrets rewrap --help');
+      throw new StageSecretsError('USAGE', 'rewrap needs --kms KEY_ID, --local or --remove ID. See: npx --no-install stage-secrets rewrap --help');
     }
     const result = await rewrapStage(opts, { add: specs[0], remove: values.remove });
     for (const notice of result.notices) write(io.stderr, notice);

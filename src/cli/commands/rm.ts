@@ -9,15 +9,15 @@ export const command: Command = {
 Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:
 rotate the secret itself at its source if it leaked. It also holds the old approval of the name: a
 writer could restore the old line and set a value of their own. To make the removal stick, a key
-holder then runs: stage-secrets approve --stage S --revoke KEY...
+holder then runs: npx --no-install stage-secrets approve --stage S --revoke KEY...
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('rm', argv, STAGE_OPTIONS);
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('rm', values, io);
-    if (positionals.length === 0) throw new StageSecretsError('USAGE', 'rm needs at least one secret name: stage-secrets rm --stage S KEY');
-    for (const name of positionals) checkNameArgument(name, 'stage-secrets rm --stage S KEY [KEY...]');
+    if (positionals.length === 0) throw new StageSecretsError('USAGE', 'rm needs at least one secret name: npx --no-install stage-secrets rm --stage S KEY');
+    for (const name of positionals) checkNameArgument(name, 'npx --no-install stage-secrets rm --stage S KEY [KEY...]');
     const { tagged } = await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);
     if (tagged.length) {

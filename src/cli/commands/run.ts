@@ -40,7 +40,7 @@ the first of the stage's identities that works here:
   - a local key: the env var STAGE_SECRETS_KEY_<S> (stage upper-cased, other characters -> _; how CI
     holds it), else the key file ~/.config/stage-secrets/keys/<fingerprint>.key ($XDG_CONFIG_HOME);
   - AWS KMS: one kms:Decrypt with the usual AWS settings (AWS_REGION, AWS_PROFILE, a CI role).
-The build refuses a stage with names no key holder approved (see stage-secrets approve --help).
+The build refuses a stage with names no key holder approved (see npx --no-install stage-secrets approve --help).
 
 A secret replaces an inherited variable of the same name. CMD also gets STAGE_SECRETS_STAGE (the
 stage), STAGE_SECRETS_KEYS (the secret names, comma-separated), STAGE_SECRETS_FILE (the stage
@@ -82,14 +82,14 @@ ${FALLBACK_HELP}
 
 ${STAGE_OPTIONS_HELP}
 
-Example: stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
+Example: npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
   async run(argv, io) {
     const { own, command: child } = splitAtCommand(argv);
     const { values } = parse('run', own, options, false);
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('run', values, io);
     if (child.length === 0) {
-      throw new StageSecretsError('USAGE', `run needs a command: stage-secrets run --stage ${opts.stage} -- CMD ARGS...`);
+      throw new StageSecretsError('USAGE', `run needs a command: npx --no-install stage-secrets run --stage ${opts.stage} -- CMD ARGS...`);
     }
     let flushMs = DEFAULT_FLUSH_MS;
     if (values['mask-flush-ms'] !== undefined) {

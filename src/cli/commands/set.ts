@@ -32,9 +32,9 @@ ${STAGE_OPTIONS_HELP}`,
     if (values.help) return write(io.stdout, this.help), 0;
     const opts = stageOptions('set', values, io);
     const [name, inline, ...extra] = positionals;
-    if (!name) throw new StageSecretsError('USAGE', 'set needs the secret name: stage-secrets set --stage S KEY [VALUE]');
+    if (!name) throw new StageSecretsError('USAGE', 'set needs the secret name: npx --no-install stage-secrets set --stage S KEY [VALUE]');
     if (extra.length) throw new StageSecretsError('USAGE', `set takes one KEY and at most one VALUE; quote a value with spaces.`);
-    checkNameArgument(name, 'stage-secrets set --stage S KEY [VALUE]');
+    checkNameArgument(name, 'npx --no-install stage-secrets set --stage S KEY [VALUE]');
     const type = values.type ?? 'string';
     if (!isSecretType(type)) {
       throw new StageSecretsError('USAGE', `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`);

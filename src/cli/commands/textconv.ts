@@ -17,13 +17,13 @@ per secret:
   NAME  TYPE  UPDATED  tagged (unverified)|pending  DIGEST
 Without a key no approval tag is checked (a writer can make up one that looks right): "tagged
 (unverified)" says the entry carries one. stage-secrets list with the key at hand checks them.
-A lower approval epoch than before means the header was rolled back (see stage-secrets approve --help).
+A lower approval epoch than before means the header was rolled back (see npx --no-install stage-secrets approve --help).
 DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes whenever the value is set.
   -h, --help      show this help`,
   async run(argv, io) {
     const { values, positionals } = parse('textconv', argv, options, true);
     if (values.help) return write(io.stdout, this.help), 0;
-    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'textconv needs FILE. See: stage-secrets textconv --help');
+    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'textconv needs FILE. See: npx --no-install stage-secrets textconv --help');
     const file = positionals[0]!;
     let text: string;
     try {

@@ -12,7 +12,7 @@ export const command: Command = {
 
 Unwraps the stage key with the first identity that works here, opens every secret, and reports
 which identity opened the stage and which secrets fail their integrity check. Prints no values.
-Also checks every name's approval (see stage-secrets approve --help) and names the pending ones.
+Also checks every name's approval (see npx --no-install stage-secrets approve --help) and names the pending ones.
 Exit 0 all good; 2 a secret or the file fails integrity, a value holds a NUL character (no build
 can use it), or names are pending; 3 no identity could
 be used.
@@ -44,13 +44,13 @@ ${STAGE_OPTIONS_HELP}`,
       if (report.pending.length) {
         write(
           io.stdout,
-          `pending approval: ${report.pending.join(', ')}; the build refuses this stage until a key holder runs: stage-secrets approve --stage ${report.stage} ${report.pending.join(' ')}`,
+          `pending approval: ${report.pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${report.stage} ${report.pending.join(' ')}`,
         );
       }
       if (report.ephemeralKeys >= RESEAL_HINT_KEYS) {
         write(
           io.stdout,
-          `note: the values are sealed under ${report.ephemeralKeys} ephemeral keys (set one by one), one X25519 agreement each whenever the stage is opened; stage-secrets rotate --stage ${report.stage} re-seals them under one.`,
+          `note: the values are sealed under ${report.ephemeralKeys} ephemeral keys (set one by one), one X25519 agreement each whenever the stage is opened; npx --no-install stage-secrets rotate --stage ${report.stage} re-seals them under one.`,
         );
       }
     }
