@@ -151,8 +151,8 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   if (fromRun) {
     try {
       const opened = await loadFromStageFile(opts, env);
-      const stated = `the environment states secrets of stage ${opts.stage} from a stage-secrets run`;
-      return { ...opened, note: `${stated}, but ${fromRun.problem}; not used, the stage file was opened instead` };
+      const note = `the environment states secrets of stage ${opts.stage} from stage-secrets run, but ${fromRun.problem}; not used, the stage file was opened instead`;
+      return { ...opened, note };
     } catch (err) {
       if (err instanceof StageSecretsError) throw unverifiedRunEnvError(opts.stage, fromRun.problem, err.message);
       throw err;

@@ -70,7 +70,7 @@ describe('list with a runtime store', () => {
     expect(rows.get('OAUTH_TOKEN')).toMatch(/ approved\s+newer$/);
     expect(rows.get('DB_URL')).toMatch(/ approved\s+-$/);
     expect(rows.get('FLAG')).toMatch(/ approved\s+-$/);
-    expect(text.stderr).toContain(`newer in the runtime store ${STORE}: OAUTH_TOKEN; fold them into the stage file with: stage-secrets pull --stage dev`);
+    expect(text.stderr).toContain(`newer in the runtime store ${STORE}: OAUTH_TOKEN; fold them into the stage file with: npx --no-install stage-secrets pull --stage dev`);
 
     const json = await ws.run(['list', '--stage', 'dev', '--json', '--store', STORE]);
     const items = JSON.parse(json.stdout) as Array<{ name: string; storeNewer?: boolean }>;

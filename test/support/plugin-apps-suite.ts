@@ -176,7 +176,7 @@ export function describeAppPackaging(fw: Framework): void {
         fs.appendFileSync(file, '    environment:\n      MISSING: ${secret:NOPE}\n');
         const { result } = await packaged(fw, app, 'svc-c-copy');
         expect(result.code).not.toBe(0);
-        expect(result.output).toContain('stage dev has no secret named NOPE; add it with: stage-secrets set --stage dev NOPE');
+        expect(result.output).toContain('stage dev has no secret named NOPE; add it with: npx --no-install stage-secrets set --stage dev NOPE');
       });
 
       it('a typo in custom.stageSecrets (setEnv: false) is refused by the plugin, not just warned about', async () => {

@@ -192,7 +192,7 @@ describe('${secret:NAME}', () => {
   it("a missing name resolves to null, so the framework's fallback applies; its error names the secret and how to add it", async () => {
     expect(await resolveSecretVariable(resolver('NOPE', 'dev'), { cache: new StageSecretsCache(), env, serviceDir })).toEqual({
       value: null,
-      eventualErrorMessage: expect.stringContaining('${secret:NOPE}: stage dev has no secret named NOPE; add it with: stage-secrets set --stage dev NOPE'),
+      eventualErrorMessage: expect.stringContaining('${secret:NOPE}: stage dev has no secret named NOPE; add it with: npx --no-install stage-secrets set --stage dev NOPE'),
     });
   });
 });

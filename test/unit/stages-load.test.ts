@@ -96,7 +96,7 @@ describe('loadSecrets', () => {
     expect(loaded.values.get('PORT')?.text).toBe('5432');
     expect(loaded.source.kind).toBe('stage-file');
     expect(loaded.note).toBe(
-      'the environment states secrets of stage dev from a stage-secrets run, but STAGE_SECRETS_RUN_TOKEN, the proof that stage-secrets run set these, is not set; not used, the stage file was opened instead',
+      'the environment states secrets of stage dev from stage-secrets run, but STAGE_SECRETS_RUN_TOKEN, the proof that stage-secrets run set these, is not set; not used, the stage file was opened instead',
     );
   });
 
