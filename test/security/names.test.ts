@@ -19,30 +19,34 @@ function refusedNames(): string[] {
   return [...new Set(base.flatMap((n) => [n, n.toLowerCase(), mixed(n)]))];
 }
 
-describe('the whole reserved and build-hijacking list (in process, through the stage operations)', () => {
-  let root: string;
-  let opts: StageOptions;
-  let file: string;
-
+/** A stage holding GOOD (the canary), made in process for the duration of one describe block. */
+function stageWithOneSecret(): { opts: StageOptions; file: string } {
+  const stage = { opts: undefined as unknown as StageOptions, file: '' };
+  let root = '';
   beforeAll(async () => {
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-names-'));
-    opts = { stage: 'dev', app: 'names-app', cwd: root, env: { XDG_CONFIG_HOME: path.join(root, 'config') } };
+    stage.opts = { stage: 'dev', app: 'names-app', cwd: root, env: { XDG_CONFIG_HOME: path.join(root, 'config') } };
     setLogger({ warn: () => undefined, notice: () => undefined });
-    await initStage(opts, [{ type: 'local' }]);
-    await setSecrets(opts, [{ name: 'GOOD', type: 'string', value: CANARY }]);
-    file = path.join(root, 'secrets', 'dev.json');
+    await initStage(stage.opts, [{ type: 'local' }]);
+    await setSecrets(stage.opts, [{ name: 'GOOD', type: 'string', value: CANARY }]);
+    stage.file = path.join(root, 'secrets', 'dev.json');
   });
   afterAll(() => {
     setLogger(undefined);
     fs.rmSync(root, { recursive: true, force: true });
   });
+  return stage;
+}
+
+describe('the whole reserved and build-hijacking list (in process, through the stage operations)', () => {
+  const stage = stageWithOneSecret();
 
   it('set refuses every one, in any letter case, and writes nothing', async () => {
-    const before = fs.readFileSync(file, 'utf8');
+    const before = fs.readFileSync(stage.file, 'utf8');
     const names = refusedNames();
     expect(names.length).toBeGreaterThan(200);
     for (const name of names) {
-      const err = await setSecrets(opts, [{ name, type: 'string', value: CANARY }]).then(
+      const err = await setSecrets(stage.opts, [{ name, type: 'string', value: CANARY }]).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -52,18 +56,18 @@ describe('the whole reserved and build-hijacking list (in process, through the s
       expectNoCanary((err as Error).message, name);
     }
     // all or nothing: one refused name in a batch of good ones writes none of them
-    await expect(setSecrets(opts, [{ name: 'FINE_1', type: 'string', value: 'a' }, { name: 'node_options', type: 'string', value: 'b' }])).rejects.toThrow(/node_options/);
-    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    await expect(setSecrets(stage.opts, [{ name: 'FINE_1', type: 'string', value: 'a' }, { name: 'node_options', type: 'string', value: 'b' }])).rejects.toThrow(/node_options/);
+    expect(fs.readFileSync(stage.file, 'utf8')).toBe(before);
   });
 
   it('open refuses a file that holds any of them (a hand edit or a pull request), naming each with the rm to run', async () => {
-    const good = fs.readFileSync(file, 'utf8');
+    const good = fs.readFileSync(stage.file, 'utf8');
     const doc = JSON.parse(good);
     const slipped = refusedNames().filter((n) => KEY_NAME_PATTERN.test(n) && n === n.toUpperCase());
     for (const name of slipped) doc.secrets[name] = doc.secrets.GOOD;
-    fs.writeFileSync(file, JSON.stringify(doc, null, 2));
+    fs.writeFileSync(stage.file, JSON.stringify(doc, null, 2));
     try {
-      const err = await openStage(opts).then(
+      const err = await openStage(stage.opts).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -72,7 +76,7 @@ describe('the whole reserved and build-hijacking list (in process, through the s
       for (const name of slipped) expect((err as Error).message).toContain(`stage-secrets rm --stage dev ${name}`);
       expectNoCanary((err as Error).message, 'open');
     } finally {
-      fs.writeFileSync(file, good);
+      fs.writeFileSync(stage.file, good);
     }
   });
 });
@@ -95,28 +99,13 @@ const REVIEWED_NAMES: readonly string[] = [
 ];
 
 describe('the names an attack review found (in process)', () => {
-  let root: string;
-  let opts: StageOptions;
-  let file: string;
+  const stage = stageWithOneSecret();
   const mixed = (n: string) => [...n].map((c, i) => (i % 2 ? c.toLowerCase() : c.toUpperCase())).join('');
   const threeCases = REVIEWED_NAMES.flatMap((n) => [n, n.toLowerCase(), mixed(n)]);
 
-  beforeAll(async () => {
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-names-'));
-    opts = { stage: 'dev', app: 'names-app', cwd: root, env: { XDG_CONFIG_HOME: path.join(root, 'config') } };
-    setLogger({ warn: () => undefined, notice: () => undefined });
-    await initStage(opts, [{ type: 'local' }]);
-    await setSecrets(opts, [{ name: 'GOOD', type: 'string', value: CANARY }]);
-    file = path.join(root, 'secrets', 'dev.json');
-  });
-  afterAll(() => {
-    setLogger(undefined);
-    fs.rmSync(root, { recursive: true, force: true });
-  });
-
   it('set refuses each, in three letter cases', async () => {
     for (const name of threeCases) {
-      const err = await setSecrets(opts, [{ name, type: 'string', value: CANARY }]).then(
+      const err = await setSecrets(stage.opts, [{ name, type: 'string', value: CANARY }]).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -128,14 +117,14 @@ describe('the names an attack review found (in process)', () => {
   });
 
   it('opening a file that holds any of them, in any of three letter cases, is refused naming each', async () => {
-    const good = fs.readFileSync(file, 'utf8');
+    const good = fs.readFileSync(stage.file, 'utf8');
     try {
       for (const spelling of [(n: string) => n, (n: string) => n.toLowerCase(), mixed]) {
         const doc = JSON.parse(good);
         const names = REVIEWED_NAMES.map(spelling);
         for (const name of names) doc.secrets[name] = doc.secrets.GOOD;
-        fs.writeFileSync(file, JSON.stringify(doc, null, 2));
-        const err = await openStage(opts).then(
+        fs.writeFileSync(stage.file, JSON.stringify(doc, null, 2));
+        const err = await openStage(stage.opts).then(
           () => undefined,
           (e: unknown) => e,
         );
@@ -145,15 +134,15 @@ describe('the names an attack review found (in process)', () => {
         expectNoCanary((err as Error).message, 'open');
       }
     } finally {
-      fs.writeFileSync(file, good);
+      fs.writeFileSync(stage.file, good);
     }
   });
 
   it('ordinary build settings next to those families stay allowed', async () => {
     const allowed = ['NODE_ENV', 'TF_VAR_DB_PASSWORD', 'ORG_GRADLE_PROJECT_SIGNINGKEY', 'MAVEN_PASSWORD', 'ESBUILDER'];
     allowed.push('SSTABLE', 'CORRELATION_ID', 'ERLANG_COOKIE_NAME');
-    await setSecrets(opts, allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })));
-    const opened = await openStage(opts);
+    await setSecrets(stage.opts, allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })));
+    const opened = await openStage(stage.opts);
     expect([...opened.decryptAll().keys()]).toEqual(expect.arrayContaining(allowed));
   });
 });
