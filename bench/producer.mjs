@@ -12,7 +12,7 @@ let bytes = 0;
 let planted = 0;
 for (let i = 0; bytes < 1 << 20; i++) {
   const secret = n > 0 && i % every === 0 ? ` token=${values[planted++ % n]}` : '';
-  const line = `2026-11-23T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1000).padStart(3, '0')}Z INFO req-${i} GET /api/items/${i * 7919 % 100000} 200 ${i % 97} ms${secret}\n`;
+  const line = `2026-11-23T10:${String(i % 60).padStart(2, '0')}:00.${String(i % 1000).padStart(3, '0')}Z INFO req-${i} GET /api/items/${(i * 7919) % 100000} 200 ${i % 97} ms${secret}\n`;
   lines.push(line);
   bytes += Buffer.byteLength(line);
 }

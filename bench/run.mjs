@@ -55,7 +55,9 @@ try {
         const t0 = nowMs();
         await makeStage(app, stageName(mode, n), n, mode);
         await checkStage(app, stageName(mode, n), n);
-        progress(`stage ${stageName(mode, n)}: ${n} secrets ${MODES[mode]}, generated and checked in ${fmtMs(nowMs() - t0)}`);
+        progress(
+          `stage ${stageName(mode, n)}: ${n} secrets ${MODES[mode]}, generated and checked in ${fmtMs(nowMs() - t0)}`,
+        );
       }
     }
   }
@@ -70,7 +72,9 @@ try {
   if (!skip.has('run')) {
     progress(`run: ${SIZES.length * 2} stages + bare node, ${RUNS} interleaved rounds`);
     const variants = { bare };
-    for (const n of SIZES) for (const mode of Object.keys(MODES)) variants[`${mode}:${n}`] = cli(['run', '--stage', stageName(mode, n), '--', NODE, '-e', '0']);
+    for (const n of SIZES)
+      for (const mode of Object.keys(MODES))
+        variants[`${mode}:${n}`] = cli(['run', '--stage', stageName(mode, n), '--', NODE, '-e', '0']);
     const m = interleaved(variants, RUNS, 2);
     results.run = { bareMs: m.bare, rows: [] };
     for (const mode of Object.keys(MODES)) {
@@ -84,7 +88,7 @@ try {
       }
     }
     results.run.agreementUs = agreementMicros();
-  } else if (!skip.has('run')) progress('run: skipped (run is not available in this build)');
+  }
 
   if (!skip.has('set') && SIZES.includes(1000)) {
     progress(`set and verify at 1,000 secrets, ${RUNS} interleaved rounds`);
@@ -120,7 +124,11 @@ try {
     const wrapper = path.join(REPO, 'bench/rss-wrapper.mjs');
     const peakMiB = (args) => {
       const file = path.join(root, 'rss.json');
-      const r = spawnSync(NODE, [wrapper, file, ...args], { cwd: app.dir, env: app.env, stdio: ['ignore', 'ignore', 'pipe'] });
+      const r = spawnSync(NODE, [wrapper, file, ...args], {
+        cwd: app.dir,
+        env: app.env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
       return JSON.parse(fs.readFileSync(file, 'utf8')).maxRssKiB / 1024;
     };
@@ -131,21 +139,30 @@ try {
       mem.bare.push(peakMiB(['-']));
       for (const mode of Object.keys(MODES)) {
         for (const [kind, child] of Object.entries(children)) {
-          (mem[`${mode}:${kind}`] ??= []).push(peakMiB([CLI, 'run', '--stage', stageName(mode, 10000), '--', ...child]));
+          (mem[`${mode}:${kind}`] ??= []).push(
+            peakMiB([CLI, 'run', '--stage', stageName(mode, 10000), '--', ...child]),
+          );
         }
       }
     }
     results.memory = Object.fromEntries(Object.entries(mem).map(([k, v]) => [k, median(v)]));
   }
 
-  const pluginBuilt = fs.existsSync(path.join(REPO, 'dist/plugin/index.js')) && fs.existsSync(path.join(REPO, 'node_modules/serverless/bin/serverless.js'));
-  if (!skip.has('plugin') && !pluginBuilt) progress('plugin: skipped (no dist/plugin/index.js or node_modules/serverless)');
+  const pluginBuilt =
+    fs.existsSync(path.join(REPO, 'dist/plugin/index.js')) &&
+    fs.existsSync(path.join(REPO, 'node_modules/serverless/bin/serverless.js'));
+  if (!skip.has('plugin') && !pluginBuilt)
+    progress('plugin: skipped (no dist/plugin/index.js or node_modules/serverless)');
   if (!skip.has('plugin') && pluginBuilt) {
-    progress(`plugin: serverless package, ${FUNCTIONS} functions, ${SECRETS} secrets, ${opt['plugin-runs']} runs each way`);
+    progress(
+      `plugin: serverless package, ${FUNCTIONS} functions, ${SECRETS} secrets, ${opt['plugin-runs']} runs each way`,
+    );
     results.plugin = await pluginBench(path.join(root, 'plugin'), Number(opt['plugin-runs']));
   }
   if (!skip.has('runtime')) {
-    progress(`runtime mode: cold start with and without the wrapper at ${RUNTIME_SIZES.join(', ')} secrets, ${RUNS} interleaved rounds`);
+    progress(
+      `runtime mode: cold start with and without the wrapper at ${RUNTIME_SIZES.join(', ')} secrets, ${RUNS} interleaved rounds`,
+    );
     results.runtime = await runtimeColdStart(path.join(root, 'runtime'), RUNTIME_SIZES, RUNS);
   }
 } finally {
@@ -177,7 +194,12 @@ out(`Medians of ${RUNS} interleaved runs (after 2 warm-up rounds) unless said ot
 if (results.startup) {
   out();
   out('### Start-up (import cost)');
-  out(table(['process', 'wall time', 'over bare node'], results.startup.map((r) => [r.name, fmtMs(r.ms), r.name.includes('bare') ? '' : `+${fmtMs(r.extra)}`])));
+  out(
+    table(
+      ['process', 'wall time', 'over bare node'],
+      results.startup.map((r) => [r.name, fmtMs(r.ms), r.name.includes('bare') ? '' : `+${fmtMs(r.extra)}`]),
+    ),
+  );
 }
 
 if (results.run) {
@@ -186,14 +208,24 @@ if (results.run) {
   out(
     table(
       ['secrets', 'stage made', 'run', 'ratio to bare', 'over bare', 'over bare / secrets', 'marginal per secret'],
-      results.run.rows.map((r) => [r.n.toLocaleString('en'), MODES[r.mode], fmtMs(r.ms), `${r.ratio.toFixed(2)}x`, `+${fmtMs(r.overMs)}`, `${r.perSecretUs.toFixed(1)} µs`, r.marginalUs === undefined ? '' : `${r.marginalUs.toFixed(1)} µs`]),
+      results.run.rows.map((r) => [
+        r.n.toLocaleString('en'),
+        MODES[r.mode],
+        fmtMs(r.ms),
+        `${r.ratio.toFixed(2)}x`,
+        `+${fmtMs(r.overMs)}`,
+        `${r.perSecretUs.toFixed(1)} µs`,
+        r.marginalUs === undefined ? '' : `${r.marginalUs.toFixed(1)} µs`,
+      ]),
     ),
   );
   for (const mode of Object.keys(MODES)) {
     const rows = results.run.rows.filter((r) => r.mode === mode);
     if (rows.length >= 2) {
       const fit = leastSquares(rows.map((r) => [r.n, r.overMs]));
-      out(`Fit, ${MODES[mode]}: over bare ≈ ${fmtMs(fit.intercept)} + ${(fit.slope * 1000).toFixed(1)} µs × secrets (R² ${fit.r2.toFixed(3)}).`);
+      out(
+        `Fit, ${MODES[mode]}: over bare ≈ ${fmtMs(fit.intercept)} + ${(fit.slope * 1000).toFixed(1)} µs × secrets (R² ${fit.r2.toFixed(3)}).`,
+      );
     }
   }
   const smallest = results.run.rows.find((r) => r.mode === 'each' && r.n === SIZES[0]);
@@ -207,9 +239,17 @@ if (results.run) {
   }
   for (const mode of Object.keys(MODES)) {
     const r1000 = results.run.rows.find((r) => r.mode === mode && r.n === 1000);
-    if (r1000) target(`run with 1,000 secrets (${MODES[mode]}) within ${TARGET.runOverBareMs} ms of bare node`, r1000.overMs <= TARGET.runOverBareMs, `+${fmtMs(r1000.overMs)}`);
+    if (r1000)
+      target(
+        `run with 1,000 secrets (${MODES[mode]}) within ${TARGET.runOverBareMs} ms of bare node`,
+        r1000.overMs <= TARGET.runOverBareMs,
+        `+${fmtMs(r1000.overMs)}`,
+      );
     // linear: the marginal cost per secret from 1,000 to 10,000 at most 2x that from 100 to 1,000
-    const step = (from, to) => results.run.rows.find((r) => r.mode === mode && r.n === to && r.marginalUs !== undefined && SIZES[SIZES.indexOf(to) - 1] === from);
+    const step = (from, to) =>
+      results.run.rows.find(
+        (r) => r.mode === mode && r.n === to && r.marginalUs !== undefined && SIZES[SIZES.indexOf(to) - 1] === from,
+      );
     const low = step(100, 1000);
     const high = step(1000, 10000);
     if (low && high) {
@@ -243,19 +283,45 @@ if (results.masking) {
   out();
   out(`### Masking, ${MASK_MB} MB of log lines, one secret value per ~3.5 KB (medians of ${opt['mask-runs']})`);
   const rows = [];
-  for (const r of results.masking.masker) rows.push(['Masker alone (in-process, 64 KB chunks)', r.n, `${r.mbps.toFixed(0)} MB/s`, `${fmtMs(r.ms)}; built in ${fmtMs(r.buildMs)}`]);
+  for (const r of results.masking.masker)
+    rows.push([
+      'Masker alone (in-process, 64 KB chunks)',
+      r.n,
+      `${r.mbps.toFixed(0)} MB/s`,
+      `${fmtMs(r.ms)}; built in ${fmtMs(r.buildMs)}`,
+    ]);
   for (const r of results.masking.forms) {
-    rows.push([`Masker alone, password-like values, ${r.patterns} texts (maskTexts)`, r.n, `${r.mbps.toFixed(0)} MB/s`, `${fmtMs(r.ms)}; texts in ${fmtMs(r.textsMs)}, built in ${fmtMs(r.buildMs)}`]);
+    rows.push([
+      `Masker alone, password-like values, ${r.patterns} texts (maskTexts)`,
+      r.n,
+      `${r.mbps.toFixed(0)} MB/s`,
+      `${fmtMs(r.ms)}; texts in ${fmtMs(r.textsMs)}, built in ${fmtMs(r.buildMs)}`,
+    ]);
   }
   for (const r of results.masking.runner) {
-    rows.push(['run: child → pipe → masker → /dev/null', r.n, `${r.mbps.toFixed(0)} MB/s`, `whole run ${fmtMs(r.maskedMs)} (${r.wholeMbps.toFixed(0)} MB/s), of which ${fmtMs(r.startMs)} the same run without output`]);
+    rows.push([
+      'run: child → pipe → masker → /dev/null',
+      r.n,
+      `${r.mbps.toFixed(0)} MB/s`,
+      `whole run ${fmtMs(r.maskedMs)} (${r.wholeMbps.toFixed(0)} MB/s), of which ${fmtMs(r.startMs)} the same run without output`,
+    ]);
   }
   out(table(['what', 'secrets', 'throughput', 'time'], rows));
   out('run: MB / (time of the run with the output − time of the same run with none): start-up and decryption apart.');
   const e2e = results.masking.runner.find((r) => r.n === 1000);
   const inproc = results.masking.masker.find((r) => r.n === 1000);
-  if (e2e) target(`masking >= ${TARGET.maskMbps} MB/s with 1,000 secrets (run: child → masker → output)`, e2e.mbps >= TARGET.maskMbps, `${e2e.mbps.toFixed(0)} MB/s`);
-  else if (inproc) target(`masking >= ${TARGET.maskMbps} MB/s with 1,000 secrets (Masker only; run not available)`, inproc.mbps >= TARGET.maskMbps, `${inproc.mbps.toFixed(0)} MB/s`);
+  if (e2e)
+    target(
+      `masking >= ${TARGET.maskMbps} MB/s with 1,000 secrets (run: child → masker → output)`,
+      e2e.mbps >= TARGET.maskMbps,
+      `${e2e.mbps.toFixed(0)} MB/s`,
+    );
+  else if (inproc)
+    target(
+      `masking >= ${TARGET.maskMbps} MB/s with 1,000 secrets (Masker only; run not available)`,
+      inproc.mbps >= TARGET.maskMbps,
+      `${inproc.mbps.toFixed(0)} MB/s`,
+    );
 }
 
 if (results.memory) {
@@ -265,7 +331,10 @@ if (results.memory) {
   const rows = [['bare `node -e 0`', `${m.bare.toFixed(0)} MB`]];
   for (const mode of Object.keys(MODES)) {
     rows.push([`run, 10,000 secrets ${MODES[mode]}, child \`node -e 0\``, `${m[`${mode}:quiet`].toFixed(0)} MB`]);
-    rows.push([`run, 10,000 secrets ${MODES[mode]}, child writes to stdout and stderr`, `${m[`${mode}:output`].toFixed(0)} MB`]);
+    rows.push([
+      `run, 10,000 secrets ${MODES[mode]}, child writes to stdout and stderr`,
+      `${m[`${mode}:output`].toFixed(0)} MB`,
+    ]);
   }
   out(table(['process', 'peak RSS'], rows));
 }
@@ -277,7 +346,13 @@ if (results.runtime) {
   out(
     table(
       ['secrets packaged', 'handler alone', 'with the wrapper', 'added by the wrapper', 'added, CPU time'],
-      r.rows.map((row) => [row.n.toLocaleString('en'), fmtMs(row.bareMs), fmtMs(row.wrappedMs), `+${fmtMs(row.addedMs)}`, `+${fmtMs(row.addedCpuMs)}`]),
+      r.rows.map((row) => [
+        row.n.toLocaleString('en'),
+        fmtMs(row.bareMs),
+        fmtMs(row.wrappedMs),
+        `+${fmtMs(row.addedMs)}`,
+        `+${fmtMs(row.addedCpuMs)}`,
+      ]),
     ),
   );
   out(
@@ -285,37 +360,61 @@ if (results.runtime) {
       `Loading the real @aws-sdk/client-kms and making a client, which the wrapper does once per cold start: ${fmtMs(r.sdkLoadMs)} (fresh process, crypto and https included).`,
   );
   const at100 = r.rows.find((row) => row.n === 100);
-  if (at100) target(`runtime-mode wrapper adds under ${TARGET.runtimeWrapperMs} ms to a cold start at 100 secrets (KMS round trip and SDK load excluded)`, at100.addedMs < TARGET.runtimeWrapperMs, `+${fmtMs(at100.addedMs)}`);
+  if (at100)
+    target(
+      `runtime-mode wrapper adds under ${TARGET.runtimeWrapperMs} ms to a cold start at 100 secrets (KMS round trip and SDK load excluded)`,
+      at100.addedMs < TARGET.runtimeWrapperMs,
+      `+${fmtMs(at100.addedMs)}`,
+    );
 }
 
 if (results.plugin) {
   const p = results.plugin;
   out();
-  out(`### Serverless plugin: \`${p.framework} package\`, ${FUNCTIONS} functions, ${SECRETS} secrets (medians of ${opt['plugin-runs']}, in turns)`);
+  out(
+    `### Serverless plugin: \`${p.framework} package\`, ${FUNCTIONS} functions, ${SECRETS} secrets (medians of ${opt['plugin-runs']}, in turns)`,
+  );
   out(
     table(
       ['service', 'package wall time', 'CPU time'],
       [
         ['no plugin, no such variables', fmtMs(p.noneMs), fmtMs(p.cpu.none)],
-        [`no plugin, the same ${SECRETS} variables written in provider.environment`, fmtMs(p.yamlMs), fmtMs(p.cpu.yaml)],
+        [
+          `no plugin, the same ${SECRETS} variables written in provider.environment`,
+          fmtMs(p.yamlMs),
+          fmtMs(p.cpu.yaml),
+        ],
         [`plugin, ${SECRETS} secrets from the stage file`, fmtMs(p.pluginMs), fmtMs(p.cpu.plugin)],
         [
           'added by the plugin (plugin − same variables in yaml)',
           `${p.addedMs >= 0 ? '+' : ''}${fmtMs(p.addedMs)} (${p.addedPct.toFixed(1)}%)`,
           `${p.cpu.plugin - p.cpu.yaml >= 0 ? '+' : ''}${fmtMs(p.cpu.plugin - p.cpu.yaml)} (${p.addedCpuPct.toFixed(1)}%)`,
         ],
-        [`the plugin's own code inside package (CPU profile, median of ${p.own.runs})`, `${fmtMs(p.own.ms)} (${p.own.pct.toFixed(1)}%)`, ''],
+        [
+          `the plugin's own code inside package (CPU profile, median of ${p.own.runs})`,
+          `${fmtMs(p.own.ms)} (${p.own.pct.toFixed(1)}%)`,
+          '',
+        ],
       ],
     ),
   );
   out('Own code: profile samples with the plugin (loading it, decrypting, merging, checking limits) on the stack.');
   out('The difference of whole runs is shown too; on a shared machine it swings by ±15% from run to run.');
-  target(`plugin adds < ${TARGET.pluginPct}% to package time (its own code, CPU profile)`, p.own.pct < TARGET.pluginPct, `${p.own.pct.toFixed(1)}% (${fmtMs(p.own.ms)})`);
+  target(
+    `plugin adds < ${TARGET.pluginPct}% to package time (its own code, CPU profile)`,
+    p.own.pct < TARGET.pluginPct,
+    `${p.own.pct.toFixed(1)}% (${fmtMs(p.own.ms)})`,
+  );
 }
 
 out();
 out('### Targets');
-out(table(['target', 'measured', 'result'], results.targets.map((t) => [t.name, t.measured, t.pass ? 'PASS' : 'FAIL'])));
+out(
+  table(
+    ['target', 'measured', 'result'],
+    results.targets.map((t) => [t.name, t.measured, t.pass ? 'PASS' : 'FAIL']),
+  ),
+);
 out();
 out(`Total bench time ${results.totalSeconds.toFixed(0)} s.`);
 if (opt.json) fs.writeFileSync(opt.json, `${JSON.stringify(results, null, 2)}\n`);

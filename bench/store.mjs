@@ -15,7 +15,11 @@ import { fmtMs, median, nowMs, table } from './lib/stats.mjs';
 import { makeApp } from './lib/stages.mjs';
 
 const { values: opt } = parseArgs({
-  options: { runs: { type: 'string', default: '50' }, rounds: { type: 'string', default: '3' }, procs: { type: 'string', default: '20' } },
+  options: {
+    runs: { type: 'string', default: '50' },
+    rounds: { type: 'string', default: '3' },
+    procs: { type: 'string', default: '20' },
+  },
 });
 const RUNS = Number(opt.runs);
 const ROUNDS = Number(opt.rounds);
@@ -26,7 +30,13 @@ const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Mat
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-bench-store-'));
 // the S3 test server is TypeScript: compile it once for this run
 const serverJs = path.join(root, 's3-server.mjs');
-await build({ entryPoints: [path.join(REPO, 'test/support/s3-server.ts')], outfile: serverJs, platform: 'node', format: 'esm', logLevel: 'warning' });
+await build({
+  entryPoints: [path.join(REPO, 'test/support/s3-server.ts')],
+  outfile: serverJs,
+  platform: 'node',
+  format: 'esm',
+  logLevel: 'warning',
+});
 const { startS3Server } = await import(pathToFileURL(serverJs).href);
 const s3 = await startS3Server();
 s3.createBucket('bench-store');
@@ -50,7 +60,8 @@ try {
       child.stdin.end(input ?? '');
     });
   await cli(['init', '--stage', 'dev', '--local']);
-  for (const name of ['TOKEN', 'SHARED', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H']) await cli(['set', '--stage', 'dev', name], `${name.toLowerCase()}-initial`);
+  for (const name of ['TOKEN', 'SHARED', 'A', 'B', 'C', 'D', 'E', 'F', 'G', 'H'])
+    await cli(['set', '--stage', 'dev', name], `${name.toLowerCase()}-initial`);
 
   const { SecretClient } = await import(pathToFileURL(path.join(REPO, 'dist/src/client/index.js')).href);
   const client = new SecretClient({ stage: 'dev', cwd: app.dir, env });
@@ -81,10 +92,21 @@ try {
   const rounds = [];
   for (let r = 0; r < ROUNDS; r++) {
     const procs = Array.from({ length: PROCS }, (_, i) => {
-      const p = spawn(NODE, [child, clientPath, 'update', 'SHARED', `round-${r}-proc-${i}`], { cwd: app.dir, env: { ...env, STAGE: 'dev', WAIT_FOR_GO: '1' }, stdio: ['pipe', 'pipe', 'inherit'] });
+      const p = spawn(NODE, [child, clientPath, 'update', 'SHARED', `round-${r}-proc-${i}`], {
+        cwd: app.dir,
+        env: { ...env, STAGE: 'dev', WAIT_FOR_GO: '1' },
+        stdio: ['pipe', 'pipe', 'inherit'],
+      });
       let text = '';
-      const ready = new Promise((resolve) => p.stdout.on('data', (c) => ((text += c), text.startsWith('ready\n') && resolve())));
-      const done = new Promise((resolve) => p.on('close', () => resolve(JSON.parse(text.replace(/^ready\n/, '').trim()))));
+      const ready = new Promise((resolve) =>
+        p.stdout.on('data', (c) => {
+          text += c;
+          if (text.startsWith('ready\n')) resolve();
+        }),
+      );
+      const done = new Promise((resolve) =>
+        p.on('close', () => resolve(JSON.parse(text.replace(/^ready\n/, '').trim()))),
+      );
       return { p, ready, done };
     });
     await Promise.all(procs.map((x) => x.ready));
@@ -106,21 +128,45 @@ try {
   }
 
   const m = machine();
-  out(`runtime store bench, ${new Date().toISOString().slice(0, 10)}, ${m.cpu ?? ''} ${m.cores ?? ''} cores, Node ${process.version}; local S3 test server on 127.0.0.1`);
+  out(
+    `runtime store bench, ${new Date().toISOString().slice(0, 10)}, ${m.cpu ?? ''} ${m.cores ?? ''} cores, Node ${process.version}; local S3 test server on 127.0.0.1`,
+  );
   out();
-  out(table(
-    ['operation (one process, warm client)', 'median', 'p90', 'runs'],
-    [
-      ['updateSecret (GET, seal, conditional PUT)', fmtMs(median(updates)), fmtMs(pct(updates, 0.9)), RUNS],
-      ['readSecret useCache:false (LIST, GET changed, open 10)', fmtMs(median(reads)), fmtMs(pct(reads, 0.9)), RUNS],
-      ['readSecret from the cache', fmtMs(median(cached)), fmtMs(pct(cached, 0.9)), RUNS],
-    ],
-  ));
+  out(
+    table(
+      ['operation (one process, warm client)', 'median', 'p90', 'runs'],
+      [
+        ['updateSecret (GET, seal, conditional PUT)', fmtMs(median(updates)), fmtMs(pct(updates, 0.9)), RUNS],
+        ['readSecret useCache:false (LIST, GET changed, open 10)', fmtMs(median(reads)), fmtMs(pct(reads, 0.9)), RUNS],
+        ['readSecret from the cache', fmtMs(median(cached)), fmtMs(pct(cached, 0.9)), RUNS],
+      ],
+    ),
+  );
   out();
-  out(table(
-    [`${PROCS} processes, one name, released at once`, 'landed', 'LOCKED', 'other errors', 'PUTs', '412 (retried)', 'unconditional PUTs', 'wall'],
-    rounds.map((x, i) => [`round ${i + 1}`, x.landed, x.locked, x.other, x.puts, x.conflicts, x.unconditional, fmtMs(x.wall)]),
-  ));
+  out(
+    table(
+      [
+        `${PROCS} processes, one name, released at once`,
+        'landed',
+        'LOCKED',
+        'other errors',
+        'PUTs',
+        '412 (retried)',
+        'unconditional PUTs',
+        'wall',
+      ],
+      rounds.map((x, i) => [
+        `round ${i + 1}`,
+        x.landed,
+        x.locked,
+        x.other,
+        x.puts,
+        x.conflicts,
+        x.unconditional,
+        fmtMs(x.wall),
+      ]),
+    ),
+  );
 } finally {
   await s3.close();
   fs.rmSync(root, { recursive: true, force: true });

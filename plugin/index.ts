@@ -18,7 +18,10 @@ type Hook = () => Promise<void>;
 
 export default class StageSecretsPlugin {
   readonly hooks: Record<string, Hook>;
-  readonly configurationVariablesSources: Record<string, { resolve(input: VariableResolverInput): Promise<VariableResult> }>;
+  readonly configurationVariablesSources: Record<
+    string,
+    { resolve(input: VariableResolverInput): Promise<VariableResult> }
+  >;
   private readonly serverless: ServerlessLike;
   private readonly logger: Logger;
   private readonly cache = new StageSecretsCache();
@@ -38,9 +41,13 @@ export default class StageSecretsPlugin {
     // runtime mode writes per-function files into the service folder; they go once the zips exist
     const cleanUp: Hook = async () => removeRuntimeFiles(this.serviceDir());
     // every packager has written and moved its zips by then (serverless-esbuild in its own after: hooks)
-    const check = (only?: string[]): Hook => async () => {
-      await this.withFrameworkErrors(async () => checkPackages(this.serverless.service, this.serviceDir(), this.guard, only));
-    };
+    const check =
+      (only?: string[]): Hook =>
+      async () => {
+        await this.withFrameworkErrors(async () =>
+          checkPackages(this.serverless.service, this.serviceDir(), this.guard, only),
+        );
+      };
     const deployed = typeof cliOptions?.function === 'string' ? [cliOptions.function] : undefined;
     this.hooks = {
       // package and deploy (runtime mode: early enough for serverless-esbuild, which reads the handlers
@@ -65,14 +72,21 @@ export default class StageSecretsPlugin {
           if (process.env[APP_PROBE_VAR] === '1' && serverless.processedInput?.commands?.join(' ') === 'print') {
             return Promise.resolve({ value: `(secret ${input.address ?? ''} not resolved for stage-secrets init)` });
           }
-          return this.withFrameworkErrors(() => resolveSecretVariable(input, { cache: this.cache, env: process.env, serviceDir: this.serviceDir() }));
+          return this.withFrameworkErrors(() =>
+            resolveSecretVariable(input, { cache: this.cache, env: process.env, serviceDir: this.serviceDir() }),
+          );
         },
       },
     };
   }
 
   private serviceDir(): string {
-    return this.serverless.serviceDir ?? this.serverless.config?.serviceDir ?? this.serverless.config?.servicePath ?? process.cwd();
+    return (
+      this.serverless.serviceDir ??
+      this.serverless.config?.serviceDir ??
+      this.serverless.config?.servicePath ??
+      process.cwd()
+    );
   }
 
   /** The config file as written (v3 and osls: configurationFilename, relative to the service folder). */
@@ -102,7 +116,8 @@ export default class StageSecretsPlugin {
     try {
       return await work();
     } catch (err) {
-      if (isStageSecretsError(err)) throw new this.serverless.classes.Error(`stage-secrets: ${err.message}`, `STAGE_SECRETS_${err.code}`);
+      if (isStageSecretsError(err))
+        throw new this.serverless.classes.Error(`stage-secrets: ${err.message}`, `STAGE_SECRETS_${err.code}`);
       throw err;
     }
   }

@@ -16,6 +16,8 @@ await build({
   external: ['@aws-sdk/*'],
   define: { STAGE_SECRETS_VERSION: JSON.stringify(version) },
   // CommonJS dependencies (dotenv) call require() for Node built-ins; give the ES module a real one.
-  banner: { js: "import { createRequire as __stageSecretsRequire } from 'node:module'; const require = __stageSecretsRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __stageSecretsRequire } from 'node:module'; const require = __stageSecretsRequire(import.meta.url);",
+  },
   logLevel: 'warning',
 });

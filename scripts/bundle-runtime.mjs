@@ -36,7 +36,9 @@ const common = {
   // less to parse at every cold start; names kept for stack traces and error classes
   minify: true,
   keepNames: true,
-  banner: { js: '// stage-secrets runtime (generated; see src/runtime). Opens the secrets packaged for this function.' },
+  banner: {
+    js: '// stage-secrets runtime (generated; see src/runtime). Opens the secrets packaged for this function.',
+  },
   logLevel: 'warning',
   metafile: true,
 };
@@ -47,6 +49,9 @@ for (const [format, outfile] of [
 ]) {
   const result = await build({ ...common, format, outfile });
   const inputs = Object.keys(result.metafile.inputs);
-  const stray = inputs.filter((f) => f.includes('node_modules') || /src\/(store|cli|serverless|client)\//.test(f) || f.endsWith('core/format.ts'));
-  if (stray.length) throw new Error(`the runtime bundle must stay self-contained and small; it pulled in: ${stray.join(', ')}`);
+  const stray = inputs.filter(
+    (f) => f.includes('node_modules') || /src\/(store|cli|serverless|client)\//.test(f) || f.endsWith('core/format.ts'),
+  );
+  if (stray.length)
+    throw new Error(`the runtime bundle must stay self-contained and small; it pulled in: ${stray.join(', ')}`);
 }

@@ -58,7 +58,14 @@ export async function maskerThroughput(n, runs, mb = MASK_MB) {
   }
   const ms = median(times);
   const mbIn = total / (1 << 20);
-  return { n, mb: mbIn, ms, mbps: mbIn / (ms / 1000), buildMs: built, valuesPerMB: Math.round(valuesPerByte * (1 << 20)) };
+  return {
+    n,
+    mb: mbIn,
+    ms,
+    mbps: mbIn / (ms / 1000),
+    buildMs: built,
+    valuesPerMB: Math.round(valuesPerByte * (1 << 20)),
+  };
 }
 
 /**
@@ -81,7 +88,10 @@ export async function maskerFormsThroughput(n, runs, mb = MASK_MB) {
   const printed = [
     (v) => v,
     (v) => encodeURIComponent(v),
-    (v) => JSON.stringify(v).slice(1, -1).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+    (v) =>
+      JSON.stringify(v)
+        .slice(1, -1)
+        .replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
   ];
   const index = new Map(Array.from({ length: n }, (_, i) => [secretValue(i), i]));
   let planted = 0;
@@ -104,7 +114,8 @@ export async function maskerFormsThroughput(n, runs, mb = MASK_MB) {
     let outBytes = 0;
     const start = nowMs();
     for (let c = 0; c < cycles; c++) {
-      for (let off = 0; off < input.length; off += CHUNK) outBytes += masker.push(input.subarray(off, off + CHUNK)).length;
+      for (let off = 0; off < input.length; off += CHUNK)
+        outBytes += masker.push(input.subarray(off, off + CHUNK)).length;
     }
     outBytes += masker.end().length;
     const ms = nowMs() - start;
@@ -141,7 +152,8 @@ export function runnerThroughput(appInfo, stage, n, runs, mb = MASK_MB) {
     const text = check.stdout.toString('latin1');
     const stars = text.split('***').length - 1;
     if (stars !== report.values) throw new Error(`run masked ${stars} values; the producer wrote ${report.values}`);
-    for (let i = 0; i < n; i++) if (text.includes(secretValue(i))) throw new Error('a secret value got through the masker');
+    for (let i = 0; i < n; i++)
+      if (text.includes(secretValue(i))) throw new Error('a secret value got through the masker');
     const times = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
     for (let r = 0; r < runs + 1; r++) {
       for (const [name, args] of Object.entries(variants)) {
@@ -154,7 +166,14 @@ export function runnerThroughput(appInfo, stage, n, runs, mb = MASK_MB) {
     }
     const mbActual = report.bytes / (1 << 20);
     const m = Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
-    return { n, mb: mbActual, maskedMs: m.masked, startMs: m.masked0, mbps: mbActual / ((m.masked - m.masked0) / 1000), wholeMbps: mbActual / (m.masked / 1000) };
+    return {
+      n,
+      mb: mbActual,
+      maskedMs: m.masked,
+      startMs: m.masked0,
+      mbps: mbActual / ((m.masked - m.masked0) / 1000),
+      wholeMbps: mbActual / (m.masked / 1000),
+    };
   } finally {
     fs.closeSync(devnull);
   }

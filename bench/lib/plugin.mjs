@@ -24,7 +24,10 @@ const OWN_CODE = new RegExp(`^file://${REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  */
 function serverlessYml(kind) {
   const functions = Array.from({ length: FUNCTIONS }, (_, i) => `  fn${i}:\n    handler: handler.main\n`).join('');
-  const yamlEnv = kind === 'yaml' ? Array.from({ length: SECRETS }, (_, i) => `    ${secretName(i)}: '${secretValue(i, VALUE_SIZE)}'`) : [];
+  const yamlEnv =
+    kind === 'yaml'
+      ? Array.from({ length: SECRETS }, (_, i) => `    ${secretName(i)}: '${secretValue(i, VALUE_SIZE)}'`)
+      : [];
   return [
     `service: ${SERVICE}`,
     'provider:',
@@ -66,7 +69,11 @@ export async function pluginBench(root, runs) {
   const bin = path.join(REPO, 'node_modules/serverless/bin/serverless.js');
   const version = JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules/serverless/package.json'), 'utf8')).version;
   fs.mkdirSync(path.join(root, '.git'), { recursive: true }); // the repo root, where the plugin stops looking for seed.yml
-  const services = { plugin: makeService(root, 'with-plugin', 'plugin'), yaml: makeService(root, 'yaml-env', 'yaml'), none: makeService(root, 'no-env', 'none') };
+  const services = {
+    plugin: makeService(root, 'with-plugin', 'plugin'),
+    yaml: makeService(root, 'yaml-env', 'yaml'),
+    none: makeService(root, 'no-env', 'none'),
+  };
   await makeStage(services.plugin, STAGE, SECRETS, 'each', VALUE_SIZE);
 
   const cpuFile = path.join(root, 'cpu.json');
@@ -77,7 +84,8 @@ export async function pluginBench(root, runs) {
     return timeSpawn(NODE, ['--require', CPU_REPORT, bin, 'package', '--stage', STAGE], { cwd: svc.dir, env });
   };
   const cpuMs = () => JSON.parse(fs.readFileSync(cpuFile, 'utf8')).cpuMs;
-  const template = (svc) => JSON.parse(fs.readFileSync(path.join(svc.dir, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
+  const template = (svc) =>
+    JSON.parse(fs.readFileSync(path.join(svc.dir, '.serverless/cloudformation-template-update-stack.json'), 'utf8'));
   const envs = (svc) =>
     Object.values(template(svc).Resources)
       .filter((r) => r.Type === 'AWS::Lambda::Function')
@@ -89,9 +97,12 @@ export async function pluginBench(root, runs) {
   const names = Array.from({ length: SECRETS }, (_, i) => secretName(i));
   const complete = withSecrets.filter((vars) => names.every((n, i) => vars[n] === secretValue(i, VALUE_SIZE)));
   if (withSecrets.length !== FUNCTIONS || complete.length !== FUNCTIONS) {
-    throw new Error(`plugin check: ${complete.length} of ${withSecrets.length} functions carry all ${SECRETS} secrets; expected ${FUNCTIONS}`);
+    throw new Error(
+      `plugin check: ${complete.length} of ${withSecrets.length} functions carry all ${SECRETS} secrets; expected ${FUNCTIONS}`,
+    );
   }
-  if (JSON.stringify(envs(services.yaml)) !== JSON.stringify(withSecrets)) throw new Error('the yaml variant does not give the same function env as the plugin');
+  if (JSON.stringify(envs(services.yaml)) !== JSON.stringify(withSecrets))
+    throw new Error('the yaml variant does not give the same function env as the plugin');
 
   const times = { plugin: [], yaml: [], none: [] };
   const kinds = Object.keys(times);
@@ -110,9 +121,14 @@ export async function pluginBench(root, runs) {
     const dir = fs.mkdtempSync(path.join(root, 'prof-'));
     const svc = services.plugin;
     fs.rmSync(path.join(svc.dir, '.serverless'), { recursive: true, force: true });
-    timeSpawn(NODE, ['--cpu-prof', '--cpu-prof-dir', dir, bin, 'package', '--stage', STAGE], { cwd: svc.dir, env: svc.env });
+    timeSpawn(NODE, ['--cpu-prof', '--cpu-prof-dir', dir, bin, 'package', '--stage', STAGE], {
+      cwd: svc.dir,
+      env: svc.env,
+    });
     const [file] = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-    profiles.push(profileShare(path.join(dir, file), (f) => OWN_CODE.test(f.url) || f.functionName === 'requireServicePlugin'));
+    profiles.push(
+      profileShare(path.join(dir, file), (f) => OWN_CODE.test(f.url) || f.functionName === 'requireServicePlugin'),
+    );
   }
   const own = {
     ms: median(profiles.map((p) => p.insideMs)),

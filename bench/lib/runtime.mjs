@@ -73,33 +73,68 @@ async function makeTaskRoot(root, n) {
   const secrets = {};
   for (let i = 0; i < n; i++) {
     const name = `SECRET_${String(i).padStart(4, '0')}`;
-    secrets[name] = { type: 'string', ...sealer.seal(valueAad(file, name, 'string'), `value-${i}-${'x'.repeat(40)}`), approved: approvals.nameTag(name) };
+    secrets[name] = {
+      type: 'string',
+      ...sealer.seal(valueAad(file, name, 'string'), `value-${i}-${'x'.repeat(40)}`),
+      approved: approvals.nameTag(name),
+    };
   }
   const bundle = {
-    format: 'stage-secrets-runtime/1', version: 2, ...file, deployStage: 'prod', function: 'main',
-    identities: [{ type: 'aws-kms', id: 'aws-kms:alias/bench', created: '2026-01-01T00:00:00Z', keyId: 'alias/bench', keyArn: 'arn:aws:kms:us-east-1:111122223333:key/bench', ciphertext: 'YmVuY2g=' }],
+    format: 'stage-secrets-runtime/1',
+    version: 2,
+    ...file,
+    deployStage: 'prod',
+    function: 'main',
+    identities: [
+      {
+        type: 'aws-kms',
+        id: 'aws-kms:alias/bench',
+        created: '2026-01-01T00:00:00Z',
+        keyId: 'alias/bench',
+        keyArn: 'arn:aws:kms:us-east-1:111122223333:key/bench',
+        ciphertext: 'YmVuY2g=',
+      },
+    ],
     secrets,
   };
   const dir = path.join(root, `task-${n}`);
   const fnDir = path.join(dir, '.stage-secrets-runtime', 'main');
   fs.mkdirSync(fnDir, { recursive: true });
   fs.mkdirSync(path.join(dir, 'node_modules', '@aws-sdk', 'client-kms'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'node_modules', '@aws-sdk', 'client-kms', 'index.js'), FAKE_SDK(keys.privateKey.toString('base64')));
+  fs.writeFileSync(
+    path.join(dir, 'node_modules', '@aws-sdk', 'client-kms', 'index.js'),
+    FAKE_SDK(keys.privateKey.toString('base64')),
+  );
   fs.writeFileSync(path.join(dir, 'handler.js'), HANDLER);
   fs.writeFileSync(path.join(dir, 'measure.mjs'), MEASURE);
   fs.copyFileSync(path.join(REPO, 'dist/runtime/stage-secrets-runtime.cjs'), path.join(fnDir, RUNTIME_FILE));
   fs.writeFileSync(path.join(fnDir, SEALED_FILE), JSON.stringify(bundle));
-  fs.writeFileSync(path.join(fnDir, 'wrapper.mjs'), nativeWrapper({ function: 'main', originalHandler: 'handler.main', moduleSpecifier: '../../handler.js', exportPath: 'main', moduleKind: 'commonjs' }));
+  fs.writeFileSync(
+    path.join(fnDir, 'wrapper.mjs'),
+    nativeWrapper({
+      function: 'main',
+      originalHandler: 'handler.main',
+      moduleSpecifier: '../../handler.js',
+      exportPath: 'main',
+      moduleKind: 'commonjs',
+    }),
+  );
   return dir;
 }
 
 /** The real SDK's load (require + client construction), which the wrapper pays once per cold start. */
 function sdkLoad(root, runs) {
   const script = path.join(root, 'sdk-load.cjs');
-  fs.writeFileSync(script, `const t0 = performance.now(); const { KMSClient } = require('@aws-sdk/client-kms'); new KMSClient({ region: 'us-east-1' }); process.stdout.write(String(performance.now() - t0));`);
+  fs.writeFileSync(
+    script,
+    `const t0 = performance.now(); const { KMSClient } = require('@aws-sdk/client-kms'); new KMSClient({ region: 'us-east-1' }); process.stdout.write(String(performance.now() - t0));`,
+  );
   const times = [];
   for (let i = 0; i < runs + 2; i++) {
-    const r = spawnSync(NODE, [script], { env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO, 'node_modules') }, encoding: 'utf8' });
+    const r = spawnSync(NODE, [script], {
+      env: { PATH: process.env.PATH, NODE_PATH: path.join(REPO, 'node_modules') },
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(r.stderr);
     if (i >= 2) times.push(Number(r.stdout));
   }
@@ -112,14 +147,25 @@ export async function runtimeColdStart(root, sizes, runs) {
   for (const n of sizes) {
     const task = await makeTaskRoot(root, n);
     const m = interleaved(
-      { bare: () => sample(task, 'handler.js', 'main'), wrapped: () => sample(task, '.stage-secrets-runtime/main/wrapper.mjs', 'handler') },
+      {
+        bare: () => sample(task, 'handler.js', 'main'),
+        wrapped: () => sample(task, '.stage-secrets-runtime/main/wrapper.mjs', 'handler'),
+      },
       runs,
       2,
     );
     const cpu = (target) => median(cpuTimes.get(key(task, target)).slice(2));
     const bareCpu = cpu('handler.js');
     const wrappedCpu = cpu('.stage-secrets-runtime/main/wrapper.mjs');
-    rows.push({ n, bareMs: m.bare, wrappedMs: m.wrapped, addedMs: m.wrapped - m.bare, bareCpuMs: bareCpu, wrappedCpuMs: wrappedCpu, addedCpuMs: wrappedCpu - bareCpu });
+    rows.push({
+      n,
+      bareMs: m.bare,
+      wrappedMs: m.wrapped,
+      addedMs: m.wrapped - m.bare,
+      bareCpuMs: bareCpu,
+      wrappedCpuMs: wrappedCpu,
+      addedCpuMs: wrappedCpu - bareCpu,
+    });
   }
   return { rows, sdkLoadMs: sdkLoad(root, runs) };
 }

@@ -4,7 +4,8 @@ import { interleaved, timeSpawn } from './stats.mjs';
 import * as path from 'node:path';
 
 export function measureStartup(runs) {
-  const imp = (spec) => () => timeSpawn(NODE, ['--input-type=module', '-e', `await import(${JSON.stringify(spec)})`], { cwd: REPO });
+  const imp = (spec) => () =>
+    timeSpawn(NODE, ['--input-type=module', '-e', `await import(${JSON.stringify(spec)})`], { cwd: REPO });
   const dist = (p) => path.join(REPO, 'dist/src', p);
   const variants = {
     'node -e 0 (bare)': () => timeSpawn(NODE, ['-e', '0'], { cwd: REPO }),

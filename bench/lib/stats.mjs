@@ -18,7 +18,9 @@ export function timeSpawn(cmd, args, options = {}) {
   const ms = nowMs() - start;
   if (r.error) throw r.error;
   if (r.status !== 0) {
-    throw new Error(`${[cmd, ...args].join(' ').slice(0, 200)} exited with ${r.status ?? r.signal}: ${String(r.stderr ?? '').slice(0, 500)}`);
+    throw new Error(
+      `${[cmd, ...args].join(' ').slice(0, 200)} exited with ${r.status ?? r.signal}: ${String(r.stderr ?? '').slice(0, 500)}`,
+    );
   }
   return ms;
 }

@@ -98,9 +98,14 @@ function sstBuild(env: NodeJS.ProcessEnv): Promise<BuildResult> {
       let ordersEnv: Record<string, string> | undefined;
       if (fs.existsSync(file)) {
         const template = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-          Resources: Record<string, { Type: string; Properties: { Handler?: string; Environment?: { Variables: Record<string, string> } } }>;
+          Resources: Record<
+            string,
+            { Type: string; Properties: { Handler?: string; Environment?: { Variables: Record<string, string> } } }
+          >;
         };
-        const orders = Object.entries(template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('Orders'));
+        const orders = Object.entries(template.Resources).find(
+          ([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('Orders'),
+        );
         ordersEnv = orders?.[1].Properties.Environment?.Variables;
       }
       resolve({ code, output, ordersEnv });
@@ -112,7 +117,13 @@ beforeAll(async () => {
   ws = makeWorkspace('shop');
   fs.writeFileSync(
     path.join(ws.dir, 'package.json'),
-    JSON.stringify({ name: 'shop', private: true, type: 'module', dependencies: { 'stage-secrets': '*' }, devDependencies: { sst: '^2' } }),
+    JSON.stringify({
+      name: 'shop',
+      private: true,
+      type: 'module',
+      dependencies: { 'stage-secrets': '*' },
+      devDependencies: { sst: '^2' },
+    }),
   );
   fs.writeFileSync(path.join(ws.dir, 'sst.config.ts'), SST_CONFIG);
   fs.mkdirSync(path.join(ws.dir, 'src'));
@@ -142,16 +153,27 @@ afterAll(async () => {
 
 describe('stage-secrets/sst in a real SST v2 build', () => {
   it('puts the decrypted stage into every function env via addDefaultFunctionEnv', async () => {
-    const keyOnlyInEnv = { ...ws.env, XDG_CONFIG_HOME: path.join(ws.dir, 'no-key-files'), STAGE_SECRETS_KEY_PROD: readOnlyLocalKey(ws) };
+    const keyOnlyInEnv = {
+      ...ws.env,
+      XDG_CONFIG_HOME: path.join(ws.dir, 'no-key-files'),
+      STAGE_SECRETS_KEY_PROD: readOnlyLocalKey(ws),
+    };
     const r = await sstBuild(keyOnlyInEnv);
     expect(r.code, r.output).toBe(0);
-    expect(r.ordersEnv).toMatchObject({ DB_URL: 'postgres://prod-db/shop', PAGE_SIZE: '50', LIMITS: '{"daily":100}', LOG_LEVEL: 'info' });
+    expect(r.ordersEnv).toMatchObject({
+      DB_URL: 'postgres://prod-db/shop',
+      PAGE_SIZE: '50',
+      LIMITS: '{"daily":100}',
+      LOG_LEVEL: 'info',
+    });
     expect(r.output).not.toContain('postgres://prod-db/shop');
   }, 120_000);
 
   it('under stage-secrets run, takes the runner env and needs no key', async () => {
     const inherited = { ...ws.env, XDG_CONFIG_HOME: path.join(ws.dir, 'no-key-files') };
-    const runner = provenRunEnv(inherited, 'prod', fs.realpathSync(ws.stageFile('prod')), { DB_URL: 'postgres://from-runner/shop' });
+    const runner = provenRunEnv(inherited, 'prod', fs.realpathSync(ws.stageFile('prod')), {
+      DB_URL: 'postgres://from-runner/shop',
+    });
     const r = await sstBuild(runner.env).finally(runner.remove);
     expect(r.code, r.output).toBe(0);
     expect(r.ordersEnv?.DB_URL).toBe('postgres://from-runner/shop');

@@ -59,7 +59,7 @@ export default $config({
 /** The README's SST v3 example, type-checked as it is written. */
 function readmeConfig(): string {
   const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const block = /```ts\n(\/\/ sst\.config\.ts \(SST v3 and later\)\n[^]*?)```/.exec(readme);
+  const block = /```ts\n(\/\/ sst\.config\.ts \(SST v3 and later\)\n[\s\S]*?)```/.exec(readme);
   if (!block) throw new Error('README.md has no "// sst.config.ts (SST v3 and later)" example');
   return block[1]!;
 }
@@ -113,12 +113,20 @@ function sst(args: string[], timeoutMs = 60_000): Promise<Run> {
 
 beforeAll(async () => {
   if (!fs.existsSync(path.join(SST3_MODULES, 'sst/bin/sst.mjs'))) {
-    throw new Error(`sst (v3+) is not installed in ${SST3_MODULES}: npm ci --prefix e2e/sst3 (or set SST3_NODE_MODULES)`);
+    throw new Error(
+      `sst (v3+) is not installed in ${SST3_MODULES}: npm ci --prefix e2e/sst3 (or set SST3_NODE_MODULES)`,
+    );
   }
   ws = makeWorkspace('shop');
   fs.writeFileSync(
     path.join(ws.dir, 'package.json'),
-    JSON.stringify({ name: 'shop', private: true, type: 'module', dependencies: { 'stage-secrets': '*' }, devDependencies: { sst: '*' } }),
+    JSON.stringify({
+      name: 'shop',
+      private: true,
+      type: 'module',
+      dependencies: { 'stage-secrets': '*' },
+      devDependencies: { sst: '*' },
+    }),
   );
   fs.writeFileSync(path.join(ws.dir, 'sst.config.ts'), SST_CONFIG);
   fs.writeFileSync(path.join(ws.dir, 'readme.config.ts'), readmeConfig());
@@ -143,7 +151,9 @@ afterAll(() => ws?.cleanup());
 
 describe('stage-secrets/sst against the real sst package (v3+)', () => {
   it('sst version runs and reports the installed package version', async () => {
-    const version = (JSON.parse(fs.readFileSync(path.join(SST3_MODULES, 'sst/package.json'), 'utf8')) as { version: string }).version;
+    const version = (
+      JSON.parse(fs.readFileSync(path.join(SST3_MODULES, 'sst/package.json'), 'utf8')) as { version: string }
+    ).version;
     expect(Number(version.split('.')[0])).toBeGreaterThanOrEqual(3);
     const r = await sst(['version']);
     expect(r.code, r.output).toBe(0);
@@ -171,11 +181,16 @@ describe('stage-secrets/sst against the real sst package (v3+)', () => {
     const bad = SST_CONFIG.replace(/^ *\/\/ @ts-expect-error the secrets must be loaded.*\n/m, '');
     expect(bad).not.toBe(SST_CONFIG);
     fs.writeFileSync(path.join(ws.dir, 'bad.config.ts'), bad);
-    fs.writeFileSync(path.join(ws.dir, 'tsconfig.bad.json'), JSON.stringify({ ...TSCONFIG, include: ['bad.config.ts'] }));
+    fs.writeFileSync(
+      path.join(ws.dir, 'tsconfig.bad.json'),
+      JSON.stringify({ ...TSCONFIG, include: ['bad.config.ts'] }),
+    );
     const r = await run(TSC, ['-p', 'tsconfig.bad.json'], ws.env, 120_000);
     const line = bad.split('\n').findIndex((l) => l.includes('transformFunctionEnv(secretEnv(')) + 1;
     expect(r.code).not.toBe(0);
-    expect(r.output).toMatch(new RegExp(`bad\\.config\\.ts\\(${line},\\d+\\): error TS2345: Argument of type 'Promise<`));
+    expect(r.output).toMatch(
+      new RegExp(`bad\\.config\\.ts\\(${line},\\d+\\): error TS2345: Argument of type 'Promise<`),
+    );
     expect(r.output.match(/error TS/g)).toHaveLength(1);
   }, 130_000);
 

@@ -6,7 +6,15 @@ import { StageSecretsError } from '../core/errors.js';
 import { APP_PROBE_VAR } from '../core/run-env.js';
 import type { ExpectedApp } from '../stages/options.js';
 
-const SERVERLESS_CONFIGS = ['serverless.yml', 'serverless.yaml', 'serverless.json', 'serverless.js', 'serverless.cjs', 'serverless.mjs', 'serverless.ts'];
+const SERVERLESS_CONFIGS = [
+  'serverless.yml',
+  'serverless.yaml',
+  'serverless.json',
+  'serverless.js',
+  'serverless.cjs',
+  'serverless.mjs',
+  'serverless.ts',
+];
 const SERVICE_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
 function readText(file: string): string | undefined {
@@ -21,7 +29,9 @@ function readText(file: string): string | undefined {
 export function serviceFromServerlessYml(text: string): string | undefined {
   const inline = /^service:[ \t]*['"]?([A-Za-z0-9][\w.-]*)['"]?[ \t]*(?:#.*)?$/m.exec(text);
   if (inline) return inline[1];
-  const nested = /^service:[ \t]*(?:#.*)?\r?\n[ \t]+name:[ \t]*['"]?([A-Za-z0-9][\w.-]*)['"]?[ \t]*(?:#.*)?$/m.exec(text);
+  const nested = /^service:[ \t]*(?:#.*)?\r?\n[ \t]+name:[ \t]*['"]?([A-Za-z0-9][\w.-]*)['"]?[ \t]*(?:#.*)?$/m.exec(
+    text,
+  );
   return nested?.[1];
 }
 
@@ -51,7 +61,12 @@ export function findFramework(cwd: string): string | undefined {
  * resolves it (serverless.js/.ts, `service: ${...}`). Offline; the plugin resolves no secret meanwhile.
  */
 function printService(bin: string, cwd: string, stage: string, env: NodeJS.ProcessEnv): Promise<string> {
-  const printEnv: NodeJS.ProcessEnv = { ...env, [APP_PROBE_VAR]: '1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+  const printEnv: NodeJS.ProcessEnv = {
+    ...env,
+    [APP_PROBE_VAR]: '1',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+  };
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
@@ -60,7 +75,7 @@ function printService(bin: string, cwd: string, stage: string, env: NodeJS.Proce
       (err, stdout, stderr) => {
         if (err) {
           const lines = `${stderr}\n${stdout}`.split('\n').map((l) => l.trim());
-          const at = lines.findIndex((l) => l === 'Error:');
+          const at = lines.indexOf('Error:');
           const why = (at >= 0 ? lines.slice(at + 1) : lines).find((l) => l.length > 0) ?? err.message;
           reject(new Error(why));
           return;
@@ -84,12 +99,21 @@ function printService(bin: string, cwd: string, stage: string, env: NodeJS.Proce
  * package.json `name`, else the folder name. A serverless config whose service cannot be resolved is
  * refused rather than replaced by the package.json name: the plugin would then see a different app.
  */
-export async function resolveApp(cwd: string, stage: string, env: NodeJS.ProcessEnv, explicit?: string): Promise<ExpectedApp> {
+export async function resolveApp(
+  cwd: string,
+  stage: string,
+  env: NodeJS.ProcessEnv,
+  explicit?: string,
+): Promise<ExpectedApp> {
   if (explicit) return { name: explicit, source: '--app' };
   const config = SERVERLESS_CONFIGS.find((name) => fs.existsSync(path.join(cwd, name)));
   if (config) {
     const text = readText(path.join(cwd, config)) ?? '';
-    const literal = config.endsWith('.json') ? serviceFromServerlessJson(text) : /\.ya?ml$/.test(config) ? serviceFromServerlessYml(text) : undefined;
+    const literal = config.endsWith('.json')
+      ? serviceFromServerlessJson(text)
+      : /\.ya?ml$/.test(config)
+        ? serviceFromServerlessYml(text)
+        : undefined;
     if (literal) return { name: literal, source: `service in ${config}` };
     const bin = findFramework(cwd);
     if (!bin) {
@@ -99,9 +123,15 @@ export async function resolveApp(cwd: string, stage: string, env: NodeJS.Process
       );
     }
     try {
-      return { name: await printService(bin, cwd, stage, env), source: `service in ${config} (resolved by serverless print)` };
+      return {
+        name: await printService(bin, cwd, stage, env),
+        source: `service in ${config} (resolved by serverless print)`,
+      };
     } catch (err) {
-      throw new StageSecretsError('USAGE', `cannot tell the app name: serverless print could not resolve the service of ${config} (${(err as Error).message}). Pass --app NAME (the service name).`);
+      throw new StageSecretsError(
+        'USAGE',
+        `cannot tell the app name: serverless print could not resolve the service of ${config} (${(err as Error).message}). Pass --app NAME (the service name).`,
+      );
     }
   }
   const pkg = readText(path.join(cwd, 'package.json'));

@@ -45,12 +45,20 @@ export interface Command {
 }
 
 export interface Parsed<O extends OptionSpec> {
-  values: { [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string };
+  values: {
+    [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
+  };
   positionals: string[];
 }
 
 /** `hideUnknown`: for commands whose arguments may be secret values, do not echo an unknown option. */
-export function parse<O extends OptionSpec>(command: string, argv: string[], options: O, allowPositionals = true, hideUnknown = false): Parsed<O> {
+export function parse<O extends OptionSpec>(
+  command: string,
+  argv: string[],
+  options: O,
+  allowPositionals = true,
+  hideUnknown = false,
+): Parsed<O> {
   try {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
     return { values: values as Parsed<O>['values'], positionals };
@@ -67,7 +75,11 @@ export function parse<O extends OptionSpec>(command: string, argv: string[], opt
  * Turns --stage/--dir/--app into stage options. The app is the one recorded in the stage file; only an
  * explicit --app is checked against it.
  */
-export function stageOptions(command: string, values: { stage?: string; dir?: string; app?: string }, io: CliIo): StageOptions {
+export function stageOptions(
+  command: string,
+  values: { stage?: string; dir?: string; app?: string },
+  io: CliIo,
+): StageOptions {
   if (!values.stage) {
     throw new StageSecretsError('USAGE', `${command} needs --stage S. See: stage-secrets ${command} --help`);
   }

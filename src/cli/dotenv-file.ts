@@ -59,7 +59,10 @@ export function keyMaterialProblems(text: string, parsed: Record<string, string>
       problems.push({ line: at[0], problem: 'a name that looks like base64 key material, not a name' });
     }
     if (PEM_BEGIN.test(value) && !PEM_END.test(value)) {
-      problems.push({ line: at[0], problem: 'a value that begins a PEM block (-----BEGIN) but does not end it: only its first line was read' });
+      problems.push({
+        line: at[0],
+        problem: 'a value that begins a PEM block (-----BEGIN) but does not end it: only its first line was read',
+      });
     }
   }
   return problems.sort((a, b) => (a.line ?? Infinity) - (b.line ?? Infinity));
@@ -82,7 +85,9 @@ export function entryProblems(text: string, parsed: Record<string, string>): Lin
   for (const [name, value] of Object.entries(parsed)) {
     const line = linesOf.get(name)?.at(-1);
     // a name that breaks the pattern may be a value in the wrong place: not repeated
-    const nameProblem = KEY_NAME_PATTERN.test(name) ? keyNameProblem(name) : 'not a valid secret name (not shown): a letter, then letters, digits or _';
+    const nameProblem = KEY_NAME_PATTERN.test(name)
+      ? keyNameProblem(name)
+      : 'not a valid secret name (not shown): a letter, then letters, digits or _';
     if (nameProblem) {
       problems.push({ line, problem: nameProblem });
       continue;

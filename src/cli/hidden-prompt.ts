@@ -45,10 +45,15 @@ export function readHidden(input: TerminalInput, output: NodeJS.WritableStream, 
 }
 
 /** Asks twice, hidden, so a typo is caught; says how long the value is, never what it is. */
-export async function readHiddenTwice(input: TerminalInput, output: NodeJS.WritableStream, name: string): Promise<string> {
+export async function readHiddenTwice(
+  input: TerminalInput,
+  output: NodeJS.WritableStream,
+  name: string,
+): Promise<string> {
   const first = await readHidden(input, output, `value of ${name} (hidden): `);
   const again = await readHidden(input, output, `again, to confirm: `);
-  if (first !== again) throw new StageSecretsError('USAGE', `the two entries of ${name} differ; nothing was written. Run set again.`);
+  if (first !== again)
+    throw new StageSecretsError('USAGE', `the two entries of ${name} differ; nothing was written. Run set again.`);
   output.write(`(${[...first].length} characters)\n`);
   return first;
 }

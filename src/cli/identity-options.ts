@@ -2,7 +2,10 @@ import { StageSecretsError } from '../core/errors.js';
 import type { IdentitySpec } from '../identities/index.js';
 
 /** --kms/--region/--local as identity specs (init, rewrap). */
-export function identitySpecs(command: string, values: { kms?: string; region?: string; local?: boolean }): IdentitySpec[] {
+export function identitySpecs(
+  command: string,
+  values: { kms?: string; region?: string; local?: boolean },
+): IdentitySpec[] {
   if (values.region && !values.kms) {
     throw new StageSecretsError('USAGE', `--region goes with --kms. See: stage-secrets ${command} --help`);
   }

@@ -10,18 +10,42 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
   set: { summary: 'add or replace a secret (needs no private key)', load: () => import('./commands/set.js') },
   list: { summary: 'show secret names, types and dates (never values)', load: () => import('./commands/list.js') },
   rm: { summary: 'remove secrets (needs no private key)', load: () => import('./commands/rm.js') },
-  import: { summary: 'add every entry of a dotenv file (needs no private key)', load: () => import('./commands/import.js') },
-  run: { summary: 'run a command with the stage secrets in its env, output masked', load: () => import('./commands/run.js') },
-  export: { summary: 'print or write the secrets as dotenv, json, github-env or shell', load: () => import('./commands/export.js') },
+  import: {
+    summary: 'add every entry of a dotenv file (needs no private key)',
+    load: () => import('./commands/import.js'),
+  },
+  run: {
+    summary: 'run a command with the stage secrets in its env, output masked',
+    load: () => import('./commands/run.js'),
+  },
+  export: {
+    summary: 'print or write the secrets as dotenv, json, github-env or shell',
+    load: () => import('./commands/export.js'),
+  },
   verify: { summary: 'open every secret and report integrity', load: () => import('./commands/verify.js') },
   rotate: { summary: 'new stage keypair, re-seal every value', load: () => import('./commands/rotate.js') },
   rewrap: { summary: 'add or remove identities; values untouched', load: () => import('./commands/rewrap.js') },
-  approve: { summary: 'approve names that writers without the key added (needs the key)', load: () => import('./commands/approve.js') },
-  pull: { summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)', load: () => import('./commands/pull.js') },
+  approve: {
+    summary: 'approve names that writers without the key added (needs the key)',
+    load: () => import('./commands/approve.js'),
+  },
+  pull: {
+    summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)',
+    load: () => import('./commands/pull.js'),
+  },
   log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
-  'git-setup': { summary: 'set up git to merge and diff stage files (.gitattributes, git config)', load: () => import('./commands/git-setup.js') },
-  'merge-driver': { summary: 'merge a stage file entry by entry (called by git; needs no key)', load: () => import('./commands/merge-driver.js') },
-  textconv: { summary: 'print a stage file for git diff: names, approval, digests (called by git)', load: () => import('./commands/textconv.js') },
+  'git-setup': {
+    summary: 'set up git to merge and diff stage files (.gitattributes, git config)',
+    load: () => import('./commands/git-setup.js'),
+  },
+  'merge-driver': {
+    summary: 'merge a stage file entry by entry (called by git; needs no key)',
+    load: () => import('./commands/merge-driver.js'),
+  },
+  textconv: {
+    summary: 'print a stage file for git diff: names, approval, digests (called by git)',
+    load: () => import('./commands/textconv.js'),
+  },
 };
 
 // Set by the bundler (scripts/bundle-cli.mjs); the unbundled build reads package.json instead.
@@ -50,7 +74,26 @@ function usage(): string {
 }
 
 /** Options that take a value, so a command name is not mistaken for one when options come first. */
-const VALUE_OPTIONS = new Set(['--stage', '-s', '--dir', '--app', '--format', '--out', '-o', '--type', '-t', '--from-file', '-f', '--kms', '--region', '--remove', '--files-dir', '--mask-flush-ms', '--store', '--fallback']);
+const VALUE_OPTIONS = new Set([
+  '--stage',
+  '-s',
+  '--dir',
+  '--app',
+  '--format',
+  '--out',
+  '-o',
+  '--type',
+  '-t',
+  '--from-file',
+  '-f',
+  '--kms',
+  '--region',
+  '--remove',
+  '--files-dir',
+  '--mask-flush-ms',
+  '--store',
+  '--fallback',
+]);
 
 /** `--stage dev list --json` → `list --stage dev --json`: the command is the first word that is not an option or its value. */
 function commandFirst(argv: string[]): string[] {
@@ -58,7 +101,10 @@ function commandFirst(argv: string[]): string[] {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     if (arg === '--') return argv;
-    if (!arg.startsWith('-')) return COMMANDS[arg] || arg === 'version' || arg === 'help' ? [arg, ...argv.slice(0, i), ...argv.slice(i + 1)] : argv;
+    if (!arg.startsWith('-'))
+      return COMMANDS[arg] || arg === 'version' || arg === 'help'
+        ? [arg, ...argv.slice(0, i), ...argv.slice(i + 1)]
+        : argv;
     if (VALUE_OPTIONS.has(arg)) i++;
   }
   return argv;
@@ -104,7 +150,13 @@ async function main(argv: string[], io: CliIo): Promise<number> {
   }
 }
 
-const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+const io: CliIo = {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  stdin: process.stdin,
+  env: process.env,
+  cwd: process.cwd(),
+};
 main(process.argv.slice(2), io).then(
   (code) => {
     process.exitCode = code;

@@ -15,7 +15,10 @@ export function storeFromOptions(values: { store?: string }, env: NodeJS.Process
 export function requireStore(command: string, values: { store?: string }, env: NodeJS.ProcessEnv): StoreLocation {
   const location = storeFromOptions(values, env);
   if (!location) {
-    throw new StageSecretsError('USAGE', `${command} needs a runtime store: pass --store s3://BUCKET/PREFIX or set ${STORE_ENV}. See: stage-secrets ${command} --help`);
+    throw new StageSecretsError(
+      'USAGE',
+      `${command} needs a runtime store: pass --store s3://BUCKET/PREFIX or set ${STORE_ENV}. See: stage-secrets ${command} --help`,
+    );
   }
   return location;
 }

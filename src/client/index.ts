@@ -6,7 +6,13 @@ import { readStage } from '../stages/read.js';
 import { setSecrets } from '../stages/secrets.js';
 import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
-import { isPreviewPackage, packagedSecretsFor, packagedStage, previewReadOnlyError, readOnlyError } from './runtime-source.js';
+import {
+  isPreviewPackage,
+  packagedSecretsFor,
+  packagedStage,
+  previewReadOnlyError,
+  readOnlyError,
+} from './runtime-source.js';
 
 export type { SecretType } from '../core/values.js';
 
@@ -89,7 +95,11 @@ function inferType(value: unknown): SecretType {
 /** The text to seal for a value; a string is taken as typed text (normalizeValue checks it against the type). */
 function textOf(key: string, value: unknown): string {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') {
-    throw new SecretError('INVALID_VALUE', `updateSecret needs a value for ${key}: a string, number, or JSON-serialisable value.`, { key });
+    throw new SecretError(
+      'INVALID_VALUE',
+      `updateSecret needs a value for ${key}: a string, number, or JSON-serialisable value.`,
+      { key },
+    );
   }
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'bigint') {
@@ -101,7 +111,11 @@ function textOf(key: string, value: unknown): string {
   try {
     return JSON.stringify(value);
   } catch {
-    throw new SecretError('INVALID_VALUE', `value of ${key} cannot be serialised as JSON (a cycle or a BigInt inside?).`, { key });
+    throw new SecretError(
+      'INVALID_VALUE',
+      `value of ${key} cannot be serialised as JSON (a cycle or a BigInt inside?).`,
+      { key },
+    );
   }
 }
 
@@ -188,8 +202,10 @@ export class SecretClient {
       if (packaged && !this.#store) throw readOnlyError(packaged, key);
       if (!isSecretType(type)) throw new SecretError('USAGE', `type must be string, number or json.`, { key });
       const text = normalizeValue(key, type, textOf(key, value));
-      if (packaged && this.#store) await this.#store.updatePackaged(packagedStage(packaged), { name: key, type, value: text }, this.#now);
-      else if (this.#store) await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
+      if (packaged && this.#store)
+        await this.#store.updatePackaged(packagedStage(packaged), { name: key, type, value: text }, this.#now);
+      else if (this.#store)
+        await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
       else await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {

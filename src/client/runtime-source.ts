@@ -57,7 +57,11 @@ export function packagedStage(packaged: RuntimeSecrets): PackagedStage {
     );
   }
   const open = packaged.openEntry.bind(packaged);
-  return { packaged, file: packaged.file, openEntry: (name, entry) => open(name, entry).catch((err: unknown) => Promise.reject(ownError(err))) };
+  return {
+    packaged,
+    file: packaged.file,
+    openEntry: (name, entry) => open(name, entry).catch((err: unknown) => Promise.reject(ownError(err))),
+  };
 }
 
 /**
@@ -67,7 +71,9 @@ export function packagedStage(packaged: RuntimeSecrets): PackagedStage {
 function ownError(err: unknown): unknown {
   if (err instanceof StageSecretsError || !(err instanceof Error) || err.name !== 'StageSecretsError') return err;
   const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? new StageSecretsError(code as StageSecretsError['code'], err.message, { cause: err }) : err;
+  return typeof code === 'string'
+    ? new StageSecretsError(code as StageSecretsError['code'], err.message, { cause: err })
+    : err;
 }
 
 /** A name the function did not receive: its package holds no sealed entry (and its role no approval) for it. */
@@ -89,5 +95,7 @@ let lambdaLoaderSet = false;
 export function useLambdaS3Sdk(): void {
   if (lambdaLoaderSet) return;
   lambdaLoaderSet = true;
-  setS3SdkLoader(async () => requireFromTaskRoot<S3Sdk>('@aws-sdk/client-s3', process.env, 'IO', ' for the runtime store'));
+  setS3SdkLoader(async () =>
+    requireFromTaskRoot<S3Sdk>('@aws-sdk/client-s3', process.env, 'IO', ' for the runtime store'),
+  );
 }

@@ -35,7 +35,9 @@ export class StoreSource {
 
   /** Every secret of the stage, each the newer of store and stage file. */
   async values(file: StageFile): Promise<Map<string, SecretValue>> {
-    const contents = await readStoreEntries(runtimeStoreFor(this.location, file, this.#env), file, { cache: this.#entries });
+    const contents = await readStoreEntries(runtimeStoreFor(this.location, file, this.#env), file, {
+      cache: this.#entries,
+    });
     const { file: merged, fromStore } = withNewerEntries(file, contents);
     const opened = await openStageFile(merged, this.#env);
     if (opened.pending.length > 0) throw unapprovedError(merged, opened.pending);
@@ -56,7 +58,9 @@ export class StoreSource {
    */
   async packagedValues(stage: PackagedStage): Promise<Map<string, SecretValue>> {
     useLambdaS3Sdk();
-    const contents = await readStoreEntries(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, { cache: this.#entries });
+    const contents = await readStoreEntries(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, {
+      cache: this.#entries,
+    });
     const { file: merged, fromStore } = withNewerEntries(stage.file, contents);
     const values = new Map(stage.packaged.values);
     for (const name of fromStore) {
@@ -75,10 +79,17 @@ export class StoreSource {
    * was approved, or the cold start would have failed). A name it did not receive is refused. (A preview
    * deployment on a fallback stage's file never gets here: SecretClient.updateSecret refuses it first.)
    */
-  async updatePackaged(stage: PackagedStage, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
+  async updatePackaged(
+    stage: PackagedStage,
+    secret: { name: string; type: SecretType; value: string },
+    now: () => number,
+  ): Promise<void> {
     if (!Object.hasOwn(stage.file.secrets, secret.name)) throw notReceivedError(stage.packaged, secret.name);
     useLambdaS3Sdk();
-    await updateStoredSecret(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, secret, { now, maxAttempts: maxAttemptsFrom(this.#env) });
+    await updateStoredSecret(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, secret, {
+      now,
+      maxAttempts: maxAttemptsFrom(this.#env),
+    });
   }
 
   #unopenable(name: string, where: string): StageSecretsError {
@@ -89,16 +100,26 @@ export class StoreSource {
   }
 
   /** Writes a new value of an approved name the stage file has; resolves once it landed. */
-  async update(file: StageFile, secret: { name: string; type: SecretType; value: string }, now: () => number): Promise<void> {
+  async update(
+    file: StageFile,
+    secret: { name: string; type: SecretType; value: string },
+    now: () => number,
+  ): Promise<void> {
     assertUpdatable(file, [], secret.name); // an unknown name is refused before any key is used
     const opened = await openStageFile(file, this.#env);
     assertUpdatable(file, opened.pending, secret.name);
-    await updateStoredSecret(runtimeStoreFor(this.location, file, this.#env), file, secret, { now, maxAttempts: maxAttemptsFrom(this.#env) });
+    await updateStoredSecret(runtimeStoreFor(this.location, file, this.#env), file, secret, {
+      now,
+      maxAttempts: maxAttemptsFrom(this.#env),
+    });
   }
 }
 
 /** The store of a client: the `store` option, else STAGE_SECRETS_STORE; undefined for none. */
 export function storeSourceFor(store: string | undefined, env: NodeJS.ProcessEnv): StoreSource | undefined {
-  const location = storeLocationFrom(store === undefined ? undefined : { value: store, source: 'SecretClient({ store })' }, env);
+  const location = storeLocationFrom(
+    store === undefined ? undefined : { value: store, source: 'SecretClient({ store })' },
+    env,
+  );
   return location && new StoreSource(location, env);
 }

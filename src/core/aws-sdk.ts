@@ -10,7 +10,7 @@ const SUPPRESS_WARNING = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
  * child processes (run) see the user's env.
  */
 export function quietSdkConstruction<T>(construct: () => T): T {
-  const userSet = Object.prototype.hasOwnProperty.call(process.env, SUPPRESS_WARNING);
+  const userSet = Object.hasOwn(process.env, SUPPRESS_WARNING);
   if (!userSet) process.env[SUPPRESS_WARNING] = 'true';
   try {
     return construct();

@@ -50,7 +50,11 @@ export function appNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-const identityId = z.string().min(1).max(2048).regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces');
+const identityId = z
+  .string()
+  .min(1)
+  .max(2048)
+  .regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces');
 const printableField = z.string().min(1).max(2048).regex(printableAscii, 'identity fields must be printable ASCII');
 
 /** The stage private key wrapped by a local key (AES-256-GCM under a key derived from the local key). */
@@ -137,7 +141,11 @@ export function parseStageFile(text: string, where: string, options: ParseOption
     const marker = firstConflictMarkerLine(text);
     if (marker !== undefined) throw conflictError(where, marker, options.worktreeFile === true);
     const fault = findJsonSyntaxError(text);
-    const detail = !fault ? 'a syntax error' : text.trim() === '' ? fault.problem : `${fault.problem} at ${at(text, fault.offset)}`;
+    const detail = !fault
+      ? 'a syntax error'
+      : text.trim() === ''
+        ? fault.problem
+        : `${fault.problem} at ${at(text, fault.offset)}`;
     throw new StageSecretsError(
       'FORMAT',
       `${where} is not valid JSON (${detail}); it may be truncated or hand-edited. Restore it from git (git checkout -- ${where}).`,
@@ -266,7 +274,15 @@ export function serializeStageFile(file: StageFile): string {
   const names = Object.keys(file.secrets).sort();
   const secretLines = names.map((name) => {
     const e = file.secrets[name]!;
-    const entry = { type: e.type, updated: e.updated, epk: e.epk, nonce: e.nonce, ct: e.ct, tag: e.tag, ...(e.approved ? { approved: e.approved } : {}) };
+    const entry = {
+      type: e.type,
+      updated: e.updated,
+      epk: e.epk,
+      nonce: e.nonce,
+      ct: e.ct,
+      tag: e.tag,
+      ...(e.approved ? { approved: e.approved } : {}),
+    };
     return `    ${line(name)}: ${line(entry)}`;
   });
   const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);

@@ -91,7 +91,10 @@ export function findJsonSyntaxError(text: string): JsonSyntaxError | undefined {
         } else {
           const literal = ['true', 'false', 'null'].find((word) => text.startsWith(word, i));
           if (!literal) {
-            const problem = i === 0 && c === '\ufeff' ? 'the file starts with a byte-order mark' : 'unexpected character where a value should be';
+            const problem =
+              i === 0 && c === '\ufeff'
+                ? 'the file starts with a byte-order mark'
+                : 'unexpected character where a value should be';
             return { offset: i, problem };
           }
           i += literal.length;

@@ -36,7 +36,10 @@ const FORMS: ReadonlyArray<(text: string) => string> = [
   (t) => unreserved(t), // RFC 3986: Python quote(safe=''), curl --data-urlencode
   (t) => unreserved(t).replace(/%2F/g, '/'), // Python urllib.parse.quote (safe='/')
   (t) => unreserved(t).replace(/%20/g, '+'), // Python quote_plus, Go url.QueryEscape
-  (t) => uriComponent(t).replace(/[!'()~]/g, percentOf).replace(/%20/g, '+'), // URLSearchParams, HTML forms, Java URLEncoder
+  (t) =>
+    uriComponent(t)
+      .replace(/[!'()~]/g, percentOf)
+      .replace(/%20/g, '+'), // URLSearchParams, HTML forms, Java URLEncoder
   (t) => uriComponent(t).replace(/%2[456BC]/g, decodeURIComponent), // a user or password in a WHATWG URL (new URL(...).href)
   // Java (Properties.store, Jackson's ESCAPE_NON_ASCII) and .NET's System.Text.Json: upper-case \u00E4
   (t) => javaEscaped(t),
@@ -77,7 +80,11 @@ function hex4(code: number): string {
 }
 
 const SHORT_ESCAPES: Readonly<Record<string, string>> = {
-  '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
 };
 
 /** A JSON string body with every UTF-16 unit outside printable ASCII as \uXXXX in upper-case hex (Java). */
@@ -122,7 +129,12 @@ function shellBackslashed(text: string): string {
 }
 
 const ANSI_C_ESCAPES: Readonly<Record<string, string>> = {
-  ...SHORT_ESCAPES, '\x07': '\\a', '\v': '\\v', '\x1b': '\\E', "'": "\\'", '\\': '\\\\',
+  ...SHORT_ESCAPES,
+  '\x07': '\\a',
+  '\v': '\\v',
+  '\x1b': '\\E',
+  "'": "\\'",
+  '\\': '\\\\',
 };
 
 function octalBytes(ch: string): string {
@@ -146,7 +158,9 @@ function uriComponent(text: string): string {
   try {
     return encodeURIComponent(text);
   } catch {
-    return encodeURIComponent(text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+    return encodeURIComponent(
+      text.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'),
+    );
   }
 }
 
@@ -200,7 +214,8 @@ function addForms(text: string, into: Set<string>): void {
 function addStringLeaves(node: unknown, into: Set<string>): void {
   if (typeof node === 'string') addForms(node, into);
   else if (Array.isArray(node)) for (const item of node) addStringLeaves(item, into);
-  else if (node !== null && typeof node === 'object') for (const item of Object.values(node)) addStringLeaves(item, into);
+  else if (node !== null && typeof node === 'object')
+    for (const item of Object.values(node)) addStringLeaves(item, into);
 }
 
 /** The warning for secrets whose values are too short to mask: names them, never a value. */

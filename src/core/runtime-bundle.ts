@@ -47,17 +47,35 @@ export function checkRuntimeBundle(raw: unknown): RuntimeBundle {
   if (!raw || typeof raw !== 'object') throw broken('not an object');
   const b = raw as Partial<RuntimeBundle>;
   if (b.format !== RUNTIME_BUNDLE_FORMAT) throw broken(`format is not ${RUNTIME_BUNDLE_FORMAT}`);
-  if (typeof b.version !== 'number' || !isString(b.app) || !isString(b.stage) || !isString(b.deployStage) || !isString(b.function) || !isString(b.publicKey)) {
+  if (
+    typeof b.version !== 'number' ||
+    !isString(b.app) ||
+    !isString(b.stage) ||
+    !isString(b.deployStage) ||
+    !isString(b.function) ||
+    !isString(b.publicKey)
+  ) {
     throw broken('header fields missing');
   }
-  if (!Array.isArray(b.identities) || b.identities.some((r) => !r || r.type !== 'aws-kms' || !isString(r.keyId) || !isString(r.ciphertext))) {
+  if (
+    !Array.isArray(b.identities) ||
+    b.identities.some((r) => r?.type !== 'aws-kms' || !isString(r.keyId) || !isString(r.ciphertext))
+  ) {
     throw broken('identities');
   }
   if (!b.secrets || typeof b.secrets !== 'object' || Array.isArray(b.secrets)) throw broken('secrets');
   for (const [name, entry] of Object.entries(b.secrets)) {
     if (!KEY_NAME_PATTERN.test(name)) throw broken('a secret name');
     const e = entry as Partial<SecretEntry> | null;
-    if (!e || !isString(e.type) || !isString(e.epk) || !isString(e.nonce) || typeof e.ct !== 'string' || !isString(e.tag) || (e.updated !== undefined && !isString(e.updated))) {
+    if (
+      !e ||
+      !isString(e.type) ||
+      !isString(e.epk) ||
+      !isString(e.nonce) ||
+      typeof e.ct !== 'string' ||
+      !isString(e.tag) ||
+      (e.updated !== undefined && !isString(e.updated))
+    ) {
       throw broken(`entry ${name}`);
     }
   }

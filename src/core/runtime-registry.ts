@@ -39,5 +39,10 @@ export function runtimeSecrets(): RuntimeSecrets | undefined {
 }
 
 export function publishRuntimeSecrets(secrets: RuntimeSecrets): void {
-  Object.defineProperty(globalThis, RUNTIME_REGISTRY_KEY, { value: Object.freeze(secrets), configurable: true, enumerable: false, writable: false });
+  Object.defineProperty(globalThis, RUNTIME_REGISTRY_KEY, {
+    value: Object.freeze(secrets),
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
 }

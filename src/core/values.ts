@@ -31,7 +31,10 @@ export function normalizeValue(name: string, type: SecretType, raw: string): str
     );
   }
   if (raw.length === 0) {
-    throw new StageSecretsError('INVALID_VALUE', `value of ${name} is empty; give a value or remove the secret with rm.`);
+    throw new StageSecretsError(
+      'INVALID_VALUE',
+      `value of ${name} is empty; give a value or remove the secret with rm.`,
+    );
   }
   if (type === 'number') {
     const text = raw.trim();
@@ -45,7 +48,10 @@ export function normalizeValue(name: string, type: SecretType, raw: string): str
     try {
       parsed = JSON.parse(raw);
     } catch {
-      throw new StageSecretsError('INVALID_VALUE', `value of ${name} is not valid JSON (--type json); check quoting and commas.`);
+      throw new StageSecretsError(
+        'INVALID_VALUE',
+        `value of ${name} is not valid JSON (--type json); check quoting and commas.`,
+      );
     }
     const text = JSON.stringify(parsed);
     if (text.length > MAX_VALUE_LENGTH) {

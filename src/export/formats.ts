@@ -78,7 +78,8 @@ function dotenvValue(name: string, value: string): { text: string; dotenvOnly: b
     return { text: `"${value.replace(/\r/g, '\\r').replace(/\n/g, '\\n')}"`, dotenvOnly: true };
   }
   if (!value.includes('`') && !hasCr) return { text: `\`${value}\``, dotenvOnly: true };
-  if (!/[#\r\n]/.test(value) && value.trim() === value && !/^['"`]/.test(value)) return { text: value, dotenvOnly: true };
+  if (!/[#\r\n]/.test(value) && value.trim() === value && !/^['"`]/.test(value))
+    return { text: value, dotenvOnly: true };
   throw new StageSecretsError(
     'INVALID_VALUE',
     `the value of ${name} cannot be written exactly as dotenv (it mixes all three quote characters, or a carriage return with " or a literal \\n); use --format json or --format shell.`,
@@ -90,7 +91,7 @@ function dotenvValue(name: string, value: string): { text: string; dotenvOnly: b
  * also reads as an escaped quote; this comment line holds each quote character followed by text, so
  * the value cannot be read as running on into the next entry.
  */
-const BACKSLASH_GUARD = "#'\"`.\n";
+const BACKSLASH_GUARD = '#\'"`.\n';
 
 export function toDotenv(entries: ExportEntries): Exported {
   let text = '';
@@ -131,4 +132,3 @@ export function toGithubEnv(entries: ExportEntries, delimiter = githubDelimiter(
     })
     .join('');
 }
-

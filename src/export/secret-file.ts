@@ -15,21 +15,26 @@ export function writeSecretFile(file: string, text: string, append: boolean, cwd
     writeFileSafely(target, text, { mode: 0o600 });
     return;
   }
-  appendFileSafely(target, text, (fd) => {
-    const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) {
-      const message = `--out ${file} is not a regular file (a FIFO, device or folder); pass a regular file's path.`;
-      throw new StageSecretsError('USAGE', `${message} Nothing was written.`);
-    }
-    if ((stat.mode & 0o077) === 0) return;
-    try {
-      fs.fchmodSync(fd, 0o600);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code ?? 'error';
-      throw new StageSecretsError(
-        'IO',
-        `--out ${file} is readable by others and its mode cannot be changed to 0600 (${code}); nothing was written.`,
-      );
-    }
-  }, { mode: 0o600 });
+  appendFileSafely(
+    target,
+    text,
+    (fd) => {
+      const stat = fs.fstatSync(fd);
+      if (!stat.isFile()) {
+        const message = `--out ${file} is not a regular file (a FIFO, device or folder); pass a regular file's path.`;
+        throw new StageSecretsError('USAGE', `${message} Nothing was written.`);
+      }
+      if ((stat.mode & 0o077) === 0) return;
+      try {
+        fs.fchmodSync(fd, 0o600);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code ?? 'error';
+        throw new StageSecretsError(
+          'IO',
+          `--out ${file} is readable by others and its mode cannot be changed to 0600 (${code}); nothing was written.`,
+        );
+      }
+    },
+    { mode: 0o600 },
+  );
 }

@@ -26,7 +26,9 @@ function intSetting(env: NodeJS.ProcessEnv, name: string, min: number, max: numb
 export function retrySettings(env: NodeJS.ProcessEnv): KmsRetrySettings {
   return {
     maxAttempts:
-      intSetting(env, 'STAGE_SECRETS_KMS_MAX_ATTEMPTS', 1, 20) ?? intSetting(env, 'AWS_MAX_ATTEMPTS', 1, 20) ?? DEFAULT_MAX_ATTEMPTS,
+      intSetting(env, 'STAGE_SECRETS_KMS_MAX_ATTEMPTS', 1, 20) ??
+      intSetting(env, 'AWS_MAX_ATTEMPTS', 1, 20) ??
+      DEFAULT_MAX_ATTEMPTS,
     timeoutMs: intSetting(env, 'STAGE_SECRETS_KMS_TIMEOUT_MS', 50, 300_000) ?? DEFAULT_TIMEOUT_MS,
   };
 }
@@ -65,17 +67,18 @@ export async function kmsClient(region: string | undefined, settings: KmsRetrySe
   const cached = clients.get(cacheKey);
   if (cached) return cached;
   const { KMSClient } = await kmsSdk();
-  const client = quietSdkConstruction(() =>
-    new KMSClient({
-      ...(region ? { region } : {}),
-      maxAttempts: settings.maxAttempts,
-      retryMode: 'standard',
-      requestHandler: {
-        connectionTimeout: settings.timeoutMs,
-        requestTimeout: settings.timeoutMs,
-        throwOnRequestTimeout: true,
-      },
-    }),
+  const client = quietSdkConstruction(
+    () =>
+      new KMSClient({
+        ...(region ? { region } : {}),
+        maxAttempts: settings.maxAttempts,
+        retryMode: 'standard',
+        requestHandler: {
+          connectionTimeout: settings.timeoutMs,
+          requestTimeout: settings.timeoutMs,
+          throwOnRequestTimeout: true,
+        },
+      }),
   );
   clients.set(cacheKey, client);
   return client;

@@ -18,9 +18,25 @@ interface SdkErrorLike {
   $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
-const DENIED = new Set(['AccessDeniedException', 'UnrecognizedClientException', 'InvalidSignatureException', 'ExpiredTokenException', 'IncompleteSignature', 'MissingAuthenticationTokenException']);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'UnrecognizedClientException',
+  'InvalidSignatureException',
+  'ExpiredTokenException',
+  'IncompleteSignature',
+  'MissingAuthenticationTokenException',
+]);
 const WRONG_BLOB = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 /** KMS's own words, on one short line. They name principals and ARNs, never key material. */
 function kmsSaid(err: SdkErrorLike): string {
@@ -62,7 +78,10 @@ export function kmsError(err: unknown, call: KmsCallInfo): StageSecretsError {
 
   const regionProblem = /^Region is missing$|^Region not accepted|^Invalid region/i.exec(e.message ?? '');
   if (regionProblem) {
-    const what = regionProblem[0] === 'Region is missing' ? 'no AWS region' : `no valid AWS region (${(e.message ?? '').slice(0, 120)})`;
+    const what =
+      regionProblem[0] === 'Region is missing'
+        ? 'no AWS region'
+        : `no valid AWS region (${(e.message ?? '').slice(0, 120)})`;
     return new StageSecretsError(
       'KEY_MISSING',
       `${what} for KMS key ${key}: set AWS_REGION (or a profile with a region), name the key by its ARN, or pass --region to init/rewrap.`,
@@ -91,7 +110,11 @@ export function kmsError(err: unknown, call: KmsCallInfo): StageSecretsError {
     );
   }
   if (name === 'DisabledException') {
-    return new StageSecretsError('ACCESS_DENIED', `KMS key ${key}${where} is disabled: an admin must enable it before ${permission} works.${kmsSaid(e)}`, { cause: err });
+    return new StageSecretsError(
+      'ACCESS_DENIED',
+      `KMS key ${key}${where} is disabled: an admin must enable it before ${permission} works.${kmsSaid(e)}`,
+      { cause: err },
+    );
   }
   if (name === 'KMSInvalidStateException') {
     return new StageSecretsError(

@@ -36,10 +36,17 @@ async function encrypt(fields: KeyFields, privateKey: Buffer, ctx: StageContext,
     const { EncryptCommand } = await kmsSdk();
     const client = await kmsClient(region, s);
     const out = await client.send(
-      new EncryptCommand({ KeyId: fields.keyArn ?? fields.keyId, Plaintext: privateKey, EncryptionContext: encryptionContext(ctx) }),
+      new EncryptCommand({
+        KeyId: fields.keyArn ?? fields.keyId,
+        Plaintext: privateKey,
+        EncryptionContext: encryptionContext(ctx),
+      }),
     );
     if (!out.CiphertextBlob || out.CiphertextBlob.length === 0) {
-      throw new StageSecretsError('KEY_UNAVAILABLE', `AWS KMS Encrypt for key ${call.keyLabel} returned no ciphertext; try again.`);
+      throw new StageSecretsError(
+        'KEY_UNAVAILABLE',
+        `AWS KMS Encrypt for key ${call.keyLabel} returned no ciphertext; try again.`,
+      );
     }
     return { ciphertext: Buffer.from(out.CiphertextBlob).toString('base64'), keyArn: out.KeyId ?? fields.keyArn };
   } catch (err) {
@@ -62,8 +69,11 @@ async function decrypt(record: KmsIdentityRecord, ctx: StageContext, env: NodeJS
         EncryptionContext: encryptionContext(ctx),
       }),
     );
-    if (!out.Plaintext || out.Plaintext.length !== 32) {
-      throw new StageSecretsError('INTEGRITY', `AWS KMS key ${call.keyLabel} unwrapped something that is not a stage key; restore the stage file from git.`);
+    if (out.Plaintext?.length !== 32) {
+      throw new StageSecretsError(
+        'INTEGRITY',
+        `AWS KMS key ${call.keyLabel} unwrapped something that is not a stage key; restore the stage file from git.`,
+      );
     }
     return Buffer.from(out.Plaintext);
   } catch (err) {
@@ -99,7 +109,9 @@ export function kmsRecipient(record: KmsIdentityRecord, env: NodeJS.ProcessEnv):
   return {
     async wrap(privateKey, ctx) {
       const wrapped = await encrypt(record, privateKey, ctx, env);
-      return { record: { ...record, ...(wrapped.keyArn ? { keyArn: wrapped.keyArn } : {}), ciphertext: wrapped.ciphertext } };
+      return {
+        record: { ...record, ...(wrapped.keyArn ? { keyArn: wrapped.keyArn } : {}), ciphertext: wrapped.ciphertext },
+      };
     },
   };
 }
@@ -109,7 +121,9 @@ export function kmsIdentity(record: KmsIdentityRecord, env: NodeJS.ProcessEnv): 
   return {
     description: `AWS KMS key ${record.keyId}${region ? ` (${region})` : ''}`,
     async unwrap(ctx) {
-      const flightKey = createHash('sha256').update(JSON.stringify([record.keyId, record.keyArn, record.region, record.ciphertext, ctx.app, ctx.stage])).digest('hex');
+      const flightKey = createHash('sha256')
+        .update(JSON.stringify([record.keyId, record.keyArn, record.region, record.ciphertext, ctx.app, ctx.stage]))
+        .digest('hex');
       let pending = inFlight.get(flightKey);
       if (!pending) {
         pending = decrypt(record, ctx, env).finally(() => inFlight.delete(flightKey));

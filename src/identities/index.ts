@@ -34,7 +34,11 @@ export async function recipientFor(target: IdentitySpec | IdentityRecord, env: N
  */
 export function canTryQuickly(record: IdentityRecord, env: NodeJS.ProcessEnv): boolean {
   if (record.type === 'local') return true;
-  return ['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI'].some(
-    (name) => Boolean(env[name]),
-  );
+  return [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_PROFILE',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  ].some((name) => Boolean(env[name]));
 }

@@ -45,7 +45,13 @@ function wrapAad(ctx: StageContext): Buffer {
   return associatedData(['wrap', ctx.app, ctx.stage, ctx.publicKey]);
 }
 
-function seal(localKey: Buffer, fp: string, privateKey: Buffer, ctx: StageContext, created: string): LocalIdentityRecord {
+function seal(
+  localKey: Buffer,
+  fp: string,
+  privateKey: Buffer,
+  ctx: StageContext,
+  created: string,
+): LocalIdentityRecord {
   const box = aeadSeal(wrapKey(localKey), wrapAad(ctx), privateKey);
   return {
     type: 'local',
@@ -93,7 +99,9 @@ function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundK
   try {
     const stat = fs.statSync(file);
     if (stat.isFile() && (stat.mode & 0o077) !== 0) {
-      log().warn(`key file ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 ${file}`);
+      log().warn(
+        `key file ${file} is readable by other users (mode ${(stat.mode & 0o777).toString(8)}); run chmod 600 ${file}`,
+      );
     }
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
@@ -104,11 +112,17 @@ function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundK
         `stage ${stage} needs local key local:${fp}, which is not here.${envNote} Set ${envName} to the key (in CI, from a masked secret) or put the key file at ${file}.`,
       );
     }
-    throw new StageSecretsError('KEY_MISSING', `cannot read key file ${file} (${code ?? 'error'}); check its owner and permissions.${envNote}`);
+    throw new StageSecretsError(
+      'KEY_MISSING',
+      `cannot read key file ${file} (${code ?? 'error'}); check its owner and permissions.${envNote}`,
+    );
   }
   const key = parseLocalKey(text);
   if (!key || localKeyFingerprint(key) !== fp) {
-    throw new StageSecretsError('KEY_MISSING', `key file ${file} does not hold key local:${fp}; it is damaged or was replaced.`);
+    throw new StageSecretsError(
+      'KEY_MISSING',
+      `key file ${file} does not hold key local:${fp}; it is damaged or was replaced.`,
+    );
   }
   return { key, source: `key file ${file}` };
 }
@@ -162,7 +176,11 @@ export function newLocalRecipient(env: NodeJS.ProcessEnv): Recipient {
         fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
         fs.writeFileSync(file, `${formatLocalKey(localKey)}\n`, { mode: 0o600, flag: 'wx' });
       } catch (err) {
-        throw new StageSecretsError('IO', `cannot write key file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
+        throw new StageSecretsError(
+          'IO',
+          `cannot write key file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+          { cause: err },
+        );
       }
       const envName = stageKeyEnvName(ctx.stage);
       const notice = [

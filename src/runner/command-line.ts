@@ -36,7 +36,10 @@ export function findOnWindowsPath(command: string, ctx: ResolveContext): string 
   const win = path.win32;
   const isFile = ctx.isFile ?? isFileOnDisk;
   const exts = (envValue(ctx.env, 'PATHEXT') ?? '.COM;.EXE;.BAT;.CMD').split(';').filter(Boolean);
-  const candidates = (base: string) => (win.extname(base) && exts.some((e) => e.toLowerCase() === win.extname(base).toLowerCase()) ? [base] : exts.map((e) => base + e.toLowerCase()));
+  const candidates = (base: string) =>
+    win.extname(base) && exts.some((e) => e.toLowerCase() === win.extname(base).toLowerCase())
+      ? [base]
+      : exts.map((e) => base + e.toLowerCase());
   const hasDir = /[\\/]/.test(command);
   const dirs = hasDir ? [''] : [ctx.cwd, ...(envValue(ctx.env, 'PATH') ?? '').split(';').filter(Boolean)];
   for (const dir of dirs) {
@@ -73,6 +76,13 @@ export function spawnTarget(command: string, args: string[], ctx: ResolveContext
   const found = findOnWindowsPath(command, ctx);
   if (found === undefined || !/\.(cmd|bat)$/i.test(found)) return { file: found ?? command, args };
   const shim = /node_modules[\\/]\.bin[\\/][^\\/]+\.cmd$/i.test(found);
-  const line = [path.win32.normalize(found).replace(CMD_META, '^$1'), ...args.map((a) => escapeArgForCmd(a, shim))].join(' ');
-  return { file: envValue(ctx.env, 'COMSPEC') ?? 'cmd.exe', args: ['/d', '/s', '/c', `"${line}"`], windowsVerbatimArguments: true };
+  const line = [
+    path.win32.normalize(found).replace(CMD_META, '^$1'),
+    ...args.map((a) => escapeArgForCmd(a, shim)),
+  ].join(' ');
+  return {
+    file: envValue(ctx.env, 'COMSPEC') ?? 'cmd.exe',
+    args: ['/d', '/s', '/c', `"${line}"`],
+    windowsVerbatimArguments: true,
+  };
 }

@@ -36,7 +36,10 @@ export class FilesDir {
       }
     } catch (err) {
       holder.cleanup();
-      throw new StageSecretsError('IO', `cannot write the secret files in ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing was left behind.`);
+      throw new StageSecretsError(
+        'IO',
+        `cannot write the secret files in ${dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}); nothing was left behind.`,
+      );
     }
     return holder;
   }
@@ -60,17 +63,24 @@ function prepareDir(dir: string): boolean {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
-      throw new StageSecretsError('USAGE', `--files-dir ${dir}: its parent folder does not exist; create the parent first.`);
+      throw new StageSecretsError(
+        'USAGE',
+        `--files-dir ${dir}: its parent folder does not exist; create the parent first.`,
+      );
     }
     if (code !== 'EEXIST') throw new StageSecretsError('IO', `cannot create --files-dir ${dir} (${code ?? 'error'}).`);
   }
   const stat = fs.lstatSync(dir);
-  if (!stat.isDirectory()) throw new StageSecretsError('USAGE', `--files-dir ${dir} exists and is not a folder; pass a new path.`);
+  if (!stat.isDirectory())
+    throw new StageSecretsError('USAGE', `--files-dir ${dir} exists and is not a folder; pass a new path.`);
   if (typeof process.getuid === 'function' && stat.uid !== process.getuid()) {
     throw new StageSecretsError('USAGE', `--files-dir ${dir} belongs to another user; pass a new path.`);
   }
   if (fs.readdirSync(dir).length > 0) {
-    throw new StageSecretsError('USAGE', `--files-dir ${dir} is not empty; pass a new or empty folder (its content would be mixed with the secrets).`);
+    throw new StageSecretsError(
+      'USAGE',
+      `--files-dir ${dir} is not empty; pass a new or empty folder (its content would be mixed with the secrets).`,
+    );
   }
   fs.chmodSync(dir, 0o700);
   return false;

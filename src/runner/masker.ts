@@ -512,7 +512,9 @@ function startHash(w: number): number {
 }
 
 function asBuffer(chunk: Uint8Array, length: number): Buffer {
-  return Buffer.isBuffer(chunk) && length === chunk.length ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, length);
+  return Buffer.isBuffer(chunk) && length === chunk.length
+    ? chunk
+    : Buffer.from(chunk.buffer, chunk.byteOffset, length);
 }
 
 function uniquePatterns(values: Iterable<string | Uint8Array>): Buffer[] {

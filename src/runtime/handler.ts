@@ -11,17 +11,33 @@ type LambdaContext = { callbackWaitsForEmptyEventLoop?: boolean } | undefined;
  */
 export function handlerFrom(mod: unknown, exportPath: string, label: string): AnyHandler {
   const lookup = (from: unknown): unknown =>
-    exportPath.split('.').reduce<unknown>((at, key) => (at !== null && (typeof at === 'object' || typeof at === 'function') ? (at as Record<string, unknown>)[key] : undefined), from);
+    exportPath
+      .split('.')
+      .reduce<unknown>(
+        (at, key) =>
+          at !== null && (typeof at === 'object' || typeof at === 'function')
+            ? (at as Record<string, unknown>)[key]
+            : undefined,
+        from,
+      );
   let fn = lookup(mod);
-  if (typeof fn !== 'function' && mod && typeof mod === 'object' && 'default' in mod) fn = lookup((mod as { default: unknown }).default);
+  if (typeof fn !== 'function' && mod && typeof mod === 'object' && 'default' in mod)
+    fn = lookup((mod as { default: unknown }).default);
   if (typeof fn !== 'function') {
-    throw new StageSecretsError('USAGE', `stage-secrets: the handler ${label} is not a function exported by its module; check the function's handler in serverless.yml.`);
+    throw new StageSecretsError(
+      'USAGE',
+      `stage-secrets: the handler ${label} is not a function exported by its module; check the function's handler in serverless.yml.`,
+    );
   }
   return fn as AnyHandler;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**
@@ -32,7 +48,12 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
  * do not wait for the event loop, as for an async handler), else through a promise. A failure to open
  * is thrown to that call, and the next call tries again.
  */
-export function bundledHandler(raw: unknown, load: () => Promise<unknown>, exportPath: string, label: string): AnyHandler {
+export function bundledHandler(
+  raw: unknown,
+  load: () => Promise<unknown>,
+  exportPath: string,
+  label: string,
+): AnyHandler {
   let original: AnyHandler | undefined;
   let ready: Promise<void> | undefined;
   const start = (): Promise<void> => {
@@ -46,7 +67,7 @@ export function bundledHandler(raw: unknown, load: () => Promise<unknown>, expor
   };
   start();
   return function stageSecretsHandler(this: unknown, event: unknown, context: unknown) {
-    // eslint-disable-next-line prefer-rest-params
+    // biome-ignore lint/complexity/noArguments: the wrapper keeps two declared parameters, whatever the original declares
     const callback = arguments[2] as ((err: unknown, value?: unknown) => void) | undefined;
     if (original) return original.call(this, event, context, callback);
     if (typeof callback !== 'function') return start().then(() => original!.call(this, event, context));
@@ -54,7 +75,8 @@ export function bundledHandler(raw: unknown, load: () => Promise<unknown>, expor
       () => {
         const result = original!.call(this, event, context, callback);
         if (isThenable(result)) {
-          if (context && typeof context === 'object') (context as NonNullable<LambdaContext>).callbackWaitsForEmptyEventLoop = false;
+          if (context && typeof context === 'object')
+            (context as NonNullable<LambdaContext>).callbackWaitsForEmptyEventLoop = false;
           result.then(
             (value) => callback(null, value),
             (err) => callback(err),

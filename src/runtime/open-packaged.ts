@@ -14,7 +14,8 @@ const LAMBDA_KMS_DEFAULTS = { STAGE_SECRETS_KMS_MAX_ATTEMPTS: '3', STAGE_SECRETS
 function asStageFile(bundle: RuntimeBundle): StageFile {
   const secrets: StageFile['secrets'] = {};
   // packages made before entries carried their time: the epoch, so any store value counts as newer
-  for (const [name, entry] of Object.entries(bundle.secrets)) secrets[name] = { ...entry, updated: entry.updated ?? '1970-01-01T00:00:00Z' };
+  for (const [name, entry] of Object.entries(bundle.secrets))
+    secrets[name] = { ...entry, updated: entry.updated ?? '1970-01-01T00:00:00Z' };
   return {
     version: bundle.version as StageFile['version'],
     app: bundle.app,
@@ -29,7 +30,9 @@ function asStageFile(bundle: RuntimeBundle): StageFile {
 
 function cannotOpen(bundle: Pick<RuntimeBundle, 'function' | 'app' | 'stage'> | undefined, err: unknown): unknown {
   if (!(err instanceof StageSecretsError)) return err;
-  const what = bundle ? `the secrets packaged for function ${bundle.function} (app ${bundle.app}, stage ${bundle.stage})` : 'the packaged secrets';
+  const what = bundle
+    ? `the secrets packaged for function ${bundle.function} (app ${bundle.app}, stage ${bundle.stage})`
+    : 'the packaged secrets';
   return new StageSecretsError(err.code, `stage-secrets: cannot open ${what}: ${err.message}`, { cause: err });
 }
 
@@ -38,7 +41,10 @@ function cannotOpen(bundle: Pick<RuntimeBundle, 'function' | 'app' | 'stage'> | 
  * checked (approval, integrity) and opened, the values go into process.env (over what serverless.yml
  * set, as in env mode) and into the registry the SecretClient reads. Errors name the cause, never a value.
  */
-export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv = process.env): Promise<ReadonlyMap<string, SecretValue>> {
+export async function openPackagedSecrets(
+  raw: unknown,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<ReadonlyMap<string, SecretValue>> {
   let bundle: RuntimeBundle | undefined;
   try {
     bundle = checkRuntimeBundle(raw);
@@ -75,13 +81,22 @@ export async function openPackagedSecrets(raw: unknown, env: NodeJS.ProcessEnv =
  * already unwrapped in this process (stages/open-file.ts keeps it), so this makes no KMS call; the key
  * itself stays in this module and is never handed out.
  */
-async function openEntryWithKey(file: StageFile, env: NodeJS.ProcessEnv, name: string, entry: SecretEntry): Promise<SecretValue> {
+async function openEntryWithKey(
+  file: StageFile,
+  env: NodeJS.ProcessEnv,
+  name: string,
+  entry: SecretEntry,
+): Promise<SecretValue> {
   const own = Object.hasOwn(file.secrets, name) ? file.secrets[name] : undefined;
   if (!own) throw new StageSecretsError('NOT_FOUND', `${name} is not among the secrets packaged for this function.`);
   const { approved: _ignored, ...sealed } = entry;
-  const one: StageFile = { ...file, secrets: { [name]: { ...sealed, ...(own.approved ? { approved: own.approved } : {}) } } };
+  const one: StageFile = {
+    ...file,
+    secrets: { [name]: { ...sealed, ...(own.approved ? { approved: own.approved } : {}) } },
+  };
   const opened = await openStageFile(one, env);
-  if (opened.pending.length > 0) throw new StageSecretsError('UNAPPROVED', `${name} is not approved in stage ${file.stage}.`);
+  if (opened.pending.length > 0)
+    throw new StageSecretsError('UNAPPROVED', `${name} is not approved in stage ${file.stage}.`);
   return opened.decrypt(name);
 }
 

@@ -55,7 +55,11 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   return { ...summary, guard: { ...summary.guard, secretsDir, stageFile } };
 }
 
-async function applySettings(input: ApplyInput, settings: ReturnType<typeof readSettings>, source: SourceOptions): Promise<ApplySummary> {
+async function applySettings(
+  input: ApplyInput,
+  settings: ReturnType<typeof readSettings>,
+  source: SourceOptions,
+): Promise<ApplySummary> {
   const { service, stage } = input;
   const store = storeSetting(settings.store, settings.mode, input.localInvoke);
   const functions: Record<string, FunctionConfig> = {};
@@ -70,7 +74,9 @@ async function applySettings(input: ApplyInput, settings: ReturnType<typeof read
   const decision = decideSetEnvs({ env: input.env, setEnvs: settings.setEnvs, serviceDir: input.serviceDir });
   if (!decision.setEnvs) {
     checkYamlEnvironments(service, functions);
-    input.log.notice(`stage-secrets: functions get no secrets of stage ${stage} (${decision.reason}); the build environment is unchanged`);
+    input.log.notice(
+      `stage-secrets: functions get no secrets of stage ${stage} (${decision.reason}); the build environment is unchanged`,
+    );
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount, guard: {} };
   }
 
@@ -78,10 +84,23 @@ async function applySettings(input: ApplyInput, settings: ReturnType<typeof read
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
-  const merged = mergeSecrets({ stage, providerEnvironment: service.provider.environment, functions: envInputs, secrets: texts, serviceSecrets: settings.secrets });
+  const merged = mergeSecrets({
+    stage,
+    providerEnvironment: service.provider.environment,
+    functions: envInputs,
+    secrets: texts,
+    serviceSecrets: settings.secrets,
+  });
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
-    const summary = applyRuntime({ ...input, functions, file: loaded.stageFile, received: merged.received, secrets: loaded.values.size, store });
+    const summary = applyRuntime({
+      ...input,
+      functions,
+      file: loaded.stageFile,
+      received: merged.received,
+      secrets: loaded.values.size,
+      store,
+    });
     return { ...summary, guard: { stageFile: loaded.stageFile, packaged: merged.received } };
   }
 
@@ -107,7 +126,13 @@ async function applySettings(input: ApplyInput, settings: ReturnType<typeof read
       (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
   );
   logOverrides(merged.replaced, input.configFile, input.log);
-  return { setEnvs: true, secrets: loaded.values.size, functionsWithSecrets: receiving, functions: functionCount, guard: { stageFile: loaded.stageFile } };
+  return {
+    setEnvs: true,
+    secrets: loaded.values.size,
+    functionsWithSecrets: receiving,
+    functions: functionCount,
+    guard: { stageFile: loaded.stageFile },
+  };
 }
 
 /** How many functions receive at least one secret. */
@@ -119,27 +144,40 @@ function receivingCount(received: Record<string, string[]>): number {
  * Lambda's limits for functions whose environment holds no secret (opted out, or runtime mode): the
  * yaml values, plus what `extra` adds to a function (runtime mode's store location).
  */
-function checkYamlEnvironments(service: ServiceConfig, functions: Record<string, FunctionConfig>, extra: (name: string) => Environment = () => ({})): void {
+function checkYamlEnvironments(
+  service: ServiceConfig,
+  functions: Record<string, FunctionConfig>,
+  extra: (name: string) => Environment = () => ({}),
+): void {
   checkLambdaLimits({
     functions: Object.fromEntries(
-      Object.entries(functions).map(([name, fn]) => [name, { ...effectiveEnvironment(service.provider.environment, fn.environment), ...extra(name) }]),
+      Object.entries(functions).map(([name, fn]) => [
+        name,
+        { ...effectiveEnvironment(service.provider.environment, fn.environment), ...extra(name) },
+      ]),
     ),
     secretNames: [],
   });
 }
 
 /** Runtime mode: the selection above goes sealed into each function's package; no environment changes. */
-function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number }): Omit<ApplySummary, 'guard'> {
+function applyRuntime(
+  input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number },
+): Omit<ApplySummary, 'guard'> {
   const { service, stage, functions, store } = input;
   // a function that receives secrets gets the store's location too: check it fits before anything is written
-  checkYamlEnvironments(service, functions, (name) => (store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {}));
+  checkYamlEnvironments(service, functions, (name) =>
+    store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {},
+  );
   const result = applyRuntimeMode({ ...input, log: input.log });
   const receiving = receivingCount(input.received);
   const count = Object.keys(functions).length;
   input.log.notice(
     `stage-secrets: runtime mode: ${plural(input.secrets, 'secret')} of stage ${stage} sealed into the packages of ${receiving} of ${plural(count, 'function')} ` +
       `(opened at cold start with kms:Decrypt; no value in the template or the environment)` +
-      (result.madeIndividual ? '; functions receive different secrets, so each is packaged on its own (package.individually)' : ''),
+      (result.madeIndividual
+        ? '; functions receive different secrets, so each is packaged on its own (package.individually)'
+        : ''),
   );
   if (result.storeFolder && result.storeAccess === 'read-write') {
     input.log.notice(
@@ -160,7 +198,11 @@ function applyRuntime(input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secr
  * each function's configuration at deploy time, and a function has no sealed stage to update or to
  * compare the store's values with. (invoke local runs in env mode and ignores it.)
  */
-function storeSetting(store: string | undefined, mode: string | undefined, localInvoke: boolean | undefined): StoreLocation | undefined {
+function storeSetting(
+  store: string | undefined,
+  mode: string | undefined,
+  localInvoke: boolean | undefined,
+): StoreLocation | undefined {
   if (store === undefined) return undefined;
   if (mode !== 'runtime') {
     throw new StageSecretsError(

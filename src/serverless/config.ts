@@ -90,7 +90,9 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
       const near = closestWord(k, KEYS);
       return near ? `${k} (did you mean ${near}?)` : k;
     });
-    throw usage(`custom.stageSecrets has unknown ${unknown.length === 1 ? 'key' : 'keys'} ${hints.join(', ')}; the keys are ${KEY_LIST}.`);
+    throw usage(
+      `custom.stageSecrets has unknown ${unknown.length === 1 ? 'key' : 'keys'} ${hints.join(', ')}; the keys are ${KEY_LIST}.`,
+    );
   }
   const { dir, setEnvs, app, secrets, fallbacks, mode, store } = given;
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
@@ -103,9 +105,14 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
     throw usage('custom.stageSecrets.app must be the app name recorded in the stage file.');
   }
   if (mode !== undefined && mode !== 'env' && mode !== 'runtime') {
-    throw usage('custom.stageSecrets.mode must be env (values in the environment, the default) or runtime (sealed in the package).');
+    throw usage(
+      'custom.stageSecrets.mode must be env (values in the environment, the default) or runtime (sealed in the package).',
+    );
   }
-  if (store !== undefined && (typeof store !== 'string' || !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(store))) {
+  if (
+    store !== undefined &&
+    (typeof store !== 'string' || !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(store))
+  ) {
     throw usage('custom.stageSecrets.store must be an S3 location, s3://BUCKET/PREFIX.');
   }
   let fallbackMap: Record<string, string> | undefined;
@@ -116,7 +123,9 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
     fallbackMap = {};
     for (const [pattern, target] of Object.entries(fallbacks)) {
       if (!STAGE_PATTERN_PATTERN.test(pattern) || !pattern.includes('*')) {
-        throw usage(`custom.stageSecrets.fallbacks: ${JSON.stringify(pattern)} is not a stage pattern; a pattern needs a *, e.g. "pr-*".`);
+        throw usage(
+          `custom.stageSecrets.fallbacks: ${JSON.stringify(pattern)} is not a stage pattern; a pattern needs a *, e.g. "pr-*".`,
+        );
       }
       const catchAll = catchAllPatternError(pattern, 'custom.stageSecrets.fallbacks');
       if (catchAll) throw catchAll;

@@ -69,7 +69,9 @@ export function checkLambdaLimits(input: LimitInput): void {
   for (const [fnName, env] of Object.entries(input.functions)) {
     for (const key of Object.keys(env)) {
       if (lambdaReserved.has(key.toUpperCase())) {
-        problems.push(`function ${fnName}: ${key} is reserved by AWS Lambda and cannot be set; rename it in serverless.yml`);
+        problems.push(
+          `function ${fnName}: ${key} is reserved by AWS Lambda and cannot be set; rename it in serverless.yml`,
+        );
       }
     }
     const size = environmentSize(env);

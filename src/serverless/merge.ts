@@ -81,14 +81,23 @@ function pick(secrets: ReadonlyMap<string, string>, names: Iterable<string>): Re
  */
 export function mergeSecrets(input: MergeInput): MergeResult {
   checkLists(input);
-  const narrowed = input.serviceSecrets ? new Map([...input.secrets].filter(([name]) => input.serviceSecrets!.includes(name))) : input.secrets;
+  const narrowed = input.serviceSecrets
+    ? new Map([...input.secrets].filter(([name]) => input.serviceSecrets!.includes(name)))
+    : input.secrets;
   const result = mergeAll({ ...input, secrets: narrowed });
   return { ...result, replaced: replacedNames(input, result, [...narrowed.keys()]) };
 }
 
 /** Names present in serverless.yml's environments whose values the merge replaced with a secret. */
-function replacedNames(input: MergeInput, result: Omit<MergeResult, 'replaced'>, given: string[]): MergeResult['replaced'] {
-  const replacedIn = (before: Environment | undefined, names: string[]) => Object.keys(before ?? {}).filter((k) => names.includes(k)).sort();
+function replacedNames(
+  input: MergeInput,
+  result: Omit<MergeResult, 'replaced'>,
+  given: string[],
+): MergeResult['replaced'] {
+  const replacedIn = (before: Environment | undefined, names: string[]) =>
+    Object.keys(before ?? {})
+      .filter((k) => names.includes(k))
+      .sort();
   // per function, a provider value is replaced for each function that receives the name
   const providerNames = result.mode === 'provider' ? given : [...new Set(Object.values(result.received).flat())];
   const provider = replacedIn(input.providerEnvironment, providerNames);
@@ -117,14 +126,17 @@ function mergeAll(input: MergeInput): Omit<MergeResult, 'replaced'> {
       for (const key of Object.keys(env)) if (input.secrets.has(key)) env[key] = input.secrets.get(key)!;
       functionEnvironments[name] = env;
     }
-    const providerEnvironment = all.length ? { ...input.providerEnvironment, ...pick(input.secrets, all) } : input.providerEnvironment;
+    const providerEnvironment = all.length
+      ? { ...input.providerEnvironment, ...pick(input.secrets, all) }
+      : input.providerEnvironment;
     return { mode: 'provider', providerEnvironment, functionEnvironments, received };
   }
 
   for (const [name, fn] of Object.entries(input.functions)) {
     const names = fn.secrets ?? all;
     received[name] = [...names];
-    functionEnvironments[name] = names.length || fn.environment ? { ...fn.environment, ...pick(input.secrets, names) } : undefined;
+    functionEnvironments[name] =
+      names.length || fn.environment ? { ...fn.environment, ...pick(input.secrets, names) } : undefined;
   }
   return { mode: 'per-function', providerEnvironment: input.providerEnvironment, functionEnvironments, received };
 }

@@ -112,7 +112,11 @@ function seedDecision(serviceDir: string): { value: boolean; file: string } | un
  * Whether functions get secrets. Any of the three switches set to false turns it off: the env var
  * SLS_SET_SECRET_ENVS, custom.stageSecrets.setEnvs, or sls_set_secret_envs in seed.yml.
  */
-export function decideSetEnvs(input: { env: NodeJS.ProcessEnv; setEnvs?: boolean; serviceDir: string }): SetEnvsDecision {
+export function decideSetEnvs(input: {
+  env: NodeJS.ProcessEnv;
+  setEnvs?: boolean;
+  serviceDir: string;
+}): SetEnvsDecision {
   const fromEnv = input.env[OPT_OUT_ENV];
   if (fromEnv !== undefined && fromEnv !== '') {
     const parsed = parseSwitch(fromEnv);
@@ -121,7 +125,8 @@ export function decideSetEnvs(input: { env: NodeJS.ProcessEnv; setEnvs?: boolean
     }
     if (!parsed) return { setEnvs: false, reason: `${OPT_OUT_ENV}=false in the environment` };
   }
-  if (input.setEnvs === false) return { setEnvs: false, reason: 'custom.stageSecrets.setEnvs is false in serverless.yml' };
+  if (input.setEnvs === false)
+    return { setEnvs: false, reason: 'custom.stageSecrets.setEnvs is false in serverless.yml' };
   const seed = seedDecision(input.serviceDir);
   if (seed && !seed.value) return { setEnvs: false, reason: `${SEED_KEY}: false in ${seed.file}` };
   return { setEnvs: true };

@@ -15,11 +15,14 @@ export interface StaleRead {
 export function replacedVariables(replaced: MergeResult['replaced']): string[] {
   return [
     ...replaced.provider.map((name) => `provider.environment.${name}`),
-    ...Object.entries(replaced.functions).flatMap(([fn, names]) => names.map((name) => `functions.${fn}.environment.${name}`)),
+    ...Object.entries(replaced.functions).flatMap(([fn, names]) =>
+      names.map((name) => `functions.${fn}.environment.${name}`),
+    ),
   ];
 }
 
-const SELF_ENV_READ = /\$\{\s*self:\s*(provider\.environment|functions\.([A-Za-z0-9_-]+)\.environment)\.([A-Za-z_][A-Za-z0-9_]*)/g;
+const SELF_ENV_READ =
+  /\$\{\s*self:\s*(provider\.environment|functions\.([A-Za-z0-9_-]+)\.environment)\.([A-Za-z_][A-Za-z0-9_]*)/g;
 
 /** A line without its YAML (#) or JavaScript (//) comment: a comment reads nothing. */
 function withoutComment(line: string): string {
@@ -45,7 +48,9 @@ export function staleReads(configText: string, replaced: MergeResult['replaced']
       found.set(variable, at);
     }
   });
-  return [...found].map(([variable, at]) => ({ variable, lines: at })).sort((a, b) => a.variable.localeCompare(b.variable));
+  return [...found]
+    .map(([variable, at]) => ({ variable, lines: at }))
+    .sort((a, b) => a.variable.localeCompare(b.variable));
 }
 
 /** The warning for one stale read, naming the variable and lines, never a value. */

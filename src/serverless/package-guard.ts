@@ -139,8 +139,10 @@ function jsonFinding(entry: ZipEntry, bytes: Buffer, ctx: ZipContext): string | 
     const own = entry.name === `${RUNTIME_DIR}/${fn}/${SEALED_FILE}` && names.every((n) => ctx.allowed.has(n));
     if (own) return undefined;
     const functions = ctx.functions.join(', ') || 'none';
-    return `the runtime-mode sealed file of function ${fn || '(unknown)'}, which this package's functions ` +
-      `(${functions}) do not receive`;
+    return (
+      `the runtime-mode sealed file of function ${fn || '(unknown)'}, which this package's functions ` +
+      `(${functions}) do not receive`
+    );
   }
   if (typeof o.publicKey === 'string' && Array.isArray(o.identities)) return 'a stage file';
   if (typeof o.epk === 'string' && typeof o.nonce === 'string' && typeof o.ct === 'string') return 'a stage file entry';

@@ -23,7 +23,12 @@ export function kmsDecryptStatements(identities: KmsIdentityRecord[], app: strin
   const aliases = identities.filter((r) => keyResource(r) === undefined).map((r) => r.keyId);
   const statements: IamStatement[] = [];
   if (resources.length) {
-    statements.push({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: resources, Condition: { StringEquals: context } });
+    statements.push({
+      Effect: 'Allow',
+      Action: ['kms:Decrypt'],
+      Resource: resources,
+      Condition: { StringEquals: context },
+    });
   }
   if (aliases.length) {
     // A key recorded only by alias (no ARN came back at init): IAM cannot name it, so the alias the
@@ -46,11 +51,21 @@ type ProviderIam = { role?: unknown; [key: string]: unknown };
  * brings its own role (provider.iam.role is an ARN or a reference), which the plugin cannot change.
  */
 export function addToServiceRole(service: ServiceConfig, statements: IamStatement[]): boolean {
-  const provider = service.provider as ServiceConfig['provider'] & { iam?: ProviderIam; iamRoleStatements?: unknown[]; role?: unknown };
+  const provider = service.provider as ServiceConfig['provider'] & {
+    iam?: ProviderIam;
+    iamRoleStatements?: unknown[];
+    role?: unknown;
+  };
   if (provider.role !== undefined) return false;
   const iam = provider.iam;
   const role = iam?.role;
-  if (role !== undefined && (typeof role !== 'object' || role === null || Array.isArray(role) || Object.keys(role).some((k) => k.startsWith('Fn::') || k === 'Ref'))) {
+  if (
+    role !== undefined &&
+    (typeof role !== 'object' ||
+      role === null ||
+      Array.isArray(role) ||
+      Object.keys(role).some((k) => k.startsWith('Fn::') || k === 'Ref'))
+  ) {
     return false;
   }
   if (Array.isArray(provider.iamRoleStatements) && !(role as { statements?: unknown } | undefined)?.statements) {
@@ -78,8 +93,17 @@ export type StoreAccess = 'read-write' | 'read';
  */
 export function storeStatements(bucket: string, folder: string, access: StoreAccess): IamStatement[] {
   return [
-    { Effect: 'Allow', Action: access === 'read-write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'], Resource: `arn:aws:s3:::${bucket}/${folder}*` },
-    { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: `arn:aws:s3:::${bucket}`, Condition: { StringLike: { 's3:prefix': `${folder}*` } } },
+    {
+      Effect: 'Allow',
+      Action: access === 'read-write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+      Resource: `arn:aws:s3:::${bucket}/${folder}*`,
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: `arn:aws:s3:::${bucket}`,
+      Condition: { StringLike: { 's3:prefix': `${folder}*` } },
+    },
   ];
 }
 

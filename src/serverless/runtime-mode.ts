@@ -6,8 +6,23 @@ import type { KmsIdentityRecord, StageFile } from '../core/format.js';
 import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
 import type { Logger } from '../core/log.js';
 import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
-import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements, type IamStatement, type StoreAccess } from './runtime-iam.js';
-import { BUNDLED_RUNTIME_FILE, bundledWrapper, nativeWrapper, RUNTIME_FILE, SEALED_FILE, WRAPPER_EXPORT, type WrapperInput } from './runtime-wrapper.js';
+import {
+  addToServiceRole,
+  iamUnsafeCharacter,
+  kmsDecryptStatements,
+  storeStatements,
+  type IamStatement,
+  type StoreAccess,
+} from './runtime-iam.js';
+import {
+  BUNDLED_RUNTIME_FILE,
+  bundledWrapper,
+  nativeWrapper,
+  RUNTIME_FILE,
+  SEALED_FILE,
+  WRAPPER_EXPORT,
+  type WrapperInput,
+} from './runtime-wrapper.js';
 import { appendPatternsLast } from './package-patterns.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
 
@@ -56,7 +71,11 @@ function usage(message: string): StageSecretsError {
 
 function pluginNames(service: ServiceConfig): string[] {
   const plugins = (service as { plugins?: unknown }).plugins;
-  const list = Array.isArray(plugins) ? plugins : Array.isArray((plugins as { modules?: unknown })?.modules) ? (plugins as { modules: unknown[] }).modules : [];
+  const list = Array.isArray(plugins)
+    ? plugins
+    : Array.isArray((plugins as { modules?: unknown })?.modules)
+      ? (plugins as { modules: unknown[] }).modules
+      : [];
   return list.filter((p): p is string => typeof p === 'string');
 }
 
@@ -77,9 +96,12 @@ function checkFunctions(input: RuntimeModeInput): void {
   const problems: string[] = [];
   for (const [name, fn] of Object.entries(input.functions)) {
     const runtime = runtimeOf(input.service, fn);
-    if (fn.image !== undefined || typeof fn.handler !== 'string') problems.push(`function ${name} has no Node.js handler (container image)`);
-    else if (runtime !== undefined && !/^nodejs(\d+)\.x$/.test(runtime)) problems.push(`function ${name} runs ${runtime}`);
-    else if (runtime !== undefined && Number(/^nodejs(\d+)/.exec(runtime)![1]) < 18) problems.push(`function ${name} runs ${runtime} (before nodejs18.x Lambda has no AWS SDK v3)`);
+    if (fn.image !== undefined || typeof fn.handler !== 'string')
+      problems.push(`function ${name} has no Node.js handler (container image)`);
+    else if (runtime !== undefined && !/^nodejs(\d+)\.x$/.test(runtime))
+      problems.push(`function ${name} runs ${runtime}`);
+    else if (runtime !== undefined && Number(/^nodejs(\d+)/.exec(runtime)![1]) < 18)
+      problems.push(`function ${name} runs ${runtime} (before nodejs18.x Lambda has no AWS SDK v3)`);
   }
   if (problems.length) {
     throw usage(
@@ -88,7 +110,9 @@ function checkFunctions(input: RuntimeModeInput): void {
     );
   }
   const artifact = (input.service as { package?: { artifact?: unknown } }).package?.artifact;
-  const prebuilt = Object.entries(input.functions).filter(([, fn]) => (fn.package as { artifact?: unknown } | undefined)?.artifact !== undefined);
+  const prebuilt = Object.entries(input.functions).filter(
+    ([, fn]) => (fn.package as { artifact?: unknown } | undefined)?.artifact !== undefined,
+  );
   if (artifact !== undefined || prebuilt.length) {
     throw usage(
       `custom.stageSecrets.mode is runtime, but ${prebuilt.length ? `function ${prebuilt.map(([n]) => n).join(', ')} uses` : 'the service uses'} a prebuilt package.artifact, which the plugin cannot add the sealed secrets to. Let the framework build the package, or use mode: env.`,
@@ -110,7 +134,9 @@ function kmsIdentities(file: StageFile, deployStage: string): KmsIdentityRecord[
   // The build opens the stage with the first identity that works, so an added one is never tried here;
   // its key fields go into the role's policy as they are, where a wildcard or variable would reach other keys.
   for (const record of kms) {
-    const unsafe = [record.keyId, record.keyArn, record.region].map((field) => (field === undefined ? undefined : iamUnsafeCharacter(field))).find(Boolean);
+    const unsafe = [record.keyId, record.keyArn, record.region]
+      .map((field) => (field === undefined ? undefined : iamUnsafeCharacter(field)))
+      .find(Boolean);
     if (unsafe) {
       throw new StageSecretsError(
         'FORMAT',
@@ -141,7 +167,9 @@ function moduleKindOf(serviceDir: string, file: string): 'commonjs' | 'module' {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest)) {
       try {
-        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module' ? 'module' : 'commonjs';
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: unknown }).type === 'module'
+          ? 'module'
+          : 'commonjs';
       } catch {
         return 'commonjs';
       }
@@ -155,14 +183,26 @@ function nativeModuleFile(serviceDir: string, fnName: string, modulePath: string
   for (const ext of ['.js', '.mjs', '.cjs']) {
     if (fs.existsSync(path.join(serviceDir, modulePath + ext))) return modulePath + ext;
   }
-  throw usage(`function ${fnName}: its handler module ${modulePath}.js (or .mjs, .cjs) is not in the service folder; the wrapper of runtime mode needs it.`);
+  throw usage(
+    `function ${fnName}: its handler module ${modulePath}.js (or .mjs, .cjs) is not in the service folder; the wrapper of runtime mode needs it.`,
+  );
 }
 
-function bundleFor(file: StageFile, kms: KmsIdentityRecord[], deployStage: string, fnName: string, names: string[]): RuntimeBundle {
+function bundleFor(
+  file: StageFile,
+  kms: KmsIdentityRecord[],
+  deployStage: string,
+  fnName: string,
+  names: string[],
+): RuntimeBundle {
   const secrets: RuntimeBundle['secrets'] = {};
   for (const name of [...names].sort()) {
     const entry = file.secrets[name];
-    if (!entry) throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret ${name} (the stage file changed while packaging); package again.`);
+    if (!entry)
+      throw new StageSecretsError(
+        'NOT_FOUND',
+        `stage ${file.stage} has no secret ${name} (the stage file changed while packaging); package again.`,
+      );
     secrets[name] = { ...entry };
   }
   return {
@@ -180,7 +220,8 @@ function bundleFor(file: StageFile, kms: KmsIdentityRecord[], deployStage: strin
   };
 }
 
-const sameList = (a: string[], b: string[]) => a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
+const sameList = (a: string[], b: string[]) =>
+  a.length === b.length && [...a].sort().every((n, i) => n === [...b].sort()[i]);
 
 /**
  * Runtime mode at package time: for each function, writes its sealed entries (as sealed in the stage
@@ -196,7 +237,10 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const packager = pluginNames(input.service).includes('serverless-esbuild') ? 'serverless-esbuild' : 'framework';
   const runtimeBundle = packager === 'framework' ? RUNTIME_BUNDLE : BUNDLED_RUNTIME_BUNDLE;
   if (!fs.existsSync(runtimeBundle)) {
-    throw new StageSecretsError('IO', `the runtime file ${runtimeBundle} is missing: stage-secrets was installed without its build (npm run build).`);
+    throw new StageSecretsError(
+      'IO',
+      `the runtime file ${runtimeBundle} is missing: stage-secrets was installed without its build (npm run build).`,
+    );
   }
   const names = Object.keys(input.functions);
 
@@ -216,7 +260,12 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
       const { modulePath, exportPath } = splitHandler(name, handler);
       const toRoot = path.posix.relative(`${RUNTIME_DIR}/${name}`, '.');
       const moduleFile = packager === 'framework' ? nativeModuleFile(input.serviceDir, name, modulePath) : modulePath;
-      const wrapper: WrapperInput = { function: name, originalHandler: handler, moduleSpecifier: `${toRoot}/${moduleFile}`, exportPath };
+      const wrapper: WrapperInput = {
+        function: name,
+        originalHandler: handler,
+        moduleSpecifier: `${toRoot}/${moduleFile}`,
+        exportPath,
+      };
       if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
       return { name, wrapper, sealed: bundleFor(file, kms, input.stage, name, input.received[name]!) };
     });
@@ -231,7 +280,10 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     fs.writeFileSync(path.join(dir, SEALED_FILE), `${JSON.stringify(sealed)}\n`);
     fs.writeFileSync(path.join(dir, packager === 'framework' ? RUNTIME_FILE : BUNDLED_RUNTIME_FILE), runtimeCode);
     const wrapperFile = packager === 'framework' ? 'wrapper.mjs' : 'wrapper.js';
-    fs.writeFileSync(path.join(dir, wrapperFile), packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper));
+    fs.writeFileSync(
+      path.join(dir, wrapperFile),
+      packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper),
+    );
     input.functions[name]!.handler = `${RUNTIME_DIR}/${name}/wrapper.${WRAPPER_EXPORT}`;
   }
   // The framework's packager zips the files as they are; serverless-esbuild zips its bundle of the
@@ -271,7 +323,9 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   }
   const ownRoles = wrapped.filter((n) => input.functions[n]!.role !== undefined);
   if (ownRoles.length) {
-    input.log.warn(`function ${ownRoles.join(', ')} ${ownRoles.length === 1 ? 'has its' : 'have their'} own role: add ${needs} as in ${JSON.stringify(statements)}`);
+    input.log.warn(
+      `function ${ownRoles.join(', ')} ${ownRoles.length === 1 ? 'has its' : 'have their'} own role: add ${needs} as in ${JSON.stringify(statements)}`,
+    );
   }
   return result;
 }

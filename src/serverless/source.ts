@@ -19,7 +19,8 @@ export interface SourceOptions {
 
 /** The service's preview-stage rules: its own, else those of the environment. */
 export function serviceFallbacks(opts: Pick<SourceOptions, 'fallbacks' | 'env'>): StageFallback[] {
-  if (opts.fallbacks && Object.keys(opts.fallbacks).length) return Object.entries(opts.fallbacks).map(([pattern, stage]) => ({ pattern, stage }));
+  if (opts.fallbacks && Object.keys(opts.fallbacks).length)
+    return Object.entries(opts.fallbacks).map(([pattern, stage]) => ({ pattern, stage }));
   return fallbacksFromEnv(opts.env);
 }
 
@@ -61,7 +62,8 @@ function serviceStageOptions(opts: SourceOptions): StageOptions {
         : {
             name: opts.app,
             source: 'custom.stageSecrets.app',
-            fix: (recorded) => `Set custom.stageSecrets.app: ${recorded} (or remove it) if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
+            fix: (recorded) =>
+              `Set custom.stageSecrets.app: ${recorded} (or remove it) if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
           },
   };
 }
@@ -71,7 +73,13 @@ export class StageSecretsCache {
   private readonly loads = new Map<string, Promise<LoadedSecrets>>();
 
   get(opts: SourceOptions): Promise<LoadedSecrets> {
-    const key = JSON.stringify([opts.stage, opts.app ?? null, opts.dir ?? null, serviceFallbacks(opts), path.resolve(opts.serviceDir)]);
+    const key = JSON.stringify([
+      opts.stage,
+      opts.app ?? null,
+      opts.dir ?? null,
+      serviceFallbacks(opts),
+      path.resolve(opts.serviceDir),
+    ]);
     let load = this.loads.get(key);
     if (!load) {
       load = loadServiceSecrets(opts);

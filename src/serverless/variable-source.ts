@@ -5,10 +5,10 @@ import type { VariableResolverInput } from './types.js';
 
 function optionalString(value: unknown, what: string): string | undefined {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || value.length === 0) throw new StageSecretsError('USAGE', `${what} must be a non-empty string.`);
+  if (typeof value !== 'string' || value.length === 0)
+    throw new StageSecretsError('USAGE', `${what} must be a non-empty string.`);
   return value;
 }
-
 
 /**
  * What the framework's resolver takes from a variable source: a value, or null with the message it
@@ -28,10 +28,21 @@ export async function resolveSecretVariable(
 ): Promise<VariableResult> {
   const name = input.address?.trim();
   if (!name) throw new StageSecretsError('USAGE', '${secret:NAME} needs the secret name after "secret:".');
-  const stage = optionalString(input.options?.stage, 'the --stage option') ?? optionalString(await input.resolveVariable('sls:stage'), 'the stage');
+  const stage =
+    optionalString(input.options?.stage, 'the --stage option') ??
+    optionalString(await input.resolveVariable('sls:stage'), 'the stage');
   if (!stage) throw new StageSecretsError('USAGE', `cannot tell the stage for \${secret:${name}}; pass --stage.`);
-  const { app, dir, fallbacks } = readSettings({ stageSecrets: await input.resolveConfigurationProperty(['custom', 'stageSecrets']) });
-  const secrets = await context.cache.get({ stage, app, dir, fallbacks, serviceDir: input.serviceDir ?? context.serviceDir, env: context.env });
+  const { app, dir, fallbacks } = readSettings({
+    stageSecrets: await input.resolveConfigurationProperty(['custom', 'stageSecrets']),
+  });
+  const secrets = await context.cache.get({
+    stage,
+    app,
+    dir,
+    fallbacks,
+    serviceDir: input.serviceDir ?? context.serviceDir,
+    env: context.env,
+  });
   const value = secrets.values.get(name)?.text;
   if (value === undefined) {
     return {

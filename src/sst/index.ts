@@ -59,7 +59,13 @@ function resolve(options: SecretEnvOptions): Resolved {
  */
 export async function secretEnv(options: SecretEnvOptions = {}): Promise<SecretEnv> {
   const resolved = resolve(options);
-  const loaded = await loadSecrets({ stage: resolved.stage, dir: options.dir, app: resolved.app, cwd: options.cwd, env: resolved.env });
+  const loaded = await loadSecrets({
+    stage: resolved.stage,
+    dir: options.dir,
+    app: resolved.app,
+    cwd: options.cwd,
+    env: resolved.env,
+  });
   const out: SecretEnv = {};
   for (const [name, value] of loaded.values) out[name] = value.text;
   return out;
@@ -72,7 +78,13 @@ export async function secretEnv(options: SecretEnvOptions = {}): Promise<SecretE
  */
 export function secretEnvSync(options: SecretEnvOptions = {}): SecretEnv {
   const resolved = resolve(options);
-  const fromRun = secretsFromCheckedRunEnv({ stage: resolved.stage, dir: options.dir, app: resolved.app, cwd: options.cwd, env: resolved.env });
+  const fromRun = secretsFromCheckedRunEnv({
+    stage: resolved.stage,
+    dir: options.dir,
+    app: resolved.app,
+    cwd: options.cwd,
+    env: resolved.env,
+  });
   // it cannot open the stage file instead (that needs async key access)
   if (fromRun && 'problem' in fromRun) throw unverifiedRunEnvError(resolved.stage, fromRun.problem);
   if (fromRun) return Object.fromEntries([...fromRun.values].map(([name, value]) => [name, value.text]));

@@ -18,8 +18,10 @@ export function approvalsFor(file: StageFile, privateKey: Buffer): Approvals {
   if (line === undefined) return base;
   // runtime bundles are not schema-checked: the number must be what the schema allows before it is tagged
   const valid =
-    Number.isSafeInteger(line.epoch) && line.epoch > FIRST_APPROVAL_EPOCH &&
-    typeof line.salt === 'string' && typeof line.tag === 'string';
+    Number.isSafeInteger(line.epoch) &&
+    line.epoch > FIRST_APPROVAL_EPOCH &&
+    typeof line.salt === 'string' &&
+    typeof line.tag === 'string';
   const approvals = valid ? base.atEpoch(line.epoch, line.salt) : undefined;
   if (!approvals?.isEpochTag(line.tag)) {
     throw new StageSecretsError(

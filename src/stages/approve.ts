@@ -25,22 +25,33 @@ export interface ApproveResult {
  * A key holder approves names (all pending ones when none are given), or sets the tagged `open`
  * policy. Needs the stage key; writes only the tags, never a value.
  */
-export async function approveNames(opts: StageOptions, request: { names: string[]; open?: boolean }): Promise<ApproveResult> {
+export async function approveNames(
+  opts: StageOptions,
+  request: { names: string[]; open?: boolean },
+): Promise<ApproveResult> {
   const store = storeFor(opts);
   let result: ApproveResult | undefined;
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
     await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage)); // names a key that does not match
     const opened = await openStageFile(current, opts.env ?? process.env);
-    const pendingBefore = opened.pending.map((name) => ({ name, type: current.secrets[name]!.type, updated: current.secrets[name]!.updated }));
+    const pendingBefore = opened.pending.map((name) => ({
+      name,
+      type: current.secrets[name]!.type,
+      updated: current.secrets[name]!.updated,
+    }));
     for (const name of request.names) {
       if (!Object.hasOwn(current.secrets, name)) {
-        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}; see npx --no-install stage-secrets list --stage ${opts.stage}.`);
+        throw new StageSecretsError(
+          'NOT_FOUND',
+          `stage ${opts.stage} has no secret named ${name}; see npx --no-install stage-secrets list --stage ${opts.stage}.`,
+        );
       }
     }
     const toApprove = request.names.length > 0 ? request.names : request.open ? [] : opened.pending;
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
-    for (const name of toApprove) next.secrets[name] = { ...current.secrets[name]!, approved: opened.approvals.nameTag(name) };
+    for (const name of toApprove)
+      next.secrets[name] = { ...current.secrets[name]!, approved: opened.approvals.nameTag(name) };
     if (request.open) next.policy = { mode: 'open', tag: opened.approvals.openPolicyTag() };
     const open = opened.open || request.open === true;
     const approvedNow = new Set(toApprove);

@@ -4,12 +4,22 @@ import { StageSecretsError } from '../core/errors.js';
 /** Runs git in `cwd` and returns its stdout; a failure gives a StageSecretsError with git's own first line. */
 export function git(args: string[], cwd: string, env: NodeJS.ProcessEnv, allowFail = false): string | undefined {
   try {
-    return execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+    return execFileSync('git', args, {
+      cwd,
+      env,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 256 * 1024 * 1024,
+    });
   } catch (err) {
     if (allowFail) return undefined;
     const e = err as NodeJS.ErrnoException & { stderr?: string };
-    if (e.code === 'ENOENT') throw new StageSecretsError('IO', 'git was not found on PATH; install git or run this where git is available.');
-    const first = String(e.stderr ?? '').trim().split('\n')[0] ?? '';
+    if (e.code === 'ENOENT')
+      throw new StageSecretsError('IO', 'git was not found on PATH; install git or run this where git is available.');
+    const first =
+      String(e.stderr ?? '')
+        .trim()
+        .split('\n')[0] ?? '';
     throw new StageSecretsError('IO', `git ${args[0]} failed${first ? `: ${first}` : ''}`);
   }
 }
@@ -18,7 +28,10 @@ export function git(args: string[], cwd: string, env: NodeJS.ProcessEnv, allowFa
 export function repoRoot(cwd: string, env: NodeJS.ProcessEnv): string {
   const out = git(['rev-parse', '--show-toplevel'], cwd, env, true);
   if (out === undefined || out.trim() === '') {
-    throw new StageSecretsError('USAGE', `${cwd} is not inside a git work tree; run this in your repository (git init first for a new one).`);
+    throw new StageSecretsError(
+      'USAGE',
+      `${cwd} is not inside a git work tree; run this in your repository (git init first for a new one).`,
+    );
   }
   return out.trim();
 }

@@ -35,7 +35,10 @@ const header = (f: StageFile) =>
   JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null, f.approvalEpoch ?? null]);
 
 /** What changed from one version of a stage file to the next, by name (sorted); `before` undefined: the file is new. */
-export function stageChanges(before: StageFile | undefined, after: StageFile | undefined): { changes: NameChange[]; header: boolean } {
+export function stageChanges(
+  before: StageFile | undefined,
+  after: StageFile | undefined,
+): { changes: NameChange[]; header: boolean } {
   const a = before?.secrets ?? {};
   const b = after?.secrets ?? {};
   const changes: NameChange[] = [];
@@ -76,7 +79,10 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     return versions.get(rev);
   };
   type LogLine = [hash: string, short: string, parents: string, author: string, date: string];
-  const lines = out.split('\n').filter(Boolean).map((line) => line.split('\x1f') as LogLine);
+  const lines = out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split('\x1f') as LogLine);
   const firstTagged = earliestTags(lines.map(([hash, short]) => ({ short, file: at(hash) })).reverse());
   const commits: StageCommit[] = [];
   for (const [hash, short, parents, author, date] of lines) {
@@ -122,7 +128,12 @@ function earliestTags(oldestFirst: Array<{ short: string; file: Version }>): Fir
 }
 
 /** An added name whose tag an earlier commit already carried came back from history (see NameChange). */
-function withReplayedTag(change: NameChange, now: StageFile | undefined, short: string, first: FirstTagged): NameChange {
+function withReplayedTag(
+  change: NameChange,
+  now: StageFile | undefined,
+  short: string,
+  first: FirstTagged,
+): NameChange {
   if (change.change !== 'added') return change;
   const tag = now?.secrets[change.name]?.approved;
   const earliest = tag === undefined ? undefined : first.get(`${change.name}\0${tag}`);

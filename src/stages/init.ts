@@ -31,7 +31,10 @@ function recordedApp(opts: StageOptions, dir: string, stage: string): string | u
     }
   }
   if (apps.size > 1) {
-    throw new StageSecretsError('FORMAT', `${dir} holds stage files of several apps (${[...apps].sort().join(', ')}); one secrets folder belongs to one app. Move the other app's files to its own folder.`);
+    throw new StageSecretsError(
+      'FORMAT',
+      `${dir} holds stage files of several apps (${[...apps].sort().join(', ')}); one secrets folder belongs to one app. Move the other app's files to its own folder.`,
+    );
   }
   return apps.values().next().value;
 }
@@ -49,13 +52,21 @@ function missingFolders(dir: string, fs: { existsSync(p: string): boolean }): st
  * app is the one the folder's other stage files record; for an app's first stage, opts.app, else
  * `defaultApp()`. A failed init leaves no folder it created behind.
  */
-export async function initStage(opts: StageOptions, identities: IdentitySpec[], defaultApp?: () => ExpectedApp | Promise<ExpectedApp>): Promise<InitResult> {
+export async function initStage(
+  opts: StageOptions,
+  identities: IdentitySpec[],
+  defaultApp?: () => ExpectedApp | Promise<ExpectedApp>,
+): Promise<InitResult> {
   assertStageName(opts.stage);
-  if (identities.length === 0) throw new StageSecretsError('USAGE', 'init needs at least one identity (--local or --kms KEY_ID)');
+  if (identities.length === 0)
+    throw new StageSecretsError('USAGE', 'init needs at least one identity (--local or --kms KEY_ID)');
   const located = locateStage(opts, 'create');
   const store = storeAt(located, opts);
   if ((opts.fs ?? nodeFs).existsSync(located.file)) {
-    throw new StageSecretsError('ALREADY_EXISTS', `${store.displayPath(opts.stage)} already exists; use rotate for a new keypair or rewrap to change identities.`);
+    throw new StageSecretsError(
+      'ALREADY_EXISTS',
+      `${store.displayPath(opts.stage)} already exists; use rotate for a new keypair or rewrap to change identities.`,
+    );
   }
   const explicit = typeof opts.app === 'string' ? { name: opts.app, source: 'the app option' } : opts.app;
   const recorded = recordedApp(opts, located.dir, opts.stage);
@@ -66,13 +77,19 @@ export async function initStage(opts: StageOptions, identities: IdentitySpec[], 
         `Leave out --app to add stage ${opts.stage} to ${recorded}, or pass --dir for a separate app's own secrets folder.`,
     );
   }
-  const chosen = recorded !== undefined ? { name: recorded, source: "the app's other stage files" } : (explicit ?? (await defaultApp?.()));
+  const chosen =
+    recorded !== undefined
+      ? { name: recorded, source: "the app's other stage files" }
+      : (explicit ?? (await defaultApp?.()));
   if (!chosen?.name) throw new StageSecretsError('USAGE', 'init needs the app name');
   const app = chosen.name;
   // package.json's name and the folder name are a repo writer's text: never echoed, never recorded as they are
   const appProblem = appNameProblem(app);
   if (appProblem) {
-    throw new StageSecretsError('USAGE', `the app name from ${chosen.source} cannot be recorded in a stage file: ${appProblem}. Pass --app NAME.`);
+    throw new StageSecretsError(
+      'USAGE',
+      `the app name from ${chosen.source} cannot be recorded in a stage file: ${appProblem}. Pass --app NAME.`,
+    );
   }
   const env = opts.env ?? process.env;
   const notices: string[] = [];

@@ -7,7 +7,6 @@ import { keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, storeFor } from './read.js';
 
-
 /**
  * What is known about a name's approval. Without the key: `pending` (no tag) or `unverified` (a tag
  * nobody checked: a writer can write a well-formed fake one). With the key: `approved` (the tag
@@ -64,7 +63,10 @@ export async function listSecretsChecked(opts: StageOptions): Promise<CheckedLis
     return { secrets, checkedWith: key.identity.id, problem: err.message };
   }
   const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
-  const problem = file.policy && !open ? `stage ${file.stage} says policy "${file.policy.mode}", but its tag does not verify.` : undefined;
+  const problem =
+    file.policy && !open
+      ? `stage ${file.stage} says policy "${file.policy.mode}", but its tag does not verify.`
+      : undefined;
   const status = (name: string, tagged: boolean): ApprovalStatus => {
     if (tagged) return approvals.isApproved(name, file.secrets[name]!.approved) ? 'approved' : 'invalid';
     return open ? 'open' : 'pending';

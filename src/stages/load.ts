@@ -20,7 +20,7 @@ import { readLocated, storeAt } from './read.js';
 
 /** Where loaded values came from. Never holds a value. */
 export type SecretsSource =
-  | { kind: 'run-env'; /** the stage file run opened, as found from here (checked to be the same) */ path: string }
+  | { kind: 'run-env' /** the stage file run opened, as found from here (checked to be the same) */; path: string }
   | { kind: 'stage-file'; path: string; identity: string; identityDescription: string };
 
 export interface LoadedSecrets {
@@ -146,7 +146,15 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts) : undefined;
   if (fromRun && !('problem' in fromRun)) {
     const { values, stageFile, file, fallback } = fromRun;
-    return { stage: opts.stage, values, source: { kind: 'run-env', path: fromRun.path }, app: stageFile.app, stageFile, file, fallback };
+    return {
+      stage: opts.stage,
+      values,
+      source: { kind: 'run-env', path: fromRun.path },
+      app: stageFile.app,
+      stageFile,
+      file,
+      fallback,
+    };
   }
   if (fromRun) {
     try {

@@ -78,7 +78,10 @@ export function catchAllPatternError(pattern: string, where: string): StageSecre
 /** Checks a fallback rule; `where` names its origin for the message. */
 export function checkFallback(rule: StageFallback, where: string): StageFallback {
   if (!PATTERN_SYNTAX.test(rule.pattern) || !rule.pattern.includes('*')) {
-    throw new StageSecretsError('USAGE', `${where}: ${JSON.stringify(rule.pattern)} is not a stage pattern; a pattern needs a *, e.g. pr-*=dev.`);
+    throw new StageSecretsError(
+      'USAGE',
+      `${where}: ${JSON.stringify(rule.pattern)} is not a stage pattern; a pattern needs a *, e.g. pr-*=dev.`,
+    );
   }
   const catchAll = catchAllPatternError(rule.pattern, where);
   if (catchAll) throw catchAll;
@@ -91,7 +94,8 @@ export function checkFallback(rule: StageFallback, where: string): StageFallback
 /** `pr-*=dev` (a --fallback option, or one item of STAGE_SECRETS_FALLBACKS). */
 export function parseFallback(text: string, where: string): StageFallback {
   const eq = text.indexOf('=');
-  if (eq < 0) throw new StageSecretsError('USAGE', `${where}: ${JSON.stringify(text)} must be PATTERN=STAGE, e.g. pr-*=dev.`);
+  if (eq < 0)
+    throw new StageSecretsError('USAGE', `${where}: ${JSON.stringify(text)} must be PATTERN=STAGE, e.g. pr-*=dev.`);
   return checkFallback({ pattern: text.slice(0, eq).trim(), stage: text.slice(eq + 1).trim() }, where);
 }
 
@@ -163,7 +167,9 @@ function isAppRoot(folder: string, stage: string, fs: LocateFs): boolean {
 }
 
 /** The secrets folder for these options: explicit, else the nearest app root's, else undefined. */
-export function findSecretsDir(input: LocateInput): { dir: string; how: 'explicit' | 'found' } | { searched: string; start: string } {
+export function findSecretsDir(
+  input: LocateInput,
+): { dir: string; how: 'explicit' | 'found' } | { searched: string; start: string } {
   const fs = input.fs ?? nodeFs;
   const env = input.env ?? process.env;
   const cwd = path.resolve(input.cwd ?? process.cwd());
@@ -202,7 +208,13 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
   if ('searched' in found) {
     if (purpose === 'create') {
       const dir = path.join(found.start, SECRETS_FOLDER);
-      return { stage: input.stage, fileStage: input.stage, dir, file: path.join(dir, `${input.stage}.json`), how: 'new' };
+      return {
+        stage: input.stage,
+        fileStage: input.stage,
+        dir,
+        file: path.join(dir, `${input.stage}.json`),
+        how: 'new',
+      };
     }
     throw new StageSecretsError(
       'NOT_FOUND',
@@ -228,9 +240,11 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     );
   }
   const others = stagesIn(dir, fs);
-  const list = others && others.length ? `; stages there: ${others.join(', ')}` : '';
+  const list = others?.length ? `; stages there: ${others.join(', ')}` : '';
   const preview =
-    purpose === 'read' ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).` : '';
+    purpose === 'read'
+      ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).`
+      : '';
   throw new StageSecretsError(
     'NOT_FOUND',
     `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: npx --no-install stage-secrets init --stage ${input.stage}.${preview}`,

@@ -64,7 +64,11 @@ function entryOf(file: StageFile, name: string): SecretEntry | undefined {
   return Object.hasOwn(file.secrets, name) ? file.secrets[name] : undefined;
 }
 
-function mergeEntry(base: SecretEntry | undefined, ours: SecretEntry | undefined, theirs: SecretEntry | undefined): { entry: SecretEntry | undefined; conflict: boolean } {
+function mergeEntry(
+  base: SecretEntry | undefined,
+  ours: SecretEntry | undefined,
+  theirs: SecretEntry | undefined,
+): { entry: SecretEntry | undefined; conflict: boolean } {
   // presence and sealed value together: a removal against a change of the same entry is a conflict
   const sealed = pick(base, ours, theirs, (a, b) => sealedKey(a) === sealedKey(b));
   if (sealed.conflict) return { entry: ours, conflict: true };

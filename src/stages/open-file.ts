@@ -61,7 +61,9 @@ async function tryIdentities(
   const failures: IdentityFailure[] = [];
   for (const record of file.identities) {
     const identity = await identityOf(record, env);
-    const cacheKey = createHash('sha256').update(JSON.stringify([record, ctx])).digest('hex');
+    const cacheKey = createHash('sha256')
+      .update(JSON.stringify([record, ctx]))
+      .digest('hex');
     let privateKey = unwrapped.get(cacheKey);
     if (!privateKey) {
       try {
@@ -144,9 +146,11 @@ function fileNameProblems(file: StageFile): string[] {
   const seen = new Map<string, string>();
   for (const name of Object.keys(file.secrets)) {
     const reason = reservedReason(name);
-    if (reason) problems.push(`${reason}; remove it with: npx --no-install stage-secrets rm --stage ${file.stage} ${name}`);
+    if (reason)
+      problems.push(`${reason}; remove it with: npx --no-install stage-secrets rm --stage ${file.stage} ${name}`);
     const other = seen.get(name.toLowerCase());
-    if (other) problems.push(`${other} and ${name} differ only in case; remove one with npx --no-install stage-secrets rm`);
+    if (other)
+      problems.push(`${other} and ${name} differ only in case; remove one with npx --no-install stage-secrets rm`);
     seen.set(name.toLowerCase(), name);
   }
   return problems;
@@ -156,7 +160,10 @@ function fileNameProblems(file: StageFile): string[] {
 export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Promise<OpenedStage> {
   const problems = fileNameProblems(file);
   if (problems.length) {
-    throw new StageSecretsError('FORMAT', `stage ${file.stage} holds names that cannot be used:\n- ${problems.join('\n- ')}`);
+    throw new StageSecretsError(
+      'FORMAT',
+      `stage ${file.stage} holds names that cannot be used:\n- ${problems.join('\n- ')}`,
+    );
   }
   const { privateKey, identity, description } = await unwrapStageKey(file, env);
   const approvals = approvalsFor(file, privateKey);
@@ -167,7 +174,11 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
       `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it, or copied it from an earlier version (a key holder closed it with approve --close). Restore the stage file from git, or have a key holder run: npx --no-install stage-secrets approve --stage ${file.stage} --open`,
     );
   }
-  const pending = open ? [] : Object.keys(file.secrets).filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved)).sort();
+  const pending = open
+    ? []
+    : Object.keys(file.secrets)
+        .filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved))
+        .sort();
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;

@@ -6,7 +6,13 @@ import type { ObjectStore } from '../store/s3-store.js';
 import { keyAtHand, type UnwrappedKey } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, requireCurrent, storeFor } from './read.js';
-import { readStoreEntries, runtimeStoreFor, storeIsNewer, withNewerEntries, type StoreContents } from './runtime-store.js';
+import {
+  readStoreEntries,
+  runtimeStoreFor,
+  storeIsNewer,
+  withNewerEntries,
+  type StoreContents,
+} from './runtime-store.js';
 import { valueAad } from './sealing.js';
 
 export interface PullResult {
@@ -86,7 +92,10 @@ export async function pullStage(
   await stageStore.update(opts.stage, (found) => {
     const current = requireCurrent(found, opts, stageStore);
     if (current.publicKey !== before.publicKey || current.app !== before.app) {
-      throw new StageSecretsError('LOCKED', `stage ${opts.stage} was rotated or changed while pulling; nothing was pulled. Run pull again.`);
+      throw new StageSecretsError(
+        'LOCKED',
+        `stage ${opts.stage} was rotated or changed while pulling; nothing was pulled. Run pull again.`,
+      );
     }
     const merged = withNewerEntries(current, contents);
     result.updated = merged.fromStore;

@@ -42,7 +42,10 @@ export function readStage(opts: StageOptions): StageFile {
 /** The stage file a change starts from (read under the lock), or an error that says how to create it. */
 export function requireCurrent(current: StageFile | undefined, opts: StageOptions, store: StageStore): StageFile {
   if (!current) {
-    throw new StageSecretsError('NOT_FOUND', `no stage file ${store.displayPath(opts.stage)}; create it with: npx --no-install stage-secrets init --stage ${opts.stage}`);
+    throw new StageSecretsError(
+      'NOT_FOUND',
+      `no stage file ${store.displayPath(opts.stage)}; create it with: npx --no-install stage-secrets init --stage ${opts.stage}`,
+    );
   }
   checkApp(current, opts, store.displayPath(opts.stage));
   return current;

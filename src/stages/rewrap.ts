@@ -36,7 +36,10 @@ export async function rewrapStage(
       }
       identities = identities.filter((r) => r.id !== change.remove);
       if (identities.length === 0) {
-        throw new StageSecretsError('USAGE', `cannot remove ${change.remove}: it is the last identity, and nobody could open the stage.`);
+        throw new StageSecretsError(
+          'USAGE',
+          `cannot remove ${change.remove}: it is the last identity, and nobody could open the stage.`,
+        );
       }
     }
     return { ...current, identities };

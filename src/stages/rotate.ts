@@ -37,7 +37,9 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     }
     const sealer = new Sealer(pair.publicKey);
     for (const [name, value] of values) {
-      const approved = opened.approvals.isApproved(name, current.secrets[name]!.approved) ? approvals.nameTag(name) : undefined;
+      const approved = opened.approvals.isApproved(name, current.secrets[name]!.approved)
+        ? approvals.nameTag(name)
+        : undefined;
       next.secrets[name] = {
         type: value.type,
         updated: current.secrets[name]!.updated,

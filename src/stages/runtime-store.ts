@@ -77,7 +77,11 @@ export function parseStoreEntry(text: string, name: string, where: string): Secr
   }
   const parsed = raw === undefined ? undefined : secretEntrySchema.safeParse(raw);
   if (!parsed?.success || parsed.data.approved !== undefined) {
-    const why = !parsed ? 'is not JSON' : !parsed.success ? `is not a sealed entry (at ${parsed.error.issues[0]!.path.join('.') || 'top level'})` : 'carries an approval tag, which only a stage file may hold';
+    const why = !parsed
+      ? 'is not JSON'
+      : !parsed.success
+        ? `is not a sealed entry (at ${parsed.error.issues[0]!.path.join('.') || 'top level'})`
+        : 'carries an approval tag, which only a stage file may hold';
     throw new StageSecretsError(
       'FORMAT',
       `the runtime store's object for ${name} (${where}) ${why}: it was not written by stage-secrets, or was changed. Nothing of it was used; delete the object, then update ${name} again.`,
@@ -161,7 +165,10 @@ function timeOf(entry: Pick<SecretEntry, 'updated'>): number {
  * Whether the store's entry replaces the file's: its `updated` is strictly later. On a tie the stage
  * file wins (after a pull both hold the same entry, so a tie is normally the same value).
  */
-export function storeIsNewer(stored: Pick<SecretEntry, 'updated'>, inFile: Pick<SecretEntry, 'updated'> | undefined): boolean {
+export function storeIsNewer(
+  stored: Pick<SecretEntry, 'updated'>,
+  inFile: Pick<SecretEntry, 'updated'> | undefined,
+): boolean {
   return inFile === undefined || timeOf(stored) > timeOf(inFile);
 }
 
@@ -170,7 +177,10 @@ export function storeIsNewer(stored: Pick<SecretEntry, 'updated'>, inFile: Pick<
  * time as stored, approval tag as in the file (a value replacement keeps its name's approval). Names
  * the file does not have are never added.
  */
-export function withNewerEntries(file: StageFile, contents: Pick<StoreContents, 'entries'>): { file: StageFile; fromStore: string[] } {
+export function withNewerEntries(
+  file: StageFile,
+  contents: Pick<StoreContents, 'entries'>,
+): { file: StageFile; fromStore: string[] } {
   const fromStore: string[] = [];
   const secrets = { ...file.secrets };
   for (const name of [...contents.entries.keys()].sort()) {
@@ -186,7 +196,11 @@ export function withNewerEntries(file: StageFile, contents: Pick<StoreContents, 
 }
 
 /** Names and types that may be updated at run time: those the stage file has and a key holder approved. */
-export function assertUpdatable(file: Pick<StageFile, 'stage' | 'secrets'>, pending: readonly string[], name: string): void {
+export function assertUpdatable(
+  file: Pick<StageFile, 'stage' | 'secrets'>,
+  pending: readonly string[],
+  name: string,
+): void {
   if (!KEY_NAME_PATTERN.test(name) || !Object.hasOwn(file.secrets, name)) {
     throw new StageSecretsError(
       'NOT_FOUND',
@@ -227,7 +241,8 @@ export function maxAttemptsFrom(env: NodeJS.ProcessEnv): number {
   const text = env[STORE_ATTEMPTS_ENV];
   if (text === undefined || text === '') return DEFAULT_ATTEMPTS;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 50) throw new StageSecretsError('USAGE', `${STORE_ATTEMPTS_ENV} must be a whole number from 1 to 50.`);
+  if (!Number.isInteger(n) || n < 1 || n > 50)
+    throw new StageSecretsError('USAGE', `${STORE_ATTEMPTS_ENV} must be a whole number from 1 to 50.`);
   return n;
 }
 
@@ -245,7 +260,8 @@ export async function updateStoredSecret(
   options: UpdateOptions = {},
 ): Promise<UpdateResult> {
   const { name, type } = secret;
-  if (!Object.hasOwn(file.secrets, name)) throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
+  if (!Object.hasOwn(file.secrets, name))
+    throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
   const text = normalizeValue(name, type, secret.value);
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -276,9 +292,14 @@ export async function updateStoredSecret(
       );
     }
     const entry: SecretEntry = { type, updated: new Date(Math.max(now(), floor)).toISOString(), ...sealed };
-    const result = await store.objects.put(key, storeEntryText(entry), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+    const result = await store.objects.put(
+      key,
+      storeEntryText(entry),
+      current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+    );
     if (result !== 'conflict') return { entry, attempts: attempt };
-    if (attempt < maxAttempts) await sleep(Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)));
+    if (attempt < maxAttempts)
+      await sleep(Math.floor(random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** attempt)));
   }
   throw new StageSecretsError(
     'LOCKED',

@@ -55,7 +55,9 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   let approvedWith: string | undefined;
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
-    const needsApproval = normalized.some((s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved));
+    const needsApproval = normalized.some(
+      (s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved),
+    );
     // asked even when nothing needs approval: a key here that does not match the file refuses the write
     const key = await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
     const approvals = needsApproval && key ? approvalsFor(current, key.privateKey) : undefined;
@@ -76,7 +78,12 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
       // the tag depends on the name only: a key holder's write (re)approves it, anyone's replacement keeps it
       const approved = approvals ? approvals.nameTag(s.name) : previous?.approved;
       if (!approved) pending.push(s.name);
-      const entry: SecretEntry = { type: s.type, updated, ...sealer.seal(valueAad(current, s.name, s.type), s.value), ...(approved ? { approved } : {}) };
+      const entry: SecretEntry = {
+        type: s.type,
+        updated,
+        ...sealer.seal(valueAad(current, s.name, s.type), s.value),
+        ...(approved ? { approved } : {}),
+      };
       next.secrets[s.name] = entry;
     }
     return next;
@@ -98,7 +105,9 @@ export async function removeSecrets(opts: StageOptions, names: string[]): Promis
     for (const name of names) {
       if (!Object.hasOwn(next.secrets, name)) {
         const other = sameNameOtherCase(Object.keys(next.secrets), name);
-        const hint = other ? `; it has ${other} (names are case-sensitive)` : `; see npx --no-install stage-secrets list --stage ${opts.stage}`;
+        const hint = other
+          ? `; it has ${other} (names are case-sensitive)`
+          : `; see npx --no-install stage-secrets list --stage ${opts.stage}`;
         throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}${hint}.`);
       }
       if (next.secrets[name]!.approved !== undefined) tagged.add(name);

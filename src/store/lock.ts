@@ -78,12 +78,26 @@ function hostText(host: string): string {
  * dated in the future was committed to git or copied; it would otherwise block every writer for ever.
  * A lock of this host whose process is gone, or any lock older than `staleMs`, is stale.
  */
-function judgeLock(info: LockInfo | undefined, mtimeMs: number, now: number, host: string, staleMs: number, file: string): string | undefined {
+function judgeLock(
+  info: LockInfo | undefined,
+  mtimeMs: number,
+  now: number,
+  host: string,
+  staleMs: number,
+  file: string,
+): string | undefined {
   if (info === undefined) {
-    if (mtimeMs > now + FUTURE_SKEW_MS) return `recovered a broken lock ${file}: it is unreadable and dated in the future`;
+    if (mtimeMs > now + FUTURE_SKEW_MS)
+      return `recovered a broken lock ${file}: it is unreadable and dated in the future`;
     return now - mtimeMs > WRITING_MS ? `recovered a stale lock ${file}` : undefined;
   }
-  if (!Number.isSafeInteger(info.pid) || info.pid <= 0 || info.host === '' || !Number.isFinite(info.time) || info.time <= 0) {
+  if (
+    !Number.isSafeInteger(info.pid) ||
+    info.pid <= 0 ||
+    info.host === '' ||
+    !Number.isFinite(info.time) ||
+    info.time <= 0
+  ) {
     return `recovered a broken lock ${file}: it names no process that could hold it`;
   }
   if (info.time > now + FUTURE_SKEW_MS) {
@@ -102,7 +116,12 @@ function judgeLock(info: LockInfo | undefined, mtimeMs: number, now: number, hos
  * both saw the same dead holder could each unlink: the second would delete the first one's fresh lock, and
  * both would write. Breaking is itself serialised by a short-lived `.break` file.
  */
-function breakStaleLock(fs: StoreFs, file: string, judged: LockInfo | undefined, stillBroken: (current: LockInfo | undefined) => boolean): boolean {
+function breakStaleLock(
+  fs: StoreFs,
+  file: string,
+  judged: LockInfo | undefined,
+  stillBroken: (current: LockInfo | undefined) => boolean,
+): boolean {
   const breaker = `${file}.break`;
   try {
     fs.closeSync(fs.openSync(breaker, 'wx', 0o644));
@@ -118,7 +137,10 @@ function breakStaleLock(fs: StoreFs, file: string, judged: LockInfo | undefined,
   try {
     const current = readInfo(fs, file);
     const unchanged = judged
-      ? current !== undefined && current.pid === judged.pid && current.host === judged.host && current.time === judged.time
+      ? current !== undefined &&
+        current.pid === judged.pid &&
+        current.host === judged.host &&
+        current.time === judged.time
       : current === undefined;
     if (!unchanged || !stillBroken(current)) return false;
     fs.unlinkSync(file);
@@ -143,12 +165,18 @@ function sleep(ms: number): Promise<void> {
  * died, or one no running process can have written, is recovered with a warning; a live holder is
  * waited for, up to the timeout.
  */
-export async function withLock<T>(fs: StoreFs, file: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+export async function withLock<T>(
+  fs: StoreFs,
+  file: string,
+  fn: () => Promise<T>,
+  options: LockOptions = {},
+): Promise<T> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   const staleMs = options.staleMs ?? 10 * 60_000;
   const deadline = Date.now() + timeoutMs;
   const host = os.hostname();
-  const verdictOf = (info: LockInfo | undefined) => judgeLock(info, fs.statSync(file).mtimeMs, Date.now(), host, staleMs, file);
+  const verdictOf = (info: LockInfo | undefined) =>
+    judgeLock(info, fs.statSync(file).mtimeMs, Date.now(), host, staleMs, file);
   let wait = 5;
   for (;;) {
     try {
@@ -161,7 +189,11 @@ export async function withLock<T>(fs: StoreFs, file: string, fn: () => Promise<T
       break;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new StageSecretsError('IO', `cannot create lock file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
+        throw new StageSecretsError(
+          'IO',
+          `cannot create lock file ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+          { cause: err },
+        );
       }
     }
     const info = readInfo(fs, file);

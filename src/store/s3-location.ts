@@ -24,17 +24,31 @@ export function parseStoreUrl(text: string, source: string): StoreLocation {
   if (!match) throw new StageSecretsError('USAGE', `the runtime store is not an s3:// URL; ${fix}.`);
   const bucket = match[1]!;
   if (!BUCKET.test(bucket) || bucket.includes('..')) {
-    throw new StageSecretsError('USAGE', `the runtime store names an invalid S3 bucket (3-63 lowercase letters, digits, dots, hyphens); ${fix}.`);
+    throw new StageSecretsError(
+      'USAGE',
+      `the runtime store names an invalid S3 bucket (3-63 lowercase letters, digits, dots, hyphens); ${fix}.`,
+    );
   }
   const prefix = (match[2] ?? '').replace(/\/+$/, '');
-  if (prefix.length > MAX_PREFIX || prefix.startsWith('/') || prefix.includes('//') || /[\u0000-\u001f\u007f]/.test(prefix)) {
-    throw new StageSecretsError('USAGE', `the runtime store's prefix must be at most ${MAX_PREFIX} printable characters without empty path segments; ${fix}.`);
+  if (
+    prefix.length > MAX_PREFIX ||
+    prefix.startsWith('/') ||
+    prefix.includes('//') ||
+    /[\u0000-\u001f\u007f]/.test(prefix)
+  ) {
+    throw new StageSecretsError(
+      'USAGE',
+      `the runtime store's prefix must be at most ${MAX_PREFIX} printable characters without empty path segments; ${fix}.`,
+    );
   }
   return { bucket, prefix, url: `s3://${bucket}${prefix ? `/${prefix}` : ''}` };
 }
 
 /** The store to use: an explicit setting (option, flag, plugin setting) first, else STAGE_SECRETS_STORE. */
-export function storeLocationFrom(setting: { value: string; source: string } | undefined, env: NodeJS.ProcessEnv): StoreLocation | undefined {
+export function storeLocationFrom(
+  setting: { value: string; source: string } | undefined,
+  env: NodeJS.ProcessEnv,
+): StoreLocation | undefined {
   if (setting !== undefined && setting.value.trim() !== '') return parseStoreUrl(setting.value, setting.source);
   const fromEnv = env[STORE_ENV];
   if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
@@ -64,5 +78,8 @@ export function nameOfObjectKey(folder: string, key: string, isName: (name: stri
 
 /** The ARN patterns an IAM statement needs for this store (for messages and the plugin). */
 export function storeArns(location: StoreLocation): { bucket: string; objects: string } {
-  return { bucket: `arn:aws:s3:::${location.bucket}`, objects: `arn:aws:s3:::${location.bucket}/${location.prefix ? `${location.prefix}/` : ''}*` };
+  return {
+    bucket: `arn:aws:s3:::${location.bucket}`,
+    objects: `arn:aws:s3:::${location.bucket}/${location.prefix ? `${location.prefix}/` : ''}*`,
+  };
 }

@@ -64,7 +64,9 @@ export function usePathStyle(env: NodeJS.ProcessEnv): boolean {
   } catch {
     return false; // the SDK reports a malformed endpoint itself
   }
-  return host === 'localhost' || host.endsWith('.localhost') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[');
+  return (
+    host === 'localhost' || host.endsWith('.localhost') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.startsWith('[')
+  );
 }
 
 /** The SDK module; how it is found can be changed (inside Lambda it resolves from the task root and NODE_PATH). */
@@ -92,24 +94,36 @@ async function s3Client(env: NodeJS.ProcessEnv): Promise<S3Client> {
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
   const credentials =
     env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) }
+      ? {
+          accessKeyId: env.AWS_ACCESS_KEY_ID,
+          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+        }
       : undefined;
   const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.min(Number(env.AWS_MAX_ATTEMPTS), 10) : 3;
   const forcePathStyle = usePathStyle(env);
-  const cacheKey = JSON.stringify([endpoint, region, credentials?.accessKeyId, credentials?.sessionToken, maxAttempts, forcePathStyle]);
+  const cacheKey = JSON.stringify([
+    endpoint,
+    region,
+    credentials?.accessKeyId,
+    credentials?.sessionToken,
+    maxAttempts,
+    forcePathStyle,
+  ]);
   const cached = clients.get(cacheKey);
   if (cached) return cached;
   const { S3Client } = await loadSdk();
-  const client = quietSdkConstruction(() =>
-    new S3Client({
-      ...(endpoint ? { endpoint } : {}),
-      ...(region ? { region } : {}),
-      ...(credentials ? { credentials } : {}),
-      forcePathStyle,
-      followRegionRedirects: true,
-      maxAttempts,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-    }),
+  const client = quietSdkConstruction(
+    () =>
+      new S3Client({
+        ...(endpoint ? { endpoint } : {}),
+        ...(region ? { region } : {}),
+        ...(credentials ? { credentials } : {}),
+        forcePathStyle,
+        followRegionRedirects: true,
+        maxAttempts,
+        requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+      }),
   );
   clients.set(cacheKey, client);
   return client;
@@ -123,7 +137,16 @@ interface SdkErrorLike {
   $metadata?: { httpStatusCode?: number; attempts?: number };
 }
 
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 
 function statusOf(err: SdkErrorLike): number {
   return err.$metadata?.httpStatusCode ?? 0;
@@ -135,7 +158,11 @@ function networkCode(err: SdkErrorLike): string | undefined {
 }
 
 function isConflict(err: SdkErrorLike): boolean {
-  return ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes(err.name ?? '') || statusOf(err) === 412 || statusOf(err) === 409;
+  return (
+    ['PreconditionFailed', 'ConditionalRequestConflict', 'NoSuchKey'].includes(err.name ?? '') ||
+    statusOf(err) === 412 ||
+    statusOf(err) === 409
+  );
 }
 
 function isMissing(err: SdkErrorLike): boolean {
@@ -155,12 +182,26 @@ export function storeError(err: unknown, operation: string, location: StoreLocat
   const where = key ? `s3://${location.bucket}/${key}` : location.url;
   const arns = storeArns(location);
   if (/^Region is missing$/i.test(e.message ?? '')) {
-    return new StageSecretsError('USAGE', `no AWS region for the runtime store ${location.url}: set AWS_REGION (or a profile with a region).`, { cause: err });
+    return new StageSecretsError(
+      'USAGE',
+      `no AWS region for the runtime store ${location.url}: set AWS_REGION (or a profile with a region).`,
+      { cause: err },
+    );
   }
   if (e.name === 'CredentialsProviderError') {
-    return new StageSecretsError('ACCESS_DENIED', `no AWS credentials to reach the runtime store ${location.url}: give the job or function an AWS role, or set AWS_PROFILE / AWS_ACCESS_KEY_ID.`, { cause: err });
+    return new StageSecretsError(
+      'ACCESS_DENIED',
+      `no AWS credentials to reach the runtime store ${location.url}: give the job or function an AWS role, or set AWS_PROFILE / AWS_ACCESS_KEY_ID.`,
+      { cause: err },
+    );
   }
-  if (e.name === 'AccessDenied' || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch' || e.name === 'ExpiredToken' || statusOf(e) === 403) {
+  if (
+    e.name === 'AccessDenied' ||
+    e.name === 'InvalidAccessKeyId' ||
+    e.name === 'SignatureDoesNotMatch' ||
+    e.name === 'ExpiredToken' ||
+    statusOf(e) === 403
+  ) {
     return new StageSecretsError(
       'ACCESS_DENIED',
       `access denied to the runtime store (${operation} on ${where}): the AWS identity needs s3:GetObject and s3:PutObject on ${arns.objects} and s3:ListBucket on ${arns.bucket} for that prefix (README "Runtime store (S3)"). Nothing was written.${s3Said(e)}`,
@@ -168,19 +209,31 @@ export function storeError(err: unknown, operation: string, location: StoreLocat
     );
   }
   if (e.name === 'NoSuchBucket') {
-    return new StageSecretsError('NOT_FOUND', `the runtime store's bucket ${location.bucket} does not exist (or is in another partition): check the store setting (${location.url}).`, { cause: err });
+    return new StageSecretsError(
+      'NOT_FOUND',
+      `the runtime store's bucket ${location.bucket} does not exist (or is in another partition): check the store setting (${location.url}).`,
+      { cause: err },
+    );
   }
   const network = networkCode(e);
   if (network || e.name === 'TimeoutError' || e.name === 'AbortError' || statusOf(e) >= 500 || statusOf(e) === 429) {
     const attempts = e.$metadata?.attempts;
-    const last = network ? `${network} (connection failed)` : e.name === 'TimeoutError' ? 'no answer in time' : `${e.name ?? 'error'}, HTTP ${statusOf(e)}`;
+    const last = network
+      ? `${network} (connection failed)`
+      : e.name === 'TimeoutError'
+        ? 'no answer in time'
+        : `${e.name ?? 'error'}, HTTP ${statusOf(e)}`;
     return new StageSecretsError(
       'IO',
       `the runtime store ${location.url} could not be reached for ${operation}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (last: ${last}). Nothing was written; retry later, and check the network and AWS_ENDPOINT_URL_S3.`,
       { cause: err },
     );
   }
-  return new StageSecretsError('IO', `${operation} on the runtime store failed for ${where} (${e.name || 'unknown error'}). Nothing was written.${s3Said(e)}`, { cause: err });
+  return new StageSecretsError(
+    'IO',
+    `${operation} on the runtime store failed for ${where} (${e.name || 'unknown error'}). Nothing was written.${s3Said(e)}`,
+    { cause: err },
+  );
 }
 
 /** The runtime store's objects on S3 (or an S3-compatible endpoint), with settings from `env`. */
@@ -210,13 +263,23 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
         if ((out.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
           await out.Body?.transformToByteArray().catch(() => undefined); // free the connection
-          throw new StageSecretsError('FORMAT', `the runtime store object s3://${bucket}/${key} is larger than any entry (${out.ContentLength} bytes); it was not written by stage-secrets. Delete it.`);
+          throw new StageSecretsError(
+            'FORMAT',
+            `the runtime store object s3://${bucket}/${key} is larger than any entry (${out.ContentLength} bytes); it was not written by stage-secrets. Delete it.`,
+          );
         }
         const bytes = (await out.Body?.transformToByteArray()) ?? new Uint8Array();
         if (bytes.length > MAX_OBJECT_BYTES) {
-          throw new StageSecretsError('FORMAT', `the runtime store object s3://${bucket}/${key} is larger than any entry; it was not written by stage-secrets. Delete it.`);
+          throw new StageSecretsError(
+            'FORMAT',
+            `the runtime store object s3://${bucket}/${key} is larger than any entry; it was not written by stage-secrets. Delete it.`,
+          );
         }
-        if (!out.ETag) throw new StageSecretsError('IO', `S3 answered GetObject for s3://${bucket}/${key} without an ETag; conditional writes need one.`);
+        if (!out.ETag)
+          throw new StageSecretsError(
+            'IO',
+            `S3 answered GetObject for s3://${bucket}/${key} without an ETag; conditional writes need one.`,
+          );
         return { key, text: new TextDecoder('utf-8', { fatal: false }).decode(bytes), etag: out.ETag };
       } catch (err) {
         if (isMissing(err as SdkErrorLike)) return undefined;
@@ -250,7 +313,9 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
         const client = await s3Client(env);
         let token: string | undefined;
         do {
-          const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+          const out = await client.send(
+            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+          );
           for (const item of out.Contents ?? []) if (item.Key) found.push({ key: item.Key, etag: item.ETag ?? '' });
           token = out.IsTruncated ? out.NextContinuationToken : undefined;
         } while (token);

@@ -9,7 +9,14 @@ import { describeFileKind } from './regular-file.js';
 /** What checking and writing a file needs of the file system (node:fs, or memfs in unit tests). */
 export type WriteFs = Pick<
   StoreFs,
-  'lstatSync' | 'realpathSync' | 'existsSync' | 'openSync' | 'writeSync' | 'fsyncSync' | 'closeSync' | 'renameSync'
+  | 'lstatSync'
+  | 'realpathSync'
+  | 'existsSync'
+  | 'openSync'
+  | 'writeSync'
+  | 'fsyncSync'
+  | 'closeSync'
+  | 'renameSync'
   | 'unlinkSync'
 >;
 
@@ -20,8 +27,13 @@ export type WriteFs = Pick<
  */
 const NOFOLLOW = nodeFs.constants.O_NOFOLLOW ?? 0;
 const CREATE_NEW = nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_EXCL | NOFOLLOW;
-const APPEND = nodeFs.constants.O_WRONLY | nodeFs.constants.O_CREAT | nodeFs.constants.O_APPEND | NOFOLLOW |
-  (nodeFs.constants.O_NONBLOCK ?? 0) | (nodeFs.constants.O_NOCTTY ?? 0);
+const APPEND =
+  nodeFs.constants.O_WRONLY |
+  nodeFs.constants.O_CREAT |
+  nodeFs.constants.O_APPEND |
+  NOFOLLOW |
+  (nodeFs.constants.O_NONBLOCK ?? 0) |
+  (nodeFs.constants.O_NOCTTY ?? 0);
 
 export interface WriteTarget {
   /** absolute path of the file to write */
@@ -91,7 +103,10 @@ export function assertFolderInside(fs: WriteFs, dir: string, cwd: string, role?:
   const target = path.resolve(realPathOf(fs, cwd), path.relative(cwd, dir));
   if (!isInside(root, target)) return;
   let current = root;
-  for (const part of path.relative(root, target).split(path.sep).filter((p) => p !== '')) {
+  for (const part of path
+    .relative(root, target)
+    .split(path.sep)
+    .filter((p) => p !== '')) {
     current = path.join(current, part);
     const stats = lstatOrNone(fs, current);
     if (stats === undefined) return;

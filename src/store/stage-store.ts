@@ -72,12 +72,18 @@ export class StageStore {
     }
     if (result.kind === 'too-large') {
       const size = result.size === undefined ? '' : ` ${result.size} bytes,`;
-      throw new StageSecretsError('FORMAT', `${where} is${size} over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`);
+      throw new StageSecretsError(
+        'FORMAT',
+        `${where} is${size} over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`,
+      );
     }
     const text = result.text;
     const parsed = parseStageFile(text, where, { worktreeFile: true });
     if (parsed.stage !== stage) {
-      throw new StageSecretsError('FORMAT', `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`);
+      throw new StageSecretsError(
+        'FORMAT',
+        `${where} says it belongs to stage ${parsed.stage}, not ${stage}; it was copied or renamed.`,
+      );
     }
     if (!isUsablePublicKey(Buffer.from(parsed.publicKey, 'base64'))) {
       throw new StageSecretsError(
@@ -93,24 +99,36 @@ export class StageStore {
    * returns the new one; the write is atomic (temp file, fsync, rename), so a crash leaves either
    * the old file or the new one, never a mix.
    */
-  async update(stage: string, change: (current: StageFile | undefined) => Promise<StageFile> | StageFile): Promise<StageFile> {
+  async update(
+    stage: string,
+    change: (current: StageFile | undefined) => Promise<StageFile> | StageFile,
+  ): Promise<StageFile> {
     const file = this.filePath(stage);
     // before anything is created: a committed secrets/ link must not take the folder, lock and temp files outside
     assertFolderInside(this.fs, this.dir, this.cwd);
     try {
       this.fs.mkdirSync(this.dir, { recursive: true });
     } catch (err) {
-      throw new StageSecretsError('IO', `cannot create the secrets folder ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`, { cause: err });
+      throw new StageSecretsError(
+        'IO',
+        `cannot create the secrets folder ${this.dir} (${(err as NodeJS.ErrnoException).code ?? 'error'}).`,
+        { cause: err },
+      );
     }
-    return withLock(this.fs, path.join(this.dir, `.${stage}.json.lock`), async () => {
-      const current = this.fs.existsSync(file) ? this.read(stage) : undefined;
-      // a link in place of the stage file is refused before `change` makes keys or seals anything
-      assertWritable({ file, cwd: this.cwd }, this.fs);
-      const next = await change(current);
-      this.removeDeadTemps(file);
-      this.writeAtomic(file, serializeStageFile(next));
-      return next;
-    }, this.options.lock);
+    return withLock(
+      this.fs,
+      path.join(this.dir, `.${stage}.json.lock`),
+      async () => {
+        const current = this.fs.existsSync(file) ? this.read(stage) : undefined;
+        // a link in place of the stage file is refused before `change` makes keys or seals anything
+        assertWritable({ file, cwd: this.cwd }, this.fs);
+        const next = await change(current);
+        this.removeDeadTemps(file);
+        this.writeAtomic(file, serializeStageFile(next));
+        return next;
+      },
+      this.options.lock,
+    );
   }
 
   /** Temp files of writers killed before their rename: never read, but they clutter the folder and git status. */
@@ -123,7 +141,8 @@ export class StageStore {
       return;
     }
     for (const name of names) {
-      const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : NaN;
+      const pid =
+        name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : NaN;
       if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
       try {
         this.fs.unlinkSync(path.join(path.dirname(file), name));

@@ -3,7 +3,24 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
 
-const COMMANDS = ['init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap', 'approve', 'log', 'pull', 'git-setup', 'merge-driver', 'textconv'];
+const COMMANDS = [
+  'init',
+  'set',
+  'list',
+  'rm',
+  'import',
+  'run',
+  'export',
+  'verify',
+  'rotate',
+  'rewrap',
+  'approve',
+  'log',
+  'pull',
+  'git-setup',
+  'merge-driver',
+  'textconv',
+];
 
 describe('CLI: help', () => {
   let ws: Workspace;
@@ -42,7 +59,9 @@ describe('CLI: help', () => {
   });
 
   it('prints the version for --version, -V, -v and version', async () => {
-    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const { version } = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+      version: string;
+    };
     for (const flag of ['--version', '-V', '-v', 'version']) {
       const r = await ws.run([flag]);
       expect(r.code, flag).toBe(0);
@@ -115,10 +134,17 @@ describe('CLI: a stage from init to verify', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^NAME\s+TYPE\s+UPDATED/);
     for (const name of ['API_KEY', 'CERT', 'DB_PASSWORD', 'FLAGS', 'PORT']) expect(r.stdout).toContain(name);
-    for (const value of ['sk-live-123', 'pa$$', 'BEGIN', '8080', 'beta']) expect(r.stdout + r.stderr).not.toContain(value);
+    for (const value of ['sk-live-123', 'pa$$', 'BEGIN', '8080', 'beta'])
+      expect(r.stdout + r.stderr).not.toContain(value);
     const j = await ws.run(['list', ...stage, '--json']);
     const rows = JSON.parse(j.stdout) as Array<{ name: string; type: string; updated: string }>;
-    expect(rows.map((x) => `${x.name}:${x.type}`)).toEqual(['API_KEY:string', 'CERT:string', 'DB_PASSWORD:string', 'FLAGS:json', 'PORT:number']);
+    expect(rows.map((x) => `${x.name}:${x.type}`)).toEqual([
+      'API_KEY:string',
+      'CERT:string',
+      'DB_PASSWORD:string',
+      'FLAGS:json',
+      'PORT:number',
+    ]);
     expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).not.toContain('sk-live-123');
   });
 
@@ -157,7 +183,9 @@ describe('CLI: a stage from init to verify', () => {
     try {
       await other.run(['init', '--stage', 'dev']);
       const wrong = readOnlyLocalKey(other);
-      const r = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: other.config, STAGE_SECRETS_KEY_DEV: wrong } });
+      const r = await ws.run(['verify', ...stage], {
+        env: { XDG_CONFIG_HOME: other.config, STAGE_SECRETS_KEY_DEV: wrong },
+      });
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/STAGE_SECRETS_KEY_DEV holds key local:[0-9a-f]+, not local:[0-9a-f]+/);
       expect(r.stderr).not.toContain(wrong);
@@ -178,7 +206,10 @@ describe('CLI: a stage from init to verify', () => {
   it('import adds a dotenv file in one write and leaves untouched entries byte for byte', async () => {
     const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
     const apiLine = before.split('\n').find((l) => l.includes('"API_KEY"'))!;
-    fs.writeFileSync(path.join(ws.dir, 'extra.env'), 'SMTP_USER=mailer\nSMTP_PASS="multi\nline"\n# comment\nEMPTYISH=x\n');
+    fs.writeFileSync(
+      path.join(ws.dir, 'extra.env'),
+      'SMTP_USER=mailer\nSMTP_PASS="multi\nline"\n# comment\nEMPTYISH=x\n',
+    );
     const r = await ws.run(['import', ...stage, 'extra.env']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/imported 3 secrets/);
@@ -192,7 +223,14 @@ describe('CLI: a stage from init to verify', () => {
     const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
     fs.writeFileSync(
       path.join(ws.dir, 'many-bad.env'),
-      ['OK_ONE=fine', 'AWS_REGION=eu-west-1', 'EMPTY_ONE=', '# a comment', 'PATH=/tmp/evil-bin', `LONG_ONE=${'x'.repeat(10_001)}`].join('\n'),
+      [
+        'OK_ONE=fine',
+        'AWS_REGION=eu-west-1',
+        'EMPTY_ONE=',
+        '# a comment',
+        'PATH=/tmp/evil-bin',
+        `LONG_ONE=${'x'.repeat(10_001)}`,
+      ].join('\n'),
     );
     const r = await ws.run(['import', ...stage, 'many-bad.env']);
     expect(r.code).toBe(1);
@@ -212,7 +250,9 @@ describe('CLI: a stage from init to verify', () => {
     expect(dup.stderr).not.toContain('first-value');
     expect(dup.stderr).toContain('imported 2 secrets');
     fs.writeFileSync(path.join(ws.dir, 'one.env'), 'JUST_ONE=x\n');
-    expect((await ws.run(['import', ...stage, 'one.env'])).stderr).toContain('imported 1 secret into stage dev (1 added, 0 replaced)');
+    expect((await ws.run(['import', ...stage, 'one.env'])).stderr).toContain(
+      'imported 1 secret into stage dev (1 added, 0 replaced)',
+    );
     expect((await ws.run(['rm', ...stage, 'DUP_KEY', 'OTHER_ONE', 'JUST_ONE'])).code).toBe(0);
   });
 
@@ -234,7 +274,9 @@ describe('CLI: a stage from init to verify', () => {
     expect(after.publicKey).not.toBe(before.publicKey);
     expect(after.secrets.API_KEY.ct).not.toBe(before.secrets.API_KEY.ct);
     expect(after.secrets.API_KEY.updated).toBe(before.secrets.API_KEY.updated);
-    const v = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci2'), STAGE_SECRETS_KEY_DEV: key } });
+    const v = await ws.run(['verify', ...stage], {
+      env: { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci2'), STAGE_SECRETS_KEY_DEV: key },
+    });
     expect(v.stdout).toContain('8 of 8 secrets OK');
   });
 
@@ -280,12 +322,32 @@ describe('CLI: bad input never changes the stage file', () => {
   const cases: Array<[string, string[], RegExp, string?]> = [
     ['invalid name', ['set', '--stage', 'dev', '9LIVES', 'v'], /invalid secret name/],
     ['reserved Lambda name', ['set', '--stage', 'dev', 'AWS_REGION', 'v'], /reserved by AWS Lambda/],
-    ['build-hijacking name', ['set', '--stage', 'dev', 'NODE_OPTIONS', '--', '--require=/tmp/x.js'], /build-hijacking/, '/tmp/x.js'],
-    ['value that looks like a flag', ['set', '--stage', 'dev', 'FLAGGY', '--hunter2-password'], /starts with - goes after --/, 'hunter2'],
+    [
+      'build-hijacking name',
+      ['set', '--stage', 'dev', 'NODE_OPTIONS', '--', '--require=/tmp/x.js'],
+      /build-hijacking/,
+      '/tmp/x.js',
+    ],
+    [
+      'value that looks like a flag',
+      ['set', '--stage', 'dev', 'FLAGGY', '--hunter2-password'],
+      /starts with - goes after --/,
+      'hunter2',
+    ],
     ['case-only clash', ['set', '--stage', 'dev', 'a', 'v'], /differs from a only in case/],
-    ['oversized value', ['set', '--stage', 'dev', 'BIG', 'Q'.repeat(10_001)], /10001 characters; the limit is 10000/, 'QQQQQQQQ'],
+    [
+      'oversized value',
+      ['set', '--stage', 'dev', 'BIG', 'Q'.repeat(10_001)],
+      /10001 characters; the limit is 10000/,
+      'QQQQQQQQ',
+    ],
     ['bad JSON', ['set', '--stage', 'dev', 'J', '{"open": ', '--type', 'json'], /not valid JSON/, '"open"'],
-    ['bad number', ['set', '--stage', 'dev', 'N', 'twelve', '--type', 'number'], /not a finite decimal number/, 'twelve'],
+    [
+      'bad number',
+      ['set', '--stage', 'dev', 'N', 'twelve', '--type', 'number'],
+      /not a finite decimal number/,
+      'twelve',
+    ],
     ['bad type', ['set', '--stage', 'dev', 'T', 'v', '--type', 'blob'], /--type must be one of/],
     ['missing stage flag', ['set', 'X', 'v'], /needs --stage/],
     ['missing stage file', ['set', '--stage', 'prod', 'X', 'v'], /no stage file secrets\/prod\.json/],
@@ -331,7 +393,10 @@ describe('CLI: damaged and tampered stage files', () => {
 
   it('ciphertexts swapped between two keys fail integrity (exit 2) and name both', async () => {
     const file = JSON.parse(good);
-    [file.secrets.A, file.secrets.B] = [{ ...file.secrets.B, type: 'string' }, { ...file.secrets.A, type: 'string' }];
+    [file.secrets.A, file.secrets.B] = [
+      { ...file.secrets.B, type: 'string' },
+      { ...file.secrets.A, type: 'string' },
+    ];
     const r = await verifyWith(JSON.stringify(file, null, 2));
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/integrity check failed: A, B/);
@@ -408,7 +473,8 @@ describe('CLI: verify tells when values were sealed one by one', () => {
     // 120 single `set`s, done in-process through the core (the same file 120 CLI processes would leave)
     const { setSecrets } = await import('../../src/stages/secrets.js');
     const opts = { stage: 'dev', app: 'many-sets', cwd: ws.dir, env: ws.env };
-    for (let i = 0; i < 120; i++) await setSecrets(opts, [{ name: `KEY_${i}`, type: 'string', value: `value-${i}-xxxx` }]);
+    for (let i = 0; i < 120; i++)
+      await setSecrets(opts, [{ name: `KEY_${i}`, type: 'string', value: `value-${i}-xxxx` }]);
   });
   afterAll(() => ws.cleanup());
 
@@ -417,7 +483,10 @@ describe('CLI: verify tells when values were sealed one by one', () => {
     expect(before.code, before.stderr).toBe(0);
     expect(before.stdout).toContain('120 of 120 secrets OK');
     expect(before.stdout).toMatch(/sealed under 120 ephemeral keys .*stage-secrets rotate --stage dev/);
-    expect(JSON.parse((await ws.run(['verify', ...stage, '--json'])).stdout)).toMatchObject({ ephemeralKeys: 120, failed: [] });
+    expect(JSON.parse((await ws.run(['verify', ...stage, '--json'])).stdout)).toMatchObject({
+      ephemeralKeys: 120,
+      failed: [],
+    });
 
     expect((await ws.run(['rotate', ...stage])).code).toBe(0);
     const after = await ws.run(['verify', ...stage]);
@@ -433,7 +502,10 @@ describe('CLI: import refuses key material read as names', () => {
   // Not a real key: base64-looking lines shaped like a PEM body. Line 4 ends in "==", so dotenv reads
   // "q7Xz9K2mWbC1dE" as a name; line 7 (an unquoted wrapped base64 value) becomes a 68-character name.
   const body = ['MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQDZ3k9Q8vJrT2xL', 'q7Xz9K2mWbC1dE=='];
-  const wrapped = ['ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsCiAgInByb2plY3RfaWQiOiAi', 'bXlwcm9qZWN0LTEyMzQ1NiIsCiAgInByaXZhdGVfa2V5X2lkIjogImFiYzEyMyIKfQo='];
+  const wrapped = [
+    'ewogICJ0eXBlIjogInNlcnZpY2VfYWNjb3VudCIsCiAgInByb2plY3RfaWQiOiAi',
+    'bXlwcm9qZWN0LTEyMzQ1NiIsCiAgInByaXZhdGVfa2V5X2lkIjogImFiYzEyMyIKfQo=',
+  ];
   const unquoted = [
     'STRIPE_KEY=sk_test_1',
     'TLS_KEY=-----BEGIN PRIVATE KEY-----',
@@ -488,7 +560,17 @@ describe('CLI: import refuses key material read as names', () => {
     const list = await ws.run(['list', ...stage, '--json']);
     const names = (JSON.parse(list.stdout) as Array<{ name: string }>).map((s) => s.name).sort();
     expect(names).toEqual(
-      ['A1B2C3', 'DATABASEPASSWORD', 'DB_URL', 'GCP_SA_KEY', 'GitHubAppPrivateKeyPEM', 'OAuth2ClientSecretV2Token', 'STRIPE_KEY', 'TLS_KEY', 'databaseConnectionString'].sort(),
+      [
+        'A1B2C3',
+        'DATABASEPASSWORD',
+        'DB_URL',
+        'GCP_SA_KEY',
+        'GitHubAppPrivateKeyPEM',
+        'OAuth2ClientSecretV2Token',
+        'STRIPE_KEY',
+        'TLS_KEY',
+        'databaseConnectionString',
+      ].sort(),
     );
   });
 });

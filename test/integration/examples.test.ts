@@ -117,7 +117,9 @@ let env: NodeJS.ProcessEnv;
 
 beforeAll(() => {
   cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-examples-'));
-  env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('STAGE_SECRETS_') && !k.startsWith('AWS_')));
+  env = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith('STAGE_SECRETS_') && !k.startsWith('AWS_')),
+  );
 });
 
 afterAll(() => fs.rmSync(cwd, { recursive: true, force: true }));
@@ -168,7 +170,10 @@ describe('CI recipes in examples/', () => {
     const setupNode = at((i) => uses[i]!.startsWith('actions/setup-node@'));
     const npmCi = at((i) => runs[i] === 'npm ci');
     const deploy = at((i) => runs[i]!.includes('stage-secrets run --stage prod -- npx serverless deploy --stage prod'));
-    expect([checkout, setupNode, npmCi, deploy].every((i) => i >= 0), JSON.stringify(list)).toBe(true);
+    expect(
+      [checkout, setupNode, npmCi, deploy].every((i) => i >= 0),
+      JSON.stringify(list),
+    ).toBe(true);
     expect(checkout < setupNode && setupNode < npmCi && npmCi < deploy).toBe(true);
     const node = Number(((list[setupNode]!.with ?? {}) as Yaml)['node-version']);
     expect(node).toBeGreaterThanOrEqual(20);
@@ -189,7 +194,9 @@ describe('CI recipes in examples/', () => {
     expect(Number(/^node:(\d+)/.exec(String(job.image))![1])).toBeGreaterThanOrEqual(20);
     const script = job.script as string[];
     const npmCi = script.findIndex((l) => l.startsWith('npm ci'));
-    const deploy = script.indexOf('npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod');
+    const deploy = script.indexOf(
+      'npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod',
+    );
     expect(npmCi).toBeGreaterThanOrEqual(0);
     expect(deploy).toBeGreaterThan(npmCi);
     expect(text).toContain(stageKeyEnvName('prod'));
@@ -213,14 +220,15 @@ describe('CI recipes in examples/', () => {
     expect((yaml.load(off) as Yaml).sls_set_secret_envs).toBe(false);
     expect(seedSetting(off, file)).toBe(false);
     // every command works on Seed's stage, and the key variables named follow the CLI's rule
-    for (const { words } of valueCommands(doc, 'seed.yml')) expect(optionValue(words, '--stage')).toBe('$SEED_STAGE_NAME');
+    for (const { words } of valueCommands(doc, 'seed.yml'))
+      expect(optionValue(words, '--stage')).toBe('$SEED_STAGE_NAME');
     expect(text).toContain(stageKeyEnvName('prod'));
     expect(text).toContain(`${stageKeyEnvName('pr-12')} for pr-12`);
   });
 
   it("the README's CI section links each recipe and shows only commands that the recipe has", () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-    const ci = /<!-- section:ci -->([^]*?)<!-- \/section:ci -->/.exec(readme)?.[1];
+    const ci = /<!-- section:ci -->([\s\S]*?)<!-- \/section:ci -->/.exec(readme)?.[1];
     expect(ci).toBeDefined();
     const sections: [string, Recipe][] = [
       ['### GitHub Actions', 'github-actions.yml'],
@@ -234,15 +242,19 @@ describe('CI recipes in examples/', () => {
       const section = ci!.slice(start, next < 0 ? undefined : next);
       expect(section, heading).toContain(`(examples/${name})`);
       const { text, doc } = readRecipe(name);
-      const inRecipe = new Set([...valueCommands(doc, name), ...commentCommands(text, name)].map((c) => c.words.join(' ')));
-      const blocks = [...section.matchAll(/```yaml\n([^]*?)```/g)].map((m) => m[1]!);
+      const inRecipe = new Set(
+        [...valueCommands(doc, name), ...commentCommands(text, name)].map((c) => c.words.join(' ')),
+      );
+      const blocks = [...section.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!);
       expect(blocks.length, heading).toBeGreaterThan(0);
       let shown = 0;
       for (const block of blocks) {
         for (const line of block.split('\n')) {
           for (const c of commandsInLine(line.replace(/^\s*#/, ''), heading)) {
             shown++;
-            expect(inRecipe, `${heading}: stage-secrets ${c.words.join(' ')} is not in examples/${name}`).toContain(c.words.join(' '));
+            expect(inRecipe, `${heading}: stage-secrets ${c.words.join(' ')} is not in examples/${name}`).toContain(
+              c.words.join(' '),
+            );
           }
         }
       }

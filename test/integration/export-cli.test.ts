@@ -21,7 +21,8 @@ const SECRETS: Record<string, string> = {
 let ws: Workspace;
 let env: NodeJS.ProcessEnv;
 
-const exportCli = (args: string[], extra: NodeJS.ProcessEnv = {}) => ws.run(['export', '--stage', 'ci', ...args], { env: { ...env, ...extra } });
+const exportCli = (args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  ws.run(['export', '--stage', 'ci', ...args], { env: { ...env, ...extra } });
 const mode = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
 
 beforeAll(async () => {
@@ -72,7 +73,9 @@ describe('export', () => {
   it('dotenv warns when a value needs quoting that only dotenv parsers read', async () => {
     expect((await ws.run(['init', '--stage', 'mixed'])).code).toBe(0);
     const hostile = `it's "$(echo pwned)"`;
-    await setSecrets({ stage: 'mixed', cwd: ws.dir, app: 'demo-app', env: ws.env }, [{ name: 'MIXED', type: 'string', value: hostile }]);
+    await setSecrets({ stage: 'mixed', cwd: ws.dir, app: 'demo-app', env: ws.env }, [
+      { name: 'MIXED', type: 'string', value: hostile },
+    ]);
     const r = await ws.run(['export', '--stage', 'mixed', '--format', 'dotenv']);
     expect(r.code).toBe(0);
     expect(parseDotenv(r.stdout)).toEqual({ MIXED: hostile });
@@ -84,7 +87,12 @@ describe('export', () => {
     const r = await exportCli(['--format', 'shell', '--out', file]);
     expect(r.code).toBe(0);
     expect(mode(file)).toBe('600');
-    const out = execFileSync('sh', ['-c', `. "$1"; printf '%s' "$DOLLAR"; printf '|'; printf '%s' "$TRAILING"`, 'sh', file]);
+    const out = execFileSync('sh', [
+      '-c',
+      `. "$1"; printf '%s' "$DOLLAR"; printf '|'; printf '%s' "$TRAILING"`,
+      'sh',
+      file,
+    ]);
     expect(out.toString()).toBe(`${SECRETS.DOLLAR}|${SECRETS.TRAILING}`);
   });
 
@@ -117,7 +125,8 @@ describe('export', () => {
     expect([...delimiters][0]).toMatch(/^STAGE_SECRETS_EOF_[0-9a-f]{32}$/);
     const masks = r.stdout.trim().split('\n');
     expect(masks.every((l) => l.startsWith('::add-mask::'))).toBe(true);
-    for (const value of Object.values(SECRETS)) expect(masks).toContain(`::add-mask::${value.replace(/%/g, '%25').replace(/\n/g, '%0A')}`);
+    for (const value of Object.values(SECRETS))
+      expect(masks).toContain(`::add-mask::${value.replace(/%/g, '%25').replace(/\n/g, '%0A')}`);
     for (const line of ['line one', 'line "two"', 'line three']) expect(masks).toContain(`::add-mask::${line}`);
 
     // a second export appends again, with a fresh delimiter
@@ -134,7 +143,9 @@ describe('export', () => {
       { name: 'PIN', type: 'number', value: values.PIN },
       { name: 'DB_URL', type: 'string', value: values.DB_URL },
     ]);
-    const r = await ws.run(['export', '--stage', 'short', '--format', 'github-env'], { env: { GITHUB_ENV: '', GITHUB_ACTIONS: 'true' } });
+    const r = await ws.run(['export', '--stage', 'short', '--format', 'github-env'], {
+      env: { GITHUB_ENV: '', GITHUB_ACTIONS: 'true' },
+    });
     expect(r.code).toBe(0);
     const masks = r.stdout.split('\n').filter((l) => l.startsWith('::add-mask::'));
     const expected = maskTexts(new Map([['DB_URL', { type: 'string', text: values.DB_URL }]]));
@@ -148,7 +159,9 @@ describe('export', () => {
   });
 
   it('github-env checks --out before printing any mask line, and prints mask lines only on GitHub Actions', async () => {
-    const missing = await exportCli(['--format', 'github-env', '--out', path.join(ws.dir, 'no-such-dir', 'env')], { GITHUB_ACTIONS: 'true' });
+    const missing = await exportCli(['--format', 'github-env', '--out', path.join(ws.dir, 'no-such-dir', 'env')], {
+      GITHUB_ACTIONS: 'true',
+    });
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toContain('no-such-dir');
@@ -192,7 +205,10 @@ describe('export', () => {
         expect(r.code, `${label}: ${r.stderr}`).toBe(1);
         expect(r.stderr).toMatch(/out\.fifo is not a regular file/);
         // github-env prints its ::add-mask:: lines (for GitHub to learn the values) before it writes the file
-        expect(r.stdout.split('\n').filter((l) => l && !l.startsWith('::add-mask::')), label).toEqual([]);
+        expect(
+          r.stdout.split('\n').filter((l) => l && !l.startsWith('::add-mask::')),
+          label,
+        ).toEqual([]);
         for (const value of Object.values(SECRETS)) expect(r.stderr).not.toContain(value);
       }
       expect(fs.lstatSync(fifo).isFIFO()).toBe(true);

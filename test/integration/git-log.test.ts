@@ -15,13 +15,20 @@ describe('log: who changed which secret when, from git history', () => {
     return r.stdout.trim();
   };
   const cli = async (args: string[], keyless = false) => {
-    const r = await ws.run(args, { env: { ...env, ...(keyless ? { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'no-key') } : {}) } });
+    const r = await ws.run(args, {
+      env: { ...env, ...(keyless ? { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'no-key') } : {}) },
+    });
     if (r.code !== 0) throw new Error(`stage-secrets ${args.join(' ')}: ${r.stderr}`);
   };
   const commit = (label: string, who: string, date: string) => {
     const when = `${date}T10:00:00+00:00`;
     ok(['add', '-A']);
-    ok(['commit', '-qm', label], { GIT_AUTHOR_NAME: who, GIT_AUTHOR_EMAIL: `${who.toLowerCase()}@example.com`, GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when });
+    ok(['commit', '-qm', label], {
+      GIT_AUTHOR_NAME: who,
+      GIT_AUTHOR_EMAIL: `${who.toLowerCase()}@example.com`,
+      GIT_AUTHOR_DATE: when,
+      GIT_COMMITTER_DATE: when,
+    });
     hashes[label] = ok(['rev-parse', '--short', 'HEAD']);
   };
 
@@ -69,9 +76,27 @@ describe('log: who changed which secret when, from git history', () => {
     const r = await ws.run(['log', '--stage', 'dev', 'DB_URL', '--json'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      { commit: hashes['alice approves'], author: 'Alice', date: '2026-03-04T10:00:00+00:00', changes: [{ name: 'DB_URL', change: 'removed' }], header: false },
-      { commit: hashes['bob adds'], author: 'Bob', date: '2026-03-02T10:00:00+00:00', changes: [{ name: 'DB_URL', change: 'changed' }], header: false },
-      { commit: hashes.create, author: 'Alice', date: '2026-03-01T10:00:00+00:00', changes: [{ name: 'DB_URL', change: 'added' }], header: false },
+      {
+        commit: hashes['alice approves'],
+        author: 'Alice',
+        date: '2026-03-04T10:00:00+00:00',
+        changes: [{ name: 'DB_URL', change: 'removed' }],
+        header: false,
+      },
+      {
+        commit: hashes['bob adds'],
+        author: 'Bob',
+        date: '2026-03-02T10:00:00+00:00',
+        changes: [{ name: 'DB_URL', change: 'changed' }],
+        header: false,
+      },
+      {
+        commit: hashes.create,
+        author: 'Alice',
+        date: '2026-03-01T10:00:00+00:00',
+        changes: [{ name: 'DB_URL', change: 'added' }],
+        header: false,
+      },
     ]);
   });
 
@@ -87,16 +112,25 @@ describe('log: who changed which secret when, from git history', () => {
     ok(['merge', '-q', '--no-edit', 'side'], { GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when });
     const r = await ws.run(['log', '--stage', 'dev', '--json'], { env });
     const log = JSON.parse(r.stdout) as { commit: string; changes: unknown[]; header: boolean }[];
-    expect(log.map((c) => c.commit).slice(0, 2).sort()).toEqual([hashes.open, hashes.side].sort());
+    expect(
+      log
+        .map((c) => c.commit)
+        .slice(0, 2)
+        .sort(),
+    ).toEqual([hashes.open, hashes.side].sort());
     expect(log.find((c) => c.commit === hashes.open)).toMatchObject({ changes: [], header: true });
     expect(log.find((c) => c.commit === hashes.side)).toMatchObject({ changes: [{ name: 'SIDE', change: 'added' }] });
-    expect((await ws.run(['log', '--stage', 'dev'], { env })).stdout).toContain('changed the header (public key / identities / policy / approval epoch)');
+    expect((await ws.run(['log', '--stage', 'dev'], { env })).stdout).toContain(
+      'changed the header (public key / identities / policy / approval epoch)',
+    );
   });
 
   it('fails clearly outside a git repository', async () => {
     const other = makeWorkspace('no-git');
     try {
-      const r = await other.run(['log', '--stage', 'dev'], { env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: path.dirname(other.dir) } });
+      const r = await other.run(['log', '--stage', 'dev'], {
+        env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: path.dirname(other.dir) },
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/not inside a git work tree/);
     } finally {

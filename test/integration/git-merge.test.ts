@@ -53,7 +53,9 @@ describe('git: merge driver and textconv on a real repository', () => {
   it('git-setup is idempotent and points at this node and the installed bin', async () => {
     const again = await repo.cli(['git-setup']);
     expect(again.stderr).toContain('nothing to change');
-    expect(fs.readFileSync(path.join(ws.dir, '.gitattributes'), 'utf8')).toBe('secrets/*.json merge=stage-secrets diff=stage-secrets\n');
+    expect(fs.readFileSync(path.join(ws.dir, '.gitattributes'), 'utf8')).toBe(
+      'secrets/*.json merge=stage-secrets diff=stage-secrets\n',
+    );
     const driver = repo.ok('config', '--get', 'merge.stage-secrets.driver');
     expect(driver).toContain(process.execPath);
     expect(driver).toContain(`${fs.realpathSync(path.join(__dirname, '../../dist/cli.mjs'))} merge-driver %O %A %B %P`);
@@ -70,7 +72,9 @@ describe('git: merge driver and textconv on a real repository', () => {
       fs.mkdirSync(app, { recursive: true });
       const r = await other.run(['git-setup', '--dir', 'config/secrets'], { cwd: app, env });
       expect(r.code, r.stderr).toBe(0);
-      expect(fs.readFileSync(path.join(other.dir, '.gitattributes'), 'utf8')).toBe('*.png binary\nservices/api/config/secrets/*.json merge=stage-secrets diff=stage-secrets\n');
+      expect(fs.readFileSync(path.join(other.dir, '.gitattributes'), 'utf8')).toBe(
+        '*.png binary\nservices/api/config/secrets/*.json merge=stage-secrets diff=stage-secrets\n',
+      );
       expect(r.stderr).toContain('added to .gitattributes');
     } finally {
       other.cleanup();
@@ -80,7 +84,9 @@ describe('git: merge driver and textconv on a real repository', () => {
   it('git-setup outside a repository fails clearly', async () => {
     const outside = makeWorkspace('plain');
     try {
-      const r = await outside.run(['git-setup'], { env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: path.dirname(outside.dir) } });
+      const r = await outside.run(['git-setup'], {
+        env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CEILING_DIRECTORIES: path.dirname(outside.dir) },
+      });
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/not inside a git work tree/);
     } finally {
@@ -108,7 +114,11 @@ describe('git: merge driver and textconv on a real repository', () => {
 
     // what applying both sides' operations in turn gives: every name as the side that changed it left it
     const secrets: StageFile['secrets'] = {};
-    for (const name of new Set([...Object.keys(base.secrets), ...Object.keys(left.secrets), ...Object.keys(right.secrets)])) {
+    for (const name of new Set([
+      ...Object.keys(base.secrets),
+      ...Object.keys(left.secrets),
+      ...Object.keys(right.secrets),
+    ])) {
       const changedLeft = JSON.stringify(left.secrets[name]) !== JSON.stringify(base.secrets[name]);
       const e = changedLeft ? left.secrets[name] : right.secrets[name];
       if (e) secrets[name] = e;
@@ -117,7 +127,10 @@ describe('git: merge driver and textconv on a real repository', () => {
     const expected = serializeStageFile({ ...base, secrets });
 
     const results: string[] = [];
-    for (const [from, into] of [['left', 'right'], ['right', 'left']]) {
+    for (const [from, into] of [
+      ['left', 'right'],
+      ['right', 'left'],
+    ]) {
       repo.ok('checkout', '-qB', `merge-${into}`, into!);
       const r = repo.g('merge', '--no-edit', '-q', from!);
       expect(r.code, r.stderr + r.stdout).toBe(0);
@@ -125,7 +138,10 @@ describe('git: merge driver and textconv on a real repository', () => {
       expect(text).toBe(expected);
       results.push(text);
       // every value opens with the key; the names added without a key stay pending until approved
-      const report = JSON.parse((await ws.run(['verify', '--stage', 'dev', '--json'], { env: repo.env })).stdout) as { failed: unknown[]; pending: string[] };
+      const report = JSON.parse((await ws.run(['verify', '--stage', 'dev', '--json'], { env: repo.env })).stdout) as {
+        failed: unknown[];
+        pending: string[];
+      };
       expect(report.failed).toEqual([]);
       expect(report.pending).toEqual(['A', 'Z']);
       await repo.cli(['approve', '--stage', 'dev', 'A', 'Z']);
@@ -182,10 +198,17 @@ describe('git: merge driver and textconv on a real repository', () => {
     const good = fs.readFileSync(ws.stageFile('dev'), 'utf8');
     const tmp = path.join(ws.dir, '..', 'drv');
     fs.mkdirSync(tmp, { recursive: true });
-    for (const [n, t] of [['O', good], ['A', good], ['B', '<<<<<<< HEAD\n{"version": 2\n']]) fs.writeFileSync(path.join(tmp, n!), t!);
+    for (const [n, t] of [
+      ['O', good],
+      ['A', good],
+      ['B', '<<<<<<< HEAD\n{"version": 2\n'],
+    ])
+      fs.writeFileSync(path.join(tmp, n!), t!);
     const r = await ws.run(['merge-driver', 'O', 'A', 'B', 'secrets/dev.json'], { cwd: tmp, env: repo.env });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('cannot merge secrets/dev.json: secrets/dev.json (theirs) has git merge conflict markers (the first at line 1)');
+    expect(r.stderr).toContain(
+      'cannot merge secrets/dev.json: secrets/dev.json (theirs) has git merge conflict markers (the first at line 1)',
+    );
     expect(r.stderr).not.toContain('internal error');
     expect(fs.readFileSync(path.join(tmp, 'A'), 'utf8')).toBe(good);
     const view = await ws.run(['textconv', 'B'], { cwd: tmp, env: repo.env });

@@ -33,14 +33,22 @@ function workspace(app = 'demo-app'): Workspace {
 }
 
 /** Runs the CLI with AWS settings for the local server (or none at all with aws: false). */
-async function cli(ws: Workspace, args: string[], extra: { env?: NodeJS.ProcessEnv; input?: string; aws?: boolean } = {}): Promise<CliResult> {
+async function cli(
+  ws: Workspace,
+  args: string[],
+  extra: { env?: NodeJS.ProcessEnv; input?: string; aws?: boolean } = {},
+): Promise<CliResult> {
   const env = extra.aws === false ? { ...extra.env } : kmsEnv(kms, extra.env);
   const result = await ws.run(args, { env, input: extra.input });
   stderrs.push(result.stderr);
   return result;
 }
 
-async function kmsStage(ws: Workspace, stage = 'dev', secrets: Record<string, string> = { API_TOKEN: 'tok-123', DB_PASS: 'hunter2' }) {
+async function kmsStage(
+  ws: Workspace,
+  stage = 'dev',
+  secrets: Record<string, string> = { API_TOKEN: 'tok-123', DB_PASS: 'hunter2' },
+) {
   const init = await cli(ws, ['init', '--stage', stage, '--kms', 'alias/ci']);
   expect(init.stderr).toContain('aws-kms:alias/ci');
   expect(init.code).toBe(0);
@@ -59,7 +67,9 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     expect(init.code).toBe(0);
     expect(kms.calls('Encrypt')).toBe(1);
     expect(kms.requests[0]?.encryptionContext).toEqual({ app: 'demo-app', stage: 'dev' });
-    const file = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { identities: Array<Record<string, string>> };
+    const file = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as {
+      identities: Array<Record<string, string>>;
+    };
     expect(file.identities).toHaveLength(1);
     expect(file.identities[0]).toMatchObject({ type: 'aws-kms', id: 'aws-kms:alias/ci', keyId: 'alias/ci' });
 
@@ -69,7 +79,10 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     for (const name of names.slice(0, 3)) {
       expect((await cli(ws, ['set', '--stage', 'dev', name], { input: `v-${name}`, aws: false })).code).toBe(0);
     }
-    const dotenv = names.slice(3).map((n) => `${n}=v-${n}`).join('\n');
+    const dotenv = names
+      .slice(3)
+      .map((n) => `${n}=v-${n}`)
+      .join('\n');
     fs.writeFileSync(path.join(ws.dir, 'more.env'), `${dotenv}\n`);
     const imported = await cli(ws, ['import', '--stage', 'dev', 'more.env'], { aws: false });
     expect(imported.code).toBe(0);
@@ -102,8 +115,11 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     expect(verify.stderr).toContain('access denied to KMS key alias/ci');
     expect(verify.stderr).toContain('needs kms:Decrypt');
     expect(verify.stderr).toContain('encryption context app=demo-app, stage=dev');
-    const ciphertext = (JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { identities: Array<{ ciphertext: string }> }).identities[0]!.ciphertext;
-    for (const forbidden of ['tok-123', 'hunter2', ciphertext]) expect(verify.stdout + verify.stderr).not.toContain(forbidden);
+    const ciphertext = (
+      JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { identities: Array<{ ciphertext: string }> }
+    ).identities[0]!.ciphertext;
+    for (const forbidden of ['tok-123', 'hunter2', ciphertext])
+      expect(verify.stdout + verify.stderr).not.toContain(forbidden);
   });
 
   it('exits 2 for a stage file copied from another stage or another app', async () => {
@@ -148,7 +164,11 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   it('rotates and rewraps (--kms, --local, --remove), then falls back to the local key when KMS refuses', async () => {
     const ws = workspace();
     await kmsStage(ws);
-    const read = () => JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { publicKey: string; identities: Array<Record<string, string>> };
+    const read = () =>
+      JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as {
+        publicKey: string;
+        identities: Array<Record<string, string>>;
+      };
     const before = read();
 
     const rotate = await cli(ws, ['rotate', '--stage', 'dev']);
@@ -205,7 +225,9 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     fs.rmSync(log);
 
     // a writer without AWS settings replaces the value: the approval stays, the SDK is never loaded
-    expect((await cli(ws, ['set', '--stage', 'dev', 'TOKEN'], { input: 'abcd', env: traced, aws: false })).code).toBe(0);
+    expect((await cli(ws, ['set', '--stage', 'dev', 'TOKEN'], { input: 'abcd', env: traced, aws: false })).code).toBe(
+      0,
+    );
     expect((await cli(ws, ['list', '--stage', 'dev'], { env: traced, aws: false })).code).toBe(0);
     expect((await cli(ws, ['set', '--stage', 'local', 'TOKEN'], { input: 'abc', env: traced })).code).toBe(0);
     expect((await cli(ws, ['verify', '--stage', 'local'], { env: traced })).code).toBe(0);

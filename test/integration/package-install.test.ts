@@ -38,12 +38,20 @@ beforeAll(async () => {
   const packDir = path.join(path.dirname(app), 'pack');
   fs.mkdirSync(packDir);
   // dist/ is built by `npm test`'s pretest; packing again through prepare would only rebuild it
-  const { stdout } = await exec(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: REPO_ROOT });
+  const { stdout } = await exec(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+    cwd: REPO_ROOT,
+  });
   const tarball = path.join(packDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
-  fs.writeFileSync(path.join(app, 'package.json'), JSON.stringify({ name: 'tarball-app', version: '1.0.0', private: true }));
+  fs.writeFileSync(
+    path.join(app, 'package.json'),
+    JSON.stringify({ name: 'tarball-app', version: '1.0.0', private: true }),
+  );
   fs.writeFileSync(path.join(app, 'serverless.yml'), SERVERLESS_YML);
   fs.writeFileSync(path.join(app, 'handler.js'), 'module.exports.hello = async () => ({ statusCode: 200 });\n');
-  await exec(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball], { cwd: app, env: ws.env });
+  await exec(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball], {
+    cwd: app,
+    env: ws.env,
+  });
   bin = path.join(app, 'node_modules', '.bin', 'stage-secrets');
   const cli = (args: string[], input?: string) => runCliAt(bin, args, input);
   expect((await cli(['init', '--stage', 'dev', '--local'])).code).toBe(0);
@@ -80,7 +88,20 @@ describe('installed from the packed tarball', () => {
     const version = await runCliAt(bin, ['--version']);
     const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
     expect(version.stdout.trim()).toBe(pkg.version);
-    const run = await runCliAt(bin, ['run', '--stage', 'dev', '--', process.execPath, '-e', 'console.log("len", process.env.API_TOKEN.length, process.env.API_TOKEN)'], undefined, keyEnv);
+    const run = await runCliAt(
+      bin,
+      [
+        'run',
+        '--stage',
+        'dev',
+        '--',
+        process.execPath,
+        '-e',
+        'console.log("len", process.env.API_TOKEN.length, process.env.API_TOKEN)',
+      ],
+      undefined,
+      keyEnv,
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toBe('len 20 ***\n');
   });
@@ -104,25 +125,45 @@ describe('installed from the packed tarball', () => {
         version: JSON.parse(require('node:fs').readFileSync(require.resolve('stage-secrets/package.json'), 'utf8')).version,
       }));`;
     const file = path.join(app, 'imports.mjs');
-    fs.writeFileSync(file, `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${script}\n`);
+    fs.writeFileSync(
+      file,
+      `import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n${script}\n`,
+    );
     const r = await exec(process.execPath, [file], { cwd: app, env: { ...ws.env, ...keyEnv } });
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out.lib).toEqual(expect.arrayContaining(['StageSecretsError', 'describeSource', 'listSecrets', 'loadSecrets', 'verifyStage']));
+    expect(out.lib).toEqual(
+      expect.arrayContaining(['StageSecretsError', 'describeSource', 'listSecrets', 'loadSecrets', 'verifyStage']),
+    );
     expect(out.sst).toEqual(['secretEnv', 'secretEnvSync', 'transformFunctionEnv']);
     expect(out.client).toEqual(expect.arrayContaining(['SecretClient', 'SecretError']));
     expect(out.plugin).toBe('function');
     expect(out.source).toMatch(/^the stage file secrets\/dev\.json \(identity local:/);
     expect(out.same).toBe(true);
-    expect(out.version).toBe((JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+    expect(out.version).toBe(
+      (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version,
+    );
   });
 
   it('loads the plugin from the install in the real serverless package', async () => {
     const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
-    const env = { ...ws.env, ...keyEnv, AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', AWS_REGION: 'us-east-1', SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+    const env = {
+      ...ws.env,
+      ...keyEnv,
+      AWS_ACCESS_KEY_ID: 'x',
+      AWS_SECRET_ACCESS_KEY: 'y',
+      AWS_REGION: 'us-east-1',
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+    };
     const result = await runFramework(fw, ['package', '--stage', 'dev'], app, env);
     expect(result.code, result.output).toBe(0);
-    const template = JSON.parse(fs.readFileSync(path.join(app, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
-    expect(lambdas(template, 'tarball-app', 'dev').hello!.variables).toEqual({ LOG_LEVEL: 'info', API_TOKEN: 'tok-from-tarball-123' });
+    const template = JSON.parse(
+      fs.readFileSync(path.join(app, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+    ) as Template;
+    expect(lambdas(template, 'tarball-app', 'dev').hello!.variables).toEqual({
+      LOG_LEVEL: 'info',
+      API_TOKEN: 'tok-from-tarball-123',
+    });
     expect(result.output).not.toContain('tok-from-tarball-123');
   });
 });

@@ -16,7 +16,11 @@ describe('plugin with a KMS identity (serverless v3, local KMS server)', () => {
     let svc: SlsService | undefined;
     try {
       kms.createKey({ alias: 'alias/ci' });
-      svc = await prepareService('sls-overlap', { stage: 'ci', secrets, identity: { args: ['--kms', 'alias/ci'], env: kmsEnv(kms) } });
+      svc = await prepareService('sls-overlap', {
+        stage: 'ci',
+        secrets,
+        identity: { args: ['--kms', 'alias/ci'], env: kmsEnv(kms) },
+      });
       kms.resetCalls();
       const { result, template } = await packageService(fw, svc);
       expect(result.code, result.output).toBe(0);
@@ -25,7 +29,9 @@ describe('plugin with a KMS identity (serverless v3, local KMS server)', () => {
       const fns = lambdas(template!, 'overlap-svc', 'ci');
       expect(fns.api!.variables).toMatchObject(secrets);
       expect(fns.api!.description).toBe(`release ${secrets.RELEASE_LABEL}`);
-      expect(result.output).toContain('stage-secrets: 3 secrets of stage ci from the stage file secrets/ci.json (identity aws-kms:alias/ci)');
+      expect(result.output).toContain(
+        'stage-secrets: 3 secrets of stage ci from the stage file secrets/ci.json (identity aws-kms:alias/ci)',
+      );
       expect(result.output).not.toMatch(/NodeDeprecationWarning|AWS SDK for JavaScript/);
       expectNoValues(result.output, secrets);
     } finally {

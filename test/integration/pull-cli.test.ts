@@ -15,7 +15,13 @@ let ws: Workspace;
 /** AWS settings only: commands take the store from --store or from STAGE_SECRETS_STORE per test */
 let awsEnv: NodeJS.ProcessEnv;
 
-const secretLines = (text: string) => new Map(text.split('\n').filter((l) => /^ {4}"[A-Z_]+": \{/.test(l)).map((l) => [l.trim().split('"')[1]!, l]));
+const secretLines = (text: string) =>
+  new Map(
+    text
+      .split('\n')
+      .filter((l) => /^ {4}"[A-Z_]+": \{/.test(l))
+      .map((l) => [l.trim().split('"')[1]!, l]),
+  );
 
 async function set(key: string, value: string): Promise<void> {
   const r = await ws.run(['set', '--stage', 'dev', key], { input: value });
@@ -23,7 +29,10 @@ async function set(key: string, value: string): Promise<void> {
 }
 
 async function storeUpdate(key: string, value: string): Promise<void> {
-  await new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...awsEnv, STAGE_SECRETS_STORE: STORE } }).updateSecret({ key, value });
+  await new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...awsEnv, STAGE_SECRETS_STORE: STORE } }).updateSecret({
+    key,
+    value,
+  });
 }
 
 async function exported(): Promise<Record<string, string>> {
@@ -65,16 +74,27 @@ describe('list with a runtime store', () => {
   it('marks names whose store value is newer, in text and JSON; without a store nothing changes', async () => {
     const text = await ws.run(['list', '--stage', 'dev'], { env: { STAGE_SECRETS_STORE: STORE } });
     expect(text.code, text.stderr).toBe(0);
-    const rows = new Map(text.stdout.trim().split('\n').map((l) => [l.split(/\s+/)[0]!, l]));
+    const rows = new Map(
+      text.stdout
+        .trim()
+        .split('\n')
+        .map((l) => [l.split(/\s+/)[0]!, l]),
+    );
     expect(rows.get('NAME')).toMatch(/APPROVAL {13}STORE$/);
     expect(rows.get('OAUTH_TOKEN')).toMatch(/ approved\s+newer$/);
     expect(rows.get('DB_URL')).toMatch(/ approved\s+-$/);
     expect(rows.get('FLAG')).toMatch(/ approved\s+-$/);
-    expect(text.stderr).toContain(`newer in the runtime store ${STORE}: OAUTH_TOKEN; fold them into the stage file with: npx --no-install stage-secrets pull --stage dev`);
+    expect(text.stderr).toContain(
+      `newer in the runtime store ${STORE}: OAUTH_TOKEN; fold them into the stage file with: npx --no-install stage-secrets pull --stage dev`,
+    );
 
     const json = await ws.run(['list', '--stage', 'dev', '--json', '--store', STORE]);
     const items = JSON.parse(json.stdout) as Array<{ name: string; storeNewer?: boolean }>;
-    expect(Object.fromEntries(items.map((i) => [i.name, i.storeNewer]))).toEqual({ DB_URL: false, FLAG: false, OAUTH_TOKEN: true });
+    expect(Object.fromEntries(items.map((i) => [i.name, i.storeNewer]))).toEqual({
+      DB_URL: false,
+      FLAG: false,
+      OAUTH_TOKEN: true,
+    });
 
     const plain = await ws.run(['list', '--stage', 'dev', '--json']);
     expect((JSON.parse(plain.stdout) as object[]).every((i) => !('storeNewer' in i))).toBe(true);
@@ -86,7 +106,9 @@ describe('pull', () => {
   it('needs a store, and says how to give one', async () => {
     const r = await ws.run(['pull', '--stage', 'dev']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('pull needs a runtime store: pass --store s3://BUCKET/PREFIX or set STAGE_SECRETS_STORE');
+    expect(r.stderr).toContain(
+      'pull needs a runtime store: pass --store s3://BUCKET/PREFIX or set STAGE_SECRETS_STORE',
+    );
     const bad = await ws.run(['pull', '--stage', 'dev', '--store', 'https://example.invalid/x']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/not an s3:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX \(--store\)/);
@@ -97,24 +119,39 @@ describe('pull', () => {
     s3.deny('ListObjectsV2');
     const denied = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(denied.code).toBe(3);
-    expect(denied.stderr).toMatch(/access denied to the runtime store \(ListObjectsV2 on s3:\/\/ci-store\/rt\).*s3:ListBucket on arn:aws:s3:::ci-store/);
+    expect(denied.stderr).toMatch(
+      /access denied to the runtime store \(ListObjectsV2 on s3:\/\/ci-store\/rt\).*s3:ListBucket on arn:aws:s3:::ci-store/,
+    );
     s3.allowAll();
 
     const good = s3.getObject(BUCKET, `${FOLDER}FLAG.json`);
     s3.putObject(BUCKET, `${FOLDER}FLAG.json`, 'not json at all');
     const malformed = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(malformed.code).toBe(2);
-    expect(malformed.stderr).toContain(`the runtime store's object for FLAG (s3://ci-store/${FOLDER}FLAG.json) is not JSON`);
+    expect(malformed.stderr).toContain(
+      `the runtime store's object for FLAG (s3://ci-store/${FOLDER}FLAG.json) is not JSON`,
+    );
     expect(good).toBeUndefined();
     // dated just ahead, so newer than the file's FLAG (far-future dates are refused)
     const ahead = new Date(Date.now() + 60_000).toISOString();
-    s3.putObject(BUCKET, `${FOLDER}FLAG.json`, s3.getObject(BUCKET, `${FOLDER}OAUTH_TOKEN.json`)!.body.toString().replace(/"updated":"[^"]+"/, `"updated":"${ahead}"`));
+    s3.putObject(
+      BUCKET,
+      `${FOLDER}FLAG.json`,
+      s3
+        .getObject(BUCKET, `${FOLDER}OAUTH_TOKEN.json`)!
+        .body.toString()
+        .replace(/"updated":"[^"]+"/, `"updated":"${ahead}"`),
+    );
     // well-formed, but sealed for OAUTH_TOKEN: with the key at hand pull opens it and refuses
     const moved = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(moved.code).toBe(2);
     expect(moved.stderr).toMatch(/runtime store's value of FLAG does not open .*Nothing was pulled/);
     expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
-    s3.putObject(BUCKET, `${FOLDER}FLAG.json`, '{"type":"string","updated":"2000-01-01T00:00:00.000Z","epk":"","nonce":"","ct":"","tag":""}');
+    s3.putObject(
+      BUCKET,
+      `${FOLDER}FLAG.json`,
+      '{"type":"string","updated":"2000-01-01T00:00:00.000Z","epk":"","nonce":"","ct":"","tag":""}',
+    );
     const stale = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(stale.code).toBe(2); // even an older object must be a valid entry: the store fails closed
   });
@@ -138,9 +175,24 @@ describe('pull', () => {
     expect(after.get('DB_URL')).toBe(before.get('DB_URL'));
     expect([...after.keys()]).toEqual([...before.keys()]);
     for (const name of ['FLAG', 'OAUTH_TOKEN']) {
-      const stored = JSON.parse(s3.getObject(BUCKET, `${FOLDER}${name}.json`)!.body.toString()) as Record<string, string>;
-      const entry = JSON.parse(after.get(name)!.trim().replace(/^"[A-Z_]+": /, '').replace(/,$/, '')) as Record<string, string>;
-      const old = JSON.parse(before.get(name)!.trim().replace(/^"[A-Z_]+": /, '').replace(/,$/, '')) as Record<string, string>;
+      const stored = JSON.parse(s3.getObject(BUCKET, `${FOLDER}${name}.json`)!.body.toString()) as Record<
+        string,
+        string
+      >;
+      const entry = JSON.parse(
+        after
+          .get(name)!
+          .trim()
+          .replace(/^"[A-Z_]+": /, '')
+          .replace(/,$/, ''),
+      ) as Record<string, string>;
+      const old = JSON.parse(
+        before
+          .get(name)!
+          .trim()
+          .replace(/^"[A-Z_]+": /, '')
+          .replace(/,$/, ''),
+      ) as Record<string, string>;
       expect(entry).toEqual({ ...stored, approved: old.approved });
     }
     expect(afterText.replace(after.get('FLAG')!, '').replace(after.get('OAUTH_TOKEN')!, '')).toBe(
@@ -160,11 +212,20 @@ describe('pull', () => {
   it('without a key checks only the form of what it pulls, says so, and verify then catches a moved value', async () => {
     const noKey = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'no-keys') };
     const ahead = new Date(Date.now() + 60_000).toISOString();
-    s3.putObject(BUCKET, `${FOLDER}DB_URL.json`, s3.getObject(BUCKET, `${FOLDER}FLAG.json`)!.body.toString().replace(/"updated":"[^"]+"/, `"updated":"${ahead}"`));
+    s3.putObject(
+      BUCKET,
+      `${FOLDER}DB_URL.json`,
+      s3
+        .getObject(BUCKET, `${FOLDER}FLAG.json`)!
+        .body.toString()
+        .replace(/"updated":"[^"]+"/, `"updated":"${ahead}"`),
+    );
     const r = await ws.run(['pull', '--stage', 'dev', '--store', STORE], { env: noKey });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('1 secret updated: DB_URL');
-    expect(r.stderr).toContain('no key here: checked the form of the pulled entries, not their values (verify opens them).');
+    expect(r.stderr).toContain(
+      'no key here: checked the form of the pulled entries, not their values (verify opens them).',
+    );
     const verify = await ws.run(['verify', '--stage', 'dev']);
     expect(verify.code).toBe(2);
     expect(verify.stdout).toContain('integrity check failed: DB_URL');

@@ -20,18 +20,23 @@ let ws: Workspace;
 
 function quickStartBlock(): string {
   const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
-  const section = /<!-- section:quickstart -->([^]*?)<!-- \/section:quickstart -->/.exec(readme)?.[1];
+  const section = /<!-- section:quickstart -->([\s\S]*?)<!-- \/section:quickstart -->/.exec(readme)?.[1];
   if (!section) throw new Error('README has no quickstart section');
-  const block = /```\n([^]*?)```/.exec(section)?.[1];
+  const block = /```\n([\s\S]*?)```/.exec(section)?.[1];
   if (!block) throw new Error('the quick start has no code block');
   return block;
 }
 
 function bash(line: string, env: NodeJS.ProcessEnv) {
   return new Promise<{ code: number; output: string }>((resolve) => {
-    execFile('bash', ['-euo', 'pipefail', '-c', line], { cwd: ws.dir, env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
-    });
+    execFile(
+      'bash',
+      ['-euo', 'pipefail', '-c', line],
+      { cwd: ws.dir, env, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
+      },
+    );
   });
 }
 
@@ -40,7 +45,10 @@ beforeAll(async () => {
   const packDir = path.join(path.dirname(ws.dir), 'pack');
   fs.mkdirSync(packDir);
   const tarball = await packThisPackage(packDir);
-  fs.writeFileSync(path.join(ws.dir, 'package.json'), JSON.stringify({ name: 'quick-start-app', version: '1.0.0', private: true }));
+  fs.writeFileSync(
+    path.join(ws.dir, 'package.json'),
+    JSON.stringify({ name: 'quick-start-app', version: '1.0.0', private: true }),
+  );
   fs.writeFileSync(
     path.join(ws.dir, 'serverless.yml'),
     'service: quick-start-app\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n',
@@ -52,7 +60,11 @@ beforeAll(async () => {
     env: { ...ws.env, npm_config_cache: cache },
   });
   // the app's own serverless, as `npm i -D serverless@3` gives it (the repo's copy, linked: offline)
-  fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', 'serverless'), path.join(ws.dir, 'node_modules', 'serverless'), 'dir');
+  fs.symlinkSync(
+    path.join(REPO_ROOT, 'node_modules', 'serverless'),
+    path.join(ws.dir, 'node_modules', 'serverless'),
+    'dir',
+  );
   fs.symlinkSync('../serverless/bin/serverless.js', path.join(ws.dir, 'node_modules', '.bin', 'serverless'));
   await exec('git', ['init', '-q'], { cwd: ws.dir });
 }, 240_000);

@@ -12,7 +12,8 @@ import { CLI, makeWorkspace, readOnlyLocalKey, type Workspace } from '../support
 
 const TOKEN = 'tok-3f9a-SECRET-77';
 const DB = { user: 'dbadmin', password: 'pa55-w0rd!', port: 5432 };
-const PEM = '-----BEGIN TEST KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAASC\nAT8wggE7AgEAAkEAq7BFUpkGp3+XQ\n-----END TEST KEY-----\n';
+const PEM =
+  '-----BEGIN TEST KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEFAASC\nAT8wggE7AgEAAkEAq7BFUpkGp3+XQ\n-----END TEST KEY-----\n';
 const OVERRIDE = 'value-from-the-stage';
 const PIN = '42';
 
@@ -27,21 +28,33 @@ interface Spawned {
 
 /** Starts the CLI with pipes we keep hold of (to signal it, feed stdin, read output as it comes). */
 function spawnCli(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Spawned {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: opts.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    env: opts.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   const waiters: Array<{ text: string; resolve: () => void }> = [];
   child.stdout!.on('data', (c: Buffer) => {
     out.push(c);
     const all = Buffer.concat(out).toString('latin1');
-    for (const w of [...waiters]) if (all.includes(w.text)) waiters.splice(waiters.indexOf(w), 1), w.resolve();
+    for (const w of [...waiters]) {
+      if (!all.includes(w.text)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
   });
   child.stderr!.on('data', (c: Buffer) => err.push(c));
   child.stdin!.on('error', () => undefined);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: Buffer }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }));
-  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: Buffer }>(
+    (resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) =>
+        resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }),
+      );
+    },
+  );
   return {
     child,
     done,
@@ -81,7 +94,13 @@ beforeAll(async () => {
   // As in CI: the key only in STAGE_SECRETS_KEY_CI, no key files.
   const emptyConfig = path.join(ws.dir, '..', 'ci-config');
   fs.mkdirSync(emptyConfig);
-  ciEnv = { ...ws.env, XDG_CONFIG_HOME: emptyConfig, STAGE_SECRETS_KEY_CI: readOnlyLocalKey(ws), OVERRIDE_ME: 'inherited', KEEP_ME: 'kept' };
+  ciEnv = {
+    ...ws.env,
+    XDG_CONFIG_HOME: emptyConfig,
+    STAGE_SECRETS_KEY_CI: readOnlyLocalKey(ws),
+    OVERRIDE_ME: 'inherited',
+    KEEP_ME: 'kept',
+  };
 });
 
 afterAll(() => ws?.cleanup());
@@ -123,9 +142,17 @@ describe('run: env and exit codes', () => {
   });
 
   it('lets the child read stdin, with no terminal', async () => {
-    const r = await run(['--', process.execPath, '-e', 'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(s.toUpperCase(), process.stdout.isTTY ?? false))'], {
-      input: 'hello from stdin',
-    });
+    const r = await run(
+      [
+        '--',
+        process.execPath,
+        '-e',
+        'let s="";process.stdin.on("data",c=>s+=c).on("end",()=>console.log(s.toUpperCase(), process.stdout.isTTY ?? false))',
+      ],
+      {
+        input: 'hello from stdin',
+      },
+    );
     expect(r.stdout).toBe('HELLO FROM STDIN false\n');
   });
 
@@ -195,7 +222,10 @@ describe('run: signals', () => {
   });
 
   it('forwards SIGINT; a child without a handler dies and run exits 130', async () => {
-    const p = spawnCli(['run', '--stage', 'ci', '--', process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'], { cwd: ws.dir, env: ciEnv });
+    const p = spawnCli(
+      ['run', '--stage', 'ci', '--', process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'],
+      { cwd: ws.dir, env: ciEnv },
+    );
     await p.waitFor('ready');
     p.child.kill('SIGINT');
     const r = await p.done;
@@ -218,7 +248,14 @@ describe('run: masking', () => {
     const r = await run(['--', process.execPath, child]);
     expect(r.code).toBe(0);
     const all = r.stdout + r.stderr;
-    for (const v of [TOKEN, JSON.stringify(DB), DB.user, DB.password, 'MIIBVwIBADANBgkqhkiG9w0BAQEFAASC', 'AT8wggE7AgEAAkEAq7BFUpkGp3+XQ']) {
+    for (const v of [
+      TOKEN,
+      JSON.stringify(DB),
+      DB.user,
+      DB.password,
+      'MIIBVwIBADANBgkqhkiG9w0BAQEFAASC',
+      'AT8wggE7AgEAAkEAq7BFUpkGp3+XQ',
+    ]) {
       expect(all).not.toContain(v);
     }
     expect(r.stdout).toBe('token *** db ***\nuser *** password *** port 5432\n{"config":"***"}\n');
@@ -255,7 +292,12 @@ describe('run: masking', () => {
   });
 
   it('masks a value cut off by the exit of the child', async () => {
-    const r = await run(['--', process.execPath, '-e', 'process.stdout.write("end " + process.env.API_TOKEN.slice(0, -1))']);
+    const r = await run([
+      '--',
+      process.execPath,
+      '-e',
+      'process.stdout.write("end " + process.env.API_TOKEN.slice(0, -1))',
+    ]);
     expect(r.stdout).toBe('end ***');
   });
 
@@ -267,7 +309,10 @@ describe('run: masking', () => {
        writeSync(1, 'enter ' + process.env.API_TOKEN.slice(0, 6));
        process.stdin.once('data', () => { writeSync(1, '\\ndone\\n'); process.exit(0); });`,
     );
-    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '1', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
+    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '1', '--', process.execPath, child], {
+      cwd: ws.dir,
+      env: ciEnv,
+    });
     let seen = '';
     p.child.stdout!.on('data', (c: Buffer) => (seen += c.toString()));
     // The child waits for stdin, so this shows only if run wrote it while the child waits.
@@ -292,7 +337,10 @@ describe('run: masking', () => {
        process.stdin.once('data', () => { writeSync(1, 'progress 100%\\n'); process.exit(0); });`,
     );
     // a flush delay far longer than the test: the line shows because nothing of it is held
-    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '60000', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
+    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '60000', '--', process.execPath, child], {
+      cwd: ws.dir,
+      env: ciEnv,
+    });
     await p.waitFor('progress 10%\rprogress 20%\r');
     p.child.stdin!.end('go\n');
     const r = await p.done;
@@ -374,7 +422,14 @@ describe('run: --files-dir', () => {
 
   it('removes the files after the child crashes', async () => {
     const dir = path.join(ws.dir, 'crash-secrets');
-    const r = await run(['--files-dir', dir, '--', 'sh', '-c', `test -f "${dir}/API_TOKEN" && echo present; kill -KILL $$`]);
+    const r = await run([
+      '--files-dir',
+      dir,
+      '--',
+      'sh',
+      '-c',
+      `test -f "${dir}/API_TOKEN" && echo present; kill -KILL $$`,
+    ]);
     expect(r.code).toBe(137);
     expect(r.stdout).toBe('present\n');
     expect(fs.existsSync(dir)).toBe(false);
@@ -382,10 +437,23 @@ describe('run: --files-dir', () => {
 
   it('removes the files when run itself is stopped by a signal', async () => {
     const dir = path.join(ws.dir, 'signal-secrets');
-    const p = spawnCli(['run', '--stage', 'ci', '--files-dir', dir, '--', process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'], {
-      cwd: ws.dir,
-      env: ciEnv,
-    });
+    const p = spawnCli(
+      [
+        'run',
+        '--stage',
+        'ci',
+        '--files-dir',
+        dir,
+        '--',
+        process.execPath,
+        '-e',
+        'console.log("ready"); setInterval(() => {}, 1000)',
+      ],
+      {
+        cwd: ws.dir,
+        env: ciEnv,
+      },
+    );
     await p.waitFor('ready');
     expect(fs.existsSync(path.join(dir, 'API_TOKEN'))).toBe(true);
     p.child.kill('SIGTERM');

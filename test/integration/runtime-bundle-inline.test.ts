@@ -16,7 +16,8 @@ describe('the runtime files, inlined by esbuild where no package is installed', 
   let dir: string;
   beforeAll(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-inline-'));
-    for (const file of ['stage-secrets-runtime.cjs', 'stage-secrets-runtime.mjs']) fs.copyFileSync(path.join(REPO_ROOT, 'dist/runtime', file), path.join(dir, file));
+    for (const file of ['stage-secrets-runtime.cjs', 'stage-secrets-runtime.mjs'])
+      fs.copyFileSync(path.join(REPO_ROOT, 'dist/runtime', file), path.join(dir, file));
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

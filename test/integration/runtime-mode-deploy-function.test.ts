@@ -14,7 +14,13 @@ import { invokeLambda, unzipArtifact } from '../support/lambda-invoke.js';
 import { startLambdaServer, type LambdaServer } from '../support/lambda-server.js';
 import { expectNoValues } from '../support/plugin-package-suite.js';
 import { digest, filesWithValues, secretsForRuntime } from '../support/runtime-mode-suite.js';
-import { FRAMEWORKS, prepareService, runFramework, type FrameworkResult, type SlsService } from '../support/sls-service.js';
+import {
+  FRAMEWORKS,
+  prepareService,
+  runFramework,
+  type FrameworkResult,
+  type SlsService,
+} from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'osls')!;
 const FUNCTION = 'runtime-svc-prod-cjsAsync';
@@ -33,15 +39,26 @@ describe(`runtime mode, deploy function -f cjsAsync in '${fw.name}' '${fw.versio
   beforeAll(async () => {
     kms = await startKmsServer();
     kms.createKey({ alias: 'alias/runtime' });
-    svc = await prepareService('sls-runtime', { stage: 'prod', secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
+    svc = await prepareService('sls-runtime', {
+      stage: 'prod',
+      secrets,
+      identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) },
+    });
     lambda = await startLambdaServer();
     // as deployed before in env mode: the values in its configuration
-    lambda.createFunction({ FunctionName: FUNCTION, Handler: 'handler.main', Environment: { ...YAML_ENV, API_KEY: secrets.API_KEY!, DB_PASSWORD: secrets.DB_PASSWORD! } });
+    lambda.createFunction({
+      FunctionName: FUNCTION,
+      Handler: 'handler.main',
+      Environment: { ...YAML_ENV, API_KEY: secrets.API_KEY!, DB_PASSWORD: secrets.DB_PASSWORD! },
+    });
     lambda.onRequest = () => {
       const dir = path.join(svc.dir, '.stage-secrets-runtime');
       filesAtFirstCall ??= fs.existsSync(dir) ? fs.readdirSync(dir, { recursive: true }).map(String).sort() : [];
     };
-    result = await runFramework(fw, ['deploy', 'function', '-f', 'cjsAsync', '--stage', 'prod'], svc.dir, { ...svc.env, AWS_ENDPOINT_URL_LAMBDA: lambda.url });
+    result = await runFramework(fw, ['deploy', 'function', '-f', 'cjsAsync', '--stage', 'prod'], svc.dir, {
+      ...svc.env,
+      AWS_ENDPOINT_URL_LAMBDA: lambda.url,
+    });
   });
   afterAll(async () => {
     if (taskRoot) fs.rmSync(taskRoot, { recursive: true, force: true });
@@ -53,14 +70,29 @@ describe(`runtime mode, deploy function -f cjsAsync in '${fw.name}' '${fw.versio
   it('writes the sealed entries, the runtime and the wrapper before the first AWS call, and removes them after', () => {
     expect(result.code, result.output).toBe(0);
     expect(lambda.requests[0]!.operation).toBe('GetFunction');
-    expect(filesAtFirstCall).toEqual(expect.arrayContaining(['cjsAsync', 'cjsAsync/sealed.json', 'cjsAsync/stage-secrets-runtime.cjs', 'cjsAsync/wrapper.mjs']));
+    expect(filesAtFirstCall).toEqual(
+      expect.arrayContaining([
+        'cjsAsync',
+        'cjsAsync/sealed.json',
+        'cjsAsync/stage-secrets-runtime.cjs',
+        'cjsAsync/wrapper.mjs',
+      ]),
+    );
     expect(fs.existsSync(path.join(svc.dir, '.stage-secrets-runtime'))).toBe(false);
   });
 
   it("sends the wrapper as the handler and serverless.yml's environment, which replaces env mode's values; no value in a request or the log", () => {
-    expect(lambda.requests.map((r) => r.operation)).toEqual(['GetFunction', 'UpdateFunctionCode', 'UpdateFunctionConfiguration', 'GetFunction']);
+    expect(lambda.requests.map((r) => r.operation)).toEqual([
+      'GetFunction',
+      'UpdateFunctionCode',
+      'UpdateFunctionConfiguration',
+      'GetFunction',
+    ]);
     const update = lambda.requests.find((r) => r.operation === 'UpdateFunctionConfiguration')!;
-    expect(update.body).toMatchObject({ Handler: '.stage-secrets-runtime/cjsAsync/wrapper.handler', Environment: { Variables: YAML_ENV } });
+    expect(update.body).toMatchObject({
+      Handler: '.stage-secrets-runtime/cjsAsync/wrapper.handler',
+      Environment: { Variables: YAML_ENV },
+    });
     expect(lambda.getFunction(FUNCTION)!.Environment.Variables).toEqual(YAML_ENV);
     expectNoValues(JSON.stringify(lambda.requests), secrets);
     expectNoValues(result.output, secrets);
@@ -80,10 +112,24 @@ describe(`runtime mode, deploy function -f cjsAsync in '${fw.name}' '${fw.versio
     expect(files.filter((f) => f === 'secrets' || f.startsWith('secrets/'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('sealed.json'))).toEqual(['.stage-secrets-runtime/cjsAsync/sealed.json']);
     kms.resetCalls();
-    const run = await invokeLambda({ taskRoot, handler: fn.Handler, functionName: FUNCTION, variables: fn.Environment.Variables, aws: kmsEnv(kms), events: [{ n: 1 }, { n: 2 }] });
+    const run = await invokeLambda({
+      taskRoot,
+      handler: fn.Handler,
+      functionName: FUNCTION,
+      variables: fn.Environment.Variables,
+      aws: kmsEnv(kms),
+      events: [{ n: 1 }, { n: 2 }],
+    });
     expect(run.initError, run.stderr).toBeUndefined();
-    const env = { API_KEY: digest(secrets.API_KEY!), DB_PASSWORD: digest(secrets.DB_PASSWORD!), LIMITS: null, PLAIN: digest('plain-provider-value') };
-    expect(run.invocations.map((i) => i.value)).toEqual([1, 2].map((n) => ({ atLoad: env, env, event: { n }, shape: 'cjs-async' })));
+    const env = {
+      API_KEY: digest(secrets.API_KEY!),
+      DB_PASSWORD: digest(secrets.DB_PASSWORD!),
+      LIMITS: null,
+      PLAIN: digest('plain-provider-value'),
+    };
+    expect(run.invocations.map((i) => i.value)).toEqual(
+      [1, 2].map((n) => ({ atLoad: env, env, event: { n }, shape: 'cjs-async' })),
+    );
     expect(kms.calls('Decrypt')).toBe(1);
   });
 });

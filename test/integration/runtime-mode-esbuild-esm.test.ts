@@ -7,7 +7,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoValues } from '../support/plugin-package-suite.js';
-import { digest, filesWithValues, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
+import {
+  digest,
+  filesWithValues,
+  packageRuntimeService,
+  secretsForRuntime,
+  type RuntimeService,
+} from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
@@ -26,7 +32,11 @@ describe(`runtime mode with serverless-esbuild ES module output in '${fw.name}' 
   it('bundles the wrapper as an .mjs entry; no value in .serverless, the bundle, the zip or the log', () => {
     expect(rt.fns.hello!.handler).toBe('.stage-secrets-runtime/hello/wrapper.handler');
     const files = fs.readdirSync(rt.fns.hello!.taskRoot, { recursive: true }).map(String).sort();
-    expect(files).toEqual(['.stage-secrets-runtime', '.stage-secrets-runtime/hello', '.stage-secrets-runtime/hello/wrapper.mjs']);
+    expect(files).toEqual([
+      '.stage-secrets-runtime',
+      '.stage-secrets-runtime/hello',
+      '.stage-secrets-runtime/hello/wrapper.mjs',
+    ]);
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
     expect(filesWithValues([rt.svc.dir], rt.secrets)).toEqual([]);
     expectNoValues(rt.result.output, rt.secrets);

@@ -7,7 +7,14 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import { expectNoValues } from '../support/plugin-package-suite.js';
-import { digest, filesWithValues, kmsStatements, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
+import {
+  digest,
+  filesWithValues,
+  kmsStatements,
+  packageRuntimeService,
+  secretsForRuntime,
+  type RuntimeService,
+} from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
@@ -34,13 +41,30 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
   it('bundles each wrapper with its own entries inlined, and no environment holds a secret', () => {
     expect(rt.fns.hello!.handler).toBe('.stage-secrets-runtime/hello/wrapper.handler');
     const files = (fn: string) => fs.readdirSync(rt.fns[fn]!.taskRoot, { recursive: true }).map(String).sort();
-    expect(files('legacy')).toEqual(['.stage-secrets-runtime', '.stage-secrets-runtime/legacy', '.stage-secrets-runtime/legacy/wrapper.js']);
-    const legacyBundle = fs.readFileSync(path.join(rt.fns.legacy!.taskRoot, '.stage-secrets-runtime/legacy/wrapper.js'), 'utf8');
+    expect(files('legacy')).toEqual([
+      '.stage-secrets-runtime',
+      '.stage-secrets-runtime/legacy',
+      '.stage-secrets-runtime/legacy/wrapper.js',
+    ]);
+    const legacyBundle = fs.readFileSync(
+      path.join(rt.fns.legacy!.taskRoot, '.stage-secrets-runtime/legacy/wrapper.js'),
+      'utf8',
+    );
     // the sealed entries of legacy: API_KEY alone
     expect(legacyBundle).toMatch(/secrets: \{ API_KEY: \{ type: "string"[^}]*\} \} \};/);
-    const helloBundle = fs.readFileSync(path.join(rt.fns.hello!.taskRoot, '.stage-secrets-runtime/hello/wrapper.js'), 'utf8');
-    expect(helloBundle).toMatch(/secrets: \{ API_KEY: \{ type: "string"[^}]*\}, DB_PASSWORD: \{ type: "string"[^}]*\} \} \};/);
-    expect(rt.fns.hello!.variables).toEqual({ API_KEY: 'from-provider-yaml', PLAIN: 'plain-provider-value', DEPLOY_STAGE: 'staging', DB_PASSWORD: 'from-function-yaml' });
+    const helloBundle = fs.readFileSync(
+      path.join(rt.fns.hello!.taskRoot, '.stage-secrets-runtime/hello/wrapper.js'),
+      'utf8',
+    );
+    expect(helloBundle).toMatch(
+      /secrets: \{ API_KEY: \{ type: "string"[^}]*\}, DB_PASSWORD: \{ type: "string"[^}]*\} \} \};/,
+    );
+    expect(rt.fns.hello!.variables).toEqual({
+      API_KEY: 'from-provider-yaml',
+      PLAIN: 'plain-provider-value',
+      DEPLOY_STAGE: 'staging',
+      DB_PASSWORD: 'from-function-yaml',
+    });
     expect(kmsStatements(rt.template)).toHaveLength(1);
   });
 
@@ -48,11 +72,21 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
     rt.kms.resetCalls();
     const run = await rt.invoke('hello');
     expect(run.initError, run.stderr).toBeUndefined();
-    const env = { API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!), PLAIN: digest('plain-provider-value') };
+    const env = {
+      API_KEY: digest(rt.secrets.API_KEY!),
+      DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!),
+      PLAIN: digest('plain-provider-value'),
+    };
     for (const [n, inv] of run.invocations.entries()) {
       expect(inv.error, run.stderr).toBeUndefined();
       const value = inv.value as Record<string, unknown>;
-      expect(value).toMatchObject({ atLoad: env, env, client: { API_KEY: env.API_KEY, DB_PASSWORD: env.DB_PASSWORD }, event: { n: n + 1 }, shape: 'ts-async' });
+      expect(value).toMatchObject({
+        atLoad: env,
+        env,
+        client: { API_KEY: env.API_KEY, DB_PASSWORD: env.DB_PASSWORD },
+        event: { n: n + 1 },
+        shape: 'ts-async',
+      });
       expect(value.used).toEqual(['API_KEY', 'DB_PASSWORD']);
       expect(value.update).toMatchObject({ code: 'READ_ONLY', isSecretError: true });
       expect((value.update as { message: string }).message).toContain('stage-secrets set --stage staging API_KEY');
@@ -76,14 +110,16 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
     const run = await rt.invoke('legacy');
     expect(run.initError, run.stderr).toBeUndefined();
     const atLoad = { API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: null };
-    expect(run.invocations.map((i) => i.value)).toEqual([1, 2, 3].map((n) => ({ atLoad, event: { n }, shape: 'js-callback', waits: true })));
+    expect(run.invocations.map((i) => i.value)).toEqual(
+      [1, 2, 3].map((n) => ({ atLoad, event: { n }, shape: 'js-callback', waits: true })),
+    );
     expect(run.invocations.map((i) => i.callbackWaits)).toEqual([true, true, true]);
     expect(rt.kms.calls('Decrypt')).toBe(1);
   });
 
   it('KMS denied: the first invocation fails naming the cause, the next one tries again', async () => {
     rt.kms.deny('Decrypt');
-    let run;
+    let run: Awaited<ReturnType<typeof rt.invoke>> | undefined;
     try {
       run = await rt.invoke('legacy', [{ n: 1 }]);
     } finally {

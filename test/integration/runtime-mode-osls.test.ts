@@ -6,7 +6,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectNoValues, token } from '../support/plugin-package-suite.js';
-import { digest, filesWithValues, kmsStatements, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
+import {
+  digest,
+  filesWithValues,
+  kmsStatements,
+  packageRuntimeService,
+  secretsForRuntime,
+  type RuntimeService,
+} from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS, packageService, prepareService } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'osls')!;
@@ -21,9 +28,18 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   it('leaves no value in .serverless or the artifacts; the role may decrypt under {app, stage} only', () => {
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
     expectNoValues(rt.result.output, rt.secrets);
-    expect(rt.fns.cjsAsync!.variables).toEqual({ API_KEY: 'from-provider-yaml', PLAIN: 'plain-provider-value', DB_PASSWORD: 'from-function-yaml' });
+    expect(rt.fns.cjsAsync!.variables).toEqual({
+      API_KEY: 'from-provider-yaml',
+      PLAIN: 'plain-provider-value',
+      DB_PASSWORD: 'from-function-yaml',
+    });
     expect(kmsStatements(rt.template)).toEqual([
-      expect.objectContaining({ Resource: [rt.key.arn], Condition: { StringEquals: { 'kms:EncryptionContext:app': 'runtime-svc', 'kms:EncryptionContext:stage': 'prod' } } }),
+      expect.objectContaining({
+        Resource: [rt.key.arn],
+        Condition: {
+          StringEquals: { 'kms:EncryptionContext:app': 'runtime-svc', 'kms:EncryptionContext:stage': 'prod' },
+        },
+      }),
     ]);
   });
 
@@ -31,8 +47,15 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     rt.kms.resetCalls();
     const cjs = await rt.invoke('cjsAsync');
     const esm = await rt.invoke('esmCallback');
-    const both = { API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!), LIMITS: null, PLAIN: digest('plain-provider-value') };
-    expect(cjs.invocations.map((i) => i.value)).toEqual([1, 2, 3].map((n) => ({ atLoad: both, env: both, event: { n }, shape: 'cjs-async' })));
+    const both = {
+      API_KEY: digest(rt.secrets.API_KEY!),
+      DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!),
+      LIMITS: null,
+      PLAIN: digest('plain-provider-value'),
+    };
+    expect(cjs.invocations.map((i) => i.value)).toEqual(
+      [1, 2, 3].map((n) => ({ atLoad: both, env: both, event: { n }, shape: 'cjs-async' })),
+    );
     expect(esm.invocations.map((i) => (i.value as { atLoad: unknown }).atLoad)).toEqual([both, both, both]);
     expect(rt.kms.calls('Decrypt')).toBe(2);
   });
@@ -56,7 +79,10 @@ describe(`runtime mode in '${fw.name}', every function with the same secrets: on
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
     const run = await rt.invoke('nested', [{ n: 1 }]);
     expect(run.initError, run.stderr).toBeUndefined();
-    expect((run.invocations[0]!.value as { env: Record<string, unknown> }).env).toMatchObject({ API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!) });
+    expect((run.invocations[0]!.value as { env: Record<string, unknown> }).env).toMatchObject({
+      API_KEY: digest(rt.secrets.API_KEY!),
+      DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!),
+    });
   });
 });
 
@@ -67,17 +93,27 @@ describe(`runtime mode in '${fw.name}' with serverless-esbuild listed after stag
       stage: 'qa',
       secrets: secretsForRuntime(),
       modules: ['serverless-esbuild', 'esbuild'],
-      edit: (yml) => yml.replace('  - serverless-esbuild\n  - stage-secrets/plugin\n', '  - stage-secrets/plugin\n  - serverless-esbuild\n'),
+      edit: (yml) =>
+        yml.replace(
+          '  - serverless-esbuild\n  - stage-secrets/plugin\n',
+          '  - stage-secrets/plugin\n  - serverless-esbuild\n',
+        ),
     });
   });
   afterAll(() => rt?.cleanup());
 
   it('the plugin order does not matter: the bundled wrapper opens the secrets, nothing leaks', async () => {
-    expect(fs.readFileSync(path.join(rt.svc.dir, 'serverless.yml'), 'utf8')).toContain('  - stage-secrets/plugin\n  - serverless-esbuild\n');
+    expect(fs.readFileSync(path.join(rt.svc.dir, 'serverless.yml'), 'utf8')).toContain(
+      '  - stage-secrets/plugin\n  - serverless-esbuild\n',
+    );
     expect(filesWithValues(rt.searched, rt.secrets)).toEqual([]);
     const run = await rt.invoke('hello', [{ n: 1 }]);
     expect(run.initError, run.stderr).toBeUndefined();
-    const env = { API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!), PLAIN: digest('plain-provider-value') };
+    const env = {
+      API_KEY: digest(rt.secrets.API_KEY!),
+      DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!),
+      PLAIN: digest('plain-provider-value'),
+    };
     expect(run.invocations[0]!.value).toMatchObject({ atLoad: env, client: { API_KEY: env.API_KEY } });
   });
 });
@@ -103,7 +139,12 @@ describe(`runtime mode refusals in '${fw.name}'`, () => {
     const svc = await prepareService('sls-runtime', { stage: 'dev', secrets: secretsForRuntime() });
     cleanups.push(svc.ws.cleanup);
     const file = path.join(svc.dir, 'serverless.yml');
-    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('functions:\n', 'functions:\n  report:\n    handler: report.main\n    runtime: python3.11\n'));
+    fs.writeFileSync(
+      file,
+      fs
+        .readFileSync(file, 'utf8')
+        .replace('functions:\n', 'functions:\n  report:\n    handler: report.main\n    runtime: python3.11\n'),
+    );
     const { result } = await packageService(fw, svc);
     expect(result.code).not.toBe(0);
     expect(result.output).toContain('function report runs python3.11');

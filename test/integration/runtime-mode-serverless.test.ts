@@ -9,7 +9,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import { expectNoValues } from '../support/plugin-package-suite.js';
 import { runCli } from '../support/cli.js';
-import { digest, filesWithValues, kmsStatements, packageAgainAs, packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
+import {
+  digest,
+  filesWithValues,
+  kmsStatements,
+  packageAgainAs,
+  packageRuntimeService,
+  secretsForRuntime,
+  type RuntimeService,
+} from '../support/runtime-mode-suite.js';
 import { FRAMEWORKS, runFramework } from '../support/sls-service.js';
 
 const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
@@ -30,7 +38,11 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   });
 
   it('sets no secret in any Environment.Variables: the yaml values stay', () => {
-    expect(rt.fns.cjsAsync!.variables).toEqual({ API_KEY: 'from-provider-yaml', PLAIN: 'plain-provider-value', DB_PASSWORD: 'from-function-yaml' });
+    expect(rt.fns.cjsAsync!.variables).toEqual({
+      API_KEY: 'from-provider-yaml',
+      PLAIN: 'plain-provider-value',
+      DB_PASSWORD: 'from-function-yaml',
+    });
     expect(rt.fns.nested!.variables).toEqual({ API_KEY: 'from-provider-yaml', PLAIN: 'plain-provider-value' });
   });
 
@@ -40,7 +52,9 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
         Effect: 'Allow',
         Action: ['kms:Decrypt'],
         Resource: [rt.key.arn],
-        Condition: { StringEquals: { 'kms:EncryptionContext:app': 'runtime-svc', 'kms:EncryptionContext:stage': 'prod' } },
+        Condition: {
+          StringEquals: { 'kms:EncryptionContext:app': 'runtime-svc', 'kms:EncryptionContext:stage': 'prod' },
+        },
       },
     ]);
   });
@@ -48,20 +62,29 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   it('makes the wrapper the handler of each function that receives secrets, and packages each function on its own', () => {
     expect(rt.fns.cjsAsync!.handler).toBe('.stage-secrets-runtime/cjsAsync/wrapper.handler');
     expect(rt.fns.none!.handler).toBe('handler.main');
-    expect(rt.result.output).toContain('runtime mode: 2 secrets of stage prod sealed into the packages of 4 of 5 functions');
+    expect(rt.result.output).toContain(
+      'runtime mode: 2 secrets of stage prod sealed into the packages of 4 of 5 functions',
+    );
     expect(rt.result.output).toContain('each is packaged on its own');
   });
 
   it("packages a function's own entries only", () => {
     const sealedOf = (fn: string) =>
-      JSON.parse(fs.readFileSync(path.join(rt.fns[fn]!.taskRoot, '.stage-secrets-runtime', fn, 'sealed.json'), 'utf8')) as { secrets: object };
+      JSON.parse(
+        fs.readFileSync(path.join(rt.fns[fn]!.taskRoot, '.stage-secrets-runtime', fn, 'sealed.json'), 'utf8'),
+      ) as { secrets: object };
     expect(Object.keys(sealedOf('nested').secrets)).toEqual(['API_KEY']);
     expect(Object.keys(sealedOf('cjsAsync').secrets)).toEqual(['API_KEY', 'DB_PASSWORD']);
     expect(fs.readdirSync(path.join(rt.fns.nested!.taskRoot, '.stage-secrets-runtime'))).toEqual(['nested']);
     expect(fs.existsSync(path.join(rt.fns.none!.taskRoot, '.stage-secrets-runtime'))).toBe(false);
   });
 
-  const both = () => ({ API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!), LIMITS: null, PLAIN: digest('plain-provider-value') });
+  const both = () => ({
+    API_KEY: digest(rt.secrets.API_KEY!),
+    DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!),
+    LIMITS: null,
+    PLAIN: digest('plain-provider-value'),
+  });
 
   it('CommonJS async handler: secrets over yaml, already at module load; one KMS call for a cold and two warm invocations', async () => {
     rt.kms.resetCalls();
@@ -88,7 +111,11 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     const run = await rt.invoke('esmCallback');
     expect(run.initError, run.stderr).toBeUndefined();
     for (const inv of run.invocations) {
-      expect(inv.value).toMatchObject({ atLoad: { ...both(), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!) }, shape: 'esm-callback', waits: true });
+      expect(inv.value).toMatchObject({
+        atLoad: { ...both(), DB_PASSWORD: digest(rt.secrets.DB_PASSWORD!) },
+        shape: 'esm-callback',
+        waits: true,
+      });
       expect(inv.callbackWaits).toBe(true);
     }
   });
@@ -103,21 +130,37 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   it('handler in a sub-folder with a nested export gets only its listed secret', async () => {
     const run = await rt.invoke('nested');
     expect(run.initError, run.stderr).toBeUndefined();
-    const expected = { API_KEY: digest(rt.secrets.API_KEY!), DB_PASSWORD: null, LIMITS: null, PLAIN: digest('plain-provider-value') };
-    expect(run.invocations.map((i) => i.value)).toEqual([1, 2, 3].map((n) => ({ atLoad: expected, env: expected, event: { n }, shape: 'nested-callback' })));
+    const expected = {
+      API_KEY: digest(rt.secrets.API_KEY!),
+      DB_PASSWORD: null,
+      LIMITS: null,
+      PLAIN: digest('plain-provider-value'),
+    };
+    expect(run.invocations.map((i) => i.value)).toEqual(
+      [1, 2, 3].map((n) => ({ atLoad: expected, env: expected, event: { n }, shape: 'nested-callback' })),
+    );
   });
 
   it('a function without secrets runs unwrapped and calls no KMS', async () => {
     rt.kms.resetCalls();
     const run = await rt.invoke('none', [{}]);
-    expect(run.invocations[0]!.value).toMatchObject({ env: { API_KEY: digest('from-provider-yaml'), DB_PASSWORD: null } });
+    expect(run.invocations[0]!.value).toMatchObject({
+      env: { API_KEY: digest('from-provider-yaml'), DB_PASSWORD: null },
+    });
     expect(rt.kms.calls()).toBe(0);
   });
 
   it('invoke local keeps env mode: the local process gets the values, no wrapper, nothing left behind', async () => {
-    const invoked = await runFramework(fw, ['invoke', 'local', '-f', 'cjsAsync', '--stage', 'prod'], rt.svc.dir, rt.svc.env);
+    const invoked = await runFramework(
+      fw,
+      ['invoke', 'local', '-f', 'cjsAsync', '--stage', 'prod'],
+      rt.svc.dir,
+      rt.svc.env,
+    );
     expect(invoked.code, invoked.output).toBe(0);
-    const reported = JSON.parse(invoked.stdout.slice(invoked.stdout.indexOf('{'), invoked.stdout.lastIndexOf('}') + 1)) as { env: unknown };
+    const reported = JSON.parse(
+      invoked.stdout.slice(invoked.stdout.indexOf('{'), invoked.stdout.lastIndexOf('}') + 1),
+    ) as { env: unknown };
     expect(reported.env).toEqual(both());
     expect(fs.existsSync(path.join(rt.svc.dir, '.stage-secrets-runtime'))).toBe(false);
   });
@@ -127,7 +170,9 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     try {
       const run = await rt.invoke('cjsAsync', [{}]);
       expect(run.initError?.code).toBe('ACCESS_DENIED');
-      expect(run.initError?.message).toContain('stage-secrets: cannot open the secrets packaged for function cjsAsync (app runtime-svc, stage prod)');
+      expect(run.initError?.message).toContain(
+        'stage-secrets: cannot open the secrets packaged for function cjsAsync (app runtime-svc, stage prod)',
+      );
       expect(run.initError?.message).toContain('needs kms:Decrypt');
       expect(run.initError?.message).toContain('app=runtime-svc, stage=prod');
       expectNoValues(JSON.stringify(run), rt.secrets);
@@ -137,7 +182,11 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
   });
 
   it('KMS unreachable: the cold start fails saying so', async () => {
-    const run = await rt.invoke('cjsAsync', [{}], kmsEnv(rt.kms, { AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:9', STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1' }));
+    const run = await rt.invoke(
+      'cjsAsync',
+      [{}],
+      kmsEnv(rt.kms, { AWS_ENDPOINT_URL_KMS: 'http://127.0.0.1:9', STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1' }),
+    );
     expect(run.initError?.code).toBe('KEY_UNAVAILABLE');
     expect(run.initError?.message).toContain('unreachable');
   });

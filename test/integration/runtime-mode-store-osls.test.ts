@@ -13,7 +13,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { kmsEnv } from '../support/kms-server.js';
 import type { LambdaRun } from '../support/lambda-invoke.js';
 import { expectNoValues, token } from '../support/plugin-package-suite.js';
-import { answersOf, digest, filesWithValues, packageRuntimeService, type RuntimeService } from '../support/runtime-mode-suite.js';
+import {
+  answersOf,
+  digest,
+  filesWithValues,
+  packageRuntimeService,
+  type RuntimeService,
+} from '../support/runtime-mode-suite.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 import { FRAMEWORKS, installPackedPackage, packThisPackage } from '../support/sls-service.js';
 
@@ -45,7 +51,11 @@ describe(`runtime store in '${fw.name}' '${fw.version}', the framework's package
     packDir = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-pack-'));
     const tarball = await packThisPackage(packDir);
     Object.assign(values, { API_KEY: token('api'), RATE: String(randomInt(1_000_000_000, 2_000_000_000)) });
-    rt = await packageRuntimeService(fw, 'sls-runtime-store-dep', { stage: 'dev', secrets: { ...values }, install: installPackedPackage(tarball) });
+    rt = await packageRuntimeService(fw, 'sls-runtime-store-dep', {
+      stage: 'dev',
+      secrets: { ...values },
+      install: installPackedPackage(tarball),
+    });
   }, 180_000);
   afterAll(async () => {
     await rt?.cleanup();
@@ -58,11 +68,17 @@ describe(`runtime store in '${fw.name}' '${fw.version}', the framework's package
   });
 
   it('packages stage-secrets as a dependency with its client and what it imports, without the AWS SDK; no value anywhere', () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(rt.svc.dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(fs.readFileSync(path.join(rt.svc.dir, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     expect(Object.keys(manifest.dependencies ?? {})).toEqual(['stage-secrets']);
     const root = rt.fns.rotate!.taskRoot;
     expect(rt.fns.rotate!.handler).toBe('.stage-secrets-runtime/rotate/wrapper.handler');
-    for (const file of ['node_modules/stage-secrets/package.json', 'node_modules/stage-secrets/dist/src/client/index.js', 'node_modules/zod/package.json']) {
+    for (const file of [
+      'node_modules/stage-secrets/package.json',
+      'node_modules/stage-secrets/dist/src/client/index.js',
+      'node_modules/zod/package.json',
+    ]) {
       expect(fs.existsSync(path.join(root, file)), file).toBe(true);
     }
     expect(fs.existsSync(path.join(root, 'node_modules/@aws-sdk'))).toBe(false);
@@ -90,7 +106,12 @@ describe(`runtime store in '${fw.name}' '${fw.version}', the framework's package
   });
 
   it('a second cold instance sees the new values through readSecret; its environment has the packaged ones', async () => {
-    const [api, rate] = outcomes(await invoke([{ op: 'read', key: 'API_KEY' }, { op: 'read', key: 'RATE' }]));
+    const [api, rate] = outcomes(
+      await invoke([
+        { op: 'read', key: 'API_KEY' },
+        { op: 'read', key: 'RATE' },
+      ]),
+    );
     expect(api).toMatchObject({ ok: true, value: digest(values.API_KEY_NEW), env: digest(values.API_KEY!) });
     expect(rate).toMatchObject({ ok: true, value: digest('42'), type: 'number', env: digest(values.RATE!) });
     expect(rt.kms.calls('Decrypt')).toBe(1);

@@ -30,7 +30,13 @@ class FakeClock {
 }
 
 function client(extra: { now?: () => number; env?: NodeJS.ProcessEnv; store?: string } = {}): SecretClient {
-  return new SecretClient({ stage: 'dev', cwd: ws.dir, env: extra.env ?? storeEnv, store: extra.store, now: extra.now });
+  return new SecretClient({
+    stage: 'dev',
+    cwd: ws.dir,
+    env: extra.env ?? storeEnv,
+    store: extra.store,
+    now: extra.now,
+  });
 }
 
 async function cliSet(key: string, value: string, type = 'string', env: NodeJS.ProcessEnv = {}): Promise<void> {
@@ -109,9 +115,11 @@ afterAll(async () => {
   // Nothing in the store is plaintext: no value any test wrote appears in any object. Values are long and
   // distinctive, so a chance match inside base64 or a date cannot fail the check (a 2-digit number once did).
   const texts = storeTexts();
-  for (const value of written) expect(value.length, `test value ${value} is too short to search for`).toBeGreaterThanOrEqual(9);
+  for (const value of written)
+    expect(value.length, `test value ${value} is too short to search for`).toBeGreaterThanOrEqual(9);
   expect(texts.length).toBeGreaterThan(0);
-  for (const text of texts) for (const value of written) expect(text.includes(value), `plaintext ${value} in the store`).toBe(false);
+  for (const text of texts)
+    for (const value of written) expect(text.includes(value), `plaintext ${value} in the store`).toBe(false);
   ws.cleanup();
   await s3.close();
 });
@@ -170,7 +178,10 @@ describe('runtime store: updates and reads across processes', () => {
     expect(await c.readSecret('MODE', { useCache: false })).toBe('mode-file-2-bb52');
     written.add('mode-store-2-dd74');
     await c.updateSecret({ key: 'MODE', value: 'mode-store-2-dd74' });
-    expect(s3.requests.filter((r) => r.operation === 'PutObject').at(-1)).toMatchObject({ ifMatch: expect.stringMatching(/^"[0-9a-f]+"$/), status: 200 });
+    expect(s3.requests.filter((r) => r.operation === 'PutObject').at(-1)).toMatchObject({
+      ifMatch: expect.stringMatching(/^"[0-9a-f]+"$/),
+      status: 200,
+    });
     expect(await client().readSecret('MODE')).toBe('mode-store-2-dd74');
     expect(c.getUsedSecrets()).toEqual(['MODE']);
   });
@@ -198,7 +209,9 @@ describe('runtime store: updates and reads across processes', () => {
     }
     expect(landed.length).toBeGreaterThan(0);
     const puts = s3.requests.filter((r) => r.operation === 'PutObject');
-    expect(puts.every((r) => r.ifNoneMatch === '*' || (r.ifMatch !== undefined && r.ifNoneMatch === undefined))).toBe(true);
+    expect(puts.every((r) => r.ifNoneMatch === '*' || (r.ifMatch !== undefined && r.ifNoneMatch === undefined))).toBe(
+      true,
+    );
     expect(puts.filter((r) => r.status === 200)).toHaveLength(landed.length);
     expect(puts.filter((r) => r.status !== 200).every((r) => r.status === 412)).toBe(true);
     expect(puts.filter((r) => r.ifNoneMatch === '*' && r.status === 200)).toHaveLength(1);
@@ -233,13 +246,17 @@ describe('runtime store: updates and reads across processes', () => {
     written.add('never-lands');
     const denied = await c.updateSecret({ key: 'API_TOKEN', value: 'never-lands' }).catch((e: unknown) => e);
     expect(denied).toMatchObject({ name: 'SecretError', code: 'ACCESS_DENIED', key: 'API_TOKEN' });
-    expect((denied as Error).message).toMatch(/access denied to the runtime store \(PutObject on s3:\/\/runtime-secrets\/team\/shop\/dev\/API_TOKEN\.json\).*s3:PutObject on arn:aws:s3:::runtime-secrets\/team\/\*/);
+    expect((denied as Error).message).toMatch(
+      /access denied to the runtime store \(PutObject on s3:\/\/runtime-secrets\/team\/shop\/dev\/API_TOKEN\.json\).*s3:PutObject on arn:aws:s3:::runtime-secrets\/team\/\*/,
+    );
     expect((denied as Error).message).not.toContain('never-lands');
     expect(s3.getObject(BUCKET, 'team/shop/dev/API_TOKEN.json')!.body.toString()).toBe(before);
 
     s3.allowAll();
     s3.deny();
-    const read = await client().readSecret('API_TOKEN').catch((e: unknown) => e);
+    const read = await client()
+      .readSecret('API_TOKEN')
+      .catch((e: unknown) => e);
     expect(read).toMatchObject({ name: 'SecretError', code: 'ACCESS_DENIED', key: 'API_TOKEN' });
   });
 
@@ -249,23 +266,39 @@ describe('runtime store: updates and reads across processes', () => {
     await closed.close();
     const env = { ...storeEnv, AWS_ENDPOINT_URL_S3: url, AWS_MAX_ATTEMPTS: '1' };
     const keysBefore = s3.keys(BUCKET);
-    const update = await client({ env }).updateSecret({ key: 'API_TOKEN', value: 'unreached' }).catch((e: unknown) => e);
+    const update = await client({ env })
+      .updateSecret({ key: 'API_TOKEN', value: 'unreached' })
+      .catch((e: unknown) => e);
     expect(update).toMatchObject({ name: 'SecretError', code: 'IO', key: 'API_TOKEN' });
-    expect((update as Error).message).toMatch(/runtime store s3:\/\/runtime-secrets\/team could not be reached.*ECONNREFUSED.*Nothing was written/);
-    const read = await client({ env }).readSecret('API_TOKEN').catch((e: unknown) => e);
+    expect((update as Error).message).toMatch(
+      /runtime store s3:\/\/runtime-secrets\/team could not be reached.*ECONNREFUSED.*Nothing was written/,
+    );
+    const read = await client({ env })
+      .readSecret('API_TOKEN')
+      .catch((e: unknown) => e);
     expect(read).toMatchObject({ code: 'IO', key: 'API_TOKEN' });
     expect(s3.keys(BUCKET)).toEqual(keysBefore);
   });
 
   it('a malformed or moved store object fails closed, naming the secret and the object, never its content', async () => {
-    s3.putObject(BUCKET, 'team/shop/dev/COLOR.json', '{"type":"string","updated":"2099-01-01T00:00:00Z","note":"sneaky-content"}');
-    const bad = await client().readSecret('RATE').catch((e: unknown) => e);
+    s3.putObject(
+      BUCKET,
+      'team/shop/dev/COLOR.json',
+      '{"type":"string","updated":"2099-01-01T00:00:00Z","note":"sneaky-content"}',
+    );
+    const bad = await client()
+      .readSecret('RATE')
+      .catch((e: unknown) => e);
     expect(bad).toMatchObject({ name: 'SecretError', code: 'FORMAT' });
-    expect((bad as Error).message).toMatch(/object for COLOR \(s3:\/\/runtime-secrets\/team\/shop\/dev\/COLOR\.json\) is not a sealed entry/);
+    expect((bad as Error).message).toMatch(
+      /object for COLOR \(s3:\/\/runtime-secrets\/team\/shop\/dev\/COLOR\.json\) is not a sealed entry/,
+    );
     expect((bad as Error).message).not.toContain('sneaky');
     // an update does not build on a foreign object either: it stays as it was
     const malformed = s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString();
-    const refused = await client().updateSecret({ key: 'COLOR', value: 'y' }).catch((e: unknown) => e);
+    const refused = await client()
+      .updateSecret({ key: 'COLOR', value: 'y' })
+      .catch((e: unknown) => e);
     expect(refused).toMatchObject({ code: 'FORMAT', key: 'COLOR' });
     expect(s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString()).toBe(malformed);
 
@@ -274,7 +307,9 @@ describe('runtime store: updates and reads across processes', () => {
     const ahead = new Date(Date.now() + 60_000); // newer than the file's COLOR; far-future dates are refused
     const moved = JSON.stringify({ ...JSON.parse(other), updated: ahead.toISOString() });
     s3.putObject(BUCKET, 'team/shop/dev/COLOR.json', moved);
-    const wrong = await client().readSecret('COLOR').catch((e: unknown) => e);
+    const wrong = await client()
+      .readSecret('COLOR')
+      .catch((e: unknown) => e);
     expect(wrong).toMatchObject({ code: 'INTEGRITY' });
     expect((wrong as Error).message).toMatch(/runtime store's value of COLOR .* does not open/);
 
@@ -282,6 +317,8 @@ describe('runtime store: updates and reads across processes', () => {
     written.add('colour-repaired-ee85');
     await client().updateSecret({ key: 'COLOR', value: 'colour-repaired-ee85' });
     expect(await client().readSecret('COLOR')).toBe('colour-repaired-ee85');
-    expect(JSON.parse(s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString()).updated).toBe(new Date(ahead.getTime() + 1).toISOString());
+    expect(JSON.parse(s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString()).updated).toBe(
+      new Date(ahead.getTime() + 1).toISOString(),
+    );
   });
 });

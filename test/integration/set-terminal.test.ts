@@ -33,19 +33,33 @@ afterAll(() => ws.cleanup());
 describe('set at a terminal', () => {
   it('hides the value, asks twice, shows its length, and stores exactly what was typed', async () => {
     const value = 'typed-s3cr3t-at-a-tty';
-    const r = await atTerminal([['(hidden): ', value], ['confirm: ', value]]);
+    const r = await atTerminal([
+      ['(hidden): ', value],
+      ['confirm: ', value],
+    ]);
     expect(r.code, r.shown).toBe(0);
     expect(r.shown).toContain('value of TTY_SECRET (hidden): ');
     expect(r.shown).toContain(`(${value.length} characters)`);
     expect(r.shown).toContain('added TTY_SECRET (string) in stage dev');
     expect(r.shown).not.toContain(value);
-    const check = await ws.run(['run', '--stage', 'dev', '--', process.execPath, '-e', `process.exit(process.env.TTY_SECRET === ${JSON.stringify(value)} ? 0 : 9)`]);
+    const check = await ws.run([
+      'run',
+      '--stage',
+      'dev',
+      '--',
+      process.execPath,
+      '-e',
+      `process.exit(process.env.TTY_SECRET === ${JSON.stringify(value)} ? 0 : 9)`,
+    ]);
     expect(check.code, check.stderr).toBe(0);
   });
 
   it('writes nothing when the two entries differ, and never shows either', async () => {
     const before = await ws.run(['list', '--stage', 'dev', '--json']);
-    const r = await atTerminal([['(hidden): ', 'first-typing-1'], ['confirm: ', 'second-typing-2']]);
+    const r = await atTerminal([
+      ['(hidden): ', 'first-typing-1'],
+      ['confirm: ', 'second-typing-2'],
+    ]);
     expect(r.code).toBe(1);
     expect(r.shown).toContain('the two entries of TTY_SECRET differ; nothing was written');
     expect(r.shown).not.toMatch(/first-typing|second-typing/);

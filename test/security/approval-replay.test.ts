@@ -21,6 +21,7 @@ const writer = () => ({ XDG_CONFIG_HOME: path.join(ws.root, 'writer-config') });
 /** CI, and the key holder: the key in STAGE_SECRETS_KEY_DEV. */
 const ci = () => ({ XDG_CONFIG_HOME: path.join(ws.root, 'ci-config'), STAGE_SECRETS_KEY_DEV: ws.key });
 
+// biome-ignore lint/suspicious/noExplicitAny: the tests edit stage files as an attacker would, any field
 type Json = { [key: string]: any };
 
 function git(args: string[], extra: NodeJS.ProcessEnv = {}): string {

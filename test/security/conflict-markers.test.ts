@@ -72,7 +72,9 @@ describe('a stage file with git conflict markers', () => {
       const r = await cli(args);
       const label = args.slice(0, 1).join(' ');
       expect(r.code, `${label}: ${r.stderr}`).toBe(2);
-      expect(r.stderr, label).toContain(`secrets/dev.json has git merge conflict markers (the first at line ${firstMarker})`);
+      expect(r.stderr, label).toContain(
+        `secrets/dev.json has git merge conflict markers (the first at line ${firstMarker})`,
+      );
       expect(r.stderr, label).toContain('git checkout --ours secrets/dev.json');
       expect(r.stderr, label).toContain('git checkout --theirs secrets/dev.json');
       expect(r.stderr, label).toMatch(/by hand, keeping the entries of both sides/);

@@ -33,7 +33,10 @@ describe('concurrent writers and a writer that dies holding the lock', () => {
     kms.fail('hang', { operation: 'Encrypt' });
     const before = readStageText(ws);
     const writer = spawnCli(['rewrap', ...stage, '--kms', 'alias/slow'], { cwd: ws.dir, env: kmsEnv(kms, ws.env) });
-    await waitFor(() => kms.calls('Encrypt') > 0 && fs.existsSync(lockFile(ws)), 'the writer to hold the lock and call KMS');
+    await waitFor(
+      () => kms.calls('Encrypt') > 0 && fs.existsSync(lockFile(ws)),
+      'the writer to hold the lock and call KMS',
+    );
     writer.kill('SIGKILL');
     expect((await writer.done).signal).toBe('SIGKILL');
     kms.clearFaults();
@@ -52,7 +55,9 @@ describe('concurrent writers and a writer that dies holding the lock', () => {
       expect(r.code, r.stderr).toBe(0);
       expectNoCanary(r.stdout + r.stderr, 'set output');
     }
-    const recovered = results.filter((r) => r.stderr.includes(`recovered a stale lock ${lockFile(ws)} left by process ${writer.pid}`));
+    const recovered = results.filter((r) =>
+      r.stderr.includes(`recovered a stale lock ${lockFile(ws)} left by process ${writer.pid}`),
+    );
     // Exactly one waiter breaks the lock; a second break would delete the first one's fresh lock.
     expect(recovered).toHaveLength(1);
     expect(Object.keys(parseStageFile(readStageText(ws), 'dev.json').secrets).sort()).toEqual(names);
@@ -111,7 +116,10 @@ describe('writers killed at random points (seeded)', () => {
       const writer = spawnCli(['import', ...stage, batchFile(round)], { cwd: ws.dir, env: ws.env });
       const finishedIn = writer.done.then(() => Date.now() - started);
       const delay = Math.floor(fullRun * (0.3 + 1.2 * random()));
-      const ranToTheEnd = await Promise.race([finishedIn, new Promise<undefined>((r) => setTimeout(() => r(undefined), delay))]);
+      const ranToTheEnd = await Promise.race([
+        finishedIn,
+        new Promise<undefined>((r) => setTimeout(() => r(undefined), delay)),
+      ]);
       writer.kill('SIGKILL');
       const r = await writer.done;
       if (r.signal === 'SIGKILL') {
@@ -156,7 +164,9 @@ describe('writers killed at random points (seeded)', () => {
     expect(verify.code, verify.stderr).toBe(0);
     expect(verify.stdout).toContain(`${BATCH + 1} of ${BATCH + 1} secrets OK`);
     // For the record (not asserted: timing decides where a kill lands).
-    console.info(`random kills: ${killed}/${rounds} killed mid-run, ${leftLock} left a lock, ${leftTemp} left a temp file; one import ${fullRun} ms`);
+    console.info(
+      `random kills: ${killed}/${rounds} killed mid-run, ${leftLock} left a lock, ${leftTemp} left a temp file; one import ${fullRun} ms`,
+    );
   });
 });
 

@@ -11,23 +11,36 @@ import { setLogger } from '../../src/core/log.js';
 import { initStage } from '../../src/stages/init.js';
 import { listSecrets } from '../../src/stages/list.js';
 import { openStage } from '../../src/stages/open.js';
-import { type StageOptions } from '../../src/stages/options.js';
+import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { verifyStage } from '../../src/stages/verify.js';
 import { makeWorkspace } from '../support/cli.js';
 import { applyAll, mutationArbitrary, type Donors } from './mutations.js';
-import { CANARY, expectNoCanary, expectNoCrash, leftovers, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
+import {
+  CANARY,
+  expectNoCanary,
+  expectNoCrash,
+  leftovers,
+  readStageText,
+  secureWorkspace,
+  type SecureWorkspace,
+} from './support.js';
 
 const READ_CODES: ErrorCode[] = ['FORMAT', 'INTEGRITY', 'UNSUPPORTED_VERSION', 'APP_MISMATCH', 'KEY_MISSING'];
 // INTEGRITY: the key here does not match the file (its publicKey or identities changed), so a writer refuses
 const WRITE_CODES: ErrorCode[] = ['FORMAT', 'INTEGRITY', 'UNSUPPORTED_VERSION', 'APP_MISMATCH'];
 
 /** Runs `work`; a thrown StageSecretsError with an expected code is an outcome, anything else a crash. */
-async function outcome<T>(what: string, codes: ErrorCode[], work: () => Promise<T> | T): Promise<{ value?: T; error?: StageSecretsError }> {
+async function outcome<T>(
+  what: string,
+  codes: ErrorCode[],
+  work: () => Promise<T> | T,
+): Promise<{ value?: T; error?: StageSecretsError }> {
   try {
     return { value: await work() };
   } catch (err) {
-    if (!(err instanceof StageSecretsError)) throw new Error(`${what} crashed: ${(err as Error)?.stack ?? String(err)}`);
+    if (!(err instanceof StageSecretsError))
+      throw new Error(`${what} crashed: ${(err as Error)?.stack ?? String(err)}`);
     expect(codes, `${what}: unexpected ${err.code}: ${err.message}`).toContain(err.code);
     return { error: err };
   }
@@ -92,7 +105,10 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
       ['EMPTYISH', 'string', ' '],
     ];
     await initStage(opts, [{ type: 'local' }]);
-    await setSecrets(opts, values.map(([name, type, value]) => ({ name, type, value })));
+    await setSecrets(
+      opts,
+      values.map(([name, type, value]) => ({ name, type, value })),
+    );
     await setSecrets(opts, [{ name: 'LATER', type: 'string', value: `${CANARY}-later` }]); // a second ephemeral key
     for (const [name, , value] of values) expected.set(name, value);
     expected.set('LATER', `${CANARY}-later`);
@@ -101,10 +117,24 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
 
     const prod: StageOptions = { ...opts, stage: 'prod' };
     await initStage(prod, [{ type: 'local' }]);
-    await setSecrets(prod, values.map(([name, type]) => ({ name, type, value: type === 'string' ? `${CANARY}-prod` : type === 'number' ? '9' : '[1]' })));
+    await setSecrets(
+      prod,
+      values.map(([name, type]) => ({
+        name,
+        type,
+        value: type === 'string' ? `${CANARY}-prod` : type === 'number' ? '9' : '[1]',
+      })),
+    );
     const other: StageOptions = { ...opts, app: 'other-app', cwd: path.join(root, 'other') };
     await initStage(other, [{ type: 'local' }]);
-    await setSecrets(other, values.map(([name, type]) => ({ name, type, value: type === 'string' ? `${CANARY}-other` : type === 'number' ? '7' : '{}' })));
+    await setSecrets(
+      other,
+      values.map(([name, type]) => ({
+        name,
+        type,
+        value: type === 'string' ? `${CANARY}-other` : type === 'number' ? '7' : '{}',
+      })),
+    );
     donors = {
       otherStage: JSON.parse(fs.readFileSync(path.join(prod.cwd!, 'secrets', 'prod.json'), 'utf8')),
       otherApp: JSON.parse(fs.readFileSync(path.join(other.cwd!, 'secrets', 'dev.json'), 'utf8')),
@@ -119,7 +149,9 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
   it('the unmutated file opens with every value (the baseline the fuzz compares against)', async () => {
     const opened = await openStage(opts);
     const all = opened.decryptAll();
-    expect(new Map([...all].map(([n, v]) => [n, v.text]))).toEqual(new Map([...expected].map(([n, v]) => [n, n === 'CONFIG' ? JSON.stringify(JSON.parse(v)) : v])));
+    expect(new Map([...all].map(([n, v]) => [n, v.text]))).toEqual(
+      new Map([...expected].map(([n, v]) => [n, n === 'CONFIG' ? JSON.stringify(JSON.parse(v)) : v])),
+    );
   });
 
   it('never crashes, never returns a wrong or partial set of values, never leaks, never changes the file on a read', async () => {
@@ -152,11 +184,16 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
         if (verify.value?.failed.length) expect(all.error?.code).toBe('INTEGRITY');
         if (verify.value && !verify.value.failed.length) expect(all.value).toBeDefined();
 
-        expectNoCanary([...messages, ...logged].join('\n'), `messages for: ${mutations.map((m) => m.label).join(' | ')}`);
+        expectNoCanary(
+          [...messages, ...logged].join('\n'),
+          `messages for: ${mutations.map((m) => m.label).join(' | ')}`,
+        );
         expect(fs.readFileSync(file, 'utf8'), 'a read changed the file').toBe(text);
 
         // A writer either refuses (file untouched) or writes a file that reads back.
-        const write = await outcome('set', WRITE_CODES, () => setSecrets(opts, [{ name: 'FUZZ_ADDED', type: 'string', value: 'w' }]));
+        const write = await outcome('set', WRITE_CODES, () =>
+          setSecrets(opts, [{ name: 'FUZZ_ADDED', type: 'string', value: 'w' }]),
+        );
         const after = fs.readFileSync(file, 'utf8');
         if (write.error) {
           expect(after, 'a refused write changed the file').toBe(text);
@@ -186,7 +223,12 @@ describe('hostile stage files, through the CLI process', () => {
     try {
       // the other app's key lands in this workspace's config home: a developer working on both apps
       const env = { XDG_CONFIG_HOME: ws.config };
-      const stageWith = async (w: typeof other, stage: string, value: string, extra: { env?: NodeJS.ProcessEnv } = {}) => {
+      const stageWith = async (
+        w: typeof other,
+        stage: string,
+        value: string,
+        extra: { env?: NodeJS.ProcessEnv } = {},
+      ) => {
         expect((await w.run(['init', '--stage', stage], extra)).code).toBe(0);
         expect((await w.run(['set', '--stage', stage, 'CANARY_TOKEN'], { input: value, ...extra })).code).toBe(0);
       };
@@ -223,7 +265,10 @@ describe('hostile stage files, through the CLI process', () => {
       }),
     );
     dirs.forEach((dir, t) => {
-      expect(fs.readFileSync(path.join(dir, 'secrets', 'dev.json')).equals(Buffer.from(texts[t]!)), `text #${t} changed`).toBe(true);
+      expect(
+        fs.readFileSync(path.join(dir, 'secrets', 'dev.json')).equals(Buffer.from(texts[t]!)),
+        `text #${t} changed`,
+      ).toBe(true);
       fs.rmSync(dir, { recursive: true, force: true });
     });
     return results;
@@ -231,7 +276,13 @@ describe('hostile stage files, through the CLI process', () => {
 
   it('a sample of fuzzed files: exit 0-3, no crash, no canary, file unchanged', async () => {
     const samples = fc.sample(mutationArbitrary(donors), { seed: 7, numRuns: 3 });
-    await attack(samples.map((mutations) => applyAll(good, mutations)), [['verify', '--stage', 'dev'], ['list', '--stage', 'dev']]);
+    await attack(
+      samples.map((mutations) => applyAll(good, mutations)),
+      [
+        ['verify', '--stage', 'dev'],
+        ['list', '--stage', 'dev'],
+      ],
+    );
   });
 
   it('an identity block copied from another app or stage fails integrity, though its key is here (exit 2)', async () => {
@@ -239,11 +290,21 @@ describe('hostile stage files, through the CLI process', () => {
     fromApp.publicKey = donors.otherApp.publicKey;
     fromApp.identities = donors.otherApp.identities;
     const withValues = { ...fromApp, secrets: donors.otherApp.secrets };
-    const fromStage = { ...JSON.parse(good), publicKey: donors.otherStage.publicKey, identities: donors.otherStage.identities };
-    const [[app], [values], [stage]] = await attack([JSON.stringify(fromApp, null, 2), JSON.stringify(withValues), JSON.stringify(fromStage)]);
+    const fromStage = {
+      ...JSON.parse(good),
+      publicKey: donors.otherStage.publicKey,
+      identities: donors.otherStage.identities,
+    };
+    const [[app], [values], [stage]] = await attack([
+      JSON.stringify(fromApp, null, 2),
+      JSON.stringify(withValues),
+      JSON.stringify(fromStage),
+    ]);
     for (const r of [app!, values!, stage!]) {
       expect(r.code).toBe(2);
-      expect(r.stderr).toMatch(/wrapped key of identity local:[0-9a-f]{16} failed its integrity check.*copied from another app or stage/);
+      expect(r.stderr).toMatch(
+        /wrapped key of identity local:[0-9a-f]{16} failed its integrity check.*copied from another app or stage/,
+      );
     }
   });
 
@@ -251,7 +312,13 @@ describe('hostile stage files, through the CLI process', () => {
     const big = ws.stageFile('dev');
     try {
       fs.truncateSync(big, 64 * 1024 * 1024 + 1); // sparse: no 64 MiB written
-      const results = await Promise.all([['list', '--stage', 'dev'], ['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']].map((a) => ws.run(a)));
+      const results = await Promise.all(
+        [
+          ['list', '--stage', 'dev'],
+          ['verify', '--stage', 'dev'],
+          ['set', '--stage', 'dev', 'X', 'y'],
+        ].map((a) => ws.run(a)),
+      );
       for (const r of results) {
         expect(r.code).toBe(2);
         expect(r.stderr).toMatch(/secrets\/dev\.json is 67108865 bytes, over the 67108864-byte limit/);
@@ -273,7 +340,11 @@ describe('hostile stage files, through the CLI process', () => {
       for (const [label, make] of specials) {
         fs.rmSync(stageFile);
         make();
-        const commands = [['list', '--stage', 'dev'], ['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']];
+        const commands = [
+          ['list', '--stage', 'dev'],
+          ['verify', '--stage', 'dev'],
+          ['set', '--stage', 'dev', 'X', 'y'],
+        ];
         const results = await Promise.all(commands.map((a) => ws.run(a, { timeoutMs: 10_000 })));
         results.forEach((r, i) => {
           const what = `${commands[i]!.join(' ')} on ${label}`;
@@ -314,7 +385,9 @@ describe('hostile stage files, through the CLI process', () => {
   });
 
   it('a low-order publicKey is an integrity failure naming the file (exit 2) for set, verify, run, rotate and list, not a crash', async () => {
-    const texts = LOW_ORDER_POINTS.map((point) => good.replace(/"publicKey": "[^"]+"/, `"publicKey": "${point.toString('base64')}"`));
+    const texts = LOW_ORDER_POINTS.map((point) =>
+      good.replace(/"publicKey": "[^"]+"/, `"publicKey": "${point.toString('base64')}"`),
+    );
     const results = await attack(texts, [
       ['set', '--stage', 'dev', 'X', 'y'],
       ['verify', '--stage', 'dev'],
@@ -325,7 +398,9 @@ describe('hostile stage files, through the CLI process', () => {
     results.forEach((perText, t) =>
       perText.forEach((r) => {
         expect(r.code, `point #${t}: ${r.stderr}`).toBe(2);
-        expect(r.stderr).toMatch(/secrets\/dev\.json: its publicKey is not a usable X25519 public key .*Restore the file from git/);
+        expect(r.stderr).toMatch(
+          /secrets\/dev\.json: its publicKey is not a usable X25519 public key .*Restore the file from git/,
+        );
       }),
     );
   });
@@ -333,9 +408,12 @@ describe('hostile stage files, through the CLI process', () => {
   it('deeply nested JSON (100,000 levels) is refused with exit 2 by readers and writers, no stack overflow', async () => {
     const depth = 100_000;
     const deepArray = '['.repeat(depth) + ']'.repeat(depth);
-    const deepObject = '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+    const deepObject = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
     const inSecrets = good.replace(/"secrets": \{/, `"secrets": {"DEEP": ${deepArray},`);
-    const inIdentity = good.replace(/"identities": \[\n/, `"identities": [\n    {"type":"local","id":"x","created":"2026-01-01T00:00:00Z","deep":${deepObject}},\n`);
+    const inIdentity = good.replace(
+      /"identities": \[\n/,
+      `"identities": [\n    {"type":"local","id":"x","created":"2026-01-01T00:00:00Z","deep":${deepObject}},\n`,
+    );
     const [[list], [verify], [set]] = await Promise.all([
       attack([deepArray], [['list', '--stage', 'dev']]),
       attack([inIdentity], [['verify', '--stage', 'dev']]),
@@ -348,7 +426,13 @@ describe('hostile stage files, through the CLI process', () => {
   });
 
   it('non-JSON content (empty, binary, null, UTF-16, a byte-order mark) is exit 2 and names the file', async () => {
-    const cases: Array<string | Buffer> = ['', Buffer.from([0xff, 0xfe, 0, 1, 2, 0x80, 0x9b]), 'null', Buffer.from(good, 'utf16le'), `\ufeff${good}`];
+    const cases: Array<string | Buffer> = [
+      '',
+      Buffer.from([0xff, 0xfe, 0, 1, 2, 0x80, 0x9b]),
+      'null',
+      Buffer.from(good, 'utf16le'),
+      `\ufeff${good}`,
+    ];
     for (const [r] of await attack(cases, [['list', '--stage', 'dev']])) {
       expect(r!.code).toBe(2);
       expect(r!.stderr).toMatch(/secrets\/dev\.json is not (valid JSON|a valid stage file).*Restore it from git/);
@@ -356,7 +440,13 @@ describe('hostile stage files, through the CLI process', () => {
   });
 
   it('a future format version asks for an upgrade (exit 1) instead of guessing, for readers and writers', async () => {
-    const [[verify, set]] = await attack([good.replace('"version": 2', '"version": 3')], [['verify', '--stage', 'dev'], ['set', '--stage', 'dev', 'X', 'y']]);
+    const [[verify, set]] = await attack(
+      [good.replace('"version": 2', '"version": 3')],
+      [
+        ['verify', '--stage', 'dev'],
+        ['set', '--stage', 'dev', 'X', 'y'],
+      ],
+    );
     for (const r of [verify!, set!]) {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/format version 3; this stage-secrets reads version 2\. Upgrade stage-secrets/);
@@ -365,11 +455,16 @@ describe('hostile stage files, through the CLI process', () => {
 
   it('a duplicate secret whose second copy differs is refused by every reader (exit 2)', async () => {
     const line = good.split('\n').find((l) => l.includes('"CANARY_TOKEN": {'))!;
-    const prodLine = readStageText(ws, 'prod').split('\n').find((l) => l.includes('"CANARY_TOKEN": {'))!;
-    const [[verify, list]] = await attack([good.replace(line, `${line.replace(/,?$/, ',')}\n${prodLine.replace(/,?$/, ',')}`)], [
-      ['verify', '--stage', 'dev'],
-      ['list', '--stage', 'dev'],
-    ]);
+    const prodLine = readStageText(ws, 'prod')
+      .split('\n')
+      .find((l) => l.includes('"CANARY_TOKEN": {'))!;
+    const [[verify, list]] = await attack(
+      [good.replace(line, `${line.replace(/,?$/, ',')}\n${prodLine.replace(/,?$/, ',')}`)],
+      [
+        ['verify', '--stage', 'dev'],
+        ['list', '--stage', 'dev'],
+      ],
+    );
     for (const r of [verify!, list!]) {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/has the key "CANARY_TOKEN" twice/);
@@ -384,7 +479,12 @@ describe('hostile stage files, through the CLI process', () => {
     const withField = JSON.parse(good);
     withField.identities[0].note = 'ok\r\n::stop-commands::x';
     const broken = `${good.slice(0, 40)}\n::error::injected\u001b[2J\n`;
-    for (const [r] of await attack([JSON.stringify(withId), JSON.stringify(withApp), JSON.stringify(withField), broken])) {
+    for (const [r] of await attack([
+      JSON.stringify(withId),
+      JSON.stringify(withApp),
+      JSON.stringify(withField),
+      broken,
+    ])) {
       expect(r!.code).toBe(2);
       for (const outputLine of `${r!.stdout}\n${r!.stderr}`.split(/\r?\n|\r/)) {
         expect(outputLine.startsWith('::'), `injected line: ${outputLine}`).toBe(false);
@@ -405,8 +505,13 @@ describe('hostile stage files, through the CLI process', () => {
 
   it('names of Object.prototype members are ordinary names: rm of a missing one is refused, set of one is "added"', async () => {
     const before = readStageText(ws);
-    const [rmA, rmB] = await Promise.all(['toString', 'hasOwnProperty'].map((name) => ws.run(['rm', '--stage', 'dev', name])));
-    for (const [r, name] of [[rmA!, 'toString'], [rmB!, 'hasOwnProperty']] as const) {
+    const [rmA, rmB] = await Promise.all(
+      ['toString', 'hasOwnProperty'].map((name) => ws.run(['rm', '--stage', 'dev', name])),
+    );
+    for (const [r, name] of [
+      [rmA!, 'toString'],
+      [rmB!, 'hasOwnProperty'],
+    ] as const) {
       expect(r.code, name).toBe(1);
       expect(r.stderr).toMatch(new RegExp(`no secret named ${name}`));
     }

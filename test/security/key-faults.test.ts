@@ -3,7 +3,17 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, type CliResult, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
-import { CANARY, cliCopyForOtherUsers, expectNoCanary, expectNoCrash, leftovers, readStageText, secureWorkspace, spawnCli, type SecureWorkspace } from './support.js';
+import {
+  CANARY,
+  cliCopyForOtherUsers,
+  expectNoCanary,
+  expectNoCrash,
+  leftovers,
+  readStageText,
+  secureWorkspace,
+  spawnCli,
+  type SecureWorkspace,
+} from './support.js';
 
 const stage = ['--stage', 'dev'];
 /** Commands that need the stage key; each must fail the same way and leave the stage file alone. */
@@ -18,7 +28,13 @@ const KEYED: string[][] = [
 /** The reader that starts a build and the one that opens every value: enough once all five were seen. */
 const SHORT = [KEYED[0]!, KEYED[4]!];
 
-function expectRefused(results: CliResult[], code: number, message: RegExp, secretsOf: string[] = [], commands = KEYED): void {
+function expectRefused(
+  results: CliResult[],
+  code: number,
+  message: RegExp,
+  secretsOf: string[] = [],
+  commands = KEYED,
+): void {
   expect(results).toHaveLength(commands.length);
   results.forEach((r, i) => {
     const label = commands[i]![0]!;
@@ -67,18 +83,35 @@ describe('local key faults', () => {
     const otherKeyFile = fs.readdirSync(path.join(other.config, 'stage-secrets', 'keys'))[0]!;
     const otherKey = fs.readFileSync(path.join(other.config, 'stage-secrets', 'keys', otherKeyFile), 'utf8').trim();
     const viaEnv = await keyed({ XDG_CONFIG_HOME: other.config, STAGE_SECRETS_KEY_DEV: otherKey }, SHORT);
-    expectRefused(viaEnv, 3, /STAGE_SECRETS_KEY_DEV holds key local:[0-9a-f]{16}, not local:[0-9a-f]{16}/, [otherKey, otherKey.slice(20)], SHORT);
+    expectRefused(
+      viaEnv,
+      3,
+      /STAGE_SECRETS_KEY_DEV holds key local:[0-9a-f]{16}, not local:[0-9a-f]{16}/,
+      [otherKey, otherKey.slice(20)],
+      SHORT,
+    );
 
     // the right file name with another key inside (a copy gone wrong)
     const swapped = path.join(ws.root, 'swapped-config');
     fs.mkdirSync(path.join(swapped, 'stage-secrets', 'keys'), { recursive: true, mode: 0o700 });
-    fs.writeFileSync(path.join(swapped, 'stage-secrets', 'keys', path.basename(ws.keyFile)), `${otherKey}\n`, { mode: 0o600 });
+    fs.writeFileSync(path.join(swapped, 'stage-secrets', 'keys', path.basename(ws.keyFile)), `${otherKey}\n`, {
+      mode: 0o600,
+    });
     const viaFile = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: swapped } });
-    expectRefused([viaFile], 3, /does not hold key local:[0-9a-f]{16}; it is damaged or was replaced/, [otherKey, otherKey.slice(20)], [KEYED[0]!]);
+    expectRefused(
+      [viaFile],
+      3,
+      /does not hold key local:[0-9a-f]{16}; it is damaged or was replaced/,
+      [otherKey, otherKey.slice(20)],
+      [KEYED[0]!],
+    );
   });
 
   it('a CI variable that holds something else (here: a secret value pasted by mistake) is never echoed', async () => {
-    const results = await keyed({ XDG_CONFIG_HOME: path.join(ws.root, 'empty-config'), STAGE_SECRETS_KEY_DEV: CANARY }, SHORT);
+    const results = await keyed(
+      { XDG_CONFIG_HOME: path.join(ws.root, 'empty-config'), STAGE_SECRETS_KEY_DEV: CANARY },
+      SHORT,
+    );
     expectRefused(results, 3, /STAGE_SECRETS_KEY_DEV is set but does not hold a stage-secrets key/, [], SHORT);
   });
 
@@ -93,11 +126,13 @@ describe('local key faults', () => {
       // (as the key's owner would, after a bad chmod or a copy with the wrong owner).
       // That user runs a copy of the CLI in the workspace: the checkout's dist/ may be out of its reach.
       fs.chmodSync(ws.root, 0o755);
-      for (const p of [unreadableConfig, path.join(unreadableConfig, 'stage-secrets'), path.dirname(file), file]) fs.chownSync(p, 65534, 65534);
+      for (const p of [unreadableConfig, path.join(unreadableConfig, 'stage-secrets'), path.dirname(file), file])
+        fs.chownSync(p, 65534, 65534);
       const asOther = { cwd: ws.dir, uid: 65534, gid: 65534, cli: cliCopyForOtherUsers(path.join(ws.root, 'cli')) };
       const help = await spawnCli(['--help'], { ...asOther, env: ws.env }).done;
       expect(help.code, `the CLI copy does not run as uid 65534: ${help.stderr}`).toBe(0);
-      r = await spawnCli(['verify', ...stage], { ...asOther, env: { ...ws.env, XDG_CONFIG_HOME: unreadableConfig } }).done;
+      r = await spawnCli(['verify', ...stage], { ...asOther, env: { ...ws.env, XDG_CONFIG_HOME: unreadableConfig } })
+        .done;
     } else {
       r = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: unreadableConfig } });
     }
@@ -113,8 +148,13 @@ describe('local key faults', () => {
     fs.mkdirSync(path.join(asDir, 'stage-secrets', 'keys', path.basename(ws.keyFile)), { recursive: true });
     const asLink = path.join(ws.root, 'link-config');
     fs.mkdirSync(path.join(asLink, 'stage-secrets', 'keys'), { recursive: true, mode: 0o700 });
-    fs.symlinkSync(path.join(ws.root, 'gone.key'), path.join(asLink, 'stage-secrets', 'keys', path.basename(ws.keyFile)));
-    const [dir, link] = await Promise.all([asDir, asLink].map((config) => ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: config } })));
+    fs.symlinkSync(
+      path.join(ws.root, 'gone.key'),
+      path.join(asLink, 'stage-secrets', 'keys', path.basename(ws.keyFile)),
+    );
+    const [dir, link] = await Promise.all(
+      [asDir, asLink].map((config) => ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: config } })),
+    );
     expect(dir!.code).toBe(3);
     expect(dir!.stderr).toMatch(/cannot read key file .* \(EISDIR\)/);
     expect(link!.code).toBe(3);
@@ -130,7 +170,9 @@ describe('local key faults', () => {
     fs.chmodSync(file, 0o644);
     const r = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: loose } });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain(`warning: key file ${file} is readable by other users (mode 644); run chmod 600 ${file}`);
+    expect(r.stderr).toContain(
+      `warning: key file ${file} is readable by other users (mode 644); run chmod 600 ${file}`,
+    );
     expect(r.stdout + r.stderr).not.toContain(ws.key.slice(20));
   });
 
@@ -194,7 +236,10 @@ describe('AWS KMS faults (local KMS server): the stage file is never changed, no
 
   it('throttled, then answering: the build goes on (exit 0) and prints no value', async () => {
     kms.fail('throttle', { times: 2, operation: 'Decrypt' });
-    const r = await ws.run(['run', ...stage, '--', process.execPath, '-e', 'console.log(process.env.CANARY_TOKEN.length)'], { env: kmsEnv(kms) });
+    const r = await ws.run(
+      ['run', ...stage, '--', process.execPath, '-e', 'console.log(process.env.CANARY_TOKEN.length)'],
+      { env: kmsEnv(kms) },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(String(CANARY.length));
     expectNoCanary(r.stdout + r.stderr, 'run');
@@ -206,13 +251,21 @@ describe('AWS KMS faults (local KMS server): the stage file is never changed, no
     const down = await startKmsServer();
     const downUrl = down.url;
     await down.close();
-    const [refused] = await keyed({ ...kmsEnv(kms), AWS_ENDPOINT_URL_KMS: downUrl, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '2' }, [['verify', ...stage]]);
+    const [refused] = await keyed(
+      { ...kmsEnv(kms), AWS_ENDPOINT_URL_KMS: downUrl, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '2' },
+      [['verify', ...stage]],
+    );
     expect(refused!.code).toBe(3);
-    expect(refused!.stderr).toMatch(/did not complete Decrypt for key alias\/sec.* after 2 attempts \(last: ECONNREFUSED/);
+    expect(refused!.stderr).toMatch(
+      /did not complete Decrypt for key alias\/sec.* after 2 attempts \(last: ECONNREFUSED/,
+    );
     expectNoCanary(refused!.stdout + refused!.stderr, 'verify');
 
     kms.fail('hang');
-    const [hung] = await keyed({ ...kmsEnv(kms), STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: '300' }, [['export', ...stage, '--format', 'json']]);
+    const [hung] = await keyed(
+      { ...kmsEnv(kms), STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: '300' },
+      [['export', ...stage, '--format', 'json']],
+    );
     expect(hung!.code).toBe(3);
     expect(hung!.stderr).toMatch(/after 1 attempt \(last: (ETIMEDOUT|no answer within)/);
     expectNoCanary(hung!.stdout + hung!.stderr, 'export');

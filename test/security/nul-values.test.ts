@@ -38,10 +38,18 @@ function expectRefused(r: { code: number | null; stdout: string; stderr: string 
 
 describe('a value with a NUL byte', () => {
   it('set refuses it from stdin and from --from-file: exit 1, naming the name only', async () => {
-    expectRefused(await ws.run(['set', '--stage', 'dev', 'NUL_STDIN'], { input: WITH_NUL }), 'NUL_STDIN', 'set (stdin)');
+    expectRefused(
+      await ws.run(['set', '--stage', 'dev', 'NUL_STDIN'], { input: WITH_NUL }),
+      'NUL_STDIN',
+      'set (stdin)',
+    );
     const file = path.join(ws.dir, 'value.bin');
     fs.writeFileSync(file, WITH_NUL);
-    expectRefused(await ws.run(['set', '--stage', 'dev', 'NUL_FILE', '--from-file', file]), 'NUL_FILE', 'set --from-file');
+    expectRefused(
+      await ws.run(['set', '--stage', 'dev', 'NUL_FILE', '--from-file', file]),
+      'NUL_FILE',
+      'set --from-file',
+    );
   });
 
   it('import refuses the whole file (nothing imported), naming the name only', async () => {
@@ -53,21 +61,39 @@ describe('a value with a NUL byte', () => {
   it('a JSON value spelling \\u0000 is fine: it is stored escaped, and run passes it', async () => {
     const r = await ws.run(['set', '--stage', 'dev', 'JSON_NUL', '--type', 'json'], { input: '"a\\u0000b"' });
     expect(r.code, r.stderr).toBe(0);
-    const child = await ws.run(['run', '--stage', 'dev', '--', process.execPath, '-e', 'process.stdout.write(String(process.env.JSON_NUL.length))']);
+    const child = await ws.run([
+      'run',
+      '--stage',
+      'dev',
+      '--',
+      process.execPath,
+      '-e',
+      'process.stdout.write(String(process.env.JSON_NUL.length))',
+    ]);
     expect(child.code, child.stderr).toBe(0);
     expect(child.stdout).toBe('10'); // "a\u0000b" with its quotes
   });
 
   it('verify flags one sealed by hand or by an older version (exit 2, naming it and the fix); run refuses the stage', async () => {
     const stage = parseStageFile(before, 'dev.json');
-    const sealed = new Sealer(Buffer.from(stage.publicKey, 'base64')).seal(valueAad(stage, 'OLD_NUL', 'string'), WITH_NUL);
+    const sealed = new Sealer(Buffer.from(stage.publicKey, 'base64')).seal(
+      valueAad(stage, 'OLD_NUL', 'string'),
+      WITH_NUL,
+    );
     const opened = await openStageFile(stage, ws.env);
-    stage.secrets.OLD_NUL = { type: 'string', updated: '2026-11-30T10:00:00.000Z', ...sealed, approved: opened.approvals.nameTag('OLD_NUL') };
+    stage.secrets.OLD_NUL = {
+      type: 'string',
+      updated: '2026-11-30T10:00:00.000Z',
+      ...sealed,
+      approved: opened.approvals.nameTag('OLD_NUL'),
+    };
     fs.writeFileSync(ws.stageFile('dev'), serializeStageFile(stage));
     try {
       const verify = await ws.run(['verify', '--stage', 'dev']);
       expect(verify.code, verify.stdout + verify.stderr).toBe(2);
-      expect(verify.stdout).toMatch(/OLD_NUL: the value contains a NUL character.*npx --no-install stage-secrets set --stage dev OLD_NUL/);
+      expect(verify.stdout).toMatch(
+        /OLD_NUL: the value contains a NUL character.*npx --no-install stage-secrets set --stage dev OLD_NUL/,
+      );
       expect(verify.stdout + verify.stderr).not.toContain(HIDDEN);
       const json = await ws.run(['verify', '--stage', 'dev', '--json']);
       expect(json.code).toBe(2);

@@ -11,7 +11,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRuntimeService, secretsForRuntime, type RuntimeService } from '../support/runtime-mode-suite.js';
-import { FRAMEWORKS, packageService, prepareService, type FrameworkResult, type SlsService } from '../support/sls-service.js';
+import {
+  FRAMEWORKS,
+  packageService,
+  prepareService,
+  type FrameworkResult,
+  type SlsService,
+} from '../support/sls-service.js';
 
 const v3 = FRAMEWORKS.find((f) => f.name === 'serverless')!;
 const osls = FRAMEWORKS.find((f) => f.name === 'osls')!;
@@ -24,7 +30,12 @@ function zipEntries(zip: string): string[] {
 
 function zipsIn(dir: string): string[] {
   const out = path.join(dir, '.serverless');
-  return fs.existsSync(out) ? fs.readdirSync(out).filter((f) => f.endsWith('.zip')).sort() : [];
+  return fs.existsSync(out)
+    ? fs
+        .readdirSync(out)
+        .filter((f) => f.endsWith('.zip'))
+        .sort()
+    : [];
 }
 
 /** Every entry of every zip of the service whose bytes hold `text` (unzip -p prints an entry's content). */
@@ -40,7 +51,8 @@ function entriesHolding(dir: string, text: string): string[] {
   return hits;
 }
 
-const publicKeyOf = (stageFile: string): string => (JSON.parse(fs.readFileSync(stageFile, 'utf8')) as { publicKey: string }).publicKey;
+const publicKeyOf = (stageFile: string): string =>
+  (JSON.parse(fs.readFileSync(stageFile, 'utf8')) as { publicKey: string }).publicKey;
 
 function editYaml(dir: string, edit: (yml: string) => string): void {
   const file = path.join(dir, 'serverless.yml');
@@ -110,8 +122,14 @@ describe(`runtime mode, framework packager, in '${osls.name}' '${osls.version}' 
       // the user asks for the stage files and every function's generated folder
       edit: (yml) =>
         yml
-          .replace("    - '!node_modules/**'", "    - '!node_modules/**'\n    - 'secrets/**'\n    - '.stage-secrets-runtime/**'")
-          .replace('    secrets: [API_KEY]', "    secrets: [API_KEY]\n    package:\n      patterns: ['secrets/**', '.stage-secrets-runtime/**']"),
+          .replace(
+            "    - '!node_modules/**'",
+            "    - '!node_modules/**'\n    - 'secrets/**'\n    - '.stage-secrets-runtime/**'",
+          )
+          .replace(
+            '    secrets: [API_KEY]',
+            "    secrets: [API_KEY]\n    package:\n      patterns: ['secrets/**', '.stage-secrets-runtime/**']",
+          ),
     });
   });
   afterAll(() => rt?.cleanup());
@@ -126,7 +144,9 @@ describe(`runtime mode, framework packager, in '${osls.name}' '${osls.version}' 
       const sealed = files.filter((f) => f.endsWith('sealed.json'));
       expect(sealed).toEqual(name === 'none' ? [] : [`.stage-secrets-runtime/${name}/sealed.json`]);
     }
-    expect(entriesHolding(rt.svc.dir, publicKeyOf(rt.svc.stageFile)).filter((e) => !e.includes('sealed.json'))).toEqual([]);
+    expect(entriesHolding(rt.svc.dir, publicKeyOf(rt.svc.stageFile)).filter((e) => !e.includes('sealed.json'))).toEqual(
+      [],
+    );
   });
 
   it('the narrowed function still opens its one secret', async () => {
@@ -164,7 +184,10 @@ describe(`serverless-esbuild bundling a handler that imports the stage file ('${
     for (const name of ['serverless-esbuild', 'esbuild']) {
       fs.symlinkSync(path.resolve('node_modules', name), path.join(svc.dir, 'node_modules', name), 'dir');
     }
-    fs.writeFileSync(path.join(svc.dir, 'handler.js'), "'use strict';\nconst stage = require('./secrets/prod.json');\nexports.main = async () => ({ app: stage.app });\n");
+    fs.writeFileSync(
+      path.join(svc.dir, 'handler.js'),
+      "'use strict';\nconst stage = require('./secrets/prod.json');\nexports.main = async () => ({ app: stage.app });\n",
+    );
     editYaml(svc.dir, (yml) => yml.replace('plugins:\n', 'plugins:\n  - serverless-esbuild\n'));
     ({ result } = await packageService(v3, svc));
   });

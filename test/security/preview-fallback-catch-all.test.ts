@@ -28,7 +28,17 @@ describe('a catch-all fallback pattern', () => {
 
   for (const pattern of ['*', '**']) {
     it(`run --fallback '${pattern}=dev' for stage prod is refused and starts no child`, async () => {
-      const r = await ws.run(['run', '--stage', 'prod', '--fallback', `${pattern}=dev`, '--', process.execPath, '-e', report]);
+      const r = await ws.run([
+        'run',
+        '--stage',
+        'prod',
+        '--fallback',
+        `${pattern}=dev`,
+        '--',
+        process.execPath,
+        '-e',
+        report,
+      ]);
       expect(r.code).toBe(1);
       expect(r.stdout).not.toContain('CHILD-STARTED');
       expect(r.stderr).toContain(`--fallback: "${pattern}" matches every stage, prod included`);
@@ -36,19 +46,28 @@ describe('a catch-all fallback pattern', () => {
   }
 
   it('STAGE_SECRETS_FALLBACKS with a catch-all rule is refused by export (nothing printed)', async () => {
-    const r = await ws.run(['export', '--stage', 'prod', '--format', 'json'], { env: { STAGE_SECRETS_FALLBACKS: 'pr-*=dev,*=dev' } });
+    const r = await ws.run(['export', '--stage', 'prod', '--format', 'json'], {
+      env: { STAGE_SECRETS_FALLBACKS: 'pr-*=dev,*=dev' },
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('STAGE_SECRETS_FALLBACKS: "*" matches every stage, prod included');
   });
 
   it('custom.stageSecrets.fallbacks { "*": dev } is refused', () => {
-    expect(() => readSettings({ stageSecrets: { fallbacks: { '*': 'dev' } } })).toThrow(/custom\.stageSecrets\.fallbacks: "\*" matches every stage, prod included/);
+    expect(() => readSettings({ stageSecrets: { fallbacks: { '*': 'dev' } } })).toThrow(
+      /custom\.stageSecrets\.fallbacks: "\*" matches every stage, prod included/,
+    );
   });
 
   it('a catch-all rule handed to the loader directly (SST helper, client) does not apply either', () => {
-    expect(() => locateStage({ stage: 'prod', cwd: ws.dir, env: {}, fallbacks: [{ pattern: '*', stage: 'dev' }] }, 'read')).toThrow(
-      expect.objectContaining({ code: 'USAGE', message: expect.stringContaining('"*" matches every stage, prod included') }),
+    expect(() =>
+      locateStage({ stage: 'prod', cwd: ws.dir, env: {}, fallbacks: [{ pattern: '*', stage: 'dev' }] }, 'read'),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'USAGE',
+        message: expect.stringContaining('"*" matches every stage, prod included'),
+      }),
     );
   });
 

@@ -69,7 +69,10 @@ describe('serverless package (v3, useDotenv: true) with a committed .env forging
     const mac = runEnvMac(token, { stageFile: svc.stageFile, stage: 'dev', values });
     const dotenv = path.join(svc.dir, '.env');
     const plain = fs.readFileSync(dotenv, 'utf8');
-    fs.writeFileSync(dotenv, `${plain}STAGE_SECRETS_RUN_TOKEN=${path.join(tokenDir, 'token')}\nSTAGE_SECRETS_RUN_MAC=${mac}\n`);
+    fs.writeFileSync(
+      dotenv,
+      `${plain}STAGE_SECRETS_RUN_TOKEN=${path.join(tokenDir, 'token')}\nSTAGE_SECRETS_RUN_MAC=${mac}\n`,
+    );
     try {
       const env = { ...svc.env };
       for (const name of Object.keys(env)) if (name.startsWith('STAGE_SECRETS_KEY_')) delete env[name];
@@ -154,7 +157,11 @@ describe('the SST helper and the client with a committed .env forging the run en
     expect(err.code).toBe('RUN_ENV_UNVERIFIED');
     expectNoCanary(err.message, 'client error');
     forgetUnwrappedKeys();
-    const withKey = new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...forged, XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME } });
+    const withKey = new SecretClient({
+      stage: 'dev',
+      cwd: ws.dir,
+      env: { ...forged, XDG_CONFIG_HOME: ws.env.XDG_CONFIG_HOME },
+    });
     expect(await withKey.readSecret('DB_URL')).toBe(real.DB_URL);
     expect((await refusal(withKey.readSecret(INJECTED))).code).toBe('NOT_FOUND');
   });
@@ -165,10 +172,17 @@ describe("stage-secrets run's own proof", () => {
   afterAll(() => svc?.ws.cleanup());
 
   it('the child finds a 0600 token file outside the repository and a MAC over what run set; run removes the token when it ends', async () => {
-    svc = await prepareService('sls-per-function', { stage: 'dev', secrets: { API_KEY: CANARY }, secretsDir: 'config/secrets' });
+    svc = await prepareService('sls-per-function', {
+      stage: 'dev',
+      secrets: { API_KEY: CANARY },
+      secretsDir: 'config/secrets',
+    });
     const report = `const fs = require('node:fs'); const t = process.env.STAGE_SECRETS_RUN_TOKEN;
       console.log(JSON.stringify({ token: t, mode: (fs.statSync(t).mode & 0o777).toString(8), mac: process.env.STAGE_SECRETS_RUN_MAC, file: process.env.STAGE_SECRETS_FILE }));`;
-    const r = await runCli(['run', '--stage', 'dev', '--dir', 'config/secrets', '--', process.execPath, '-e', report], { cwd: svc.dir, env: svc.env });
+    const r = await runCli(['run', '--stage', 'dev', '--dir', 'config/secrets', '--', process.execPath, '-e', report], {
+      cwd: svc.dir,
+      env: svc.env,
+    });
     expect(r.code, r.stderr).toBe(0);
     const seen = JSON.parse(r.stdout) as { token: string; mode: string; mac: string; file: string };
     expect(path.isAbsolute(seen.token)).toBe(true);
@@ -182,10 +196,13 @@ describe("stage-secrets run's own proof", () => {
   it('warns when TMPDIR is inside the repository (its env would then be refused), and still runs the command', async () => {
     const tmp = path.join(svc.dir, 'tmp');
     fs.mkdirSync(tmp);
-    const r = await runCli(['run', '--stage', 'dev', '--dir', 'config/secrets', '--', process.execPath, '-e', 'console.log("ran")'], {
-      cwd: svc.dir,
-      env: { ...svc.env, TMPDIR: tmp },
-    });
+    const r = await runCli(
+      ['run', '--stage', 'dev', '--dir', 'config/secrets', '--', process.execPath, '-e', 'console.log("ran")'],
+      {
+        cwd: svc.dir,
+        env: { ...svc.env, TMPDIR: tmp },
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('ran');
     expect(r.stderr).toContain(`warning: TMPDIR (${tmp}) is inside ${fs.realpathSync(path.dirname(svc.dir))}`);

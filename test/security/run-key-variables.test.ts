@@ -91,8 +91,17 @@ describe('run hands its child no stage key', () => {
 
   it('the content of the key file that opened the stage is masked', async () => {
     // no key variable: the stage opens with the key file, which the child can read as the same user
-    const r = await ws.run(['run', '--stage', 'pr-7', '--fallback', 'pr-*=dev', '--', process.execPath, '-e',
-      printFile(devKeyFile)]);
+    const r = await ws.run([
+      'run',
+      '--stage',
+      'pr-7',
+      '--fallback',
+      'pr-*=dev',
+      '--',
+      process.execPath,
+      '-e',
+      printFile(devKeyFile),
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('body=***');
     expect(r.stdout + r.stderr).not.toContain(devKey.split(':')[1]!);

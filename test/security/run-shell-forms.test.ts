@@ -29,7 +29,7 @@ describe('run masks values as shells and Python quote them', () => {
 
   const names = Object.keys(VALUES);
   const expectMasked = (out: string, count: number) => {
-    expect(out.split("\n").filter((l) => WORDS.test(l))).toEqual([]);
+    expect(out.split('\n').filter((l) => WORDS.test(l))).toEqual([]);
     expect(out.split('***').length - 1).toBeGreaterThanOrEqual(count);
   };
 

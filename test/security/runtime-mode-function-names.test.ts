@@ -19,7 +19,11 @@ describe(`runtime mode refuses function names that are not serverless function n
   beforeAll(async () => {
     kms = await startKmsServer();
     kms.createKey({ alias: 'alias/runtime' });
-    svc = await prepareService('sls-runtime', { stage: 'prod', secrets: { API_KEY: 'api-value-5d1f0c2e9b' }, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
+    svc = await prepareService('sls-runtime', {
+      stage: 'prod',
+      secrets: { API_KEY: 'api-value-5d1f0c2e9b' },
+      identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) },
+    });
   });
   afterAll(async () => {
     svc?.ws.cleanup();
@@ -36,7 +40,9 @@ describe(`runtime mode refuses function names that are not serverless function n
     withFunctions(`  "../../escape":\n    handler: handler.main\n`);
     const { result } = await packageService(fw, svc);
     expect(result.code).not.toBe(0);
-    expect(result.output).toContain('function "../../escape": runtime mode needs a function name of letters, digits, - and _');
+    expect(result.output).toContain(
+      'function "../../escape": runtime mode needs a function name of letters, digits, - and _',
+    );
     expect(fs.existsSync(path.join(svc.dir, '..', 'escape'))).toBe(false);
     expect(fs.existsSync(path.join(svc.dir, '.stage-secrets-runtime'))).toBe(false);
   });

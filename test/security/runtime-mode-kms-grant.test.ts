@@ -19,7 +19,11 @@ describe(`runtime mode and an aws-kms identity naming its key with a wildcard ('
   beforeAll(async () => {
     kms = await startKmsServer();
     kms.createKey({ alias: 'alias/runtime' });
-    svc = await prepareService('sls-runtime', { stage: 'prod', secrets: { API_KEY: 'api-value-a93e71c0' }, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) } });
+    svc = await prepareService('sls-runtime', {
+      stage: 'prod',
+      secrets: { API_KEY: 'api-value-a93e71c0' },
+      identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) },
+    });
     original = fs.readFileSync(svc.stageFile, 'utf8');
   });
   afterAll(async () => {
@@ -42,14 +46,18 @@ describe(`runtime mode and an aws-kms identity naming its key with a wildcard ('
     it(`in its ${label}: packaging is refused, no template is written`, async () => {
       addIdentity(fields);
       if (label !== 'keyArn') {
-        const file = JSON.parse(fs.readFileSync(svc.stageFile, 'utf8')) as { identities: Array<Record<string, unknown>> };
+        const file = JSON.parse(fs.readFileSync(svc.stageFile, 'utf8')) as {
+          identities: Array<Record<string, unknown>>;
+        };
         delete file.identities[1]!.keyArn;
         fs.writeFileSync(svc.stageFile, `${JSON.stringify(file, null, 2)}\n`);
       }
       const { result, template } = await packageService(fw, svc);
       expect(result.code).not.toBe(0);
       expect(template).toBeUndefined();
-      expect(result.output).toContain(`identity aws-kms:added names its key with ${JSON.stringify(shown)}, which IAM reads as a wildcard or variable`);
+      expect(result.output).toContain(
+        `identity aws-kms:added names its key with ${JSON.stringify(shown)}, which IAM reads as a wildcard or variable`,
+      );
       expect(fs.existsSync(`${svc.dir}/.stage-secrets-runtime`)).toBe(false);
     });
   }

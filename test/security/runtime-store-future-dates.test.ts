@@ -24,7 +24,11 @@ let valid: string;
 
 const client = () => new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...ws.env, STAGE_SECRETS_STORE: STORE } });
 const redated = (updated: string) => valid.replace(/"updated":"[^"]+"/, `"updated":"${updated}"`);
-const fileTime = () => Date.parse((JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { secrets: { TOKEN: { updated: string } } }).secrets.TOKEN.updated);
+const fileTime = () =>
+  Date.parse(
+    (JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { secrets: { TOKEN: { updated: string } } }).secrets
+      .TOKEN.updated,
+  );
 
 beforeAll(async () => {
   s3 = await startS3Server();
@@ -56,11 +60,17 @@ describe('a runtime-store object dated far ahead', () => {
   it('is refused by the client on read and on update, naming the object; the object is left as it is', async () => {
     const ahead = redated(farAhead());
     s3.putObject(BUCKET, KEY, ahead);
-    const read = await client().readSecret('TOKEN').catch((e: unknown) => e);
+    const read = await client()
+      .readSecret('TOKEN')
+      .catch((e: unknown) => e);
     expect(read).toMatchObject({ name: 'SecretError', code: 'FORMAT', key: 'TOKEN' });
-    expect((read as Error).message).toContain(`the runtime store's object for TOKEN (s3://${BUCKET}/${KEY}) is dated more than 15 minutes ahead`);
+    expect((read as Error).message).toContain(
+      `the runtime store's object for TOKEN (s3://${BUCKET}/${KEY}) is dated more than 15 minutes ahead`,
+    );
     expect((read as Error).message).not.toMatch(/token-(file|store)-value/);
-    const update = await client().updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' }).catch((e: unknown) => e);
+    const update = await client()
+      .updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' })
+      .catch((e: unknown) => e);
     expect(update).toMatchObject({ code: 'FORMAT', key: 'TOKEN' });
     expect(s3.getObject(BUCKET, KEY)!.body.toString()).toBe(ahead);
   });
@@ -78,9 +88,13 @@ describe('a runtime-store object dated far ahead', () => {
 
   it('a date that is no time at all (month 13) fails closed as FORMAT on read and update, not as a crash', async () => {
     s3.putObject(BUCKET, KEY, redated('2026-13-45T00:00:00.000Z'));
-    const read = await client().readSecret('TOKEN').catch((e: unknown) => e);
+    const read = await client()
+      .readSecret('TOKEN')
+      .catch((e: unknown) => e);
     expect(read).toMatchObject({ name: 'SecretError', code: 'FORMAT' });
-    const update = await client().updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' }).catch((e: unknown) => e);
+    const update = await client()
+      .updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' })
+      .catch((e: unknown) => e);
     expect(update).toMatchObject({ name: 'SecretError', code: 'FORMAT' });
     expect((update as Error).message).toContain('is not a valid time');
   });
@@ -109,7 +123,9 @@ describe('repeated pulls cannot push the bound forward', () => {
       s3.putObject(BUCKET, KEY, redated(minutes(28)));
       const second = await pullStage(opts, location, undefined, options).catch((e: unknown) => e);
       expect(second).toMatchObject({ code: 'FORMAT' });
-      expect((second as Error).message).toContain(`the runtime store's object for TOKEN (s3://${BUCKET}/${KEY}) is dated more than 15 minutes ahead of this machine's clock`);
+      expect((second as Error).message).toContain(
+        `the runtime store's object for TOKEN (s3://${BUCKET}/${KEY}) is dated more than 15 minutes ahead of this machine's clock`,
+      );
       expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(afterFirst);
     } finally {
       fs.writeFileSync(ws.stageFile('dev'), original);
@@ -119,11 +135,18 @@ describe('repeated pulls cannot push the bound forward', () => {
   it('an update never writes an object that readers would refuse: a stage-file entry dated beyond the bound refuses it', async () => {
     const original = fs.readFileSync(ws.stageFile('dev'), 'utf8');
     const ahead = new Date(Date.now() + 60 * 60_000).toISOString(); // an hour ahead of every clock here
-    fs.writeFileSync(ws.stageFile('dev'), original.replace(/("TOKEN": \{"type":"string","updated":)"[^"]+"/, `$1"${ahead}"`));
+    fs.writeFileSync(
+      ws.stageFile('dev'),
+      original.replace(/("TOKEN": \{"type":"string","updated":)"[^"]+"/, `$1"${ahead}"`),
+    );
     try {
-      const update = await client().updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' }).catch((e: unknown) => e);
+      const update = await client()
+        .updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' })
+        .catch((e: unknown) => e);
       expect(update).toMatchObject({ code: 'FORMAT', key: 'TOKEN' });
-      expect((update as Error).message).toMatch(/stage file's entry for TOKEN is dated more than 15 minutes ahead of this machine's clock/);
+      expect((update as Error).message).toMatch(
+        /stage file's entry for TOKEN is dated more than 15 minutes ahead of this machine's clock/,
+      );
     } finally {
       fs.writeFileSync(ws.stageFile('dev'), original);
     }

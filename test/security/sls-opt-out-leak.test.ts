@@ -17,16 +17,22 @@ describe('an opted-out service packaged under stage-secrets run', () => {
   let code: number | null;
 
   beforeAll(async () => {
-    svc = await prepareService('sls-opt-out', { stage: 'dev', secrets: { API_KEY: CANARY, DB_PASSWORD: `${CANARY}-db` } });
+    svc = await prepareService('sls-opt-out', {
+      stage: 'dev',
+      secrets: { API_KEY: CANARY, DB_PASSWORD: `${CANARY}-db` },
+    });
     fs.rmSync(path.join(svc.dir, 'seed.yml'));
     const yml = path.join(svc.dir, 'serverless.yml');
     fs.writeFileSync(yml, `${fs.readFileSync(yml, 'utf8')}\ncustom:\n  stageSecrets:\n    setEnvs: false\n`);
     // --no-mask: masking would hide a value that reached the log; the check below must see it.
-    const r = await runCli(['run', '--stage', 'dev', '--no-mask', '--', process.execPath, fw.bin, 'package', '--stage', 'dev'], {
-      cwd: svc.dir,
-      env: svc.env,
-      timeoutMs: 90_000,
-    });
+    const r = await runCli(
+      ['run', '--stage', 'dev', '--no-mask', '--', process.execPath, fw.bin, 'package', '--stage', 'dev'],
+      {
+        cwd: svc.dir,
+        env: svc.env,
+        timeoutMs: 90_000,
+      },
+    );
     code = r.code;
     output = `${r.stdout}\n${r.stderr}`;
   }, 120_000);
@@ -34,8 +40,13 @@ describe('an opted-out service packaged under stage-secrets run', () => {
 
   it('packages, with the functions keeping what serverless.yml says', () => {
     expect(code, output).toBe(0);
-    const template = JSON.parse(fs.readFileSync(path.join(svc.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'));
-    expect(lambdas(template, 'opt-out-svc', 'dev').api!.variables).toEqual({ API_KEY: 'from-provider-yaml', DB_PASSWORD: 'from-function-yaml' });
+    const template = JSON.parse(
+      fs.readFileSync(path.join(svc.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+    );
+    expect(lambdas(template, 'opt-out-svc', 'dev').api!.variables).toEqual({
+      API_KEY: 'from-provider-yaml',
+      DB_PASSWORD: 'from-function-yaml',
+    });
     expect(output).toContain('custom.stageSecrets.setEnvs is false');
   });
 

@@ -12,11 +12,17 @@ import { CLI, makeWorkspace, readOnlyLocalKey, type CliResult, type Workspace } 
 export const CANARY = `canary-${randomBytes(9).toString('hex')}-do-not-print`;
 
 export function canaryForms(canary = CANARY): string[] {
-  return [canary, Buffer.from(canary).toString('base64'), Buffer.from(canary).toString('hex'), JSON.stringify(canary).slice(1, -1)];
+  return [
+    canary,
+    Buffer.from(canary).toString('base64'),
+    Buffer.from(canary).toString('hex'),
+    JSON.stringify(canary).slice(1, -1),
+  ];
 }
 
 export function expectNoCanary(text: string, where: string, canary = CANARY): void {
-  for (const form of canaryForms(canary)) expect(text.includes(form), `${where} contains the canary (${form === canary ? 'as is' : 'encoded'})`).toBe(false);
+  for (const form of canaryForms(canary))
+    expect(text.includes(form), `${where} contains the canary (${form === canary ? 'as is' : 'encoded'})`).toBe(false);
 }
 
 /** What a crashed process looks like: our own "internal error" line, a Node stack trace, or a signal. */
@@ -63,7 +69,10 @@ export interface SecureWorkspace extends Workspace {
  * A workspace with stage `dev` initialised (local key) and a few secrets, the canary among them. Its
  * processes get a private TMPDIR, so "no canary in temp files" means: in files these processes made.
  */
-export async function secureWorkspace(app = 'sec-app', extraSecrets: Array<[string, string, string?]> = []): Promise<SecureWorkspace> {
+export async function secureWorkspace(
+  app = 'sec-app',
+  extraSecrets: Array<[string, string, string?]> = [],
+): Promise<SecureWorkspace> {
   const ws = makeWorkspace(app);
   const root = path.dirname(ws.dir);
   const tmp = path.join(root, 'tmp');
@@ -71,10 +80,17 @@ export async function secureWorkspace(app = 'sec-app', extraSecrets: Array<[stri
   ws.env.TMPDIR = tmp;
   const ok = (r: CliResult, what: string) => expect(r.code, `${what}: ${r.stderr}`).toBe(0);
   ok(await ws.run(['init', '--stage', 'dev']), 'init');
-  const secrets: Array<[string, string, string?]> = [['CANARY_TOKEN', CANARY], ['PORT', '8080', 'number'], ['CONFIG', '{"region":"eu","retries":3}', 'json'], ...extraSecrets];
+  const secrets: Array<[string, string, string?]> = [
+    ['CANARY_TOKEN', CANARY],
+    ['PORT', '8080', 'number'],
+    ['CONFIG', '{"region":"eu","retries":3}', 'json'],
+    ...extraSecrets,
+  ];
   // in parallel: the stage lock serialises the writes
   const results = await Promise.all(
-    secrets.map(([name, value, type]) => ws.run(['set', '--stage', 'dev', name, ...(type ? ['--type', type] : [])], { input: value })),
+    secrets.map(([name, value, type]) =>
+      ws.run(['set', '--stage', 'dev', name, ...(type ? ['--type', type] : [])], { input: value }),
+    ),
   );
   results.forEach((r, i) => ok(r, `set ${secrets[i]![0]}`));
   const key = readOnlyLocalKey(ws);
@@ -145,7 +161,12 @@ export function spawnCli(
   const done = new Promise<CliResult>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) =>
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') }),
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      }),
     );
   });
   return { pid: child.pid!, done, kill: (signal = 'SIGKILL') => void child.kill(signal) };

@@ -47,7 +47,13 @@ function writers(env: NodeJS.ProcessEnv): Array<[string, () => Promise<CliResult
 }
 
 /** Runs every writer one after the other and checks what each must hold. */
-async function expectEveryWriterRefuses(hostile: string, env: NodeJS.ProcessEnv, attackerKey: Buffer, attackerPublic: Buffer, problem = MISMATCH) {
+async function expectEveryWriterRefuses(
+  hostile: string,
+  env: NodeJS.ProcessEnv,
+  attackerKey: Buffer,
+  attackerPublic: Buffer,
+  problem = MISMATCH,
+) {
   fs.writeFileSync(stageFile(), hostile);
   for (const [label, run] of writers(env)) {
     const r = await run();
@@ -56,7 +62,10 @@ async function expectEveryWriterRefuses(hostile: string, env: NodeJS.ProcessEnv,
     expect(r.stderr, label).toMatch(FIX);
     expect(r.stderr + r.stdout, label).not.toContain(VALUE);
     expect(fs.readFileSync(stageFile(), 'utf8'), `${label} changed the stage file`).toBe(hostile);
-    expect(fs.readdirSync(path.dirname(stageFile())).filter((n) => n.startsWith('.')), `${label} left files`).toEqual([]);
+    expect(
+      fs.readdirSync(path.dirname(stageFile())).filter((n) => n.startsWith('.')),
+      `${label} left files`,
+    ).toEqual([]);
   }
   const file = parseStageFile(fs.readFileSync(stageFile(), 'utf8'), 'prod.json');
   const opener = new Opener(attackerKey, attackerPublic);
@@ -80,9 +89,15 @@ beforeAll(async () => {
   expect((await ws.run(['set', '--stage', 'prod', 'APPROVED_TOKEN'], { input: 'approved-old-value' })).code).toBe(0);
   // a name a keyless writer added: pending, so approve has something to approve
   const keyless = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'empty-config') };
-  expect((await ws.run(['set', '--stage', 'prod', 'PENDING_NAME'], { input: 'pending-value', env: keyless })).code).toBe(0);
+  expect(
+    (await ws.run(['set', '--stage', 'prod', 'PENDING_NAME'], { input: 'pending-value', env: keyless })).code,
+  ).toBe(0);
   // a runtime update newer than the file, so pull has something to write
-  await new SecretClient({ stage: 'prod', cwd: ws.dir, env: { ...ws.env, ...awsEnv, STAGE_SECRETS_STORE: STORE } }).updateSecret({
+  await new SecretClient({
+    stage: 'prod',
+    cwd: ws.dir,
+    env: { ...ws.env, ...awsEnv, STAGE_SECRETS_STORE: STORE },
+  }).updateSecret({
     key: 'APPROVED_TOKEN',
     value: 'approved-runtime-value',
   });
@@ -105,14 +120,21 @@ describe('a swapped publicKey, with the maintainer key at hand', () => {
   });
 
   it('key in STAGE_SECRETS_KEY_PROD only (as in CI): every writer refuses the same way', async () => {
-    const ciEnv = { ...awsEnv, XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'), STAGE_SECRETS_KEY_PROD: readOnlyLocalKey(ws) };
+    const ciEnv = {
+      ...awsEnv,
+      XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'),
+      STAGE_SECRETS_KEY_PROD: readOnlyLocalKey(ws),
+    };
     await expectEveryWriterRefuses(swapped(), ciEnv, attacker.privateKey, attacker.publicKey);
   });
 
   it('a writer without any key still adds the value (write-only for people; the residual risk)', async () => {
     fs.writeFileSync(stageFile(), swapped());
     try {
-      const r = await ws.run(['set', '--stage', 'prod', 'KEYLESS_ADD'], { input: 'keyless', env: { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'none') } });
+      const r = await ws.run(['set', '--stage', 'prod', 'KEYLESS_ADD'], {
+        input: 'keyless',
+        env: { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'none') },
+      });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/pending approval: KEYLESS_ADD/);
     } finally {
@@ -121,7 +143,7 @@ describe('a swapped publicKey, with the maintainer key at hand', () => {
   });
 });
 
-describe('a swapped identity block (the attacker\'s own publicKey and local identity)', () => {
+describe("a swapped identity block (the attacker's own publicKey and local identity)", () => {
   it('the maintainer key in STAGE_SECRETS_KEY_PROD is no identity of the file: every writer refuses', async () => {
     const attackerWs = makeWorkspace('shop');
     try {
@@ -132,8 +154,18 @@ describe('a swapped identity block (the attacker\'s own publicKey and local iden
       hostile.identities = theirs.identities;
       const text = JSON.stringify(hostile, null, 2);
       const key = await unwrapStageKey(parseStageFile(text, 'prod.json'), attackerWs.env);
-      const ciEnv = { ...awsEnv, XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'), STAGE_SECRETS_KEY_PROD: readOnlyLocalKey(ws) };
-      await expectEveryWriterRefuses(text, ciEnv, key.privateKey, Buffer.from(theirs.publicKey, 'base64'), /STAGE_SECRETS_KEY_PROD holds local key local:[0-9a-f]{16}, which is no identity of secrets\/prod\.json/);
+      const ciEnv = {
+        ...awsEnv,
+        XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'),
+        STAGE_SECRETS_KEY_PROD: readOnlyLocalKey(ws),
+      };
+      await expectEveryWriterRefuses(
+        text,
+        ciEnv,
+        key.privateKey,
+        Buffer.from(theirs.publicKey, 'base64'),
+        /STAGE_SECRETS_KEY_PROD holds local key local:[0-9a-f]{16}, which is no identity of secrets\/prod\.json/,
+      );
     } finally {
       fs.writeFileSync(stageFile(), good);
       attackerWs.cleanup();
@@ -149,7 +181,9 @@ describe('a swapped publicKey on a KMS stage, with AWS credentials at hand', () 
     kms.createKey({ alias: 'alias/prod' });
     kws = makeWorkspace('kms-shop');
     expect((await kws.run(['init', '--stage', 'prod', '--kms', 'alias/prod'], { env: kmsEnv(kms) })).code).toBe(0);
-    expect((await kws.run(['set', '--stage', 'prod', 'APPROVED_TOKEN'], { input: 'kms-old', env: kmsEnv(kms) })).code).toBe(0);
+    expect(
+      (await kws.run(['set', '--stage', 'prod', 'APPROVED_TOKEN'], { input: 'kms-old', env: kmsEnv(kms) })).code,
+    ).toBe(0);
   });
   afterAll(async () => {
     kws?.cleanup();
@@ -161,7 +195,11 @@ describe('a swapped publicKey on a KMS stage, with AWS credentials at hand', () 
     const before = fs.readFileSync(kws.stageFile('prod'), 'utf8');
     const hostile = before.replace(/"publicKey": "[^"]+"/, `"publicKey": "${attacker.publicKey.toString('base64')}"`);
     fs.writeFileSync(kws.stageFile('prod'), hostile);
-    for (const args of [['set', '--stage', 'prod', 'STRIPE_KEY'], ['set', '--stage', 'prod', 'APPROVED_TOKEN'], ['rm', '--stage', 'prod', 'APPROVED_TOKEN']]) {
+    for (const args of [
+      ['set', '--stage', 'prod', 'STRIPE_KEY'],
+      ['set', '--stage', 'prod', 'APPROVED_TOKEN'],
+      ['rm', '--stage', 'prod', 'APPROVED_TOKEN'],
+    ]) {
       const r = await kws.run(args, { input: VALUE, env: kmsEnv(kms) });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/aws-kms:alias\/prod unwraps a key that does not match secrets\/prod\.json/);

@@ -84,7 +84,7 @@ describe('writes never follow a symbolic link out of the repository', () => {
     expect(fs.readdirSync(outside)).toEqual([]);
   });
 
-  it('set refuses a secrets/ folder that links to another app\'s secrets; that folder is unchanged', async () => {
+  it("set refuses a secrets/ folder that links to another app's secrets; that folder is unchanged", async () => {
     const other = makeWorkspace('other-app');
     try {
       expect((await other.run(['init', '--stage', 'dev'])).code).toBe(0);

@@ -37,7 +37,12 @@ export function runCli(args: string[], options: CliOptions): Promise<CliResult> 
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+      resolve({
+        code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+      });
     });
     child.stdin.on('error', () => undefined);
     if (options.input !== undefined) child.stdin.end(options.input);
@@ -52,7 +57,10 @@ export interface Workspace {
   config: string;
   /** a clean env: no inherited STAGE_SECRETS_* or AWS settings */
   env: NodeJS.ProcessEnv;
-  run(args: string[], extra?: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number }): Promise<CliResult>;
+  run(
+    args: string[],
+    extra?: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number },
+  ): Promise<CliResult>;
   stageFile(stage: string): string;
   cleanup(): void;
 }
@@ -66,7 +74,12 @@ export function makeWorkspace(app = 'demo-app'): Workspace {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     // nor the CI runner this suite itself may run on: tests say which runner they play
-    if (!k.startsWith('STAGE_SECRETS_') && !k.startsWith('AWS_') && !['SLS_SET_SECRET_ENVS', 'GITHUB_ACTIONS', 'GITHUB_ENV', 'GITLAB_CI'].includes(k)) env[k] = v;
+    if (
+      !k.startsWith('STAGE_SECRETS_') &&
+      !k.startsWith('AWS_') &&
+      !['SLS_SET_SECRET_ENVS', 'GITHUB_ACTIONS', 'GITHUB_ENV', 'GITLAB_CI'].includes(k)
+    )
+      env[k] = v;
   }
   env.XDG_CONFIG_HOME = config;
   env.HOME = root;
@@ -75,7 +88,12 @@ export function makeWorkspace(app = 'demo-app'): Workspace {
     config,
     env,
     run: (args, extra = {}) =>
-      runCli(args, { cwd: extra.cwd ?? dir, env: { ...env, ...extra.env }, input: extra.input, timeoutMs: extra.timeoutMs }),
+      runCli(args, {
+        cwd: extra.cwd ?? dir,
+        env: { ...env, ...extra.env },
+        input: extra.input,
+        timeoutMs: extra.timeoutMs,
+      }),
     stageFile: (stage) => path.join(dir, 'secrets', `${stage}.json`),
     cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
   };

@@ -7,6 +7,7 @@ import { isMainThread } from 'node:worker_threads';
 if (isMainThread) register(import.meta.url);
 
 export async function resolve(specifier, context, next) {
-  if (specifier.startsWith('@aws-sdk/') && process.env.SDK_LOAD_LOG) appendFileSync(process.env.SDK_LOAD_LOG, `${specifier}\n`);
+  if (specifier.startsWith('@aws-sdk/') && process.env.SDK_LOAD_LOG)
+    appendFileSync(process.env.SDK_LOAD_LOG, `${specifier}\n`);
   return next(specifier, context);
 }

@@ -88,7 +88,11 @@ function parseBlob(blob: Buffer): { keyId: string; nonce: Buffer; tag: Buffer; c
   return { keyId, nonce, tag, ct: blob.subarray(at) };
 }
 
-function open(key: StoredKey, parts: { nonce: Buffer; tag: Buffer; ct: Buffer }, context: Record<string, string> | undefined): Buffer | undefined {
+function open(
+  key: StoredKey,
+  parts: { nonce: Buffer; tag: Buffer; ct: Buffer },
+  context: Record<string, string> | undefined,
+): Buffer | undefined {
   try {
     const decipher = createDecipheriv('aes-256-gcm', key.material, parts.nonce);
     decipher.setAAD(contextAad(key.keyId, context));
@@ -102,11 +106,17 @@ function open(key: StoredKey, parts: { nonce: Buffer; tag: Buffer; ct: Buffer },
 function blobArg(body: Record<string, unknown>, name: string, max: number): Buffer {
   const value = body[name];
   if (typeof value !== 'string' || value.length === 0) {
-    throw new KmsFailure('ValidationException', `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must not be null`);
+    throw new KmsFailure(
+      'ValidationException',
+      `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must not be null`,
+    );
   }
   const bytes = Buffer.from(value, 'base64');
   if (bytes.length === 0 || bytes.length > max) {
-    throw new KmsFailure('ValidationException', `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length between 1 and ${max}`);
+    throw new KmsFailure(
+      'ValidationException',
+      `1 validation error detected: Value at '${name}' failed to satisfy constraint: Member must have length between 1 and ${max}`,
+    );
   }
   return bytes;
 }
@@ -136,12 +146,16 @@ export async function startKmsServer(options: { region?: string; accountId?: str
 
   function resolve(ref: unknown): StoredKey {
     if (typeof ref !== 'string' || ref.length === 0) {
-      throw new KmsFailure('ValidationException', "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must not be null");
+      throw new KmsFailure(
+        'ValidationException',
+        "1 validation error detected: Value at 'keyId' failed to satisfy constraint: Member must not be null",
+      );
     }
     let id = ref;
     const arn = /^arn:aws:kms:([^:]+):([^:]+):(key\/.+|alias\/.+)$/.exec(ref);
     if (arn) {
-      if (arn[1] !== region || arn[2] !== accountId) throw new KmsFailure('NotFoundException', `Key '${ref}' does not exist`);
+      if (arn[1] !== region || arn[2] !== accountId)
+        throw new KmsFailure('NotFoundException', `Key '${ref}' does not exist`);
       id = arn[3]!.startsWith('key/') ? arn[3]!.slice(4) : arn[3]!;
     }
     if (id.startsWith('alias/')) {
@@ -166,9 +180,13 @@ export async function startKmsServer(options: { region?: string; accountId?: str
   function usable(key: StoredKey, forOperation: 'encrypt' | 'metadata'): void {
     if (forOperation === 'metadata') return;
     if (key.state === 'Disabled') throw new KmsFailure('DisabledException', `${key.arn} is disabled.`);
-    if (key.state === 'PendingDeletion') throw new KmsFailure('KMSInvalidStateException', `${key.arn} is pending deletion.`);
+    if (key.state === 'PendingDeletion')
+      throw new KmsFailure('KMSInvalidStateException', `${key.arn} is pending deletion.`);
     if (key.usage !== 'ENCRYPT_DECRYPT') {
-      throw new KmsFailure('InvalidKeyUsageException', `You cannot generate a data key or encrypt with an asymmetric KMS key or one not for encryption: ${key.arn}`);
+      throw new KmsFailure(
+        'InvalidKeyUsageException',
+        `You cannot generate a data key or encrypt with an asymmetric KMS key or one not for encryption: ${key.arn}`,
+      );
     }
   }
 
@@ -207,9 +225,13 @@ export async function startKmsServer(options: { region?: string; accountId?: str
 
   function createAlias(alias: string, keyRef: string): void {
     if (!/^alias\/[A-Za-z0-9/_-]{1,250}$/.test(alias) || alias.startsWith('alias/aws/')) {
-      throw new KmsFailure('ValidationException', `Alias must start with the prefix "alias/" and not use "alias/aws/": ${alias}`);
+      throw new KmsFailure(
+        'ValidationException',
+        `Alias must start with the prefix "alias/" and not use "alias/aws/": ${alias}`,
+      );
     }
-    if (aliases.has(alias)) throw new KmsFailure('AlreadyExistsException', `An alias with the name ${aliasArn(alias)} already exists`);
+    if (aliases.has(alias))
+      throw new KmsFailure('AlreadyExistsException', `An alias with the name ${aliasArn(alias)} already exists`);
     aliases.set(alias, resolve(keyRef).keyId);
   }
 
@@ -256,7 +278,14 @@ export async function startKmsServer(options: { region?: string; accountId?: str
       log.encryptionContext = contextArg(body);
       authorize('GenerateDataKey', key, principal);
       usable(key, 'encrypt');
-      const bytes = typeof body.NumberOfBytes === 'number' ? body.NumberOfBytes : body.KeySpec === 'AES_128' ? 16 : body.KeySpec === 'AES_256' ? 32 : 0;
+      const bytes =
+        typeof body.NumberOfBytes === 'number'
+          ? body.NumberOfBytes
+          : body.KeySpec === 'AES_128'
+            ? 16
+            : body.KeySpec === 'AES_256'
+              ? 32
+              : 0;
       if (!Number.isInteger(bytes) || bytes < 1 || bytes > 1024) {
         throw new KmsFailure('ValidationException', 'Please specify either number of bytes or key spec.');
       }
@@ -272,7 +301,10 @@ export async function startKmsServer(options: { region?: string; accountId?: str
       const key = keys.get(parts.keyId)!;
       log.keyId = key.arn;
       if (body.KeyId !== undefined && resolve(body.KeyId).keyId !== key.keyId) {
-        throw new KmsFailure('IncorrectKeyException', 'The key ID in the request does not identify a CMK that can perform this operation.');
+        throw new KmsFailure(
+          'IncorrectKeyException',
+          'The key ID in the request does not identify a CMK that can perform this operation.',
+        );
       }
       authorize('Decrypt', key, principal);
       usable(key, 'encrypt');
@@ -317,10 +349,13 @@ export async function startKmsServer(options: { region?: string; accountId?: str
       if (fault === 'drop') return void req.socket.destroy();
       if (fault === 'hang') return void hanging.add(res);
       if (fault === 'throttle') return sendFailure(res, new KmsFailure('ThrottlingException', 'Rate exceeded'));
-      if (fault === 'error500') return sendFailure(res, new KmsFailure('KMSInternalException', 'An internal error occurred.', 500));
+      if (fault === 'error500')
+        return sendFailure(res, new KmsFailure('KMSInternalException', 'An internal error occurred.', 500));
 
       const authorization = String(req.headers.authorization ?? '');
-      const credential = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/kms\/aws4_request/.exec(authorization);
+      const credential = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/kms\/aws4_request/.exec(
+        authorization,
+      );
       if (req.method !== 'POST' || req.url !== '/') {
         return sendFailure(res, new KmsFailure('UnknownOperationException', 'KMS takes POST / only'));
       }
@@ -329,7 +364,10 @@ export async function startKmsServer(options: { region?: string; accountId?: str
       }
       log.region = credential[2];
       if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) {
-        return sendFailure(res, new KmsFailure('SerializationException', 'expected Content-Type application/x-amz-json-1.1'));
+        return sendFailure(
+          res,
+          new KmsFailure('SerializationException', 'expected Content-Type application/x-amz-json-1.1'),
+        );
       }
       const handler = operations[operation];
       if (!handler) return sendFailure(res, new KmsFailure('UnknownOperationException', `unknown operation ${target}`));

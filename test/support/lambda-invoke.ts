@@ -84,7 +84,11 @@ export function invokeLambda(opts: InvokeOptions): Promise<LambdaRun> {
     ...opts.aws,
   };
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [RUNNER, JSON.stringify(opts.events)], { cwd: opts.taskRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [RUNNER, JSON.stringify(opts.events)], {
+      cwd: opts.taskRoot,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));

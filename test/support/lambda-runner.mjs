@@ -31,11 +31,17 @@ async function loadHandler() {
   const [moduleName, ...exportParts] = handlerString.slice(slash + 1).split('.');
   const base = path.resolve(root, moduleRoot, moduleName);
   const file = ['.js', '.mjs', '.cjs'].map((ext) => base + ext).find((f) => fs.existsSync(f));
-  if (!file) throw Object.assign(new Error(`Cannot find module '${moduleRoot}${moduleName}'`), { name: 'Runtime.ImportModuleError' });
+  if (!file)
+    throw Object.assign(new Error(`Cannot find module '${moduleRoot}${moduleName}'`), {
+      name: 'Runtime.ImportModuleError',
+    });
   const esm = file.endsWith('.mjs') || (file.endsWith('.js') && isModuleType(file));
   const mod = esm ? await import(pathToFileURL(file).href) : createRequire(path.join(root, 'index.js'))(file);
   const fn = exportParts.reduce((at, key) => (at == null ? undefined : at[key]), mod);
-  if (typeof fn !== 'function') throw Object.assign(new Error(`${handlerString} is undefined or not exported`), { name: 'Runtime.HandlerNotFound' });
+  if (typeof fn !== 'function')
+    throw Object.assign(new Error(`${handlerString} is undefined or not exported`), {
+      name: 'Runtime.HandlerNotFound',
+    });
   return fn;
 }
 
@@ -51,12 +57,20 @@ function invoke(fn, event, n) {
     const done = (err, value) => {
       if (settled) return;
       settled = true;
-      resolve(err ? { error: { name: err.name, message: err.message, code: err.code } } : { value, callbackWaits: context.callbackWaitsForEmptyEventLoop });
+      resolve(
+        err
+          ? { error: { name: err.name, message: err.message, code: err.code } }
+          : { value, callbackWaits: context.callbackWaitsForEmptyEventLoop },
+      );
     };
     try {
       // LAMBDA_NO_CALLBACK: as the nodejs24.x runtime, which hands no callback and expects a promise
       const result = process.env.LAMBDA_NO_CALLBACK ? fn(event, context) : fn(event, context, done);
-      if (result && typeof result.then === 'function') result.then((v) => done(null, v), (e) => done(e ?? new Error('rejected')));
+      if (result && typeof result.then === 'function')
+        result.then(
+          (v) => done(null, v),
+          (e) => done(e ?? new Error('rejected')),
+        );
     } catch (err) {
       done(err);
     }

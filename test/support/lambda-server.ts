@@ -35,7 +35,9 @@ export interface LambdaRequestLog {
 
 export interface LambdaServer {
   url: string;
-  createFunction(config: Pick<LambdaFunctionState, 'FunctionName' | 'Handler'> & { Environment?: Record<string, string> }): void;
+  createFunction(
+    config: Pick<LambdaFunctionState, 'FunctionName' | 'Handler'> & { Environment?: Record<string, string> },
+  ): void;
   getFunction(name: string): LambdaFunctionState | undefined;
   requests: LambdaRequestLog[];
   /** called when a request has arrived, before it is answered (the caller waits meanwhile) */
@@ -92,19 +94,39 @@ export async function startLambdaServer(): Promise<LambdaServer> {
               ? 'UpdateFunctionConfiguration'
               : 'Other';
       const { ZipFile: zipFile, ...logged } = body ?? {};
-      const entry: LambdaRequestLog = { operation, method: req.method ?? '', path: url.pathname, functionName: name, body: body && logged, status: 200 };
+      const entry: LambdaRequestLog = {
+        operation,
+        method: req.method ?? '',
+        path: url.pathname,
+        functionName: name,
+        body: body && logged,
+        status: 200,
+      };
       requests.push(entry);
       server.onRequest?.(entry);
       const answer = (status: number, payload: unknown, errorType?: string) => {
         entry.status = status;
-        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amzn-requestid': 'test-request' };
+        const headers: Record<string, string> = {
+          'content-type': 'application/json',
+          'x-amzn-requestid': 'test-request',
+        };
         if (errorType) headers['x-amzn-errortype'] = errorType;
         res.writeHead(status, headers).end(JSON.stringify(payload));
       };
       const fn = name === undefined ? undefined : functions.get(name);
-      if (operation === 'Other') return answer(400, { message: `the test Lambda server does not serve ${req.method} ${url.pathname}` }, 'InvalidRequestContentException');
-      if (!fn) return answer(404, { Type: 'User', message: `Function not found: ${name}` }, 'ResourceNotFoundException');
-      if (operation === 'GetFunction') return answer(200, { Configuration: configOf(fn), Code: { RepositoryType: 'S3', Location: 'https://example.invalid/code.zip' } });
+      if (operation === 'Other')
+        return answer(
+          400,
+          { message: `the test Lambda server does not serve ${req.method} ${url.pathname}` },
+          'InvalidRequestContentException',
+        );
+      if (!fn)
+        return answer(404, { Type: 'User', message: `Function not found: ${name}` }, 'ResourceNotFoundException');
+      if (operation === 'GetFunction')
+        return answer(200, {
+          Configuration: configOf(fn),
+          Code: { RepositoryType: 'S3', Location: 'https://example.invalid/code.zip' },
+        });
       if (operation === 'UpdateFunctionCode') {
         fn.zip = Buffer.from(String(zipFile ?? ''), 'base64');
         fn.CodeSha256 = createHash('sha256').update(fn.zip).digest('base64');

@@ -10,7 +10,16 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, type CliResult, type Workspace } from './cli.js';
 import { expectNoValues, token } from './plugin-package-suite.js';
-import { filesContaining, frameworkEnv, lambdas, linkPackage, runFramework, type Framework, type FrameworkResult, type Template } from './sls-service.js';
+import {
+  filesContaining,
+  frameworkEnv,
+  lambdas,
+  linkPackage,
+  runFramework,
+  type Framework,
+  type FrameworkResult,
+  type Template,
+} from './sls-service.js';
 
 export interface PreparedApp {
   ws: Workspace;
@@ -34,9 +43,17 @@ export async function prepareApp(): Promise<PreparedApp> {
   fs.cpSync(path.join(REPO_ROOT, 'fixtures', 'sls-app'), root, { recursive: true });
   fs.mkdirSync(path.join(root, '.git'));
   linkPackage(path.join(root, 'node_modules', 'stage-secrets'));
-  const shop = { A_ONLY_SECRET: token('a'), B_ONLY_SECRET: token('b'), SHARED_TOKEN: token('shared'), DYNAMODB_TABLE: token('table') };
+  const shop = {
+    A_ONLY_SECRET: token('a'),
+    B_ONLY_SECRET: token('b'),
+    SHARED_TOKEN: token('shared'),
+    DYNAMODB_TABLE: token('table'),
+  };
   const other = { OTHER_ONLY_SECRET: token('other') };
-  const dotenv = (values: Record<string, string>) => Object.entries(values).map(([k, v]) => `${k}=${v}`).join('\n');
+  const dotenv = (values: Record<string, string>) =>
+    Object.entries(values)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n');
   // the app's name comes from the root package.json; the second app needs its own folder (--dir) and gets the folder name
   const init = await cli(ws, ['init', '--stage', 'dev'], root);
   expect(init.stderr).toContain('created secrets/dev.json for app shop (from name in package.json)');
@@ -47,11 +64,19 @@ export async function prepareApp(): Promise<PreparedApp> {
 }
 
 function template(dir: string): Template {
-  return JSON.parse(fs.readFileSync(path.join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8')) as Template;
+  return JSON.parse(
+    fs.readFileSync(path.join(dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+  ) as Template;
 }
 
 /** `serverless package` in a service folder; the Lambda variables by function name when it worked. */
-async function packaged(fw: Framework, app: PreparedApp, service: string, stage = 'dev', extraEnv: NodeJS.ProcessEnv = {}) {
+async function packaged(
+  fw: Framework,
+  app: PreparedApp,
+  service: string,
+  stage = 'dev',
+  extraEnv: NodeJS.ProcessEnv = {},
+) {
   const dir = path.join(app.root, service);
   fs.rmSync(path.join(dir, '.serverless'), { recursive: true, force: true });
   const result = await runFramework(fw, ['package', '--stage', stage], dir, { ...app.env, ...extraEnv });
@@ -60,11 +85,22 @@ async function packaged(fw: Framework, app: PreparedApp, service: string, stage 
 }
 
 /** `stage-secrets run` started in `from`, running `cd service && serverless package` under it. */
-async function packagedUnderRun(fw: Framework, app: PreparedApp, from: string, service: string, runArgs: string[] = ['--stage', 'dev'], stage = 'dev') {
+async function packagedUnderRun(
+  fw: Framework,
+  app: PreparedApp,
+  from: string,
+  service: string,
+  runArgs: string[] = ['--stage', 'dev'],
+  stage = 'dev',
+) {
   const dir = path.join(app.root, service);
   fs.rmSync(path.join(dir, '.serverless'), { recursive: true, force: true });
   const script = `cd "${dir}" && "${process.execPath}" "${fw.bin}" package --stage ${stage}`;
-  const result = await app.ws.run(['run', ...runArgs, '--', 'sh', '-c', script], { cwd: path.join(app.root, from), env: app.env, timeoutMs: 120_000 });
+  const result = await app.ws.run(['run', ...runArgs, '--', 'sh', '-c', script], {
+    cwd: path.join(app.root, from),
+    env: app.env,
+    timeoutMs: 120_000,
+  });
   const output = `${result.stdout}\n${result.stderr}`;
   return { result, output, fns: result.code === 0 ? lambdas(template(dir), path.basename(service), stage) : undefined };
 }
@@ -90,7 +126,9 @@ export function describeAppPackaging(fw: Framework): void {
 
       it("gets every secret of the app's shared stage file, with no stage-secrets settings", () => {
         expect(fns.api!.variables).toEqual({ ...app.shop, PLAIN: 'plain-a', WITH_FALLBACK: 'fallback-a' });
-        expect(result.output).toContain(`4 secrets of stage dev from the stage file ${path.join(fs.realpathSync(app.root), 'secrets', 'dev.json')}`);
+        expect(result.output).toContain(
+          `4 secrets of stage dev from the stage file ${path.join(fs.realpathSync(app.root), 'secrets', 'dev.json')}`,
+        );
         expect(result.output).toContain(', app shop, set on 1 of 1 function');
       });
 
@@ -99,8 +137,12 @@ export function describeAppPackaging(fw: Framework): void {
       });
 
       it('names the yaml variable a secret replaced and warns about the places that still read the yaml value', () => {
-        expect(result.output).toContain('stage-secrets: secrets replace the serverless.yml values of provider.environment.DYNAMODB_TABLE');
-        expect(result.output).toMatch(/serverless\.yml reads provider\.environment\.DYNAMODB_TABLE through \$\{self:provider\.environment\.DYNAMODB_TABLE\} \(lines 20, 44\), but a secret replaces it/);
+        expect(result.output).toContain(
+          'stage-secrets: secrets replace the serverless.yml values of provider.environment.DYNAMODB_TABLE',
+        );
+        expect(result.output).toMatch(
+          /serverless\.yml reads provider\.environment\.DYNAMODB_TABLE through \$\{self:provider\.environment\.DYNAMODB_TABLE\} \(lines 20, 44\), but a secret replaces it/,
+        );
         const table = Object.values(template(dir).Resources).find((r) => r.Type === 'AWS::DynamoDB::Table')!;
         expect(table.Properties.TableName).toBe('svc-a-dev');
         expectNoValues(result.output, { ...app.shop, ...app.other });
@@ -110,7 +152,11 @@ export function describeAppPackaging(fw: Framework): void {
     it('svc-b (serverless.js) gets only what custom.stageSecrets.secrets lists', async () => {
       const { result, fns } = await packaged(fw, app, 'svc-b');
       expect(result.code, result.output).toBe(0);
-      expect(fns!.worker!.variables).toEqual({ PLAIN: 'plain-b', B_ONLY_SECRET: app.shop.B_ONLY_SECRET, SHARED_TOKEN: app.shop.SHARED_TOKEN });
+      expect(fns!.worker!.variables).toEqual({
+        PLAIN: 'plain-b',
+        B_ONLY_SECRET: app.shop.B_ONLY_SECRET,
+        SHARED_TOKEN: app.shop.SHARED_TOKEN,
+      });
       expect(result.output).toContain('app shop (custom.stageSecrets.secrets: 2 names), set on 1 of 1 function');
       expect(filesContaining(path.join(app.root, 'svc-b', '.serverless'), app.shop.A_ONLY_SECRET)).toEqual([]);
     });
@@ -133,16 +179,24 @@ export function describeAppPackaging(fw: Framework): void {
       const { result, output, fns } = await packagedUnderRun(fw, app, 'svc-b', 'svc-b');
       expect(result.code, output).toBe(0);
       expect(output).toContain('secrets of stage dev from the environment of stage-secrets run');
-      expect(fns!.worker!.variables).toEqual({ PLAIN: 'plain-b', B_ONLY_SECRET: app.shop.B_ONLY_SECRET, SHARED_TOKEN: app.shop.SHARED_TOKEN });
+      expect(fns!.worker!.variables).toEqual({
+        PLAIN: 'plain-b',
+        B_ONLY_SECRET: app.shop.B_ONLY_SECRET,
+        SHARED_TOKEN: app.shop.SHARED_TOKEN,
+      });
     });
 
-    it("under run of the second app, a service of the first is refused, naming both files (no template)", async () => {
+    it('under run of the second app, a service of the first is refused, naming both files (no template)', async () => {
       const { result, output, fns } = await packagedUnderRun(fw, app, 'other-app/svc-c', 'svc-a');
       expect(result.code).not.toBe(0);
       expect(fns).toBeUndefined();
       const real = fs.realpathSync(app.root);
-      expect(output).toContain(`stage-secrets run opened ${path.join(real, 'other-app', 'secrets', 'dev.json')}, but from ${path.join(app.root, 'svc-a')} the stage file for stage dev is ${path.join(real, 'secrets', 'dev.json')}`);
-      expect(fs.existsSync(path.join(app.root, 'svc-a', '.serverless', 'cloudformation-template-update-stack.json'))).toBe(false);
+      expect(output).toContain(
+        `stage-secrets run opened ${path.join(real, 'other-app', 'secrets', 'dev.json')}, but from ${path.join(app.root, 'svc-a')} the stage file for stage dev is ${path.join(real, 'secrets', 'dev.json')}`,
+      );
+      expect(
+        fs.existsSync(path.join(app.root, 'svc-a', '.serverless', 'cloudformation-template-update-stack.json')),
+      ).toBe(false);
     });
 
     it('a preview stage pr-7 packages through custom.stageSecrets.fallbacks, and the log says which file', async () => {
@@ -155,9 +209,18 @@ export function describeAppPackaging(fw: Framework): void {
 
     if (fw.name === 'osls') {
       it('under run --fallback, a service without fallbacks of its own follows run (STAGE_SECRETS_FALLBACKS)', async () => {
-        const { result, output, fns } = await packagedUnderRun(fw, app, '.', 'svc-b', ['--stage', 'pr-7', '--fallback', 'pr-*=dev'], 'pr-7');
+        const { result, output, fns } = await packagedUnderRun(
+          fw,
+          app,
+          '.',
+          'svc-b',
+          ['--stage', 'pr-7', '--fallback', 'pr-*=dev'],
+          'pr-7',
+        );
         expect(result.code, output).toBe(0);
-        expect(output).toContain("stage-secrets: stage pr-7 has no stage file; using stage dev's secrets/dev.json (fallback pr-* → dev)");
+        expect(output).toContain(
+          "stage-secrets: stage pr-7 has no stage file; using stage dev's secrets/dev.json (fallback pr-* → dev)",
+        );
         expect(fns!.worker!.variables).toMatchObject({ B_ONLY_SECRET: app.shop.B_ONLY_SECRET });
       });
 
@@ -176,7 +239,9 @@ export function describeAppPackaging(fw: Framework): void {
         fs.appendFileSync(file, '    environment:\n      MISSING: ${secret:NOPE}\n');
         const { result } = await packaged(fw, app, 'svc-c-copy');
         expect(result.code).not.toBe(0);
-        expect(result.output).toContain('stage dev has no secret named NOPE; add it with: npx --no-install stage-secrets set --stage dev NOPE');
+        expect(result.output).toContain(
+          'stage dev has no secret named NOPE; add it with: npx --no-install stage-secrets set --stage dev NOPE',
+        );
       });
 
       it('a typo in custom.stageSecrets (setEnv: false) is refused by the plugin, not just warned about', async () => {
@@ -186,7 +251,9 @@ export function describeAppPackaging(fw: Framework): void {
         const { result } = await packaged(fw, app, 'svc-typo');
         expect(result.code).not.toBe(0);
         expect(result.output).toContain('custom.stageSecrets has unknown key setEnv (did you mean setEnvs?)');
-        expect(fs.existsSync(path.join(app.root, 'svc-typo', '.serverless', 'cloudformation-template-update-stack.json'))).toBe(false);
+        expect(
+          fs.existsSync(path.join(app.root, 'svc-typo', '.serverless', 'cloudformation-template-update-stack.json')),
+        ).toBe(false);
         expectNoValues(result.output, { ...app.shop, ...app.other });
       });
     }

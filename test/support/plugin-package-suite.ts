@@ -24,12 +24,16 @@ export const token = (label: string): string => `${label}-${randomBytes(12).toSt
 
 /** Asserts that none of the values shows up in the text. */
 export function expectNoValues(text: string, values: Record<string, string>): void {
-  for (const [name, value] of Object.entries(values)) expect(text.includes(value), `value of ${name} leaked`).toBe(false);
+  for (const [name, value] of Object.entries(values))
+    expect(text.includes(value), `value of ${name} leaked`).toBe(false);
 }
 
 // serverless v3 opens the stage file for two fixtures and takes the runner env for the third; osls the
 // other way round, so each source is seen by each framework.
-const SOURCES: Record<Framework['name'], { overlap: 'stage file' | 'runner env'; perFunction: 'stage file' | 'runner env' }> = {
+const SOURCES: Record<
+  Framework['name'],
+  { overlap: 'stage file' | 'runner env'; perFunction: 'stage file' | 'runner env' }
+> = {
   serverless: { overlap: 'stage file', perFunction: 'runner env' },
   osls: { overlap: 'runner env', perFunction: 'stage file' },
 };
@@ -91,8 +95,16 @@ export function describePluginPackaging(fw: Framework): void {
 
       it('secrets win over provider and function values of serverless.yml', () => {
         expect(Object.keys(fns).sort()).toEqual(['api', 'worker']);
-        expect(fns.api!.variables).toMatchObject({ API_KEY: secrets.API_KEY, DB_PASSWORD: secrets.DB_PASSWORD, RELEASE_LABEL: secrets.RELEASE_LABEL });
-        expect(fns.worker!.variables).toMatchObject({ API_KEY: secrets.API_KEY, DB_PASSWORD: secrets.DB_PASSWORD, RELEASE_LABEL: secrets.RELEASE_LABEL });
+        expect(fns.api!.variables).toMatchObject({
+          API_KEY: secrets.API_KEY,
+          DB_PASSWORD: secrets.DB_PASSWORD,
+          RELEASE_LABEL: secrets.RELEASE_LABEL,
+        });
+        expect(fns.worker!.variables).toMatchObject({
+          API_KEY: secrets.API_KEY,
+          DB_PASSWORD: secrets.DB_PASSWORD,
+          RELEASE_LABEL: secrets.RELEASE_LABEL,
+        });
       });
 
       it('leaves values that are not secrets as written, intrinsics included', () => {
@@ -106,7 +118,8 @@ export function describePluginPackaging(fw: Framework): void {
       });
 
       it('logs counts and never a value', () => {
-        const origin = SOURCES[fw.name].overlap === 'runner env' ? 'the environment of stage-secrets run' : 'the stage file';
+        const origin =
+          SOURCES[fw.name].overlap === 'runner env' ? 'the environment of stage-secrets run' : 'the stage file';
         expect(result.output).toContain(`stage-secrets: 3 secrets of stage qa from ${origin}`);
         expect(result.output).toContain('set on 2 of 2 functions');
         expectNoValues(result.output, secrets);
@@ -116,7 +129,9 @@ export function describePluginPackaging(fw: Framework): void {
         const invoked = await runFramework(fw, ['invoke', 'local', '-f', 'api', '--stage', 'qa'], svc.dir, svc.env);
         expect(invoked.code, invoked.output).toBe(0);
         const digest = (v: string) => createHash('sha256').update(v).digest('hex');
-        const reported = JSON.parse(invoked.stdout.slice(invoked.stdout.indexOf('{'), invoked.stdout.lastIndexOf('}') + 1)) as Record<string, string | null>;
+        const reported = JSON.parse(
+          invoked.stdout.slice(invoked.stdout.indexOf('{'), invoked.stdout.lastIndexOf('}') + 1),
+        ) as Record<string, string | null>;
         expect(reported).toEqual({
           API_KEY: digest(secrets.API_KEY),
           DB_PASSWORD: digest(secrets.DB_PASSWORD),
@@ -131,7 +146,12 @@ export function describePluginPackaging(fw: Framework): void {
           const { result: optedOut, template } = await packageService(fw, svc, { SLS_SET_SECRET_ENVS: 'false' });
           expect(optedOut.code, optedOut.output).toBe(0);
           const plain = lambdas(template!, 'overlap-svc', 'qa');
-          expect(plain.api!.variables).toEqual({ API_KEY: 'from-provider-yaml', PLAIN: 'plain-provider-value', DB_PASSWORD: 'from-function-yaml', FN_ONLY: 'function-only-value' });
+          expect(plain.api!.variables).toEqual({
+            API_KEY: 'from-provider-yaml',
+            PLAIN: 'plain-provider-value',
+            DB_PASSWORD: 'from-function-yaml',
+            FN_ONLY: 'function-only-value',
+          });
           expect(optedOut.output).toContain('SLS_SET_SECRET_ENVS=false in the environment');
           // ${secret:...} was asked for explicitly, so it still resolves; nothing else of the stage is in the output
           expect(filesContaining(path.join(svc.dir, '.serverless'), secrets.API_KEY)).toEqual([]);
@@ -148,7 +168,14 @@ export function describePluginPackaging(fw: Framework): void {
       beforeAll(async () => {
         const svc = await prepareService('sls-per-function', { stage: 'prod', secrets, secretsDir: 'config/secrets' });
         cleanups.push(svc.ws.cleanup);
-        ({ result, fns } = await packageFrom(fw, svc, SOURCES[fw.name].perFunction, secrets, 'per-function-svc', cleanups));
+        ({ result, fns } = await packageFrom(
+          fw,
+          svc,
+          SOURCES[fw.name].perFunction,
+          secrets,
+          'per-function-svc',
+          cleanups,
+        ));
       });
 
       it('a function without a list gets every secret, over provider and function yaml', () => {
@@ -156,7 +183,11 @@ export function describePluginPackaging(fw: Framework): void {
       });
 
       it('a function with a list gets only the listed secrets; other names keep their yaml values', () => {
-        expect(fns.apiOnly!.variables).toEqual({ API_KEY: secrets.API_KEY, PLAIN: 'plain-provider-value', DB_PASSWORD: 'from-api-only-yaml' });
+        expect(fns.apiOnly!.variables).toEqual({
+          API_KEY: secrets.API_KEY,
+          PLAIN: 'plain-provider-value',
+          DB_PASSWORD: 'from-api-only-yaml',
+        });
         expect(fns.none!.variables).toEqual({ API_KEY: 'from-provider-yaml', PLAIN: 'plain-provider-value' });
       });
 
@@ -187,7 +218,8 @@ export function describePluginPackaging(fw: Framework): void {
       });
 
       it('no secret value is anywhere in .serverless', () => {
-        for (const value of Object.values(secrets)) expect(filesContaining(path.join(svc.dir, '.serverless'), value)).toEqual([]);
+        for (const value of Object.values(secrets))
+          expect(filesContaining(path.join(svc.dir, '.serverless'), value)).toEqual([]);
       });
 
       it('the log says why', () => {

@@ -11,7 +11,15 @@ import { REPO_ROOT } from './cli.js';
 import { kmsEnv, startKmsServer, type KmsKey, type KmsServer } from './kms-server.js';
 import { invokeLambda, unzipArtifact, type InvokeOptions, type LambdaRun } from './lambda-invoke.js';
 import { expectNoValues, token } from './plugin-package-suite.js';
-import { packageService, prepareService, type Framework, type PrepareOptions, type FrameworkResult, type SlsService, type Template } from './sls-service.js';
+import {
+  packageService,
+  prepareService,
+  type Framework,
+  type PrepareOptions,
+  type FrameworkResult,
+  type SlsService,
+  type Template,
+} from './sls-service.js';
 
 export const digest = (v: string): string => createHash('sha256').update(v).digest('hex');
 
@@ -40,7 +48,8 @@ export interface RuntimeService {
 
 /** Links packages of this repository's node_modules into the service (serverless-esbuild and esbuild). */
 function linkModules(dir: string, names: string[]): void {
-  for (const name of names) fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
+  for (const name of names)
+    fs.symlinkSync(path.join(REPO_ROOT, 'node_modules', name), path.join(dir, 'node_modules', name), 'dir');
 }
 
 /** Packages a runtime-mode fixture with a KMS-wrapped stage and unzips what it made. */
@@ -58,7 +67,12 @@ export async function packageRuntimeService(
 ): Promise<RuntimeService> {
   const kms = await startKmsServer();
   const key = kms.createKey({ alias: 'alias/runtime' });
-  const svc = await prepareService(fixture, { stage: opts.stage, secrets: opts.secrets, identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) }, install: opts.install });
+  const svc = await prepareService(fixture, {
+    stage: opts.stage,
+    secrets: opts.secrets,
+    identity: { args: ['--kms', 'alias/runtime'], env: kmsEnv(kms) },
+    install: opts.install,
+  });
   linkModules(svc.dir, opts.modules ?? []);
   if (opts.edit) {
     const file = path.join(svc.dir, 'serverless.yml');
@@ -77,7 +91,13 @@ export async function packageAgainAs(fw: Framework, rt: RuntimeService, deploySt
   return { ...again, cleanup: async () => again.removeUnzipped() };
 }
 
-async function packagedService(fw: Framework, svc: SlsService, kms: KmsServer, key: KmsKey, secrets: Record<string, string>): Promise<RuntimeService & { removeUnzipped(): void }> {
+async function packagedService(
+  fw: Framework,
+  svc: SlsService,
+  kms: KmsServer,
+  key: KmsKey,
+  secrets: Record<string, string>,
+): Promise<RuntimeService & { removeUnzipped(): void }> {
   const { result, template } = await packageService(fw, svc);
   expect(result.code, result.output).toBe(0);
   const serverlessDir = path.join(svc.dir, '.serverless');
@@ -85,11 +105,18 @@ async function packagedService(fw: Framework, svc: SlsService, kms: KmsServer, k
   const searched = [serverlessDir];
   const unzipped = new Map<string, string>();
   const state = JSON.parse(fs.readFileSync(path.join(serverlessDir, 'serverless-state.json'), 'utf8')) as {
-    service: { service: string; functions: Record<string, { name: string; package?: { artifact?: string } }>; package?: { artifact?: string } };
+    service: {
+      service: string;
+      functions: Record<string, { name: string; package?: { artifact?: string } }>;
+      package?: { artifact?: string };
+    };
   };
   for (const [name, fn] of Object.entries(state.service.functions)) {
     // packaged one by one: each function names its zip; else the service's zip, named after it
-    const artifact = fn.package?.artifact ?? state.service.package?.artifact ?? path.join('.serverless', `${state.service.service}.zip`);
+    const artifact =
+      fn.package?.artifact ??
+      state.service.package?.artifact ??
+      path.join('.serverless', `${state.service.service}.zip`);
     const zip = path.resolve(svc.dir, artifact);
     let taskRoot = unzipped.get(zip);
     if (!taskRoot) {
@@ -97,9 +124,16 @@ async function packagedService(fw: Framework, svc: SlsService, kms: KmsServer, k
       unzipped.set(zip, taskRoot);
       searched.push(taskRoot);
     }
-    const resource = Object.values(template!.Resources).find((r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === fn.name)!;
+    const resource = Object.values(template!.Resources).find(
+      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === fn.name,
+    )!;
     const props = resource.Properties as { Handler: string; Environment?: { Variables?: Record<string, string> } };
-    fns[name] = { functionName: fn.name, handler: props.Handler, variables: props.Environment?.Variables ?? {}, taskRoot };
+    fns[name] = {
+      functionName: fn.name,
+      handler: props.Handler,
+      variables: props.Environment?.Variables ?? {},
+      taskRoot,
+    };
   }
   const removeUnzipped = () => {
     for (const dir of unzipped.values()) fs.rmSync(dir, { recursive: true, force: true });
@@ -115,7 +149,14 @@ async function packagedService(fw: Framework, svc: SlsService, kms: KmsServer, k
     searched,
     invoke: (fn, events = [{ n: 1 }, { n: 2 }, { n: 3 }], aws = kmsEnv(kms)) => {
       const f = fns[fn]!;
-      const options: InvokeOptions = { taskRoot: f.taskRoot, handler: f.handler, functionName: f.functionName, variables: f.variables, aws, events };
+      const options: InvokeOptions = {
+        taskRoot: f.taskRoot,
+        handler: f.handler,
+        functionName: f.functionName,
+        variables: f.variables,
+        aws,
+        events,
+      };
       return invokeLambda(options);
     },
     removeUnzipped,
@@ -135,7 +176,8 @@ export function filesWithValues(dirs: string[], values: Record<string, string>):
       if (!entry.isFile()) continue;
       const file = path.join(entry.parentPath, entry.name);
       const bytes = fs.readFileSync(file);
-      for (const [name, value] of Object.entries(values)) if (bytes.includes(Buffer.from(value))) hits.push(`${path.relative(dir, file)} holds ${name}`);
+      for (const [name, value] of Object.entries(values))
+        if (bytes.includes(Buffer.from(value))) hits.push(`${path.relative(dir, file)} holds ${name}`);
     }
   }
   return hits;
@@ -144,12 +186,18 @@ export function filesWithValues(dirs: string[], values: Record<string, string>):
 /** The statements of the template's service role whose actions mention `action` ("kms:Decrypt", "s3:"). */
 export function roleStatements(template: Template, action: string): Array<Record<string, unknown>> {
   const role = template.Resources.IamRoleLambdaExecution;
-  const policies = (role?.Properties as { Policies?: Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }> } | undefined)?.Policies ?? [];
+  const policies =
+    (
+      role?.Properties as
+        | { Policies?: Array<{ PolicyDocument: { Statement: Array<Record<string, unknown>> } }> }
+        | undefined
+    )?.Policies ?? [];
   return policies.flatMap((p) => p.PolicyDocument.Statement).filter((s) => JSON.stringify(s.Action).includes(action));
 }
 
 /** The kms:Decrypt statements of the template's service role. */
-export const kmsStatements = (template: Template): Array<Record<string, unknown>> => roleStatements(template, 'kms:Decrypt');
+export const kmsStatements = (template: Template): Array<Record<string, unknown>> =>
+  roleStatements(template, 'kms:Decrypt');
 
 /** What each invocation of a run answered, once the run started and every call returned, with no value in any of it. */
 export function answersOf<T>(run: LambdaRun, values: Record<string, string>): T[] {

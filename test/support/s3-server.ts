@@ -49,7 +49,12 @@ export interface S3Server {
 }
 
 function xmlEscape(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;');
 }
 
 function errorXml(code: string, message: string, resource: string): string {
@@ -95,7 +100,9 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
   function listXml(bucket: string, objects: Map<string, S3Object>, query: URLSearchParams): string {
     const prefix = query.get('prefix') ?? '';
     const maxKeys = Math.max(1, Math.min(1000, Number(query.get('max-keys') ?? 1000) || 1000));
-    const after = query.get('continuation-token') ? Buffer.from(query.get('continuation-token')!, 'base64').toString('utf8') : query.get('start-after') ?? '';
+    const after = query.get('continuation-token')
+      ? Buffer.from(query.get('continuation-token')!, 'base64').toString('utf8')
+      : (query.get('start-after') ?? '');
     const all = [...objects.keys()].filter((k) => k.startsWith(prefix) && k > after).sort();
     const page = all.slice(0, maxKeys);
     const truncated = all.length > page.length;
@@ -105,7 +112,9 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
         return `<Contents><Key>${xmlEscape(k)}</Key><LastModified>${o.lastModified.toISOString()}</LastModified><ETag>${xmlEscape(o.etag)}</ETag><Size>${o.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`;
       })
       .join('');
-    const next = truncated ? `<NextContinuationToken>${Buffer.from(page[page.length - 1]!, 'utf8').toString('base64')}</NextContinuationToken>` : '';
+    const next = truncated
+      ? `<NextContinuationToken>${Buffer.from(page[page.length - 1]!, 'utf8').toString('base64')}</NextContinuationToken>`
+      : '';
     return `<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${contents}${next}</ListBucketResult>`;
   }
 
@@ -118,13 +127,26 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
       const key = rest.length ? decodeURIComponent(rest.join('/')) : undefined;
       const method = req.method ?? 'GET';
       const operation = operationOf(method, key || undefined, url.searchParams);
-      const header = (name: string) => (typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined);
-      const entry: S3RequestLog = { method, operation, bucket, key: key || undefined, ifMatch: header('if-match'), ifNoneMatch: header('if-none-match'), status: 200 };
+      const header = (name: string) =>
+        typeof req.headers[name] === 'string' ? (req.headers[name] as string) : undefined;
+      const entry: S3RequestLog = {
+        method,
+        operation,
+        bucket,
+        key: key || undefined,
+        ifMatch: header('if-match'),
+        ifNoneMatch: header('if-none-match'),
+        status: 200,
+      };
       requests.push(entry);
       const resource = `/${bucket}${key ? `/${key}` : ''}`;
       const send = (status: number, body = '', headers: Record<string, string> = {}) => {
         entry.status = status;
-        res.writeHead(status, { 'x-amz-request-id': 'TEST0000', ...(body ? { 'content-type': 'application/xml' } : {}), ...headers });
+        res.writeHead(status, {
+          'x-amz-request-id': 'TEST0000',
+          ...(body ? { 'content-type': 'application/xml' } : {}),
+          ...headers,
+        });
         res.end(method === 'HEAD' ? undefined : body);
       };
       const fail = (status: number, code: string, message: string) => send(status, errorXml(code, message, resource));
@@ -133,7 +155,8 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
       const objects = buckets.get(bucket);
       if (!objects) return fail(404, 'NoSuchBucket', 'The specified bucket does not exist');
       if (operation === 'ListObjectsV2') return send(200, listXml(bucket, objects, url.searchParams));
-      if (!key) return fail(501, 'NotImplemented', 'This test server implements object operations and ListObjectsV2 only');
+      if (!key)
+        return fail(501, 'NotImplemented', 'This test server implements object operations and ListObjectsV2 only');
 
       const current = objects.get(key);
       if (operation === 'GetObject' || operation === 'HeadObject') {
@@ -151,11 +174,14 @@ export async function startS3Server(options: { region?: string } = {}): Promise<
       if (operation === 'PutObject') {
         const ifNoneMatch = entry.ifNoneMatch;
         const ifMatch = entry.ifMatch;
-        if (ifNoneMatch !== undefined && ifNoneMatch !== '*') return fail(501, 'NotImplemented', 'If-None-Match on PUT takes only *');
-        if (ifNoneMatch === '*' && current) return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+        if (ifNoneMatch !== undefined && ifNoneMatch !== '*')
+          return fail(501, 'NotImplemented', 'If-None-Match on PUT takes only *');
+        if (ifNoneMatch === '*' && current)
+          return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
         if (ifMatch !== undefined) {
           if (!current) return fail(404, 'NoSuchKey', 'The specified key does not exist.');
-          if (ifMatch !== current.etag && ifMatch !== '*') return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
+          if (ifMatch !== current.etag && ifMatch !== '*')
+            return fail(412, 'PreconditionFailed', 'At least one of the pre-conditions you specified did not hold');
         }
         const raw = Buffer.concat(chunks);
         const body = /aws-chunked/.test(header('content-encoding') ?? '') ? decodeAwsChunked(raw) : raw;

@@ -96,8 +96,15 @@ export async function prepareService(fixture: string, opts: PrepareOptions): Pro
     else linkPackage(path.join(ws.dir, 'node_modules', 'stage-secrets'));
     if (opts.secrets) {
       const dirArgs = opts.secretsDir ? ['--dir', opts.secretsDir] : [];
-      await cliOk(ws, ['init', '--stage', opts.stage, ...(opts.identity?.args ?? ['--local']), ...dirArgs], undefined, opts.identity?.env);
-      const dotenv = Object.entries(opts.secrets).map(([k, v]) => dotenvLine(k, v)).join('\n');
+      await cliOk(
+        ws,
+        ['init', '--stage', opts.stage, ...(opts.identity?.args ?? ['--local']), ...dirArgs],
+        undefined,
+        opts.identity?.env,
+      );
+      const dotenv = Object.entries(opts.secrets)
+        .map(([k, v]) => dotenvLine(k, v))
+        .join('\n');
       await cliOk(ws, ['import', '--stage', opts.stage, ...dirArgs, '-'], dotenv, opts.identity?.env);
       if (opts.identity) Object.assign(env, opts.identity.env);
       else {
@@ -119,7 +126,9 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 /** `npm pack` of this repository (its built dist/) into `dir`; returns the tarball. */
 export async function packThisPackage(dir: string): Promise<string> {
   // dist/ is built by `npm test`'s pretest; packing through prepare would only rebuild it
-  const { stdout } = await execFileAsync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: REPO_ROOT });
+  const { stdout } = await execFileAsync(npm, ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {
+    cwd: REPO_ROOT,
+  });
   return path.join(dir, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
 }
 
@@ -131,7 +140,10 @@ export function installPackedPackage(tarball: string): (serviceDir: string, env:
   return async (serviceDir, env) => {
     // the user's npm cache, not the workspace's empty home: the packages come from it when they can
     const cache = process.env.npm_config_cache ?? path.join(os.homedir(), '.npm');
-    await execFileAsync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save', tarball], { cwd: serviceDir, env: { ...env, npm_config_cache: cache } });
+    await execFileAsync(npm, ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save', tarball], {
+      cwd: serviceDir,
+      env: { ...env, npm_config_cache: cache },
+    });
   };
 }
 
@@ -146,7 +158,13 @@ export interface FrameworkResult extends CliResult {
 }
 
 /** Runs the real framework CLI in the service folder. */
-export function runFramework(fw: Framework, args: string[], cwd: string, env: NodeJS.ProcessEnv, timeoutMs = 120_000): Promise<FrameworkResult> {
+export function runFramework(
+  fw: Framework,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 120_000,
+): Promise<FrameworkResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [fw.bin, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -165,7 +183,11 @@ export function runFramework(fw: Framework, args: string[], cwd: string, env: No
 }
 
 /** `package --stage S`, then the packaged template (undefined when packaging failed). */
-export async function packageService(fw: Framework, svc: SlsService, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ result: FrameworkResult; template?: Template }> {
+export async function packageService(
+  fw: Framework,
+  svc: SlsService,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ result: FrameworkResult; template?: Template }> {
   fs.rmSync(path.join(svc.dir, '.serverless'), { recursive: true, force: true });
   const result = await runFramework(fw, ['package', '--stage', svc.stage], svc.dir, { ...svc.env, ...extraEnv });
   const file = path.join(svc.dir, '.serverless', 'cloudformation-template-update-stack.json');
@@ -188,9 +210,16 @@ export function lambdas(template: Template, service: string, stage: string): Rec
   const prefix = `${service}-${stage}-`;
   for (const resource of Object.values(template.Resources)) {
     if (resource.Type !== 'AWS::Lambda::Function') continue;
-    const props = resource.Properties as { FunctionName: string; Description?: string; Environment?: { Variables?: Record<string, unknown> } };
+    const props = resource.Properties as {
+      FunctionName: string;
+      Description?: string;
+      Environment?: { Variables?: Record<string, unknown> };
+    };
     if (!props.FunctionName.startsWith(prefix)) throw new Error(`unexpected function name ${props.FunctionName}`);
-    out[props.FunctionName.slice(prefix.length)] = { description: props.Description, variables: props.Environment?.Variables ?? {} };
+    out[props.FunctionName.slice(prefix.length)] = {
+      description: props.Description,
+      variables: props.Environment?.Variables ?? {},
+    };
   }
   return out;
 }

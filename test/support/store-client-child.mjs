@@ -20,6 +20,8 @@ try {
     process.stdout.write(`${JSON.stringify({ ok: true, value: read })}\n`);
   }
 } catch (err) {
-  process.stdout.write(`${JSON.stringify({ ok: false, name: err?.name, code: err?.code, key: err?.key, message: err?.message })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ok: false, name: err?.name, code: err?.code, key: err?.key, message: err?.message })}\n`,
+  );
 }
 process.stdin.destroy();

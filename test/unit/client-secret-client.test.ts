@@ -5,7 +5,7 @@ import { approveNames } from '../../src/stages/approve.js';
 import { initStage } from '../../src/stages/init.js';
 import { listSecrets } from '../../src/stages/list.js';
 import { forgetUnwrappedKeys } from '../../src/stages/open.js';
-import { type StageOptions } from '../../src/stages/options.js';
+import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { SecretClient, SecretError, type SecretClientOptions } from '../../src/client/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
@@ -72,7 +72,9 @@ describe('SecretClient.readSecret', () => {
 
   it('turns a core failure into a SecretError with the same code (no key here)', async () => {
     forgetUnwrappedKeys(); // as a fresh process: the core keeps unwrapped keys per process
-    const err = await failure(client({ env: { ...ws.env, XDG_CONFIG_HOME: `${ws.dir}/no-keys` } }).readSecret('DB_URL'));
+    const err = await failure(
+      client({ env: { ...ws.env, XDG_CONFIG_HOME: `${ws.dir}/no-keys` } }).readSecret('DB_URL'),
+    );
     expect(err.code).toBe('KEY_MISSING');
     expect(exitCodeOf(err.code)).toBe(3);
     expect(err.key).toBe('DB_URL');
@@ -96,7 +98,9 @@ describe('SecretClient.readSecret', () => {
     const env = runEnv({}, { PORT: '8080' });
     const err = await failure(new SecretClient({ stage: 'dev', cwd: `${ws.dir}/elsewhere`, env }).readSecret('PORT'));
     expect(err.code).toBe('RUN_FILE_MISMATCH');
-    expect(err.message).toContain(`stage-secrets run opened ${ws.stageFile('dev')}, but from ${ws.dir}/elsewhere there is no stage file of its own`);
+    expect(err.message).toContain(
+      `stage-secrets run opened ${ws.stageFile('dev')}, but from ${ws.dir}/elsewhere there is no stage file of its own`,
+    );
   });
 
   it('does not quote a runner value that does not parse as the stage file type', async () => {
@@ -116,7 +120,13 @@ describe('SecretClient.updateSecret', () => {
     await writer.updateSecret({ key: 'ENABLED', value: true });
     await writer.updateSecret({ key: 'ZONES', value: ['a', 'b'] });
     const types = Object.fromEntries(listSecrets(base).map((s) => [s.name, s.type]));
-    expect(types).toMatchObject({ LIMIT: 'number', GREETING: 'string', LIMITS: 'json', ENABLED: 'json', ZONES: 'json' });
+    expect(types).toMatchObject({
+      LIMIT: 'number',
+      GREETING: 'string',
+      LIMITS: 'json',
+      ENABLED: 'json',
+      ZONES: 'json',
+    });
     const reader = client();
     expect(await reader.readSecret('LIMIT')).toBe(25);
     expect(await reader.readSecret('GREETING')).toBe('hello');

@@ -9,9 +9,15 @@ import { isStageSecretsError } from '../../src/core/errors.js';
 import { githubMaskLines } from '../../src/core/ci-masks.js';
 import { exportAs, githubDelimiter, shellQuote, toDotenv, toGithubEnv, toJson } from '../../src/export/formats.js';
 
-const tricky = fc.constantFrom(...["'", '"', '`', '$', '\\', '\n', '\r', '#', ' ', '=', 'a', 'b', 'n', 'r', '€', '{', '}', '(', ')', '!', '%']);
+const tricky = fc.constantFrom(
+  ...["'", '"', '`', '$', '\\', '\n', '\r', '#', ' ', '=', 'a', 'b', 'n', 'r', '€', '{', '}', '(', ')', '!', '%'],
+);
 const value = fc.array(tricky, { minLength: 1, maxLength: 14 }).map((a) => a.join(''));
-const entriesArb = fc.uniqueArray(fc.tuple(fc.constantFrom('A', 'B', 'C_1', 'Dd', 'E'), value), { selector: ([n]) => n, minLength: 1, maxLength: 5 });
+const entriesArb = fc.uniqueArray(fc.tuple(fc.constantFrom('A', 'B', 'C_1', 'Dd', 'E'), value), {
+  selector: ([n]) => n,
+  minLength: 1,
+  maxLength: 5,
+});
 
 /** Sources `text` from a file in `shell` (a pipe as /dev/stdin is a socket under Node) and returns the named env vars. */
 function sourceIn(shell: string, text: string, names: string[], prelude = ''): Record<string, string> {
@@ -82,11 +88,22 @@ describe('dotenv export', () => {
     ]);
     expect(text.startsWith("A='p$ss\\w0rd'\nB='line1\nline2\n'\nC=\"it's\"\nD='ends with \\'\n")).toBe(true);
     expect(dotenvOnly).toEqual([]);
-    expect(parseDotenv(text)).toEqual({ A: 'p$ss\\w0rd', B: 'line1\nline2\n', C: "it's", D: 'ends with \\', E: '# not a comment' });
+    expect(parseDotenv(text)).toEqual({
+      A: 'p$ss\\w0rd',
+      B: 'line1\nline2\n',
+      C: "it's",
+      D: 'ends with \\',
+      E: '# not a comment',
+    });
   });
 
   it('names values that need dotenv-only quoting', () => {
-    expect(toDotenv([['X', `it's $HOME`], ['Y', 'plain']]).dotenvOnly).toEqual(['X']);
+    expect(
+      toDotenv([
+        ['X', `it's $HOME`],
+        ['Y', 'plain'],
+      ]).dotenvOnly,
+    ).toEqual(['X']);
     expect(toDotenv([['Z', 'cr\r\nlf']]).dotenvOnly).toEqual(['Z']);
   });
 
@@ -125,7 +142,14 @@ describe('shell export', () => {
 
 describe('json export', () => {
   it('is an object of name to string value', () => {
-    expect(JSON.parse(toJson([['A', '{"x":1}'], ['B', '5']]))).toEqual({ A: '{"x":1}', B: '5' });
+    expect(
+      JSON.parse(
+        toJson([
+          ['A', '{"x":1}'],
+          ['B', '5'],
+        ]),
+      ),
+    ).toEqual({ A: '{"x":1}', B: '5' });
   });
 });
 
@@ -145,13 +169,24 @@ describe('github-env export', () => {
     const d2 = githubDelimiter(['x']);
     expect(d1).not.toBe(d2);
     expect(d1).toMatch(/^STAGE_SECRETS_EOF_[0-9a-f]{32}$/);
-    const text = toGithubEnv([['A', 'v1'], ['B', 'v2']], d1);
+    const text = toGithubEnv(
+      [
+        ['A', 'v1'],
+        ['B', 'v2'],
+      ],
+      d1,
+    );
     expect(text).toBe(`A<<${d1}\nv1\n${d1}\nB<<${d1}\nv2\n${d1}\n`);
   });
 
   it('masks each text once, with workflow-command escaping', () => {
     const lines = githubMaskLines(['tok-1', '100%0A', 'two\nlines', '  ', 'lines', 'tok-1']);
-    expect(lines).toEqual(['::add-mask::tok-1', '::add-mask::100%250A', '::add-mask::two%0Alines', '::add-mask::lines']);
+    expect(lines).toEqual([
+      '::add-mask::tok-1',
+      '::add-mask::100%250A',
+      '::add-mask::two%0Alines',
+      '::add-mask::lines',
+    ]);
   });
 
   it('github-env registers exactly the mask texts it is given, not every value (a short one is not among them)', () => {

@@ -61,7 +61,9 @@ describe('stage file format', () => {
 
   it('names the file and the problem for malformed content', () => {
     const good = serializeStageFile(sampleFile(['A']));
-    expect(() => parseStageFile(good.slice(0, good.length / 2), 'secrets/dev.json')).toThrow(/secrets\/dev\.json is not valid JSON/);
+    expect(() => parseStageFile(good.slice(0, good.length / 2), 'secrets/dev.json')).toThrow(
+      /secrets\/dev\.json is not valid JSON/,
+    );
     expect(() => parseStageFile('[]', 'secrets/dev.json')).toThrow(/secrets\/dev\.json is not a valid stage file/);
     const badNonce = good.replace(/("A": \{[^}]*"nonce":")[^"]+"/, '$1AAAA"');
     expect(() => parseStageFile(badNonce, 'x.json')).toThrow(/secrets\.A\.nonce: nonce is not 12 bytes/);

@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { StageSecretsError } from '../../src/core/errors.js';
 import { initStage } from '../../src/stages/init.js';
 import { forgetUnwrappedKeys, openStage } from '../../src/stages/open.js';
-import { type StageOptions } from '../../src/stages/options.js';
+import type { StageOptions } from '../../src/stages/options.js';
 import { readStage } from '../../src/stages/read.js';
 import { rewrapStage } from '../../src/stages/rewrap.js';
 import { rotateStage } from '../../src/stages/rotate.js';
@@ -26,7 +26,8 @@ const SUPPRESS = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
 beforeAll(async () => {
   process.on('warning', (w) => warnings.push(`${w.name}: ${w.message}`));
   kms = await startKmsServer();
-  for (const name of Object.keys(process.env)) if (name.startsWith('AWS_') || name.startsWith('STAGE_SECRETS_')) delete process.env[name];
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('AWS_') || name.startsWith('STAGE_SECRETS_')) delete process.env[name];
   Object.assign(process.env, kmsEnv(kms));
   kms.createKey({ alias: 'alias/ci' });
   kms.createKey({ alias: 'alias/backup' });
@@ -58,10 +59,16 @@ function stage(name = 'dev', app = 'demo'): StageOptions {
   return { stage: name, app, dir: path.join(root, `s${stageCount}`), env: process.env };
 }
 
-async function kmsStage(secrets: Record<string, string> = { API_TOKEN: 'tok-123' }, keyId = 'alias/ci'): Promise<StageOptions> {
+async function kmsStage(
+  secrets: Record<string, string> = { API_TOKEN: 'tok-123' },
+  keyId = 'alias/ci',
+): Promise<StageOptions> {
   const opts = stage();
   await initStage(opts, [{ type: 'aws-kms', keyId }]);
-  await setSecrets(opts, Object.entries(secrets).map(([name, value]) => ({ name, type: 'string', value })));
+  await setSecrets(
+    opts,
+    Object.entries(secrets).map(([name, value]) => ({ name, type: 'string', value })),
+  );
   forgetUnwrappedKeys();
   kms.resetCalls();
   return opts;
@@ -91,7 +98,10 @@ describe('aws-kms identity', () => {
 
     const decrypts = () => kms.requests.filter((r) => r.operation === 'Decrypt');
     // AWS credentials are set here, so set approves the new names with the key: one Decrypt
-    const written = await setSecrets(opts, [{ name: 'DB_URL', type: 'string', value: 'postgres://u:p@h/db' }, { name: 'PORT', type: 'number', value: '5432' }]);
+    const written = await setSecrets(opts, [
+      { name: 'DB_URL', type: 'string', value: 'postgres://u:p@h/db' },
+      { name: 'PORT', type: 'number', value: '5432' },
+    ]);
     expect(written).toMatchObject({ pending: [], approvedWith: 'aws-kms:alias/ci' });
     expect(decrypts()).toHaveLength(1);
     forgetUnwrappedKeys();
@@ -152,9 +162,15 @@ describe('aws-kms identity', () => {
     const key = kms.createKey({ alias: 'alias/short-lived' });
     const opts = await kmsStage({ A: 'a' }, 'alias/short-lived');
     kms.setKeyState(key.keyId, 'Disabled');
-    expect(await failure(openStage(opts))).toMatchObject({ code: 'ACCESS_DENIED', message: expect.stringContaining('is disabled') });
+    expect(await failure(openStage(opts))).toMatchObject({
+      code: 'ACCESS_DENIED',
+      message: expect.stringContaining('is disabled'),
+    });
     kms.setKeyState(key.keyId, 'PendingDeletion');
-    expect(await failure(openStage(opts))).toMatchObject({ code: 'ACCESS_DENIED', message: expect.stringContaining('pending deletion') });
+    expect(await failure(openStage(opts))).toMatchObject({
+      code: 'ACCESS_DENIED',
+      message: expect.stringContaining('pending deletion'),
+    });
     const missing = await failure(initStage(stage(), [{ type: 'aws-kms', keyId: 'alias/does-not-exist' }]));
     expect(missing.code).toBe('ACCESS_DENIED');
     expect(missing.message).toMatch(/alias\/does-not-exist was not found.*kms:Encrypt/);
@@ -221,7 +237,11 @@ describe('aws-kms identity', () => {
 
   it('falls back to the next identity when one is refused, and says which one opened the stage', async () => {
     const opts = stage();
-    await initStage(opts, [{ type: 'aws-kms', keyId: 'alias/ci' }, { type: 'aws-kms', keyId: 'alias/backup' }, { type: 'local' }]);
+    await initStage(opts, [
+      { type: 'aws-kms', keyId: 'alias/ci' },
+      { type: 'aws-kms', keyId: 'alias/backup' },
+      { type: 'local' },
+    ]);
     await setSecrets(opts, [{ name: 'TOKEN', type: 'string', value: 'abc' }]);
     forgetUnwrappedKeys();
 

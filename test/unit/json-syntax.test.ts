@@ -14,10 +14,12 @@ const parses = (text: string): boolean => {
 describe('JSON syntax fault locator', () => {
   it('agrees with JSON.parse on what is JSON, for JSON texts and for mutations of them', () => {
     const jsonText = fc.jsonValue().map((v) => JSON.stringify(v, null, 1));
-    const mutated = fc.tuple(jsonText, fc.nat(), fc.nat({ max: 3 }), fc.string({ maxLength: 3 })).map(([text, at, cut, insert]) => {
-      const i = text.length ? at % text.length : 0;
-      return text.slice(0, i) + insert + text.slice(i + cut);
-    });
+    const mutated = fc
+      .tuple(jsonText, fc.nat(), fc.nat({ max: 3 }), fc.string({ maxLength: 3 }))
+      .map(([text, at, cut, insert]) => {
+        const i = text.length ? at % text.length : 0;
+        return text.slice(0, i) + insert + text.slice(i + cut);
+      });
     fc.assert(
       fc.property(fc.oneof(jsonText, mutated, fc.string()), (text) => {
         const fault = findJsonSyntaxError(text);

@@ -17,9 +17,17 @@ function masked(value: string, line: string): string {
 
 // Each row: the tool, the value, and exactly what the tool prints for it (taken from the tool).
 const PRINTED: ReadonlyArray<readonly [tool: string, value: string, printed: string]> = [
-  ['Python json.dumps (non-ASCII as \\u escapes)', 'grüße/tëst-κλειδί', 'gr\\u00fc\\u00dfe/t\\u00ebst-\\u03ba\\u03bb\\u03b5\\u03b9\\u03b4\\u03af'],
+  [
+    'Python json.dumps (non-ASCII as \\u escapes)',
+    'grüße/tëst-κλειδί',
+    'gr\\u00fc\\u00dfe/t\\u00ebst-\\u03ba\\u03bb\\u03b5\\u03b9\\u03b4\\u03af',
+  ],
   ['Python json.dumps (astral character as a surrogate pair)', 'key-😀-x', 'key-\\ud83d\\ude00-x'],
-  ['PHP json_encode (\\/ and \\u escapes)', 'grüße/tëst-κλειδί', 'gr\\u00fc\\u00dfe\\/t\\u00ebst-\\u03ba\\u03bb\\u03b5\\u03b9\\u03b4\\u03af'],
+  [
+    'PHP json_encode (\\/ and \\u escapes)',
+    'grüße/tëst-κλειδί',
+    'gr\\u00fc\\u00dfe\\/t\\u00ebst-\\u03ba\\u03bb\\u03b5\\u03b9\\u03b4\\u03af',
+  ],
   ['PHP json_encode with JSON_UNESCAPED_UNICODE', 'grüße/tëst-κλειδί', 'grüße\\/tëst-κλειδί'],
   ['Go encoding/json (<, >, & escaped)', 'tok<en>&amp-1', 'tok\\u003cen\\u003e\\u0026amp-1'],
   ['JavaScript JSON.stringify', 'say "hi"\\now', 'say \\"hi\\"\\\\now'],
@@ -30,10 +38,14 @@ const PRINTED: ReadonlyArray<readonly [tool: string, value: string, printed: str
   ['Python quote_plus, Go url.QueryEscape', 'p@ss w/rd!(x)*~', 'p%40ss+w%2Frd%21%28x%29%2A~'],
   ['URLSearchParams, Java URLEncoder', 'p@ss w/rd!(x)*~', 'p%40ss+w%2Frd%21%28x%29*%7E'],
   ['WHATWG URL password (new URL().href)', 'pa$$;wo=rd', 'pa$$%3Bwo%3Drd'],
-  ['util.inspect, Python repr (backslashes doubled, double quotes as they are)', 'C:\\keys\\"prod"', 'C:\\\\keys\\\\"prod"'],
+  [
+    'util.inspect, Python repr (backslashes doubled, double quotes as they are)',
+    'C:\\keys\\"prod"',
+    'C:\\\\keys\\\\"prod"',
+  ],
   ['a driver logging the password of a URL value, decoded', 'postgres://app:s3cr%2Ft-pw@db:5432/app', 's3cr/t-pw'],
   ['the password of a URL value, as written in it', 'postgres://app:s3cr%2Ft-pw@db:5432/app', 's3cr%2Ft-pw'],
-  ['bash -x (single quotes, a quote as \'\\\'\')', "it's plain-Xylo", "'it'\\''s plain-Xylo'"],
+  ["bash -x (single quotes, a quote as '\\'')", "it's plain-Xylo", "'it'\\''s plain-Xylo'"],
   ['printf %q in a UTF-8 locale (backslashes)', 'Grüße x', 'Grüße\\ x'],
   ['printf %q (shell characters)', 'a b$c\\d*e!f', 'a\\ b\\$c\\\\d\\*e\\!f'],
   ['printf %q (~ first and after :, # first, commas)', '~a~b#c#=d:~e,f=g%h+i@j', '\\~a~b#c#=d:\\~e\\,f=g%h+i@j'],
@@ -50,17 +62,17 @@ const PRINTED: ReadonlyArray<readonly [tool: string, value: string, printed: str
   ],
   ['printf %q of control characters', 'a\x1bb\x7fc\rd\ve\x01', "$'a\\Eb\\177c\\rd\\ve\\001'"],
   [
-    "Python ascii() (\\x, \\u and \\U escapes)",
+    'Python ascii() (\\x, \\u and \\U escapes)',
     'tab\there \x01ctl \u20ac \u{1F600}',
     "'tab\\there \\x01ctl \\u20ac \\U0001f600'",
   ],
   [
-    "Python ascii() of a value with both quotes and a newline",
+    'Python ascii() of a value with both quotes and a newline',
     'zq\'Xylo phone "Grüße"\nQuark-Zebra 9',
     "'zq\\'Xylo phone \"Gr\\xfc\\xdfe\"\\nQuark-Zebra 9'",
   ],
-  ["Python ascii() of a value with a single quote (double-quoted)", "it's plain-Xylo", '"it\'s plain-Xylo"'],
-  ["Python repr (escaped quote, non-printable as \\x)", 'zq\'Xy \u00a0\u0085€"', "'zq\\'Xy \\xa0\\x85€\"'"],
+  ['Python ascii() of a value with a single quote (double-quoted)', "it's plain-Xylo", '"it\'s plain-Xylo"'],
+  ['Python repr (escaped quote, non-printable as \\x)', 'zq\'Xy \u00a0\u0085€"', "'zq\\'Xy \\xa0\\x85€\"'"],
   ['Java Properties.store (upper-case \\u escapes)', 'Grüße-tok€-😀', 'Gr\\u00FC\\u00DFe-tok\\u20AC-\\uD83D\\uDE00'],
 ];
 

@@ -163,7 +163,8 @@ describe('Masker', () => {
   // table, with a tiny one (deep states on sparse edges), and with values of 3+ bytes (which turns
   // on the skip-ahead prefilter, with a stride of 1 to 4 depending on the shortest value).
   const alphabet = fc.constantFrom(...'abcab\n'.split(''));
-  const word = (min: number, max: number) => fc.array(alphabet, { minLength: min, maxLength: max }).map((a) => a.join(''));
+  const word = (min: number, max: number) =>
+    fc.array(alphabet, { minLength: min, maxLength: max }).map((a) => a.join(''));
   for (const [label, options, minLength] of [
     ['dense table', {}, 1],
     ['sparse deep states', { maxTableEntries: 8 }, 1],
@@ -172,10 +173,18 @@ describe('Masker', () => {
   ] as const) {
     it(`matches the definition for any chunking (${label})`, () => {
       fc.assert(
-        fc.property(fc.array(word(minLength, minLength + 6), { minLength: 1, maxLength: 6 }), word(0, 80), fc.array(fc.nat(), { maxLength: 8 }), (values, text, cuts) => {
-          const expected = reference(values.map((v) => Buffer.from(v)), Buffer.from(text));
-          expect(feed(new Masker(values, options), Buffer.from(text), cuts).equals(expected)).toBe(true);
-        }),
+        fc.property(
+          fc.array(word(minLength, minLength + 6), { minLength: 1, maxLength: 6 }),
+          word(0, 80),
+          fc.array(fc.nat(), { maxLength: 8 }),
+          (values, text, cuts) => {
+            const expected = reference(
+              values.map((v) => Buffer.from(v)),
+              Buffer.from(text),
+            );
+            expect(feed(new Masker(values, options), Buffer.from(text), cuts).equals(expected)).toBe(true);
+          },
+        ),
         { numRuns: 400 },
       );
     });
@@ -195,7 +204,10 @@ describe('Masker', () => {
         const text = picks
           .map(([f, len, c]) => `${patterns[f % patterns.length]!.slice(0, 1 + (len % 40))}${v[c % v.length]}`)
           .join('');
-        const expected = reference(patterns.map((p) => Buffer.from(p)), Buffer.from(text));
+        const expected = reference(
+          patterns.map((p) => Buffer.from(p)),
+          Buffer.from(text),
+        );
         expect(feed(new Masker(patterns), Buffer.from(text), cuts).equals(expected)).toBe(true);
       }),
       { numRuns: 300, seed: 7 },
@@ -220,7 +232,14 @@ describe('Masker', () => {
           }
           for (const k of [0, 1]) {
             outs[k]!.push(streams[k]!.end());
-            expect(Buffer.concat(outs[k]!).equals(reference(values.map((v) => Buffer.from(v)), Buffer.from(ins[k]!)))).toBe(true);
+            expect(
+              Buffer.concat(outs[k]!).equals(
+                reference(
+                  values.map((v) => Buffer.from(v)),
+                  Buffer.from(ins[k]!),
+                ),
+              ),
+            ).toBe(true);
           }
         },
       ),
@@ -246,7 +265,12 @@ describe('Masker', () => {
             from = p;
           }
           parts.push(masker.end());
-          expect(Buffer.concat(parts).toString()).toBe(reference(values.map((v) => Buffer.from(v)), input).toString());
+          expect(Buffer.concat(parts).toString()).toBe(
+            reference(
+              values.map((v) => Buffer.from(v)),
+              input,
+            ).toString(),
+          );
         },
       ),
       { numRuns: 400 },

@@ -26,7 +26,13 @@ describe('key names', () => {
       expect(keyNameProblem(name), name).toBeDefined();
       expect(keyNameProblem(name.toLowerCase()), name).toBeDefined();
     }
-    for (const name of ['AWS_PROFILE', 'LD_PRELOAD', 'DYLD_INSERT_LIBRARIES', 'npm_config_registry', 'STAGE_SECRETS_KEYS']) {
+    for (const name of [
+      'AWS_PROFILE',
+      'LD_PRELOAD',
+      'DYLD_INSERT_LIBRARIES',
+      'npm_config_registry',
+      'STAGE_SECRETS_KEYS',
+    ]) {
       expect(keyNameProblem(name), name).toBeDefined();
     }
   });

@@ -15,7 +15,10 @@ function windows(files: string[], env: NodeJS.ProcessEnv = {}): ResolveContext {
 describe('spawnTarget', () => {
   it('starts a command as it is on Linux and macOS, whatever it looks like', () => {
     for (const platform of ['linux', 'darwin'] as const) {
-      expect(spawnTarget('npx', ['serverless', 'a&b'], { platform, env: {}, cwd: '/app' })).toEqual({ file: 'npx', args: ['serverless', 'a&b'] });
+      expect(spawnTarget('npx', ['serverless', 'a&b'], { platform, env: {}, cwd: '/app' })).toEqual({
+        file: 'npx',
+        args: ['serverless', 'a&b'],
+      });
     }
   });
 
@@ -32,7 +35,9 @@ describe('spawnTarget', () => {
   it('escapes every argument so cmd.exe runs nothing of it: metacharacters, quotes, % and backslashes', () => {
     const ctx = windows(['C:\\nodejs\\deploy.bat']);
     const { args } = spawnTarget('deploy', ['a&b|c', '%PATH%', 'say "hi"', 'C:\\dir\\', '(x)<y>^z'], ctx);
-    expect(args[3]).toBe('"C:\\nodejs\\deploy.bat ^"a^&b^|c^" ^"^%PATH^%^" ^"say^ \\^"hi\\^"^" ^"C:\\dir\\\\^" ^"^(x^)^<y^>^^z^""');
+    expect(args[3]).toBe(
+      '"C:\\nodejs\\deploy.bat ^"a^&b^|c^" ^"^%PATH^%^" ^"say^ \\^"hi\\^"^" ^"C:\\dir\\\\^" ^"^(x^)^<y^>^^z^""',
+    );
   });
 
   it('escapes twice for npm shims in node_modules\\.bin, which hand the arguments to a second command line', () => {

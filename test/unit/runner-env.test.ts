@@ -5,7 +5,11 @@ import { childEnv, type RunProof } from '../../src/runner/env.js';
 import { maskTexts, MIN_MASK_LENGTH, unmaskedSecrets } from '../../src/core/mask-texts.js';
 
 const secrets = (entries: Record<string, SecretValue>) => new Map(Object.entries(entries));
-const PROOF: RunProof = { stageFile: '/repo/secrets/prod-eu.json', tokenFile: '/tmp/stage-secrets-run-x/token', token: Buffer.alloc(32, 7) };
+const PROOF: RunProof = {
+  stageFile: '/repo/secrets/prod-eu.json',
+  tokenFile: '/tmp/stage-secrets-run-x/token',
+  token: Buffer.alloc(32, 7),
+};
 
 describe('childEnv', () => {
   it('puts secrets over inherited variables, adds the stage and key names, and passes on no stage key', () => {
@@ -28,18 +32,30 @@ describe('childEnv', () => {
   });
 
   it('names the stage file and the token file, and sets a MAC over the stage file, stage, names and values', () => {
-    const values = secrets({ API_TOKEN: { type: 'string', text: 'from-stage' }, PORT: { type: 'number', text: '5432' } });
+    const values = secrets({
+      API_TOKEN: { type: 'string', text: 'from-stage' },
+      PORT: { type: 'number', text: '5432' },
+    });
     const env = childEnv({ STAGE_SECRETS_RUN_MAC: 'stale', STAGE_SECRETS_FILE: '/old' }, values, 'prod-eu', PROOF);
     expect(env.STAGE_SECRETS_FILE).toBe(PROOF.stageFile);
     expect(env.STAGE_SECRETS_RUN_TOKEN).toBe(PROOF.tokenFile);
-    const claim = { stageFile: PROOF.stageFile, stage: 'prod-eu', values: new Map([['API_TOKEN', 'from-stage'], ['PORT', '5432']]) };
+    const claim = {
+      stageFile: PROOF.stageFile,
+      stage: 'prod-eu',
+      values: new Map([
+        ['API_TOKEN', 'from-stage'],
+        ['PORT', '5432'],
+      ]),
+    };
     expect(runEnvMacMatches(PROOF.token, claim, env.STAGE_SECRETS_RUN_MAC!)).toBe(true);
     expect(runEnvMacMatches(Buffer.alloc(32, 8), claim, env.STAGE_SECRETS_RUN_MAC!)).toBe(false);
     expect(env.STAGE_SECRETS_RUN_MAC).not.toContain('from-stage');
   });
 
   it('refuses a value with a NUL byte, naming the secret only', () => {
-    expect(() => childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev', PROOF)).toThrow(/^the value of BAD contains a NUL character[^]*$/);
+    expect(() => childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev', PROOF)).toThrow(
+      /^the value of BAD contains a NUL character[\s\S]*$/,
+    );
     try {
       childEnv({}, secrets({ BAD: { type: 'string', text: 'x\0hidden' } }), 'dev', PROOF);
     } catch (err) {
@@ -50,7 +66,11 @@ describe('childEnv', () => {
 
 describe('maskTexts and unmaskedSecrets', () => {
   it(`masks values of ${MIN_MASK_LENGTH}+ characters and names the shorter ones`, () => {
-    const all = secrets({ LONG: { type: 'string', text: 'abcd' }, SHORT: { type: 'string', text: 'abc' }, N: { type: 'number', text: '42' } });
+    const all = secrets({
+      LONG: { type: 'string', text: 'abcd' },
+      SHORT: { type: 'string', text: 'abc' },
+      N: { type: 'number', text: '42' },
+    });
     expect(maskTexts(all)).toEqual(['abcd']);
     expect(unmaskedSecrets(all)).toEqual(['SHORT', 'N']);
   });
@@ -60,7 +80,13 @@ describe('maskTexts and unmaskedSecrets', () => {
   });
 
   it('masks JSON compact and each string leaf of 4+ characters', () => {
-    const text = JSON.stringify({ user: 'admin', pw: 'p@ss"word', n: 12345, short: 'ab', nested: [{ k: 'deep-value' }] });
+    const text = JSON.stringify({
+      user: 'admin',
+      pw: 'p@ss"word',
+      n: 12345,
+      short: 'ab',
+      nested: [{ k: 'deep-value' }],
+    });
     const texts = maskTexts(secrets({ DB: { type: 'json', text } }));
     expect(texts).toEqual(expect.arrayContaining([text, 'admin', 'p@ss"word', 'p@ss\\"word', 'deep-value']));
     expect(texts).not.toContain('ab');
@@ -70,7 +96,9 @@ describe('maskTexts and unmaskedSecrets', () => {
   it('masks each line of a multi-line value and its JSON-escaped form', () => {
     const pem = '-----BEGIN KEY-----\nMIIBVwIBADANBgkq\nab\n-----END KEY-----\n';
     const texts = maskTexts(secrets({ PEM: { type: 'string', text: pem } }));
-    expect(texts).toEqual(expect.arrayContaining([pem, JSON.stringify(pem).slice(1, -1), 'MIIBVwIBADANBgkq', '-----END KEY-----']));
+    expect(texts).toEqual(
+      expect.arrayContaining([pem, JSON.stringify(pem).slice(1, -1), 'MIIBVwIBADANBgkq', '-----END KEY-----']),
+    );
     expect(texts).not.toContain('ab');
   });
 });

@@ -14,15 +14,25 @@ describe('handlerFrom: the original handler in a loaded module', () => {
 
   it('refuses what is not a function, naming the handler', () => {
     for (const mod of [{}, { main: 'text' }, { default: null }, null]) {
-      expect(() => handlerFrom(mod, 'main', 'src/api.main')).toThrow(/the handler src\/api\.main is not a function exported by its module/);
+      expect(() => handlerFrom(mod, 'main', 'src/api.main')).toThrow(
+        /the handler src\/api\.main is not a function exported by its module/,
+      );
     }
   });
 });
 
 describe('checkRuntimeBundle: a damaged packaged file is a clear error', () => {
   const good = {
-    format: 'stage-secrets-runtime/1', version: 2, app: 'shop', stage: 'prod', deployStage: 'prod', function: 'api', publicKey: 'AAAA',
-    identities: [{ type: 'aws-kms', id: 'aws-kms:alias/x', created: '2026-01-01T00:00:00Z', keyId: 'alias/x', ciphertext: 'AAAA' }],
+    format: 'stage-secrets-runtime/1',
+    version: 2,
+    app: 'shop',
+    stage: 'prod',
+    deployStage: 'prod',
+    function: 'api',
+    publicKey: 'AAAA',
+    identities: [
+      { type: 'aws-kms', id: 'aws-kms:alias/x', created: '2026-01-01T00:00:00Z', keyId: 'alias/x', ciphertext: 'AAAA' },
+    ],
     secrets: { API_KEY: { type: 'string', epk: 'AAAA', nonce: 'AAAA', ct: 'AAAA', tag: 'AAAA' } },
   };
 

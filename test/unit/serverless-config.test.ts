@@ -10,8 +10,24 @@ const settings = (stageSecrets: unknown) => readSettings({ stageSecrets });
 describe('readSettings', () => {
   it('reads every key', () => {
     expect(
-      settings({ dir: '../secrets', setEnvs: false, app: 'shop', secrets: ['API_KEY'], fallbacks: { 'pr-*': 'dev' }, mode: 'runtime', store: 's3://bucket/prefix' }),
-    ).toEqual({ dir: '../secrets', setEnvs: false, app: 'shop', secrets: ['API_KEY'], fallbacks: { 'pr-*': 'dev' }, mode: 'runtime', store: 's3://bucket/prefix' });
+      settings({
+        dir: '../secrets',
+        setEnvs: false,
+        app: 'shop',
+        secrets: ['API_KEY'],
+        fallbacks: { 'pr-*': 'dev' },
+        mode: 'runtime',
+        store: 's3://bucket/prefix',
+      }),
+    ).toEqual({
+      dir: '../secrets',
+      setEnvs: false,
+      app: 'shop',
+      secrets: ['API_KEY'],
+      fallbacks: { 'pr-*': 'dev' },
+      mode: 'runtime',
+      store: 's3://bucket/prefix',
+    });
     expect(readSettings(undefined)).toEqual({});
     expect(readSettings({})).toEqual({});
   });
@@ -20,17 +36,24 @@ describe('readSettings', () => {
     expect(() => settings({ setEnv: false })).toThrow(
       expect.objectContaining({
         code: 'USAGE',
-        message: 'custom.stageSecrets has unknown key setEnv (did you mean setEnvs?); the keys are dir, setEnvs, app, secrets, fallbacks, mode, store.',
+        message:
+          'custom.stageSecrets has unknown key setEnv (did you mean setEnvs?); the keys are dir, setEnvs, app, secrets, fallbacks, mode, store.',
       }),
     );
-    expect(() => settings({ colour: 'blue', fallback: {} })).toThrow('unknown keys colour, fallback (did you mean fallbacks?)');
+    expect(() => settings({ colour: 'blue', fallback: {} })).toThrow(
+      'unknown keys colour, fallback (did you mean fallbacks?)',
+    );
   });
 
   it('refuses shapes it cannot use', () => {
     expect(() => settings('dev')).toThrow('custom.stageSecrets in serverless.yml must be an object');
     expect(() => settings({ setEnvs: 'no' })).toThrow('custom.stageSecrets.setEnvs must be true or false (unquoted).');
-    expect(() => settings({ secrets: ['API_KEY', 'not a name'] })).toThrow('custom.stageSecrets.secrets must be a list of secret names');
-    expect(() => settings({ fallbacks: { prod: 'dev' } })).toThrow('"prod" is not a stage pattern; a pattern needs a *');
+    expect(() => settings({ secrets: ['API_KEY', 'not a name'] })).toThrow(
+      'custom.stageSecrets.secrets must be a list of secret names',
+    );
+    expect(() => settings({ fallbacks: { prod: 'dev' } })).toThrow(
+      '"prod" is not a stage pattern; a pattern needs a *',
+    );
     expect(() => settings({ fallbacks: { 'pr-*': '../dev' } })).toThrow('the stage for pr-* must be a stage name');
     expect(() => settings({ dir: '' })).toThrow('custom.stageSecrets.dir must be a folder path');
   });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { checkLambdaLimits, effectiveEnvironment, environmentSize, LAMBDA_ENV_LIMIT_BYTES } from '../../src/serverless/limits.js';
+import {
+  checkLambdaLimits,
+  effectiveEnvironment,
+  environmentSize,
+  LAMBDA_ENV_LIMIT_BYTES,
+} from '../../src/serverless/limits.js';
 
 /** An environment of exactly `bytes` bytes (names plus values). */
 function envOf(bytes: number): Record<string, string> {
@@ -23,7 +28,9 @@ describe('effectiveEnvironment', () => {
 
 describe('checkLambdaLimits', () => {
   it('accepts exactly 4096 bytes and refuses one more', () => {
-    expect(() => checkLambdaLimits({ functions: { api: envOf(LAMBDA_ENV_LIMIT_BYTES) }, secretNames: [] })).not.toThrow();
+    expect(() =>
+      checkLambdaLimits({ functions: { api: envOf(LAMBDA_ENV_LIMIT_BYTES) }, secretNames: [] }),
+    ).not.toThrow();
     expect(() => checkLambdaLimits({ functions: { api: envOf(LAMBDA_ENV_LIMIT_BYTES + 1) }, secretNames: [] })).toThrow(
       /function api: environment is 4097 bytes, over Lambda's limit of 4096 bytes/,
     );
@@ -46,21 +53,25 @@ describe('checkLambdaLimits', () => {
   });
 
   it('says when deploy-time values were not counted', () => {
-    expect(() => checkLambdaLimits({ functions: { api: { ...envOf(4097), T: { Ref: 'X' } } }, secretNames: [] })).toThrow(
-      /not counting the value CloudFormation fills in at deploy/,
-    );
+    expect(() =>
+      checkLambdaLimits({ functions: { api: { ...envOf(4097), T: { Ref: 'X' } } }, secretNames: [] }),
+    ).toThrow(/not counting the value CloudFormation fills in at deploy/);
   });
 
   it('refuses names Lambda reserves, from serverless.yml as well as from secrets', () => {
     expect(() => checkLambdaLimits({ functions: { api: { _HANDLER: 'x' } }, secretNames: [] })).toThrow(
       /function api: _HANDLER is reserved by AWS Lambda/,
     );
-    expect(() => checkLambdaLimits({ functions: {}, secretNames: ['AWS_SECRET_ACCESS_KEY'] })).toThrow(/AWS_SECRET_ACCESS_KEY is reserved by AWS Lambda/);
+    expect(() => checkLambdaLimits({ functions: {}, secretNames: ['AWS_SECRET_ACCESS_KEY'] })).toThrow(
+      /AWS_SECRET_ACCESS_KEY is reserved by AWS Lambda/,
+    );
   });
 
   it('lets serverless.yml use AWS_ names Lambda allows, but not secrets', () => {
     const env = { AWS_NODEJS_CONNECTION_REUSE_ENABLED: '1' };
     expect(() => checkLambdaLimits({ functions: { api: env }, secretNames: [] })).not.toThrow();
-    expect(() => checkLambdaLimits({ functions: { api: env }, secretNames: Object.keys(env) })).toThrow(/names starting with AWS_ are reserved/);
+    expect(() => checkLambdaLimits({ functions: { api: env }, secretNames: Object.keys(env) })).toThrow(
+      /names starting with AWS_ are reserved/,
+    );
   });
 });

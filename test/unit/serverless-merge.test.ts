@@ -6,7 +6,10 @@ const secrets = new Map([
   ['DB_PASSWORD', 'secret-db'],
 ]);
 
-function input(functions: MergeInput['functions'], providerEnvironment?: MergeInput['providerEnvironment']): MergeInput {
+function input(
+  functions: MergeInput['functions'],
+  providerEnvironment?: MergeInput['providerEnvironment'],
+): MergeInput {
   return { stage: 'dev', providerEnvironment, functions, secrets };
 }
 
@@ -14,7 +17,12 @@ describe('mergeSecrets without secrets lists', () => {
   it('puts every secret into provider.environment over its yaml value', () => {
     const result = mergeSecrets(input({ api: {} }, { API_KEY: 'yaml', PLAIN: 'p', TOPIC: { Ref: 'T' } }));
     expect(result.mode).toBe('provider');
-    expect(result.providerEnvironment).toEqual({ API_KEY: 'secret-api', PLAIN: 'p', TOPIC: { Ref: 'T' }, DB_PASSWORD: 'secret-db' });
+    expect(result.providerEnvironment).toEqual({
+      API_KEY: 'secret-api',
+      PLAIN: 'p',
+      TOPIC: { Ref: 'T' },
+      DB_PASSWORD: 'secret-db',
+    });
     expect(result.functionEnvironments.api).toBeUndefined();
   });
 
@@ -34,7 +42,12 @@ describe('mergeSecrets without secrets lists', () => {
 
   it('with no secrets leaves provider.environment as it was', () => {
     const provider = { A: 'a' };
-    const result = mergeSecrets({ stage: 'dev', providerEnvironment: provider, functions: { api: {} }, secrets: new Map() });
+    const result = mergeSecrets({
+      stage: 'dev',
+      providerEnvironment: provider,
+      functions: { api: {} },
+      secrets: new Map(),
+    });
     expect(result.providerEnvironment).toBe(provider);
   });
 });
@@ -67,7 +80,9 @@ describe('mergeSecrets with a secrets list', () => {
   });
 
   it('refuses a name the stage does not have, naming function, name and the stage secrets', () => {
-    expect(() => mergeSecrets(input({ api: { secrets: ['API_KEY', 'API_KYE'] }, worker: { secrets: ['NOPE'] } }))).toThrow(
+    expect(() =>
+      mergeSecrets(input({ api: { secrets: ['API_KEY', 'API_KYE'] }, worker: { secrets: ['NOPE'] } })),
+    ).toThrow(
       /stage dev has no secret named as listed.*function api lists API_KYE; function worker lists NOPE.*stage-secrets set --stage dev NAME.*Secrets of stage dev: API_KEY, DB_PASSWORD/,
     );
   });
@@ -75,11 +90,16 @@ describe('mergeSecrets with a secrets list', () => {
 
 describe('mergeSecrets with a service-level list (custom.stageSecrets.secrets)', () => {
   const three = new Map([...secrets, ['OTHER_APP_KEY', 'secret-other']]);
-  const narrowed = (functions: MergeInput['functions'], serviceSecrets: string[], providerEnvironment?: MergeInput['providerEnvironment']) =>
-    mergeSecrets({ stage: 'dev', providerEnvironment, functions, secrets: three, serviceSecrets });
+  const narrowed = (
+    functions: MergeInput['functions'],
+    serviceSecrets: string[],
+    providerEnvironment?: MergeInput['providerEnvironment'],
+  ) => mergeSecrets({ stage: 'dev', providerEnvironment, functions, secrets: three, serviceSecrets });
 
   it('gives the service only the listed secrets; other names keep their yaml values', () => {
-    const result = narrowed({ api: { environment: { OTHER_APP_KEY: 'fn-yaml' } } }, ['API_KEY'], { DB_PASSWORD: 'yaml' });
+    const result = narrowed({ api: { environment: { OTHER_APP_KEY: 'fn-yaml' } } }, ['API_KEY'], {
+      DB_PASSWORD: 'yaml',
+    });
     expect(result.mode).toBe('provider');
     expect(result.providerEnvironment).toEqual({ DB_PASSWORD: 'yaml', API_KEY: 'secret-api' });
     expect(result.functionEnvironments.api).toEqual({ OTHER_APP_KEY: 'fn-yaml' });
@@ -94,25 +114,32 @@ describe('mergeSecrets with a service-level list (custom.stageSecrets.secrets)',
 
   it('refuses a function list that reaches outside the service list', () => {
     expect(() => narrowed({ api: { secrets: ['API_KEY', 'OTHER_APP_KEY'] } }, ['API_KEY'])).toThrow(
-      'custom.stageSecrets.secrets limits this service to API_KEY, but function api lists OTHER_APP_KEY. A function\'s secrets list can only narrow the service\'s',
+      "custom.stageSecrets.secrets limits this service to API_KEY, but function api lists OTHER_APP_KEY. A function's secrets list can only narrow the service's",
     );
   });
 
   it('refuses a service list name the stage does not have', () => {
     expect(() => narrowed({ api: {} }, ['API_KEY', 'NOPE'])).toThrow(
-      expect.objectContaining({ code: 'NOT_FOUND', message: expect.stringContaining('custom.stageSecrets.secrets lists NOPE') }),
+      expect.objectContaining({
+        code: 'NOT_FOUND',
+        message: expect.stringContaining('custom.stageSecrets.secrets lists NOPE'),
+      }),
     );
   });
 });
 
 describe('mergeSecrets: which yaml variables secrets replaced (names only)', () => {
   it('provider and function values that a secret replaced; names that only secrets set are not listed', () => {
-    const result = mergeSecrets(input({ api: { environment: { DB_PASSWORD: 'fn', OWN: 'o' } }, worker: {} }, { API_KEY: 'yaml', PLAIN: 'p' }));
+    const result = mergeSecrets(
+      input({ api: { environment: { DB_PASSWORD: 'fn', OWN: 'o' } }, worker: {} }, { API_KEY: 'yaml', PLAIN: 'p' }),
+    );
     expect(result.replaced).toEqual({ provider: ['API_KEY'], functions: { api: ['DB_PASSWORD'] } });
   });
 
   it('per function: a provider value counts as replaced when some function receives the name', () => {
-    const result = mergeSecrets(input({ api: { secrets: ['API_KEY'] }, none: { secrets: [] } }, { API_KEY: 'yaml', DB_PASSWORD: 'yaml' }));
+    const result = mergeSecrets(
+      input({ api: { secrets: ['API_KEY'] }, none: { secrets: [] } }, { API_KEY: 'yaml', DB_PASSWORD: 'yaml' }),
+    );
     expect(result.replaced).toEqual({ provider: ['API_KEY'], functions: {} });
   });
 });

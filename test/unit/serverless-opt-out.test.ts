@@ -29,7 +29,9 @@ describe('seedSetting', () => {
   });
 
   it('ignores nested and commented keys, and a file that sets nothing', () => {
-    expect(seedSetting('build:\n  sls_set_secret_envs: false\n# sls_set_secret_envs: false\n', 'seed.yml')).toBeUndefined();
+    expect(
+      seedSetting('build:\n  sls_set_secret_envs: false\n# sls_set_secret_envs: false\n', 'seed.yml'),
+    ).toBeUndefined();
     expect(seedSetting('# nothing here yet\n', 'seed.yml')).toBeUndefined();
     expect(seedSetting('', 'seed.yml')).toBeUndefined();
   });
@@ -87,12 +89,18 @@ describe('decideSetEnvs', () => {
   });
 
   it("lets the service folder's seed.yml decide before the root's", () => {
-    const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n', 'services/api/seed.yml': 'sls_set_secret_envs: true\n' });
+    const { service } = repo({
+      'seed.yml': 'sls_set_secret_envs: false\n',
+      'services/api/seed.yml': 'sls_set_secret_envs: true\n',
+    });
     expect(decideSetEnvs({ env: {}, serviceDir: service }).setEnvs).toBe(true);
   });
 
   it('goes on to the root when the service seed.yml does not set the key', () => {
-    const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n', 'services/api/seed.yml': 'before_build: []\n' });
+    const { service } = repo({
+      'seed.yml': 'sls_set_secret_envs: false\n',
+      'services/api/seed.yml': 'before_build: []\n',
+    });
     expect(decideSetEnvs({ env: {}, serviceDir: service }).setEnvs).toBe(false);
   });
 
@@ -110,7 +118,9 @@ describe('decideSetEnvs', () => {
 
   it('any one switch set to false wins over the others set to true', () => {
     const { service } = repo({ 'seed.yml': 'sls_set_secret_envs: false\n' });
-    expect(decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'true' }, setEnvs: true, serviceDir: service }).setEnvs).toBe(false);
+    expect(decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'true' }, setEnvs: true, serviceDir: service }).setEnvs).toBe(
+      false,
+    );
   });
 
   it("fails on a misspelt key in the root's seed.yml rather than setting every secret", () => {
@@ -125,6 +135,8 @@ describe('decideSetEnvs', () => {
 
   it('refuses an env value it cannot read rather than guess', () => {
     const { service } = repo({});
-    expect(() => decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'nope' }, serviceDir: service })).toThrow('SLS_SET_SECRET_ENVS must be true or false');
+    expect(() => decideSetEnvs({ env: { SLS_SET_SECRET_ENVS: 'nope' }, serviceDir: service })).toThrow(
+      'SLS_SET_SECRET_ENVS must be true or false',
+    );
   });
 });

@@ -41,7 +41,10 @@ describe('staleReads', () => {
   });
 
   it('warns with names and lines, never a value', () => {
-    const warning = staleReadWarning('serverless.yml', { variable: 'provider.environment.DYNAMODB_TABLE', lines: [10, 21] });
+    const warning = staleReadWarning('serverless.yml', {
+      variable: 'provider.environment.DYNAMODB_TABLE',
+      lines: [10, 21],
+    });
     expect(warning).toBe(
       'serverless.yml reads provider.environment.DYNAMODB_TABLE through ${self:provider.environment.DYNAMODB_TABLE} (lines 10, 21), but a secret replaces it: ' +
         'those places keep the value written in serverless.yml, while the functions get the secret. ' +
@@ -50,6 +53,10 @@ describe('staleReads', () => {
   });
 
   it('lists replaced variables as config paths', () => {
-    expect(replacedVariables({ provider: ['A'], functions: { api: ['B', 'C'] } })).toEqual(['provider.environment.A', 'functions.api.environment.B', 'functions.api.environment.C']);
+    expect(replacedVariables({ provider: ['A'], functions: { api: ['B', 'C'] } })).toEqual([
+      'provider.environment.A',
+      'functions.api.environment.B',
+      'functions.api.environment.C',
+    ]);
   });
 });

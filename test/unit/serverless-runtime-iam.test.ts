@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { KmsIdentityRecord } from '../../src/core/format.js';
-import { addToServiceRole, iamUnsafeCharacter, kmsDecryptStatements, storeStatements } from '../../src/serverless/runtime-iam.js';
+import {
+  addToServiceRole,
+  iamUnsafeCharacter,
+  kmsDecryptStatements,
+  storeStatements,
+} from '../../src/serverless/runtime-iam.js';
 import type { ServiceConfig } from '../../src/serverless/types.js';
 
 const record = (fields: Partial<KmsIdentityRecord>): KmsIdentityRecord => ({
@@ -18,7 +23,12 @@ describe('kmsDecryptStatements', () => {
   it('names each key by its recorded ARN, a key ARN given as id, or a key id in the stack region', () => {
     const arn = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b';
     const statements = kmsDecryptStatements(
-      [record({ keyId: 'alias/ci', keyArn: arn }), record({ keyId: 'arn:aws:kms:us-east-1:111122223333:key/9f' }), record({ keyId: '1234abcd-12ab', region: 'eu-central-1' }), record({ keyId: '5678' })],
+      [
+        record({ keyId: 'alias/ci', keyArn: arn }),
+        record({ keyId: 'arn:aws:kms:us-east-1:111122223333:key/9f' }),
+        record({ keyId: '1234abcd-12ab', region: 'eu-central-1' }),
+        record({ keyId: '5678' }),
+      ],
       'shop',
       'prod',
     );
@@ -39,7 +49,12 @@ describe('kmsDecryptStatements', () => {
 
   it('a key known only by its alias: any key, but only through that alias and the context', () => {
     expect(kmsDecryptStatements([record({ keyId: 'alias/ci' })], 'shop', 'prod')).toEqual([
-      { Effect: 'Allow', Action: ['kms:Decrypt'], Resource: '*', Condition: { StringEquals: context, 'ForAnyValue:StringEquals': { 'kms:RequestAlias': ['alias/ci'] } } },
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringEquals: context, 'ForAnyValue:StringEquals': { 'kms:RequestAlias': ['alias/ci'] } },
+      },
     ]);
   });
 });
@@ -51,7 +66,9 @@ describe('addToServiceRole', () => {
     const empty = service({});
     expect(addToServiceRole(empty, [statement])).toBe(true);
     expect(empty.provider).toEqual({ iam: { role: { statements: [statement] } } });
-    const existing = service({ iam: { role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } } });
+    const existing = service({
+      iam: { role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } },
+    });
     addToServiceRole(existing, [statement]);
     expect((existing.provider as { iam: { role: { statements: unknown[] } } }).iam.role.statements).toHaveLength(2);
   });
@@ -72,8 +89,17 @@ describe('addToServiceRole', () => {
 describe('storeStatements', () => {
   it('GetObject and PutObject under the stage folder only, ListBucket on the bucket only for that prefix', () => {
     expect(storeStatements('runtime-secrets', 'team/shop/prod/', 'read-write')).toEqual([
-      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/prod/*' },
-      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::runtime-secrets', Condition: { StringLike: { 's3:prefix': 'team/shop/prod/*' } } },
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: 'arn:aws:s3:::runtime-secrets/team/shop/prod/*',
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::runtime-secrets',
+        Condition: { StringLike: { 's3:prefix': 'team/shop/prod/*' } },
+      },
     ]);
   });
 
@@ -81,7 +107,12 @@ describe('storeStatements', () => {
     const statements = storeStatements('runtime-secrets', 'team/shop/dev/', 'read');
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/dev/*' },
-      { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: 'arn:aws:s3:::runtime-secrets', Condition: { StringLike: { 's3:prefix': 'team/shop/dev/*' } } },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::runtime-secrets',
+        Condition: { StringLike: { 's3:prefix': 'team/shop/dev/*' } },
+      },
     ]);
     expect(JSON.stringify(statements)).not.toContain('Put');
   });
@@ -100,9 +131,16 @@ describe('storeStatements', () => {
   });
 
   it('go into the service role next to kms:Decrypt', () => {
-    const svc = service({ iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } } });
+    const svc = service({
+      iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } },
+    });
     expect(addToServiceRole(svc, storeStatements('b-1', 'p/shop/dev/', 'read-write'))).toBe(true);
-    const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role.statements;
-    expect(statements.map((s) => s.Action)).toEqual([['sqs:SendMessage'], ['s3:GetObject', 's3:PutObject'], ['s3:ListBucket']]);
+    const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role
+      .statements;
+    expect(statements.map((s) => s.Action)).toEqual([
+      ['sqs:SendMessage'],
+      ['s3:GetObject', 's3:PutObject'],
+      ['s3:ListBucket'],
+    ]);
   });
 });

@@ -55,7 +55,10 @@ describe('loadServiceSecrets', () => {
   });
 
   it('takes the values stage-secrets run put in the env when it ran for this stage', async () => {
-    const runner = provenRunEnv(env, 'dev', path.join(serviceDir, 'secrets/dev.json'), { API_KEY: 'runner-api', RETRIES: '7' });
+    const runner = provenRunEnv(env, 'dev', path.join(serviceDir, 'secrets/dev.json'), {
+      API_KEY: 'runner-api',
+      RETRIES: '7',
+    });
     try {
       const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner.env });
       expect(texts(loaded)).toEqual({ API_KEY: 'runner-api', RETRIES: '7' });
@@ -70,7 +73,9 @@ describe('loadServiceSecrets', () => {
     const runner = { ...env, STAGE_SECRETS_STAGE: 'prod', STAGE_SECRETS_KEYS: 'API_KEY', API_KEY: 'prod-api' };
     const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env: runner });
     expect(loaded.values.get('API_KEY')?.text).toBe('file-api');
-    expect(loaded.note).toBe('the environment holds secrets of stage prod, but this is stage dev; opening the stage file instead');
+    expect(loaded.note).toBe(
+      'the environment holds secrets of stage prod, but this is stage dev; opening the stage file instead',
+    );
   });
 
   it('a runner env that lost a named variable is not used: the stage file is opened, or without a key the error says why', async () => {
@@ -104,7 +109,13 @@ describe('loadServiceSecrets', () => {
   });
 
   it('reads the folder given relative to the service folder', async () => {
-    const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', dir: '../shared-secrets', serviceDir, env });
+    const loaded = await loadServiceSecrets({
+      stage: 'dev',
+      app: 'svc-app',
+      dir: '../shared-secrets',
+      serviceDir,
+      env,
+    });
     expect(texts(loaded)).toEqual({ SHARED: '{"a":1}' });
   });
 });
@@ -127,7 +138,14 @@ describe('applyStageSecrets', () => {
   it('writes the merged environments back into the service and logs counts', async () => {
     const svc = service();
     const { notices, log } = recorder();
-    const summary = await applyStageSecrets({ service: svc, stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log });
+    const summary = await applyStageSecrets({
+      service: svc,
+      stage: 'dev',
+      serviceDir,
+      env,
+      cache: new StageSecretsCache(),
+      log,
+    });
     expect(svc.provider.environment).toEqual({ API_KEY: 'file-api', PLAIN: 'p', RETRIES: '3' });
     expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o' });
     expect(summary).toMatchObject({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
@@ -135,17 +153,30 @@ describe('applyStageSecrets', () => {
     expect(summary.guard?.secretsDir).toBe(path.join(serviceDir, 'secrets'));
     expect((svc as { package?: { patterns?: string[] } }).package?.patterns).toEqual(['!secrets/**']);
     expect(notices).toEqual([
-      expect.stringMatching(/^stage-secrets: 2 secrets of stage dev from the stage file .*, app svc-app, set on 2 of 2 functions$/),
+      expect.stringMatching(
+        /^stage-secrets: 2 secrets of stage dev from the stage file .*, app svc-app, set on 2 of 2 functions$/,
+      ),
       'stage-secrets: secrets replace the serverless.yml values of provider.environment.API_KEY, functions.api.environment.RETRIES',
     ]);
   });
 
   it('warns, by name and line, about config reads of a variable a secret replaced; a service not named like the app still gets its secrets', async () => {
     const configFile = path.join(root, 'svc', 'serverless.yml');
-    fs.writeFileSync(configFile, 'service: other-name\nresources:\n  Description: ${self:provider.environment.API_KEY}\n');
+    fs.writeFileSync(
+      configFile,
+      'service: other-name\nresources:\n  Description: ${self:provider.environment.API_KEY}\n',
+    );
     const svc = { ...service(), service: 'other-name' };
     const { notices, log } = recorder();
-    await applyStageSecrets({ service: svc, stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log, configFile });
+    await applyStageSecrets({
+      service: svc,
+      stage: 'dev',
+      serviceDir,
+      env,
+      cache: new StageSecretsCache(),
+      log,
+      configFile,
+    });
     expect(notices[0]).toContain(', app svc-app, set on 2 of 2 functions');
     expect(notices).toContain(
       'serverless.yml reads provider.environment.API_KEY through ${self:provider.environment.API_KEY} (line 3), but a secret replaces it: those places keep the value written in serverless.yml, while the functions get the secret. Use ${secret:API_KEY} there if they should see the secret, or remove API_KEY from the stage (or from this service with custom.stageSecrets.secrets).',
@@ -158,18 +189,34 @@ describe('applyStageSecrets', () => {
     const svc = service({ stageSecrets: { setEnvs: false } });
     const before = structuredClone(svc);
     const { notices, log } = recorder();
-    const summary = await applyStageSecrets({ service: svc, stage: 'nokey', serviceDir, env, cache: new StageSecretsCache(), log });
+    const summary = await applyStageSecrets({
+      service: svc,
+      stage: 'nokey',
+      serviceDir,
+      env,
+      cache: new StageSecretsCache(),
+      log,
+    });
     // no environment changes; only the secrets folder is kept out of the package
     expect({ ...svc, package: undefined } as object).toEqual({ ...before, package: undefined });
     expect((svc as { package?: { patterns?: string[] } }).package?.patterns).toEqual(['!secrets/**']);
     expect(summary.setEnvs).toBe(false);
-    expect(notices).toEqual(['stage-secrets: functions get no secrets of stage nokey (custom.stageSecrets.setEnvs is false in serverless.yml); the build environment is unchanged']);
+    expect(notices).toEqual([
+      'stage-secrets: functions get no secrets of stage nokey (custom.stageSecrets.setEnvs is false in serverless.yml); the build environment is unchanged',
+    ]);
   });
 
   it('refuses a custom.stageSecrets the plugin cannot read', async () => {
     const { log } = recorder();
     await expect(
-      applyStageSecrets({ service: service({ stageSecrets: { setEnvs: 'no' } }), stage: 'dev', serviceDir, env, cache: new StageSecretsCache(), log }),
+      applyStageSecrets({
+        service: service({ stageSecrets: { setEnvs: 'no' } }),
+        stage: 'dev',
+        serviceDir,
+        env,
+        cache: new StageSecretsCache(),
+        log,
+      }),
     ).rejects.toThrow('custom.stageSecrets.setEnvs must be true or false');
   });
 });
@@ -181,7 +228,8 @@ describe('${secret:NAME}', () => {
     options: { stage },
     serviceDir,
     resolveVariable: async (v: string) => (v === 'sls:stage' ? 'dev' : undefined),
-    resolveConfigurationProperty: async (keys: string[]) => keys.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config),
+    resolveConfigurationProperty: async (keys: string[]) =>
+      keys.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config),
   });
 
   it('resolves the secret of the stage the resolver names', async () => {
@@ -190,9 +238,13 @@ describe('${secret:NAME}', () => {
   });
 
   it("a missing name resolves to null, so the framework's fallback applies; its error names the secret and how to add it", async () => {
-    expect(await resolveSecretVariable(resolver('NOPE', 'dev'), { cache: new StageSecretsCache(), env, serviceDir })).toEqual({
+    expect(
+      await resolveSecretVariable(resolver('NOPE', 'dev'), { cache: new StageSecretsCache(), env, serviceDir }),
+    ).toEqual({
       value: null,
-      eventualErrorMessage: expect.stringContaining('${secret:NOPE}: stage dev has no secret named NOPE; add it with: npx --no-install stage-secrets set --stage dev NOPE'),
+      eventualErrorMessage: expect.stringContaining(
+        '${secret:NOPE}: stage dev has no secret named NOPE; add it with: npx --no-install stage-secrets set --stage dev NOPE',
+      ),
     });
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../src/core/errors.js';
 import { initStage } from '../../src/stages/init.js';
 import { forgetUnwrappedKeys } from '../../src/stages/open.js';
-import { type StageOptions } from '../../src/stages/options.js';
+import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv, secretEnvSync, type SecretEnvOptions, type SstAppLike } from '../../src/sst/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
@@ -107,7 +107,9 @@ describe('secretEnv for SST', () => {
     await setSecrets(dev, [{ name: 'DB_URL', type: 'string', value: 'postgres://dev-db/shop' }]);
     const app = new RecordingSstApp('shop', 'prod');
     expect(await secretEnv(opts({ app, stage: 'dev' }))).toEqual({ DB_URL: 'postgres://dev-db/shop' });
-    expect(await secretEnv({ cwd: ws.dir, env: { ...ws.env, SST_STAGE: 'dev' } })).toEqual({ DB_URL: 'postgres://dev-db/shop' });
+    expect(await secretEnv({ cwd: ws.dir, env: { ...ws.env, SST_STAGE: 'dev' } })).toEqual({
+      DB_URL: 'postgres://dev-db/shop',
+    });
     expect(await secretEnv({ cwd: ws.dir, env: { ...ws.env, SST_STAGE: 'dev' }, app })).toEqual(PROD);
   });
 
@@ -143,15 +145,21 @@ describe('secretEnv for SST', () => {
 
   it("secretEnvSync refuses a run env without run's proof, naming the problem", () => {
     const runnerEnv = { ...runEnv({ DB_URL: 'from-runner' }, ws.stageFile('prod')), STAGE_SECRETS_RUN_MAC: undefined };
-    expect(() => secretEnvSync({ stage: 'prod', env: runnerEnv, cwd: ws.dir })).toThrow(/STAGE_SECRETS_RUN_MAC, the proof that stage-secrets run set these, is not set/);
+    expect(() => secretEnvSync({ stage: 'prod', env: runnerEnv, cwd: ws.dir })).toThrow(
+      /STAGE_SECRETS_RUN_MAC, the proof that stage-secrets run set these, is not set/,
+    );
   });
 
   it('under stage-secrets run, refuses (sync too) when run opened another stage file than the one found here', async () => {
     const runnerEnv = runEnv({ DB_URL: 'from-runner' }, '/elsewhere/secrets/prod.json');
     const err = await failure(secretEnv({ stage: 'prod', env: runnerEnv, cwd: ws.dir }));
     expect(err.code).toBe('RUN_FILE_MISMATCH');
-    expect(err.message).toContain(`stage-secrets run opened /elsewhere/secrets/prod.json, but from ${ws.dir} the stage file for stage prod is ${ws.stageFile('prod')}`);
-    expect(() => secretEnvSync({ stage: 'prod', env: runnerEnv, cwd: ws.dir })).toThrow(/RUN_FILE|stage-secrets run opened \/elsewhere/);
+    expect(err.message).toContain(
+      `stage-secrets run opened /elsewhere/secrets/prod.json, but from ${ws.dir} the stage file for stage prod is ${ws.stageFile('prod')}`,
+    );
+    expect(() => secretEnvSync({ stage: 'prod', env: runnerEnv, cwd: ws.dir })).toThrow(
+      /RUN_FILE|stage-secrets run opened \/elsewhere/,
+    );
   });
 
   it('ignores a runner env of another stage and opens the stage file', async () => {

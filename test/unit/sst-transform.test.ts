@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../src/core/errors.js';
 import { initStage } from '../../src/stages/init.js';
-import { type StageOptions } from '../../src/stages/options.js';
+import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv, transformFunctionEnv, type FunctionEnvArgs, type SecretEnv } from '../../src/sst/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';

@@ -2,8 +2,23 @@ import { describe, expect, it } from 'vitest';
 import type { SecretEntry, StageFile } from '../../src/core/format.js';
 import { stageChanges } from '../../src/stages/history.js';
 
-const e = (ct: string, approved?: string): SecretEntry => ({ type: 'string', updated: '2026-01-01T00:00:00.000Z', epk: 'e', nonce: 'n', ct, tag: 't', ...(approved ? { approved } : {}) });
-const f = (secrets: Record<string, SecretEntry>, publicKey = 'pk'): StageFile => ({ version: 2, app: 'a', stage: 'dev', publicKey, identities: [], secrets });
+const e = (ct: string, approved?: string): SecretEntry => ({
+  type: 'string',
+  updated: '2026-01-01T00:00:00.000Z',
+  epk: 'e',
+  nonce: 'n',
+  ct,
+  tag: 't',
+  ...(approved ? { approved } : {}),
+});
+const f = (secrets: Record<string, SecretEntry>, publicKey = 'pk'): StageFile => ({
+  version: 2,
+  app: 'a',
+  stage: 'dev',
+  publicKey,
+  identities: [],
+  secrets,
+});
 
 describe('stageChanges', () => {
   it('names added, changed, removed and approved secrets, sorted', () => {
@@ -24,6 +39,9 @@ describe('stageChanges', () => {
 
   it('tells a header change, and a new file as additions only', () => {
     expect(stageChanges(f({}), f({}, 'other')).header).toBe(true);
-    expect(stageChanges(undefined, f({ A: e('1') }))).toEqual({ changes: [{ name: 'A', change: 'added' }], header: false });
+    expect(stageChanges(undefined, f({ A: e('1') }))).toEqual({
+      changes: [{ name: 'A', change: 'added' }],
+      header: false,
+    });
   });
 });

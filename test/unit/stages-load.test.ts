@@ -39,7 +39,11 @@ describe('loadSecrets', () => {
       ['DB_URL', { type: 'string', text: 'postgres://file' }],
       ['PORT', { type: 'number', text: '5432' }],
     ]);
-    expect(loaded.source).toMatchObject({ kind: 'stage-file', path: 'secrets/dev.json', identity: expect.stringMatching(/^local:[0-9a-f]{16}$/) });
+    expect(loaded.source).toMatchObject({
+      kind: 'stage-file',
+      path: 'secrets/dev.json',
+      identity: expect.stringMatching(/^local:[0-9a-f]{16}$/),
+    });
     expect(describeSource(loaded.source)).toMatch(/^the stage file secrets\/dev\.json \(identity local:/);
     expect(loaded.note).toBeUndefined();
   });
@@ -69,9 +73,15 @@ describe('loadSecrets', () => {
     const cases: Array<[NodeJS.ProcessEnv, string]> = [
       [{ ...genuine, STAGE_SECRETS_FILE: undefined }, 'STAGE_SECRETS_FILE, the stage file run opened, is not set'],
       [{ ...genuine, STAGE_SECRETS_FILE: 'secrets/dev.json' }, 'STAGE_SECRETS_FILE is not an absolute path'],
-      [{ ...genuine, STAGE_SECRETS_RUN_MAC: undefined }, 'STAGE_SECRETS_RUN_MAC, the proof that stage-secrets run set these, is not set'],
+      [
+        { ...genuine, STAGE_SECRETS_RUN_MAC: undefined },
+        'STAGE_SECRETS_RUN_MAC, the proof that stage-secrets run set these, is not set',
+      ],
       [{ ...genuine, PORT: '6001' }, 'STAGE_SECRETS_RUN_MAC does not match'],
-      [{ ...genuine, STAGE_SECRETS_KEYS: 'DB_URL,PORT', DB_URL: 'postgres://evil' }, 'STAGE_SECRETS_RUN_MAC does not match'],
+      [
+        { ...genuine, STAGE_SECRETS_KEYS: 'DB_URL,PORT', DB_URL: 'postgres://evil' },
+        'STAGE_SECRETS_RUN_MAC does not match',
+      ],
     ];
     for (const [runEnv, problem] of cases) {
       forgetUnwrappedKeys();
@@ -86,12 +96,20 @@ describe('loadSecrets', () => {
     forgetUnwrappedKeys();
     await expect(loadSecrets({ ...base(), env: runEnvOf({ PORT: '6000', EXTRA: 'e' }) })).rejects.toMatchObject({
       code: 'RUN_ENV_UNVERIFIED',
-      message: expect.stringContaining('STAGE_SECRETS_KEYS lists EXTRA, which the stage file secrets/dev.json does not have'),
+      message: expect.stringContaining(
+        'STAGE_SECRETS_KEYS lists EXTRA, which the stage file secrets/dev.json does not have',
+      ),
     });
   });
 
   it('a run env without proof and the stage key at hand: opens the stage file, and says why', async () => {
-    const forged = { ...env, STAGE_SECRETS_STAGE: 'dev', STAGE_SECRETS_KEYS: 'PORT', STAGE_SECRETS_FILE: runFile(), PORT: '6000' };
+    const forged = {
+      ...env,
+      STAGE_SECRETS_STAGE: 'dev',
+      STAGE_SECRETS_KEYS: 'PORT',
+      STAGE_SECRETS_FILE: runFile(),
+      PORT: '6000',
+    };
     const loaded = await loadSecrets({ ...base(), env: forged });
     expect(loaded.values.get('PORT')?.text).toBe('5432');
     expect(loaded.source.kind).toBe('stage-file');
@@ -103,12 +121,16 @@ describe('loadSecrets', () => {
   it('under run, refuses from a folder that finds no stage file or another one, naming both files', async () => {
     await expect(loadSecrets({ ...base(), cwd: root, env: runEnvOf({ PORT: '6000' }) })).rejects.toMatchObject({
       code: 'RUN_FILE_MISMATCH',
-      message: expect.stringContaining(`stage-secrets run opened ${runFile()}, but from ${root} there is no stage file of its own`),
+      message: expect.stringContaining(
+        `stage-secrets run opened ${runFile()}, but from ${root} there is no stage file of its own`,
+      ),
     });
     const otherFile = path.join(root, 'other/secrets/dev.json');
     await expect(loadSecrets({ ...base(), env: runEnvOf({ PORT: '6000' }, otherFile) })).rejects.toMatchObject({
       code: 'RUN_FILE_MISMATCH',
-      message: expect.stringContaining(`stage-secrets run opened ${otherFile}, but from ${path.join(root, 'app')} the stage file for stage dev is ${fs.realpathSync(runFile())}`),
+      message: expect.stringContaining(
+        `stage-secrets run opened ${otherFile}, but from ${path.join(root, 'app')} the stage file for stage dev is ${fs.realpathSync(runFile())}`,
+      ),
     });
   });
 
@@ -123,10 +145,17 @@ describe('loadSecrets', () => {
   it('refuses a stage with a name no key holder approved (the plugin, SST helper and client all load through here)', async () => {
     const writerEnv = { XDG_CONFIG_HOME: path.join(root, 'writer-config') };
     forgetUnwrappedKeys(); // a writer's own process: no key was ever unwrapped here
-    const written = await setSecrets({ ...base(), env: writerEnv }, [{ name: 'NEW_NAME', type: 'string', value: 'from-a-writer' }]);
+    const written = await setSecrets({ ...base(), env: writerEnv }, [
+      { name: 'NEW_NAME', type: 'string', value: 'from-a-writer' },
+    ]);
     expect(written).toMatchObject({ added: ['NEW_NAME'], pending: ['NEW_NAME'] });
-    await expect(loadSecrets(base())).rejects.toMatchObject({ code: 'UNAPPROVED', message: expect.stringContaining('stage-secrets approve --stage dev NEW_NAME') });
-    await expect(secretEnv({ stage: 'dev', cwd: path.join(root, 'app'), env })).rejects.toMatchObject({ code: 'UNAPPROVED' });
+    await expect(loadSecrets(base())).rejects.toMatchObject({
+      code: 'UNAPPROVED',
+      message: expect.stringContaining('stage-secrets approve --stage dev NEW_NAME'),
+    });
+    await expect(secretEnv({ stage: 'dev', cwd: path.join(root, 'app'), env })).rejects.toMatchObject({
+      code: 'UNAPPROVED',
+    });
     await removeSecrets(base(), ['NEW_NAME']);
     expect((await loadSecrets(base())).values.size).toBe(2);
   });
@@ -134,7 +163,9 @@ describe('loadSecrets', () => {
   it('refuses a stage file of another app, in one message naming where the app came from', async () => {
     await expect(loadSecrets({ ...base(), app: { name: 'billing', source: 'a test' } })).rejects.toMatchObject({
       code: 'APP_MISMATCH',
-      message: expect.stringMatching(/^secrets\/dev\.json belongs to app "shop", but this is app "billing" \(from a test\)\. Pass --app shop/),
+      message: expect.stringMatching(
+        /^secrets\/dev\.json belongs to app "shop", but this is app "billing" \(from a test\)\. Pass --app shop/,
+      ),
     });
   });
 });

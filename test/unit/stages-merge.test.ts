@@ -6,7 +6,15 @@ import { mergeStageFiles, mergeStageTexts } from '../../src/stages/merge.js';
 const b64 = (n: number) => randomBytes(n).toString('base64');
 
 function entry(approved = false): SecretEntry {
-  return { type: 'string', updated: '2026-01-02T03:04:05.000Z', epk: b64(32), nonce: b64(12), ct: b64(20), tag: b64(16), ...(approved ? { approved: b64(32) } : {}) };
+  return {
+    type: 'string',
+    updated: '2026-01-02T03:04:05.000Z',
+    epk: b64(32),
+    nonce: b64(12),
+    ct: b64(20),
+    tag: b64(16),
+    ...(approved ? { approved: b64(32) } : {}),
+  };
 }
 
 function stage(secrets: Record<string, SecretEntry>, publicKey = b64(32)): StageFile {
@@ -16,7 +24,15 @@ function stage(secrets: Record<string, SecretEntry>, publicKey = b64(32)): Stage
     stage: 'dev',
     publicKey,
     identities: [
-      { type: 'local', id: 'local:0011223344556677', created: '2026-01-01T00:00:00.000Z', fingerprint: '0011223344556677', nonce: b64(12), wrapped: b64(32), tag: b64(16) },
+      {
+        type: 'local',
+        id: 'local:0011223344556677',
+        created: '2026-01-01T00:00:00.000Z',
+        fingerprint: '0011223344556677',
+        nonce: b64(12),
+        wrapped: b64(32),
+        tag: b64(16),
+      },
     ],
     secrets,
   };
@@ -46,7 +62,10 @@ describe('mergeStageFiles', () => {
     const ours = edit(base, { A, C, H: undefined });
     const theirs = edit(base, { Z, F: newF, D: approvedD });
     const expected = text(edit(base, { A, C, Z, F: newF, D: approvedD, H: undefined }));
-    for (const [o, t] of [[ours, theirs], [theirs, ours]] as const) {
+    for (const [o, t] of [
+      [ours, theirs],
+      [theirs, ours],
+    ] as const) {
       const r = mergeStageFiles(base, o, t);
       expect(r.clean).toBe(true);
       expect(text(r.file)).toBe(expected);
@@ -56,7 +75,11 @@ describe('mergeStageFiles', () => {
   it('merges an approval on one side with a replacement on the other into the new value, approved', () => {
     const tag = b64(32);
     const replaced = entry();
-    const r = mergeStageFiles(base, edit(base, { D: { ...base.secrets.D!, approved: tag } }), edit(base, { D: replaced }));
+    const r = mergeStageFiles(
+      base,
+      edit(base, { D: { ...base.secrets.D!, approved: tag } }),
+      edit(base, { D: replaced }),
+    );
     expect(r.clean).toBe(true);
     expect(r.file.secrets.D).toEqual({ ...replaced, approved: tag });
   });
@@ -74,12 +97,19 @@ describe('mergeStageFiles', () => {
     const r = mergeStageFiles(base, ours, theirs);
     expect(r.clean).toBe(false);
     expect(r.conflicts).toEqual({ header: false, names: ['B'] });
-    expect(text(r.file)).toBe(text(edit(base, { A: ours.secrets.A, B: ours.secrets.B, Z: theirs.secrets.Z, X: theirs.secrets.X })));
+    expect(text(r.file)).toBe(
+      text(edit(base, { A: ours.secrets.A, B: ours.secrets.B, Z: theirs.secrets.Z, X: theirs.secrets.X })),
+    );
   });
 
   it('reports removal on one side against a change or an approval on the other', () => {
-    expect(mergeStageFiles(base, edit(base, { D: undefined }), edit(base, { D: entry() })).conflicts.names).toEqual(['D']);
-    expect(mergeStageFiles(base, edit(base, { D: { ...base.secrets.D!, approved: b64(32) } }), edit(base, { D: undefined })).conflicts.names).toEqual(['D']);
+    expect(mergeStageFiles(base, edit(base, { D: undefined }), edit(base, { D: entry() })).conflicts.names).toEqual([
+      'D',
+    ]);
+    expect(
+      mergeStageFiles(base, edit(base, { D: { ...base.secrets.D!, approved: b64(32) } }), edit(base, { D: undefined }))
+        .conflicts.names,
+    ).toEqual(['D']);
   });
 
   it('reports the same new name added with different values', () => {
@@ -88,7 +118,13 @@ describe('mergeStageFiles', () => {
   });
 
   it('takes a header change of one side, and reports a header changed differently on both (our file kept whole)', () => {
-    const rewrapped = { ...base, identities: [...base.identities, { ...base.identities[0]!, id: 'local:8899aabbccddeeff', fingerprint: '8899aabbccddeeff' }] };
+    const rewrapped = {
+      ...base,
+      identities: [
+        ...base.identities,
+        { ...base.identities[0]!, id: 'local:8899aabbccddeeff', fingerprint: '8899aabbccddeeff' },
+      ],
+    };
     const added = edit(base, { A: entry() });
     const clean = mergeStageFiles(base, rewrapped, added);
     expect(clean.clean).toBe(true);
@@ -118,7 +154,12 @@ describe('mergeStageTexts', () => {
   const base = stage({ B: entry() });
 
   it('gives canonical text that parses', () => {
-    const r = mergeStageTexts(text(base), text(edit(base, { A: entry() })), text(edit(base, { C: entry() })), 'secrets/dev.json');
+    const r = mergeStageTexts(
+      text(base),
+      text(edit(base, { A: entry() })),
+      text(edit(base, { C: entry() })),
+      'secrets/dev.json',
+    );
     expect(r.kind).toBe('merged');
     if (r.kind !== 'merged') return;
     expect(Object.keys(parseStageFile(r.text, 'x').secrets)).toEqual(['A', 'B', 'C']);

@@ -14,7 +14,13 @@ import {
   type RuntimeStore,
 } from '../../src/stages/runtime-store.js';
 import { valueAad } from '../../src/stages/sealing.js';
-import { entryObjectKey, nameOfObjectKey, parseStoreUrl, stageFolder, storeLocationFrom } from '../../src/store/s3-location.js';
+import {
+  entryObjectKey,
+  nameOfObjectKey,
+  parseStoreUrl,
+  stageFolder,
+  storeLocationFrom,
+} from '../../src/store/s3-location.js';
 import { s3ObjectStore, usePathStyle, type ObjectStore } from '../../src/store/s3-store.js';
 import { sampleLocalIdentity } from '../support/records.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
@@ -31,7 +37,14 @@ function entry(updated: string, extra: Partial<SecretEntry> = {}): SecretEntry {
 }
 
 function stageFile(secrets: Record<string, SecretEntry>): StageFile {
-  return { version: 2, app: 'shop', stage: 'dev', publicKey: keys.publicKey.toString('base64'), identities: [sampleLocalIdentity()], secrets };
+  return {
+    version: 2,
+    app: 'shop',
+    stage: 'dev',
+    publicKey: keys.publicKey.toString('base64'),
+    identities: [sampleLocalIdentity()],
+    secrets,
+  };
 }
 
 function open(file: StageFile, name: string, e: SecretEntry): string | undefined {
@@ -63,9 +76,21 @@ beforeEach(() => s3.resetRequests());
 
 describe('store location', () => {
   it('parses s3://BUCKET/PREFIX, with or without prefix and trailing slash', () => {
-    expect(parseStoreUrl('s3://my-bucket/team/secrets/', 'x')).toEqual({ bucket: 'my-bucket', prefix: 'team/secrets', url: 's3://my-bucket/team/secrets' });
+    expect(parseStoreUrl('s3://my-bucket/team/secrets/', 'x')).toEqual({
+      bucket: 'my-bucket',
+      prefix: 'team/secrets',
+      url: 's3://my-bucket/team/secrets',
+    });
     expect(parseStoreUrl('s3://my.bucket', 'x')).toEqual({ bucket: 'my.bucket', prefix: '', url: 's3://my.bucket' });
-    for (const bad of ['my-bucket/x', 'https://my-bucket/x', 's3://My_Bucket/x', 's3://ab/x', 's3://a..b/x', 's3://bucket//x', 's3://bucket/a\nb']) {
+    for (const bad of [
+      'my-bucket/x',
+      'https://my-bucket/x',
+      's3://My_Bucket/x',
+      's3://ab/x',
+      's3://a..b/x',
+      's3://bucket//x',
+      's3://bucket/a\nb',
+    ]) {
       expect(() => parseStoreUrl(bad, '--store'), bad).toThrow(/\(--store\)/);
     }
   });
@@ -94,9 +119,15 @@ describe('store location', () => {
     expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000' })).toBe(true);
     expect(usePathStyle({ AWS_ENDPOINT_URL: 'http://localhost:4566' })).toBe(true);
     expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'https://s3.eu-west-1.amazonaws.com' })).toBe(false);
-    expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' })).toBe(false);
-    expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'https://minio.internal', STAGE_SECRETS_S3_PATH_STYLE: 'true' })).toBe(true);
-    expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', STAGE_SECRETS_S3_PATH_STYLE: 'false' })).toBe(false);
+    expect(
+      usePathStyle({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' }),
+    ).toBe(false);
+    expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'https://minio.internal', STAGE_SECRETS_S3_PATH_STYLE: 'true' })).toBe(
+      true,
+    );
+    expect(usePathStyle({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', STAGE_SECRETS_S3_PATH_STYLE: 'false' })).toBe(
+      false,
+    );
     expect(() => usePathStyle({ STAGE_SECRETS_S3_PATH_STYLE: 'maybe' })).toThrow(StageSecretsError);
   });
 });
@@ -109,7 +140,10 @@ describe('newest of store and stage file', () => {
   });
 
   it("replaces entries with newer store entries, keeps the file's approval, never adds a name", () => {
-    const file = stageFile({ A: entry('2030-01-01T00:00:00Z', { approved: B64(32) }), B: entry('2030-01-01T00:00:00Z') });
+    const file = stageFile({
+      A: entry('2030-01-01T00:00:00Z', { approved: B64(32) }),
+      B: entry('2030-01-01T00:00:00Z'),
+    });
     const stored = entry('2030-01-02T00:00:00Z', { ct: B64(9) });
     const result = withNewerEntries(file, {
       entries: new Map([
@@ -127,8 +161,14 @@ describe('newest of store and stage file', () => {
 
 describe('store entries', () => {
   it('parse with the stage-file schema; a malformed object or one with an approval tag fails closed without its content', () => {
-    expect(parseStoreEntry(JSON.stringify(entry('2030-01-01T00:00:00Z')), 'A', 's3://b/k')).toEqual(entry('2030-01-01T00:00:00Z'));
-    const cases = ['secret-looking-content', JSON.stringify({ ...entry('2030-01-01T00:00:00Z'), extra: 'secret-looking-content' }), JSON.stringify(entry('2030-01-01T00:00:00Z', { approved: B64(32) }))];
+    expect(parseStoreEntry(JSON.stringify(entry('2030-01-01T00:00:00Z')), 'A', 's3://b/k')).toEqual(
+      entry('2030-01-01T00:00:00Z'),
+    );
+    const cases = [
+      'secret-looking-content',
+      JSON.stringify({ ...entry('2030-01-01T00:00:00Z'), extra: 'secret-looking-content' }),
+      JSON.stringify(entry('2030-01-01T00:00:00Z', { approved: B64(32) })),
+    ];
     for (const text of cases) {
       const err = (() => {
         try {
@@ -165,7 +205,12 @@ describe('updateStoredSecret', () => {
 
   it('seals as a stage-file entry (same associated data, no approval tag), first with If-None-Match: *, then If-Match', async () => {
     const store = freshStore();
-    const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'v1' }, { now: () => Date.parse('2031-01-01T00:00:00Z') });
+    const first = await updateStoredSecret(
+      store,
+      file,
+      { name: 'TOKEN', type: 'string', value: 'v1' },
+      { now: () => Date.parse('2031-01-01T00:00:00Z') },
+    );
     expect(first.attempts).toBe(1);
     expect(first.entry.updated).toBe('2031-01-01T00:00:00.000Z');
     const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
@@ -174,9 +219,17 @@ describe('updateStoredSecret', () => {
     expect(open(file, 'TOKEN', stored)).toBe('v1');
     expect(open(file, 'OTHER', stored)).toBeUndefined();
     const etag = s3.getObject(store.location.bucket, key)!.etag;
-    await updateStoredSecret(store, file, { name: 'TOKEN', type: 'number', value: '7' }, { now: () => Date.parse('2031-01-01T00:01:00Z') });
+    await updateStoredSecret(
+      store,
+      file,
+      { name: 'TOKEN', type: 'number', value: '7' },
+      { now: () => Date.parse('2031-01-01T00:01:00Z') },
+    );
     const puts = s3.requests.filter((r) => r.operation === 'PutObject');
-    expect(puts.map((r) => [r.ifNoneMatch, r.ifMatch])).toEqual([['*', undefined], [undefined, etag]]);
+    expect(puts.map((r) => [r.ifNoneMatch, r.ifMatch])).toEqual([
+      ['*', undefined],
+      [undefined, etag],
+    ]);
     expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('7');
   });
 
@@ -184,15 +237,27 @@ describe('updateStoredSecret', () => {
     const store = freshStore();
     s3.hideMissingKeys(true);
     try {
-      const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'first-write-v1' }, { now: NOW });
+      const first = await updateStoredSecret(
+        store,
+        file,
+        { name: 'TOKEN', type: 'string', value: 'first-write-v1' },
+        { now: NOW },
+      );
       expect(first.attempts).toBe(1);
       const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
-      expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('first-write-v1');
+      expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe(
+        'first-write-v1',
+      );
       expect(s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.ifNoneMatch)).toEqual(['*']);
       // a listing that is denied too: the 403 stays a denial, and nothing is written
       const other = freshStore();
       s3.deny('ListObjectsV2');
-      const denied = await updateStoredSecret(other, file, { name: 'TOKEN', type: 'string', value: 'never-written-v2' }, { now: NOW }).catch((e: unknown) => e);
+      const denied = await updateStoredSecret(
+        other,
+        file,
+        { name: 'TOKEN', type: 'string', value: 'never-written-v2' },
+        { now: NOW },
+      ).catch((e: unknown) => e);
       expect(denied).toBeInstanceOf(StageSecretsError);
       expect((denied as StageSecretsError).code).toBe('ACCESS_DENIED');
       expect(s3.keys(other.location.bucket)).toEqual([]);
@@ -202,12 +267,17 @@ describe('updateStoredSecret', () => {
     }
   });
 
-  it('never dates an update before what it replaces, so an instance whose clock is behind (within S3\'s 15-minute skew) still writes the newest', async () => {
+  it("never dates an update before what it replaces, so an instance whose clock is behind (within S3's 15-minute skew) still writes the newest", async () => {
     const store = freshStore();
     const behind = () => Date.parse('2029-12-31T23:50:00Z');
     const first = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'a' }, { now: behind });
     expect(first.entry.updated).toBe('2030-01-01T00:00:00.001Z');
-    const second = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'b' }, { now: behind });
+    const second = await updateStoredSecret(
+      store,
+      file,
+      { name: 'TOKEN', type: 'string', value: 'b' },
+      { now: behind },
+    );
     expect(second.entry.updated).toBe('2030-01-01T00:00:00.002Z');
   });
 
@@ -223,15 +293,26 @@ describe('updateStoredSecret', () => {
         if (races-- > 0) {
           // another instance's write lands between this one's read and its write
           const current = await inner.get(k);
-          await inner.put(k, text.replace(/"ct":"[^"]*"/, `"ct":"${B64(6)}"`), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+          await inner.put(
+            k,
+            text.replace(/"ct":"[^"]*"/, `"ct":"${B64(6)}"`),
+            current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+          );
         }
         return inner.put(k, text, condition);
       },
     }));
-    const result = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'mine' }, { now: NOW, sleep: async (ms) => void sleeps.push(ms), random: () => 0.999 });
+    const result = await updateStoredSecret(
+      store,
+      file,
+      { name: 'TOKEN', type: 'string', value: 'mine' },
+      { now: NOW, sleep: async (ms) => void sleeps.push(ms), random: () => 0.999 },
+    );
     expect(result.attempts).toBe(3);
     expect(sleeps).toEqual([49, 99]);
-    const stored = JSON.parse(s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString());
+    const stored = JSON.parse(
+      s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString(),
+    );
     expect(open(file, 'TOKEN', stored)).toBe('mine');
     const statuses = s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.status);
     expect(statuses).toEqual([200, 412, 200, 412, 200]);
@@ -242,14 +323,27 @@ describe('updateStoredSecret', () => {
       ...inner,
       async put(k, text, condition) {
         const current = await inner.get(k);
-        await inner.put(k, text.replace(/"ct":"[^"]*"/, `"ct":"${B64(6)}"`), current ? { ifMatch: current.etag } : { ifNoneMatch: '*' });
+        await inner.put(
+          k,
+          text.replace(/"ct":"[^"]*"/, `"ct":"${B64(6)}"`),
+          current ? { ifMatch: current.etag } : { ifNoneMatch: '*' },
+        );
         return inner.put(k, text, condition);
       },
     }));
-    const err = await updateStoredSecret(store, file, { name: 'TOKEN', type: 'string', value: 'mine' }, { now: NOW, maxAttempts: 3, sleep: async () => undefined }).catch((e: unknown) => e);
+    const err = await updateStoredSecret(
+      store,
+      file,
+      { name: 'TOKEN', type: 'string', value: 'mine' },
+      { now: NOW, maxAttempts: 3, sleep: async () => undefined },
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'LOCKED' });
-    expect((err as Error).message).toMatch(/TOKEN is being updated concurrently .* after 3 conditional writes .* nothing of it was written\. Retry/);
-    const stored = JSON.parse(s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString());
+    expect((err as Error).message).toMatch(
+      /TOKEN is being updated concurrently .* after 3 conditional writes .* nothing of it was written\. Retry/,
+    );
+    const stored = JSON.parse(
+      s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString(),
+    );
     expect(stored.ct).toBe(B64(6));
   });
 
@@ -258,8 +352,12 @@ describe('updateStoredSecret', () => {
     expect(() => assertUpdatable(file, [], 'NOPE')).toThrow(/no secret named NOPE/);
     expect(() => assertUpdatable(file, ['TOKEN'], 'TOKEN')).toThrow(/pending approval.*approve --stage dev TOKEN/);
     expect(() => assertUpdatable(file, [], 'TOKEN')).not.toThrow();
-    await expect(updateStoredSecret(store, file, { name: 'NOPE', type: 'string', value: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(updateStoredSecret(store, file, { name: 'TOKEN', type: 'number', value: 'twelve' })).rejects.toMatchObject({ code: 'INVALID_VALUE' });
+    await expect(updateStoredSecret(store, file, { name: 'NOPE', type: 'string', value: 'x' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    await expect(
+      updateStoredSecret(store, file, { name: 'TOKEN', type: 'number', value: 'twelve' }),
+    ).rejects.toMatchObject({ code: 'INVALID_VALUE' });
     expect(s3.requests).toEqual([]);
   });
 

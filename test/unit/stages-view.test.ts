@@ -8,10 +8,35 @@ const file: StageFile = {
   stage: 'prod',
   publicKey: Buffer.alloc(32, 7).toString('base64'),
   policy: { mode: 'open', tag: Buffer.alloc(32, 9).toString('base64') },
-  identities: [{ type: 'local', id: 'local:0011223344556677', created: '2026-01-01T00:00:00.000Z', fingerprint: '0011223344556677', nonce: Buffer.alloc(12).toString('base64'), wrapped: Buffer.alloc(32).toString('base64'), tag: Buffer.alloc(16).toString('base64') }],
+  identities: [
+    {
+      type: 'local',
+      id: 'local:0011223344556677',
+      created: '2026-01-01T00:00:00.000Z',
+      fingerprint: '0011223344556677',
+      nonce: Buffer.alloc(12).toString('base64'),
+      wrapped: Buffer.alloc(32).toString('base64'),
+      tag: Buffer.alloc(16).toString('base64'),
+    },
+  ],
   secrets: {
-    ZED: { type: 'json', updated: '2026-02-02T00:00:00.000Z', epk: Buffer.alloc(32, 1).toString('base64'), nonce: Buffer.alloc(12, 2).toString('base64'), ct: Buffer.from('ciphertext-bytes').toString('base64'), tag: Buffer.alloc(16, 3).toString('base64') },
-    API_KEY: { type: 'string', updated: '2026-02-01T00:00:00.000Z', epk: Buffer.alloc(32, 4).toString('base64'), nonce: Buffer.alloc(12, 5).toString('base64'), ct: Buffer.from('other').toString('base64'), tag: Buffer.alloc(16, 6).toString('base64'), approved: Buffer.alloc(32, 8).toString('base64') },
+    ZED: {
+      type: 'json',
+      updated: '2026-02-02T00:00:00.000Z',
+      epk: Buffer.alloc(32, 1).toString('base64'),
+      nonce: Buffer.alloc(12, 2).toString('base64'),
+      ct: Buffer.from('ciphertext-bytes').toString('base64'),
+      tag: Buffer.alloc(16, 3).toString('base64'),
+    },
+    API_KEY: {
+      type: 'string',
+      updated: '2026-02-01T00:00:00.000Z',
+      epk: Buffer.alloc(32, 4).toString('base64'),
+      nonce: Buffer.alloc(12, 5).toString('base64'),
+      ct: Buffer.from('other').toString('base64'),
+      tag: Buffer.alloc(16, 6).toString('base64'),
+      approved: Buffer.alloc(32, 8).toString('base64'),
+    },
   },
 };
 

@@ -24,7 +24,8 @@ function lookalike(parent: string, { fileMode = 0o600, dirMode = 0o700 } = {}): 
   return file;
 }
 
-const problem = (result: Buffer | { problem: string }): string | undefined => (Buffer.isBuffer(result) ? undefined : result.problem);
+const problem = (result: Buffer | { problem: string }): string | undefined =>
+  Buffer.isBuffer(result) ? undefined : result.problem;
 const posix = typeof process.getuid === 'function';
 
 describe('run token', () => {
@@ -50,7 +51,9 @@ describe('run token', () => {
 
   it('refuses a token file inside the repository, even with the modes run gives it (a checkout under umask 077)', () => {
     const file = lookalike(path.join(repo, 'committed'));
-    expect(problem(readRunToken(file, [repo]))).toContain(`is inside ${fs.realpathSync(repo)}, where a committed file could be`);
+    expect(problem(readRunToken(file, [repo]))).toContain(
+      `is inside ${fs.realpathSync(repo)}, where a committed file could be`,
+    );
   });
 
   it('refuses a token file reached through a link into the repository', () => {
@@ -66,14 +69,22 @@ describe('run token', () => {
   });
 
   it.runIf(posix)('refuses a token file or folder that group or others may read', () => {
-    expect(problem(readRunToken(lookalike(path.join(scratch, 'loose-file'), { fileMode: 0o644 }), [repo]))).toContain('has mode 644, not 0600');
-    expect(problem(readRunToken(lookalike(path.join(scratch, 'loose-dir'), { dirMode: 0o755 }), [repo]))).toContain('is in a folder that has mode 755, not 0700');
+    expect(problem(readRunToken(lookalike(path.join(scratch, 'loose-file'), { fileMode: 0o644 }), [repo]))).toContain(
+      'has mode 644, not 0600',
+    );
+    expect(problem(readRunToken(lookalike(path.join(scratch, 'loose-dir'), { dirMode: 0o755 }), [repo]))).toContain(
+      'is in a folder that has mode 755, not 0700',
+    );
   });
 
   it('refuses relative paths, other file names and content that is not a token', () => {
     expect(problem(readRunToken('stage-secrets-run-x/token', [repo]))).toContain('is not an absolute path');
-    expect(problem(readRunToken(path.join(scratch, 'stage-secrets-run-x', 'key'), [repo]))).toContain('is not a stage-secrets-run-*/token file');
-    expect(problem(readRunToken(path.join(scratch, 'elsewhere', 'token'), [repo]))).toContain('is not a stage-secrets-run-*/token file');
+    expect(problem(readRunToken(path.join(scratch, 'stage-secrets-run-x', 'key'), [repo]))).toContain(
+      'is not a stage-secrets-run-*/token file',
+    );
+    expect(problem(readRunToken(path.join(scratch, 'elsewhere', 'token'), [repo]))).toContain(
+      'is not a stage-secrets-run-*/token file',
+    );
     const file = lookalike(path.join(scratch, 'not-hex'));
     fs.writeFileSync(file, 'z'.repeat(64));
     expect(problem(readRunToken(file, [repo]))).toContain('does not hold a token');

@@ -29,7 +29,10 @@ function emptyStage(): StageFile {
 
 function withSecret(file: StageFile, name: string): StageFile {
   const sealed = new Sealer(Buffer.from(file.publicKey, 'base64')).seal(associatedData([name]), 'x');
-  return { ...file, secrets: { ...file.secrets, [name]: { type: 'string', updated: '2026-11-23T10:00:00.000Z', ...sealed } } };
+  return {
+    ...file,
+    secrets: { ...file.secrets, [name]: { type: 'string', updated: '2026-11-23T10:00:00.000Z', ...sealed } },
+  };
 }
 
 describe('StageStore', () => {
@@ -40,7 +43,8 @@ describe('StageStore', () => {
 
   it('refuses stage names that could escape the folder', () => {
     const { store } = memStore();
-    for (const stage of ['../x', 'a/b', '.hidden', '']) expect(() => store.filePath(stage)).toThrow(/invalid stage name/);
+    for (const stage of ['../x', 'a/b', '.hidden', ''])
+      expect(() => store.filePath(stage)).toThrow(/invalid stage name/);
   });
 
   it('writes canonical text and leaves no temp or lock file behind', async () => {
@@ -90,10 +94,15 @@ describe('StageStore', () => {
   it('refuses a stage file whose publicKey is a low-order point (INTEGRITY), naming the file and the fix', () => {
     for (const raw of [Buffer.alloc(32), Buffer.concat([Buffer.from([1]), Buffer.alloc(31)])]) {
       const { store, vol } = memStore();
-      vol.writeFileSync('/app/secrets/dev.json', serializeStageFile({ ...emptyStage(), publicKey: raw.toString('base64') }));
+      vol.writeFileSync(
+        '/app/secrets/dev.json',
+        serializeStageFile({ ...emptyStage(), publicKey: raw.toString('base64') }),
+      );
       const err = errorOf(() => store.read('dev'));
       expect(err.code).toBe('INTEGRITY');
-      expect(err.message).toMatch(/^secrets\/dev\.json: its publicKey is not a usable X25519 public key .*git checkout -- secrets\/dev\.json/);
+      expect(err.message).toMatch(
+        /^secrets\/dev\.json: its publicKey is not a usable X25519 public key .*git checkout -- secrets\/dev\.json/,
+      );
     }
   });
 
@@ -123,7 +132,16 @@ describe('StageStore', () => {
     const { store, vol, fs } = memStore();
     await store.update('dev', () => emptyStage());
     const before = vol.readFileSync('/app/secrets/dev.json', 'utf8');
-    const failing = new StageStore({ dir: 'secrets', cwd: '/app', fs: { ...bind(fs), renameSync: () => { throw Object.assign(new Error('boom'), { code: 'EIO' }); } } });
+    const failing = new StageStore({
+      dir: 'secrets',
+      cwd: '/app',
+      fs: {
+        ...bind(fs),
+        renameSync: () => {
+          throw Object.assign(new Error('boom'), { code: 'EIO' });
+        },
+      },
+    });
     await expect(failing.update('dev', (c) => withSecret(c!, 'NEW'))).rejects.toThrow(/old file is unchanged/);
     expect(vol.readFileSync('/app/secrets/dev.json', 'utf8')).toBe(before);
     expect(vol.readdirSync('/app/secrets')).toEqual(['dev.json']);
@@ -133,14 +151,21 @@ describe('StageStore', () => {
     const { store, vol } = memStore();
     await store.update('dev', () => emptyStage());
     const before = vol.readFileSync('/app/secrets/dev.json', 'utf8');
-    await expect(store.update('dev', () => { throw new Error('bad input'); })).rejects.toThrow('bad input');
+    await expect(
+      store.update('dev', () => {
+        throw new Error('bad input');
+      }),
+    ).rejects.toThrow('bad input');
     expect(vol.readFileSync('/app/secrets/dev.json', 'utf8')).toBe(before);
     expect(vol.existsSync('/app/secrets/.dev.json.lock')).toBe(false);
   });
 
   it('recovers a stale lock left by a dead process', async () => {
     const { store, vol } = memStore();
-    vol.writeFileSync('/app/secrets/.dev.json.lock', JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), time: Date.now() }));
+    vol.writeFileSync(
+      '/app/secrets/.dev.json.lock',
+      JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), time: Date.now() }),
+    );
     await store.update('dev', () => emptyStage());
     expect(store.read('dev').stage).toBe('dev');
   });
@@ -174,7 +199,12 @@ describe('StageStore', () => {
     });
 
     it('a lock that names no possible process is broken', async () => {
-      for (const lock of [{ pid: 0, host: 'ci', time: Date.now() }, { pid: -4, host: os.hostname(), time: Date.now() }, { pid: 1.5, host: 'ci', time: Date.now() }, { pid: 7, host: '', time: Date.now() }]) {
+      for (const lock of [
+        { pid: 0, host: 'ci', time: Date.now() },
+        { pid: -4, host: os.hostname(), time: Date.now() },
+        { pid: 1.5, host: 'ci', time: Date.now() },
+        { pid: 7, host: '', time: Date.now() },
+      ]) {
         expect(await recovers(lock), JSON.stringify(lock)).toMatch(/recovered a broken lock .*names no process/);
         warnings.length = 0;
       }
@@ -190,11 +220,17 @@ describe('StageStore', () => {
     });
 
     it('still waits for a live writer: a fresh lock of another host, or one a few seconds ahead (clock skew)', async () => {
-      for (const lock of [{ pid: 4242, host: 'build-7.example', time: Date.now() }, { pid: process.pid, host: os.hostname(), time: Date.now() + 5_000 }]) {
+      for (const lock of [
+        { pid: 4242, host: 'build-7.example', time: Date.now() },
+        { pid: process.pid, host: os.hostname(), time: Date.now() + 5_000 },
+      ]) {
         const { vol, fs } = memStore();
         vol.writeFileSync(LOCK, JSON.stringify(lock));
         const store = new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 200 } });
-        await expect(store.update('dev', () => emptyStage()), JSON.stringify(lock)).rejects.toThrow(/locked by process \d+/);
+        await expect(
+          store.update('dev', () => emptyStage()),
+          JSON.stringify(lock),
+        ).rejects.toThrow(/locked by process \d+/);
         expect(vol.readFileSync(LOCK, 'utf8')).toBe(JSON.stringify(lock));
       }
       expect(warnings).toEqual([]);
@@ -203,7 +239,10 @@ describe('StageStore', () => {
 
   it('times out on a lock held by a live process, naming the lock file', async () => {
     const { vol, fs } = memStore();
-    vol.writeFileSync('/app/secrets/.dev.json.lock', JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now() }));
+    vol.writeFileSync(
+      '/app/secrets/.dev.json.lock',
+      JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now() }),
+    );
     const store = new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 200 } });
     await expect(store.update('dev', () => emptyStage())).rejects.toThrow(/locked by process \d+.*\.dev\.json\.lock/);
   });
@@ -234,7 +273,8 @@ function bind(fs: StoreFs): StoreFs {
 function endlessFile(fs: StoreFs, file: string): StoreFs {
   const base = bind(fs);
   const endlessFds = new Set<number>();
-  const zeroSize = <T extends { size: number }>(st: T): T => Object.assign(Object.create(Object.getPrototypeOf(st) as object) as T, st, { size: 0 });
+  const zeroSize = <T extends { size: number }>(st: T): T =>
+    Object.assign(Object.create(Object.getPrototypeOf(st) as object) as T, st, { size: 0 });
   return {
     ...base,
     statSync: (p) => (p === file ? zeroSize(base.statSync(p)) : base.statSync(p)),

@@ -47,14 +47,18 @@ describe('local KMS server over the real SDK', () => {
 
   it('encrypts and decrypts under an alias, binding the encryption context', async () => {
     const key = kms.createKey({ alias: 'alias/wire-test' });
-    const enc = await client.send(new EncryptCommand({ KeyId: 'alias/wire-test', Plaintext: text('hello'), EncryptionContext: ctx }));
+    const enc = await client.send(
+      new EncryptCommand({ KeyId: 'alias/wire-test', Plaintext: text('hello'), EncryptionContext: ctx }),
+    );
     expect(enc.KeyId).toBe(key.arn);
     expect(key.arn).toMatch(/^arn:aws:kms:eu-west-1:111122223333:key\//);
     const dec = await client.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: ctx }));
     expect(Buffer.from(dec.Plaintext!).toString()).toBe('hello');
     expect(dec.KeyId).toBe(key.arn);
 
-    const wrongContext = client.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { ...ctx, stage: 'prod' } }));
+    const wrongContext = client.send(
+      new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, EncryptionContext: { ...ctx, stage: 'prod' } }),
+    );
     await expect(wrongContext).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
     const noContext = client.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob }));
     await expect(noContext).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
@@ -65,39 +69,58 @@ describe('local KMS server over the real SDK', () => {
     const a = kms.createKey();
     const b = kms.createKey();
     const enc = await client.send(new EncryptCommand({ KeyId: a.keyId, Plaintext: text('x') }));
-    await expect(client.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: b.arn }))).rejects.toMatchObject({
+    await expect(
+      client.send(new DecryptCommand({ CiphertextBlob: enc.CiphertextBlob, KeyId: b.arn })),
+    ).rejects.toMatchObject({
       name: 'IncorrectKeyException',
     });
     const tampered = Buffer.from(enc.CiphertextBlob!);
     tampered[tampered.length - 1]! ^= 1;
-    await expect(client.send(new DecryptCommand({ CiphertextBlob: tampered }))).rejects.toMatchObject({ name: 'InvalidCiphertextException' });
+    await expect(client.send(new DecryptCommand({ CiphertextBlob: tampered }))).rejects.toMatchObject({
+      name: 'InvalidCiphertextException',
+    });
   });
 
   it('generates data keys, describes keys and lists aliases', async () => {
     const key = kms.createKey({ description: 'wire' });
     await client.send(new CreateAliasCommand({ AliasName: 'alias/data', TargetKeyId: key.keyId }));
-    const dk = await client.send(new GenerateDataKeyCommand({ KeyId: 'alias/data', KeySpec: 'AES_256', EncryptionContext: ctx }));
+    const dk = await client.send(
+      new GenerateDataKeyCommand({ KeyId: 'alias/data', KeySpec: 'AES_256', EncryptionContext: ctx }),
+    );
     expect(dk.Plaintext).toHaveLength(32);
     const back = await client.send(new DecryptCommand({ CiphertextBlob: dk.CiphertextBlob, EncryptionContext: ctx }));
     expect(Buffer.from(back.Plaintext!).equals(Buffer.from(dk.Plaintext!))).toBe(true);
 
-    const described = await client.send(new DescribeKeyCommand({ KeyId: `arn:aws:kms:eu-west-1:111122223333:alias/data` }));
-    expect(described.KeyMetadata).toMatchObject({ KeyId: key.keyId, Arn: key.arn, KeyState: 'Enabled', Description: 'wire' });
+    const described = await client.send(
+      new DescribeKeyCommand({ KeyId: `arn:aws:kms:eu-west-1:111122223333:alias/data` }),
+    );
+    expect(described.KeyMetadata).toMatchObject({
+      KeyId: key.keyId,
+      Arn: key.arn,
+      KeyState: 'Enabled',
+      Description: 'wire',
+    });
     const aliases = await client.send(new ListAliasesCommand({ KeyId: key.keyId }));
     expect(aliases.Aliases?.map((a) => a.AliasName)).toEqual(['alias/data']);
   });
 
   it('answers with __type errors the SDK maps to named exceptions', async () => {
     const key = kms.createKey();
-    await expect(client.send(new DescribeKeyCommand({ KeyId: 'alias/missing' }))).rejects.toMatchObject({ name: 'NotFoundException' });
+    await expect(client.send(new DescribeKeyCommand({ KeyId: 'alias/missing' }))).rejects.toMatchObject({
+      name: 'NotFoundException',
+    });
     kms.deny('Encrypt', key.keyId);
-    const denied = await client.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: text('x') })).catch((e: Error) => e);
+    const denied = await client
+      .send(new EncryptCommand({ KeyId: key.keyId, Plaintext: text('x') }))
+      .catch((e: Error) => e);
     expect(denied).toMatchObject({ name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
     expect((denied as Error).message).toContain('kms:Encrypt');
     expect((denied as Error).message).toContain('user/AKIDWIRETEST');
     kms.allowAll();
     kms.setKeyState(key.keyId, 'Disabled');
-    await expect(client.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: text('x') }))).rejects.toMatchObject({ name: 'DisabledException' });
+    await expect(client.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: text('x') }))).rejects.toMatchObject({
+      name: 'DisabledException',
+    });
     kms.setKeyState(key.keyId, 'PendingDeletion');
     await expect(client.send(new EncryptCommand({ KeyId: key.keyId, Plaintext: text('x') }))).rejects.toMatchObject({
       name: 'KMSInvalidStateException',

@@ -1,4 +1,10 @@
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
@@ -48,19 +54,31 @@ describe('local S3 server over the real SDK', () => {
   });
 
   it('answers a missing key with NoSuchKey (GET) and NotFound (HEAD), a missing bucket with NoSuchBucket', async () => {
-    await expect(client.send(new GetObjectCommand({ Bucket, Key: 'nope' }))).rejects.toMatchObject({ name: 'NoSuchKey', $metadata: { httpStatusCode: 404 } });
-    await expect(client.send(new HeadObjectCommand({ Bucket, Key: 'nope' }))).rejects.toMatchObject({ name: 'NotFound', $metadata: { httpStatusCode: 404 } });
-    await expect(client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'k' }))).rejects.toMatchObject({ name: 'NoSuchBucket' });
+    await expect(client.send(new GetObjectCommand({ Bucket, Key: 'nope' }))).rejects.toMatchObject({
+      name: 'NoSuchKey',
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(client.send(new HeadObjectCommand({ Bucket, Key: 'nope' }))).rejects.toMatchObject({
+      name: 'NotFound',
+      $metadata: { httpStatusCode: 404 },
+    });
+    await expect(client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'k' }))).rejects.toMatchObject({
+      name: 'NoSuchBucket',
+    });
   });
 
   it('honours If-None-Match: * and If-Match with 412, and records the conditions', async () => {
     const first = await client.send(new PutObjectCommand({ Bucket, Key: 'c.json', Body: 'v1', IfNoneMatch: '*' }));
-    await expect(client.send(new PutObjectCommand({ Bucket, Key: 'c.json', Body: 'v2', IfNoneMatch: '*' }))).rejects.toMatchObject({
+    await expect(
+      client.send(new PutObjectCommand({ Bucket, Key: 'c.json', Body: 'v2', IfNoneMatch: '*' })),
+    ).rejects.toMatchObject({
       name: 'PreconditionFailed',
       $metadata: { httpStatusCode: 412 },
     });
     const second = await client.send(new PutObjectCommand({ Bucket, Key: 'c.json', Body: 'v2', IfMatch: first.ETag }));
-    await expect(client.send(new PutObjectCommand({ Bucket, Key: 'c.json', Body: 'v3', IfMatch: first.ETag }))).rejects.toMatchObject({ name: 'PreconditionFailed' });
+    await expect(
+      client.send(new PutObjectCommand({ Bucket, Key: 'c.json', Body: 'v3', IfMatch: first.ETag })),
+    ).rejects.toMatchObject({ name: 'PreconditionFailed' });
     expect(s3.getObject(Bucket, 'c.json')!.body.toString()).toBe('v2');
     expect(s3.getObject(Bucket, 'c.json')!.etag).toBe(second.ETag);
     const puts = s3.requests.filter((r) => r.operation === 'PutObject');
@@ -73,7 +91,9 @@ describe('local S3 server over the real SDK', () => {
   });
 
   it('answers If-Match on a missing key with 404 NoSuchKey, as S3 does', async () => {
-    await expect(client.send(new PutObjectCommand({ Bucket, Key: 'gone.json', Body: 'x', IfMatch: '"abc"' }))).rejects.toMatchObject({ name: 'NoSuchKey' });
+    await expect(
+      client.send(new PutObjectCommand({ Bucket, Key: 'gone.json', Body: 'x', IfMatch: '"abc"' })),
+    ).rejects.toMatchObject({ name: 'NoSuchKey' });
     expect(s3.getObject(Bucket, 'gone.json')).toBeUndefined();
   });
 
@@ -84,7 +104,9 @@ describe('local S3 server over the real SDK', () => {
     let token: string | undefined;
     let pages = 0;
     do {
-      const out = await client.send(new ListObjectsV2Command({ Bucket, Prefix: 'list/p/', MaxKeys: 2, ContinuationToken: token }));
+      const out = await client.send(
+        new ListObjectsV2Command({ Bucket, Prefix: 'list/p/', MaxKeys: 2, ContinuationToken: token }),
+      );
       keys.push(...(out.Contents ?? []).map((c) => c.Key!));
       expect(out.Contents!.every((c) => /^"[0-9a-f]{32}"$/.test(c.ETag!))).toBe(true);
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
@@ -97,7 +119,10 @@ describe('local S3 server over the real SDK', () => {
   it('can answer a missing key with 403, as S3 does for a caller without s3:ListBucket on it; listing still answers', async () => {
     s3.hideMissingKeys(true);
     try {
-      await expect(client.send(new GetObjectCommand({ Bucket, Key: 'nowhere.json' }))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+      await expect(client.send(new GetObjectCommand({ Bucket, Key: 'nowhere.json' }))).rejects.toMatchObject({
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      });
       s3.putObject(Bucket, 'here.json', 'x');
       await expect(client.send(new GetObjectCommand({ Bucket, Key: 'here.json' }))).resolves.toBeTruthy();
       const listed = await client.send(new ListObjectsV2Command({ Bucket, Prefix: 'nowhere.json' }));
@@ -109,12 +134,17 @@ describe('local S3 server over the real SDK', () => {
 
   it('denies access with 403 AccessDenied, everywhere or for one operation', async () => {
     s3.deny();
-    await expect(client.send(new GetObjectCommand({ Bucket, Key: 'a/b.json' }))).rejects.toMatchObject({ name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    await expect(client.send(new GetObjectCommand({ Bucket, Key: 'a/b.json' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+      $metadata: { httpStatusCode: 403 },
+    });
     s3.allowAll();
     s3.deny('PutObject');
     s3.putObject(Bucket, 'd.json', 'kept');
     await expect(client.send(new GetObjectCommand({ Bucket, Key: 'd.json' }))).resolves.toBeTruthy();
-    await expect(client.send(new PutObjectCommand({ Bucket, Key: 'd.json', Body: 'changed' }))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(client.send(new PutObjectCommand({ Bucket, Key: 'd.json', Body: 'changed' }))).rejects.toMatchObject({
+      name: 'AccessDenied',
+    });
     expect(s3.getObject(Bucket, 'd.json')!.body.toString()).toBe('kept');
   });
 });

@@ -1,7 +1,14 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
 import {
-  checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type CliIo, type Command,
+  checkNameArgument,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type CliIo,
+  type Command,
 } from '../command.js';
 
 const options = {
@@ -66,7 +73,10 @@ tag) to an earlier version also rolls back every approval made since; review hea
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('approve', argv, options);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('approve', values, io);
     if ([values.open, values.revoke || values.close].filter(Boolean).length > 1) {
       throw new StageSecretsError('USAGE', `--open does not combine with --revoke or --close. Usage: ${USAGE}`);
@@ -92,7 +102,8 @@ ${STAGE_OPTIONS_HELP}`,
       for (const p of result.pendingBefore) write(io.stderr, `  ${p.name}  (${p.type}, set ${p.updated})`);
     }
     if (result.approved.length) write(io.stderr, `approved ${result.approved.join(', ')}`);
-    if (values.open) write(io.stderr, `stage ${opts.stage} is now open: names need no approval (every writer is trusted).`);
+    if (values.open)
+      write(io.stderr, `stage ${opts.stage} is now open: names need no approval (every writer is trusted).`);
     if (result.pending.length) write(io.stderr, `still pending: ${result.pending.join(', ')}`);
     return 0;
   },

@@ -5,9 +5,24 @@ import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '..
 import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
 import { loadSecrets } from '../../stages/load.js';
-import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import {
+  fallbackOptions,
+  FALLBACK_HELP,
+  FALLBACK_OPTION,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type Command,
+} from '../command.js';
 
-const options = { ...STAGE_OPTIONS, ...FALLBACK_OPTION, format: { type: 'string' }, out: { type: 'string', short: 'o' } } as const;
+const options = {
+  ...STAGE_OPTIONS,
+  ...FALLBACK_OPTION,
+  format: { type: 'string' },
+  out: { type: 'string', short: 'o' },
+} as const;
 
 export const command: Command = {
   name: 'export',
@@ -41,11 +56,17 @@ ${STAGE_OPTIONS_HELP}
 Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --format github-env --out "$GITHUB_ENV"`,
   async run(argv, io) {
     const { values } = parse('export', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('export', values, io);
     const format = values.format;
     if (!format || !isExportFormat(format)) {
-      throw new StageSecretsError('USAGE', `export needs --format ${EXPORT_FORMATS.join('|')}${format ? `, not ${JSON.stringify(format)}` : ''}.`);
+      throw new StageSecretsError(
+        'USAGE',
+        `export needs --format ${EXPORT_FORMATS.join('|')}${format ? `, not ${JSON.stringify(format)}` : ''}.`,
+      );
     }
     let out = values.out;
     if (out === '') throw new StageSecretsError('USAGE', '--out needs a file path.');
@@ -70,14 +91,20 @@ Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --f
     if (out === undefined) {
       for (const line of exported.logLines) io.stdout.write(`${line}\n`);
       io.stdout.write(exported.text);
-      write(io.stderr, `stage-secrets: printed ${entries.length} secrets of stage ${opts.stage} to stdout (${format}); treat this output as secret.`);
+      write(
+        io.stderr,
+        `stage-secrets: printed ${entries.length} secrets of stage ${opts.stage} to stdout (${format}); treat this output as secret.`,
+      );
       return 0;
     }
     const file = path.resolve(io.cwd, out);
     // the file first: a path that cannot be written fails before any mask line shows a value
     writeSecretFile(file, exported.text, format === 'github-env', io.cwd);
     for (const line of exported.logLines) io.stdout.write(`${line}\n`);
-    write(io.stderr, `stage-secrets: ${format === 'github-env' ? 'appended' : 'wrote'} ${entries.length} secrets of stage ${opts.stage} to ${out} (mode 0600, ${format}).`);
+    write(
+      io.stderr,
+      `stage-secrets: ${format === 'github-env' ? 'appended' : 'wrote'} ${entries.length} secrets of stage ${opts.stage} to ${out} (mode 0600, ${format}).`,
+    );
     return 0;
   },
 };

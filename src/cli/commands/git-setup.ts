@@ -28,7 +28,10 @@ Running it again changes nothing; after moving or reinstalling stage-secrets, ru
   -h, --help      show this help`,
   async run(argv, io) {
     const { values } = parse('git-setup', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const root = repoRoot(io.cwd, io.env);
     // the folder every command finds (nearest secrets/ with a stage file), else ./secrets for an app without one yet
     const found = findSecretsDir({ stage: 'any', dir: values.dir, cwd: io.cwd, env: io.env });
@@ -37,7 +40,10 @@ Running it again changes nothing; after moving or reinstalling stage-secrets, ru
     const realDir = realpathOrSelf(secretsDir);
     const relative = path.relative(fs.realpathSync(root), realDir);
     if (relative.startsWith('..') || path.isAbsolute(relative)) {
-      throw new StageSecretsError('USAGE', `the secrets folder ${secretsDir} is outside the git repository ${root}; run git-setup in the repository that holds it.`);
+      throw new StageSecretsError(
+        'USAGE',
+        `the secrets folder ${secretsDir} is outside the git repository ${root}; run git-setup in the repository that holds it.`,
+      );
     }
     const pattern = `${relative === '' ? '' : `${relative.split(path.sep).join('/').replace(/ /g, '[[:space:]]')}/`}*.json`;
     const line = `${pattern} merge=stage-secrets diff=stage-secrets`;
@@ -75,7 +81,12 @@ Running it again changes nothing; after moving or reinstalling stage-secrets, ru
       done.push(key);
       write(io.stderr, `git config ${key} ${existing === undefined ? 'set' : 'updated'}: ${value}`);
     }
-    write(io.stderr, done.length ? `git-setup done; commit .gitattributes so everyone's git uses it${done.includes('.gitattributes') ? '' : ' (unchanged here)'}.` : 'git-setup: nothing to change, already set up.');
+    write(
+      io.stderr,
+      done.length
+        ? `git-setup done; commit .gitattributes so everyone's git uses it${done.includes('.gitattributes') ? '' : ' (unchanged here)'}.`
+        : 'git-setup: nothing to change, already set up.',
+    );
     return 0;
   },
 };

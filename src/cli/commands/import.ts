@@ -26,9 +26,16 @@ or of 20 or more that reads like random base64, and a value that begins a PEM bl
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('import', argv, STAGE_OPTIONS);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('import', values, io);
-    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'import needs exactly one dotenv file: npx --no-install stage-secrets import --stage S FILE.env');
+    if (positionals.length !== 1)
+      throw new StageSecretsError(
+        'USAGE',
+        'import needs exactly one dotenv file: npx --no-install stage-secrets import --stage S FILE.env',
+      );
     const source = positionals[0]!;
     let text: string;
     if (source === '-') text = await readAll(io.stdin);
@@ -36,12 +43,16 @@ ${STAGE_OPTIONS_HELP}`,
       try {
         text = fs.readFileSync(path.resolve(io.cwd, source), 'utf8');
       } catch (err) {
-        throw new StageSecretsError('USAGE', `cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new StageSecretsError(
+          'USAGE',
+          `cannot read ${source} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     }
     const parsed = parseDotenv(text);
     const entries = Object.entries(parsed);
-    if (entries.length === 0) throw new StageSecretsError('USAGE', `${source} has no KEY=VALUE lines; nothing to import.`);
+    if (entries.length === 0)
+      throw new StageSecretsError('USAGE', `${source} has no KEY=VALUE lines; nothing to import.`);
     const label = source === '-' ? 'standard input' : source;
     const material = keyMaterialProblems(text, parsed);
     if (material.length) {
@@ -60,14 +71,22 @@ ${STAGE_OPTIONS_HELP}`,
     }
     for (const { name, lines } of duplicateNames(text)) {
       const list = `${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}`;
-      write(io.stderr, `stage-secrets: warning: ${name} is set on lines ${list}; the last one (line ${lines.at(-1)}) was imported.`);
+      write(
+        io.stderr,
+        `stage-secrets: warning: ${name} is set on lines ${list}; the last one (line ${lines.at(-1)}) was imported.`,
+      );
     }
-    const result = await setSecrets(opts, entries.map(([name, value]) => ({ name, type: 'string' as const, value })));
+    const result = await setSecrets(
+      opts,
+      entries.map(([name, value]) => ({ name, type: 'string' as const, value })),
+    );
     const count = `${entries.length} ${entries.length === 1 ? 'secret' : 'secrets'}`;
-    write(io.stderr, `imported ${count} into stage ${opts.stage} (${result.added.length} added, ${result.replaced.length} replaced)`);
+    write(
+      io.stderr,
+      `imported ${count} into stage ${opts.stage} (${result.added.length} added, ${result.replaced.length} replaced)`,
+    );
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);
     return 0;
   },
 };
-

@@ -4,7 +4,12 @@ import { resolveApp } from '../app.js';
 import { identitySpecs } from '../identity-options.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
-const options = { ...STAGE_OPTIONS, kms: { type: 'string' }, region: { type: 'string' }, local: { type: 'boolean' } } as const;
+const options = {
+  ...STAGE_OPTIONS,
+  kms: { type: 'string' },
+  region: { type: 'string' },
+  local: { type: 'boolean' },
+} as const;
 
 export const command: Command = {
   name: 'init',
@@ -25,14 +30,23 @@ Both may be given: KMS for CI plus a break-glass local key.
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values } = parse('init', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('init', values, io);
     const specs = identitySpecs('init', values);
     if (specs.length === 0) specs.push({ type: 'local' });
-    const { file, notices, path, appSource } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
-    write(io.stderr, `created ${path} for app ${file.app} (from ${appSource}), stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`);
+    const { file, notices, path, appSource } = await initStage(opts, specs, () =>
+      resolveApp(io.cwd, opts.stage, io.env),
+    );
+    write(
+      io.stderr,
+      `created ${path} for app ${file.app} (from ${appSource}), stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`,
+    );
     for (const notice of notices) write(io.stderr, notice);
-    if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true') write(io.stderr, 'to merge and diff stage files in git: npx --no-install stage-secrets git-setup');
+    if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true')
+      write(io.stderr, 'to merge and diff stage files in git: npx --no-install stage-secrets git-setup');
     return 0;
   },
 };

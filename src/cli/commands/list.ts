@@ -34,7 +34,10 @@ ${STORE_OPTION_HELP}
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values } = parse('list', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('list', values, io);
     const location = storeFromOptions(values, io.env);
     const newer = location && (await namesNewerInStore(opts, location));
@@ -45,15 +48,17 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     if (secrets.length === 0) {
-      write(io.stderr, `stage ${opts.stage} has no secrets yet; add one with: npx --no-install stage-secrets set --stage ${opts.stage} KEY`);
+      write(
+        io.stderr,
+        `stage ${opts.stage} has no secrets yet; add one with: npx --no-install stage-secrets set --stage ${opts.stage} KEY`,
+      );
       return 0;
     }
     const width = Math.max(4, ...secrets.map((s) => s.name.length));
     const rows = [
       `${'NAME'.padEnd(width)}  TYPE    UPDATED                   ${newer ? `${'APPROVAL'.padEnd(STATUS_WIDTH)}  STORE` : 'APPROVAL'}`,
-      ...secrets.map(
-        (s) =>
-          `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}`.trimEnd(),
+      ...secrets.map((s) =>
+        `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}`.trimEnd(),
       ),
     ];
     write(io.stdout, rows.join('\n'));
@@ -75,10 +80,16 @@ ${STAGE_OPTIONS_HELP}`,
     }
     const pending = secrets.filter((s) => s.approval === 'pending').map((s) => s.name);
     if (pending.length) {
-      write(io.stderr, `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`);
+      write(
+        io.stderr,
+        `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`,
+      );
     }
     if (newer?.size) {
-      write(io.stderr, `newer in the runtime store ${location!.url}: ${[...newer].sort().join(', ')}; fold them into the stage file with: npx --no-install stage-secrets pull --stage ${opts.stage}`);
+      write(
+        io.stderr,
+        `newer in the runtime store ${location!.url}: ${[...newer].sort().join(', ')}; fold them into the stage file with: npx --no-install stage-secrets pull --stage ${opts.stage}`,
+      );
     }
     return 0;
   },

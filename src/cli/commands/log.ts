@@ -2,7 +2,15 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { stageHistory, type StageCommit } from '../../stages/history.js';
 import { findSecretsDir } from '../../stages/locate.js';
-import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import {
+  checkNameArgument,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type Command,
+} from '../command.js';
 
 const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
 
@@ -44,9 +52,16 @@ with the approval tag it carried before its removal, and an approval epoch that 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('log', argv, options, true);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('log', values, io);
-    if (positionals.length > 1) throw new StageSecretsError('USAGE', 'log takes at most one NAME. See: npx --no-install stage-secrets log --help');
+    if (positionals.length > 1)
+      throw new StageSecretsError(
+        'USAGE',
+        'log takes at most one NAME. See: npx --no-install stage-secrets log --help',
+      );
     const name = positionals[0];
     if (name !== undefined) checkNameArgument(name, 'npx --no-install stage-secrets log --stage S [NAME]');
     // the app's secrets folder as every command finds it; the stage file itself may be gone (its history is not)
@@ -59,7 +74,10 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     if (commits.length === 0) {
-      write(io.stderr, `no commit in this branch's history changed ${name ? `${name} in ` : ''}${file}${name ? '' : ' (is it committed?)'}`);
+      write(
+        io.stderr,
+        `no commit in this branch's history changed ${name ? `${name} in ` : ''}${file}${name ? '' : ' (is it committed?)'}`,
+      );
       return 0;
     }
     write(io.stdout, commits.flatMap((c) => describe(c, opts.stage)).join('\n'));

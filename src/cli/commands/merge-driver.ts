@@ -21,16 +21,25 @@ unchanged); the message names the secrets (never values) and what to do.
   -h, --help      show this help`,
   async run(argv, io) {
     const { values, positionals } = parse('merge-driver', argv, options, true);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     if (positionals.length !== 4) {
-      throw new StageSecretsError('USAGE', 'merge-driver needs BASE OURS THEIRS PATH (git passes %O %A %B %P). See: npx --no-install stage-secrets merge-driver --help');
+      throw new StageSecretsError(
+        'USAGE',
+        'merge-driver needs BASE OURS THEIRS PATH (git passes %O %A %B %P). See: npx --no-install stage-secrets merge-driver --help',
+      );
     }
     const [base, ours, theirs, where] = positionals as [string, string, string, string];
     const read = (file: string) => fs.readFileSync(path.resolve(io.cwd, file), 'utf8');
     const result = mergeStageTexts(read(base), read(ours), read(theirs), where);
     if (result.kind === 'unreadable') {
       write(io.stderr, `stage-secrets: cannot merge ${where}: ${result.problems.join(' ')}`);
-      write(io.stderr, `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), set what the other side changed again, then git add ${where}.`);
+      write(
+        io.stderr,
+        `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), set what the other side changed again, then git add ${where}.`,
+      );
       return 1;
     }
     const oursFile = path.resolve(io.cwd, ours);
@@ -38,11 +47,23 @@ unchanged); the message names the secrets (never values) and what to do.
     if (result.kind === 'merged') return 0;
     const { header, names } = result.conflicts;
     if (header) {
-      write(io.stderr, `stage-secrets: conflict in ${where}: both sides changed the header (public key / identities / policy) differently, or one side replaced the key while the other changed secrets${names.length ? ` (conflicting secrets: ${names.join(', ')})` : ''}.`);
-      write(io.stderr, `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), redo the other side's change with stage-secrets (rotate, rewrap, approve --open, set), then git add ${where}.`);
+      write(
+        io.stderr,
+        `stage-secrets: conflict in ${where}: both sides changed the header (public key / identities / policy) differently, or one side replaced the key while the other changed secrets${names.length ? ` (conflicting secrets: ${names.join(', ')})` : ''}.`,
+      );
+      write(
+        io.stderr,
+        `Our side is left as it was. Pick one side (git checkout --ours ${where} or git checkout --theirs ${where}), redo the other side's change with stage-secrets (rotate, rewrap, approve --open, set), then git add ${where}.`,
+      );
     } else {
-      write(io.stderr, `stage-secrets: conflict in ${where}: both sides changed ${names.length === 1 ? 'the secret' : 'the secrets'} ${names.join(', ')} differently.`);
-      write(io.stderr, `Every other change of both sides is merged; for ${names.length === 1 ? 'it' : 'those'} our side is kept. Set the right value again (npx --no-install stage-secrets set ... ${names[0]}) or take a whole side (git checkout --ours/--theirs ${where}), then git add ${where}.`);
+      write(
+        io.stderr,
+        `stage-secrets: conflict in ${where}: both sides changed ${names.length === 1 ? 'the secret' : 'the secrets'} ${names.join(', ')} differently.`,
+      );
+      write(
+        io.stderr,
+        `Every other change of both sides is merged; for ${names.length === 1 ? 'it' : 'those'} our side is kept. Set the right value again (npx --no-install stage-secrets set ... ${names[0]}) or take a whole side (git checkout --ours/--theirs ${where}), then git add ${where}.`,
+      );
     }
     return 1;
   },

@@ -26,7 +26,10 @@ ${STORE_OPTION_HELP}
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values } = parse('pull', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('pull', values, io);
     const location = requireStore('pull', values, io.env);
     const result = await pullStage(opts, location);
@@ -35,11 +38,20 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     const n = result.updated.length;
-    write(io.stdout, n === 0 ? `0 secrets updated: stage ${opts.stage} is up to date with ${result.store}` : `${n} secret${n === 1 ? '' : 's'} updated: ${result.updated.join(', ')}`);
+    write(
+      io.stdout,
+      n === 0
+        ? `0 secrets updated: stage ${opts.stage} is up to date with ${result.store}`
+        : `${n} secret${n === 1 ? '' : 's'} updated: ${result.updated.join(', ')}`,
+    );
     if (result.ignored.length) {
-      write(io.stderr, `ignored store values of names stage ${opts.stage} does not have: ${result.ignored.join(', ')} (add a name with stage-secrets set)`);
+      write(
+        io.stderr,
+        `ignored store values of names stage ${opts.stage} does not have: ${result.ignored.join(', ')} (add a name with stage-secrets set)`,
+      );
     }
-    if (n > 0 && !result.opened) write(io.stderr, 'no key here: checked the form of the pulled entries, not their values (verify opens them).');
+    if (n > 0 && !result.opened)
+      write(io.stderr, 'no key here: checked the form of the pulled entries, not their values (verify opens them).');
     return 0;
   },
 };

@@ -26,12 +26,19 @@ to lock out a removed identity for good, run rotate afterwards.
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values } = parse('rewrap', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('rewrap', values, io);
     const specs = identitySpecs('rewrap', values);
-    if (specs.length > 1) throw new StageSecretsError('USAGE', 'rewrap adds one identity at a time: give --kms or --local, not both');
+    if (specs.length > 1)
+      throw new StageSecretsError('USAGE', 'rewrap adds one identity at a time: give --kms or --local, not both');
     if (specs.length === 0 && !values.remove) {
-      throw new StageSecretsError('USAGE', 'rewrap needs --kms KEY_ID, --local or --remove ID. See: npx --no-install stage-secrets rewrap --help');
+      throw new StageSecretsError(
+        'USAGE',
+        'rewrap needs --kms KEY_ID, --local or --remove ID. See: npx --no-install stage-secrets rewrap --help',
+      );
     }
     const result = await rewrapStage(opts, { add: specs[0], remove: values.remove });
     for (const notice of result.notices) write(io.stderr, notice);

@@ -1,6 +1,14 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { removeSecrets } from '../../stages/secrets.js';
-import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import {
+  checkNameArgument,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type Command,
+} from '../command.js';
 
 export const command: Command = {
   name: 'rm',
@@ -14,9 +22,16 @@ holder then runs: npx --no-install stage-secrets approve --stage S --revoke KEY.
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('rm', argv, STAGE_OPTIONS);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('rm', values, io);
-    if (positionals.length === 0) throw new StageSecretsError('USAGE', 'rm needs at least one secret name: npx --no-install stage-secrets rm --stage S KEY');
+    if (positionals.length === 0)
+      throw new StageSecretsError(
+        'USAGE',
+        'rm needs at least one secret name: npx --no-install stage-secrets rm --stage S KEY',
+      );
     for (const name of positionals) checkNameArgument(name, 'npx --no-install stage-secrets rm --stage S KEY [KEY...]');
     const { tagged } = await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);

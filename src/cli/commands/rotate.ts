@@ -13,10 +13,16 @@ Rotating does not change the secret values themselves: after a leak, change them
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values } = parse('rotate', argv, STAGE_OPTIONS, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('rotate', values, io);
     const { secrets, identities } = await rotateStage(opts);
-    write(io.stderr, `rotated stage ${opts.stage}: new keypair, ${secrets} secrets re-sealed; identities: ${identities.join(', ')}`);
+    write(
+      io.stderr,
+      `rotated stage ${opts.stage}: new keypair, ${secrets} secrets re-sealed; identities: ${identities.join(', ')}`,
+    );
     return 0;
   },
 };

@@ -10,7 +10,17 @@ import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.j
 import { tokenFolderInside } from '../../store/run-token.js';
 import { localKeyFileTexts, localKeyTextForms } from '../../identities/local.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
-import { fallbackOptions, FALLBACK_HELP, FALLBACK_OPTION, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import {
+  fallbackOptions,
+  FALLBACK_HELP,
+  FALLBACK_OPTION,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type Command,
+} from '../command.js';
 
 const options = {
   ...STAGE_OPTIONS,
@@ -25,7 +35,8 @@ const options = {
 function splitAtCommand(argv: string[]): { own: string[]; command: string[] } {
   const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
   for (const token of tokens) {
-    if (token.kind === 'option-terminator') return { own: argv.slice(0, token.index), command: argv.slice(token.index + 1) };
+    if (token.kind === 'option-terminator')
+      return { own: argv.slice(0, token.index), command: argv.slice(token.index + 1) };
     if (token.kind === 'positional') return { own: argv.slice(0, token.index), command: argv.slice(token.index) };
   }
   return { own: argv, command: [] };
@@ -86,10 +97,16 @@ Example: npx --no-install stage-secrets run --stage prod -- npx serverless deplo
   async run(argv, io) {
     const { own, command: child } = splitAtCommand(argv);
     const { values } = parse('run', own, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('run', values, io);
     if (child.length === 0) {
-      throw new StageSecretsError('USAGE', `run needs a command: npx --no-install stage-secrets run --stage ${opts.stage} -- CMD ARGS...`);
+      throw new StageSecretsError(
+        'USAGE',
+        `run needs a command: npx --no-install stage-secrets run --stage ${opts.stage} -- CMD ARGS...`,
+      );
     }
     let flushMs = DEFAULT_FLUSH_MS;
     if (values['mask-flush-ms'] !== undefined) {

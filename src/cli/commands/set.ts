@@ -3,12 +3,24 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
-import { checkNameArgument, parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import {
+  checkNameArgument,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type Command,
+} from '../command.js';
 import { approvalNote } from '../approval-note.js';
 import { readHiddenTwice } from '../hidden-prompt.js';
 import { readAll } from '../stdin.js';
 
-const options = { ...STAGE_OPTIONS, type: { type: 'string', short: 't' }, 'from-file': { type: 'string', short: 'f' } } as const;
+const options = {
+  ...STAGE_OPTIONS,
+  type: { type: 'string', short: 't' },
+  'from-file': { type: 'string', short: 'f' },
+} as const;
 
 export const command: Command = {
   name: 'set',
@@ -29,15 +41,26 @@ stage file (its publicKey or identities were changed) refuses the write (exit 2)
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values, positionals } = parse('set', argv, options, true, true);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('set', values, io);
     const [name, inline, ...extra] = positionals;
-    if (!name) throw new StageSecretsError('USAGE', 'set needs the secret name: npx --no-install stage-secrets set --stage S KEY [VALUE]');
-    if (extra.length) throw new StageSecretsError('USAGE', `set takes one KEY and at most one VALUE; quote a value with spaces.`);
+    if (!name)
+      throw new StageSecretsError(
+        'USAGE',
+        'set needs the secret name: npx --no-install stage-secrets set --stage S KEY [VALUE]',
+      );
+    if (extra.length)
+      throw new StageSecretsError('USAGE', `set takes one KEY and at most one VALUE; quote a value with spaces.`);
     checkNameArgument(name, 'npx --no-install stage-secrets set --stage S KEY [VALUE]');
     const type = values.type ?? 'string';
     if (!isSecretType(type)) {
-      throw new StageSecretsError('USAGE', `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`);
+      throw new StageSecretsError(
+        'USAGE',
+        `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`,
+      );
     }
     if (inline !== undefined && values['from-file']) {
       throw new StageSecretsError('USAGE', 'give the value either as an argument or with --from-file, not both');
@@ -49,7 +72,10 @@ ${STAGE_OPTIONS_HELP}`,
       try {
         value = fs.readFileSync(file, 'utf8');
       } catch (err) {
-        throw new StageSecretsError('USAGE', `cannot read --from-file ${values['from-file']} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+        throw new StageSecretsError(
+          'USAGE',
+          `cannot read --from-file ${values['from-file']} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
       }
     } else if (io.stdin.isTTY) {
       value = await readHiddenTwice(io.stdin, io.stderr, name);

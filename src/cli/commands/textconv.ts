@@ -22,8 +22,12 @@ DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes
   -h, --help      show this help`,
   async run(argv, io) {
     const { values, positionals } = parse('textconv', argv, options, true);
-    if (values.help) return write(io.stdout, this.help), 0;
-    if (positionals.length !== 1) throw new StageSecretsError('USAGE', 'textconv needs FILE. See: npx --no-install stage-secrets textconv --help');
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
+    if (positionals.length !== 1)
+      throw new StageSecretsError('USAGE', 'textconv needs FILE. See: npx --no-install stage-secrets textconv --help');
     const file = positionals[0]!;
     let text: string;
     try {

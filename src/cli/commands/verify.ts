@@ -25,13 +25,19 @@ re-seals every value under one key.
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
     const { values } = parse('verify', argv, options, false);
-    if (values.help) return write(io.stdout, this.help), 0;
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
     const opts = stageOptions('verify', values, io);
     const report = await verifyStage(opts);
     const total = report.ok.length + report.failed.length;
     if (values.json) write(io.stdout, JSON.stringify(report, null, 2));
     else {
-      write(io.stdout, `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`);
+      write(
+        io.stdout,
+        `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
+      );
       if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
       for (const name of report.nul) {
         write(
