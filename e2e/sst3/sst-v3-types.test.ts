@@ -16,8 +16,8 @@ import { makeWorkspace, REPO_ROOT, type Workspace } from '../../test/support/cli
  *   SST's esbuild, evaluates its app(), and writes the platform types (.sst/platform, packages from the npm
  *   registry: this step needs it);
  * - `tsc --noEmit` of an sst.config.ts using secretEnv({ app: $app }) and
- *   $transform(sst.aws.Function, transformFunctionEnv(secrets)) against those types, and of the README's
- *   example; the @ts-expect-error lines fail the check if the types were missing or `any`;
+ *   $transform(sst.aws.Function, transformFunctionEnv(secrets)) against those types, and of the SST v3
+ *   example in docs/sst-and-client.md; the @ts-expect-error lines fail the check if the types were missing or `any`;
  * - transformFunctionEnv with real Pulumi Outputs from the @pulumi/pulumi that SST's platform installs.
  * The sst package comes from this suite's install (`npm run test:e2e` runs npm ci --prefix e2e/sst3), or from
  * SST3_NODE_MODULES. stage-secrets itself is the built repo (dist/), linked into the app as a dependency.
@@ -34,7 +34,7 @@ export default $config({
     const { secretEnv, transformFunctionEnv } = await import("stage-secrets/sst");
     const secrets = await secretEnv({ app: $app });
     $transform(sst.aws.Function, transformFunctionEnv(secrets));
-    // the README's way to choose functions
+    // the docs' way to choose functions
     const withSecrets = transformFunctionEnv(secrets);
     $transform(sst.aws.Function, (args, opts, name) => {
       if (name !== "Public") withSecrets(args, opts, name);
@@ -56,11 +56,11 @@ export default $config({
 });
 `;
 
-/** The README's SST v3 example, type-checked as it is written. */
+/** The SST v3 example of the docs (docs/sst-and-client.md, linked from the README), type-checked as written. */
 function readmeConfig(): string {
-  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'sst-and-client.md'), 'utf8');
   const block = /```ts\n(\/\/ sst\.config\.ts \(SST v3 and later\)\n[\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README.md has no "// sst.config.ts (SST v3 and later)" example');
+  if (!block) throw new Error('docs/sst-and-client.md has no "// sst.config.ts (SST v3 and later)" example');
   return block[1]!;
 }
 
@@ -168,7 +168,7 @@ describe('stage-secrets/sst against the real sst package (v3+)', () => {
     expect(fs.readFileSync(path.join(ws.dir, '.sst/esbuild.json'), 'utf8')).toContain('dist/src/sst/index.js');
   });
 
-  it("the sst.config.ts with secretEnv and $transform(sst.aws.Function, transformFunctionEnv(...)) type-checks, and so does the README's", async () => {
+  it("the sst.config.ts with secretEnv and $transform(sst.aws.Function, transformFunctionEnv(...)) type-checks, and so does docs/sst-and-client.md's example", async () => {
     expect(install.code, install.output).toBe(0);
     expect(readmeConfig()).toContain('$transform(sst.aws.Function, transformFunctionEnv(secrets))');
     const r = await run(TSC, ['-p', 'tsconfig.json'], ws.env, 120_000);

@@ -30,7 +30,7 @@ export function isPreviewPackage(packaged: RuntimeSecrets): boolean {
 
 /**
  * updateSecret in a preview deployment on a fallback stage's file: refused whatever its role may do, so
- * unmerged code never changes the values the fallback stage's own functions read (README "Preview stages").
+ * unmerged code never changes the values the fallback stage's own functions read (docs/preview-stages.md).
  */
 export function previewReadOnlyError(packaged: RuntimeSecrets, key: string): StageSecretsError {
   const { deployStage: preview, stage } = packaged;

@@ -98,7 +98,7 @@ export function kmsError(err: unknown, call: KmsCallInfo): StageSecretsError {
   if (DENIED.has(name)) {
     return new StageSecretsError(
       'ACCESS_DENIED',
-      `access denied to KMS key ${key}${where}: the AWS identity in use needs ${permission} on this key (${context}). Grant it in the role's IAM policy or the key policy (see README "AWS KMS identity").${kmsSaid(e)}`,
+      `access denied to KMS key ${key}${where}: the AWS identity in use needs ${permission} on this key (${context}). Grant it in the role's IAM policy or the key policy (see docs/aws-kms.md).${kmsSaid(e)}`,
       { cause: err },
     );
   }

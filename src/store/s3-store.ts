@@ -204,7 +204,7 @@ export function storeError(err: unknown, operation: string, location: StoreLocat
   ) {
     return new StageSecretsError(
       'ACCESS_DENIED',
-      `access denied to the runtime store (${operation} on ${where}): the AWS identity needs s3:GetObject and s3:PutObject on ${arns.objects} and s3:ListBucket on ${arns.bucket} for that prefix (README "Runtime store (S3)"). Nothing was written.${s3Said(e)}`,
+      `access denied to the runtime store (${operation} on ${where}): the AWS identity needs s3:GetObject and s3:PutObject on ${arns.objects} and s3:ListBucket on ${arns.bucket} for that prefix (docs/runtime-store.md). Nothing was written.${s3Said(e)}`,
       { cause: err },
     );
   }

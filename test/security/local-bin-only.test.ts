@@ -64,8 +64,13 @@ function markdownCommands(text: string): string {
 }
 
 describe('every stage-secrets command people are told to run uses the installed bin only', () => {
-  it('README.md, SECURITY.md and bench/README.md: code blocks and commands in backticks', () => {
-    const found = ['README.md', 'SECURITY.md', 'bench/README.md'].flatMap((file) => {
+  it('README.md, SECURITY.md, bench/README.md and docs/*.md: code blocks and commands in backticks', () => {
+    const docs = fs
+      .readdirSync(path.join(REPO_ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`);
+    expect(docs.length).toBeGreaterThan(0);
+    const found = ['README.md', 'SECURITY.md', 'bench/README.md', ...docs].flatMap((file) => {
       const text = fs.readFileSync(path.join(REPO_ROOT, file), 'utf8');
       const bare = text.split('\n').filter((l) => /\bnpx +stage-secrets\b/.test(l));
       return [...unsafeInvocations(markdownCommands(text), file), ...bare.map((l) => `${file}: ${l.trim()}`)];
