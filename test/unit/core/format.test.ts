@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { Sealer, associatedData, generateStageKeyPair } from '../../../src/core/crypto.js';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../../../src/core/format.js';
-import { findDuplicateKey } from '../../../src/core/json-duplicates.js';
 import { sampleLocalIdentity } from '../../support/records.js';
 
 function sampleFile(names: string[]): StageFile {
@@ -145,15 +144,5 @@ describe('parse errors never quote the file', () => {
       expect(message, message).toMatch(expected);
       expect(message, message).not.toContain(MARK);
     }
-  });
-});
-
-describe('duplicate key scanner', () => {
-  it('finds duplicates at any depth and ignores arrays and string contents', () => {
-    expect(findDuplicateKey('{"a":1,"b":{"c":1,"c":2}}')).toBe('c');
-    expect(findDuplicateKey('{"a":1,"a":2}')).toBe('a');
-    expect(findDuplicateKey('{"a":["a","a"],"b":"{\\"a\\":1,\\"a\\":2}"}')).toBeUndefined();
-    expect(findDuplicateKey('[{"a":1},{"a":1}]')).toBeUndefined();
-    expect(findDuplicateKey('{"\\u0061":1,"a":2}')).toBe('a');
   });
 });
