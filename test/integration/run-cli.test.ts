@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -6,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { maskTexts } from '../../src/core/mask-texts.js';
 import { githubMaskLines } from '../../src/core/ci-masks.js';
 import { setSecrets } from '../../src/stages/secrets.js';
-import { CLI, makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
+import { makeWorkspace, readOnlyLocalKey, startCli, type Workspace } from '../support/cli.js';
 
 // The CLI runs as a real process (the built dist/), the child is a real process too.
 
@@ -18,53 +17,6 @@ const OVERRIDE = 'value-from-the-stage';
 const PIN = '42';
 
 const sha = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
-
-interface Spawned {
-  child: ChildProcess;
-  /** resolves once stdout holds `text` */
-  waitFor(text: string): Promise<void>;
-  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: Buffer }>;
-}
-
-/** Starts the CLI with pipes we keep hold of (to signal it, feed stdin, read output as it comes). */
-function spawnCli(args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Spawned {
-  const child = spawn(process.execPath, [CLI, ...args], {
-    cwd: opts.cwd,
-    env: opts.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  const waiters: Array<{ text: string; resolve: () => void }> = [];
-  child.stdout!.on('data', (c: Buffer) => {
-    out.push(c);
-    const all = Buffer.concat(out).toString('latin1');
-    for (const w of [...waiters]) {
-      if (!all.includes(w.text)) continue;
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve();
-    }
-  });
-  child.stderr!.on('data', (c: Buffer) => err.push(c));
-  child.stdin!.on('error', () => undefined);
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: Buffer; stderr: Buffer }>(
-    (resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) =>
-        resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) }),
-      );
-    },
-  );
-  return {
-    child,
-    done,
-    waitFor: (text) =>
-      new Promise((resolve) => {
-        if (Buffer.concat(out).toString('latin1').includes(text)) resolve();
-        else waiters.push({ text, resolve });
-      }),
-  };
-}
 
 let ws: Workspace;
 let ciEnv: NodeJS.ProcessEnv;
@@ -213,22 +165,26 @@ describe('run: signals', () => {
       `process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(7); });
        console.log('ready'); setInterval(() => {}, 1000);`,
     );
-    const p = spawnCli(['run', '--stage', 'ci', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
+    const p = startCli(['run', '--stage', 'ci', '--', process.execPath, child], {
+      cwd: ws.dir,
+      env: ciEnv,
+      keepStdinOpen: true,
+    });
     await p.waitFor('ready');
     p.child.kill('SIGTERM');
-    const r = await p.done;
+    const r = await p.doneBytes;
     expect(r.code).toBe(7);
     expect(r.stdout.toString()).toBe('ready\nchild got SIGTERM\n');
   });
 
   it('forwards SIGINT; a child without a handler dies and run exits 130', async () => {
-    const p = spawnCli(
+    const p = startCli(
       ['run', '--stage', 'ci', '--', process.execPath, '-e', 'console.log("ready"); setInterval(() => {}, 1000)'],
-      { cwd: ws.dir, env: ciEnv },
+      { cwd: ws.dir, env: ciEnv, keepStdinOpen: true },
     );
     await p.waitFor('ready');
     p.child.kill('SIGINT');
-    const r = await p.done;
+    const r = await p.doneBytes;
     expect(r.signal).toBe(null);
     expect(r.code).toBe(130);
   });
@@ -309,9 +265,10 @@ describe('run: masking', () => {
        writeSync(1, 'enter ' + process.env.API_TOKEN.slice(0, 6));
        process.stdin.once('data', () => { writeSync(1, '\\ndone\\n'); process.exit(0); });`,
     );
-    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '1', '--', process.execPath, child], {
+    const p = startCli(['run', '--stage', 'ci', '--mask-flush-ms', '1', '--', process.execPath, child], {
       cwd: ws.dir,
       env: ciEnv,
+      keepStdinOpen: true,
     });
     let seen = '';
     p.child.stdout!.on('data', (c: Buffer) => (seen += c.toString()));
@@ -321,7 +278,7 @@ describe('run: masking', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     const duringPause = seen;
     p.child.stdin!.end('go\n');
-    const r = await p.done;
+    const r = await p.doneBytes;
     expect(r.code).toBe(0);
     expect(duringPause).toBe('line one\nenter ');
     // the newline ruled the token out: the held text was not the value, and is written as it is
@@ -337,13 +294,14 @@ describe('run: masking', () => {
        process.stdin.once('data', () => { writeSync(1, 'progress 100%\\n'); process.exit(0); });`,
     );
     // a flush delay far longer than the test: the line shows because nothing of it is held
-    const p = spawnCli(['run', '--stage', 'ci', '--mask-flush-ms', '60000', '--', process.execPath, child], {
+    const p = startCli(['run', '--stage', 'ci', '--mask-flush-ms', '60000', '--', process.execPath, child], {
       cwd: ws.dir,
       env: ciEnv,
+      keepStdinOpen: true,
     });
     await p.waitFor('progress 10%\rprogress 20%\r');
     p.child.stdin!.end('go\n');
-    const r = await p.done;
+    const r = await p.doneBytes;
     expect(r.stdout.toString()).toBe('progress 10%\rprogress 20%\rprogress 100%\n');
   });
 
@@ -365,8 +323,12 @@ describe('run: masking', () => {
        }
        writeSync(1, buf);`,
     );
-    const p = spawnCli(['run', '--stage', 'ci', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
-    const r = await p.done;
+    const p = startCli(['run', '--stage', 'ci', '--', process.execPath, child], {
+      cwd: ws.dir,
+      env: ciEnv,
+      keepStdinOpen: true,
+    });
+    const r = await p.doneBytes;
     expect(r.code).toBe(0);
     let expected = '';
     for (let i = 0; i < 250000; i++) {
@@ -383,8 +345,12 @@ describe('run: masking', () => {
        const all = Buffer.alloc(256 * 64); for (let i = 0; i < all.length; i++) all[i] = (i * 31 + (i >> 8)) & 255;
        writeSync(1, all); writeSync(1, Buffer.from(process.env.API_TOKEN)); writeSync(1, all);`,
     );
-    const p = spawnCli(['run', '--stage', 'ci', '--', process.execPath, child], { cwd: ws.dir, env: ciEnv });
-    const r = await p.done;
+    const p = startCli(['run', '--stage', 'ci', '--', process.execPath, child], {
+      cwd: ws.dir,
+      env: ciEnv,
+      keepStdinOpen: true,
+    });
+    const r = await p.doneBytes;
     const all = Buffer.alloc(256 * 64);
     for (let i = 0; i < all.length; i++) all[i] = (i * 31 + (i >> 8)) & 255;
     expect(r.stdout.equals(Buffer.concat([all, Buffer.from('***'), all]))).toBe(true);
@@ -437,7 +403,7 @@ describe('run: --files-dir', () => {
 
   it('removes the files when run itself is stopped by a signal', async () => {
     const dir = path.join(ws.dir, 'signal-secrets');
-    const p = spawnCli(
+    const p = startCli(
       [
         'run',
         '--stage',
@@ -452,12 +418,13 @@ describe('run: --files-dir', () => {
       {
         cwd: ws.dir,
         env: ciEnv,
+        keepStdinOpen: true,
       },
     );
     await p.waitFor('ready');
     expect(fs.existsSync(path.join(dir, 'API_TOKEN'))).toBe(true);
     p.child.kill('SIGTERM');
-    expect((await p.done).code).toBe(143);
+    expect((await p.doneBytes).code).toBe(143);
     expect(fs.existsSync(dir)).toBe(false);
   });
 

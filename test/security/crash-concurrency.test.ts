@@ -2,9 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStageFile } from '../../src/core/format.js';
-import { makeWorkspace, readOnlyLocalKey, type Workspace } from '../support/cli.js';
+import { makeWorkspace, readOnlyLocalKey, startCli, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
-import { CANARY, expectNoCanary, leftovers, readStageText, seededRandom, spawnCli, waitFor } from './support.js';
+import { CANARY, expectNoCanary, leftovers, readStageText, seededRandom, waitFor } from './support.js';
 
 const stage = ['--stage', 'dev'];
 
@@ -32,7 +32,7 @@ describe('concurrent writers and a writer that dies holding the lock', () => {
     // process is certainly inside the lock when it is killed.
     kms.fail('hang', { operation: 'Encrypt' });
     const before = readStageText(ws);
-    const writer = spawnCli(['rewrap', ...stage, '--kms', 'alias/slow'], { cwd: ws.dir, env: kmsEnv(kms, ws.env) });
+    const writer = startCli(['rewrap', ...stage, '--kms', 'alias/slow'], { cwd: ws.dir, env: kmsEnv(kms, ws.env) });
     await waitFor(
       () => kms.calls('Encrypt') > 0 && fs.existsSync(lockFile(ws)),
       'the writer to hold the lock and call KMS',
@@ -113,7 +113,7 @@ describe('writers killed at random points (seeded)', () => {
     for (let round = 1; round <= ROUNDS || (killed === 0 && round <= MAX_ROUNDS); round++) {
       rounds = round;
       const started = Date.now();
-      const writer = spawnCli(['import', ...stage, batchFile(round)], { cwd: ws.dir, env: ws.env });
+      const writer = startCli(['import', ...stage, batchFile(round)], { cwd: ws.dir, env: ws.env });
       const finishedIn = writer.done.then(() => Date.now() - started);
       const delay = Math.floor(fullRun * (0.3 + 1.2 * random()));
       const ranToTheEnd = await Promise.race([

@@ -1,17 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, type CliResult, type Workspace } from '../support/cli.js';
+import { cliCopyForOtherUsers, makeWorkspace, startCli, type CliResult, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 import {
   CANARY,
-  cliCopyForOtherUsers,
   expectNoCanary,
   expectNoCrash,
   leftovers,
   readStageText,
   secureWorkspace,
-  spawnCli,
   type SecureWorkspace,
 } from './support.js';
 
@@ -129,9 +127,9 @@ describe('local key faults', () => {
       for (const p of [unreadableConfig, path.join(unreadableConfig, 'stage-secrets'), path.dirname(file), file])
         fs.chownSync(p, 65534, 65534);
       const asOther = { cwd: ws.dir, uid: 65534, gid: 65534, cli: cliCopyForOtherUsers(path.join(ws.root, 'cli')) };
-      const help = await spawnCli(['--help'], { ...asOther, env: ws.env }).done;
+      const help = await startCli(['--help'], { ...asOther, env: ws.env }).done;
       expect(help.code, `the CLI copy does not run as uid 65534: ${help.stderr}`).toBe(0);
-      r = await spawnCli(['verify', ...stage], { ...asOther, env: { ...ws.env, XDG_CONFIG_HOME: unreadableConfig } })
+      r = await startCli(['verify', ...stage], { ...asOther, env: { ...ws.env, XDG_CONFIG_HOME: unreadableConfig } })
         .done;
     } else {
       r = await ws.run(['verify', ...stage], { env: { XDG_CONFIG_HOME: unreadableConfig } });

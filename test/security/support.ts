@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
-import { CLI, makeWorkspace, readOnlyLocalKey, type CliResult, type Workspace } from '../support/cli.js';
+import { makeWorkspace, readOnlyLocalKey, type CliResult, type Workspace } from '../support/cli.js';
 
 /**
  * A value that must never show up where it does not belong. Random per test run, so a match can only
@@ -118,58 +117,6 @@ export function seededRandom(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-export interface Spawned {
-  pid: number;
-  done: Promise<CliResult>;
-  kill(signal?: NodeJS.Signals): void;
-}
-
-/**
- * A copy of the built CLI in `dir` (made world-readable and enterable), for running it as another user:
- * the checkout may sit under a folder only its owner can enter (a clone inside `mktemp -d`), where that
- * user cannot load dist/cli.mjs. The bundle needs nothing else from the checkout except the AWS SDK,
- * which it imports only for KMS identities.
- */
-export function cliCopyForOtherUsers(dir: string): string {
-  fs.mkdirSync(dir, { recursive: true });
-  fs.chmodSync(dir, 0o755);
-  const copy = path.join(dir, 'cli.mjs');
-  fs.copyFileSync(CLI, copy);
-  fs.chmodSync(copy, 0o644);
-  return copy;
-}
-
-/** Starts the built CLI (or `options.cli`, a copy of it) and returns at once, so a test can kill it while it works. */
-export function spawnCli(
-  args: string[],
-  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string; uid?: number; gid?: number; cli?: string },
-): Spawned {
-  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
-    cwd: options.cwd,
-    env: options.env,
-    stdio: ['pipe', 'pipe', 'pipe'],
-    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
-  });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => out.push(c));
-  child.stderr.on('data', (c: Buffer) => err.push(c));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(options.input ?? '');
-  const done = new Promise<CliResult>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) =>
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      }),
-    );
-  });
-  return { pid: child.pid!, done, kill: (signal = 'SIGKILL') => void child.kill(signal) };
 }
 
 export async function waitFor(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,40 +14,125 @@ export interface CliResult {
   stderr: string;
 }
 
+/** What a CLI process wrote, as bytes: for binary output and exact byte counts. */
+export interface CliBytes {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: Buffer;
+  stderr: Buffer;
+}
+
 export interface CliOptions {
   cwd: string;
   env?: NodeJS.ProcessEnv;
+  /** written to stdin, which is then closed (at once when there is no input) */
   input?: string | Buffer;
+  /** leaves stdin open instead, for a test that feeds it through `child.stdin` */
+  keepStdinOpen?: boolean;
+  /** SIGKILL after this long; startCli sets none unless asked, runCli defaults to 30 s */
   timeoutMs?: number;
+  /** runs it as another user */
+  uid?: number;
+  gid?: number;
+  /** a copy of the built CLI to run instead of dist/cli.mjs (see cliCopyForOtherUsers) */
+  cli?: string;
 }
 
-/** Runs the built CLI as a real process. */
-export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd,
-      env: options.env ?? process.env,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+/** A CLI process still running, with what it has written so far. */
+export interface LiveCli {
+  child: ChildProcessWithoutNullStreams;
+  pid: number;
+  /** stdout and stderr so far */
+  stdout(): Buffer;
+  stderr(): Buffer;
+  /** resolves once stdout holds `text` */
+  waitFor(text: string): Promise<void>;
+  kill(signal?: NodeJS.Signals): void;
+  /** when it has exited and closed its pipes: its output as UTF-8 text */
+  done: Promise<CliResult>;
+  /** the same, as bytes */
+  doneBytes: Promise<CliBytes>;
+}
+
+/** Starts the built CLI as a real process and returns at once, so a test can signal it, feed it, or watch it. */
+export function startCli(args: string[], options: CliOptions): LiveCli {
+  const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
+  });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  const waiters: Array<{ text: string; resolve: () => void }> = [];
+  child.stdout.on('data', (c: Buffer) => {
+    out.push(c);
+    if (waiters.length === 0) return;
+    const all = Buffer.concat(out).toString('latin1');
+    for (const w of [...waiters]) {
+      if (!all.includes(w.text)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
+  });
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  const timer =
+    options.timeoutMs !== undefined ? setTimeout(() => child.kill('SIGKILL'), options.timeoutMs) : undefined;
+  const doneBytes = new Promise<CliBytes>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({
-        code,
-        signal,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
-      });
+      resolve({ code, signal, stdout: Buffer.concat(out), stderr: Buffer.concat(err) });
     });
-    child.stdin.on('error', () => undefined);
+  });
+  const done = doneBytes.then(({ code, signal, stdout, stderr }) => ({
+    code,
+    signal,
+    stdout: stdout.toString('utf8'),
+    stderr: stderr.toString('utf8'),
+  }));
+  // a test awaits one of the two: a failed start must not also count as an unhandled rejection of the other
+  done.catch(() => undefined);
+  doneBytes.catch(() => undefined);
+  child.stdin.on('error', () => undefined);
+  if (!options.keepStdinOpen) {
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
-  });
+  }
+  return {
+    child,
+    pid: child.pid!,
+    stdout: () => Buffer.concat(out),
+    stderr: () => Buffer.concat(err),
+    waitFor: (text) =>
+      new Promise((resolve) => {
+        if (Buffer.concat(out).toString('latin1').includes(text)) resolve();
+        else waiters.push({ text, resolve });
+      }),
+    kill: (signal = 'SIGKILL') => void child.kill(signal),
+    done,
+    doneBytes,
+  };
+}
+
+/** Runs the built CLI as a real process; resolves when it has exited. */
+export function runCli(args: string[], options: CliOptions): Promise<CliResult> {
+  return startCli(args, { ...options, timeoutMs: options.timeoutMs ?? 30_000 }).done;
+}
+
+/**
+ * A copy of the built CLI in `dir` (made world-readable and enterable), for running it as another user:
+ * the checkout may sit under a folder only its owner can enter (a clone inside `mktemp -d`), where that
+ * user cannot load dist/cli.mjs. The bundle needs nothing else from the checkout except the AWS SDK,
+ * which it imports only for KMS identities.
+ */
+export function cliCopyForOtherUsers(dir: string): string {
+  fs.mkdirSync(dir, { recursive: true });
+  fs.chmodSync(dir, 0o755);
+  const copy = path.join(dir, 'cli.mjs');
+  fs.copyFileSync(CLI, copy);
+  fs.chmodSync(copy, 0o644);
+  return copy;
 }
 
 export interface Workspace {

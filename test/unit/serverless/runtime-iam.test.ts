@@ -1,0 +1,146 @@
+import { describe, expect, it } from 'vitest';
+import type { KmsIdentityRecord } from '../../../src/core/format.js';
+import {
+  addToServiceRole,
+  iamUnsafeCharacter,
+  kmsDecryptStatements,
+  storeStatements,
+} from '../../../src/serverless/runtime-iam.js';
+import type { ServiceConfig } from '../../../src/serverless/types.js';
+
+const record = (fields: Partial<KmsIdentityRecord>): KmsIdentityRecord => ({
+  type: 'aws-kms',
+  id: `aws-kms:${fields.keyId}`,
+  created: '2026-01-01T00:00:00Z',
+  keyId: 'alias/ci',
+  ciphertext: 'AAAA',
+  ...fields,
+});
+const context = { 'kms:EncryptionContext:app': 'shop', 'kms:EncryptionContext:stage': 'prod' };
+const service = (provider: Record<string, unknown>): ServiceConfig => ({ service: 'shop', provider: { ...provider } });
+
+describe('kmsDecryptStatements', () => {
+  it('names each key by its recorded ARN, a key ARN given as id, or a key id in the stack region', () => {
+    const arn = 'arn:aws:kms:eu-west-1:111122223333:key/0a1b';
+    const statements = kmsDecryptStatements(
+      [
+        record({ keyId: 'alias/ci', keyArn: arn }),
+        record({ keyId: 'arn:aws:kms:us-east-1:111122223333:key/9f' }),
+        record({ keyId: '1234abcd-12ab', region: 'eu-central-1' }),
+        record({ keyId: '5678' }),
+      ],
+      'shop',
+      'prod',
+    );
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: [
+          arn,
+          'arn:aws:kms:us-east-1:111122223333:key/9f',
+          { 'Fn::Sub': 'arn:${AWS::Partition}:kms:eu-central-1:${AWS::AccountId}:key/1234abcd-12ab' },
+          { 'Fn::Sub': 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/5678' },
+        ],
+        Condition: { StringEquals: context },
+      },
+    ]);
+  });
+
+  it('a key known only by its alias: any key, but only through that alias and the context', () => {
+    expect(kmsDecryptStatements([record({ keyId: 'alias/ci' })], 'shop', 'prod')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['kms:Decrypt'],
+        Resource: '*',
+        Condition: { StringEquals: context, 'ForAnyValue:StringEquals': { 'kms:RequestAlias': ['alias/ci'] } },
+      },
+    ]);
+  });
+});
+
+describe('addToServiceRole', () => {
+  const statement = { Effect: 'Allow', Action: ['kms:Decrypt'], Resource: ['arn'] };
+
+  it('appends to provider.iam.role.statements, creating them', () => {
+    const empty = service({});
+    expect(addToServiceRole(empty, [statement])).toBe(true);
+    expect(empty.provider).toEqual({ iam: { role: { statements: [statement] } } });
+    const existing = service({
+      iam: { role: { statements: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*' }] } },
+    });
+    addToServiceRole(existing, [statement]);
+    expect((existing.provider as { iam: { role: { statements: unknown[] } } }).iam.role.statements).toHaveLength(2);
+  });
+
+  it('uses the older provider.iamRoleStatements when the service does', () => {
+    const old = service({ iamRoleStatements: [] });
+    expect(addToServiceRole(old, [statement])).toBe(true);
+    expect(old.provider).toEqual({ iamRoleStatements: [statement] });
+  });
+
+  it('leaves a role the service brings (an ARN, a reference) alone and says so', () => {
+    expect(addToServiceRole(service({ iam: { role: 'arn:aws:iam::1:role/app' } }), [statement])).toBe(false);
+    expect(addToServiceRole(service({ iam: { role: { 'Fn::GetAtt': ['AppRole', 'Arn'] } } }), [statement])).toBe(false);
+    expect(addToServiceRole(service({ role: 'arn:aws:iam::1:role/app' }), [statement])).toBe(false);
+  });
+});
+
+describe('storeStatements', () => {
+  it('GetObject and PutObject under the stage folder only, ListBucket on the bucket only for that prefix', () => {
+    expect(storeStatements('runtime-secrets', 'team/shop/prod/', 'read-write')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['s3:GetObject', 's3:PutObject'],
+        Resource: 'arn:aws:s3:::runtime-secrets/team/shop/prod/*',
+      },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::runtime-secrets',
+        Condition: { StringLike: { 's3:prefix': 'team/shop/prod/*' } },
+      },
+    ]);
+  });
+
+  it('read only (a preview stage on a fallback stage file): GetObject under the folder and the same ListBucket, no PutObject anywhere', () => {
+    const statements = storeStatements('runtime-secrets', 'team/shop/dev/', 'read');
+    expect(statements).toEqual([
+      { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/dev/*' },
+      {
+        Effect: 'Allow',
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::runtime-secrets',
+        Condition: { StringLike: { 's3:prefix': 'team/shop/dev/*' } },
+      },
+    ]);
+    expect(JSON.stringify(statements)).not.toContain('Put');
+  });
+
+  it("a store at the bucket's root still limits the grant to the app and stage", () => {
+    const [objects, list] = storeStatements('b-1', 'shop/dev/', 'read-write');
+    expect(objects!.Resource).toBe('arn:aws:s3:::b-1/shop/dev/*');
+    expect(list!.Condition).toEqual({ StringLike: { 's3:prefix': 'shop/dev/*' } });
+  });
+
+  it('finds the characters IAM reads as wildcards or variables in a folder', () => {
+    expect(iamUnsafeCharacter('team/shop/prod/')).toBeUndefined();
+    expect(iamUnsafeCharacter('team/sh*p/prod/')).toBe('*');
+    expect(iamUnsafeCharacter('te?m/shop/prod/')).toBe('?');
+    expect(iamUnsafeCharacter('${aws:username}/shop/prod/')).toBe('$');
+  });
+
+  it('go into the service role next to kms:Decrypt', () => {
+    const svc = service({
+      iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } },
+    });
+    expect(addToServiceRole(svc, storeStatements('b-1', 'p/shop/dev/', 'read-write'))).toBe(true);
+    const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role
+      .statements;
+    expect(statements.map((s) => s.Action)).toEqual([
+      ['sqs:SendMessage'],
+      ['s3:GetObject', 's3:PutObject'],
+      ['s3:ListBucket'],
+    ]);
+  });
+});
