@@ -37,3 +37,15 @@ export function requireFromTaskRoot<T>(pkg: string, env: NodeJS.ProcessEnv, code
     );
   }
 }
+
+/** Node's error codes for a connection that failed or a host that did not answer (KMS and S3 alike). */
+export const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);

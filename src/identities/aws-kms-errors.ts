@@ -1,5 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageContext } from './types.js';
+import { NETWORK_CODES } from '../core/aws-sdk.js';
 
 /** What was being done when KMS failed, for a message a CI user can act on. */
 export interface KmsCallInfo {
@@ -27,17 +28,6 @@ const DENIED = new Set([
   'MissingAuthenticationTokenException',
 ]);
 const WRONG_BLOB = new Set(['InvalidCiphertextException', 'IncorrectKeyException']);
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
-
 /** KMS's own words, on one short line. They name principals and ARNs, never key material. */
 function kmsSaid(err: SdkErrorLike): string {
   const text = (err.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 400);

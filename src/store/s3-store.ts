@@ -1,5 +1,5 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { quietSdkConstruction } from '../core/aws-sdk.js';
+import { NETWORK_CODES, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import { storeArns, type StoreLocation } from './s3-location.js';
 
@@ -136,17 +136,6 @@ interface SdkErrorLike {
   errors?: Array<{ code?: string }>;
   $metadata?: { httpStatusCode?: number; attempts?: number };
 }
-
-const NETWORK_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-]);
 
 function statusOf(err: SdkErrorLike): number {
   return err.$metadata?.httpStatusCode ?? 0;
