@@ -13,7 +13,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['@aws-sdk/*'],
+  // the contract scan's parsers (and yaml) load only when check or rm runs: never on run's start-up
+  external: ['@aws-sdk/*', 'esbuild', 'acorn', 'acorn-walk', 'yaml'],
   define: { STAGE_SECRETS_VERSION: JSON.stringify(version) },
   // CommonJS dependencies (dotenv) call require() for Node built-ins; give the ES module a real one.
   banner: {

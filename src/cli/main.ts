@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)',
     load: () => import('./commands/pull.js'),
   },
+  check: {
+    summary: 'check without a key that every stage has the names the code needs',
+    load: () => import('./commands/check.js'),
+  },
   log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
   'git-setup': {
     summary: 'set up git to merge and diff stage files (.gitattributes, git config)',

@@ -1,0 +1,57 @@
+import { StageSecretsError } from '../../core/errors.js';
+import { assertStageName } from '../../core/names.js';
+import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
+import { parse, write, type Command } from '../command.js';
+
+const options = {
+  stage: { type: 'string', short: 's', multiple: true },
+  format: { type: 'string' },
+  dir: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const command: Command = {
+  name: 'check',
+  help: `Usage: stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR]
+
+Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
+services (every serverless.yml, .yaml, .json, .js, .cjs, .mjs, .ts below the repository root whose
+secrets folder is this one), and for each function the names it needs:
+  - its secrets: list (or the service's custom.stageSecrets.secrets),
+  - \${secret:NAME} variables without a fallback in the config,
+  - custom.stageSecrets.required (and optional, which never fails the check),
+  - names its handler's own module graph reads: process.env.NAME, process.env["NAME"], destructuring
+    of process.env, readSecret("NAME"), names read off secretEnv() (a parser reads the code; only
+    names that are secrets in some stage or declared count, and a name the yaml environment sets is
+    served without the secret).
+It prints the matrix names x stages (present, PENDING approval, MISSING) and, for each missing name,
+who needs it (service, function, file:line). Config files are read as written, never run; files it
+cannot read or parse are listed.
+  -s, --stage S      a stage to check (repeatable); default every stage of the secrets folder
+      --format F     text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
+                     or json
+      --dir DIR      secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
+                     stage file, from this folder upward, not past the git root)
+  -h, --help         show this help
+Exit codes: 0 every required name is in every checked stage; 1 a required name is missing (or bad
+usage).`,
+  async run(argv, io) {
+    const { values } = parse('check', argv, options, false);
+    if (values.help) {
+      write(io.stdout, this.help);
+      return 0;
+    }
+    const format = (values.format ?? 'text') as CheckFormat;
+    if (!CHECK_FORMATS.includes(format)) {
+      throw new StageSecretsError(
+        'USAGE',
+        `--format must be one of ${CHECK_FORMATS.join(', ')}. See: stage-secrets check --help`,
+      );
+    }
+    if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
+    for (const stage of values.stage ?? []) assertStageName(stage);
+    const report = await checkApp({ dir: values.dir, cwd: io.cwd, env: io.env, stages: values.stage });
+    io.stdout.write(renderCheck(report, format));
+    return report.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,134 @@
+/**
+ * The keyless contract check of an app: every service's needs against every checked stage's names.
+ * Entry points (the CLI's check and rm, the GitHub Action, the console) call checkApp / appNeeds.
+ */
+import * as path from 'node:path';
+import { StageSecretsError } from '../core/errors.js';
+import { listSecrets, type SecretInfo } from '../stages/list.js';
+import { findSecretsDir, stagesIn } from '../stages/locate.js';
+import { declaredNames, serviceNeeds, sortNeeds } from './needs.js';
+import { dedupe, scanServiceCode, type FileCache } from './service-code.js';
+import { appServices } from './services.js';
+import type { CellStatus, ContractReport, ContractRow, MissingName, Need, Unreadable, WithheldRead } from './types.js';
+
+export interface CheckInput {
+  /** secrets folder (--dir), relative to cwd; default STAGE_SECRETS_DIR, else found upward from cwd */
+  dir?: string;
+  /** default process.cwd(); paths in the report are relative to it */
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** stages to check; default every stage with a file in the secrets folder */
+  stages?: string[];
+}
+
+/** A secret's cell in the matrix. (Stage layout v3 and expiry add their statuses here.) */
+export function cellOf(info: SecretInfo | undefined): CellStatus {
+  if (!info) return 'missing';
+  return info.approval === 'pending' ? 'pending' : 'present';
+}
+
+function secretsDirOf(input: CheckInput, cwd: string, env: NodeJS.ProcessEnv): string {
+  const found = findSecretsDir({ stage: input.stages?.[0] ?? 'dev', dir: input.dir, cwd, env });
+  if ('dir' in found) return found.dir;
+  throw new StageSecretsError(
+    'NOT_FOUND',
+    `no secrets/ folder with a stage file ${found.searched}. Run this in the app's folder (or below it), or pass --dir.`,
+  );
+}
+
+function shower(cwd: string): (file: string) => string {
+  return (file) => {
+    const rel = path.relative(cwd, file);
+    return (rel === '' ? '.' : rel).split(path.sep).join('/');
+  };
+}
+
+export interface AppNeeds {
+  secretsDir: string;
+  services: Awaited<ReturnType<typeof appServices>>['services'];
+  needs: Need[];
+  withheld: WithheldRead[];
+  unreadable: Unreadable[];
+}
+
+/**
+ * Every need of every service of the app whose secrets folder is `dir` (found as commands find it).
+ * `known`: names that are secrets somewhere, to which code reads are limited (declared names always count).
+ */
+export async function appNeeds(input: CheckInput & { known?: Iterable<string> }): Promise<AppNeeds> {
+  const cwd = path.resolve(input.cwd ?? process.cwd());
+  const env = input.env ?? process.env;
+  const secretsDir = secretsDirOf(input, cwd, env);
+  const shown = shower(cwd);
+  const known = new Set(input.known ?? allStageNames(secretsDir, cwd, env));
+  const { services, unreadable } = await appServices(secretsDir, env, shown);
+  for (const s of services) for (const n of declaredNames(s)) known.add(n);
+  const cache: FileCache = new Map();
+  const scanned = await Promise.all(services.map((s) => scanServiceCode(s, shown, cache)));
+  const needs: Need[] = [];
+  const withheld: WithheldRead[] = [];
+  services.forEach((s, i) => {
+    const found = serviceNeeds(s, scanned[i]!, known, shown);
+    needs.push(...found.needs);
+    withheld.push(...found.withheld);
+  });
+  return {
+    secretsDir,
+    services,
+    needs: sortNeeds(needs),
+    withheld,
+    unreadable: dedupe([...unreadable, ...scanned.flatMap((s) => s.unreadable)]),
+  };
+}
+
+function stageInfos(stage: string, dir: string, cwd: string, env: NodeJS.ProcessEnv): Map<string, SecretInfo> {
+  return new Map(listSecrets({ stage, dir, cwd, env }).map((s) => [s.name, s]));
+}
+
+function allStageNames(dir: string, cwd: string, env: NodeJS.ProcessEnv): string[] {
+  return (stagesIn(dir) ?? []).flatMap((stage) => [...stageInfos(stage, dir, cwd, env).keys()]);
+}
+
+/** The contract report of the app: names × stages, who needs each missing name, what could not be read. */
+export async function checkApp(input: CheckInput = {}): Promise<ContractReport> {
+  const cwd = path.resolve(input.cwd ?? process.cwd());
+  const env = input.env ?? process.env;
+  const secretsDir = secretsDirOf(input, cwd, env);
+  const all = stagesIn(secretsDir) ?? [];
+  const stages = [...new Set(input.stages?.length ? input.stages : all)].sort();
+  const infos = new Map(
+    all.concat(stages.filter((s) => !all.includes(s))).map((s) => [s, stageInfos(s, secretsDir, cwd, env)]),
+  );
+  const known = new Set([...infos.values()].flatMap((m) => [...m.keys()]));
+  const app = await appNeeds({ ...input, dir: secretsDir, cwd, env, known });
+
+  const names = new Set([...stages.flatMap((s) => [...infos.get(s)!.keys()]), ...app.needs.map((n) => n.name)]);
+  const rows: ContractRow[] = [...names].sort().map((name) => ({
+    name,
+    cells: Object.fromEntries(stages.map((s) => [s, cellOf(infos.get(s)!.get(name))])),
+    neededBy: app.needs.filter((n) => n.name === name),
+  }));
+  const missing: MissingName[] = [];
+  for (const row of rows) {
+    if (row.neededBy.length === 0) continue;
+    for (const stage of stages) {
+      if (row.cells[stage] !== 'missing') continue;
+      missing.push({ name: row.name, stage, required: row.neededBy.some((n) => n.required), neededBy: row.neededBy });
+    }
+  }
+  const shown = shower(cwd);
+  return {
+    secretsDir: shown(secretsDir),
+    stages,
+    services: app.services.map((s) => ({
+      name: s.name,
+      config: shown(s.configFile),
+      functions: s.functions.map((f) => f.name),
+    })),
+    rows,
+    missing,
+    withheld: app.withheld,
+    unreadable: app.unreadable,
+    ok: !missing.some((m) => m.required),
+  };
+}

@@ -1,0 +1,109 @@
+/** The contract report as text (terminal), markdown (a GitHub step summary) or JSON. */
+import type { CellStatus, ContractReport, Need } from './types.js';
+
+export type CheckFormat = 'text' | 'markdown' | 'json';
+export const CHECK_FORMATS: readonly CheckFormat[] = ['text', 'markdown', 'json'];
+
+const CELL_TEXT: Record<CellStatus, string> = { present: 'present', pending: 'PENDING', missing: 'MISSING' };
+const CELL_MARKDOWN: Record<CellStatus, string> = {
+  present: '✅ present',
+  pending: '⏳ pending approval',
+  missing: '❌ missing',
+};
+
+function who(n: Need): string {
+  const where = `${n.at.file}${n.at.line ? `:${n.at.line}` : ''}`;
+  const what = n.kind === 'code' ? (n.how ?? 'code') : n.kind;
+  return `${n.service}${n.function ? `/${n.function}` : ''} (${what}, ${where})`;
+}
+
+function summary(report: ContractReport): string {
+  const fatal = report.missing.filter((m) => m.required).length;
+  if (report.ok)
+    return `ok: every needed name is in ${report.stages.length === 1 ? 'stage' : 'stages'} ${report.stages.join(', ') || '(none)'}`;
+  return `${fatal} required ${fatal === 1 ? 'name is' : 'names are'} missing`;
+}
+
+function text(report: ContractReport): string {
+  const out: string[] = [
+    `secrets ${report.secretsDir}, stages ${report.stages.join(', ') || '(none)'}; ` +
+      `${report.services.length} ${report.services.length === 1 ? 'service' : 'services'}: ` +
+      (report.services.map((s) => `${s.name} (${s.config})`).join(', ') || '(none found)'),
+    '',
+  ];
+  const width = Math.max(4, ...report.rows.map((r) => r.name.length));
+  const cols = report.stages.map((s) => Math.max(s.length, 7));
+  out.push(
+    [`${'NAME'.padEnd(width)}`, ...report.stages.map((s, i) => s.padEnd(cols[i]!)), 'NEEDED BY'].join('  ').trimEnd(),
+  );
+  for (const row of report.rows) {
+    const services = [...new Set(row.neededBy.map((n) => n.service + (n.function ? `/${n.function}` : '')))];
+    out.push(
+      [
+        row.name.padEnd(width),
+        ...report.stages.map((s, i) => CELL_TEXT[row.cells[s]!].padEnd(cols[i]!)),
+        services.join(', ') || '-',
+      ]
+        .join('  ')
+        .trimEnd(),
+    );
+  }
+  if (report.missing.length) {
+    out.push('', 'missing:');
+    for (const m of report.missing) {
+      out.push(`  ${m.name} in stage ${m.stage}${m.required ? '' : ' (optional)'}, needed by:`);
+      for (const n of m.neededBy) out.push(`    ${who(n)}`);
+    }
+  }
+  if (report.withheld.length) {
+    out.push('', "read by code but left out by the function's secrets list (the function sees undefined):");
+    for (const w of report.withheld) out.push(`  ${w.name}: ${w.service}/${w.function} (${w.at.file}:${w.at.line})`);
+  }
+  if (report.unreadable.length) {
+    out.push('', 'not scanned:');
+    for (const u of report.unreadable) out.push(`  ${u.file}: ${u.reason}`);
+  }
+  out.push('', summary(report));
+  return `${out.join('\n')}\n`;
+}
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+function markdown(report: ContractReport): string {
+  const out: string[] = [
+    `### stage-secrets check: ${report.ok ? '✅' : '❌'} ${summary(report)}`,
+    '',
+    `Secrets \`${report.secretsDir}\`; services: ${report.services.map((s) => `\`${s.name}\` (\`${s.config}\`)`).join(', ') || '(none found)'}.`,
+    '',
+    `| name | ${report.stages.map(cell).join(' | ')} | needed by |`,
+    `| --- | ${report.stages.map(() => '---').join(' | ')} | --- |`,
+  ];
+  for (const row of report.rows) {
+    const services = [...new Set(row.neededBy.map((n) => n.service + (n.function ? `/${n.function}` : '')))];
+    out.push(
+      `| \`${row.name}\` | ${report.stages.map((s) => CELL_MARKDOWN[row.cells[s]!]).join(' | ')} | ${cell(services.join(', ') || '—')} |`,
+    );
+  }
+  if (report.missing.length) {
+    out.push('', '#### Missing', '');
+    for (const m of report.missing) {
+      out.push(`- \`${m.name}\` in stage **${cell(m.stage)}**${m.required ? '' : ' (optional)'}, needed by:`);
+      for (const n of m.neededBy) out.push(`  - ${cell(who(n))}`);
+    }
+  }
+  if (report.withheld.length) {
+    out.push('', "#### Read by code, withheld by the function's `secrets:` list", '');
+    for (const w of report.withheld)
+      out.push(`- \`${w.name}\`: ${w.service}/${w.function} (${w.at.file}:${w.at.line})`);
+  }
+  if (report.unreadable.length) {
+    out.push('', '#### Not scanned', '');
+    for (const u of report.unreadable) out.push(`- \`${u.file}\`: ${cell(u.reason)}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+export function renderCheck(report: ContractReport, format: CheckFormat): string {
+  if (format === 'json') return `${JSON.stringify(report, null, 2)}\n`;
+  return format === 'markdown' ? markdown(report) : text(report);
+}

@@ -1,0 +1,89 @@
+/** The names each function of a service reads in its own code, with file and line. */
+import * as fs from 'node:fs';
+import { codeReads, type ReadHow } from './code-reads.js';
+import { handlerFile, moduleGraph } from './module-graph.js';
+import { parseFailure, parseModule } from './parser.js';
+import type { ServiceModel } from './service-model.js';
+import type { Unreadable } from './types.js';
+
+export interface LocatedRead {
+  name: string;
+  /** absolute file */
+  file: string;
+  line: number;
+  how: ReadHow;
+}
+
+export interface ServiceCode {
+  /** function name → its reads, sorted by file and line */
+  reads: Record<string, LocatedRead[]>;
+  unreadable: Unreadable[];
+}
+
+/** Parsed files shared by the functions (and services) of one scan, so each file is read once. */
+export type FileCache = Map<string, Promise<LocatedRead[] | Unreadable>>;
+
+function readsOfFile(
+  file: string,
+  shown: (file: string) => string,
+  cache: FileCache,
+): Promise<LocatedRead[] | Unreadable> {
+  let pending = cache.get(file);
+  if (!pending) {
+    pending = (async () => {
+      let text: string;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch (err) {
+        return { file: shown(file), reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+      }
+      try {
+        const reads = await codeReads(await parseModule(file, text));
+        return reads.map((r) => ({ ...r, file }));
+      } catch (err) {
+        return { file: shown(file), reason: `cannot be parsed: ${parseFailure(err)}` };
+      }
+    })();
+    cache.set(file, pending);
+  }
+  return pending;
+}
+
+/** Scans the module graph of every function's handler. Unreadable files are reported, never fatal. */
+export async function scanServiceCode(
+  model: ServiceModel,
+  shown: (file: string) => string,
+  cache: FileCache = new Map(),
+): Promise<ServiceCode> {
+  const reads: Record<string, LocatedRead[]> = {};
+  const unreadable: Unreadable[] = [];
+  await Promise.all(
+    model.functions.map(async (fn) => {
+      reads[fn.name] = [];
+      if (fn.handler === undefined) return;
+      const entry = handlerFile(model.dir, fn.handler);
+      if (!entry) {
+        unreadable.push({
+          file: shown(model.configFile) + (fn.line ? `:${fn.line}` : ''),
+          reason: `function ${fn.name}: no module file for handler ${JSON.stringify(fn.handler)} (.js, .mjs, .cjs, .ts, ...); its code is not scanned`,
+        });
+        return;
+      }
+      const graph = await moduleGraph(model.dir, entry, shown);
+      unreadable.push(...graph.problems);
+      for (const file of graph.files) {
+        const result = await readsOfFile(file, shown, cache);
+        if (Array.isArray(result)) reads[fn.name]!.push(...result);
+        else unreadable.push(result);
+      }
+      reads[fn.name]!.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.name.localeCompare(b.name));
+    }),
+  );
+  return { reads, unreadable: dedupe(unreadable) };
+}
+
+export function dedupe(list: Unreadable[]): Unreadable[] {
+  const seen = new Map<string, Unreadable>();
+  for (const u of list) seen.set(`${u.file}\n${u.reason}`, u);
+  return [...seen.values()].sort((a, b) => a.file.localeCompare(b.file) || a.reason.localeCompare(b.reason));
+}

@@ -1,0 +1,92 @@
+/**
+ * The services of an app: every folder under the app's root with a serverless config whose secrets
+ * folder (custom.stageSecrets.dir, else found upward as the plugin finds it) is the app's.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findGitRoot, findSecretsDir } from '../stages/locate.js';
+import { readScriptConfig, readYamlConfig, type ConfigDoc } from './config-file.js';
+import { parseFailure } from './parser.js';
+import { serviceModel, type ServiceModel } from './service-model.js';
+import type { Unreadable } from './types.js';
+
+/** In the framework's order: the first one a folder has is its config. */
+export const SERVERLESS_CONFIGS = [
+  'serverless.yml',
+  'serverless.yaml',
+  'serverless.json',
+  'serverless.js',
+  'serverless.cjs',
+  'serverless.mjs',
+  'serverless.ts',
+];
+
+const SKIPPED = new Set(['node_modules', 'secrets']);
+const MAX_DEPTH = 12;
+
+/** Config files under `root` (folders starting with a dot and node_modules skipped), sorted. */
+export function configFilesUnder(root: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string, depth: number) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    const names = new Set(entries.filter((e) => e.isFile()).map((e) => e.name));
+    const config = SERVERLESS_CONFIGS.find((n) => names.has(n));
+    if (config) found.push(path.join(dir, config));
+    if (depth >= MAX_DEPTH) return;
+    for (const e of entries) {
+      if (e.isDirectory() && !e.name.startsWith('.') && !SKIPPED.has(e.name)) visit(path.join(dir, e.name), depth + 1);
+    }
+  };
+  visit(root, 0);
+  return found.sort();
+}
+
+/** Reads a config as written. */
+export async function readConfigDoc(file: string): Promise<ConfigDoc> {
+  const text = fs.readFileSync(file, 'utf8');
+  return /\.(ya?ml|json)$/.test(file) ? readYamlConfig(text) : readScriptConfig(file, text);
+}
+
+/** The folder services are looked for in: the git root above the secrets folder, else the app root. */
+export function searchRoot(secretsDir: string): string {
+  return findGitRoot(path.dirname(secretsDir)) ?? path.dirname(secretsDir);
+}
+
+export interface AppServices {
+  services: ServiceModel[];
+  unreadable: Unreadable[];
+}
+
+/** The services under the search root that use `secretsDir` (absolute). */
+export async function appServices(
+  secretsDir: string,
+  env: NodeJS.ProcessEnv,
+  shown: (file: string) => string,
+): Promise<AppServices> {
+  const target = path.resolve(secretsDir);
+  const services: ServiceModel[] = [];
+  const unreadable: Unreadable[] = [];
+  for (const file of configFilesUnder(searchRoot(target))) {
+    let model: ServiceModel;
+    try {
+      const doc = await readConfigDoc(file);
+      model = serviceModel(doc.value, file, doc);
+    } catch (err) {
+      unreadable.push({ file: shown(file), reason: `cannot be read as a serverless config: ${parseFailure(err)}` });
+      continue;
+    }
+    const found = findSecretsDir({
+      stage: 'dev',
+      dir: model.secretsDir === undefined ? undefined : path.resolve(model.dir, model.secretsDir),
+      cwd: model.dir,
+      env,
+    });
+    if ('dir' in found && path.resolve(found.dir) === target) services.push(model);
+  }
+  return { services: services.sort((a, b) => a.configFile.localeCompare(b.configFile)), unreadable };
+}
