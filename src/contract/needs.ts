@@ -80,11 +80,11 @@ export function serviceNeeds(
     for (const read of code.reads[fn.name] ?? []) {
       if (!known.has(read.name)) continue;
       const at = { file: shown(read.file), line: read.line };
+      if (fn.environment.includes(read.name)) continue;
       if (Array.isArray(list) && !list.includes(read.name)) {
         withheld.push({ service: model.name, function: fn.name, name: read.name, at });
         continue;
       }
-      if (fn.environment.includes(read.name)) continue;
       const place = `${read.name}\n${at.file}:${at.line}`;
       if (seen.has(place)) continue;
       seen.add(place);
