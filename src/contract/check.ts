@@ -4,11 +4,12 @@
  */
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
-import { listSecrets, type SecretInfo } from '../stages/list.js';
+import type { SecretInfo } from '../stages/list.js';
 import { findSecretsDir, stagesIn } from '../stages/locate.js';
 import { declaredNames, serviceNeeds, sortNeeds } from './needs.js';
 import { dedupe, scanServiceCode, type FileCache } from './service-code.js';
 import { appServices } from './services.js';
+import { knownSecretNames, stageSecretInfos } from './stage-names.js';
 import type { CellStatus, ContractReport, ContractRow, MissingName, Need, Unreadable, WithheldRead } from './types.js';
 
 export interface CheckInput {
@@ -60,7 +61,7 @@ export async function appNeeds(input: CheckInput & { known?: Iterable<string> })
   const env = input.env ?? process.env;
   const secretsDir = secretsDirOf(input, cwd, env);
   const shown = shower(cwd);
-  const known = new Set(input.known ?? allStageNames(secretsDir, cwd, env));
+  const known = new Set(input.known ?? knownSecretNames(secretsDir, cwd, env));
   const { services, unreadable } = await appServices(secretsDir, env, shown);
   for (const s of services) for (const n of declaredNames(s)) known.add(n);
   const cache: FileCache = new Map();
@@ -81,14 +82,6 @@ export async function appNeeds(input: CheckInput & { known?: Iterable<string> })
   };
 }
 
-function stageInfos(stage: string, dir: string, cwd: string, env: NodeJS.ProcessEnv): Map<string, SecretInfo> {
-  return new Map(listSecrets({ stage, dir, cwd, env }).map((s) => [s.name, s]));
-}
-
-function allStageNames(dir: string, cwd: string, env: NodeJS.ProcessEnv): string[] {
-  return (stagesIn(dir) ?? []).flatMap((stage) => [...stageInfos(stage, dir, cwd, env).keys()]);
-}
-
 /** The contract report of the app: names × stages, who needs each missing name, what could not be read. */
 export async function checkApp(input: CheckInput = {}): Promise<ContractReport> {
   const cwd = path.resolve(input.cwd ?? process.cwd());
@@ -97,7 +90,7 @@ export async function checkApp(input: CheckInput = {}): Promise<ContractReport> 
   const all = stagesIn(secretsDir) ?? [];
   const stages = [...new Set(input.stages?.length ? input.stages : all)].sort();
   const infos = new Map(
-    all.concat(stages.filter((s) => !all.includes(s))).map((s) => [s, stageInfos(s, secretsDir, cwd, env)]),
+    all.concat(stages.filter((s) => !all.includes(s))).map((s) => [s, stageSecretInfos(s, secretsDir, cwd, env)]),
   );
   const known = new Set([...infos.values()].flatMap((m) => [...m.keys()]));
   const app = await appNeeds({ ...input, dir: secretsDir, cwd, env, known });

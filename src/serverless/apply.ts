@@ -11,6 +11,7 @@ import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
 import { parseStoreUrl, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import { StageSecretsError } from '../core/errors.js';
+import { applyContract } from './contract.js';
 
 export interface ApplyInput {
   service: ServiceConfig;
@@ -47,7 +48,7 @@ export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary
   const { app, dir, fallbacks } = settings;
   const source = { stage: input.stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env };
   const secretsDir = serviceSecretsDir(source);
-  const summary = await applySettings(input, settings, source);
+  const summary = await applySettings(input, settings, source, secretsDir);
   // last, after runtime mode's patterns: the stage files stay out of every package, opted out or not
   excludeSecretsFolder(input.service, input.serviceDir, secretsDir);
   // opted out, the stage file was not opened: read it without a key, so its entries are recognised anyway
@@ -59,15 +60,16 @@ async function applySettings(
   input: ApplyInput,
   settings: ReturnType<typeof readSettings>,
   source: SourceOptions,
+  secretsDir: string | undefined,
 ): Promise<ApplySummary> {
   const { service, stage } = input;
   const store = storeSetting(settings.store, settings.mode, input.localInvoke);
   const functions: Record<string, FunctionConfig> = {};
-  const envInputs: Record<string, FunctionEnvInput> = {};
+  const lists: Record<string, string[] | 'auto' | undefined> = {};
   for (const [name, fn] of Object.entries(service.functions ?? {})) {
     if (!fn) continue;
     functions[name] = fn;
-    envInputs[name] = { environment: fn.environment, secrets: functionSecretList(name, fn.secrets) };
+    lists[name] = functionSecretList(name, fn.secrets);
   }
   const functionCount = Object.keys(functions).length;
 
@@ -84,12 +86,29 @@ async function applySettings(
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
+  // before anything is written: a function whose stage lacks a name its code needs stops here
+  const auto = await applyContract({
+    service,
+    serviceDir: input.serviceDir,
+    configFile: input.configFile,
+    secretsDir,
+    stage,
+    stageNames: new Set(texts.keys()),
+    env: input.env,
+    log: input.log,
+  });
+  const envInputs: Record<string, FunctionEnvInput> = {};
+  for (const [name, fn] of Object.entries(functions)) {
+    const own = lists[name];
+    envInputs[name] = { environment: fn.environment, secrets: auto[name] ?? (own === 'auto' ? [] : own) };
+  }
+  const serviceSecrets = settings.secrets === 'auto' ? undefined : settings.secrets;
   const merged = mergeSecrets({
     stage,
     providerEnvironment: service.provider.environment,
     functions: envInputs,
     secrets: texts,
-    serviceSecrets: settings.secrets,
+    serviceSecrets,
   });
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
@@ -117,13 +136,13 @@ async function applySettings(
   }
 
   const receiving = receivingCount(merged.received);
-  const lists = Object.values(envInputs).filter((fn) => fn.secrets !== undefined).length;
-  const narrowed = settings.secrets ? ` (custom.stageSecrets.secrets: ${plural(settings.secrets.length, 'name')})` : '';
+  const listed = Object.values(envInputs).filter((fn) => fn.secrets !== undefined).length;
+  const narrowed = serviceSecrets ? ` (custom.stageSecrets.secrets: ${plural(serviceSecrets.length, 'name')})` : '';
   input.log.notice(
     `stage-secrets: ${plural(loaded.values.size, 'secret')} of stage ${stage} from ${describeSource(loaded.source)}` +
       `${loaded.app ? `, app ${loaded.app}` : ''}${narrowed}, set on ` +
       `${receiving} of ${plural(functionCount, 'function')}` +
-      (lists ? ` (${plural(lists, 'function')} with a secrets list)` : ''),
+      (listed ? ` (${plural(listed, 'function')} with a secrets list)` : ''),
   );
   logOverrides(merged.replaced, input.configFile, input.log);
   return {

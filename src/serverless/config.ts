@@ -14,8 +14,12 @@ export interface PluginSettings {
   setEnvs?: boolean;
   /** app recorded in the stage file; default: the service name */
   app?: string;
-  /** service-level list: the only secrets this service's functions may receive */
-  secrets?: string[];
+  /** service-level list: the only secrets this service's functions may receive; auto: what each one's code reads */
+  secrets?: string[] | 'auto';
+  /** names the service needs in every stage it deploys to (packaging fails without them; check reports them) */
+  required?: string[];
+  /** names the code reads but copes without: never a failure */
+  optional?: string[];
   /** stage-name pattern (`pr-*`) → stage whose file is used when the stage has none */
   fallbacks?: Record<string, string>;
   /** env (default): values in each function's environment; runtime: sealed in the package, opened at cold start */
@@ -24,11 +28,22 @@ export interface PluginSettings {
   store?: string;
 }
 
-const KEYS = ['dir', 'setEnvs', 'app', 'secrets', 'fallbacks', 'mode', 'store'] as const;
+const KEYS = ['dir', 'setEnvs', 'app', 'secrets', 'required', 'optional', 'fallbacks', 'mode', 'store'] as const;
 const KEY_LIST = KEYS.join(', ');
 
 /** A stage pattern: a stage name where `*` stands for any run of stage-name characters. */
 export const STAGE_PATTERN_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9*_-]*$/;
+
+const NAME_LIST_SCHEMA = {
+  type: 'array',
+  items: { type: 'string', pattern: KEY_NAME_PATTERN.source },
+  uniqueItems: true,
+};
+/**
+ * a list of names, or `auto`: the names the function's own code reads (src/contract/). `auto` comes
+ * first: serverless v3 validates with coerceTypes: 'array', which would turn it into ['auto'] otherwise.
+ */
+const SECRETS_LIST_SCHEMA = { anyOf: [{ const: 'auto' }, NAME_LIST_SCHEMA] };
 
 /** JSON schema of `custom.stageSecrets`, given to the framework's config schema handler. */
 export const CUSTOM_SCHEMA: Record<string, unknown> = {
@@ -40,7 +55,9 @@ export const CUSTOM_SCHEMA: Record<string, unknown> = {
         dir: { type: 'string', minLength: 1 },
         setEnvs: { type: 'boolean' },
         app: { type: 'string', minLength: 1 },
-        secrets: { type: 'array', items: { type: 'string', pattern: KEY_NAME_PATTERN.source }, uniqueItems: true },
+        secrets: SECRETS_LIST_SCHEMA,
+        required: NAME_LIST_SCHEMA,
+        optional: NAME_LIST_SCHEMA,
         fallbacks: { type: 'object', additionalProperties: { type: 'string', pattern: STAGE_NAME_PATTERN.source } },
         mode: { enum: ['env', 'runtime'] },
         store: { type: 'string', pattern: '^s3://' },
@@ -53,11 +70,7 @@ export const CUSTOM_SCHEMA: Record<string, unknown> = {
 /** JSON schema of the function property `secrets: [A, B]`. */
 export const FUNCTION_SCHEMA: Record<string, unknown> = {
   properties: {
-    secrets: {
-      type: 'array',
-      items: { type: 'string', pattern: KEY_NAME_PATTERN.source },
-      uniqueItems: true,
-    },
+    secrets: SECRETS_LIST_SCHEMA,
   },
 };
 
@@ -67,9 +80,19 @@ function usage(message: string): StageSecretsError {
 
 function nameList(what: string, raw: unknown): string[] {
   if (!Array.isArray(raw) || raw.some((n) => typeof n !== 'string' || !KEY_NAME_PATTERN.test(n))) {
-    throw usage(`${what} must be a list of secret names, e.g. secrets: [API_KEY].`);
+    throw usage(`${what} must be a list of secret names, e.g. [API_KEY].`);
   }
   return raw as string[];
+}
+
+/** A `secrets` setting: a list of names, or auto. */
+function secretsSetting(what: string, raw: unknown): string[] | 'auto' {
+  if (raw === 'auto') return 'auto';
+  try {
+    return nameList(what, raw);
+  } catch {
+    throw usage(`${what} must be a list of secret names, e.g. secrets: [API_KEY], or auto (the names its code reads).`);
+  }
 }
 
 /**
@@ -94,7 +117,7 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
       `custom.stageSecrets has unknown ${unknown.length === 1 ? 'key' : 'keys'} ${hints.join(', ')}; the keys are ${KEY_LIST}.`,
     );
   }
-  const { dir, setEnvs, app, secrets, fallbacks, mode, store } = given;
+  const { dir, setEnvs, app, secrets, required, optional, fallbacks, mode, store } = given;
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
     throw usage('custom.stageSecrets.dir must be a folder path relative to the service folder.');
   }
@@ -139,15 +162,20 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
     dir,
     setEnvs,
     app,
-    secrets: secrets === undefined || secrets === null ? undefined : nameList('custom.stageSecrets.secrets', secrets),
+    secrets:
+      secrets === undefined || secrets === null ? undefined : secretsSetting('custom.stageSecrets.secrets', secrets),
+    required:
+      required === undefined || required === null ? undefined : nameList('custom.stageSecrets.required', required),
+    optional:
+      optional === undefined || optional === null ? undefined : nameList('custom.stageSecrets.optional', optional),
     fallbacks: fallbackMap,
     mode,
     store,
   } as PluginSettings;
 }
 
-/** A function's `secrets` list, checked; undefined when the function has none. */
-export function functionSecretList(functionName: string, raw: unknown): string[] | undefined {
+/** A function's `secrets` list (or auto), checked; undefined when the function has none. */
+export function functionSecretList(functionName: string, raw: unknown): string[] | 'auto' | undefined {
   if (raw === undefined || raw === null) return undefined;
-  return nameList(`function ${functionName}: secrets`, raw);
+  return secretsSetting(`function ${functionName}: secrets`, raw);
 }
