@@ -1,4 +1,5 @@
 import { StageSecretsError } from '../../core/errors.js';
+import type { StageOptions } from '../../stages/options.js';
 import { removeSecrets } from '../../stages/secrets.js';
 import {
   checkNameArgument,
@@ -10,18 +11,45 @@ import {
   type Command,
 } from '../command.js';
 
+const options = { ...STAGE_OPTIONS, force: { type: 'boolean' } } as const;
+
+/** Refuses to remove a name that a service still needs (the keyless contract scan), naming where. */
+async function refuseNeeded(opts: StageOptions, names: string[], stderr: NodeJS.WritableStream): Promise<void> {
+  const { appNeeds } = await import('../../contract/index.js');
+  const app = await appNeeds({ dir: opts.dir, cwd: opts.cwd, env: opts.env, stages: [opts.stage] });
+  if (app.unreadable.length) {
+    write(stderr, `not scanned for needs: ${app.unreadable.map((u) => `${u.file} (${u.reason})`).join('; ')}`);
+  }
+  const needed = app.needs.filter((n) => n.required && names.includes(n.name));
+  if (needed.length === 0) return;
+  const where = needed.map(
+    (n) =>
+      `${n.name}: ${n.service}${n.function ? `/${n.function}` : ''} (${n.kind === 'code' ? n.how : n.kind}, ${n.at.file}${n.at.line ? `:${n.at.line}` : ''})`,
+  );
+  const list = [...new Set(needed.map((n) => n.name))];
+  throw new StageSecretsError(
+    'USAGE',
+    `not removing ${list.join(', ')} from stage ${opts.stage}: still needed by ${where.join('; ')}. ` +
+      `Remove the uses first (or list the name in custom.stageSecrets.optional if the code copes without it), ` +
+      `or remove it anyway with --force. Nothing was removed.`,
+  );
+}
+
 export const command: Command = {
   name: 'rm',
-  help: `Usage: stage-secrets rm --stage S KEY [KEY...]
+  help: `Usage: stage-secrets rm --stage S KEY [KEY...] [--force]
 
 Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:
 rotate the secret itself at its source if it leaked. It also holds the old approval of the name: a
 writer could restore the old line and set a value of their own. To make the removal stick, a key
 holder then runs: npx --no-install stage-secrets approve --stage S --revoke KEY...
+A name some service of the app still needs (its code reads it, a secrets: list or
+custom.stageSecrets.required names it: see npx --no-install stage-secrets check) is not removed.
+      --force     remove it anyway
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parse('rm', argv, STAGE_OPTIONS);
+    const { values, positionals } = parse('rm', argv, options);
     if (values.help) {
       write(io.stdout, this.help);
       return 0;
@@ -33,6 +61,7 @@ ${STAGE_OPTIONS_HELP}`,
         'rm needs at least one secret name: npx --no-install stage-secrets rm --stage S KEY',
       );
     for (const name of positionals) checkNameArgument(name, 'npx --no-install stage-secrets rm --stage S KEY [KEY...]');
+    if (!values.force) await refuseNeeded(opts, positionals, io.stderr);
     const { tagged } = await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);
     if (tagged.length) {
