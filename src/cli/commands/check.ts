@@ -45,7 +45,7 @@ usage).`,
     if (!CHECK_FORMATS.includes(format)) {
       throw new StageSecretsError(
         'USAGE',
-        `--format must be one of ${CHECK_FORMATS.join(', ')}. See: stage-secrets check --help`,
+        `--format must be one of ${CHECK_FORMATS.join(', ')}. See: npx --no-install stage-secrets check --help`,
       );
     }
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
