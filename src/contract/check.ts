@@ -33,7 +33,8 @@ function secretsDirOf(input: CheckInput, cwd: string, env: NodeJS.ProcessEnv): s
   if ('dir' in found) return found.dir;
   throw new StageSecretsError(
     'NOT_FOUND',
-    `no secrets/ folder with a stage file ${found.searched}. Run this in the app's folder (or below it), or pass --dir.`,
+    `no secrets/ folder with a stage file ${found.searched}. ` +
+      `Run this in the app's folder (or below it), or pass --dir.`,
   );
 }
 

@@ -19,8 +19,10 @@ function who(n: Need): string {
 
 function summary(report: ContractReport): string {
   const fatal = report.missing.filter((m) => m.required).length;
-  if (report.ok)
-    return `ok: every needed name is in ${report.stages.length === 1 ? 'stage' : 'stages'} ${report.stages.join(', ') || '(none)'}`;
+  if (report.ok) {
+    const stages = report.stages.join(', ') || '(none)';
+    return `ok: every needed name is in ${report.stages.length === 1 ? 'stage' : 'stages'} ${stages}`;
+  }
   return `${fatal} required ${fatal === 1 ? 'name is' : 'names are'} missing`;
 }
 
@@ -70,10 +72,11 @@ function text(report: ContractReport): string {
 const cell = (s: string) => s.replace(/\|/g, '\\|');
 
 function markdown(report: ContractReport): string {
+  const servicesList = report.services.map((s) => `\`${s.name}\` (\`${s.config}\`)`).join(', ');
   const out: string[] = [
     `### stage-secrets check: ${report.ok ? '✅' : '❌'} ${summary(report)}`,
     '',
-    `Secrets \`${report.secretsDir}\`; services: ${report.services.map((s) => `\`${s.name}\` (\`${s.config}\`)`).join(', ') || '(none found)'}.`,
+    `Secrets \`${report.secretsDir}\`; services: ${servicesList || '(none found)'}.`,
     '',
     `| name | ${report.stages.map(cell).join(' | ')} | needed by |`,
     `| --- | ${report.stages.map(() => '---').join(' | ')} | --- |`,
@@ -81,7 +84,8 @@ function markdown(report: ContractReport): string {
   for (const row of report.rows) {
     const services = [...new Set(row.neededBy.map((n) => n.service + (n.function ? `/${n.function}` : '')))];
     out.push(
-      `| \`${row.name}\` | ${report.stages.map((s) => CELL_MARKDOWN[row.cells[s]!]).join(' | ')} | ${cell(services.join(', ') || '—')} |`,
+      `| \`${row.name}\` | ${report.stages.map((s) => CELL_MARKDOWN[row.cells[s]!]).join(' | ')} | ` +
+        `${cell(services.join(', ') || '—')} |`,
     );
   }
   if (report.missing.length) {

@@ -65,7 +65,9 @@ export async function scanServiceCode(
       if (!entry) {
         unreadable.push({
           file: shown(model.configFile) + (fn.line ? `:${fn.line}` : ''),
-          reason: `function ${fn.name}: no module file for handler ${JSON.stringify(fn.handler)} (.js, .mjs, .cjs, .ts, ...); its code is not scanned`,
+          reason:
+            `function ${fn.name}: no module file for handler ${JSON.stringify(fn.handler)} ` +
+            '(.js, .mjs, .cjs, .ts, ...); its code is not scanned',
         });
         return;
       }

@@ -51,18 +51,20 @@ export async function applyContract(input: ContractInput): Promise<AutoLists> {
       (n) => `${n.function ? `function ${n.function}` : `service ${n.service}`} needs ${n.name} (${place(n)})`,
     );
     const names = [...new Set(missing.map((n) => n.name))].sort();
+    const one = names.length === 1;
+    const it = one ? 'it' : 'them';
     throw new StageSecretsError(
       'NOT_FOUND',
-      `stage ${input.stage} lacks ${names.length === 1 ? 'a secret' : 'secrets'} the code needs: ${lines.join('; ')}. ` +
-        `Add ${names.length === 1 ? 'it' : 'them'} with: npx --no-install stage-secrets set --stage ${input.stage} ${names[0]}` +
-        `${names.length > 1 ? ' (and the others)' : ''}, or, if the code copes without ${names.length === 1 ? 'it' : 'them'}, ` +
-        `list ${names.length === 1 ? 'it' : 'them'} in custom.stageSecrets.optional. See: npx --no-install stage-secrets check`,
+      `stage ${input.stage} lacks ${one ? 'a secret' : 'secrets'} the code needs: ${lines.join('; ')}. ` +
+        `Add ${it} with: npx --no-install stage-secrets set --stage ${input.stage} ${names[0]}` +
+        `${one ? '' : ' (and the others)'}, or, if the code copes without ${it}, ` +
+        `list ${it} in custom.stageSecrets.optional. See: npx --no-install stage-secrets check`,
     );
   }
   for (const w of contract.withheld) {
     input.log.warn(
-      `function ${w.function} reads ${w.name} (${w.at.file}:${w.at.line}), which its secrets list leaves out: it sees undefined there. ` +
-        `Add ${w.name} to the list, or use secrets: auto.`,
+      `function ${w.function} reads ${w.name} (${w.at.file}:${w.at.line}), which its secrets list leaves out: ` +
+        `it sees undefined there. Add ${w.name} to the list, or use secrets: auto.`,
     );
   }
   if (contract.unreadable.length) {
@@ -77,9 +79,8 @@ export async function applyContract(input: ContractInput): Promise<AutoLists> {
   }
   const given = Object.entries(auto);
   if (given.length) {
-    input.log.notice(
-      `stage-secrets: secrets: auto: ${given.map(([fn, names]) => `${fn} gets ${names.join(', ') || 'nothing'}`).join('; ')}`,
-    );
+    const got = given.map(([fn, names]) => `${fn} gets ${names.join(', ') || 'nothing'}`);
+    input.log.notice(`stage-secrets: secrets: auto: ${got.join('; ')}`);
   }
   return auto;
 }
