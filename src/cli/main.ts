@@ -97,6 +97,7 @@ const VALUE_OPTIONS = new Set([
   '--mask-flush-ms',
   '--store',
   '--fallback',
+  '--name',
 ]);
 
 /** `--stage dev list --json` → `list --stage dev --json`: the command is the first word that is not an option or its value. */

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { parse as parseDotenv } from 'dotenv';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { StageSecretsError } from '../core/errors.js';
 import { githubMaskLines } from '../core/ci-masks.js';
 import { assertEnvSafe } from '../core/values.js';
 
-export const EXPORT_FORMATS = ['dotenv', 'json', 'github-env', 'shell'] as const;
+export const EXPORT_FORMATS = ['dotenv', 'json', 'github-env', 'shell', 'yaml', 'k8s-secret'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export function isExportFormat(text: string): text is ExportFormat {
@@ -28,8 +29,17 @@ export interface Exported {
  * secrets: the same rule as `run`'s masker, so a value too short to mask is not registered either
  * (GitHub would hide every "20" in the job's log).
  */
-export function exportAs(format: ExportFormat, entries: ExportEntries, masks: readonly string[] = []): Exported {
+export function exportAs(
+  format: ExportFormat,
+  entries: ExportEntries,
+  masks: readonly string[] = [],
+  options: { k8sName?: string } = {},
+): Exported {
   switch (format) {
+    case 'yaml':
+      return { text: toYaml(entries), logLines: [], dotenvOnly: [] };
+    case 'k8s-secret':
+      return { text: toK8sSecret(entries, options.k8sName ?? ''), logLines: [], dotenvOnly: [] };
     case 'json':
       return { text: toJson(entries), logLines: [], dotenvOnly: [] };
     case 'shell':
@@ -131,4 +141,59 @@ export function toGithubEnv(entries: ExportEntries, delimiter = githubDelimiter(
       return `${name}<<${delimiter}\n${value}\n${delimiter}\n`;
     })
     .join('');
+}
+
+/** Formats whose output is a file for another tool (kubectl, a YAML config): never shown on a terminal. */
+export const FILE_ONLY_FORMATS: readonly ExportFormat[] = ['yaml', 'k8s-secret'];
+
+/** Options of the YAML writer: no line folding (a long value stays one scalar), block scalars for multi-line. */
+const YAML_OPTIONS = { lineWidth: 0, minContentWidth: 0 } as const;
+
+function assertReadsBack(text: string, expected: unknown, format: string): void {
+  const parsed: unknown = parseYaml(text);
+  if (JSON.stringify(parsed) !== JSON.stringify(expected)) {
+    throw new StageSecretsError(
+      'INVALID_VALUE',
+      `cannot write these secrets as ${format} so that it reads back exactly; use --format json.`,
+    );
+  }
+}
+
+/** One mapping `NAME: value` of strings, in order; checked to parse back to exactly the values. */
+export function toYaml(entries: ExportEntries): string {
+  const object: Record<string, string> = {};
+  for (const [name, value] of entries) object[name] = value;
+  const text = entries.length === 0 ? '{}\n' : stringifyYaml(object, YAML_OPTIONS);
+  assertReadsBack(text, object, 'yaml');
+  return text;
+}
+
+/** A Kubernetes object name (Secret): an RFC 1123 subdomain, as the API server validates it. */
+const DNS_1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** Why `name` cannot name a Kubernetes Secret, or undefined when it can. */
+export function k8sNameProblem(name: string): string | undefined {
+  if (name === '') return "--format k8s-secret needs --name NAME (the Secret's name, e.g. my-app-prod)";
+  if (name.length > 253 || !DNS_1123_SUBDOMAIN.test(name)) {
+    return (
+      `--name ${JSON.stringify(name.slice(0, 80))} is not a Kubernetes object name: use at most 253 lower-case ` +
+      'letters, digits, - and . (a DNS-1123 subdomain), starting and ending with a letter or digit'
+    );
+  }
+  return undefined;
+}
+
+/**
+ * A `kubectl apply`-able Secret: one `data` key per secret, each value base64 of its UTF-8 text. An
+ * OpenFaaS function that lists the Secret under `secrets:` reads each key as /var/openfaas/secrets/<NAME>.
+ */
+export function toK8sSecret(entries: ExportEntries, name: string): string {
+  const problem = k8sNameProblem(name);
+  if (problem) throw new StageSecretsError('USAGE', `${problem}.`);
+  const data: Record<string, string> = {};
+  for (const [key, value] of entries) data[key] = Buffer.from(value, 'utf8').toString('base64');
+  const manifest = { apiVersion: 'v1', kind: 'Secret', metadata: { name }, type: 'Opaque', data };
+  const text = stringifyYaml(manifest, YAML_OPTIONS);
+  assertReadsBack(text, manifest, 'k8s-secret');
+  return text;
 }

@@ -231,7 +231,7 @@ describe('CI recipes in examples/', () => {
     const ci = /<!-- section:ci -->([\s\S]*?)<!-- \/section:ci -->/.exec(readme)?.[1];
     expect(ci).toBeDefined();
     const sections: [string, Recipe][] = [
-      ['### GitHub Actions', 'github-actions.yml'],
+      ['### GitHub Actions with the CLI', 'github-actions.yml'],
       ['### GitLab CI', 'gitlab-ci.yml'],
       ['### Seed', 'seed.yml'],
     ];

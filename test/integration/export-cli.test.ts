@@ -185,7 +185,7 @@ describe('export', () => {
   });
 
   it('refuses an unknown format and a folder as --out', async () => {
-    expect((await exportCli(['--format', 'yaml'])).code).toBe(1);
+    expect((await exportCli(['--format', 'toml'])).code).toBe(1);
     const folder = await exportCli(['--format', 'json', '--out', ws.dir]);
     expect(folder.code).toBe(1);
     expect(folder.stdout).toBe('');

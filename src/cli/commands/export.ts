@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { runnerReadsMasks } from '../../core/ci-masks.js';
 import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '../../core/mask-texts.js';
-import { exportAs, EXPORT_FORMATS, isExportFormat } from '../../export/formats.js';
+import { exportAs, EXPORT_FORMATS, FILE_ONLY_FORMATS, isExportFormat, k8sNameProblem } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
 import { loadSecrets } from '../../stages/load.js';
 import {
@@ -22,11 +22,12 @@ const options = {
   ...FALLBACK_OPTION,
   format: { type: 'string' },
   out: { type: 'string', short: 'o' },
+  name: { type: 'string' },
 } as const;
 
 export const command: Command = {
   name: 'export',
-  help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell [--out FILE] [--fallback PATTERN=STAGE]
+  help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell|yaml|k8s-secret [--name NAME] [--out FILE] [--fallback PATTERN=STAGE]
 
 Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer
 "stage-secrets run", which never puts values in a file or a log.
@@ -43,6 +44,14 @@ Decrypts stage S and writes every secret in the chosen format, sorted by name. P
                                JSON string leaf, the password of a URL, and the forms tools print them
                                in. Shorter values are named on stderr and not masked (GitHub would
                                hide every such string in the job's log).
+                   yaml        one mapping NAME: value (strings; multi-line values as block scalars)
+                   k8s-secret  a Kubernetes Secret manifest for kubectl apply -f: metadata.name from
+                               --name, one data key per secret (base64). OpenFaaS mounts each key
+                               of a function's secrets: at /var/openfaas/secrets/<NAME>.
+                   yaml and k8s-secret are written only with --out or to a pipe, never to a
+                   terminal.
+      --name NAME  the Secret's name for k8s-secret (required there): lower-case letters, digits,
+                   - and . (a DNS-1123 subdomain, at most 253 characters)
   -o, --out FILE   write to FILE, mode 0600 (an existing file is tightened to 0600 first).
                    dotenv, json and shell replace FILE; github-env appends to it, since
                    $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV
@@ -70,6 +79,21 @@ Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --f
     }
     let out = values.out;
     if (out === '') throw new StageSecretsError('USAGE', '--out needs a file path.');
+    if (values.name !== undefined && format !== 'k8s-secret') {
+      throw new StageSecretsError('USAGE', "--name belongs to --format k8s-secret (the Secret's name).");
+    }
+    if (format === 'k8s-secret') {
+      const problem = k8sNameProblem(values.name ?? '');
+      if (problem) throw new StageSecretsError('USAGE', `${problem}.`);
+    }
+    const isTerminal = (io.stdout as { isTTY?: boolean }).isTTY === true;
+    if (out === undefined && isTerminal && FILE_ONLY_FORMATS.includes(format)) {
+      throw new StageSecretsError(
+        'USAGE',
+        `--format ${format} is not shown on a terminal: write it with --out FILE (mode 0600), or pipe it ` +
+          `(| kubectl apply -f -). Nothing was decrypted.`,
+      );
+    }
     // In GitHub Actions the blocks belong in $GITHUB_ENV; `>> "$GITHUB_ENV"` would also send the
     // ::add-mask:: lines there, where they mask nothing and break the file.
     if (format === 'github-env' && out === undefined) out = io.env.GITHUB_ENV || undefined;
@@ -79,7 +103,7 @@ Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --f
     const entries = [...secrets.entries()].map(([name, v]) => [name, v.text] as const);
     // mask commands only where a runner reads them: elsewhere they would just print every value
     const registerMasks = format === 'github-env' && runnerReadsMasks(io.env);
-    const exported = exportAs(format, entries, registerMasks ? maskTexts(secrets) : []);
+    const exported = exportAs(format, entries, registerMasks ? maskTexts(secrets) : [], { k8sName: values.name });
     const unmasked = registerMasks ? unmaskedSecrets(secrets) : [];
     if (unmasked.length > 0) write(io.stderr, `stage-secrets: ${unmaskedWarning(unmasked)}`);
     if (exported.dotenvOnly.length > 0) {

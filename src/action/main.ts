@@ -1,0 +1,94 @@
+/**
+ * The GitHub Action's entry (action.yml, bundled into action/index.mjs by scripts/bundle-action.mjs):
+ * loads the stage once through stages/load.ts, the way `run` and `export` do, then registers every
+ * value with the runner's masking before anything else is printed, hands the secrets to later steps
+ * (GITHUB_ENV or files), sets the outputs and writes the step summary.
+ */
+import * as path from 'node:path';
+import * as core from '@actions/core';
+import { exitCodeOf } from '../cli/exit-codes.js';
+import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
+import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
+import { assertEnvSafe } from '../core/values.js';
+import { loadSecrets } from '../stages/load.js';
+import { writeSecretFiles } from './export-targets.js';
+import { readActionInputs } from './inputs.js';
+import { loadedSecretsBlock, type SummaryBlock, type SummaryContext } from './summary.js';
+
+/** The summary blocks, in order. The lead adds `check` and `review` here. */
+const SUMMARY_BLOCKS: readonly SummaryBlock[] = [loadedSecretsBlock];
+
+/** The runner's file commands this step needs; without them @actions/core would print values on stdout instead. */
+function assertRunnerFiles(env: NodeJS.ProcessEnv, needsEnvFile: boolean): void {
+  const needed = ['GITHUB_OUTPUT', ...(needsEnvFile ? ['GITHUB_ENV'] : [])];
+  const missing = needed.filter((name) => !env[name]);
+  if (missing.length > 0) {
+    throw new StageSecretsError(
+      'USAGE',
+      `${missing.join(' and ')} not set: this entry runs as a step of a GitHub Actions job (uses: ...). ` +
+        'Elsewhere run the CLI: npx --no-install stage-secrets run --stage S -- CMD.',
+    );
+  }
+}
+
+/** The stage file as the output names it: relative to the workspace when it lies inside it. */
+function stageFileOutput(file: string, cwd: string): string {
+  const rel = path.relative(cwd, file);
+  return rel === '' || rel.startsWith('..') || path.isAbsolute(rel) ? file : rel.split(path.sep).join('/');
+}
+
+export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
+  const inputs = readActionInputs(env);
+  assertRunnerFiles(env, inputs.export.kind === 'env');
+  // like run and export: the action makes the environment, so it always reads the stage file itself
+  const loaded = await loadSecrets({
+    stage: inputs.stage,
+    dir: inputs.dir,
+    fallbacks: inputs.fallbacks,
+    cwd,
+    env,
+    runEnv: false,
+  });
+  const secrets = loaded.values;
+  // first, before any other line: the runner masks these in this step's log and every later one
+  if (inputs.mask) {
+    for (const text of maskTexts(secrets)) if (text.trim() !== '') core.setSecret(text);
+    const unmasked = unmaskedSecrets(secrets);
+    if (unmasked.length > 0) core.warning(`stage-secrets: ${unmaskedWarning(unmasked)}`);
+  }
+  if (loaded.fallback) core.info(`stage-secrets: ${loaded.fallback}`);
+  const names = [...secrets.keys()].sort();
+  // the checks run applies to the env it builds, all before anything is handed on
+  for (const name of names) assertEnvSafe(name, secrets.get(name)!.text, 'an environment variable');
+  if (inputs.export.kind === 'env') {
+    for (const name of names) core.exportVariable(name, secrets.get(name)!.text);
+  } else if (inputs.export.kind === 'files') {
+    writeSecretFiles(path.resolve(cwd, inputs.export.dir), secrets, cwd);
+  }
+  const stageFile = stageFileOutput(loaded.file, cwd);
+  core.setOutput('names', names.join(','));
+  core.setOutput('stage-file', stageFile);
+  const context: SummaryContext = { inputs, stage: loaded.stage, names, stageFile, loaded, env, cwd };
+  const blocks: string[] = [];
+  for (const block of SUMMARY_BLOCKS) {
+    const markdown = await block(context);
+    if (markdown !== undefined) blocks.push(markdown);
+  }
+  if (blocks.length > 0 && env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(blocks.join('\n')).write();
+  const where =
+    inputs.export.kind === 'env' ? 'the env of later steps' : inputs.export.kind === 'files' ? 'files' : 'no export';
+  core.info(`stage-secrets: stage ${loaded.stage}: ${names.length} secrets from ${stageFile} (${where}).`);
+}
+
+/** Fails the step with the tool's message (never a value) and its exit code. */
+function fail(err: unknown): void {
+  if (isStageSecretsError(err)) {
+    core.setFailed(`stage-secrets: ${err.message}`);
+    process.exitCode = exitCodeOf(err.code);
+    return;
+  }
+  core.setFailed(`stage-secrets: internal error: ${(err as Error)?.message ?? String(err)}`);
+}
+
+// the runner starts a step in $GITHUB_WORKSPACE: inputs such as dir and files:DIR are relative to it
+runAction(process.env, process.cwd()).catch(fail);

@@ -1,0 +1,44 @@
+import type { LoadedSecrets } from '../stages/load.js';
+import type { ActionInputs } from './inputs.js';
+
+/** What a summary block may use. Never a value: blocks see names, paths and counts only through it. */
+export interface SummaryContext {
+  inputs: ActionInputs;
+  stage: string;
+  names: readonly string[];
+  /** the stage file as the outputs name it */
+  stageFile: string;
+  loaded: Pick<LoadedSecrets, 'fallback' | 'source'>;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+/**
+ * One markdown block of the step summary ($GITHUB_STEP_SUMMARY), or undefined for none. A new input that
+ * reports in the summary (the contract check, the pull-request review) is one such function added to
+ * the list main.ts passes; a block that throws a StageSecretsError fails the step with its message.
+ */
+export type SummaryBlock = (context: SummaryContext) => Promise<string | undefined>;
+
+function escapeCell(text: string): string {
+  return text.replace(/[|\\`*_<>]/g, (ch) => `\\${ch}`);
+}
+
+/** The names the step handed on, and from which stage file: what a reader of the run wants first. */
+export const loadedSecretsBlock: SummaryBlock = async (context) => {
+  const { inputs, names, stageFile, loaded } = context;
+  const target =
+    inputs.export.kind === 'env'
+      ? 'as environment variables of the later steps'
+      : inputs.export.kind === 'files'
+        ? `as files in ${escapeCell(inputs.export.dir)}`
+        : 'nowhere (export: none)';
+  const lines = [
+    `### stage-secrets: stage ${escapeCell(context.stage)}`,
+    '',
+    `${names.length} secrets from \`${stageFile}\`, exported ${target}${inputs.mask ? ', masked in the log' : ''}.`,
+  ];
+  if (loaded.fallback) lines.push('', escapeCell(loaded.fallback));
+  if (names.length > 0) lines.push('', '| name |', '| --- |', ...names.map((name) => `| \`${name}\` |`));
+  return `${lines.join('\n')}\n`;
+};
