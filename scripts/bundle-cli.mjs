@@ -13,8 +13,8 @@ await build({
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  // the contract scan's parsers (and yaml) load only when check or rm runs: never on run's start-up
-  external: ['@aws-sdk/*', 'esbuild', 'acorn', 'acorn-walk', 'yaml'],
+  // the contract scan's parsers load only when check or rm runs: never on run's start-up
+  external: ['@aws-sdk/*', 'esbuild', 'acorn', 'acorn-walk'],
   define: { STAGE_SECRETS_VERSION: JSON.stringify(version) },
   // CommonJS dependencies (dotenv) call require() for Node built-ins; give the ES module a real one.
   banner: {

@@ -37,7 +37,7 @@ describe('readSettings', () => {
       expect.objectContaining({
         code: 'USAGE',
         message:
-          'custom.stageSecrets has unknown key setEnv (did you mean setEnvs?); the keys are dir, setEnvs, app, secrets, fallbacks, mode, store.',
+          'custom.stageSecrets has unknown key setEnv (did you mean setEnvs?); the keys are dir, setEnvs, app, secrets, required, optional, fallbacks, mode, store.',
       }),
     );
     expect(() => settings({ colour: 'blue', fallback: {} })).toThrow(
