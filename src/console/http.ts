@@ -41,7 +41,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 
 /** The one answer to every request the console will not serve: no reason given. */
 export function refuse(res: ServerResponse): void {
-  send(res, 403, 'text/plain; charset=utf-8', 'Forbidden\n');
+  // the connection closes too: an unread request body must not be taken for the next request
+  send(res, 403, 'text/plain; charset=utf-8', 'Forbidden\n', { Connection: 'close' });
 }
 
 /** Large enough for a 10,000-character value written with JSON escapes, small enough to read into memory. */
