@@ -106,8 +106,9 @@ export async function setSecret(
         `${name} is pending approval (no key of stage ${stage} here): the build refuses the stage until a key ` +
           `holder approves it, here or with: ${APPROVE} --stage ${stage} ${name}`,
       );
-    } else if (result.approvedWith) notes.push(`${name} approved with ${result.approvedWith}.`);
-    return { message: `${verb} ${name} (${type}) in stage ${stage}`, notes };
+    }
+    const approvedWith = result.approvedWith ? `, approved with ${result.approvedWith}` : '';
+    return { message: `${verb} ${name} (${type}) in stage ${stage}${approvedWith}`, notes };
   });
 }
 

@@ -111,7 +111,8 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Ru
       reject(
         new StageSecretsError(
           'USAGE',
-          `port ${opts.port} on ${CONSOLE_HOST} ${why}; pick another with --port N, or leave --port out for a free one.`,
+          `port ${opts.port} on ${CONSOLE_HOST} ${why}; pick another with --port N, or leave --port out for a ` +
+            'free one.',
         ),
       );
     });

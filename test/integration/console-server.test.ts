@@ -146,7 +146,7 @@ describe('stage-secrets console: the server refuses what is not its own page', (
       const r = await post('set', { name, type, value });
       expect(r.status, r.body).toBe(200);
       const outcome = JSON.parse(r.body) as { message: string; changes: { files: string[]; git: string[] } };
-      expect(outcome.message).toBe(`added ${name} (${type}) in stage dev`);
+      expect(outcome.message).toMatch(new RegExp(`^added ${name} \\(${type}\\) in stage dev, approved with local:`));
       expect(outcome.changes.files).toContain(path.join('secrets', 'dev.json'));
       expect(outcome.changes.git[0]).toMatch(/^git add -- .*secrets\/dev\.json/);
       expect(outcome.changes.git[1]).toMatch(/^git commit -m /);
