@@ -42,8 +42,8 @@ function requireStage(ctx: ConsoleContext, stage: string): void {
 }
 
 /** A name from the browser, checked without repeating it: a value pasted into the name field must not come back. */
-function nameField(body: Record<string, unknown>, field = 'name'): string {
-  const name = body[field];
+function nameField(body: Record<string, unknown>): string {
+  const name = body.name;
   if (typeof name !== 'string' || !KEY_NAME_PATTERN.test(name)) {
     throw new StageSecretsError(
       'INVALID_NAME',
@@ -142,7 +142,7 @@ export async function approve(
   if (!Array.isArray(list) || list.length === 0) {
     throw new StageSecretsError('USAGE', 'name the pending secrets to approve.');
   }
-  const names = list.map((_, i) => nameField(list as unknown as Record<string, unknown>, String(i)));
+  const names = list.map((name: unknown) => nameField({ name }));
   return tracked(ctx, stage, `secrets(${stage}): approve ${names.join(', ')}`, async () => {
     const result = await approveNames(stageOptionsFor(ctx, stage), { names });
     const notes = result.pending.length ? [`still pending: ${result.pending.join(', ')}`] : [];

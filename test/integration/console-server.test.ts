@@ -196,6 +196,41 @@ describe('stage-secrets console: the server refuses what is not its own page', (
     ]);
   });
 
+  it('refuses to approve where no key of the stage is, saying so, and writes nothing', async () => {
+    const writer = { ...ws.env, XDG_CONFIG_HOME: path.join(ws.config, '..', 'writer-config') };
+    const set = await ws.run(['set', '--stage', 'dev', 'NEW_NAME', 'n'], { env: writer });
+    expect(set.code, set.stderr).toBe(0);
+    const keyless = await startConsole(ws, ['--no-open'], writer);
+    try {
+      const login = await rawRequest(keyless.port, { path: `/?token=${keyless.token}` });
+      expect(login.status).toBe(303);
+      const headers = { Cookie: keyless.cookie };
+      const page = await rawRequest(keyless.port, { headers });
+      const stage = JSON.parse((await rawRequest(keyless.port, { path: '/api/stages/dev', headers })).body);
+      expect(stage.checkedWith).toBeUndefined();
+      const before = stageFileText();
+      const r = await rawRequest(keyless.port, {
+        method: 'POST',
+        path: '/api/stages/dev/approve',
+        headers: {
+          ...headers,
+          Origin: keyless.origin,
+          'Content-Type': 'application/json',
+          'X-CSRF-Token': csrfOf(page.body),
+        },
+        body: JSON.stringify({ names: ['NEW_NAME'] }),
+      });
+      responses.push(['keyless approve', r]);
+      expect(r.status).toBe(409);
+      expect(JSON.parse(r.body).error.code).toBe('KEY_MISSING');
+      expect(stageFileText()).toBe(before);
+    } finally {
+      await keyless.stop();
+    }
+    const rm = await ws.run(['rm', '--stage', 'dev', 'NEW_NAME']);
+    expect(rm.code, rm.stderr).toBe(0);
+  });
+
   it('shows a change made from the CLI on the next request (matrix and stage page)', async () => {
     const set = await ws.run(['set', '--stage', 'prod', 'ONLY_PROD', 'p'], { input: undefined });
     expect(set.code, set.stderr).toBe(0);
