@@ -5,6 +5,11 @@ import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// the console's front end, bundled before by scripts/bundle-console.mjs: served from memory by the console
+const consoleUi = {
+  js: readFileSync(new URL('../dist/console-ui/app.js', import.meta.url), 'utf8'),
+  css: readFileSync(new URL('../dist/console-ui/app.css', import.meta.url), 'utf8'),
+};
 
 await build({
   entryPoints: ['src/cli/main.ts'],
@@ -15,7 +20,7 @@ await build({
   target: 'node20',
   // the contract scan's parsers load only when check or rm runs: never on run's start-up
   external: ['@aws-sdk/*', 'esbuild', 'acorn', 'acorn-walk'],
-  define: { STAGE_SECRETS_VERSION: JSON.stringify(version) },
+  define: { STAGE_SECRETS_VERSION: JSON.stringify(version), STAGE_SECRETS_CONSOLE_UI: JSON.stringify(consoleUi) },
   // CommonJS dependencies (dotenv) call require() for Node built-ins; give the ES module a real one.
   banner: {
     js: "import { createRequire as __stageSecretsRequire } from 'node:module'; const require = __stageSecretsRequire(import.meta.url);",

@@ -46,6 +46,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'merge a stage file entry by entry (called by git; needs no key)',
     load: () => import('./commands/merge-driver.js'),
   },
+  console: {
+    summary: 'a local settings page over the stage files (127.0.0.1 only, never shows values)',
+    load: () => import('./commands/console.js'),
+  },
   textconv: {
     summary: 'print a stage file for git diff: names, approval, digests (called by git)',
     load: () => import('./commands/textconv.js'),
@@ -98,6 +102,8 @@ const VALUE_OPTIONS = new Set([
   '--store',
   '--fallback',
   '--name',
+  '--port',
+  '-p',
 ]);
 
 /** `--stage dev list --json` → `list --stage dev --json`: the command is the first word that is not an option or its value. */

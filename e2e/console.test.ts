@@ -1,0 +1,296 @@
+/**
+ * `stage-secrets console` in a real browser: Debian's chromium driven by playwright-core, against the
+ * console started as the CLI process. Adds each type, refuses an invalid JSON value inline, replaces,
+ * deletes behind the confirmation, approves with a key and shows no Approve without one, picks up CLI
+ * changes on reload; then checks that no response the browser received, no browser storage and no
+ * cookie holds a value, and that the page asked no other host for anything.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeWorkspace, type Workspace } from '../test/support/cli.js';
+import { type LiveConsole, startConsole } from '../test/support/console.js';
+
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Debian's chromium (installed by .ci/run); a missing browser fails the suite, it never skips it. */
+function locateChromium(): string {
+  const candidates = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bin/chromium-browser'];
+  const found = candidates.find((file) => file && fs.existsSync(file));
+  if (!found) {
+    throw new Error(
+      "chromium is not installed: the console browser tests need Debian's chromium (apt-get install chromium, as " +
+        '.ci/run does), or CHROMIUM_PATH set to a Chromium binary.',
+    );
+  }
+  return found;
+}
+
+const STRING_VALUE = `browser-canary-${randomBytes(8).toString('hex')}`;
+const REPLACED_VALUE = `browser-canary-replaced-${randomBytes(8).toString('hex')}`;
+const NUMBER_VALUE = `${randomInt(100_000_000, 999_999_999)}.${randomInt(100_000_000, 999_999_999)}`;
+const JSON_VALUE = `{"token":"browser-json-canary-${randomBytes(8).toString('hex')}"}`;
+const BAD_JSON_VALUE = `{"token": browser-bad-canary-${randomBytes(8).toString('hex')}`;
+const KEYBOARD_VALUE = `${randomInt(100_000_000, 999_999_999)}`;
+const VALUES = [STRING_VALUE, REPLACED_VALUE, NUMBER_VALUE, JSON_VALUE, BAD_JSON_VALUE, KEYBOARD_VALUE, 'canary'];
+
+const SHOTS = path.join(os.tmpdir(), 'stage-secrets-console-screenshots');
+
+describe('stage-secrets console in chromium', () => {
+  let ws: Workspace;
+  let writerEnv: NodeJS.ProcessEnv;
+  let keyed: LiveConsole;
+  let keyless: LiveConsole;
+  let profile: string;
+  let context: BrowserContext;
+  let page: Page;
+  const bodies: Array<Promise<[string, string]>> = [];
+  const requested: string[] = [];
+  const posts: string[] = [];
+
+  const cli = async (args: string[], env?: NodeJS.ProcessEnv) => {
+    const r = await ws.run(args, { env });
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  const listed = async (stage = 'dev') =>
+    (JSON.parse(await cli(['list', '--stage', stage, '--json'])) as Array<{ name: string; approval: string }>).map(
+      (s) => `${s.name}:${s.approval}`,
+    );
+  const row = (name: string) => page.locator(`tr[data-name="${name}"]`);
+
+  async function addSecret(name: string, format: 'Plaintext' | 'Number' | 'JSON', value: string): Promise<void> {
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.locator('form[aria-label="Add a secret"]').getByText(format, { exact: true }).click();
+    await page.getByLabel('Value', { exact: true }).fill(value);
+    await page.getByRole('button', { name: 'Add secret' }).click();
+  }
+
+  beforeAll(async () => {
+    const executablePath = locateChromium();
+    ws = makeWorkspace('console-browser');
+    execFileSync('git', ['init', '-q'], { cwd: ws.dir });
+    for (const stage of ['dev', 'prod']) await cli(['init', '--stage', stage, '--app', 'demo']);
+    writerEnv = { ...ws.env, XDG_CONFIG_HOME: path.join(ws.config, '..', 'writer-config') };
+    keyed = await startConsole(ws);
+    keyless = await startConsole(ws, ['--no-open'], writerEnv);
+    profile = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: CHROMIUM_FLAGS,
+      viewport: { width: 1100, height: 820 },
+    });
+    context.on('request', (req) => {
+      requested.push(req.url());
+      if (req.method() === 'POST') posts.push(req.url());
+    });
+    context.on('response', (res) => {
+      bodies.push(
+        res.body().then(
+          (b) => [res.url(), b.toString('utf8')] as [string, string],
+          () => [res.url(), ''] as [string, string], // a redirect has no body
+        ),
+      );
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    fs.mkdirSync(SHOTS, { recursive: true });
+  });
+  afterAll(async () => {
+    await context?.close();
+    await keyed?.stop();
+    await keyless?.stop();
+    if (profile) fs.rmSync(profile, { recursive: true, force: true });
+    ws?.cleanup();
+  });
+
+  it('logs in from the printed URL, then drops the token from the address bar', async () => {
+    await page.goto(keyed.url);
+    await expect.poll(() => page.url()).toBe(`${keyed.origin}/`);
+    await page.getByRole('heading', { name: 'App secrets' }).waitFor();
+    const cookies = await context.cookies(keyed.origin);
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
+      [`stage_secrets_console_${keyed.port}`, true, 'Strict'],
+    ]);
+  });
+
+  it('adds a secret of each type; the value field is a password field, cleared after each save', async () => {
+    await page.getByRole('link', { name: 'dev' }).click();
+    await page.getByRole('heading', { name: 'Stage dev' }).waitFor();
+    expect(await page.getByLabel('Value', { exact: true }).getAttribute('type')).toBe('password');
+    for (const [name, format, value, type] of [
+      ['API_TOKEN', 'Plaintext', STRING_VALUE, 'string'],
+      ['RATE', 'Number', NUMBER_VALUE, 'number'],
+      ['CONFIG', 'JSON', JSON_VALUE, 'json'],
+    ] as const) {
+      await addSecret(name, format, value);
+      await page
+        .getByRole('heading', {
+          name: new RegExp(`^Saved: added ${name} \\(${type}\\) in stage dev, approved with local:`),
+        })
+        .waitFor();
+      await row(name).waitFor();
+      expect(await row(name).locator('td').first().textContent()).toBe(format);
+      expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('');
+      expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('');
+    }
+    const outcome = page.locator('#outcome');
+    expect(await outcome.locator('ul.files').textContent()).toContain('secrets/dev.json');
+    expect(await outcome.locator('pre.commands').textContent()).toMatch(
+      /^git add -- secrets\/dev\.json\ngit commit -m /,
+    );
+    await page.screenshot({ path: path.join(SHOTS, 'stage.png'), fullPage: true });
+    expect(await listed()).toEqual(['API_TOKEN:approved', 'CONFIG:approved', 'RATE:approved']);
+    const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json']));
+    expect(exported).toEqual({ API_TOKEN: STRING_VALUE, CONFIG: JSON_VALUE, RATE: NUMBER_VALUE });
+  });
+
+  it('checks the name live with the CLI rules and refuses invalid JSON inline, sending nothing', async () => {
+    const help = page.locator('#add-name-help');
+    await page.getByLabel('Name', { exact: true }).fill('bad name');
+    expect(await help.textContent()).toMatch(/invalid secret name "bad name"/);
+    await page.getByLabel('Name', { exact: true }).fill('NODE_OPTIONS');
+    expect(await help.textContent()).toMatch(/build-hijacking/);
+    await page.getByLabel('Name', { exact: true }).fill('api_token');
+    expect(await help.textContent()).toMatch(/differs from API_TOKEN only in case/);
+    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const postsBefore = posts.length;
+    await addSecret('SETTINGS', 'JSON', BAD_JSON_VALUE);
+    const valueHelp = page.locator('#add-value-help');
+    await expect.poll(() => valueHelp.textContent()).toMatch(/not valid JSON/);
+    expect(await page.getByLabel('Value', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    expect(await valueHelp.textContent()).not.toContain('browser-bad-canary');
+    expect(posts.length).toBe(postsBefore);
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    await page.getByLabel('Value', { exact: true }).fill('');
+  });
+
+  it('adds a secret with the keyboard alone', async () => {
+    await page.reload();
+    await page.getByRole('heading', { name: 'Stage dev' }).waitFor();
+    await page.getByLabel('Name', { exact: true }).focus();
+    await page.keyboard.type('PORT_NUMBER');
+    await page.keyboard.press('Tab'); // the format radio group: Plaintext
+    await page.keyboard.press('ArrowRight'); // Number
+    await page.keyboard.press('Tab'); // the value
+    await page.keyboard.type(KEYBOARD_VALUE);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: /^Saved: added PORT_NUMBER \(number\) in stage dev/ }).waitFor();
+    expect(await page.evaluate('document.activeElement?.id')).toBe('outcome');
+  });
+
+  it('replaces a value', async () => {
+    await page.getByRole('button', { name: 'Replace the value of API_TOKEN' }).click();
+    await page.getByLabel('New value').fill(REPLACED_VALUE);
+    await page.getByRole('button', { name: 'Save new value' }).click();
+    await page.getByRole('heading', { name: 'Saved: replaced API_TOKEN (string) in stage dev' }).waitFor();
+    const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json']));
+    expect(exported.API_TOKEN).toBe(REPLACED_VALUE);
+  });
+
+  it('deletes behind a confirmation that says what breaks, and Cancel or Escape keep the secret', async () => {
+    await page.getByRole('button', { name: 'Delete RATE' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(/fail on their next invocation/);
+    expect(await dialog.textContent()).toMatch(/not known here \(the contract check is not available\)/);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Delete RATE' }).click();
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await listed()).toContain('RATE:approved');
+    await page.getByRole('button', { name: 'Delete RATE' }).click();
+    await dialog.getByRole('button', { name: 'Delete RATE' }).click();
+    await page.getByRole('heading', { name: 'Saved: removed RATE from stage dev' }).waitFor();
+    await row('RATE').waitFor({ state: 'detached' });
+    expect(await page.locator('#outcome').textContent()).toMatch(/approve --stage dev --revoke RATE/);
+    expect(await listed()).not.toContain('RATE:approved');
+  });
+
+  it('approves a name a writer without the key added, saying whose key', async () => {
+    await cli(['set', '--stage', 'dev', 'WEBHOOK', 'https://hooks.test/x'], writerEnv);
+    await page.getByRole('button', { name: 'Reload' }).click();
+    await row('WEBHOOK').getByText('Pending approval').waitFor();
+    expect(await page.locator('#key-status').textContent()).toMatch(/A key of stage dev is here: local:[0-9a-f]+/);
+    await row('WEBHOOK').getByRole('button', { name: 'Approve WEBHOOK' }).click();
+    await page.getByRole('heading', { name: 'Saved: approved WEBHOOK in stage dev' }).waitFor();
+    await row('WEBHOOK').getByText('Approved', { exact: true }).waitFor();
+    expect(await listed()).toContain('WEBHOOK:approved');
+  });
+
+  it('offers no Approve without a key, and says who can approve', async () => {
+    await cli(['set', '--stage', 'dev', 'SLACK_URL', 'https://hooks.test/y'], writerEnv);
+    const other = await context.newPage();
+    try {
+      await other.goto(keyless.url);
+      await other.getByRole('link', { name: 'dev' }).click();
+      await other.locator('tr[data-name="SLACK_URL"]').getByText('Pending approval').waitFor();
+      expect(await other.locator('#key-status').textContent()).toMatch(
+        /No key of stage dev here.*npx --no-install stage-secrets approve --stage dev/,
+      );
+      expect(await other.getByRole('button', { name: /^Approve/ }).count()).toBe(0);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows a change made from the CLI in the matrix on reload', async () => {
+    await cli(['set', '--stage', 'prod', 'ONLY_PROD', 'p']);
+    await page.getByRole('link', { name: 'App secrets' }).first().click();
+    await page.getByRole('heading', { name: 'Names × stages' }).waitFor();
+    const cell = (name: string, stage: string) =>
+      page.locator(`tr:has(th code:text-is("${name}")) td[data-stage="${stage}"]`).getAttribute('data-state');
+    expect(await cell('ONLY_PROD', 'prod')).toBe('approved');
+    expect(await cell('ONLY_PROD', 'dev')).toBe('missing');
+    expect(await cell('SLACK_URL', 'dev')).toBe('pending');
+    expect(await cell('API_TOKEN', 'prod')).toBe('missing');
+    await page.screenshot({ path: path.join(SHOTS, 'matrix.png'), fullPage: true });
+  });
+
+  it('labels every field', async () => {
+    await page.getByRole('link', { name: 'dev' }).click();
+    await page.getByRole('heading', { name: 'Stage dev' }).waitFor();
+    await page.getByRole('button', { name: 'Replace the value of API_TOKEN' }).click();
+    await page.getByLabel('New value').waitFor();
+    // page code as text: this file is type-checked for Node, without the DOM's types
+    const unlabeled = await page.evaluate(`[...document.querySelectorAll('input, select, textarea')]
+      .filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML)`);
+    expect(await page.locator('input').count()).toBeGreaterThanOrEqual(9); // add: 5, replace: 4
+    expect(unlabeled).toEqual([]);
+  });
+
+  it('leaves no value in any response, browser storage or cookie, and asks no other host', async () => {
+    const received = await Promise.all(bodies);
+    expect(received.length).toBeGreaterThan(20);
+    for (const [url, body] of received) {
+      for (const value of VALUES) expect(body.includes(value), `${url} holds a value`).toBe(false);
+    }
+    for (const origin of [keyed.origin, keyless.origin]) {
+      await page.goto(`${origin}/`);
+      await page.getByRole('heading', { name: 'App secrets' }).waitFor();
+      const storage = await page.evaluate('JSON.stringify([{ ...localStorage }, { ...sessionStorage }])');
+      expect(storage, origin).toBe('[{},{}]');
+    }
+    const cookies = JSON.stringify(await context.cookies());
+    for (const value of VALUES) expect(cookies.includes(value)).toBe(false);
+    const origins = new Set(requested.map((u) => new URL(u).origin));
+    expect([...origins].sort()).toEqual([keyed.origin, keyless.origin].sort());
+    const logs = [keyed, keyless].map((c) => `${c.cli.stdout().toString()}${c.cli.stderr().toString()}`).join('\n');
+    for (const value of VALUES) expect(logs.includes(value), 'console output holds a value').toBe(false);
+  });
+});

@@ -1,0 +1,80 @@
+import * as path from 'node:path';
+import { isStageSecretsError } from '../core/errors.js';
+import { type ApprovalStatus, listSecretsChecked, type SecretInfo } from '../stages/list.js';
+import { stagesIn } from '../stages/locate.js';
+import type { StageOptions } from '../stages/options.js';
+
+/** Where the console works: one app's secrets folder, and the context every use case runs in. */
+export interface ConsoleContext {
+  /** absolute secrets folder */
+  secretsDir: string;
+  /** where the console was started: paths are shown relative to it */
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function stageOptionsFor(ctx: ConsoleContext, stage: string): StageOptions {
+  return { stage, dir: ctx.secretsDir, cwd: ctx.cwd, env: ctx.env };
+}
+
+/** The stages of the app, read again on every request so a stage made by the CLI shows on reload. */
+export function stageNames(ctx: ConsoleContext): string[] {
+  return stagesIn(ctx.secretsDir) ?? [];
+}
+
+export type CellState = ApprovalStatus | 'missing';
+
+export interface StageColumn {
+  stage: string;
+  /** the identity whose key checked the approval tags (a key is at hand for this stage) */
+  checkedWith?: string;
+  /** a problem of the stage as a whole, with its fix (an unreadable file, a tag that does not verify) */
+  problem?: string;
+}
+
+export interface MatrixRow {
+  name: string;
+  /** by stage name */
+  cells: Record<string, CellState>;
+}
+
+/** Names x stages: what the app page shows. */
+export interface AppMatrix {
+  secretsDir: string;
+  stages: StageColumn[];
+  rows: MatrixRow[];
+}
+
+/** One stage's list as the matrix and the stage page use it; a stage that cannot be read says why. */
+export async function stageListing(
+  ctx: ConsoleContext,
+  stage: string,
+): Promise<{ column: StageColumn; secrets: SecretInfo[] }> {
+  try {
+    const listed = await listSecretsChecked(stageOptionsFor(ctx, stage));
+    const column: StageColumn = { stage };
+    if (listed.checkedWith) column.checkedWith = listed.checkedWith;
+    if (listed.problem) column.problem = listed.problem;
+    return { column, secrets: listed.secrets };
+  } catch (err) {
+    if (!isStageSecretsError(err)) throw err;
+    return { column: { stage, problem: err.message }, secrets: [] };
+  }
+}
+
+/**
+ * The app matrix, built from each stage's list (present with its approval, or missing). The one place
+ * to swap in the contract check's report (names x stages, and who needs each name) when it exists.
+ */
+export async function buildAppMatrix(ctx: ConsoleContext): Promise<AppMatrix> {
+  const stages = stageNames(ctx);
+  const listings: Array<{ column: StageColumn; secrets: SecretInfo[] }> = [];
+  for (const stage of stages) listings.push(await stageListing(ctx, stage));
+  const names = [...new Set(listings.flatMap((l) => l.secrets.map((s) => s.name)))].sort();
+  const rows = names.map((name) => {
+    const cells: Record<string, CellState> = {};
+    for (const l of listings) cells[l.column.stage] = l.secrets.find((s) => s.name === name)?.approval ?? 'missing';
+    return { name, cells };
+  });
+  return { secretsDir: path.relative(ctx.cwd, ctx.secretsDir) || '.', stages: listings.map((l) => l.column), rows };
+}
