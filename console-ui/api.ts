@@ -14,7 +14,7 @@ export interface StageColumn {
 export interface AppMatrix {
   secretsDir: string;
   stages: StageColumn[];
-  rows: Array<{ name: string; cells: Record<string, CellState> }>;
+  rows: Array<{ name: string; cells: Record<string, CellState>; neededBy?: Need[] }>;
 }
 
 export interface Need {

@@ -54,6 +54,11 @@ export function MatrixPage() {
                     <tr key={row.name}>
                       <th scope="row">
                         <code>{row.name}</code>
+                        {row.neededBy && row.neededBy.length > 0 && Object.values(row.cells).includes('missing') && (
+                          <div class="muted needed-by">
+                            needed by {row.neededBy.map((n) => (n.where ? `${n.who} (${n.where})` : n.who)).join('; ')}
+                          </div>
+                        )}
                       </th>
                       {matrix.stages.map((s) => {
                         const state = row.cells[s.stage] ?? 'missing';

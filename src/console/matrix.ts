@@ -3,6 +3,7 @@ import { isStageSecretsError } from '../core/errors.js';
 import { type ApprovalStatus, listSecretsChecked, type SecretInfo } from '../stages/list.js';
 import { stagesIn } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
+import { type Need, namesNeededBy } from './needs.js';
 
 /** Where the console works: one app's secrets folder, and the context every use case runs in. */
 export interface ConsoleContext {
@@ -36,6 +37,8 @@ export interface MatrixRow {
   name: string;
   /** by stage name */
   cells: Record<string, CellState>;
+  /** who needs the name (the contract check's scan); absent when the scan could not run */
+  neededBy?: Need[];
 }
 
 /** Names x stages: what the app page shows. */
@@ -63,18 +66,21 @@ export async function stageListing(
 }
 
 /**
- * The app matrix, built from each stage's list (present with its approval, or missing). The one place
- * to swap in the contract check's report (names x stages, and who needs each name) when it exists.
+ * The app matrix: each stage's list (present with its approval, or missing), plus the names the app's
+ * code and config need (the contract check's scan) that no stage has yet, each row with who needs it.
  */
 export async function buildAppMatrix(ctx: ConsoleContext): Promise<AppMatrix> {
   const stages = stageNames(ctx);
   const listings: Array<{ column: StageColumn; secrets: SecretInfo[] }> = [];
   for (const stage of stages) listings.push(await stageListing(ctx, stage));
-  const names = [...new Set(listings.flatMap((l) => l.secrets.map((s) => s.name)))].sort();
-  const rows = names.map((name) => {
+  const needs = await namesNeededBy({ dir: ctx.secretsDir, cwd: ctx.cwd, env: ctx.env });
+  const names = [...new Set([...listings.flatMap((l) => l.secrets.map((s) => s.name)), ...(needs?.keys() ?? [])])];
+  const rows = names.sort().map((name) => {
     const cells: Record<string, CellState> = {};
     for (const l of listings) cells[l.column.stage] = l.secrets.find((s) => s.name === name)?.approval ?? 'missing';
-    return { name, cells };
+    const row: MatrixRow = { name, cells };
+    if (needs) row.neededBy = needs.get(name) ?? [];
+    return row;
   });
   return { secretsDir: path.relative(ctx.cwd, ctx.secretsDir) || '.', stages: listings.map((l) => l.column), rows };
 }

@@ -240,6 +240,36 @@ describe('stage-secrets console: the server refuses what is not its own page', (
     expect(matrix.rows.find((r) => r.name === 'API_TOKEN')?.cells).toEqual({ dev: 'approved', prod: 'missing' });
   });
 
+  it('names who needs each name from the contract scan: a missing one in the matrix, an existing one on the stage page', async () => {
+    fs.writeFileSync(
+      path.join(ws.dir, 'serverless.yml'),
+      'service: console-app\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  hello:\n    handler: handler.main\n',
+    );
+    fs.writeFileSync(
+      path.join(ws.dir, 'handler.js'),
+      'exports.main = async () => {\n  return [process.env.NEEDED_BY_CODE, process.env.API_TOKEN];\n};\n',
+    );
+    try {
+      const r = await ws.run(['set', '--stage', 'dev', 'NEEDED_BY_CODE', 'x']);
+      expect(r.code, r.stderr).toBe(0);
+      const app = await request('matrix with needs', { path: '/api/app', headers: authed() });
+      type Row = { name: string; cells: Record<string, string>; neededBy?: Array<{ who: string; where?: string }> };
+      const rows = (JSON.parse(app.body) as { rows: Row[] }).rows;
+      const row = rows.find((x) => x.name === 'NEEDED_BY_CODE');
+      expect(row?.cells).toEqual({ dev: 'approved', prod: 'missing' });
+      expect(row?.neededBy).toEqual([{ who: 'service console-app, function hello', where: 'handler.js:2' }]);
+      const page = await request('stage page with needs', { path: '/api/stages/dev', headers: authed() });
+      const stage = JSON.parse(page.body) as { needsKnown: boolean; secrets: Row[] };
+      expect(stage.needsKnown).toBe(true);
+      expect(stage.secrets.find((x) => x.name === 'API_TOKEN')?.neededBy).toEqual([
+        { who: 'service console-app, function hello', where: 'handler.js:2' },
+      ]);
+    } finally {
+      fs.rmSync(path.join(ws.dir, 'serverless.yml'));
+      fs.rmSync(path.join(ws.dir, 'handler.js'));
+    }
+  });
+
   it('never sends a value, a CORS header or a cacheable response', () => {
     expect(responses.length).toBeGreaterThan(40);
     for (const [label, r] of responses) {
