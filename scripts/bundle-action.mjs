@@ -25,5 +25,7 @@ await build({
   banner: {
     js: "import { createRequire as __stageSecretsRequire } from 'node:module'; const require = __stageSecretsRequire(import.meta.url);",
   },
+  // esbuild's native binary cannot be bundled: the contract check (input check) takes the project's own
+  external: ['esbuild'],
   logLevel: 'warning',
 });

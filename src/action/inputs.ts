@@ -11,6 +11,8 @@ export interface ActionInputs {
   dir?: string;
   export: ExportTarget;
   mask: boolean;
+  /** run the keyless contract check on the stage; a required name it lacks fails the step */
+  check: boolean;
 }
 
 /**
@@ -60,5 +62,6 @@ export function readActionInputs(env: NodeJS.ProcessEnv): ActionInputs {
     dir: dir === '' ? undefined : dir,
     export: exportTarget(actionInput(env, 'export')),
     mask: booleanInput('mask', actionInput(env, 'mask'), true),
+    check: booleanInput('check', actionInput(env, 'check'), false),
   };
 }

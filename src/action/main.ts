@@ -10,13 +10,37 @@ import { exitCodeOf } from '../cli/exit-codes.js';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
 import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import { assertEnvSafe } from '../core/values.js';
+import { checkApp, type ContractReport } from '../contract/index.js';
 import { loadSecrets } from '../stages/load.js';
 import { writeSecretFiles } from './export-targets.js';
 import { readActionInputs } from './inputs.js';
-import { loadedSecretsBlock, type SummaryBlock, type SummaryContext } from './summary.js';
+import { contractCheckBlock, loadedSecretsBlock, type SummaryBlock, type SummaryContext } from './summary.js';
 
-/** The summary blocks, in order. The lead adds `check` and `review` here. */
-const SUMMARY_BLOCKS: readonly SummaryBlock[] = [loadedSecretsBlock];
+/** The summary blocks, in order. */
+const SUMMARY_BLOCKS: readonly SummaryBlock[] = [loadedSecretsBlock, contractCheckBlock];
+
+/** A stage that lacks a name the app's code or config requires: the step fails before anything is exported. */
+function missingNamesError(report: ContractReport, stage: string): StageSecretsError {
+  const names = [...new Set(report.missing.filter((m) => m.required).map((m) => m.name))].sort();
+  const first = report.missing.find((m) => m.required)!.neededBy[0];
+  const where = first
+    ? ` (${first.name} for service ${first.service}${first.function ? `, function ${first.function}` : ''}, ${first.at.file}:${first.at.line})`
+    : '';
+  return new StageSecretsError(
+    'NOT_FOUND',
+    `stage ${stage} lacks ${names.length === 1 ? 'a name' : 'names'} the app needs: ${names.join(', ')}${where}; nothing was exported. ` +
+      `The step summary lists who needs each. Add them: npx --no-install stage-secrets set --stage ${stage} NAME`,
+  );
+}
+
+async function writeSummary(context: SummaryContext): Promise<void> {
+  const blocks: string[] = [];
+  for (const block of SUMMARY_BLOCKS) {
+    const markdown = await block(context);
+    if (markdown !== undefined) blocks.push(markdown);
+  }
+  if (blocks.length > 0 && context.env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(blocks.join('\n')).write();
+}
 
 /** The runner's file commands this step needs; without them @actions/core would print values on stdout instead. */
 function assertRunnerFiles(env: NodeJS.ProcessEnv, needsEnvFile: boolean): void {
@@ -60,21 +84,22 @@ export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<vo
   const names = [...secrets.keys()].sort();
   // the checks run applies to the env it builds, all before anything is handed on
   for (const name of names) assertEnvSafe(name, secrets.get(name)!.text, 'an environment variable');
+  const stageFile = stageFileOutput(loaded.file, cwd);
+  const fileStage = loaded.stageFile.stage;
+  const contract = inputs.check ? await checkApp({ dir: inputs.dir, cwd, env, stages: [fileStage] }) : undefined;
+  const context: SummaryContext = { inputs, stage: loaded.stage, names, stageFile, loaded, env, cwd, contract };
+  if (contract && !contract.ok) {
+    await writeSummary(context);
+    throw missingNamesError(contract, fileStage);
+  }
   if (inputs.export.kind === 'env') {
     for (const name of names) core.exportVariable(name, secrets.get(name)!.text);
   } else if (inputs.export.kind === 'files') {
     writeSecretFiles(path.resolve(cwd, inputs.export.dir), secrets, cwd);
   }
-  const stageFile = stageFileOutput(loaded.file, cwd);
   core.setOutput('names', names.join(','));
   core.setOutput('stage-file', stageFile);
-  const context: SummaryContext = { inputs, stage: loaded.stage, names, stageFile, loaded, env, cwd };
-  const blocks: string[] = [];
-  for (const block of SUMMARY_BLOCKS) {
-    const markdown = await block(context);
-    if (markdown !== undefined) blocks.push(markdown);
-  }
-  if (blocks.length > 0 && env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(blocks.join('\n')).write();
+  await writeSummary(context);
   const where =
     inputs.export.kind === 'env' ? 'the env of later steps' : inputs.export.kind === 'files' ? 'files' : 'no export';
   core.info(`stage-secrets: stage ${loaded.stage}: ${names.length} secrets from ${stageFile} (${where}).`);

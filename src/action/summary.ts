@@ -1,3 +1,4 @@
+import { type ContractReport, renderCheck } from '../contract/index.js';
 import type { LoadedSecrets } from '../stages/load.js';
 import type { ActionInputs } from './inputs.js';
 
@@ -11,6 +12,8 @@ export interface SummaryContext {
   loaded: Pick<LoadedSecrets, 'fallback' | 'source'>;
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** the contract check of the stage (input check) */
+  contract?: ContractReport;
 }
 
 /**
@@ -42,3 +45,7 @@ export const loadedSecretsBlock: SummaryBlock = async (context) => {
   if (names.length > 0) lines.push('', '| name |', '| --- |', ...names.map((name) => `| \`${name}\` |`));
   return `${lines.join('\n')}\n`;
 };
+
+/** The contract check's matrix and who needs each missing name (input check). */
+export const contractCheckBlock: SummaryBlock = async (context) =>
+  context.contract ? renderCheck(context.contract, 'markdown') : undefined;

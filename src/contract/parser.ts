@@ -4,7 +4,9 @@
  * Both load only when a scan runs: `run` and the build's decrypt path never load them.
  */
 import * as path from 'node:path';
-import { SourceMap } from 'node:module';
+import { createRequire, SourceMap } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { StageSecretsError } from '../core/errors.js';
 
 type Acorn = typeof import('acorn');
 type AcornWalk = typeof import('acorn-walk');
@@ -18,9 +20,31 @@ export interface ParserTools {
 
 let tools: Promise<ParserTools> | undefined;
 
+/**
+ * esbuild beside this module, else the project's own (the folder the command runs in): the GitHub
+ * Action's bundle carries acorn but cannot carry esbuild's native binary, and a project that installed
+ * stage-secrets has esbuild among its dependencies.
+ */
+async function importEsbuild(): Promise<Esbuild> {
+  try {
+    return await import('esbuild');
+  } catch {
+    try {
+      const resolved = createRequire(path.join(process.cwd(), 'package.json')).resolve('esbuild');
+      return (await import(pathToFileURL(resolved).href)) as Esbuild;
+    } catch {
+      throw new StageSecretsError(
+        'IO',
+        'the contract check needs esbuild (a dependency of stage-secrets) and found none here or in the project: ' +
+          "install the project's dependencies first (npm ci).",
+      );
+    }
+  }
+}
+
 /** acorn, acorn-walk and esbuild, imported on first use. */
 export function parserTools(): Promise<ParserTools> {
-  tools ??= Promise.all([import('acorn'), import('acorn-walk'), import('esbuild')]).then(([acorn, walk, esbuild]) => ({
+  tools ??= Promise.all([import('acorn'), import('acorn-walk'), importEsbuild()]).then(([acorn, walk, esbuild]) => ({
     acorn,
     walk,
     esbuild,

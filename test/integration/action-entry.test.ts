@@ -193,6 +193,43 @@ describe('failures: non-zero exit, the tool message, no value anywhere', () => {
     }
   });
 
+  it('check: a name the code needs that the stage lacks fails the step before any export, the matrix in the summary', async () => {
+    const service = path.join(ws.dir, 'svc');
+    fs.mkdirSync(service, { recursive: true });
+    fs.writeFileSync(
+      path.join(service, 'serverless.yml'),
+      'service: api\nprovider:\n  name: aws\n  runtime: nodejs20.x\nfunctions:\n  hello:\n    handler: handler.main\n',
+    );
+    const handler = path.join(service, 'handler.js');
+    try {
+      fs.writeFileSync(handler, 'exports.main = async () => [process.env.API_TOKEN, process.env.PAYMENT_KEY];\n');
+      // PAYMENT_KEY is a secret somewhere (another stage), so a read of it is a need
+      expect((await ws.run(['init', '--stage', 'prod'])).code).toBe(0);
+      expect((await ws.run(['set', '--stage', 'prod', 'PAYMENT_KEY', 'pk-prod-0000'])).code).toBe(0);
+      const failed = await action({ stage: 'ci', check: 'true' });
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toMatch(
+        /^::error::stage-secrets: stage ci lacks a name the app needs: PAYMENT_KEY \(PAYMENT_KEY for service api, function hello, svc\/handler\.js:1\); nothing was exported/m,
+      );
+      expect(failed.envFile + failed.outputFile).toBe('');
+      expect(failed.summary).toContain('PAYMENT_KEY');
+      expectNoValueAnywhere(failed);
+
+      fs.writeFileSync(handler, 'exports.main = async () => process.env.API_TOKEN;\n');
+      const passed = await action({ stage: 'ci', check: 'true' });
+      expect(passed.code, passed.stdout).toBe(0);
+      expect(Object.fromEntries(parseFileCommands(passed.envFile))).toEqual(SECRETS);
+      expect(passed.summary).toContain('### stage-secrets: stage ci');
+      expect(passed.summary).toContain('API_TOKEN');
+      expect(passed.summary.length).toBeGreaterThan((await action({ stage: 'ci' })).summary.length);
+      expectNoValueAnywhere(passed, true);
+    } finally {
+      fs.rmSync(service, { recursive: true, force: true });
+      fs.rmSync(path.join(ws.dir, 'secrets', 'prod.json'), { force: true });
+      fs.rmSync(path.join(ws.dir, 'secrets', 'prod'), { recursive: true, force: true });
+    }
+  });
+
   it('an unknown stage: exit 1', async () => {
     const r = await action({ stage: 'nosuchstage' });
     expect(r.code).toBe(1);
