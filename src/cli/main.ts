@@ -33,6 +33,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)',
     load: () => import('./commands/pull.js'),
   },
+  upgrade: {
+    summary: 'rewrite a v1/v2 stage file as v3, one file per secret (needs no key)',
+    load: () => import('./commands/upgrade.js'),
+  },
   log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
   'git-setup': {
     summary: 'set up git to merge and diff stage files (.gitattributes, git config)',

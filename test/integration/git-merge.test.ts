@@ -27,7 +27,7 @@ function gitRepo(ws: Workspace) {
   return { g, ok, cli, env };
 }
 
-const read = (ws: Workspace): StageFile => parseStageFile(fs.readFileSync(ws.stageFile('dev'), 'utf8'), 'dev');
+const read = (ws: Workspace): StageFile => parseStageFile(ws.snapshot('dev'), 'dev');
 
 describe('git: merge driver and textconv on a real repository', () => {
   let ws: Workspace;
@@ -134,7 +134,7 @@ describe('git: merge driver and textconv on a real repository', () => {
       repo.ok('checkout', '-qB', `merge-${into}`, into!);
       const r = repo.g('merge', '--no-edit', '-q', from!);
       expect(r.code, r.stderr + r.stdout).toBe(0);
-      const text = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+      const text = ws.snapshot('dev');
       expect(text).toBe(expected);
       results.push(text);
       // every value opens with the key; the names added without a key stay pending until approved
@@ -182,7 +182,7 @@ describe('git: merge driver and textconv on a real repository', () => {
     repo.ok('checkout', '-qB', 'h1', 'main');
     await repo.cli(['approve', '--stage', 'dev', '--open']);
     repo.ok('commit', '-qam', 'h1');
-    const ours = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const ours = ws.snapshot('dev');
     repo.ok('checkout', '-qB', 'h2', 'main');
     await repo.cli(['rewrap', '--stage', 'dev', '--local']);
     repo.ok('commit', '-qam', 'h2');
@@ -190,12 +190,12 @@ describe('git: merge driver and textconv on a real repository', () => {
     const r = repo.g('merge', '--no-edit', 'h2');
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain('the header (public key / identities / policy)');
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(ours);
+    expect(ws.snapshot('dev')).toBe(ours);
     repo.ok('merge', '--abort');
   }, 60_000);
 
   it('merge-driver reports a side that is not a stage file as a conflict and leaves ours as it was', async () => {
-    const good = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const good = ws.snapshot('dev');
     const tmp = path.join(ws.dir, '..', 'drv');
     fs.mkdirSync(tmp, { recursive: true });
     for (const [n, t] of [

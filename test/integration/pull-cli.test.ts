@@ -115,7 +115,7 @@ describe('pull', () => {
   });
 
   it('refuses a denied store (exit 3) and a malformed store object (exit 2), the stage file untouched', async () => {
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     s3.deny('ListObjectsV2');
     const denied = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(denied.code).toBe(3);
@@ -146,7 +146,7 @@ describe('pull', () => {
     const moved = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(moved.code).toBe(2);
     expect(moved.stderr).toMatch(/runtime store's value of FLAG does not open .*Nothing was pulled/);
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
     s3.putObject(
       BUCKET,
       `${FOLDER}FLAG.json`,
@@ -161,7 +161,7 @@ describe('pull', () => {
     s3.putObject(BUCKET, `${FOLDER}FLAG.json`, s3.getObject(BUCKET, `${FOLDER}DB_URL.json`)!.body.toString());
     await storeUpdate('FLAG', 'flag-runtime-2');
     s3.putObject(BUCKET, `${FOLDER}UNKNOWN_NAME.json`, s3.getObject(BUCKET, `${FOLDER}FLAG.json`)!.body.toString());
-    const beforeText = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const beforeText = ws.snapshot('dev');
     const before = secretLines(beforeText);
 
     const r = await ws.run(['pull', '--stage', 'dev'], { env: { STAGE_SECRETS_STORE: STORE } });
@@ -170,7 +170,7 @@ describe('pull', () => {
     expect(r.stderr).toContain('ignored store values of names stage dev does not have: UNKNOWN_NAME');
     expect(r.stdout + r.stderr).not.toMatch(/runtime-2|file-1|file-3/);
 
-    const afterText = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const afterText = ws.snapshot('dev');
     const after = secretLines(afterText);
     expect(after.get('DB_URL')).toBe(before.get('DB_URL'));
     expect([...after.keys()]).toEqual([...before.keys()]);
@@ -204,7 +204,7 @@ describe('pull', () => {
     const again = await ws.run(['pull', '--stage', 'dev', '--store', STORE, '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ store: STORE, updated: [], ignored: ['UNKNOWN_NAME'], opened: false });
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(afterText);
+    expect(ws.snapshot('dev')).toBe(afterText);
     const list = await ws.run(['list', '--stage', 'dev', '--json', '--store', STORE]);
     expect((JSON.parse(list.stdout) as Array<{ storeNewer: boolean }>).some((i) => i.storeNewer)).toBe(false);
   });

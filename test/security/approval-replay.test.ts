@@ -43,7 +43,7 @@ function commit(label: string, who = 'Alice'): string {
 const fileAt = (rev: string): Json => JSON.parse(git(['show', `${rev}:secrets/dev.json`]));
 const current = (): Json => JSON.parse(readStageText(ws));
 /** A writer's hand edit: any JSON layout is a stage file, so the writer needs none of our code for it. */
-const writeStage = (file: Json) => fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(file, null, 2));
+const writeStage = (file: Json) => ws.writeStage('dev', file);
 
 /** What a writer seals without a key: a value for `name`, to the stage public key. */
 function sealedEntry(file: Json, name: string, value: string): Json {
@@ -143,7 +143,7 @@ describe('a removed name restored from history', () => {
     writeStage(file);
     expect((await build('PORT')).code).toBe(2);
 
-    fs.writeFileSync(ws.stageFile('dev'), revoked);
+    ws.restore('dev', revoked);
     await ok(['approve', '--stage', 'dev', 'PORT'], ci());
     const again = await build('PORT');
     expect(again.code, again.stderr).toBe(0);

@@ -60,7 +60,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => ws.cleanup());
-afterEach(() => fs.writeFileSync(ws.stageFile('dev'), approved));
+afterEach(() => ws.restore('dev', approved));
 
 describe('names a writer adds without the key', () => {
   it("the reviewer's hijacks are refused by set (the deny list, the second wall), the file unchanged", async () => {
@@ -75,7 +75,7 @@ describe('names a writer adds without the key', () => {
 
   it('the same hijacks added by hand: run starts nothing, export prints nothing, verify says why (exit 2)', async () => {
     for (const [name, value] of HIJACKS) {
-      fs.writeFileSync(ws.stageFile('dev'), approved);
+      ws.restore('dev', approved);
       handAdd(ws.stageFile('dev'), name, value);
       const run = await runChild(ci());
       expect(run.code, `${name}: ${run.stderr}`).toBe(2);
@@ -157,10 +157,10 @@ describe('the open policy', () => {
     expect((await runChild(ci())).code).toBe(0);
 
     // the same policy written by hand, with a tag a writer can make up
-    fs.writeFileSync(ws.stageFile('dev'), approved);
+    ws.restore('dev', approved);
     const stage = parseStageFile(approved, 'dev.json');
     stage.policy = { mode: 'open', tag: Buffer.alloc(32, 1).toString('base64') };
-    fs.writeFileSync(ws.stageFile('dev'), serializeStageFile(stage));
+    ws.restore('dev', serializeStageFile(stage));
     handAdd(ws.stageFile('dev'), 'SNEAKY', 'value-x');
     const run = await runChild(ci());
     expect(run.code).toBe(2);
@@ -183,7 +183,7 @@ describe('keys and formats', () => {
   it('a stage file from before name approval gets a message that says what to run', async () => {
     const stage = parseStageFile(approved, 'dev.json');
     for (const entry of Object.values(stage.secrets)) delete entry.approved;
-    fs.writeFileSync(ws.stageFile('dev'), serializeStageFile(stage).replace('"version": 2', '"version": 1'));
+    ws.restore('dev', serializeStageFile(stage).replace('"version": 2', '"version": 1'));
     const run = await runChild(ci());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('written before name approval existed (format version 1)');

@@ -99,7 +99,7 @@ export async function secureWorkspace(
 }
 
 export function readStageText(ws: Workspace, stage = 'dev'): string {
-  return fs.readFileSync(ws.stageFile(stage), 'utf8');
+  return ws.snapshot(stage);
 }
 
 /** Files in the secrets folder other than stage files: temp files and locks. */
