@@ -7,9 +7,6 @@ import * as path from 'node:path';
  * `secrets/<stage>.json` plus one file per secret in `secrets/<stage>/`; a v1/v2 stage is one file.
  */
 
-/** Separates the files of a snapshot: never in a JSON text. */
-const SEPARATOR = '\n\u0000--- ';
-
 // biome-ignore lint/suspicious/noExplicitAny: tests edit stage files as free JSON
 export type StageDoc = Record<string, any>;
 
@@ -52,25 +49,33 @@ export function writeStageDoc(secretsDir: string, stage: string, doc: StageDoc):
   }
 }
 
-/** Every file of the stage as one text (header first, then each entry by name): compare or restore it. */
+/**
+ * The stage as one JSON text (header fields plus `secrets`, whatever the layout), to compare, edit as
+ * text and restore; the raw header text when it does not parse (conflict markers, truncation).
+ */
 export function snapshotStage(secretsDir: string, stage: string): string {
-  const parts = [fs.readFileSync(path.join(secretsDir, `${stage}.json`), 'utf8')];
-  const dir = entriesDir(secretsDir, stage);
-  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
-    parts.push(`${file}\n${fs.readFileSync(path.join(dir, file), 'utf8')}`);
+  try {
+    return JSON.stringify(readStageDoc(secretsDir, stage), null, 2);
+  } catch {
+    return fs.readFileSync(path.join(secretsDir, `${stage}.json`), 'utf8');
   }
-  return parts.join(SEPARATOR);
 }
 
-/** Puts a snapshot back (or a whole-file text: then the stage is that one file, its folder removed). */
-export function restoreStage(secretsDir: string, stage: string, snapshot: string): void {
-  const [header, ...entries] = snapshot.split(SEPARATOR);
-  const dir = entriesDir(secretsDir, stage);
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.writeFileSync(path.join(secretsDir, `${stage}.json`), header!);
-  if (entries.length) fs.mkdirSync(dir, { recursive: true });
-  for (const part of entries) {
-    const cut = part.indexOf('\n');
-    fs.writeFileSync(path.join(dir, part.slice(0, cut)), part.slice(cut + 1));
+/**
+ * Puts a text back: a v3 object with `secrets` as header plus entry files; anything else (a v1/v2 file,
+ * a damaged text) as the one stage file, the entry folder removed.
+ */
+export function restoreStage(secretsDir: string, stage: string, text: string): void {
+  let doc: StageDoc | undefined;
+  try {
+    doc = JSON.parse(text) as StageDoc;
+  } catch {
+    doc = undefined;
   }
+  if (doc && typeof doc === 'object' && doc.version === 3 && doc.secrets && typeof doc.secrets === 'object') {
+    writeStageDoc(secretsDir, stage, doc);
+    return;
+  }
+  fs.rmSync(entriesDir(secretsDir, stage), { recursive: true, force: true });
+  fs.writeFileSync(path.join(secretsDir, `${stage}.json`), text);
 }
