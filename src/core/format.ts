@@ -242,11 +242,12 @@ export function conflictError(
   if (kind === 'header') {
     return new StageSecretsError(
       'FORMAT',
-      `${found}: both sides changed the stage header (public key, identities, policy or approval epoch), or one ` +
-        'side upgraded the stage to version 3 while the other still wrote the version-2 file. Keep the side that ' +
-        `has "version": 3 with git checkout --ours ${where} or git checkout --theirs ${where} (then git add it); ` +
-        'set again what the other side changed (npx --no-install stage-secrets set, rewrap or approve), and check ' +
-        'the result with npx --no-install stage-secrets verify.',
+      `${found}: both sides of a merge or rebase changed the stage header. If one side upgraded the stage to ` +
+        'version 3 (one file per secret) and the other still wrote the version-2 file, keep the version-2 side ' +
+        `(git checkout --ours ${where} or git checkout --theirs ${where}, whichever shows "version": 2), then run ` +
+        'npx --no-install stage-secrets upgrade --stage STAGE, which folds its secrets into the entry files and keeps ' +
+        'those only the folder has. If both changed the public key, identities, policy or approval epoch, keep one ' +
+        "side the same way and run the other side's rotate, rewrap or approve again. Then check with verify.",
     );
   }
   return new StageSecretsError(
