@@ -17,7 +17,7 @@ import { displayPath } from './display-path.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
 import { describeFileKind, readRegularFile, type RegularRead } from './regular-file.js';
-import { assertFolderInside, assertWritable, writeFileSafely } from './safe-write.js';
+import { assertFolderInside, assertWritable, syncFolderOf, writeFileSafely } from './safe-write.js';
 
 export { displayPath };
 
@@ -303,7 +303,14 @@ export class StageStore {
       this.removeDeadTemps(dir, '.');
     }
     if (rotating) this.writeAtomic(this.rotationPath(stage), headerText);
-    for (const [name, text] of writes) this.writeAtomic(path.join(dir, entryFileName(name)), text);
+    // each entry is fsynced; the folder once for them all, before the header that makes them the stage's
+    for (const [name, text] of writes) {
+      writeFileSafely({ file: path.join(dir, entryFileName(name)), cwd: this.cwd }, text, {
+        fs: this.fs,
+        syncFolder: false,
+      });
+    }
+    if (writes.length > 0) syncFolderOf(dir, this.fs);
     for (const name of removals) {
       const target = path.join(dir, entryFileName(name));
       try {
