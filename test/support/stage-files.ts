@@ -79,3 +79,71 @@ export function restoreStage(secretsDir: string, stage: string, text: string): v
   fs.rmSync(entriesDir(secretsDir, stage), { recursive: true, force: true });
   fs.writeFileSync(path.join(secretsDir, `${stage}.json`), text);
 }
+
+/**
+ * Rewrites a stage as the one-file layout of format version 2 (entries without `sealedTo`), the way
+ * stage-secrets wrote it before v3: a fixture for the paths that still read and merge old files.
+ */
+export function writeV2Stage(secretsDir: string, stage: string): void {
+  const doc = readStageDoc(secretsDir, stage);
+  const secrets: StageDoc = {};
+  for (const [name, entry] of Object.entries((doc.secrets ?? {}) as StageDoc)) {
+    const { sealedTo: _dropped, ...rest } = entry as StageDoc;
+    secrets[name] = rest;
+  }
+  writeStageDoc(secretsDir, stage, { ...doc, version: 2, secrets });
+}
+
+/** Every file of a stage as it is on disk, by path relative to the secrets folder: to compare or put back. */
+export type StageFiles = Record<string, string>;
+
+function safeEntryName(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\0]/.test(name);
+}
+
+/**
+ * The files a stage text stands for, exactly as given (nothing added, nothing fixed): a text that parses as
+ * a v3 object with `secrets` becomes its header plus one entry file per secret (an entry that is no object
+ * is written as whatever JSON it is); any other text is the header file alone, over the entry files of
+ * `otherwise` (a damaged header next to intact entries). Names no file system can hold are left out.
+ */
+export function stageFilesOf(text: string, stage: string, otherwise: StageFiles = {}): StageFiles {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    doc = undefined;
+  }
+  const d = doc as StageDoc | undefined;
+  if (!d || typeof d !== 'object' || d.version !== 3 || !d.secrets || typeof d.secrets !== 'object') {
+    const entries = Object.entries(otherwise).filter(([p]) => p !== `${stage}.json`);
+    return { ...Object.fromEntries(entries), [`${stage}.json`]: text };
+  }
+  const { secrets, ...header } = d;
+  const files: StageFiles = { [`${stage}.json`]: JSON.stringify(header, null, 2) };
+  for (const name of Object.keys(secrets as object)) {
+    if (safeEntryName(name)) files[`${stage}/${name}.json`] = JSON.stringify((secrets as StageDoc)[name], null, 2);
+  }
+  return files;
+}
+
+/** The files of a stage on disk: its header (or one file) and the files of its entry folder. */
+export function readStageFiles(secretsDir: string, stage: string): StageFiles {
+  const files: StageFiles = {};
+  const header = path.join(secretsDir, `${stage}.json`);
+  if (fs.existsSync(header)) files[`${stage}.json`] = fs.readFileSync(header, 'utf8');
+  const dir = entriesDir(secretsDir, stage);
+  for (const file of fs.existsSync(dir) ? fs.readdirSync(dir).sort() : []) {
+    files[`${stage}/${file}`] = fs.readFileSync(path.join(dir, file), 'utf8');
+  }
+  return files;
+}
+
+/** Replaces the stage's files on disk with exactly `files`. */
+export function writeStageFiles(secretsDir: string, stage: string, files: StageFiles): void {
+  fs.rmSync(entriesDir(secretsDir, stage), { recursive: true, force: true });
+  for (const [rel, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(secretsDir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(secretsDir, rel), text);
+  }
+}
