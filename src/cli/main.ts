@@ -37,6 +37,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'check without a key that every stage has the names the code needs',
     load: () => import('./commands/check.js'),
   },
+  upgrade: {
+    summary: 'rewrite a v1/v2 stage file as v3, one file per secret (needs no key)',
+    load: () => import('./commands/upgrade.js'),
+  },
   log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
   'git-setup': {
     summary: 'set up git to merge and diff stage files (.gitattributes, git config)',

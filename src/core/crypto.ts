@@ -65,7 +65,19 @@ export function fingerprint(label: string, bytes: Buffer): string {
   return createHash('sha256').update(label).update('\0').update(bytes).digest('hex').slice(0, 16);
 }
 
-/** Associated data: a JSON array, so no field can run into the next. */
+/**
+ * Which public key (base64, as in the header) a value is sealed to: the first 16 hex digits of its
+ * SHA-256. Printed by textconv as the stage's `key:` and recorded as `sealedTo` in v3 entry files.
+ */
+export function publicKeyFingerprint(publicKey: string): string {
+  return createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('hex').slice(0, 16);
+}
+
+/**
+ * Associated data: a JSON array, so no field can run into the next. FORMAT_TAG is the protocol's tag,
+ * not the stage file's format version: the layouts v1-v3 share it, so `upgrade` keeps values and approval
+ * tags byte for byte and they still open and verify after it.
+ */
 export function associatedData(parts: readonly string[]): Buffer {
   return Buffer.from(JSON.stringify([FORMAT_TAG, ...parts]), 'utf8');
 }

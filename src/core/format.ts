@@ -9,12 +9,19 @@ import { findJsonSyntaxError, lineColumn } from './json-syntax.js';
 import { firstConflictMarkerLine } from './conflict-markers.js';
 
 /**
- * Version 2 added name approval (an `approved` tag per entry, an optional tagged `policy`), later an
- * optional tagged `approvalEpoch` (revocation); a v2 file without it is at epoch 0 and reads as before.
+ * Version 3 (what init writes): the header `secrets/<stage>.json` holds no secret; each secret is its own
+ * file `secrets/<stage>/<NAME>.json` (core/entry-file.ts), so any git merge combines branches that touch
+ * different secrets. Version 2 (one file, every secret a line) added name approval (an `approved` tag per
+ * entry, an optional tagged `policy`), later an optional tagged `approvalEpoch`; a v2 file without it is
+ * at epoch 0. v1 and v2 files still open; `upgrade` rewrites them as v3.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+/** The one-file layout (every secret a line of the stage file): versions 1 and 2. */
+export const SINGLE_FILE_VERSION = 2;
 /** Version 1 files (before name approval) are still read: every name in them is pending. */
 export const OLDEST_READ_VERSION = 1;
+/** The first version whose entries carry approval tags (name approval). */
+export const APPROVAL_VERSION = 2;
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
@@ -105,7 +112,7 @@ export const approvalEpochSchema = z.strictObject({
 });
 
 export const stageFileSchema = z.strictObject({
-  version: z.union([z.literal(OLDEST_READ_VERSION), z.literal(FORMAT_VERSION)]),
+  version: z.union([z.literal(OLDEST_READ_VERSION), z.literal(SINGLE_FILE_VERSION)]),
   app: z.string().min(1).max(MAX_APP_NAME).regex(appName, 'app name has control characters'),
   stage: z.string().regex(STAGE_NAME_PATTERN, 'invalid stage name'),
   publicKey: base64.length(44, 'public key is not 32 bytes'),
@@ -115,13 +122,34 @@ export const stageFileSchema = z.strictObject({
   secrets: z.record(z.string().regex(KEY_NAME_PATTERN, 'invalid secret name'), secretEntrySchema),
 });
 
-export type SecretEntry = z.infer<typeof secretEntrySchema>;
+/** A v3 header: the stage file without secrets (they are the files of secrets/<stage>/). */
+export const stageHeaderSchema = z.strictObject({
+  version: z.literal(FORMAT_VERSION),
+  app: stageFileSchema.shape.app,
+  stage: stageFileSchema.shape.stage,
+  publicKey: stageFileSchema.shape.publicKey,
+  policy: stageFileSchema.shape.policy,
+  approvalEpoch: stageFileSchema.shape.approvalEpoch,
+  identities: stageFileSchema.shape.identities,
+});
+
+/**
+ * A sealed entry as the tool holds it. `sealedTo` (v3 entry files) is the fingerprint of the public key
+ * it was sealed to (stages/view.ts keyFingerprint); absent in v1/v2 files, whose entries are all sealed
+ * to the file's own key. It is not authenticated: a wrong one can only make an entry fail closed.
+ */
+export type SecretEntry = z.infer<typeof secretEntrySchema> & { sealedTo?: string };
 export type StagePolicy = z.infer<typeof policySchema>;
 export type ApprovalEpoch = z.infer<typeof approvalEpochSchema>;
 export type LocalIdentityRecord = z.infer<typeof localIdentitySchema>;
 export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
-export type StageFile = z.infer<typeof stageFileSchema>;
+/** A stage as read: a v1/v2 file, or a v3 header with the entries of its folder. */
+export type StageFile = Omit<z.infer<typeof stageFileSchema>, 'version' | 'secrets'> & {
+  version: 1 | 2 | 3;
+  secrets: Record<string, SecretEntry>;
+};
+export type StageHeader = Omit<StageFile, 'secrets'>;
 
 export interface ParseOptions {
   /** `where` is a file in the work tree (not a blob or a merge side): errors may say how to fix it with git */
@@ -129,7 +157,8 @@ export interface ParseOptions {
 }
 
 /**
- * Parses and validates a stage file's text; `where` names the file in every error. Errors never quote
+ * Parses and validates a stage file's text (a v3 header gives no secrets: the store reads its entry
+ * files); `where` names the file in every error. Errors never quote
  * the file: a fault is given by line and column, and only keys that are valid names (what `list` prints
  * anyway) are named; any other key or value is described by where it is.
  */
@@ -139,7 +168,10 @@ export function parseStageFile(text: string, where: string, options: ParseOption
     raw = JSON.parse(text);
   } catch {
     const marker = firstConflictMarkerLine(text);
-    if (marker !== undefined) throw conflictError(where, marker, options.worktreeFile === true);
+    if (marker !== undefined) {
+      const kind = /"version":\s*3\b/.test(text) ? 'header' : 'stage file';
+      throw conflictError(where, marker, options.worktreeFile === true, kind);
+    }
     const fault = findJsonSyntaxError(text);
     const detail = !fault
       ? 'a syntax error'
@@ -168,7 +200,10 @@ export function parseStageFile(text: string, where: string, options: ParseOption
       );
     }
   }
-  const result = stageFileSchema.safeParse(raw);
+  const v3 = raw !== null && typeof raw === 'object' && (raw as { version?: unknown }).version === FORMAT_VERSION;
+  const result = v3
+    ? stageHeaderSchema.transform((header) => ({ ...header, secrets: {} }) as StageFile).safeParse(raw)
+    : stageFileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.map((segment) => keyText(text, segment)).join('.') || '(top level)';
@@ -184,11 +219,36 @@ export function parseStageFile(text: string, where: string, options: ParseOption
  * An unfinished merge. For a work-tree file, says how to finish it: restoring the file from git would drop
  * one side's secrets. Elsewhere (a merge side, a blob of history) the markers were committed as they were.
  */
-function conflictError(where: string, line: number, worktreeFile: boolean): StageSecretsError {
+export function conflictError(
+  where: string,
+  line: number,
+  worktreeFile: boolean,
+  kind: 'stage file' | 'header' | 'entry' = 'stage file',
+): StageSecretsError {
   const found = `${where} has git merge conflict markers (the first at line ${line})`;
   if (!worktreeFile) {
     const fix = 'it was committed with a merge left unfinished. Resolve the conflict in the file and commit it.';
     return new StageSecretsError('FORMAT', `${found}: ${fix}`);
+  }
+  if (kind === 'entry') {
+    return new StageSecretsError(
+      'FORMAT',
+      `${found}: both sides of a merge or rebase changed this one secret. Keep one side with ` +
+        `git checkout --ours ${where} or git checkout --theirs ${where} (then git add it), and if the kept ` +
+        'value is not the one you want, set it again with npx --no-install stage-secrets set. ' +
+        'No other secret is affected.',
+    );
+  }
+  if (kind === 'header') {
+    return new StageSecretsError(
+      'FORMAT',
+      `${found}: both sides of a merge or rebase changed the stage header. If one side upgraded the stage to ` +
+        'version 3 (one file per secret) and the other still wrote the version-2 file, keep the version-2 side ' +
+        `(git checkout --ours ${where} or git checkout --theirs ${where}, whichever shows "version": 2), then run ` +
+        'npx --no-install stage-secrets upgrade --stage STAGE, which folds its secrets into the entry files and keeps ' +
+        'those only the folder has. If both changed the public key, identities, policy or approval epoch, keep one ' +
+        "side the same way and run the other side's rotate, rewrap or approve again. Then check with verify.",
+    );
   }
   return new StageSecretsError(
     'FORMAT',
@@ -271,6 +331,7 @@ function orderedIdentity(record: IdentityRecord): Record<string, string> {
  * always gives the same bytes, so an edit touches only the lines of the entries it changes.
  */
 export function serializeStageFile(file: StageFile): string {
+  if (file.version === FORMAT_VERSION) return serializeStageHeader(file);
   const names = Object.keys(file.secrets).sort();
   const secretLines = names.map((name) => {
     const e = file.secrets[name]!;
@@ -288,7 +349,7 @@ export function serializeStageFile(file: StageFile): string {
   const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);
   return [
     '{',
-    `  "version": ${FORMAT_VERSION},`,
+    `  "version": ${SINGLE_FILE_VERSION},`,
     `  "app": ${line(file.app)},`,
     `  "stage": ${line(file.stage)},`,
     `  "publicKey": ${line(file.publicKey)},`,
@@ -299,6 +360,25 @@ export function serializeStageFile(file: StageFile): string {
     '  ],',
     names.length ? '  "secrets": {' : '  "secrets": {}',
     ...(names.length ? [secretLines.join(',\n'), '  }'] : []),
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Canonical text of a v3 header: fixed field order, one identity per line, trailing newline. */
+export function serializeStageHeader(file: StageHeader): string {
+  const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);
+  return [
+    '{',
+    `  "version": ${FORMAT_VERSION},`,
+    `  "app": ${line(file.app)},`,
+    `  "stage": ${line(file.stage)},`,
+    `  "publicKey": ${line(file.publicKey)},`,
+    ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
+    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line(orderedEpoch(file.approvalEpoch))},`] : []),
+    '  "identities": [',
+    identityLines.join(',\n'),
+    '  ]',
     '}',
     '',
   ].join('\n');

@@ -169,6 +169,13 @@ function quotedNonces(bytes: Buffer, names: Map<string, string>): string[] {
   return [...found].sort();
 }
 
+/** The wrapped stage keys of the stage file's identities as its header holds them; `localOnly`: not aws-kms. */
+function wrappedKeys(guard: PackageGuard, localOnly: boolean): string[] {
+  return (guard.stageFile?.identities ?? []).flatMap((r) =>
+    r.type === 'local' ? [r.wrapped] : localOnly ? [] : [r.ciphertext],
+  );
+}
+
 function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel?: string): string | undefined {
   if (entry.name.endsWith('/')) return undefined;
   if (rel && (entry.name === rel || entry.name.startsWith(`${rel}/`))) return `a file of the secrets folder ${rel}/`;
@@ -178,6 +185,10 @@ function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel
   if (bytes.subarray(0, 64).toString('latin1').trimStart().startsWith(LOCAL_KEY_PREFIX)) return 'a local key';
   const json = jsonFinding(entry, bytes, ctx);
   if (json) return json;
+  // a v3 header inlined by a bundler: its wrapped stage key. A runtime-mode sealed file carries the aws-kms
+  // ones (what opens it in Lambda), never one wrapped by a local key.
+  const bundled = bytes.includes(RUNTIME_BUNDLE_FORMAT);
+  if (wrappedKeys(guard, bundled).some((k) => bytes.includes(k))) return 'the stage header (its wrapped stage key)';
   const withheld = new Map<string, string>();
   for (const [name, sealed] of Object.entries(guard.stageFile?.secrets ?? {})) {
     if (!ctx.allowed.has(name)) withheld.set(sealed.nonce, name);

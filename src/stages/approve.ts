@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { epochLine } from './approval-epoch.js';
-import { keyAtHand, openStageFile } from './open.js';
+import { keyAtHand, openStageFile, sealedToOtherKeyError } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
 
@@ -34,7 +34,9 @@ export async function approveNames(
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
     await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage)); // names a key that does not match
-    const opened = await openStageFile(current, opts.env ?? process.env);
+    const opened = await openStageFile(current, opts.env ?? process.env, { reportOtherKey: true });
+    const stale = request.names.filter((name) => opened.sealedToOtherKey.includes(name));
+    if (stale.length > 0) throw sealedToOtherKeyError(current, stale);
     const pendingBefore = opened.pending.map((name) => ({
       name,
       type: current.secrets[name]!.type,
@@ -48,7 +50,9 @@ export async function approveNames(
         );
       }
     }
-    const toApprove = request.names.length > 0 ? request.names : request.open ? [] : opened.pending;
+    const toApprove = (request.names.length > 0 ? request.names : request.open ? [] : opened.pending).filter(
+      (name) => !opened.sealedToOtherKey.includes(name),
+    );
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
     for (const name of toApprove)
       next.secrets[name] = { ...current.secrets[name]!, approved: opened.approvals.nameTag(name) };
@@ -98,7 +102,7 @@ export async function revokeApprovals(
   let result: RevokeResult | undefined;
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
-    const opened = await openStageFile(current, opts.env ?? process.env);
+    const opened = await openStageFile(current, opts.env ?? process.env, { reportOtherKey: true });
     const before = opened.approvals;
     const after = before.nextEpoch();
     const revoking = new Set(request.names);

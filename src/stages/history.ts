@@ -1,5 +1,6 @@
 import * as path from 'node:path';
-import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+import { nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
+import { FORMAT_VERSION, parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
 
@@ -63,8 +64,24 @@ export function stageChanges(
 export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, name?: string): StageCommit[] {
   const root = repoRoot(cwd, env);
   const rel = path.relative(root, path.resolve(cwd, file)).split(path.sep).join('/');
-  const out = git(['log', '--format=%H%x1f%h%x1f%P%x1f%an%x1f%aI', '--', rel], root, env) ?? '';
+  // a v3 stage is its header and the entry files of its folder: plain git log of both
+  const folder = rel.replace(/\.json$/, '/');
+  const out = git(['log', '--format=%H%x1f%h%x1f%P%x1f%an%x1f%aI', '--', rel, folder], root, env) ?? '';
   const versions = new Map<string, StageFile | undefined | 'unreadable'>();
+  const blobs = new Map<string, SecretEntry | 'unreadable'>();
+  const entryAt = (hash: string, where: string): SecretEntry | 'unreadable' => {
+    if (!blobs.has(hash)) {
+      const text = git(['cat-file', 'blob', hash], root, env, true);
+      let entry: SecretEntry | 'unreadable';
+      try {
+        entry = text === undefined ? 'unreadable' : parseEntryFile(text, where);
+      } catch {
+        entry = 'unreadable';
+      }
+      blobs.set(hash, entry);
+    }
+    return blobs.get(hash)!;
+  };
   const at = (rev: string): StageFile | undefined | 'unreadable' => {
     if (!versions.has(rev)) {
       const text = git(['show', `${rev}:${rel}`], root, env, true);
@@ -74,9 +91,26 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
       } catch {
         parsed = 'unreadable';
       }
+      if (parsed !== undefined && parsed !== 'unreadable' && parsed.version === FORMAT_VERSION) {
+        parsed = withEntriesAt(parsed, rev);
+      }
       versions.set(rev, parsed);
     }
     return versions.get(rev);
+  };
+  const withEntriesAt = (header: StageFile, rev: string): StageFile | 'unreadable' => {
+    const listing = git(['ls-tree', '-z', rev, '--', folder], root, env, true) ?? '';
+    const secrets: StageFile['secrets'] = {};
+    for (const item of listing.split('\0').filter(Boolean)) {
+      const [meta, itemPath] = item.split('\t') as [string, string];
+      const [, type, hash] = meta.split(' ') as [string, string, string];
+      const secret = nameOfEntryFile(path.posix.basename(itemPath));
+      if (type !== 'blob' || secret === undefined) return 'unreadable';
+      const entry = entryAt(hash, itemPath);
+      if (entry === 'unreadable') return 'unreadable';
+      secrets[secret] = entry;
+    }
+    return { ...header, secrets };
   };
   type LogLine = [hash: string, short: string, parents: string, author: string, date: string];
   const lines = out

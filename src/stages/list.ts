@@ -3,7 +3,7 @@ import { isStageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { SecretType } from '../core/values.js';
 import { approvalsFor } from './approval-epoch.js';
-import { keyAtHand } from './open.js';
+import { entriesSealedToOtherKey, keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, storeFor } from './read.js';
 
@@ -22,6 +22,8 @@ export interface SecretInfo {
   /** carries an approval tag, checked or not (see `approval` for what is known of it) */
   approved: boolean;
   approval: ApprovalStatus;
+  /** sealed to another key than the stage's (set before a rotate, merged after): present only when true */
+  sealedToOtherKey?: true;
   /** with a runtime store: the store holds a newer value (stage-secrets pull folds it in) */
   storeNewer?: boolean;
 }
@@ -35,12 +37,21 @@ export interface CheckedList {
 }
 
 function infos(file: StageFile, status: (name: string, tagged: boolean) => ApprovalStatus): SecretInfo[] {
+  const otherKey = new Set(entriesSealedToOtherKey(file));
   return Object.keys(file.secrets)
     .sort()
     .map((name) => {
       const entry = file.secrets[name]!;
       const tagged = entry.approved !== undefined;
-      return { name, type: entry.type, updated: entry.updated, approved: tagged, approval: status(name, tagged) };
+      const info: SecretInfo = {
+        name,
+        type: entry.type,
+        updated: entry.updated,
+        approved: tagged,
+        approval: status(name, tagged),
+      };
+      if (otherKey.has(name)) info.sealedToOtherKey = true;
+      return info;
     });
 }
 

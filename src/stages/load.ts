@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
-import { FORMAT_VERSION, type StageFile } from '../core/format.js';
+import { APPROVAL_VERSION, type StageFile } from '../core/format.js';
 import {
   runEnvMacMatches,
   runEnvStage,
@@ -199,7 +199,7 @@ async function loadFromStageFile(opts: LoadOptions, env: NodeJS.ProcessEnv): Pro
 export function unapprovedError(file: StageFile, pending: string[]): StageSecretsError {
   const names = pending.join(' ');
   const why =
-    file.version < FORMAT_VERSION
+    file.version < APPROVAL_VERSION
       ? `the stage file was written before name approval existed (format version ${file.version}), so none of its names is approved yet`
       : `a writer without the key added ${pending.length === 1 ? 'it' : 'them'}, and a name can change how a program runs (BROWSER, PYTHONWARNINGS, ...)`;
   return new StageSecretsError(

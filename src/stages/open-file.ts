@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Approvals } from '../core/approval.js';
-import { Opener, publicKeyOf } from '../core/crypto.js';
+import { Opener, publicKeyFingerprint, publicKeyOf } from '../core/crypto.js';
 import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import { reservedReason } from '../core/names.js';
@@ -24,6 +24,8 @@ export interface OpenedStage {
   pending: string[];
   /** a key holder set `policy: open`: names need no approval */
   open: boolean;
+  /** entries sealed to another key than the header's (rotate-vs-add merges), sorted; they never open */
+  sealedToOtherKey: string[];
   /** Decrypts one secret; throws INTEGRITY naming the secret when it does not open. */
   decrypt(name: string): SecretValue;
   /** Decrypts every secret, sorted by name; throws INTEGRITY naming every secret that does not open. */
@@ -156,8 +158,48 @@ function fileNameProblems(file: StageFile): string[] {
   return problems;
 }
 
+/** Names of entries whose `sealedTo` is not the header's key, sorted. Needs no key. */
+export function entriesSealedToOtherKey(file: Pick<StageFile, 'publicKey' | 'secrets'>): string[] {
+  const own = publicKeyFingerprint(file.publicKey);
+  return Object.keys(file.secrets)
+    .filter((name) => {
+      const sealedTo = file.secrets[name]!.sealedTo;
+      return sealedTo !== undefined && sealedTo !== own;
+    })
+    .sort();
+}
+
+/**
+ * An entry sealed to a retired key: a branch added it before the stage was rotated, and it was merged
+ * after. It cannot open with this key, and should not be trusted if it could: whoever held the old key
+ * may read it, which is often why the stage was rotated.
+ */
+export function sealedToOtherKeyError(file: Pick<StageFile, 'stage'>, names: string[]): StageSecretsError {
+  const them = names.length === 1 ? 'it' : 'them';
+  const sets = names.map((n) => `npx --no-install stage-secrets set --stage ${file.stage} ${n}`).join('; ');
+  return new StageSecretsError(
+    'INTEGRITY',
+    `stage ${file.stage} has ${names.length === 1 ? 'an entry' : 'entries'} sealed to another key than the stage's ` +
+      `(its sealedTo is not the header's key): ${names.join(', ')}. A branch set ${them} before the stage was ` +
+      'rotated and was merged after, so the value is sealed to the previous key: this key cannot open it, and ' +
+      'whoever held the previous key may read it (often why the stage was rotated). Nothing of this stage was used. ' +
+      `Set ${them} again with a fresh value (${sets}), or remove ${them} with stage-secrets rm.`,
+  );
+}
+
+export interface OpenStageOptions {
+  /** report entries sealed to another key (verify, approve) instead of refusing the stage */
+  reportOtherKey?: boolean;
+}
+
 /** Opens a stage file the caller has already read and checked. */
-export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Promise<OpenedStage> {
+export async function openStageFile(
+  file: StageFile,
+  env: NodeJS.ProcessEnv,
+  options: OpenStageOptions = {},
+): Promise<OpenedStage> {
+  const sealedToOtherKey = entriesSealedToOtherKey(file);
+  if (sealedToOtherKey.length > 0 && !options.reportOtherKey) throw sealedToOtherKeyError(file, sealedToOtherKey);
   const problems = fileNameProblems(file);
   if (problems.length) {
     throw new StageSecretsError(
@@ -182,6 +224,7 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;
+    if (sealedToOtherKey.includes(name)) return undefined;
     const text = opener.open(valueAad(file, name, entry.type), entry);
     return text === undefined ? undefined : { type: entry.type, text };
   };
@@ -197,10 +240,12 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
     approvals,
     pending,
     open,
+    sealedToOtherKey,
     decrypt(name) {
       if (!Object.hasOwn(file.secrets, name)) {
         throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
       }
+      if (sealedToOtherKey.includes(name)) throw sealedToOtherKeyError(file, [name]);
       const value = tryDecrypt(name);
       if (!value) throw integrityError([name]);
       return value;
@@ -213,6 +258,8 @@ export async function openStageFile(file: StageFile, env: NodeJS.ProcessEnv): Pr
         if (value) out.set(name, value);
         else failed.push(name);
       }
+      const other = failed.filter((name) => sealedToOtherKey.includes(name));
+      if (other.length) throw sealedToOtherKeyError(file, other);
       if (failed.length) throw integrityError(failed);
       return out;
     },

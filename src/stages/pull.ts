@@ -1,4 +1,4 @@
-import { Opener } from '../core/crypto.js';
+import { Opener, publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { StoreLocation } from '../store/s3-location.js';
@@ -69,6 +69,41 @@ function checkOpens(file: StageFile, contents: StoreContents, names: string[], k
 }
 
 /**
+ * The key each pulled value was sealed to must be the stage's, or the entry file would claim a key it was
+ * not sealed to and hide a rotate-vs-update. An object naming another key (stored before a rotate) is
+ * refused; one naming none (written before store objects carried `sealedTo`) is taken only when the key
+ * at hand opened it.
+ */
+function checkSealedTo(
+  file: StageFile,
+  contents: StoreContents,
+  names: string[],
+  step: 'before opening' | 'unopened',
+): void {
+  const own = publicKeyFingerprint(file.publicKey);
+  const sealedTo = (name: string) => contents.entries.get(name)!.entry.sealedTo;
+  const where = (list: string[]) => list.map((name) => contents.entries.get(name)!.where).join(', ');
+  const other = names.filter((name) => sealedTo(name) !== undefined && sealedTo(name) !== own);
+  if (other.length) {
+    throw new StageSecretsError(
+      'INTEGRITY',
+      `the runtime store's value of ${other.join(', ')} is sealed to another key than stage ${file.stage}'s ` +
+        `(${where(other)}): it was stored before the stage was rotated. Nothing was pulled; delete the object, ` +
+        'then update the secret again.',
+    );
+  }
+  const unnamed = names.filter((name) => sealedTo(name) === undefined);
+  if (unnamed.length && step === 'unopened') {
+    throw new StageSecretsError(
+      'KEY_MISSING',
+      `the runtime store's value of ${unnamed.join(', ')} does not say which key it was sealed to ` +
+        `(${where(unnamed)}, written by an older stage-secrets), and no key is here to open it. Nothing was ` +
+        'pulled; run pull where the stage key is at hand, or update the secret again.',
+    );
+  }
+}
+
+/**
  * Copies the store's entries that are newer than the stage file's into it, under the stage lock: the
  * sealed value and its time as stored, the file's approval kept. Needs no key (the entries are sealed to
  * the stage's public key). Untouched entries keep their bytes; nothing is written when nothing is newer.
@@ -87,7 +122,9 @@ export async function pullStage(
   const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
   const candidates = withNewerEntries(before, contents).fromStore;
   if (candidates.length === 0) return result;
+  checkSealedTo(before, contents, candidates, 'before opening');
   result.opened = checkOpens(before, contents, candidates, key);
+  if (!result.opened) checkSealedTo(before, contents, candidates, 'unopened');
   const stageStore = storeFor(opts);
   await stageStore.update(opts.stage, (found) => {
     const current = requireCurrent(found, opts, stageStore);

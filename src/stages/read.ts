@@ -1,6 +1,8 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import { StageStore } from '../store/stage-store.js';
+import { displayPath, StageStore } from '../store/stage-store.js';
+import { publicKeyFingerprint } from '../core/crypto.js';
+import { entriesSealedToOtherKey } from './open-file.js';
 import { locateStage, type LocatedStage } from './locate.js';
 import type { StageOptions } from './options.js';
 
@@ -31,7 +33,26 @@ export function readLocated(located: LocatedStage, opts: StageOptions): StageFil
   const store = storeAt(located, opts);
   const file = store.read(located.fileStage);
   checkApp(file, opts, store.displayPath(located.fileStage));
+  refuseUnfinishedRotation(store, file);
   return file;
+}
+
+/** Entries sealed to the key of a rotate that stopped half-way: the fix is to finish it, not to set them. */
+function refuseUnfinishedRotation(store: StageStore, file: StageFile): void {
+  const stale = entriesSealedToOtherKey(file);
+  if (stale.length === 0) return;
+  const rotation = store.readInterruptedRotation(file.stage);
+  if (!rotation) return;
+  const fingerprint = publicKeyFingerprint(rotation.publicKey);
+  const resealed = stale.filter((name) => file.secrets[name]!.sealedTo === fingerprint);
+  if (resealed.length === 0) return;
+  throw new StageSecretsError(
+    'INTEGRITY',
+    `a rotate of stage ${file.stage} did not finish (it was stopped after re-sealing ${resealed.length} of ` +
+      `${Object.keys(file.secrets).length} secrets to the new key, before writing the new header; the new key is ` +
+      `kept in ${displayPath(process.cwd(), store.rotationPath(file.stage))}). Nothing of this stage was used. Finish it: ` +
+      `npx --no-install stage-secrets rotate --stage ${file.stage}`,
+  );
 }
 
 /** Reads and validates the stage file without any key. */

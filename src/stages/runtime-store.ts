@@ -1,4 +1,5 @@
-import { Sealer } from '../core/crypto.js';
+import { publicKeyFingerprint, Sealer } from '../core/crypto.js';
+import { entryFileSchema } from '../core/entry-file.js';
 import { StageSecretsError } from '../core/errors.js';
 import { secretEntrySchema, type SecretEntry, type StageFile } from '../core/format.js';
 import { KEY_NAME_PATTERN } from '../core/names.js';
@@ -55,12 +56,18 @@ export interface StoreContents {
 /** Entries already parsed, by object key and ETag: a re-read fetches only objects that changed. */
 export type EntryCache = Map<string, { etag: string; entry: SecretEntry }>;
 
-const ENTRY_FIELDS = ['type', 'updated', 'epk', 'nonce', 'ct', 'tag'] as const;
+const ENTRY_FIELDS = ['type', 'updated', 'sealedTo', 'epk', 'nonce', 'ct', 'tag'] as const;
+
+/**
+ * A store object: a sealed entry without approval. `sealedTo` (the fingerprint of the key it was sealed
+ * to) is written since format v3; objects from before lack it.
+ */
+const storeEntrySchema = secretEntrySchema.extend({ sealedTo: entryFileSchema.shape.sealedTo.optional() });
 
 /** The object text of an entry: fixed field order, no approval tag. */
 export function storeEntryText(entry: SecretEntry): string {
   const out: Record<string, string> = {};
-  for (const field of ENTRY_FIELDS) out[field] = entry[field];
+  for (const field of ENTRY_FIELDS) if (entry[field] !== undefined) out[field] = entry[field];
   return `${JSON.stringify(out)}\n`;
 }
 
@@ -75,7 +82,7 @@ export function parseStoreEntry(text: string, name: string, where: string): Secr
   } catch {
     raw = undefined;
   }
-  const parsed = raw === undefined ? undefined : secretEntrySchema.safeParse(raw);
+  const parsed = raw === undefined ? undefined : storeEntrySchema.safeParse(raw);
   if (!parsed?.success || parsed.data.approved !== undefined) {
     const why = !parsed
       ? 'is not JSON'
@@ -291,7 +298,8 @@ export async function updateStoredSecret(
           "or check this machine's clock.",
       );
     }
-    const entry: SecretEntry = { type, updated: new Date(Math.max(now(), floor)).toISOString(), ...sealed };
+    const updated = new Date(Math.max(now(), floor)).toISOString();
+    const entry: SecretEntry = { type, updated, sealedTo: publicKeyFingerprint(file.publicKey), ...sealed };
     const result = await store.objects.put(
       key,
       storeEntryText(entry),

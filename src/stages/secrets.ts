@@ -1,6 +1,6 @@
-import { Sealer } from '../core/crypto.js';
+import { publicKeyFingerprint, Sealer } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
-import type { SecretEntry, StageFile } from '../core/format.js';
+import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { assertKeyName } from '../core/names.js';
 import { normalizeValue, type SecretType } from '../core/values.js';
 import { keyAtHand } from './open.js';
@@ -83,6 +83,7 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
         updated,
         ...sealer.seal(valueAad(current, s.name, s.type), s.value),
         ...(approved ? { approved } : {}),
+        ...(current.version === FORMAT_VERSION ? { sealedTo: publicKeyFingerprint(current.publicKey) } : {}),
       };
       next.secrets[s.name] = entry;
     }

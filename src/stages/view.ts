@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { publicKeyFingerprint } from '../core/crypto.js';
+import { parseEntryFile } from '../core/entry-file.js';
 import { isStageSecretsError } from '../core/errors.js';
 import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
 
@@ -8,9 +10,7 @@ import { parseStageFile, type SecretEntry, type StageFile } from '../core/format
  */
 
 /** First 16 hex digits of the SHA-256 of the stage public key: which key the values are sealed to. */
-export function keyFingerprint(publicKey: string): string {
-  return createHash('sha256').update(Buffer.from(publicKey, 'base64')).digest('hex').slice(0, 16);
-}
+export const keyFingerprint = publicKeyFingerprint;
 
 /** First 12 hex digits of the SHA-256 of the sealed value (epk, nonce, ciphertext, tag): changes with every set. */
 export function sealedDigest(entry: SecretEntry): string {
@@ -29,6 +29,8 @@ const UNCHECKED_POLICY = 'tagged (unverified): every name allowed if the tag ver
 
 export function stageView(file: StageFile): string {
   const names = Object.keys(file.secrets).sort();
+  const secretsLine =
+    file.version === 3 ? `secrets: one file per secret in ${file.stage}/` : `secrets: ${names.length}`;
   return [
     `app: ${file.app}`,
     `stage: ${file.stage}`,
@@ -37,14 +39,31 @@ export function stageView(file: StageFile): string {
     `policy: ${file.policy ? `${file.policy.mode}, ${UNCHECKED_POLICY}` : 'names need approval'}`,
     // only from the first revocation on, so the view of a file that never revoked stays as it was
     ...(file.approvalEpoch ? [`approval epoch: ${file.approvalEpoch.epoch}`] : []),
-    `secrets: ${names.length}`,
+    secretsLine,
     ...names.map((name) => secretLine(name, file.secrets[name]!)),
     '',
   ].join('\n');
 }
 
-/** The view of a file's text; a file that does not parse gives a one-line notice (its content never shown). */
+/** One v3 entry file as review reads it; git names the file (and so the secret) in the diff's header. */
+export function entryView(entry: SecretEntry): string {
+  const approval = entry.approved ? 'tagged (unverified)' : 'pending';
+  return `${entry.type}  ${entry.updated}  sealed to ${entry.sealedTo ?? '?'}  ${approval}  ${sealedDigest(entry)}\n`;
+}
+
+/**
+ * The view of a file's text: a stage file or v3 header, or a v3 entry file (an object without
+ * `version`); a file that does not parse gives a one-line notice (its content never shown).
+ */
 export function stageViewOfText(text: string, where: string): string {
+  if (!/"version"\s*:/.test(text) && /"sealedTo"\s*:/.test(text)) {
+    try {
+      return entryView(parseEntryFile(text, where));
+    } catch (err) {
+      const reason = isStageSecretsError(err) ? err.message : 'it could not be read';
+      return `(not a readable secret entry: ${reason.replace(/\s+/g, ' ')})\n`;
+    }
+  }
   let file: StageFile;
   try {
     file = parseStageFile(text, where);

@@ -31,8 +31,14 @@ export function describeFileKind(stats: StoreStats): string {
  * limit is enforced on the bytes actually read (a file can grow, and some report size 0), not only on the
  * reported size. Errors of open (ENOENT, EACCES...) are thrown as they are, for the caller to word.
  */
-export function readRegularFile(fs: StoreFs, file: string, maxBytes: number): RegularRead {
-  const fd = fs.openSync(file, READ_FLAGS);
+export function readRegularFile(
+  fs: StoreFs,
+  file: string,
+  maxBytes: number,
+  options: { noFollow?: boolean } = {},
+): RegularRead {
+  // noFollow: a link in place of the file fails with ELOOP instead of being read through
+  const fd = fs.openSync(file, READ_FLAGS | (options.noFollow ? (constants.O_NOFOLLOW ?? 0) : 0));
   try {
     const stats = fs.fstatSync(fd);
     if (!stats.isFile()) return { kind: 'not-regular', what: describeFileKind(stats) };

@@ -165,6 +165,8 @@ export interface WriteOptions {
   /** mode of the new file (default 0o644) */
   mode?: number;
   fs?: WriteFs;
+  /** false: the caller fsyncs the folder once after a batch of writes in it (syncFolderOf) */
+  syncFolder?: boolean;
 }
 
 /**
@@ -196,7 +198,12 @@ export function writeFileSafely(target: WriteTarget, data: string | Buffer, opti
     const message = `cannot write ${label} (${errnoOf(err) ?? 'error'}); the old file is unchanged.`;
     throw new StageSecretsError('IO', message, { cause: err });
   }
-  syncFolder(fs, path.dirname(target.file));
+  if (options.syncFolder !== false) syncFolder(fs, path.dirname(target.file));
+}
+
+/** fsync of a folder after a batch of writeFileSafely(..., { syncFolder: false }) in it. */
+export function syncFolderOf(dir: string, fs: WriteFs = nodeFs as unknown as WriteFs): void {
+  syncFolder(fs, dir);
 }
 
 /**

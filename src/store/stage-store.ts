@@ -1,18 +1,45 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
-import { isUsablePublicKey } from '../core/crypto.js';
+import { isUsablePublicKey, publicKeyFingerprint } from '../core/crypto.js';
+import { entryFileName, nameOfEntryFile, parseEntryFile, serializeEntryFile } from '../core/entry-file.js';
 import { StageSecretsError } from '../core/errors.js';
-import { parseStageFile, serializeStageFile, type StageFile } from '../core/format.js';
+import {
+  FORMAT_VERSION,
+  parseStageFile,
+  serializeStageFile,
+  serializeStageHeader,
+  type SecretEntry,
+  type StageFile,
+} from '../core/format.js';
+import { log } from '../core/log.js';
 import { assertStageName } from '../core/names.js';
 import { displayPath } from './display-path.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
-import { readRegularFile, type RegularRead } from './regular-file.js';
-import { assertFolderInside, assertWritable, writeFileSafely } from './safe-write.js';
+import { describeFileKind, readRegularFile, type RegularRead } from './regular-file.js';
+import { assertFolderInside, assertWritable, syncFolderOf, writeFileSafely } from './safe-write.js';
 
 export { displayPath };
 
 const MAX_STAGE_FILE_BYTES = 64 * 1024 * 1024;
+/** An entry is about 300 bytes; its value at most 10,000 characters of UTF-8. */
+const MAX_ENTRY_FILE_BYTES = 256 * 1024;
+/** What safe-write's tempPathFor makes: `.<name>.<pid>.<hex>.tmp`. */
+const TEMP_FILE = /^\.[^/]+\.json\.(\d+)\.[0-9a-f]+\.tmp$/;
+
+/** The text of an entry file; an entry that came from a v1/v2 file is sealed to that file's key. */
+function entryText(entry: SecretEntry, publicKey: string): string {
+  return serializeEntryFile({ ...entry, sealedTo: entry.sealedTo ?? publicKeyFingerprint(publicKey) });
+}
+
+/** Said on every write of a v1/v2 stage file. */
+export function singleFileHint(where: string, stage: string): string {
+  return (
+    `${where} is a stage file of format version 2 (every secret in the one file), which only merges with the ` +
+    'merge driver of git-setup. Rewrite it as version 3, one file per secret, which merges with plain git ' +
+    `(no key needed; commit the result): npx --no-install stage-secrets upgrade --stage ${stage}`
+  );
+}
 
 export interface StageStoreOptions {
   /** the secrets folder (default: <cwd>/secrets, or STAGE_SECRETS_DIR) */
@@ -24,8 +51,9 @@ export interface StageStoreOptions {
 }
 
 /**
- * Stage files on disk, one per stage (a small store interface after chamber's). Knows files, locks and
- * atomic writes; of crypto only that a file's public key must be a usable one.
+ * Stages on disk (a small store interface after chamber's): a v3 stage is its header `<stage>.json` and
+ * one file per secret in `<stage>/`; a v1/v2 stage is one file. Knows files, locks and atomic writes; of
+ * crypto only that a file's public key must be a usable one (and its fingerprint, for `sealedTo`).
  */
 export class StageStore {
   readonly dir: string;
@@ -48,9 +76,114 @@ export class StageStore {
     return displayPath(this.cwd, this.filePath(stage));
   }
 
-  read(stage: string): StageFile {
-    const file = this.filePath(stage);
+  /** The folder of a v3 stage's entry files: `secrets/<stage>/`. */
+  entriesDir(stage: string): string {
+    assertStageName(stage);
+    return path.join(this.dir, stage);
+  }
+
+  /** Where rotate keeps the new header while it re-seals the entries (see `update`). */
+  rotationPath(stage: string): string {
+    assertStageName(stage);
+    return path.join(this.dir, `.${stage}.rotating.json`);
+  }
+
+  /**
+   * The stage as stored: a v1/v2 file, or a v3 header with the entries of its folder. A v1/v2 file next
+   * to a folder of entries is an upgrade that did not finish (or a merge with an upgraded branch): named,
+   * with the command to run, unless `leftoverEntries` says the caller (upgrade) handles them.
+   */
+  read(stage: string, options: { leftoverEntries?: boolean } = {}): StageFile {
     const where = this.displayPath(stage);
+    const parsed = this.readHeaderAt(this.filePath(stage), where, stage);
+    if (parsed.version === FORMAT_VERSION) return { ...parsed, secrets: this.readEntries(stage) };
+    if (!options.leftoverEntries && this.entryFolderKind(stage) !== 'absent') {
+      const folder = displayPath(this.cwd, this.entriesDir(stage));
+      throw new StageSecretsError(
+        'FORMAT',
+        `${where} is a version-${parsed.version} stage file (every secret in it), but ${folder}/ holds entry files ` +
+          'of version 3 beside it: an upgrade did not finish, or a branch that upgraded the stage was merged with ' +
+          `one that did not. Run: npx --no-install stage-secrets upgrade --stage ${stage} (it keeps both: the ` +
+          `file's secrets, and the entries only the folder has), then check with verify.`,
+      );
+    }
+    return parsed;
+  }
+
+  /** The header rotate wrote before it re-sealed the entries, when a rotate did not finish; else undefined. */
+  readInterruptedRotation(stage: string): StageFile | undefined {
+    const file = this.rotationPath(stage);
+    if (!this.fs.existsSync(file)) return undefined;
+    return this.readHeaderAt(file, displayPath(this.cwd, file), stage);
+  }
+
+  /** Reads the entries of a v3 stage (none when its folder does not exist: git keeps no empty folder). */
+  readEntries(stage: string): Record<string, SecretEntry> {
+    const dir = this.entriesDir(stage);
+    const shownDir = displayPath(this.cwd, dir);
+    const kind = this.entryFolderKind(stage);
+    if (kind === 'absent') return {};
+    if (kind !== 'folder') {
+      throw new StageSecretsError(
+        'FORMAT',
+        `${shownDir} is ${kind}, not a folder; the secrets of a stage are the files of a real folder, and stage-secrets never follows a link. ` +
+          `If it came from a commit, review that commit; restore it from git: rm ${shownDir} && git checkout -- ${shownDir}`,
+      );
+    }
+    if (!this.fs.readdirSync) throw new StageSecretsError('IO', `cannot list ${shownDir} on this file system.`);
+    const secrets: Record<string, SecretEntry> = {};
+    for (const fileName of [...this.fs.readdirSync(dir)].sort()) {
+      if (TEMP_FILE.test(fileName)) continue; // a writer's temp file (removed when it is dead)
+      const name = nameOfEntryFile(fileName);
+      const file = path.join(dir, fileName);
+      const shown = displayPath(this.cwd, file);
+      const stray = (what: string) =>
+        new StageSecretsError(
+          'FORMAT',
+          `${shownDir}/ holds ${what}; that folder holds only the entry files NAME.json of stage ${stage} ` +
+            '(NAME a secret name), and anything else is refused rather than guessed at or followed. If it came from a ' +
+            'commit, review that commit; remove it (git rm, or rm) and run the command again.',
+        );
+      if (name === undefined) {
+        const printable = /^[\x21-\x7e]{1,200}$/.test(fileName)
+          ? JSON.stringify(fileName)
+          : 'a name with unprintable characters';
+        throw stray(`${printable}, which is not NAME.json`);
+      }
+      const stats = this.fs.lstatSync(file);
+      if (!stats.isFile()) {
+        throw stray(`${shown}, which is ${stats.isSymbolicLink() ? 'a symbolic link' : describeFileKind(stats)}`);
+      }
+      let result: RegularRead;
+      try {
+        result = readRegularFile(this.fs, file, MAX_ENTRY_FILE_BYTES, { noFollow: true });
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ELOOP') throw stray(`${shown}, which is a symbolic link`);
+        throw new StageSecretsError('IO', `cannot read ${shown} (${code ?? 'error'}).`, { cause: err });
+      }
+      if (result.kind === 'not-regular') throw stray(`${shown}, which is ${result.what}`);
+      if (result.kind === 'too-large') throw stray(`${shown}, which is over ${MAX_ENTRY_FILE_BYTES} bytes`);
+      secrets[name] = parseEntryFile(result.text, shown, { worktreeFile: true });
+    }
+    return secrets;
+  }
+
+  /** What is at `secrets/<stage>/`, never following a link. */
+  private entryFolderKind(stage: string): 'absent' | 'folder' | string {
+    let stats: ReturnType<StoreFs['lstatSync']>;
+    try {
+      stats = this.fs.lstatSync(this.entriesDir(stage));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
+      throw err;
+    }
+    if (stats.isSymbolicLink()) return 'a symbolic link';
+    return stats.isDirectory() ? 'folder' : describeFileKind(stats);
+  }
+
+  private readHeaderAt(file: string, where: string, stage: string): StageFile {
     let result: RegularRead;
     try {
       result = readRegularFile(this.fs, file, MAX_STAGE_FILE_BYTES);
@@ -95,13 +228,15 @@ export class StageStore {
   }
 
   /**
-   * Read-modify-write under the stage lock. `change` gets the current file (undefined if none) and
-   * returns the new one; the write is atomic (temp file, fsync, rename), so a crash leaves either
-   * the old file or the new one, never a mix.
+   * Read-modify-write under the stage lock. `change` gets the current stage (undefined if none) and
+   * returns the new one. A v1/v2 stage is one file, written atomically (temp file, fsync, rename). A v3
+   * stage is written file by file, each atomically, and only the files whose text changes: the entries
+   * first, the header last (see writeV3 for the order that keeps a crash recoverable).
    */
   async update(
     stage: string,
     change: (current: StageFile | undefined) => Promise<StageFile> | StageFile,
+    options: { leftoverEntries?: boolean } = {},
   ): Promise<StageFile> {
     const file = this.filePath(stage);
     // before anything is created: a committed secrets/ link must not take the folder, lock and temp files outside
@@ -119,33 +254,96 @@ export class StageStore {
       this.fs,
       path.join(this.dir, `.${stage}.json.lock`),
       async () => {
-        const current = this.fs.existsSync(file) ? this.read(stage) : undefined;
+        const current = this.fs.existsSync(file) ? this.read(stage, options) : undefined;
         // a link in place of the stage file is refused before `change` makes keys or seals anything
         assertWritable({ file, cwd: this.cwd }, this.fs);
         const next = await change(current);
-        this.removeDeadTemps(file);
-        this.writeAtomic(file, serializeStageFile(next));
+        this.removeDeadTemps(this.dir, `.${path.basename(file)}.`);
+        if (next.version === FORMAT_VERSION) {
+          this.writeV3(stage, current, next);
+        } else {
+          this.writeAtomic(file, serializeStageFile(next));
+          log().warn(singleFileHint(this.displayPath(stage), stage));
+        }
         return next;
       },
       this.options.lock,
     );
   }
 
+  /**
+   * Writes the files of a v3 stage that differ from `current`. Order, so that a crash between two files
+   * leaves whole files and a stage that opens or says what to re-run:
+   * - entries, then removals, then the header: an upgrade that stops keeps its v1/v2 file (read refuses the
+   *   half-written folder and names upgrade), an import that stops has some of its secrets;
+   * - a new public key (rotate): the new header goes first to `.<stage>.rotating.json`, then the re-sealed
+   *   entries, then the header, then the rotation file is removed. Until the header is written the old key
+   *   opens what is not re-sealed yet and the rotation file the rest, so no crash leaves entries that no
+   *   header can open; rotate run again finishes (stages/rotate.ts).
+   */
+  private writeV3(stage: string, current: StageFile | undefined, next: StageFile): void {
+    const headerFile = this.filePath(stage);
+    const dir = this.entriesDir(stage);
+    const before = current?.version === FORMAT_VERSION ? current.secrets : {};
+    const writes: Array<[string, string]> = [];
+    for (const name of Object.keys(next.secrets).sort()) {
+      const text = entryText(next.secrets[name]!, next.publicKey);
+      const old = Object.hasOwn(before, name) ? entryText(before[name]!, current!.publicKey) : undefined;
+      if (text !== old || current?.version !== FORMAT_VERSION) writes.push([name, text]);
+    }
+    const removals = Object.keys(before).filter((name) => !Object.hasOwn(next.secrets, name));
+    const headerText = serializeStageHeader(next);
+    const headerChanged = current?.version !== FORMAT_VERSION || serializeStageHeader(current) !== headerText;
+    const rotating = current !== undefined && current.publicKey !== next.publicKey && writes.length > 0;
+    if (writes.length > 0) {
+      assertFolderInside(this.fs, dir, this.cwd);
+      const kind = this.entryFolderKind(stage);
+      if (kind !== 'absent' && kind !== 'folder') this.readEntries(stage); // throws, naming what is there
+      this.fs.mkdirSync(dir, { recursive: true });
+      this.removeDeadTemps(dir, '.');
+    }
+    if (rotating) this.writeAtomic(this.rotationPath(stage), headerText);
+    // each entry is fsynced; the folder once for them all, before the header that makes them the stage's
+    for (const [name, text] of writes) {
+      writeFileSafely({ file: path.join(dir, entryFileName(name)), cwd: this.cwd }, text, {
+        fs: this.fs,
+        syncFolder: false,
+      });
+    }
+    if (writes.length > 0) syncFolderOf(dir, this.fs);
+    for (const name of removals) {
+      const target = path.join(dir, entryFileName(name));
+      try {
+        this.fs.unlinkSync(target);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+          const shown = displayPath(this.cwd, target);
+          throw new StageSecretsError('IO', `cannot remove ${shown} (${(err as NodeJS.ErrnoException).code}).`, {
+            cause: err,
+          });
+        }
+      }
+    }
+    if (headerChanged) this.writeAtomic(headerFile, headerText);
+    // only a new key finishes a rotation: until then the rotation file may hold the key of some entries
+    const newKey = current !== undefined && current.publicKey !== next.publicKey;
+    if (newKey && this.fs.existsSync(this.rotationPath(stage))) this.fs.unlinkSync(this.rotationPath(stage));
+  }
+
   /** Temp files of writers killed before their rename: never read, but they clutter the folder and git status. */
-  private removeDeadTemps(file: string): void {
-    const prefix = `.${path.basename(file)}.`;
+  private removeDeadTemps(dir: string, prefix: string): void {
     let names: string[];
     try {
-      names = this.fs.readdirSync?.(path.dirname(file)) ?? [];
+      names = this.fs.readdirSync?.(dir) ?? [];
     } catch {
       return;
     }
     for (const name of names) {
-      const pid =
-        name.startsWith(prefix) && name.endsWith('.tmp') ? Number(name.slice(prefix.length).split('.')[0]) : NaN;
+      const match = name.startsWith(prefix) ? TEMP_FILE.exec(name) : null;
+      const pid = match ? Number(match[1]) : NaN;
       if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || isAlive(pid)) continue;
       try {
-        this.fs.unlinkSync(path.join(path.dirname(file), name));
+        this.fs.unlinkSync(path.join(dir, name));
       } catch {
         // removed by someone else, or not ours to remove
       }

@@ -42,7 +42,7 @@ describe('one app, several services: commands from any folder of the app', () =>
     const set = await ws.run(['set', '--stage', 'dev', 'DB_URL', 'postgres://x'], { cwd });
     expect(set.code, set.stderr).toBe(0);
     expect(fs.existsSync(path.join(cwd, 'secrets'))).toBe(false);
-    expect(JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'))).toMatchObject({
+    expect(ws.readStage('dev')).toMatchObject({
       app: 'shop',
       secrets: { DB_URL: expect.any(Object) },
     });

@@ -102,8 +102,8 @@ describe('CLI: a stage from init to verify', () => {
   afterAll(() => ws.cleanup());
 
   it('init creates the stage file for the serverless.yml service and a 0600 key file, and tells how to hand it to CI', async () => {
-    const file = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
-    expect(file).toMatchObject({ version: 2, app: 'shop-api', stage: 'dev', secrets: {} });
+    const file = ws.readStage('dev');
+    expect(file).toMatchObject({ version: 3, app: 'shop-api', stage: 'dev', secrets: {} });
     expect(file.identities).toHaveLength(1);
     const keyDir = path.join(ws.config, 'stage-secrets', 'keys');
     const [keyFile] = fs.readdirSync(keyDir);
@@ -113,11 +113,11 @@ describe('CLI: a stage from init to verify', () => {
   });
 
   it('init does not overwrite an existing stage', async () => {
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     const r = await ws.run(['init', ...stage]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/already exists.*rotate.*rewrap/);
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
   });
 
   it('set takes a value from the argument, stdin and --from-file, with types', async () => {
@@ -145,7 +145,7 @@ describe('CLI: a stage from init to verify', () => {
       'FLAGS:json',
       'PORT:number',
     ]);
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).not.toContain('sk-live-123');
+    expect(ws.snapshot('dev')).not.toContain('sk-live-123');
   });
 
   it('verify opens every secret with the local key and names the identity', async () => {
@@ -196,16 +196,18 @@ describe('CLI: a stage from init to verify', () => {
 
   it('rm removes a secret; an unknown name is exit 1 and changes nothing', async () => {
     expect((await ws.run(['rm', ...stage, 'WRITER_ADDED'])).code).toBe(0);
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     const r = await ws.run(['rm', ...stage, 'NOPE']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/no secret named NOPE/);
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
   });
 
   it('import adds a dotenv file in one write and leaves untouched entries byte for byte', async () => {
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
-    const apiLine = before.split('\n').find((l) => l.includes('"API_KEY"'))!;
+    const entries = path.join(ws.dir, 'secrets', 'dev');
+    const before = new Map(fs.readdirSync(entries).map((n) => [n, fs.statSync(path.join(entries, n)).mtimeMs]));
+    const apiEntry = fs.readFileSync(path.join(entries, 'API_KEY.json'), 'utf8');
+    const header = fs.readFileSync(ws.stageFile('dev'), 'utf8');
     fs.writeFileSync(
       path.join(ws.dir, 'extra.env'),
       'SMTP_USER=mailer\nSMTP_PASS="multi\nline"\n# comment\nEMPTYISH=x\n',
@@ -213,14 +215,22 @@ describe('CLI: a stage from init to verify', () => {
     const r = await ws.run(['import', ...stage, 'extra.env']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/imported 3 secrets/);
-    const after = fs.readFileSync(ws.stageFile('dev'), 'utf8');
-    expect(after).toContain(apiLine.replace(/,$/, ''));
+    // only the three new entry files were written: the header and every other entry kept their bytes and times
+    expect(fs.readFileSync(path.join(entries, 'API_KEY.json'), 'utf8')).toBe(apiEntry);
+    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(header);
+    for (const [name, mtime] of before) expect(fs.statSync(path.join(entries, name)).mtimeMs, name).toBe(mtime);
+    expect(
+      fs
+        .readdirSync(entries)
+        .filter((n) => !before.has(n))
+        .sort(),
+    ).toEqual(['EMPTYISH.json', 'SMTP_PASS.json', 'SMTP_USER.json']);
     const v = await ws.run(['verify', ...stage]);
     expect(v.stdout).toContain('8 of 8 secrets OK');
   });
 
   it('import reports every bad entry at once with its line, warns about duplicate keys, and counts in words', async () => {
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     fs.writeFileSync(
       path.join(ws.dir, 'many-bad.env'),
       [
@@ -241,7 +251,7 @@ describe('CLI: a stage from init to verify', () => {
     expect(r.stderr).toMatch(/- line 6: value of LONG_ONE has 10001 characters/);
     expect(r.stderr).not.toContain('eu-west-1');
     expect(r.stderr).not.toContain('evil-bin');
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
 
     fs.writeFileSync(path.join(ws.dir, 'dup.env'), 'DUP_KEY=first-value\nOTHER_ONE=x\nDUP_KEY=second-value\n');
     const dup = await ws.run(['import', ...stage, 'dup.env']);
@@ -257,20 +267,20 @@ describe('CLI: a stage from init to verify', () => {
   });
 
   it('import with one bad name writes nothing', async () => {
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     fs.writeFileSync(path.join(ws.dir, 'bad.env'), 'GOOD_ONE=1\nLD_PRELOAD=/tmp/evil.so\n');
     const r = await ws.run(['import', ...stage, 'bad.env']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/LD_PRELOAD/);
     expect(r.stderr).not.toContain('evil');
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
   });
 
   it('rotate makes a new keypair, keeps every value readable and the CI key valid', async () => {
-    const before = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    const before = ws.readStage('dev');
     const r = await ws.run(['rotate', ...stage]);
     expect(r.code, r.stderr).toBe(0);
-    const after = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    const after = ws.readStage('dev');
     expect(after.publicKey).not.toBe(before.publicKey);
     expect(after.secrets.API_KEY.ct).not.toBe(before.secrets.API_KEY.ct);
     expect(after.secrets.API_KEY.updated).toBe(before.secrets.API_KEY.updated);
@@ -281,13 +291,13 @@ describe('CLI: a stage from init to verify', () => {
   });
 
   it('rewrap adds a second local identity and removes the first; values untouched', async () => {
-    const before = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    const before = ws.readStage('dev');
     const firstId = before.identities[0].id as string;
     const add = await ws.run(['rewrap', ...stage, '--local']);
     expect(add.code, add.stderr).toBe(0);
     const rm = await ws.run(['rewrap', ...stage, '--remove', firstId]);
     expect(rm.code, rm.stderr).toBe(0);
-    const after = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8'));
+    const after = ws.readStage('dev');
     expect(after.identities).toHaveLength(1);
     expect(after.identities[0].id).not.toBe(firstId);
     expect(after.secrets).toEqual(before.secrets);
@@ -315,7 +325,7 @@ describe('CLI: bad input never changes the stage file', () => {
     await ws.run(['init', ...stage]);
     await ws.run(['set', ...stage, 'A', 'alpha-value']);
     await ws.run(['set', ...stage, 'B', 'beta-value']);
-    before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    before = ws.snapshot('dev');
   });
   afterAll(() => ws.cleanup());
 
@@ -359,7 +369,7 @@ describe('CLI: bad input never changes the stage file', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(message);
       if (leaked) expect(r.stderr).not.toContain(leaked);
-      expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+      expect(ws.snapshot('dev')).toBe(before);
     });
   }
 
@@ -378,26 +388,33 @@ describe('CLI: damaged and tampered stage files', () => {
     await ws.run(['init', '--stage', 'dev']);
     await ws.run(['set', '--stage', 'dev', 'A', 'alpha-value']);
     await ws.run(['set', '--stage', 'dev', 'B', 'beta-value']);
-    good = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    good = ws.snapshot('dev');
   });
   afterAll(() => ws.cleanup());
 
-  async function verifyWith(text: string) {
-    fs.writeFileSync(ws.stageFile('dev'), text);
+  /** the good stage as one object, to tamper with */
+  function goodDoc() {
+    ws.restore('dev', good);
+    return ws.readStage('dev');
+  }
+
+  async function verifyWith(text: string | Record<string, unknown>) {
+    if (typeof text === 'string') ws.restore('dev', text);
+    else ws.writeStage('dev', text);
     try {
       return await ws.run(['verify', '--stage', 'dev']);
     } finally {
-      fs.writeFileSync(ws.stageFile('dev'), good);
+      ws.restore('dev', good);
     }
   }
 
   it('ciphertexts swapped between two keys fail integrity (exit 2) and name both', async () => {
-    const file = JSON.parse(good);
+    const file = goodDoc();
     [file.secrets.A, file.secrets.B] = [
       { ...file.secrets.B, type: 'string' },
       { ...file.secrets.A, type: 'string' },
     ];
-    const r = await verifyWith(JSON.stringify(file, null, 2));
+    const r = await verifyWith(file);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/integrity check failed: A, B/);
     expect(r.stdout + r.stderr).not.toMatch(/alpha-value|beta-value/);
@@ -406,39 +423,46 @@ describe('CLI: damaged and tampered stage files', () => {
   it('a ciphertext copied from another stage fails integrity (exit 2)', async () => {
     await ws.run(['init', '--stage', 'prod']);
     await ws.run(['set', '--stage', 'prod', 'A', 'prod-alpha']);
-    const prod = JSON.parse(fs.readFileSync(ws.stageFile('prod'), 'utf8'));
-    const file = JSON.parse(good);
+    const prod = ws.readStage('prod');
+    const file = goodDoc();
     file.secrets.A = prod.secrets.A;
-    const r = await verifyWith(JSON.stringify(file));
+    const r = await verifyWith(file);
     expect(r.code).toBe(2);
     expect(r.stdout).toMatch(/1 of 2 secrets OK/);
   });
 
   it('a changed type field fails integrity (exit 2)', async () => {
-    const file = JSON.parse(good);
+    const file = goodDoc();
     file.secrets.A.type = 'json';
-    const r = await verifyWith(JSON.stringify(file));
+    const r = await verifyWith(file);
     expect(r.code).toBe(2);
   });
 
   it('a truncated file is exit 2 and names the file', async () => {
-    const r = await verifyWith(good.slice(0, Math.floor(good.length * 0.6)));
+    const header = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const r = await verifyWith(header.slice(0, Math.floor(header.length * 0.6)));
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/secrets\/dev\.json is not valid JSON/);
+    const entry = fs.readFileSync(path.join(ws.dir, 'secrets/dev/A.json'), 'utf8');
+    fs.writeFileSync(path.join(ws.dir, 'secrets/dev/A.json'), entry.slice(0, 40));
+    const torn = await ws.run(['verify', '--stage', 'dev']);
+    ws.restore('dev', good);
+    expect(torn.code).toBe(2);
+    expect(torn.stderr).toMatch(/secrets\/dev\/A\.json is not valid JSON/);
   });
 
   it('a changed publicKey is caught when opening (exit 2)', async () => {
-    const file = JSON.parse(good);
-    const prod = JSON.parse(fs.readFileSync(ws.stageFile('prod'), 'utf8'));
+    const file = goodDoc();
+    const prod = ws.readStage('prod');
     file.publicKey = prod.publicKey;
-    const r = await verifyWith(JSON.stringify(file));
+    const r = await verifyWith(file);
     expect(r.code).toBe(2);
   });
 
   it('a reserved name slipped into the file by hand is refused when opening (exit 2)', async () => {
-    const file = JSON.parse(good);
+    const file = goodDoc();
     file.secrets.NODE_OPTIONS = file.secrets.A;
-    const r = await verifyWith(JSON.stringify(file));
+    const r = await verifyWith(file);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/NODE_OPTIONS.*stage-secrets rm --stage dev NODE_OPTIONS/);
   });
@@ -525,7 +549,7 @@ describe('CLI: import refuses key material read as names', () => {
 
   it('an unquoted multi-line PEM or base64 value: exit 1, line numbers only, nothing imported', async () => {
     fs.writeFileSync(path.join(ws.dir, 'pem.env'), unquoted);
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     const r = await ws.run(['import', ...stage, 'pem.env']);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/pem\.env looks like it holds key material outside quotes; nothing was imported/);
@@ -536,7 +560,7 @@ describe('CLI: import refuses key material read as names', () => {
     for (const line of [...body, ...wrapped]) {
       expect(r.stderr).not.toContain(line.replace(/=+$/, '').slice(0, 12));
     }
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
     const list = await ws.run(['list', ...stage]);
     expect(list.stdout).not.toMatch(/q7Xz9|bXlwcm9q/);
   });

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
 
 /*
- * A Lambda-shaped package: handler + secrets/prod.json + node_modules/stage-secrets (the built package,
- * through its "exports" map). It runs in a bare process whose only key is STAGE_SECRETS_KEY_PROD, the
+ * A Lambda-shaped package: handler + secrets/prod.json and secrets/prod/ + node_modules/stage-secrets (the
+ * built package, through its "exports" map). It runs in a bare process whose only key is STAGE_SECRETS_KEY_PROD, the
  * way a function would get it; two invocations share the module, as in a warm container.
  */
 const HANDLER = `import { SecretClient, SecretError } from 'stage-secrets/client';
@@ -52,7 +52,9 @@ beforeAll(async () => {
   taskRoot = path.join(ws.dir, '..', 'task');
   fs.mkdirSync(path.join(taskRoot, 'secrets'), { recursive: true });
   fs.mkdirSync(path.join(taskRoot, 'node_modules'));
+  // a v3 stage is its header and its folder of entry files: the package carries both
   fs.copyFileSync(ws.stageFile('prod'), path.join(taskRoot, 'secrets/prod.json'));
+  fs.cpSync(path.join(ws.dir, 'secrets', 'prod'), path.join(taskRoot, 'secrets', 'prod'), { recursive: true });
   fs.symlinkSync(REPO_ROOT, path.join(taskRoot, 'node_modules/stage-secrets'), 'dir');
   fs.writeFileSync(path.join(taskRoot, 'handler.mjs'), HANDLER);
   fs.writeFileSync(path.join(taskRoot, 'invoke.mjs'), INVOKE);

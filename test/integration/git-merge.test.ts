@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { writeV2Stage } from '../support/stage-files.js';
 
 /** A repository in a temp workspace: git with no system or user config but its own. */
 function gitRepo(ws: Workspace) {
@@ -27,9 +28,11 @@ function gitRepo(ws: Workspace) {
   return { g, ok, cli, env };
 }
 
-const read = (ws: Workspace): StageFile => parseStageFile(fs.readFileSync(ws.stageFile('dev'), 'utf8'), 'dev');
+/** The merge driver is for the one-file layout (v2): these tests run on a v2 stage and read its one file. */
+const fileText = (ws: Workspace): string => fs.readFileSync(path.join(ws.dir, 'secrets', 'dev.json'), 'utf8');
+const read = (ws: Workspace): StageFile => parseStageFile(fileText(ws), 'dev');
 
-describe('git: merge driver and textconv on a real repository', () => {
+describe('git: merge driver and textconv on a real repository (v2 stage files)', () => {
   let ws: Workspace;
   let repo: ReturnType<typeof gitRepo>;
 
@@ -43,6 +46,8 @@ describe('git: merge driver and textconv on a real repository', () => {
     await repo.cli(['init', '--stage', 'dev']);
     for (const name of ['B', 'F', 'H', 'M']) await repo.cli(['set', '--stage', 'dev', name, `v-${name}`]);
     await repo.cli(['set', '--stage', 'dev', 'D', 'v-D'], true); // pending
+    writeV2Stage(path.join(ws.dir, 'secrets'), 'dev');
+    expect(read(ws).version).toBe(2);
     const setup = await repo.cli(['git-setup']);
     expect(setup.stderr).toContain('secrets/*.json merge=stage-secrets diff=stage-secrets');
     repo.ok('add', '-A');
@@ -134,7 +139,7 @@ describe('git: merge driver and textconv on a real repository', () => {
       repo.ok('checkout', '-qB', `merge-${into}`, into!);
       const r = repo.g('merge', '--no-edit', '-q', from!);
       expect(r.code, r.stderr + r.stdout).toBe(0);
-      const text = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+      const text = fileText(ws);
       expect(text).toBe(expected);
       results.push(text);
       // every value opens with the key; the names added without a key stay pending until approved
@@ -182,7 +187,7 @@ describe('git: merge driver and textconv on a real repository', () => {
     repo.ok('checkout', '-qB', 'h1', 'main');
     await repo.cli(['approve', '--stage', 'dev', '--open']);
     repo.ok('commit', '-qam', 'h1');
-    const ours = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const ours = fileText(ws);
     repo.ok('checkout', '-qB', 'h2', 'main');
     await repo.cli(['rewrap', '--stage', 'dev', '--local']);
     repo.ok('commit', '-qam', 'h2');
@@ -190,12 +195,12 @@ describe('git: merge driver and textconv on a real repository', () => {
     const r = repo.g('merge', '--no-edit', 'h2');
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toContain('the header (public key / identities / policy)');
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(ours);
+    expect(fileText(ws)).toBe(ours);
     repo.ok('merge', '--abort');
   }, 60_000);
 
   it('merge-driver reports a side that is not a stage file as a conflict and leaves ours as it was', async () => {
-    const good = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const good = fileText(ws);
     const tmp = path.join(ws.dir, '..', 'drv');
     fs.mkdirSync(tmp, { recursive: true });
     for (const [n, t] of [

@@ -67,7 +67,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     expect(init.code).toBe(0);
     expect(kms.calls('Encrypt')).toBe(1);
     expect(kms.requests[0]?.encryptionContext).toEqual({ app: 'demo-app', stage: 'dev' });
-    const file = JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as {
+    const file = ws.readStage('dev') as {
       identities: Array<Record<string, string>>;
     };
     expect(file.identities).toHaveLength(1);
@@ -115,9 +115,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     expect(verify.stderr).toContain('access denied to KMS key alias/ci');
     expect(verify.stderr).toContain('needs kms:Decrypt');
     expect(verify.stderr).toContain('encryption context app=demo-app, stage=dev');
-    const ciphertext = (
-      JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { identities: Array<{ ciphertext: string }> }
-    ).identities[0]!.ciphertext;
+    const ciphertext = (ws.readStage('dev') as { identities: Array<{ ciphertext: string }> }).identities[0]!.ciphertext;
     for (const forbidden of ['tok-123', 'hunter2', ciphertext])
       expect(verify.stdout + verify.stderr).not.toContain(forbidden);
   });
@@ -125,16 +123,16 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   it('exits 2 for a stage file copied from another stage or another app', async () => {
     const ws = workspace();
     await kmsStage(ws, 'dev');
-    const devText = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const devText = ws.snapshot('dev');
 
-    fs.writeFileSync(ws.stageFile('prod'), devText.replace('"stage": "dev"', '"stage": "prod"'));
+    ws.restore('prod', devText.replace('"stage": "dev"', '"stage": "prod"'));
     const prod = await cli(ws, ['verify', '--stage', 'prod']);
     expect(prod.code).toBe(2);
     expect(prod.stderr).toContain('copied from another app or stage');
 
     const other = workspace('other-app');
     fs.mkdirSync(path.dirname(other.stageFile('dev')), { recursive: true });
-    fs.writeFileSync(other.stageFile('dev'), devText.replace('"app": "demo-app"', '"app": "other-app"'));
+    other.restore('dev', devText.replace('"app": "demo-app"', '"app": "other-app"'));
     const copied = await cli(other, ['verify', '--stage', 'dev']);
     expect(copied.code).toBe(2);
     expect(copied.stderr).toContain('InvalidCiphertextException');
@@ -165,7 +163,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
     const ws = workspace();
     await kmsStage(ws);
     const read = () =>
-      JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as {
+      ws.readStage('dev') as {
         publicKey: string;
         identities: Array<Record<string, string>>;
       };

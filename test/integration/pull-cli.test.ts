@@ -1,9 +1,9 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
+import { readStageFiles } from '../support/stage-files.js';
 
 /* `pull` and `list` with a runtime store: the built CLI as a process, the store behind the real SDK. */
 const BUCKET = 'ci-store';
@@ -14,14 +14,6 @@ let s3: S3Server;
 let ws: Workspace;
 /** AWS settings only: commands take the store from --store or from STAGE_SECRETS_STORE per test */
 let awsEnv: NodeJS.ProcessEnv;
-
-const secretLines = (text: string) =>
-  new Map(
-    text
-      .split('\n')
-      .filter((l) => /^ {4}"[A-Z_]+": \{/.test(l))
-      .map((l) => [l.trim().split('"')[1]!, l]),
-  );
 
 async function set(key: string, value: string): Promise<void> {
   const r = await ws.run(['set', '--stage', 'dev', key], { input: value });
@@ -115,7 +107,7 @@ describe('pull', () => {
   });
 
   it('refuses a denied store (exit 3) and a malformed store object (exit 2), the stage file untouched', async () => {
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     s3.deny('ListObjectsV2');
     const denied = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(denied.code).toBe(3);
@@ -146,7 +138,7 @@ describe('pull', () => {
     const moved = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(moved.code).toBe(2);
     expect(moved.stderr).toMatch(/runtime store's value of FLAG does not open .*Nothing was pulled/);
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
     s3.putObject(
       BUCKET,
       `${FOLDER}FLAG.json`,
@@ -161,8 +153,9 @@ describe('pull', () => {
     s3.putObject(BUCKET, `${FOLDER}FLAG.json`, s3.getObject(BUCKET, `${FOLDER}DB_URL.json`)!.body.toString());
     await storeUpdate('FLAG', 'flag-runtime-2');
     s3.putObject(BUCKET, `${FOLDER}UNKNOWN_NAME.json`, s3.getObject(BUCKET, `${FOLDER}FLAG.json`)!.body.toString());
-    const beforeText = fs.readFileSync(ws.stageFile('dev'), 'utf8');
-    const before = secretLines(beforeText);
+    const secretsDir = path.join(ws.dir, 'secrets');
+    const beforeText = ws.snapshot('dev');
+    const before = readStageFiles(secretsDir, 'dev');
 
     const r = await ws.run(['pull', '--stage', 'dev'], { env: { STAGE_SECRETS_STORE: STORE } });
     expect(r.code, r.stderr).toBe(0);
@@ -170,41 +163,33 @@ describe('pull', () => {
     expect(r.stderr).toContain('ignored store values of names stage dev does not have: UNKNOWN_NAME');
     expect(r.stdout + r.stderr).not.toMatch(/runtime-2|file-1|file-3/);
 
-    const afterText = fs.readFileSync(ws.stageFile('dev'), 'utf8');
-    const after = secretLines(afterText);
-    expect(after.get('DB_URL')).toBe(before.get('DB_URL'));
-    expect([...after.keys()]).toEqual([...before.keys()]);
+    const afterText = ws.snapshot('dev');
+    const after = readStageFiles(secretsDir, 'dev');
+    expect(Object.keys(after)).toEqual(Object.keys(before));
+    const sealedTo = JSON.parse(before['dev/DB_URL.json']!).sealedTo as string;
     for (const name of ['FLAG', 'OAUTH_TOKEN']) {
       const stored = JSON.parse(s3.getObject(BUCKET, `${FOLDER}${name}.json`)!.body.toString()) as Record<
         string,
         string
       >;
-      const entry = JSON.parse(
-        after
-          .get(name)!
-          .trim()
-          .replace(/^"[A-Z_]+": /, '')
-          .replace(/,$/, ''),
-      ) as Record<string, string>;
-      const old = JSON.parse(
-        before
-          .get(name)!
-          .trim()
-          .replace(/^"[A-Z_]+": /, '')
-          .replace(/,$/, ''),
-      ) as Record<string, string>;
+      // the store object names the key it was sealed to; the entry file takes it, and the file's approval
+      expect(stored.sealedTo).toBe(sealedTo);
+      const entry = JSON.parse(after[`dev/${name}.json`]!) as Record<string, string>;
+      const old = JSON.parse(before[`dev/${name}.json`]!) as Record<string, string>;
       expect(entry).toEqual({ ...stored, approved: old.approved });
     }
-    expect(afterText.replace(after.get('FLAG')!, '').replace(after.get('OAUTH_TOKEN')!, '')).toBe(
-      beforeText.replace(before.get('FLAG')!, '').replace(before.get('OAUTH_TOKEN')!, ''),
-    );
+    // the header and the other entry file byte for byte as they were
+    const { 'dev/FLAG.json': _f1, 'dev/OAUTH_TOKEN.json': _o1, ...untouchedAfter } = after;
+    const { 'dev/FLAG.json': _f2, 'dev/OAUTH_TOKEN.json': _o2, ...untouchedBefore } = before;
+    expect(untouchedAfter).toEqual(untouchedBefore);
+    expect(afterText).not.toBe(beforeText);
     // approvals kept: the build opens the stage (it refuses pending names)
     expect(await exported()).toEqual({ DB_URL: 'db-file-3', FLAG: 'flag-runtime-2', OAUTH_TOKEN: 'oauth-runtime-2' });
 
     const again = await ws.run(['pull', '--stage', 'dev', '--store', STORE, '--json']);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toEqual({ store: STORE, updated: [], ignored: ['UNKNOWN_NAME'], opened: false });
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(afterText);
+    expect(ws.snapshot('dev')).toBe(afterText);
     const list = await ws.run(['list', '--stage', 'dev', '--json', '--store', STORE]);
     expect((JSON.parse(list.stdout) as Array<{ storeNewer: boolean }>).some((i) => i.storeNewer)).toBe(false);
   });
@@ -229,5 +214,48 @@ describe('pull', () => {
     const verify = await ws.run(['verify', '--stage', 'dev']);
     expect(verify.code).toBe(2);
     expect(verify.stdout).toContain('integrity check failed: DB_URL');
+  });
+
+  it("takes a store value only as sealed to the stage's key: one naming none needs the key, one from before a rotate is refused", async () => {
+    // the last test left a moved value in the file and the store: a good one in the store, pulled
+    await storeUpdate('DB_URL', 'db-runtime-4');
+    expect((await ws.run(['pull', '--stage', 'dev', '--store', STORE])).code).toBe(0);
+    expect((await ws.run(['verify', '--stage', 'dev'])).code).toBe(0);
+    const secretsDir = path.join(ws.dir, 'secrets');
+    const own = JSON.parse(readStageFiles(secretsDir, 'dev')['dev/DB_URL.json']!).sealedTo as string;
+    const noKey = { XDG_CONFIG_HOME: path.join(ws.dir, '..', 'no-keys') };
+    const ahead = (text: string, ms: number) =>
+      text.replace(/"updated":"[^"]+"/, `"updated":"${new Date(Date.now() + ms).toISOString()}"`);
+
+    // an object as an older stage-secrets wrote it: no sealedTo
+    await storeUpdate('OAUTH_TOKEN', 'oauth-runtime-3');
+    const object = s3.getObject(BUCKET, `${FOLDER}OAUTH_TOKEN.json`)!.body.toString();
+    expect(JSON.parse(object).sealedTo).toBe(own);
+    s3.putObject(BUCKET, `${FOLDER}OAUTH_TOKEN.json`, ahead(object.replace(/"sealedTo":"[0-9a-f]+",/, ''), 60_000));
+    const before = ws.snapshot('dev');
+    const keyless = await ws.run(['pull', '--stage', 'dev', '--store', STORE], { env: noKey });
+    expect(keyless.code, keyless.stderr).toBe(3);
+    expect(keyless.stderr).toMatch(/value of OAUTH_TOKEN does not say which key it was sealed to .*Nothing was pulled/);
+    expect(ws.snapshot('dev')).toBe(before);
+    const keyed = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
+    expect(keyed.code, keyed.stderr).toBe(0);
+    expect(keyed.stdout.trim()).toBe('1 secret updated: OAUTH_TOKEN'); // opened with the key: it is the stage's
+    expect(JSON.parse(readStageFiles(secretsDir, 'dev')['dev/OAUTH_TOKEN.json']!).sealedTo).toBe(own);
+
+    // stored, then the stage rotated: the object is sealed to the retired key
+    await storeUpdate('FLAG', 'flag-runtime-3');
+    const rotate = await ws.run(['rotate', '--stage', 'dev']);
+    expect(rotate.code, rotate.stderr).toBe(0);
+    const flag = s3.getObject(BUCKET, `${FOLDER}FLAG.json`)!.body.toString();
+    s3.putObject(BUCKET, `${FOLDER}FLAG.json`, ahead(flag, 120_000));
+    const rotated = ws.snapshot('dev');
+    for (const env of [{}, noKey]) {
+      const r = await ws.run(['pull', '--stage', 'dev', '--store', STORE], { env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(
+        /value of FLAG is sealed to another key than stage dev's .*before the stage was rotated/,
+      );
+      expect(ws.snapshot('dev')).toBe(rotated);
+    }
   });
 });

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CACHE_TTL_MS, SecretClient, SecretError } from '../../src/client/index.js';
@@ -155,7 +154,7 @@ describe('runtime store: updates and reads across processes', () => {
 
     // a second instance sees it at once, and the repo's file is untouched
     expect(await runChild(['read', 'COLOR'])).toEqual({ ok: true, value: 'colour-green-7c2e' });
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).not.toContain('colour-green-7c2e');
+    expect(ws.snapshot('dev')).not.toContain('colour-green-7c2e');
 
     // the cache refreshes after the TTL on its own
     written.add('colour-blue-5d9b');

@@ -40,10 +40,27 @@ function commit(label: string, who = 'Alice'): string {
   return git(['rev-parse', '--short', 'HEAD']);
 }
 
-const fileAt = (rev: string): Json => JSON.parse(git(['show', `${rev}:secrets/dev.json`]));
+/**
+ * The stage as it was at a commit, as one object (header fields plus `secrets`): in v3 the header
+ * `secrets/dev.json` and the entry files `secrets/dev/<NAME>.json` of that tree, as an attacker reads history.
+ */
+function fileAt(rev: string): Json {
+  const header = JSON.parse(git(['show', `${rev}:secrets/dev.json`])) as Json;
+  expect(header.version).toBe(3);
+  const secrets: Json = {};
+  for (const entry of git(['ls-tree', '--name-only', rev, 'secrets/dev/']).split('\n').filter(Boolean)) {
+    secrets[path.basename(entry, '.json')] = JSON.parse(git(['show', `${rev}:${entry}`]));
+  }
+  return { ...header, secrets };
+}
+/** Back to the committed stage: the header and entry files, and no entry file the commit does not have. */
+function checkoutStage(): void {
+  git(['checkout', '--', 'secrets']);
+  git(['clean', '-fdq', '--', 'secrets']);
+}
 const current = (): Json => JSON.parse(readStageText(ws));
 /** A writer's hand edit: any JSON layout is a stage file, so the writer needs none of our code for it. */
-const writeStage = (file: Json) => fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(file, null, 2));
+const writeStage = (file: Json) => ws.writeStage('dev', file);
 
 /** What a writer seals without a key: a value for `name`, to the stage public key. */
 function sealedEntry(file: Json, name: string, value: string): Json {
@@ -87,7 +104,7 @@ describe('a removed name restored from history', () => {
     expect(rm.stderr).toContain('npx --no-install stage-secrets approve --stage dev --revoke HOOK');
     commit('alice removes HOOK');
 
-    // the writer restores HOOK's old line, approval tag included, then sets a value of their own
+    // the writer restores HOOK's old entry file, approval tag included, then sets a value of their own
     const replay = () => {
       const file = current();
       file.secrets.HOOK = fileAt(approvedAt).secrets.HOOK;
@@ -100,7 +117,7 @@ describe('a removed name restored from history', () => {
     const residual = await build('HOOK');
     expect(residual.code, residual.stderr).toBe(0);
     expect(residual.stdout).toBe('attacker-value\n');
-    git(['checkout', '--', 'secrets/dev.json']);
+    checkoutStage();
 
     const revoke = await ok(['approve', '--stage', 'dev', '--revoke', 'HOOK'], ci());
     expect(revoke.stderr).toContain('HOOK');
@@ -143,7 +160,7 @@ describe('a removed name restored from history', () => {
     writeStage(file);
     expect((await build('PORT')).code).toBe(2);
 
-    fs.writeFileSync(ws.stageFile('dev'), revoked);
+    ws.restore('dev', revoked);
     await ok(['approve', '--stage', 'dev', 'PORT'], ci());
     const again = await build('PORT');
     expect(again.code, again.stderr).toBe(0);
@@ -162,7 +179,7 @@ describe('a removed name restored from history', () => {
     expect(forged.stderr).toMatch(/approval epoch/);
 
     // back to epoch 0 (no epoch line) with today's tags: nothing tagged at epoch 1 verifies any more
-    git(['checkout', '--', 'secrets/dev.json']);
+    checkoutStage();
     const dropped = current();
     delete dropped.approvalEpoch;
     writeStage(dropped);
@@ -197,7 +214,7 @@ describe('a removed name restored from history', () => {
     expect(log.stdout).toMatch(/approval epoch lowered from 1 to 0/);
     // review sees the header go back: textconv shows the epoch before, and no epoch after
     const before = path.join(ws.root, 'before.json');
-    fs.writeFileSync(before, git(['show', 'HEAD~1:secrets/dev.json']));
+    fs.writeFileSync(before, git(['show', 'HEAD~1:secrets/dev.json'])); // the header: where the epoch lives
     expect((await ok(['textconv', before], writer())).stdout).toContain('approval epoch: 1');
     expect((await ok(['textconv', 'secrets/dev.json'], writer())).stdout).not.toContain('approval epoch');
   });
@@ -274,10 +291,10 @@ describe('review views and tags nobody checked', () => {
     const keylessJson = JSON.parse((await ok(['list', '--stage', 'dev', '--json'], writer())).stdout) as Json[];
     expect(keylessJson.find((s) => s.name === 'FAKE')).toMatchObject({ approved: true, approval: 'unverified' });
 
-    const view = await ok(['textconv', 'secrets/dev.json'], writer());
-    const fakeLine = view.stdout.split('\n').find((l) => l.startsWith('FAKE  '))!;
-    expect(fakeLine).toContain('tagged (unverified)');
-    expect(view.stdout).not.toMatch(/ {2}approved {2}/);
+    // v3: git shows each entry file through textconv, named by its path; the view never says "approved"
+    const view = await ok(['textconv', 'secrets/dev/FAKE.json'], writer());
+    expect(view.stdout).toMatch(/^string {2}\S+ {2}sealed to [0-9a-f]{16} {2}tagged \(unverified\) {2}[0-9a-f]{12}\n$/);
+    expect(view.stdout).not.toMatch(/\bapproved\b/);
 
     const keyed = await ok(['list', '--stage', 'dev'], ci());
     expect(row(keyed.stdout, 'FAKE')).toContain('tag does not verify');

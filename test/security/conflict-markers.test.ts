@@ -52,7 +52,7 @@ afterAll(() => ws?.cleanup());
 
 describe('a stage file with git conflict markers', () => {
   it('every command refuses it (exit 2) naming the file, the first marker line and how to merge; nothing is written', async () => {
-    const conflicted = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const conflicted = ws.snapshot('dev');
     const firstMarker = conflicted.split('\n').findIndex((l) => l.startsWith('<<<<<<<')) + 1;
     expect(firstMarker).toBeGreaterThan(0);
     const envFile = path.join(ws.dir, '..', 'more.env');
@@ -80,7 +80,7 @@ describe('a stage file with git conflict markers', () => {
       expect(r.stderr, label).toMatch(/by hand, keeping the entries of both sides/);
       expect(r.stderr, label).toContain('npx --no-install stage-secrets git-setup, then git merge --abort');
       expect(r.stderr, label).not.toMatch(/not valid JSON|restore it from git/i);
-      expect(fs.readFileSync(ws.stageFile('dev'), 'utf8'), `${label} changed the file`).toBe(conflicted);
+      expect(ws.snapshot('dev'), `${label} changed the file`).toBe(conflicted);
     }
   });
 
@@ -91,7 +91,7 @@ describe('a stage file with git conflict markers', () => {
     gitOk('commit', '-qm', 'git-setup');
     const again = git('merge', '-q', '--no-edit', 'feature');
     expect(again.code, again.stderr).toBe(0);
-    const merged = parseStageFile(fs.readFileSync(ws.stageFile('dev'), 'utf8'), 'dev.json');
+    const merged = parseStageFile(ws.snapshot('dev'), 'dev.json');
     expect(Object.keys(merged.secrets).sort()).toEqual(['FEATURE_TOKEN', 'MAIN_TOKEN']);
     const verify = await cli(['verify', '--stage', 'dev']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);

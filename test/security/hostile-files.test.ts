@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStageKeyPair, Sealer } from '../../src/core/crypto.js';
 import { StageSecretsError, type ErrorCode } from '../../src/core/errors.js';
-import { parseStageFile } from '../../src/core/format.js';
+import { parseEntryFile } from '../../src/core/entry-file.js';
+import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { setLogger } from '../../src/core/log.js';
 import { initStage } from '../../src/stages/init.js';
 import { listSecrets } from '../../src/stages/list.js';
@@ -15,6 +16,13 @@ import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { verifyStage } from '../../src/stages/verify.js';
 import { makeWorkspace } from '../support/cli.js';
+import {
+  readStageDoc,
+  readStageFiles,
+  type StageFiles,
+  stageFilesOf,
+  writeStageFiles,
+} from '../support/stage-files.js';
 import { applyAll, mutationArbitrary, type Donors } from './mutations.js';
 import {
   CANARY,
@@ -84,8 +92,10 @@ describe('low-order stage public keys', () => {
 describe('hostile stage files, in process (fuzz over mutations of a valid file)', () => {
   let root: string;
   let opts: StageOptions;
-  let file: string;
+  let secretsDir: string;
+  /** the stage as one text (header fields plus `secrets`), what the field-level mutations edit */
   let good: string;
+  let goodFiles: StageFiles;
   let donors: Donors;
   const expected = new Map<string, string>();
   const logged: string[] = [];
@@ -112,8 +122,10 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
     await setSecrets(opts, [{ name: 'LATER', type: 'string', value: `${CANARY}-later` }]); // a second ephemeral key
     for (const [name, , value] of values) expected.set(name, value);
     expected.set('LATER', `${CANARY}-later`);
-    file = path.join(opts.cwd!, 'secrets', 'dev.json');
-    good = fs.readFileSync(file, 'utf8');
+    secretsDir = path.join(opts.cwd!, 'secrets');
+    good = JSON.stringify(readStageDoc(secretsDir, 'dev'), null, 2);
+    goodFiles = readStageFiles(secretsDir, 'dev');
+    expect(Object.keys(goodFiles)).toHaveLength(1 + expected.size); // v3: the header and one file per secret
 
     const prod: StageOptions = { ...opts, stage: 'prod' };
     await initStage(prod, [{ type: 'local' }]);
@@ -136,8 +148,8 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
       })),
     );
     donors = {
-      otherStage: JSON.parse(fs.readFileSync(path.join(prod.cwd!, 'secrets', 'prod.json'), 'utf8')),
-      otherApp: JSON.parse(fs.readFileSync(path.join(other.cwd!, 'secrets', 'dev.json'), 'utf8')),
+      otherStage: readStageDoc(path.join(prod.cwd!, 'secrets'), 'prod'),
+      otherApp: readStageDoc(path.join(other.cwd!, 'secrets'), 'dev'),
     };
   });
 
@@ -158,9 +170,17 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
     let opened = 0;
     let refused = 0;
     await fc.assert(
-      fc.asyncProperty(mutationArbitrary(donors), async (mutations) => {
-        const text = applyAll(good, mutations);
-        fs.writeFileSync(file, text);
+      // The mutations hit the stage as a whole (header and entries as one object, then spread over their
+      // files; a text it leaves unparseable is the header next to intact entries), or one entry file's text.
+      fc.asyncProperty(mutationArbitrary(donors), fc.option(fc.nat()), async (mutations, entryIndex) => {
+        const entryPaths = Object.keys(goodFiles).filter((p) => p !== 'dev.json');
+        let files: StageFiles;
+        if (entryIndex === null) files = stageFilesOf(applyAll(good, mutations), 'dev', goodFiles);
+        else {
+          const target = entryPaths[entryIndex % entryPaths.length]!;
+          files = { ...goodFiles, [target]: applyAll(goodFiles[target]!, mutations) };
+        }
+        writeStageFiles(secretsDir, 'dev', files);
         const messages: string[] = [];
         const note = (r: { error?: StageSecretsError }) => r.error && messages.push(r.error.message);
 
@@ -188,19 +208,28 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
           [...messages, ...logged].join('\n'),
           `messages for: ${mutations.map((m) => m.label).join(' | ')}`,
         );
-        expect(fs.readFileSync(file, 'utf8'), 'a read changed the file').toBe(text);
+        expect(readStageFiles(secretsDir, 'dev'), 'a read changed a file').toEqual(files);
 
         // A writer either refuses (file untouched) or writes a file that reads back.
         const write = await outcome('set', WRITE_CODES, () =>
           setSecrets(opts, [{ name: 'FUZZ_ADDED', type: 'string', value: 'w' }]),
         );
-        const after = fs.readFileSync(file, 'utf8');
+        const after = readStageFiles(secretsDir, 'dev');
         if (write.error) {
-          expect(after, 'a refused write changed the file').toBe(text);
+          expect(after, 'a refused write changed a file').toEqual(files);
           expectNoCanary(write.error.message, 'set error');
         } else {
-          expect(() => parseStageFile(after, 'after set'), 'set wrote a file it cannot read').not.toThrow();
-          expect(Object.keys(parseStageFile(after, 'x').secrets)).toContain('FUZZ_ADDED');
+          // a write touches only its own entry file, and writes one that reads back, under a header that reads
+          const { 'dev/FUZZ_ADDED.json': added, ...rest } = after;
+          expect(rest, 'set changed a file it had no business with').toEqual(
+            Object.fromEntries(Object.entries(files).filter(([p]) => p !== 'dev/FUZZ_ADDED.json')),
+          );
+          expect(
+            () => parseStageFile(after['dev.json']!, 'after set'),
+            'set left a header it cannot read',
+          ).not.toThrow();
+          expect(added, 'set wrote no entry file').toBeDefined();
+          expect(() => parseEntryFile(added!, 'FUZZ_ADDED.json'), 'set wrote an entry it cannot read').not.toThrow();
         }
         logged.length = 0;
       }),
@@ -214,7 +243,9 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
 
 describe('hostile stage files, through the CLI process', () => {
   let ws: SecureWorkspace;
+  /** the dev stage as one text (header fields plus `secrets`) and as its files */
   let good: string;
+  let goodFiles: StageFiles;
   let donors: Donors;
 
   beforeAll(async () => {
@@ -238,20 +269,30 @@ describe('hostile stage files, through the CLI process', () => {
       other.cleanup();
     }
     good = readStageText(ws);
+    goodFiles = readStageFiles(path.join(ws.dir, 'secrets'), 'dev');
   });
   afterAll(() => ws.cleanup());
 
   /**
-   * Puts each hostile text as the dev stage file of its own copy of the app folder (same app, same key) and
-   * runs the commands there, all at once. Checks what every case must hold: no crash, exit 0-3, no canary,
-   * file unchanged. Returns the results per text, per command.
+   * Puts each hostile stage as the dev stage of its own copy of the app folder (same app, same key) and runs
+   * the commands there, all at once: a text or bytes is the one file `secrets/dev.json` (a damaged header or
+   * an old one-file stage), a StageFiles object exactly those files (header and entry files). Checks what
+   * every case must hold: no crash, exit 0-3, no canary, every file unchanged. Returns the results per
+   * input, per command.
    */
   let copies = 0;
-  async function attack(texts: Array<string | Buffer>, commands: string[][] = [['verify', '--stage', 'dev']]) {
-    const dirs = texts.map((text) => {
+  async function attack(
+    inputs: Array<string | Buffer | Record<string, string | Buffer>>,
+    commands: string[][] = [['verify', '--stage', 'dev']],
+  ) {
+    const asFiles = (input: string | Buffer | Record<string, string | Buffer>): Record<string, string | Buffer> =>
+      typeof input === 'string' || Buffer.isBuffer(input) ? { 'dev.json': input } : input;
+    const dirs = inputs.map((input) => {
       const dir = path.join(ws.root, `copy-${copies++}`);
-      fs.mkdirSync(path.join(dir, 'secrets'), { recursive: true });
-      fs.writeFileSync(path.join(dir, 'secrets', 'dev.json'), text);
+      for (const [rel, content] of Object.entries(asFiles(input))) {
+        fs.mkdirSync(path.dirname(path.join(dir, 'secrets', rel)), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'secrets', rel), content);
+      }
       return dir;
     });
     const results = await Promise.all(
@@ -259,25 +300,29 @@ describe('hostile stage files, through the CLI process', () => {
     );
     results.forEach((perText, t) =>
       perText.forEach((r, i) => {
-        const label = `${commands[i]!.join(' ')} on text #${t}`;
+        const label = `${commands[i]!.join(' ')} on input #${t}`;
         expectNoCrash(r, label);
         expectNoCanary(r.stdout + r.stderr, label);
       }),
     );
     dirs.forEach((dir, t) => {
-      expect(
-        fs.readFileSync(path.join(dir, 'secrets', 'dev.json')).equals(Buffer.from(texts[t]!)),
-        `text #${t} changed`,
-      ).toBe(true);
+      for (const [rel, content] of Object.entries(asFiles(inputs[t]!))) {
+        expect(
+          fs.readFileSync(path.join(dir, 'secrets', rel)).equals(Buffer.from(content)),
+          `#${t} ${rel} changed`,
+        ).toBe(true);
+      }
       fs.rmSync(dir, { recursive: true, force: true });
     });
     return results;
   }
+  /** The stage as one object (header fields plus `secrets`) spread over its v3 files. */
+  const v3 = (doc: Record<string, unknown>): StageFiles => stageFilesOf(JSON.stringify(doc), 'dev');
 
   it('a sample of fuzzed files: exit 0-3, no crash, no canary, file unchanged', async () => {
     const samples = fc.sample(mutationArbitrary(donors), { seed: 7, numRuns: 3 });
     await attack(
-      samples.map((mutations) => applyAll(good, mutations)),
+      samples.map((mutations) => stageFilesOf(applyAll(good, mutations), 'dev', goodFiles)),
       [
         ['verify', '--stage', 'dev'],
         ['list', '--stage', 'dev'],
@@ -295,11 +340,7 @@ describe('hostile stage files, through the CLI process', () => {
       publicKey: donors.otherStage.publicKey,
       identities: donors.otherStage.identities,
     };
-    const [[app], [values], [stage]] = await attack([
-      JSON.stringify(fromApp, null, 2),
-      JSON.stringify(withValues),
-      JSON.stringify(fromStage),
-    ]);
+    const [[app], [values], [stage]] = await attack([v3(fromApp), v3(withValues), v3(fromStage)]);
     for (const r of [app!, values!, stage!]) {
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(
@@ -326,7 +367,7 @@ describe('hostile stage files, through the CLI process', () => {
       expect(fs.statSync(big).size).toBe(64 * 1024 * 1024 + 1);
       expect(leftovers(ws)).toEqual([]);
     } finally {
-      fs.writeFileSync(big, good);
+      fs.writeFileSync(big, goodFiles['dev.json']!);
     }
   });
 
@@ -357,8 +398,38 @@ describe('hostile stage files, through the CLI process', () => {
       }
     } finally {
       fs.rmSync(stageFile, { force: true });
-      fs.writeFileSync(stageFile, good);
+      fs.writeFileSync(stageFile, goodFiles['dev.json']!);
       fs.rmSync(path.join(ws.dir, 'secrets', '.dev.json.lock'), { force: true }); // left by a writer killed on timeout
+    }
+  });
+
+  it('an entry file that is a FIFO or a link to /dev/zero is refused before reading (exit 2) by readers, no hang', async () => {
+    const entryFile = path.join(ws.dir, 'secrets', 'dev', 'CANARY_TOKEN.json');
+    const specials: Array<[string, () => void]> = [
+      ['a FIFO', () => execFileSync('mkfifo', [entryFile])],
+      ['a link to /dev/zero', () => fs.symlinkSync('/dev/zero', entryFile)],
+    ];
+    try {
+      for (const [label, make] of specials) {
+        fs.rmSync(entryFile);
+        make();
+        const commands = [
+          ['list', '--stage', 'dev'],
+          ['verify', '--stage', 'dev'],
+          ['run', '--stage', 'dev', '--', process.execPath, '-e', '0'],
+        ];
+        const results = await Promise.all(commands.map((a) => ws.run(a, { timeoutMs: 10_000 })));
+        results.forEach((r, i) => {
+          const what = `${commands[i]!.join(' ')} on ${label}`;
+          expect(r.signal, `${what}: still running after 10 s`).toBeNull();
+          expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+          expect(r.stderr).toMatch(/secrets\/dev\/ holds secrets\/dev\/CANARY_TOKEN\.json, which is .*remove it/);
+        });
+        expect(fs.lstatSync(entryFile).isFile(), `${label} was replaced`).toBe(false);
+      }
+    } finally {
+      fs.rmSync(entryFile, { force: true });
+      fs.writeFileSync(entryFile, goodFiles['dev/CANARY_TOKEN.json']!);
     }
   });
 
@@ -385,9 +456,10 @@ describe('hostile stage files, through the CLI process', () => {
   });
 
   it('a low-order publicKey is an integrity failure naming the file (exit 2) for set, verify, run, rotate and list, not a crash', async () => {
-    const texts = LOW_ORDER_POINTS.map((point) =>
-      good.replace(/"publicKey": "[^"]+"/, `"publicKey": "${point.toString('base64')}"`),
-    );
+    const texts = LOW_ORDER_POINTS.map((point) => ({
+      ...goodFiles,
+      'dev.json': goodFiles['dev.json']!.replace(/"publicKey": "[^"]+"/, `"publicKey": "${point.toString('base64')}"`),
+    }));
     const results = await attack(texts, [
       ['set', '--stage', 'dev', 'X', 'y'],
       ['verify', '--stage', 'dev'],
@@ -409,8 +481,8 @@ describe('hostile stage files, through the CLI process', () => {
     const depth = 100_000;
     const deepArray = '['.repeat(depth) + ']'.repeat(depth);
     const deepObject = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
-    const inSecrets = good.replace(/"secrets": \{/, `"secrets": {"DEEP": ${deepArray},`);
-    const inIdentity = good.replace(
+    const inSecrets = { ...goodFiles, 'dev/DEEP.json': deepArray }; // v3: the deep value is an entry file
+    const inIdentity = goodFiles['dev.json']!.replace(
       /"identities": \[\n/,
       `"identities": [\n    {"type":"local","id":"x","created":"2026-01-01T00:00:00Z","deep":${deepObject}},\n`,
     );
@@ -419,29 +491,41 @@ describe('hostile stage files, through the CLI process', () => {
       attack([inIdentity], [['verify', '--stage', 'dev']]),
       attack([inSecrets], [['set', '--stage', 'dev', 'X', 'y']]),
     ]).then((r) => r.map((x) => x[0]!));
-    for (const r of [list!, verify!, set!]) {
+    for (const r of [list!, verify!]) {
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/secrets\/dev\.json is not (valid JSON|a valid stage file)/);
     }
+    expect(set!.code, set!.stderr).toBe(2);
+    expect(set!.stderr).toMatch(/secrets\/dev\/DEEP\.json is not (valid JSON|a valid secret entry)/);
   });
 
   it('non-JSON content (empty, binary, null, UTF-16, a byte-order mark) is exit 2 and names the file', async () => {
-    const cases: Array<string | Buffer> = [
+    const header = goodFiles['dev.json']!;
+    const entry = goodFiles['dev/CANARY_TOKEN.json']!;
+    const contents = (text: string): Array<string | Buffer> => [
       '',
       Buffer.from([0xff, 0xfe, 0, 1, 2, 0x80, 0x9b]),
       'null',
-      Buffer.from(good, 'utf16le'),
-      `\ufeff${good}`,
+      Buffer.from(text, 'utf16le'),
+      `\ufeff${text}`,
     ];
-    for (const [r] of await attack(cases, [['list', '--stage', 'dev']])) {
-      expect(r!.code).toBe(2);
-      expect(r!.stderr).toMatch(/secrets\/dev\.json is not (valid JSON|a valid stage file).*Restore it from git/);
-    }
+    // as the header (entries intact), then as one entry file (header intact)
+    const asHeader = contents(header).map((c) => ({ ...goodFiles, 'dev.json': c }));
+    const asEntry = contents(entry).map((c) => ({ ...goodFiles, 'dev/CANARY_TOKEN.json': c }));
+    const results = await attack([...asHeader, ...asEntry], [['list', '--stage', 'dev']]);
+    results.forEach(([r], i) => {
+      expect(r!.code, r!.stderr).toBe(2);
+      expect(r!.stderr).toMatch(
+        i < asHeader.length
+          ? /secrets\/dev\.json is not (valid JSON|a valid stage file).*Restore it from git/
+          : /secrets\/dev\/CANARY_TOKEN\.json is not (valid JSON|a valid secret entry).*Restore it from git/,
+      );
+    });
   });
 
   it('a future format version asks for an upgrade (exit 1) instead of guessing, for readers and writers', async () => {
     const [[verify, set]] = await attack(
-      [good.replace('"version": 2', '"version": 3')],
+      [{ ...goodFiles, 'dev.json': goodFiles['dev.json']!.replace('"version": 3', '"version": 4') }],
       [
         ['verify', '--stage', 'dev'],
         ['set', '--stage', 'dev', 'X', 'y'],
@@ -449,17 +533,24 @@ describe('hostile stage files, through the CLI process', () => {
     );
     for (const r of [verify!, set!]) {
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/format version 3; this stage-secrets reads version 2\. Upgrade stage-secrets/);
+      expect(r.stderr).toMatch(/format version 4; this stage-secrets reads version 3\. Upgrade stage-secrets/);
     }
   });
 
-  it('a duplicate secret whose second copy differs is refused by every reader (exit 2)', async () => {
-    const line = good.split('\n').find((l) => l.includes('"CANARY_TOKEN": {'))!;
-    const prodLine = readStageText(ws, 'prod')
+  it('a duplicate secret whose second copy differs is refused by every reader (exit 2), in a v2 file', async () => {
+    // one-file stages (v1/v2) still open, so the old attack still matters: the secret twice in one object
+    const asV2 = (doc: Record<string, unknown>): string => {
+      const secrets = doc.secrets as Record<string, Record<string, unknown>>;
+      const bare = Object.fromEntries(Object.entries(secrets).map(([n, { sealedTo: _s, ...e }]) => [n, e]));
+      return serializeStageFile({ ...doc, version: 2, secrets: bare } as unknown as StageFile);
+    };
+    const v2 = asV2(JSON.parse(good));
+    const line = v2.split('\n').find((l) => l.includes('"CANARY_TOKEN": {'))!;
+    const prodLine = asV2(JSON.parse(readStageText(ws, 'prod')))
       .split('\n')
       .find((l) => l.includes('"CANARY_TOKEN": {'))!;
     const [[verify, list]] = await attack(
-      [good.replace(line, `${line.replace(/,?$/, ',')}\n${prodLine.replace(/,?$/, ',')}`)],
+      [v2.replace(line, `${line.replace(/,?$/, ',')}\n${prodLine.replace(/,?$/, ',')}`)],
       [
         ['verify', '--stage', 'dev'],
         ['list', '--stage', 'dev'],
@@ -471,6 +562,45 @@ describe('hostile stage files, through the CLI process', () => {
     }
   });
 
+  it('v3: a field twice in an entry file or in the header, the second copy differing, is refused (exit 2)', async () => {
+    // The secret itself cannot be there twice in v3 (a name is a file name, and a folder holds a name once);
+    // what a writer can still double is a field inside one file, so a reviewer sees one copy and a parser reads
+    // the other.
+    const prod = readStageFiles(path.join(ws.dir, 'secrets'), 'prod');
+    const field = (text: string, key: string) => text.split('\n').find((l) => l.includes(`"${key}": `))!;
+    const entry = goodFiles['dev/CANARY_TOKEN.json']!;
+    const ctTwice = entry.replace(
+      field(entry, 'ct'),
+      `${field(entry, 'ct').replace(/,?$/, ',')}\n${field(prod['prod/CANARY_TOKEN.json']!, 'ct').replace(/,?$/, ',')}`,
+    );
+    const header = goodFiles['dev.json']!;
+    const keyTwice = header.replace(
+      field(header, 'publicKey'),
+      `${field(header, 'publicKey').replace(/,?$/, ',')}\n${field(prod['prod.json']!, 'publicKey').replace(/,?$/, ',')}`,
+    );
+    expect(ctTwice).not.toBe(entry);
+    expect(keyTwice).not.toBe(header);
+    const results = await attack(
+      [
+        { ...goodFiles, 'dev/CANARY_TOKEN.json': ctTwice },
+        { ...goodFiles, 'dev.json': keyTwice },
+      ],
+      [
+        ['verify', '--stage', 'dev'],
+        ['list', '--stage', 'dev'],
+        ['run', '--stage', 'dev', '--app', 'sec-app', '--', process.execPath, '-e', '0'],
+      ],
+    );
+    results.forEach((perInput, i) =>
+      perInput.forEach((r) => {
+        expect(r.code, r.stderr).toBe(2);
+        expect(r.stderr).toMatch(
+          i === 0 ? /secrets\/dev\/CANARY_TOKEN\.json has a key twice/ : /secrets\/dev\.json has .*twice/,
+        );
+      }),
+    );
+  });
+
   it('cannot inject lines or terminal escapes into the CI log through identity fields, the app or a parse error', async () => {
     const withId = JSON.parse(good);
     withId.identities[0].id = 'local:x\n::error title=pwned::injected\u001b[31m';
@@ -479,12 +609,7 @@ describe('hostile stage files, through the CLI process', () => {
     const withField = JSON.parse(good);
     withField.identities[0].note = 'ok\r\n::stop-commands::x';
     const broken = `${good.slice(0, 40)}\n::error::injected\u001b[2J\n`;
-    for (const [r] of await attack([
-      JSON.stringify(withId),
-      JSON.stringify(withApp),
-      JSON.stringify(withField),
-      broken,
-    ])) {
+    for (const [r] of await attack([v3(withId), v3(withApp), v3(withField), broken])) {
       expect(r!.code).toBe(2);
       for (const outputLine of `${r!.stdout}\n${r!.stderr}`.split(/\r?\n|\r/)) {
         expect(outputLine.startsWith('::'), `injected line: ${outputLine}`).toBe(false);
@@ -498,7 +623,7 @@ describe('hostile stage files, through the CLI process', () => {
     fs.writeFileSync(`${bait}.key`, `${ws.key}\n`); // a valid key file outside the keys folder
     const file = JSON.parse(good);
     file.identities[0].fingerprint = path.relative(path.join(ws.config, 'stage-secrets', 'keys'), bait);
-    const [[verify]] = await attack([JSON.stringify(file)]);
+    const [[verify]] = await attack([v3(file)]);
     expect(verify!.code).toBe(2);
     expect(verify!.stderr).toMatch(/malformed fingerprint/);
   });

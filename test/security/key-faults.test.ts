@@ -277,13 +277,13 @@ describe('AWS KMS faults (local KMS server): the stage file is never changed, no
       const donor = JSON.parse(readStageText(other));
       file.identities = donor.identities;
       file.publicKey = donor.publicKey;
-      fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(file, null, 2));
+      ws.writeStage('dev', file);
       const r = await ws.run(['verify', ...stage], { env: kmsEnv(kms) });
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/KMS refused to unwrap the stage key.*InvalidCiphertextException/);
       expectNoCanary(r.stdout + r.stderr, 'verify');
     } finally {
-      fs.writeFileSync(ws.stageFile('dev'), before);
+      ws.restore('dev', before);
       other.cleanup();
     }
   });

@@ -185,7 +185,7 @@ describe('leak checks with a canary secret, every command', () => {
     const ct = Buffer.from(file.secrets.CANARY_TOKEN.ct, 'base64');
     ct[0]! ^= 1;
     file.secrets.CANARY_TOKEN.ct = ct.toString('base64');
-    fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(file, null, 2));
+    ws.writeStage('dev', file);
     try {
       for (const args of [
         ['verify', ...stage],
@@ -199,7 +199,7 @@ describe('leak checks with a canary secret, every command', () => {
         clean.push([`${args[0]} tampered`, r]);
       }
     } finally {
-      fs.writeFileSync(ws.stageFile('dev'), before);
+      ws.restore('dev', before);
     }
   });
 

@@ -20,7 +20,7 @@ export interface Mutation {
   apply(text: string): string;
 }
 
-const SECRET_FIELDS = ['type', 'updated', 'epk', 'nonce', 'ct', 'tag'] as const;
+const SECRET_FIELDS = ['type', 'updated', 'sealedTo', 'epk', 'nonce', 'ct', 'tag'] as const;
 
 function clone<T>(value: T): T {
   return JSON.parse(JSON.stringify(value)) as T;

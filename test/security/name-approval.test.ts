@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sealer } from '../../src/core/crypto.js';
-import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { valueAad } from '../../src/stages/sealing.js';
 import { FRAMEWORKS, packageService, prepareService, type SlsService } from '../support/sls-service.js';
+import { readStageDoc, restoreStage, snapshotStage, type StageDoc, writeStageDoc } from '../support/stage-files.js';
 import { CANARY, expectNoCanary, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
 
 let ws: SecureWorkspace;
@@ -27,13 +27,22 @@ const writer = () => ({ XDG_CONFIG_HOME: path.join(ws.root, 'writer-config') });
 /** CI: the key in STAGE_SECRETS_KEY_DEV, no key file. */
 const ci = () => ({ XDG_CONFIG_HOME: path.join(ws.root, 'ci-config'), STAGE_SECRETS_KEY_DEV: ws.key });
 
-/** What a hostile pull request can do without any key: seal a value to the public key and add the entry by hand. */
-function handAdd(file: string, name: string, value: string, extra: Partial<StageFile['secrets'][string]> = {}): void {
-  const stage = parseStageFile(fs.readFileSync(file, 'utf8'), file);
-  const sealed = new Sealer(Buffer.from(stage.publicKey, 'base64')).seal(valueAad(stage, name, 'string'), value);
+/**
+ * What a hostile pull request can do without any key: seal a value to the public key and add the entry by
+ * hand, as its own entry file `secrets/dev/<NAME>.json` sealed to the header's key (a v3 stage).
+ */
+function handAdd(secretsDir: string, name: string, value: string, extra: StageDoc = {}): void {
+  const stage = readStageDoc(secretsDir, 'dev');
+  expect(stage.version).toBe(3);
+  const sealed = new Sealer(Buffer.from(stage.publicKey, 'base64')).seal(
+    valueAad(stage as never, name, 'string'),
+    value,
+  );
   stage.secrets[name] = { type: 'string', updated: '2026-11-30T10:00:00.000Z', ...sealed, ...extra };
-  fs.writeFileSync(file, serializeStageFile(stage));
+  writeStageDoc(secretsDir, 'dev', stage);
+  expect(fs.existsSync(path.join(secretsDir, 'dev', `${name}.json`))).toBe(true);
 }
+const wsSecrets = () => path.join(ws.dir, 'secrets');
 
 /** A run whose child would leave a marker file: the marker tells whether the child started at all. */
 async function runChild(env: NodeJS.ProcessEnv) {
@@ -60,7 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => ws.cleanup());
-afterEach(() => fs.writeFileSync(ws.stageFile('dev'), approved));
+afterEach(() => ws.restore('dev', approved));
 
 describe('names a writer adds without the key', () => {
   it("the reviewer's hijacks are refused by set (the deny list, the second wall), the file unchanged", async () => {
@@ -75,8 +84,8 @@ describe('names a writer adds without the key', () => {
 
   it('the same hijacks added by hand: run starts nothing, export prints nothing, verify says why (exit 2)', async () => {
     for (const [name, value] of HIJACKS) {
-      fs.writeFileSync(ws.stageFile('dev'), approved);
-      handAdd(ws.stageFile('dev'), name, value);
+      ws.restore('dev', approved);
+      handAdd(wsSecrets(), name, value);
       const run = await runChild(ci());
       expect(run.code, `${name}: ${run.stderr}`).toBe(2);
       expect(run.childRan).toBe(false);
@@ -125,8 +134,8 @@ describe('names a writer adds without the key', () => {
   });
 
   it('an approval copied from another entry does not carry over: the tag is bound to the name', async () => {
-    const stage = parseStageFile(approved, 'dev.json');
-    handAdd(ws.stageFile('dev'), 'COPIED_TAG', 'x-x-x-x', { approved: stage.secrets.CANARY_TOKEN!.approved });
+    const stage = JSON.parse(approved) as StageDoc;
+    handAdd(wsSecrets(), 'COPIED_TAG', 'x-x-x-x', { approved: stage.secrets.CANARY_TOKEN!.approved });
     const run = await runChild(ci());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no key holder approved: COPIED_TAG');
@@ -157,11 +166,11 @@ describe('the open policy', () => {
     expect((await runChild(ci())).code).toBe(0);
 
     // the same policy written by hand, with a tag a writer can make up
-    fs.writeFileSync(ws.stageFile('dev'), approved);
-    const stage = parseStageFile(approved, 'dev.json');
+    ws.restore('dev', approved);
+    const stage = JSON.parse(approved) as StageDoc;
     stage.policy = { mode: 'open', tag: Buffer.alloc(32, 1).toString('base64') };
-    fs.writeFileSync(ws.stageFile('dev'), serializeStageFile(stage));
-    handAdd(ws.stageFile('dev'), 'SNEAKY', 'value-x');
+    ws.restore('dev', JSON.stringify(stage)); // the header carries the policy, the entries unchanged
+    handAdd(wsSecrets(), 'SNEAKY', 'value-x');
     const run = await runChild(ci());
     expect(run.code).toBe(2);
     expect(run.childRan).toBe(false);
@@ -181,9 +190,14 @@ describe('keys and formats', () => {
   });
 
   it('a stage file from before name approval gets a message that says what to run', async () => {
-    const stage = parseStageFile(approved, 'dev.json');
-    for (const entry of Object.values(stage.secrets)) delete entry.approved;
-    fs.writeFileSync(ws.stageFile('dev'), serializeStageFile(stage).replace('"version": 2', '"version": 1'));
+    // an old one-file stage (format version 1: no approval tags, no entry files), as such repos still hold
+    const stage = JSON.parse(approved) as StageDoc;
+    for (const entry of Object.values(stage.secrets as Record<string, StageDoc>)) {
+      delete entry.approved;
+      delete entry.sealedTo;
+    }
+    ws.restore('dev', JSON.stringify({ ...stage, version: 1 }, null, 2));
+    expect(fs.existsSync(path.join(wsSecrets(), 'dev'))).toBe(false);
     const run = await runChild(ci());
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('written before name approval existed (format version 1)');
@@ -206,14 +220,14 @@ describe('the plugin (serverless v3)', () => {
       secrets: { API_KEY: CANARY },
       secretsDir: 'config/secrets',
     });
-    const file = path.join(svc.dir, 'config', 'secrets', 'dev.json');
-    const clean = fs.readFileSync(file, 'utf8');
+    const secretsDir = path.join(svc.dir, 'config', 'secrets');
+    const clean = snapshotStage(secretsDir, 'dev');
     for (const [name, value] of [
       ['EVIL_HOOK', 'x-evil-x'],
       ['proxy', 'http://127.0.0.1:3128'],
     ] as const) {
-      fs.writeFileSync(file, clean);
-      handAdd(file, name, value);
+      restoreStage(secretsDir, 'dev', clean);
+      handAdd(secretsDir, name, value);
       const { result, template } = await packageService(fw, svc);
       expect(result.code, name).not.toBe(0);
       expect(template).toBeUndefined();

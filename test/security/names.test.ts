@@ -257,7 +257,7 @@ describe('names through the CLI process', () => {
   it('a case-only pair slipped into the file stops every reader of values (exit 2); rm of one spelling repairs it', async () => {
     const doc = JSON.parse(before);
     doc.secrets.api_key = doc.secrets.API_KEY;
-    fs.writeFileSync(ws.stageFile('dev'), JSON.stringify(doc, null, 2));
+    ws.writeStage('dev', doc);
     const childScript = ['--', process.execPath, '-e', "console.log('child started')"];
     const results = await Promise.all([
       ws.run(['verify', '--stage', 'dev']),

@@ -23,17 +23,17 @@ beforeAll(async () => {
   ws = makeWorkspace('nul-app');
   expect((await ws.run(['init', '--stage', 'dev', '--local'])).code).toBe(0);
   expect((await ws.run(['set', '--stage', 'dev', 'GOOD'], { input: 'fine' })).code).toBe(0);
-  before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+  before = ws.snapshot('dev');
 });
 afterAll(() => ws?.cleanup());
-beforeEach(() => fs.writeFileSync(ws.stageFile('dev'), before));
+beforeEach(() => ws.restore('dev', before));
 
 function expectRefused(r: { code: number | null; stdout: string; stderr: string }, name: string, label: string): void {
   expect(r.code, `${label}: ${r.stderr}`).toBe(1);
   expect(r.stderr, label).toMatch(new RegExp(`value of ${name} contains a NUL character`));
   expect(r.stdout + r.stderr, label).not.toContain(HIDDEN);
   expect(r.stdout + r.stderr, label).not.toContain('visible');
-  expect(fs.readFileSync(ws.stageFile('dev'), 'utf8'), `${label} changed the stage file`).toBe(before);
+  expect(ws.snapshot('dev'), `${label} changed the stage file`).toBe(before);
 }
 
 describe('a value with a NUL byte', () => {
@@ -87,7 +87,7 @@ describe('a value with a NUL byte', () => {
       ...sealed,
       approved: opened.approvals.nameTag('OLD_NUL'),
     };
-    fs.writeFileSync(ws.stageFile('dev'), serializeStageFile(stage));
+    ws.restore('dev', serializeStageFile(stage));
     try {
       const verify = await ws.run(['verify', '--stage', 'dev']);
       expect(verify.code, verify.stdout + verify.stderr).toBe(2);
@@ -102,7 +102,7 @@ describe('a value with a NUL byte', () => {
       expect(run.code).toBe(1);
       expect(run.stderr).toMatch(/OLD_NUL contains a NUL character/);
     } finally {
-      fs.writeFileSync(ws.stageFile('dev'), before);
+      ws.restore('dev', before);
     }
   });
 });

@@ -175,28 +175,39 @@ describe(`runtime mode with serverless-esbuild in '${v3.name}' '${v3.version}' (
   });
 });
 
-describe(`serverless-esbuild bundling a handler that imports the stage file ('${v3.name}' '${v3.version}')`, () => {
-  let svc: SlsService;
-  let result: FrameworkResult;
-  beforeAll(async () => {
-    // the env-mode fixture, bundled: a handler that imports secrets/prod.json gets it inlined
-    svc = await prepareService('sls-package-guard', { stage: 'prod', secrets: SECRETS });
+describe(`serverless-esbuild bundling a handler that imports the stage files ('${v3.name}' '${v3.version}')`, () => {
+  // v3: the header secrets/prod.json holds the wrapped stage key, each secrets/prod/NAME.json one sealed entry;
+  // a handler importing either gets it inlined in its bundle
+  const bundleWith = async (imports: string) => {
+    const svc = await prepareService('sls-package-guard', { stage: 'prod', secrets: SECRETS });
     for (const name of ['serverless-esbuild', 'esbuild']) {
       fs.symlinkSync(path.resolve('node_modules', name), path.join(svc.dir, 'node_modules', name), 'dir');
     }
-    fs.writeFileSync(
-      path.join(svc.dir, 'handler.js'),
-      "'use strict';\nconst stage = require('./secrets/prod.json');\nexports.main = async () => ({ app: stage.app });\n",
-    );
+    fs.writeFileSync(path.join(svc.dir, 'handler.js'), `'use strict';\n${imports}\nexports.main = async () => ({});\n`);
     editYaml(svc.dir, (yml) => yml.replace('plugins:\n', 'plugins:\n  - serverless-esbuild\n'));
-    ({ result } = await packageService(v3, svc));
+    const { result } = await packageService(v3, svc);
+    return { svc, result };
+  };
+  const made: SlsService[] = [];
+  afterAll(() => {
+    for (const svc of made) svc.ws.cleanup();
   });
-  afterAll(() => svc?.ws.cleanup());
 
-  it('fails, naming the bundle that holds the entries, and leaves no such zip', () => {
+  it('fails, naming the bundle that holds an entry file, and leaves no such zip', async () => {
+    const { svc, result } = await bundleWith("exports.k = require('./secrets/prod/API_KEY.json');");
+    made.push(svc);
     expect(result.code).not.toBe(0);
-    expect(result.output).toMatch(/\.serverless\/api\.zip[^\n]*handler\.js/);
-    expect(result.output).toContain('API_KEY');
+    expect(result.output).toMatch(/\.serverless\/api\.zip[^\n]*handler\.js[^\n]*API_KEY/);
+    expect(zipsIn(svc.dir)).toEqual([]);
+  });
+
+  it('fails, naming the bundle that holds the header (the wrapped stage key), and leaves no such zip', async () => {
+    const { svc, result } = await bundleWith("exports.h = require('./secrets/prod.json');");
+    made.push(svc);
+    expect(result.code).not.toBe(0);
+    expect(result.output).toMatch(
+      /\.serverless\/api\.zip[^\n]*handler\.js \(the stage header \(its wrapped stage key\)\)/,
+    );
     expect(zipsIn(svc.dir)).toEqual([]);
   });
 });

@@ -25,10 +25,7 @@ let valid: string;
 const client = () => new SecretClient({ stage: 'dev', cwd: ws.dir, env: { ...ws.env, STAGE_SECRETS_STORE: STORE } });
 const redated = (updated: string) => valid.replace(/"updated":"[^"]+"/, `"updated":"${updated}"`);
 const fileTime = () =>
-  Date.parse(
-    (JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')) as { secrets: { TOKEN: { updated: string } } }).secrets
-      .TOKEN.updated,
-  );
+  Date.parse((ws.readStage('dev') as { secrets: { TOKEN: { updated: string } } }).secrets.TOKEN.updated);
 
 beforeAll(async () => {
   s3 = await startS3Server();
@@ -77,11 +74,11 @@ describe('a runtime-store object dated far ahead', () => {
 
   it('is refused by pull (exit 2, the stage file unchanged) and by list --store', async () => {
     s3.putObject(BUCKET, KEY, redated(farAhead()));
-    const before = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const before = ws.snapshot('dev');
     const pull = await ws.run(['pull', '--stage', 'dev', '--store', STORE]);
     expect(pull.code).toBe(2);
     expect(pull.stderr).toContain('is dated more than 15 minutes ahead');
-    expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(before);
+    expect(ws.snapshot('dev')).toBe(before);
     const list = await ws.run(['list', '--stage', 'dev', '--store', STORE]);
     expect(list.code).toBe(2);
   });
@@ -107,7 +104,7 @@ describe('a runtime-store object dated far ahead', () => {
 
 describe('repeated pulls cannot push the bound forward', () => {
   it('objects each dated 14 minutes past the previous one: the first is pulled, the second refused (the clock bounds, not the file)', async () => {
-    const original = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const original = ws.snapshot('dev');
     const clock = fileTime(); // the checking machine's clock, injected: the test does not depend on the real one
     const options = { now: () => clock };
     const opts = { stage: 'dev', cwd: ws.dir, env: ws.env };
@@ -118,7 +115,7 @@ describe('repeated pulls cannot push the bound forward', () => {
       const first = await pullStage(opts, location, undefined, options);
       expect(first.updated).toEqual(['TOKEN']);
       expect(fileTime()).toBe(clock + 14 * 60_000);
-      const afterFirst = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+      const afterFirst = ws.snapshot('dev');
 
       s3.putObject(BUCKET, KEY, redated(minutes(28)));
       const second = await pullStage(opts, location, undefined, options).catch((e: unknown) => e);
@@ -126,14 +123,14 @@ describe('repeated pulls cannot push the bound forward', () => {
       expect((second as Error).message).toContain(
         `the runtime store's object for TOKEN (s3://${BUCKET}/${KEY}) is dated more than 15 minutes ahead of this machine's clock`,
       );
-      expect(fs.readFileSync(ws.stageFile('dev'), 'utf8')).toBe(afterFirst);
+      expect(ws.snapshot('dev')).toBe(afterFirst);
     } finally {
-      fs.writeFileSync(ws.stageFile('dev'), original);
+      ws.restore('dev', original);
     }
   });
 
   it('an update never writes an object that readers would refuse: a stage-file entry dated beyond the bound refuses it', async () => {
-    const original = fs.readFileSync(ws.stageFile('dev'), 'utf8');
+    const original = ws.snapshot('dev');
     const ahead = new Date(Date.now() + 60 * 60_000).toISOString(); // an hour ahead of every clock here
     fs.writeFileSync(
       ws.stageFile('dev'),
@@ -148,7 +145,7 @@ describe('repeated pulls cannot push the bound forward', () => {
         /stage file's entry for TOKEN is dated more than 15 minutes ahead of this machine's clock/,
       );
     } finally {
-      fs.writeFileSync(ws.stageFile('dev'), original);
+      ws.restore('dev', original);
     }
   });
 });

@@ -99,12 +99,23 @@ export async function secureWorkspace(
 }
 
 export function readStageText(ws: Workspace, stage = 'dev'): string {
-  return fs.readFileSync(ws.stageFile(stage), 'utf8');
+  return ws.snapshot(stage);
 }
 
 /** Files in the secrets folder other than stage files: temp files and locks. */
 export function leftovers(ws: Workspace): string[] {
-  return fs.readdirSync(path.join(ws.dir, 'secrets')).filter((n) => !/^[A-Za-z0-9][A-Za-z0-9_-]*\.json$/.test(n));
+  const dir = path.join(ws.dir, 'secrets');
+  const inEntries = (stage: string) =>
+    fs
+      .readdirSync(path.join(dir, stage))
+      .filter((n) => !/^[A-Za-z][A-Za-z0-9_]*\.json$/.test(n))
+      .map((n) => `${stage}/${n}`);
+  return fs.readdirSync(dir).flatMap((n) => {
+    if (/^[A-Za-z0-9][A-Za-z0-9_-]*\.json$/.test(n)) return [];
+    if (fs.existsSync(path.join(dir, `${n}.json`)) && fs.lstatSync(path.join(dir, n)).isDirectory())
+      return inEntries(n);
+    return [n];
+  });
 }
 
 /** A small seeded PRNG (mulberry32): the same seed gives the same sequence of "random" faults. */

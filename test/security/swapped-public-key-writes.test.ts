@@ -148,7 +148,7 @@ describe("a swapped identity block (the attacker's own publicKey and local ident
     const attackerWs = makeWorkspace('shop');
     try {
       expect((await attackerWs.run(['init', '--stage', 'prod', '--local'])).code).toBe(0);
-      const theirs = JSON.parse(fs.readFileSync(attackerWs.stageFile('prod'), 'utf8'));
+      const theirs = attackerWs.readStage('prod');
       const hostile = JSON.parse(good);
       hostile.publicKey = theirs.publicKey;
       hostile.identities = theirs.identities;
@@ -192,9 +192,9 @@ describe('a swapped publicKey on a KMS stage, with AWS credentials at hand', () 
 
   it('KMS unwraps a key that does not match: set and rm refuse (exit 2), the file is unchanged', async () => {
     const attacker = generateStageKeyPair();
-    const before = fs.readFileSync(kws.stageFile('prod'), 'utf8');
+    const before = kws.snapshot('prod');
     const hostile = before.replace(/"publicKey": "[^"]+"/, `"publicKey": "${attacker.publicKey.toString('base64')}"`);
-    fs.writeFileSync(kws.stageFile('prod'), hostile);
+    kws.restore('prod', hostile);
     for (const args of [
       ['set', '--stage', 'prod', 'STRIPE_KEY'],
       ['set', '--stage', 'prod', 'APPROVED_TOKEN'],
@@ -203,7 +203,7 @@ describe('a swapped publicKey on a KMS stage, with AWS credentials at hand', () 
       const r = await kws.run(args, { input: VALUE, env: kmsEnv(kms) });
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(2);
       expect(r.stderr).toMatch(/aws-kms:alias\/prod unwraps a key that does not match secrets\/prod\.json/);
-      expect(fs.readFileSync(kws.stageFile('prod'), 'utf8')).toBe(hostile);
+      expect(kws.snapshot('prod')).toBe(hostile);
     }
   });
 });

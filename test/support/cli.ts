@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readStageDoc, restoreStage, snapshotStage, type StageDoc, writeStageDoc } from './stage-files.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(REPO_ROOT, 'dist/cli.mjs');
@@ -147,6 +148,12 @@ export interface Workspace {
     extra?: { env?: NodeJS.ProcessEnv; input?: string | Buffer; cwd?: string; timeoutMs?: number },
   ): Promise<CliResult>;
   stageFile(stage: string): string;
+  /** the stage as one JSON object (header + secrets), whatever its layout (support/stage-files.ts) */
+  readStage(stage: string): StageDoc;
+  writeStage(stage: string, doc: StageDoc): void;
+  /** every file of the stage as one text, to compare or restore */
+  snapshot(stage: string): string;
+  restore(stage: string, snapshot: string): void;
   cleanup(): void;
 }
 
@@ -180,6 +187,10 @@ export function makeWorkspace(app = 'demo-app'): Workspace {
         timeoutMs: extra.timeoutMs,
       }),
     stageFile: (stage) => path.join(dir, 'secrets', `${stage}.json`),
+    readStage: (stage) => readStageDoc(path.join(dir, 'secrets'), stage),
+    writeStage: (stage, doc) => writeStageDoc(path.join(dir, 'secrets'), stage, doc),
+    snapshot: (stage) => snapshotStage(path.join(dir, 'secrets'), stage),
+    restore: (stage, snapshot) => restoreStage(path.join(dir, 'secrets'), stage, snapshot),
     cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
   };
 }

@@ -17,7 +17,8 @@ export const command: Command = {
   name: 'git-setup',
   help: `Usage: stage-secrets git-setup [--dir DIR]
 
-Sets up git to merge and diff stage files with stage-secrets (neither needs a key):
+Sets up git to diff stage files readably and to merge format-2 files (neither needs a key). Stages of
+format 3 (what init makes: one file per secret) merge with plain git and need only the textconv.
   - .gitattributes at the repository root: DIR/*.json merge=stage-secrets diff=stage-secrets
   - this repository's git config: merge.stage-secrets.driver and diff.stage-secrets.textconv, which call
     this installed stage-secrets directly with this node (no npx lookup on each call)
@@ -47,6 +48,11 @@ Running it again changes nothing; after moving or reinstalling stage-secrets, ru
     }
     const pattern = `${relative === '' ? '' : `${relative.split(path.sep).join('/').replace(/ /g, '[[:space:]]')}/`}*.json`;
     const line = `${pattern} merge=stage-secrets diff=stage-secrets`;
+    write(
+      io.stderr,
+      'the merge driver is for stage files of format 2 only; format-3 stages (one file per secret) merge with ' +
+        'plain git (npx --no-install stage-secrets upgrade --stage S rewrites an older one)',
+    );
     const done: string[] = [];
 
     const attributes = path.join(root, '.gitattributes');

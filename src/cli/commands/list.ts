@@ -85,6 +85,15 @@ ${STAGE_OPTIONS_HELP}`,
         `pending approval: ${pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${opts.stage} ${pending.join(' ')}`,
       );
     }
+    const oldKey = secrets.filter((s) => s.sealedToOtherKey).map((s) => s.name);
+    if (oldKey.length) {
+      write(
+        io.stderr,
+        `sealed to a previous key (set before the stage was rotated, merged after): ${oldKey.join(', ')}; the build ` +
+          'refuses this stage, and whoever held that key may read the values. Set each again: ' +
+          oldKey.map((n) => `npx --no-install stage-secrets set --stage ${opts.stage} ${n}`).join('; '),
+      );
+    }
     if (newer?.size) {
       write(
         io.stderr,

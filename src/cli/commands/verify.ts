@@ -14,13 +14,14 @@ Unwraps the stage key with the first identity that works here, opens every secre
 which identity opened the stage and which secrets fail their integrity check. Prints no values.
 Also checks every name's approval (see npx --no-install stage-secrets approve --help) and names the pending ones.
 Exit 0 all good; 2 a secret or the file fails integrity, a value holds a NUL character (no build
-can use it), or names are pending; 3 no identity could
-be used.
+can use it), names are pending, or an entry is sealed to a previous key (a branch set it before a
+rotate and was merged after: set it again); 3 no identity could be used.
 Values set one by one are each sealed under their own ephemeral key, and every key costs one X25519
 agreement whenever the stage is opened (about 40 µs); from ${RESEAL_HINT_KEYS} such keys on, verify says so. rotate
 re-seals every value under one key.
 
-      --json      print {stage, app, identity, ok, failed, nul, pending, open, ephemeralKeys}
+      --json      print {stage, app, identity, ok, failed, nul, pending, open, sealedToOtherKey,
+                  ephemeralKeys}
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -31,7 +32,7 @@ ${STAGE_OPTIONS_HELP}`,
     }
     const opts = stageOptions('verify', values, io);
     const report = await verifyStage(opts);
-    const total = report.ok.length + report.failed.length;
+    const total = report.ok.length + report.failed.length + report.sealedToOtherKey.length;
     if (values.json) write(io.stdout, JSON.stringify(report, null, 2));
     else {
       write(
@@ -39,6 +40,15 @@ ${STAGE_OPTIONS_HELP}`,
         `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
       );
       if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
+      if (report.sealedToOtherKey.length) {
+        const names = report.sealedToOtherKey;
+        write(
+          io.stdout,
+          `sealed to a previous key: ${names.join(', ')}; set before the stage was rotated and merged after, so ` +
+            'whoever held that key may read the value, and the build refuses this stage. Set each again: ' +
+            names.map((n) => `npx --no-install stage-secrets set --stage ${report.stage} ${n}`).join('; '),
+        );
+      }
       for (const name of report.nul) {
         write(
           io.stdout,
@@ -60,6 +70,7 @@ ${STAGE_OPTIONS_HELP}`,
         );
       }
     }
-    return report.failed.length || report.nul.length || report.pending.length ? 2 : 0;
+    const bad = report.failed.length + report.nul.length + report.pending.length + report.sealedToOtherKey.length;
+    return bad ? 2 : 0;
   },
 };

@@ -73,9 +73,9 @@ describe('stage file format', () => {
   });
 
   it('says to upgrade for a future format version', () => {
-    const future = serializeStageFile(sampleFile([])).replace('"version": 2', '"version": 3');
+    const future = serializeStageFile(sampleFile([])).replace('"version": 2', '"version": 4');
     expect(codeOf(() => parseStageFile(future, 'x.json'))).toBe('UNSUPPORTED_VERSION');
-    expect(() => parseStageFile(future, 'x.json')).toThrow(/format version 3.*Upgrade stage-secrets/);
+    expect(() => parseStageFile(future, 'x.json')).toThrow(/format version 4.*Upgrade stage-secrets/);
   });
 
   it('refuses duplicate keys that JSON.parse would silently merge', () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { generateStageKeyPair, Opener } from '../../../src/core/crypto.js';
+import { generateStageKeyPair, Opener, publicKeyFingerprint } from '../../../src/core/crypto.js';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import type { SecretEntry, StageFile } from '../../../src/core/format.js';
 import {
@@ -215,7 +215,8 @@ describe('updateStoredSecret', () => {
     expect(first.entry.updated).toBe('2031-01-01T00:00:00.000Z');
     const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
     const stored = JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()) as SecretEntry;
-    expect(Object.keys(stored)).toEqual(['type', 'updated', 'epk', 'nonce', 'ct', 'tag']);
+    expect(Object.keys(stored)).toEqual(['type', 'updated', 'sealedTo', 'epk', 'nonce', 'ct', 'tag']);
+    expect(stored.sealedTo).toBe(publicKeyFingerprint(file.publicKey)); // the key it was really sealed to
     expect(open(file, 'TOKEN', stored)).toBe('v1');
     expect(open(file, 'OTHER', stored)).toBeUndefined();
     const etag = s3.getObject(store.location.bucket, key)!.etag;
