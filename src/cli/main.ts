@@ -41,6 +41,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'rewrite a v1/v2 stage file as v3, one file per secret (needs no key)',
     load: () => import('./commands/upgrade.js'),
   },
+  review: {
+    summary: 'what a change does to the stage files against a base commit, for pull requests (needs no key)',
+    load: () => import('./commands/review.js'),
+  },
   log: { summary: 'who changed which secret when, from git history', load: () => import('./commands/log.js') },
   'git-setup': {
     summary: 'set up git to merge and diff stage files (.gitattributes, git config)',

@@ -1,0 +1,229 @@
+import * as path from 'node:path';
+import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
+import type { IdentityRecord, SecretEntry, StageFile } from '../core/format.js';
+import { StageStore } from '../store/stage-store.js';
+import { claimedEpoch } from './approval-epoch.js';
+import { git, repoRoot } from './git.js';
+import { findSecretsDir, stagesIn } from './locate.js';
+import { entriesSealedToOtherKey } from './open-file.js';
+import { isUnreadable, StageRevisions, type StageAtRevision } from './stage-at-revision.js';
+import { keyFingerprint } from './view.js';
+
+/**
+ * A change to what decides who can read a stage or which names the build takes. Only a key holder can
+ * make a genuine one; a writer can forge any of them (a public key of their own, a copied tag), so each
+ * needs a key holder's eye before the merge.
+ */
+export interface HeaderChange {
+  field: 'stage' | 'app' | 'publicKey' | 'identities' | 'policy' | 'approvalEpoch';
+  /** one line in words, e.g. "public key 0123abcd... -> 4567ef01...: a rotate, or a key a writer made" */
+  text: string;
+}
+
+export interface StageReview {
+  stage: string;
+  /** the header's path from the repository root */
+  file: string;
+  /** the stage file is new in the change, gone, or there on both sides */
+  presence: 'added' | 'removed' | 'both';
+  added: string[];
+  /** sealed value or type changed */
+  replaced: string[];
+  removed: string[];
+  /** an approval tag appeared on a name that had none (not checked: no key here) */
+  approved: string[];
+  /** a name kept its entry but lost its tag (approve --revoke, or an edit) */
+  revoked: string[];
+  /** names without an approval tag after the change: the build refuses them */
+  pending: string[];
+  /** entries sealed to another key than the header's: the build refuses them */
+  sealedToOtherKey: string[];
+  header: HeaderChange[];
+  /** the stage's format version went up (upgrade): values and tags kept, nothing to review */
+  upgraded?: { from: number; to: number };
+  /** a side that could not be read, and why (the report still lists the other stages) */
+  unreadable?: { side: 'base' | 'change'; reason: string };
+}
+
+export interface Review {
+  /** the base as given, and the commit it named */
+  base: string;
+  baseCommit: string;
+  /** the secrets folder from the repository root ('.' for the root itself) */
+  folder: string;
+  stages: StageReview[];
+}
+
+export interface ReviewOptions {
+  base: string;
+  /** only this stage (default: every stage of the folder on either side) */
+  stage?: string;
+  dir?: string;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Whether a stage review has anything to show. */
+export function hasChanges(r: StageReview): boolean {
+  return (
+    r.presence !== 'both' ||
+    [r.added, r.replaced, r.removed, r.approved, r.revoked, r.header].some((list) => list.length > 0) ||
+    r.upgraded !== undefined ||
+    r.unreadable !== undefined
+  );
+}
+
+/**
+ * What a change (the work tree) does to the stages of the secrets folder against `base`, keylessly:
+ * names added, replaced, removed, approved or revoked, names pending, entries sealed to an old key, and
+ * every header change. Nothing here needs or reads a key; approval tags are reported, not verified.
+ */
+export function reviewStages(options: ReviewOptions): Review {
+  const env = options.env ?? process.env;
+  const cwd = path.resolve(options.cwd ?? process.cwd());
+  const found = findSecretsDir({ stage: options.stage ?? 'review', dir: options.dir, cwd, env });
+  const dir = 'dir' in found ? found.dir : path.join(cwd, 'secrets');
+  const root = repoRoot(cwd, env);
+  const relative = path.relative(root, dir);
+  if (relative.startsWith('..') || path.isAbsolute(relative)) {
+    throw new StageSecretsError('USAGE', `the secrets folder ${dir} is outside the git repository ${root}.`);
+  }
+  const folder = relative.split(path.sep).join('/');
+  const baseCommit = resolveBase(options.base, root, env);
+  const revisions = new StageRevisions(root, folder, env);
+  const store = new StageStore({ dir, cwd });
+  const names = options.stage
+    ? [options.stage]
+    : [...new Set([...revisions.stagesAt(baseCommit), ...(stagesIn(dir) ?? [])])].sort();
+  const stages = names.map((stage) => {
+    const before = revisions.at(baseCommit, stage);
+    const after = readWorkTree(store, stage);
+    const file = folder === '' ? `${stage}.json` : `${folder}/${stage}.json`;
+    return reviewStage(stage, file, before, after);
+  });
+  return { base: options.base, baseCommit, folder: folder || '.', stages };
+}
+
+function resolveBase(base: string, root: string, env: NodeJS.ProcessEnv): string {
+  const commit = base.startsWith('-')
+    ? undefined
+    : git(['rev-parse', '--verify', '--quiet', `${base}^{commit}`], root, env, true);
+  if (!commit?.trim()) {
+    throw new StageSecretsError(
+      'USAGE',
+      `--base ${JSON.stringify(base.slice(0, 200))} is no commit of this repository. In a pull request's CI, fetch the ` +
+        'base branch first (git fetch origin main, or actions/checkout with fetch-depth: 0) and pass --base origin/main.',
+    );
+  }
+  return commit.trim();
+}
+
+function readWorkTree(store: StageStore, stage: string): StageAtRevision {
+  try {
+    return store.read(stage);
+  } catch (err) {
+    if (isStageSecretsError(err) && err.code === 'NOT_FOUND') return undefined;
+    if (isStageSecretsError(err)) return { unreadable: err.message };
+    throw err;
+  }
+}
+
+const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.epk, e.nonce, e.ct, e.tag]);
+
+/** The review of one stage from its two versions. */
+export function reviewStage(stage: string, file: string, before: StageAtRevision, after: StageAtRevision): StageReview {
+  const review: StageReview = {
+    stage,
+    file,
+    presence: before === undefined ? 'added' : after === undefined ? 'removed' : 'both',
+    added: [],
+    replaced: [],
+    removed: [],
+    approved: [],
+    revoked: [],
+    pending: [],
+    sealedToOtherKey: [],
+    header: [],
+  };
+  if (isUnreadable(after)) return { ...review, unreadable: { side: 'change', reason: after.unreadable } };
+  if (isUnreadable(before)) return { ...review, unreadable: { side: 'base', reason: before.unreadable } };
+  const a = before?.secrets ?? {};
+  const b = after?.secrets ?? {};
+  for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    const x = Object.hasOwn(a, name) ? a[name] : undefined;
+    const y = Object.hasOwn(b, name) ? b[name] : undefined;
+    if (!x && y) review.added.push(name);
+    else if (x && !y) review.removed.push(name);
+    else if (x && y) {
+      if (sealed(x) !== sealed(y)) review.replaced.push(name);
+      if (!x.approved && y.approved) review.approved.push(name);
+      if (x.approved && !y.approved) review.revoked.push(name);
+    }
+  }
+  if (after) {
+    review.pending = Object.keys(b)
+      .filter((name) => !b[name]!.approved)
+      .sort();
+    review.sealedToOtherKey = entriesSealedToOtherKey(after).sort();
+  }
+  review.header = headerChanges(before, after);
+  if (before && after && after.version > before.version) {
+    review.upgraded = { from: before.version, to: after.version };
+  }
+  return review;
+}
+
+function headerChanges(before: StageFile | undefined, after: StageFile | undefined): HeaderChange[] {
+  if (!before && after) {
+    return [
+      {
+        field: 'publicKey',
+        text:
+          `new stage, sealed to key ${keyFingerprint(after.publicKey)} with identities ` +
+          `${after.identities.map(identityText).join(', ')}: make sure the key is one your team made`,
+      },
+    ];
+  }
+  if (!before || !after) return [];
+  const changes: HeaderChange[] = [];
+  if (before.stage !== after.stage) {
+    changes.push({ field: 'stage', text: `stage name in the file ${before.stage} -> ${after.stage}` });
+  }
+  if (before.app !== after.app) {
+    changes.push({ field: 'app', text: `app ${JSON.stringify(before.app)} -> ${JSON.stringify(after.app)}` });
+  }
+  if (before.publicKey !== after.publicKey) {
+    changes.push({
+      field: 'publicKey',
+      text:
+        `public key ${keyFingerprint(before.publicKey)} -> ${keyFingerprint(after.publicKey)}: a rotate by a key ` +
+        'holder, or a key a writer made to read what is set from now on',
+    });
+  }
+  const ids = (f: StageFile) => new Map(f.identities.map((r) => [`${r.type}\0${r.id}`, r]));
+  const [was, now] = [ids(before), ids(after)];
+  for (const [key, record] of now) {
+    if (!was.has(key)) changes.push({ field: 'identities', text: `identity added: ${identityText(record)}` });
+    // a new public key wraps every identity anew: the public-key line above says it
+    else if (before.publicKey === after.publicKey && JSON.stringify(was.get(key)) !== JSON.stringify(record)) {
+      changes.push({ field: 'identities', text: `identity rewrapped: ${identityText(record)}` });
+    }
+  }
+  for (const [key, record] of was) {
+    if (!now.has(key)) changes.push({ field: 'identities', text: `identity removed: ${identityText(record)}` });
+  }
+  const policy = (f: StageFile) => (f.policy ? `open (tag ${f.policy.tag.slice(0, 8)})` : 'names need approval');
+  if (policy(before) !== policy(after)) {
+    changes.push({ field: 'policy', text: `policy ${policy(before)} -> ${policy(after)}` });
+  }
+  const [from, to] = [claimedEpoch(before), claimedEpoch(after)];
+  if (JSON.stringify(before.approvalEpoch ?? null) !== JSON.stringify(after.approvalEpoch ?? null)) {
+    const lowered = to < from ? ': LOWERED, so approvals an earlier revoke withdrew would verify again' : '';
+    changes.push({ field: 'approvalEpoch', text: `approval epoch ${from} -> ${to}${lowered}` });
+  }
+  return changes;
+}
+
+function identityText(record: IdentityRecord): string {
+  return `${record.type} ${record.id}`;
+}
