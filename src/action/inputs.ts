@@ -13,6 +13,10 @@ export interface ActionInputs {
   mask: boolean;
   /** run the keyless contract check on the stage; a required name it lacks fails the step */
   check: boolean;
+  /** write the pull-request review of the stage files (keyless) to the step summary */
+  review: boolean;
+  /** the commit to review against; default origin/$GITHUB_BASE_REF (set on pull_request events) */
+  reviewBase?: string;
 }
 
 /**
@@ -63,5 +67,7 @@ export function readActionInputs(env: NodeJS.ProcessEnv): ActionInputs {
     export: exportTarget(actionInput(env, 'export')),
     mask: booleanInput('mask', actionInput(env, 'mask'), true),
     check: booleanInput('check', actionInput(env, 'check'), false),
+    review: booleanInput('review', actionInput(env, 'review'), false),
+    reviewBase: actionInput(env, 'review-base') || undefined,
   };
 }

@@ -12,12 +12,20 @@ import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.
 import { assertEnvSafe } from '../core/values.js';
 import { checkApp, type ContractReport } from '../contract/index.js';
 import { loadSecrets } from '../stages/load.js';
+import { renderReview, unreadableStages } from '../stages/review-report.js';
 import { writeSecretFiles } from './export-targets.js';
 import { readActionInputs } from './inputs.js';
-import { contractCheckBlock, loadedSecretsBlock, type SummaryBlock, type SummaryContext } from './summary.js';
+import { reviewOfPullRequest } from './review-base.js';
+import {
+  contractCheckBlock,
+  loadedSecretsBlock,
+  reviewBlock,
+  type SummaryBlock,
+  type SummaryContext,
+} from './summary.js';
 
 /** The summary blocks, in order. */
-const SUMMARY_BLOCKS: readonly SummaryBlock[] = [loadedSecretsBlock, contractCheckBlock];
+const SUMMARY_BLOCKS: readonly SummaryBlock[] = [loadedSecretsBlock, contractCheckBlock, reviewBlock];
 
 /** A stage that lacks a name the app's code or config requires: the step fails before anything is exported. */
 function missingNamesError(report: ContractReport, stage: string): StageSecretsError {
@@ -64,15 +72,23 @@ function stageFileOutput(file: string, cwd: string): string {
 export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   const inputs = readActionInputs(env);
   assertRunnerFiles(env, inputs.export.kind === 'env');
+  // keyless, so first: a pull request whose stage the build refuses (a pending name) still gets its review
+  const review = inputs.review ? reviewOfPullRequest(inputs, env, cwd) : undefined;
   // like run and export: the action makes the environment, so it always reads the stage file itself
-  const loaded = await loadSecrets({
-    stage: inputs.stage,
-    dir: inputs.dir,
-    fallbacks: inputs.fallbacks,
-    cwd,
-    env,
-    runEnv: false,
-  });
+  let loaded: Awaited<ReturnType<typeof loadSecrets>>;
+  try {
+    loaded = await loadSecrets({
+      stage: inputs.stage,
+      dir: inputs.dir,
+      fallbacks: inputs.fallbacks,
+      cwd,
+      env,
+      runEnv: false,
+    });
+  } catch (err) {
+    if (review && env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(renderReview(review, 'markdown')).write();
+    throw err;
+  }
   const secrets = loaded.values;
   // first, before any other line: the runner masks these in this step's log and every later one
   if (inputs.mask) {
@@ -87,10 +103,19 @@ export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<vo
   const stageFile = stageFileOutput(loaded.file, cwd);
   const fileStage = loaded.stageFile.stage;
   const contract = inputs.check ? await checkApp({ dir: inputs.dir, cwd, env, stages: [fileStage] }) : undefined;
-  const context: SummaryContext = { inputs, stage: loaded.stage, names, stageFile, loaded, env, cwd, contract };
+  const context: SummaryContext = { inputs, stage: loaded.stage, names, stageFile, loaded, env, cwd, contract, review };
   if (contract && !contract.ok) {
     await writeSummary(context);
     throw missingNamesError(contract, fileStage);
+  }
+  const unreadable = review ? unreadableStages(review) : [];
+  if (unreadable.length > 0) {
+    await writeSummary(context);
+    throw new StageSecretsError(
+      'FORMAT',
+      `the review cannot read the stage files of ${unreadable.map((s) => s.stage).join(', ')} (see the step summary); ` +
+        'nothing was exported.',
+    );
   }
   if (inputs.export.kind === 'env') {
     for (const name of names) core.exportVariable(name, secrets.get(name)!.text);

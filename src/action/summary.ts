@@ -1,5 +1,7 @@
 import { type ContractReport, renderCheck } from '../contract/index.js';
 import type { LoadedSecrets } from '../stages/load.js';
+import type { Review } from '../stages/review.js';
+import { renderReview } from '../stages/review-report.js';
 import type { ActionInputs } from './inputs.js';
 
 /** What a summary block may use. Never a value: blocks see names, paths and counts only through it. */
@@ -14,6 +16,8 @@ export interface SummaryContext {
   cwd: string;
   /** the contract check of the stage (input check) */
   contract?: ContractReport;
+  /** the review of the stage files against the pull request's base (input review) */
+  review?: Review;
 }
 
 /**
@@ -49,3 +53,7 @@ export const loadedSecretsBlock: SummaryBlock = async (context) => {
 /** The contract check's matrix and who needs each missing name (input check). */
 export const contractCheckBlock: SummaryBlock = async (context) =>
   context.contract ? renderCheck(context.contract, 'markdown') : undefined;
+
+/** What the pull request does to the stage files, keylessly (input review). */
+export const reviewBlock: SummaryBlock = async (context) =>
+  context.review ? renderReview(context.review, 'markdown') : undefined;

@@ -25,6 +25,8 @@ export interface CheckInput {
 /** A secret's cell in the matrix. (Stage layout v3 and expiry add their statuses here.) */
 export function cellOf(info: SecretInfo | undefined): CellStatus {
   if (!info) return 'missing';
+  // set before a rotate and merged after it: the build refuses the stage until it is set again
+  if (info.sealedToOtherKey) return 'sealed-to-old-key';
   return info.approval === 'pending' ? 'pending' : 'present';
 }
 

@@ -4,11 +4,17 @@ import type { CellStatus, ContractReport, Need } from './types.js';
 export type CheckFormat = 'text' | 'markdown' | 'json';
 export const CHECK_FORMATS: readonly CheckFormat[] = ['text', 'markdown', 'json'];
 
-const CELL_TEXT: Record<CellStatus, string> = { present: 'present', pending: 'PENDING', missing: 'MISSING' };
+const CELL_TEXT: Record<CellStatus, string> = {
+  present: 'present',
+  pending: 'PENDING',
+  missing: 'MISSING',
+  'sealed-to-old-key': 'OLD KEY',
+};
 const CELL_MARKDOWN: Record<CellStatus, string> = {
   present: '✅ present',
   pending: '⏳ pending approval',
   missing: '❌ missing',
+  'sealed-to-old-key': '⚠️ sealed to a previous key',
 };
 
 function who(n: Need): string {

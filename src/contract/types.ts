@@ -34,7 +34,7 @@ export interface Need {
  * approval yet: the build refuses the stage until a key holder approves it), `missing`. The statuses
  * the stage layout v3 and expiry add slot in here: `sealed-to-old-key`, `expiring`, `expired`.
  */
-export type CellStatus = 'present' | 'pending' | 'missing';
+export type CellStatus = 'present' | 'pending' | 'missing' | 'sealed-to-old-key';
 
 export interface ContractRow {
   name: string;

@@ -193,6 +193,6 @@ describe('stage-secrets rm and the contract', () => {
   it('--force removes it anyway', async () => {
     const r = await ws.run(['rm', '--stage', 'dev', 'DB_URL', '--force'], { env: keyless });
     expect(r.code, r.stderr).toBe(0);
-    expect(Object.keys(JSON.parse(fs.readFileSync(ws.stageFile('dev'), 'utf8')).secrets)).not.toContain('DB_URL');
+    expect(Object.keys(ws.readStage('dev').secrets)).not.toContain('DB_URL');
   });
 });

@@ -147,8 +147,9 @@ describe('stage-secrets console: the server refuses what is not its own page', (
       expect(r.status, r.body).toBe(200);
       const outcome = JSON.parse(r.body) as { message: string; changes: { files: string[]; git: string[] } };
       expect(outcome.message).toMatch(new RegExp(`^added ${name} \\(${type}\\) in stage dev, approved with local:`));
-      expect(outcome.changes.files).toContain(path.join('secrets', 'dev.json'));
-      expect(outcome.changes.git[0]).toMatch(/^git add -- .*secrets\/dev\.json/);
+      // format v3: a set changes the one entry file of the name, never the header
+      expect(outcome.changes.files).toEqual([path.join('secrets', 'dev', `${name}.json`)]);
+      expect(outcome.changes.git[0]).toMatch(new RegExp(`^git add -- .*secrets/dev/${name}\\.json`));
       expect(outcome.changes.git[1]).toMatch(/^git commit -m /);
     }
     const list = await ws.run(['list', '--stage', 'dev', '--json']);

@@ -171,7 +171,7 @@ describe(`runtime mode with a runtime store, serverless-esbuild in '${fw.name}' 
       string,
       string
     >;
-    expect(Object.keys(stored)).toEqual(['type', 'updated', 'epk', 'nonce', 'ct', 'tag']);
+    expect(Object.keys(stored)).toEqual(['type', 'updated', 'sealedTo', 'epk', 'nonce', 'ct', 'tag']);
     expect(s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.ifNoneMatch)).toEqual(['*', '*']);
   });
 

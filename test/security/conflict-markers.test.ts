@@ -1,5 +1,7 @@
 /**
- * Two branches add secrets to the same stage file and are merged in a clone that never ran `git-setup`:
+ * Two branches add secrets to the same stage file of format v2 (one file: v3 stages have one file per
+ * secret, so this merge has no conflict there; see git-merge-v3.test.ts) and are merged in a clone that
+ * never ran `git-setup`:
  * git leaves conflict markers in secrets/dev.json. "Not valid JSON ... restore it from git" would make the
  * user throw away the other branch's change. Every command recognises the markers instead (exit 2, as for
  * any stage file that cannot be used; nothing is written), names the file and the line of the first
@@ -37,6 +39,9 @@ beforeAll(async () => {
   gitOk('config', 'user.email', 'test@example.com');
   gitOk('config', 'commit.gpgsign', 'false');
   expect((await cli(['init', '--stage', 'dev', '--local'])).code).toBe(0);
+  // a stage file of format v2, as teams have them until they run upgrade
+  const doc = ws.readStage('dev');
+  ws.writeStage('dev', { ...doc, version: 2 });
   gitOk('add', '-A');
   gitOk('commit', '-qm', 'base');
   gitOk('checkout', '-q', '-b', 'feature');

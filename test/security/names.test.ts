@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restoreStage, snapshotStage, writeStageDoc } from '../support/stage-files.js';
 import { exitCodeOf } from '../../src/cli/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
 import { setLogger } from '../../src/core/log.js';
@@ -78,11 +79,11 @@ describe('the whole reserved and build-hijacking list (in process, through the s
   });
 
   it('open refuses a file that holds any of them (a hand edit or a pull request), naming each with the rm to run', async () => {
-    const good = fs.readFileSync(stage.file, 'utf8');
+    const good = snapshotStage(path.dirname(stage.file), 'dev');
     const doc = JSON.parse(good);
     const slipped = refusedNames().filter((n) => KEY_NAME_PATTERN.test(n) && n === n.toUpperCase());
     for (const name of slipped) doc.secrets[name] = doc.secrets.GOOD;
-    fs.writeFileSync(stage.file, JSON.stringify(doc, null, 2));
+    writeStageDoc(path.dirname(stage.file), 'dev', doc);
     try {
       const err = await openStage(stage.opts).then(
         () => undefined,
@@ -93,7 +94,7 @@ describe('the whole reserved and build-hijacking list (in process, through the s
       for (const name of slipped) expect((err as Error).message).toContain(`stage-secrets rm --stage dev ${name}`);
       expectNoCanary((err as Error).message, 'open');
     } finally {
-      fs.writeFileSync(stage.file, good);
+      restoreStage(path.dirname(stage.file), 'dev', good);
     }
   });
 });
@@ -174,13 +175,13 @@ describe('the names an attack review found (in process)', () => {
   });
 
   it('opening a file that holds any of them, in any of three letter cases, is refused naming each', async () => {
-    const good = fs.readFileSync(stage.file, 'utf8');
+    const good = snapshotStage(path.dirname(stage.file), 'dev');
     try {
       for (const spelling of [(n: string) => n, (n: string) => n.toLowerCase(), mixed]) {
         const doc = JSON.parse(good);
         const names = REVIEWED_NAMES.map(spelling);
         for (const name of names) doc.secrets[name] = doc.secrets.GOOD;
-        fs.writeFileSync(stage.file, JSON.stringify(doc, null, 2));
+        writeStageDoc(path.dirname(stage.file), 'dev', doc);
         const err = await openStage(stage.opts).then(
           () => undefined,
           (e: unknown) => e,
@@ -191,7 +192,7 @@ describe('the names an attack review found (in process)', () => {
         expectNoCanary((err as Error).message, 'open');
       }
     } finally {
-      fs.writeFileSync(stage.file, good);
+      restoreStage(path.dirname(stage.file), 'dev', good);
     }
   });
 

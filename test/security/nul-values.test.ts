@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Sealer } from '../../src/core/crypto.js';
-import { parseStageFile, serializeStageFile } from '../../src/core/format.js';
+import type { StageFile } from '../../src/core/format.js';
 import { openStageFile } from '../../src/stages/open.js';
 import { valueAad } from '../../src/stages/sealing.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
@@ -75,7 +75,7 @@ describe('a value with a NUL byte', () => {
   });
 
   it('verify flags one sealed by hand or by an older version (exit 2, naming it and the fix); run refuses the stage', async () => {
-    const stage = parseStageFile(before, 'dev.json');
+    const stage = ws.readStage('dev') as StageFile;
     const sealed = new Sealer(Buffer.from(stage.publicKey, 'base64')).seal(
       valueAad(stage, 'OLD_NUL', 'string'),
       WITH_NUL,
@@ -87,7 +87,7 @@ describe('a value with a NUL byte', () => {
       ...sealed,
       approved: opened.approvals.nameTag('OLD_NUL'),
     };
-    ws.restore('dev', serializeStageFile(stage));
+    ws.writeStage('dev', stage);
     try {
       const verify = await ws.run(['verify', '--stage', 'dev']);
       expect(verify.code, verify.stdout + verify.stderr).toBe(2);

@@ -6,7 +6,6 @@
  * both their clock and the stage file's entry, and one whose date is not a time at all, naming the
  * object and the fix, never its content.
  */
-import * as fs from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
 import { pullStage } from '../../src/stages/pull.js';
@@ -132,10 +131,9 @@ describe('repeated pulls cannot push the bound forward', () => {
   it('an update never writes an object that readers would refuse: a stage-file entry dated beyond the bound refuses it', async () => {
     const original = ws.snapshot('dev');
     const ahead = new Date(Date.now() + 60 * 60_000).toISOString(); // an hour ahead of every clock here
-    fs.writeFileSync(
-      ws.stageFile('dev'),
-      original.replace(/("TOKEN": \{"type":"string","updated":)"[^"]+"/, `$1"${ahead}"`),
-    );
+    const doc = ws.readStage('dev');
+    doc.secrets.TOKEN.updated = ahead;
+    ws.writeStage('dev', doc);
     try {
       const update = await client()
         .updateSecret({ key: 'TOKEN', value: 'token-new-value-77aa' })

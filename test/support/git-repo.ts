@@ -4,6 +4,8 @@ import * as path from 'node:path';
 import type { CliResult, Workspace } from './cli.js';
 
 export interface GitRepo {
+  /** the env git and the CLI run with (the workspace's, no system git config) */
+  env: NodeJS.ProcessEnv;
   /** git, whatever its exit code */
   g(...args: string[]): { code: number | null; stdout: string; stderr: string };
   /** git that must succeed: its stdout */
@@ -40,7 +42,7 @@ export function gitRepo(ws: Workspace): GitRepo {
     ok('add', '-A');
     ok('commit', '-qm', message);
   };
-  return { g, ok, run, cli, commitAll };
+  return { env, g, ok, run, cli, commitAll };
 }
 
 /** `git init` with a user and unsigned commits. */

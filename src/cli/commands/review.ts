@@ -47,13 +47,17 @@ Exit codes: 0 reviewed; 1 usage, or --strict found something; 2 a stage file cou
       write(io.stdout, this.help);
       return 0;
     }
-    if (!values.base) throw new StageSecretsError('USAGE', 'review needs --base REF. See: stage-secrets review --help');
+    if (!values.base)
+      throw new StageSecretsError(
+        'USAGE',
+        'review needs --base REF. See: npx --no-install stage-secrets review --help',
+      );
     if (values.stage !== undefined) assertStageName(values.stage);
     const format = (values.format ?? 'text') as ReviewFormat;
     if (!REVIEW_FORMATS.includes(format)) {
       throw new StageSecretsError(
         'USAGE',
-        `--format is one of ${REVIEW_FORMATS.join(', ')}. See: stage-secrets review --help`,
+        `--format is one of ${REVIEW_FORMATS.join(', ')}. See: npx --no-install stage-secrets review --help`,
       );
     }
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');

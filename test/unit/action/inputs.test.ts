@@ -12,6 +12,9 @@ describe('readActionInputs', () => {
       dir: undefined,
       export: { kind: 'env' },
       mask: true,
+      check: false,
+      review: false,
+      reviewBase: undefined,
     });
     const all = readActionInputs(
       inputs({
