@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../test/support/cli.js';
+import { makeWorkspace, REPO_ROOT, type Workspace } from '../test/support/cli.js';
 import { type LiveConsole, startConsole } from '../test/support/console.js';
 
 const CHROMIUM_FLAGS = [
@@ -47,7 +47,9 @@ const BAD_JSON_VALUE = `{"token": browser-bad-canary-${randomBytes(8).toString('
 const KEYBOARD_VALUE = `${randomInt(100_000_000, 999_999_999)}`;
 const VALUES = [STRING_VALUE, REPLACED_VALUE, NUMBER_VALUE, JSON_VALUE, BAD_JSON_VALUE, KEYBOARD_VALUE, 'canary'];
 
-const SHOTS = path.join(os.tmpdir(), 'stage-secrets-console-screenshots');
+// the screenshots docs/console.md and the README show, taken anew by every run (no value is on them:
+// values are typed into password fields and never sent back)
+const SHOTS = path.join(REPO_ROOT, 'docs', 'images');
 
 describe('stage-secrets console in chromium', () => {
   let ws: Workspace;
@@ -154,11 +156,12 @@ describe('stage-secrets console in chromium', () => {
       expect(await page.getByLabel('Name', { exact: true }).inputValue()).toBe('');
     }
     const outcome = page.locator('#outcome');
-    expect(await outcome.locator('ul.files').textContent()).toContain('secrets/dev.json');
+    // format v3: the last save changed the one entry file of its name, not the header
+    expect(await outcome.locator('ul.files').textContent()).toBe('secrets/dev/CONFIG.json');
     expect(await outcome.locator('pre.commands').textContent()).toMatch(
-      /^git add -- secrets\/dev\.json\ngit commit -m /,
+      /^git add -- secrets\/dev\/CONFIG\.json\ngit commit -m /,
     );
-    await page.screenshot({ path: path.join(SHOTS, 'stage.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, 'console-stage.png'), fullPage: true });
     expect(await listed()).toEqual(['API_TOKEN:approved', 'CONFIG:approved', 'RATE:approved']);
     const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json']));
     expect(exported).toEqual({ API_TOKEN: STRING_VALUE, CONFIG: JSON_VALUE, RATE: NUMBER_VALUE });
@@ -266,7 +269,11 @@ describe('stage-secrets console in chromium', () => {
     expect(await cell('ONLY_PROD', 'dev')).toBe('missing');
     expect(await cell('SLACK_URL', 'dev')).toBe('pending');
     expect(await cell('API_TOKEN', 'prod')).toBe('missing');
-    await page.screenshot({ path: path.join(SHOTS, 'matrix.png'), fullPage: true });
+    await page.screenshot({ path: path.join(SHOTS, 'console-matrix.png'), fullPage: true });
+    // the pages show the screenshots this test takes
+    expect(fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8')).toContain('(docs/images/console-matrix.png)');
+    const doc = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'console.md'), 'utf8');
+    for (const shot of ['console-matrix.png', 'console-stage.png']) expect(doc).toContain(`(images/${shot})`);
   });
 
   it('labels every field', async () => {
