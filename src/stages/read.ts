@@ -3,6 +3,8 @@ import type { StageFile } from '../core/format.js';
 import { StageStore } from '../store/stage-store.js';
 import { locateStage, type LocatedStage } from './locate.js';
 import type { StageOptions } from './options.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
 
 /** The store holding a located stage file. */
 export function storeAt(located: LocatedStage, opts: StageOptions): StageStore {

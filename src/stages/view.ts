@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { isStageSecretsError } from '../core/errors.js';
 import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
 
 /**
  * A stage file as review reads it (git's textconv): no key needed and no ciphertext shown. One line per
