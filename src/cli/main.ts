@@ -3,6 +3,7 @@ import { isStageSecretsError } from '../core/errors.js';
 import { closestWord } from '../core/did-you-mean.js';
 import type { CliIo, Command } from './command.js';
 import { exitCodeOf } from './exit-codes.js';
+import { identityValueOptions } from './identity-options.js';
 
 // One module per command, imported only when that command runs (start-up stays small for `run`).
 const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command: Command }> }> = {
@@ -102,8 +103,7 @@ const VALUE_OPTIONS = new Set([
   '-t',
   '--from-file',
   '-f',
-  '--kms',
-  '--region',
+  ...identityValueOptions(),
   '--remove',
   '--files-dir',
   '--mask-flush-ms',

@@ -63,35 +63,36 @@ const identityId = z
   .max(2048)
   .regex(/^[\x21-\x7e]+$/, 'identity id must be printable ASCII without spaces');
 const printableField = z.string().min(1).max(2048).regex(printableAscii, 'identity fields must be printable ASCII');
+const MAX_IDENTITY_FIELD = 65_536;
 
-/** The stage private key wrapped by a local key (AES-256-GCM under a key derived from the local key). */
-export const localIdentitySchema = z.strictObject({
-  type: z.literal('local'),
+/** What every identity record's schema builds on (src/identities/records.ts), so each rule is spelled once. */
+export const identityFields = {
   id: identityId,
   created: isoDate,
-  // names the key file: anything but hex could point the read outside the keys folder
-  fingerprint: z.string().regex(/^[0-9a-f]{16}$/, 'malformed fingerprint'),
-  nonce: base64.length(NONCE_CHARS, 'nonce is not 12 bytes'),
-  wrapped: base64.length(EPK_CHARS, 'wrapped key is not 32 bytes'),
-  tag: base64.length(TAG_CHARS, 'tag is not 16 bytes'),
-});
+  base64,
+  printable: printableField,
+};
 
-/** The stage private key wrapped by AWS KMS Encrypt under the encryption context {app, stage}. */
-export const kmsIdentitySchema = z.strictObject({
-  type: z.literal('aws-kms'),
-  id: identityId,
-  created: isoDate,
-  /** as the user gave it: key id, alias/NAME or ARN */
-  keyId: printableField,
-  /** as KMS answered */
-  keyArn: printableField.optional(),
-  /** only when given with --region */
-  region: printableField.optional(),
-  ciphertext: base64.min(4, 'ciphertext is empty').max(65_536, 'ciphertext longer than any KMS blob'),
-});
+/**
+ * Any identity record, as core reads it: a kind name, an id and flat printable fields. Each kind's typed
+ * schema (src/identities/, which core does not import) is checked on top of it: see useIdentitySchema.
+ */
+export const identityRecordSchema = z
+  .object({
+    type: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, 'identity type must be a kind name'),
+    id: identityId,
+  })
+  .catchall(z.string().min(1).max(MAX_IDENTITY_FIELD).regex(printableAscii, 'identity fields must be printable ASCII'));
 
-/** Identity records are parsed into their typed form once, when the file is read. */
-export const identityRecordSchema = z.discriminatedUnion('type', [localIdentitySchema, kmsIdentitySchema]);
+let typedIdentitySchema: z.ZodTypeAny | undefined;
+
+/**
+ * Sets the typed schema of identity records, the union of every kind's (src/identities/records.ts does,
+ * when imported). Reading a stage file before that fails closed: a record would go unchecked.
+ */
+export function useIdentitySchema(schema: z.ZodTypeAny): void {
+  typedIdentitySchema = schema;
+}
 
 /** `open`: every writer is trusted, names need no approval. Tagged by a key holder like a name. */
 export const policySchema = z.strictObject({
@@ -141,8 +142,7 @@ export const stageHeaderSchema = z.strictObject({
 export type SecretEntry = z.infer<typeof secretEntrySchema> & { sealedTo?: string };
 export type StagePolicy = z.infer<typeof policySchema>;
 export type ApprovalEpoch = z.infer<typeof approvalEpochSchema>;
-export type LocalIdentityRecord = z.infer<typeof localIdentitySchema>;
-export type KmsIdentityRecord = z.infer<typeof kmsIdentitySchema>;
+/** An identity record of any kind; each kind module narrows it to its own record type. */
 export type IdentityRecord = z.infer<typeof identityRecordSchema>;
 /** A stage as read: a v1/v2 file, or a v3 header with the entries of its folder. */
 export type StageFile = Omit<z.infer<typeof stageFileSchema>, 'version' | 'secrets'> & {
@@ -200,10 +200,25 @@ export function parseStageFile(text: string, where: string, options: ParseOption
       );
     }
   }
+  if (!typedIdentitySchema) {
+    throw new Error('no identity kinds are loaded to check stage files: import src/identities/records.js first');
+  }
+  const typed = typedIdentitySchema;
+  const knownKinds = (file: { identities: unknown[] }, ctx: z.RefinementCtx) => {
+    file.identities.forEach((record, index) => {
+      const check = typed.safeParse(record);
+      if (!check.success)
+        for (const issue of check.error.issues)
+          ctx.addIssue({ ...issue, path: ['identities', index, ...issue.path] } as z.IssueData);
+    });
+  };
   const v3 = raw !== null && typeof raw === 'object' && (raw as { version?: unknown }).version === FORMAT_VERSION;
   const result = v3
-    ? stageHeaderSchema.transform((header) => ({ ...header, secrets: {} }) as StageFile).safeParse(raw)
-    : stageFileSchema.safeParse(raw);
+    ? stageHeaderSchema
+        .superRefine(knownKinds)
+        .transform((header) => ({ ...header, secrets: {} }) as StageFile)
+        .safeParse(raw)
+    : stageFileSchema.superRefine(knownKinds).safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.map((segment) => keyText(text, segment)).join('.') || '(top level)';

@@ -1,5 +1,5 @@
 import { StageSecretsError } from './errors.js';
-import type { ApprovalEpoch, KmsIdentityRecord, SecretEntry, StagePolicy } from './format.js';
+import type { ApprovalEpoch, IdentityRecord, SecretEntry, StagePolicy } from './format.js';
 import { KEY_NAME_PATTERN } from './names.js';
 
 /** Tag of the sealed file a runtime-mode function carries in its package. */
@@ -7,8 +7,8 @@ export const RUNTIME_BUNDLE_FORMAT = 'stage-secrets-runtime/1';
 
 /**
  * What one function's package carries in runtime mode: the entries it may receive, exactly as sealed in
- * the stage file (nothing re-encrypted), and what opens them in Lambda: the stage's aws-kms identities
- * and public key. Never a value, never a key in plain.
+ * the stage file (nothing re-encrypted), and what opens them in Lambda: the stage's identities of the kinds
+ * the runtime can use (aws-kms) and public key. Never a value, never a key in plain.
  */
 export interface RuntimeBundle {
   format: typeof RUNTIME_BUNDLE_FORMAT;
@@ -25,7 +25,7 @@ export interface RuntimeBundle {
   policy?: StagePolicy;
   /** the stage file's tagged approval epoch (absent: epoch 0); the approval tags of the entries are bound to it */
   approvalEpoch?: ApprovalEpoch;
-  identities: KmsIdentityRecord[];
+  identities: IdentityRecord[];
   /** as sealed in the stage file; `updated` lets a runtime store tell whether its value is newer (absent in older packages) */
   secrets: Record<string, Omit<SecretEntry, 'updated'> & { updated?: string }>;
 }
@@ -42,8 +42,9 @@ const isString = (v: unknown): v is string => typeof v === 'string' && v.length 
 /**
  * Checks the shape of a bundle read from a package. The sealing itself (GCM tags, KMS context, approval
  * tags) is what protects it; this only turns a damaged file into a clear error instead of a TypeError.
+ * `kinds`: the identity kinds the runtime can use (src/identities/registry.ts, lambdaRuntime).
  */
-export function checkRuntimeBundle(raw: unknown): RuntimeBundle {
+export function checkRuntimeBundle(raw: unknown, kinds: readonly string[]): RuntimeBundle {
   if (!raw || typeof raw !== 'object') throw broken('not an object');
   const b = raw as Partial<RuntimeBundle>;
   if (b.format !== RUNTIME_BUNDLE_FORMAT) throw broken(`format is not ${RUNTIME_BUNDLE_FORMAT}`);
@@ -59,7 +60,14 @@ export function checkRuntimeBundle(raw: unknown): RuntimeBundle {
   }
   if (
     !Array.isArray(b.identities) ||
-    b.identities.some((r) => r?.type !== 'aws-kms' || !isString(r.keyId) || !isString(r.ciphertext))
+    b.identities.some(
+      (r) =>
+        !r ||
+        typeof r !== 'object' ||
+        !kinds.includes(r.type) ||
+        !isString(r.id) ||
+        !Object.values(r).every((field) => isString(field)),
+    )
   ) {
     throw broken('identities');
   }

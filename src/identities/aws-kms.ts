@@ -1,9 +1,34 @@
 import { createHash } from 'node:crypto';
+import type { z } from 'zod/v3';
 import { StageSecretsError } from '../core/errors.js';
-import type { KmsIdentityRecord } from '../core/format.js';
 import { kmsClient, kmsSdk, regionOfArn, retrySettings } from './aws-kms-client.js';
 import { kmsError, type KmsCallInfo } from './aws-kms-errors.js';
-import type { Identity, IdentitySpec, Recipient, StageContext } from './types.js';
+import type { Identity, IdentityKind, IdentitySpec, Recipient, RecordFields, StageContext } from './types.js';
+
+/** The stage private key wrapped by AWS KMS Encrypt under the encryption context {app, stage}. */
+function recordSchema(zod: typeof z, f: RecordFields) {
+  return zod.strictObject({
+    type: zod.literal('aws-kms'),
+    id: f.id,
+    created: f.created,
+    /** as the user gave it: key id, alias/NAME or ARN */
+    keyId: f.printable,
+    /** as KMS answered */
+    keyArn: f.printable.optional(),
+    /** only when given with --region */
+    region: f.printable.optional(),
+    ciphertext: f.base64.min(4, 'ciphertext is empty').max(65_536, 'ciphertext longer than any KMS blob'),
+  });
+}
+
+export type KmsIdentityRecord = z.infer<ReturnType<typeof recordSchema>>;
+
+/** init/rewrap --kms KEY_ID [--region R] */
+export interface KmsIdentitySpec extends IdentitySpec {
+  type: 'aws-kms';
+  keyId: string;
+  region?: string;
+}
 
 /** The key fields of an aws-kms identity: keyId as the user gave it, keyArn as KMS answered, region if given. */
 type KeyFields = Pick<KmsIdentityRecord, 'keyId' | 'keyArn' | 'region'>;
@@ -82,7 +107,7 @@ async function decrypt(record: KmsIdentityRecord, ctx: StageContext, env: NodeJS
 }
 
 /** A KMS key named by the user (init --kms, rewrap --kms): Encrypt now, Decrypt in CI. */
-export function newKmsRecipient(spec: Extract<IdentitySpec, { type: 'aws-kms' }>, env: NodeJS.ProcessEnv): Recipient {
+function newKmsRecipient(spec: KmsIdentitySpec, env: NodeJS.ProcessEnv): Recipient {
   return {
     async wrap(privateKey, ctx) {
       const keyId = spec.keyId.trim();
@@ -105,7 +130,7 @@ export function newKmsRecipient(spec: Extract<IdentitySpec, { type: 'aws-kms' }>
 }
 
 /** Wraps a new stage key for an existing aws-kms identity (rotate). */
-export function kmsRecipient(record: KmsIdentityRecord, env: NodeJS.ProcessEnv): Recipient {
+function kmsRecipient(record: KmsIdentityRecord, env: NodeJS.ProcessEnv): Recipient {
   return {
     async wrap(privateKey, ctx) {
       const wrapped = await encrypt(record, privateKey, ctx, env);
@@ -116,10 +141,9 @@ export function kmsRecipient(record: KmsIdentityRecord, env: NodeJS.ProcessEnv):
   };
 }
 
-export function kmsIdentity(record: KmsIdentityRecord, env: NodeJS.ProcessEnv): Identity {
-  const region = regionFor(record);
+function kmsIdentity(record: KmsIdentityRecord, env: NodeJS.ProcessEnv): Identity {
   return {
-    description: `AWS KMS key ${record.keyId}${region ? ` (${region})` : ''}`,
+    description: awsKmsKind.describe(record),
     async unwrap(ctx) {
       const flightKey = createHash('sha256')
         .update(JSON.stringify([record.keyId, record.keyArn, record.region, record.ciphertext, ctx.app, ctx.stage]))
@@ -134,3 +158,49 @@ export function kmsIdentity(record: KmsIdentityRecord, env: NodeJS.ProcessEnv): 
     },
   };
 }
+
+/** AWS credentials configured in the env: only then is KMS asked without a wait (see canTryQuickly). */
+const CREDENTIAL_VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_PROFILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+];
+
+export const awsKmsKind: IdentityKind<KmsIdentityRecord, KmsIdentitySpec> = {
+  type: 'aws-kms',
+  recordSchema,
+  flags: [
+    {
+      name: 'kms',
+      type: 'string',
+      value: 'KEY_ID',
+      help: 'an AWS KMS key (id, alias/NAME or ARN); needs kms:Encrypt now, kms:Decrypt in CI',
+    },
+    {
+      name: 'region',
+      type: 'string',
+      value: 'R',
+      partner: true,
+      help: 'region of that KMS key (default: AWS_REGION / profile)',
+    },
+  ],
+  specsFrom(values, command) {
+    const keyId = typeof values.kms === 'string' ? values.kms : undefined;
+    const region = typeof values.region === 'string' ? values.region : undefined;
+    if (region && !keyId) {
+      throw new StageSecretsError('USAGE', `--region goes with --kms. See: stage-secrets ${command} --help`);
+    }
+    return keyId ? [{ type: 'aws-kms', keyId, region }] : [];
+  },
+  lambdaRuntime: true,
+  canTryQuickly: (_record, env) => CREDENTIAL_VARIABLES.some((name) => Boolean(env[name])),
+  identity: async (record, env) => kmsIdentity(record, env),
+  recipient: async (target, env) =>
+    'id' in target ? kmsRecipient(target as KmsIdentityRecord, env) : newKmsRecipient(target as KmsIdentitySpec, env),
+  describe(record) {
+    const region = regionFor(record);
+    return `AWS KMS key ${record.keyId}${region ? ` (${region})` : ''}`;
+  },
+};

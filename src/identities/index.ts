@@ -1,44 +1,105 @@
+import { StageSecretsError } from '../core/errors.js';
 import type { IdentityRecord } from '../core/format.js';
-import { localIdentity, localRecipient, newLocalRecipient } from './local.js';
+import { IDENTITY_KINDS } from './registry.js';
+import type { FlagValues, Identity, IdentityFlag, IdentityKind, IdentitySpec, Recipient } from './types.js';
 
-export { localKeyInEnv } from './local.js';
-import type { Identity, IdentitySpec, Recipient } from './types.js';
+export type {
+  FlagValues,
+  Identity,
+  IdentityFlag,
+  IdentityKind,
+  IdentitySpec,
+  Recipient,
+  StageContext,
+  WrapResult,
+} from './types.js';
 
-export type { Identity, IdentitySpec, Recipient, StageContext, WrapResult } from './types.js';
-
-// The AWS SDK is imported only when a stage actually uses KMS, so runs with a local key never load it.
-const kms = () => import('./aws-kms.js');
+/** The kind of a record or spec; a type no kind has (a newer stage-secrets, or a hand edit) is refused. */
+export function kindOf(target: { type: string }): IdentityKind {
+  const kind = IDENTITY_KINDS.find((k) => k.type === target.type);
+  if (!kind) {
+    const known = IDENTITY_KINDS.map((k) => k.type).join(', ');
+    throw new StageSecretsError(
+      'FORMAT',
+      `identity type ${target.type} is not one this stage-secrets knows (${known}).`,
+    );
+  }
+  return kind;
+}
 
 /** The identity a record of a stage file stands for. */
-export async function identityOf(record: IdentityRecord, env: NodeJS.ProcessEnv): Promise<Identity> {
-  if (record.type === 'local') return localIdentity(record, env);
-  return (await kms()).kmsIdentity(record, env);
+export function identityOf(record: IdentityRecord, env: NodeJS.ProcessEnv): Promise<Identity> {
+  return kindOf(record).identity(record, env);
 }
 
 /**
  * Who to wrap a stage private key for: a spec makes a new identity (init, rewrap); a record wraps a
  * new key for an identity the stage already has (rotate), keeping its id.
  */
-export async function recipientFor(target: IdentitySpec | IdentityRecord, env: NodeJS.ProcessEnv): Promise<Recipient> {
-  if ('id' in target) {
-    if (target.type === 'local') return localRecipient(target, env);
-    return (await kms()).kmsRecipient(target, env);
-  }
-  if (target.type === 'local') return newLocalRecipient(env);
-  return (await kms()).newKmsRecipient(target, env);
+export function recipientFor(target: IdentitySpec | IdentityRecord, env: NodeJS.ProcessEnv): Promise<Recipient> {
+  return kindOf(target).recipient(target as IdentityRecord, env);
 }
 
-/**
- * Whether trying this identity costs no wait on the network when it cannot be used: local keys are
- * looked up on this machine; KMS is asked only when AWS credentials are configured in the env.
- */
+/** Whether trying this identity costs no wait on the network when it cannot be used (see IdentityKind). */
 export function canTryQuickly(record: IdentityRecord, env: NodeJS.ProcessEnv): boolean {
-  if (record.type === 'local') return true;
-  return [
-    'AWS_ACCESS_KEY_ID',
-    'AWS_PROFILE',
-    'AWS_WEB_IDENTITY_TOKEN_FILE',
-    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
-    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
-  ].some((name) => Boolean(env[name]));
+  return kindOf(record).canTryQuickly(record, env);
+}
+
+/** A record in words, for verify and list. */
+export function describeIdentity(record: IdentityRecord): string {
+  return kindOf(record).describe(record);
+}
+
+/** Whether `rewrap --remove ID` names this record. */
+export function matchesRemove(record: IdentityRecord, id: string): boolean {
+  const kind = kindOf(record);
+  return kind.matchesRemove ? kind.matchesRemove(record, id) : record.id === id;
+}
+
+/** What to tell the user when a record is removed, if its kind has something to say. */
+export function removalNotice(record: IdentityRecord, stage: string): string | undefined {
+  return kindOf(record).removalNotice?.(record, stage);
+}
+
+/** The flags of every kind, in registry order (init and rewrap take them). */
+export function identityFlags(): IdentityFlag[] {
+  return IDENTITY_KINDS.flatMap((kind) => kind.flags);
+}
+
+/** The specs the flag values ask for, in registry order. */
+export function identitySpecs(values: FlagValues, command: string): IdentitySpec[] {
+  return IDENTITY_KINDS.flatMap((kind) => kind.specsFrom(values, command));
+}
+
+/** Whether an env variable holds key material of some kind (run never hands it to its child). */
+export function isKeyVariable(name: string): boolean {
+  return IDENTITY_KINDS.some((kind) => kind.isKeyVariable?.(name) === true);
+}
+
+/** Key texts this process may have read for the stage's records: run masks them in its child's output. */
+export function keyTexts(records: readonly IdentityRecord[], env: NodeJS.ProcessEnv): string[] {
+  return IDENTITY_KINDS.flatMap(
+    (kind) =>
+      kind.keyTexts?.(
+        records.filter((r) => r.type === kind.type),
+        env,
+      ) ?? [],
+  );
+}
+
+/** A key set in the env for the stage that is none of its identities (see IdentityKind.strayKey). */
+export function strayKey(
+  records: readonly IdentityRecord[],
+  stage: string,
+  env: NodeJS.ProcessEnv,
+): { holder: string; fix: string } | undefined {
+  for (const kind of IDENTITY_KINDS) {
+    const stray = kind.strayKey?.(
+      records.filter((r) => r.type === kind.type),
+      stage,
+      env,
+    );
+    if (stray) return stray;
+  }
+  return undefined;
 }

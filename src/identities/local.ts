@@ -4,10 +4,26 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { aeadOpen, aeadSeal, associatedData, fingerprint, hkdf, FORMAT_TAG } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
-import type { IdentityRecord, LocalIdentityRecord } from '../core/format.js';
+import type { z } from 'zod/v3';
 import { log } from '../core/log.js';
-import { stageKeyEnvName } from '../core/names.js';
-import type { Identity, Recipient, StageContext } from './types.js';
+import { isStageKeyEnvName, stageKeyEnvName } from '../core/names.js';
+import type { Identity, IdentityKind, IdentitySpec, Recipient, RecordFields, StageContext } from './types.js';
+
+/** The stage private key wrapped by a local key (AES-256-GCM under a key derived from the local key). */
+function recordSchema(zod: typeof z, f: RecordFields) {
+  return zod.strictObject({
+    type: zod.literal('local'),
+    id: f.id,
+    created: f.created,
+    // names the key file: anything but hex could point the read outside the keys folder
+    fingerprint: zod.string().regex(/^[0-9a-f]{16}$/, 'malformed fingerprint'),
+    nonce: f.base64.length(16, 'nonce is not 12 bytes'),
+    wrapped: f.base64.length(44, 'wrapped key is not 32 bytes'),
+    tag: f.base64.length(24, 'tag is not 16 bytes'),
+  });
+}
+
+export type LocalIdentityRecord = z.infer<ReturnType<typeof recordSchema>>;
 
 const KEY_PREFIX = 'stage-secrets-key-1:';
 
@@ -70,10 +86,7 @@ interface FoundKey {
 }
 
 /** The fingerprint of the local key in the stage's env var, when it holds one (never the key itself). */
-export function localKeyInEnv(
-  stage: string,
-  env: NodeJS.ProcessEnv,
-): { envName: string; fingerprint: string } | undefined {
+function localKeyInEnv(stage: string, env: NodeJS.ProcessEnv): { envName: string; fingerprint: string } | undefined {
   const envName = stageKeyEnvName(stage);
   const key = env[envName] ? parseLocalKey(env[envName]) : undefined;
   return key && { envName, fingerprint: localKeyFingerprint(key) };
@@ -131,7 +144,7 @@ function findLocalKey(fp: string, stage: string, env: NodeJS.ProcessEnv): FoundK
  * The texts to mask for a key text (a key file's content or a key variable's): the text and each of its
  * lines as they are, and the key itself (with or without its prefix) when the text holds one.
  */
-export function localKeyTextForms(text: string): string[] {
+function localKeyTextForms(text: string): string[] {
   const forms = new Set<string>([text.trim()]);
   for (const line of text.split(/\r?\n|\r/)) forms.add(line.trim());
   const key = parseLocalKey(text);
@@ -150,10 +163,9 @@ const KEY_FILE_MAX_BYTES = 4096;
  * the stage may have read. Silent and best-effort (a missing, odd or oversized file is skipped): the
  * caller only masks these texts, and opening the stage already reported any problem with them.
  */
-export function localKeyFileTexts(records: readonly IdentityRecord[], env: NodeJS.ProcessEnv): string[] {
+function localKeyFileTexts(records: readonly LocalIdentityRecord[], env: NodeJS.ProcessEnv): string[] {
   const texts: string[] = [];
   for (const record of records) {
-    if (record.type !== 'local') continue;
     const file = keyFilePath(record.fingerprint, env);
     try {
       const stat = fs.statSync(file);
@@ -166,7 +178,7 @@ export function localKeyFileTexts(records: readonly IdentityRecord[], env: NodeJ
 }
 
 /** Makes a new local key (written to the keys folder, 0600) and wraps the stage key with it. */
-export function newLocalRecipient(env: NodeJS.ProcessEnv): Recipient {
+function newLocalRecipient(env: NodeJS.ProcessEnv): Recipient {
   return {
     async wrap(privateKey, ctx) {
       const localKey = randomBytes(32);
@@ -195,7 +207,7 @@ export function newLocalRecipient(env: NodeJS.ProcessEnv): Recipient {
 }
 
 /** Wraps a new stage key for an existing local identity (rotate): its key must be here. */
-export function localRecipient(record: LocalIdentityRecord, env: NodeJS.ProcessEnv): Recipient {
+function localRecipient(record: LocalIdentityRecord, env: NodeJS.ProcessEnv): Recipient {
   return {
     async wrap(privateKey, ctx) {
       const { key } = findLocalKey(record.fingerprint, ctx.stage, env);
@@ -204,7 +216,7 @@ export function localRecipient(record: LocalIdentityRecord, env: NodeJS.ProcessE
   };
 }
 
-export function localIdentity(record: LocalIdentityRecord, env: NodeJS.ProcessEnv): Identity {
+function localIdentity(record: LocalIdentityRecord, env: NodeJS.ProcessEnv): Identity {
   return {
     description: `local key ${record.id}`,
     async unwrap(ctx) {
@@ -225,3 +237,38 @@ export function localIdentity(record: LocalIdentityRecord, env: NodeJS.ProcessEn
     },
   };
 }
+
+/** The texts of every stage key variable in an env (of any stage: the child does not get them, but may find them). */
+function stageKeyVariableTexts(env: NodeJS.ProcessEnv): string[] {
+  return Object.entries(env).flatMap(([name, value]) => (isStageKeyEnvName(name) && value ? [value] : []));
+}
+
+export const localKind: IdentityKind<LocalIdentityRecord> = {
+  type: 'local',
+  recordSchema,
+  flags: [
+    {
+      name: 'local',
+      type: 'boolean',
+      help: "a new local key in ~/.config/stage-secrets/keys (init's default)",
+    },
+  ],
+  specsFrom: (values) => (values.local ? [{ type: 'local' }] : []),
+  lambdaRuntime: false,
+  canTryQuickly: () => true,
+  identity: async (record, env) => localIdentity(record, env),
+  recipient: async (target: IdentitySpec | LocalIdentityRecord, env) =>
+    'id' in target ? localRecipient(target as LocalIdentityRecord, env) : newLocalRecipient(env),
+  describe: (record) => `local key ${record.id}`,
+  strayKey(records, stage, env) {
+    const fromEnv = localKeyInEnv(stage, env);
+    if (!fromEnv || records.some((r) => r.fingerprint === fromEnv.fingerprint)) return undefined;
+    return {
+      holder: `${fromEnv.envName} holds local key local:${fromEnv.fingerprint}`,
+      fix: ` If ${fromEnv.envName} holds a key removed from the stage on purpose (rewrap --remove), unset it instead.`,
+    };
+  },
+  isKeyVariable: isStageKeyEnvName,
+  keyTexts: (records, env) =>
+    [...stageKeyVariableTexts(env), ...localKeyFileTexts(records, env)].flatMap(localKeyTextForms),
+};

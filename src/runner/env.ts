@@ -40,8 +40,3 @@ export function childEnv(
   env[RUN_MAC_VAR] = runEnvMac(proof.token, { stageFile: proof.stageFile, stage, values: texts });
   return env;
 }
-
-/** The texts of every stage key variable in an env (to mask them: the child does not get them, but may find them). */
-export function stageKeyVariableTexts(env: NodeJS.ProcessEnv): string[] {
-  return Object.entries(env).flatMap(([name, value]) => (isStageKeyEnvName(name) && value ? [value] : []));
-}

@@ -5,6 +5,7 @@ import { checkRuntimeBundle, type RuntimeBundle } from '../core/runtime-bundle.j
 import { publishRuntimeSecrets } from '../core/runtime-registry.js';
 import type { SecretValue } from '../core/values.js';
 import { setKmsSdkLoader, type KmsSdk } from '../identities/aws-kms-client.js';
+import { IDENTITY_KINDS } from '../identities/registry.js';
 import { openStageFile } from '../stages/open-file.js';
 
 /** In Lambda a cold start should fail in seconds, not retry for a minute; the env still overrides. */
@@ -47,7 +48,8 @@ export async function openPackagedSecrets(
 ): Promise<ReadonlyMap<string, SecretValue>> {
   let bundle: RuntimeBundle | undefined;
   try {
-    bundle = checkRuntimeBundle(raw);
+    const kinds = IDENTITY_KINDS.filter((kind) => kind.lambdaRuntime).map((kind) => kind.type);
+    bundle = checkRuntimeBundle(raw, kinds);
     setKmsSdkLoader(async () => requireFromTaskRoot<KmsSdk>('@aws-sdk/client-kms', env, 'KEY_UNAVAILABLE', ''));
     const file = asStageFile(bundle);
     const keyEnv = { ...LAMBDA_KMS_DEFAULTS, ...env };

@@ -1,4 +1,4 @@
-import type { KmsIdentityRecord } from '../core/format.js';
+import type { KmsIdentityRecord } from '../identities/aws-kms.js';
 import { regionOfArn } from '../identities/aws-kms-client.js';
 import type { ServiceConfig } from './types.js';
 

@@ -3,6 +3,8 @@ import { nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
 import { FORMAT_VERSION, parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
 
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
 

@@ -6,6 +6,7 @@ import { approvalsFor } from './approval-epoch.js';
 import { entriesSealedToOtherKey, keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, storeFor } from './read.js';
+import { describeIdentity } from '../identities/index.js';
 
 /**
  * What is known about a name's approval. Without the key: `pending` (no tag) or `unverified` (a tag
@@ -34,6 +35,8 @@ export interface CheckedList {
   checkedWith?: string;
   /** a header tag (approval epoch, open policy) that does not verify */
   problem?: string;
+  /** who can open the stage: each identity in words (src/identities: its kind's describe) */
+  identities: string[];
 }
 
 function infos(file: StageFile, status: (name: string, tagged: boolean) => ApprovalStatus): SecretInfo[] {
@@ -63,6 +66,10 @@ export function listSecrets(opts: StageOptions): SecretInfo[] {
 /** listSecrets, with every tag checked when the stage key is at hand (as set finds it: no waiting on the network). */
 export async function listSecretsChecked(opts: StageOptions): Promise<CheckedList> {
   const file = readStage(opts);
+  return { ...(await checkedSecrets(file, opts)), identities: file.identities.map(describeIdentity) };
+}
+
+async function checkedSecrets(file: StageFile, opts: StageOptions): Promise<Omit<CheckedList, 'identities'>> {
   const key = await keyAtHand(file, opts.env ?? process.env, storeFor(opts).displayPath(opts.stage));
   if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
   let approvals: Approvals;

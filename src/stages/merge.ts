@@ -1,5 +1,7 @@
 import { isStageSecretsError } from '../core/errors.js';
 import { parseStageFile, serializeStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
 
 /**
  * Three-way merge of stage files, entry by entry, for git's merge driver. Needs no key: it only moves

@@ -9,7 +9,7 @@ import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
-import { canTryQuickly, identityOf, localKeyInEnv } from '../identities/index.js';
+import { canTryQuickly, identityOf, strayKey } from '../identities/index.js';
 import { approvalsFor } from './approval-epoch.js';
 import { contextOf, valueAad } from './sealing.js';
 
@@ -131,14 +131,8 @@ export async function keyAtHand(
     const unwraps = mismatch.record.type === 'local' ? 'is here, but its wrapped key' : 'unwraps a key that';
     throw keyMismatch(`identity ${mismatch.record.id} ${unwraps} does not match ${where}`, where);
   }
-  const fromEnv = localKeyInEnv(file.stage, env);
-  if (fromEnv && !file.identities.some((r) => r.type === 'local' && r.fingerprint === fromEnv.fingerprint)) {
-    throw keyMismatch(
-      `${fromEnv.envName} holds local key local:${fromEnv.fingerprint}, which is no identity of ${where}`,
-      where,
-      ` If ${fromEnv.envName} holds a key removed from the stage on purpose (rewrap --remove), unset it instead.`,
-    );
-  }
+  const stray = strayKey(file.identities, file.stage, env);
+  if (stray) throw keyMismatch(`${stray.holder}, which is no identity of ${where}`, where, stray.fix);
   return undefined;
 }
 

@@ -5,6 +5,8 @@ import { publicKeyFingerprint } from '../core/crypto.js';
 import { entriesSealedToOtherKey } from './open-file.js';
 import { locateStage, type LocatedStage } from './locate.js';
 import type { StageOptions } from './options.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
 
 /** The store holding a located stage file. */
 export function storeAt(located: LocatedStage, opts: StageOptions): StageStore {

@@ -1,3 +1,4 @@
+import { describeIdentity } from '../identities/index.js';
 import { openStage } from './open.js';
 import type { StageOptions } from './options.js';
 
@@ -5,6 +6,10 @@ export interface VerifyReport {
   stage: string;
   app: string;
   identity: string;
+  /** the identity that opened the stage, in words (e.g. "age recipient age1..."); never key material */
+  identityDescription: string;
+  /** every identity of the stage, in words */
+  identities: string[];
   ok: string[];
   failed: string[];
   /** names no key holder approved: the build refuses the stage until they are approved or removed */
@@ -42,6 +47,8 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
     stage: opened.file.stage,
     app: opened.file.app,
     identity: opened.identity.id,
+    identityDescription: opened.identityDescription,
+    identities: opened.file.identities.map(describeIdentity),
     ok,
     failed,
     nul,

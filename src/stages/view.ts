@@ -3,6 +3,8 @@ import { publicKeyFingerprint } from '../core/crypto.js';
 import { parseEntryFile } from '../core/entry-file.js';
 import { isStageSecretsError } from '../core/errors.js';
 import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
 
 /**
  * A stage file as review reads it (git's textconv): no key needed and no ciphertext shown. One line per

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 import { writeV2Stage } from '../support/stage-files.js';
+// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
+import '../../src/identities/records.js';
 
 /** A repository in a temp workspace: git with no system or user config but its own. */
 function gitRepo(ws: Workspace) {

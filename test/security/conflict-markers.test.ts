@@ -14,6 +14,8 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseStageFile } from '../../src/core/format.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
+// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
+import '../../src/identities/records.js';
 
 let ws: Workspace;
 let gitEnv: NodeJS.ProcessEnv;

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, startCli, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 import { CANARY, expectNoCanary, leftovers, readStageText, seededRandom, waitFor } from './support.js';
+// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
+import '../../src/identities/records.js';
 
 const stage = ['--stage', 'dev'];
 

@@ -1,4 +1,4 @@
-import type { LocalIdentityRecord } from '../../src/core/format.js';
+import type { LocalIdentityRecord } from '../../src/identities/local.js';
 
 /** A well-formed local identity record for files that are parsed but never opened. */
 export function sampleLocalIdentity(): LocalIdentityRecord {

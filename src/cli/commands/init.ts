@@ -1,15 +1,10 @@
 import { git } from '../../stages/git.js';
 import { initStage } from '../../stages/init.js';
 import { resolveApp } from '../app.js';
-import { identitySpecs } from '../identity-options.js';
+import { identityOptions, identityOptionsHelp, identitySpecsFrom } from '../identity-options.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
-const options = {
-  ...STAGE_OPTIONS,
-  kms: { type: 'string' },
-  region: { type: 'string' },
-  local: { type: 'boolean' },
-} as const;
+const options = { ...STAGE_OPTIONS, ...identityOptions() } as const;
 
 export const command: Command = {
   name: 'init',
@@ -21,11 +16,9 @@ The app name is recorded in the file, and every later command takes it from ther
 stage it is --app, else the serverless config's service (serverless.yml/.json read as text;
 serverless.js/.ts or service: \${...} resolved with the project's own serverless print), else the
 package.json name, else the folder name. A later stage joins the app its folder already records.
-The private key is wrapped by each identity given:
-  --kms KEY_ID   an AWS KMS key (id, alias/NAME or ARN); needs kms:Encrypt now, kms:Decrypt in CI
-  --region R     region of the KMS key (default: AWS_REGION / profile)
-  --local        a new local key in ~/.config/stage-secrets/keys (the default when no --kms is given)
-Both may be given: KMS for CI plus a break-glass local key.
+The private key is wrapped by each identity given (a new local key when none is):
+${identityOptionsHelp()}
+Several may be given, e.g. KMS for CI plus a break-glass local key.
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -35,7 +28,7 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     const opts = stageOptions('init', values, io);
-    const specs = identitySpecs('init', values);
+    const specs = identitySpecsFrom('init', values);
     if (specs.length === 0) specs.push({ type: 'local' });
     const { file, notices, path, appSource } = await initStage(opts, specs, () =>
       resolveApp(io.cwd, opts.stage, io.env),

@@ -62,6 +62,7 @@ ${STAGE_OPTIONS_HELP}`,
       ),
     ];
     write(io.stdout, rows.join('\n'));
+    write(io.stderr, `identities (who can open stage ${opts.stage}): ${checked.identities.join('; ')}`);
     if (!checked.checkedWith && secrets.some((s) => s.approval === 'unverified')) {
       const note = 'no stage key here: approval tags are not checked (a writer can make up one)';
       write(io.stderr, `${note}; verify and the build check them.`);

@@ -1,26 +1,18 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { rewrapStage } from '../../stages/rewrap.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
-import { identitySpecs } from '../identity-options.js';
+import { identityOptions, identityOptionsHelp, identitySpecsFrom, identityValueFlags } from '../identity-options.js';
 
-const options = {
-  ...STAGE_OPTIONS,
-  kms: { type: 'string' },
-  region: { type: 'string' },
-  local: { type: 'boolean' },
-  remove: { type: 'string' },
-} as const;
+const options = { ...STAGE_OPTIONS, ...identityOptions(), remove: { type: 'string' } } as const;
 
 export const command: Command = {
   name: 'rewrap',
-  help: `Usage: stage-secrets rewrap --stage S (--kms KEY_ID [--region R] | --local) [--remove ID]
+  help: `Usage: stage-secrets rewrap --stage S [IDENTITY...] [--remove ID]
 
-Adds an identity that can open the stage (the stage key must be openable here), and/or removes one
+Adds identities that can open the stage (the stage key must be openable here), and/or removes one
 by its id (see verify, or the "id" fields in the stage file). The keypair and values do not change:
-to lock out a removed identity for good, run rotate afterwards.
-  --kms KEY_ID   add an AWS KMS key (id, alias/NAME or ARN)
-  --region R     region of that key
-  --local        add a new local key
+to lock out a removed identity for good, run rotate afterwards. Identities to add:
+${identityOptionsHelp()}
   --remove ID    remove identity ID (e.g. local:1a2b3c4d5e6f7a8b)
 
 ${STAGE_OPTIONS_HELP}`,
@@ -31,16 +23,16 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     const opts = stageOptions('rewrap', values, io);
-    const specs = identitySpecs('rewrap', values);
-    if (specs.length > 1)
-      throw new StageSecretsError('USAGE', 'rewrap adds one identity at a time: give --kms or --local, not both');
+    const specs = identitySpecsFrom('rewrap', values);
     if (specs.length === 0 && !values.remove) {
       throw new StageSecretsError(
         'USAGE',
-        'rewrap needs --kms KEY_ID, --local or --remove ID. See: npx --no-install stage-secrets rewrap --help',
+        `rewrap needs an identity to add (${identityValueFlags()}) or --remove ID. ` +
+          'See: npx --no-install stage-secrets rewrap --help',
       );
     }
-    const result = await rewrapStage(opts, { add: specs[0], remove: values.remove });
+    const remove = typeof values.remove === 'string' ? values.remove : undefined;
+    const result = await rewrapStage(opts, { add: specs, remove });
     for (const notice of result.notices) write(io.stderr, notice);
     write(io.stderr, `stage ${opts.stage} identities: ${result.identities.join(', ')}`);
     return 0;

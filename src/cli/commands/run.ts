@@ -4,11 +4,10 @@ import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
-import { stageKeyVariableTexts } from '../../runner/env.js';
 import { runWithSecrets } from '../../runner/run.js';
 import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.js';
 import { tokenFolderInside } from '../../store/run-token.js';
-import { localKeyFileTexts, localKeyTextForms } from '../../identities/local.js';
+import { isKeyVariable, keyTexts as kindKeyTexts } from '../../identities/index.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
 import {
   fallbackOptions,
@@ -133,8 +132,8 @@ Example: npx --no-install stage-secrets run --stage prod -- npx serverless deplo
     const contract: NodeJS.ProcessEnv = {};
     if (values.fallback?.length) contract[FALLBACKS_ENV] = fallbacksToEnv(fallbacks);
     // the child gets no key variable, but may find a key (a key file it can read): mask every key run saw
-    const keyFiles = localKeyFileTexts(loaded.stageFile.identities, io.env);
-    const keyTexts = [...stageKeyVariableTexts(io.env), ...keyFiles].flatMap(localKeyTextForms);
+    const keyTexts = kindKeyTexts(loaded.stageFile.identities, io.env);
+    const inherited = Object.fromEntries(Object.entries(io.env).filter(([name]) => !isKeyVariable(name)));
     return runWithSecrets({
       stage: loaded.stage,
       stageFile: loaded.file,
@@ -143,7 +142,7 @@ Example: npx --no-install stage-secrets run --stage prod -- npx serverless deplo
       command: child[0]!,
       args: child.slice(1),
       cwd: io.cwd,
-      env: { ...io.env, ...contract },
+      env: { ...inherited, ...contract },
       keyTexts,
       mask: !values['no-mask'],
       filesDir: values['files-dir'],

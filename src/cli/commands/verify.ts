@@ -20,8 +20,8 @@ Values set one by one are each sealed under their own ephemeral key, and every k
 agreement whenever the stage is opened (about 40 µs); from ${RESEAL_HINT_KEYS} such keys on, verify says so. rotate
 re-seals every value under one key.
 
-      --json      print {stage, app, identity, ok, failed, nul, pending, open, sealedToOtherKey,
-                  ephemeralKeys}
+      --json      print {stage, app, identity, identityDescription, identities, ok, failed, nul, pending,
+                  open, sealedToOtherKey, ephemeralKeys}
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -39,6 +39,7 @@ ${STAGE_OPTIONS_HELP}`,
         io.stdout,
         `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
       );
+      write(io.stdout, `identities: ${report.identities.join('; ')}`);
       if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
       if (report.sealedToOtherKey.length) {
         const names = report.sealedToOtherKey;

@@ -3,6 +3,8 @@ import { Sealer, associatedData, generateStageKeyPair } from '../../../src/core/
 import { StageSecretsError } from '../../../src/core/errors.js';
 import { parseStageFile, serializeStageFile, type StageFile } from '../../../src/core/format.js';
 import { sampleLocalIdentity } from '../../support/records.js';
+// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
+import '../../../src/identities/records.js';
 
 function sampleFile(names: string[]): StageFile {
   const pair = generateStageKeyPair();

@@ -12,7 +12,7 @@ import { rotateStage } from '../../../src/stages/rotate.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { verifyStage } from '../../../src/stages/verify.js';
 import { exitCodeOf } from '../../../src/cli/exit-codes.js';
-import type { KmsIdentityRecord } from '../../../src/core/format.js';
+import type { KmsIdentityRecord } from '../../../src/identities/aws-kms.js';
 import { identityOf, recipientFor } from '../../../src/identities/index.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../../support/kms-server.js';
 
@@ -268,12 +268,12 @@ describe('aws-kms identity', () => {
 
   it('rotates and rewraps under KMS', async () => {
     const opts = await kmsStage({ A: 'one', B: 'two' });
-    const before = readStage(opts) as { identities: KmsIdentityRecord[]; publicKey: string };
+    const before = readStage(opts) as unknown as { identities: KmsIdentityRecord[]; publicKey: string };
     const rotated = await rotateStage(opts);
     expect(rotated).toEqual({ secrets: 2, identities: ['aws-kms:alias/ci'] });
     expect(kms.calls('Decrypt')).toBe(1);
     expect(kms.calls('Encrypt')).toBe(1);
-    const after = readStage(opts) as { identities: KmsIdentityRecord[]; publicKey: string };
+    const after = readStage(opts) as unknown as { identities: KmsIdentityRecord[]; publicKey: string };
     expect(after.publicKey).not.toBe(before.publicKey);
     expect(after.identities[0]!.ciphertext).not.toBe(before.identities[0]!.ciphertext);
     expect(after.identities[0]!.created).toBe(before.identities[0]!.created);

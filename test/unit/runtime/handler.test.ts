@@ -37,7 +37,7 @@ describe('checkRuntimeBundle: a damaged packaged file is a clear error', () => {
   };
 
   it('accepts a well-formed bundle', () => {
-    expect(checkRuntimeBundle(structuredClone(good)).function).toBe('api');
+    expect(checkRuntimeBundle(structuredClone(good), ['aws-kms']).function).toBe('api');
   });
 
   it.each([
@@ -49,7 +49,7 @@ describe('checkRuntimeBundle: a damaged packaged file is a clear error', () => {
   ])('refuses %s as FORMAT, telling to package again', (_what, raw) => {
     let err: unknown;
     try {
-      checkRuntimeBundle(raw);
+      checkRuntimeBundle(raw, ['aws-kms']);
     } catch (e) {
       err = e;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { KmsIdentityRecord } from '../../../src/core/format.js';
+import type { KmsIdentityRecord } from '../../../src/identities/aws-kms.js';
 import {
   addToServiceRole,
   iamUnsafeCharacter,

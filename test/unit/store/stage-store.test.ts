@@ -8,6 +8,8 @@ import { setLogger } from '../../../src/core/log.js';
 import type { StoreFs } from '../../../src/store/fs-types.js';
 import { StageStore } from '../../../src/store/stage-store.js';
 import { sampleLocalIdentity } from '../../support/records.js';
+// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
+import '../../../src/identities/records.js';
 
 function memStore(files: Record<string, string> = {}) {
   const vol = Volume.fromJSON(files, '/app');
