@@ -1,7 +1,7 @@
 // `npm run bench`: start-up, run, set, verify, masking, plugin and memory of stage-secrets on synthetic
 // stages (local identity), medians over repeated runs, and whether the targets of the project are met.
 // Options: --runs N (CLI timings, default 15)  --mask-runs N (5)  --plugin-runs N (5)  --quick (5/3/3)
-//          --sizes 10,100,1000,10000  --skip startup,run,set,masking,memory,plugin,runtime  --json FILE  --keep
+//          --sizes 10,100,1000,10000  --skip startup,run,set,v3,masking,memory,plugin,runtime  --json FILE  --keep
 // (from npm: npm run bench -- --quick)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +15,7 @@ import { FUNCTIONS, pluginBench, SECRETS } from './lib/plugin.mjs';
 import { agreementMicros } from './lib/floor.mjs';
 import { runtimeColdStart } from './lib/runtime.mjs';
 import { measureStartup } from './lib/startup.mjs';
-import { checkStage, makeApp, makeStage } from './lib/stages.mjs';
+import { checkStage, makeApp, makeStage, writeAsV2 } from './lib/stages.mjs';
 import { fmtMs, interleaved, median, nowMs, table, timeSpawn } from './lib/stats.mjs';
 
 const { values: opt } = parseArgs({
@@ -35,7 +35,16 @@ const RUNS = Number(opt.runs);
 const SIZES = opt.sizes.split(',').map(Number);
 const skip = new Set(opt.skip.split(',').filter(Boolean));
 const MODES = { each: 'set one by one', batch: 'imported in one batch' };
-const TARGET = { runOverBareMs: 150, maskMbps: 200, pluginPct: 5, linearRatio: 2, runtimeWrapperMs: 15 };
+const TARGET = {
+  runOverBareMs: 150,
+  maskMbps: 200,
+  pluginPct: 5,
+  linearRatio: 2,
+  runtimeWrapperMs: 15,
+  v3SetMs: 20,
+  v3RunMs: 60,
+  upgradeMs: 1000,
+};
 const RUNTIME_SIZES = [10, 100, 1000];
 
 const progress = (msg) => process.stderr.write(`[bench] ${msg}\n`);
@@ -48,7 +57,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-bench-'));
 try {
   const app = makeApp(root, 'bench-app');
   const stageName = (mode, n) => `${mode === 'each' ? 'e' : 'b'}${n}`;
-  const needStages = !['run', 'set', 'masking', 'memory'].every((s) => skip.has(s));
+  const needStages = !['run', 'set', 'v3', 'masking', 'memory'].every((s) => skip.has(s));
   if (needStages) {
     for (const n of SIZES) {
       for (const mode of Object.keys(MODES)) {
@@ -103,6 +112,30 @@ try {
       2,
     );
     results.setVerify = m;
+  }
+
+  if (!skip.has('v3') && SIZES.includes(10) && SIZES.includes(1000)) {
+    progress(`v3 layout: set and run at 10 vs 1,000 secrets, ${RUNS} interleaved rounds; upgrade of 1,000`);
+    const m = interleaved(
+      {
+        set10: cli(['set', '--stage', stageName('each', 10), 'BENCH_SET', 'bench-set-value']),
+        set1000: cli(['set', '--stage', stageName('each', 1000), 'BENCH_SET', 'bench-set-value']),
+        run10: cli(['run', '--stage', stageName('each', 10), '--', NODE, '-e', '0']),
+        run1000: cli(['run', '--stage', stageName('each', 1000), '--', NODE, '-e', '0']),
+        runBatch10: cli(['run', '--stage', stageName('batch', 10), '--', NODE, '-e', '0']),
+        runBatch1000: cli(['run', '--stage', stageName('batch', 1000), '--', NODE, '-e', '0']),
+      },
+      RUNS,
+      2,
+    );
+    // upgrade: the same 1,000-secret stage written back as a version-2 file before each timed run
+    const upgrades = [];
+    await makeStage(app, 'u1000', 1000, 'batch');
+    for (let i = 0; i < Math.max(5, Math.ceil(RUNS / 3)); i++) {
+      writeAsV2(app, 'u1000');
+      upgrades.push(timeSpawn(NODE, [CLI, 'upgrade', '--stage', 'u1000'], { cwd: app.dir, env: app.env }));
+    }
+    results.v3 = { ...m, upgrade1000: median(upgrades) };
   }
 
   if (!skip.has('masking')) {
@@ -276,6 +309,48 @@ if (results.setVerify) {
         ['verify 1,000 (imported in one batch)', fmtMs(m.verifyBatch), `+${fmtMs(m.verifyBatch - m.bare)}`],
       ],
     ),
+  );
+}
+
+if (results.v3) {
+  const m = results.v3;
+  out();
+  out('### Stage layout v3 (one file per secret): set and run, 10 vs 1,000 secrets; upgrade');
+  out(
+    table(
+      ['command', '10 secrets', '1,000 secrets', 'difference'],
+      [
+        ['set one secret', fmtMs(m.set10), fmtMs(m.set1000), `+${fmtMs(m.set1000 - m.set10)}`],
+        ['run -- node -e 0 (set one by one)', fmtMs(m.run10), fmtMs(m.run1000), `+${fmtMs(m.run1000 - m.run10)}`],
+        [
+          'run -- node -e 0 (imported in one batch)',
+          fmtMs(m.runBatch10),
+          fmtMs(m.runBatch1000),
+          `+${fmtMs(m.runBatch1000 - m.runBatch10)}`,
+        ],
+        ['upgrade a version-2 stage', '', fmtMs(m.upgrade1000), ''],
+      ],
+    ),
+  );
+  target(
+    `v3: set on 1,000 secrets within ${TARGET.v3SetMs} ms of set on 10`,
+    m.set1000 - m.set10 <= TARGET.v3SetMs,
+    `+${fmtMs(m.set1000 - m.set10)}`,
+  );
+  for (const [mode, d] of [
+    ['imported in one batch', m.runBatch1000 - m.runBatch10],
+    ['set one by one', m.run1000 - m.run10],
+  ]) {
+    target(
+      `v3: run on 1,000 secrets (${mode}) within ${TARGET.v3RunMs} ms of run on 10`,
+      d <= TARGET.v3RunMs,
+      `+${fmtMs(d)}`,
+    );
+  }
+  target(
+    `v3: upgrade of 1,000 secrets under ${TARGET.upgradeMs} ms`,
+    m.upgrade1000 < TARGET.upgradeMs,
+    fmtMs(m.upgrade1000),
   );
 }
 

@@ -14,6 +14,7 @@ const stages = {
   ...(await load('stages/approve.js')),
 };
 const crypto = await load('core/crypto.js');
+const format = await load('core/format.js');
 
 /**
  * An app folder with its own config home (local keys land there) and a clean env for the CLI:
@@ -76,4 +77,15 @@ export async function checkStage(appInfo, stage, n) {
   const values = opened.decryptAll();
   if (values.size !== n) throw new Error(`stage ${stage}: expected ${n} secrets, opened ${values.size}`);
   stages.forgetUnwrappedKeys();
+}
+
+/** Writes a v3 stage back as the one version-2 file it was before `upgrade` (the entry folder removed). */
+export function writeAsV2(appInfo, stage) {
+  const secretsDir = path.join(appInfo.dir, 'secrets');
+  const file = stages.readStage(optionsFor(appInfo, stage));
+  const secrets = Object.fromEntries(
+    Object.entries(file.secrets).map(([name, { sealedTo: _key, ...entry }]) => [name, entry]),
+  );
+  fs.rmSync(path.join(secretsDir, stage), { recursive: true, force: true });
+  fs.writeFileSync(path.join(secretsDir, `${stage}.json`), format.serializeStageFile({ ...file, version: 2, secrets }));
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod/v3';
 import { StageSecretsError } from './errors.js';
-import { conflictError, secretEntrySchema, type SecretEntry } from './format.js';
+import { conflictError, quickSecretEntry, secretEntrySchema, type SecretEntry } from './format.js';
 import { findDuplicateKeyAt } from './json-duplicates.js';
 import { firstConflictMarkerLine } from './conflict-markers.js';
 import { KEY_NAME_PATTERN } from './names.js';
@@ -48,6 +48,8 @@ export function parseEntryFile(text: string, where: string, options: { worktreeF
       `${where} has a key twice in one object; a reviewer would see one and the tool would read the other. Restore the file from git.`,
     );
   }
+  const quick = quickSecretEntry(raw, FINGERPRINT);
+  if (quick) return quick;
   const result = entryFileSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0]!;

@@ -44,6 +44,42 @@ export const secretEntrySchema = z.strictObject({
   approved: base64.length(EPK_CHARS, 'approval tag is not 32 bytes').optional(),
 });
 
+/**
+ * The entry schema's rules by hand, for the common case of a valid entry: a stage of 1,000 entry files
+ * is read on every build, and zod takes most of that time. `sealedTo` must pass `sealedTo` when given
+ * (a v3 entry file), else it is an unknown field. Returns the entry in the schema's field order, or
+ * undefined when any rule fails (then the schema runs, for the message). A unit test holds both to the
+ * same verdicts.
+ */
+export function quickSecretEntry(raw: unknown, sealedTo?: RegExp): (SecretEntry & { sealedTo?: string }) | undefined {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const o = raw as Record<string, unknown>;
+  const allowed = sealedTo ? QUICK_FIELDS_V3 : QUICK_FIELDS;
+  for (const key of Object.keys(o)) if (!allowed.has(key)) return undefined;
+  const str = (v: unknown): v is string => typeof v === 'string';
+  const b64 = (v: unknown, len?: number, max?: number): v is string =>
+    str(v) && (len === undefined || v.length === len) && (max === undefined || v.length <= max) && BASE64.test(v);
+  const { type, updated, epk, nonce, ct, tag, approved } = o;
+  if (!str(type) || !(SECRET_TYPES as readonly string[]).includes(type)) return undefined;
+  if (!str(updated) || !ISO_DATE.test(updated)) return undefined;
+  if (!b64(epk, EPK_CHARS) || !b64(nonce, NONCE_CHARS) || !b64(ct, undefined, MAX_CT_CHARS) || !b64(tag, TAG_CHARS))
+    return undefined;
+  if (Object.hasOwn(o, 'approved') && !b64(approved, EPK_CHARS)) return undefined;
+  if (sealedTo && (!str(o.sealedTo) || !sealedTo.test(o.sealedTo))) return undefined;
+  return {
+    type: type as SecretEntry['type'],
+    updated,
+    epk,
+    nonce,
+    ct,
+    tag,
+    ...(approved !== undefined ? { approved: approved as string } : {}),
+    ...(sealedTo ? { sealedTo: o.sealedTo as string } : {}),
+  };
+}
+const QUICK_FIELDS = new Set(['type', 'updated', 'epk', 'nonce', 'ct', 'tag', 'approved']);
+const QUICK_FIELDS_V3 = new Set([...QUICK_FIELDS, 'sealedTo']);
+
 // Identity fields and the app name are printed in messages and CI logs: a hostile edit must not smuggle
 // line breaks or terminal escapes (e.g. CI workflow commands) into them.
 const printableAscii = /^[\x20-\x7e]*$/;

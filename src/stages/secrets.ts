@@ -53,42 +53,48 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
   const replaced: string[] = [];
   const pending: string[] = [];
   let approvedWith: string | undefined;
-  await store.update(opts.stage, async (found) => {
-    const current = requireCurrent(found, opts, store);
-    const needsApproval = normalized.some(
-      (s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved),
-    );
-    // asked even when nothing needs approval: a key here that does not match the file refuses the write
-    const key = await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
-    const approvals = needsApproval && key ? approvalsFor(current, key.privateKey) : undefined;
-    approvedWith = approvals ? key?.identity.id : undefined;
-    const sealer = new Sealer(Buffer.from(current.publicKey, 'base64'));
-    const updated = new Date().toISOString();
-    const next: StageFile = { ...current, secrets: { ...current.secrets } };
-    for (const s of normalized) {
-      const clash = sameNameOtherCase(Object.keys(current.secrets), s.name);
-      if (clash) {
-        throw new StageSecretsError(
-          'INVALID_NAME',
-          `stage ${opts.stage} already has ${clash}, which differs from ${s.name} only in case; use the same spelling or rm ${clash} first.`,
-        );
+  // only the entries written are read (and the header): a set on a stage of 1,000 secrets reads one file
+  const only = new Set(normalized.map((s) => s.name));
+  await store.update(
+    opts.stage,
+    async (found, names) => {
+      const current = requireCurrent(found, opts, store);
+      const needsApproval = normalized.some(
+        (s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved),
+      );
+      // asked even when nothing needs approval: a key here that does not match the file refuses the write
+      const key = await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
+      const approvals = needsApproval && key ? approvalsFor(current, key.privateKey) : undefined;
+      approvedWith = approvals ? key?.identity.id : undefined;
+      const sealer = new Sealer(Buffer.from(current.publicKey, 'base64'));
+      const updated = new Date().toISOString();
+      const next: StageFile = { ...current, secrets: { ...current.secrets } };
+      for (const s of normalized) {
+        const clash = sameNameOtherCase(names, s.name);
+        if (clash) {
+          throw new StageSecretsError(
+            'INVALID_NAME',
+            `stage ${opts.stage} already has ${clash}, which differs from ${s.name} only in case; use the same spelling or rm ${clash} first.`,
+          );
+        }
+        const previous = Object.hasOwn(current.secrets, s.name) ? current.secrets[s.name] : undefined;
+        (previous ? replaced : added).push(s.name);
+        // the tag depends on the name only: a key holder's write (re)approves it, anyone's replacement keeps it
+        const approved = approvals ? approvals.nameTag(s.name) : previous?.approved;
+        if (!approved) pending.push(s.name);
+        const entry: SecretEntry = {
+          type: s.type,
+          updated,
+          ...sealer.seal(valueAad(current, s.name, s.type), s.value),
+          ...(approved ? { approved } : {}),
+          ...(current.version === FORMAT_VERSION ? { sealedTo: publicKeyFingerprint(current.publicKey) } : {}),
+        };
+        next.secrets[s.name] = entry;
       }
-      const previous = Object.hasOwn(current.secrets, s.name) ? current.secrets[s.name] : undefined;
-      (previous ? replaced : added).push(s.name);
-      // the tag depends on the name only: a key holder's write (re)approves it, anyone's replacement keeps it
-      const approved = approvals ? approvals.nameTag(s.name) : previous?.approved;
-      if (!approved) pending.push(s.name);
-      const entry: SecretEntry = {
-        type: s.type,
-        updated,
-        ...sealer.seal(valueAad(current, s.name, s.type), s.value),
-        ...(approved ? { approved } : {}),
-        ...(current.version === FORMAT_VERSION ? { sealedTo: publicKeyFingerprint(current.publicKey) } : {}),
-      };
-      next.secrets[s.name] = entry;
-    }
-    return next;
-  });
+      return next;
+    },
+    { only },
+  );
   return { added, replaced, pending, approvedWith };
 }
 
@@ -99,22 +105,26 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
 export async function removeSecrets(opts: StageOptions, names: string[]): Promise<{ tagged: string[] }> {
   const store = storeFor(opts);
   const tagged = new Set<string>();
-  await store.update(opts.stage, async (found) => {
-    const current = requireCurrent(found, opts, store);
-    await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
-    const next: StageFile = { ...current, secrets: { ...current.secrets } };
-    for (const name of names) {
-      if (!Object.hasOwn(next.secrets, name)) {
-        const other = sameNameOtherCase(Object.keys(next.secrets), name);
-        const hint = other
-          ? `; it has ${other} (names are case-sensitive)`
-          : `; see npx --no-install stage-secrets list --stage ${opts.stage}`;
-        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}${hint}.`);
+  await store.update(
+    opts.stage,
+    async (found, all) => {
+      const current = requireCurrent(found, opts, store);
+      await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
+      const next: StageFile = { ...current, secrets: { ...current.secrets } };
+      for (const name of names) {
+        if (!Object.hasOwn(next.secrets, name)) {
+          const other = sameNameOtherCase(all, name);
+          const hint = other
+            ? `; it has ${other} (names are case-sensitive)`
+            : `; see npx --no-install stage-secrets list --stage ${opts.stage}`;
+          throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no secret named ${name}${hint}.`);
+        }
+        if (next.secrets[name]!.approved !== undefined) tagged.add(name);
+        delete next.secrets[name];
       }
-      if (next.secrets[name]!.approved !== undefined) tagged.add(name);
-      delete next.secrets[name];
-    }
-    return next;
-  });
+      return next;
+    },
+    { only: new Set(names) },
+  );
   return { tagged: [...tagged].sort() };
 }

@@ -17,7 +17,7 @@ import { displayPath } from './display-path.js';
 import type { StoreFs } from './fs-types.js';
 import { isAlive, withLock, type LockOptions } from './lock.js';
 import { describeFileKind, readRegularFile, type RegularRead } from './regular-file.js';
-import { assertFolderInside, assertWritable, syncFolderOf, writeFileSafely } from './safe-write.js';
+import { assertFolderInside, assertWritable, syncFolderOf, writeFileSafely, writeFilesSafely } from './safe-write.js';
 
 export { displayPath };
 
@@ -48,6 +48,16 @@ export interface StageStoreOptions {
   cwd?: string;
   fs?: StoreFs;
   lock?: LockOptions;
+}
+
+export interface ReadOptions {
+  /** upgrade: a v1/v2 file next to a folder of entries is handled by the caller */
+  leftoverEntries?: boolean;
+  /**
+   * v3: read only these entries (a write that touches them alone: set, rm). The stage handed to `update`'s
+   * change then holds just those, and `names` every name of the folder. The header must stay as it is.
+   */
+  only?: ReadonlySet<string>;
 }
 
 /**
@@ -93,10 +103,10 @@ export class StageStore {
    * to a folder of entries is an upgrade that did not finish (or a merge with an upgraded branch): named,
    * with the command to run, unless `leftoverEntries` says the caller (upgrade) handles them.
    */
-  read(stage: string, options: { leftoverEntries?: boolean } = {}): StageFile {
+  read(stage: string, options: ReadOptions = {}): StageFile {
     const where = this.displayPath(stage);
     const parsed = this.readHeaderAt(this.filePath(stage), where, stage);
-    if (parsed.version === FORMAT_VERSION) return { ...parsed, secrets: this.readEntries(stage) };
+    if (parsed.version === FORMAT_VERSION) return { ...parsed, secrets: this.readEntries(stage, options.only) };
     if (!options.leftoverEntries && this.entryFolderKind(stage) !== 'absent') {
       const folder = displayPath(this.cwd, this.entriesDir(stage));
       throw new StageSecretsError(
@@ -117,8 +127,11 @@ export class StageStore {
     return this.readHeaderAt(file, displayPath(this.cwd, file), stage);
   }
 
-  /** Reads the entries of a v3 stage (none when its folder does not exist: git keeps no empty folder). */
-  readEntries(stage: string): Record<string, SecretEntry> {
+  /**
+   * Reads the entries of a v3 stage (none when its folder does not exist: git keeps no empty folder).
+   * `only`: read just these names' files; every file name of the folder is still checked.
+   */
+  readEntries(stage: string, only?: ReadonlySet<string>): Record<string, SecretEntry> {
     const dir = this.entriesDir(stage);
     const shownDir = displayPath(this.cwd, dir);
     const kind = this.entryFolderKind(stage);
@@ -150,10 +163,8 @@ export class StageStore {
           : 'a name with unprintable characters';
         throw stray(`${printable}, which is not NAME.json`);
       }
-      const stats = this.fs.lstatSync(file);
-      if (!stats.isFile()) {
-        throw stray(`${shown}, which is ${stats.isSymbolicLink() ? 'a symbolic link' : describeFileKind(stats)}`);
-      }
+      if (only && !only.has(name)) continue;
+      // no lstat first: the open below follows no link (ELOOP), blocks on no FIFO, and fstat tells the kind
       let result: RegularRead;
       try {
         result = readRegularFile(this.fs, file, MAX_ENTRY_FILE_BYTES, { noFollow: true });
@@ -167,6 +178,13 @@ export class StageStore {
       secrets[name] = parseEntryFile(result.text, shown, { worktreeFile: true });
     }
     return secrets;
+  }
+
+  /** The names of a v3 stage's entry files, sorted, from the folder listing alone (no file is read). */
+  entryNames(stage: string): string[] {
+    if (this.entryFolderKind(stage) !== 'folder' || !this.fs.readdirSync) return [];
+    const names = [...this.fs.readdirSync(this.entriesDir(stage))].map((f) => nameOfEntryFile(f));
+    return names.filter((n): n is string => n !== undefined).sort();
   }
 
   /** What is at `secrets/<stage>/`, never following a link. */
@@ -235,8 +253,8 @@ export class StageStore {
    */
   async update(
     stage: string,
-    change: (current: StageFile | undefined) => Promise<StageFile> | StageFile,
-    options: { leftoverEntries?: boolean } = {},
+    change: (current: StageFile | undefined, names: string[]) => Promise<StageFile> | StageFile,
+    options: ReadOptions = {},
   ): Promise<StageFile> {
     const file = this.filePath(stage);
     // before anything is created: a committed secrets/ link must not take the folder, lock and temp files outside
@@ -255,9 +273,14 @@ export class StageStore {
       path.join(this.dir, `.${stage}.json.lock`),
       async () => {
         const current = this.fs.existsSync(file) ? this.read(stage, options) : undefined;
+        const partial = current?.version === FORMAT_VERSION && options.only !== undefined;
+        const names = !current ? [] : partial ? this.entryNames(stage) : Object.keys(current.secrets).sort();
         // a link in place of the stage file is refused before `change` makes keys or seals anything
         assertWritable({ file, cwd: this.cwd }, this.fs);
-        const next = await change(current);
+        const next = await change(current, names);
+        if (partial && serializeStageHeader(next) !== serializeStageHeader(current!)) {
+          throw new Error('a change given some entries only must not change the header'); // a bug of ours
+        }
         this.removeDeadTemps(this.dir, `.${path.basename(file)}.`);
         if (next.version === FORMAT_VERSION) {
           this.writeV3(stage, current, next);
@@ -304,12 +327,13 @@ export class StageStore {
     }
     if (rotating) this.writeAtomic(this.rotationPath(stage), headerText);
     // each entry is fsynced; the folder once for them all, before the header that makes them the stage's
-    for (const [name, text] of writes) {
-      writeFileSafely({ file: path.join(dir, entryFileName(name)), cwd: this.cwd }, text, {
-        fs: this.fs,
-        syncFolder: false,
-      });
-    }
+    writeFilesSafely(
+      writes.map(([name, text]) => ({
+        target: { file: path.join(dir, entryFileName(name)), cwd: this.cwd },
+        data: text,
+      })),
+      { fs: this.fs },
+    );
     if (writes.length > 0) syncFolderOf(dir, this.fs);
     for (const name of removals) {
       const target = path.join(dir, entryFileName(name));

@@ -489,7 +489,8 @@ describe('hostile stage files, through the CLI process', () => {
     const [[list], [verify], [set]] = await Promise.all([
       attack([deepArray], [['list', '--stage', 'dev']]),
       attack([inIdentity], [['verify', '--stage', 'dev']]),
-      attack([inSecrets], [['set', '--stage', 'dev', 'X', 'y']]),
+      // a write reads only the entries it touches (and the header): setting DEEP reads the deep file
+      attack([inSecrets], [['set', '--stage', 'dev', 'DEEP', 'y']]),
     ]).then((r) => r.map((x) => x[0]!));
     for (const r of [list!, verify!]) {
       expect(r.code, r.stderr).toBe(2);

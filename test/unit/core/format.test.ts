@@ -1,7 +1,15 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod/v3';
 import { Sealer, associatedData, generateStageKeyPair } from '../../../src/core/crypto.js';
 import { StageSecretsError } from '../../../src/core/errors.js';
-import { parseStageFile, serializeStageFile, type StageFile } from '../../../src/core/format.js';
+import {
+  parseStageFile,
+  quickSecretEntry,
+  secretEntrySchema,
+  serializeStageFile,
+  type StageFile,
+} from '../../../src/core/format.js';
 import { sampleLocalIdentity } from '../../support/records.js';
 // the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
 import '../../../src/identities/records.js';
@@ -146,5 +154,61 @@ describe('parse errors never quote the file', () => {
       expect(message, message).toMatch(expected);
       expect(message, message).not.toContain(MARK);
     }
+  });
+});
+
+describe('quickSecretEntry: the hand-written fast path of the entry schema', () => {
+  const FINGERPRINT = /^[0-9a-f]{16}$/;
+  const valid = {
+    type: 'string',
+    updated: '2026-11-30T10:00:00.000Z',
+    sealedTo: '0123456789abcdef',
+    epk: 'A'.repeat(43) + '=',
+    nonce: 'B'.repeat(16),
+    ct: 'Q2lwaGVy',
+    tag: 'C'.repeat(22) + '==',
+    approved: 'D'.repeat(43) + '=',
+  };
+  const strictV3 = secretEntrySchema.extend({ sealedTo: z.string().regex(FINGERPRINT) });
+  const field = fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'Type');
+  const value = fc.oneof(
+    fc.constantFrom<unknown>(
+      undefined,
+      null,
+      1,
+      '',
+      'json',
+      'number',
+      'A'.repeat(44),
+      'A'.repeat(43) + '=',
+      'A'.repeat(16),
+      'A'.repeat(24),
+      'A'.repeat(60_001),
+      '2026-11-30T10:00:00Z',
+      '2026-11-30 10:00:00Z',
+      '0123456789ABCDEF',
+      'abc=',
+      'ab==',
+      ['x'],
+      {},
+    ),
+    fc.string({ maxLength: 50 }),
+  );
+  it('accepts exactly what the zod schema accepts, and returns the same entry', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(field, value), { maxLength: 4 }), fc.boolean(), (edits, v3) => {
+        const raw: Record<string, unknown> = JSON.parse(JSON.stringify(valid));
+        if (!v3) delete raw.sealedTo;
+        for (const [key, v] of edits) {
+          if (v === undefined) delete raw[key];
+          else Object.defineProperty(raw, key, { value: v, enumerable: true, writable: true, configurable: true });
+        }
+        const quick = quickSecretEntry(raw, v3 ? FINGERPRINT : undefined);
+        const slow = (v3 ? strictV3 : secretEntrySchema).safeParse(raw);
+        expect(quick !== undefined, JSON.stringify(raw).slice(0, 300)).toBe(slow.success);
+        if (quick && slow.success) expect(JSON.stringify(quick)).toBe(JSON.stringify(slow.data));
+      }),
+      { seed: 24_1202, numRuns: 3000 },
+    );
   });
 });
