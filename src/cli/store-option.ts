@@ -1,10 +1,11 @@
 import { StageSecretsError } from '../core/errors.js';
-import { storeLocationFrom, STORE_ENV, type StoreLocation } from '../store/s3-location.js';
+import type { StoreLocation } from '../store/backend.js';
+import { storeLocationFrom, storeUrlForms, STORE_ENV } from '../store/backends.js';
 
 /** `--store s3://BUCKET/PREFIX`, taken by pull and list. */
 export const STORE_OPTION = { store: { type: 'string' } } as const;
 
-export const STORE_OPTION_HELP = `      --store URL runtime store, s3://BUCKET/PREFIX (default: $${STORE_ENV})`;
+export const STORE_OPTION_HELP = `      --store URL runtime store, ${storeUrlForms()} (default: $${STORE_ENV})`;
 
 /** The runtime store from --store, else STAGE_SECRETS_STORE; undefined when neither is set. */
 export function storeFromOptions(values: { store?: string }, env: NodeJS.ProcessEnv): StoreLocation | undefined {
@@ -17,7 +18,7 @@ export function requireStore(command: string, values: { store?: string }, env: N
   if (!location) {
     throw new StageSecretsError(
       'USAGE',
-      `${command} needs a runtime store: pass --store s3://BUCKET/PREFIX or set ${STORE_ENV}. See: stage-secrets ${command} --help`,
+      `${command} needs a runtime store: pass --store ${storeUrlForms()} or set ${STORE_ENV}. See: stage-secrets ${command} --help`,
     );
   }
   return location;

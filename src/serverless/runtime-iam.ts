@@ -1,5 +1,6 @@
 import type { KmsIdentityRecord } from '../identities/aws-kms.js';
 import { regionOfArn } from '../identities/aws-kms-client.js';
+import { storeBackendOf, type StoreAccess, type StoreLocation } from '../stages/runtime-store.js';
 import type { ServiceConfig } from './types.js';
 
 export type IamStatement = Record<string, unknown>;
@@ -83,28 +84,14 @@ export function addToServiceRole(service: ServiceConfig, statements: IamStatemen
  * a preview stage on a fallback stage's file only reads it, so unmerged code cannot change the values
  * the fallback stage's own functions read.
  */
-export type StoreAccess = 'read-write' | 'read';
+export type { StoreAccess } from '../stages/runtime-store.js';
 
 /**
- * The statements that let a function's role use one stage's objects of the runtime store, and nothing
- * else: GetObject (and PutObject for 'read-write') under `PREFIX/<app>/<stage>/`, and ListBucket limited
- * to that prefix (the client lists the folder, and without ListBucket S3 answers a missing object with
- * 403 instead of 404). `folder` is the store's stage folder (s3-location.ts stageFolder).
+ * The statements that let a function's role use one stage's folder of the runtime store, and nothing
+ * else: whatever its backend needs (store/backends.ts). `folder` is the store's stage folder (stageFolder).
  */
-export function storeStatements(bucket: string, folder: string, access: StoreAccess): IamStatement[] {
-  return [
-    {
-      Effect: 'Allow',
-      Action: access === 'read-write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
-      Resource: `arn:aws:s3:::${bucket}/${folder}*`,
-    },
-    {
-      Effect: 'Allow',
-      Action: ['s3:ListBucket'],
-      Resource: `arn:aws:s3:::${bucket}`,
-      Condition: { StringLike: { 's3:prefix': `${folder}*` } },
-    },
-  ];
+export function storeStatements(location: StoreLocation, folder: string, access: StoreAccess): IamStatement[] {
+  return storeBackendOf(location).grant(location, folder, access);
 }
 
 /** Characters IAM reads as wildcards or policy variables: a store folder holding one would widen the grant. */

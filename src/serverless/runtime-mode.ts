@@ -6,7 +6,7 @@ import type { StageFile } from '../core/format.js';
 import type { KmsIdentityRecord } from '../identities/aws-kms.js';
 import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
 import type { Logger } from '../core/log.js';
-import { stageFolder, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
+import { stageFolder, storeBackendOf, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import {
   addToServiceRole,
   iamUnsafeCharacter,
@@ -312,8 +312,8 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     }
     // A preview stage runs code not yet merged: it may read the fallback stage's folder, never write it.
     const access: StoreAccess = file.stage === input.stage ? 'read-write' : 'read';
-    statements.push(...storeStatements(input.store.bucket, folder, access));
-    result.storeFolder = `s3://${input.store.bucket}/${folder}`;
+    statements.push(...storeStatements(input.store, folder, access));
+    result.storeFolder = storeBackendOf(input.store).objectUrl(input.store, folder);
     result.storeAccess = access;
   }
   const needs = input.store ? 'kms:Decrypt and the runtime store' : 'kms:Decrypt';
@@ -341,7 +341,7 @@ function storeFolderFor(store: StoreLocation, app: string, stage: string): strin
   const unsafe = iamUnsafeCharacter(folder);
   if (unsafe) {
     throw usage(
-      `custom.stageSecrets.store: the store folder ${JSON.stringify(`s3://${store.bucket}/${folder}`)} holds ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the role's S3 grant would reach other objects. Use a prefix without * ? $ (and an app name without them).`,
+      `custom.stageSecrets.store: the store folder ${JSON.stringify(storeBackendOf(store).objectUrl(store, folder))} holds ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the role's S3 grant would reach other objects. Use a prefix without * ? $ (and an app name without them).`,
     );
   }
   return folder;

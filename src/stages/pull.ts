@@ -1,8 +1,7 @@
 import { Opener, publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import type { StoreLocation } from '../store/s3-location.js';
-import type { ObjectStore } from '../store/s3-store.js';
+import type { ObjectStore, StoreLocation } from '../store/backend.js';
 import { keyAtHand, type UnwrappedKey } from './open.js';
 import type { StageOptions } from './options.js';
 import { readStage, requireCurrent, storeFor } from './read.js';

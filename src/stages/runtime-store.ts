@@ -4,11 +4,18 @@ import { StageSecretsError } from '../core/errors.js';
 import { secretEntrySchema, type SecretEntry, type StageFile } from '../core/format.js';
 import { KEY_NAME_PATTERN } from '../core/names.js';
 import { normalizeValue, type SecretType } from '../core/values.js';
-import { entryObjectKey, nameOfObjectKey, stageFolder, type StoreLocation } from '../store/s3-location.js';
-import { s3ObjectStore, type ObjectStore } from '../store/s3-store.js';
+import {
+  entryObjectKey,
+  nameOfObjectKey,
+  stageFolder,
+  type ObjectStore,
+  type StoreLocation,
+} from '../store/backend.js';
+import { storeBackendOf } from '../store/backends.js';
 import { valueAad } from './sealing.js';
 
-export { parseStoreUrl, stageFolder, storeLocationFrom, STORE_ENV, type StoreLocation } from '../store/s3-location.js';
+export { stageFolder, type StoreAccess, type StoreLocation } from '../store/backend.js';
+export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../store/backends.js';
 export { setS3SdkLoader, type S3Sdk } from '../store/s3-store.js';
 
 /*
@@ -31,7 +38,7 @@ export function runtimeStoreFor(
   location: StoreLocation,
   file: Pick<StageFile, 'app' | 'stage'>,
   env: NodeJS.ProcessEnv,
-  objects: ObjectStore = s3ObjectStore(location, env),
+  objects: ObjectStore = storeBackendOf(location).objects(location, env),
 ): RuntimeStore {
   return { location, app: file.app, stage: file.stage, folder: stageFolder(location, file.app, file.stage), objects };
 }
@@ -146,7 +153,7 @@ export async function readStoreEntries(
   const worker = async (): Promise<void> => {
     while (next < wanted.length) {
       const item = wanted[next++]!;
-      const where = `s3://${store.location.bucket}/${item.key}`;
+      const where = storeBackendOf(store.location).objectUrl(store.location, item.key);
       const hit = cache?.get(item.key);
       if (hit && item.etag && hit.etag === item.etag) {
         entries.set(item.name, { name: item.name, entry: hit.entry, etag: hit.etag, where });
@@ -277,7 +284,7 @@ export async function updateStoredSecret(
   // `updated` is not in the associated data: one sealing serves every attempt.
   const sealed = new Sealer(Buffer.from(file.publicKey, 'base64')).seal(valueAad(file, name, type), text);
   const key = entryObjectKey(store.location, file.app, file.stage, name);
-  const where = `s3://${store.location.bucket}/${key}`;
+  const where = storeBackendOf(store.location).objectUrl(store.location, key);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const current = await store.objects.get(key);
     // Never dated before what it replaces, so an instance whose clock is behind still writes the newest.

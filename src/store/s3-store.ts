@@ -1,40 +1,23 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import { NETWORK_CODES, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
-import { storeArns, type StoreLocation } from './s3-location.js';
+import {
+  MAX_OBJECT_BYTES,
+  type ListedObject,
+  type ObjectStore,
+  type StoreAccess,
+  type StoreBackend,
+} from './backend.js';
+import { parseS3Url, storeArns, type S3Location } from './s3-location.js';
+
+export type { ListedObject, ObjectStore, StoreObject, WriteCondition } from './backend.js';
+export { MAX_OBJECT_BYTES } from './backend.js';
 
 /*
  * Objects of the runtime store on Amazon S3, read and written with conditional writes. No file system
  * and nothing Node-CLI-only here: the Lambda runtime bundles this module and gets the SDK from Lambda.
  * The SDK is imported on first use, so nothing loads it unless a store is configured.
  */
-
-export interface StoreObject {
-  key: string;
-  text: string;
-  etag: string;
-}
-
-export interface ListedObject {
-  key: string;
-  etag: string;
-}
-
-/** A write that replaces exactly the version read (`ifMatch`), or creates an object that must not exist. */
-export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
-
-export interface ObjectStore {
-  readonly location: StoreLocation;
-  /** undefined when there is no such object */
-  get(key: string): Promise<StoreObject | undefined>;
-  /** 'conflict' when another writer got there first (412, 409, or the object read is gone) */
-  put(key: string, text: string, condition: WriteCondition): Promise<{ etag: string } | 'conflict'>;
-  /** every object under `prefix` (all pages) */
-  list(prefix: string): Promise<ListedObject[]>;
-}
-
-/** A store object larger than this is not an entry (the largest entry is about 60 KB). */
-export const MAX_OBJECT_BYTES = 128 * 1024;
 
 /** `STAGE_SECRETS_S3_PATH_STYLE=true|false`; by default path-style only for an IP or localhost endpoint. */
 export const PATH_STYLE_ENV = 'STAGE_SECRETS_S3_PATH_STYLE';
@@ -165,7 +148,7 @@ function s3Said(err: SdkErrorLike): string {
 }
 
 /** Turns an SDK failure into an error with the right code and a next step. */
-export function storeError(err: unknown, operation: string, location: StoreLocation, key?: string): StageSecretsError {
+export function storeError(err: unknown, operation: string, location: S3Location, key?: string): StageSecretsError {
   if (err instanceof StageSecretsError) return err;
   const e = (err ?? {}) as SdkErrorLike;
   const where = key ? `s3://${location.bucket}/${key}` : location.url;
@@ -226,7 +209,7 @@ export function storeError(err: unknown, operation: string, location: StoreLocat
 }
 
 /** The runtime store's objects on S3 (or an S3-compatible endpoint), with settings from `env`. */
-export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): ObjectStore {
+export function s3ObjectStore(location: S3Location, env: NodeJS.ProcessEnv): ObjectStore {
   const bucket = location.bucket;
   /**
    * S3 answers a GET of a missing key with 403 unless the caller's s3:ListBucket grant covers it, and
@@ -315,3 +298,33 @@ export function s3ObjectStore(location: StoreLocation, env: NodeJS.ProcessEnv): 
     },
   };
 }
+
+/**
+ * The statements that let a function's role use one stage's objects, and nothing else: GetObject (and
+ * PutObject for 'read-write') under `PREFIX/<app>/<stage>/`, and ListBucket limited to that prefix (the
+ * client lists the folder, and without ListBucket S3 answers a missing object with 403 instead of 404).
+ */
+function s3Grant(location: S3Location, folder: string, access: StoreAccess): Array<Record<string, unknown>> {
+  return [
+    {
+      Effect: 'Allow',
+      Action: access === 'read-write' ? ['s3:GetObject', 's3:PutObject'] : ['s3:GetObject'],
+      Resource: `arn:aws:s3:::${location.bucket}/${folder}*`,
+    },
+    {
+      Effect: 'Allow',
+      Action: ['s3:ListBucket'],
+      Resource: `arn:aws:s3:::${location.bucket}`,
+      Condition: { StringLike: { 's3:prefix': `${folder}*` } },
+    },
+  ];
+}
+
+export const s3Backend: StoreBackend<S3Location> = {
+  scheme: 's3',
+  urlForm: 's3://BUCKET/PREFIX',
+  parse: parseS3Url,
+  objects: s3ObjectStore,
+  objectUrl: (location, key) => `s3://${location.bucket}/${key}`,
+  grant: s3Grant,
+};

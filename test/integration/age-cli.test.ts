@@ -60,7 +60,7 @@ describe('age recipients (CLI)', () => {
     expect(ids()).toEqual([expect.stringMatching(/^local:/), `age:${alice.recipient}`, `age:${bob.recipient}`]);
   });
 
-  it('opens with the identity from STAGE_SECRETS_AGE_KEY, its _FILE, SOPS_AGE_KEY_FILE, the sops keys.txt', async () => {
+  it('opens with the identity from STAGE_SECRETS_AGE_KEY, its _FILE, SOPS_AGE_KEY_FILE, sops keys.txt', async () => {
     const sopsHome = path.join(path.dirname(ws.dir), 'sops-home');
     fs.mkdirSync(path.join(sopsHome, 'sops', 'age'), { recursive: true });
     fs.copyFileSync(bob.file, path.join(sopsHome, 'sops', 'age', 'keys.txt'));

@@ -7,6 +7,7 @@ import {
   storeStatements,
 } from '../../../src/serverless/runtime-iam.js';
 import type { ServiceConfig } from '../../../src/serverless/types.js';
+import { parseStoreUrl } from '../../../src/store/backends.js';
 
 const record = (fields: Partial<KmsIdentityRecord>): KmsIdentityRecord => ({
   type: 'aws-kms',
@@ -88,7 +89,7 @@ describe('addToServiceRole', () => {
 
 describe('storeStatements', () => {
   it('GetObject and PutObject under the stage folder only, ListBucket on the bucket only for that prefix', () => {
-    expect(storeStatements('runtime-secrets', 'team/shop/prod/', 'read-write')).toEqual([
+    expect(storeStatements(parseStoreUrl('s3://runtime-secrets', 'test'), 'team/shop/prod/', 'read-write')).toEqual([
       {
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject'],
@@ -104,7 +105,7 @@ describe('storeStatements', () => {
   });
 
   it('read only (a preview stage on a fallback stage file): GetObject under the folder and the same ListBucket, no PutObject anywhere', () => {
-    const statements = storeStatements('runtime-secrets', 'team/shop/dev/', 'read');
+    const statements = storeStatements(parseStoreUrl('s3://runtime-secrets', 'test'), 'team/shop/dev/', 'read');
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/dev/*' },
       {
@@ -118,7 +119,7 @@ describe('storeStatements', () => {
   });
 
   it("a store at the bucket's root still limits the grant to the app and stage", () => {
-    const [objects, list] = storeStatements('b-1', 'shop/dev/', 'read-write');
+    const [objects, list] = storeStatements(parseStoreUrl('s3://b-1', 'test'), 'shop/dev/', 'read-write');
     expect(objects!.Resource).toBe('arn:aws:s3:::b-1/shop/dev/*');
     expect(list!.Condition).toEqual({ StringLike: { 's3:prefix': 'shop/dev/*' } });
   });
@@ -134,7 +135,9 @@ describe('storeStatements', () => {
     const svc = service({
       iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } },
     });
-    expect(addToServiceRole(svc, storeStatements('b-1', 'p/shop/dev/', 'read-write'))).toBe(true);
+    expect(addToServiceRole(svc, storeStatements(parseStoreUrl('s3://b-1', 'test'), 'p/shop/dev/', 'read-write'))).toBe(
+      true,
+    );
     const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role
       .statements;
     expect(statements.map((s) => s.Action)).toEqual([

@@ -14,13 +14,9 @@ import {
   type RuntimeStore,
 } from '../../../src/stages/runtime-store.js';
 import { valueAad } from '../../../src/stages/sealing.js';
-import {
-  entryObjectKey,
-  nameOfObjectKey,
-  parseStoreUrl,
-  stageFolder,
-  storeLocationFrom,
-} from '../../../src/store/s3-location.js';
+import { entryObjectKey, nameOfObjectKey, stageFolder } from '../../../src/store/backend.js';
+import { parseStoreUrl, storeLocationFrom } from '../../../src/store/backends.js';
+import type { S3Location } from '../../../src/store/s3-location.js';
 import { s3ObjectStore, usePathStyle, type ObjectStore } from '../../../src/store/s3-store.js';
 import { sampleLocalIdentity } from '../../support/records.js';
 import { startS3Server, type S3Server } from '../../support/s3-server.js';
@@ -56,7 +52,7 @@ function freshStore(objects?: (inner: ObjectStore) => ObjectStore): RuntimeStore
   const bucket = `unit-${++bucketNo}`;
   s3.createBucket(bucket);
   const location = parseStoreUrl(`s3://${bucket}/p`, 'test');
-  const inner = s3ObjectStore(location, env);
+  const inner = s3ObjectStore(location as S3Location, env);
   return runtimeStoreFor(location, { app: 'shop', stage: 'dev' }, env, objects ? objects(inner) : inner);
 }
 
@@ -77,11 +73,17 @@ beforeEach(() => s3.resetRequests());
 describe('store location', () => {
   it('parses s3://BUCKET/PREFIX, with or without prefix and trailing slash', () => {
     expect(parseStoreUrl('s3://my-bucket/team/secrets/', 'x')).toEqual({
+      scheme: 's3',
       bucket: 'my-bucket',
       prefix: 'team/secrets',
       url: 's3://my-bucket/team/secrets',
     });
-    expect(parseStoreUrl('s3://my.bucket', 'x')).toEqual({ bucket: 'my.bucket', prefix: '', url: 's3://my.bucket' });
+    expect(parseStoreUrl('s3://my.bucket', 'x')).toEqual({
+      scheme: 's3',
+      bucket: 'my.bucket',
+      prefix: '',
+      url: 's3://my.bucket',
+    });
     for (const bad of [
       'my-bucket/x',
       'https://my-bucket/x',
@@ -97,8 +99,8 @@ describe('store location', () => {
 
   it('takes the option first, else STAGE_SECRETS_STORE, else none', () => {
     const fromEnv = { STAGE_SECRETS_STORE: 's3://env-bucket/e' };
-    expect(storeLocationFrom({ value: 's3://opt-bucket/o', source: 'opt' }, fromEnv)?.bucket).toBe('opt-bucket');
-    expect(storeLocationFrom(undefined, fromEnv)?.bucket).toBe('env-bucket');
+    expect(storeLocationFrom({ value: 's3://opt-bucket/o', source: 'opt' }, fromEnv)?.url).toBe('s3://opt-bucket/o');
+    expect(storeLocationFrom(undefined, fromEnv)?.url).toBe('s3://env-bucket/e');
     expect(storeLocationFrom(undefined, {})).toBeUndefined();
     expect(() => storeLocationFrom(undefined, { STAGE_SECRETS_STORE: 'nope' })).toThrow(/STAGE_SECRETS_STORE/);
   });
@@ -187,8 +189,12 @@ describe('store entries', () => {
     const store = freshStore();
     const file = stageFile({ A: entry('2030-01-01T00:00:00Z'), B: entry('2030-01-01T00:00:00Z') });
     await updateStoredSecret(store, file, { name: 'A', type: 'string', value: 'a-value' }, { now: NOW });
-    s3.putObject(store.location.bucket, `${store.folder}ZED.json`, JSON.stringify(entry('2030-01-01T00:00:00Z')));
-    s3.putObject(store.location.bucket, `${store.folder}notes.txt`, 'not ours');
+    s3.putObject(
+      (store.location as S3Location).bucket,
+      `${store.folder}ZED.json`,
+      JSON.stringify(entry('2030-01-01T00:00:00Z')),
+    );
+    s3.putObject((store.location as S3Location).bucket, `${store.folder}notes.txt`, 'not ours');
     const cache = new Map();
     const first = await readStoreEntries(store, file, { cache, now: NOW });
     expect([...first.entries.keys()]).toEqual(['A']);
@@ -214,12 +220,12 @@ describe('updateStoredSecret', () => {
     expect(first.attempts).toBe(1);
     expect(first.entry.updated).toBe('2031-01-01T00:00:00.000Z');
     const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
-    const stored = JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()) as SecretEntry;
+    const stored = JSON.parse(s3.getObject((store.location as S3Location).bucket, key)!.body.toString()) as SecretEntry;
     expect(Object.keys(stored)).toEqual(['type', 'updated', 'sealedTo', 'epk', 'nonce', 'ct', 'tag']);
     expect(stored.sealedTo).toBe(publicKeyFingerprint(file.publicKey)); // the key it was really sealed to
     expect(open(file, 'TOKEN', stored)).toBe('v1');
     expect(open(file, 'OTHER', stored)).toBeUndefined();
-    const etag = s3.getObject(store.location.bucket, key)!.etag;
+    const etag = s3.getObject((store.location as S3Location).bucket, key)!.etag;
     await updateStoredSecret(
       store,
       file,
@@ -231,7 +237,9 @@ describe('updateStoredSecret', () => {
       ['*', undefined],
       [undefined, etag],
     ]);
-    expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe('7');
+    expect(
+      open(file, 'TOKEN', JSON.parse(s3.getObject((store.location as S3Location).bucket, key)!.body.toString())),
+    ).toBe('7');
   });
 
   it('tells a missing object from a denied one when S3 answers both with 403 (ListBucket not granted on the key)', async () => {
@@ -246,9 +254,9 @@ describe('updateStoredSecret', () => {
       );
       expect(first.attempts).toBe(1);
       const key = entryObjectKey(store.location, 'shop', 'dev', 'TOKEN');
-      expect(open(file, 'TOKEN', JSON.parse(s3.getObject(store.location.bucket, key)!.body.toString()))).toBe(
-        'first-write-v1',
-      );
+      expect(
+        open(file, 'TOKEN', JSON.parse(s3.getObject((store.location as S3Location).bucket, key)!.body.toString())),
+      ).toBe('first-write-v1');
       expect(s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.ifNoneMatch)).toEqual(['*']);
       // a listing that is denied too: the 403 stays a denial, and nothing is written
       const other = freshStore();
@@ -261,7 +269,7 @@ describe('updateStoredSecret', () => {
       ).catch((e: unknown) => e);
       expect(denied).toBeInstanceOf(StageSecretsError);
       expect((denied as StageSecretsError).code).toBe('ACCESS_DENIED');
-      expect(s3.keys(other.location.bucket)).toEqual([]);
+      expect(s3.keys((other.location as S3Location).bucket)).toEqual([]);
     } finally {
       s3.hideMissingKeys(false);
       s3.allowAll();
@@ -312,7 +320,9 @@ describe('updateStoredSecret', () => {
     expect(result.attempts).toBe(3);
     expect(sleeps).toEqual([49, 99]);
     const stored = JSON.parse(
-      s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString(),
+      s3
+        .getObject((store.location as S3Location).bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!
+        .body.toString(),
     );
     expect(open(file, 'TOKEN', stored)).toBe('mine');
     const statuses = s3.requests.filter((r) => r.operation === 'PutObject').map((r) => r.status);
@@ -343,7 +353,9 @@ describe('updateStoredSecret', () => {
       /TOKEN is being updated concurrently .* after 3 conditional writes .* nothing of it was written\. Retry/,
     );
     const stored = JSON.parse(
-      s3.getObject(store.location.bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!.body.toString(),
+      s3
+        .getObject((store.location as S3Location).bucket, entryObjectKey(store.location, 'shop', 'dev', 'TOKEN'))!
+        .body.toString(),
     );
     expect(stored.ct).toBe(B64(6));
   });
