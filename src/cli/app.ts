@@ -4,17 +4,9 @@ import * as path from 'node:path';
 
 import { StageSecretsError } from '../core/errors.js';
 import { APP_PROBE_VAR } from '../core/run-env.js';
+import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
 import type { ExpectedApp } from '../stages/options.js';
 
-const SERVERLESS_CONFIGS = [
-  'serverless.yml',
-  'serverless.yaml',
-  'serverless.json',
-  'serverless.js',
-  'serverless.cjs',
-  'serverless.mjs',
-  'serverless.ts',
-];
 const SERVICE_NAME = /^[A-Za-z0-9][\w.-]*$/;
 
 function readText(file: string): string | undefined {

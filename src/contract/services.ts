@@ -10,16 +10,7 @@ import { parseFailure } from './parser.js';
 import { serviceModel, type ServiceModel } from './service-model.js';
 import type { Unreadable } from './types.js';
 
-/** In the framework's order: the first one a folder has is its config. */
-export const SERVERLESS_CONFIGS = [
-  'serverless.yml',
-  'serverless.yaml',
-  'serverless.json',
-  'serverless.js',
-  'serverless.cjs',
-  'serverless.mjs',
-  'serverless.ts',
-];
+import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
 
 const SKIPPED = new Set(['node_modules', 'secrets']);
 const MAX_DEPTH = 12;

@@ -397,17 +397,8 @@ export function serializeStageFile(file: StageFile): string {
     };
     return `    ${line(name)}: ${line(entry)}`;
   });
-  const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);
   return [
-    '{',
-    `  "version": ${SINGLE_FILE_VERSION},`,
-    `  "app": ${line(file.app)},`,
-    `  "stage": ${line(file.stage)},`,
-    `  "publicKey": ${line(file.publicKey)},`,
-    ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
-    ...(file.approvalEpoch ? [`  "approvalEpoch": ${line(orderedEpoch(file.approvalEpoch))},`] : []),
-    '  "identities": [',
-    identityLines.join(',\n'),
+    ...headerLines(file, SINGLE_FILE_VERSION),
     '  ],',
     names.length ? '  "secrets": {' : '  "secrets": {}',
     ...(names.length ? [secretLines.join(',\n'), '  }'] : []),
@@ -416,21 +407,22 @@ export function serializeStageFile(file: StageFile): string {
   ].join('\n');
 }
 
-/** Canonical text of a v3 header: fixed field order, one identity per line, trailing newline. */
-export function serializeStageHeader(file: StageHeader): string {
-  const identityLines = file.identities.map((r) => `    ${line(orderedIdentity(r))}`);
+/** The header fields in their fixed order, up to the identities (one per line), the closing bracket left out. */
+function headerLines(file: StageHeader, version: number): string[] {
   return [
     '{',
-    `  "version": ${FORMAT_VERSION},`,
+    `  "version": ${version},`,
     `  "app": ${line(file.app)},`,
     `  "stage": ${line(file.stage)},`,
     `  "publicKey": ${line(file.publicKey)},`,
     ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
     ...(file.approvalEpoch ? [`  "approvalEpoch": ${line(orderedEpoch(file.approvalEpoch))},`] : []),
     '  "identities": [',
-    identityLines.join(',\n'),
-    '  ]',
-    '}',
-    '',
-  ].join('\n');
+    file.identities.map((r) => `    ${line(orderedIdentity(r))}`).join(',\n'),
+  ];
+}
+
+/** Canonical text of a v3 header: fixed field order, one identity per line, trailing newline. */
+export function serializeStageHeader(file: StageHeader): string {
+  return [...headerLines(file, FORMAT_VERSION), '  ]', '}', ''].join('\n');
 }

@@ -1,8 +1,8 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { type GitRepo, gitRepo } from '../support/git-repo.js';
 
 /**
  * Format v3 with plain git: no git-setup, no merge driver, no .gitattributes. Two branches that add,
@@ -10,38 +10,11 @@ import { makeWorkspace, type Workspace } from '../support/cli.js';
  * them; the same secret on both sides is a conflict on that one file.
  */
 
-function gitRepo(ws: Workspace) {
-  const noKey = path.join(ws.config, '..', 'no-key-config');
-  fs.mkdirSync(noKey, { recursive: true });
-  const env = { ...ws.env, GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', GIT_EDITOR: 'true' };
-  const g = (...args: string[]) => {
-    const r = spawnSync('git', args, { cwd: ws.dir, env, encoding: 'utf8' });
-    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-  };
-  const ok = (...args: string[]) => {
-    const r = g(...args);
-    if (r.code !== 0) throw new Error(`git ${args.join(' ')}: ${r.stdout}${r.stderr}`);
-    return r.stdout;
-  };
-  const run = (args: string[], keyless = false) =>
-    ws.run(args, { env: { ...env, ...(keyless ? { XDG_CONFIG_HOME: noKey } : {}) } });
-  const cli = async (args: string[], keyless = false) => {
-    const r = await run(args, keyless);
-    if (r.code !== 0) throw new Error(`stage-secrets ${args.join(' ')}: ${r.stderr}`);
-    return r;
-  };
-  const commitAll = (message: string) => {
-    ok('add', '-A');
-    ok('commit', '-qm', message);
-  };
-  return { g, ok, run, cli, commitAll };
-}
-
 const STAGE = ['--stage', 'dev'];
 
 describe('git without set-up: v3 stages merge like code', () => {
   let ws: Workspace;
-  let repo: ReturnType<typeof gitRepo>;
+  let repo: GitRepo;
 
   /** The values the build gets, through run (it refuses anything pending, stale or damaged). */
   async function buildValues(): Promise<Record<string, string>> {
