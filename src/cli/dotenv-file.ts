@@ -110,3 +110,45 @@ export function duplicateNames(text: string): Array<{ name: string; lines: numbe
 export function formatProblems(problems: LineProblem[]): string {
   return problems.map((p) => `- ${p.line === undefined ? 'a line' : `line ${p.line}`}: ${p.problem}`).join('\n');
 }
+
+const META_COMMENT = /^\s*#\s*stage-secrets:(.*)$/;
+
+/**
+ * Expiry and owner of entries, from a comment on the line just above each:
+ * `# stage-secrets: expires=2027-01-31 owner=team-payments` (values without spaces). A comment of that
+ * form with another key, or not followed by an entry, is refused by line: silently dropping it would
+ * import a secret without the expiry its author meant.
+ */
+export function entryMetaComments(text: string): {
+  meta: Map<string, { expires?: string; owner?: string }>;
+  problems: LineProblem[];
+} {
+  const meta = new Map<string, { expires?: string; owner?: string }>();
+  const problems: LineProblem[] = [];
+  let pending: { line: number; expires?: string; owner?: string } | undefined;
+  text.split(/\r\n|\n|\r/).forEach((line, i) => {
+    const comment = META_COMMENT.exec(line);
+    if (comment) {
+      if (pending) problems.push({ line: pending.line, problem: 'a stage-secrets: comment not followed by an entry' });
+      pending = { line: i + 1 };
+      for (const token of comment[1]!.trim().split(/\s+/).filter(Boolean)) {
+        const [key, ...rest] = token.split('=');
+        const value = rest.join('=');
+        if ((key === 'expires' || key === 'owner') && value !== '') pending[key] = value;
+        else problems.push({ line: i + 1, problem: 'a stage-secrets: comment takes only expires=DATE and owner=TEXT' });
+      }
+      return;
+    }
+    if (line.trim() === '') return;
+    const name = ENTRY_START.exec(line)?.[1];
+    if (pending && name !== undefined) {
+      const { line: _line, ...found } = pending;
+      meta.set(name, found);
+    } else if (pending) {
+      problems.push({ line: pending.line, problem: 'a stage-secrets: comment not followed by an entry' });
+    }
+    pending = undefined;
+  });
+  if (pending) problems.push({ line: pending.line, problem: 'a stage-secrets: comment not followed by an entry' });
+  return { meta, problems };
+}

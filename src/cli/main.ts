@@ -92,6 +92,9 @@ function usage(): string {
 
 /** Options that take a value, so a command name is not mistaken for one when options come first. */
 const VALUE_OPTIONS = new Set([
+  '--expires',
+  '--owner',
+  '--warn-days',
   '--stage',
   '-s',
   '--dir',

@@ -20,13 +20,32 @@ export interface CheckInput {
   env?: NodeJS.ProcessEnv;
   /** stages to check; default every stage with a file in the secrets folder */
   stages?: string[];
+  /** expiring: within this many days of its expiry (default 14) */
+  warnDays?: number;
+  /** the time expiries are measured against, ms since the epoch (default now) */
+  now?: number;
 }
 
-/** A secret's cell in the matrix. (Stage layout v3 and expiry add their statuses here.) */
-export function cellOf(info: SecretInfo | undefined): CellStatus {
+export const DEFAULT_WARN_DAYS = 14;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** When an entry's expiry (a day: its start, UTC; or a time) is reached, in ms since the epoch. */
+export function expiryTime(expires: string): number {
+  return Date.parse(expires.length === 10 ? `${expires}T00:00:00Z` : expires);
+}
+
+/**
+ * A secret's cell in the matrix at time `now`: missing, sealed to an old key (set before a rotate and
+ * merged after it: the build refuses the stage), expired, expiring within `warnDays`, pending, present.
+ */
+export function cellOf(info: SecretInfo | undefined, now = Date.now(), warnDays = DEFAULT_WARN_DAYS): CellStatus {
   if (!info) return 'missing';
-  // set before a rotate and merged after it: the build refuses the stage until it is set again
   if (info.sealedToOtherKey) return 'sealed-to-old-key';
+  if (info.expires !== undefined) {
+    const at = expiryTime(info.expires);
+    if (at <= now) return 'expired';
+    if (at - now <= warnDays * DAY_MS) return 'expiring';
+  }
   return info.approval === 'pending' ? 'pending' : 'present';
 }
 
@@ -98,18 +117,22 @@ export async function checkApp(input: CheckInput = {}): Promise<ContractReport> 
   const known = new Set([...infos.values()].flatMap((m) => [...m.keys()]));
   const app = await appNeeds({ ...input, dir: secretsDir, cwd, env, known });
 
+  const now = input.now ?? Date.now();
+  const warnDays = input.warnDays ?? DEFAULT_WARN_DAYS;
   const names = new Set([...stages.flatMap((s) => [...infos.get(s)!.keys()]), ...app.needs.map((n) => n.name)]);
   const rows: ContractRow[] = [...names].sort().map((name) => ({
     name,
-    cells: Object.fromEntries(stages.map((s) => [s, cellOf(infos.get(s)!.get(name))])),
+    cells: Object.fromEntries(stages.map((s) => [s, cellOf(infos.get(s)!.get(name), now, warnDays)])),
     neededBy: app.needs.filter((n) => n.name === name),
   }));
   const missing: MissingName[] = [];
   for (const row of rows) {
     if (row.neededBy.length === 0) continue;
     for (const stage of stages) {
-      if (row.cells[stage] !== 'missing') continue;
-      missing.push({ name: row.name, stage, required: row.neededBy.some((n) => n.required), neededBy: row.neededBy });
+      const cell = row.cells[stage];
+      if (cell !== 'missing' && cell !== 'expired') continue;
+      const required = row.neededBy.some((n) => n.required);
+      missing.push({ name: row.name, stage, status: cell, required, neededBy: row.neededBy });
     }
   }
   const shown = shower(cwd);

@@ -9,12 +9,16 @@ const CELL_TEXT: Record<CellStatus, string> = {
   pending: 'PENDING',
   missing: 'MISSING',
   'sealed-to-old-key': 'OLD KEY',
+  expiring: 'EXPIRING',
+  expired: 'EXPIRED',
 };
 const CELL_MARKDOWN: Record<CellStatus, string> = {
   present: '✅ present',
   pending: '⏳ pending approval',
   missing: '❌ missing',
   'sealed-to-old-key': '⚠️ sealed to a previous key',
+  expiring: '⏰ expiring',
+  expired: '❌ expired',
 };
 
 function who(n: Need): string {
@@ -29,7 +33,8 @@ function summary(report: ContractReport): string {
     const stages = report.stages.join(', ') || '(none)';
     return `ok: every needed name is in ${report.stages.length === 1 ? 'stage' : 'stages'} ${stages}`;
   }
-  return `${fatal} required ${fatal === 1 ? 'name is' : 'names are'} missing`;
+  const state = report.missing.some((m) => m.required && m.status === 'expired') ? 'missing or expired' : 'missing';
+  return `${fatal} required ${fatal === 1 ? 'name is' : 'names are'} ${state}`;
 }
 
 function text(report: ContractReport): string {
@@ -59,7 +64,8 @@ function text(report: ContractReport): string {
   if (report.missing.length) {
     out.push('', 'missing:');
     for (const m of report.missing) {
-      out.push(`  ${m.name} in stage ${m.stage}${m.required ? '' : ' (optional)'}, needed by:`);
+      const expired = m.status === 'expired' ? ' (expired)' : '';
+      out.push(`  ${m.name} in stage ${m.stage}${expired}${m.required ? '' : ' (optional)'}, needed by:`);
       for (const n of m.neededBy) out.push(`    ${who(n)}`);
     }
   }
@@ -97,7 +103,8 @@ function markdown(report: ContractReport): string {
   if (report.missing.length) {
     out.push('', '#### Missing', '');
     for (const m of report.missing) {
-      out.push(`- \`${m.name}\` in stage **${cell(m.stage)}**${m.required ? '' : ' (optional)'}, needed by:`);
+      const expired = m.status === 'expired' ? ' (expired)' : '';
+      out.push(`- \`${m.name}\` in stage **${cell(m.stage)}**${expired}${m.required ? '' : ' (optional)'}, needed by:`);
       for (const n of m.neededBy) out.push(`  - ${cell(who(n))}`);
     }
   }

@@ -34,7 +34,7 @@ export interface Need {
  * approval yet: the build refuses the stage until a key holder approves it), `missing`. The statuses
  * the stage layout v3 and expiry add slot in here: `sealed-to-old-key`, `expiring`, `expired`.
  */
-export type CellStatus = 'present' | 'pending' | 'missing' | 'sealed-to-old-key';
+export type CellStatus = 'present' | 'pending' | 'missing' | 'sealed-to-old-key' | 'expiring' | 'expired';
 
 export interface ContractRow {
   name: string;
@@ -48,6 +48,8 @@ export interface ContractRow {
 export interface MissingName {
   name: string;
   stage: string;
+  /** absent from the stage, or there but past its expiry (set --expires): both fail the check */
+  status?: 'missing' | 'expired';
   /** true when at least one need is required (optional-only names are reported, never fatal) */
   required: boolean;
   neededBy: Need[];

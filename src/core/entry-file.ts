@@ -12,9 +12,17 @@ import { KEY_NAME_PATTERN } from './names.js';
  */
 export const ENTRY_SUFFIX = '.json';
 const FINGERPRINT = /^[0-9a-f]{16}$/;
+/** When a secret expires: a day (it expires at the start of that day, UTC) or a UTC time. */
+export const EXPIRES = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z)?$/;
+/** Who answers for a secret: printed in CI logs, so printable ASCII only (no line break, no escape). */
+export const OWNER = /^[\x20-\x7e]+$/;
+export const MAX_OWNER = 100;
 
 export const entryFileSchema = secretEntrySchema.extend({
   sealedTo: z.string().regex(FINGERPRINT, 'sealedTo is not a 16-hex-digit key fingerprint'),
+  // bound into the value's associated data (stages/sealing.ts): an edit of either makes the entry fail to open
+  expires: z.string().regex(EXPIRES, 'expires is not a date (YYYY-MM-DD or an ISO-8601 UTC time)').optional(),
+  owner: z.string().min(1).max(MAX_OWNER).regex(OWNER, 'owner holds characters other than printable ASCII').optional(),
 });
 
 /** The file name of a secret's entry. */
@@ -74,6 +82,8 @@ export function serializeEntryFile(entry: SecretEntry & { sealedTo: string }): s
   const fields: Array<[string, string]> = [
     ['type', entry.type],
     ['updated', entry.updated],
+    ...(entry.expires ? ([['expires', entry.expires]] as Array<[string, string]>) : []),
+    ...(entry.owner ? ([['owner', entry.owner]] as Array<[string, string]>) : []),
     ['sealedTo', entry.sealedTo],
     ['epk', entry.epk],
     ['nonce', entry.nonce],

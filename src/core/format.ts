@@ -175,7 +175,12 @@ export const stageHeaderSchema = z.strictObject({
  * it was sealed to (stages/view.ts keyFingerprint); absent in v1/v2 files, whose entries are all sealed
  * to the file's own key. It is not authenticated: a wrong one can only make an entry fail closed.
  */
-export type SecretEntry = z.infer<typeof secretEntrySchema> & { sealedTo?: string };
+export type SecretEntry = z.infer<typeof secretEntrySchema> & {
+  sealedTo?: string;
+  /** v3 entry files only: when the secret expires, and who answers for it; both bound to the sealed value */
+  expires?: string;
+  owner?: string;
+};
 export type StagePolicy = z.infer<typeof policySchema>;
 export type ApprovalEpoch = z.infer<typeof approvalEpochSchema>;
 /** An identity record of any kind; each kind module narrows it to its own record type. */

@@ -27,6 +27,9 @@ export interface SecretInfo {
   sealedToOtherKey?: true;
   /** with a runtime store: the store holds a newer value (stage-secrets pull folds it in) */
   storeNewer?: boolean;
+  /** when it expires and who answers for it (set --expires / --owner), when given */
+  expires?: string;
+  owner?: string;
 }
 
 export interface CheckedList {
@@ -54,6 +57,8 @@ function infos(file: StageFile, status: (name: string, tagged: boolean) => Appro
         approval: status(name, tagged),
       };
       if (otherKey.has(name)) info.sealedToOtherKey = true;
+      if (entry.expires) info.expires = entry.expires;
+      if (entry.owner) info.owner = entry.owner;
       return info;
     });
 }

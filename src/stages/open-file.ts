@@ -219,7 +219,7 @@ export async function openStageFile(
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;
     if (sealedToOtherKey.includes(name)) return undefined;
-    const text = opener.open(valueAad(file, name, entry.type), entry);
+    const text = opener.open(valueAad(file, name, entry.type, entry), entry);
     return text === undefined ? undefined : { type: entry.type, text };
   };
   const integrityError = (names: string[]) =>

@@ -55,7 +55,7 @@ function checkOpens(file: StageFile, contents: StoreContents, names: string[], k
   const opener = new Opener(key.privateKey, Buffer.from(file.publicKey, 'base64'));
   const bad = names.filter((name) => {
     const { entry } = contents.entries.get(name)!;
-    return opener.open(valueAad(file, name, entry.type), entry) === undefined;
+    return opener.open(valueAad(file, name, entry.type, entry), entry) === undefined;
   });
   if (bad.length) {
     const where = bad.map((name) => contents.entries.get(name)!.where).join(', ');

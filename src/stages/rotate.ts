@@ -60,10 +60,13 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     const sealer = new Sealer(pair.publicKey);
     for (const [name, value] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const approved = approvedBefore.has(name) ? approvals.nameTag(name) : undefined;
+      const { expires, owner } = current.secrets[name]!;
+      const meta = { ...(expires ? { expires } : {}), ...(owner ? { owner } : {}) };
       next.secrets[name] = {
         type: value.type,
         updated: current.secrets[name]!.updated,
-        ...sealer.seal(valueAad(next, name, value.type), value.text),
+        ...meta,
+        ...sealer.seal(valueAad(next, name, value.type, meta), value.text),
         ...(approved ? { approved } : {}),
         ...(next.version === 3 ? { sealedTo: publicKeyFingerprint(next.publicKey) } : {}),
       };

@@ -8,7 +8,30 @@ export function contextOf(file: Pick<StageFile, 'app' | 'stage' | 'publicKey'>):
   return { app: file.app, stage: file.stage, publicKey: file.publicKey };
 }
 
-/** What a sealed value is bound to: moved to another name, type, stage or app, it no longer opens. */
-export function valueAad(file: Pick<StageFile, 'app' | 'stage'>, name: string, type: SecretType): Buffer {
-  return associatedData(['value', file.app, file.stage, name, type]);
+/** An entry's expiry and owner, when it has them (v3 entry files). */
+export interface EntryMeta {
+  expires?: string;
+  owner?: string;
+}
+
+/**
+ * What a sealed value is bound to: moved to another name, type, stage or app, it no longer opens. An
+ * expiry or owner is bound too (only when present, so entries without them keep their bytes): a writer
+ * who edits either in the file, say to extend a key holder's expiry, leaves an entry that does not open.
+ */
+export function valueAad(
+  file: Pick<StageFile, 'app' | 'stage'>,
+  name: string,
+  type: SecretType,
+  meta: EntryMeta = {},
+): Buffer {
+  const bound = meta.expires !== undefined || meta.owner !== undefined;
+  return associatedData([
+    'value',
+    file.app,
+    file.stage,
+    name,
+    type,
+    ...(bound ? ['meta', meta.expires ?? '', meta.owner ?? ''] : []),
+  ]);
 }

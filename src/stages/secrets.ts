@@ -1,5 +1,6 @@
 import { publicKeyFingerprint, Sealer } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
+import { EXPIRES, MAX_OWNER, OWNER } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { assertKeyName } from '../core/names.js';
 import { normalizeValue, type SecretType } from '../core/values.js';
@@ -7,13 +8,43 @@ import { keyAtHand } from './open.js';
 import type { StageOptions } from './options.js';
 import { requireCurrent, storeFor } from './read.js';
 import { approvalsFor } from './approval-epoch.js';
-import { valueAad } from './sealing.js';
+import { type EntryMeta, valueAad } from './sealing.js';
 
 export interface NewSecret {
   name: string;
   type: SecretType;
   /** as typed by the user; checked and normalised here */
   value: string;
+  /** when it expires (YYYY-MM-DD or an ISO-8601 UTC time) and who answers for it; default: kept from the
+   * entry it replaces. Only a version-3 stage stores them. */
+  expires?: string;
+  owner?: string;
+}
+
+/** The expiry and owner a write seals with: as given, else those of the entry it replaces. */
+function entryMeta(s: NewSecret, previous: SecretEntry | undefined, v3: boolean, stage: string): EntryMeta {
+  const expires = s.expires ?? previous?.expires;
+  const owner = s.owner ?? previous?.owner;
+  if ((s.expires !== undefined || s.owner !== undefined) && !v3) {
+    throw new StageSecretsError(
+      'UNSUPPORTED_VERSION',
+      `an expiry or owner is stored only in a stage of format version 3; upgrade the stage first (no key needed): ` +
+        `npx --no-install stage-secrets upgrade --stage ${stage}`,
+    );
+  }
+  if (expires !== undefined && !EXPIRES.test(expires)) {
+    throw new StageSecretsError(
+      'USAGE',
+      `--expires for ${s.name} is not a date: use YYYY-MM-DD or an ISO-8601 UTC time.`,
+    );
+  }
+  if (owner !== undefined && (!OWNER.test(owner) || owner.length > MAX_OWNER)) {
+    throw new StageSecretsError(
+      'USAGE',
+      `--owner for ${s.name} must be 1 to ${MAX_OWNER} printable ASCII characters (it is printed in CI logs).`,
+    );
+  }
+  return { ...(expires ? { expires } : {}), ...(owner ? { owner } : {}) };
 }
 
 function sameNameOtherCase(names: Iterable<string>, name: string): string | undefined {
@@ -82,10 +113,12 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
         // the tag depends on the name only: a key holder's write (re)approves it, anyone's replacement keeps it
         const approved = approvals ? approvals.nameTag(s.name) : previous?.approved;
         if (!approved) pending.push(s.name);
+        const meta = entryMeta(s, previous, current.version === FORMAT_VERSION, opts.stage);
         const entry: SecretEntry = {
           type: s.type,
           updated,
-          ...sealer.seal(valueAad(current, s.name, s.type), s.value),
+          ...meta,
+          ...sealer.seal(valueAad(current, s.name, s.type, meta), s.value),
           ...(approved ? { approved } : {}),
           ...(current.version === FORMAT_VERSION ? { sealedTo: publicKeyFingerprint(current.publicKey) } : {}),
         };

@@ -7,12 +7,13 @@ const options = {
   stage: { type: 'string', short: 's', multiple: true },
   format: { type: 'string' },
   dir: { type: 'string' },
+  'warn-days': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const command: Command = {
   name: 'check',
-  help: `Usage: stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR]
+  help: `Usage: stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]
 
 Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
 services (every serverless.yml, .yaml, .json, .js, .cjs, .mjs, .ts below the repository root whose
@@ -32,9 +33,11 @@ cannot read or parse are listed.
                      or json
       --dir DIR      secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
                      stage file, from this folder upward, not past the git root)
+      --warn-days N  a secret whose expiry (set --expires) is within N days is "expiring", a warning
+                     (default 14); past it, "expired", which fails like a missing name
   -h, --help         show this help
-Exit codes: 0 every required name is in every checked stage; 1 a required name is missing (or bad
-usage).`,
+Exit codes: 0 every required name is in every checked stage and not expired; 1 a required name is
+missing or expired (or bad usage).`,
   async run(argv, io) {
     const { values } = parse('check', argv, options, false);
     if (values.help) {
@@ -50,7 +53,23 @@ usage).`,
     }
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
     for (const stage of values.stage ?? []) assertStageName(stage);
-    const report = await checkApp({ dir: values.dir, cwd: io.cwd, env: io.env, stages: values.stage });
+    const warnText = values['warn-days'];
+    const warnDays = warnText === undefined ? undefined : Number(warnText);
+    if (warnDays !== undefined && (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650)) {
+      throw new StageSecretsError('USAGE', '--warn-days is a whole number of days from 0 to 3650.');
+    }
+    const report = await checkApp({ dir: values.dir, cwd: io.cwd, env: io.env, stages: values.stage, warnDays });
+    const expiring = report.rows.flatMap((r) =>
+      Object.entries(r.cells)
+        .filter(([, c]) => c === 'expiring')
+        .map(([stage]) => `${r.name} in stage ${stage}`),
+    );
+    if (expiring.length) {
+      write(
+        io.stderr,
+        `expiring within ${warnDays ?? 14} days: ${expiring.join(', ')}; set new values with --expires before then.`,
+      );
+    }
     io.stdout.write(renderCheck(report, format));
     return report.ok ? 0 : 1;
   },

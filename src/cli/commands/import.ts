@@ -5,7 +5,13 @@ import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { approvalNote } from '../approval-note.js';
-import { duplicateNames, entryProblems, formatProblems, keyMaterialProblems } from '../dotenv-file.js';
+import {
+  duplicateNames,
+  entryMetaComments,
+  entryProblems,
+  formatProblems,
+  keyMaterialProblems,
+} from '../dotenv-file.js';
 import { readAll } from '../stdin.js';
 
 export const command: Command = {
@@ -17,6 +23,8 @@ secrets, in one write: if any name or value is refused, nothing is written, and 
 is listed with its line (never its value). A name set on several lines is imported from the last
 one, with a warning. New names are approved
 when the stage key is at hand, else pending (see npx --no-install stage-secrets approve --help).
+An expiry and owner (as set --expires/--owner; format-3 stages) come from a comment on the line
+just above the entry: # stage-secrets: expires=2027-01-31 owner=team-payments (values without spaces).
 
 A multi-line value (a PEM key) must be in double quotes. Without them dotenv keeps only its first
 line and may read a later line as a name; import refuses such a file, giving line numbers only:
@@ -69,6 +77,13 @@ ${STAGE_OPTIONS_HELP}`,
         `${label} has ${problems.length} ${problems.length === 1 ? 'entry' : 'entries'} that cannot be imported; nothing was imported.\n${formatProblems(problems)}`,
       );
     }
+    const comments = entryMetaComments(text);
+    if (comments.problems.length) {
+      throw new StageSecretsError(
+        'USAGE',
+        `${label} has stage-secrets: comments that cannot be read; nothing was imported.\n${formatProblems(comments.problems)}`,
+      );
+    }
     for (const { name, lines } of duplicateNames(text)) {
       const list = `${lines.slice(0, -1).join(', ')} and ${lines.at(-1)}`;
       write(
@@ -78,7 +93,7 @@ ${STAGE_OPTIONS_HELP}`,
     }
     const result = await setSecrets(
       opts,
-      entries.map(([name, value]) => ({ name, type: 'string' as const, value })),
+      entries.map(([name, value]) => ({ name, type: 'string' as const, value, ...comments.meta.get(name) })),
     );
     const count = `${entries.length} ${entries.length === 1 ? 'secret' : 'secrets'}`;
     write(

@@ -55,10 +55,13 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     const width = Math.max(4, ...secrets.map((s) => s.name.length));
+    // the expiry and owner columns only when some entry has them, so other stages list as before
+    const meta = secrets.some((s) => s.expires || s.owner);
+    const metaCells = (expires: string, owner: string) => (meta ? `  ${expires.padEnd(24)}  ${owner}` : '');
     const rows = [
-      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   ${newer ? `${'APPROVAL'.padEnd(STATUS_WIDTH)}  STORE` : 'APPROVAL'}`,
+      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   ${newer ? `${'APPROVAL'.padEnd(STATUS_WIDTH)}  STORE` : meta ? 'APPROVAL'.padEnd(STATUS_WIDTH) : 'APPROVAL'}${metaCells('EXPIRES', 'OWNER')}`,
       ...secrets.map((s) =>
-        `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}`.trimEnd(),
+        `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}${metaCells(s.expires ?? '-', s.owner ?? '-')}`.trimEnd(),
       ),
     ];
     write(io.stdout, rows.join('\n'));

@@ -20,11 +20,14 @@ const options = {
   ...STAGE_OPTIONS,
   type: { type: 'string', short: 't' },
   'from-file': { type: 'string', short: 'f' },
+  expires: { type: 'string' },
+  owner: { type: 'string' },
 } as const;
 
 export const command: Command = {
   name: 'set',
   help: `Usage: stage-secrets set --stage S KEY [VALUE] [--type string|number|json] [--from-file F]
+                          [--expires DATE] [--owner TEXT]
 
 Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody needs the private
 key to do this, and nobody can read the value back without it.
@@ -37,6 +40,12 @@ Replacing the value of an approved name keeps its approval. A key at hand that d
 stage file (its publicKey or identities were changed) refuses the write (exit 2).
   -t, --type T        string (default), number, or json (validated and stored compact)
   -f, --from-file F   read the value from file F
+      --expires DATE  when the secret expires: YYYY-MM-DD (the start of that day, UTC) or an ISO-8601
+                      UTC time; check warns before (--warn-days) and fails after
+      --owner TEXT    who answers for it (printable ASCII, at most 100 characters; shown by list)
+                      Both are sealed with the value: editing them in the file breaks the entry, so
+                      changing them means setting the value again. Without them a replacement keeps
+                      the entry's own. Format-3 stages only.
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -82,7 +91,11 @@ ${STAGE_OPTIONS_HELP}`,
     } else {
       value = (await readAll(io.stdin)).replace(/\r?\n$/, '');
     }
-    const result = await setSecrets(opts, [{ name, type: type as SecretType, value }]);
+    const meta = {
+      ...(values.expires !== undefined ? { expires: values.expires } : {}),
+      ...(values.owner !== undefined ? { owner: values.owner } : {}),
+    };
+    const result = await setSecrets(opts, [{ name, type: type as SecretType, value, ...meta }]);
     write(io.stderr, `${result.added.length ? 'added' : 'replaced'} ${name} (${type}) in stage ${opts.stage}`);
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);

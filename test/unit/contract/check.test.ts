@@ -20,3 +20,16 @@ describe('cellOf: a name in one stage of the matrix', () => {
     expect(cellOf(info({ sealedToOtherKey: true, approved: false, approval: 'pending' }))).toBe('sealed-to-old-key');
   });
 });
+
+describe('cellOf with an expiry', () => {
+  const now = Date.parse('2030-06-15T12:00:00Z');
+  it('expired at or after the start of the day (UTC) or the time it names; expiring within the warning days', () => {
+    expect(cellOf(info({ expires: '2030-06-15' }), now)).toBe('expired');
+    expect(cellOf(info({ expires: '2030-06-15T12:00:00Z' }), now)).toBe('expired');
+    expect(cellOf(info({ expires: '2030-06-16' }), now)).toBe('expiring');
+    expect(cellOf(info({ expires: '2030-06-29T12:00:00Z' }), now)).toBe('expiring');
+    expect(cellOf(info({ expires: '2030-06-30' }), now)).toBe('present');
+    expect(cellOf(info({ expires: '2030-06-30' }), now, 20)).toBe('expiring');
+    expect(cellOf(info({ expires: '2030-06-16' }), now, 0)).toBe('present');
+  });
+});
