@@ -28,6 +28,9 @@ export interface SecretInfo {
   updated: string;
   approval: ApprovalStatus;
   neededBy?: Need[];
+  /** set --expires / --owner */
+  expires?: string;
+  owner?: string;
 }
 
 export interface StagePage {

@@ -171,6 +171,7 @@ export function StagePage(props: { stage: string }) {
                       <th scope="col">Format</th>
                       <th scope="col">Updated (UTC)</th>
                       <th scope="col">Approval</th>
+                      <th scope="col">Expires · owner</th>
                       <th scope="col">
                         <span class="visually-hidden">Actions</span>
                       </th>
@@ -190,6 +191,7 @@ export function StagePage(props: { stage: string }) {
                           <td>
                             <Badge tone={STATE_TONE[s.approval]}>{STATE_LABEL[s.approval]}</Badge>
                           </td>
+                          <td class="muted">{[s.expires, s.owner].filter(Boolean).join(' · ') || '—'}</td>
                           <td class="row-actions">
                             {key && needsApproval(s.approval) && (
                               <button
@@ -222,7 +224,7 @@ export function StagePage(props: { stage: string }) {
                         </tr>
                         {replacing === s.name && (
                           <tr class="expanded">
-                            <td colSpan={5}>
+                            <td colSpan={6}>
                               <SecretForm
                                 stage={stage}
                                 replacing={{ name: s.name, type: s.type }}

@@ -276,6 +276,15 @@ describe('stage-secrets console in chromium', () => {
     for (const shot of ['console-matrix.png', 'console-stage.png']) expect(doc).toContain(`(images/${shot})`);
   });
 
+  it('shows the expiry and owner a secret was set with from the CLI', async () => {
+    await cli(['set', '--stage', 'prod', 'ONLY_PROD', 'p', '--expires', '2099-01-31', '--owner', 'team-ops']);
+    await page.getByRole('link', { name: 'prod' }).click();
+    await page.getByRole('heading', { name: 'Stage prod' }).waitFor();
+    expect(await row('ONLY_PROD').locator('td').nth(3).textContent()).toBe('2099-01-31 · team-ops');
+    await page.getByRole('link', { name: 'App secrets' }).first().click();
+    await page.getByRole('heading', { name: 'Names × stages' }).waitFor();
+  });
+
   it('labels every field', async () => {
     await page.getByRole('link', { name: 'dev' }).click();
     await page.getByRole('heading', { name: 'Stage dev' }).waitFor();
