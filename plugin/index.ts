@@ -10,7 +10,7 @@ import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
 import { checkPackages, type PackageGuard } from '../src/serverless/package-guard.js';
 import { removeRuntimeFiles } from '../src/serverless/runtime-mode.js';
-import { StageSecretsCache } from '../src/serverless/source.js';
+import { StageSecretsCache } from '../src/serverless/service-stage.js';
 import type { PluginLog, ServerlessLike, VariableResolverInput } from '../src/serverless/types.js';
 import { resolveSecretVariable, type VariableResult } from '../src/serverless/variable-source.js';
 

@@ -9,8 +9,8 @@ const load = (p) => import(pathToFileURL(path.join(REPO, 'dist/src', p)).href);
 const stages = {
   ...(await load('stages/init.js')),
   ...(await load('stages/secrets.js')),
-  ...(await load('stages/open.js')),
-  ...(await load('stages/read.js')),
+  ...(await load('stages/open-file.js')),
+  ...(await load('stages/stage.js')),
   ...(await load('stages/approve.js')),
 };
 const crypto = await load('core/crypto.js');
@@ -54,7 +54,7 @@ export async function makeStage(appInfo, stage, n, mode, valueSize = 24) {
     await stages.setSecrets(opts, secrets);
     return;
   }
-  const store = stages.storeFor(opts);
+  const store = stages.Stage.find(opts).store;
   await store.update(stage, (current) => {
     const publicKey = Buffer.from(current.publicKey, 'base64');
     const secrets = { ...current.secrets };
@@ -73,7 +73,7 @@ export async function makeStage(appInfo, stage, n, mode, valueSize = 24) {
 /** Checks a generated stage opens fully (so the benchmark never times a failing run). */
 export async function checkStage(appInfo, stage, n) {
   stages.forgetUnwrappedKeys();
-  const opened = await stages.openStage(optionsFor(appInfo, stage));
+  const opened = await stages.Stage.find(optionsFor(appInfo, stage)).open();
   const values = opened.decryptAll();
   if (values.size !== n) throw new Error(`stage ${stage}: expected ${n} secrets, opened ${values.size}`);
   stages.forgetUnwrappedKeys();
@@ -82,7 +82,7 @@ export async function checkStage(appInfo, stage, n) {
 /** Writes a v3 stage back as the one version-2 file it was before `upgrade` (the entry folder removed). */
 export function writeAsV2(appInfo, stage) {
   const secretsDir = path.join(appInfo.dir, 'secrets');
-  const file = stages.readStage(optionsFor(appInfo, stage));
+  const file = stages.Stage.find(optionsFor(appInfo, stage)).read();
   const secrets = Object.fromEntries(
     Object.entries(file.secrets).map(([name, { sealedTo: _key, ...entry }]) => [name, entry]),
   );

@@ -97,7 +97,7 @@ export async function resolveApp(
   env: NodeJS.ProcessEnv,
   explicit?: string,
 ): Promise<ExpectedApp> {
-  if (explicit) return { name: explicit, source: '--app' };
+  if (explicit) return { name: explicit, from: '--app' };
   const config = SERVERLESS_CONFIGS.find((name) => fs.existsSync(path.join(cwd, name)));
   if (config) {
     const text = readText(path.join(cwd, config)) ?? '';
@@ -106,7 +106,7 @@ export async function resolveApp(
       : /\.ya?ml$/.test(config)
         ? serviceFromServerlessYml(text)
         : undefined;
-    if (literal) return { name: literal, source: `service in ${config}` };
+    if (literal) return { name: literal, from: `service in ${config}` };
     const bin = findFramework(cwd);
     if (!bin) {
       throw new StageSecretsError(
@@ -117,7 +117,7 @@ export async function resolveApp(
     try {
       return {
         name: await printService(bin, cwd, stage, env),
-        source: `service in ${config} (resolved by serverless print)`,
+        from: `service in ${config} (resolved by serverless print)`,
       };
     } catch (err) {
       throw new StageSecretsError(
@@ -130,10 +130,10 @@ export async function resolveApp(
   if (pkg) {
     try {
       const name = (JSON.parse(pkg) as { name?: unknown }).name;
-      if (typeof name === 'string' && name.length > 0) return { name, source: 'name in package.json' };
+      if (typeof name === 'string' && name.length > 0) return { name, from: 'name in package.json' };
     } catch {
       // an unreadable package.json does not name the app; fall through to the folder name
     }
   }
-  return { name: path.basename(path.resolve(cwd)), source: 'folder name' };
+  return { name: path.basename(path.resolve(cwd)), from: 'folder name' };
 }

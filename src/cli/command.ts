@@ -85,7 +85,7 @@ export function stageOptions(
   }
   assertStageName(values.stage);
   if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
-  const app = values.app === undefined ? undefined : { name: values.app, source: '--app' };
+  const app = values.app === undefined ? undefined : { name: values.app, from: '--app' };
   return { stage: values.stage, dir: values.dir, app, cwd: io.cwd, env: io.env };
 }
 

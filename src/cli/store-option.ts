@@ -9,7 +9,7 @@ export const STORE_OPTION_HELP = `      --store URL runtime store, ${storeUrlFor
 
 /** The runtime store from --store, else STAGE_SECRETS_STORE; undefined when neither is set. */
 export function storeFromOptions(values: { store?: string }, env: NodeJS.ProcessEnv): StoreLocation | undefined {
-  return storeLocationFrom(values.store === undefined ? undefined : { value: values.store, source: '--store' }, env);
+  return storeLocationFrom(values.store === undefined ? undefined : { value: values.store, from: '--store' }, env);
 }
 
 /** The same, for commands that cannot work without a store. */

@@ -2,7 +2,7 @@ import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import { assertStageName } from '../core/names.js';
 import { loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
-import { readStage } from '../stages/read.js';
+import { Stage } from '../stages/stage.js';
 import { setSecrets } from '../stages/secrets.js';
 import { storeSourceFor, type StoreSource } from './store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
@@ -205,7 +205,7 @@ export class SecretClient {
       if (packaged && this.#store)
         await this.#store.updatePackaged(packagedStage(packaged), { name: key, type, value: text }, this.#now);
       else if (this.#store)
-        await this.#store.update(readStage(this.#stageOptions()), { name: key, type, value: text }, this.#now);
+        await this.#store.update(Stage.find(this.#stageOptions()).read(), { name: key, type, value: text }, this.#now);
       else await setSecrets(this.#stageOptions(), [{ name: key, type, value: text }]);
       this.#cache.set(key, { value: this.#typed(key, { type, text }), readAt: this.#now() });
     } catch (err) {
@@ -223,7 +223,7 @@ export class SecretClient {
 
   #stageOptions(): StageOptions {
     const o = this.#options;
-    const app = o.app === undefined ? undefined : { name: o.app, source: 'SecretClient({ app })' };
+    const app = o.app === undefined ? undefined : { name: o.app, from: 'SecretClient({ app })' };
     return { stage: this.stage, dir: o.dir, cwd: o.cwd, app, env: this.#env };
   }
 
@@ -268,7 +268,7 @@ export class SecretClient {
     }
     if (packaged) return { readAt, lookup: (key) => packaged.values.get(key) };
     if (this.#store) {
-      const newest = await this.#store.values(readStage(this.#stageOptions()));
+      const newest = await this.#store.values(Stage.find(this.#stageOptions()).read());
       return { readAt, lookup: (key) => newest.get(key) };
     }
     const { values } = await loadSecrets(this.#stageOptions());

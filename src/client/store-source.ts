@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretType, SecretValue } from '../core/values.js';
 import { unapprovedError } from '../stages/load.js';
-import { openStageFile } from '../stages/open.js';
+import { openStageFile } from '../stages/open-file.js';
 import type { StageFile } from '../core/format.js';
 import { notReceivedError, useLambdaS3Sdk, type PackagedStage } from './runtime-source.js';
 import {
@@ -118,7 +118,7 @@ export class StoreSource {
 /** The store of a client: the `store` option, else STAGE_SECRETS_STORE; undefined for none. */
 export function storeSourceFor(store: string | undefined, env: NodeJS.ProcessEnv): StoreSource | undefined {
   const location = storeLocationFrom(
-    store === undefined ? undefined : { value: store, source: 'SecretClient({ store })' },
+    store === undefined ? undefined : { value: store, from: 'SecretClient({ store })' },
     env,
   );
   return location && new StoreSource(location, env);

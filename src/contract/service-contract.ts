@@ -20,6 +20,8 @@ export interface ServiceContractInput {
   configFile?: string;
   /** the app's secrets folder: names of any of its stages count as secrets */
   secretsDir?: string;
+  /** the stage being deployed, already read by the caller: its file is not read again */
+  deployed?: { stage: string; names: ReadonlySet<string> };
   env: NodeJS.ProcessEnv;
 }
 
@@ -51,7 +53,8 @@ export async function serviceContract(input: ServiceContractInput): Promise<Serv
   const model = serviceModel(input.value, configFile, { lineOf, strings: [] });
   model.dir = dir;
   const known = new Set([
-    ...(input.secretsDir ? knownSecretNames(input.secretsDir, dir, input.env) : []),
+    ...(input.secretsDir ? knownSecretNames(input.secretsDir, dir, input.env, input.deployed?.stage) : []),
+    ...(input.deployed?.names ?? []),
     ...declaredNames(model),
   ]);
   const code = await scanServiceCode(model, shown);

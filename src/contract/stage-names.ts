@@ -1,5 +1,5 @@
 /** The names of a secrets folder's stages, read without a key through the stages/ list use case. */
-import { listSecrets, type SecretInfo } from '../stages/list.js';
+import { listSecrets, secretNamesIn, type SecretInfo } from '../stages/list.js';
 import { stagesIn } from '../stages/locate.js';
 
 /** A stage's secrets by name. */
@@ -12,12 +12,16 @@ export function stageSecretInfos(
   return new Map(listSecrets({ stage, dir, cwd, env }).map((s) => [s.name, s]));
 }
 
-/** Every name any stage of the folder has (a stage file that cannot be read adds none). */
-export function knownSecretNames(dir: string, cwd: string, env: NodeJS.ProcessEnv): Set<string> {
+/**
+ * Every name any stage of the folder has (a stage file that cannot be read adds none), but `except`'s,
+ * which the caller already holds. The folder is given: no search, no key.
+ */
+export function knownSecretNames(dir: string, cwd: string, env: NodeJS.ProcessEnv, except?: string): Set<string> {
   const names = new Set<string>();
   for (const stage of stagesIn(dir) ?? []) {
+    if (stage === except) continue;
     try {
-      for (const name of stageSecretInfos(stage, dir, cwd, env).keys()) names.add(name);
+      for (const name of secretNamesIn(dir, stage, cwd, env)) names.add(name);
     } catch {
       // unreadable stage files are the build's and verify's to report
     }

@@ -86,11 +86,11 @@ function recipientsInFile(file: string): string[] {
 interface FoundIdentity {
   key: string;
   recipient: string;
-  source: string;
+  from: string;
 }
 
-interface IdentitySource {
-  source: string;
+interface KeyPlace {
+  from: string;
   text?: string;
   file?: string;
   /** a file the user named: its absence is worth saying */
@@ -98,18 +98,18 @@ interface IdentitySource {
 }
 
 /** Where identities are looked for, in order; each is read when set or present. */
-function identitySources(env: NodeJS.ProcessEnv): IdentitySource[] {
+function keyPlaces(env: NodeJS.ProcessEnv): KeyPlace[] {
   const config = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
-  const sources: IdentitySource[] = [];
+  const places: KeyPlace[] = [];
   const text = env.STAGE_SECRETS_AGE_KEY;
-  if (text) sources.push({ source: 'env STAGE_SECRETS_AGE_KEY', text });
+  if (text) places.push({ from: 'env STAGE_SECRETS_AGE_KEY', text });
   for (const name of ['STAGE_SECRETS_AGE_KEY_FILE', 'SOPS_AGE_KEY_FILE']) {
     const file = env[name];
-    if (file) sources.push({ source: `key file ${file} ($${name})`, file, named: true });
+    if (file) places.push({ from: `key file ${file} ($${name})`, file, named: true });
   }
   const sopsDefault = path.join(config, 'sops', 'age', 'keys.txt');
-  sources.push({ source: `key file ${sopsDefault}`, file: sopsDefault });
-  return sources;
+  places.push({ from: `key file ${sopsDefault}`, file: sopsDefault });
+  return places;
 }
 
 /** The text of a key file, or undefined when there is none (a default path that does not exist). */
@@ -132,13 +132,13 @@ function readKeyFile(file: string, notes: string[], required: boolean): string |
  * The X25519 identities in a key text as age-keygen writes it: AGE-SECRET-KEY-1 lines, # comments and
  * blank lines. Plugin identities (AGE-PLUGIN-...) are skipped: they need the plugin program.
  */
-function keysInText(text: string, source: string, notes: string[]): string[] {
+function keysInText(text: string, from: string, notes: string[]): string[] {
   const keys: string[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#') || line.startsWith('AGE-PLUGIN-')) return;
     if (SECRET_KEY.test(line)) keys.push(line);
-    else notes.push(`line ${index + 1} of ${source} is not an age X25519 identity (AGE-SECRET-KEY-1...)`);
+    else notes.push(`line ${index + 1} of ${from} is not an age X25519 identity (AGE-SECRET-KEY-1...)`);
   });
   return keys;
 }
@@ -146,14 +146,14 @@ function keysInText(text: string, source: string, notes: string[]): string[] {
 async function findIdentities(env: NodeJS.ProcessEnv, notes: string[]): Promise<FoundIdentity[]> {
   const { identityToRecipient } = await ageLibrary();
   const found: FoundIdentity[] = [];
-  for (const { source, text, file, named } of identitySources(env)) {
+  for (const { from, text, file, named } of keyPlaces(env)) {
     const content = text ?? (file ? readKeyFile(file, notes, named === true) : undefined);
     if (content === undefined) continue;
-    for (const key of keysInText(content, source, notes)) {
+    for (const key of keysInText(content, from, notes)) {
       try {
-        found.push({ key, recipient: await identityToRecipient(key), source });
+        found.push({ key, recipient: await identityToRecipient(key), from });
       } catch {
-        notes.push(`an identity in ${source} is damaged (its checksum does not match)`);
+        notes.push(`an identity in ${from} is damaged (its checksum does not match)`);
       }
     }
   }
@@ -223,7 +223,7 @@ function ageIdentity(record: AgeIdentityRecord, env: NodeJS.ProcessEnv): Identit
       } catch {
         throw new StageSecretsError(
           'INTEGRITY',
-          `the wrapped key of identity ${record.id} does not open with its age identity from ${mine[0]!.source}: ` +
+          `the wrapped key of identity ${record.id} does not open with its age identity from ${mine[0]!.from}: ` +
             'the stage file was changed. Restore it from git.',
         );
       }
@@ -297,7 +297,7 @@ export const ageKind: IdentityKind<AgeIdentityRecord, AgeIdentitySpec> = {
     if (env.STAGE_SECRETS_AGE_KEY) texts.push(env.STAGE_SECRETS_AGE_KEY);
     // the files are read only when the stage has an age recipient
     if (records.length) {
-      for (const { file } of identitySources(env)) {
+      for (const { file } of keyPlaces(env)) {
         const text = file ? readKeyFile(file, [], false) : undefined;
         if (text !== undefined) texts.push(text);
       }

@@ -5,7 +5,7 @@ import { mergeSecrets, type FunctionEnvInput } from './merge.js';
 import { decideSetEnvs } from './opt-out.js';
 import { logOverrides } from './overrides.js';
 import { describeSource } from '../stages/load.js';
-import { readServiceStageFile, serviceSecretsDir, type SourceOptions, type StageSecretsCache } from './source.js';
+import type { ServiceStageOptions, StageSecretsCache } from './service-stage.js';
 import { excludeSecretsFolder, type PackageGuard } from './package-guard.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
@@ -46,20 +46,21 @@ function plural(n: number, word: string): string {
 export async function applyStageSecrets(input: ApplyInput): Promise<ApplySummary> {
   const settings = readSettings(input.service.custom);
   const { app, dir, fallbacks } = settings;
-  const source = { stage: input.stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env };
-  const secretsDir = serviceSecretsDir(source);
-  const summary = await applySettings(input, settings, source, secretsDir);
+  const which = { stage: input.stage, app, dir, fallbacks, serviceDir: input.serviceDir, env: input.env };
+  const stage = input.cache.stage(which);
+  const secretsDir = stage.secretsDir;
+  const summary = await applySettings(input, settings, which, secretsDir);
   // last, after runtime mode's patterns: the stage files stay out of every package, opted out or not
   excludeSecretsFolder(input.service, input.serviceDir, secretsDir);
   // opted out, the stage file was not opened: read it without a key, so its entries are recognised anyway
-  const stageFile = summary.guard.stageFile ?? (summary.setEnvs ? undefined : readServiceStageFile(source));
+  const stageFile = summary.guard.stageFile ?? (summary.setEnvs ? undefined : stage.readIfPresent());
   return { ...summary, guard: { ...summary.guard, secretsDir, stageFile } };
 }
 
 async function applySettings(
   input: ApplyInput,
   settings: ReturnType<typeof readSettings>,
-  source: SourceOptions,
+  which: ServiceStageOptions,
   secretsDir: string | undefined,
 ): Promise<ApplySummary> {
   const { service, stage } = input;
@@ -82,7 +83,7 @@ async function applySettings(
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount, guard: {} };
   }
 
-  const loaded = await input.cache.get(source);
+  const loaded = await input.cache.get(which);
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));

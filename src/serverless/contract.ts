@@ -43,6 +43,7 @@ export async function applyContract(input: ContractInput): Promise<AutoLists> {
     serviceDir: input.serviceDir,
     configFile: input.configFile,
     secretsDir: input.secretsDir,
+    deployed: { stage: input.stage, names: input.stageNames },
     env: input.env,
   });
   const missing = unmet(contract.needs, input.stageNames);

@@ -1,6 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
 import { readSettings } from './config.js';
-import type { StageSecretsCache } from './source.js';
+import type { StageSecretsCache } from './service-stage.js';
 import type { VariableResolverInput } from './types.js';
 
 function optionalString(value: unknown, what: string): string | undefined {

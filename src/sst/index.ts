@@ -47,8 +47,8 @@ function resolve(options: SecretEnvOptions): Resolved {
     );
   }
   assertStageName(stage);
-  if (typeof options.app === 'string') return { stage, app: { name: options.app, source: 'secretEnv({ app })' }, env };
-  if (sstApp) return { stage, app: { name: sstApp.name, source: 'the SST app name in sst.config' }, env };
+  if (typeof options.app === 'string') return { stage, app: { name: options.app, from: 'secretEnv({ app })' }, env };
+  if (sstApp) return { stage, app: { name: sstApp.name, from: 'the SST app name in sst.config' }, env };
   return { stage, env };
 }
 

@@ -1,9 +1,9 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { epochLine } from './approval-epoch.js';
-import { keyAtHand, openStageFile, sealedToOtherKeyError } from './open.js';
+import { keyAtHand, openStageFile, sealedToOtherKeyError } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { requireCurrent, storeFor } from './read.js';
+import { Stage, requireCurrent } from './stage.js';
 
 export interface PendingName {
   name: string;
@@ -29,7 +29,7 @@ export async function approveNames(
   opts: StageOptions,
   request: { names: string[]; open?: boolean },
 ): Promise<ApproveResult> {
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   let result: ApproveResult | undefined;
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);
@@ -98,7 +98,7 @@ export async function revokeApprovals(
   opts: StageOptions,
   request: { names: string[]; close?: boolean },
 ): Promise<RevokeResult> {
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   let result: RevokeResult | undefined;
   await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);

@@ -5,9 +5,10 @@ import { StageSecretsError } from '../core/errors.js';
 import { appNameProblem, FORMAT_VERSION, type StageFile } from '../core/format.js';
 import { assertStageName } from '../core/names.js';
 import { recipientFor, type IdentitySpec } from '../identities/index.js';
-import { locateStage, stagesIn } from './locate.js';
+import { stagesIn } from './locate.js';
 import type { ExpectedApp, StageOptions } from './options.js';
-import { storeAt } from './read.js';
+import { Stage } from './stage.js';
+import type { StageStore } from '../store/stage-store.js';
 import { contextOf } from './sealing.js';
 
 export interface InitResult {
@@ -16,12 +17,11 @@ export interface InitResult {
   notices: string[];
   path: string;
   /** where the app name came from: "--app", "the app's other stage files", ... */
-  appSource: string;
+  appFrom: string;
 }
 
 /** The app already recorded by the other stage files of a secrets folder, when they agree on one. */
-function recordedApp(opts: StageOptions, dir: string, stage: string): string | undefined {
-  const store = storeAt({ stage, fileStage: stage, dir, file: '', how: 'explicit' }, opts);
+function recordedApp(opts: StageOptions, store: StageStore, dir: string): string | undefined {
   const apps = new Set<string>();
   for (const other of stagesIn(dir, opts.fs ?? nodeFs) ?? []) {
     try {
@@ -60,26 +60,27 @@ export async function initStage(
   assertStageName(opts.stage);
   if (identities.length === 0)
     throw new StageSecretsError('USAGE', 'init needs at least one identity (--local or --kms KEY_ID)');
-  const located = locateStage(opts, 'create');
-  const store = storeAt(located, opts);
+  const stage = Stage.find(opts, 'create');
+  const located = stage.location;
+  const store = stage.store;
   if ((opts.fs ?? nodeFs).existsSync(located.file)) {
     throw new StageSecretsError(
       'ALREADY_EXISTS',
       `${store.displayPath(opts.stage)} already exists; use rotate for a new keypair or rewrap to change identities.`,
     );
   }
-  const explicit = typeof opts.app === 'string' ? { name: opts.app, source: 'the app option' } : opts.app;
-  const recorded = recordedApp(opts, located.dir, opts.stage);
+  const explicit = typeof opts.app === 'string' ? { name: opts.app, from: 'the app option' } : opts.app;
+  const recorded = recordedApp(opts, store, located.dir);
   if (recorded !== undefined && explicit && explicit.name !== recorded) {
     throw new StageSecretsError(
       'APP_MISMATCH',
-      `${store.displayPath(opts.stage)} would join the stages of app ${JSON.stringify(recorded)} in ${located.dir}, but ${explicit.source} says ${JSON.stringify(explicit.name)}. ` +
+      `${store.displayPath(opts.stage)} would join the stages of app ${JSON.stringify(recorded)} in ${located.dir}, but ${explicit.from} says ${JSON.stringify(explicit.name)}. ` +
         `Leave out --app to add stage ${opts.stage} to ${recorded}, or pass --dir for a separate app's own secrets folder.`,
     );
   }
   const chosen =
     recorded !== undefined
-      ? { name: recorded, source: "the app's other stage files" }
+      ? { name: recorded, from: "the app's other stage files" }
       : (explicit ?? (await defaultApp?.()));
   if (!chosen?.name) throw new StageSecretsError('USAGE', 'init needs the app name');
   const app = chosen.name;
@@ -88,7 +89,7 @@ export async function initStage(
   if (appProblem) {
     throw new StageSecretsError(
       'USAGE',
-      `the app name from ${chosen.source} cannot be recorded in a stage file: ${appProblem}. Pass --app NAME.`,
+      `the app name from ${chosen.from} cannot be recorded in a stage file: ${appProblem}. Pass --app NAME.`,
     );
   }
   const env = opts.env ?? process.env;
@@ -122,7 +123,7 @@ export async function initStage(
       }
       return next;
     });
-    return { file, notices, path: store.displayPath(opts.stage), appSource: chosen.source };
+    return { file, notices, path: store.displayPath(opts.stage), appFrom: chosen.from };
   } catch (err) {
     for (const dir of created) {
       try {

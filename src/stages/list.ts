@@ -3,9 +3,9 @@ import { isStageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { SecretType } from '../core/values.js';
 import { approvalsFor } from './approval-epoch.js';
-import { entriesSealedToOtherKey, keyAtHand } from './open.js';
+import { entriesSealedToOtherKey, keyAtHand } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { readStage, storeFor } from './read.js';
+import { Stage } from './stage.js';
 import { describeIdentity } from '../identities/index.js';
 
 /**
@@ -65,17 +65,23 @@ function infos(file: StageFile, status: (name: string, tagged: boolean) => Appro
 
 /** Names, types, dates and approval marks of a stage's secrets, sorted by name. Needs no key, so no tag is checked. */
 export function listSecrets(opts: StageOptions): SecretInfo[] {
-  return infos(readStage(opts), (_name, tagged) => (tagged ? 'unverified' : 'pending'));
+  return infos(Stage.find(opts).read(), (_name, tagged) => (tagged ? 'unverified' : 'pending'));
+}
+
+/** The names of a stage in a folder already found (the contract's scan of an app's stages): no search, no key. */
+export function secretNamesIn(dir: string, stage: string, cwd: string, env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(Stage.inFolder({ stage, dir, cwd, env }).read().secrets);
 }
 
 /** listSecrets, with every tag checked when the stage key is at hand (as set finds it: no waiting on the network). */
 export async function listSecretsChecked(opts: StageOptions): Promise<CheckedList> {
-  const file = readStage(opts);
-  return { ...(await checkedSecrets(file, opts)), identities: file.identities.map(describeIdentity) };
+  const stage = Stage.find(opts);
+  const file = stage.read();
+  return { ...(await checkedSecrets(file, stage)), identities: file.identities.map(describeIdentity) };
 }
 
-async function checkedSecrets(file: StageFile, opts: StageOptions): Promise<Omit<CheckedList, 'identities'>> {
-  const key = await keyAtHand(file, opts.env ?? process.env, storeFor(opts).displayPath(opts.stage));
+async function checkedSecrets(file: StageFile, stage: Stage): Promise<Omit<CheckedList, 'identities'>> {
+  const key = await keyAtHand(file, stage.options.env ?? process.env, stage.shownPath);
   if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
   let approvals: Approvals;
   try {

@@ -13,10 +13,9 @@ import {
 } from '../core/run-env.js';
 import { readRunToken } from '../store/run-token.js';
 import type { SecretValue } from '../core/values.js';
-import { describeFallback, findGitRoot, locateStage, type LocatedStage } from './locate.js';
-import { openStageFile } from './open.js';
+import { findGitRoot } from './locate.js';
 import type { StageOptions } from './options.js';
-import { readLocated, storeAt } from './read.js';
+import { Stage } from './stage.js';
 
 /** Where loaded values came from. Never holds a value. */
 export type SecretsSource =
@@ -85,34 +84,29 @@ export function repositoriesOf(cwd: string, secretsDir: string | undefined): str
  * proven run env is of another stage file than the one these options find: a service of another app or
  * folder must not take secrets that are not its own.
  */
-export function secretsFromCheckedRunEnv(opts: StageOptions): CheckedRunEnv | RunEnvProblem | undefined {
+export function secretsFromCheckedRunEnv(
+  opts: StageOptions,
+  stage: Stage = Stage.find(opts, 'read'),
+): CheckedRunEnv | RunEnvProblem | undefined {
   const env = opts.env ?? process.env;
   const stated = statedRunEnv(opts.stage, env);
   if (!stated || 'problem' in stated) return stated;
   const from = path.resolve(opts.cwd ?? process.cwd());
-  let located: LocatedStage | undefined;
-  let notFound: StageSecretsError | undefined;
-  try {
-    located = locateStage(opts, 'read');
-  } catch (err) {
-    if (!(err instanceof StageSecretsError) || err.code !== 'NOT_FOUND') throw err;
-    notFound = err;
-  }
-  const token = readRunToken(stated.tokenFile, repositoriesOf(from, located?.dir));
+  const token = readRunToken(stated.tokenFile, repositoriesOf(from, stage.secretsDir));
   if (!Buffer.isBuffer(token)) return token;
   if (!runEnvMacMatches(token, stated.claim, stated.mac)) {
     const why = 'the names, values, stage or stage file differ from what run set';
     return { problem: `${RUN_MAC_VAR} does not match run's token: ${why}` };
   }
   const runFile = stated.claim.stageFile;
-  if (!located) {
+  if (!stage.exists) {
     throw new StageSecretsError(
       'RUN_FILE_MISMATCH',
-      `stage-secrets run opened ${runFile}, but from ${from} there is no stage file of its own: ${notFound!.message} ` +
+      `stage-secrets run opened ${runFile}, but from ${from} there is no stage file of its own: ${stage.missing?.message} ` +
         `Run stage-secrets run from this app's folder, or point --dir / custom.stageSecrets.dir at the same secrets folder.`,
     );
   }
-  const own = realPath(located.file);
+  const own = stage.realPath;
   if (own !== realPath(runFile)) {
     throw new StageSecretsError(
       'RUN_FILE_MISMATCH',
@@ -120,8 +114,8 @@ export function secretsFromCheckedRunEnv(opts: StageOptions): CheckedRunEnv | Ru
         `Run stage-secrets run from this app's folder (cd there first), or point --dir / custom.stageSecrets.dir and the fallbacks at the same stage file.`,
     );
   }
-  const file = readLocated(located, opts);
-  const shown = storeAt(located, opts).displayPath(located.fileStage);
+  const file = stage.read();
+  const shown = stage.shownPath;
   const names = [...stated.claim.values.keys()].sort();
   const absent = names.filter((name) => !Object.hasOwn(file.secrets, name));
   if (absent.length > 0) {
@@ -130,7 +124,7 @@ export function secretsFromCheckedRunEnv(opts: StageOptions): CheckedRunEnv | Ru
   }
   const values = new Map<string, SecretValue>();
   for (const name of names) values.set(name, { type: file.secrets[name]!.type, text: stated.claim.values.get(name)! });
-  return { values, stageFile: file, file: own, path: shown, fallback: describeFallback(located, from) };
+  return { values, stageFile: file, file: own, path: shown, fallback: stage.fallbackNote };
 }
 
 /**
@@ -140,10 +134,10 @@ export function secretsFromCheckedRunEnv(opts: StageOptions): CheckedRunEnv | Ru
  * (local key or KMS). An env that states run's secrets without proof is not used: the stage file is
  * opened instead, and when that fails too the error says why the env was not used.
  */
-export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
+export async function loadSecrets(opts: LoadOptions, stage: Stage = Stage.find(opts, 'read')): Promise<LoadedSecrets> {
   const env = opts.env ?? process.env;
   const useRunEnv = opts.runEnv ?? true;
-  const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts) : undefined;
+  const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts, stage) : undefined;
   if (fromRun && !('problem' in fromRun)) {
     const { values, stageFile, file, fallback } = fromRun;
     return {
@@ -158,7 +152,7 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
   }
   if (fromRun) {
     try {
-      const opened = await loadFromStageFile(opts, env);
+      const opened = await loadFromStageFile(opts, stage);
       const note = `the environment states secrets of stage ${opts.stage} from stage-secrets run, but ${fromRun.problem}; not used, the stage file was opened instead`;
       return { ...opened, note };
     } catch (err) {
@@ -171,27 +165,26 @@ export async function loadSecrets(opts: LoadOptions): Promise<LoadedSecrets> {
     otherStage === undefined
       ? undefined
       : `the environment holds secrets of stage ${otherStage}, but this is stage ${opts.stage}; opening the stage file instead`;
-  return { ...(await loadFromStageFile(opts, env)), note };
+  return { ...(await loadFromStageFile(opts, stage)), note };
 }
 
-async function loadFromStageFile(opts: LoadOptions, env: NodeJS.ProcessEnv): Promise<LoadedSecrets> {
-  const located = locateStage(opts, 'read');
-  const file = readLocated(located, opts);
-  const opened = await openStageFile(file, env);
+async function loadFromStageFile(opts: LoadOptions, stage: Stage): Promise<LoadedSecrets> {
+  const file = stage.read();
+  const opened = await stage.open();
   if (opened.pending.length > 0) throw unapprovedError(file, opened.pending);
   return {
     stage: opts.stage,
     values: opened.decryptAll(),
     source: {
       kind: 'stage-file',
-      path: storeAt(located, opts).displayPath(located.fileStage),
+      path: stage.shownPath,
       identity: opened.identity.id,
       identityDescription: opened.identityDescription,
     },
     app: file.app,
     stageFile: file,
-    file: realPath(located.file),
-    fallback: describeFallback(located, opts.cwd ?? process.cwd()),
+    file: stage.realPath,
+    fallback: stage.fallbackNote,
   };
 }
 

@@ -187,6 +187,16 @@ export function findSecretsDir(
   return { searched, start: cwd };
 }
 
+/** What one locate step found: the secrets folder (when there is one) and the stage file, or why it is missing. */
+export interface FoundStage {
+  /** absolute secrets folder in use, whether or not it holds this stage's file */
+  secretsDir?: string;
+  /** the stage file to use; undefined when `missing` says why there is none */
+  located?: LocatedStage;
+  /** NOT_FOUND, saying where it looked and how to create the stage */
+  missing?: StageSecretsError;
+}
+
 /**
  * Finds the stage file the way git finds .git: an explicit folder wins (--dir, STAGE_SECRETS_DIR,
  * custom.stageSecrets.dir); otherwise the nearest folder at or above the start (not past the git root)
@@ -197,6 +207,13 @@ export function findSecretsDir(
  * `create` (init): the folder to create the file in: the app root found, else <start>/secrets.
  */
 export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'create'): LocatedStage {
+  const found = findStage(input, purpose);
+  if (found.missing) throw found.missing;
+  return found.located!;
+}
+
+/** locateStage without throwing for a missing file: the folder found is still known (the plugin excludes it). */
+export function findStage(input: LocateInput, purpose: 'read' | 'write' | 'create'): FoundStage {
   assertStageName(input.stage);
   for (const rule of input.fallbacks ?? []) {
     const catchAll = catchAllPatternError(rule.pattern, 'fallbacks');
@@ -208,36 +225,35 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
   if ('searched' in found) {
     if (purpose === 'create') {
       const dir = path.join(found.start, SECRETS_FOLDER);
-      return {
-        stage: input.stage,
-        fileStage: input.stage,
-        dir,
-        file: path.join(dir, `${input.stage}.json`),
-        how: 'new',
-      };
+      const file = path.join(dir, `${input.stage}.json`);
+      return { located: { stage: input.stage, fileStage: input.stage, dir, file, how: 'new' } };
     }
-    throw new StageSecretsError(
+    const missing = new StageSecretsError(
       'NOT_FOUND',
       `no stage file for stage ${input.stage}: no ${SECRETS_FOLDER}/ folder with a stage file ${found.searched}. ` +
         `Run this in the app's folder (or a folder below it), pass --dir, or create the stage with: npx --no-install stage-secrets init --stage ${input.stage} ` +
         `(init makes secrets/ in the folder it runs in: run it in the app's root folder).`,
     );
+    return { missing };
   }
   const { dir, how } = found;
   const file = path.join(dir, `${input.stage}.json`);
   const here: LocatedStage = { stage: input.stage, fileStage: input.stage, dir, file, how };
-  if (purpose === 'create' || fs.existsSync(file)) return here;
+  if (purpose === 'create' || fs.existsSync(file)) return { secretsDir: dir, located: here };
   const rule = purpose === 'read' ? matchFallback(input.stage, input.fallbacks) : undefined;
   const where = how === 'found' ? ` (app root ${displayPath(cwd, path.dirname(dir))}, found from ${cwd})` : '';
   if (rule) {
-    refuseFallbackOverHistory(input, file, rule, cwd);
+    const refused = fallbackRefusedByHistory(input, file, rule, cwd);
+    if (refused) return { secretsDir: dir, missing: refused };
     const target = path.join(dir, `${rule.stage}.json`);
-    if (fs.existsSync(target)) return { ...here, fileStage: rule.stage, file: target, fallback: rule };
-    throw new StageSecretsError(
+    if (fs.existsSync(target))
+      return { secretsDir: dir, located: { ...here, fileStage: rule.stage, file: target, fallback: rule } };
+    const missing = new StageSecretsError(
       'NOT_FOUND',
       `stage ${input.stage} has no stage file and its fallback ${rule.pattern} → ${rule.stage} names a stage without one either: no ${displayPath(cwd, target)}${where}. ` +
         `Create it with: npx --no-install stage-secrets init --stage ${rule.stage}, or fix the fallback.`,
     );
+    return { secretsDir: dir, missing };
   }
   const others = stagesIn(dir, fs);
   const list = others?.length ? `; stages there: ${others.join(', ')}` : '';
@@ -245,10 +261,11 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
     purpose === 'read'
       ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).`
       : '';
-  throw new StageSecretsError(
+  const missing = new StageSecretsError(
     'NOT_FOUND',
     `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: npx --no-install stage-secrets init --stage ${input.stage}.${preview}`,
   );
+  return { secretsDir: dir, missing };
 }
 
 /**
@@ -257,10 +274,15 @@ export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'cre
  * writer who deletes secrets/prod.json would make the prod build use dev's secrets. Outside git (or when
  * git cannot answer) only the work tree counts. A shallow clone only knows the commits it fetched.
  */
-function refuseFallbackOverHistory(input: LocateInput, file: string, rule: StageFallback, cwd: string): void {
+function fallbackRefusedByHistory(
+  input: LocateInput,
+  file: string,
+  rule: StageFallback,
+  cwd: string,
+): StageSecretsError | undefined {
   const fs = input.fs ?? nodeFs;
   const gitRoot = findGitRoot(path.dirname(file), fs);
-  if (gitRoot === undefined) return;
+  if (gitRoot === undefined) return undefined;
   const past = (input.history ?? pastStageFile)(file, gitRoot, input.env ?? process.env);
   const shown = displayPath(cwd, file);
   if (past === 'unavailable') {
@@ -268,7 +290,7 @@ function refuseFallbackOverHistory(input: LocateInput, file: string, rule: Stage
       `cannot read git history in ${gitRoot}, so fallback ${rule.pattern} → ${rule.stage} for stage ` +
         `${input.stage} is checked only against the work tree.`,
     );
-    return;
+    return undefined;
   }
   if (past === undefined) {
     if (fs.existsSync(path.join(gitRoot, '.git', 'shallow'))) {
@@ -277,13 +299,13 @@ function refuseFallbackOverHistory(input: LocateInput, file: string, rule: Stage
           'checked only against the fetched commits (fetch all history, e.g. fetch-depth: 0, for the full check).',
       );
     }
-    return;
+    return undefined;
   }
   const how = past.deleted
     ? `commit ${past.commit} deleted it`
     : `it was last changed in commit ${past.commit} and is missing from the work tree`;
   const restore = past.deleted ? `git checkout ${past.commit.split(' ')[0]}^ -- ${shown}` : `git checkout -- ${shown}`;
-  throw new StageSecretsError(
+  return new StageSecretsError(
     'NOT_FOUND',
     `stage ${input.stage} has no stage file ${shown}, but git history has one (${how}); a stage that had its own ` +
       `file never falls back, so fallback ${rule.pattern} → ${rule.stage} does not apply. Review that commit; ` +

@@ -5,7 +5,7 @@ import type { StageFallback } from './locate.js';
 export interface ExpectedApp {
   name: string;
   /** where the name came from, e.g. "--app", "custom.stageSecrets.app" */
-  source: string;
+  from: string;
   /** the next step when the file belongs to app `recorded` instead */
   fix?: (recorded: string) => string;
 }

@@ -2,9 +2,9 @@ import { Opener, publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { ObjectStore, StoreLocation } from '../store/backend.js';
-import { keyAtHand, type UnwrappedKey } from './open.js';
+import { keyAtHand, type UnwrappedKey } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { readStage, requireCurrent, storeFor } from './read.js';
+import { Stage, requireCurrent } from './stage.js';
 import {
   readStoreEntries,
   runtimeStoreFor,
@@ -37,7 +37,7 @@ export async function namesNewerInStore(
   objects?: ObjectStore,
   options: PullOptions = {},
 ): Promise<Set<string>> {
-  const file = readStage(opts);
+  const file = Stage.find(opts).read();
   const store = runtimeStoreFor(location, file, opts.env ?? process.env, objects);
   const contents = await readStoreEntries(store, file, options);
   const newer = new Set<string>();
@@ -114,9 +114,10 @@ export async function pullStage(
   options: PullOptions = {},
 ): Promise<PullResult> {
   const env = opts.env ?? process.env;
-  const before = readStage(opts);
+  const stage = Stage.find(opts);
+  const before = stage.read();
   // before the store is read: a key here that does not match the file refuses the pull
-  const key = await keyAtHand(before, env, storeFor(opts).displayPath(opts.stage));
+  const key = await keyAtHand(before, env, stage.shownPath);
   const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before, options);
   const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
   const candidates = withNewerEntries(before, contents).fromStore;
@@ -124,7 +125,7 @@ export async function pullStage(
   checkSealedTo(before, contents, candidates, 'before opening');
   result.opened = checkOpens(before, contents, candidates, key);
   if (!result.opened) checkSealedTo(before, contents, candidates, 'unopened');
-  const stageStore = storeFor(opts);
+  const stageStore = stage.store;
   await stageStore.update(opts.stage, (found) => {
     const current = requireCurrent(found, opts, stageStore);
     if (current.publicKey !== before.publicKey || current.app !== before.app) {

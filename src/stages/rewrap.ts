@@ -1,8 +1,8 @@
 import { StageSecretsError } from '../core/errors.js';
 import { matchesRemove, recipientFor, removalNotice, type IdentitySpec } from '../identities/index.js';
-import { unwrapStageKey } from './open.js';
+import { unwrapStageKey } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { requireCurrent, storeFor } from './read.js';
+import { Stage, requireCurrent } from './stage.js';
 import { contextOf } from './sealing.js';
 
 /** Adds and/or removes identities; the stage keypair and every value stay as they are. */
@@ -11,7 +11,7 @@ export async function rewrapStage(
   change: { add?: IdentitySpec | IdentitySpec[]; remove?: string },
 ): Promise<{ identities: string[]; added?: string; notices: string[] }> {
   const env = opts.env ?? process.env;
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   const notices: string[] = [];
   const adds = change.add === undefined ? [] : Array.isArray(change.add) ? change.add : [change.add];
   let added: string | undefined;

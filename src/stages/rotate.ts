@@ -3,9 +3,9 @@ import { generateStageKeyPair, publicKeyFingerprint, Sealer } from '../core/cryp
 import type { StageFile } from '../core/format.js';
 import type { SecretValue } from '../core/values.js';
 import { recipientFor } from '../identities/index.js';
-import { forgetUnwrappedKeys, openStageFile, sealedToOtherKeyError } from './open.js';
+import { forgetUnwrappedKeys, openStageFile, sealedToOtherKeyError } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { requireCurrent, storeFor } from './read.js';
+import { Stage, requireCurrent } from './stage.js';
 import { epochLine } from './approval-epoch.js';
 import { contextOf, valueAad } from './sealing.js';
 
@@ -18,7 +18,7 @@ import { contextOf, valueAad } from './sealing.js';
  */
 export async function rotateStage(opts: StageOptions): Promise<{ secrets: number; identities: string[] }> {
   const env = opts.env ?? process.env;
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   let count = 0;
   const result = await store.update(opts.stage, async (found) => {
     const current = requireCurrent(found, opts, store);

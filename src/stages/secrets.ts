@@ -4,9 +4,9 @@ import { EXPIRES, MAX_OWNER, OWNER } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { assertKeyName } from '../core/names.js';
 import { normalizeValue, type SecretType } from '../core/values.js';
-import { keyAtHand } from './open.js';
+import { keyAtHand } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { requireCurrent, storeFor } from './read.js';
+import { Stage, requireCurrent } from './stage.js';
 import { approvalsFor } from './approval-epoch.js';
 import { type EntryMeta, valueAad } from './sealing.js';
 
@@ -79,7 +79,7 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
     }
     batchNames.set(s.name.toLowerCase(), s.name);
   }
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   const added: string[] = [];
   const replaced: string[] = [];
   const pending: string[] = [];
@@ -136,7 +136,7 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
  * approval tag: their entries in git history still carry it (approve --revoke voids it).
  */
 export async function removeSecrets(opts: StageOptions, names: string[]): Promise<{ tagged: string[] }> {
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   const tagged = new Set<string>();
   await store.update(
     opts.stage,

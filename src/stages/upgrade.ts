@@ -1,7 +1,7 @@
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import type { StageOptions } from './options.js';
-import { requireCurrent, storeFor } from './read.js';
+import { Stage, requireCurrent } from './stage.js';
 
 export interface UpgradeResult {
   /** the format version before (3: nothing to do, nothing written) */
@@ -22,7 +22,7 @@ export interface UpgradeResult {
  * already in the folder (a merge with a branch that upgraded first) are kept; the file's own win.
  */
 export async function upgradeStage(opts: StageOptions): Promise<UpgradeResult> {
-  const store = storeFor(opts);
+  const store = Stage.find(opts).store;
   let result: UpgradeResult | undefined;
   await store.update(
     opts.stage,

@@ -1,5 +1,5 @@
 import { describeIdentity } from '../identities/index.js';
-import { openStage } from './open.js';
+import { Stage } from './stage.js';
 import type { StageOptions } from './options.js';
 
 export interface VerifyReport {
@@ -26,7 +26,7 @@ export interface VerifyReport {
 
 /** Opens every secret and reports which fail, instead of stopping at the first. */
 export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
-  const opened = await openStage(opts, { reportOtherKey: true });
+  const opened = await Stage.find(opts).open({ reportOtherKey: true });
   const ok: string[] = [];
   const failed: string[] = [];
   const nul: string[] = [];

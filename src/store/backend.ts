@@ -49,8 +49,8 @@ export interface StoreBackend<L extends StoreLocation = StoreLocation> {
   readonly scheme: string;
   /** the URL form for help and messages, e.g. s3://BUCKET/PREFIX */
   readonly urlForm: string;
-  /** Parses a URL of its scheme; `source` names where the text came from in errors (e.g. "--store"). */
-  parse(text: string, source: string): L;
+  /** Parses a URL of its scheme; `from` names where the text came from in errors (e.g. "--store"). */
+  parse(text: string, from: string): L;
   /** The store's objects, with settings (endpoint, credentials) from `env`; nothing is loaded until used. */
   objects(location: L, env: NodeJS.ProcessEnv): ObjectStore;
   /** One object (or folder) as a URL, for messages. */

@@ -24,26 +24,26 @@ export function storeBackendOf(location: Pick<StoreLocation, 'scheme'>): StoreBa
   return backend;
 }
 
-/** Parses a store URL with the backend of its scheme; `source` names where the text came from in errors. */
-export function parseStoreUrl(text: string, source: string): StoreLocation {
+/** Parses a store URL with the backend of its scheme; `from` names where the text came from in errors. */
+export function parseStoreUrl(text: string, from: string): StoreLocation {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text.trim())?.[1]?.toLowerCase();
   const backend = STORE_BACKENDS.find((b) => b.scheme === scheme);
   if (!backend) {
     const schemes = STORE_BACKENDS.map((b) => `${b.scheme}://`).join(' or ');
     throw new StageSecretsError(
       'USAGE',
-      `the runtime store is not an ${schemes} URL; give it as ${storeUrlForms()} (${source}).`,
+      `the runtime store is not an ${schemes} URL; give it as ${storeUrlForms()} (${from}).`,
     );
   }
-  return backend.parse(text, source);
+  return backend.parse(text, from);
 }
 
 /** The store to use: an explicit setting (option, flag, plugin setting) first, else STAGE_SECRETS_STORE. */
 export function storeLocationFrom(
-  setting: { value: string; source: string } | undefined,
+  setting: { value: string; from: string } | undefined,
   env: NodeJS.ProcessEnv,
 ): StoreLocation | undefined {
-  if (setting !== undefined && setting.value.trim() !== '') return parseStoreUrl(setting.value, setting.source);
+  if (setting !== undefined && setting.value.trim() !== '') return parseStoreUrl(setting.value, setting.from);
   const fromEnv = env[STORE_ENV];
   if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
   return parseStoreUrl(fromEnv, STORE_ENV);

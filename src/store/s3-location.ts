@@ -12,9 +12,9 @@ export interface S3Location extends StoreLocation {
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const MAX_PREFIX = 512;
 
-/** Parses `s3://BUCKET[/PREFIX]`; `source` names where the text came from in errors (e.g. "--store"). */
-export function parseS3Url(text: string, source: string): S3Location {
-  const fix = `give it as s3://BUCKET/PREFIX (${source})`;
+/** Parses `s3://BUCKET[/PREFIX]`; `from` names where the text came from in errors (e.g. "--store"). */
+export function parseS3Url(text: string, from: string): S3Location {
+  const fix = `give it as s3://BUCKET/PREFIX (${from})`;
   const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/.exec(text.trim());
   if (!match) throw new StageSecretsError('USAGE', `the runtime store is not an s3:// URL; ${fix}.`);
   const bucket = match[1]!;

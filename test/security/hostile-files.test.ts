@@ -11,7 +11,7 @@ import { parseStageFile, serializeStageFile, type StageFile } from '../../src/co
 import { setLogger } from '../../src/core/log.js';
 import { initStage } from '../../src/stages/init.js';
 import { listSecrets } from '../../src/stages/list.js';
-import { openStage } from '../../src/stages/open.js';
+import { Stage } from '../../src/stages/stage.js';
 import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { verifyStage } from '../../src/stages/verify.js';
@@ -159,7 +159,7 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
   });
 
   it('the unmutated file opens with every value (the baseline the fuzz compares against)', async () => {
-    const opened = await openStage(opts);
+    const opened = await Stage.find(opts).open();
     const all = opened.decryptAll();
     expect(new Map([...all].map(([n, v]) => [n, v.text]))).toEqual(
       new Map([...expected].map(([n, v]) => [n, n === 'CONFIG' ? JSON.stringify(JSON.parse(v)) : v])),
@@ -186,7 +186,9 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
 
         const list = await outcome('list', READ_CODES, () => listSecrets(opts));
         note(list);
-        const all = await outcome('open + decryptAll', READ_CODES, async () => (await openStage(opts)).decryptAll());
+        const all = await outcome('open + decryptAll', READ_CODES, async () =>
+          (await Stage.find(opts).open()).decryptAll(),
+        );
         note(all);
         const verify = await outcome('verify', READ_CODES, () => verifyStage(opts));
         note(verify);

@@ -13,7 +13,7 @@ import {
   RESERVED_PREFIXES,
 } from '../../src/core/names.js';
 import { initStage } from '../../src/stages/init.js';
-import { openStage } from '../../src/stages/open.js';
+import { Stage } from '../../src/stages/stage.js';
 import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import {
@@ -85,10 +85,12 @@ describe('the whole reserved and build-hijacking list (in process, through the s
     for (const name of slipped) doc.secrets[name] = doc.secrets.GOOD;
     writeStageDoc(path.dirname(stage.file), 'dev', doc);
     try {
-      const err = await openStage(stage.opts).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
+      const err = await Stage.find(stage.opts)
+        .open()
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
       expect(err).toBeInstanceOf(StageSecretsError);
       expect((err as StageSecretsError).code).toBe('FORMAT');
       for (const name of slipped) expect((err as Error).message).toContain(`stage-secrets rm --stage dev ${name}`);
@@ -182,10 +184,12 @@ describe('the names an attack review found (in process)', () => {
         const names = REVIEWED_NAMES.map(spelling);
         for (const name of names) doc.secrets[name] = doc.secrets.GOOD;
         writeStageDoc(path.dirname(stage.file), 'dev', doc);
-        const err = await openStage(stage.opts).then(
-          () => undefined,
-          (e: unknown) => e,
-        );
+        const err = await Stage.find(stage.opts)
+          .open()
+          .then(
+            () => undefined,
+            (e: unknown) => e,
+          );
         expect(err).toBeInstanceOf(StageSecretsError);
         expect((err as StageSecretsError).code).toBe('FORMAT');
         for (const name of names) expect((err as Error).message).toContain(`stage-secrets rm --stage dev ${name}`);
@@ -203,7 +207,7 @@ describe('the names an attack review found (in process)', () => {
       stage.opts,
       allowed.map((name) => ({ name, type: 'string' as const, value: 'some-value' })),
     );
-    const opened = await openStage(stage.opts);
+    const opened = await Stage.find(stage.opts).open();
     expect([...opened.decryptAll().keys()]).toEqual(expect.arrayContaining(allowed));
   });
 });

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Sealer } from '../../src/core/crypto.js';
 import type { StageFile } from '../../src/core/format.js';
-import { openStageFile } from '../../src/stages/open.js';
+import { openStageFile } from '../../src/stages/open-file.js';
 import { valueAad } from '../../src/stages/sealing.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
 import { runEnvMac } from '../../src/core/run-env.js';
 import { initStage } from '../../src/stages/init.js';
-import { forgetUnwrappedKeys } from '../../src/stages/open.js';
+import { forgetUnwrappedKeys } from '../../src/stages/open-file.js';
 import type { StageOptions } from '../../src/stages/options.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { secretEnv, secretEnvSync } from '../../src/sst/index.js';

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
 import { generateStageKeyPair, Opener } from '../../src/core/crypto.js';
 import { parseStageFile } from '../../src/core/format.js';
-import { unwrapStageKey } from '../../src/stages/open.js';
+import { unwrapStageKey } from '../../src/stages/open-file.js';
 import { valueAad } from '../../src/stages/sealing.js';
 import { makeWorkspace, readOnlyLocalKey, type CliResult, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';

@@ -30,12 +30,10 @@ ${STAGE_OPTIONS_HELP}`,
     const opts = stageOptions('init', values, io);
     const specs = identitySpecsFrom('init', values);
     if (specs.length === 0) specs.push({ type: 'local' });
-    const { file, notices, path, appSource } = await initStage(opts, specs, () =>
-      resolveApp(io.cwd, opts.stage, io.env),
-    );
+    const { file, notices, path, appFrom } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
     write(
       io.stderr,
-      `created ${path} for app ${file.app} (from ${appSource}), stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`,
+      `created ${path} for app ${file.app} (from ${appFrom}), stage ${file.stage}; identities: ${file.identities.map((r) => r.id).join(', ')}`,
     );
     for (const notice of notices) write(io.stderr, notice);
     if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true')

@@ -4,7 +4,7 @@ import { StageSecretsError } from '../../../src/core/errors.js';
 import { approveNames } from '../../../src/stages/approve.js';
 import { initStage } from '../../../src/stages/init.js';
 import { listSecrets } from '../../../src/stages/list.js';
-import { forgetUnwrappedKeys } from '../../../src/stages/open.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import type { StageOptions } from '../../../src/stages/options.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { SecretClient, SecretError, type SecretClientOptions } from '../../../src/client/index.js';

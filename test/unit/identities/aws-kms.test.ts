@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import { initStage } from '../../../src/stages/init.js';
-import { forgetUnwrappedKeys, openStage } from '../../../src/stages/open.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
+import { Stage } from '../../../src/stages/stage.js';
 import type { StageOptions } from '../../../src/stages/options.js';
-import { readStage } from '../../../src/stages/read.js';
 import { rewrapStage } from '../../../src/stages/rewrap.js';
 import { rotateStage } from '../../../src/stages/rotate.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
@@ -90,7 +90,7 @@ describe('aws-kms identity', () => {
     const encrypt = kms.requests.find((r) => r.operation === 'Encrypt');
     expect(encrypt?.encryptionContext).toEqual({ app: 'shop', stage: 'dev' });
 
-    const record = readStage(opts).identities[0]!;
+    const record = Stage.find(opts).read().identities[0]!;
     const arn = encrypt!.keyId!;
     expect(record).toMatchObject({ type: 'aws-kms', id: 'aws-kms:alias/ci', keyId: 'alias/ci', keyArn: arn });
     expect(Object.keys(record).sort()).toEqual(['ciphertext', 'created', 'id', 'keyArn', 'keyId', 'type']);
@@ -105,7 +105,7 @@ describe('aws-kms identity', () => {
     expect(written).toMatchObject({ pending: [], approvedWith: 'aws-kms:alias/ci' });
     expect(decrypts()).toHaveLength(1);
     forgetUnwrappedKeys();
-    const opened = await openStage(opts);
+    const opened = await Stage.find(opts).open();
     expect(opened.pending).toEqual([]);
     expect(opened.identity.id).toBe('aws-kms:alias/ci');
     expect(opened.identityDescription).toBe(`AWS KMS key alias/ci (${kms.region})`);
@@ -121,7 +121,7 @@ describe('aws-kms identity', () => {
     const opts = await kmsStage(fifty);
     const other = await kmsStage({ OTHER: 'x' });
     for (let i = 0; i < 3; i++) {
-      const all = (await openStage(opts)).decryptAll();
+      const all = (await Stage.find(opts).open()).decryptAll();
       expect(all.size).toBe(50);
       expect(all.get('SECRET_49')?.text).toBe('value-49');
     }
@@ -131,24 +131,29 @@ describe('aws-kms identity', () => {
     // Callers racing to open the same stage share the one call.
     forgetUnwrappedKeys();
     kms.resetCalls();
-    const opened = await Promise.all([openStage(opts), openStage(opts), openStage(opts), verifyStage(opts)]);
+    const opened = await Promise.all([
+      Stage.find(opts).open(),
+      Stage.find(opts).open(),
+      Stage.find(opts).open(),
+      verifyStage(opts),
+    ]);
     expect(opened).toHaveLength(4);
     expect(kms.calls('Decrypt')).toBe(1);
 
     // A second stage is a second Decrypt, and only one.
     kms.resetCalls();
-    await openStage(other);
-    await openStage(other);
-    await openStage(opts);
+    await Stage.find(other).open();
+    await Stage.find(other).open();
+    await Stage.find(opts).open();
     expect(kms.calls('Decrypt')).toBe(1);
     expect(kms.calls()).toBe(1);
   });
 
   it('reports access denied as exit 3 naming the key and kms:Decrypt, without key material', async () => {
     const opts = await kmsStage({ API_TOKEN: 'tok-very-secret' });
-    const record = readStage(opts).identities[0] as KmsIdentityRecord;
+    const record = Stage.find(opts).read().identities[0] as KmsIdentityRecord;
     kms.deny('Decrypt');
-    const err = await failure(openStage(opts));
+    const err = await failure(Stage.find(opts).open());
     expect(err.code).toBe('ACCESS_DENIED');
     expect(exitCodeOf(err.code)).toBe(3);
     expect(err.message).toContain('alias/ci');
@@ -162,12 +167,12 @@ describe('aws-kms identity', () => {
     const key = kms.createKey({ alias: 'alias/short-lived' });
     const opts = await kmsStage({ A: 'a' }, 'alias/short-lived');
     kms.setKeyState(key.keyId, 'Disabled');
-    expect(await failure(openStage(opts))).toMatchObject({
+    expect(await failure(Stage.find(opts).open())).toMatchObject({
       code: 'ACCESS_DENIED',
       message: expect.stringContaining('is disabled'),
     });
     kms.setKeyState(key.keyId, 'PendingDeletion');
-    expect(await failure(openStage(opts))).toMatchObject({
+    expect(await failure(Stage.find(opts).open())).toMatchObject({
       code: 'ACCESS_DENIED',
       message: expect.stringContaining('pending deletion'),
     });
@@ -179,14 +184,14 @@ describe('aws-kms identity', () => {
   it('retries throttling with backoff, then succeeds', async () => {
     const opts = await kmsStage();
     kms.fail('throttle', { times: 2, operation: 'Decrypt' });
-    expect((await openStage(opts)).decrypt('API_TOKEN').text).toBe('tok-123');
+    expect((await Stage.find(opts).open()).decrypt('API_TOKEN').text).toBe('tok-123');
     expect(kms.calls('Decrypt')).toBe(3);
   });
 
   it('gives up after the configured attempts on 500s, dropped connections and timeouts', async () => {
     const opts = await kmsStage();
     kms.fail('error500');
-    const err500 = await failure(openStage(opts));
+    const err500 = await failure(Stage.find(opts).open());
     expect(err500.code).toBe('KEY_UNAVAILABLE');
     expect(exitCodeOf(err500.code)).toBe(3);
     expect(err500.message).toContain('after 3 attempts');
@@ -196,7 +201,7 @@ describe('aws-kms identity', () => {
     kms.clearFaults();
     kms.resetCalls();
     kms.fail('drop');
-    const dropped = await failure(openStage(opts));
+    const dropped = await failure(Stage.find(opts).open());
     expect(dropped.code).toBe('KEY_UNAVAILABLE');
     expect(dropped.message).toContain('ECONNRESET');
     expect(kms.calls('Decrypt')).toBe(3);
@@ -206,7 +211,7 @@ describe('aws-kms identity', () => {
     process.env.STAGE_SECRETS_KMS_MAX_ATTEMPTS = '2';
     process.env.STAGE_SECRETS_KMS_TIMEOUT_MS = '200';
     kms.fail('hang');
-    const timedOut = await failure(openStage(opts));
+    const timedOut = await failure(Stage.find(opts).open());
     expect(timedOut.code).toBe('KEY_UNAVAILABLE');
     expect(timedOut.message).toContain('after 2 attempts');
     expect(timedOut.message).toContain('STAGE_SECRETS_KMS_TIMEOUT_MS');
@@ -215,7 +220,7 @@ describe('aws-kms identity', () => {
 
   it('refuses a wrapped key under another context or from another key as an integrity failure (exit 2)', async () => {
     const opts = await kmsStage();
-    const file = readStage(opts);
+    const file = Stage.find(opts).read();
     const ctx = { app: file.app, stage: file.stage, publicKey: file.publicKey };
     const record = file.identities[0] as KmsIdentityRecord;
     const identity = await identityOf(record, process.env);
@@ -246,7 +251,7 @@ describe('aws-kms identity', () => {
     forgetUnwrappedKeys();
 
     kms.deny('Decrypt', 'alias/ci');
-    const second = await openStage(opts);
+    const second = await Stage.find(opts).open();
     expect(second.identity.id).toBe('aws-kms:alias/backup');
     expect(second.decrypt('TOKEN').text).toBe('abc');
 
@@ -259,7 +264,7 @@ describe('aws-kms identity', () => {
     // With no local key either, the error lists every identity's reason.
     fs.rmSync(path.join(root, 'config'), { recursive: true, force: true });
     forgetUnwrappedKeys();
-    const err = await failure(openStage(opts));
+    const err = await failure(Stage.find(opts).open());
     expect(err.code).toBe('ACCESS_DENIED');
     expect(err.message).toContain('alias/ci');
     expect(err.message).toContain('alias/backup');
@@ -268,12 +273,12 @@ describe('aws-kms identity', () => {
 
   it('rotates and rewraps under KMS', async () => {
     const opts = await kmsStage({ A: 'one', B: 'two' });
-    const before = readStage(opts) as unknown as { identities: KmsIdentityRecord[]; publicKey: string };
+    const before = Stage.find(opts).read() as unknown as { identities: KmsIdentityRecord[]; publicKey: string };
     const rotated = await rotateStage(opts);
     expect(rotated).toEqual({ secrets: 2, identities: ['aws-kms:alias/ci'] });
     expect(kms.calls('Decrypt')).toBe(1);
     expect(kms.calls('Encrypt')).toBe(1);
-    const after = readStage(opts) as unknown as { identities: KmsIdentityRecord[]; publicKey: string };
+    const after = Stage.find(opts).read() as unknown as { identities: KmsIdentityRecord[]; publicKey: string };
     expect(after.publicKey).not.toBe(before.publicKey);
     expect(after.identities[0]!.ciphertext).not.toBe(before.identities[0]!.ciphertext);
     expect(after.identities[0]!.created).toBe(before.identities[0]!.created);
@@ -283,30 +288,30 @@ describe('aws-kms identity', () => {
     await rewrapStage(opts, { remove: 'aws-kms:alias/ci' });
     forgetUnwrappedKeys();
     kms.resetCalls();
-    const opened = await openStage(opts);
+    const opened = await Stage.find(opts).open();
     expect(opened.identity.id).toBe('aws-kms:alias/backup');
     expect([...opened.decryptAll().values()].map((v) => v.text)).toEqual(['one', 'two']);
-    expect(readStage(opts).publicKey).toBe(after.publicKey);
+    expect(Stage.find(opts).read().publicKey).toBe(after.publicKey);
     expect(kms.calls('Decrypt')).toBe(1);
   });
 
   it('calls the key region: --region as given, else the region in the key ARN, not AWS_REGION of the build', async () => {
     const withRegion = stage();
     await initStage(withRegion, [{ type: 'aws-kms', keyId: 'alias/ci', region: 'eu-central-1' }]);
-    const record = readStage(withRegion).identities[0]!;
+    const record = Stage.find(withRegion).read().identities[0]!;
     expect(record).toMatchObject({ id: 'aws-kms:alias/ci@eu-central-1', region: 'eu-central-1' });
     expect(kms.requests.at(-1)).toMatchObject({ operation: 'Encrypt', region: 'eu-central-1' });
 
     const opts = await kmsStage();
     process.env.AWS_REGION = 'ap-south-1';
-    await openStage(opts);
+    await Stage.find(opts).open();
     expect(kms.requests.at(-1)).toMatchObject({ operation: 'Decrypt', region: kms.region });
   });
 
   it('rejects a bad retry setting by name', async () => {
     const opts = await kmsStage();
     process.env.STAGE_SECRETS_KMS_MAX_ATTEMPTS = 'lots';
-    const err = await failure(openStage(opts));
+    const err = await failure(Stage.find(opts).open());
     expect(err.message).toContain('STAGE_SECRETS_KMS_MAX_ATTEMPTS must be a whole number');
   });
 

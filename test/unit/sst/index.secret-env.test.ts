@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import { initStage } from '../../../src/stages/init.js';
-import { forgetUnwrappedKeys } from '../../../src/stages/open.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import type { StageOptions } from '../../../src/stages/options.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { secretEnv, secretEnvSync, type SecretEnvOptions, type SstAppLike } from '../../../src/sst/index.js';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initStage } from '../../../src/stages/init.js';
 import { describeSource, loadSecrets } from '../../../src/stages/load.js';
-import { forgetUnwrappedKeys } from '../../../src/stages/open.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import { removeSecrets, setSecrets } from '../../../src/stages/secrets.js';
 import { secretEnv } from '../../../src/sst/index.js';
 import { provenRunEnv, type ProvenRunEnv } from '../../support/run-env.js';
@@ -161,7 +161,7 @@ describe('loadSecrets', () => {
   });
 
   it('refuses a stage file of another app, in one message naming where the app came from', async () => {
-    await expect(loadSecrets({ ...base(), app: { name: 'billing', source: 'a test' } })).rejects.toMatchObject({
+    await expect(loadSecrets({ ...base(), app: { name: 'billing', from: 'a test' } })).rejects.toMatchObject({
       code: 'APP_MISMATCH',
       message: expect.stringMatching(
         /^secrets\/dev\.json belongs to app "shop", but this is app "billing" \(from a test\)\. Pass --app shop/,

@@ -99,7 +99,7 @@ describe('store location', () => {
 
   it('takes the option first, else STAGE_SECRETS_STORE, else none', () => {
     const fromEnv = { STAGE_SECRETS_STORE: 's3://env-bucket/e' };
-    expect(storeLocationFrom({ value: 's3://opt-bucket/o', source: 'opt' }, fromEnv)?.url).toBe('s3://opt-bucket/o');
+    expect(storeLocationFrom({ value: 's3://opt-bucket/o', from: 'opt' }, fromEnv)?.url).toBe('s3://opt-bucket/o');
     expect(storeLocationFrom(undefined, fromEnv)?.url).toBe('s3://env-bucket/e');
     expect(storeLocationFrom(undefined, {})).toBeUndefined();
     expect(() => storeLocationFrom(undefined, { STAGE_SECRETS_STORE: 'nope' })).toThrow(/STAGE_SECRETS_STORE/);

@@ -7,14 +7,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initStage } from '../../../src/stages/init.js';
-import { forgetUnwrappedKeys } from '../../../src/stages/open.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { applyStageSecrets } from '../../../src/serverless/apply.js';
-import { loadServiceSecrets, StageSecretsCache } from '../../../src/serverless/source.js';
+import { StageSecretsCache, type ServiceStageOptions } from '../../../src/serverless/service-stage.js';
 import { describeSource, type LoadedSecrets } from '../../../src/stages/load.js';
 import type { ServiceConfig } from '../../../src/serverless/types.js';
 import { resolveSecretVariable } from '../../../src/serverless/variable-source.js';
 import { provenRunEnv } from '../../support/run-env.js';
+
+const loadServiceSecrets = (opts: ServiceStageOptions) => new StageSecretsCache().get(opts);
 
 let root: string;
 let serviceDir: string;
@@ -46,7 +48,7 @@ afterAll(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-describe('loadServiceSecrets', () => {
+describe('StageSecretsCache.get (loadSecrets for a service)', () => {
   it('opens the stage file when there is no runner env; values as env text', async () => {
     const loaded = await loadServiceSecrets({ stage: 'dev', app: 'svc-app', serviceDir, env });
     expect(texts(loaded)).toEqual({ API_KEY: 'file-api', RETRIES: '3' });

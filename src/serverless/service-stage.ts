@@ -1,0 +1,83 @@
+import * as path from 'node:path';
+import { loadSecrets, type LoadedSecrets } from '../stages/load.js';
+import { fallbacksFromEnv, type StageFallback } from '../stages/locate.js';
+import type { StageOptions } from '../stages/options.js';
+import { Stage } from '../stages/stage.js';
+
+/** Which stage a service deploys with, as its serverless.yml and the environment say. */
+export interface ServiceStageOptions {
+  stage: string;
+  /** custom.stageSecrets.app: when given, a stage file of another app is refused */
+  app?: string;
+  /** custom.stageSecrets.dir, relative to the service folder; default: found upward from it */
+  dir?: string;
+  /** custom.stageSecrets.fallbacks; default STAGE_SECRETS_FALLBACKS */
+  fallbacks?: Record<string, string>;
+  serviceDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The service's preview-stage rules: its own, else those of the environment. */
+export function serviceFallbacks(opts: Pick<ServiceStageOptions, 'fallbacks' | 'env'>): StageFallback[] {
+  if (opts.fallbacks && Object.keys(opts.fallbacks).length)
+    return Object.entries(opts.fallbacks).map(([pattern, stage]) => ({ pattern, stage }));
+  return fallbacksFromEnv(opts.env);
+}
+
+/** Which stage file a service uses, and the app it must belong to. */
+function serviceStageOptions(opts: ServiceStageOptions): StageOptions {
+  return {
+    stage: opts.stage,
+    dir: opts.dir === undefined ? undefined : path.resolve(opts.serviceDir, opts.dir),
+    cwd: opts.serviceDir,
+    env: opts.env,
+    fallbacks: serviceFallbacks(opts),
+    app:
+      opts.app === undefined
+        ? undefined
+        : {
+            name: opts.app,
+            from: 'custom.stageSecrets.app',
+            fix: (recorded) =>
+              `Set custom.stageSecrets.app: ${recorded} (or remove it) if the service shares that app's secrets, or point custom.stageSecrets.dir at this service's own secrets folder.`,
+          },
+  };
+}
+
+/**
+ * Each (stage, app, dir, fallbacks, service folder) found once and loaded once per process: the variable
+ * source, the hooks and the package check share one Stage and one decrypt. The secrets are loaded only
+ * when asked for: an opted-out service finds its stage (to keep the folder out of its packages) but
+ * never opens it.
+ */
+export class StageSecretsCache {
+  private readonly stages = new Map<string, { stage: Stage; load?: Promise<LoadedSecrets> }>();
+
+  private entry(opts: ServiceStageOptions): { stage: Stage; load?: Promise<LoadedSecrets> } {
+    const key = JSON.stringify([
+      opts.stage,
+      opts.app ?? null,
+      opts.dir ?? null,
+      serviceFallbacks(opts),
+      path.resolve(opts.serviceDir),
+    ]);
+    let entry = this.stages.get(key);
+    if (!entry) {
+      entry = { stage: Stage.find(serviceStageOptions(opts), 'read') };
+      this.stages.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** The service's stage, found (not read, not opened). */
+  stage(opts: ServiceStageOptions): Stage {
+    return this.entry(opts).stage;
+  }
+
+  /** The stage's secrets for a service, through the one loader every entry point shares. */
+  get(opts: ServiceStageOptions): Promise<LoadedSecrets> {
+    const entry = this.entry(opts);
+    entry.load ??= loadSecrets(entry.stage.options, entry.stage);
+    return entry.load;
+  }
+}

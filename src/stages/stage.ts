@@ -1,0 +1,171 @@
+import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
+import { publicKeyFingerprint } from '../core/crypto.js';
+import { StageSecretsError } from '../core/errors.js';
+import type { StageFile } from '../core/format.js';
+import { displayPath, StageStore } from '../store/stage-store.js';
+import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
+import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
+import type { StageOptions } from './options.js';
+// the kinds' typed identity records, which the stage file parser checks
+import '../identities/records.js';
+
+/**
+ * One stage as every entry point uses it: found once (locate.ts), its file read once, opened at most
+ * once. The words: a stage's *location* is where its file is; its *file* is what the file holds (header
+ * and entries); how it *opened* is the identity that unwrapped its key (OpenedStage). Where loaded values
+ * came from (this file, or the env of stage-secrets run) is their *source* (load.ts), and nothing else is.
+ */
+export class Stage {
+  readonly name: string;
+  readonly options: StageOptions;
+  readonly #found: FoundStage;
+  #store?: StageStore;
+  #file?: StageFile;
+  readonly #opened = new Map<boolean, Promise<OpenedStage>>();
+
+  private constructor(options: StageOptions, found: FoundStage) {
+    this.name = options.stage;
+    this.options = options;
+    this.#found = found;
+  }
+
+  /**
+   * The stage these options name, located now (the only locate step). `read` lets a preview stage use a
+   * fallback's file; `write` (the default) wants the stage's own; `create` (init) where a new one goes.
+   * A missing file throws only when used.
+   */
+  static find(options: StageOptions, purpose: 'read' | 'write' | 'create' = 'write'): Stage {
+    return new Stage(options, findStage(options, purpose));
+  }
+
+  /** The stage's own file in a secrets folder already found (`options.dir`, absolute): no search. */
+  static inFolder(options: StageOptions & { dir: string }): Stage {
+    const dir = path.resolve(options.dir);
+    const file = path.join(dir, `${options.stage}.json`);
+    const located: LocatedStage = { stage: options.stage, fileStage: options.stage, dir, file, how: 'explicit' };
+    return new Stage(options, { secretsDir: dir, located });
+  }
+
+  /** The secrets folder in use, whether or not it holds this stage's file. */
+  get secretsDir(): string | undefined {
+    return this.#found.secretsDir;
+  }
+
+  /** Whether a stage file (its own, or a fallback's) was found. */
+  get exists(): boolean {
+    return this.#found.located !== undefined;
+  }
+
+  /** Why no stage file was found (NOT_FOUND, saying where it looked); undefined when one was. */
+  get missing(): StageSecretsError | undefined {
+    if (this.#found.located) return undefined;
+    return this.#found.missing ?? new StageSecretsError('NOT_FOUND', `stage ${this.name} has no stage file on disk.`);
+  }
+
+  /** Where the file is; throws `missing` when there is none. */
+  get location(): LocatedStage {
+    if (this.#found.located) return this.#found.located;
+    throw this.missing;
+  }
+
+  /** The store holding the file (built once). */
+  get store(): StageStore {
+    this.#store ??= new StageStore({ dir: this.location.dir, cwd: this.options.cwd, fs: this.options.fs });
+    return this.#store;
+  }
+
+  /** The file as messages show it, relative to the caller's folder. */
+  get shownPath(): string {
+    return this.store.displayPath(this.location.fileStage);
+  }
+
+  /** Absolute real path of the file (run hands it on as STAGE_SECRETS_FILE; run's env is checked against it). */
+  get realPath(): string {
+    const file = this.location.file;
+    try {
+      return nodeFs.realpathSync(file);
+    } catch {
+      return path.resolve(file);
+    }
+  }
+
+  /** "stage pr-7 has no stage file; using stage dev's ..." when a fallback applied, for the log. */
+  get fallbackNote(): string | undefined {
+    return this.#found.located && describeFallback(this.#found.located, this.options.cwd ?? process.cwd());
+  }
+
+  /** The file, read and checked without any key (once): its app, and no half-finished rotate. */
+  read(): StageFile {
+    if (this.#file) return this.#file;
+    const file = this.store.read(this.location.fileStage);
+    checkApp(file, this.options, this.shownPath);
+    refuseUnfinishedRotation(this.store, file, this.options.cwd ?? process.cwd());
+    this.#file = file;
+    return file;
+  }
+
+  /** The file when there is one, else undefined (an opted-out plugin still recognises its entries). */
+  readIfPresent(): StageFile | undefined {
+    if (!this.exists) return undefined;
+    try {
+      return this.read();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Unwraps the key and checks names, policy and approvals (once per set of options). */
+  open(options: OpenStageOptions = {}): Promise<OpenedStage> {
+    const key = options.reportOtherKey === true;
+    let opened = this.#opened.get(key);
+    if (!opened) {
+      opened = Promise.resolve().then(() => openStageFile(this.read(), this.options.env ?? process.env, options));
+      this.#opened.set(key, opened);
+      opened.catch(() => this.#opened.delete(key));
+    }
+    return opened;
+  }
+}
+
+/** Refuses a stage file of another app than the caller expects. */
+export function checkApp(file: StageFile, opts: StageOptions, where: string): void {
+  const expected = typeof opts.app === 'string' ? { name: opts.app } : opts.app;
+  if (expected === undefined || expected.name === file.app) return;
+  const from = 'from' in expected ? ` (from ${expected.from})` : '';
+  const fix = ('fix' in expected && expected.fix?.(file.app)) || `Pass --app ${file.app} or run from the app's folder.`;
+  throw new StageSecretsError(
+    'APP_MISMATCH',
+    `${where} belongs to app ${JSON.stringify(file.app)}, but this is app ${JSON.stringify(expected.name)}${from}. ${fix}`,
+  );
+}
+
+/** Entries sealed to the key of a rotate that stopped half-way: the fix is to finish it, not to set them. */
+function refuseUnfinishedRotation(store: StageStore, file: StageFile, cwd: string): void {
+  const stale = entriesSealedToOtherKey(file);
+  if (stale.length === 0) return;
+  const rotation = store.readInterruptedRotation(file.stage);
+  if (!rotation) return;
+  const fingerprint = publicKeyFingerprint(rotation.publicKey);
+  const resealed = stale.filter((name) => file.secrets[name]!.sealedTo === fingerprint);
+  if (resealed.length === 0) return;
+  throw new StageSecretsError(
+    'INTEGRITY',
+    `a rotate of stage ${file.stage} did not finish (it was stopped after re-sealing ${resealed.length} of ` +
+      `${Object.keys(file.secrets).length} secrets to the new key, before writing the new header; the new key is ` +
+      `kept in ${displayPath(path.resolve(cwd), store.rotationPath(file.stage))}). Nothing of this stage was used. Finish it: ` +
+      `npx --no-install stage-secrets rotate --stage ${file.stage}`,
+  );
+}
+
+/** The stage file a change starts from (read under the lock), or an error that says how to create it. */
+export function requireCurrent(current: StageFile | undefined, opts: StageOptions, store: StageStore): StageFile {
+  if (!current) {
+    throw new StageSecretsError(
+      'NOT_FOUND',
+      `no stage file ${store.displayPath(opts.stage)}; create it with: npx --no-install stage-secrets init --stage ${opts.stage}`,
+    );
+  }
+  checkApp(current, opts, store.displayPath(opts.stage));
+  return current;
+}
