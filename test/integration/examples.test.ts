@@ -3,8 +3,8 @@
  * platform reads; every `stage-secrets ...` command in it (in the YAML values and in its comments) runs
  * through the built CLI with --help added to stage-secrets' own arguments (before `--`: after it, --help
  * would go to the child command) and exits 0, and each option the recipe gives appears in that help text,
- * so an option the CLI does not have fails. The README's CI section links each recipe and shows only
- * commands that the recipe has.
+ * so an option the CLI does not have fails. The README's CI section links each recipe, and the recipe's
+ * section of docs/ci.md links it too and shows only commands that the recipe has.
  */
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -226,21 +226,23 @@ describe('CI recipes in examples/', () => {
     expect(text).toContain(`${stageKeyEnvName('pr-12')} for pr-12`);
   });
 
-  it("the README's CI section links each recipe and shows only commands that the recipe has", () => {
+  it("the README's CI section links each recipe; its section of docs/ci.md shows only commands that the recipe has", () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
     const ci = /<!-- section:ci -->([\s\S]*?)<!-- \/section:ci -->/.exec(readme)?.[1];
     expect(ci).toBeDefined();
+    const page = fs.readFileSync(path.join(REPO_ROOT, 'docs', 'ci.md'), 'utf8');
     const sections: [string, Recipe][] = [
-      ['### GitHub Actions with the CLI', 'github-actions.yml'],
-      ['### GitLab CI', 'gitlab-ci.yml'],
-      ['### Seed', 'seed.yml'],
+      ['## GitHub Actions with the CLI', 'github-actions.yml'],
+      ['## GitLab CI', 'gitlab-ci.yml'],
+      ['## Seed', 'seed.yml'],
     ];
     for (const [heading, name] of sections) {
-      const start = ci!.indexOf(heading);
+      expect(ci, `README: ${name}`).toContain(`(examples/${name})`);
+      const start = page.indexOf(`\n${heading}\n`);
       expect(start, heading).toBeGreaterThanOrEqual(0);
-      const next = ci!.indexOf('\n### ', start + 1);
-      const section = ci!.slice(start, next < 0 ? undefined : next);
-      expect(section, heading).toContain(`(examples/${name})`);
+      const next = page.indexOf('\n## ', start + 1);
+      const section = page.slice(start, next < 0 ? undefined : next);
+      expect(section, heading).toContain(`(../examples/${name})`);
       const { text, doc } = readRecipe(name);
       const inRecipe = new Set(
         [...valueCommands(doc, name), ...commentCommands(text, name)].map((c) => c.words.join(' ')),
