@@ -111,7 +111,7 @@ export const identityFields = {
 
 /**
  * Any identity record, as core reads it: a kind name, an id and flat printable fields. Each kind's typed
- * schema (src/identities/, which core does not import) is checked on top of it: see useIdentitySchema.
+ * schema (src/identities/, which core does not import) is checked on top of it: ParseOptions.identities.
  */
 export const identityRecordSchema = z
   .object({
@@ -120,15 +120,8 @@ export const identityRecordSchema = z
   })
   .catchall(z.string().min(1).max(MAX_IDENTITY_FIELD).regex(printableAscii, 'identity fields must be printable ASCII'));
 
-let typedIdentitySchema: z.ZodTypeAny | undefined;
-
-/**
- * Sets the typed schema of identity records, the union of every kind's (src/identities/records.ts does,
- * when imported). Reading a stage file before that fails closed: a record would go unchecked.
- */
-export function useIdentitySchema(schema: z.ZodTypeAny): void {
-  typedIdentitySchema = schema;
-}
+/** The typed schema of identity records, the union of every kind's (src/identities/records.ts builds it). */
+export type IdentityRecordsSchema = z.ZodTypeAny;
 
 /** `open`: every writer is trusted, names need no approval. Tagged by a key holder like a name. */
 export const policySchema = z.strictObject({
@@ -195,6 +188,11 @@ export type StageHeader = Omit<StageFile, 'secrets'>;
 export interface ParseOptions {
   /** `where` is a file in the work tree (not a blob or a merge side): errors may say how to fix it with git */
   worktreeFile?: boolean;
+  /**
+   * every identity kind's record schema, checked on top of the generic record (core does not import the
+   * kinds: stages/stage-text.ts passes src/identities/records.ts's)
+   */
+  identities: IdentityRecordsSchema;
 }
 
 /**
@@ -203,7 +201,7 @@ export interface ParseOptions {
  * the file: a fault is given by line and column, and only keys that are valid names (what `list` prints
  * anyway) are named; any other key or value is described by where it is.
  */
-export function parseStageFile(text: string, where: string, options: ParseOptions = {}): StageFile {
+export function parseStageFile(text: string, where: string, options: ParseOptions): StageFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -241,10 +239,7 @@ export function parseStageFile(text: string, where: string, options: ParseOption
       );
     }
   }
-  if (!typedIdentitySchema) {
-    throw new Error('no identity kinds are loaded to check stage files: import src/identities/records.js first');
-  }
-  const typed = typedIdentitySchema;
+  const typed = options.identities;
   const knownKinds = (file: { identities: unknown[] }, ctx: z.RefinementCtx) => {
     file.identities.forEach((record, index) => {
       const check = typed.safeParse(record);

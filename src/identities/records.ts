@@ -1,7 +1,7 @@
 // Typed identity records for the stage file parser. Kept apart from registry.ts so zod is not pulled
 // into the Lambda runtime bundle, which opens records the plugin already checked.
 import { z } from 'zod/v3';
-import { identityFields, useIdentitySchema } from '../core/format.js';
+import { identityFields, type IdentityRecordsSchema } from '../core/format.js';
 import { IDENTITY_KINDS } from './registry.js';
 
 type RecordSchema = z.ZodDiscriminatedUnionOption<'type'>;
@@ -12,4 +12,5 @@ export function identityRecordSchema(): z.ZodTypeAny {
   return z.discriminatedUnion('type', schemas as [RecordSchema, ...RecordSchema[]]);
 }
 
-useIdentitySchema(identityRecordSchema());
+/** The union the stage file parser checks records against (core/format.ts ParseOptions.identities). */
+export const IDENTITY_RECORDS: IdentityRecordsSchema = identityRecordSchema();

@@ -1,10 +1,9 @@
 import * as path from 'node:path';
 import { nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
-import { FORMAT_VERSION, parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
-// the kinds' typed identity records, which the stage file parser checks
-import '../identities/records.js';
+import { parseStageText } from './stage-text.js';
 
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
 
@@ -89,7 +88,7 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
       const text = git(['show', `${rev}:${rel}`], root, env, true);
       let parsed: StageFile | undefined | 'unreadable';
       try {
-        parsed = text === undefined ? undefined : parseStageFile(text, rel);
+        parsed = text === undefined ? undefined : parseStageText(text, rel);
       } catch {
         parsed = 'unreadable';
       }

@@ -1,7 +1,6 @@
 import { isStageSecretsError } from '../core/errors.js';
-import { parseStageFile, serializeStageFile, type SecretEntry, type StageFile } from '../core/format.js';
-// the kinds' typed identity records, which the stage file parser checks
-import '../identities/records.js';
+import { serializeStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+import { parseStageText } from './stage-text.js';
 
 /**
  * Three-way merge of stage files, entry by entry, for git's merge driver. Needs no key: it only moves
@@ -136,7 +135,7 @@ export function mergeStageTexts(base: string, ours: string, theirs: string, wher
   const problems: string[] = [];
   const read = (text: string, side: string): StageFile | undefined => {
     try {
-      return parseStageFile(text, `${where} (${side})`);
+      return parseStageText(text, `${where} (${side})`);
     } catch (err) {
       problems.push(isStageSecretsError(err) ? err.message : `${where} (${side}) could not be read`);
       return undefined;

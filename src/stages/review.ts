@@ -1,13 +1,14 @@
 import * as path from 'node:path';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
 import type { IdentityRecord, SecretEntry, StageFile } from '../core/format.js';
-import { StageStore } from '../store/stage-store.js';
+import type { StageStore } from '../store/stage-store.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
 import { findSecretsDir, stagesIn } from './locate.js';
 import { entriesSealedToOtherKey } from './open-file.js';
 import { isUnreadable, StageRevisions, type StageAtRevision } from './stage-at-revision.js';
 import { keyFingerprint } from './view.js';
+import { stageStoreAt } from './stage-text.js';
 
 /**
  * A change to what decides who can read a stage or which names the build takes. Only a key holder can
@@ -91,7 +92,7 @@ export function reviewStages(options: ReviewOptions): Review {
   const folder = relative.split(path.sep).join('/');
   const baseCommit = resolveBase(options.base, root, env);
   const revisions = new StageRevisions(root, folder, env);
-  const store = new StageStore({ dir, cwd });
+  const store = stageStoreAt({ dir, cwd });
   const names = options.stage
     ? [options.stage]
     : [...new Set([...revisions.stagesAt(baseCommit), ...(stagesIn(dir) ?? [])])].sort();

@@ -2,9 +2,10 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { isStageSecretsError } from '../core/errors.js';
 import { nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
-import { FORMAT_VERSION, parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
+import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { STAGE_NAME_PATTERN } from '../core/names.js';
 import { git } from './git.js';
+import { parseStageText } from './stage-text.js';
 
 /** A stage as a commit holds it: read, absent (no header at that path), or unreadable (and why). */
 export type StageAtRevision = StageFile | undefined | { unreadable: string };
@@ -63,7 +64,7 @@ export class StageRevisions {
     }
     let header: StageFile;
     try {
-      header = parseStageFile(this.blobs([item.hash]).get(item.hash) ?? '', headerPath);
+      header = parseStageText(this.blobs([item.hash]).get(item.hash) ?? '', headerPath);
     } catch (err) {
       if (isStageSecretsError(err)) return { unreadable: err.message };
       throw err;

@@ -3,12 +3,11 @@ import * as path from 'node:path';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import { displayPath, StageStore } from '../store/stage-store.js';
+import { displayPath, type StageStore } from '../store/stage-store.js';
 import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
 import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
 import type { StageOptions } from './options.js';
-// the kinds' typed identity records, which the stage file parser checks
-import '../identities/records.js';
+import { stageStoreAt } from './stage-text.js';
 
 /**
  * One stage as every entry point uses it: found once (locate.ts), its file read once, opened at most
@@ -71,7 +70,7 @@ export class Stage {
 
   /** The store holding the file (built once). */
   get store(): StageStore {
-    this.#store ??= new StageStore({ dir: this.location.dir, cwd: this.options.cwd, fs: this.options.fs });
+    this.#store ??= stageStoreAt({ dir: this.location.dir, cwd: this.options.cwd, fs: this.options.fs });
     return this.#store;
   }
 

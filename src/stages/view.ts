@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { parseEntryFile } from '../core/entry-file.js';
 import { isStageSecretsError } from '../core/errors.js';
-import { parseStageFile, type SecretEntry, type StageFile } from '../core/format.js';
-// the kinds' typed identity records, which the stage file parser checks
-import '../identities/records.js';
+import type { SecretEntry, StageFile } from '../core/format.js';
+import { parseStageText } from './stage-text.js';
 
 /**
  * A stage file as review reads it (git's textconv): no key needed and no ciphertext shown. One line per
@@ -68,7 +67,7 @@ export function stageViewOfText(text: string, where: string): string {
   }
   let file: StageFile;
   try {
-    file = parseStageFile(text, where);
+    file = parseStageText(text, where);
   } catch (err) {
     const reason = isStageSecretsError(err) ? err.message : 'it could not be read';
     return `(not a readable stage file: ${reason.replace(/\s+/g, ' ')})\n`;

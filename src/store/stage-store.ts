@@ -6,6 +6,7 @@ import { StageSecretsError } from '../core/errors.js';
 import {
   FORMAT_VERSION,
   parseStageFile,
+  type IdentityRecordsSchema,
   serializeStageFile,
   serializeStageHeader,
   type SecretEntry,
@@ -48,6 +49,8 @@ export interface StageStoreOptions {
   cwd?: string;
   fs?: StoreFs;
   lock?: LockOptions;
+  /** every identity kind's record schema, which a stage file's records must match (stages/stage-text.ts) */
+  identities: IdentityRecordsSchema;
 }
 
 export interface ReadOptions {
@@ -229,7 +232,7 @@ export class StageStore {
       );
     }
     const text = result.text;
-    const parsed = parseStageFile(text, where, { worktreeFile: true });
+    const parsed = parseStageFile(text, where, { worktreeFile: true, identities: this.options.identities });
     if (parsed.stage !== stage) {
       throw new StageSecretsError(
         'FORMAT',

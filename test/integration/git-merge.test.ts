@@ -2,11 +2,10 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
+import { serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 import { writeV2Stage } from '../support/stage-files.js';
-// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
-import '../../src/identities/records.js';
+import { parseStageText } from '../../src/stages/stage-text.js';
 
 /** A repository in a temp workspace: git with no system or user config but its own. */
 function gitRepo(ws: Workspace) {
@@ -32,7 +31,7 @@ function gitRepo(ws: Workspace) {
 
 /** The merge driver is for the one-file layout (v2): these tests run on a v2 stage and read its one file. */
 const fileText = (ws: Workspace): string => fs.readFileSync(path.join(ws.dir, 'secrets', 'dev.json'), 'utf8');
-const read = (ws: Workspace): StageFile => parseStageFile(fileText(ws), 'dev');
+const read = (ws: Workspace): StageFile => parseStageText(fileText(ws), 'dev');
 
 describe('git: merge driver and textconv on a real repository (v2 stage files)', () => {
   let ws: Workspace;
@@ -156,7 +155,7 @@ describe('git: merge driver and textconv on a real repository (v2 stage files)',
       expect(key.code, key.stderr + key.stdout).toBe(0);
       repo.ok('checkout', '--', '.');
     }
-    expect(Object.keys(parseStageFile(results[0]!, 'x').secrets)).toEqual(['A', 'B', 'C', 'D', 'F', 'Z']);
+    expect(Object.keys(parseStageText(results[0]!, 'x').secrets)).toEqual(['A', 'B', 'C', 'D', 'F', 'Z']);
   }, 60_000);
 
   it('reports a secret changed on both branches: conflicted file, the clean part merged, the name in the message', async () => {

@@ -12,10 +12,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseStageFile } from '../../src/core/format.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
-// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
-import '../../src/identities/records.js';
+import { parseStageText } from '../../src/stages/stage-text.js';
 
 let ws: Workspace;
 let gitEnv: NodeJS.ProcessEnv;
@@ -98,7 +96,7 @@ describe('a stage file with git conflict markers', () => {
     gitOk('commit', '-qm', 'git-setup');
     const again = git('merge', '-q', '--no-edit', 'feature');
     expect(again.code, again.stderr).toBe(0);
-    const merged = parseStageFile(ws.snapshot('dev'), 'dev.json');
+    const merged = parseStageText(ws.snapshot('dev'), 'dev.json');
     expect(Object.keys(merged.secrets).sort()).toEqual(['FEATURE_TOKEN', 'MAIN_TOKEN']);
     const verify = await cli(['verify', '--stage', 'dev']);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);

@@ -1,12 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { StageStore } from '../../src/store/stage-store.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, startCli, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 import { CANARY, expectNoCanary, leftovers, readStageText, seededRandom, waitFor } from './support.js';
-// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
-import '../../src/identities/records.js';
+import { stageStoreAt } from '../../src/stages/stage-text.js';
 
 const stage = ['--stage', 'dev'];
 
@@ -93,7 +91,7 @@ describe('writers killed at random points (seeded)', () => {
    * file): one value when the batch landed whole, two when a v3 import was killed between entry files.
    */
   function batchState(): Set<string> {
-    const file = new StageStore({ dir: 'secrets', cwd: ws.dir }).read('dev');
+    const file = stageStoreAt({ dir: 'secrets', cwd: ws.dir }).read('dev');
     return new Set(Array.from({ length: BATCH }, (_, j) => file.secrets[`BATCH_${j}`]?.updated ?? 'absent'));
   }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateStageKeyPair, Sealer } from '../../src/core/crypto.js';
 import { StageSecretsError, type ErrorCode } from '../../src/core/errors.js';
 import { parseEntryFile } from '../../src/core/entry-file.js';
-import { parseStageFile, serializeStageFile, type StageFile } from '../../src/core/format.js';
+import { serializeStageFile, type StageFile } from '../../src/core/format.js';
 import { setLogger } from '../../src/core/log.js';
 import { initStage } from '../../src/stages/init.js';
 import { listSecrets } from '../../src/stages/list.js';
@@ -33,6 +33,7 @@ import {
   secureWorkspace,
   type SecureWorkspace,
 } from './support.js';
+import { parseStageText } from '../../src/stages/stage-text.js';
 
 const READ_CODES: ErrorCode[] = ['FORMAT', 'INTEGRITY', 'UNSUPPORTED_VERSION', 'APP_MISMATCH', 'KEY_MISSING'];
 // INTEGRITY: the key here does not match the file (its publicKey or identities changed), so a writer refuses
@@ -227,7 +228,7 @@ describe('hostile stage files, in process (fuzz over mutations of a valid file)'
             Object.fromEntries(Object.entries(files).filter(([p]) => p !== 'dev/FUZZ_ADDED.json')),
           );
           expect(
-            () => parseStageFile(after['dev.json']!, 'after set'),
+            () => parseStageText(after['dev.json']!, 'after set'),
             'set left a header it cannot read',
           ).not.toThrow();
           expect(added, 'set wrote no entry file').toBeDefined();

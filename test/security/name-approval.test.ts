@@ -12,8 +12,6 @@ import { valueAad } from '../../src/stages/sealing.js';
 import { FRAMEWORKS, packageService, prepareService, type SlsService } from '../support/sls-service.js';
 import { readStageDoc, restoreStage, snapshotStage, type StageDoc, writeStageDoc } from '../support/stage-files.js';
 import { CANARY, expectNoCanary, readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
-// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
-import '../../src/identities/records.js';
 
 let ws: SecureWorkspace;
 let approved: string;

@@ -11,12 +11,12 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
 import { generateStageKeyPair, Opener } from '../../src/core/crypto.js';
-import { parseStageFile } from '../../src/core/format.js';
 import { unwrapStageKey } from '../../src/stages/open-file.js';
 import { valueAad } from '../../src/stages/sealing.js';
 import { makeWorkspace, readOnlyLocalKey, type CliResult, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
+import { parseStageText } from '../../src/stages/stage-text.js';
 
 const BUCKET = 'swap-store';
 const STORE = `s3://${BUCKET}/rt`;
@@ -67,7 +67,7 @@ async function expectEveryWriterRefuses(
       `${label} left files`,
     ).toEqual([]);
   }
-  const file = parseStageFile(fs.readFileSync(stageFile(), 'utf8'), 'prod.json');
+  const file = parseStageText(fs.readFileSync(stageFile(), 'utf8'), 'prod.json');
   const opener = new Opener(attackerKey, attackerPublic);
   for (const [name, entry] of Object.entries(file.secrets)) {
     expect(opener.open(valueAad(file, name, entry.type), entry), `the attacker opens ${name}`).toBeUndefined();
@@ -153,7 +153,7 @@ describe("a swapped identity block (the attacker's own publicKey and local ident
       hostile.publicKey = theirs.publicKey;
       hostile.identities = theirs.identities;
       const text = JSON.stringify(hostile, null, 2);
-      const key = await unwrapStageKey(parseStageFile(text, 'prod.json'), attackerWs.env);
+      const key = await unwrapStageKey(parseStageText(text, 'prod.json'), attackerWs.env);
       const ciEnv = {
         ...awsEnv,
         XDG_CONFIG_HOME: path.join(ws.dir, '..', 'ci-config'),

@@ -4,15 +4,17 @@ import { z } from 'zod/v3';
 import { Sealer, associatedData, generateStageKeyPair } from '../../../src/core/crypto.js';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import {
-  parseStageFile,
+  parseStageFile as parseWith,
   quickSecretEntry,
   secretEntrySchema,
   serializeStageFile,
   type StageFile,
 } from '../../../src/core/format.js';
 import { sampleLocalIdentity } from '../../support/records.js';
-// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
-import '../../../src/identities/records.js';
+import { IDENTITY_RECORDS } from '../../../src/identities/records.js';
+
+/** core's parser with every identity kind's record schema, as stages/stage-text.ts calls it */
+const parseStageFile = (text: string, where: string) => parseWith(text, where, { identities: IDENTITY_RECORDS });
 
 function sampleFile(names: string[]): StageFile {
   const pair = generateStageKeyPair();

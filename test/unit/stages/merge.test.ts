@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { parseStageFile, serializeStageFile, type SecretEntry, type StageFile } from '../../../src/core/format.js';
+import { serializeStageFile, type SecretEntry, type StageFile } from '../../../src/core/format.js';
 import { mergeStageFiles, mergeStageTexts } from '../../../src/stages/merge.js';
+import { parseStageText } from '../../../src/stages/stage-text.js';
 
 const b64 = (n: number) => randomBytes(n).toString('base64');
 
@@ -162,7 +163,7 @@ describe('mergeStageTexts', () => {
     );
     expect(r.kind).toBe('merged');
     if (r.kind !== 'merged') return;
-    expect(Object.keys(parseStageFile(r.text, 'x').secrets)).toEqual(['A', 'B', 'C']);
+    expect(Object.keys(parseStageText(r.text, 'x').secrets)).toEqual(['A', 'B', 'C']);
   });
 
   it('reports a side that does not parse, without throwing and without quoting it', () => {

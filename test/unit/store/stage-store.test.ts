@@ -8,14 +8,17 @@ import { setLogger } from '../../../src/core/log.js';
 import type { StoreFs } from '../../../src/store/fs-types.js';
 import { StageStore } from '../../../src/store/stage-store.js';
 import { sampleLocalIdentity } from '../../support/records.js';
-// the identity kinds' record schemas, which the stage file parser checks (src/identities/records.ts)
-import '../../../src/identities/records.js';
+import { IDENTITY_RECORDS } from '../../../src/identities/records.js';
 
 function memStore(files: Record<string, string> = {}) {
   const vol = Volume.fromJSON(files, '/app');
   vol.mkdirSync('/app/secrets', { recursive: true });
   const fs = createFsFromVolume(vol) as unknown as StoreFs;
-  return { vol, fs, store: new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 2000 } }) };
+  return {
+    vol,
+    fs,
+    store: new StageStore({ identities: IDENTITY_RECORDS, dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 2000 } }),
+  };
 }
 
 function emptyStage(): StageFile {
@@ -89,7 +92,12 @@ describe('StageStore', () => {
     // like a /proc file: a regular file that reports size 0 and reads without end
     const { store, fs } = memStore();
     await store.update('dev', () => emptyStage());
-    const endless = new StageStore({ dir: 'secrets', cwd: '/app', fs: endlessFile(fs, '/app/secrets/dev.json') });
+    const endless = new StageStore({
+      identities: IDENTITY_RECORDS,
+      dir: 'secrets',
+      cwd: '/app',
+      fs: endlessFile(fs, '/app/secrets/dev.json'),
+    });
     expect(() => endless.read('dev')).toThrow(/secrets\/dev\.json is over the 67108864-byte limit for a stage file/);
   });
 
@@ -135,6 +143,7 @@ describe('StageStore', () => {
     await store.update('dev', () => emptyStage());
     const before = vol.readFileSync('/app/secrets/dev.json', 'utf8');
     const failing = new StageStore({
+      identities: IDENTITY_RECORDS,
       dir: 'secrets',
       cwd: '/app',
       fs: {
@@ -228,7 +237,13 @@ describe('StageStore', () => {
       ]) {
         const { vol, fs } = memStore();
         vol.writeFileSync(LOCK, JSON.stringify(lock));
-        const store = new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 200 } });
+        const store = new StageStore({
+          identities: IDENTITY_RECORDS,
+          dir: 'secrets',
+          cwd: '/app',
+          fs,
+          lock: { timeoutMs: 200 },
+        });
         await expect(
           store.update('dev', () => emptyStage()),
           JSON.stringify(lock),
@@ -245,7 +260,13 @@ describe('StageStore', () => {
       '/app/secrets/.dev.json.lock',
       JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now() }),
     );
-    const store = new StageStore({ dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 200 } });
+    const store = new StageStore({
+      identities: IDENTITY_RECORDS,
+      dir: 'secrets',
+      cwd: '/app',
+      fs,
+      lock: { timeoutMs: 200 },
+    });
     await expect(store.update('dev', () => emptyStage())).rejects.toThrow(/locked by process \d+.*\.dev\.json\.lock/);
   });
 });
