@@ -1,5 +1,7 @@
+import * as path from 'node:path';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
+import { displayPath } from '../store/stage-store.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
 
@@ -12,6 +14,9 @@ export interface UpgradeResult {
   keptFromFolder: string[];
   /** entries of the folder replaced by the v1/v2 file's (an upgrade that did not finish, run again) */
   replacedInFolder: string[];
+  /** the header and the entry folder as messages show them (wherever --dir put them) */
+  header: string;
+  folder: string;
 }
 
 /**
@@ -23,6 +28,10 @@ export interface UpgradeResult {
  */
 export async function upgradeStage(opts: StageOptions): Promise<UpgradeResult> {
   const store = Stage.find(opts).store;
+  const shown = {
+    header: store.displayPath(opts.stage),
+    folder: `${displayPath(path.resolve(opts.cwd ?? process.cwd()), store.entriesDir(opts.stage))}/`,
+  };
   let result: UpgradeResult | undefined;
   await store.update(
     opts.stage,
@@ -34,6 +43,7 @@ export async function upgradeStage(opts: StageOptions): Promise<UpgradeResult> {
           secrets: Object.keys(current.secrets).length,
           keptFromFolder: [],
           replacedInFolder: [],
+          ...shown,
         };
         return current;
       }
@@ -55,6 +65,7 @@ export async function upgradeStage(opts: StageOptions): Promise<UpgradeResult> {
         secrets: Object.keys(secrets).length,
         keptFromFolder: kept,
         replacedInFolder: replaced,
+        ...shown,
       };
       const next: StageFile = { ...current, version: FORMAT_VERSION, secrets };
       return next;

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
+import { writeV2Stage } from '../support/stage-files.js';
 
 const COMMANDS = [
   'init',
@@ -608,6 +609,28 @@ describe('CLI: run --help', () => {
       expect(r.stdout).toContain('~/.config/stage-secrets/keys/<fingerprint>.key');
       expect(r.stdout).toContain('kms:Decrypt');
       expect(r.stdout).toContain('::add-mask::');
+    } finally {
+      ws.cleanup();
+    }
+  });
+});
+
+describe('CLI: upgrade of a stage in a folder given with --dir', () => {
+  it('names the header and the entry folder where they are, not a secrets/ that is not there', async () => {
+    const ws = makeWorkspace();
+    try {
+      const dir = ['--dir', 'config/stage-secrets'];
+      expect((await ws.run(['init', '--stage', 'dev', ...dir])).code).toBe(0);
+      expect((await ws.run(['set', '--stage', 'dev', ...dir, 'API_KEY', 'v1'])).code).toBe(0);
+      writeV2Stage(path.join(ws.dir, 'config', 'stage-secrets'), 'dev');
+      const up = await ws.run(['upgrade', '--stage', 'dev', ...dir]);
+      expect(up.code, up.stderr).toBe(0);
+      expect(up.stderr).toContain(
+        'upgraded stage dev from format version 2 to 3: 1 secret file(s) in config/stage-secrets/dev/, values and ' +
+          'approvals unchanged. Commit config/stage-secrets/dev.json and config/stage-secrets/dev/.',
+      );
+      expect(fs.existsSync(path.join(ws.dir, 'config', 'stage-secrets', 'dev', 'API_KEY.json'))).toBe(true);
+      expect(fs.existsSync(path.join(ws.dir, 'secrets'))).toBe(false);
     } finally {
       ws.cleanup();
     }

@@ -31,7 +31,7 @@ ${STAGE_OPTIONS_HELP}`,
     write(
       io.stderr,
       `upgraded stage ${opts.stage} from format version ${result.from} to 3: ${result.secrets} secret file(s) in ` +
-        `secrets/${opts.stage}/, values and approvals unchanged. Commit secrets/${opts.stage}.json and secrets/${opts.stage}/.`,
+        `${result.folder}, values and approvals unchanged. Commit ${result.header} and ${result.folder}.`,
     );
     if (result.keptFromFolder.length)
       write(io.stderr, `kept entries the folder already had: ${result.keptFromFolder.join(', ')}`);
