@@ -75,9 +75,12 @@ describe('stage-secrets console: the server refuses what is not its own page', (
   });
 
   it('refuses every request without the token, or with a wrong one', async () => {
+    // the token with its last character changed (to another one: a token ending in A must not stay itself)
+    const wrongToken = `${con.token.slice(0, -1)}${con.token.endsWith('A') ? 'B' : 'A'}`;
+    expect(wrongToken).not.toBe(con.token);
     for (const p of ['/', '/assets/app.js', '/api/app', '/api/stages/dev']) {
       expectBare403(await request(`no token ${p}`, { path: p }), `no token ${p}`);
-      const wrong = { Cookie: `stage_secrets_console_${con.port}=${con.token.slice(0, -1)}A` };
+      const wrong = { Cookie: `stage_secrets_console_${con.port}=${wrongToken}` };
       expectBare403(await request(`wrong cookie ${p}`, { path: p, headers: wrong }), `wrong cookie ${p}`);
     }
     const wrongUrl = await request('wrong URL token', { path: `/?token=${con.token.slice(1)}` });
