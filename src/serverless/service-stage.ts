@@ -44,6 +44,12 @@ function serviceStageOptions(opts: ServiceStageOptions): StageOptions {
   };
 }
 
+/** A service's stage, and its secrets once they were asked for. */
+interface CacheEntry {
+  stage: Stage;
+  load?: Promise<LoadedSecrets>;
+}
+
 /**
  * Each (stage, app, dir, fallbacks, service folder) found once and loaded once per process: the variable
  * source, the hooks and the package check share one Stage and one decrypt. The secrets are loaded only
@@ -51,9 +57,9 @@ function serviceStageOptions(opts: ServiceStageOptions): StageOptions {
  * never opens it.
  */
 export class StageSecretsCache {
-  private readonly stages = new Map<string, { stage: Stage; load?: Promise<LoadedSecrets> }>();
+  private readonly stages = new Map<string, CacheEntry>();
 
-  private entry(opts: ServiceStageOptions): { stage: Stage; load?: Promise<LoadedSecrets> } {
+  private entry(opts: ServiceStageOptions): CacheEntry {
     const key = JSON.stringify([
       opts.stage,
       opts.app ?? null,

@@ -1,4 +1,3 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { APPROVAL_VERSION, type StageFile } from '../core/format.js';
@@ -15,7 +14,7 @@ import { readRunToken } from '../store/run-token.js';
 import type { SecretValue } from '../core/values.js';
 import { findGitRoot } from './locate.js';
 import type { StageOptions } from './options.js';
-import { Stage } from './stage.js';
+import { realPathOf, Stage } from './stage.js';
 
 /** Where loaded values came from. Never holds a value. */
 export type SecretsSource =
@@ -50,14 +49,6 @@ export function describeSource(source: SecretsSource): string {
   return source.kind === 'run-env'
     ? `the environment of stage-secrets run (${RUN_KEYS_VAR}, from ${source.path})`
     : `the stage file ${source.path} (identity ${source.identity})`;
-}
-
-function realPath(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
 }
 
 /** The secrets `stage-secrets run` put in this env, proven to be run's and checked against this folder's stage file. */
@@ -107,7 +98,7 @@ export function secretsFromCheckedRunEnv(
     );
   }
   const own = stage.realPath;
-  if (own !== realPath(runFile)) {
+  if (own !== realPathOf(runFile)) {
     throw new StageSecretsError(
       'RUN_FILE_MISMATCH',
       `stage-secrets run opened ${runFile}, but from ${from} the stage file for stage ${opts.stage} is ${own}: the secrets in the environment are not this service's. ` +

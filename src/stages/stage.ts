@@ -81,12 +81,7 @@ export class Stage {
 
   /** Absolute real path of the file (run hands it on as STAGE_SECRETS_FILE; run's env is checked against it). */
   get realPath(): string {
-    const file = this.location.file;
-    try {
-      return nodeFs.realpathSync(file);
-    } catch {
-      return path.resolve(file);
-    }
+    return realPathOf(this.location.file);
   }
 
   /** "stage pr-7 has no stage file; using stage dev's ..." when a fallback applied, for the log. */
@@ -124,6 +119,15 @@ export class Stage {
       opened.catch(() => this.#opened.delete(key));
     }
     return opened;
+  }
+}
+
+/** A file's absolute real path (symbolic links resolved), or its absolute path when it cannot be resolved. */
+export function realPathOf(file: string): string {
+  try {
+    return nodeFs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
   }
 }
 
