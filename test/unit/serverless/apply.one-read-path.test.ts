@@ -5,19 +5,17 @@
  * step and the opener are the real ones, wrapped to count the calls made into them from outside.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyStageSecrets } from '../../../src/serverless/apply.js';
 import { StageSecretsCache } from '../../../src/serverless/service-stage.js';
 import type { ServiceConfig, VariableResolverInput } from '../../../src/serverless/types.js';
 import { resolveSecretVariable } from '../../../src/serverless/variable-source.js';
-import { initStage } from '../../../src/stages/init.js';
 import * as locate from '../../../src/stages/locate.js';
 import * as openFile from '../../../src/stages/open-file.js';
-import { setSecrets } from '../../../src/stages/secrets.js';
 import { StageStore } from '../../../src/store/stage-store.js';
 import { provenRunEnv } from '../../support/run-env.js';
+import { makeTempRepo, seedDevStage, type TempRepo } from '../../support/temp-repo.js';
 
 vi.mock('../../../src/stages/locate.js', async (importOriginal) => {
   const real = await importOriginal<typeof import('../../../src/stages/locate.js')>();
@@ -40,29 +38,22 @@ function locateEntries(): number {
     .reduce((a, b) => a + b, 0);
 }
 
+let repo: TempRepo;
 let root: string;
 let serviceDir: string;
 let env: NodeJS.ProcessEnv;
 let reads: ReturnType<typeof vi.spyOn>;
 
 beforeAll(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-one-read-'));
-  serviceDir = path.join(root, 'services', 'api');
-  fs.mkdirSync(path.join(root, '.git'));
-  fs.mkdirSync(serviceDir, { recursive: true });
-  env = { XDG_CONFIG_HOME: path.join(root, 'config') };
+  repo = makeTempRepo('one-read', path.join('services', 'api'));
+  ({ root, serviceDir, env } = repo);
   // the app's secrets/ at the repository root, found upward from the service folder
-  const opts = { stage: 'dev', app: 'shop', cwd: root, env };
-  await initStage(opts, [{ type: 'local' }]);
-  await setSecrets(opts, [
-    { name: 'API_KEY', type: 'string', value: 'file-api' },
-    { name: 'RETRIES', type: 'number', value: '3' },
-  ]);
+  await seedDevStage('shop', root, env);
 });
 
 afterAll(() => {
   openFile.forgetUnwrappedKeys();
-  fs.rmSync(root, { recursive: true, force: true });
+  repo.cleanup();
 });
 
 beforeEach(() => {

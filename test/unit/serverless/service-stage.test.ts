@@ -3,7 +3,6 @@
  * it: real stage files in a temp folder, opened with a real local key.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initStage } from '../../../src/stages/init.js';
@@ -15,26 +14,20 @@ import { describeSource, type LoadedSecrets } from '../../../src/stages/load.js'
 import type { ServiceConfig } from '../../../src/serverless/types.js';
 import { resolveSecretVariable } from '../../../src/serverless/variable-source.js';
 import { provenRunEnv } from '../../support/run-env.js';
+import { makeTempRepo, seedDevStage, type TempRepo } from '../../support/temp-repo.js';
 
 const loadServiceSecrets = (opts: ServiceStageOptions) => new StageSecretsCache().get(opts);
 
+let repo: TempRepo;
 let root: string;
 let serviceDir: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-plugin-'));
-  serviceDir = path.join(root, 'svc');
-  fs.mkdirSync(path.join(root, '.git'));
-  fs.mkdirSync(serviceDir);
-  env = { XDG_CONFIG_HOME: path.join(root, 'config') };
-  const opts = { stage: 'dev', app: 'svc-app', cwd: serviceDir, env };
-  await initStage(opts, [{ type: 'local' }]);
-  await setSecrets(opts, [
-    { name: 'API_KEY', type: 'string', value: 'file-api' },
-    { name: 'RETRIES', type: 'number', value: '3' },
-  ]);
-  const shared = { ...opts, dir: path.join(root, 'shared-secrets') };
+  repo = makeTempRepo('plugin', 'svc');
+  ({ root, serviceDir, env } = repo);
+  await seedDevStage('svc-app', serviceDir, env);
+  const shared = { stage: 'dev', app: 'svc-app', cwd: serviceDir, env, dir: path.join(root, 'shared-secrets') };
   await initStage(shared, [{ type: 'local' }]);
   await setSecrets(shared, [{ name: 'SHARED', type: 'json', value: '{ "a": 1 }' }]);
 });
@@ -45,7 +38,7 @@ function texts(loaded: LoadedSecrets): Record<string, string> {
 
 afterAll(() => {
   forgetUnwrappedKeys();
-  fs.rmSync(root, { recursive: true, force: true });
+  repo.cleanup();
 });
 
 describe('StageSecretsCache.get (loadSecrets for a service)', () => {
@@ -136,18 +129,24 @@ function recorder() {
   return { notices, log: { notice: (m: string) => notices.push(m), warn: (m: string) => notices.push(m) } };
 }
 
+/** Applies the stage to `svc` as the plugin does, with a cache of its own. */
+function apply(svc: ServiceConfig, stage: string, log: ReturnType<typeof recorder>['log'], configFile?: string) {
+  return applyStageSecrets({
+    service: svc,
+    stage,
+    serviceDir,
+    env,
+    cache: new StageSecretsCache(),
+    log,
+    ...(configFile ? { configFile } : {}),
+  });
+}
+
 describe('applyStageSecrets', () => {
   it('writes the merged environments back into the service and logs counts', async () => {
     const svc = service();
     const { notices, log } = recorder();
-    const summary = await applyStageSecrets({
-      service: svc,
-      stage: 'dev',
-      serviceDir,
-      env,
-      cache: new StageSecretsCache(),
-      log,
-    });
+    const summary = await apply(svc, 'dev', log);
     expect(svc.provider.environment).toEqual({ API_KEY: 'file-api', PLAIN: 'p', RETRIES: '3' });
     expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o' });
     expect(summary).toMatchObject({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
@@ -170,15 +169,7 @@ describe('applyStageSecrets', () => {
     );
     const svc = { ...service(), service: 'other-name' };
     const { notices, log } = recorder();
-    await applyStageSecrets({
-      service: svc,
-      stage: 'dev',
-      serviceDir,
-      env,
-      cache: new StageSecretsCache(),
-      log,
-      configFile,
-    });
+    await apply(svc, 'dev', log, configFile);
     expect(notices[0]).toContain(', app svc-app, set on 2 of 2 functions');
     expect(notices).toContain(
       'serverless.yml reads provider.environment.API_KEY through ${self:provider.environment.API_KEY} (line 3), but a secret replaces it: those places keep the value written in serverless.yml, while the functions get the secret. Use ${secret:API_KEY} there if they should see the secret, or remove API_KEY from the stage (or from this service with custom.stageSecrets.secrets).',
@@ -191,14 +182,7 @@ describe('applyStageSecrets', () => {
     const svc = service({ stageSecrets: { setEnvs: false } });
     const before = structuredClone(svc);
     const { notices, log } = recorder();
-    const summary = await applyStageSecrets({
-      service: svc,
-      stage: 'nokey',
-      serviceDir,
-      env,
-      cache: new StageSecretsCache(),
-      log,
-    });
+    const summary = await apply(svc, 'nokey', log);
     // no environment changes; only the secrets folder is kept out of the package
     expect({ ...svc, package: undefined } as object).toEqual({ ...before, package: undefined });
     expect((svc as { package?: { patterns?: string[] } }).package?.patterns).toEqual(['!secrets/**']);
@@ -210,16 +194,9 @@ describe('applyStageSecrets', () => {
 
   it('refuses a custom.stageSecrets the plugin cannot read', async () => {
     const { log } = recorder();
-    await expect(
-      applyStageSecrets({
-        service: service({ stageSecrets: { setEnvs: 'no' } }),
-        stage: 'dev',
-        serviceDir,
-        env,
-        cache: new StageSecretsCache(),
-        log,
-      }),
-    ).rejects.toThrow('custom.stageSecrets.setEnvs must be true or false');
+    await expect(apply(service({ stageSecrets: { setEnvs: 'no' } }), 'dev', log)).rejects.toThrow(
+      'custom.stageSecrets.setEnvs must be true or false',
+    );
   });
 });
 

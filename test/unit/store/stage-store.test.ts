@@ -14,11 +14,18 @@ function memStore(files: Record<string, string> = {}) {
   const vol = Volume.fromJSON(files, '/app');
   vol.mkdirSync('/app/secrets', { recursive: true });
   const fs = createFsFromVolume(vol) as unknown as StoreFs;
-  return {
-    vol,
+  return { vol, fs, store: storeOn(fs, 2000) };
+}
+
+/** A store of /app/secrets on `fs` whose writers give up waiting for the lock after `lockTimeoutMs`. */
+function storeOn(fs: StoreFs, lockTimeoutMs: number): StageStore {
+  return new StageStore({
+    identities: IDENTITY_RECORDS,
+    dir: 'secrets',
+    cwd: '/app',
     fs,
-    store: new StageStore({ identities: IDENTITY_RECORDS, dir: 'secrets', cwd: '/app', fs, lock: { timeoutMs: 2000 } }),
-  };
+    lock: { timeoutMs: lockTimeoutMs },
+  });
 }
 
 function emptyStage(): StageFile {
@@ -237,13 +244,7 @@ describe('StageStore', () => {
       ]) {
         const { vol, fs } = memStore();
         vol.writeFileSync(LOCK, JSON.stringify(lock));
-        const store = new StageStore({
-          identities: IDENTITY_RECORDS,
-          dir: 'secrets',
-          cwd: '/app',
-          fs,
-          lock: { timeoutMs: 200 },
-        });
+        const store = storeOn(fs, 200);
         await expect(
           store.update('dev', () => emptyStage()),
           JSON.stringify(lock),
@@ -260,13 +261,7 @@ describe('StageStore', () => {
       '/app/secrets/.dev.json.lock',
       JSON.stringify({ pid: process.pid, host: os.hostname(), time: Date.now() }),
     );
-    const store = new StageStore({
-      identities: IDENTITY_RECORDS,
-      dir: 'secrets',
-      cwd: '/app',
-      fs,
-      lock: { timeoutMs: 200 },
-    });
+    const store = storeOn(fs, 200);
     await expect(store.update('dev', () => emptyStage())).rejects.toThrow(/locked by process \d+.*\.dev\.json\.lock/);
   });
 });
