@@ -187,15 +187,15 @@ export function findSecretsDir(
   return { searched, start: cwd };
 }
 
-/** What one locate step found: the secrets folder (when there is one) and the stage file, or why it is missing. */
-export interface FoundStage {
-  /** absolute secrets folder in use, whether or not it holds this stage's file */
-  secretsDir?: string;
-  /** the stage file to use; undefined when `missing` says why there is none */
-  located?: LocatedStage;
-  /** NOT_FOUND, saying where it looked and how to create the stage */
-  missing?: StageSecretsError;
-}
+/**
+ * What one locate step found: the secrets folder in use (absolute, when there is one, whether or not it
+ * holds this stage's file) and either the stage file to use or why there is none (NOT_FOUND, saying where
+ * it looked and how to create the stage).
+ */
+export type FoundStage = { secretsDir?: string } & (
+  | { located: LocatedStage; missing?: undefined }
+  | { located?: undefined; missing: StageSecretsError }
+);
 
 /**
  * Finds the stage file the way git finds .git: an explicit folder wins (--dir, STAGE_SECRETS_DIR,
@@ -209,7 +209,7 @@ export interface FoundStage {
 export function locateStage(input: LocateInput, purpose: 'read' | 'write' | 'create'): LocatedStage {
   const found = findStage(input, purpose);
   if (found.missing) throw found.missing;
-  return found.located!;
+  return found.located;
 }
 
 /** locateStage without throwing for a missing file: the folder found is still known (the plugin excludes it). */

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import { displayPath, type StageStore } from '../store/stage-store.js';
+import type { StageStore } from '../store/stage-store.js';
 import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
 import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
 import type { StageOptions } from './options.js';
@@ -58,14 +58,13 @@ export class Stage {
 
   /** Why no stage file was found (NOT_FOUND, saying where it looked); undefined when one was. */
   get missing(): StageSecretsError | undefined {
-    if (this.#found.located) return undefined;
-    return this.#found.missing ?? new StageSecretsError('NOT_FOUND', `stage ${this.name} has no stage file on disk.`);
+    return this.#found.missing;
   }
 
   /** Where the file is; throws `missing` when there is none. */
   get location(): LocatedStage {
-    if (this.#found.located) return this.#found.located;
-    throw this.missing;
+    if (this.#found.missing) throw this.#found.missing;
+    return this.#found.located;
   }
 
   /** The store holding the file (built once). */
@@ -94,7 +93,7 @@ export class Stage {
     if (this.#file) return this.#file;
     const file = this.store.read(this.location.fileStage);
     checkApp(file, this.options, this.shownPath);
-    refuseUnfinishedRotation(this.store, file, this.options.cwd ?? process.cwd());
+    refuseUnfinishedRotation(this.store, file);
     this.#file = file;
     return file;
   }
@@ -144,7 +143,7 @@ export function checkApp(file: StageFile, opts: StageOptions, where: string): vo
 }
 
 /** Entries sealed to the key of a rotate that stopped half-way: the fix is to finish it, not to set them. */
-function refuseUnfinishedRotation(store: StageStore, file: StageFile, cwd: string): void {
+function refuseUnfinishedRotation(store: StageStore, file: StageFile): void {
   const stale = entriesSealedToOtherKey(file);
   if (stale.length === 0) return;
   const rotation = store.readInterruptedRotation(file.stage);
@@ -156,7 +155,7 @@ function refuseUnfinishedRotation(store: StageStore, file: StageFile, cwd: strin
     'INTEGRITY',
     `a rotate of stage ${file.stage} did not finish (it was stopped after re-sealing ${resealed.length} of ` +
       `${Object.keys(file.secrets).length} secrets to the new key, before writing the new header; the new key is ` +
-      `kept in ${displayPath(path.resolve(cwd), store.rotationPath(file.stage))}). Nothing of this stage was used. Finish it: ` +
+      `kept in ${store.shown(store.rotationPath(file.stage))}). Nothing of this stage was used. Finish it: ` +
       `npx --no-install stage-secrets rotate --stage ${file.stage}`,
   );
 }

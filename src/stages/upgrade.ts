@@ -1,7 +1,5 @@
-import * as path from 'node:path';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
-import { displayPath } from '../store/stage-store.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
 
@@ -30,7 +28,7 @@ export async function upgradeStage(opts: StageOptions): Promise<UpgradeResult> {
   const store = Stage.find(opts).store;
   const shown = {
     header: store.displayPath(opts.stage),
-    folder: `${displayPath(path.resolve(opts.cwd ?? process.cwd()), store.entriesDir(opts.stage))}/`,
+    folder: `${store.shown(store.entriesDir(opts.stage))}/`,
   };
   let result: UpgradeResult | undefined;
   await store.update(

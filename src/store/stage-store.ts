@@ -86,7 +86,12 @@ export class StageStore {
 
   /** The path as the user should see it in messages. */
   displayPath(stage: string): string {
-    return displayPath(this.cwd, this.filePath(stage));
+    return this.shown(this.filePath(stage));
+  }
+
+  /** Any path of this store (an entry folder, the rotation file) as messages show it: relative to the caller's folder. */
+  shown(file: string): string {
+    return displayPath(this.cwd, file);
   }
 
   /** The folder of a v3 stage's entry files: `secrets/<stage>/`. */
@@ -111,7 +116,7 @@ export class StageStore {
     const parsed = this.readHeaderAt(this.filePath(stage), where, stage);
     if (parsed.version === FORMAT_VERSION) return { ...parsed, secrets: this.readEntries(stage, options.only) };
     if (!options.leftoverEntries && this.entryFolderKind(stage) !== 'absent') {
-      const folder = displayPath(this.cwd, this.entriesDir(stage));
+      const folder = this.shown(this.entriesDir(stage));
       throw new StageSecretsError(
         'FORMAT',
         `${where} is a version-${parsed.version} stage file (every secret in it), but ${folder}/ holds entry files ` +
@@ -127,7 +132,7 @@ export class StageStore {
   readInterruptedRotation(stage: string): StageFile | undefined {
     const file = this.rotationPath(stage);
     if (!this.fs.existsSync(file)) return undefined;
-    return this.readHeaderAt(file, displayPath(this.cwd, file), stage);
+    return this.readHeaderAt(file, this.shown(file), stage);
   }
 
   /**
@@ -136,7 +141,7 @@ export class StageStore {
    */
   readEntries(stage: string, only?: ReadonlySet<string>): Record<string, SecretEntry> {
     const dir = this.entriesDir(stage);
-    const shownDir = displayPath(this.cwd, dir);
+    const shownDir = this.shown(dir);
     const kind = this.entryFolderKind(stage);
     if (kind === 'absent') return {};
     if (kind !== 'folder') {
@@ -152,7 +157,7 @@ export class StageStore {
       if (TEMP_FILE.test(fileName)) continue; // a writer's temp file (removed when it is dead)
       const name = nameOfEntryFile(fileName);
       const file = path.join(dir, fileName);
-      const shown = displayPath(this.cwd, file);
+      const shown = this.shown(file);
       const stray = (what: string) =>
         new StageSecretsError(
           'FORMAT',
@@ -344,7 +349,7 @@ export class StageStore {
         this.fs.unlinkSync(target);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-          const shown = displayPath(this.cwd, target);
+          const shown = this.shown(target);
           throw new StageSecretsError('IO', `cannot remove ${shown} (${(err as NodeJS.ErrnoException).code}).`, {
             cause: err,
           });
