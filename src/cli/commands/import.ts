@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { approvalNote } from '../approval-note.js';
 import {
   duplicateNames,
@@ -14,11 +14,11 @@ import {
 } from '../dotenv-file.js';
 import { readAll } from '../stdin.js';
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'import',
-  help: `Usage: stage-secrets import --stage S FILE.env
-
-Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
+  summary: 'add every entry of a dotenv file (needs no private key)',
+  usage: 'stage-secrets import --stage S FILE.env',
+  description: `Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
 is listed with its line (never its value). A name set on several lines is imported from the last
 one, with a warning. New names are approved
@@ -29,15 +29,10 @@ just above the entry: # stage-secrets: expires=2027-01-31 owner=team-payments (v
 A multi-line value (a PEM key) must be in double quotes. Without them dotenv keeps only its first
 line and may read a later line as a name; import refuses such a file, giving line numbers only:
 a name read from inside a -----BEGIN/-----END block, a name without "_" of 40 or more characters
-or of 20 or more that reads like random base64, and a value that begins a PEM block but does not end it.
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values, positionals } = parse('import', argv, STAGE_OPTIONS);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+or of 20 or more that reads like random base64, and a value that begins a PEM block but does not end it.`,
+  options: { ...STAGE_OPTIONS },
+  positionals: 'any',
+  async run({ values, positionals }, io) {
     const opts = stageOptions('import', values, io);
     if (positionals.length !== 1)
       throw new StageSecretsError(
@@ -104,4 +99,4 @@ ${STAGE_OPTIONS_HELP}`,
     if (note) write(io.stderr, note);
     return 0;
   },
-};
+});
