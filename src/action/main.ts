@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { exitCodeOf } from '../cli/exit-codes.js';
+import { exitCodeOf } from '../core/exit-codes.js';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
 import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import { assertEnvSafe } from '../core/values.js';

@@ -3,7 +3,7 @@ import { isStageSecretsError } from '../core/errors.js';
 import { closestWord } from '../core/did-you-mean.js';
 import { type CliIo, runCommand } from './command.js';
 import { splitCommandLine } from './command-line.js';
-import { exitCodeOf } from './exit-codes.js';
+import { exitCodeOf } from '../core/exit-codes.js';
 import { allCommands, COMMANDS, isCommandName, loadCommand } from './registry.js';
 
 // Set by the bundler (scripts/bundle-cli.mjs); the unbundled build reads package.json instead.
