@@ -94,6 +94,8 @@ function usage(): string {
 const VALUE_OPTIONS = new Set([
   '--expires',
   '--owner',
+  '--from',
+  '--as',
   '--warn-days',
   '--stage',
   '-s',

@@ -3,7 +3,17 @@ import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import type { StageOptions } from '../../stages/options.js';
+import {
+  checkNameArgument,
+  parse,
+  stageOptions,
+  STAGE_OPTIONS,
+  STAGE_OPTIONS_HELP,
+  write,
+  type CliIo,
+  type Command,
+} from '../command.js';
 import { approvalNote } from '../approval-note.js';
 import {
   duplicateNames,
@@ -14,9 +24,76 @@ import {
 } from '../dotenv-file.js';
 import { readAll } from '../stdin.js';
 
+const options = {
+  ...STAGE_OPTIONS,
+  from: { type: 'string' },
+  as: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  recursive: { type: 'boolean' },
+} as const;
+
+/** import --from ssm:/PATH/ | secretsmanager:ID: values go from the AWS answer straight into sealed entries. */
+async function importFromAws(
+  opts: StageOptions,
+  values: { from?: string; as?: string; 'dry-run'?: boolean; recursive?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const aws = await import('../../stages/import-aws.js');
+  const source = aws.parseAwsSource(values.from!);
+  if (values.as !== undefined) {
+    checkNameArgument(values.as, 'npx --no-install stage-secrets import --stage S --from secretsmanager:ID --as NAME');
+    if (source.kind !== 'secretsmanager')
+      throw new StageSecretsError('USAGE', '--as goes with --from secretsmanager:ID.');
+  }
+  if (values.recursive && source.kind !== 'ssm')
+    throw new StageSecretsError('USAGE', '--recursive goes with --from ssm:/PATH/.');
+  const label = aws.describeSource(source);
+  const dryRun = values['dry-run'] === true;
+  let plan: import('../../stages/import-aws.js').ImportPlan;
+  if (source.kind === 'ssm') {
+    const { parametersByPath } = await import('../../store/ssm-parameters.js');
+    const found = await parametersByPath(source.path, { recursive: values.recursive === true, withValues: !dryRun });
+    plan = aws.planFromParameters(source.path, found);
+  } else {
+    const { secretString } = await import('../../store/secrets-manager-secret.js');
+    plan = aws.planFromSecret(source.id, await secretString(source.id), values.as);
+  }
+  if (plan.found.length === 0) {
+    throw new StageSecretsError(
+      'NOT_FOUND',
+      `${label} holds no parameters${source.kind === 'ssm' && !values.recursive ? ' directly under it (add --recursive for the levels below)' : ''}; nothing to import.`,
+    );
+  }
+  if (plan.problems.length) {
+    throw new StageSecretsError(
+      'INVALID_NAME',
+      `${label}: ${plan.problems.length} of ${plan.found.length} cannot be imported; nothing was imported.\n${plan.problems.map((p) => `  ${p}`).join('\n')}\n` +
+        'Rename them at the source, or import the rest from a narrower path.',
+    );
+  }
+  if (dryRun) {
+    for (const f of plan.found) write(io.stdout, `${f.from} -> ${f.name} (${f.type})`);
+    write(
+      io.stderr,
+      `dry run: ${plan.found.length} secrets would be imported into stage ${opts.stage}; nothing was written`,
+    );
+    return 0;
+  }
+  const result = await setSecrets(opts, aws.secretsOf(plan));
+  write(
+    io.stderr,
+    `imported ${plan.found.length} ${plan.found.length === 1 ? 'secret' : 'secrets'} from ${label} into stage ${opts.stage} (${result.added.length} added, ${result.replaced.length} replaced)`,
+  );
+  const note = approvalNote(opts.stage, result);
+  if (note) write(io.stderr, note);
+  return 0;
+}
+
 export const command: Command = {
   name: 'import',
   help: `Usage: stage-secrets import --stage S FILE.env
+       stage-secrets import --stage S --from ssm:/PATH/ [--recursive] [--dry-run]
+       stage-secrets import --stage S --from secretsmanager:ID [--as NAME] [--dry-run]
 
 Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
@@ -26,6 +103,19 @@ when the stage key is at hand, else pending (see npx --no-install stage-secrets 
 An expiry and owner (as set --expires/--owner; format-3 stages) come from a comment on the line
 just above the entry: # stage-secrets: expires=2027-01-31 owner=team-payments (values without spaces).
 
+From AWS (migration; the values go from the AWS answer into sealed entries, never to disk or the terminal):
+      --from ssm:/PATH/          each parameter under PATH (String, StringList, SecureString, decrypted)
+                                 becomes a string secret named by the rest of its name: letters and digits
+                                 kept, every other run of characters one _, upper-cased
+                                 (/legacy/app/db-url -> DB_URL)
+      --recursive                also the parameters in the levels below PATH (a/b -> A_B)
+      --from secretsmanager:ID   a JSON object secret: one secret per key, named by the same rule, typed
+                                 by its value (string, number, anything else json)
+      --as NAME                  the whole secret as one secret NAME (json when it is a JSON object or array)
+      --dry-run                  print each source and the name and type it becomes; write nothing
+  Invalid, reserved or colliding names and empty values are listed and refused before anything is written.
+  Needs ssm:GetParametersByPath (and kms:Decrypt for SecureString) or secretsmanager:GetSecretValue.
+
 A multi-line value (a PEM key) must be in double quotes. Without them dotenv keeps only its first
 line and may read a later line as a name; import refuses such a file, giving line numbers only:
 a name read from inside a -----BEGIN/-----END block, a name without "_" of 40 or more characters
@@ -33,12 +123,18 @@ or of 20 or more that reads like random base64, and a value that begins a PEM bl
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parse('import', argv, STAGE_OPTIONS);
+    const { values, positionals } = parse('import', argv, options);
     if (values.help) {
       write(io.stdout, this.help);
       return 0;
     }
     const opts = stageOptions('import', values, io);
+    if (values.from !== undefined) {
+      if (positionals.length) throw new StageSecretsError('USAGE', 'import takes a dotenv file or --from, not both.');
+      return importFromAws(opts, values, io);
+    }
+    if (values.as !== undefined || values['dry-run'] || values.recursive)
+      throw new StageSecretsError('USAGE', '--as, --dry-run and --recursive go with --from (an AWS source).');
     if (positionals.length !== 1)
       throw new StageSecretsError(
         'USAGE',
