@@ -30,6 +30,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'approve names that writers without the key added (needs the key)',
     load: () => import('./commands/approve.js'),
   },
+  publish: {
+    summary: 'write the stage values to SSM Parameter Store as SecureString, only what changed (needs the key)',
+    load: () => import('./commands/publish.js'),
+  },
   pull: {
     summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)',
     load: () => import('./commands/pull.js'),
@@ -96,6 +100,8 @@ const VALUE_OPTIONS = new Set([
   '--owner',
   '--from',
   '--as',
+  '--to',
+  '--kms-key',
   '--warn-days',
   '--stage',
   '-s',

@@ -57,3 +57,68 @@ export async function parametersByPath(
   }
   return found;
 }
+
+/** What one publish did at an SSM path: names written, left as they were, and deleted. */
+export interface PublishCounts {
+  written: string[];
+  unchanged: string[];
+  pruned: string[];
+  /** parameters directly under the path that the stage does not have, left because --prune was not given */
+  extra: string[];
+}
+
+/**
+ * Writes each value as a SecureString `PATH/NAME` (under `kmsKey`, else the account's aws/ssm key), only
+ * where the parameter is missing, is not a SecureString, or holds another value, so publishing twice writes
+ * nothing. With `prune`, deletes the parameters directly under PATH that `values` does not have.
+ */
+export async function publishParameters(
+  path: string,
+  values: ReadonlyMap<string, string>,
+  opts: { kmsKey?: string; prune: boolean },
+): Promise<PublishCounts> {
+  const existing = new Map(
+    (await parametersByPath(path, { recursive: false, withValues: true })).map((p) => [p.name, p]),
+  );
+  const { ssm, sdk } = await client();
+  const prefix = path === '/' ? '/' : `${path}/`;
+  const counts: PublishCounts = { written: [], unchanged: [], pruned: [], extra: [] };
+  try {
+    for (const [name, value] of values) {
+      const full = `${prefix}${name}`;
+      const now = existing.get(full);
+      if (now && now.type === 'SecureString' && now.value === value) {
+        counts.unchanged.push(name);
+        continue;
+      }
+      await ssm.send(
+        new sdk.PutParameterCommand({
+          Name: full,
+          Value: value,
+          Type: 'SecureString',
+          Overwrite: true,
+          ...(opts.kmsKey ? { KeyId: opts.kmsKey } : {}),
+        }),
+      );
+      counts.written.push(name);
+    }
+    const gone = [...existing.keys()].filter((full) => !values.has(full.slice(prefix.length)));
+    if (opts.prune) {
+      for (let i = 0; i < gone.length; i += 10) {
+        await ssm.send(new sdk.DeleteParametersCommand({ Names: gone.slice(i, i + 10) }));
+      }
+    }
+    const names = gone.map((full) => full.slice(prefix.length));
+    if (opts.prune) counts.pruned = names;
+    else counts.extra = names;
+  } catch (err) {
+    throw awsSourceError(
+      err,
+      `writing SSM parameters under ${path}`,
+      `ssm:PutParameter${opts.prune ? ' and ssm:DeleteParameters' : ''} on that path and kms:Encrypt on ${opts.kmsKey ?? 'the aws/ssm key'}`,
+    );
+  } finally {
+    ssm.destroy();
+  }
+  return counts;
+}

@@ -1,12 +1,12 @@
 /**
- * `import --from ssm:/PATH/` and `--from secretsmanager:ID` against moto (python3's AWS emulator): SecureString
+ * The AWS stores against moto: `publish --to ssm:/PATH/`, and `import --from ssm:/PATH/` and `--from secretsmanager:ID` (python3's AWS emulator): SecureString
  * parameters under a KMS key made in moto, more than one page of GetParametersByPath, a JSON secret typed by
  * its values, the name rule, refusals before any write, and no value in any output.
  */
 import { createHash } from 'node:crypto';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../test/support/cli.js';
 import { startMoto, type Moto } from './support/moto.js';
@@ -17,6 +17,7 @@ const unique = (label: string) => `${label}-${digest(`${label}${process.pid}`).s
 let moto: Moto;
 let ws: Workspace;
 let aws: NodeJS.ProcessEnv;
+let sdkConfig: { region: string; endpoint: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 /** every value put into moto: none may appear in any output */
 const values: string[] = [];
 
@@ -49,11 +50,12 @@ beforeAll(async () => {
     AWS_CONFIG_FILE: '/nonexistent',
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
   };
-  const config = {
+  sdkConfig = {
     region: 'us-east-1',
     endpoint: moto.url,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
   };
+  const config = sdkConfig;
   const kms = new KMSClient(config);
   const key = await kms.send(new CreateKeyCommand({ Description: 'SecureString parameters' }));
   const ssm = new SSMClient(config);
@@ -201,5 +203,83 @@ describe('import --from secretsmanager:', () => {
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).not.toContain('sk_live_12345-x');
+  });
+});
+
+describe('publish --to ssm:', () => {
+  /** name → { digest of the value, type, version } of the parameters under a path, read back from moto */
+  async function published(path: string) {
+    const ssm = new SSMClient(sdkConfig);
+    const out: Record<string, { digest: string; type: string; version: number }> = {};
+    let token: string | undefined;
+    do {
+      const page = await ssm.send(
+        new GetParametersByPathCommand({ Path: path, WithDecryption: true, NextToken: token }),
+      );
+      for (const p of page.Parameters ?? [])
+        out[p.Name!.slice(path.length + 1)] = { digest: digest(p.Value!), type: p.Type!, version: p.Version! };
+      token = page.NextToken;
+    } while (token);
+    ssm.destroy();
+    return out;
+  }
+
+  it('writes every approved value as a SecureString under the KMS key given; no value in the output', async () => {
+    const key = await new KMSClient(sdkConfig).send(new CreateKeyCommand({ Description: 'publish' }));
+    const r = await ws.run([
+      'publish',
+      '--stage',
+      'dev',
+      '--to',
+      'ssm:/org/shared/dev/',
+      '--kms-key',
+      key.KeyMetadata!.KeyId!,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expectNoValue(r.stdout + r.stderr);
+    const params = await published('/org/shared/dev');
+    expect(params.DB_URL).toMatchObject({ digest: digest(ssmValues.DB_URL!), type: 'SecureString', version: 1 });
+    expect(params.DB_PORT).toMatchObject({ digest: digest('5432'), type: 'SecureString' });
+    expect(r.stderr).toContain(`${Object.keys(params).length} written, 0 unchanged`);
+  });
+
+  it('publishing again writes nothing (every version stays); a changed secret alone is rewritten', async () => {
+    const again = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/org/shared/dev']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/: 0 written, \d+ unchanged/);
+    expect(Object.values(await published('/org/shared/dev')).every((p) => p.version === 1)).toBe(true);
+    const fresh = unique('fresh');
+    values.push(fresh);
+    expect((await ws.run(['set', '--stage', 'dev', 'USERNAME', fresh])).code).toBe(0);
+    const changed = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/org/shared/dev']);
+    expect(changed.stderr).toMatch(/: 1 written, \d+ unchanged/);
+    expect(changed.stderr).toContain('written: USERNAME');
+    const params = await published('/org/shared/dev');
+    expect(params.USERNAME).toMatchObject({ digest: digest(fresh), version: 2 });
+    expectNoValue(changed.stdout + changed.stderr);
+  });
+
+  it('a name the stage no longer has is listed and left, and deleted with --prune', async () => {
+    expect((await ws.run(['rm', '--stage', 'dev', 'HOSTS', '--force'])).code).toBe(0);
+    const left = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/org/shared/dev']);
+    expect(left.stderr, left.stderr).toContain('delete them with --prune): HOSTS');
+    expect((await published('/org/shared/dev')).HOSTS).toBeDefined();
+    const pruned = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/org/shared/dev', '--prune']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.stderr).toContain('1 deleted');
+    expect((await published('/org/shared/dev')).HOSTS).toBeUndefined();
+  });
+
+  it('a stage with a pending name is refused before anything is written, as a build is', async () => {
+    const keyless = { XDG_CONFIG_HOME: `${ws.config}-none` };
+    const fresh = unique('pending');
+    values.push(fresh);
+    expect((await ws.run(['set', '--stage', 'dev', 'LATE_ADDITION', fresh], { env: keyless })).code).toBe(0);
+    const before = await published('/org/shared/dev');
+    const r = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/org/shared/dev']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('LATE_ADDITION');
+    expect(await published('/org/shared/dev')).toEqual(before);
+    expectNoValue(r.stdout + r.stderr);
   });
 });
