@@ -18,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Load>> = {
   rotate: () => import('./commands/rotate.js'),
   rewrap: () => import('./commands/rewrap.js'),
   approve: () => import('./commands/approve.js'),
+  publish: () => import('./commands/publish.js'),
   pull: () => import('./commands/pull.js'),
   check: () => import('./commands/check.js'),
   upgrade: () => import('./commands/upgrade.js'),
