@@ -1,13 +1,39 @@
-import { hasChanges, type Review, type StageReview } from './review.js';
+import { type FolderReview, hasChanges, type Review, type StageReview } from './review.js';
 
 export type ReviewFormat = 'text' | 'markdown' | 'json';
 export const REVIEW_FORMATS: readonly ReviewFormat[] = ['text', 'markdown', 'json'];
 
 const CLI = 'npx --no-install stage-secrets';
 
-/** Whether `--strict` fails on this review: names pending, entries sealed to an old key, or a header change. */
+/**
+ * Whether `--strict` fails on this review: names pending, entries sealed to an old key, a header change, a
+ * secrets folder added or removed (a service below it now opens another folder), or a file in a secrets
+ * folder that is no header, entry or OS litter.
+ */
 export function needsKeyHolder(review: Review): boolean {
-  return review.stages.some((s) => s.pending.length > 0 || s.sealedToOtherKey.length > 0 || s.header.length > 0);
+  return (
+    review.stages.some((s) => s.pending.length > 0 || s.sealedToOtherKey.length > 0 || s.header.length > 0) ||
+    review.folders.some((f) => f.presence !== 'both' || f.unexpected.some((u) => u.kind !== 'os-litter'))
+  );
+}
+
+/** `secrets/` as reviews show a folder ('.' for the repository root). */
+const folderText = (folder: string) => (folder === '' ? './' : `${folder}/`);
+
+const FOLDER_WHY: Record<'added' | 'removed', string> = {
+  added:
+    'a key holder must check this before it is merged: the plugin and run open the nearest secrets folder, so ' +
+    'every service and command below it now takes its secrets from this one',
+  removed:
+    'a key holder must check this before it is merged: the services and commands below it now open another ' +
+    'secrets folder, or none',
+};
+
+function unexpectedText(u: FolderReview['unexpected'][number]): string {
+  const when = u.new ? 'new' : 'also at the base';
+  return u.kind === 'os-litter'
+    ? `${u.file} (OS litter, ${when}: ignored by every command; remove it)`
+    : `${u.file} (${when}: neither a stage header nor an entry; no command reads it as one)`;
 }
 
 export function unreadableStages(review: Review): StageReview[] {
@@ -55,12 +81,33 @@ function presenceText(s: StageReview): string {
   return '';
 }
 
+function copyText(copy: NonNullable<StageReview['copyOf']>): string {
+  const differs = copy.differs.length
+    ? `entries that differ from it (an older value, one of another stage, or added or removed): ${copy.differs.join(', ')}`
+    : 'every entry as it is there';
+  return `a copy of ${copy.file} at the base (the same public key); ${differs}`;
+}
+
 function text(review: Review): string {
-  const out = [`stage-secrets review of ${review.folder}/ against ${review.base} (${review.baseCommit.slice(0, 12)})`];
+  const others = review.folders.filter((f) => f.folder !== review.folder && f.folder !== '');
+  const also = others.length ? ` (and ${others.map((f) => folderText(f.folder)).join(', ')})` : '';
+  const out = [
+    `stage-secrets review of ${review.folder}/${also} against ${review.base} (${review.baseCommit.slice(0, 12)})`,
+  ];
+  for (const f of review.folders) {
+    if (f.presence === 'both') continue;
+    out.push('', `SECRETS FOLDER ${f.presence.toUpperCase()}: ${folderText(f.folder)} (${FOLDER_WHY[f.presence]})`);
+  }
+  const unexpected = review.folders.flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('', 'FILES IN SECRETS FOLDERS THAT ARE NO HEADER OR ENTRY (a key holder must check them):');
+    for (const u of unexpected) out.push(`  ${unexpectedText(u)}`);
+  }
   for (const s of review.stages) {
     const body = lines(s);
+    const primary = s.folder === (review.folder === '.' ? '' : review.folder);
     if (!hasChanges(s) && body.length === 0) {
-      out.push(`stage ${s.stage}: no change`);
+      out.push(primary ? `stage ${s.stage}: no change` : `stage ${s.stage} (${s.file}): no change`);
       continue;
     }
     out.push('', `stage ${s.stage} (${s.file})${presenceText(s)}`);
@@ -77,6 +124,7 @@ function text(review: Review): string {
       out.push(`  ${l.label}: ${l.names.join(', ')}${why}`);
     }
     if (s.upgraded) out.push(`  upgraded from format version ${s.upgraded.from} to ${s.upgraded.to} (values kept)`);
+    if (s.copyOf) out.push(`  ${copyText(s.copyOf)}`);
   }
   if (review.stages.length === 0) out.push('no stage files on either side');
   return `${out.join('\n')}\n`;
@@ -103,6 +151,21 @@ function markdown(review: Review): string {
     `### stage-secrets review against ${code(review.base.replace(/`/g, ''))} (${code(review.baseCommit.slice(0, 12))})`,
     '',
   ];
+  for (const f of review.folders) {
+    if (f.presence === 'both') continue;
+    out.push(
+      '> [!CAUTION]',
+      `> **Secrets folder ${f.presence}: ${md(folderText(f.folder))}**: ${FOLDER_WHY[f.presence]}.`,
+      '',
+    );
+  }
+  const unexpected = review.folders.flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('> [!WARNING]', '> **Files in secrets folders that are no header or entry:**');
+    for (const u of unexpected) out.push(`> - ${md(unexpectedText(u))}`);
+    out.push('');
+  }
+  const primaryFolder = review.folder === '.' ? '' : review.folder;
   const changed = review.stages.filter((s) => hasChanges(s) || lines(s).length > 0);
   if (changed.length === 0) {
     out.push(
@@ -118,12 +181,12 @@ function markdown(review: Review): string {
     const n = (list: string[]) => (list.length ? String(list.length) : '');
     const header = s.unreadable ? 'unreadable' : s.header.length ? '**changed**' : '';
     out.push(
-      `| ${code(s.stage)} | ${n(s.added)} | ${n(s.replaced)} | ${n(s.removed)} | ${n(s.approved)} | ${n(s.revoked)} ` +
+      `| ${code(s.stage)}${s.folder === primaryFolder ? '' : ` (${md(folderText(s.folder))})`} | ${n(s.added)} | ${n(s.replaced)} | ${n(s.removed)} | ${n(s.approved)} | ${n(s.revoked)} ` +
         `| ${n(s.pending)} | ${n(s.sealedToOtherKey)} | ${header} |`,
     );
   }
   for (const s of changed) {
-    out.push('', `#### ${code(s.stage)} (${code(s.file)})${presenceText(s)}`, '');
+    out.push('', `#### ${code(s.stage)} (${md(s.file)})${presenceText(s)}`, '');
     if (s.unreadable) {
       const side = s.unreadable.side === 'base' ? 'base' : 'changed';
       out.push('> [!CAUTION]', `> Unreadable on the ${side} side: ${md(s.unreadable.reason)}`);
@@ -139,6 +202,7 @@ function markdown(review: Review): string {
       out.push(`- **${l.label}:** ${l.names.map(code).join(', ')}${why}`);
     }
     if (s.upgraded) out.push(`- upgraded from format version ${s.upgraded.from} to ${s.upgraded.to} (values kept)`);
+    if (s.copyOf) out.push(`- **${md(copyText(s.copyOf))}**`);
   }
   return `${out.join('\n')}\n`;
 }

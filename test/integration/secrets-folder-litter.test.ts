@@ -52,9 +52,15 @@ describe('OS litter in a secrets folder', () => {
     for (const name of LITTER) expect(fs.existsSync(path.join(ws.dir, 'secrets/dev', name))).toBe(true);
   });
 
-  it('review reads past it too (exit 0)', async () => {
+  it('review reads past it too (exit 0, even --strict) and lists every such file', async () => {
     const r = await repo.run(['review', '--base', 'HEAD~1', '--strict'], true);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('stage dev: no change');
+    for (const name of LITTER) expect(r.stdout).toContain(`secrets/dev/${name} (OS litter, new`);
+    const json = await repo.run(['review', '--base', 'HEAD~1', '--format', 'json'], true);
+    const review = JSON.parse(json.stdout) as { folders: Array<{ unexpected: Array<{ file: string; kind: string }> }> };
+    expect(review.folders.flatMap((f) => f.unexpected.map((u) => `${u.file} ${u.kind}`)).sort()).toEqual(
+      ['secrets', 'secrets/dev'].flatMap((folder) => LITTER.map((name) => `${folder}/${name} os-litter`)).sort(),
+    );
   });
 });

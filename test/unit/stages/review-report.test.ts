@@ -5,6 +5,7 @@ import { needsKeyHolder, renderReview } from '../../../src/stages/review-report.
 function stage(overrides: Partial<StageReview>): StageReview {
   return {
     stage: 'dev',
+    folder: 'secrets',
     file: 'secrets/dev.json',
     presence: 'both',
     added: [],
@@ -23,6 +24,7 @@ const review = (stages: StageReview[]): Review => ({
   base: 'main',
   baseCommit: 'a'.repeat(40),
   folder: 'secrets',
+  folders: [{ folder: 'secrets', presence: 'both', unexpected: [] }],
   stages,
 });
 
