@@ -1,5 +1,5 @@
 /** The contract report as text (terminal), markdown (a GitHub step summary) or JSON. */
-import type { CellStatus, ContractReport, Need } from './types.js';
+import type { CellStatus, CheckedFolder, ContractReport, Need } from './types.js';
 
 export type CheckFormat = 'text' | 'markdown' | 'json';
 export const CHECK_FORMATS: readonly CheckFormat[] = ['text', 'markdown', 'json'];
@@ -27,13 +27,19 @@ function who(n: Need): string {
   return `${n.service}${n.function ? `/${n.function}` : ''} (${what}, ${where})`;
 }
 
+/** The secrets folders but the one the report is about. */
+function otherFolders(report: ContractReport): CheckedFolder[] {
+  return (report.folders ?? []).filter((f) => f.folder !== report.secretsDir);
+}
+
 function summary(report: ContractReport): string {
-  const fatal = report.missing.filter((m) => m.required).length;
+  const fatal = [...report.missing, ...otherFolders(report).flatMap((f) => f.missing)].filter((m) => m.required).length;
   if (report.ok) {
     const stages = report.stages.join(', ') || '(none)';
     return `ok: every needed name is in ${report.stages.length === 1 ? 'stage' : 'stages'} ${stages}`;
   }
-  const state = report.missing.some((m) => m.required && m.status === 'expired') ? 'missing or expired' : 'missing';
+  const all = [...report.missing, ...otherFolders(report).flatMap((f) => f.missing)];
+  const state = all.some((m) => m.required && m.status === 'expired') ? 'missing or expired' : 'missing';
   return `${fatal} required ${fatal === 1 ? 'name is' : 'names are'} ${state}`;
 }
 
@@ -77,6 +83,20 @@ function text(report: ContractReport): string {
     out.push('', 'not scanned:');
     for (const u of report.unreadable) out.push(`  ${u.file}: ${u.reason}`);
   }
+  for (const f of otherFolders(report)) {
+    const services = f.services.join(', ') || '(none)';
+    out.push('', `also secrets folder ${f.folder}, stages ${f.stages.join(', ') || '(none)'}; services: ${services}`);
+    for (const m of f.missing) {
+      const expired = m.status === 'expired' ? ' (expired)' : '';
+      out.push(`  missing: ${m.name} in stage ${m.stage}${expired}${m.required ? '' : ' (optional)'}, needed by:`);
+      for (const n of m.neededBy) out.push(`    ${who(n)}`);
+    }
+  }
+  const unexpected = (report.folders ?? []).flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('', 'files in secrets folders that are no stage header or entry (no command reads them as one):');
+    for (const u of unexpected) out.push(`  ${u.file}${u.kind === 'os-litter' ? ' (OS litter: remove it)' : ''}`);
+  }
   out.push('', summary(report));
   return `${out.join('\n')}\n`;
 }
@@ -116,6 +136,20 @@ function markdown(report: ContractReport): string {
   if (report.unreadable.length) {
     out.push('', '#### Not scanned', '');
     for (const u of report.unreadable) out.push(`- \`${u.file}\`: ${cell(u.reason)}`);
+  }
+  for (const f of otherFolders(report)) {
+    out.push('', `#### Also secrets folder ${f.folder}`, '');
+    out.push(`Stages ${f.stages.join(', ') || '(none)'}; services: ${f.services.join(', ') || '(none)'}.`);
+    for (const m of f.missing) {
+      const expired = m.status === 'expired' ? ' (expired)' : '';
+      out.push(`- ${m.name} missing in stage ${m.stage}${expired}${m.required ? '' : ' (optional)'}, needed by:`);
+      for (const n of m.neededBy) out.push(`  - ${who(n)}`);
+    }
+  }
+  const unexpected = (report.folders ?? []).flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('', '#### Files in secrets folders that are no stage header or entry', '');
+    for (const u of unexpected) out.push(`- ${u.file}${u.kind === 'os-litter' ? ' (OS litter: remove it)' : ''}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -6,7 +6,12 @@ import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
 import { findSecretsDir, stagesIn } from './locate.js';
 import { entriesSealedToOtherKey } from './open-file.js';
-import { secretsFoldersAt, secretsFoldersInWorkTree, type SecretsFolder, type UnexpectedFile } from './secrets-folders.js';
+import {
+  secretsFoldersAt,
+  secretsFoldersInWorkTree,
+  type SecretsFolder,
+  type UnexpectedFile,
+} from './secrets-folders.js';
 import { isUnreadable, StageRevisions, type StageAtRevision } from './stage-at-revision.js';
 import { keyFingerprint } from './view.js';
 import { stageStoreAt } from './stage-text.js';
@@ -113,7 +118,9 @@ export function reviewStages(options: ReviewOptions): Review {
   const baseCommit = resolveBase(options.base, root, env);
   const explicit = 'dir' in found && found.how === 'explicit' ? [primary] : [];
   const before = byFolder(secretsFoldersAt(root, baseCommit, env, explicit));
-  const after = byFolder(secretsFoldersInWorkTree(root, env, explicit));
+  const listed = secretsFoldersInWorkTree(root, env, explicit);
+  if (!listed) throw new StageSecretsError('IO', `git cannot list the files of ${root}; review needs a git work tree.`);
+  const after = byFolder(listed);
   const order = [...new Set([primary, ...[...before.keys(), ...after.keys()].sort()])];
   const folders: FolderReview[] = [];
   const stages: StageReview[] = [];

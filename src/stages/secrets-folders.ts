@@ -112,8 +112,7 @@ export function secretsFoldersAt(
     const file = line.slice(tab + 1);
     if (type !== 'blob') continue;
     files.push(file);
-    const isCandidate =
-      headerStage(file) !== undefined && mode !== '120000' && Number(size) <= MAX_HEADER_BYTES;
+    const isCandidate = headerStage(file) !== undefined && mode !== '120000' && Number(size) <= MAX_HEADER_BYTES;
     if (isCandidate && path.posix.basename(path.posix.dirname(file)) !== SECRETS_FOLDER) candidates.set(file, hash);
   }
   const texts = blobTexts(root, env, [...new Set(candidates.values())]);
@@ -122,14 +121,15 @@ export function secretsFoldersAt(
 
 /**
  * The secrets folders of the work tree: the files git tracks and the untracked ones it does not ignore
- * (what a change brings; a key holder's unfinished rotate included).
+ * (what a change brings; a key holder's unfinished rotate included). Undefined when git cannot list them.
  */
 export function secretsFoldersInWorkTree(
   root: string,
   env: NodeJS.ProcessEnv,
   extra: readonly string[] = [],
-): SecretsFolder[] {
-  const out = git(['ls-files', '-z', '-c', '-o', '--exclude-standard', '--full-name'], root, env) ?? '';
+): SecretsFolder[] | undefined {
+  const out = git(['ls-files', '-z', '-c', '-o', '--exclude-standard', '--full-name'], root, env, true);
+  if (out === undefined) return undefined;
   const files = [...new Set(out.split('\0').filter(Boolean))].filter((f) => {
     try {
       return !nodeFs.lstatSync(path.join(root, f)).isDirectory(); // a deleted tracked file stays listed: gone

@@ -132,7 +132,10 @@ describe('review and check cover every secrets folder of the repository', () => 
   });
 
   it('every file of a secrets folder that is no header or entry is listed (dot-files included) and fails --strict', async () => {
-    fs.writeFileSync(path.join(ws.dir, 'secrets/.prod.rotating.json'), fs.readFileSync(path.join(ws.dir, 'secrets/prod.json')));
+    fs.writeFileSync(
+      path.join(ws.dir, 'secrets/.prod.rotating.json'),
+      fs.readFileSync(path.join(ws.dir, 'secrets/prod.json')),
+    );
     fs.writeFileSync(path.join(ws.dir, 'secrets/prod/notes.txt'), 'x');
     fs.mkdirSync(path.join(ws.dir, 'secrets/prod/deeper'));
     fs.writeFileSync(path.join(ws.dir, 'secrets/prod/deeper/C.json'), '{}');
@@ -155,6 +158,10 @@ describe('review and check cover every secrets folder of the repository', () => 
   it('check lists every secrets folder, its stages and the files it does not understand', async () => {
     plantFolder('services/api/secrets');
     fs.writeFileSync(path.join(ws.dir, 'services/api/secrets/.prod.rotating.json'), '{}');
+    fs.appendFileSync(
+      path.join(ws.dir, 'services/api/serverless.yml'),
+      'custom:\n  stageSecrets:\n    required: [A, C]\n',
+    );
     repo.commitAll('plant');
     const r = await ws.run(['check', '--format', 'json'], { env: repo.env });
     const report = JSON.parse(r.stdout) as {
@@ -167,8 +174,12 @@ describe('review and check cover every secrets folder of the repository', () => 
       ['services/api/secrets', ['prod'], ['api']],
     ]);
     expect(report.folders[1]!.unexpected.map((u) => u.file)).toEqual(['services/api/secrets/.prod.rotating.json']);
+    // the planted folder's service needs C, which that folder's prod lacks: the check fails on it
+    expect(r.code).toBe(1);
     const text = await ws.run(['check'], { env: repo.env });
-    expect(text.stdout).toContain('services/api/secrets');
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('also secrets folder services/api/secrets, stages prod; services: api');
+    expect(text.stdout).toContain('missing: C in stage prod, needed by:');
     expect(text.stdout).toContain('services/api/secrets/.prod.rotating.json');
   });
 });

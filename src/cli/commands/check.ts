@@ -28,6 +28,9 @@ secrets folder is this one), and for each function the names it needs:
 It prints the matrix names x stages (present, PENDING approval, MISSING) and, for each missing name,
 who needs it (service, function, file:line). Config files are read as written, never run; files it
 cannot read or parse are listed.
+Every other secrets folder of the repository (a secrets/ holding a stage file below a service, or any
+folder holding a stage header) is checked too, against the services that use it, and every file in a
+secrets folder that is neither a stage header nor an entry is listed.
   -s, --stage S      a stage to check (repeatable); default every stage of the secrets folder
       --format F     text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
                      or json
@@ -36,8 +39,8 @@ cannot read or parse are listed.
       --warn-days N  a secret whose expiry (set --expires) is within N days is "expiring", a warning
                      (default 14); past it, "expired", which fails like a missing name
   -h, --help         show this help
-Exit codes: 0 every required name is in every checked stage and not expired; 1 a required name is
-missing or expired (or bad usage).`,
+Exit codes: 0 every required name is in every checked stage (of every secrets folder) and not expired;
+1 a required name is missing or expired (or bad usage).`,
   async run(argv, io) {
     const { values } = parse('check', argv, options, false);
     if (values.help) {
