@@ -1,3 +1,4 @@
+import { escapeMarkdown, escapeText as t, markdownCode } from '../core/escape.js';
 import { type FolderReview, hasChanges, type Review, type StageReview } from './review.js';
 
 export type ReviewFormat = 'text' | 'markdown' | 'json';
@@ -19,6 +20,8 @@ export function needsKeyHolder(review: Review): boolean {
 
 /** `secrets/` as reviews show a folder ('.' for the repository root). */
 const folderText = (folder: string) => (folder === '' ? './' : `${folder}/`);
+/** A folder as text output shows it, escaped. */
+const folderShown = (folder: string) => t(folderText(folder));
 
 const FOLDER_WHY: Record<'added' | 'removed', string> = {
   added:
@@ -29,11 +32,12 @@ const FOLDER_WHY: Record<'added' | 'removed', string> = {
     'secrets folder, or none',
 };
 
-function unexpectedText(u: FolderReview['unexpected'][number]): string {
+/** An unexpected file, its name through `shown` (text or markdown). */
+function unexpectedText(u: FolderReview['unexpected'][number], shown: (s: string) => string): string {
   const when = u.new ? 'new' : 'also at the base';
   return u.kind === 'os-litter'
-    ? `${u.file} (OS litter, ${when}: ignored by every command; remove it)`
-    : `${u.file} (${when}: neither a stage header nor an entry; no command reads it as one)`;
+    ? `${shown(u.file)} (OS litter, ${when}: ignored by every command; remove it)`
+    : `${shown(u.file)} (${when}: neither a stage header nor an entry; no command reads it as one)`;
 }
 
 export function unreadableStages(review: Review): StageReview[] {
@@ -81,76 +85,69 @@ function presenceText(s: StageReview): string {
   return '';
 }
 
-function copyText(copy: NonNullable<StageReview['copyOf']>): string {
+function copyText(copy: NonNullable<StageReview['copyOf']>, shown: (s: string) => string): string {
   const differs = copy.differs.length
-    ? `entries that differ from it (an older value, one of another stage, or added or removed): ${copy.differs.join(', ')}`
+    ? `entries that differ from it (an older value, one of another stage, or added or removed): ${shown(copy.differs.join(', '))}`
     : 'every entry as it is there';
-  return `a copy of ${copy.file} at the base (the same public key); ${differs}`;
+  return `a copy of ${shown(copy.file)} at the base (the same public key); ${differs}`;
 }
 
 function text(review: Review): string {
   const others = review.folders.filter((f) => f.folder !== review.folder && f.folder !== '');
-  const also = others.length ? ` (and ${others.map((f) => folderText(f.folder)).join(', ')})` : '';
+  const also = others.length ? ` (and ${others.map((f) => folderShown(f.folder)).join(', ')})` : '';
   const out = [
-    `stage-secrets review of ${review.folder}/${also} against ${review.base} (${review.baseCommit.slice(0, 12)})`,
+    `stage-secrets review of ${t(review.folder)}/${also} against ${t(review.base)} (${review.baseCommit.slice(0, 12)})`,
   ];
   for (const f of review.folders) {
     if (f.presence === 'both') continue;
-    out.push('', `SECRETS FOLDER ${f.presence.toUpperCase()}: ${folderText(f.folder)} (${FOLDER_WHY[f.presence]})`);
+    out.push('', `SECRETS FOLDER ${f.presence.toUpperCase()}: ${folderShown(f.folder)} (${FOLDER_WHY[f.presence]})`);
   }
   const unexpected = review.folders.flatMap((f) => f.unexpected);
   if (unexpected.length) {
     out.push('', 'FILES IN SECRETS FOLDERS THAT ARE NO HEADER OR ENTRY (a key holder must check them):');
-    for (const u of unexpected) out.push(`  ${unexpectedText(u)}`);
+    for (const u of unexpected) out.push(`  ${unexpectedText(u, t)}`);
   }
   for (const s of review.stages) {
     const body = lines(s);
     const primary = s.folder === (review.folder === '.' ? '' : review.folder);
     if (!hasChanges(s) && body.length === 0) {
-      out.push(primary ? `stage ${s.stage}: no change` : `stage ${s.stage} (${s.file}): no change`);
+      out.push(primary ? `stage ${t(s.stage)}: no change` : `stage ${t(s.stage)} (${t(s.file)}): no change`);
       continue;
     }
-    out.push('', `stage ${s.stage} (${s.file})${presenceText(s)}`);
+    out.push('', `stage ${t(s.stage)} (${t(s.file)})${presenceText(s)}`);
     if (s.unreadable) {
-      out.push(`  UNREADABLE on the ${s.unreadable.side === 'base' ? 'base' : 'changed'} side: ${s.unreadable.reason}`);
+      out.push(
+        `  UNREADABLE on the ${s.unreadable.side === 'base' ? 'base' : 'changed'} side: ${t(s.unreadable.reason)}`,
+      );
       continue;
     }
     if (s.header.length) {
       out.push('  HEADER CHANGED: a key holder must check this before it is merged:');
-      for (const h of s.header) out.push(`    ${h.text}`);
+      for (const h of s.header) out.push(`    ${t(h.text)}`);
     }
     for (const l of body) {
       const why = l.why ? ` (${l.why}: ${l.commands!.join('; ')})` : '';
-      out.push(`  ${l.label}: ${l.names.join(', ')}${why}`);
+      out.push(`  ${l.label}: ${t(l.names.join(', '))}${t(why)}`);
     }
     if (s.upgraded) out.push(`  upgraded from format version ${s.upgraded.from} to ${s.upgraded.to} (values kept)`);
-    if (s.copyOf) out.push(`  ${copyText(s.copyOf)}`);
+    if (s.copyOf) out.push(`  ${copyText(s.copyOf, t)}`);
   }
   if (review.stages.length === 0) out.push('no stage files on either side');
   return `${out.join('\n')}\n`;
 }
 
-/**
- * Text from a stage file in markdown: a writer chose app names and identity ids, so nothing in them may
- * become a link, an image, an HTML tag or a mention of a person or team in a pull-request comment.
+/*
+ * Folder and file names, identity ids, app names and parse errors come from the change: text output shows
+ * them through escapeText (no line break, control character or workflow command), markdown through
+ * escapeMarkdown / markdownCode (no link, image, tag or mention).
  */
-function md(value: string): string {
-  return value
-    .replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@/g, '&#64;');
-}
-
-/** Secret and stage names are letters, digits, `_` and `-`: safe inside a code span. */
-const code = (name: string) => `\`${name}\``;
+const md = escapeMarkdown;
+const code = markdownCode;
+/** A command we built from checked stage and secret names (letters, digits, `_`, `-`): a code span as it is. */
+const commandCode = (command: string) => `\`${command.replace(/`/g, '')}\``;
 
 function markdown(review: Review): string {
-  const out = [
-    `### stage-secrets review against ${code(review.base.replace(/`/g, ''))} (${code(review.baseCommit.slice(0, 12))})`,
-    '',
-  ];
+  const out = [`### stage-secrets review against ${code(review.base)} (${code(review.baseCommit.slice(0, 12))})`, ''];
   for (const f of review.folders) {
     if (f.presence === 'both') continue;
     out.push(
@@ -162,7 +159,7 @@ function markdown(review: Review): string {
   const unexpected = review.folders.flatMap((f) => f.unexpected);
   if (unexpected.length) {
     out.push('> [!WARNING]', '> **Files in secrets folders that are no header or entry:**');
-    for (const u of unexpected) out.push(`> - ${md(unexpectedText(u))}`);
+    for (const u of unexpected) out.push(`> - ${unexpectedText(u, md)}`);
     out.push('');
   }
   const primaryFolder = review.folder === '.' ? '' : review.folder;
@@ -198,11 +195,11 @@ function markdown(review: Review): string {
       out.push('');
     }
     for (const l of lines(s)) {
-      const why = l.why ? `; ${l.why}: ${l.commands!.map(code).join(', ')}` : '';
+      const why = l.why ? `; ${l.why}: ${l.commands!.map(commandCode).join(', ')}` : '';
       out.push(`- **${l.label}:** ${l.names.map(code).join(', ')}${why}`);
     }
     if (s.upgraded) out.push(`- upgraded from format version ${s.upgraded.from} to ${s.upgraded.to} (values kept)`);
-    if (s.copyOf) out.push(`- **${md(copyText(s.copyOf))}**`);
+    if (s.copyOf) out.push(`- **${copyText(s.copyOf, md)}**`);
   }
   return `${out.join('\n')}\n`;
 }

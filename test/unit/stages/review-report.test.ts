@@ -41,7 +41,7 @@ describe('review report', () => {
     const md = renderReview(review([stage({ header: [{ field: 'identities', text }] })]), 'markdown');
     const line = md.split('\n').find((l) => l.startsWith('> - '))!;
     expect(line).not.toMatch(/@|<b>|\]\(|(?<!\\)`|(?<!\\)\*/);
-    expect(line).toContain('&#64;org/team &lt;b&gt;x&lt;/b&gt; \\[a\\]\\(https\\:');
+    expect(line).toContain('&#64;&#8203;org/team &lt;b&gt;x&lt;/b&gt; \\[a\\]\\(https\\:');
     expect(line).toContain('&amp;amp;');
   });
 
