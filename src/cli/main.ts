@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { isStageSecretsError } from '../core/errors.js';
+import { escapeMessage } from '../core/escape.js';
 import { closestWord } from '../core/did-you-mean.js';
 import { type CliIo, runCommand } from './command.js';
 import { splitCommandLine } from './command-line.js';
@@ -64,11 +65,12 @@ async function main(argv: string[], io: CliIo): Promise<number> {
     return await runCommand(await loadCommand(name), rest, io);
   } catch (err) {
     if (isStageSecretsError(err)) {
-      io.stderr.write(`stage-secrets: error: ${err.message}\n`);
+      // messages name files, services and functions a pull request chose: no line may be a CI command
+      io.stderr.write(`stage-secrets: error: ${escapeMessage(err.message)}\n`);
       return exitCodeOf(err.code);
     }
     // An unexpected failure: report its kind and message but not its stack's data (no values pass here).
-    io.stderr.write(`stage-secrets: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+    io.stderr.write(`stage-secrets: internal error: ${escapeMessage((err as Error)?.message ?? String(err))}\n`);
     return 1;
   }
 }

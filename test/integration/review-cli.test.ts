@@ -205,7 +205,7 @@ describe('review: a keyless summary of stage-file changes for pull requests', ()
     expect(markdown).toContain('(new stage)');
     expect(markdown).toContain('(stage file removed)');
     expect(markdown).not.toMatch(/@acme|<img|\]\(https/);
-    expect(markdown).toContain('&#64;acme/security&lt;img/src=x&gt;\\[click\\]\\(https');
+    expect(markdown).toContain('&#64;&#8203;acme/security&lt;img/src=x&gt;\\[click\\]\\(https');
     await review(['--strict'], 1);
   });
 

@@ -19,7 +19,10 @@ secrets folder is this one), and for each function the names it needs:
     served without the secret).
 It prints the matrix names x stages (present, PENDING approval, MISSING) and, for each missing name,
 who needs it (service, function, file:line). Config files are read as written, never run; files it
-cannot read or parse are listed.`,
+cannot read or parse are listed.
+Every other secrets folder of the repository (a secrets/ holding a stage file below a service, or any
+folder holding a stage header) is checked too, against the services that use it, and every file in a
+secrets folder that is neither a stage header nor an entry is listed.`,
   options: {
     stage: {
       type: 'string',
@@ -44,8 +47,8 @@ or json`,
 (default 14); past it, "expired", which fails like a missing name`,
     },
   },
-  footer: `Exit codes: 0 every required name is in every checked stage and not expired; 1 a required name is
-missing or expired (or bad usage).`,
+  footer: `Exit codes: 0 every required name is in every checked stage (of every secrets folder) and not expired;
+1 a required name is missing or expired (or bad usage).`,
   async run({ values }, io) {
     const format = (values.format ?? 'text') as CheckFormat;
     if (!CHECK_FORMATS.includes(format)) {

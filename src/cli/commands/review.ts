@@ -20,7 +20,12 @@ names pending approval and entries sealed to a previous key (the build refuses b
 as needing a key holder's eye, any change to the stage header: its public key, identities, policy or
 approval epoch. A writer without the key can forge each of those (a key of their own, a copied tag),
 so read them before merging. Approval tags are reported, not checked: that needs the key (list and
-verify check them). Never reads or prints a value.`,
+verify check them). Never reads or prints a value.
+Every secrets folder of the repository is reviewed, on both sides: each secrets/ holding a stage file
+and any folder holding a stage header (a custom.stageSecrets.dir target), since the plugin and run open
+the nearest one. A folder added, moved or removed is flagged (a copy of a stage at the base is named
+with the entries that differ), and so is every file in a secrets folder that is neither a stage header
+nor an entry, dot-files included; OS litter (.DS_Store, Thumbs.db, desktop.ini) is listed, not fatal.`,
   options: {
     base: {
       type: 'string',
@@ -39,8 +44,10 @@ comment) or json`,
     },
     strict: {
       type: 'boolean',
-      help: `exit 1 when names are pending, entries are sealed to a previous key or a
-header changed (a gate a key holder clears); otherwise review exits 0`,
+      help: `exit 1 when names are pending, entries are sealed to a previous key, a
+header changed, a secrets folder was added or removed, or a secrets folder
+holds a file that is no header or entry (a gate a key holder clears);
+otherwise review exits 0`,
     },
   },
   footer: 'Exit codes: 0 reviewed; 1 usage, or --strict found something; 2 a stage file could not be read.',
@@ -69,7 +76,8 @@ header changed (a gate a key holder clears); otherwise review exits 0`,
     if (values.strict && needsKeyHolder(review)) {
       write(
         io.stderr,
-        'review --strict: names pending, entries sealed to a previous key or a header change: see above.',
+        'review --strict: names pending, entries sealed to a previous key, a header change, a secrets folder added or ' +
+          'removed, or a file in a secrets folder that is no header or entry: see above.',
       );
       return 1;
     }

@@ -1,3 +1,4 @@
+import { escapeText } from '../../core/escape.js';
 import { StageSecretsError } from '../../core/errors.js';
 import type { StageOptions } from '../../stages/options.js';
 import { removeSecrets } from '../../stages/secrets.js';
@@ -12,9 +13,10 @@ async function refuseNeeded(opts: StageOptions, names: string[], stderr: NodeJS.
   }
   const needed = app.needs.filter((n) => n.required && names.includes(n.name));
   if (needed.length === 0) return;
-  const where = needed.map(
-    (n) =>
+  const where = needed.map((n) =>
+    escapeText(
       `${n.name}: ${n.service}${n.function ? `/${n.function}` : ''} (${n.kind === 'code' ? n.how : n.kind}, ${n.at.file}${n.at.line ? `:${n.at.line}` : ''})`,
+    ),
   );
   const list = [...new Set(needed.map((n) => n.name))];
   throw new StageSecretsError(
