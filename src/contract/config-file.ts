@@ -31,7 +31,9 @@ export class Lines {
   readonly map = new Map<string, number>();
   readonly strings: ConfigString[] = [];
   set(path: ConfigPath, line: number | undefined): void {
-    if (line !== undefined && !this.map.has(key(path))) this.map.set(key(path), line);
+    if (line === undefined) return;
+    const k = key(path);
+    if (!this.map.has(k)) this.map.set(k, line);
   }
   doc(value: unknown): ConfigDoc {
     return { value, lineOf: (path) => this.map.get(key(path)), strings: this.strings };

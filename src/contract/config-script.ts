@@ -17,9 +17,9 @@ import { type AstNode, parseModule, type ParsedModule } from './parser.js';
 import { readSourceFile, refusal } from './source-files.js';
 
 /** evaluation steps for one config, all modules included */
-export const MAX_STEPS = 200_000;
+export const MAX_STEPS = 100_000;
 /** nesting of values and calls */
-export const MAX_DEPTH = 64;
+export const MAX_DEPTH = 200;
 /** characters of a string the evaluation builds */
 export const MAX_STRING = 100_000;
 /** modules a config may import, itself included */
@@ -292,8 +292,11 @@ export async function evaluateScriptConfig(
     return call(member(object, name), args, depth);
   };
 
+  // past four keys a value's path is its parent's: the service model reads lines and string paths no deeper
+  const at = (path: ConfigPath, key: string | number): ConfigPath => (path.length >= 4 ? path : [...path, key]);
+  // the service model asks for lines at most four keys deep (functions.NAME.secrets, custom.stageSecrets.required.N)
   const record = (scope: Scope, path: ConfigPath, node: Node) => {
-    if (scope.module.isRoot) lines.set(path, scope.module.parsed.lineOf(node));
+    if (scope.module.isRoot && path.length <= 4) lines.set(path, scope.module.parsed.lineOf(node));
   };
   const recordString = (scope: Scope, path: ConfigPath, text: string, node: Node) => {
     const line = scope.module.parsed.lineOf(node);
@@ -329,8 +332,8 @@ export async function evaluateScriptConfig(
             const spread = recurse(element.argument as Node);
             return Array.isArray(spread) ? spread : [undefined];
           }
-          record(scope, [...path, i], element);
-          return [recurse(element, [...path, i])];
+          if (path.length < 4) record(scope, at(path, i), element);
+          return [recurse(element, at(path, i))];
         });
       case 'ObjectExpression': {
         const out: Record<string, unknown> = {};
@@ -352,8 +355,8 @@ export async function evaluateScriptConfig(
                   ? recurse(k)
                   : undefined;
           if (typeof name !== 'string' && typeof name !== 'number') continue;
-          record(scope, [...path, String(name)], prop);
-          define(out, String(name), recurse(prop.value as Node, [...path, String(name)]));
+          if (path.length < 4) record(scope, at(path, String(name)), prop);
+          define(out, String(name), recurse(prop.value as Node, at(path, String(name))));
         }
         return out;
       }

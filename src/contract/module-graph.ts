@@ -58,16 +58,26 @@ const isFile = (file: string) => {
   }
 };
 
+/** Anything but a folder: a link to a device or a fifo resolves, and the reader refuses it by name. */
+const isEntry = (file: string) => {
+  try {
+    return !fs.statSync(file).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
 /** The file a path names as a bundler resolves it: itself, with an extension, its TypeScript twin, its index. */
 export function resolveFile(target: string): string | undefined {
-  if (isFile(target)) return target;
+  if (isEntry(target)) return target;
   const ext = path.extname(target);
   for (const twin of TYPESCRIPT_OF[ext] ?? []) {
     const file = target.slice(0, -ext.length) + twin;
-    if (isFile(file)) return file;
+    if (isEntry(file)) return file;
   }
-  for (const e of RESOLVE_EXTENSIONS) if (isFile(target + e)) return target + e;
-  for (const e of RESOLVE_EXTENSIONS) if (isFile(path.join(target, `index${e}`))) return path.join(target, `index${e}`);
+  for (const e of RESOLVE_EXTENSIONS) if (isEntry(target + e)) return target + e;
+  for (const e of RESOLVE_EXTENSIONS)
+    if (isEntry(path.join(target, `index${e}`))) return path.join(target, `index${e}`);
   return undefined;
 }
 

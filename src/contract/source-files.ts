@@ -10,6 +10,8 @@ import * as path from 'node:path';
 /** A source or config file larger than this is not read (hand-written code is far smaller). */
 export const MAX_SOURCE_BYTES = 1024 * 1024;
 
+const NOT_REGULAR = 'it is not a regular file (a device, a fifo, a socket or a folder)';
+
 export type SourceText = { text: string } | { refused: string };
 
 /** The report's wording of a refusal. */
@@ -39,6 +41,11 @@ export function readSourceFile(file: string, root: string, maxBytes = MAX_SOURCE
     const code = (err as NodeJS.ErrnoException).code;
     return { refused: code === 'ENOENT' ? 'it does not exist (or links to nothing)' : `it cannot be opened (${code})` };
   }
+  try {
+    if (!fs.statSync(real).isFile()) return { refused: NOT_REGULAR };
+  } catch (err) {
+    return { refused: `it cannot be opened (${(err as NodeJS.ErrnoException).code})` };
+  }
   if (!inside(realRoot(root), real)) return { refused: 'it lies outside the repository (a link out of it)' };
   let fd: number;
   try {
@@ -49,7 +56,7 @@ export function readSourceFile(file: string, root: string, maxBytes = MAX_SOURCE
   }
   try {
     const stat = fs.fstatSync(fd);
-    if (!stat.isFile()) return { refused: 'it is not a regular file (a device, a fifo, a socket or a folder)' };
+    if (!stat.isFile()) return { refused: NOT_REGULAR };
     if (stat.size > maxBytes) return { refused: `it is larger than ${maxBytes} bytes (${stat.size})` };
     const buffer = Buffer.alloc(maxBytes + 1);
     let length = 0;
