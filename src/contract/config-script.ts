@@ -47,7 +47,15 @@ interface Module {
   parsed: ParsedModule;
   isRoot: boolean;
   /** top-level names: declarations and imports */
-  bindings: Map<string, { node?: Node; importOf?: { file: string; name: string } | { file: string; namespace: true } }>;
+  bindings: Map<
+    string,
+    {
+      node?: Node;
+      importOf?: { file: string; name: string } | { file: string; namespace: true };
+      /** an import of node's `path` module: the export's name, null for the whole module */
+      pathImport?: { name: string | null };
+    }
+  >;
   exportsNamed: Map<string, { local?: string; from?: { file: string; name: string }; node?: Node }>;
   exportAll: string[];
   /** `module.exports =` / `export =` */
@@ -217,6 +225,10 @@ export async function evaluateScriptConfig(
     if (scope.locals.has(name)) return scope.locals.get(name);
     const bound = scope.module.bindings.get(name);
     if (bound?.node) return evaluate(bound.node, path, { module: scope.module, locals: new Map() }, depth + 1);
+    if (bound?.pathImport) {
+      const { name: imported } = bound.pathImport;
+      return imported === null || imported === 'default' ? pathModule : member(pathModule, imported);
+    }
     if (bound?.importOf) {
       return 'namespace' in bound.importOf
         ? namespaceOf(bound.importOf.file, depth + 1)
@@ -488,6 +500,10 @@ function linkImports(mod: Module, root: string, aliasCache: Map<string, PathAlia
     return 'file' in to ? to.file : undefined;
   };
   for (const { local, spec, name } of pendingImports.get(mod) ?? []) {
+    if (spec === 'path' || spec === 'node:path') {
+      mod.bindings.set(local, { pathImport: { name } });
+      continue;
+    }
     const file = resolve(spec);
     if (!file) {
       mod.bindings.set(local, {});

@@ -124,3 +124,58 @@ describe('bounded evaluation of a hostile serverless.js', () => {
     }
   });
 });
+
+describe('the TypeScript starter layouts, read as the framework loads them', () => {
+  const files: Record<string, string> = {
+    'tsconfig.json':
+      '{ "compilerOptions": { "baseUrl": ".", "paths": { "@functions/*": ["src/functions/*"], "@libs/*": ["src/libs/*"] } } }',
+    'src/libs/handler-resolver.ts':
+      "export const handlerPath = (context: string) => {\n  return `${context.split(process.cwd())[1].substring(1).replace(/\\\\/g, '/')}`;\n};\n",
+    'src/functions/hello/index.ts':
+      "import { handlerPath } from '@libs/handler-resolver';\nexport default { handler: `${handlerPath(__dirname)}/handler.main`, environment: { TOKEN: '${secret:HELLO_TOKEN}' } };\n",
+    'src/functions/bye/index.ts':
+      "import * as path from 'path';\nexport default { handler: path.join(path.relative(process.cwd(), __dirname), 'handler.main') };\n",
+    'src/functions/index.ts': "export { default as hello } from './hello';\nexport { default as bye } from './bye';\n",
+  };
+  const expected = {
+    hello: { handler: 'src/functions/hello/handler.main', environment: { TOKEN: '${secret:HELLO_TOKEN}' } },
+    bye: { handler: 'src/functions/bye/handler.main' },
+  };
+
+  async function read(config: string) {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'config-starter-'));
+    for (const [file, text] of Object.entries(files)) {
+      fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+      fs.writeFileSync(path.join(dir, file), text);
+    }
+    fs.writeFileSync(path.join(dir, 'serverless.ts'), config);
+    return readScriptConfig(path.join(dir, 'serverless.ts'), config, dir);
+  }
+
+  it('named imports from the functions index (re-exports), functions: { hello, bye }', async () => {
+    const doc = await read(
+      "import type { AWS } from '@serverless/typescript';\nimport { hello, bye } from './src/functions';\n" +
+        "const config: AWS = { service: 'starter', functions: { hello, bye } };\nmodule.exports = config;\n",
+    );
+    expect((doc.value as { functions: unknown }).functions).toEqual(expected);
+    expect(doc.lineOf(['functions', 'hello'])).toBe(3);
+    // the variable in an imported module names that module
+    expect(doc.strings.find((s) => s.text === '${secret:HELLO_TOKEN}')).toMatchObject({
+      path: ['functions', 'hello', 'environment', 'TOKEN'],
+      file: path.join(dir!, 'src/functions/hello/index.ts'),
+      line: 2,
+    });
+  });
+
+  it('a namespace import spread into functions, default imports through the alias, export default ... satisfies', async () => {
+    const spread = await read(
+      "import * as functions from '@functions/index';\nexport default { service: 'starter', functions: { ...functions } };\n",
+    );
+    expect((spread.value as { functions: unknown }).functions).toEqual(expected);
+    const aliased = await read(
+      "import type { AWS } from '@serverless/typescript';\nimport hello from '@functions/hello';\nimport bye from '@functions/bye';\n" +
+        "export default { service: 'starter', functions: { hello, bye } } satisfies AWS;\n",
+    );
+    expect((aliased.value as { functions: unknown }).functions).toEqual(expected);
+  });
+});
