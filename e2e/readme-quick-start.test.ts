@@ -1,8 +1,10 @@
 /**
- * The README's quick start, run as written in a fresh app: stage-secrets installed from the packed
- * tarball, each command line of the block through bash, the plugin line its comment tells to add, and
- * the CI line with the key in STAGE_SECRETS_KEY_DEV. Offline, so `serverless deploy` becomes `package`
- * (the same plugin hooks run first).
+ * The README's quick start, run as written: its command lines are taken from README.md. A developer runs
+ * them in a fresh app (stage-secrets installed from the packed tarball, the app's code committed), with the
+ * plugin lines its comment tells to add applied where the comment stands; then CI runs the last line in a
+ * fresh `git clone` of that app, after `npm ci`, with the key in STAGE_SECRETS_KEY_DEV and no key file.
+ * Every secret the quick start set must arrive in the packaged function. Offline, so `serverless deploy`
+ * becomes `package` (the same plugin hooks run first).
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -10,13 +12,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type Workspace } from '../support/cli.js';
-import { frameworkEnv, lambdas, packThisPackage, type Template } from '../support/sls-service.js';
+import { REPO_ROOT } from '../test/support/cli.js';
+import { lambdas, packThisPackage, type Template } from '../test/support/sls-service.js';
+import { bash, machineEnv } from './support/matrix.js';
 
 const exec = promisify(execFile);
 const VALUE = 'sk_test_quick-start-1234';
 
-let ws: Workspace;
+let root: string;
+let app: string;
+let devEnv: NodeJS.ProcessEnv;
+let schemaCache: string;
 
 function quickStartBlock(): string {
   const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
@@ -27,93 +33,107 @@ function quickStartBlock(): string {
   return block;
 }
 
-function bash(line: string, env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; output: string }>((resolve) => {
-    execFile(
-      'bash',
-      ['-euo', 'pipefail', '-c', line],
-      { cwd: ws.dir, env, maxBuffer: 16 << 20 },
-      (err, stdout, stderr) => {
-        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, output: stdout + stderr });
-      },
-    );
-  });
+/** The app's own serverless, as `npm i -D serverless@3` gives it (the repo's copy, linked: offline). */
+function linkServerless(dir: string): void {
+  fs.symlinkSync(
+    path.join(REPO_ROOT, 'node_modules', 'serverless'),
+    path.join(dir, 'node_modules', 'serverless'),
+    'dir',
+  );
+  fs.symlinkSync('../serverless/bin/serverless.js', path.join(dir, 'node_modules', '.bin', 'serverless'));
 }
 
+// the user's npm cache, not the test's empty home: the packages come from it when they can
+const npmCache = process.env.npm_config_cache ?? path.join(os.homedir(), '.npm');
+
 beforeAll(async () => {
-  ws = makeWorkspace('quick-start-app');
-  const packDir = path.join(path.dirname(ws.dir), 'pack');
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-quick-start-'));
+  schemaCache = path.join(root, 'sls-schemas');
+  fs.mkdirSync(schemaCache);
+  app = path.join(root, 'quick-start-app');
+  fs.mkdirSync(app);
+  devEnv = { ...machineEnv(path.join(root, 'dev-home'), schemaCache), STRIPE_KEY: VALUE };
+  const packDir = path.join(root, 'pack');
   fs.mkdirSync(packDir);
   const tarball = await packThisPackage(packDir);
   fs.writeFileSync(
-    path.join(ws.dir, 'package.json'),
+    path.join(app, 'package.json'),
     JSON.stringify({ name: 'quick-start-app', version: '1.0.0', private: true }),
   );
   fs.writeFileSync(
-    path.join(ws.dir, 'serverless.yml'),
+    path.join(app, 'serverless.yml'),
     'service: quick-start-app\nprovider:\n  name: aws\n  runtime: nodejs22.x\nfunctions:\n  hello:\n    handler: handler.hello\n',
   );
-  fs.writeFileSync(path.join(ws.dir, 'handler.js'), 'module.exports.hello = async () => ({ statusCode: 200 });\n');
-  const cache = process.env.npm_config_cache ?? path.join(os.homedir(), '.npm');
+  fs.writeFileSync(path.join(app, 'handler.js'), 'module.exports.hello = async () => ({ statusCode: 200 });\n');
+  fs.writeFileSync(path.join(app, '.gitignore'), 'node_modules/\n.serverless/\n');
   await exec('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--save-dev', tarball], {
-    cwd: ws.dir,
-    env: { ...ws.env, npm_config_cache: cache },
+    cwd: app,
+    env: { ...devEnv, npm_config_cache: npmCache },
   });
-  // the app's own serverless, as `npm i -D serverless@3` gives it (the repo's copy, linked: offline)
-  fs.symlinkSync(
-    path.join(REPO_ROOT, 'node_modules', 'serverless'),
-    path.join(ws.dir, 'node_modules', 'serverless'),
-    'dir',
-  );
-  fs.symlinkSync('../serverless/bin/serverless.js', path.join(ws.dir, 'node_modules', '.bin', 'serverless'));
-  await exec('git', ['init', '-q'], { cwd: ws.dir });
-}, 240_000);
+  linkServerless(app);
+  // "In your app": an app already in git
+  await exec('bash', ['-c', 'git init -q -b main && git add . && git commit -q -m "the app"'], {
+    cwd: app,
+    env: devEnv,
+  });
+}, 300_000);
 
-afterAll(() => ws?.cleanup());
+afterAll(() => {
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
 
 describe("the README's quick start, as written", () => {
-  it('init, set, list, commit, the plugin line, then the CI command: the function gets the secret, no log shows it', async () => {
+  it('a developer runs it in the app, CI in a fresh clone: the function gets every secret, no log shows one', async () => {
     const lines = quickStartBlock().split('\n');
     const commands = lines.filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-    const commented = lines.filter((l) => /^#\s{2,}/.test(l)).map((l) => l.replace(/^#/, ''));
-    const indent = Math.min(...commented.map((l) => /^ */.exec(l)![0].length));
-    const pluginLines = commented.map((l) => l.slice(indent));
-    expect(pluginLines.join('\n')).toMatch(/plugins:\s*\n\s*- stage-secrets\/plugin/);
     expect(commands.length).toBeGreaterThanOrEqual(5);
-    expect(commands.every((c) => !/\bnpx stage-secrets\b/.test(c))).toBe(true);
-
-    const env: NodeJS.ProcessEnv = {
-      ...frameworkEnv(ws),
-      STRIPE_KEY: VALUE,
-      GIT_AUTHOR_NAME: 'Dev',
-      GIT_AUTHOR_EMAIL: 'dev@example.com',
-      GIT_COMMITTER_NAME: 'Dev',
-      GIT_COMMITTER_EMAIL: 'dev@example.com',
-    };
+    // only the installed bins: a bare npx may download whatever the registry holds under the name
+    expect(commands.filter((c) => /\bnpx\s+(?!--no-install\b)/.test(c))).toEqual([]);
     const ci = commands.findIndex((c) => /stage-secrets run .*serverless deploy/.test(c));
     expect(ci).toBe(commands.length - 1);
-    for (const [i, command] of commands.entries()) {
-      if (i === ci) {
-        // the plugin line the comment tells to add, then CI: the key in its variable, no key file
-        fs.appendFileSync(path.join(ws.dir, 'serverless.yml'), `${pluginLines.join('\n')}\n`);
-        const key = readOnlyLocalKey(ws);
-        fs.rmSync(path.join(ws.config, 'stage-secrets', 'keys'), { recursive: true, force: true });
-        const ciEnv = { ...env, STAGE_SECRETS_KEY_DEV: key, STRIPE_KEY: '' };
-        const r = await bash(command.replace('serverless deploy', 'serverless package'), ciEnv);
-        expect(r.code, `${command}\n${r.output}`).toBe(0);
-        expect(r.output).not.toContain(VALUE);
-        expect(r.output).not.toContain(key);
-      } else {
-        const r = await bash(command, env);
-        expect(r.code, `${command}\n${r.output}`).toBe(0);
-        expect(r.output).not.toContain(VALUE);
+
+    // the developer's machine: every line but CI's, top to bottom; the plugin lines where the comment stands
+    const yamlLine = (l: string | undefined) => l !== undefined && /^#\s{2,}\S/.test(l);
+    for (const [i, line] of lines.entries()) {
+      if (yamlLine(line) && !yamlLine(lines[i - 1])) {
+        let end = i;
+        while (yamlLine(lines[end])) end++;
+        const block = lines.slice(i, end).map((l) => l.slice(1));
+        const indent = Math.min(...block.map((l) => /^ */.exec(l)![0].length));
+        const yaml = block.map((l) => l.slice(indent)).join('\n');
+        expect(yaml).toMatch(/^plugins:\s*\n\s*- stage-secrets\/plugin$/);
+        fs.appendFileSync(path.join(app, 'serverless.yml'), `${yaml}\n`);
+        continue;
       }
+      if (line.trim() === '' || line.trimStart().startsWith('#') || line === commands[ci]) continue;
+      const r = await bash(line, app, devEnv);
+      expect(r.code, `${line}\n${r.output}`).toBe(0);
+      expect(r.output).not.toContain(VALUE);
     }
+    const status = await exec('git', ['status', '--porcelain'], { cwd: app });
+    expect(status.stdout, 'the quick start leaves nothing uncommitted').toBe('');
+
+    // CI: a fresh clone, npm ci, the key in its variable, no key file
+    const clone = path.join(root, 'ci-clone');
+    await exec('git', ['clone', '-q', app, clone]);
+    const keys = path.join(devEnv.XDG_CONFIG_HOME!, 'stage-secrets', 'keys');
+    const [keyFile, ...more] = fs.readdirSync(keys);
+    expect(more).toEqual([]);
+    const key = fs.readFileSync(path.join(keys, keyFile!), 'utf8').trim();
+    const ciEnv = { ...machineEnv(path.join(root, 'ci-home'), schemaCache), STAGE_SECRETS_KEY_DEV: key };
+    await exec('npm', ['ci', '--no-audit', '--no-fund', '--prefer-offline'], {
+      cwd: clone,
+      env: { ...ciEnv, npm_config_cache: npmCache },
+    });
+    linkServerless(clone);
+    const r = await bash(commands[ci]!.replace('serverless deploy', 'serverless package'), clone, ciEnv);
+    expect(r.code, `${commands[ci]}\n${r.output}`).toBe(0);
+    expect(r.output).not.toContain(VALUE);
+    expect(r.output).not.toContain(key);
+
     const template = JSON.parse(
-      fs.readFileSync(path.join(ws.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
+      fs.readFileSync(path.join(clone, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'),
     ) as Template;
     expect(lambdas(template, 'quick-start-app', 'dev').hello!.variables).toEqual({ STRIPE_KEY: VALUE });
-    const committed = await exec('git', ['ls-files'], { cwd: ws.dir });
-    expect(committed.stdout.split('\n')).toContain('secrets/dev.json');
-  });
+  }, 600_000);
 });

@@ -20,7 +20,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     load: () => import('./commands/run.js'),
   },
   export: {
-    summary: 'print or write the secrets as dotenv, json, github-env or shell',
+    summary: 'print or write the secrets as dotenv, json, github-env, shell, yaml or k8s-secret',
     load: () => import('./commands/export.js'),
   },
   verify: { summary: 'open every secret and report integrity', load: () => import('./commands/verify.js') },

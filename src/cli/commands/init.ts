@@ -8,7 +8,7 @@ const options = { ...STAGE_OPTIONS, ...identityOptions() } as const;
 
 export const command: Command = {
   name: 'init',
-  help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local]
+  help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local] [--age age1...] [--age-file FILE]
 
 Creates secrets/<S>.json with a new X25519 keypair. The folder is the app's: the nearest secrets/
 holding a stage file, from this folder upward (not past the git root), else ./secrets here (or --dir).

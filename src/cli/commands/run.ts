@@ -92,7 +92,7 @@ ${FALLBACK_HELP}
 
 ${STAGE_OPTIONS_HELP}
 
-Example: npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
+Example: npx --no-install stage-secrets run --stage prod -- npx --no-install serverless deploy --stage prod`,
   async run(argv, io) {
     const { own, command: child } = splitAtCommand(argv);
     const { values } = parse('run', own, options, false);
