@@ -13,13 +13,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer, type KmsServer } from '../test/support/kms-server.js';
+import { filesWithValues } from '../test/support/runtime-mode-suite.js';
 import { FRAMEWORKS } from '../test/support/sls-service.js';
 import {
   buildCell,
   type Cell,
   type CellResult,
   cellName,
-  filesHolding,
   type Kind,
   type KindApp,
   makeKindApp,
@@ -84,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kms?.close();
+  for (const r of results.values()) for (const dir of r.unzipped) fs.rmSync(dir, { recursive: true, force: true });
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -145,7 +146,7 @@ describe.each(CELLS.map((cell) => [cellName(cell), cell] as const))('%s', (_name
       // the template keeps the yaml's own values only (API_KEY from provider.environment, MAX_CONN of api)
       expect(templateEnvs(r)).toEqual(YAML_ONLY);
       expect(
-        filesHolding([path.join(r.serviceDir, '.serverless')], values as unknown as Record<string, string>),
+        filesWithValues([path.join(r.serviceDir, '.serverless')], values as unknown as Record<string, string>),
       ).toEqual([]);
       const reported = Object.fromEntries(
         Object.entries(r.invoked).map(([fn, run]) => {
@@ -164,7 +165,7 @@ describe.each(CELLS.map((cell) => [cellName(cell), cell] as const))('%s', (_name
     expect(names.length).toBeGreaterThan(0);
     expect(names.filter((n) => /(^|\/)secrets\/|\.key$|^\.?git\//.test(n))).toEqual([]);
     const roots = [...new Set(Object.values(r.fns).map((f) => f.taskRoot))];
-    expect(filesHolding(roots, forbidden(cell))).toEqual([]);
+    expect(filesWithValues(roots, forbidden(cell))).toEqual([]);
   });
 });
 

@@ -12,7 +12,8 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { REPO_ROOT } from '../../test/support/cli.js';
 import { kmsEnv, type KmsServer } from '../../test/support/kms-server.js';
-import { invokeLambda, unzipArtifact, type LambdaRun } from '../../test/support/lambda-invoke.js';
+import { invokeLambda, type LambdaRun } from '../../test/support/lambda-invoke.js';
+import { type PackagedFunction, unzipPackagedFunctions } from '../../test/support/runtime-mode-suite.js';
 import { FRAMEWORKS, type Framework, lambdas, linkPackage, type Template } from '../../test/support/sls-service.js';
 
 const exec = promisify(execFile);
@@ -282,13 +283,6 @@ export async function makeKindApp(
   return { kind, origin, ciEnv, keyTexts, wrappedKeys };
 }
 
-export interface PackagedFunction {
-  functionName: string;
-  handler: string;
-  variables: Record<string, string>;
-  taskRoot: string;
-}
-
 export interface CellResult {
   cell: Cell;
   /** the clone's service folder */
@@ -299,44 +293,10 @@ export interface CellResult {
   fns: Record<string, PackagedFunction>;
   /** zip entry names per zip (relative to the service) */
   zips: Record<string, string[]>;
+  /** the unzipped artifacts (temp folders: removed by the caller) */
+  unzipped: string[];
   /** each function invoked the way Lambda does (runtime mode) */
   invoked: Record<string, LambdaRun>;
-}
-
-/** The functions of a packaged service, each with its unzipped artifact (read from serverless-state.json). */
-function packagedFunctions(serviceDir: string, template: Template): Record<string, PackagedFunction> {
-  const state = JSON.parse(fs.readFileSync(path.join(serviceDir, '.serverless', 'serverless-state.json'), 'utf8')) as {
-    service: {
-      service: string;
-      functions: Record<string, { name: string; package?: { artifact?: string } }>;
-      package?: { artifact?: string };
-    };
-  };
-  const unzipped = new Map<string, string>();
-  const fns: Record<string, PackagedFunction> = {};
-  for (const [name, fn] of Object.entries(state.service.functions)) {
-    const artifact =
-      fn.package?.artifact ??
-      state.service.package?.artifact ??
-      path.join('.serverless', `${state.service.service}.zip`);
-    const zip = path.resolve(serviceDir, artifact);
-    let taskRoot = unzipped.get(zip);
-    if (!taskRoot) {
-      taskRoot = unzipArtifact(zip);
-      unzipped.set(zip, taskRoot);
-    }
-    const resource = Object.values(template.Resources).find(
-      (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === fn.name,
-    )!;
-    const props = resource.Properties as { Handler: string; Environment?: { Variables?: Record<string, string> } };
-    fns[name] = {
-      functionName: fn.name,
-      handler: props.Handler,
-      variables: props.Environment?.Variables ?? {},
-      taskRoot,
-    };
-  }
-  return fns;
 }
 
 function zipEntries(serviceDir: string): Record<string, string[]> {
@@ -369,11 +329,13 @@ export async function buildCell(root: string, app: KindApp, cell: Cell, schemaCa
   const started = process.hrtime.bigint();
   const build = await bash(line, serviceDir, env);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const result: CellResult = { cell, serviceDir, build, seconds, fns: {}, zips: {}, invoked: {} };
+  const result: CellResult = { cell, serviceDir, build, seconds, fns: {}, zips: {}, unzipped: [], invoked: {} };
   if (build.code !== 0) return result;
   const templateFile = path.join(serviceDir, '.serverless', 'cloudformation-template-update-stack.json');
   result.template = JSON.parse(fs.readFileSync(templateFile, 'utf8')) as Template;
-  result.fns = packagedFunctions(serviceDir, result.template);
+  const { fns, unzipped } = unzipPackagedFunctions(serviceDir, result.template);
+  result.fns = fns;
+  result.unzipped = [...unzipped.values()];
   result.zips = zipEntries(serviceDir);
   if (cell.mode === 'runtime') {
     for (const [name, fn] of Object.entries(result.fns)) {
@@ -393,21 +355,6 @@ export async function buildCell(root: string, app: KindApp, cell: Cell, schemaCa
 /** The functions' template environments by serverless.yml name. */
 export const templateEnvs = (r: CellResult): Record<string, Record<string, unknown>> =>
   Object.fromEntries(Object.entries(lambdas(r.template!, SERVICE, STAGE)).map(([n, f]) => [n, f.variables]));
-
-/** Every file under the folders (links not followed) whose bytes hold any of the texts: `file holds LABEL`. */
-export function filesHolding(dirs: string[], texts: Record<string, string>): string[] {
-  const hits: string[] = [];
-  for (const dir of dirs) {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile()) continue;
-      const file = path.join(entry.parentPath, entry.name);
-      const bytes = fs.readFileSync(file);
-      for (const [label, text] of Object.entries(texts))
-        if (bytes.includes(Buffer.from(text))) hits.push(`${path.relative(dir, file)} holds ${label}`);
-    }
-  }
-  return hits;
-}
 
 /** Runs the jobs, at most `limit` at a time, in order of the list; results in the same order. */
 export async function pool<T, R>(items: T[], limit: number, job: (item: T) => Promise<R>): Promise<R[]> {
