@@ -9,7 +9,7 @@ import { defineCommand, fallbackOptions, FALLBACK_OPTION, stageOptions, STAGE_OP
 
 export const command = defineCommand({
   name: 'export',
-  summary: 'print or write the secrets as dotenv, json, github-env or shell',
+  summary: 'print or write the secrets as dotenv, json, github-env, shell, yaml or k8s-secret',
   usage:
     'stage-secrets export --stage S --format dotenv|json|github-env|shell|yaml|k8s-secret [--name NAME] [--out FILE] [--fallback PATTERN=STAGE]',
   description: `Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer

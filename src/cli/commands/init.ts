@@ -7,7 +7,7 @@ import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js
 export const command = defineCommand({
   name: 'init',
   summary: 'create a stage file and its keypair',
-  usage: 'stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local]',
+  usage: 'stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local] [--age age1...] [--age-file FILE]',
   description: `Creates secrets/<S>.json with a new X25519 keypair. The folder is the app's: the nearest secrets/
 holding a stage file, from this folder upward (not past the git root), else ./secrets here (or --dir).
 The app name is recorded in the file, and every later command takes it from there. For an app's first

@@ -70,7 +70,8 @@ longer one is written as *** (default ${DEFAULT_FLUSH_MS})`,
     ...FALLBACK_OPTION,
     ...STAGE_OPTIONS,
   },
-  footer: '\nExample: npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod',
+  footer:
+    '\nExample: npx --no-install stage-secrets run --stage prod -- npx --no-install serverless deploy --stage prod',
   positionals: 'command',
   async run({ values, positionals: child }, io) {
     const opts = stageOptions('run', values, io);
