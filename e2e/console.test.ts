@@ -7,7 +7,7 @@
  * cookie holds a value, and that the page asked no other host for anything.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -48,7 +48,22 @@ const NUMBER_VALUE = `${randomInt(100_000_000, 999_999_999)}.${randomInt(100_000
 const JSON_VALUE = `{"token":"browser-json-canary-${randomBytes(8).toString('hex')}"}`;
 const BAD_JSON_VALUE = `{"token": browser-bad-canary-${randomBytes(8).toString('hex')}`;
 const KEYBOARD_VALUE = `${randomInt(100_000_000, 999_999_999)}`;
-const VALUES = [STRING_VALUE, REPLACED_VALUE, NUMBER_VALUE, JSON_VALUE, BAD_JSON_VALUE, KEYBOARD_VALUE, 'canary'];
+// a 28-line PEM as users paste it (final newline included), and one typed into the multi-line box
+const PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const TYPED_LINES = `first-line-canary-${randomBytes(8).toString('hex')}\n\n  indented line\nlast line`;
+const VALUES = [
+  STRING_VALUE,
+  REPLACED_VALUE,
+  NUMBER_VALUE,
+  JSON_VALUE,
+  BAD_JSON_VALUE,
+  KEYBOARD_VALUE,
+  'canary',
+  PEM.split('\n')[5]!,
+  PEM.replace(/\n/g, ''),
+];
 
 // the screenshots docs/console.md and the README show, taken anew by every run (no value is on them:
 // values are typed into password fields and never sent back)
@@ -250,6 +265,43 @@ describe('stage-secrets console in chromium', () => {
     expect(await listed()).toEqual(['API_TOKEN:approved', 'CONFIG:approved', 'RATE:approved']);
     const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json']));
     expect(exported).toEqual({ API_TOKEN: STRING_VALUE, CONFIG: JSON_VALUE, RATE: NUMBER_VALUE });
+  });
+
+  it('keeps a pasted multi-line PEM byte for byte (a password field made it one line), and a typed one', async () => {
+    expect(PEM.split('\n')).toHaveLength(29); // 28 lines and the final newline
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: keyed.origin });
+    await page.evaluate(`navigator.clipboard.writeText(${JSON.stringify(PEM)})`);
+    await page.getByLabel('Name', { exact: true }).fill('TLS_KEY');
+    await page.locator('form[aria-label="Add a secret"]').getByText('Plaintext', { exact: true }).click();
+    await page.getByLabel('Value', { exact: true }).focus();
+    await page.keyboard.press('Control+V');
+    // the paste moved the value into the multi-line box, masked, and says how many lines it holds
+    const box = page.getByLabel('Value', { exact: true });
+    expect(await box.evaluate((el) => el.tagName)).toBe('TEXTAREA');
+    const mask = "getComputedStyle(document.getElementById('add-value')).getPropertyValue('-webkit-text-security')";
+    expect(await page.evaluate(mask)).toBe('disc');
+    expect(await page.locator('#add-value-help').textContent()).toMatch(
+      /^28 lines \(ends with a line break\), 1,\d{3} characters, kept as is\./,
+    );
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    await page.getByRole('heading', { name: /^Saved: added TLS_KEY \(string\) in stage dev/ }).waitFor();
+    expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('');
+
+    // typed into the multi-line box, chosen by hand
+    await page.getByLabel('Name', { exact: true }).fill('NOTES');
+    await page.getByLabel('Multi-line value').check();
+    await page.getByLabel('Value', { exact: true }).fill(TYPED_LINES);
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    await page.getByRole('heading', { name: /^Saved: added NOTES \(string\) in stage dev/ }).waitFor();
+
+    // opened with the stage key: exactly the bytes pasted and typed
+    const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json'])) as Record<string, string>;
+    expect(Buffer.from(exported.TLS_KEY!).equals(Buffer.from(PEM))).toBe(true);
+    expect(exported.NOTES).toBe(TYPED_LINES);
+    await cli(['rm', '--stage', 'dev', 'NOTES']);
+    await cli(['rm', '--stage', 'dev', 'TLS_KEY']);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Stage dev' }).waitFor();
   });
 
   it('checks the name live with the CLI rules and refuses invalid JSON inline, sending nothing', async () => {
