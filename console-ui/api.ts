@@ -44,7 +44,7 @@ export interface StagePage {
 export interface WriteOutcome {
   message: string;
   notes: string[];
-  changes: { files: string[]; git: string[]; inGit: boolean };
+  changes: { files: string[]; untracked: string[]; ignored: string[]; git: string[]; inGit: boolean };
 }
 
 export class ApiError extends Error {}

@@ -257,9 +257,13 @@ describe('stage-secrets console in chromium', () => {
     }
     const outcome = page.locator('#outcome');
     // format v3: the last save changed the one entry file of its name, not the header
-    expect(await outcome.locator('ul.files').textContent()).toBe('secrets/dev/CONFIG.json');
+    expect(await outcome.locator('ul.files').first().textContent()).toBe('secrets/dev/CONFIG.json');
+    // nothing is committed yet: the header and the earlier entries go along, so a clone gets the whole stage
+    expect(await outcome.locator('ul.untracked').textContent()).toBe(
+      'secrets/dev.jsonsecrets/dev/API_TOKEN.jsonsecrets/dev/RATE.json',
+    );
     expect(await outcome.locator('pre.commands').textContent()).toMatch(
-      /^git add -- secrets\/dev\/CONFIG\.json\ngit commit -m /,
+      /^git add -- secrets\/dev\.json secrets\/dev\/API_TOKEN\.json secrets\/dev\/CONFIG\.json secrets\/dev\/RATE\.json\ngit commit -m /,
     );
     await page.screenshot({ path: path.join(SHOTS, 'console-stage.png'), fullPage: true });
     expect(await listed()).toEqual(['API_TOKEN:approved', 'CONFIG:approved', 'RATE:approved']);

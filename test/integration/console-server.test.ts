@@ -307,6 +307,84 @@ describe('stage-secrets console: the server refuses what is not its own page', (
   });
 });
 
+describe('stage-secrets console: the git commands it prints commit the whole stage', () => {
+  let ws: Workspace;
+  let con: LiveConsole;
+  let gitEnv: NodeJS.ProcessEnv;
+  const sh = (command: string, cwd = ws.dir) =>
+    execFileSync('bash', ['-c', command], { cwd, env: gitEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const set = async (name: string) => {
+    const r = await rawRequest(con.port, {
+      method: 'POST',
+      path: '/api/stages/dev/set',
+      headers: { ...con.auth, Origin: con.origin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name, type: 'string', value: `${STRING_VALUE}-${name}` }),
+    });
+    expect(r.status, r.body).toBe(200);
+    return JSON.parse(r.body) as {
+      notes: string[];
+      changes: { files: string[]; untracked: string[]; ignored: string[]; git: string[] };
+    };
+  };
+
+  beforeAll(async () => {
+    ws = makeWorkspace('console-git');
+    gitEnv = {
+      ...ws.env,
+      GIT_AUTHOR_NAME: 'Dev',
+      GIT_AUTHOR_EMAIL: 'dev@example.test',
+      GIT_COMMITTER_NAME: 'Dev',
+      GIT_COMMITTER_EMAIL: 'dev@example.test',
+    };
+    sh('git init -q');
+    // a first secret from the CLI, never committed: the console's first change must bring it along
+    for (const args of [
+      ['init', '--stage', 'dev', '--app', 'demo'],
+      ['set', '--stage', 'dev', 'FROM_CLI', 'c'],
+    ]) {
+      const r = await ws.run(args);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    con = await startConsole(ws);
+  });
+  afterAll(async () => {
+    await con?.stop();
+    ws?.cleanup();
+  });
+
+  it('adds the stage files git does not track yet to its git add, so a clone gets every secret', async () => {
+    const outcome = await set('FROM_PAGE');
+    expect(outcome.changes.files).toEqual([path.join('secrets', 'dev', 'FROM_PAGE.json')]);
+    expect(outcome.changes.untracked).toEqual(['secrets/dev.json', 'secrets/dev/FROM_CLI.json']);
+    expect(outcome.changes.git[0]).toBe(
+      'git add -- secrets/dev.json secrets/dev/FROM_CLI.json secrets/dev/FROM_PAGE.json',
+    );
+    for (const command of outcome.changes.git) sh(command);
+    const clone = path.join(ws.dir, '..', 'clone');
+    sh(`git clone -q '${ws.dir}' '${clone}'`, path.dirname(ws.dir));
+    const listed = await ws.run(['list', '--stage', 'dev', '--json'], { cwd: clone });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((s) => s.name)).toEqual([
+      'FROM_CLI',
+      'FROM_PAGE',
+    ]);
+    // once committed, the next change names only its own file
+    const next = await set('FROM_CLI');
+    expect(next.changes.untracked).toEqual([]);
+    expect(next.changes.git[0]).toBe('git add -- secrets/dev/FROM_CLI.json');
+  });
+
+  it('says when a .gitignore hides a file of the stage, and leaves it out of git add', async () => {
+    fs.writeFileSync(path.join(ws.dir, '.gitignore'), 'secrets/dev/HIDDEN*\n');
+    const outcome = await set('HIDDEN_ONE');
+    expect(outcome.changes.ignored).toEqual(['secrets/dev/HIDDEN_ONE.json']);
+    expect(outcome.changes.git.join('\n')).not.toContain('HIDDEN_ONE');
+    expect(outcome.notes.join(' ')).toMatch(
+      /git ignores secrets\/dev\/HIDDEN_ONE\.json \(a \.gitignore rule\): a clone of the repository would miss it.*git check-ignore -v secrets\/dev\/HIDDEN_ONE\.json/,
+    );
+  });
+});
+
 describe('stage-secrets console: starting and stopping', () => {
   let ws: Workspace;
   beforeAll(async () => {
