@@ -1,4 +1,5 @@
 import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
+import { listStages } from '../list-stages.js';
 import { namesNewerInStore } from '../../stages/pull.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { storeFromOptions, STORE_OPTION, STORE_OPTION_HELP } from '../store-option.js';
@@ -17,6 +18,7 @@ const STATUS_WIDTH = Math.max(...Object.values(STATUS_TEXT).map((t) => t.length)
 export const command: Command = {
   name: 'list',
   help: `Usage: stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]
+       stage-secrets list [--json]       every stage of the app: secrets, pending names, last update
 
 Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
 names make the build refuse the stage: see npx --no-install stage-secrets approve --help). Needs no key; never shows
@@ -30,13 +32,20 @@ than the stage file's (stage-secrets pull folds them in); that needs s3:ListBuck
                   a store). approved: the entry carries a tag, checked or not (as before); approval:
                   pending | unverified | approved | invalid | open, as above
 
+Without --stage, lists every stage in the app's secrets folder (keyless): its number of secrets,
+of pending names (no approval tag; not checked, as no key is used), the newest update and the app.
+Exit 2 when a stage file cannot be read.
+
 ${STORE_OPTION_HELP}
-${STAGE_OPTIONS_HELP}`,
+${STAGE_OPTIONS_HELP.replace('stage name (required)', 'stage name (without it: every stage)')}`,
   async run(argv, io) {
     const { values } = parse('list', argv, options, false);
     if (values.help) {
       write(io.stdout, this.help);
       return 0;
+    }
+    if (values.stage === undefined && values.store === undefined) {
+      return listStages(values, io);
     }
     const opts = stageOptions('list', values, io);
     const location = storeFromOptions(values, io.env);
