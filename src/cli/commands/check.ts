@@ -1,6 +1,7 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
+import { checkFunctions } from '../check-functions.js';
 import { parse, write, type Command } from '../command.js';
 
 const options = {
@@ -8,12 +9,14 @@ const options = {
   format: { type: 'string' },
   dir: { type: 'string' },
   'warn-days': { type: 'string' },
+  functions: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const command: Command = {
   name: 'check',
   help: `Usage: stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]
+       stage-secrets check --functions [--stage S ...] [--format text|json] [--dir DIR]
 
 Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
 services (every serverless.yml, .yaml, .json, .js, .cjs, .mjs, .ts below the repository root whose
@@ -33,6 +36,11 @@ cannot read or parse are listed.
                      or json
       --dir DIR      secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
                      stage file, from this folder upward, not past the git root)
+      --functions    instead: per stage, service and function, the names the plugin gives it (env and
+                     runtime mode alike): every secret of the stage, its secrets: list, the service's
+                     custom.stageSecrets.secrets, secrets: auto (the names its code reads), or none when
+                     opted out (sls_set_secret_envs, setEnvs, SLS_SET_SECRET_ENVS); exit 1 when a list
+                     names a secret a stage lacks
       --warn-days N  a secret whose expiry (set --expires) is within N days is "expiring", a warning
                      (default 14); past it, "expired", which fails like a missing name
   -h, --help         show this help
@@ -53,6 +61,10 @@ missing or expired (or bad usage).`,
     }
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
     for (const stage of values.stage ?? []) assertStageName(stage);
+    if (values.functions) {
+      if (format === 'markdown') throw new StageSecretsError('USAGE', 'check --functions prints text or json.');
+      return checkFunctions(values, io);
+    }
     const warnText = values['warn-days'];
     const warnDays = warnText === undefined ? undefined : Number(warnText);
     if (warnDays !== undefined && (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650)) {
