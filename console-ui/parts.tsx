@@ -51,11 +51,13 @@ export function OutcomePanel(props: { outcome: WriteOutcome }) {
             </>
           )}
           {changes.inGit ? (
-            changes.git.length > 0 && (
+            changes.git.length > 0 ? (
               <>
                 <p>Commit them when you are ready:</p>
                 <pre class="commands">{changes.git.join('\n')}</pre>
               </>
+            ) : (
+              <p class="muted">Nothing to commit: git never had these files.</p>
             )
           ) : (
             <p class="muted">This folder is not in a git repository: keep these files with the app's code.</p>

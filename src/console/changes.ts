@@ -52,14 +52,18 @@ export interface FileChanges {
   inGit: boolean;
 }
 
-/** Files of the stage outside git: untracked ones, and those a .gitignore hides, relative to `cwd`. */
+/**
+ * Files of the stage and git, relative to `cwd`: untracked ones, those a .gitignore hides, and the tracked
+ * ones (a removed file git never had is nothing to add: `git add` would fail on it).
+ */
 export interface OutsideGit {
   untracked: string[];
   ignored: string[];
+  tracked?: string[];
 }
 
-function listOthers(args: string[], cwd: string, env: NodeJS.ProcessEnv): string[] {
-  const out = git(['ls-files', '-z', '--others', ...args], cwd, env, true) ?? '';
+function listFiles(args: string[], cwd: string, env: NodeJS.ProcessEnv): string[] {
+  const out = git(['ls-files', '-z', ...args], cwd, env, true) ?? '';
   return out.split('\0').filter((file) => file !== '');
 }
 
@@ -73,8 +77,9 @@ export function stageFilesOutsideGit(
   if (findGitRoot(cwd) === undefined) return { untracked: [], ignored: [] };
   const paths = ['--', path.join(secretsDir, `${stage}.json`), path.join(secretsDir, stage)];
   return {
-    untracked: listOthers(['--exclude-standard', ...paths], cwd, env).sort(),
-    ignored: listOthers(['--ignored', '--exclude-standard', ...paths], cwd, env).sort(),
+    untracked: listFiles(['--others', '--exclude-standard', ...paths], cwd, env).sort(),
+    ignored: listFiles(['--others', '--ignored', '--exclude-standard', ...paths], cwd, env).sort(),
+    tracked: listFiles(paths, cwd, env).sort(),
   };
 }
 
@@ -92,11 +97,16 @@ export function changesBetween(
   const changed = new Set<string>();
   for (const [file, digest] of after) if (before.get(file) !== digest) changed.add(file);
   for (const file of before.keys()) if (!after.has(file)) changed.add(file);
-  const files = [...changed].map((file) => path.relative(cwd, file) || file).sort();
+  const shown = (file: string) => path.relative(cwd, file) || file;
+  const files = [...changed].map(shown).sort();
   const inGit = files.length > 0 && findGitRoot(cwd) !== undefined;
-  const ignored = new Set(outside.ignored);
+  const tracked = outside.tracked && new Set(outside.tracked);
+  const neverInGit = new Set(
+    [...before.keys()].filter((file) => !after.has(file) && tracked && !tracked.has(shown(file))).map(shown),
+  );
+  const skip = new Set([...outside.ignored, ...neverInGit]);
   const untracked = outside.untracked.filter((file) => !files.includes(file));
-  const toAdd = [...new Set([...files, ...untracked])].filter((file) => !ignored.has(file)).sort();
+  const toAdd = [...new Set([...files, ...untracked])].filter((file) => !skip.has(file)).sort();
   const git =
     inGit && toAdd.length > 0
       ? [`git add -- ${toAdd.map(shellWord).join(' ')}`, `git commit -m ${shellWord(message)}`]

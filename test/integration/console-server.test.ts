@@ -374,6 +374,22 @@ describe('stage-secrets console: the git commands it prints commit the whole sta
     expect(next.changes.git[0]).toBe('git add -- secrets/dev/FROM_CLI.json');
   });
 
+  it('prints git commands that run for a secret added and removed before any commit', async () => {
+    await set('SHORT_LIVED');
+    const r = await rawRequest(con.port, {
+      method: 'POST',
+      path: '/api/stages/dev/remove',
+      headers: { ...con.auth, Origin: con.origin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'SHORT_LIVED' }),
+    });
+    expect(r.status, r.body).toBe(200);
+    const outcome = JSON.parse(r.body) as { changes: { files: string[]; git: string[] } };
+    expect(outcome.changes.files).toEqual([path.join('secrets', 'dev', 'SHORT_LIVED.json')]);
+    // never in git: nothing of it to add; the commands given run as printed
+    expect(outcome.changes.git.join('\n')).not.toContain('SHORT_LIVED');
+    for (const command of outcome.changes.git) sh(command);
+  });
+
   it('says when a .gitignore hides a file of the stage, and leaves it out of git add', async () => {
     fs.writeFileSync(path.join(ws.dir, '.gitignore'), 'secrets/dev/HIDDEN*\n');
     const outcome = await set('HIDDEN_ONE');

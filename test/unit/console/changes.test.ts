@@ -35,6 +35,17 @@ describe('changesBetween', () => {
     ]);
   });
 
+  it('adds a removed file git tracks (the removal), not one git never had', () => {
+    const before = new Map([
+      [at(repo, 'secrets/dev/OLD.json'), 'o'],
+      [at(repo, 'secrets/dev/NEW.json'), 'n'],
+    ]);
+    const outside = { untracked: [], ignored: [], tracked: ['secrets/dev.json', 'secrets/dev/OLD.json'] };
+    const changes = changesBetween(before, new Map(), repo, 'm', outside);
+    expect(changes.files).toEqual(['secrets/dev/NEW.json', 'secrets/dev/OLD.json']);
+    expect(changes.git[0]).toBe('git add -- secrets/dev/OLD.json');
+  });
+
   it('names a removed file, and gives no git command outside a repository', () => {
     const before = new Map([[at(plain, 'secrets/dev/A.json'), 'a']]);
     const changes = changesBetween(before, new Map(), plain, 'm', { untracked: ['x'], ignored: ['y'] });
