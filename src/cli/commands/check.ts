@@ -1,12 +1,14 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
+import { checkFunctions } from '../check-functions.js';
 import { defineCommand, STAGE_OPTIONS, write } from '../command.js';
 
 export const command = defineCommand({
   name: 'check',
   summary: 'check without a key that every stage has the names the code needs',
-  usage: 'stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]',
+  usage: `stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]
+stage-secrets check --functions [--stage S ...] [--format text|json] [--dir DIR]`,
   description: `Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
 services (every serverless.yml, .yaml, .json, .js, .cjs, .mjs, .ts below the repository root whose
 secrets folder is this one), and for each function the names it needs:
@@ -40,6 +42,14 @@ or json`,
       complete: CHECK_FORMATS,
     },
     dir: STAGE_OPTIONS.dir,
+    functions: {
+      type: 'boolean',
+      help: `instead: per stage, service and function, the names the plugin gives it (env and
+runtime mode alike): every secret of the stage, its secrets: list, the service's
+custom.stageSecrets.secrets, secrets: auto (the names its code reads), or none when
+opted out (sls_set_secret_envs, setEnvs, SLS_SET_SECRET_ENVS); exit 1 when a list
+names a secret a stage lacks`,
+    },
     'warn-days': {
       type: 'string',
       value: 'N',
@@ -59,6 +69,10 @@ or json`,
     }
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
     for (const stage of values.stage ?? []) assertStageName(stage);
+    if (values.functions) {
+      if (format === 'markdown') throw new StageSecretsError('USAGE', 'check --functions prints text or json.');
+      return checkFunctions(values, io);
+    }
     const warnText = values['warn-days'];
     const warnDays = warnText === undefined ? undefined : Number(warnText);
     if (warnDays !== undefined && (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650)) {
