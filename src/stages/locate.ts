@@ -2,6 +2,7 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, STAGE_NAME_PATTERN } from '../core/names.js';
+import { closestWord } from '../core/did-you-mean.js';
 import { log } from '../core/log.js';
 import { displayPath } from '../store/stage-store.js';
 import { pastStageFile, type PastStageFile } from './history.js';
@@ -256,14 +257,20 @@ export function findStage(input: LocateInput, purpose: 'read' | 'write' | 'creat
     return { secretsDir: dir, missing };
   }
   const others = stagesIn(dir, fs);
-  const list = others?.length ? `; stages there: ${others.join(', ')}` : '';
+  const near = others && closestWord(input.stage, others);
+  const list = others?.length ? `stages there: ${others.join(', ')}` : '';
   const preview =
     purpose === 'read'
       ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).`
       : '';
+  const init = `npx --no-install stage-secrets init --stage ${input.stage}`;
+  const missingFile = `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}`;
+  // a typo of a stage that exists is likelier than a new stage: the suggestion comes before how to create one
   const missing = new StageSecretsError(
     'NOT_FOUND',
-    `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: npx --no-install stage-secrets init --stage ${input.stage}.${preview}`,
+    near
+      ? `${missingFile}; did you mean ${near}? (${list}). To make a new stage ${input.stage}: ${init}.${preview}`
+      : `${missingFile}${list ? `; ${list}` : ''}; create it with: ${init}.${preview}`,
   );
   return { secretsDir: dir, missing };
 }

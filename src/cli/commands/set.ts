@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
+import { shownName } from '../../core/names.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
 import {
   checkNameArgument,
@@ -66,10 +67,7 @@ ${STAGE_OPTIONS_HELP}`,
     checkNameArgument(name, 'npx --no-install stage-secrets set --stage S KEY [VALUE]');
     const type = values.type ?? 'string';
     if (!isSecretType(type)) {
-      throw new StageSecretsError(
-        'USAGE',
-        `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`,
-      );
+      throw new StageSecretsError('USAGE', `--type must be one of ${SECRET_TYPES.join(', ')}, not ${shownName(type)}`);
     }
     if (inline !== undefined && values['from-file']) {
       throw new StageSecretsError('USAGE', 'give the value either as an argument or with --from-file, not both');
