@@ -1,7 +1,10 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
-import { parse, write, type Command } from '../command.js';
+import * as path from 'node:path';
+import { findSecretsDir } from '../../stages/locate.js';
+import { gitUntrackedNote, secretsFolderFiles } from '../git-tracking.js';
+import { parse, write, type CliIo, type Command } from '../command.js';
 
 const options = {
   stage: { type: 'string', short: 's', multiple: true },
@@ -70,7 +73,21 @@ missing or expired (or bad usage).`,
         `expiring within ${warnDays ?? 14} days: ${expiring.join(', ')}; set new values with --expires before then.`,
       );
     }
+    const untracked = untrackedInFolder(values.dir, values.stage, io);
+    if (untracked) write(io.stderr, untracked);
     io.stdout.write(renderCheck(report, format));
     return report.ok ? 0 : 1;
   },
 };
+
+/** The stage files of the checked stages (all of the folder by default) that git does not track. */
+function untrackedInFolder(dir: string | undefined, stages: string[] | undefined, io: CliIo): string | undefined {
+  const found = findSecretsDir({ stage: 'any', dir, cwd: io.cwd, env: io.env });
+  if (!('dir' in found)) return undefined;
+  const files = secretsFolderFiles(found.dir).filter((file) => {
+    if (!stages?.length) return true;
+    const stage = path.dirname(file) === found.dir ? path.basename(file, '.json') : path.basename(path.dirname(file));
+    return stages.includes(stage);
+  });
+  return gitUntrackedNote(files, io.cwd, io.env);
+}

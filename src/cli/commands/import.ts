@@ -5,6 +5,7 @@ import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { approvalNote } from '../approval-note.js';
+import { entryFileOf, gitAddNote } from '../git-tracking.js';
 import {
   duplicateNames,
   entryMetaComments,
@@ -102,6 +103,12 @@ ${STAGE_OPTIONS_HELP}`,
     );
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);
+    const gitNote = gitAddNote(
+      entries.map(([name]) => entryFileOf(opts, name)),
+      opts,
+      entries.length === 1 ? 'it' : 'them',
+    );
+    if (gitNote) write(io.stderr, gitNote);
     return 0;
   },
 };

@@ -1,4 +1,6 @@
+import { dirname, relative, resolve as resolvePath } from 'node:path';
 import { git } from '../../stages/git.js';
+import { gitIgnoredNote, gitTracking } from '../git-tracking.js';
 import { initStage } from '../../stages/init.js';
 import { resolveApp } from '../app.js';
 import { identityOptions, identityOptionsHelp, identitySpecsFrom } from '../identity-options.js';
@@ -38,6 +40,13 @@ ${STAGE_OPTIONS_HELP}`,
     for (const notice of notices) write(io.stderr, notice);
     if (git(['rev-parse', '--is-inside-work-tree'], io.cwd, io.env, true)?.trim() === 'true')
       write(io.stderr, 'to merge and diff stage files in git: npx --no-install stage-secrets git-setup');
+    const tracking = gitTracking([resolvePath(io.cwd, path)], io.env);
+    const ignored = tracking && gitIgnoredNote(tracking, io.cwd);
+    if (ignored) write(io.stderr, ignored);
+    else if (tracking) {
+      const folder = `${relative(io.cwd, dirname(resolvePath(io.cwd, path))) || '.'}/`;
+      write(io.stderr, `commit the whole folder, header and one file per secret: git add ${folder}`);
+    }
     return 0;
   },
 };

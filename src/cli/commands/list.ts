@@ -1,5 +1,6 @@
 import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
 import { namesNewerInStore } from '../../stages/pull.js';
+import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { storeFromOptions, STORE_OPTION, STORE_OPTION_HELP } from '../store-option.js';
 
@@ -43,6 +44,8 @@ ${STAGE_OPTIONS_HELP}`,
     const newer = location && (await namesNewerInStore(opts, location));
     const checked = await listSecretsChecked(opts);
     const secrets = checked.secrets.map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));
+    const untracked = gitUntrackedNote(stageFiles(opts), io.cwd, io.env);
+    if (untracked) write(io.stderr, untracked);
     if (values.json) {
       write(io.stdout, JSON.stringify(secrets, null, 2));
       return 0;

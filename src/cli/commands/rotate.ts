@@ -1,4 +1,5 @@
 import { rotateStage } from '../../stages/rotate.js';
+import { gitAddNote } from '../git-tracking.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 export const command: Command = {
@@ -23,6 +24,8 @@ ${STAGE_OPTIONS_HELP}`,
       io.stderr,
       `rotated stage ${opts.stage}: new keypair, ${secrets} secrets re-sealed; identities: ${identities.join(', ')}`,
     );
+    const gitNote = gitAddNote([], opts, 'the rotated stage', true);
+    if (gitNote) write(io.stderr, gitNote);
     return 0;
   },
 };

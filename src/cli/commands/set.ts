@@ -14,6 +14,7 @@ import {
   type Command,
 } from '../command.js';
 import { approvalNote } from '../approval-note.js';
+import { entryFileOf, gitAddNote } from '../git-tracking.js';
 import { readHiddenTwice } from '../hidden-prompt.js';
 import { readAll } from '../stdin.js';
 
@@ -97,6 +98,8 @@ ${STAGE_OPTIONS_HELP}`,
     write(io.stderr, `${result.added.length ? 'added' : 'replaced'} ${name} (${type}) in stage ${opts.stage}`);
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);
+    const gitNote = gitAddNote([entryFileOf(opts, name)], opts, 'it');
+    if (gitNote) write(io.stderr, gitNote);
     return 0;
   },
 };

@@ -1,4 +1,5 @@
 import { verifyStage } from '../../stages/verify.js';
+import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
 const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
@@ -33,8 +34,11 @@ ${STAGE_OPTIONS_HELP}`,
     const opts = stageOptions('verify', values, io);
     const report = await verifyStage(opts);
     const total = report.ok.length + report.failed.length + report.sealedToOtherKey.length;
-    if (values.json) write(io.stdout, JSON.stringify(report, null, 2));
-    else {
+    const untracked = gitUntrackedNote(stageFiles(opts), io.cwd, io.env);
+    if (values.json) {
+      write(io.stdout, JSON.stringify(report, null, 2));
+      if (untracked) write(io.stderr, untracked);
+    } else {
       write(
         io.stdout,
         `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
@@ -64,6 +68,7 @@ ${STAGE_OPTIONS_HELP}`,
           `pending approval: ${report.pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${report.stage} ${report.pending.join(' ')}`,
         );
       }
+      if (untracked) write(io.stdout, untracked);
       if (report.ephemeralKeys >= RESEAL_HINT_KEYS) {
         write(
           io.stdout,
