@@ -169,3 +169,56 @@ function realPath(file: string): string {
 function shellWord(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
+
+/** How many commits of one file are read to answer approvedInHistory (newest first). */
+const MAX_HISTORY_COMMITS = 500;
+
+/**
+ * The names among `names` whose approved entry some commit of any branch holds: the v3 entry file
+ * `<stage>/<NAME>.json`, or the name in a v2 stage file. Only such an entry can be restored from history
+ * with its approval; outside git there is none.
+ */
+export function approvedInHistory(opts: StageOptions, names: string[]): Set<string> {
+  const env = opts.env ?? process.env;
+  const { dir, fileStage } = Stage.find(opts, 'read').location;
+  const top = git(['rev-parse', '--show-toplevel'], dir, env, true)?.trim();
+  const found = new Set<string>();
+  if (!top) return found;
+  const root = realPath(top);
+  const relOf = (file: string) =>
+    path
+      .relative(root, path.join(realPath(dir), path.relative(dir, file)))
+      .split(path.sep)
+      .join('/');
+  const versions = (rel: string): string[] => {
+    const commits = git(
+      ['log', '--all', '--format=%H', `-n${MAX_HISTORY_COMMITS}`, '--', `:(literal)${rel}`],
+      root,
+      env,
+      true,
+    );
+    return (commits ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((commit) => git(['show', `${commit}:${rel}`], root, env, true) ?? []);
+  };
+  const approved = (value: unknown): boolean =>
+    typeof value === 'object' && value !== null && typeof (value as { approved?: unknown }).approved === 'string';
+  const parsed = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined; // a conflicted or damaged version holds no entry we can restore as is
+    }
+  };
+  const headerVersions = versions(relOf(path.join(dir, `${fileStage}.json`))).map(parsed);
+  for (const name of names) {
+    const inEntryFile = versions(relOf(path.join(dir, fileStage, `${name}.json`))).some((t) => approved(parsed(t)));
+    const inHeader = headerVersions.some((h) => {
+      const secrets = (h as { secrets?: Record<string, unknown> } | undefined)?.secrets;
+      return typeof secrets === 'object' && secrets !== null && Object.hasOwn(secrets, name) && approved(secrets[name]);
+    });
+    if (inEntryFile || inHeader) found.add(name);
+  }
+  return found;
+}

@@ -1,6 +1,7 @@
 import { StageSecretsError } from '../../core/errors.js';
 import type { StageOptions } from '../../stages/options.js';
 import { removeSecrets } from '../../stages/secrets.js';
+import { approvedInHistory } from '../git-tracking.js';
 import {
   checkNameArgument,
   parse,
@@ -40,9 +41,10 @@ export const command: Command = {
   help: `Usage: stage-secrets rm --stage S KEY [KEY...] [--force]
 
 Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:
-rotate the secret itself at its source if it leaked. It also holds the old approval of the name: a
-writer could restore the old line and set a value of their own. To make the removal stick, a key
-holder then runs: npx --no-install stage-secrets approve --stage S --revoke KEY...
+rotate the secret itself at its source if it leaked. When a commit holds the name approved (rm asks
+git and says so), history also holds its approval: a writer could restore the old entry and set a
+value of their own. To make the removal stick, a key holder then runs:
+npx --no-install stage-secrets approve --stage S --revoke KEY...
 A name some service of the app still needs (its code reads it, a secrets: list or
 custom.stageSecrets.required names it: see npx --no-install stage-secrets check) is not removed.
       --force     remove it anyway
@@ -62,8 +64,11 @@ ${STAGE_OPTIONS_HELP}`,
       );
     for (const name of positionals) checkNameArgument(name, 'npx --no-install stage-secrets rm --stage S KEY [KEY...]');
     if (!values.force) await refuseNeeded(opts, positionals, io.stderr);
-    const { tagged } = await removeSecrets(opts, positionals);
+    const removed = await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);
+    // only an approved entry some commit holds can come back with its approval: ask git, never guess
+    const inHistory = removed.tagged.length ? approvedInHistory(opts, removed.tagged) : new Set<string>();
+    const tagged = removed.tagged.filter((name) => inHistory.has(name));
     if (tagged.length) {
       const revoke = `npx --no-install stage-secrets approve --stage ${opts.stage} --revoke ${tagged.join(' ')}`;
       write(
