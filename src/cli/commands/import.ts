@@ -2,6 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
+import { KEY_NAME_PATTERN } from '../../core/names.js';
+import { listSecrets } from '../../stages/list.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 import { approvalNote } from '../approval-note.js';
@@ -15,9 +17,11 @@ import {
 } from '../dotenv-file.js';
 import { readAll } from '../stdin.js';
 
+const options = { ...STAGE_OPTIONS, 'skip-empty': { type: 'boolean' } } as const;
+
 export const command: Command = {
   name: 'import',
-  help: `Usage: stage-secrets import --stage S FILE.env
+  help: `Usage: stage-secrets import --stage S FILE.env [--skip-empty]
 
 Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
@@ -32,9 +36,14 @@ line and may read a later line as a name; import refuses such a file, giving lin
 a name read from inside a -----BEGIN/-----END block, a name without "_" of 40 or more characters
 or of 20 or more that reads like random base64, and a value that begins a PEM block but does not end it.
 
+An empty value (EMPTY= or EMPTY="") is no secret: a stage cannot hold one (set refuses it too), and in
+a dotenv file it usually means "not set here". import refuses a file with one, naming its lines, unless:
+      --skip-empty  import every other entry and name the empty ones skipped; a skipped name the stage
+                    already has keeps its value there (remove it with rm)
+
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
-    const { values, positionals } = parse('import', argv, STAGE_OPTIONS);
+    const { values, positionals } = parse('import', argv, options);
     if (values.help) {
       write(io.stdout, this.help);
       return 0;
@@ -58,11 +67,15 @@ ${STAGE_OPTIONS_HELP}`,
         );
       }
     }
-    const parsed = parseDotenv(text);
-    const entries = Object.entries(parsed);
-    if (entries.length === 0)
+    const all = parseDotenv(text);
+    if (Object.keys(all).length === 0)
       throw new StageSecretsError('USAGE', `${source} has no KEY=VALUE lines; nothing to import.`);
     const label = source === '-' ? 'standard input' : source;
+    const skipped = values['skip-empty'] ? Object.keys(all).filter((name) => all[name] === '') : [];
+    const parsed = Object.fromEntries(Object.entries(all).filter(([name]) => !skipped.includes(name)));
+    const entries = Object.entries(parsed);
+    if (entries.length === 0)
+      throw new StageSecretsError('USAGE', `${label} has only empty values; nothing to import.`);
     const material = keyMaterialProblems(text, parsed);
     if (material.length) {
       throw new StageSecretsError(
@@ -75,7 +88,10 @@ ${STAGE_OPTIONS_HELP}`,
     if (problems.length) {
       throw new StageSecretsError(
         'INVALID_NAME',
-        `${label} has ${problems.length} ${problems.length === 1 ? 'entry' : 'entries'} that cannot be imported; nothing was imported.\n${formatProblems(problems)}`,
+        `${label} has ${problems.length} ${problems.length === 1 ? 'entry' : 'entries'} that cannot be imported; nothing was imported.\n${formatProblems(problems)}` +
+          (Object.values(parsed).includes('')
+            ? '\nAn empty value is no secret: to import every other entry, add --skip-empty.'
+            : ''),
       );
     }
     const comments = entryMetaComments(text);
@@ -92,6 +108,12 @@ ${STAGE_OPTIONS_HELP}`,
         `stage-secrets: warning: ${name} is set on lines ${list}; the last one (line ${lines.at(-1)}) was imported.`,
       );
     }
+    if (skipped.length) {
+      const names = skipped.filter((name) => KEY_NAME_PATTERN.test(name)); // a bad name is never echoed
+      const hidden = skipped.length - names.length;
+      const list = [...names, ...(hidden ? [`${hidden} not shown (not valid names)`] : [])].join(', ');
+      write(io.stderr, `skipped ${skipped.length} empty ${skipped.length === 1 ? 'value' : 'values'}: ${list}`);
+    }
     const result = await setSecrets(
       opts,
       entries.map(([name, value]) => ({ name, type: 'string' as const, value, ...comments.meta.get(name) })),
@@ -103,6 +125,14 @@ ${STAGE_OPTIONS_HELP}`,
     );
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);
+    const kept = skipped.length ? listSecrets(opts).filter((s) => skipped.includes(s.name)) : [];
+    for (const { name } of kept) {
+      const rm = `npx --no-install stage-secrets rm --stage ${opts.stage} ${name}`;
+      write(
+        io.stderr,
+        `${name} keeps its value in stage ${opts.stage} (empty in ${label}, skipped); to remove it: ${rm}`,
+      );
+    }
     const gitNote = gitAddNote(
       entries.map(([name]) => entryFileOf(opts, name)),
       opts,
