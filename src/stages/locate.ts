@@ -4,6 +4,7 @@ import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, STAGE_NAME_PATTERN } from '../core/names.js';
 import { closestWord } from '../core/did-you-mean.js';
 import { log } from '../core/log.js';
+import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
 import { displayPath } from '../store/stage-store.js';
 import { pastStageFile, type PastStageFile } from './history.js';
 
@@ -157,6 +158,21 @@ function searchPath(start: string, fs: LocateFs): { folders: string[]; gitRoot?:
     if (dir === gitRoot || path.dirname(dir) === dir) break;
   }
   return { folders, gitRoot };
+}
+
+/**
+ * Where an app's first `init` belongs when no secrets folder is found: the nearest folder at or above
+ * `start`, not past the git root, holding a serverless config or package.json, else the git root.
+ * Outside git, undefined: discovery then searches only the working folder, so that is the app's.
+ */
+export function appRootOf(start: string, fs: LocateFs = nodeFs): { dir: string; why: string } | undefined {
+  const { folders, gitRoot } = searchPath(path.resolve(start), fs);
+  if (!gitRoot) return undefined;
+  for (const folder of folders) {
+    const marker = [...SERVERLESS_CONFIGS, 'package.json'].find((name) => fs.existsSync(path.join(folder, name)));
+    if (marker) return { dir: folder, why: `it holds ${marker}` };
+  }
+  return { dir: gitRoot, why: 'the git root; no folder from here up to it holds a serverless config or package.json' };
 }
 
 /** Whether `folder/secrets` holds a stage file: then `folder` is an app root. */

@@ -1,19 +1,25 @@
-import { dirname, relative, resolve as resolvePath } from 'node:path';
+import { dirname, join, relative, resolve as resolvePath } from 'node:path';
+import { StageSecretsError } from '../../core/errors.js';
+import { appRootOf, findSecretsDir } from '../../stages/locate.js';
 import { git } from '../../stages/git.js';
 import { gitIgnoredNote, gitTracking } from '../git-tracking.js';
 import { initStage } from '../../stages/init.js';
 import { resolveApp } from '../app.js';
 import { identityOptions, identityOptionsHelp, identitySpecsFrom } from '../identity-options.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type CliIo, type Command } from '../command.js';
 
-const options = { ...STAGE_OPTIONS, ...identityOptions() } as const;
+const options = { ...STAGE_OPTIONS, ...identityOptions(), here: { type: 'boolean' } } as const;
 
 export const command: Command = {
   name: 'init',
-  help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local]
+  help: `Usage: stage-secrets init --stage S [--kms KEY_ID [--region R]] [--local] [--here]
 
 Creates secrets/<S>.json with a new X25519 keypair. The folder is the app's: the nearest secrets/
 holding a stage file, from this folder upward (not past the git root), else ./secrets here (or --dir).
+In a git repository, an app's first init runs in the app's root: the nearest folder from here up to
+the git root holding a serverless config or package.json, else the git root. From a folder below it,
+init refuses and names the root (every command finds secrets/ from there):
+      --here      make ./secrets in this folder anyway, for an app of its own
 The app name is recorded in the file, and every later command takes it from there. For an app's first
 stage it is --app, else the serverless config's service (serverless.yml/.json read as text;
 serverless.js/.ts or service: \${...} resolved with the project's own serverless print), else the
@@ -30,6 +36,7 @@ ${STAGE_OPTIONS_HELP}`,
       return 0;
     }
     const opts = stageOptions('init', values, io);
+    if (!values.here) refuseBelowAppRoot(opts.stage, opts.dir, io);
     const specs = identitySpecsFrom('init', values);
     if (specs.length === 0) specs.push({ type: 'local' });
     const { file, notices, path, appFrom } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
@@ -50,3 +57,18 @@ ${STAGE_OPTIONS_HELP}`,
     return 0;
   },
 };
+
+/** An app's first init below its root would make <subfolder>/secrets for an app named after the subfolder. */
+function refuseBelowAppRoot(stage: string, dir: string | undefined, io: CliIo): void {
+  if (!('searched' in findSecretsDir({ stage, dir, cwd: io.cwd, env: io.env }))) return; // --dir, or the app has one
+  const root = appRootOf(io.cwd);
+  const here = resolvePath(io.cwd);
+  if (!root || root.dir === here) return;
+  const cd = relative(here, root.dir);
+  throw new StageSecretsError(
+    'USAGE',
+    `init would make ${join(here, 'secrets')} for an app of this folder, but the app's root is ${root.dir} (${root.why}), ` +
+      `where every command looks for secrets/. Run it there: cd ${cd} && npx --no-install stage-secrets init --stage ${stage}. ` +
+      'To make a separate app in this folder anyway, add --here (or choose the folder with --dir).',
+  );
+}
