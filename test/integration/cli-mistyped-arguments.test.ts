@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { gitRepo, initRepo } from '../support/git-repo.js';
 
 /** What a mistyped argument gets back: a suggestion for a near stage, and never the text of a value typed as a name. */
 describe('CLI: mistyped stage names', () => {
@@ -36,6 +37,7 @@ describe('CLI: an argument that is not a valid name is never echoed', () => {
   const VALUE = 'sk_live-9f@Qz/x+Y=';
   beforeAll(async () => {
     ws = makeWorkspace('echo-app');
+    initRepo(gitRepo(ws)); // review needs a repository
     expect((await ws.run(['init', '--stage', 'dev'])).code).toBe(0);
     expect((await ws.run(['set', '--stage', 'dev', 'API_KEY', 'v1'])).code).toBe(0);
   }, 30_000);
@@ -61,6 +63,8 @@ describe('CLI: an argument that is not a valid name is never echoed', () => {
     ['check: value as the stage', ['check', '--stage', VALUE]],
     ['run: value as the stage', ['run', '--stage', VALUE, '--', process.execPath, '-e', '0']],
     ['rewrap: value as the identity to remove', ['rewrap', '--stage', 'dev', '--remove', VALUE]],
+    ['export: value as the k8s name', ['export', '--stage', 'dev', '--format', 'k8s-secret', '--name', VALUE]],
+    ['review: value as the base', ['review', '--base', VALUE]],
   ];
 
   it.each(cases)('%s', async (_what, args) => {
