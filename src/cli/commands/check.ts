@@ -30,7 +30,8 @@ secrets folder is this one), and for each function the names it needs:
     served without the secret).
 It prints the matrix names x stages (present, PENDING approval, MISSING) and, for each missing name,
 who needs it (service, function, file:line). Config files are read as written, never run; files it
-cannot read or parse are listed.
+cannot read or parse are listed. In a git repository, stage files git does not track are named (on
+stderr): a clone or CI build has none of them.
   -s, --stage S      a stage to check (repeatable); default every stage of the secrets folder
       --format F     text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
                      or json

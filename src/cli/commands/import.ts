@@ -26,7 +26,7 @@ export const command: Command = {
 Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
 is listed with its line (never its value). A name set on several lines is imported from the last
-one, with a warning. New names are approved
+one, with a warning. In a git repository it names the files to commit (git add ...). New names are approved
 when the stage key is at hand, else pending (see npx --no-install stage-secrets approve --help).
 An expiry and owner (as set --expires/--owner; format-3 stages) come from a comment on the line
 just above the entry: # stage-secrets: expires=2027-01-31 owner=team-payments (values without spaces).

@@ -27,6 +27,7 @@ with AWS credentials; one quick attempt) every tag is checked: "approved", or "t
 (made up, copied, or revoked: the build refuses it), or "open policy" (a verified approve --open).
 With a runtime store (--store or $STAGE_SECRETS_STORE), also marks names whose store value is newer
 than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.
+In a git repository, also names the stage's files git does not track (a clone or CI build lacks them).
       --json      print a JSON array of {name, type, updated, approved, approval} (and storeNewer with
                   a store). approved: the entry carries a tag, checked or not (as before); approval:
                   pending | unverified | approved | invalid | open, as above

@@ -10,6 +10,7 @@ Makes a new stage keypair, re-seals every value to it and re-wraps the new priva
 identity of the stage (each must be usable here: KMS needs kms:Encrypt and kms:Decrypt, a local
 identity needs its key). Values and identities stay; nothing is written if any step fails.
 Rotating does not change the secret values themselves: after a leak, change them at their source.
+In a git repository, rotate names the files to commit: the header and the stage folder.
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {

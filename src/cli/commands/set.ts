@@ -40,6 +40,8 @@ A new name is approved when the stage key is at hand (a local key here, or KMS w
 credentials set); otherwise it is pending until a key holder runs stage-secrets approve.
 Replacing the value of an approved name keeps its approval. A key at hand that does not match the
 stage file (its publicKey or identities were changed) refuses the write (exit 2).
+In a git repository, set names the files to commit (git add ...), the header too while git does not
+track it, and warns when a .gitignore rule hides them (a clone would build without them).
   -t, --type T        string (default), number, or json (validated and stored compact)
   -f, --from-file F   read the value from file F
       --expires DATE  when the secret expires: YYYY-MM-DD (the start of that day, UTC) or an ISO-8601

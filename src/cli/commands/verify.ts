@@ -13,6 +13,7 @@ export const command: Command = {
 
 Unwraps the stage key with the first identity that works here, opens every secret, and reports
 which identity opened the stage and which secrets fail their integrity check. Prints no values.
+In a git repository, also names the stage's files git does not track (no clone or CI build has them).
 Also checks every name's approval (see npx --no-install stage-secrets approve --help) and names the pending ones.
 Exit 0 all good; 2 a secret or the file fails integrity, a value holds a NUL character (no build
 can use it), names are pending, or an entry is sealed to a previous key (a branch set it before a
