@@ -4,8 +4,8 @@ import { assertStageName, KEY_NAME_PATTERN, NOT_SHOWN } from '../core/names.js';
 import { fallbacksFromEnv, parseFallback, type StageFallback } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
 
-/** How parseArgs quotes an option: '-s', '--stage', '-s, --stage <value>'. */
-const OPTION_TEXT = /^(-[A-Za-z]|--[A-Za-z][A-Za-z0-9-]{0,40})(, --[A-Za-z][A-Za-z0-9-]{0,40})?( <value>)?$/;
+/** How parseArgs quotes an option: '-s', '--stage', '-s, --stage <value>', and its '--stage=-XYZ' example. */
+const OPTION_TEXT = /^(-[A-Za-z]|--[A-Za-z][A-Za-z0-9-]{0,40})(, --[A-Za-z][A-Za-z0-9-]{0,40})?( <value>|=-XYZ)?$/;
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
 

@@ -65,6 +65,7 @@ describe('CLI: an argument that is not a valid name is never echoed', () => {
     ['rewrap: value as the identity to remove', ['rewrap', '--stage', 'dev', '--remove', VALUE]],
     ['export: value as the k8s name', ['export', '--stage', 'dev', '--format', 'k8s-secret', '--name', VALUE]],
     ['review: value as the base', ['review', '--base', VALUE]],
+    ['list: a dash value as the stage', ['list', `--stage=-${VALUE}`]],
   ];
 
   it.each(cases)('%s', async (_what, args) => {
@@ -83,5 +84,7 @@ describe('CLI: an argument that is not a valid name is never echoed', () => {
     expect(b.stderr).toContain('"other-app"');
     const c = await ws.run(['export', '--stage', 'dev', '--format', 'xml']);
     expect(c.stderr).toContain('"xml"');
+    const d = await ws.run(['list', '--stage', '-dev']);
+    expect(d.stderr).toContain("use '--stage=-XYZ'");
   });
 });
