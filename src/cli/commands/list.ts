@@ -1,5 +1,6 @@
 import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
 import { listStages } from '../list-stages.js';
+import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
 import { namesNewerInStore } from '../../stages/pull.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { storeFromOptions, STORE_OPTION } from '../store-option.js';
@@ -26,6 +27,7 @@ with AWS credentials; one quick attempt) every tag is checked: "approved", or "t
 (made up, copied, or revoked: the build refuses it), or "open policy" (a verified approve --open).
 With a runtime store (--store or $STAGE_SECRETS_STORE), also marks names whose store value is newer
 than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.
+In a git repository, also names the stage's files git does not track (a clone or CI build lacks them).
 
 Without --stage, lists every stage in the app's secrets folder (keyless): its number of secrets,
 of pending names (no approval tag; not checked, as no key is used), the newest update and the app.
@@ -50,6 +52,8 @@ pending | unverified | approved | invalid | open, as above`,
     const newer = location && (await namesNewerInStore(opts, location));
     const checked = await listSecretsChecked(opts);
     const secrets = checked.secrets.map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));
+    const untracked = gitUntrackedNote(stageFiles(opts), io.cwd, io.env);
+    if (untracked) write(io.stderr, untracked);
     if (values.json) {
       write(io.stdout, JSON.stringify(secrets, null, 2));
       return 0;
