@@ -1,4 +1,5 @@
 import { StageSecretsError } from '../../core/errors.js';
+import { runConfirmIdentities } from '../confirm-identities.js';
 import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
 import {
   checkNameArgument,
@@ -16,9 +17,12 @@ const options = {
   open: { type: 'boolean' },
   revoke: { type: 'boolean' },
   close: { type: 'boolean' },
+  identities: { type: 'boolean' },
+  yes: { type: 'boolean' },
 } as const;
 
-const USAGE = 'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
+const USAGE =
+  'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close | --identities [ID...] [--yes]';
 
 function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
   const epochs = `${r.epochBefore} -> ${r.epoch}`;
@@ -44,6 +48,7 @@ export const command: Command = {
   help: `Usage: stage-secrets approve --stage S [NAME...] [--open]
        stage-secrets approve --stage S --revoke NAME...
        stage-secrets approve --stage S --close
+       stage-secrets approve --stage S --identities [ID...] [--yes]
 
 Anyone with the repo can add a secret, and a new name can change how a program runs (BROWSER,
 PYTHONWARNINGS, a tool's proxy setting...). So the build (run, export, the plugin, the SST helper and
@@ -61,6 +66,14 @@ when the key is at hand; rotate keeps approvals.
                   become pending, and their old entries restored from git history no longer count
       --close     undo --open: names need approval again (untagged names become pending), and the
                   old policy line restored from git history no longer counts
+
+      --identities  confirm identity records (who can open the stage): shows each record no key
+                  holder confirmed, with its recipient / key ARN / region, and tags those you confirm
+                  (one by one on a terminal; every one shown, or the IDs given, with --yes). rotate and
+                  rewrap never wrap the stage key to an unconfirmed record. Stages made before
+                  identities were tagged need this once; init, rotate and rewrap tag what they write.
+      --yes       with --identities, for scripts: confirm without asking (check the records first:
+                  npx --no-install stage-secrets verify --stage S lists them)
 
 How revoking works: approvals are bound to the stage's approval epoch (a tagged number in the
 header). --revoke and --close raise it by one and tag again every name that stays approved, so a
@@ -88,6 +101,12 @@ ${STAGE_OPTIONS_HELP}`,
     if (values.close && !values.revoke && positionals.length > 0) {
       const why = '--close takes no NAME (to revoke names too, add --revoke)';
       throw new StageSecretsError('USAGE', `${why}. Usage: ${USAGE}`);
+    }
+    if (values.identities) {
+      if (values.open || values.revoke || values.close) {
+        throw new StageSecretsError('USAGE', `--identities does not combine with --open, --revoke or --close.`);
+      }
+      return runConfirmIdentities(io, opts, positionals, values.yes === true);
     }
     for (const name of positionals) checkNameArgument(name, USAGE);
     if (values.revoke || values.close) {

@@ -37,8 +37,9 @@ verify check them). Never reads or prints a value.
                       stage file, from this folder upward, not past the git root)
       --format F      text (default), markdown (for a GitHub step summary or a pull-request
                       comment) or json
-      --strict        exit 1 when names are pending, entries are sealed to a previous key or a
-                      header changed (a gate a key holder clears); otherwise review exits 0
+      --strict        exit 1 when names are pending, entries are sealed to a previous key, an
+                      identity record has no key holder's tag, or a header changed (a gate a key
+                      holder clears); otherwise review exits 0
   -h, --help          show this help
 Exit codes: 0 reviewed; 1 usage, or --strict found something; 2 a stage file could not be read.`,
   async run(argv, io) {

@@ -1,3 +1,4 @@
+import { confirmCommand } from '../../stages/identity-trust.js';
 import { verifyStage } from '../../stages/verify.js';
 import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
 
@@ -20,8 +21,8 @@ Values set one by one are each sealed under their own ephemeral key, and every k
 agreement whenever the stage is opened (about 40 µs); from ${RESEAL_HINT_KEYS} such keys on, verify says so. rotate
 re-seals every value under one key.
 
-      --json      print {stage, app, identity, identityDescription, identities, ok, failed, nul, pending,
-                  open, sealedToOtherKey, ephemeralKeys}
+      --json      print {stage, app, identity, identityDescription, identities, unconfirmedIdentities, ok,
+                  failed, nul, pending, open, sealedToOtherKey, ephemeralKeys}
 
 ${STAGE_OPTIONS_HELP}`,
   async run(argv, io) {
@@ -40,6 +41,18 @@ ${STAGE_OPTIONS_HELP}`,
         `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
       );
       write(io.stdout, `identities: ${report.identities.join('; ')}`);
+      if (report.unconfirmedIdentities.length) {
+        write(
+          io.stdout,
+          'identity records no key holder confirmed (rotate and rewrap refuse the stage while it has them):',
+        );
+        for (const u of report.unconfirmedIdentities) write(io.stdout, `  ${u.record}: ${u.problem}`);
+        write(
+          io.stdout,
+          `confirm those you recognise: ${confirmCommand(report.stage)}; remove the others: ` +
+            `npx --no-install stage-secrets rewrap --stage ${report.stage} --remove ID`,
+        );
+      }
       if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
       if (report.sealedToOtherKey.length) {
         const names = report.sealedToOtherKey;
@@ -71,7 +84,12 @@ ${STAGE_OPTIONS_HELP}`,
         );
       }
     }
-    const bad = report.failed.length + report.nul.length + report.pending.length + report.sealedToOtherKey.length;
+    const bad =
+      report.failed.length +
+      report.nul.length +
+      report.pending.length +
+      report.sealedToOtherKey.length +
+      report.unconfirmedIdentities.length;
     return bad ? 2 : 0;
   },
 };
