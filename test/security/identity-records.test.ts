@@ -154,6 +154,37 @@ describe('age records: a swapped or an added recipient', () => {
   });
 });
 
+describe('identity tags are bound to the approval epoch', () => {
+  beforeEach(async () => {
+    ws = makeWorkspace('shop');
+    repo = gitRepo(ws);
+    initRepo(repo);
+    await repo.cli(['init', '--stage', 'prod', '--local']);
+    await repo.cli(['set', '--stage', 'prod', 'OLD_NAME', 'old']);
+    repo.commitAll('stage prod');
+  });
+  afterEach(() => ws.cleanup());
+
+  it('approve --revoke tags confirmed records again; a record removed before the revocation and restored from history does not verify', async () => {
+    await repo.cli(['rewrap', '--stage', 'prod', '--age', mallory.recipient]);
+    repo.commitAll('mallory may read prod');
+    const withMallory = header().identities.find((r: Json) => r.type === 'age');
+    await repo.cli(['rewrap', '--stage', 'prod', '--remove', `age:${mallory.recipient}`]);
+    await repo.cli(['approve', '--stage', 'prod', '--revoke', 'OLD_NAME']);
+    repo.commitAll('mallory removed, OLD_NAME revoked');
+    // a writer restores Mallory's record from history: same stage key, but tagged at the earlier epoch
+    await mergeWriterBranch('restore-mallory', (doc) => {
+      doc.identities.push(withMallory);
+    });
+    const rotate = await repo.run(['rotate', '--stage', 'prod']);
+    expect(rotate.code, rotate.stderr).toBe(2);
+    expect(rotate.stderr).toContain(`- age:${mallory.recipient}: age recipient ${mallory.recipient}`);
+    expect(rotate.stderr).toContain('its tag does not verify');
+    // the local record, tagged again by approve --revoke, is not among those refused
+    expect(rotate.stderr).not.toMatch(/^- local:/m);
+  });
+});
+
 describe('aws-kms records: the key ARN changed under an unchanged id', () => {
   let kms: KmsServer;
   let holderKms: NodeJS.ProcessEnv;
