@@ -102,6 +102,9 @@ ${STAGE_OPTIONS_HELP}`,
       const why = '--close takes no NAME (to revoke names too, add --revoke)';
       throw new StageSecretsError('USAGE', `${why}. Usage: ${USAGE}`);
     }
+    if (values.yes && !values.identities) {
+      throw new StageSecretsError('USAGE', `--yes goes with --identities. Usage: ${USAGE}`);
+    }
     if (values.identities) {
       if (values.open || values.revoke || values.close) {
         throw new StageSecretsError('USAGE', `--identities does not combine with --open, --revoke or --close.`);
