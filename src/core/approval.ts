@@ -62,6 +62,31 @@ export class Approvals {
     return this.#mac(['approval-epoch', String(this.epoch), this.salt ?? '']);
   }
 
+  /**
+   * The tag of an identity record (who can open the stage): `text` is the record without its wrapped blob
+   * and without this tag (stages/identity-trust.ts). Only a key holder makes one, so a record a writer
+   * added or changed (a swapped recipient, key ARN or region) has none that verifies.
+   */
+  identityTag(text: string): string {
+    return this.#mac(['identity', text, ...this.#epochPart()]);
+  }
+
+  isIdentityTag(text: string, tag: string | undefined): boolean {
+    return tag !== undefined && sameTag(this.identityTag(text), tag);
+  }
+
+  /**
+   * The tag of a rotation file: a key holder of this (the current) key started a rotate to `nextHeader`
+   * (its canonical text), with these names approved. A rotate run again trusts the file only when it verifies.
+   */
+  rotationTag(nextHeader: string, approved: readonly string[]): string {
+    return this.#mac(['rotation', nextHeader, String(approved.length), ...approved, ...this.#epochPart()]);
+  }
+
+  isRotationTag(nextHeader: string, approved: readonly string[], tag: string): boolean {
+    return sameTag(this.rotationTag(nextHeader, approved), tag);
+  }
+
   isApproved(name: string, tag: string | undefined): boolean {
     return tag !== undefined && sameTag(this.nameTag(name), tag);
   }

@@ -107,6 +107,8 @@ export const identityFields = {
   created: isoDate,
   base64,
   printable: printableField,
+  /** a key holder's tag over the record but its wrapped blob (core/approval.ts identityTag); absent: unconfirmed */
+  auth: base64.length(EPK_CHARS, 'identity tag is not 32 bytes').optional(),
 };
 
 /**

@@ -28,6 +28,7 @@ function recordSchema(zod: typeof z, f: RecordFields) {
     recipient,
     /** base64 of the binary age file whose plaintext is the 32-byte stage private key */
     wrapped: f.base64.min(4, 'wrapped key is empty').max(MAX_WRAPPED_CHARS, 'wrapped key longer than any age file'),
+    auth: f.auth,
   });
 }
 
@@ -287,6 +288,9 @@ export const ageKind: IdentityKind<AgeIdentityRecord, AgeIdentitySpec> = {
   recipient: async (target, _env) =>
     'id' in target ? existingRecipient(target as AgeIdentityRecord) : newRecipient(target as AgeIdentitySpec),
   describe: (record) => `age recipient ${record.recipient}`,
+  blobFields: ['wrapped'],
+  idOf: (record) => `age:${record.recipient}`,
+  whoFields: (record) => [['age recipient', record.recipient]],
   removalNotice: (record, stage) =>
     `removed age recipient ${record.recipient}. Whoever holds its identity keeps what they already read, and can ` +
     `still open the stage key from older versions of the stage file in git; to shut them out of the values from ` +

@@ -17,6 +17,13 @@ interface SdkErrorLike {
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number; attempts?: number };
+  /** the raw answer, kept by the SDK when its body could not be parsed (a proxy's XML or HTML page) */
+  $response?: { statusCode?: number };
+}
+
+/** HTTP 403 however the SDK carries it: an IAM-auth proxy or emulator answers a denial with no KMS JSON. */
+function isForbidden(err: SdkErrorLike): boolean {
+  return err.$metadata?.httpStatusCode === 403 || err.$response?.statusCode === 403;
 }
 
 const DENIED = new Set([
@@ -85,10 +92,12 @@ export function kmsError(err: unknown, call: KmsCallInfo): StageSecretsError {
       { cause: err },
     );
   }
-  if (DENIED.has(name)) {
+  if (DENIED.has(name) || isForbidden(e)) {
+    // a body that is not KMS JSON is a page, not KMS's words: not quoted
+    const said = DENIED.has(name) ? kmsSaid(e) : ' (HTTP 403)';
     return new StageSecretsError(
       'ACCESS_DENIED',
-      `access denied to KMS key ${key}${where}: the AWS identity in use needs ${permission} on this key (${context}). Grant it in the role's IAM policy or the key policy (see docs/aws-kms.md).${kmsSaid(e)}`,
+      `access denied to KMS key ${key}${where}: the AWS identity in use needs ${permission} on this key (${context}). Grant it in the role's IAM policy or the key policy (see docs/aws-kms.md).${said}`,
       { cause: err },
     );
   }

@@ -18,6 +18,7 @@ function recordSchema(zod: typeof z, f: RecordFields) {
     /** only when given with --region */
     region: f.printable.optional(),
     ciphertext: f.base64.min(4, 'ciphertext is empty').max(65_536, 'ciphertext longer than any KMS blob'),
+    auth: f.auth,
   });
 }
 
@@ -201,6 +202,24 @@ export const awsKmsKind: IdentityKind<KmsIdentityRecord, KmsIdentitySpec> = {
     'id' in target ? kmsRecipient(target as KmsIdentityRecord, env) : newKmsRecipient(target as KmsIdentitySpec, env),
   describe(record) {
     const region = regionFor(record);
-    return `AWS KMS key ${record.keyId}${region ? ` (${region})` : ''}`;
+    const pinned = record.keyArn && record.keyArn !== record.keyId ? `, pinned to ${record.keyArn}` : '';
+    return `AWS KMS key ${record.keyId}${region || pinned ? ` (${[region, pinned.slice(2)].filter(Boolean).join(', ')})` : ''}`;
+  },
+  blobFields: ['ciphertext'],
+  idOf: (record) => kmsIdentityId(record.keyId, record.region),
+  whoFields: (record) => [
+    ['key', record.keyId],
+    ['key ARN', record.keyArn ?? '(not recorded)'],
+    ['region', regionFor(record) ?? '(the AWS default)'],
+  ],
+  distinctFrom(added, existing, stage) {
+    if (!added.keyArn || !existing.keyArn || added.keyArn === existing.keyArn) return undefined;
+    const record: KmsIdentityRecord = { ...added, keyId: added.keyArn, id: kmsIdentityId(added.keyArn, added.region) };
+    const notice =
+      `${existing.keyId} names key ${added.keyArn} now, but identity ${existing.id} is pinned to ${existing.keyArn}, ` +
+      `the key it named when it was added (a stage opens with the key it was wrapped with, whatever the alias names ` +
+      `later). Added identity ${record.id} for the new key. Once CI opens the stage with it, remove the old one: ` +
+      `npx --no-install stage-secrets rewrap --stage ${stage} --remove ${existing.id}`;
+    return { record, notice };
   },
 };

@@ -103,3 +103,27 @@ export function strayKey(
   }
   return undefined;
 }
+
+/** The fields that hold the wrapped key, which a record's tag leaves out. */
+export function blobFields(record: IdentityRecord): readonly string[] {
+  return kindOf(record).blobFields;
+}
+
+/** The id a record must have, derived from its fields. */
+export function derivedId(record: IdentityRecord): string {
+  return kindOf(record).idOf(record);
+}
+
+/** Who the stage key is wrapped to, field by field (recipient, key ARN, region...): what a key holder confirms. */
+export function whoFields(record: IdentityRecord): Array<[string, string]> {
+  return kindOf(record).whoFields(record);
+}
+
+/** A record that rewrap adds under an id the stage has, made distinct when its kind says why; else undefined. */
+export function distinctFrom(
+  added: IdentityRecord,
+  existing: IdentityRecord,
+  stage: string,
+): { record: IdentityRecord; notice: string } | undefined {
+  return kindOf(added).distinctFrom?.(added, existing, stage);
+}

@@ -20,6 +20,7 @@ function recordSchema(zod: typeof z, f: RecordFields) {
     nonce: f.base64.length(16, 'nonce is not 12 bytes'),
     wrapped: f.base64.length(44, 'wrapped key is not 32 bytes'),
     tag: f.base64.length(24, 'tag is not 16 bytes'),
+    auth: f.auth,
   });
 }
 
@@ -260,6 +261,9 @@ export const localKind: IdentityKind<LocalIdentityRecord> = {
   recipient: async (target: IdentitySpec | LocalIdentityRecord, env) =>
     'id' in target ? localRecipient(target as LocalIdentityRecord, env) : newLocalRecipient(env),
   describe: (record) => `local key ${record.id}`,
+  blobFields: ['nonce', 'wrapped', 'tag'],
+  idOf: (record) => `local:${record.fingerprint}`,
+  whoFields: (record) => [['local key fingerprint', record.fingerprint]],
   strayKey(records, stage, env) {
     const fromEnv = localKeyInEnv(stage, env);
     if (!fromEnv || records.some((r) => r.fingerprint === fromEnv.fingerprint)) return undefined;

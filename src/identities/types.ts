@@ -61,6 +61,8 @@ export interface RecordFields {
   base64: zod.ZodString;
   /** printable ASCII, 1 to 2048 characters: fields that messages and CI logs print */
   printable: zod.ZodString;
+  /** a key holder's tag over the record (stages/identity-trust.ts); optional: records before 0.x have none */
+  auth: zod.ZodOptional<zod.ZodString>;
 }
 
 /**
@@ -75,6 +77,23 @@ export interface IdentityKind<R extends IdentityRecord = IdentityRecord, S exten
    * zod's types, so zod stays out of the Lambda runtime bundle.
    */
   recordSchema(z: typeof zod, fields: RecordFields): zod.ZodTypeAny;
+  /**
+   * The fields that hold the wrapped stage key: left out of the record's tag (identity-trust.ts), which
+   * covers everything else (who the key is wrapped to: recipient, key ARN, region, fingerprint...).
+   */
+  readonly blobFields: readonly string[];
+  /** The id a record must have, derived from its fields (never free text). */
+  idOf(record: R): string;
+  /**
+   * The fields a key holder checks before confirming a record (approve --identities, review, log,
+   * textconv): who the stage key is wrapped to, in words, e.g. "recipient age1...". Never key material.
+   */
+  whoFields(record: R): Array<[string, string]>;
+  /**
+   * rewrap adds a record whose id the stage already has: a kind may make it a distinct identity (a KMS
+   * alias that names a new key now), saying why; undefined: a duplicate, refused.
+   */
+  distinctFrom?(added: R, existing: R, stage: string): { record: R; notice: string } | undefined;
   /** flags that add an identity of this kind (init, rewrap) */
   readonly flags: readonly IdentityFlag[];
   /** The specs the flag values ask for (none when no flag of the kind is given); throws USAGE. */

@@ -1,6 +1,8 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
+import type { IdentityRecord } from '../core/format.js';
 import { epochLine } from './approval-epoch.js';
+import { identityTrust, tagRecord, trustOf, type IdentityTrust } from './identity-trust.js';
 import { keyAtHand, openStageFile, sealedToOtherKeyError, type OpenedStage } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
@@ -143,6 +145,10 @@ export async function revokeApprovals(
     const open = opened.open && request.close !== true;
     if (open) next.policy = { mode: 'open', tag: after.openPolicyTag() };
     else delete next.policy;
+    // identity records a key holder confirmed stay confirmed at the new epoch; no other record is tagged
+    next.identities = current.identities.map((record) =>
+      trustOf(record, before) === 'confirmed' ? tagRecord(record, after) : record,
+    );
     next.approvalEpoch = epochLine(after);
     const present = (name: string) => Object.hasOwn(current.secrets, name);
     result = {
@@ -156,6 +162,68 @@ export async function revokeApprovals(
       open,
     };
     return next;
+  });
+  return result!;
+}
+
+export interface UnconfirmedIdentity {
+  record: IdentityRecord;
+  trust: Exclude<IdentityTrust, 'confirmed'>;
+  /** this record unwrapped the stage key here: it holds the stage key, whoever added it */
+  openedHere: boolean;
+}
+
+export interface ConfirmIdentitiesResult {
+  /** every record no key holder had confirmed, as shown to the key holder */
+  unconfirmed: UnconfirmedIdentity[];
+  confirmed: string[];
+  /** records left unconfirmed (declined, or not confirmable: an id not derived from its fields) */
+  left: string[];
+}
+
+/**
+ * A key holder confirms identity records (the migration of stages made before records were tagged, and
+ * the repair after a hand edit): each record no key holder confirmed is shown to `decide` (with its
+ * recipient, key ARN, region) and tagged when it says yes. `ids` limits it to those records. A record whose
+ * id is not the one its fields give is never confirmed (remove it with rewrap --remove). Needs the stage key.
+ */
+export async function confirmIdentities(
+  opts: StageOptions,
+  request: { ids: string[]; decide: (item: UnconfirmedIdentity) => Promise<boolean> },
+): Promise<ConfirmIdentitiesResult> {
+  const store = Stage.find(opts).store;
+  let result: ConfirmIdentitiesResult | undefined;
+  await store.update(opts.stage, async (found) => {
+    const current = requireCurrent(found, opts, store);
+    const env = opts.env ?? process.env;
+    await keyAtHand(current, env, store.displayPath(opts.stage));
+    const opened = await openStageFile(current, env, { reportOtherKey: true });
+    for (const id of request.ids) {
+      if (!current.identities.some((r) => r.id === id)) {
+        const has = current.identities.map((r) => r.id).join(', ');
+        throw new StageSecretsError('NOT_FOUND', `stage ${opts.stage} has no identity ${id}; it has: ${has}.`);
+      }
+    }
+    const unconfirmed: UnconfirmedIdentity[] = [];
+    for (const { record, trust } of identityTrust(current, opened.approvals)) {
+      if (trust === 'confirmed') continue;
+      if (request.ids.length > 0 && !request.ids.includes(record.id)) continue;
+      unconfirmed.push({ record, trust, openedHere: record === opened.identity });
+    }
+    const confirmed: string[] = [];
+    const left: string[] = [];
+    const identities = [...current.identities];
+    for (const item of unconfirmed) {
+      const yes = item.trust !== 'id-not-derived' && (await request.decide(item));
+      if (!yes) {
+        left.push(item.record.id);
+        continue;
+      }
+      identities[identities.indexOf(item.record)] = tagRecord(item.record, opened.approvals);
+      confirmed.push(item.record.id);
+    }
+    result = { unconfirmed, confirmed, left };
+    return confirmed.length ? { ...current, identities } : current;
   });
   return result!;
 }

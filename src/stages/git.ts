@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 
 /** Runs git in `cwd` and returns its stdout; a failure gives a StageSecretsError with git's own first line. */
@@ -34,4 +35,10 @@ export function repoRoot(cwd: string, env: NodeJS.ProcessEnv): string {
     );
   }
   return out.trim();
+}
+
+/** Whether git tracks `file` (it was committed or staged); false outside a work tree or without git. */
+export function isTrackedByGit(file: string, env: NodeJS.ProcessEnv): boolean {
+  const out = git(['ls-files', '--error-unmatch', '--', path.basename(file)], path.dirname(file), env, true);
+  return out !== undefined && out.trim() !== '';
 }

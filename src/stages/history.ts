@@ -3,6 +3,7 @@ import { isOsLitter, nameOfEntryFile, parseEntryFile } from '../core/entry-file.
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
+import { identityDiff } from './identity-trust.js';
 import { parseStageText } from './stage-text.js';
 
 export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
@@ -26,6 +27,8 @@ export interface StageCommit {
   changes: NameChange[];
   /** app, stage, public key, identities, policy or approval epoch changed */
   header: boolean;
+  /** identity records added, removed or changed against the first parent, each with who it wraps to */
+  identities?: string[];
   /** the approval epoch went down (a header rolled back: approvals of the older epoch verify again) */
   epochLowered?: { from: number; to: number };
   /** the stage file at this commit does not parse (hand edit, conflict markers) */
@@ -141,7 +144,15 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     if (changes.length === 0 && (name !== undefined || !headerChanged)) continue;
     const lowered = name === undefined ? epochLowered(parentList.map(at), now) : undefined;
     const header = name === undefined && headerChanged;
-    commits.push({ ...base, changes, header, ...(lowered ? { epochLowered: lowered } : {}) });
+    const first = parentList.length ? at(parentList[0]!) : undefined;
+    const identities = header && now && first !== 'unreadable' ? identityDiff(first, now) : [];
+    commits.push({
+      ...base,
+      changes,
+      header,
+      ...(identities.length ? { identities } : {}),
+      ...(lowered ? { epochLowered: lowered } : {}),
+    });
   }
   return commits;
 }

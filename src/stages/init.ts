@@ -1,3 +1,5 @@
+import { Approvals } from '../core/approval.js';
+import { tagRecord } from './identity-trust.js';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { generateStageKeyPair } from '../core/crypto.js';
@@ -112,10 +114,11 @@ export async function initStage(
         identities: [],
         secrets: {},
       };
+      const approvals = new Approvals(pair.privateKey, contextOf(next));
       try {
         for (const spec of identities) {
           const { record, notice } = await (await recipientFor(spec, env)).wrap(pair.privateKey, contextOf(next));
-          next.identities.push(record);
+          next.identities.push(tagRecord(record, approvals));
           if (notice) notices.push(notice);
         }
       } finally {

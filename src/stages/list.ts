@@ -1,12 +1,13 @@
 import type { Approvals } from '../core/approval.js';
 import { isStageSecretsError } from '../core/errors.js';
-import type { StageFile } from '../core/format.js';
+import type { IdentityRecord, StageFile } from '../core/format.js';
 import type { ApprovalStatus, SecretInfo } from './list-types.js';
 import { approvalsFor } from './approval-epoch.js';
 import { entriesSealedToOtherKey, keyAtHand } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
-import { describeIdentity } from '../identities/index.js';
+import { derivedId, describeIdentity } from '../identities/index.js';
+import { trustOf, trustProblem } from './identity-trust.js';
 
 export type { ApprovalStatus, SecretInfo } from './list-types.js';
 
@@ -16,7 +17,10 @@ export interface CheckedList {
   checkedWith?: string;
   /** a header tag (approval epoch, open policy) that does not verify */
   problem?: string;
-  /** who can open the stage: each identity in words (src/identities: its kind's describe) */
+  /**
+   * who can open the stage: each identity in words (src/identities: its kind's describe), marked when no key
+   * holder confirmed it (identity-trust.ts): "[NOT CONFIRMED ...]" (without the key: when it has no tag)
+   */
   identities: string[];
 }
 
@@ -55,10 +59,26 @@ export function secretNamesIn(dir: string, stage: string, cwd: string, env: Node
 export async function listSecretsChecked(opts: StageOptions): Promise<CheckedList> {
   const stage = Stage.find(opts);
   const file = stage.read();
-  return { ...(await checkedSecrets(file, stage)), identities: file.identities.map(describeIdentity) };
+  const { approvals, ...checked } = await checkedSecrets(file, stage);
+  return { ...checked, identities: file.identities.map((record) => identityLine(record, approvals)) };
 }
 
-async function checkedSecrets(file: StageFile, stage: Stage): Promise<Omit<CheckedList, 'identities'>> {
+/** An identity in words, with what is known of its confirmation (with the key: checked; without: tagged or not). */
+function identityLine(record: IdentityRecord, approvals: Approvals | undefined): string {
+  const words = describeIdentity(record);
+  if (approvals) {
+    const trust = trustOf(record, approvals);
+    return trust === 'confirmed' ? words : `${words} [NOT CONFIRMED by a key holder: ${trustProblem(trust)}]`;
+  }
+  if (record.auth === undefined || derivedId(record) !== record.id)
+    return `${words} [NOT CONFIRMED by a key holder: ${trustProblem(record.auth === undefined ? 'untagged' : 'id-not-derived')}]`;
+  return words; // a tag without the key is not checked: list says so once for every tag
+}
+
+async function checkedSecrets(
+  file: StageFile,
+  stage: Stage,
+): Promise<Omit<CheckedList, 'identities'> & { approvals?: Approvals }> {
   const key = await keyAtHand(file, stage.options.env ?? process.env, stage.shownPath);
   if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
   let approvals: Approvals;
@@ -78,5 +98,5 @@ async function checkedSecrets(file: StageFile, stage: Stage): Promise<Omit<Check
     if (tagged) return approvals.isApproved(name, file.secrets[name]!.approved) ? 'approved' : 'invalid';
     return open ? 'open' : 'pending';
   };
-  return { secrets: infos(file, status), checkedWith: key.identity.id, ...(problem ? { problem } : {}) };
+  return { secrets: infos(file, status), checkedWith: key.identity.id, ...(problem ? { problem } : {}), approvals };
 }

@@ -13,8 +13,13 @@ const CLI = 'npx --no-install stage-secrets';
  */
 export function needsKeyHolder(review: Review): boolean {
   return (
-    review.stages.some((s) => s.pending.length > 0 || s.sealedToOtherKey.length > 0 || s.header.length > 0) ||
-    review.folders.some((f) => f.presence !== 'both' || f.unexpected.some((u) => u.kind !== 'os-litter'))
+    review.stages.some(
+      (s) =>
+        s.pending.length > 0 ||
+        s.sealedToOtherKey.length > 0 ||
+        s.header.length > 0 ||
+        (s.unconfirmedIdentities?.length ?? 0) > 0,
+    ) || review.folders.some((f) => f.presence !== 'both' || f.unexpected.some((u) => u.kind !== 'os-litter'))
   );
 }
 
@@ -75,6 +80,12 @@ function lines(s: StageReview): Line[] {
       names: s.sealedToOtherKey,
       why: 'the build refuses them, and whoever held that key may read them; set each again',
       commands: s.sealedToOtherKey.map((n) => `${CLI} set --stage ${s.stage} ${n}`),
+    },
+    {
+      label: 'identity records no key holder confirmed',
+      names: s.unconfirmedIdentities ?? [],
+      why: 'rotate and rewrap refuse the stage; a key holder confirms those they recognise, and removes the others',
+      commands: [`${CLI} approve --stage ${s.stage} --identities`, `${CLI} rewrap --stage ${s.stage} --remove ID`],
     },
   ].filter((l) => l.names.length > 0);
 }

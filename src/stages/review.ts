@@ -14,6 +14,7 @@ import {
   type UnexpectedFile,
 } from './secrets-folders.js';
 import { isUnreadable, StageRevisions, type StageAtRevision } from './stage-at-revision.js';
+import { keylessTrustText, visiblyUnconfirmed, whoText } from './identity-trust.js';
 import { keyFingerprint } from './view.js';
 import { stageStoreAt } from './stage-text.js';
 
@@ -48,6 +49,8 @@ export interface StageReview {
   pending: string[];
   /** entries sealed to another key than the header's: the build refuses them */
   sealedToOtherKey: string[];
+  /** identity records after the change that no key holder confirmed (no tag; a tag is not checked here) */
+  unconfirmedIdentities?: string[];
   header: HeaderChange[];
   /** the stage's format version went up (upgrade): values and tags kept, nothing to review */
   upgraded?: { from: number; to: number };
@@ -207,6 +210,9 @@ function readWorkTree(store: StageStore, stage: string): StageAtRevision {
   }
 }
 
+/** Identity ids as a list of names may show them (a writer chose them): kind, key, ARN and region characters only. */
+const SHOWN_ID = /^[A-Za-z0-9][A-Za-z0-9:@._/+=-]{0,300}$/;
+
 const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.epk, e.nonce, e.ct, e.tag]);
 
 /** The review of one stage from its two versions. */
@@ -251,6 +257,10 @@ export function reviewStage(
       .filter((name) => !b[name]!.approved)
       .sort();
     review.sealedToOtherKey = entriesSealedToOtherKey(after).sort();
+    const unconfirmed = after.identities
+      .map((r, i) => (SHOWN_ID.test(r.id) ? r.id : `identity ${i + 1} (an id review does not print)`))
+      .filter((_id, i) => visiblyUnconfirmed(after.identities[i]!));
+    if (unconfirmed.length) review.unconfirmedIdentities = unconfirmed;
   }
   review.header = headerChanges(before, after);
   if (before && after && after.version > before.version) {
@@ -291,8 +301,11 @@ function headerChanges(before: StageFile | undefined, after: StageFile | undefin
   for (const [key, record] of now) {
     if (!was.has(key)) changes.push({ field: 'identities', text: `identity added: ${identityText(record)}` });
     // a new public key wraps every identity anew: the public-key line above says it
-    else if (before.publicKey === after.publicKey && JSON.stringify(was.get(key)) !== JSON.stringify(record)) {
-      changes.push({ field: 'identities', text: `identity rewrapped: ${identityText(record)}` });
+    // only a key holder's tag changed (approve --revoke tags confirmed records again): nothing to review
+    else if (before.publicKey === after.publicKey && withoutTag(was.get(key)!) !== withoutTag(record)) {
+      const [old, now] = [whoText(was.get(key)!), whoText(record)];
+      const swapped = old === now ? '' : ` (was ${old}: WHO IT WRAPS TO CHANGED under the same id)`;
+      changes.push({ field: 'identities', text: `identity rewrapped: ${identityText(record)}${swapped}` });
     }
   }
   for (const [key, record] of was) {
@@ -310,6 +323,11 @@ function headerChanges(before: StageFile | undefined, after: StageFile | undefin
   return changes;
 }
 
+function withoutTag(record: IdentityRecord): string {
+  const { auth: _tag, ...rest } = record;
+  return JSON.stringify(rest);
+}
+
 function identityText(record: IdentityRecord): string {
-  return `${record.type} ${record.id}`;
+  return `${record.type} ${record.id} (${whoText(record)}; ${keylessTrustText(record)})`;
 }

@@ -8,6 +8,7 @@ import type { StageStore } from '../store/stage-store.js';
 import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
 import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
 import type { StageOptions } from './options.js';
+import { isTrackedByGit } from './git.js';
 import { stageStoreAt } from './stage-text.js';
 
 /**
@@ -94,7 +95,7 @@ export class Stage {
     if (this.#file) return this.#file;
     const file = this.store.read(this.location.fileStage);
     checkApp(file, this.options, this.shownPath);
-    refuseUnfinishedRotation(this.store, file);
+    refuseUnfinishedRotation(this.store, file, this.options.env ?? process.env);
     this.#file = file;
     return file;
   }
@@ -143,21 +144,34 @@ export function checkApp(file: StageFile, opts: StageOptions, where: string): vo
   );
 }
 
-/** Entries sealed to the key of a rotate that stopped half-way: the fix is to finish it, not to set them. */
-function refuseUnfinishedRotation(store: StageStore, file: StageFile): void {
+/**
+ * Entries sealed to the key of a rotate that stopped half-way: the fix is to finish it, not to set them,
+ * when a key holder's rotate left the file. Nothing here trusts it (no key): rotate checks its seal.
+ */
+function refuseUnfinishedRotation(store: StageStore, file: StageFile, env: NodeJS.ProcessEnv): void {
   const stale = entriesSealedToOtherKey(file);
   if (stale.length === 0) return;
   const rotation = store.readInterruptedRotation(file.stage);
   if (!rotation) return;
-  const fingerprint = publicKeyFingerprint(rotation.publicKey);
+  const fingerprint = publicKeyFingerprint(rotation.header.publicKey);
   const resealed = stale.filter((name) => file.secrets[name]!.sealedTo === fingerprint);
   if (resealed.length === 0) return;
+  const rotationFile = store.rotationPath(file.stage);
+  const shown = store.shown(rotationFile);
+  const rotate = `npx --no-install stage-secrets rotate --stage ${file.stage}`;
+  const names = resealed.join(', ');
+  const notOurs =
+    `If no key holder's rotate of this stage stopped on this machine, the file and those entries came with a ` +
+    `commit: remove the file (git rm --cached ${shown} if committed, then rm ${shown}) and set again, or rm, ${names}.`;
+  const tracked = isTrackedByGit(rotationFile, env);
   throw new StageSecretsError(
     'INTEGRITY',
-    `a rotate of stage ${file.stage} did not finish (it was stopped after re-sealing ${resealed.length} of ` +
-      `${Object.keys(file.secrets).length} secrets to the new key, before writing the new header; the new key is ` +
-      `kept in ${store.shown(store.rotationPath(file.stage))}). Nothing of this stage was used. Finish it: ` +
-      `npx --no-install stage-secrets rotate --stage ${file.stage}`,
+    `a rotate of stage ${file.stage} did not finish: ${resealed.length} of ${Object.keys(file.secrets).length} ` +
+      `secrets (${names}) are sealed to the key kept in ${shown}. Nothing of this stage was used. ` +
+      (tracked
+        ? `${shown} is tracked by git, which a rotate never does: it came with a commit, and rotate refuses it. ${notOurs}`
+        : `If a key holder's rotate stopped half-way, that key holder finishes it: ${rotate} (it checks the file is ` +
+          `sealed under the current stage key, and refuses it otherwise). ${notOurs}`),
   );
 }
 

@@ -1,4 +1,5 @@
 import { describeIdentity } from '../identities/index.js';
+import { identityTrust, recordForReview, trustProblem } from './identity-trust.js';
 import { Stage } from './stage.js';
 import type { StageOptions } from './options.js';
 
@@ -10,6 +11,11 @@ export interface VerifyReport {
   identityDescription: string;
   /** every identity of the stage, in words */
   identities: string[];
+  /**
+   * identity records no key holder confirmed (untagged, a tag that fails, an id not derived from its fields):
+   * rotate and rewrap refuse the stage while it has them; each with why and who it wraps to
+   */
+  unconfirmedIdentities: Array<{ id: string; record: string; problem: string }>;
   ok: string[];
   failed: string[];
   /** names no key holder approved: the build refuses the stage until they are approved or removed */
@@ -49,6 +55,9 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
     identity: opened.identity.id,
     identityDescription: opened.identityDescription,
     identities: opened.file.identities.map(describeIdentity),
+    unconfirmedIdentities: identityTrust(opened.file, opened.approvals)
+      .filter((t) => t.trust !== 'confirmed')
+      .map((t) => ({ id: t.record.id, record: recordForReview(t.record), problem: trustProblem(t.trust) })),
     ok,
     failed,
     nul,

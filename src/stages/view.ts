@@ -3,6 +3,7 @@ import { publicKeyFingerprint } from '../core/crypto.js';
 import { parseEntryFile } from '../core/entry-file.js';
 import { isStageSecretsError } from '../core/errors.js';
 import type { SecretEntry, StageFile } from '../core/format.js';
+import { keylessTrustText, whoText } from './identity-trust.js';
 import { parseStageText } from './stage-text.js';
 
 /**
@@ -36,7 +37,7 @@ export function stageView(file: StageFile): string {
     `app: ${file.app}`,
     `stage: ${file.stage}`,
     `key: ${keyFingerprint(file.publicKey)}`,
-    ...file.identities.map((r) => `identity: ${r.id}`),
+    ...file.identities.map((r) => `identity: ${r.id}  ${whoText(r)}  ${keylessTrustText(r)}`),
     `policy: ${file.policy ? `${file.policy.mode}, ${UNCHECKED_POLICY}` : 'names need approval'}`,
     // only from the first revocation on, so the view of a file that never revoked stays as it was
     ...(file.approvalEpoch ? [`approval epoch: ${file.approvalEpoch.epoch}`] : []),

@@ -42,6 +42,42 @@ export function singleFileHint(where: string, stage: string): string {
   );
 }
 
+/**
+ * What authenticates a rotation file (stages/rotate.ts makes it under the current stage key): the public
+ * key rotated from, the names approved when the rotate began, and a key holder's tag over both and the new
+ * header. The store only writes and reads it.
+ */
+export interface RotationSeal {
+  from: string;
+  approved: string[];
+  tag: string;
+}
+
+/** A rotate that did not finish: the new header it kept aside, and its seal (none in a file without one). */
+export interface InterruptedRotation {
+  header: StageFile;
+  seal?: RotationSeal;
+}
+
+export interface UpdateOptions extends ReadOptions {
+  /** rotate: the seal of the rotation file written before the re-sealed entries (see writeV3) */
+  rotationSeal?: (next: StageFile, nextHeaderText: string) => RotationSeal;
+}
+
+const ROTATION_FILE_VERSION = 1;
+
+/** The text of a rotation file: the new header, sealed by the rotate that writes it. */
+function rotationFileText(next: StageFile, headerText: string, seal?: UpdateOptions['rotationSeal']): string {
+  const s = seal?.(next, headerText);
+  const header = JSON.parse(headerText) as unknown;
+  const doc = {
+    rotation: ROTATION_FILE_VERSION,
+    ...(s ? { from: s.from, approved: s.approved, tag: s.tag } : {}),
+    header,
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
+
 export interface StageStoreOptions {
   /** the secrets folder (default: <cwd>/secrets, or STAGE_SECRETS_DIR) */
   dir: string;
@@ -128,11 +164,49 @@ export class StageStore {
     return parsed;
   }
 
-  /** The header rotate wrote before it re-sealed the entries, when a rotate did not finish; else undefined. */
-  readInterruptedRotation(stage: string): StageFile | undefined {
+  /**
+   * The header rotate wrote before it re-sealed the entries, with its seal, when a rotate did not finish;
+   * else undefined. Nothing in it is trusted here: rotate checks the seal under the current stage key.
+   */
+  readInterruptedRotation(stage: string): InterruptedRotation | undefined {
     const file = this.rotationPath(stage);
     if (!this.fs.existsSync(file)) return undefined;
-    return this.readHeaderAt(file, this.shown(file), stage);
+    const shown = this.shown(file);
+    let result: RegularRead;
+    try {
+      result = readRegularFile(this.fs, file, MAX_STAGE_FILE_BYTES, { noFollow: true });
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? 'error';
+      throw new StageSecretsError(
+        'FORMAT',
+        `cannot read ${shown} (${code}); it is no rotation file of stage-secrets: remove it.`,
+      );
+    }
+    if (result.kind !== 'text') {
+      throw new StageSecretsError('FORMAT', `${shown} is not a rotation file of stage-secrets; remove it.`);
+    }
+    let raw: unknown;
+    try {
+      raw = JSON.parse(result.text);
+    } catch {
+      raw = undefined;
+    }
+    const o = raw as Record<string, unknown> | undefined;
+    if (
+      o &&
+      typeof o === 'object' &&
+      o.rotation === ROTATION_FILE_VERSION &&
+      o.header &&
+      typeof o.header === 'object'
+    ) {
+      const header = this.checkedHeader(JSON.stringify(o.header), shown, stage);
+      const approved = Array.isArray(o.approved) && o.approved.every((n) => typeof n === 'string') ? o.approved : [];
+      const seal =
+        typeof o.from === 'string' && typeof o.tag === 'string' ? { from: o.from, approved, tag: o.tag } : undefined;
+      return { header, ...(seal ? { seal } : {}) };
+    }
+    // a plain header (what rotate wrote before rotation files were sealed): no seal, never trusted
+    return { header: this.checkedHeader(result.text, shown, stage) };
   }
 
   /**
@@ -237,7 +311,11 @@ export class StageStore {
         `${where} is${size} over the ${MAX_STAGE_FILE_BYTES}-byte limit for a stage file.`,
       );
     }
-    const text = result.text;
+    return this.checkedHeader(result.text, where, stage);
+  }
+
+  /** A header's text, parsed and checked: its stage, and a usable public key. */
+  private checkedHeader(text: string, where: string, stage: string): StageFile {
     const parsed = parseStageFile(text, where, { worktreeFile: true, identities: this.options.identities });
     if (parsed.stage !== stage) {
       throw new StageSecretsError(
@@ -263,7 +341,7 @@ export class StageStore {
   async update(
     stage: string,
     change: (current: StageFile | undefined, names: string[]) => Promise<StageFile> | StageFile,
-    options: ReadOptions = {},
+    options: UpdateOptions = {},
   ): Promise<StageFile> {
     const file = this.filePath(stage);
     // before anything is created: a committed secrets/ link must not take the folder, lock and temp files outside
@@ -292,7 +370,7 @@ export class StageStore {
         }
         this.removeDeadTemps(this.dir, `.${path.basename(file)}.`);
         if (next.version === FORMAT_VERSION) {
-          this.writeV3(stage, current, next);
+          this.writeV3(stage, current, next, options.rotationSeal);
         } else {
           this.writeAtomic(file, serializeStageFile(next));
           log().warn(singleFileHint(this.displayPath(stage), stage));
@@ -313,7 +391,12 @@ export class StageStore {
    *   opens what is not re-sealed yet and the rotation file the rest, so no crash leaves entries that no
    *   header can open; rotate run again finishes (stages/rotate.ts).
    */
-  private writeV3(stage: string, current: StageFile | undefined, next: StageFile): void {
+  private writeV3(
+    stage: string,
+    current: StageFile | undefined,
+    next: StageFile,
+    rotationSeal?: UpdateOptions['rotationSeal'],
+  ): void {
     const headerFile = this.filePath(stage);
     const dir = this.entriesDir(stage);
     const before = current?.version === FORMAT_VERSION ? current.secrets : {};
@@ -334,7 +417,7 @@ export class StageStore {
       this.fs.mkdirSync(dir, { recursive: true });
       this.removeDeadTemps(dir, '.');
     }
-    if (rotating) this.writeAtomic(this.rotationPath(stage), headerText);
+    if (rotating) this.writeAtomic(this.rotationPath(stage), rotationFileText(next, headerText, rotationSeal));
     // each entry is fsynced; the folder once for them all, before the header that makes them the stage's
     writeFilesSafely(
       writes.map(([name, text]) => ({

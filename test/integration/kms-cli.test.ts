@@ -120,6 +120,60 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
       expect(verify.stdout + verify.stderr).not.toContain(forbidden);
   });
 
+  it('exits 3 with the access-denied message when KMS answers 403 with a body that is not KMS JSON', async () => {
+    const ws = workspace();
+    await kmsStage(ws);
+    kms.fail('forbidden-text', { operation: 'Decrypt' });
+    const verify = await cli(ws, ['verify', '--stage', 'dev']);
+    expect(verify.code, verify.stderr).toBe(3);
+    expect(verify.stderr).toContain('access denied to KMS key alias/ci');
+    expect(verify.stderr).toContain('needs kms:Decrypt');
+    expect(verify.stderr).not.toContain('SyntaxError');
+    kms.clearFaults();
+    kms.fail('forbidden-text', { operation: 'Encrypt' });
+    const rewrap = await cli(ws, ['rewrap', '--stage', 'dev', '--kms', 'alias/second']);
+    expect(rewrap.code, rewrap.stderr).toBe(3);
+    expect(rewrap.stderr).toContain('access denied to KMS key alias/second');
+    expect(rewrap.stderr).toContain('needs kms:Encrypt');
+  });
+
+  it('an identity given by alias: verify and list show the key it is pinned to; rewrap --kms adds the key the alias names now', async () => {
+    kms.createKey({ alias: 'alias/moving' });
+    const ws = workspace();
+    const init = await cli(ws, ['init', '--stage', 'dev', '--kms', 'alias/moving']);
+    expect(init.code, init.stderr).toBe(0);
+    expect((await cli(ws, ['set', '--stage', 'dev', 'API_TOKEN', 'tok'])).code).toBe(0);
+    const first = (ws.readStage('dev') as { identities: Array<Record<string, string>> }).identities[0]!.keyArn!;
+    const verify = await cli(ws, ['verify', '--stage', 'dev']);
+    expect(verify.stdout).toContain(`AWS KMS key alias/moving (${kms.region}, pinned to ${first})`);
+    const list = await cli(ws, ['list', '--stage', 'dev']);
+    expect(list.stderr).toContain(`pinned to ${first}`);
+    // the alias is moved to a new key (aws kms update-alias): the stage still opens with the old one
+    const next = kms.createKey();
+    kms.updateAlias('alias/moving', next.keyId);
+    kms.resetCalls();
+    expect((await cli(ws, ['verify', '--stage', 'dev'])).code).toBe(0);
+    expect(kms.requests.find((r) => r.operation === 'Decrypt')?.keyId).toBe(first);
+    const rewrap = await cli(ws, ['rewrap', '--stage', 'dev', '--kms', 'alias/moving']);
+    expect(rewrap.code, rewrap.stderr).toBe(0);
+    expect(rewrap.stderr).toContain(
+      `alias/moving names key ${next.arn} now, but identity aws-kms:alias/moving is pinned to ${first}`,
+    );
+    expect(rewrap.stderr).toContain(`rewrap --stage dev --remove aws-kms:alias/moving`);
+    const ids = (ws.readStage('dev') as { identities: Array<Record<string, string>> }).identities.map((r) => r.id);
+    expect(ids).toEqual(['aws-kms:alias/moving', `aws-kms:${next.arn}`]);
+    // the old key goes; the stage opens with the new one
+    expect((await cli(ws, ['rewrap', '--stage', 'dev', '--remove', 'aws-kms:alias/moving'])).code).toBe(0);
+    kms.resetCalls();
+    const after = await cli(ws, ['verify', '--stage', 'dev']);
+    expect(after.code, after.stdout + after.stderr).toBe(0);
+    expect(after.stdout).toContain(`opened with aws-kms:${next.arn}`);
+    // the same alias again, still naming that key: a duplicate, refused
+    const twice = await cli(ws, ['rewrap', '--stage', 'dev', '--kms', next.arn]);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`already has identity aws-kms:${next.arn}`);
+  });
+
   it('exits 2 for a stage file copied from another stage or another app', async () => {
     const ws = workspace();
     await kmsStage(ws, 'dev');

@@ -9,7 +9,11 @@ import type { AddressInfo } from 'node:net';
  * encryption context in the authenticated data: Decrypt with another context fails as on real KMS.
  */
 
-export type KmsFault = 'throttle' | 'error500' | 'drop' | 'hang';
+/**
+ * `forbidden-text`: HTTP 403 with a body that is not KMS JSON, as an IAM-auth proxy or another emulator
+ * answers a denied call (an XML or HTML page).
+ */
+export type KmsFault = 'throttle' | 'error500' | 'drop' | 'hang' | 'forbidden-text';
 
 export interface KmsKey {
   keyId: string;
@@ -38,6 +42,8 @@ export interface KmsServer {
   accountId: string;
   createKey(options?: { alias?: string; description?: string; usage?: StoredKey['usage'] }): KmsKey;
   createAlias(alias: string, keyRef: string): void;
+  /** Points an existing alias at another key (KMS UpdateAlias). */
+  updateAlias(alias: string, keyRef: string): void;
   setKeyState(keyRef: string, state: StoredKey['state']): void;
   /** Refuses `operation` (e.g. "Decrypt") on one key, or on every key when keyRef is omitted. */
   deny(operation: string, keyRef?: string): void;
@@ -348,6 +354,11 @@ export async function startKmsServer(options: { region?: string; accountId?: str
       const fault = takeFault(operation);
       if (fault === 'drop') return void req.socket.destroy();
       if (fault === 'hang') return void hanging.add(res);
+      if (fault === 'forbidden-text') {
+        const page = '<?xml version="1.0"?><ErrorResponse><Error><Code>AccessDenied</Code></Error></ErrorResponse>';
+        res.writeHead(403, { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(page) });
+        return void res.end(page);
+      }
       if (fault === 'throttle') return sendFailure(res, new KmsFailure('ThrottlingException', 'Rate exceeded'));
       if (fault === 'error500')
         return sendFailure(res, new KmsFailure('KMSInternalException', 'An internal error occurred.', 500));
@@ -400,6 +411,10 @@ export async function startKmsServer(options: { region?: string; accountId?: str
     accountId,
     createKey,
     createAlias,
+    updateAlias(alias, keyRef) {
+      if (!aliases.has(alias)) throw new Error(`no alias ${alias}`);
+      aliases.set(alias, resolve(keyRef).keyId);
+    },
     setKeyState(keyRef, state) {
       resolve(keyRef).state = state;
     },

@@ -1,8 +1,10 @@
 import { StageSecretsError } from '../../core/errors.js';
+import { runConfirmIdentities } from '../confirm-identities.js';
 import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write, type CliIo } from '../command.js';
 
-const USAGE = 'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
+const USAGE =
+  'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close | --identities [ID...] [--yes]';
 
 function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
   const epochs = `${r.epochBefore} -> ${r.epoch}`;
@@ -28,7 +30,8 @@ export const command = defineCommand({
   summary: 'approve names that writers without the key added (needs the key)',
   usage: `stage-secrets approve --stage S [NAME...] [--open]
        stage-secrets approve --stage S --revoke NAME...
-       stage-secrets approve --stage S --close`,
+       stage-secrets approve --stage S --close
+       stage-secrets approve --stage S --identities [ID...] [--yes]`,
   description: `Anyone with the repo can add a secret, and a new name can change how a program runs (BROWSER,
 PYTHONWARNINGS, a tool's proxy setting...). So the build (run, export, the plugin, the SST helper and
 the client) refuses a stage while it has names no key holder approved. approve shows the pending
@@ -57,6 +60,19 @@ become pending, and their old entries restored from git history no longer count`
       help: `undo --open: names need approval again (untagged names become pending), and the
 old policy line restored from git history no longer counts`,
     },
+    identities: {
+      type: 'boolean',
+      help: `confirm identity records (who can open the stage): shows each record no key
+holder confirmed, with its recipient / key ARN / region, and tags those you confirm
+(one by one on a terminal; every one shown, or the IDs given, with --yes). rotate and
+rewrap never wrap the stage key to an unconfirmed record. Stages made before
+identities were tagged need this once; init, rotate and rewrap tag what they write.`,
+    },
+    yes: {
+      type: 'boolean',
+      help: `with --identities, for scripts: confirm without asking (check the records first:
+npx --no-install stage-secrets verify --stage S lists them)`,
+    },
     ...STAGE_OPTIONS,
   },
   footer: `
@@ -80,6 +96,15 @@ tag) to an earlier version also rolls back every approval made since; review hea
     if (values.close && !values.revoke && positionals.length > 0) {
       const why = '--close takes no NAME (to revoke names too, add --revoke)';
       throw new StageSecretsError('USAGE', `${why}. Usage: ${USAGE}`);
+    }
+    if (values.yes && !values.identities) {
+      throw new StageSecretsError('USAGE', `--yes goes with --identities. Usage: ${USAGE}`);
+    }
+    if (values.identities) {
+      if (values.open || values.revoke || values.close) {
+        throw new StageSecretsError('USAGE', `--identities does not combine with --open, --revoke or --close.`);
+      }
+      return runConfirmIdentities(io, opts, positionals, values.yes === true);
     }
     for (const name of positionals) checkNameArgument(name, USAGE);
     if (values.revoke || values.close) {

@@ -8,6 +8,7 @@ function describe(c: StageCommit, stage: string): string[] {
   const lines = [`${c.commit}  ${c.date}  ${c.author}`];
   if (c.unreadable) lines.push('  (the stage file does not parse at this commit)');
   if (c.header) lines.push('  changed the header (public key / identities / policy / approval epoch)');
+  for (const identity of c.identities ?? []) lines.push(`    ${identity}`);
   if (c.epochLowered) {
     const { from, to } = c.epochLowered;
     const why = 'the header was rolled back, so approvals a key holder revoked verify again';
@@ -32,7 +33,8 @@ export const command = defineCommand({
   usage: 'stage-secrets log --stage S [NAME] [--json]',
   description: `Who changed which secret when, from the git history of the stage file, newest first: each commit's
 short hash, author date and author, then per name what it did: added, changed, removed, approved
-(and when the header - public key, identities, policy, approval epoch - changed). With NAME, only
+(and when the header - public key, identities, policy, approval epoch - changed, with each identity
+record added, removed or changed: its recipient / key ARN / region, before and after). With NAME, only
 that secret's changes. A merge commit lists only what the merge itself decided. Needs no key; never
 shows values. Lines starting with ! flag what a replay from history looks like: a name added back
 with the approval tag it carried before its removal, and an approval epoch that went down.`,
@@ -40,7 +42,7 @@ with the approval tag it carried before its removal, and an approval epoch that 
     json: {
       type: 'boolean',
       help: `print a JSON array of {commit, author, date, changes: [{name, change, replayedTagFrom?}],
-header, epochLowered?: {from, to}}`,
+header, identities?: [line], epochLowered?: {from, to}}`,
     },
     ...STAGE_OPTIONS,
   },

@@ -44,8 +44,8 @@ comment) or json`,
     },
     strict: {
       type: 'boolean',
-      help: `exit 1 when names are pending, entries are sealed to a previous key, a
-header changed, a secrets folder was added or removed, or a secrets folder
+      help: `exit 1 when names are pending, entries are sealed to a previous key, an
+identity record has no key holder's tag, a header changed, a secrets folder was added or removed, or a secrets folder
 holds a file that is no header or entry (a gate a key holder clears);
 otherwise review exits 0`,
     },

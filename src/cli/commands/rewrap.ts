@@ -9,7 +9,9 @@ export const command = defineCommand({
   usage: 'stage-secrets rewrap --stage S [IDENTITY...] [--remove ID]',
   description: `Adds identities that can open the stage (the stage key must be openable here), and/or removes one
 by its id (see verify, or the "id" fields in the stage file). The keypair and values do not change:
-to lock out a removed identity for good, run rotate afterwards. Identities to add: the identity
+to lock out a removed identity for good, run rotate afterwards. Adding is refused while the stage has a
+record no key holder confirmed (see approve --identities). A KMS alias that names a new key now (after
+update-alias) is added as identity aws-kms:<key ARN>. Identities to add: the identity
 options below.`,
   options: {
     ...identityOptions(),

@@ -9,6 +9,11 @@ export const command = defineCommand({
   description: `Makes a new stage keypair, re-seals every value to it and re-wraps the new private key for every
 identity of the stage (each must be usable here: KMS needs kms:Encrypt and kms:Decrypt, a local
 identity needs its key). Values and identities stay; nothing is written if any step fails.
+Only identity records a key holder confirmed get the new key: a record without a valid tag (added or
+changed by hand or by a writer without the key, or made before records were tagged) is refused by name;
+confirm it (npx --no-install stage-secrets approve --stage S --identities) or remove it (rewrap --remove).
+A rotate that stopped half-way is finished by running it again; its state file secrets/.S.rotating.json is
+trusted only when it is not committed and is sealed under the current stage key.
 Rotating does not change the secret values themselves: after a leak, change them at their source.
 In a git repository, rotate names the files to commit: the header and the stage folder.`,
   options: { ...STAGE_OPTIONS },

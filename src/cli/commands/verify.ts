@@ -1,3 +1,4 @@
+import { confirmCommand } from '../../stages/identity-trust.js';
 import { verifyStage } from '../../stages/verify.js';
 import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
@@ -22,8 +23,8 @@ re-seals every value under one key.`,
   options: {
     json: {
       type: 'boolean',
-      help: `print {stage, app, identity, identityDescription, identities, ok, failed, nul, pending,
-open, sealedToOtherKey, ephemeralKeys}`,
+      help: `print {stage, app, identity, identityDescription, identities, unconfirmedIdentities, ok,
+failed, nul, pending, open, sealedToOtherKey, ephemeralKeys}`,
     },
     ...STAGE_OPTIONS,
   },
@@ -41,6 +42,18 @@ open, sealedToOtherKey, ephemeralKeys}`,
         `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
       );
       write(io.stdout, `identities: ${report.identities.join('; ')}`);
+      if (report.unconfirmedIdentities.length) {
+        write(
+          io.stdout,
+          'identity records no key holder confirmed (rotate and rewrap refuse the stage while it has them):',
+        );
+        for (const u of report.unconfirmedIdentities) write(io.stdout, `  ${u.record}: ${u.problem}`);
+        write(
+          io.stdout,
+          `confirm those you recognise: ${confirmCommand(report.stage)}; remove the others: ` +
+            `npx --no-install stage-secrets rewrap --stage ${report.stage} --remove ID`,
+        );
+      }
       if (report.failed.length) write(io.stdout, `integrity check failed: ${report.failed.join(', ')}`);
       if (report.sealedToOtherKey.length) {
         const names = report.sealedToOtherKey;
@@ -73,7 +86,12 @@ open, sealedToOtherKey, ephemeralKeys}`,
         );
       }
     }
-    const bad = report.failed.length + report.nul.length + report.pending.length + report.sealedToOtherKey.length;
+    const bad =
+      report.failed.length +
+      report.nul.length +
+      report.pending.length +
+      report.sealedToOtherKey.length +
+      report.unconfirmedIdentities.length;
     return bad ? 2 : 0;
   },
 });

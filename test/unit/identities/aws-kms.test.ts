@@ -93,7 +93,7 @@ describe('aws-kms identity', () => {
     const record = Stage.find(opts).read().identities[0]!;
     const arn = encrypt!.keyId!;
     expect(record).toMatchObject({ type: 'aws-kms', id: 'aws-kms:alias/ci', keyId: 'alias/ci', keyArn: arn });
-    expect(Object.keys(record).sort()).toEqual(['ciphertext', 'created', 'id', 'keyArn', 'keyId', 'type']);
+    expect(Object.keys(record).sort()).toEqual(['auth', 'ciphertext', 'created', 'id', 'keyArn', 'keyId', 'type']);
     expect(Object.values(record).every((v) => typeof v === 'string')).toBe(true);
 
     const decrypts = () => kms.requests.filter((r) => r.operation === 'Decrypt');
@@ -108,7 +108,7 @@ describe('aws-kms identity', () => {
     const opened = await Stage.find(opts).open();
     expect(opened.pending).toEqual([]);
     expect(opened.identity.id).toBe('aws-kms:alias/ci');
-    expect(opened.identityDescription).toBe(`AWS KMS key alias/ci (${kms.region})`);
+    expect(opened.identityDescription).toBe(`AWS KMS key alias/ci (${kms.region}, pinned to ${arn})`);
     expect(opened.decrypt('DB_URL').text).toBe('postgres://u:p@h/db');
     expect(opened.decrypt('PORT')).toEqual({ type: 'number', text: '5432' });
     const decrypt = decrypts();

@@ -48,7 +48,7 @@ describe('stageView', () => {
         'app: shop',
         'stage: prod',
         `key: ${keyFingerprint(file.publicKey)}`,
-        'identity: local:0011223344556677',
+        'identity: local:0011223344556677  local key fingerprint 0011223344556677  NOT CONFIRMED (no key holder tag)',
         'policy: open, tagged (unverified): every name allowed if the tag verifies',
         'secrets: 2',
         `API_KEY  string  2026-02-01T00:00:00.000Z  tagged (unverified)  ${sealedDigest(file.secrets.API_KEY!)}`,
