@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretInfo } from '../stages/list.js';
 import { findGitRoot, findSecretsDir, stagesIn } from '../stages/locate.js';
+import { pastSecretNames } from '../stages/past-names.js';
 import { secretsFoldersInWorkTree, type UnexpectedFile } from '../stages/secrets-folders.js';
 import { declaredNames, serviceNeeds, sortNeeds } from './needs.js';
 import { dedupe, scanServiceCode, type FileCache } from './service-code.js';
@@ -170,7 +171,10 @@ async function checkFolder(
   const infos = new Map(
     all.concat(stages.filter((s) => !all.includes(s))).map((s) => [s, stageSecretInfos(s, secretsDir, cwd, env)]),
   );
-  const known = new Set([...infos.values()].flatMap((m) => [...m.keys()]));
+  // names of the stages, and those git history knows: a name removed from every stage is still needed
+  const known = new Set(
+    [...infos.values()].flatMap((m) => [...m.keys()]).concat([...pastSecretNames(secretsDir, env)]),
+  );
   const app = await appNeeds({ ...input, dir: secretsDir, cwd, env, known });
 
   const now = input.now ?? Date.now();

@@ -109,7 +109,7 @@ function text(report: ContractReport): string {
   }
   const unexpected = (report.folders ?? []).flatMap((f) => f.unexpected);
   if (unexpected.length) {
-    out.push('', 'files in secrets folders that are no stage header or entry (no command reads them as one):');
+    out.push('', 'files in secrets folders that are no stage header or entry:');
     for (const u of unexpected) out.push(`  ${t(u.file)}${u.kind === 'os-litter' ? ' (OS litter: remove it)' : ''}`);
   }
   out.push('', summary(report));

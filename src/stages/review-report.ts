@@ -40,9 +40,11 @@ const FOLDER_WHY: Record<'added' | 'removed', string> = {
 /** An unexpected file, its name through `shown` (text or markdown). */
 function unexpectedText(u: FolderReview['unexpected'][number], shown: (s: string) => string): string {
   const when = u.new ? 'new' : 'also at the base';
-  return u.kind === 'os-litter'
-    ? `${shown(u.file)} (OS litter, ${when}: ignored by every command; remove it)`
-    : `${shown(u.file)} (${when}: neither a stage header nor an entry; no command reads it as one)`;
+  if (u.kind === 'os-litter') return `${shown(u.file)} (OS litter, ${when}: ignored by every command; remove it)`;
+  if (/(^|\/)\.[^/]+\.rotating\.json$/.test(u.file)) {
+    return `${shown(u.file)} (${when}: the state of an unfinished rotate, which rotate resumes from; never commit it)`;
+  }
+  return `${shown(u.file)} (${when}: neither a stage header nor an entry of its folder)`;
 }
 
 export function unreadableStages(review: Review): StageReview[] {
@@ -118,6 +120,7 @@ function text(review: Review): string {
     out.push('', 'FILES IN SECRETS FOLDERS THAT ARE NO HEADER OR ENTRY (a key holder must check them):');
     for (const u of unexpected) out.push(`  ${unexpectedText(u, t)}`);
   }
+  if (out.length > 1) out.push('');
   for (const s of review.stages) {
     const body = lines(s);
     const primary = s.folder === (review.folder === '.' ? '' : review.folder);

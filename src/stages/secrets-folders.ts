@@ -128,9 +128,12 @@ export function secretsFoldersInWorkTree(
   env: NodeJS.ProcessEnv,
   extra: readonly string[] = [],
 ): SecretsFolder[] | undefined {
-  const out = git(['ls-files', '-z', '-c', '-o', '--exclude-standard', '--full-name'], root, env, true);
-  if (out === undefined) return undefined;
-  const files = [...new Set(out.split('\0').filter(Boolean))].filter((f) => {
+  const tracked = git(['ls-files', '-z', '-c', '--full-name'], root, env, true);
+  const untracked = git(['ls-files', '-z', '-o', '--exclude-standard', '--full-name'], root, env, true);
+  if (tracked === undefined || untracked === undefined) return undefined;
+  // an installed package's files are no change of this repository (a committed one is tracked, and counts)
+  const fresh = untracked.split('\0').filter((f) => f && !/(^|\/)node_modules\//.test(f));
+  const files = [...new Set([...tracked.split('\0').filter(Boolean), ...fresh])].filter((f) => {
     try {
       return !nodeFs.lstatSync(path.join(root, f)).isDirectory(); // a deleted tracked file stays listed: gone
     } catch {

@@ -4,6 +4,7 @@
  * names its code reads (env mode: the template; runtime mode: the sealed file in its package), and a
  * read the function's list withholds is a warning. Run by test/integration/contract-package-*.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,6 +109,33 @@ export function describeContractPackaging(fw: Framework): void {
       const { result, template } = await packageService(fw, svc);
       expectRefusal(result, template, svc);
       expectNoValues(result.output, rest);
+    });
+
+    it('env mode: a name the code reads, removed from every stage with rm --force, still stops packaging (git history)', async () => {
+      const svc = await prepareService(FIXTURE, { stage: 'dev', secrets: allSecrets() });
+      cleanups.push(svc.ws.cleanup);
+      // a real repository around the app (prepareService marks the git root with an empty .git)
+      const root = path.dirname(svc.ws.dir);
+      fs.rmSync(path.join(root, '.git'), { recursive: true, force: true });
+      const git = (...args: string[]) => {
+        const r = spawnSync('git', args, {
+          cwd: root,
+          env: { ...svc.ws.env, GIT_CONFIG_NOSYSTEM: '1' },
+          encoding: 'utf8',
+        });
+        expect(r.status, r.stderr).toBe(0);
+      };
+      git('init', '-q', '-b', 'main');
+      git('-c', 'user.name=T', '-c', 'user.email=t@example.com', 'add', '-A', svc.ws.dir);
+      git('-c', 'user.name=T', '-c', 'user.email=t@example.com', 'commit', '-qm', 'base');
+      // QUEUE_URL: read by worker only (secrets: auto), declared nowhere: after this, only history knows it
+      const rm = await svc.ws.run(['rm', '--stage', 'dev', 'QUEUE_URL', '--force'], { cwd: svc.dir });
+      expect(rm.code, rm.stderr).toBe(0);
+      const { result, template } = await packageService(fw, svc);
+      expect(result.code).not.toBe(0);
+      expect(template).toBeUndefined();
+      expect(result.output).toContain('stage-secrets: stage dev lacks a secret the code needs:');
+      expect(result.output).toContain('function worker needs QUEUE_URL (process.env.QUEUE_URL, src/worker.js:2)');
     });
 
     describe('runtime mode, every name in the stage', () => {
