@@ -20,6 +20,8 @@ export interface GitTracking {
 
 /** From this many files on, a hint names the stage folder instead of each file. */
 const MAX_FILES_NAMED = 3;
+/** From this many files on, a note lists the first ones and a count. */
+const MAX_FILES_LISTED = 10;
 
 /** The stage's header and the entry files of its folder, as they are on disk now. */
 export function stageFiles(opts: StageOptions): string[] {
@@ -135,10 +137,31 @@ export function gitUntrackedNote(files: string[], cwd: string | undefined, env: 
   const ignoredNote = gitIgnoredNote(tracking, cwd);
   if (ignoredNote) return ignoredNote;
   const shown = tracking.untracked.map((f) => relativeTo(cwd, f));
+  const one = shown.length === 1;
+  const listed =
+    shown.length > MAX_FILES_LISTED
+      ? `${shown.slice(0, MAX_FILES_LISTED).join(', ')} and ${shown.length - MAX_FILES_LISTED} more`
+      : shown.join(', ');
+  // many files: the stage folders they are in (a header is named as itself)
+  const toAdd =
+    shown.length > MAX_FILES_NAMED
+      ? [
+          ...new Set(
+            tracking.untracked.map((f) =>
+              isEntryFile(f) ? `${relativeTo(cwd, path.dirname(f))}/` : relativeTo(cwd, f),
+            ),
+          ),
+        ]
+      : shown;
   return (
-    `not tracked by git: ${shown.join(', ')}; a clone or a CI build does not have ${shown.length === 1 ? 'it' : 'them'} ` +
-    `(a build there runs without these secrets). Commit ${shown.length === 1 ? 'it' : 'them'}: git add ${shown.map(shellWord).join(' ')}`
+    `not tracked by git: ${listed}; a clone or a CI build does not have ${one ? 'it' : 'them'} ` +
+    `(a build there runs without these secrets). Commit ${one ? 'it' : 'them'}: git add ${toAdd.map(shellWord).join(' ')}`
   );
+}
+
+/** An entry file `<stage>/<NAME>.json` has its stage's header `<stage>.json` next to its folder. */
+function isEntryFile(file: string): boolean {
+  return fs.existsSync(`${path.dirname(file)}.json`);
 }
 
 /** For init and set: the stage files a .gitignore rule hides, naming the rule and the fix. */
