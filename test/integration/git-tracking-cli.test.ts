@@ -52,6 +52,23 @@ describe('git tracking of stage files', () => {
     }
   });
 
+  it('check flags untracked entry files in every secrets folder of the repository', async () => {
+    await repo.cli(['init', '--stage', 'dev']);
+    const api = path.join(ws.dir, 'services', 'api');
+    fs.mkdirSync(api, { recursive: true });
+    fs.writeFileSync(path.join(api, 'serverless.yml'), 'service: api\nprovider:\n  name: aws\n');
+    const inApi = (args: string[]) => ws.run(args, { cwd: api, env: repo.env });
+    // an app of its own below the root app (its own --dir, as docs/several-services.md has it)
+    expect((await inApi(['init', '--stage', 'dev', '--dir', 'secrets'])).code).toBe(0);
+    expect((await inApi(['set', '--stage', 'dev', '--dir', 'secrets', 'API_TOKEN', 't'])).code).toBe(0);
+    repo.ok('add', 'secrets/', 'services/api/secrets/dev.json');
+    repo.ok('commit', '-qm', 'headers');
+    const check = await repo.run(['check']);
+    expect(check.stderr).toMatch(/not tracked by git.*services\/api\/secrets\/dev\/API_TOKEN\.json/);
+    repo.ok('add', 'services/');
+    expect((await repo.run(['check'])).stderr).not.toContain('not tracked by git');
+  });
+
   it('import names the stage folder when it writes many files; rotate names the header and the folder', async () => {
     await repo.cli(['init', '--stage', 'dev']);
     repo.commitAll('init');

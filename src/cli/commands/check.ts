@@ -3,7 +3,9 @@ import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
 import { checkFunctions } from '../check-functions.js';
 import * as path from 'node:path';
+import { git } from '../../stages/git.js';
 import { findSecretsDir } from '../../stages/locate.js';
+import { secretsFoldersInWorkTree } from '../../stages/secrets-folders.js';
 import { gitUntrackedNote, secretsFolderFiles } from '../git-tracking.js';
 import { type CliIo, defineCommand, STAGE_OPTIONS, write } from '../command.js';
 
@@ -101,14 +103,21 @@ names a secret a stage lacks`,
   },
 });
 
-/** The stage files of the checked stages (all of the folder by default) that git does not track. */
+/**
+ * The stage files of the checked stages (all by default) that git does not track: in the folder found from
+ * here and, as check covers them, every other secrets folder of the repository.
+ */
 function untrackedInFolder(dir: string | undefined, stages: string[] | undefined, io: CliIo): string | undefined {
   const found = findSecretsDir({ stage: 'any', dir, cwd: io.cwd, env: io.env });
-  if (!('dir' in found)) return undefined;
-  const files = secretsFolderFiles(found.dir).filter((file) => {
-    if (!stages?.length) return true;
-    const stage = path.dirname(file) === found.dir ? path.basename(file, '.json') : path.basename(path.dirname(file));
-    return stages.includes(stage);
-  });
+  const folders = new Set<string>('dir' in found ? [path.resolve(found.dir)] : []);
+  const root = git(['rev-parse', '--show-toplevel'], io.cwd, io.env, true)?.trim();
+  if (root) for (const f of secretsFoldersInWorkTree(root, io.env) ?? []) folders.add(path.join(root, f.folder));
+  const files = [...folders].flatMap((folder) =>
+    secretsFolderFiles(folder).filter((file) => {
+      if (!stages?.length) return true;
+      const stage = path.dirname(file) === folder ? path.basename(file, '.json') : path.basename(path.dirname(file));
+      return stages.includes(stage);
+    }),
+  );
   return gitUntrackedNote(files, io.cwd, io.env);
 }
