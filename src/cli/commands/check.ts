@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { git } from '../../stages/git.js';
 import { findSecretsDir } from '../../stages/locate.js';
 import { secretsFoldersInWorkTree } from '../../stages/secrets-folders.js';
-import { gitUntrackedNote, secretsFolderFiles } from '../git-tracking.js';
+import { gitUntrackedNote, secretsFolderFiles } from '../../stages/git-tracking.js';
 import { type CliIo, defineCommand, STAGE_OPTIONS, write } from '../command.js';
 
 export const command = defineCommand({

@@ -8,7 +8,7 @@ import { setSecrets } from '../../stages/secrets.js';
 import type { StageOptions } from '../../stages/options.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write, type CliIo } from '../command.js';
 import { approvalNote } from '../approval-note.js';
-import { entryFileOf, gitAddNote } from '../git-tracking.js';
+import { entryFileOf, gitAddNote } from '../../stages/git-tracking.js';
 import {
   duplicateNames,
   entryMetaComments,

@@ -2,7 +2,7 @@ import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { appRootOf, findSecretsDir } from '../../stages/locate.js';
 import { git } from '../../stages/git.js';
-import { gitIgnoredNote, gitTracking } from '../git-tracking.js';
+import { gitIgnoredNote, gitTracking } from '../../stages/git-tracking.js';
 import { initStage } from '../../stages/init.js';
 import { resolveApp } from '../app.js';
 import { identityOptions, identitySpecsFrom } from '../identity-options.js';

@@ -1,6 +1,6 @@
 import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
 import { listStages } from '../list-stages.js';
-import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
+import { gitUntrackedNote, stageFiles } from '../../stages/git-tracking.js';
 import { namesNewerInStore } from '../../stages/pull.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { storeFromOptions, STORE_OPTION } from '../store-option.js';

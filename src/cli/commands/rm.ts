@@ -1,7 +1,7 @@
 import { escapeText } from '../../core/escape.js';
 import { StageSecretsError } from '../../core/errors.js';
 import type { StageOptions } from '../../stages/options.js';
-import { approvedInHistory } from '../git-tracking.js';
+import { approvedInHistory } from '../../stages/git-tracking.js';
 import { removeSecrets } from '../../stages/secrets.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 

@@ -1,5 +1,5 @@
 import { rotateStage } from '../../stages/rotate.js';
-import { gitAddNote } from '../git-tracking.js';
+import { gitAddNote } from '../../stages/git-tracking.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
 export const command = defineCommand({

@@ -6,7 +6,7 @@ import { shownName } from '../../core/names.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { approvalNote } from '../approval-note.js';
-import { entryFileOf, gitAddNote } from '../git-tracking.js';
+import { entryFileOf, gitAddNote } from '../../stages/git-tracking.js';
 import { readHiddenTwice } from '../hidden-prompt.js';
 import { readAll } from '../stdin.js';
 

@@ -1,6 +1,6 @@
 import { confirmCommand } from '../../stages/identity-trust.js';
 import { verifyStage } from '../../stages/verify.js';
-import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
+import { gitUntrackedNote, stageFiles } from '../../stages/git-tracking.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
 /** From this many separately sealed values on, verify suggests re-sealing them in one batch. */

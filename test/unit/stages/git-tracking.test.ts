@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvedInHistory, gitTracking, gitUntrackedNote, stageFiles } from '../../../src/cli/git-tracking.js';
+import { approvedInHistory, gitTracking, gitUntrackedNote, stageFiles } from '../../../src/stages/git-tracking.js';
 import { makeWorkspace, type Workspace } from '../../support/cli.js';
 import { gitRepo, initRepo, type GitRepo } from '../../support/git-repo.js';
 import { writeV2Stage } from '../../support/stage-files.js';

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { git } from '../stages/git.js';
-import type { StageOptions } from '../stages/options.js';
-import { Stage } from '../stages/stage.js';
+import { git } from './git.js';
+import type { StageOptions } from './options.js';
+import { Stage } from './stage.js';
 
 /**
  * What git makes of a stage's files: the header `secrets/<stage>.json` alone holds no value, so a clone of a
