@@ -59,6 +59,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<{ command:
     summary: 'a local settings page over the stage files (127.0.0.1 only, never shows values)',
     load: () => import('./commands/console.js'),
   },
+  status: {
+    summary: 'which deployed functions lag the stage (needs no key; AWS read access)',
+    load: () => import('./commands/status.js'),
+  },
   textconv: {
     summary: 'print a stage file for git diff: names, approval, digests (called by git)',
     load: () => import('./commands/textconv.js'),

@@ -21,6 +21,7 @@ const COMMANDS = [
   'git-setup',
   'merge-driver',
   'textconv',
+  'status',
 ];
 
 describe('CLI: help', () => {
