@@ -1,0 +1,132 @@
+/**
+ * A throwaway AWS emulator for deploy tests: python3's moto server on a free 127.0.0.1 port, one per test
+ * file, started with the interpreter itself (not a shim) so the pid kept is moto's, stopped by that pid.
+ * No moto here is a failure that says how to get it, never a skip.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as net from 'node:net';
+
+export interface Moto {
+  port: number;
+  /** http://127.0.0.1:PORT (osls and the AWS SDK v3: an IP gives path-style S3) */
+  url: string;
+  /** http://localhost:PORT (serverless v3 with serverless-localstack: moto reads 127 of an IP as a bucket) */
+  localhostUrl: string;
+  pid: number;
+  /** dummy credentials, a region and the endpoint, for the AWS SDK v3 and the CLI */
+  env: NodeJS.ProcessEnv;
+  stop(): Promise<void>;
+}
+
+function pythonExecutable(): string {
+  try {
+    execFileSync('python3', ['-c', 'import moto'], { stdio: 'pipe' });
+  } catch (err) {
+    const stderr = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message);
+    throw new Error(
+      `the deploy tests need python3 with moto (the AWS emulator): \`python3 -c 'import moto'\` failed: ${stderr.trim()}. ` +
+        'Install it with: python3 -m pip install "moto[server]"',
+    );
+  }
+  return execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url: string, child: ChildProcess, log: () => string): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto_server exited (${child.exitCode}): ${log()}`);
+    try {
+      const res = await fetch(`${url}/moto-api/`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`moto_server did not answer ${url}/moto-api/ within 30 s: ${log()}`);
+}
+
+export async function startMoto(): Promise<Moto> {
+  const python = pythonExecutable();
+  const port = await freePort();
+  const child = spawn(python, ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once('exit', () => resolve());
+      process.kill(child.pid!, 'SIGTERM');
+      setTimeout(() => {
+        if (child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGKILL');
+      }, 5000).unref();
+    });
+  try {
+    await waitReady(url, child, () => stderr);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    port,
+    url,
+    localhostUrl: `http://localhost:${port}`,
+    pid: child.pid!,
+    env: {
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: url,
+    },
+    stop,
+  };
+}
+
+export interface CountingProxy {
+  url: string;
+  /** the X-Amz-Target operations seen, in order (e.g. TrentService.Decrypt) */
+  targets: string[];
+  close(): Promise<void>;
+}
+
+/** A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls). */
+export async function countingProxy(target: Moto): Promise<CountingProxy> {
+  const http = await import('node:http');
+  const targets: string[] = [];
+  const server = http.createServer((req, res) => {
+    const op = req.headers['x-amz-target'];
+    if (typeof op === 'string') targets.push(op);
+    const upstream = http.request(
+      { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    targets,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
