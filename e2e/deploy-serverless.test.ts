@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEPLOY_DIGEST_ENV } from '../src/core/deploy-digest.js';
+import { REPO_ROOT } from '../test/support/cli.js';
+import { runAction } from '../test/support/github-runner.js';
 import { FRAMEWORKS, type SlsService } from '../test/support/sls-service.js';
 import { awsOf, prepareDeployService, SERVICE, sls, states, status } from './support/deploy.js';
 import { startMoto, type Moto } from './support/moto.js';
@@ -101,6 +103,19 @@ describe(`deploys to moto with ${fw.name} ${fw.version} (env mode, fixtures/sls-
     const text = await status(svc, moto, ['--format', 'text']);
     expect(text.code).toBe(1);
     expect(text.stdout).toContain('1 current, 2 stale, 0 not deployed');
+  });
+
+  it("the Action's status input writes the table to the step summary; stale does not fail the step", async () => {
+    const run = await runAction(path.join(REPO_ROOT, 'action', 'index.mjs'), {
+      cwd: svc.dir,
+      env: { ...svc.env, ...moto.env },
+      inputs: { stage: STAGE, status: 'true', export: 'none' },
+    });
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.summary).toContain('### stage-secrets status: stage dev');
+    expect(run.summary).toContain('| deploy\\-svc | full | **stale** | 2 |');
+    expect(run.summary).toContain('| deploy\\-svc | auto | current | 1 |');
+    for (const value of Object.values(secrets)) expect(run.summary + run.stdout).not.toContain(value);
   });
 
   it('deploy function -f full: that function holds the new value and is current; the other stays stale', async () => {

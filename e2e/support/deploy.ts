@@ -13,6 +13,8 @@ import {
   LambdaClient,
   ListFunctionsCommand,
 } from '@aws-sdk/client-lambda';
+import { GetObjectCommand, ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -85,6 +87,7 @@ export function awsOf(moto: Moto, region = 'us-east-1') {
   const config = { region, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   const lambda = new LambdaClient(config);
   const cfn = new CloudFormationClient(config);
+  const s3 = new S3Client({ ...config, forcePathStyle: true });
   return {
     /** Environment.Variables of a function */
     async variables(functionName: string): Promise<Record<string, string>> {
@@ -105,16 +108,36 @@ export function awsOf(moto: Moto, region = 'us-east-1') {
     async functionNames(): Promise<string[]> {
       return ((await lambda.send(new ListFunctionsCommand({}))).Functions ?? []).map((f) => f.FunctionName!).sort();
     },
-    /** the deployed code, fetched from GetFunction's Code.Location and unzipped into a new folder */
-    async code(functionName: string): Promise<string> {
+    /**
+     * The deployed code, unzipped into a new folder. moto's GetFunction gives a Code.Location on AWS's own
+     * host, serving nothing; its path is the S3 key the code came from. So the zip is taken from whichever
+     * moto bucket holds that key (a stack deploy), else from the uploads a proxy saw (`deploy function`
+     * sends the bytes themselves), and used only when its SHA-256 is GetFunction's CodeSha256.
+     */
+    async code(functionName: string, uploaded: Buffer[] = []): Promise<string> {
       const out = await lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
-      const res = await fetch(out.Code!.Location!);
-      if (!res.ok) throw new Error(`fetching the code of ${functionName}: HTTP ${res.status}`);
+      const want = out.Configuration!.CodeSha256!;
+      const key = decodeURIComponent(new URL(out.Code!.Location!).pathname.slice(1));
+      const candidates: Buffer[] = [];
+      for (const bucket of (await s3.send(new ListBucketsCommand({}))).Buckets ?? []) {
+        try {
+          const object = await s3.send(new GetObjectCommand({ Bucket: bucket.Name!, Key: key }));
+          candidates.push(Buffer.from(await object.Body!.transformToByteArray()));
+        } catch {
+          // not in this bucket
+        }
+      }
+      candidates.push(...uploaded);
+      const zip = candidates.find((bytes) => createHash('sha256').update(bytes).digest('base64') === want);
+      if (!zip)
+        throw new Error(
+          `no zip with the CodeSha256 of ${functionName} (${want}) in moto's buckets or ${uploaded.length} uploaded zips`,
+        );
       const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-code-'));
-      const zip = path.join(tmp, 'code.zip');
-      fs.writeFileSync(zip, Buffer.from(await res.arrayBuffer()));
+      const file = path.join(tmp, 'code.zip');
+      fs.writeFileSync(file, zip);
       try {
-        return unzipArtifact(zip);
+        return unzipArtifact(file);
       } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
       }
@@ -122,6 +145,7 @@ export function awsOf(moto: Moto, region = 'us-east-1') {
     destroy() {
       lambda.destroy();
       cfn.destroy();
+      s3.destroy();
     },
   };
 }
