@@ -27,8 +27,12 @@ const digest = (v: string) => createHash('sha256').update(v).digest('hex');
 const secrets = { API_KEY: token('api'), DB_PASSWORD: token('db') };
 const RUNTIME = { SECRETS_MODE: 'runtime' };
 const times: Record<string, number> = {};
+/** a deploy takes 10-40 s on 2 idle cores; far more when the machine is shared: no deploy near its timeout */
+const DEPLOY_TIMEOUT = 600_000;
 
-describe(`deploys to moto with ${fw.name} ${fw.version} (runtime mode, fixtures/sls-deploy)`, () => {
+describe(`deploys to moto with ${fw.name} ${fw.version} (runtime mode, fixtures/sls-deploy)`, {
+  timeout: DEPLOY_TIMEOUT,
+}, () => {
   let moto: Moto;
   let proxy: CountingProxy;
   let svc: SlsService;
@@ -70,7 +74,7 @@ describe(`deploys to moto with ${fw.name} ${fw.version} (runtime mode, fixtures/
       identity: { args: ['--kms', 'alias/deploy-prod'], env: moto.env },
     });
     times.create = (await sls(fw, moto, svc, ['deploy'], RUNTIME)).seconds;
-  });
+  }, DEPLOY_TIMEOUT);
 
   afterAll(async () => {
     aws?.destroy();
@@ -125,37 +129,49 @@ describe(`deploys to moto with ${fw.name} ${fw.version} (runtime mode, fixtures/
     expect(states(s.rows)).toEqual({ apiOnly: 'stale', auto: 'current', full: 'stale' });
   });
 
-  it('deploy function -f full: its new code opens the new value and it is current; apiOnly stays stale', async () => {
-    // through the proxy, which keeps the zip osls uploads (moto serves no code uploaded that way)
-    const viaProxy = { ...RUNTIME, AWS_ENDPOINT_URL: proxy.url };
-    times.deployFunction = (await sls(fw, moto, svc, ['deploy', 'function', '-f', 'full'], viaProxy)).seconds;
-    expect(proxy.uploadedZips).toHaveLength(1);
-    const full = await invokeDeployed('full');
-    expect((full.run.invocations[0]!.value as { atLoad: Record<string, string> }).atLoad.API_KEY).toBe(
-      digest(secrets.API_KEY),
-    );
-    expect(states((await status(svc, moto)).rows)).toEqual({ apiOnly: 'stale', auto: 'current', full: 'current' });
-  });
+  it(
+    'deploy function -f full: its new code opens the new value and it is current; apiOnly stays stale',
+    async () => {
+      // through the proxy, which keeps the zip osls uploads (moto serves no code uploaded that way)
+      const viaProxy = { ...RUNTIME, AWS_ENDPOINT_URL: proxy.url };
+      times.deployFunction = (await sls(fw, moto, svc, ['deploy', 'function', '-f', 'full'], viaProxy)).seconds;
+      expect(proxy.uploadedZips).toHaveLength(1);
+      const full = await invokeDeployed('full');
+      expect((full.run.invocations[0]!.value as { atLoad: Record<string, string> }).atLoad.API_KEY).toBe(
+        digest(secrets.API_KEY),
+      );
+      expect(states((await status(svc, moto)).rows)).toEqual({ apiOnly: 'stale', auto: 'current', full: 'current' });
+    },
+    DEPLOY_TIMEOUT,
+  );
 
-  it('a whole deploy: every function current, apiOnly opens the new value', async () => {
-    times.update = (await sls(fw, moto, svc, ['deploy'], RUNTIME)).seconds;
-    const s = await status(svc, moto);
-    expect(s.code).toBe(0);
-    expect(states(s.rows)).toEqual({ apiOnly: 'current', auto: 'current', full: 'current' });
-    const apiOnly = await invokeDeployed('apiOnly');
-    expect((apiOnly.run.invocations[0]!.value as { atLoad: Record<string, string> }).atLoad.API_KEY).toBe(
-      digest(secrets.API_KEY),
-    );
-  });
+  it(
+    'a whole deploy: every function current, apiOnly opens the new value',
+    async () => {
+      times.update = (await sls(fw, moto, svc, ['deploy'], RUNTIME)).seconds;
+      const s = await status(svc, moto);
+      expect(s.code).toBe(0);
+      expect(states(s.rows)).toEqual({ apiOnly: 'current', auto: 'current', full: 'current' });
+      const apiOnly = await invokeDeployed('apiOnly');
+      expect((apiOnly.run.invocations[0]!.value as { atLoad: Record<string, string> }).atLoad.API_KEY).toBe(
+        digest(secrets.API_KEY),
+      );
+    },
+    DEPLOY_TIMEOUT,
+  );
 
-  it('remove leaves nothing: no stack, no function; status says not deployed', async () => {
-    times.remove = (await sls(fw, moto, svc, ['remove'], RUNTIME)).seconds;
-    expect(await aws.functionNames()).toEqual([]);
-    await expect(aws.stackResources(STACK)).rejects.toThrow(/does not exist/);
-    expect(states((await status(svc, moto)).rows)).toEqual({
-      apiOnly: 'not deployed',
-      auto: 'not deployed',
-      full: 'not deployed',
-    });
-  });
+  it(
+    'remove leaves nothing: no stack, no function; status says not deployed',
+    async () => {
+      times.remove = (await sls(fw, moto, svc, ['remove'], RUNTIME)).seconds;
+      expect(await aws.functionNames()).toEqual([]);
+      await expect(aws.stackResources(STACK)).rejects.toThrow(/does not exist/);
+      expect(states((await status(svc, moto)).rows)).toEqual({
+        apiOnly: 'not deployed',
+        auto: 'not deployed',
+        full: 'not deployed',
+      });
+    },
+    DEPLOY_TIMEOUT,
+  );
 });

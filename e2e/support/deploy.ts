@@ -76,7 +76,14 @@ export async function sls(
   extra: NodeJS.ProcessEnv = {},
 ): Promise<Timed> {
   const started = Date.now();
-  const result = await runFramework(fw, [...args, '--stage', svc.stage], svc.dir, deployEnv(fw, moto, svc, extra));
+  // well past a deploy's usual 10-40 s: a shared machine can take minutes
+  const result = await runFramework(
+    fw,
+    [...args, '--stage', svc.stage],
+    svc.dir,
+    deployEnv(fw, moto, svc, extra),
+    540_000,
+  );
   const seconds = (Date.now() - started) / 1000;
   if (result.code !== 0) throw new Error(`${fw.name} ${args.join(' ')} failed (${result.code}):\n${result.output}`);
   return { ...result, seconds };
