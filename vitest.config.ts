@@ -23,7 +23,6 @@ const START_FIRST = [
   'test/integration/runtime-mode-esbuild-esm.test.ts',
   'test/integration/runtime-mode-deploy-function.test.ts',
   'test/integration/package-install.test.ts',
-  'test/integration/readme-quick-start.test.ts',
   'test/security/name-approval.test.ts',
   'test/security/sls-opt-out-leak.test.ts',
   'test/security/package-stage-files.test.ts',

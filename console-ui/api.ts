@@ -1,51 +1,19 @@
 // Talks to the console server: same origin, JSON, the page's CSRF token on every write. Values go up
 // in a request body and never come back.
 
-export type ApprovalStatus = 'pending' | 'unverified' | 'approved' | 'invalid' | 'open';
-export type CellState = ApprovalStatus | 'missing';
-export type SecretType = 'string' | 'number' | 'json';
-
-export interface StageColumn {
-  stage: string;
-  checkedWith?: string;
-  problem?: string;
-}
-
-export interface AppMatrix {
-  secretsDir: string;
-  stages: StageColumn[];
-  rows: Array<{ name: string; cells: Record<string, CellState>; neededBy?: Need[] }>;
-}
-
-export interface Need {
-  who: string;
-  where?: string;
-}
-
-export interface SecretInfo {
-  name: string;
-  type: SecretType;
-  updated: string;
-  approval: ApprovalStatus;
-  neededBy?: Need[];
-  /** set --expires / --owner */
-  expires?: string;
-  owner?: string;
-}
-
-export interface StagePage {
-  stage: string;
-  secrets: SecretInfo[];
-  checkedWith?: string;
-  problem?: string;
-  needsKnown: boolean;
-}
-
-export interface WriteOutcome {
-  message: string;
-  notes: string[];
-  changes: { files: string[]; git: string[]; inGit: boolean };
-}
+// The answers' types are the server's own (src/console/api.ts), never a copy.
+export type {
+  AppMatrix,
+  ApprovalStatus,
+  CellState,
+  Need,
+  SecretInfo,
+  StageSecret,
+  SecretType,
+  StageColumn,
+  StagePage,
+  WriteOutcome,
+} from '../src/console/api.js';
 
 export class ApiError extends Error {}
 

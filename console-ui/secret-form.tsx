@@ -1,6 +1,5 @@
 import { useRef, useState } from 'preact/hooks';
-import { keyNameProblem } from '../src/core/names.js';
-import { normalizeValue, type SecretType } from '../src/core/values.js';
+import { keyNameProblem, normalizeValue, type SecretType } from '../src/console/api.js';
 import { postJson, stagePath, type WriteOutcome } from './api.js';
 import { TYPE_LABEL } from './labels.js';
 

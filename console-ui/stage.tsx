@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import {
   getJson,
   postJson,
-  type SecretInfo,
+  type StageSecret,
   type StagePage as StageData,
   stagePath,
   type WriteOutcome,
@@ -14,7 +14,7 @@ import { SecretForm } from './secret-form.js';
 
 function DeleteDialog(props: {
   stage: string;
-  secret: SecretInfo;
+  secret: StageSecret;
   needsKnown: boolean;
   onCancel(): void;
   onDeleted(outcome: WriteOutcome): void;
@@ -90,7 +90,7 @@ export function StagePage(props: { stage: string }) {
   const [error, setError] = useState<string | undefined>();
   const [outcome, setOutcome] = useState<WriteOutcome | undefined>();
   const [replacing, setReplacing] = useState<string | undefined>();
-  const [deleting, setDeleting] = useState<SecretInfo | undefined>();
+  const [deleting, setDeleting] = useState<StageSecret | undefined>();
   const load = () =>
     getJson<StageData>(stagePath(stage)).then(
       (d) => {

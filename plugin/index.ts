@@ -1,13 +1,13 @@
 /**
- * Serverless Framework plugin (v3 and osls): `plugins: [stage-secrets/plugin]`.
+ * Serverless Framework plugin (v3, osls, and v4's calling conventions): `plugins: [stage-secrets/plugin]`.
  * Only the glue lives here; the work is in src/serverless/.
  */
-import * as path from 'node:path';
 import { isStageSecretsError } from '../src/core/errors.js';
 import { APP_PROBE_VAR } from '../src/core/run-env.js';
 import { log as currentLogger, setLogger, type Logger } from '../src/core/log.js';
 import { applyStageSecrets } from '../src/serverless/apply.js';
 import { CUSTOM_SCHEMA, FUNCTION_SCHEMA } from '../src/serverless/config.js';
+import { frameworkFeatures, type FrameworkFeatures } from '../src/serverless/framework.js';
 import { checkPackages, type PackageGuard } from '../src/serverless/package-guard.js';
 import { removeRuntimeFiles } from '../src/serverless/runtime-mode.js';
 import { StageSecretsCache } from '../src/serverless/service-stage.js';
@@ -89,14 +89,14 @@ export default class StageSecretsPlugin {
     );
   }
 
-  /** The config file as written (v3 and osls: configurationFilename, relative to the service folder). */
-  private configFile(): string | undefined {
-    const name = this.serverless.configurationFilename;
-    return typeof name === 'string' && name.length > 0 ? path.resolve(this.serviceDir(), name) : undefined;
+  /** What this framework does differently (v4: the config file's name without extension, its esbuild, meta.json). */
+  private features(): FrameworkFeatures {
+    return frameworkFeatures(this.serverless, this.serviceDir());
   }
 
   private applyOnce(): Promise<void> {
     this.applied ??= this.withFrameworkErrors(async () => {
+      const { configFile, builtInEsbuild, savesMeta } = this.features();
       ({ guard: this.guard } = await applyStageSecrets({
         service: this.serverless.service,
         stage: this.serverless.getProvider('aws').getStage(),
@@ -104,7 +104,8 @@ export default class StageSecretsPlugin {
         env: process.env,
         cache: this.cache,
         log: this.logger,
-        configFile: this.configFile(),
+        configFile,
+        framework: { builtInEsbuild, savesMeta },
         localInvoke: this.serverless.processedInput?.commands?.join(' ') === 'invoke local',
       }));
     });

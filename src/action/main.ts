@@ -1,17 +1,22 @@
 /**
  * The GitHub Action's entry (action.yml, bundled into action/index.mjs by scripts/bundle-action.mjs):
- * loads the stage once through stages/load.ts, the way `run` and `export` do, then registers every
+ * runs the keyless contract check (input check) first, in a scrubbed child process (contract-scan.ts),
+ * then loads the stage once through stages/load.ts, the way `run` and `export` do, registers every
  * value with the runner's masking before anything else is printed, hands the secrets to later steps
- * (GITHUB_ENV or files), sets the outputs and writes the step summary.
+ * (GITHUB_ENV or files), sets the outputs and writes the step summary. Nothing from the workspace is
+ * ever loaded into this process, which holds the key and the job's tokens.
  */
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as core from '@actions/core';
-import { exitCodeOf } from '../cli/exit-codes.js';
+import { exitCodeOf } from '../core/exit-codes.js';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
 import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import { assertEnvSafe } from '../core/values.js';
-import { checkApp, type ContractReport } from '../contract/index.js';
+import { type ContractReport, renderCheck } from '../contract/index.js';
 import { loadSecrets } from '../stages/load.js';
+import { findStage } from '../stages/locate.js';
+import { CONTRACT_SCAN_FLAG, contractInChild, contractScanMain } from './contract-scan.js';
 import { renderReview, unreadableStages } from '../stages/review-report.js';
 import { writeSecretFiles } from './export-targets.js';
 import { readActionInputs } from './inputs.js';
@@ -80,6 +85,14 @@ export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<vo
   assertRunnerFiles(env, inputs.export.kind === 'env');
   // keyless, so first: a pull request whose stage the build refuses (a pending name) still gets its review
   const review = inputs.review ? reviewOfPullRequest(inputs, env, cwd) : undefined;
+  const contract = inputs.check ? await contractBeforeOpening(inputs, env, cwd) : undefined;
+  if (contract && !contract.report.ok) {
+    if (env.GITHUB_STEP_SUMMARY) {
+      const blocks = [renderCheck(contract.report, 'markdown'), ...(review ? [renderReview(review, 'markdown')] : [])];
+      await core.summary.addRaw(blocks.join('\n')).write();
+    }
+    throw missingNamesError(contract.report, contract.fileStage);
+  }
   // like run and export: the action makes the environment, so it always reads the stage file itself
   let loaded: Awaited<ReturnType<typeof loadSecrets>>;
   try {
@@ -107,13 +120,17 @@ export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<vo
   // the checks run applies to the env it builds, all before anything is handed on
   for (const name of names) assertEnvSafe(name, secrets.get(name)!.text, 'an environment variable');
   const stageFile = stageFileOutput(loaded.file, cwd);
-  const fileStage = loaded.stageFile.stage;
-  const contract = inputs.check ? await checkApp({ dir: inputs.dir, cwd, env, stages: [fileStage] }) : undefined;
-  const context: SummaryContext = { inputs, stage: loaded.stage, names, stageFile, loaded, env, cwd, contract, review };
-  if (contract && !contract.ok) {
-    await writeSummary(context);
-    throw missingNamesError(contract, fileStage);
-  }
+  const context: SummaryContext = {
+    inputs,
+    stage: loaded.stage,
+    names,
+    stageFile,
+    loaded,
+    env,
+    cwd,
+    contract: contract?.report,
+    review,
+  };
   const unreadable = review ? unreadableStages(review) : [];
   if (unreadable.length > 0) {
     await writeSummary(context);
@@ -136,6 +153,27 @@ export async function runAction(env: NodeJS.ProcessEnv, cwd: string): Promise<vo
   core.info(`stage-secrets: stage ${loaded.stage}: ${names.length} secrets from ${stageFile} (${where}).`);
 }
 
+/**
+ * The contract check of the stage file the step will open (a preview stage's fallback included), found
+ * without opening it and run in a child without any key or token. Undefined when there is no stage file:
+ * opening it then fails with the loader's own message.
+ */
+async function contractBeforeOpening(
+  inputs: ReturnType<typeof readActionInputs>,
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+): Promise<{ report: ContractReport; fileStage: string } | undefined> {
+  const found = findStage({ stage: inputs.stage, dir: inputs.dir, fallbacks: inputs.fallbacks, cwd, env }, 'read');
+  if (!found.located) return undefined;
+  const { fileStage, dir } = found.located;
+  const report = await contractInChild(fileURLToPath(import.meta.url), cwd, env, { dir, stages: [fileStage] });
+  core.info(
+    'stage-secrets: contract check ran ahead of opening the stage, in a separate process with no key, token or AWS ' +
+      "credential; the workspace's files were parsed by the action's own parser, none was run.",
+  );
+  return { report, fileStage };
+}
+
 /** Fails the step with the tool's message (never a value) and its exit code. */
 function fail(err: unknown): void {
   if (isStageSecretsError(err)) {
@@ -146,5 +184,13 @@ function fail(err: unknown): void {
   core.setFailed(`stage-secrets: internal error: ${(err as Error)?.message ?? String(err)}`);
 }
 
-// the runner starts a step in $GITHUB_WORKSPACE: inputs such as dir and files:DIR are relative to it
-runAction(process.env, process.cwd()).catch(fail);
+if (process.argv[2] === CONTRACT_SCAN_FLAG) {
+  // the scan child (contract-scan.ts): keyless, its own environment
+  contractScanMain().catch((err) => {
+    process.stderr.write(`${(err as Error)?.message ?? String(err)}\n`);
+    process.exitCode = 1;
+  });
+} else {
+  // the runner starts a step in $GITHUB_WORKSPACE: inputs such as dir and files:DIR are relative to it
+  runAction(process.env, process.cwd()).catch(fail);
+}

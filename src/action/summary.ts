@@ -2,6 +2,7 @@ import { type ContractReport, renderCheck } from '../contract/index.js';
 import { appDeployStatus } from '../contract/deployed.js';
 import { awsDeployReader } from '../contract/deployed-aws.js';
 import { renderStatus } from '../contract/deployed-render.js';
+import { escapeMarkdown, markdownCode } from '../core/escape.js';
 import type { LoadedSecrets } from '../stages/load.js';
 import type { Review } from '../stages/review.js';
 import { renderReview } from '../stages/review-report.js';
@@ -30,9 +31,7 @@ export interface SummaryContext {
  */
 export type SummaryBlock = (context: SummaryContext) => Promise<string | undefined>;
 
-function escapeCell(text: string): string {
-  return text.replace(/[|\\`*_<>]/g, (ch) => `\\${ch}`);
-}
+const escapeCell = escapeMarkdown;
 
 /** The names the step handed on, and from which stage file: what a reader of the run wants first. */
 export const loadedSecretsBlock: SummaryBlock = async (context) => {
@@ -46,7 +45,7 @@ export const loadedSecretsBlock: SummaryBlock = async (context) => {
   const lines = [
     `### stage-secrets: stage ${escapeCell(context.stage)}`,
     '',
-    `${names.length} secrets from \`${stageFile}\`, exported ${target}${inputs.mask ? ', masked in the log' : ''}.`,
+    `${names.length} secrets from ${markdownCode(stageFile)}, exported ${target}${inputs.mask ? ', masked in the log' : ''}.`,
   ];
   if (loaded.fallback) lines.push('', escapeCell(loaded.fallback));
   if (names.length > 0) lines.push('', '| name |', '| --- |', ...names.map((name) => `| \`${name}\` |`));

@@ -8,6 +8,8 @@ import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
 import type { ExpectedApp } from '../stages/options.js';
 
 const SERVICE_NAME = /^[A-Za-z0-9][\w.-]*$/;
+/** How Serverless v4 refuses to run without a licence key or a dashboard login. */
+const LICENCE_GATE = /licen[cs]e|log ?in\b|access key|SERVERLESS_ACCESS_KEY/i;
 
 function readText(file: string): string | undefined {
   try {
@@ -120,9 +122,14 @@ export async function resolveApp(
         from: `service in ${config} (resolved by serverless print)`,
       };
     } catch (err) {
+      const why = (err as Error).message;
+      // v4's CLI checks a licence or login online before any command, print included (notes/serverless-v4.md)
+      const gated = LICENCE_GATE.test(why)
+        ? ' This framework asks for a licence or a login before it runs any command; stage-secrets does not need it to know the app.'
+        : '';
       throw new StageSecretsError(
         'USAGE',
-        `cannot tell the app name: serverless print could not resolve the service of ${config} (${(err as Error).message}). Pass --app NAME (the service name).`,
+        `cannot tell the app name: serverless print could not resolve the service of ${config} (${why}).${gated} Pass --app NAME (the service name).`,
       );
     }
   }

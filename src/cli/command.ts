@@ -4,30 +4,51 @@ import { assertStageName, KEY_NAME_PATTERN } from '../core/names.js';
 import { fallbacksFromEnv, parseFallback, type StageFallback } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+/** One option of a command: how it parses, how its help reads, what shell completion offers for its value. */
+export interface OptionDef {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** a string option that may be given more than once */
+  multiple?: boolean;
+  /** the value's placeholder in help and usage, e.g. S, DIR */
+  value?: string;
+  /** its help; further lines are indented under the first */
+  help: string;
+  /** what completion offers for the value: a file, a folder, a stage name, or fixed words */
+  complete?: 'file' | 'dir' | 'stage' | readonly string[];
+}
+
+export type OptionSpec = Record<string, OptionDef>;
 
 /** Options every stage command takes. */
 export const STAGE_OPTIONS = {
-  stage: { type: 'string', short: 's' },
-  dir: { type: 'string' },
-  app: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
+  stage: { type: 'string', short: 's', value: 'S', help: 'stage name (required)', complete: 'stage' },
+  dir: {
+    type: 'string',
+    value: 'DIR',
+    help: `secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
+stage file, from this folder upward, not past the git root)`,
+    complete: 'dir',
+  },
+  app: {
+    type: 'string',
+    value: 'NAME',
+    help: 'refuse the stage file unless it belongs to app NAME (the app is the one init recorded)',
+  },
 } as const satisfies OptionSpec;
 
-export const STAGE_OPTIONS_HELP = `  -s, --stage S   stage name (required)
-      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
-                  stage file, from this folder upward, not past the git root)
-      --app NAME  refuse the stage file unless it belongs to app NAME (the app is the one init recorded)
-  -h, --help      show this help`;
-
 /** --fallback for the commands that read a stage's secrets (run, export). */
-export const FALLBACK_OPTION = { fallback: { type: 'string', multiple: true } } as const satisfies OptionSpec;
-
-export const FALLBACK_HELP = `      --fallback PATTERN=STAGE
-                  preview stages: a stage with no stage file whose name matches PATTERN (* is any
-                  run of stage-name characters) uses STAGE's file and key, e.g. --fallback 'pr-*=dev'.
-                  Repeatable, first match wins; default $STAGE_SECRETS_FALLBACKS ("pr-*=dev,...").
-                  A stage that has its own file never falls back; one with neither is an error.`;
+export const FALLBACK_OPTION = {
+  fallback: {
+    type: 'string',
+    multiple: true,
+    value: 'PATTERN=STAGE',
+    help: `preview stages: a stage with no stage file whose name matches PATTERN (* is any
+run of stage-name characters) uses STAGE's file and key, e.g. --fallback 'pr-*=dev'.
+Repeatable, first match wins; default $STAGE_SECRETS_FALLBACKS ("pr-*=dev,...").
+A stage that has its own file never falls back; one with neither is an error.`,
+  },
+} as const satisfies OptionSpec;
 
 export interface CliIo {
   stdout: NodeJS.WritableStream;
@@ -37,38 +58,146 @@ export interface CliIo {
   cwd: string;
 }
 
-export interface Command {
-  name: string;
-  help: string;
-  /** Returns the exit code. */
-  run(argv: string[], io: CliIo): Promise<number>;
-}
-
 export interface Parsed<O extends OptionSpec> {
   values: {
     [K in keyof O]?: O[K] extends { type: 'boolean' } ? boolean : O[K] extends { multiple: true } ? string[] : string;
   };
   positionals: string[];
+  /** the arguments as given (after the command name) */
+  argv: string[];
 }
 
-/** `hideUnknown`: for commands whose arguments may be secret values, do not echo an unknown option. */
-export function parse<O extends OptionSpec>(
-  command: string,
+/**
+ * One command: everything the parser, `--help`, the top-level usage, shell completion, the README check
+ * and the tests know of it. A new command is a file exporting `command = defineCommand({...})` plus one
+ * line in registry.ts.
+ */
+export interface CommandSpec<O extends OptionSpec = OptionSpec> {
+  name: string;
+  /** one line for the top-level usage and completion */
+  summary: string;
+  /** what follows "Usage: " (further forms on their own lines) */
+  usage: string;
+  /** the help text between the usage and the options */
+  description: string;
+  options: O;
+  /** help text after the options (exit codes, an example) */
+  footer?: string;
+  /**
+   * none (the default): no positional arguments; 'any': words (names, files); 'command': the first word
+   * (or everything after --) starts a child command, and every argument from there is the child's
+   */
+  positionals?: 'none' | 'any' | 'command';
+  /** for commands whose arguments may be secret values: an unknown option is not echoed */
+  hideUnknown?: boolean;
+  /** a check of the raw arguments before they are parsed (an option refused with its own reason) */
+  refuse?(argv: string[]): void;
+  /** Returns the exit code. */
+  run(args: Parsed<O>, io: CliIo): Promise<number>;
+}
+
+/** Keeps the options' literal types so `run` sees typed values. */
+export function defineCommand<const O extends OptionSpec>(spec: CommandSpec<O>): CommandSpec<O> {
+  return spec;
+}
+
+export const HELP_OPTION = {
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+} as const satisfies OptionSpec;
+
+/** The node:util parseArgs options of a spec (its own and --help). */
+export function parseArgsOptions(options: OptionSpec): NonNullable<ParseArgsConfig['options']> {
+  const out: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, o] of Object.entries<OptionDef>({ ...options, ...HELP_OPTION })) {
+    out[name] =
+      o.type === 'boolean'
+        ? { type: 'boolean', ...(o.short ? { short: o.short } : {}) }
+        : { type: 'string', multiple: o.multiple === true, ...(o.short ? { short: o.short } : {}) };
+  }
+  return out;
+}
+
+/** `[options] [--] CMD ARGS...`: everything from the first word (or after --) on belongs to the child. */
+function splitAtCommand(argv: string[], options: OptionSpec): { own: string[]; child: string[] } {
+  const { tokens } = parseArgs({
+    args: argv,
+    options: parseArgsOptions(options),
+    allowPositionals: true,
+    strict: false,
+    tokens: true,
+  });
+  for (const token of tokens) {
+    if (token.kind === 'option-terminator')
+      return { own: argv.slice(0, token.index), child: argv.slice(token.index + 1) };
+    if (token.kind === 'positional') return { own: argv.slice(0, token.index), child: argv.slice(token.index) };
+  }
+  return { own: argv, child: [] };
+}
+
+/** Parses a command's arguments by its spec; a bad option is a USAGE error pointing to its --help. */
+export function parseCommandArgs<O extends OptionSpec>(
+  spec: CommandSpec<O>,
   argv: string[],
-  options: O,
-  allowPositionals = true,
-  hideUnknown = false,
-): Parsed<O> {
+): Parsed<O> & { help: boolean } {
+  const mode = spec.positionals ?? 'none';
+  const { own, child } = mode === 'command' ? splitAtCommand(argv, spec.options) : { own: argv, child: [] };
   try {
-    const { values, positionals } = parseArgs({ args: argv, options, allowPositionals, strict: true });
-    return { values: values as Parsed<O>['values'], positionals };
+    const { values, positionals } = parseArgs({
+      args: own,
+      options: parseArgsOptions(spec.options),
+      allowPositionals: mode === 'any',
+      strict: true,
+    });
+    const help = values.help === true;
+    delete values.help;
+    return { values: values as Parsed<O>['values'], positionals: mode === 'command' ? child : positionals, argv, help };
   } catch (err) {
     let message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     const unknown = /^Unknown option/.test(message);
-    if (unknown && hideUnknown) message = 'Unknown option (not shown, as it may be a value)';
+    if (unknown && spec.hideUnknown) message = 'Unknown option (not shown, as it may be a value)';
     const hint = unknown ? ' (a value that starts with - goes after --)' : '';
-    throw new StageSecretsError('USAGE', `${message}${hint}. See: stage-secrets ${command} --help`);
+    throw new StageSecretsError('USAGE', `${message}${hint}. See: stage-secrets ${spec.name} --help`);
   }
+}
+
+/** Runs a command: its --help, else its run with the parsed arguments. */
+export async function runCommand(spec: CommandSpec, argv: string[], io: CliIo): Promise<number> {
+  spec.refuse?.(argv);
+  const parsed = parseCommandArgs(spec, argv);
+  if (parsed.help) {
+    write(io.stdout, renderHelp(spec));
+    return 0;
+  }
+  return spec.run(parsed, io);
+}
+
+function optionLeft(name: string, o: OptionDef): string {
+  const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
+  return `  ${flag}`;
+}
+
+/** The options' help: flags on the left, help aligned in one column, further lines under it. */
+export function renderOptions(options: OptionSpec): string {
+  const rows = Object.entries<OptionDef>({ ...options, ...HELP_OPTION }).map(([name, o]) => ({
+    left: optionLeft(name, o),
+    help: o.help,
+  }));
+  // one column for the help, as wide as the flags that fit in 22; a longer flag gets a line of its own
+  const width = Math.max(18, ...rows.map((r) => r.left.length + 2).filter((w) => w <= 22));
+  return rows
+    .map(({ left, help }) => {
+      const [first, ...more] = help.split('\n');
+      const head = left.length + 2 > width ? `${left}\n${' '.repeat(width)}${first}` : `${left.padEnd(width)}${first}`;
+      return [head, ...more.map((line) => `${' '.repeat(width)}${line}`)].join('\n');
+    })
+    .join('\n');
+}
+
+/** `stage-secrets X --help`, all from the spec. */
+export function renderHelp(spec: CommandSpec): string {
+  const parts = [`Usage: ${spec.usage}`, '', spec.description, renderOptions(spec.options)];
+  if (spec.footer) parts.push(spec.footer);
+  return parts.join('\n');
 }
 
 /**

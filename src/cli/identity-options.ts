@@ -1,32 +1,19 @@
 import { identityFlags, identitySpecs, type FlagValues, type IdentitySpec } from '../identities/index.js';
 import type { OptionSpec } from './command.js';
 
-/** The parseArgs options of every identity kind's flags (init, rewrap). */
+/** The options of every identity kind's flags (init, rewrap), with their help. */
 export function identityOptions(): OptionSpec {
   const options: OptionSpec = {};
   for (const flag of identityFlags()) {
-    options[flag.name] =
-      flag.type === 'boolean' ? { type: 'boolean' } : { type: 'string', multiple: flag.multiple === true };
+    options[flag.name] = {
+      type: flag.type,
+      ...(flag.type === 'string' ? { multiple: flag.multiple === true } : {}),
+      ...(flag.value ? { value: flag.value } : {}),
+      help: flag.multiple ? `(repeatable) ${flag.help}` : flag.help,
+      ...(/FILE/.test(flag.value ?? '') ? { complete: 'file' as const } : {}),
+    };
   }
   return options;
-}
-
-/** The options that take a value, as typed ("--kms"), so main.ts does not read a value as a command. */
-export function identityValueOptions(): string[] {
-  return identityFlags()
-    .filter((flag) => flag.type === 'string')
-    .map((flag) => `--${flag.name}`);
-}
-
-/** Help lines of the kinds' flags, aligned. */
-export function identityOptionsHelp(): string {
-  const flags = identityFlags().map((flag) => ({
-    left: `  --${flag.name}${flag.value ? ` ${flag.value}` : ''}${flag.multiple ? ' (repeatable)' : ''}`,
-    help: flag.help,
-  }));
-  // at least the column of the commands' own options ("  --remove ID    ")
-  const width = Math.max(17, ...flags.map((f) => f.left.length + 2));
-  return flags.map((f) => `${f.left.padEnd(width)}${f.help}`).join('\n');
 }
 
 /** The identities the flags ask for, in registry order; throws USAGE for a flag given without its partner. */

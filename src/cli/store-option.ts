@@ -1,11 +1,12 @@
 import { StageSecretsError } from '../core/errors.js';
+import type { OptionSpec } from './command.js';
 import type { StoreLocation } from '../store/backend.js';
 import { storeLocationFrom, storeUrlForms, STORE_ENV } from '../store/backends.js';
 
 /** `--store s3://BUCKET/PREFIX`, taken by pull and list. */
-export const STORE_OPTION = { store: { type: 'string' } } as const;
-
-export const STORE_OPTION_HELP = `      --store URL runtime store, ${storeUrlForms()} (default: $${STORE_ENV})`;
+export const STORE_OPTION = {
+  store: { type: 'string', value: 'URL', help: `runtime store, ${storeUrlForms()} (default: $${STORE_ENV})` },
+} as const satisfies OptionSpec;
 
 /** The runtime store from --store, else STAGE_SECRETS_STORE; undefined when neither is set. */
 export function storeFromOptions(values: { store?: string }, env: NodeJS.ProcessEnv): StoreLocation | undefined {

@@ -38,14 +38,9 @@ export function snapshotStageFiles(secretsDir: string, stage: string): StageFile
   return snapshot;
 }
 
-/** What a change did to the stage's files, and how to commit it; the console never commits by itself. */
-export interface FileChanges {
-  /** changed, added or removed files, relative to the folder the console runs in, sorted */
-  files: string[];
-  /** the commands that commit them (empty outside a git repository) */
-  git: string[];
-  inGit: boolean;
-}
+import type { FileChanges } from './api.js';
+
+export type { FileChanges } from './api.js';
 
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_./@%+=:,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;

@@ -1,9 +1,10 @@
 import * as path from 'node:path';
 import { isStageSecretsError } from '../core/errors.js';
-import { type ApprovalStatus, listSecretsChecked, type SecretInfo } from '../stages/list.js';
+import { listSecretsChecked, type SecretInfo } from '../stages/list.js';
 import { stagesIn } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
-import { type Need, namesNeededBy } from './needs.js';
+import type { AppMatrix, CellState, MatrixRow, StageColumn } from './api.js';
+import { namesNeededBy } from './needs.js';
 
 /** Where the console works: one app's secrets folder, and the context every use case runs in. */
 export interface ConsoleContext {
@@ -23,30 +24,7 @@ export function stageNames(ctx: ConsoleContext): string[] {
   return stagesIn(ctx.secretsDir) ?? [];
 }
 
-export type CellState = ApprovalStatus | 'missing';
-
-export interface StageColumn {
-  stage: string;
-  /** the identity whose key checked the approval tags (a key is at hand for this stage) */
-  checkedWith?: string;
-  /** a problem of the stage as a whole, with its fix (an unreadable file, a tag that does not verify) */
-  problem?: string;
-}
-
-export interface MatrixRow {
-  name: string;
-  /** by stage name */
-  cells: Record<string, CellState>;
-  /** who needs the name (the contract check's scan); absent when the scan could not run */
-  neededBy?: Need[];
-}
-
-/** Names x stages: what the app page shows. */
-export interface AppMatrix {
-  secretsDir: string;
-  stages: StageColumn[];
-  rows: MatrixRow[];
-}
+export type { AppMatrix, CellState, MatrixRow, StageColumn } from './api.js';
 
 /** One stage's list as the matrix and the stage page use it; a stage that cannot be read says why. */
 export async function stageListing(

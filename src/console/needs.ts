@@ -1,14 +1,9 @@
 import { appNeeds } from '../contract/index.js';
 import { isStageSecretsError } from '../core/errors.js';
 import type { StageOptions } from '../stages/options.js';
+import type { Need } from './api.js';
 
-/** A place in the app's code or config that needs a secret name (what the contract check reports). */
-export interface Need {
-  /** e.g. "service api, function hello" */
-  who: string;
-  /** e.g. "src/hello.ts:12" */
-  where?: string;
-}
+export type { Need } from './api.js';
 
 /**
  * Who needs each name, from the contract check's keyless scan of the app's services (the same as

@@ -2,9 +2,9 @@ import { StageSecretsError } from '../core/errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from '../core/names.js';
 import { isSecretType, SECRET_TYPES } from '../core/values.js';
 import { approveNames } from '../stages/approve.js';
-import type { SecretInfo } from '../stages/list.js';
 import { removeSecrets, setSecrets } from '../stages/secrets.js';
-import { changesBetween, type FileChanges, snapshotStageFiles } from './changes.js';
+import type { StagePage, WriteOutcome } from './api.js';
+import { changesBetween, snapshotStageFiles } from './changes.js';
 import {
   type AppMatrix,
   buildAppMatrix,
@@ -13,25 +13,9 @@ import {
   stageNames,
   stageOptionsFor,
 } from './matrix.js';
-import { type Need, namesNeededBy } from './needs.js';
+import { namesNeededBy } from './needs.js';
 
-/** What the stage page shows: never a value. */
-export interface StagePage {
-  stage: string;
-  secrets: Array<SecretInfo & { neededBy?: Need[] }>;
-  /** the identity whose key is at hand here: approving is possible, and says with whose key */
-  checkedWith?: string;
-  problem?: string;
-  /** whether who-needs-what is known (the contract check); false: the delete confirmation says so */
-  needsKnown: boolean;
-}
-
-/** What a write did: a summary, notes on approval, and the files to commit. */
-export interface WriteOutcome {
-  message: string;
-  notes: string[];
-  changes: FileChanges;
-}
+export type { StagePage, WriteOutcome } from './api.js';
 
 const APPROVE = 'npx --no-install stage-secrets approve';
 

@@ -5,12 +5,22 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretInfo } from '../stages/list.js';
-import { findSecretsDir, stagesIn } from '../stages/locate.js';
+import { findGitRoot, findSecretsDir, stagesIn } from '../stages/locate.js';
+import { secretsFoldersInWorkTree, type UnexpectedFile } from '../stages/secrets-folders.js';
 import { declaredNames, serviceNeeds, sortNeeds } from './needs.js';
 import { dedupe, scanServiceCode, type FileCache } from './service-code.js';
 import { appServices } from './services.js';
 import { knownSecretNames, stageSecretInfos } from './stage-names.js';
-import type { CellStatus, ContractReport, ContractRow, MissingName, Need, Unreadable, WithheldRead } from './types.js';
+import type {
+  CellStatus,
+  CheckedFolder,
+  ContractReport,
+  ContractRow,
+  MissingName,
+  Need,
+  Unreadable,
+  WithheldRead,
+} from './types.js';
 
 export interface CheckInput {
   /** secrets folder (--dir), relative to cwd; default STAGE_SECRETS_DIR, else found upward from cwd */
@@ -104,13 +114,59 @@ export async function appNeeds(input: CheckInput & { known?: Iterable<string> })
   };
 }
 
-/** The contract report of the app: names × stages, who needs each missing name, what could not be read. */
+/**
+ * The contract report of the app: names × stages, who needs each missing name, what could not be read;
+ * and the same check of every other secrets folder of the repository (the plugin or run in a service
+ * below one opens it), with the files in each that are no header or entry.
+ */
 export async function checkApp(input: CheckInput = {}): Promise<ContractReport> {
   const cwd = path.resolve(input.cwd ?? process.cwd());
   const env = input.env ?? process.env;
   const secretsDir = secretsDirOf(input, cwd, env);
+  const report = await checkFolder(input, secretsDir, input.stages, cwd, env);
+  const shown = shower(cwd);
+  const root = findGitRoot(secretsDir);
+  const listed = (root && secretsFoldersInWorkTree(root, env)) || [];
+  const absolute = (folder: string) => path.resolve(root ?? cwd, folder);
+  const primary = listed.find((f) => absolute(f.folder) === path.resolve(secretsDir));
+  const folders: CheckedFolder[] = [folderSummary(report, primary?.unexpected ?? [], shown, root)];
+  for (const other of listed) {
+    if (other === primary) continue;
+    const dir = absolute(other.folder);
+    const wanted = input.stages?.length ? input.stages.filter((s) => other.stages.includes(s)) : other.stages;
+    // a folder without the stages asked for: listed, its services not checked against stages it lacks
+    const sub = wanted.length ? await checkFolder(input, dir, wanted, cwd, env) : undefined;
+    folders.push(folderSummary(sub ?? { secretsDir: shown(dir), stages: [] }, other.unexpected, shown, root));
+  }
+  return { ...report, folders, ok: folders.every((f) => f.ok) };
+}
+
+function folderSummary(
+  report: Pick<ContractReport, 'secretsDir' | 'stages'> & Partial<ContractReport>,
+  unexpected: UnexpectedFile[],
+  shown: (file: string) => string,
+  root: string | undefined,
+): CheckedFolder {
+  return {
+    folder: report.secretsDir,
+    stages: report.stages,
+    services: (report.services ?? []).map((s) => s.name),
+    missing: report.missing ?? [],
+    unexpected: unexpected.map((u) => ({ ...u, file: shown(path.resolve(root ?? '.', u.file)) })),
+    ok: report.ok ?? true,
+  };
+}
+
+/** The check of one secrets folder (its stages, the services that use it). */
+async function checkFolder(
+  input: CheckInput,
+  secretsDir: string,
+  wanted: string[] | undefined,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<ContractReport> {
   const all = stagesIn(secretsDir) ?? [];
-  const stages = [...new Set(input.stages?.length ? input.stages : all)].sort();
+  const stages = [...new Set(wanted?.length ? wanted : all)].sort();
   const infos = new Map(
     all.concat(stages.filter((s) => !all.includes(s))).map((s) => [s, stageSecretInfos(s, secretsDir, cwd, env)]),
   );
@@ -148,6 +204,7 @@ export async function checkApp(input: CheckInput = {}): Promise<ContractReport> 
     missing,
     withheld: app.withheld,
     unreadable: app.unreadable,
+    folders: [],
     ok: !missing.some((m) => m.required),
   };
 }

@@ -62,7 +62,19 @@ function isSecretEnvResult(node: Node, aliases: Aliases): boolean {
   return false;
 }
 
-function sourceOf(node: Node | null | undefined, aliases: Aliases): ReadHow | undefined {
+/** TypeScript's `x as T`, `x!`, `<T>x`, `x satisfies T` are `x` (and `(x)`, `x?.`) */
+const WRAPPERS = new Set([
+  'TSAsExpression',
+  'TSSatisfiesExpression',
+  'TSNonNullExpression',
+  'TSTypeAssertion',
+  'ParenthesizedExpression',
+  'ChainExpression',
+]);
+
+function sourceOf(raw: Node | null | undefined, aliases: Aliases): ReadHow | undefined {
+  let node = raw;
+  while (node && WRAPPERS.has(node.type)) node = node.expression as Node;
   if (!node) return undefined;
   if (isProcessEnv(node, aliases)) return 'process.env';
   if (isSecretEnvResult(node, aliases)) return 'secretEnv';
@@ -71,17 +83,21 @@ function sourceOf(node: Node | null | undefined, aliases: Aliases): ReadHow | un
 
 /** Every name this module reads, in source order (duplicates kept: each is a place). */
 export async function codeReads(parsed: ParsedModule): Promise<CodeRead[]> {
-  const { walk } = await parserTools();
+  const { walk, base } = await parserTools();
   const aliases: Aliases = { env: new Set(), secretEnv: new Set() };
-  walk.simple(parsed.ast, {
-    VariableDeclarator(n) {
-      const node = n as unknown as Node;
-      const id = node.id as Node;
-      const how = sourceOf(node.init as Node | null, { env: new Set(), secretEnv: new Set() });
-      if (id.type !== 'Identifier' || !how) return;
-      (how === 'process.env' ? aliases.env : aliases.secretEnv).add(id.name as string);
+  walk.simple(
+    parsed.ast,
+    {
+      VariableDeclarator(n) {
+        const node = n as unknown as Node;
+        const id = node.id as Node;
+        const how = sourceOf(node.init as Node | null, { env: new Set(), secretEnv: new Set() });
+        if (id.type !== 'Identifier' || !how) return;
+        (how === 'process.env' ? aliases.env : aliases.secretEnv).add(id.name as string);
+      },
     },
-  });
+    base,
+  );
   const reads: CodeRead[] = [];
   const add = (name: string | undefined, at: Node, how: ReadHow) => {
     if (name) reads.push({ name, line: parsed.lineOf(at), how });
@@ -92,40 +108,48 @@ export async function codeReads(parsed: ParsedModule): Promise<CodeRead[]> {
     }
   };
   const written = new Set<Node>();
-  walk.simple(parsed.ast, {
-    AssignmentExpression(n) {
-      const node = n as unknown as Node;
-      const left = node.left as Node;
-      if (left.type === 'MemberExpression') written.add(left);
-      const how = sourceOf(node.right as Node, aliases);
-      if (left.type === 'ObjectPattern' && how) destructured(left, how);
+  walk.simple(
+    parsed.ast,
+    {
+      AssignmentExpression(n) {
+        const node = n as unknown as Node;
+        const left = node.left as Node;
+        if (left.type === 'MemberExpression') written.add(left);
+        const how = sourceOf(node.right as Node, aliases);
+        if (left.type === 'ObjectPattern' && how) destructured(left, how);
+      },
+      UpdateExpression(n) {
+        written.add((n as unknown as Node).argument as Node);
+      },
+      UnaryExpression(n) {
+        const node = n as unknown as Node;
+        if (node.operator === 'delete') written.add(node.argument as Node);
+      },
     },
-    UpdateExpression(n) {
-      written.add((n as unknown as Node).argument as Node);
+    base,
+  );
+  walk.simple(
+    parsed.ast,
+    {
+      MemberExpression(n) {
+        const node = n as unknown as Node;
+        if (written.has(node)) return;
+        const how = sourceOf(node.object as Node, aliases);
+        if (how) add(staticName(node.property as Node, node.computed), node, how);
+      },
+      VariableDeclarator(n) {
+        const node = n as unknown as Node;
+        const how = sourceOf(node.init as Node | null, aliases);
+        if ((node.id as Node).type === 'ObjectPattern' && how) destructured(node.id as Node, how);
+      },
+      CallExpression(n) {
+        const node = n as unknown as Node;
+        if (calleeName(node) !== 'readSecret') return;
+        const first = (node.arguments as Node[])[0];
+        add(staticName(first, true), node, 'readSecret');
+      },
     },
-    UnaryExpression(n) {
-      const node = n as unknown as Node;
-      if (node.operator === 'delete') written.add(node.argument as Node);
-    },
-  });
-  walk.simple(parsed.ast, {
-    MemberExpression(n) {
-      const node = n as unknown as Node;
-      if (written.has(node)) return;
-      const how = sourceOf(node.object as Node, aliases);
-      if (how) add(staticName(node.property as Node, node.computed), node, how);
-    },
-    VariableDeclarator(n) {
-      const node = n as unknown as Node;
-      const how = sourceOf(node.init as Node | null, aliases);
-      if ((node.id as Node).type === 'ObjectPattern' && how) destructured(node.id as Node, how);
-    },
-    CallExpression(n) {
-      const node = n as unknown as Node;
-      if (calleeName(node) !== 'readSecret') return;
-      const first = (node.arguments as Node[])[0];
-      add(staticName(first, true), node, 'readSecret');
-    },
-  });
+    base,
+  );
   return reads.sort((a, b) => a.line - b.line || a.name.localeCompare(b.name));
 }

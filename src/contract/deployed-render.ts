@@ -1,23 +1,8 @@
+import { escapeMarkdown, escapeText } from '../core/escape.js';
 import type { DeployState, StatusReport } from './deployed.js';
 
 export type StatusFormat = 'text' | 'markdown' | 'json';
 export const STATUS_FORMATS: readonly StatusFormat[] = ['text', 'markdown', 'json'];
-
-/**
- * A name from a config file (a pull request may have chosen it) as plain text: control and bidi
- * characters shown as \u escapes, so a name cannot rewrite the terminal or fake other lines.
- */
-export function plainName(text: string): string {
-  return text.replace(
-    /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]/g,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-/** The same name as literal text in a markdown table cell: no markup, link, HTML or column break survives. */
-export function markdownName(text: string): string {
-  return plainName(text).replace(/[\\`*_{}[\]()<>#+\-.!|~&"'=:@]/g, (c) => `\\${c}`);
-}
 
 const MARK: Record<DeployState, string> = {
   current: 'current',
@@ -39,11 +24,11 @@ function summaryLine(report: StatusReport): string {
 
 function text(report: StatusReport): string {
   const rows = report.functions.map((f) => [
-    plainName(f.service),
-    plainName(f.function),
+    escapeText(f.service),
+    escapeText(f.function),
     MARK[f.state],
     `${f.receives.length}`,
-    plainName(f.note ?? ''),
+    escapeText(f.note ?? ''),
   ]);
   const head = ['service', 'function', 'state', 'secrets', 'note'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -52,10 +37,10 @@ function text(report: StatusReport): string {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  const out = [`stage-secrets status: app ${plainName(report.app)}, stage ${report.stage}`];
+  const out = [`stage-secrets status: app ${escapeText(report.app)}, stage ${report.stage}`];
   if (rows.length) out.push(line(head), ...rows.map(line));
   else out.push('no service of this app was found (no serverless config uses this secrets folder)');
-  for (const u of report.unreadable) out.push(`could not read ${plainName(u.file)}: ${plainName(u.reason)}`);
+  for (const u of report.unreadable) out.push(`could not read ${escapeText(u.file)}: ${escapeText(u.reason)}`);
   out.push(summaryLine(report));
   return `${out.join('\n')}\n`;
 }
@@ -67,11 +52,12 @@ function markdown(report: StatusReport): string {
     for (const f of report.functions) {
       const state = f.state === 'stale' ? '**stale**' : f.state;
       out.push(
-        `| ${markdownName(f.service)} | ${markdownName(f.function)} | ${state} | ${f.receives.length} | ${markdownName(f.note ?? '')} |`,
+        `| ${escapeMarkdown(f.service)} | ${escapeMarkdown(f.function)} | ${state} | ${f.receives.length} | ${escapeMarkdown(f.note ?? '')} |`,
       );
     }
   } else out.push('No service of this app was found.');
-  for (const u of report.unreadable) out.push('', `Could not read ${markdownName(u.file)}: ${markdownName(u.reason)}`);
+  for (const u of report.unreadable)
+    out.push('', `Could not read ${escapeMarkdown(u.file)}: ${escapeMarkdown(u.reason)}`);
   out.push('', summaryLine(report));
   return `${out.join('\n')}\n`;
 }

@@ -69,7 +69,9 @@ export function serviceNeeds(
   }
   for (const n of model.required) need(n.name, 'required', { file: config, line: n.line });
   for (const n of model.optional) need(n.name, 'optional', { file: config, line: n.line });
-  for (const v of model.variables) need(v.name, 'config-variable', { file: config, line: v.line }, v.function);
+  for (const v of model.variables) {
+    need(v.name, 'config-variable', { file: v.file ? shown(v.file) : config, line: v.line }, v.function);
+  }
 
   for (const fn of model.functions) {
     if (Array.isArray(fn.secrets)) {

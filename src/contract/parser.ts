@@ -1,54 +1,61 @@
 /**
- * JavaScript and TypeScript parsing for the contract scan: acorn parses JavaScript (with exact lines);
- * TypeScript and JSX go through esbuild's transform first, and its source map gives the lines back.
- * Both load only when a scan runs: `run` and the build's decrypt path never load them.
+ * JavaScript and TypeScript parsing for the contract scan: acorn, and for TypeScript and JSX acorn with
+ * the @sveltejs/acorn-typescript plugin (types are parsed, never run or transformed, so every node keeps
+ * its own line). Pure JavaScript that ships inside this package and inside the GitHub Action's bundle:
+ * the scan never loads a parser (or anything else) from the project it reads. They load only when a scan
+ * runs: `run` and the build's decrypt path never load them.
  */
 import * as path from 'node:path';
-import { createRequire, SourceMap } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { StageSecretsError } from '../core/errors.js';
 
 type Acorn = typeof import('acorn');
 type AcornWalk = typeof import('acorn-walk');
-type Esbuild = typeof import('esbuild');
 
 export interface ParserTools {
   acorn: Acorn;
   walk: AcornWalk;
-  esbuild: Esbuild;
+  /** acorn-walk's base visitors, plus one for every node type they do not know (TypeScript's): its child nodes */
+  base: AcornWalk['base'];
+  typescript: { plain: typeof import('acorn').Parser; jsx: typeof import('acorn').Parser };
 }
 
 let tools: Promise<ParserTools> | undefined;
 
-/**
- * esbuild beside this module, else the project's own (the folder the command runs in): the GitHub
- * Action's bundle carries acorn but cannot carry esbuild's native binary, and a project that installed
- * stage-secrets has esbuild among its dependencies.
- */
-async function importEsbuild(): Promise<Esbuild> {
-  try {
-    return await import('esbuild');
-  } catch {
-    try {
-      const resolved = createRequire(path.join(process.cwd(), 'package.json')).resolve('esbuild');
-      return (await import(pathToFileURL(resolved).href)) as Esbuild;
-    } catch {
-      throw new StageSecretsError(
-        'IO',
-        'the contract check needs esbuild (a dependency of stage-secrets) and found none here or in the project: ' +
-          "install the project's dependencies first (npm ci).",
-      );
-    }
+type Walker = (node: unknown, state: unknown, override?: string) => void;
+
+const NOT_CHILDREN = new Set(['type', 'loc', 'start', 'end', 'range']);
+
+const isNode = (v: unknown): v is { type: string } =>
+  typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string';
+
+/** Visits the child nodes of a node type acorn-walk does not know (TSAsExpression, TSNonNullExpression...). */
+function childrenOf(node: Record<string, unknown>, state: unknown, c: Walker): void {
+  for (const [key, value] of Object.entries(node)) {
+    if (NOT_CHILDREN.has(key)) continue;
+    if (Array.isArray(value)) {
+      for (const item of value) if (isNode(item)) c(item, state);
+    } else if (isNode(value)) c(value, state);
   }
 }
 
-/** acorn, acorn-walk and esbuild, imported on first use. */
+/** acorn, acorn-walk and the TypeScript plugin, imported on first use. */
 export function parserTools(): Promise<ParserTools> {
-  tools ??= Promise.all([import('acorn'), import('acorn-walk'), importEsbuild()]).then(([acorn, walk, esbuild]) => ({
-    acorn,
-    walk,
-    esbuild,
-  }));
+  tools ??= Promise.all([import('acorn'), import('acorn-walk'), import('@sveltejs/acorn-typescript')]).then(
+    ([acorn, walk, ts]) => {
+      const known = walk.base as unknown as Record<string, Walker>;
+      const base = new Proxy(known, {
+        get: (target, type: string) => target[type] ?? childrenOf,
+      }) as unknown as AcornWalk['base'];
+      return {
+        acorn,
+        walk,
+        base,
+        typescript: {
+          plain: acorn.Parser.extend(ts.tsPlugin()),
+          jsx: acorn.Parser.extend(ts.tsPlugin({ jsx: true })),
+        },
+      };
+    },
+  );
   return tools;
 }
 
@@ -60,24 +67,26 @@ export interface ParsedModule {
   lineOf(node: AstNode): number;
 }
 
-const TYPESCRIPT = new Set(['.ts', '.mts', '.cts', '.tsx']);
-const LOADERS: Record<string, 'ts' | 'tsx' | 'jsx'> = { '.ts': 'ts', '.mts': 'ts', '.cts': 'ts', '.tsx': 'tsx' };
+const TYPESCRIPT = new Set(['.ts', '.mts', '.cts']);
 
-function acornParse(acorn: Acorn, code: string): AstNode {
-  const base = {
-    ecmaVersion: 'latest',
-    locations: true,
-    allowHashBang: true,
-    allowAwaitOutsideFunction: true,
-    allowReturnOutsideFunction: true,
-    allowImportExportEverywhere: true,
-  } as const;
+const OPTIONS = {
+  ecmaVersion: 'latest',
+  locations: true,
+  allowHashBang: true,
+  allowAwaitOutsideFunction: true,
+  allowReturnOutsideFunction: true,
+  allowImportExportEverywhere: true,
+} as const;
+
+type AcornParser = { parse(code: string, options: import('acorn').Options): import('acorn').Node };
+
+function parseWith(parser: AcornParser, code: string): AstNode {
   try {
-    return acorn.parse(code, { ...base, sourceType: 'module' }) as unknown as AstNode;
+    return parser.parse(code, { ...OPTIONS, sourceType: 'module' }) as unknown as AstNode;
   } catch (moduleError) {
     // sloppy-mode CommonJS (with, octal escapes...) parses as a script only
     try {
-      return acorn.parse(code, { ...base, sourceType: 'script' }) as unknown as AstNode;
+      return parser.parse(code, { ...OPTIONS, sourceType: 'script' }) as unknown as AstNode;
     } catch {
       throw moduleError;
     }
@@ -90,42 +99,20 @@ function startLine(node: AstNode): number {
 
 /** Parses one file's text. Throws an Error whose message says where the syntax broke. */
 export async function parseModule(file: string, text: string): Promise<ParsedModule> {
-  const { acorn, esbuild } = await parserTools();
+  const { acorn, typescript } = await parserTools();
   const ext = path.extname(file).toLowerCase();
-  if (!TYPESCRIPT.has(ext)) {
-    try {
-      const ast = acornParse(acorn, text);
-      return { ast, lineOf: startLine };
-    } catch (err) {
-      if (ext !== '.jsx' && !/<[A-Za-z>]/.test(text)) throw err;
-      // JSX in a .js file: esbuild turns it into calls first
-    }
+  if (TYPESCRIPT.has(ext)) return { ast: parseWith(typescript.plain, text), lineOf: startLine };
+  if (ext === '.tsx') return { ast: parseWith(typescript.jsx, text), lineOf: startLine };
+  try {
+    return { ast: parseWith(acorn.Parser, text), lineOf: startLine };
+  } catch (err) {
+    if (ext !== '.jsx' && !/<[A-Za-z>]/.test(text)) throw err;
+    // JSX in a .js file
+    return { ast: parseWith(typescript.jsx, text), lineOf: startLine };
   }
-  const out = await esbuild.transform(text, {
-    loader: LOADERS[ext] ?? 'jsx',
-    sourcemap: 'external',
-    sourcefile: path.basename(file),
-    logLevel: 'silent',
-  });
-  const ast = acornParse(acorn, out.code);
-  const map = new SourceMap(JSON.parse(out.map) as ConstructorParameters<typeof SourceMap>[0]);
-  return {
-    ast,
-    lineOf(node) {
-      const loc = node.loc as { start: { line: number; column: number } } | undefined;
-      if (!loc) return 0;
-      const entry = map.findEntry(loc.start.line - 1, loc.start.column) as { originalLine?: number };
-      return entry.originalLine === undefined ? 0 : entry.originalLine + 1;
-    },
-  };
 }
 
-/** The first line of an esbuild or acorn failure, without the file's text. */
+/** The first line of a parser failure, without the file's text. */
 export function parseFailure(err: unknown): string {
-  const errors = (err as { errors?: Array<{ text: string; location?: { line: number } | null }> }).errors;
-  if (Array.isArray(errors) && errors[0]) {
-    const first = errors[0];
-    return first.location ? `${first.text} (line ${first.location.line})` : first.text;
-  }
   return ((err as Error)?.message ?? String(err)).split('\n')[0]!;
 }

@@ -1,5 +1,14 @@
 /** The contract report as text (terminal), markdown (a GitHub step summary) or JSON. */
-import type { CellStatus, ContractReport, Need } from './types.js';
+import { escapeMarkdown, escapeText, markdownCode } from '../core/escape.js';
+import type { CellStatus, CheckedFolder, ContractReport, Need } from './types.js';
+
+/*
+ * Service, function, file and folder names, config strings and parse errors come from the pull request:
+ * text output shows each through escapeText (no line break, no control character, no workflow command),
+ * markdown through escapeMarkdown / markdownCode (no link, image, tag or mention).
+ */
+const t = escapeText;
+const m = escapeMarkdown;
 
 export type CheckFormat = 'text' | 'markdown' | 'json';
 export const CHECK_FORMATS: readonly CheckFormat[] = ['text', 'markdown', 'json'];
@@ -27,35 +36,41 @@ function who(n: Need): string {
   return `${n.service}${n.function ? `/${n.function}` : ''} (${what}, ${where})`;
 }
 
+/** The secrets folders but the one the report is about. */
+function otherFolders(report: ContractReport): CheckedFolder[] {
+  return (report.folders ?? []).filter((f) => f.folder !== report.secretsDir);
+}
+
 function summary(report: ContractReport): string {
-  const fatal = report.missing.filter((m) => m.required).length;
+  const fatal = [...report.missing, ...otherFolders(report).flatMap((f) => f.missing)].filter((m) => m.required).length;
   if (report.ok) {
     const stages = report.stages.join(', ') || '(none)';
     return `ok: every needed name is in ${report.stages.length === 1 ? 'stage' : 'stages'} ${stages}`;
   }
-  const state = report.missing.some((m) => m.required && m.status === 'expired') ? 'missing or expired' : 'missing';
+  const all = [...report.missing, ...otherFolders(report).flatMap((f) => f.missing)];
+  const state = all.some((m) => m.required && m.status === 'expired') ? 'missing or expired' : 'missing';
   return `${fatal} required ${fatal === 1 ? 'name is' : 'names are'} ${state}`;
 }
 
 function text(report: ContractReport): string {
   const out: string[] = [
-    `secrets ${report.secretsDir}, stages ${report.stages.join(', ') || '(none)'}; ` +
+    `secrets ${t(report.secretsDir)}, stages ${t(report.stages.join(', ')) || '(none)'}; ` +
       `${report.services.length} ${report.services.length === 1 ? 'service' : 'services'}: ` +
-      (report.services.map((s) => `${s.name} (${s.config})`).join(', ') || '(none found)'),
+      (report.services.map((s) => `${t(s.name)} (${t(s.config)})`).join(', ') || '(none found)'),
     '',
   ];
-  const width = Math.max(4, ...report.rows.map((r) => r.name.length));
-  const cols = report.stages.map((s) => Math.max(s.length, 7));
+  const width = Math.max(4, ...report.rows.map((r) => t(r.name).length));
+  const cols = report.stages.map((s) => Math.max(t(s).length, 7));
   out.push(
-    [`${'NAME'.padEnd(width)}`, ...report.stages.map((s, i) => s.padEnd(cols[i]!)), 'NEEDED BY'].join('  ').trimEnd(),
+    ['NAME'.padEnd(width), ...report.stages.map((s, i) => t(s).padEnd(cols[i]!)), 'NEEDED BY'].join('  ').trimEnd(),
   );
   for (const row of report.rows) {
     const services = [...new Set(row.neededBy.map((n) => n.service + (n.function ? `/${n.function}` : '')))];
     out.push(
       [
-        row.name.padEnd(width),
+        t(row.name).padEnd(width),
         ...report.stages.map((s, i) => CELL_TEXT[row.cells[s]!].padEnd(cols[i]!)),
-        services.join(', ') || '-',
+        services.map(t).join(', ') || '-',
       ]
         .join('  ')
         .trimEnd(),
@@ -65,57 +80,93 @@ function text(report: ContractReport): string {
     out.push('', 'missing:');
     for (const m of report.missing) {
       const expired = m.status === 'expired' ? ' (expired)' : '';
-      out.push(`  ${m.name} in stage ${m.stage}${expired}${m.required ? '' : ' (optional)'}, needed by:`);
-      for (const n of m.neededBy) out.push(`    ${who(n)}`);
+      out.push(`  ${t(m.name)} in stage ${t(m.stage)}${expired}${m.required ? '' : ' (optional)'}, needed by:`);
+      for (const n of m.neededBy) out.push(`    ${t(who(n))}`);
     }
   }
   if (report.withheld.length) {
     out.push('', "read by code but left out by the function's secrets list (the function sees undefined):");
-    for (const w of report.withheld) out.push(`  ${w.name}: ${w.service}/${w.function} (${w.at.file}:${w.at.line})`);
+    for (const w of report.withheld)
+      out.push(`  ${t(`${w.name}: ${w.service}/${w.function} (${w.at.file}:${w.at.line})`)}`);
   }
   if (report.unreadable.length) {
     out.push('', 'not scanned:');
-    for (const u of report.unreadable) out.push(`  ${u.file}: ${u.reason}`);
+    for (const u of report.unreadable) out.push(`  ${t(`${u.file}: ${u.reason}`)}`);
+  }
+  for (const f of otherFolders(report)) {
+    const services = f.services.map(t).join(', ') || '(none)';
+    out.push(
+      '',
+      `also secrets folder ${t(f.folder)}, stages ${t(f.stages.join(', ')) || '(none)'}; services: ${services}`,
+    );
+    for (const x of f.missing) {
+      const expired = x.status === 'expired' ? ' (expired)' : '';
+      out.push(
+        `  missing: ${t(x.name)} in stage ${t(x.stage)}${expired}${x.required ? '' : ' (optional)'}, needed by:`,
+      );
+      for (const n of x.neededBy) out.push(`    ${t(who(n))}`);
+    }
+  }
+  const unexpected = (report.folders ?? []).flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('', 'files in secrets folders that are no stage header or entry (no command reads them as one):');
+    for (const u of unexpected) out.push(`  ${t(u.file)}${u.kind === 'os-litter' ? ' (OS litter: remove it)' : ''}`);
   }
   out.push('', summary(report));
   return `${out.join('\n')}\n`;
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|');
-
 function markdown(report: ContractReport): string {
-  const servicesList = report.services.map((s) => `\`${s.name}\` (\`${s.config}\`)`).join(', ');
+  const servicesList = report.services.map((s) => `${markdownCode(s.name)} (${markdownCode(s.config)})`).join(', ');
   const out: string[] = [
     `### stage-secrets check: ${report.ok ? '✅' : '❌'} ${summary(report)}`,
     '',
-    `Secrets \`${report.secretsDir}\`; services: ${servicesList || '(none found)'}.`,
+    `Secrets ${markdownCode(report.secretsDir)}; services: ${servicesList || '(none found)'}.`,
     '',
-    `| name | ${report.stages.map(cell).join(' | ')} | needed by |`,
+    `| name | ${report.stages.map(m).join(' | ')} | needed by |`,
     `| --- | ${report.stages.map(() => '---').join(' | ')} | --- |`,
   ];
   for (const row of report.rows) {
     const services = [...new Set(row.neededBy.map((n) => n.service + (n.function ? `/${n.function}` : '')))];
     out.push(
-      `| \`${row.name}\` | ${report.stages.map((s) => CELL_MARKDOWN[row.cells[s]!]).join(' | ')} | ` +
-        `${cell(services.join(', ') || '—')} |`,
+      `| ${markdownCode(row.name)} | ${report.stages.map((s) => CELL_MARKDOWN[row.cells[s]!]).join(' | ')} | ` +
+        `${services.map(markdownCode).join(', ') || '—'} |`,
     );
   }
   if (report.missing.length) {
     out.push('', '#### Missing', '');
-    for (const m of report.missing) {
-      const expired = m.status === 'expired' ? ' (expired)' : '';
-      out.push(`- \`${m.name}\` in stage **${cell(m.stage)}**${expired}${m.required ? '' : ' (optional)'}, needed by:`);
-      for (const n of m.neededBy) out.push(`  - ${cell(who(n))}`);
+    for (const x of report.missing) {
+      const expired = x.status === 'expired' ? ' (expired)' : '';
+      out.push(
+        `- ${markdownCode(x.name)} in stage **${m(x.stage)}**${expired}${x.required ? '' : ' (optional)'}, needed by:`,
+      );
+      for (const n of x.neededBy) out.push(`  - ${m(who(n))}`);
     }
   }
   if (report.withheld.length) {
     out.push('', "#### Read by code, withheld by the function's `secrets:` list", '');
     for (const w of report.withheld)
-      out.push(`- \`${w.name}\`: ${w.service}/${w.function} (${w.at.file}:${w.at.line})`);
+      out.push(`- ${markdownCode(w.name)}: ${m(`${w.service}/${w.function} (${w.at.file}:${w.at.line})`)}`);
   }
   if (report.unreadable.length) {
     out.push('', '#### Not scanned', '');
-    for (const u of report.unreadable) out.push(`- \`${u.file}\`: ${cell(u.reason)}`);
+    for (const u of report.unreadable) out.push(`- ${markdownCode(u.file)}: ${m(u.reason)}`);
+  }
+  for (const f of otherFolders(report)) {
+    out.push('', `#### Also secrets folder ${m(f.folder)}`, '');
+    out.push(`Stages ${m(f.stages.join(', ')) || '(none)'}; services: ${f.services.map(m).join(', ') || '(none)'}.`);
+    for (const x of f.missing) {
+      const expired = x.status === 'expired' ? ' (expired)' : '';
+      out.push(
+        `- ${markdownCode(x.name)} missing in stage ${m(x.stage)}${expired}${x.required ? '' : ' (optional)'}, needed by:`,
+      );
+      for (const n of x.neededBy) out.push(`  - ${m(who(n))}`);
+    }
+  }
+  const unexpected = (report.folders ?? []).flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('', '#### Files in secrets folders that are no stage header or entry', '');
+    for (const u of unexpected) out.push(`- ${m(u.file)}${u.kind === 'os-litter' ? ' (OS litter: remove it)' : ''}`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -1,9 +1,11 @@
 /** The names each function of a service reads in its own code, with file and line. */
-import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { findGitRoot } from '../stages/locate.js';
 import { codeReads, type ReadHow } from './code-reads.js';
 import { handlerFile, moduleGraph } from './module-graph.js';
 import { parseFailure, parseModule } from './parser.js';
 import type { ServiceModel } from './service-model.js';
+import { readSourceFile, refusal } from './source-files.js';
 import type { Unreadable } from './types.js';
 
 export interface LocatedRead {
@@ -25,20 +27,17 @@ export type FileCache = Map<string, Promise<LocatedRead[] | Unreadable>>;
 
 function readsOfFile(
   file: string,
+  root: string,
   shown: (file: string) => string,
   cache: FileCache,
 ): Promise<LocatedRead[] | Unreadable> {
   let pending = cache.get(file);
   if (!pending) {
     pending = (async () => {
-      let text: string;
+      const read = readSourceFile(file, root);
+      if ('refused' in read) return { file: shown(file), reason: refusal(read.refused) };
       try {
-        text = fs.readFileSync(file, 'utf8');
-      } catch (err) {
-        return { file: shown(file), reason: `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
-      }
-      try {
-        const reads = await codeReads(await parseModule(file, text));
+        const reads = await codeReads(await parseModule(file, read.text));
         return reads.map((r) => ({ ...r, file }));
       } catch (err) {
         return { file: shown(file), reason: `cannot be parsed: ${parseFailure(err)}` };
@@ -57,6 +56,7 @@ export async function scanServiceCode(
 ): Promise<ServiceCode> {
   const reads: Record<string, LocatedRead[]> = {};
   const unreadable: Unreadable[] = [];
+  const root = repositoryRoot(model);
   await Promise.all(
     model.functions.map(async (fn) => {
       reads[fn.name] = [];
@@ -71,10 +71,10 @@ export async function scanServiceCode(
         });
         return;
       }
-      const graph = await moduleGraph(model.dir, entry, shown);
+      const graph = await moduleGraph(model.dir, entry, shown, root);
       unreadable.push(...graph.problems);
       for (const file of graph.files) {
-        const result = await readsOfFile(file, shown, cache);
+        const result = await readsOfFile(file, root, shown, cache);
         if (Array.isArray(result)) reads[fn.name]!.push(...result);
         else unreadable.push(result);
       }
@@ -82,6 +82,11 @@ export async function scanServiceCode(
     }),
   );
   return { reads, unreadable: dedupe(unreadable) };
+}
+
+/** The folder a service's scan may read files in: the app's search root, else the git root, else the service. */
+export function repositoryRoot(model: Pick<ServiceModel, 'dir' | 'root'>): string {
+  return path.resolve(model.root ?? findGitRoot(model.dir) ?? model.dir);
 }
 
 export function dedupe(list: Unreadable[]): Unreadable[] {

@@ -4,6 +4,7 @@
  * gives each function.
  */
 import * as path from 'node:path';
+import { findGitRoot } from '../stages/locate.js';
 import { autoNames, declaredNames, effectiveList, serviceNeeds } from './needs.js';
 import { parseFailure } from './parser.js';
 import { scanServiceCode, type LocatedRead } from './service-code.js';
@@ -44,7 +45,7 @@ export async function serviceContract(input: ServiceContractInput): Promise<Serv
   let lineOf: (p: ReadonlyArray<string | number>) => number | undefined = () => undefined;
   if (input.configFile) {
     try {
-      lineOf = (await readConfigDoc(input.configFile)).lineOf;
+      lineOf = (await readConfigDoc(input.configFile, findGitRoot(dir) ?? dir)).lineOf;
     } catch (err) {
       unreadable.push({ file: shown(input.configFile), reason: `lines not known: ${parseFailure(err)}` });
     }

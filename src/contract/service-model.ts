@@ -30,6 +30,8 @@ export interface ServiceModel {
   dir: string;
   /** absolute config file */
   configFile: string;
+  /** the folder the scan may read files in (the app's search root); absent: the git root, else `dir` */
+  root?: string;
   functions: FunctionModel[];
   /** custom.stageSecrets.secrets */
   serviceSecrets?: string[] | 'auto';
@@ -37,7 +39,7 @@ export interface ServiceModel {
   required: NamedLine[];
   optional: NamedLine[];
   /** `${secret:NAME}` without a fallback; `function` when inside functions.<name> */
-  variables: Array<NamedLine & { function?: string }>;
+  variables: Array<NamedLine & { function?: string; file?: string }>;
   /** custom.stageSecrets.dir, when a literal */
   secretsDir?: string;
 }
@@ -123,6 +125,7 @@ export function serviceModel(
     secretVariables(s.text).map((name) => ({
       name,
       line: s.line,
+      ...(s.file ? { file: s.file } : {}),
       ...(s.path[0] === 'functions' && typeof s.path[1] === 'string' ? { function: s.path[1] } : {}),
     })),
   );

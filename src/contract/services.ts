@@ -8,6 +8,7 @@ import { findGitRoot, findSecretsDir } from '../stages/locate.js';
 import { readScriptConfig, readYamlConfig, type ConfigDoc } from './config-file.js';
 import { parseFailure } from './parser.js';
 import { serviceModel, type ServiceModel } from './service-model.js';
+import { readSourceFile, refusal } from './source-files.js';
 import type { Unreadable } from './types.js';
 
 import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
@@ -37,10 +38,11 @@ export function configFilesUnder(root: string): string[] {
   return found.sort();
 }
 
-/** Reads a config as written. */
-export async function readConfigDoc(file: string): Promise<ConfigDoc> {
-  const text = fs.readFileSync(file, 'utf8');
-  return /\.(ya?ml|json)$/.test(file) ? readYamlConfig(text) : readScriptConfig(file, text);
+/** Reads a config as written; `root`: the folder it (and what it imports) must lie in. */
+export async function readConfigDoc(file: string, root: string = path.dirname(file)): Promise<ConfigDoc> {
+  const read = readSourceFile(file, root);
+  if ('refused' in read) throw new Error(refusal(read.refused));
+  return /\.(ya?ml|json)$/.test(file) ? readYamlConfig(read.text) : readScriptConfig(file, read.text, root);
 }
 
 /** The folder services are looked for in: the git root above the secrets folder, else the app root. */
@@ -62,13 +64,19 @@ export async function appServices(
   const target = path.resolve(secretsDir);
   const services: ServiceModel[] = [];
   const unreadable: Unreadable[] = [];
-  for (const file of configFilesUnder(searchRoot(target))) {
+  const root = searchRoot(target);
+  for (const file of configFilesUnder(root)) {
     let model: ServiceModel;
     try {
-      const doc = await readConfigDoc(file);
+      const doc = await readConfigDoc(file, root);
       model = serviceModel(doc.value, file, doc);
+      model.root = root;
     } catch (err) {
-      unreadable.push({ file: shown(file), reason: `cannot be read as a serverless config: ${parseFailure(err)}` });
+      const why = parseFailure(err);
+      unreadable.push({
+        file: shown(file),
+        reason: why.startsWith('could not read') ? why : `cannot be read as a serverless config: ${why}`,
+      });
       continue;
     }
     const found = findSecretsDir({

@@ -76,9 +76,29 @@ export interface WithheldRead {
   at: SourceLine;
 }
 
+/**
+ * A secrets folder of the repository (the plugin or `run` could open each): its stages, the services that
+ * use it, its missing names and the files in it that are no header or entry.
+ */
+export interface CheckedFolder {
+  /** relative to the check's folder, `/`-separated */
+  folder: string;
+  stages: string[];
+  /** names of the services whose secrets folder it is */
+  services: string[];
+  /** required or optional names its services need that its checked stages lack */
+  missing: MissingName[];
+  /** files that are neither a stage header nor an entry (`os-litter`: skipped by every reader) */
+  unexpected: Array<{ file: string; kind: 'os-litter' | 'unexpected' }>;
+  /** no required name is missing in its checked stages */
+  ok: boolean;
+}
+
 export interface ContractReport {
   /** the secrets folder, relative to the check's folder */
   secretsDir: string;
+  /** every secrets folder of the repository, the one above first (only it outside git) */
+  folders: CheckedFolder[];
   /** the stages checked, sorted */
   stages: string[];
   services: ServiceSummary[];
@@ -87,6 +107,6 @@ export interface ContractReport {
   missing: MissingName[];
   withheld: WithheldRead[];
   unreadable: Unreadable[];
-  /** no required name is missing in a checked stage */
+  /** no required name is missing in a checked stage, of any folder */
   ok: boolean;
 }

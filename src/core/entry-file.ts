@@ -37,6 +37,19 @@ export function nameOfEntryFile(fileName: string): string | undefined {
   return KEY_NAME_PATTERN.test(name) ? name : undefined;
 }
 
+/**
+ * Files an operating system leaves in any folder it shows: Finder's `.DS_Store` and AppleDouble `._*`
+ * files, Explorer's `Thumbs.db`, `ehthumbs.db` and `desktop.ini`. Never an entry or a stage: readers skip
+ * them (never opening them), and review lists them.
+ */
+export function isOsLitter(fileName: string): boolean {
+  return (
+    fileName === '.DS_Store' ||
+    fileName.startsWith('._') ||
+    ['thumbs.db', 'ehthumbs.db', 'desktop.ini'].includes(fileName.toLowerCase())
+  );
+}
+
 /** Parses an entry file; errors name the file and the field, never a value. */
 export function parseEntryFile(text: string, where: string, options: { worktreeFile?: boolean } = {}): SecretEntry {
   let raw: unknown;

@@ -1,6 +1,6 @@
 /**
  * One error class for every failure the tool reports. The code says what kind of failure it is;
- * the CLI turns codes into exit codes (src/cli/exit-codes.ts).
+ * the CLI turns codes into exit codes (src/core/exit-codes.ts).
  * Messages name what is wrong and what to do; they never contain a secret value or key material.
  */
 export type ErrorCode =

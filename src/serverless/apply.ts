@@ -13,6 +13,13 @@ import { parseStoreUrl, STORE_ENV, type StoreLocation } from '../stages/runtime-
 import { StageSecretsError } from '../core/errors.js';
 import { applyContract } from './contract.js';
 import { DEPLOY_DIGEST_ENV, deployDigest, OPTED_OUT_RECORD } from '../core/deploy-digest.js';
+import type { FrameworkFeatures } from './framework.js';
+
+/** Serverless v4 copies the service and its compiled template into .serverless/meta.json (notes/serverless-v4.md). */
+export const META_JSON_WARNING =
+  'this framework saves the resolved service and its compiled template to .serverless/meta.json after every command, ' +
+  'hiding only names that look like passwords or tokens: in env mode that file holds the secret values in plain text. ' +
+  'Keep .serverless/ out of git, caches and artifacts (delete it after the build), or set custom.stageSecrets.mode: runtime, which puts no value in the template (docs/runtime-mode.md).';
 
 export interface ApplyInput {
   service: ServiceConfig;
@@ -25,6 +32,8 @@ export interface ApplyInput {
   configFile?: string;
   /** invoke local: runtime mode sets the local process's env as env mode does (nothing is deployed) */
   localInvoke?: boolean;
+  /** what the running framework does differently (framework.ts) */
+  framework?: Pick<FrameworkFeatures, 'builtInEsbuild' | 'savesMeta'>;
 }
 
 export interface ApplySummary {
@@ -124,6 +133,7 @@ async function applySettings(
       secrets: loaded.values.size,
       store,
       digestOf,
+      builtInEsbuild: input.framework?.builtInEsbuild,
     });
     recordDeploy(functions, digestOf);
     return { ...summary, guard: { stageFile: loaded.stageFile, packaged: merged.received } };
@@ -154,6 +164,7 @@ async function applySettings(
       (listed ? ` (${plural(listed, 'function')} with a secrets list)` : ''),
   );
   logOverrides(merged.replaced, input.configFile, input.log);
+  if (input.framework?.savesMeta && receiving > 0 && !input.localInvoke) input.log.warn(META_JSON_WARNING);
   return {
     setEnvs: true,
     secrets: loaded.values.size,

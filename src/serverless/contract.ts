@@ -4,6 +4,7 @@
  * withholds is a warning; `secrets: auto` becomes each function's list of the names its code reads.
  */
 import { StageSecretsError } from '../core/errors.js';
+import { escapeText } from '../core/escape.js';
 import type { Logger } from '../core/log.js';
 import { serviceContract, type Need } from '../contract/index.js';
 import type { ServiceConfig } from './types.js';
@@ -48,8 +49,8 @@ export async function applyContract(input: ContractInput): Promise<AutoLists> {
   });
   const missing = unmet(contract.needs, input.stageNames);
   if (missing.length) {
-    const lines = missing.map(
-      (n) => `${n.function ? `function ${n.function}` : `service ${n.service}`} needs ${n.name} (${place(n)})`,
+    const lines = missing.map((n) =>
+      escapeText(`${n.function ? `function ${n.function}` : `service ${n.service}`} needs ${n.name} (${place(n)})`),
     );
     const names = [...new Set(missing.map((n) => n.name))].sort();
     const one = names.length === 1;
@@ -64,13 +65,13 @@ export async function applyContract(input: ContractInput): Promise<AutoLists> {
   }
   for (const w of contract.withheld) {
     input.log.warn(
-      `function ${w.function} reads ${w.name} (${w.at.file}:${w.at.line}), which its secrets list leaves out: ` +
-        `it sees undefined there. Add ${w.name} to the list, or use secrets: auto.`,
+      `${escapeText(`function ${w.function} reads ${w.name} (${w.at.file}:${w.at.line})`)}, which its secrets list leaves out: ` +
+        `it sees undefined there. Add ${escapeText(w.name)} to the list, or use secrets: auto.`,
     );
   }
   if (contract.unreadable.length) {
     input.log.warn(
-      `the contract scan could not read: ${contract.unreadable.map((u) => `${u.file} (${u.reason})`).join('; ')}`,
+      `the contract scan could not read: ${contract.unreadable.map((u) => escapeText(`${u.file} (${u.reason})`)).join('; ')}`,
     );
   }
   const auto: AutoLists = {};

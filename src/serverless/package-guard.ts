@@ -169,11 +169,18 @@ function quotedNonces(bytes: Buffer, names: Map<string, string>): string[] {
   return [...found].sort();
 }
 
-/** The wrapped stage keys of the stage file's identities as its header holds them; `localOnly`: not aws-kms. */
-function wrappedKeys(guard: PackageGuard, localOnly: boolean): string[] {
-  return (guard.stageFile?.identities ?? []).flatMap((r) =>
-    r.type === 'local' ? [r.wrapped] : localOnly ? [] : [r.ciphertext],
-  );
+/** The fields where an identity record keeps its wrapped stage key: `wrapped` (local, age), `ciphertext` (aws-kms). */
+const WRAPPED_FIELDS = ['wrapped', 'ciphertext'] as const;
+
+/**
+ * The wrapped stage keys of the stage file's identities as its header holds them, whatever the kind;
+ * `bundled` (a runtime-mode sealed file): all but the aws-kms ones, which that file carries to open in Lambda.
+ */
+function wrappedKeys(guard: PackageGuard, bundled: boolean): string[] {
+  return (guard.stageFile?.identities ?? [])
+    .filter((r) => !(bundled && r.type === 'aws-kms'))
+    .flatMap((r) => WRAPPED_FIELDS.map((field) => (r as Record<string, unknown>)[field]))
+    .filter((blob): blob is string => typeof blob === 'string' && blob !== '');
 }
 
 function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel?: string): string | undefined {

@@ -26,6 +26,7 @@ import {
 } from './runtime-wrapper.js';
 import { appendPatternsLast } from './package-patterns.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
+import { builtInEsbuildBundles } from './framework.js';
 
 /** Folder in the service where the per-function files are written; removed after packaging. */
 export const RUNTIME_DIR = '.stage-secrets-runtime';
@@ -46,13 +47,18 @@ export interface RuntimeModeInput {
   received: Record<string, string[]>;
   /** custom.stageSecrets.store: functions that receive secrets get it as STAGE_SECRETS_STORE, their role its statements */
   store?: StoreLocation;
+  /** Serverless v4's built-in esbuild is loaded (framework.ts): the functions it bundles get the bundled wrapper */
+  builtInEsbuild?: boolean;
   log: Logger;
 }
+
+/** Who turns a function's code into its package: the framework's zipper, serverless-esbuild, or v4's own esbuild. */
+export type Packager = 'framework' | 'serverless-esbuild' | 'built-in esbuild';
 
 export interface RuntimeModeResult {
   /** functions whose handler is now the wrapper */
   wrapped: string[];
-  packager: 'framework' | 'serverless-esbuild';
+  packager: Packager;
   /** true when the plugin turned on package.individually so no function carries another's entries */
   madeIndividual: boolean;
   /** with a store: s3://BUCKET/PREFIX/<app>/<stage>/, the one folder the functions read (and update, with storeAccess read-write) */
@@ -61,6 +67,37 @@ export interface RuntimeModeResult {
   storeAccess?: StoreAccess;
   /** the stage of the stage file used (a preview stage's fallback), whose store folder is used too */
   fileStage: string;
+}
+
+/**
+ * The wrapper's file name per packager. v4's esbuild bundles, without a `build` setting, only handlers
+ * written in TypeScript: the wrapper of a function it bundles is a .ts file, so it stays bundled.
+ */
+const WRAPPER_FILES: Record<Packager, string> = {
+  framework: 'wrapper.mjs',
+  'serverless-esbuild': 'wrapper.js',
+  'built-in esbuild': 'wrapper.ts',
+};
+
+/**
+ * serverless-esbuild bundles every function; v4's esbuild those its rules pick (framework.ts). A service
+ * where v4 bundles some wrapped functions and zips others as they are is refused: the two need different
+ * wrappers and package patterns, and the zipped ones would be TypeScript Lambda cannot load.
+ */
+function packagerOf(input: RuntimeModeInput): Packager {
+  if (pluginNames(input.service).includes('serverless-esbuild')) return 'serverless-esbuild';
+  if (!input.builtInEsbuild) return 'framework';
+  const wrapped = Object.keys(input.functions).filter((n) => (input.received[n] ?? []).length > 0);
+  const bundled = wrapped.filter((n) => builtInEsbuildBundles(input.service, input.serviceDir, input.functions[n]!));
+  if (bundled.length === 0) return 'framework';
+  if (bundled.length < wrapped.length) {
+    const zipped = wrapped.filter((n) => !bundled.includes(n));
+    throw usage(
+      `custom.stageSecrets.mode is runtime, and the framework's esbuild bundles function ${bundled.join(', ')} (TypeScript handlers) but not ${zipped.join(', ')}. ` +
+        `Runtime mode needs one packager for every function with secrets: set build: { esbuild: true } (every Node.js function bundled), or write all of them in TypeScript.`,
+    );
+  }
+  return 'built-in esbuild';
 }
 
 /** serverless' function name rule (its config schema), here enforced whatever configValidationMode says. */
@@ -235,7 +272,7 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const { file } = input;
   const kms = kmsIdentities(file, input.stage);
   const folder = input.store && storeFolderFor(input.store, file.app, file.stage);
-  const packager = pluginNames(input.service).includes('serverless-esbuild') ? 'serverless-esbuild' : 'framework';
+  const packager = packagerOf(input);
   const runtimeBundle = packager === 'framework' ? RUNTIME_BUNDLE : BUNDLED_RUNTIME_BUNDLE;
   if (!fs.existsSync(runtimeBundle)) {
     throw new StageSecretsError(
@@ -280,7 +317,7 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, SEALED_FILE), `${JSON.stringify(sealed)}\n`);
     fs.writeFileSync(path.join(dir, packager === 'framework' ? RUNTIME_FILE : BUNDLED_RUNTIME_FILE), runtimeCode);
-    const wrapperFile = packager === 'framework' ? 'wrapper.mjs' : 'wrapper.js';
+    const wrapperFile = WRAPPER_FILES[packager];
     fs.writeFileSync(
       path.join(dir, wrapperFile),
       packager === 'framework' ? nativeWrapper(wrapper) : bundledWrapper(wrapper),

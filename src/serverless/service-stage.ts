@@ -3,6 +3,7 @@ import { loadSecrets, type LoadedSecrets } from '../stages/load.js';
 import { fallbacksFromEnv, type StageFallback } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
 import { Stage } from '../stages/stage.js';
+import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 
 /** Which stage a service deploys with, as its serverless.yml and the environment say. */
 export interface ServiceStageOptions {
@@ -83,7 +84,28 @@ export class StageSecretsCache {
   /** The stage's secrets for a service, through the one loader every entry point shares. */
   get(opts: ServiceStageOptions): Promise<LoadedSecrets> {
     const entry = this.entry(opts);
-    entry.load ??= loadSecrets(entry.stage.options, entry.stage);
+    entry.load ??= loadSecrets(entry.stage.options, entry.stage).catch((err: unknown) => {
+      throw withLocalDevelopmentHint(err);
+    });
     return entry.load;
   }
+}
+
+/** Failures of key access: no identity here, or the key service refused or could not be reached. */
+const NO_KEY_ACCESS: readonly ErrorCode[] = ['KEY_MISSING', 'ACCESS_DENIED', 'KEY_UNAVAILABLE'];
+
+/**
+ * A key-access failure with how to work without the key on a developer's machine (invoke local,
+ * serverless-offline): a teammate who holds no key of the stage is told the opt-out and the doc.
+ */
+function withLocalDevelopmentHint(err: unknown): unknown {
+  if (!(err instanceof StageSecretsError) || !NO_KEY_ACCESS.includes(err.code)) return err;
+  return new StageSecretsError(
+    err.code,
+    `${err.message}\nWorking on your machine without this stage's key (serverless invoke local, ` +
+      `serverless-offline)? Run with SLS_SET_SECRET_ENVS=false: functions get serverless.yml's values and ` +
+      `whatever you pass (invoke local -e NAME=VALUE), no secret. Or ask a key holder for access to a dev ` +
+      `stage (rewrap --age with your age key). See docs/local-development.md in the stage-secrets package.`,
+    { cause: err },
+  );
 }

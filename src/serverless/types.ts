@@ -44,12 +44,16 @@ export interface ServerlessLike {
   getProvider(name: 'aws'): { getStage(): string };
 }
 
-/** What the v3 variables resolver hands a configurationVariablesSources resolver. */
+/** What the v3, osls and v4 variables resolvers hand a configurationVariablesSources resolver. */
 export interface VariableResolverInput {
   address?: string;
   params?: string[];
   options?: { stage?: string; [key: string]: unknown };
+  /** v3 and osls only */
   serviceDir?: string;
-  resolveVariable(variable: string): Promise<unknown>;
+  /** v3 and osls only */
+  isSourceFulfilled?: boolean;
+  /** missing in v4.4.x (serverless/serverless#12883) */
+  resolveVariable?(variable: string): Promise<unknown>;
   resolveConfigurationProperty(path: string[]): Promise<unknown>;
 }

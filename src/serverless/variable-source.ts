@@ -1,4 +1,5 @@
 import { StageSecretsError } from '../core/errors.js';
+import { log } from '../core/log.js';
 import { readSettings } from './config.js';
 import type { StageSecretsCache } from './service-stage.js';
 import type { VariableResolverInput } from './types.js';
@@ -28,9 +29,7 @@ export async function resolveSecretVariable(
 ): Promise<VariableResult> {
   const name = input.address?.trim();
   if (!name) throw new StageSecretsError('USAGE', '${secret:NAME} needs the secret name after "secret:".');
-  const stage =
-    optionalString(input.options?.stage, 'the --stage option') ??
-    optionalString(await input.resolveVariable('sls:stage'), 'the stage');
+  const stage = await stageOf(input);
   if (!stage) throw new StageSecretsError('USAGE', `cannot tell the stage for \${secret:${name}}; pass --stage.`);
   const { app, dir, fallbacks } = readSettings({
     stageSecrets: await input.resolveConfigurationProperty(['custom', 'stageSecrets']),
@@ -45,10 +44,32 @@ export async function resolveSecretVariable(
   });
   const value = secrets.values.get(name)?.text;
   if (value === undefined) {
-    return {
-      value: null,
-      eventualErrorMessage: `stage-secrets: \${secret:${name}}: stage ${stage} has no secret named ${name}; add it with: npx --no-install stage-secrets set --stage ${stage} ${name} (or give a fallback: \${secret:${name}, 'default'})`,
-    };
+    const message = `stage-secrets: \${secret:${name}}: stage ${stage} has no secret named ${name}; add it with: npx --no-install stage-secrets set --stage ${stage} ${name} (or give a fallback: \${secret:${name}, 'default'})`;
+    // v4 keeps only `.value` of a source's answer and prints its own "Cannot resolve" (notes/serverless-v4.md)
+    if (!keepsErrorMessages(input))
+      log().warn(`${message.replace(/^stage-secrets: /, '')}; a fallback is used if the variable has one`);
+    return { value: null, eventualErrorMessage: message };
   }
   return { value };
+}
+
+/**
+ * v3 and osls hand a source `isSourceFulfilled` and show its `eventualErrorMessage` when no fallback is
+ * left; v4's resolver (sf-core resolvers/providers.js) passes neither that flag nor the message on.
+ */
+function keepsErrorMessages(input: VariableResolverInput): boolean {
+  return 'isSourceFulfilled' in input;
+}
+
+/**
+ * The stage being resolved: --stage, else `${sls:stage}`, else (v4.4 has no resolveVariable,
+ * serverless/serverless#12883) provider.stage, else the framework's default, dev.
+ */
+async function stageOf(input: VariableResolverInput): Promise<string | undefined> {
+  const option = optionalString(input.options?.stage, 'the --stage option');
+  if (option) return option;
+  if (typeof input.resolveVariable === 'function')
+    return optionalString(await input.resolveVariable('sls:stage'), 'the stage');
+  const configured = await input.resolveConfigurationProperty(['provider', 'stage']);
+  return optionalString(configured, 'provider.stage') ?? 'dev';
 }

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
+import { isOsLitter, nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
@@ -105,6 +105,7 @@ export function stageHistory(file: string, cwd: string, env: NodeJS.ProcessEnv, 
     for (const item of listing.split('\0').filter(Boolean)) {
       const [meta, itemPath] = item.split('\t') as [string, string];
       const [, type, hash] = meta.split(' ') as [string, string, string];
+      if (isOsLitter(path.posix.basename(itemPath))) continue;
       const secret = nameOfEntryFile(path.posix.basename(itemPath));
       if (type !== 'blob' || secret === undefined) return 'unreadable';
       const entry = entryAt(hash, itemPath);

@@ -1,13 +1,43 @@
-import { hasChanges, type Review, type StageReview } from './review.js';
+import { escapeMarkdown, escapeText as t, markdownCode } from '../core/escape.js';
+import { type FolderReview, hasChanges, type Review, type StageReview } from './review.js';
 
 export type ReviewFormat = 'text' | 'markdown' | 'json';
 export const REVIEW_FORMATS: readonly ReviewFormat[] = ['text', 'markdown', 'json'];
 
 const CLI = 'npx --no-install stage-secrets';
 
-/** Whether `--strict` fails on this review: names pending, entries sealed to an old key, or a header change. */
+/**
+ * Whether `--strict` fails on this review: names pending, entries sealed to an old key, a header change, a
+ * secrets folder added or removed (a service below it now opens another folder), or a file in a secrets
+ * folder that is no header, entry or OS litter.
+ */
 export function needsKeyHolder(review: Review): boolean {
-  return review.stages.some((s) => s.pending.length > 0 || s.sealedToOtherKey.length > 0 || s.header.length > 0);
+  return (
+    review.stages.some((s) => s.pending.length > 0 || s.sealedToOtherKey.length > 0 || s.header.length > 0) ||
+    review.folders.some((f) => f.presence !== 'both' || f.unexpected.some((u) => u.kind !== 'os-litter'))
+  );
+}
+
+/** `secrets/` as reviews show a folder ('.' for the repository root). */
+const folderText = (folder: string) => (folder === '' ? './' : `${folder}/`);
+/** A folder as text output shows it, escaped. */
+const folderShown = (folder: string) => t(folderText(folder));
+
+const FOLDER_WHY: Record<'added' | 'removed', string> = {
+  added:
+    'a key holder must check this before it is merged: the plugin and run open the nearest secrets folder, so ' +
+    'every service and command below it now takes its secrets from this one',
+  removed:
+    'a key holder must check this before it is merged: the services and commands below it now open another ' +
+    'secrets folder, or none',
+};
+
+/** An unexpected file, its name through `shown` (text or markdown). */
+function unexpectedText(u: FolderReview['unexpected'][number], shown: (s: string) => string): string {
+  const when = u.new ? 'new' : 'also at the base';
+  return u.kind === 'os-litter'
+    ? `${shown(u.file)} (OS litter, ${when}: ignored by every command; remove it)`
+    : `${shown(u.file)} (${when}: neither a stage header nor an entry; no command reads it as one)`;
 }
 
 export function unreadableStages(review: Review): StageReview[] {
@@ -55,54 +85,84 @@ function presenceText(s: StageReview): string {
   return '';
 }
 
+function copyText(copy: NonNullable<StageReview['copyOf']>, shown: (s: string) => string): string {
+  const differs = copy.differs.length
+    ? `entries that differ from it (an older value, one of another stage, or added or removed): ${shown(copy.differs.join(', '))}`
+    : 'every entry as it is there';
+  return `a copy of ${shown(copy.file)} at the base (the same public key); ${differs}`;
+}
+
 function text(review: Review): string {
-  const out = [`stage-secrets review of ${review.folder}/ against ${review.base} (${review.baseCommit.slice(0, 12)})`];
+  const others = review.folders.filter((f) => f.folder !== review.folder && f.folder !== '');
+  const also = others.length ? ` (and ${others.map((f) => folderShown(f.folder)).join(', ')})` : '';
+  const out = [
+    `stage-secrets review of ${t(review.folder)}/${also} against ${t(review.base)} (${review.baseCommit.slice(0, 12)})`,
+  ];
+  for (const f of review.folders) {
+    if (f.presence === 'both') continue;
+    out.push('', `SECRETS FOLDER ${f.presence.toUpperCase()}: ${folderShown(f.folder)} (${FOLDER_WHY[f.presence]})`);
+  }
+  const unexpected = review.folders.flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('', 'FILES IN SECRETS FOLDERS THAT ARE NO HEADER OR ENTRY (a key holder must check them):');
+    for (const u of unexpected) out.push(`  ${unexpectedText(u, t)}`);
+  }
   for (const s of review.stages) {
     const body = lines(s);
+    const primary = s.folder === (review.folder === '.' ? '' : review.folder);
     if (!hasChanges(s) && body.length === 0) {
-      out.push(`stage ${s.stage}: no change`);
+      out.push(primary ? `stage ${t(s.stage)}: no change` : `stage ${t(s.stage)} (${t(s.file)}): no change`);
       continue;
     }
-    out.push('', `stage ${s.stage} (${s.file})${presenceText(s)}`);
+    out.push('', `stage ${t(s.stage)} (${t(s.file)})${presenceText(s)}`);
     if (s.unreadable) {
-      out.push(`  UNREADABLE on the ${s.unreadable.side === 'base' ? 'base' : 'changed'} side: ${s.unreadable.reason}`);
+      out.push(
+        `  UNREADABLE on the ${s.unreadable.side === 'base' ? 'base' : 'changed'} side: ${t(s.unreadable.reason)}`,
+      );
       continue;
     }
     if (s.header.length) {
       out.push('  HEADER CHANGED: a key holder must check this before it is merged:');
-      for (const h of s.header) out.push(`    ${h.text}`);
+      for (const h of s.header) out.push(`    ${t(h.text)}`);
     }
     for (const l of body) {
       const why = l.why ? ` (${l.why}: ${l.commands!.join('; ')})` : '';
-      out.push(`  ${l.label}: ${l.names.join(', ')}${why}`);
+      out.push(`  ${l.label}: ${t(l.names.join(', '))}${t(why)}`);
     }
     if (s.upgraded) out.push(`  upgraded from format version ${s.upgraded.from} to ${s.upgraded.to} (values kept)`);
+    if (s.copyOf) out.push(`  ${copyText(s.copyOf, t)}`);
   }
   if (review.stages.length === 0) out.push('no stage files on either side');
   return `${out.join('\n')}\n`;
 }
 
-/**
- * Text from a stage file in markdown: a writer chose app names and identity ids, so nothing in them may
- * become a link, an image, an HTML tag or a mention of a person or team in a pull-request comment.
+/*
+ * Folder and file names, identity ids, app names and parse errors come from the change: text output shows
+ * them through escapeText (no line break, control character or workflow command), markdown through
+ * escapeMarkdown / markdownCode (no link, image, tag or mention).
  */
-function md(value: string): string {
-  return value
-    .replace(/[\\`*_{}[\]()#+\-.!|~:]/g, (c) => `\\${c}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/@/g, '&#64;');
-}
-
-/** Secret and stage names are letters, digits, `_` and `-`: safe inside a code span. */
-const code = (name: string) => `\`${name}\``;
+const md = escapeMarkdown;
+const code = markdownCode;
+/** A command we built from checked stage and secret names (letters, digits, `_`, `-`): a code span as it is. */
+const commandCode = (command: string) => `\`${command.replace(/`/g, '')}\``;
 
 function markdown(review: Review): string {
-  const out = [
-    `### stage-secrets review against ${code(review.base.replace(/`/g, ''))} (${code(review.baseCommit.slice(0, 12))})`,
-    '',
-  ];
+  const out = [`### stage-secrets review against ${code(review.base)} (${code(review.baseCommit.slice(0, 12))})`, ''];
+  for (const f of review.folders) {
+    if (f.presence === 'both') continue;
+    out.push(
+      '> [!CAUTION]',
+      `> **Secrets folder ${f.presence}: ${md(folderText(f.folder))}**: ${FOLDER_WHY[f.presence]}.`,
+      '',
+    );
+  }
+  const unexpected = review.folders.flatMap((f) => f.unexpected);
+  if (unexpected.length) {
+    out.push('> [!WARNING]', '> **Files in secrets folders that are no header or entry:**');
+    for (const u of unexpected) out.push(`> - ${unexpectedText(u, md)}`);
+    out.push('');
+  }
+  const primaryFolder = review.folder === '.' ? '' : review.folder;
   const changed = review.stages.filter((s) => hasChanges(s) || lines(s).length > 0);
   if (changed.length === 0) {
     out.push(
@@ -118,12 +178,12 @@ function markdown(review: Review): string {
     const n = (list: string[]) => (list.length ? String(list.length) : '');
     const header = s.unreadable ? 'unreadable' : s.header.length ? '**changed**' : '';
     out.push(
-      `| ${code(s.stage)} | ${n(s.added)} | ${n(s.replaced)} | ${n(s.removed)} | ${n(s.approved)} | ${n(s.revoked)} ` +
+      `| ${code(s.stage)}${s.folder === primaryFolder ? '' : ` (${md(folderText(s.folder))})`} | ${n(s.added)} | ${n(s.replaced)} | ${n(s.removed)} | ${n(s.approved)} | ${n(s.revoked)} ` +
         `| ${n(s.pending)} | ${n(s.sealedToOtherKey)} | ${header} |`,
     );
   }
   for (const s of changed) {
-    out.push('', `#### ${code(s.stage)} (${code(s.file)})${presenceText(s)}`, '');
+    out.push('', `#### ${code(s.stage)} (${md(s.file)})${presenceText(s)}`, '');
     if (s.unreadable) {
       const side = s.unreadable.side === 'base' ? 'base' : 'changed';
       out.push('> [!CAUTION]', `> Unreadable on the ${side} side: ${md(s.unreadable.reason)}`);
@@ -135,10 +195,11 @@ function markdown(review: Review): string {
       out.push('');
     }
     for (const l of lines(s)) {
-      const why = l.why ? `; ${l.why}: ${l.commands!.map(code).join(', ')}` : '';
+      const why = l.why ? `; ${l.why}: ${l.commands!.map(commandCode).join(', ')}` : '';
       out.push(`- **${l.label}:** ${l.names.map(code).join(', ')}${why}`);
     }
     if (s.upgraded) out.push(`- upgraded from format version ${s.upgraded.from} to ${s.upgraded.to} (values kept)`);
+    if (s.copyOf) out.push(`- **${copyText(s.copyOf, md)}**`);
   }
   return `${out.join('\n')}\n`;
 }

@@ -6,6 +6,12 @@ import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
 import { findSecretsDir, stagesIn } from './locate.js';
 import { entriesSealedToOtherKey } from './open-file.js';
+import {
+  secretsFoldersAt,
+  secretsFoldersInWorkTree,
+  type SecretsFolder,
+  type UnexpectedFile,
+} from './secrets-folders.js';
 import { isUnreadable, StageRevisions, type StageAtRevision } from './stage-at-revision.js';
 import { keyFingerprint } from './view.js';
 import { stageStoreAt } from './stage-text.js';
@@ -23,6 +29,8 @@ export interface HeaderChange {
 
 export interface StageReview {
   stage: string;
+  /** the secrets folder from the repository root ('' for the root itself) */
+  folder: string;
   /** the header's path from the repository root */
   file: string;
   /** the stage file is new in the change, gone, or there on both sides */
@@ -44,14 +52,31 @@ export interface StageReview {
   upgraded?: { from: number; to: number };
   /** a side that could not be read, and why (the report still lists the other stages) */
   unreadable?: { side: 'base' | 'change'; reason: string };
+  /**
+   * A stage of a folder the change adds, whose public key is that of a stage file at the base: the file it
+   * copies, and the names whose sealed entries differ from it (added, removed, or another value).
+   */
+  copyOf?: { file: string; differs: string[] };
+}
+
+/** A secrets folder: there on both sides, or added or removed by the change, and the files it should not hold. */
+export interface FolderReview {
+  /** from the repository root, `/`-separated ('' for the root) */
+  folder: string;
+  presence: 'added' | 'removed' | 'both';
+  /** on the changed side: files that are no header or entry (`new`: not at the base) */
+  unexpected: Array<UnexpectedFile & { new: boolean }>;
 }
 
 export interface Review {
   /** the base as given, and the commit it named */
   base: string;
   baseCommit: string;
-  /** the secrets folder from the repository root ('.' for the root itself) */
+  /** the secrets folder found from the working folder (or --dir), from the repository root ('.' for the root) */
   folder: string;
+  /** every secrets folder of the repository on either side: the plugin or run could open each */
+  folders: FolderReview[];
+  /** the stages of every folder, the found folder's first */
   stages: StageReview[];
 }
 
@@ -89,20 +114,69 @@ export function reviewStages(options: ReviewOptions): Review {
   if (relative.startsWith('..') || path.isAbsolute(relative)) {
     throw new StageSecretsError('USAGE', `the secrets folder ${dir} is outside the git repository ${root}.`);
   }
-  const folder = relative.split(path.sep).join('/');
+  const primary = relative.split(path.sep).join('/');
   const baseCommit = resolveBase(options.base, root, env);
-  const revisions = new StageRevisions(root, folder, env);
-  const store = stageStoreAt({ dir, cwd });
-  const names = options.stage
-    ? [options.stage]
-    : [...new Set([...revisions.stagesAt(baseCommit), ...(stagesIn(dir) ?? [])])].sort();
-  const stages = names.map((stage) => {
-    const before = revisions.at(baseCommit, stage);
-    const after = readWorkTree(store, stage);
-    const file = folder === '' ? `${stage}.json` : `${folder}/${stage}.json`;
-    return reviewStage(stage, file, before, after);
-  });
-  return { base: options.base, baseCommit, folder: folder || '.', stages };
+  const explicit = 'dir' in found && found.how === 'explicit' ? [primary] : [];
+  const before = byFolder(secretsFoldersAt(root, baseCommit, env, explicit));
+  const listed = secretsFoldersInWorkTree(root, env, explicit);
+  if (!listed) throw new StageSecretsError('IO', `git cannot list the files of ${root}; review needs a git work tree.`);
+  const after = byFolder(listed);
+  const order = [...new Set([primary, ...[...before.keys(), ...after.keys()].sort()])];
+  const folders: FolderReview[] = [];
+  const stages: StageReview[] = [];
+  for (const folder of order) {
+    const [was, now] = [before.get(folder), after.get(folder)];
+    if (folder !== primary && !was && !now) continue;
+    const presence = !was && now ? 'added' : was && !now ? 'removed' : 'both';
+    const baseFiles = new Set(was?.unexpected.map((u) => u.file) ?? []);
+    const unexpected = (now?.unexpected ?? []).map((u) => ({ ...u, new: !baseFiles.has(u.file) }));
+    folders.push({ folder, presence, unexpected });
+    const revisions = new StageRevisions(root, folder, env);
+    const store = stageStoreAt({ dir: path.join(root, folder), cwd });
+    // the found folder's stages as the file system has them too (a secrets/ that .gitignore hides)
+    const onDisk = folder === primary ? (stagesIn(dir) ?? []) : [];
+    const names = options.stage
+      ? [options.stage]
+      : [...new Set([...(was?.stages ?? []), ...(now?.stages ?? []), ...onDisk])].sort();
+    for (const stage of names) {
+      const file = folder === '' ? `${stage}.json` : `${folder}/${stage}.json`;
+      const review = reviewStage(stage, file, revisions.at(baseCommit, stage), readWorkTree(store, stage), folder);
+      if (presence === 'added') review.copyOf = copyAtBase(review, before, root, baseCommit, env, store);
+      stages.push(review);
+    }
+  }
+  return { base: options.base, baseCommit, folder: primary || '.', folders, stages };
+}
+
+function byFolder(list: SecretsFolder[]): Map<string, SecretsFolder> {
+  return new Map(list.map((f) => [f.folder, f]));
+}
+
+/** The stage file at the base whose public key a stage of an added folder has, and the names that differ. */
+function copyAtBase(
+  review: StageReview,
+  before: Map<string, SecretsFolder>,
+  root: string,
+  baseCommit: string,
+  env: NodeJS.ProcessEnv,
+  store: StageStore,
+): StageReview['copyOf'] {
+  const now = readWorkTree(store, review.stage);
+  if (!now || isUnreadable(now)) return undefined;
+  for (const folder of before.values()) {
+    const revisions = new StageRevisions(root, folder.folder, env);
+    for (const stage of folder.stages) {
+      const base = revisions.at(baseCommit, stage);
+      if (!base || isUnreadable(base) || base.publicKey !== now.publicKey) continue;
+      const names = [...new Set([...Object.keys(base.secrets), ...Object.keys(now.secrets)])].sort();
+      const differs = names.filter((n) => {
+        const [x, y] = [Object.hasOwn(base.secrets, n) ? base.secrets[n] : undefined, now.secrets[n]];
+        return !x || !Object.hasOwn(now.secrets, n) || !y || sealed(x) !== sealed(y);
+      });
+      return { file: folder.folder === '' ? `${stage}.json` : `${folder.folder}/${stage}.json`, differs };
+    }
+  }
+  return undefined;
 }
 
 function resolveBase(base: string, root: string, env: NodeJS.ProcessEnv): string {
@@ -132,9 +206,16 @@ function readWorkTree(store: StageStore, stage: string): StageAtRevision {
 const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.epk, e.nonce, e.ct, e.tag]);
 
 /** The review of one stage from its two versions. */
-export function reviewStage(stage: string, file: string, before: StageAtRevision, after: StageAtRevision): StageReview {
+export function reviewStage(
+  stage: string,
+  file: string,
+  before: StageAtRevision,
+  after: StageAtRevision,
+  folder = path.posix.dirname(file) === '.' ? '' : path.posix.dirname(file),
+): StageReview {
   const review: StageReview = {
     stage,
+    folder,
     file,
     presence: before === undefined ? 'added' : after === undefined ? 'removed' : 'both',
     added: [],

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { isStageSecretsError } from '../core/errors.js';
-import { nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
+import { isOsLitter, nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { STAGE_NAME_PATTERN } from '../core/names.js';
 import { git } from './git.js';
@@ -74,7 +74,7 @@ export class StageRevisions {
   }
 
   private withEntries(header: StageFile, rev: string, entryFolder: string): StageAtRevision {
-    const items = this.tree(rev, `${entryFolder}/`);
+    const items = this.tree(rev, `${entryFolder}/`).filter((item) => !isOsLitter(path.posix.basename(item.path)));
     const secrets: Record<string, SecretEntry> = {};
     const missing = items.filter((item) => !this.entries.has(item.hash)).map((item) => item.hash);
     const texts = missing.length ? this.blobs(missing) : new Map<string, string>();

@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { isUsablePublicKey, publicKeyFingerprint } from '../core/crypto.js';
-import { entryFileName, nameOfEntryFile, parseEntryFile, serializeEntryFile } from '../core/entry-file.js';
+import { entryFileName, isOsLitter, nameOfEntryFile, parseEntryFile, serializeEntryFile } from '../core/entry-file.js';
 import { StageSecretsError } from '../core/errors.js';
 import {
   FORMAT_VERSION,
@@ -155,6 +155,7 @@ export class StageStore {
     const secrets: Record<string, SecretEntry> = {};
     for (const fileName of [...this.fs.readdirSync(dir)].sort()) {
       if (TEMP_FILE.test(fileName)) continue; // a writer's temp file (removed when it is dead)
+      if (isOsLitter(fileName)) continue; // never opened; review lists it
       const name = nameOfEntryFile(fileName);
       const file = path.join(dir, fileName);
       const shown = this.shown(file);

@@ -134,8 +134,9 @@ describe('stage-secrets check', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('### stage-secrets check: ❌ 1 required name is missing');
     expect(r.stdout).toContain('| name | dev | prod | needed by |');
-    expect(r.stdout).toContain('| `DB_URL` | ✅ present | ❌ missing | api-svc/http |');
-    expect(r.stdout).toContain('| `SLACK_HOOK` | ✅ present | ⏳ pending approval | jobs-svc |');
+    // PR-chosen service and function names: code spans when they hold only safe characters (escapes otherwise)
+    expect(r.stdout).toContain('| `DB_URL` | ✅ present | ❌ missing | `api-svc/http` |');
+    expect(r.stdout).toContain('| `SLACK_HOOK` | ✅ present | ⏳ pending approval | `jobs-svc` |');
     expect(r.stdout).toContain('- `DB_URL` in stage **prod**, needed by:');
   });
 

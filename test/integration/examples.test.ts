@@ -169,7 +169,9 @@ describe('CI recipes in examples/', () => {
     const checkout = at((i) => uses[i]!.startsWith('actions/checkout@'));
     const setupNode = at((i) => uses[i]!.startsWith('actions/setup-node@'));
     const npmCi = at((i) => runs[i] === 'npm ci');
-    const deploy = at((i) => runs[i]!.includes('stage-secrets run --stage prod -- npx serverless deploy --stage prod'));
+    const deploy = at((i) =>
+      runs[i]!.includes('stage-secrets run --stage prod -- npx --no-install serverless deploy --stage prod'),
+    );
     expect(
       [checkout, setupNode, npmCi, deploy].every((i) => i >= 0),
       JSON.stringify(list),
@@ -195,7 +197,7 @@ describe('CI recipes in examples/', () => {
     const script = job.script as string[];
     const npmCi = script.findIndex((l) => l.startsWith('npm ci'));
     const deploy = script.indexOf(
-      'npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod',
+      'npx --no-install stage-secrets run --stage prod -- npx --no-install serverless deploy --stage prod',
     );
     expect(npmCi).toBeGreaterThanOrEqual(0);
     expect(deploy).toBeGreaterThan(npmCi);

@@ -58,6 +58,15 @@ describe('review: a keyless summary of stage-file changes for pull requests', ()
 
   afterAll(() => ws.cleanup());
 
+  it('takes its options before the command name too (--base was once read as a command)', async () => {
+    const before = await repo.run(['--stage', 'dev', '--base', 'main', '--format', 'json', 'review'], true);
+    const after = await repo.run(['review', '--stage', 'dev', '--base', 'main', '--format', 'json'], true);
+    expect(before.stderr).toBe('');
+    expect(before.code).toBe(0);
+    expect(before.stdout).toBe(after.stdout);
+    expect(JSON.parse(before.stdout).stages.map((s: StageJson) => s.stage)).toEqual(['dev']);
+  });
+
   beforeEach(() => {
     repo.ok('checkout', '-q', '-f', 'main');
     repo.ok('clean', '-qfdx');
@@ -196,7 +205,7 @@ describe('review: a keyless summary of stage-file changes for pull requests', ()
     expect(markdown).toContain('(new stage)');
     expect(markdown).toContain('(stage file removed)');
     expect(markdown).not.toMatch(/@acme|<img|\]\(https/);
-    expect(markdown).toContain('&#64;acme/security&lt;img/src=x&gt;\\[click\\]\\(https');
+    expect(markdown).toContain('&#64;&#8203;acme/security&lt;img/src=x&gt;\\[click\\]\\(https');
     await review(['--strict'], 1);
   });
 

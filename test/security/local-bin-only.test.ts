@@ -46,7 +46,8 @@ function unsafeInvocations(text: string, where: string): string[] {
     for (const m of line.matchAll(INVOCATION)) {
       const before = line.slice(0, m.index);
       // a usage line, or its continuation aligned under it
-      if (LOCAL_ONLY.test(before) || /Usage: $/.test(before) || /^ {7}$/.test(before)) continue;
+      // (a command spec's usage field is a usage line too)
+      if (LOCAL_ONLY.test(before) || /(Usage: |usage: ['`])$/.test(before) || /^ {7}$/.test(before)) continue;
       // a synopsis (`[--json]`, `(--kms ID | --local)`) describes a command rather than runs one
       if (/ [[(]-/.test(line.slice(m.index))) continue;
       found.push(`${where}: ${line.trim()}`);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { restoreStage, snapshotStage, writeStageDoc } from '../support/stage-files.js';
-import { exitCodeOf } from '../../src/cli/exit-codes.js';
+import { exitCodeOf } from '../../src/core/exit-codes.js';
 import { StageSecretsError } from '../../src/core/errors.js';
 import { setLogger } from '../../src/core/log.js';
 import {

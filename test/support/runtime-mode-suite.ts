@@ -94,40 +94,36 @@ export async function packageAgainAs(fw: Framework, rt: RuntimeService, deploySt
   return { ...again, cleanup: async () => again.removeUnzipped() };
 }
 
-async function packagedService(
-  fw: Framework,
-  svc: SlsService,
-  kms: KmsServer,
-  key: KmsKey,
-  secrets: Record<string, string>,
-): Promise<RuntimeService & { removeUnzipped(): void }> {
-  const { result, template } = await packageService(fw, svc);
-  expect(result.code, result.output).toBe(0);
-  const serverlessDir = path.join(svc.dir, '.serverless');
-  const fns: Record<string, PackagedFunction> = {};
-  const searched = [serverlessDir];
-  const unzipped = new Map<string, string>();
-  const state = JSON.parse(fs.readFileSync(path.join(serverlessDir, 'serverless-state.json'), 'utf8')) as {
+/**
+ * The functions of a packaged service (read from .serverless/serverless-state.json and the template), each
+ * with its artifact unzipped once into a temp folder (`unzipped`: zip → folder; the caller removes them).
+ */
+export function unzipPackagedFunctions(
+  serviceDir: string,
+  template: Template,
+): { fns: Record<string, PackagedFunction>; unzipped: Map<string, string> } {
+  const state = JSON.parse(fs.readFileSync(path.join(serviceDir, '.serverless', 'serverless-state.json'), 'utf8')) as {
     service: {
       service: string;
       functions: Record<string, { name: string; package?: { artifact?: string } }>;
       package?: { artifact?: string };
     };
   };
+  const fns: Record<string, PackagedFunction> = {};
+  const unzipped = new Map<string, string>();
   for (const [name, fn] of Object.entries(state.service.functions)) {
     // packaged one by one: each function names its zip; else the service's zip, named after it
     const artifact =
       fn.package?.artifact ??
       state.service.package?.artifact ??
       path.join('.serverless', `${state.service.service}.zip`);
-    const zip = path.resolve(svc.dir, artifact);
+    const zip = path.resolve(serviceDir, artifact);
     let taskRoot = unzipped.get(zip);
     if (!taskRoot) {
       taskRoot = unzipArtifact(zip);
       unzipped.set(zip, taskRoot);
-      searched.push(taskRoot);
     }
-    const resource = Object.values(template!.Resources).find(
+    const resource = Object.values(template.Resources).find(
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === fn.name,
     )!;
     const props = resource.Properties as { Handler: string; Environment?: { Variables?: Record<string, string> } };
@@ -141,6 +137,21 @@ async function packagedService(
       taskRoot,
     };
   }
+  return { fns, unzipped };
+}
+
+async function packagedService(
+  fw: Framework,
+  svc: SlsService,
+  kms: KmsServer,
+  key: KmsKey,
+  secrets: Record<string, string>,
+): Promise<RuntimeService & { removeUnzipped(): void }> {
+  const { result, template } = await packageService(fw, svc);
+  expect(result.code, result.output).toBe(0);
+  const serverlessDir = path.join(svc.dir, '.serverless');
+  const { fns, unzipped } = unzipPackagedFunctions(svc.dir, template!);
+  const searched = [serverlessDir, ...unzipped.values()];
   const removeUnzipped = () => {
     for (const dir of unzipped.values()) fs.rmSync(dir, { recursive: true, force: true });
   };

@@ -1,22 +1,6 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
-import {
-  checkNameArgument,
-  parse,
-  stageOptions,
-  STAGE_OPTIONS,
-  STAGE_OPTIONS_HELP,
-  write,
-  type CliIo,
-  type Command,
-} from '../command.js';
-
-const options = {
-  ...STAGE_OPTIONS,
-  open: { type: 'boolean' },
-  revoke: { type: 'boolean' },
-  close: { type: 'boolean' },
-} as const;
+import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write, type CliIo } from '../command.js';
 
 const USAGE = 'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close';
 
@@ -39,13 +23,13 @@ function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
   }
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'approve',
-  help: `Usage: stage-secrets approve --stage S [NAME...] [--open]
+  summary: 'approve names that writers without the key added (needs the key)',
+  usage: `stage-secrets approve --stage S [NAME...] [--open]
        stage-secrets approve --stage S --revoke NAME...
-       stage-secrets approve --stage S --close
-
-Anyone with the repo can add a secret, and a new name can change how a program runs (BROWSER,
+       stage-secrets approve --stage S --close`,
+  description: `Anyone with the repo can add a secret, and a new name can change how a program runs (BROWSER,
 PYTHONWARNINGS, a tool's proxy setting...). So the build (run, export, the plugin, the SST helper and
 the client) refuses a stage while it has names no key holder approved. approve shows the pending
 names with when each was set, then approves the NAMEs given (every pending name when none is given).
@@ -54,29 +38,35 @@ An approval covers the name, not the value: a writer can still replace an approv
 
 Needs the stage key (a local key here, or KMS access). set and import approve what they write
 when the key is at hand; rotate keeps approvals.
-
-      --open      trust every writer of this stage: names need no approval (a key holder's
-                  tagged policy; a hand edit of it makes the stage fail to open)
-      --revoke    withdraw the approval of each NAME (present or already removed with rm): they
-                  become pending, and their old entries restored from git history no longer count
-      --close     undo --open: names need approval again (untagged names become pending), and the
-                  old policy line restored from git history no longer counts
-
+`,
+  options: {
+    open: {
+      type: 'boolean',
+      help: `trust every writer of this stage: names need no approval (a key holder's
+tagged policy; a hand edit of it makes the stage fail to open)`,
+    },
+    revoke: {
+      type: 'boolean',
+      help: `withdraw the approval of each NAME (present or already removed with rm): they
+become pending, and their old entries restored from git history no longer count`,
+    },
+    close: {
+      type: 'boolean',
+      help: `undo --open: names need approval again (untagged names become pending), and the
+old policy line restored from git history no longer counts`,
+    },
+    ...STAGE_OPTIONS,
+  },
+  footer: `
 How revoking works: approvals are bound to the stage's approval epoch (a tagged number in the
 header). --revoke and --close raise it by one and tag again every name that stays approved, so a
 tag or policy line of an earlier epoch no longer verifies. rm alone does not: a writer could restore
 a removed name's approved line from git history. To make a removal stick, a key holder runs
 approve --revoke NAME after rm. A writer who rolls the whole header back (epoch line and every
 tag) to an earlier version also rolls back every approval made since; review header changes
-(stage-secrets log flags a lowered epoch and a name that comes back with an old tag).
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values, positionals } = parse('approve', argv, options);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+(stage-secrets log flags a lowered epoch and a name that comes back with an old tag).`,
+  positionals: 'any',
+  async run({ values, positionals }, io) {
     const opts = stageOptions('approve', values, io);
     if ([values.open, values.revoke || values.close].filter(Boolean).length > 1) {
       throw new StageSecretsError('USAGE', `--open does not combine with --revoke or --close. Usage: ${USAGE}`);
@@ -107,4 +97,4 @@ ${STAGE_OPTIONS_HELP}`,
     if (result.pending.length) write(io.stderr, `still pending: ${result.pending.join(', ')}`);
     return 0;
   },
-};
+});

@@ -1,21 +1,13 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
-import { parse, write, type Command } from '../command.js';
+import { defineCommand, STAGE_OPTIONS, write } from '../command.js';
 
-const options = {
-  stage: { type: 'string', short: 's', multiple: true },
-  format: { type: 'string' },
-  dir: { type: 'string' },
-  'warn-days': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'check',
-  help: `Usage: stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]
-
-Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
+  summary: 'check without a key that every stage has the names the code needs',
+  usage: 'stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]',
+  description: `Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
 services (every serverless.yml, .yaml, .json, .js, .cjs, .mjs, .ts below the repository root whose
 secrets folder is this one), and for each function the names it needs:
   - its secrets: list (or the service's custom.stageSecrets.secrets),
@@ -28,22 +20,36 @@ secrets folder is this one), and for each function the names it needs:
 It prints the matrix names x stages (present, PENDING approval, MISSING) and, for each missing name,
 who needs it (service, function, file:line). Config files are read as written, never run; files it
 cannot read or parse are listed.
-  -s, --stage S      a stage to check (repeatable); default every stage of the secrets folder
-      --format F     text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
-                     or json
-      --dir DIR      secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
-                     stage file, from this folder upward, not past the git root)
-      --warn-days N  a secret whose expiry (set --expires) is within N days is "expiring", a warning
-                     (default 14); past it, "expired", which fails like a missing name
-  -h, --help         show this help
-Exit codes: 0 every required name is in every checked stage and not expired; 1 a required name is
-missing or expired (or bad usage).`,
-  async run(argv, io) {
-    const { values } = parse('check', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+Every other secrets folder of the repository (a secrets/ holding a stage file below a service, or any
+folder holding a stage header) is checked too, against the services that use it, and every file in a
+secrets folder that is neither a stage header nor an entry is listed.`,
+  options: {
+    stage: {
+      type: 'string',
+      short: 's',
+      multiple: true,
+      value: 'S',
+      help: 'a stage to check (repeatable); default every stage of the secrets folder',
+      complete: 'stage',
+    },
+    format: {
+      type: 'string',
+      value: 'F',
+      help: `text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
+or json`,
+      complete: CHECK_FORMATS,
+    },
+    dir: STAGE_OPTIONS.dir,
+    'warn-days': {
+      type: 'string',
+      value: 'N',
+      help: `a secret whose expiry (set --expires) is within N days is "expiring", a warning
+(default 14); past it, "expired", which fails like a missing name`,
+    },
+  },
+  footer: `Exit codes: 0 every required name is in every checked stage (of every secrets folder) and not expired;
+1 a required name is missing or expired (or bad usage).`,
+  async run({ values }, io) {
     const format = (values.format ?? 'text') as CheckFormat;
     if (!CHECK_FORMATS.includes(format)) {
       throw new StageSecretsError(
@@ -73,4 +79,4 @@ missing or expired (or bad usage).`,
     io.stdout.write(renderCheck(report, format));
     return report.ok ? 0 : 1;
   },
-};
+});

@@ -5,14 +5,7 @@ import { CONSOLE_HOST } from '../../console/guard.js';
 import { openBrowser } from '../../console/open-browser.js';
 import { startConsoleServer } from '../../console/server.js';
 import { findSecretsDir } from '../../stages/locate.js';
-import { parse, write, type Command } from '../command.js';
-
-const options = {
-  port: { type: 'string', short: 'p' },
-  'no-open': { type: 'boolean' },
-  dir: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+import { defineCommand, STAGE_OPTIONS, write } from '../command.js';
 
 const BIND_OPTIONS = /^--(host|bind|address|listen|hostname)(=|$)/;
 
@@ -38,11 +31,11 @@ function untilStopped(): Promise<NodeJS.Signals> {
   });
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'console',
-  help: `Usage: stage-secrets console [--port N] [--no-open] [--dir DIR]
-
-A local settings page over the app's stage files, for the people who add secrets: the app's
+  summary: 'a local settings page over the stage files (127.0.0.1 only, never shows values)',
+  usage: 'stage-secrets console [--port N] [--no-open] [--dir DIR]',
+  description: `A local settings page over the app's stage files, for the people who add secrets: the app's
 names x stages, and per stage its names, types, dates and approvals; add a secret (plaintext,
 number or JSON), replace a value, delete with a confirmation, approve pending names when a key of
 the stage is here. It never shows a value: values go from the page into the stage file, sealed
@@ -50,14 +43,13 @@ like set does (the same checks, locks and errors). After a change it shows the f
 and the git commands to commit them; it never commits or pushes.
 
 It serves on ${CONSOLE_HOST} only and prints one URL with a random token: keep it to yourself
-(whoever has it can change secrets until the console stops). Ctrl-C stops it.
-
-  -p, --port N    port on ${CONSOLE_HOST} (default: a free one)
-      --no-open   print the URL only; do not open the browser
-      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
-                  stage file, from this folder upward, not past the git root)
-  -h, --help      show this help`,
-  async run(argv, io) {
+(whoever has it can change secrets until the console stops). Ctrl-C stops it.`,
+  options: {
+    port: { type: 'string', short: 'p', value: 'N', help: `port on ${CONSOLE_HOST} (default: a free one)` },
+    'no-open': { type: 'boolean', help: 'print the URL only; do not open the browser' },
+    dir: STAGE_OPTIONS.dir,
+  },
+  refuse(argv) {
     const bind = argv.find((arg) => BIND_OPTIONS.test(arg));
     if (bind) {
       throw new StageSecretsError(
@@ -66,11 +58,8 @@ It serves on ${CONSOLE_HOST} only and prints one URL with a random token: keep i
           `To use it from another machine, forward the port: ssh -L PORT:${CONSOLE_HOST}:PORT HOST.`,
       );
     }
-    const { values } = parse('console', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+  },
+  async run({ values }, io) {
     const port = portOf(values.port);
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
     // the stage matters only where a folder cannot be listed: any stage name does
@@ -103,4 +92,4 @@ It serves on ${CONSOLE_HOST} only and prints one URL with a random token: keep i
     write(io.stderr, `stage-secrets console stopped (${signal}).`);
     return 0;
   },
-};
+});

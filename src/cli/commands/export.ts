@@ -5,70 +5,63 @@ import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '..
 import { exportAs, EXPORT_FORMATS, FILE_ONLY_FORMATS, isExportFormat, k8sNameProblem } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
 import { loadSecrets } from '../../stages/load.js';
-import {
-  fallbackOptions,
-  FALLBACK_HELP,
-  FALLBACK_OPTION,
-  parse,
-  stageOptions,
-  STAGE_OPTIONS,
-  STAGE_OPTIONS_HELP,
-  write,
-  type Command,
-} from '../command.js';
+import { defineCommand, fallbackOptions, FALLBACK_OPTION, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
-const options = {
-  ...STAGE_OPTIONS,
-  ...FALLBACK_OPTION,
-  format: { type: 'string' },
-  out: { type: 'string', short: 'o' },
-  name: { type: 'string' },
-} as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'export',
-  help: `Usage: stage-secrets export --stage S --format dotenv|json|github-env|shell|yaml|k8s-secret [--name NAME] [--out FILE] [--fallback PATTERN=STAGE]
-
-Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer
-"stage-secrets run", which never puts values in a file or a log.
-
-      --format F   dotenv      KEY='value' lines that the dotenv package reads back exactly, multi-line
-                               values included. Safe to source in a shell too, unless export warns
-                               that a value needed dotenv-only quoting.
-                   json        one object {"KEY": "value"}; values are strings (JSON values compact)
-                   shell       export KEY='value' lines (POSIX quoting) for: . ./file  or  eval
-                   github-env  KEY<<DELIM / value / DELIM blocks with a random delimiter, for
-                               $GITHUB_ENV; on GitHub Actions (GITHUB_ACTIONS=true) it also prints
-                               ::add-mask:: on stdout, after --out is written, for what run masks:
-                               values of ${MIN_MASK_LENGTH}+ characters, each line of a multi-line value, each
-                               JSON string leaf, the password of a URL, and the forms tools print them
-                               in. Shorter values are named on stderr and not masked (GitHub would
-                               hide every such string in the job's log).
-                   yaml        one mapping NAME: value (strings; multi-line values as block scalars)
-                   k8s-secret  a Kubernetes Secret manifest for kubectl apply -f: metadata.name from
-                               --name, one data key per secret (base64). OpenFaaS mounts each key
-                               of a function's secrets: at /var/openfaas/secrets/<NAME>.
-                   yaml and k8s-secret are written only with --out or to a pipe, never to a
-                   terminal.
-      --name NAME  the Secret's name for k8s-secret (required there): lower-case letters, digits,
-                   - and . (a DNS-1123 subdomain, at most 253 characters)
-  -o, --out FILE   write to FILE, mode 0600 (an existing file is tightened to 0600 first).
-                   dotenv, json and shell replace FILE; github-env appends to it, since
-                   $GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV
-                   when it is set.
-Without --out, values go to stdout (that is what you asked for) and a note goes to stderr;
+  summary: 'print or write the secrets as dotenv, json, github-env, shell, yaml or k8s-secret',
+  usage:
+    'stage-secrets export --stage S --format dotenv|json|github-env|shell|yaml|k8s-secret [--name NAME] [--out FILE] [--fallback PATTERN=STAGE]',
+  description: `Decrypts stage S and writes every secret in the chosen format, sorted by name. Prefer
+"stage-secrets run", which never puts values in a file or a log.`,
+  options: {
+    format: {
+      type: 'string',
+      value: 'F',
+      help: `dotenv      KEY='value' lines that the dotenv package reads back exactly, multi-line
+            values included. Safe to source in a shell too, unless export warns
+            that a value needed dotenv-only quoting.
+json        one object {"KEY": "value"}; values are strings (JSON values compact)
+shell       export KEY='value' lines (POSIX quoting) for: . ./file  or  eval
+github-env  KEY<<DELIM / value / DELIM blocks with a random delimiter, for
+            $GITHUB_ENV; on GitHub Actions (GITHUB_ACTIONS=true) it also prints
+            ::add-mask:: on stdout, after --out is written, for what run masks:
+            values of ${MIN_MASK_LENGTH}+ characters, each line of a multi-line value, each
+            JSON string leaf, the password of a URL, and the forms tools print them
+            in. Shorter values are named on stderr and not masked (GitHub would
+            hide every such string in the job's log).
+yaml        one mapping NAME: value (strings; multi-line values as block scalars)
+k8s-secret  a Kubernetes Secret manifest for kubectl apply -f: metadata.name from
+            --name, one data key per secret (base64). OpenFaaS mounts each key
+            of a function's secrets: at /var/openfaas/secrets/<NAME>.
+yaml and k8s-secret are written only with --out or to a pipe, never to a
+terminal.`,
+      complete: EXPORT_FORMATS,
+    },
+    name: {
+      type: 'string',
+      value: 'NAME',
+      help: `the Secret's name for k8s-secret (required there): lower-case letters, digits,
+- and . (a DNS-1123 subdomain, at most 253 characters)`,
+    },
+    out: {
+      type: 'string',
+      short: 'o',
+      value: 'FILE',
+      help: `write to FILE, mode 0600 (an existing file is tightened to 0600 first).
+dotenv, json and shell replace FILE; github-env appends to it, since
+$GITHUB_ENV is shared by the whole job. github-env defaults to $GITHUB_ENV
+when it is set.`,
+      complete: 'file',
+    },
+    ...FALLBACK_OPTION,
+    ...STAGE_OPTIONS,
+  },
+  footer: `Without --out, values go to stdout (that is what you asked for) and a note goes to stderr;
 github-env then prints its ::add-mask:: lines (on GitHub Actions only) first, then the blocks.
-${FALLBACK_HELP}
-
-${STAGE_OPTIONS_HELP}
 
 Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --format github-env --out "$GITHUB_ENV"`,
-  async run(argv, io) {
-    const { values } = parse('export', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+  async run({ values }, io) {
     const opts = stageOptions('export', values, io);
     const format = values.format;
     if (!format || !isExportFormat(format)) {
@@ -131,4 +124,4 @@ Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --f
     );
     return 0;
   },
-};
+});

@@ -4,35 +4,34 @@ import { StageSecretsError } from '../../core/errors.js';
 import { git, repoRoot } from '../../stages/git.js';
 import { assertWritable, writeFileSafely } from '../../store/safe-write.js';
 import { findSecretsDir } from '../../stages/locate.js';
-import { parse, write, type Command } from '../command.js';
-
-const options = { dir: { type: 'string' }, help: { type: 'boolean', short: 'h' } } as const;
+import { defineCommand, write } from '../command.js';
 
 /** A word for the shell git runs drivers through (sh, also in Git for Windows). */
 function shellWord(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'git-setup',
-  help: `Usage: stage-secrets git-setup [--dir DIR]
-
-Sets up git to diff stage files readably and to merge format-2 files (neither needs a key). Stages of
+  summary: 'set up git to merge and diff stage files (.gitattributes, git config)',
+  usage: 'stage-secrets git-setup [--dir DIR]',
+  description: `Sets up git to diff stage files readably and to merge format-2 files (neither needs a key). Stages of
 format 3 (what init makes: one file per secret) merge with plain git and need only the textconv.
   - .gitattributes at the repository root: DIR/*.json merge=stage-secrets diff=stage-secrets
   - this repository's git config: merge.stage-secrets.driver and diff.stage-secrets.textconv, which call
     this installed stage-secrets directly with this node (no npx lookup on each call)
 Running it again changes nothing; after moving or reinstalling stage-secrets, run it again.
-.gitattributes is committed and shared; git config is per clone: each clone runs git-setup once.
-      --dir DIR   secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
-                  stage file from here up to the git root, else ./secrets)
-  -h, --help      show this help`,
-  async run(argv, io) {
-    const { values } = parse('git-setup', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+.gitattributes is committed and shared; git config is per clone: each clone runs git-setup once.`,
+  options: {
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      help: `secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
+stage file from here up to the git root, else ./secrets)`,
+      complete: 'dir',
+    },
+  },
+  async run({ values }, io) {
     const root = repoRoot(io.cwd, io.env);
     // the folder every command finds (nearest secrets/ with a stage file), else ./secrets for an app without one yet
     const found = findSecretsDir({ stage: 'any', dir: values.dir, cwd: io.cwd, env: io.env });
@@ -95,7 +94,7 @@ Running it again changes nothing; after moving or reinstalling stage-secrets, ru
     );
     return 0;
   },
-};
+});
 
 function realpathOrSelf(dir: string): string {
   try {

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import type { StageOptions } from '../../stages/options.js';
+import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write, type CliIo } from '../command.js';
 import { approvalNote } from '../approval-note.js';
 import {
   duplicateNames,
@@ -14,11 +15,70 @@ import {
 } from '../dotenv-file.js';
 import { readAll } from '../stdin.js';
 
-export const command: Command = {
-  name: 'import',
-  help: `Usage: stage-secrets import --stage S FILE.env
+/** import --from ssm:/PATH/ | secretsmanager:ID: values go from the AWS answer straight into sealed entries. */
+async function importFromAws(
+  opts: StageOptions,
+  values: { from?: string; as?: string; 'dry-run'?: boolean; recursive?: boolean },
+  io: CliIo,
+): Promise<number> {
+  const aws = await import('../../stages/import-aws.js');
+  const source = aws.parseAwsSource(values.from!);
+  if (values.as !== undefined) {
+    checkNameArgument(values.as, 'npx --no-install stage-secrets import --stage S --from secretsmanager:ID --as NAME');
+    if (source.kind !== 'secretsmanager')
+      throw new StageSecretsError('USAGE', '--as goes with --from secretsmanager:ID.');
+  }
+  if (values.recursive && source.kind !== 'ssm')
+    throw new StageSecretsError('USAGE', '--recursive goes with --from ssm:/PATH/.');
+  const label = aws.describeSource(source);
+  const dryRun = values['dry-run'] === true;
+  let plan: import('../../stages/import-aws.js').ImportPlan;
+  if (source.kind === 'ssm') {
+    const { parametersByPath } = await import('../../store/ssm-parameters.js');
+    const found = await parametersByPath(source.path, { recursive: values.recursive === true, withValues: !dryRun });
+    plan = aws.planFromParameters(source.path, found);
+  } else {
+    const { secretString } = await import('../../store/secrets-manager-secret.js');
+    plan = aws.planFromSecret(source.id, await secretString(source.id), values.as);
+  }
+  if (plan.found.length === 0) {
+    throw new StageSecretsError(
+      'NOT_FOUND',
+      `${label} holds no parameters${source.kind === 'ssm' && !values.recursive ? ' directly under it (add --recursive for the levels below)' : ''}; nothing to import.`,
+    );
+  }
+  if (plan.problems.length) {
+    throw new StageSecretsError(
+      'INVALID_NAME',
+      `${label}: ${plan.problems.length} of ${plan.found.length} cannot be imported; nothing was imported.\n${plan.problems.map((p) => `  ${p}`).join('\n')}\n` +
+        'Rename them at the source, or import the rest from a narrower path.',
+    );
+  }
+  if (dryRun) {
+    for (const f of plan.found) write(io.stdout, `${f.from} -> ${f.name} (${f.type})`);
+    write(
+      io.stderr,
+      `dry run: ${plan.found.length} secrets would be imported into stage ${opts.stage}; nothing was written`,
+    );
+    return 0;
+  }
+  const result = await setSecrets(opts, aws.secretsOf(plan));
+  write(
+    io.stderr,
+    `imported ${plan.found.length} ${plan.found.length === 1 ? 'secret' : 'secrets'} from ${label} into stage ${opts.stage} (${result.added.length} added, ${result.replaced.length} replaced)`,
+  );
+  const note = approvalNote(opts.stage, result);
+  if (note) write(io.stderr, note);
+  return 0;
+}
 
-Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
+export const command = defineCommand({
+  name: 'import',
+  summary: 'add every entry of a dotenv file, or migrate from SSM / Secrets Manager (needs no private key)',
+  usage: `stage-secrets import --stage S FILE.env
+stage-secrets import --stage S --from ssm:/PATH/ [--recursive] [--dry-run]
+stage-secrets import --stage S --from secretsmanager:ID [--as NAME] [--dry-run]`,
+  description: `Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
 is listed with its line (never its value). A name set on several lines is imported from the last
 one, with a warning. New names are approved
@@ -31,14 +91,41 @@ line and may read a later line as a name; import refuses such a file, giving lin
 a name read from inside a -----BEGIN/-----END block, a name without "_" of 40 or more characters
 or of 20 or more that reads like random base64, and a value that begins a PEM block but does not end it.
 
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values, positionals } = parse('import', argv, STAGE_OPTIONS);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+From AWS (migration): the values go from the AWS answer into sealed entries, never to disk or the
+terminal. A parameter is named by the rest of its name after PATH, a key of a JSON secret by itself:
+letters and digits kept, every other run of characters one _, upper-cased (/legacy/app/db-url -> DB_URL).
+Invalid, reserved or colliding names and empty values are listed and refused before anything is
+written. Needs ssm:GetParametersByPath (and kms:Decrypt for SecureString) or
+secretsmanager:GetSecretValue. See docs/aws-stores.md.`,
+  options: {
+    from: {
+      type: 'string',
+      value: 'SOURCE',
+      help: `ssm:/PATH/: each parameter under PATH (String, StringList, SecureString decrypted) becomes a
+string secret; secretsmanager:ID: a JSON object secret, one secret per key, typed by its value
+(string, number, anything else json)`,
+    },
+    recursive: { type: 'boolean', help: 'with ssm:, also the parameters in the levels below PATH (a/b -> A_B)' },
+    as: {
+      type: 'string',
+      value: 'NAME',
+      help: 'with secretsmanager:, the whole secret as one secret NAME (json when it is a JSON object or array)',
+    },
+    'dry-run': {
+      type: 'boolean',
+      help: 'with --from, print each source and the name and type it becomes; write nothing',
+    },
+    ...STAGE_OPTIONS,
+  },
+  positionals: 'any',
+  async run({ values, positionals }, io) {
     const opts = stageOptions('import', values, io);
+    if (values.from !== undefined) {
+      if (positionals.length) throw new StageSecretsError('USAGE', 'import takes a dotenv file or --from, not both.');
+      return importFromAws(opts, values, io);
+    }
+    if (values.as !== undefined || values['dry-run'] || values.recursive)
+      throw new StageSecretsError('USAGE', '--as, --dry-run and --recursive go with --from (an AWS source).');
     if (positionals.length !== 1)
       throw new StageSecretsError(
         'USAGE',
@@ -104,4 +191,4 @@ ${STAGE_OPTIONS_HELP}`,
     if (note) write(io.stderr, note);
     return 0;
   },
-};
+});

@@ -1,9 +1,7 @@
 import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
 import { namesNewerInStore } from '../../stages/pull.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
-import { storeFromOptions, STORE_OPTION, STORE_OPTION_HELP } from '../store-option.js';
-
-const options = { ...STAGE_OPTIONS, ...STORE_OPTION, json: { type: 'boolean' } } as const;
+import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
+import { storeFromOptions, STORE_OPTION } from '../store-option.js';
 
 const STATUS_TEXT: Record<ApprovalStatus, string> = {
   pending: 'PENDING',
@@ -14,30 +12,29 @@ const STATUS_TEXT: Record<ApprovalStatus, string> = {
 };
 const STATUS_WIDTH = Math.max(...Object.values(STATUS_TEXT).map((t) => t.length));
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'list',
-  help: `Usage: stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]
-
-Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
+  summary: 'show secret names, types and dates (never values)',
+  usage: 'stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]',
+  description: `Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
 names make the build refuse the stage: see npx --no-install stage-secrets approve --help). Needs no key; never shows
 values. Without the key an approval tag cannot be checked, and a writer can make up a well-formed
 one: such names say "tagged (unverified)". With the stage key at hand (a local key here, or KMS
 with AWS credentials; one quick attempt) every tag is checked: "approved", or "tag does not verify"
 (made up, copied, or revoked: the build refuses it), or "open policy" (a verified approve --open).
 With a runtime store (--store or $STAGE_SECRETS_STORE), also marks names whose store value is newer
-than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.
-      --json      print a JSON array of {name, type, updated, approved, approval} (and storeNewer with
-                  a store). approved: the entry carries a tag, checked or not (as before); approval:
-                  pending | unverified | approved | invalid | open, as above
-
-${STORE_OPTION_HELP}
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values } = parse('list', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.`,
+  options: {
+    json: {
+      type: 'boolean',
+      help: `print a JSON array of {name, type, updated, approved, approval} (and storeNewer with
+a store). approved: the entry carries a tag, checked or not (as before); approval:
+pending | unverified | approved | invalid | open, as above`,
+    },
+    ...STORE_OPTION,
+    ...STAGE_OPTIONS,
+  },
+  async run({ values }, io) {
     const opts = stageOptions('list', values, io);
     const location = storeFromOptions(values, io.env);
     const newer = location && (await namesNewerInStore(opts, location));
@@ -106,4 +103,4 @@ ${STAGE_OPTIONS_HELP}`,
     }
     return 0;
   },
-};
+});

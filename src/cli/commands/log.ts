@@ -2,17 +2,7 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { stageHistory, type StageCommit } from '../../stages/history.js';
 import { findSecretsDir } from '../../stages/locate.js';
-import {
-  checkNameArgument,
-  parse,
-  stageOptions,
-  STAGE_OPTIONS,
-  STAGE_OPTIONS_HELP,
-  write,
-  type Command,
-} from '../command.js';
-
-const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
+import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
 function describe(c: StageCommit, stage: string): string[] {
   const lines = [`${c.commit}  ${c.date}  ${c.author}`];
@@ -36,26 +26,26 @@ function describe(c: StageCommit, stage: string): string[] {
   return lines;
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'log',
-  help: `Usage: stage-secrets log --stage S [NAME] [--json]
-
-Who changed which secret when, from the git history of the stage file, newest first: each commit's
+  summary: 'who changed which secret when, from git history',
+  usage: 'stage-secrets log --stage S [NAME] [--json]',
+  description: `Who changed which secret when, from the git history of the stage file, newest first: each commit's
 short hash, author date and author, then per name what it did: added, changed, removed, approved
 (and when the header - public key, identities, policy, approval epoch - changed). With NAME, only
 that secret's changes. A merge commit lists only what the merge itself decided. Needs no key; never
 shows values. Lines starting with ! flag what a replay from history looks like: a name added back
-with the approval tag it carried before its removal, and an approval epoch that went down.
-      --json      print a JSON array of {commit, author, date, changes: [{name, change, replayedTagFrom?}],
-                  header, epochLowered?: {from, to}}
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values, positionals } = parse('log', argv, options, true);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+with the approval tag it carried before its removal, and an approval epoch that went down.`,
+  options: {
+    json: {
+      type: 'boolean',
+      help: `print a JSON array of {commit, author, date, changes: [{name, change, replayedTagFrom?}],
+header, epochLowered?: {from, to}}`,
+    },
+    ...STAGE_OPTIONS,
+  },
+  positionals: 'any',
+  async run({ values, positionals }, io) {
     const opts = stageOptions('log', values, io);
     if (positionals.length > 1)
       throw new StageSecretsError(
@@ -83,4 +73,4 @@ ${STAGE_OPTIONS_HELP}`,
     write(io.stdout, commits.flatMap((c) => describe(c, opts.stage)).join('\n'));
     return 0;
   },
-};
+});

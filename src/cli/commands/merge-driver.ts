@@ -3,28 +3,22 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { mergeStageTexts } from '../../stages/merge.js';
 import { writeFileSafely } from '../../store/safe-write.js';
-import { parse, write, type Command } from '../command.js';
+import { defineCommand, write } from '../command.js';
 
-const options = { help: { type: 'boolean', short: 'h' } } as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'merge-driver',
-  help: `Usage: stage-secrets merge-driver BASE OURS THEIRS PATH
-
-Called by git (set up by stage-secrets git-setup) to merge a stage file entry by entry; needs no key.
+  summary: 'merge a stage file entry by entry (called by git; needs no key)',
+  usage: 'stage-secrets merge-driver BASE OURS THEIRS PATH',
+  description: `Called by git (set up by stage-secrets git-setup) to merge a stage file entry by entry; needs no key.
 Secrets added, replaced, approved or removed on either side combine; the result is written to OURS in
 the same text set and rm write. Exits 0 on a clean merge.
 A conflict (the same secret changed differently on both sides; the header - public key, identities,
 policy - changed differently on both sides; or one side rotated the key while the other changed secrets) exits 1, and git marks the file conflicted. OURS then holds
 the clean part merged, with our side kept for each conflicting secret (on a header conflict: our file
-unchanged); the message names the secrets (never values) and what to do.
-  -h, --help      show this help`,
-  async run(argv, io) {
-    const { values, positionals } = parse('merge-driver', argv, options, true);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+unchanged); the message names the secrets (never values) and what to do.`,
+  options: {},
+  positionals: 'any',
+  async run({ positionals }, io) {
     if (positionals.length !== 4) {
       throw new StageSecretsError(
         'USAGE',
@@ -67,4 +61,4 @@ unchanged); the message names the secrets (never values) and what to do.
     }
     return 1;
   },
-};
+});

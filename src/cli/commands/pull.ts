@@ -1,14 +1,12 @@
 import { pullStage } from '../../stages/pull.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
-import { requireStore, STORE_OPTION, STORE_OPTION_HELP } from '../store-option.js';
+import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
+import { requireStore, STORE_OPTION } from '../store-option.js';
 
-const options = { ...STAGE_OPTIONS, ...STORE_OPTION, json: { type: 'boolean' } } as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'pull',
-  help: `Usage: stage-secrets pull --stage S [--store s3://BUCKET/PREFIX] [--json]
-
-Folds values that running functions wrote to the runtime store (SecretClient.updateSecret with a
+  summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)',
+  usage: 'stage-secrets pull --stage S [--store s3://BUCKET/PREFIX] [--json]',
+  description: `Folds values that running functions wrote to the runtime store (SecretClient.updateSecret with a
 store) back into secrets/<S>.json, so the repo catches up and the next deploy does not roll a runtime
 update back. Each store entry newer than the file's replaces it as sealed (no key needed: it is sealed
 to the stage's public key); the name keeps its approval; other entries keep their bytes. Names the
@@ -19,17 +17,13 @@ hand (as set uses) each value is also opened, and one that does not open is refu
 build open every value in any case.
 
 Needs s3:ListBucket (on the stage's prefix) and s3:GetObject; AWS settings as usual (AWS_REGION,
-AWS_PROFILE, AWS_ENDPOINT_URL_S3).
-      --json      print {store, updated, ignored, opened} as JSON
-
-${STORE_OPTION_HELP}
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values } = parse('pull', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+AWS_PROFILE, AWS_ENDPOINT_URL_S3).`,
+  options: {
+    json: { type: 'boolean', help: 'print {store, updated, ignored, opened} as JSON' },
+    ...STORE_OPTION,
+    ...STAGE_OPTIONS,
+  },
+  async run({ values }, io) {
     const opts = stageOptions('pull', values, io);
     const location = requireStore('pull', values, io.env);
     const result = await pullStage(opts, location);
@@ -54,4 +48,4 @@ ${STAGE_OPTIONS_HELP}`,
       write(io.stderr, 'no key here: checked the form of the pulled entries, not their values (verify opens them).');
     return 0;
   },
-};
+});

@@ -1,27 +1,22 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { rewrapStage } from '../../stages/rewrap.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
-import { identityOptions, identityOptionsHelp, identitySpecsFrom, identityValueFlags } from '../identity-options.js';
+import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
+import { identityOptions, identitySpecsFrom, identityValueFlags } from '../identity-options.js';
 
-const options = { ...STAGE_OPTIONS, ...identityOptions(), remove: { type: 'string' } } as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'rewrap',
-  help: `Usage: stage-secrets rewrap --stage S [IDENTITY...] [--remove ID]
-
-Adds identities that can open the stage (the stage key must be openable here), and/or removes one
+  summary: 'add or remove identities; values untouched',
+  usage: 'stage-secrets rewrap --stage S [IDENTITY...] [--remove ID]',
+  description: `Adds identities that can open the stage (the stage key must be openable here), and/or removes one
 by its id (see verify, or the "id" fields in the stage file). The keypair and values do not change:
-to lock out a removed identity for good, run rotate afterwards. Identities to add:
-${identityOptionsHelp()}
-  --remove ID    remove identity ID (e.g. local:1a2b3c4d5e6f7a8b)
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values } = parse('rewrap', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+to lock out a removed identity for good, run rotate afterwards. Identities to add: the identity
+options below.`,
+  options: {
+    ...identityOptions(),
+    remove: { type: 'string', value: 'ID', help: 'remove identity ID (e.g. local:1a2b3c4d5e6f7a8b)' },
+    ...STAGE_OPTIONS,
+  },
+  async run({ values }, io) {
     const opts = stageOptions('rewrap', values, io);
     const specs = identitySpecsFrom('rewrap', values);
     if (specs.length === 0 && !values.remove) {
@@ -37,4 +32,4 @@ ${STAGE_OPTIONS_HELP}`,
     write(io.stderr, `stage ${opts.stage} identities: ${result.identities.join(', ')}`);
     return 0;
   },
-};
+});

@@ -1,17 +1,8 @@
+import { escapeText } from '../../core/escape.js';
 import { StageSecretsError } from '../../core/errors.js';
 import type { StageOptions } from '../../stages/options.js';
 import { removeSecrets } from '../../stages/secrets.js';
-import {
-  checkNameArgument,
-  parse,
-  stageOptions,
-  STAGE_OPTIONS,
-  STAGE_OPTIONS_HELP,
-  write,
-  type Command,
-} from '../command.js';
-
-const options = { ...STAGE_OPTIONS, force: { type: 'boolean' } } as const;
+import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
 /** Refuses to remove a name that a service still needs (the keyless contract scan), naming where. */
 async function refuseNeeded(opts: StageOptions, names: string[], stderr: NodeJS.WritableStream): Promise<void> {
@@ -22,9 +13,10 @@ async function refuseNeeded(opts: StageOptions, names: string[], stderr: NodeJS.
   }
   const needed = app.needs.filter((n) => n.required && names.includes(n.name));
   if (needed.length === 0) return;
-  const where = needed.map(
-    (n) =>
+  const where = needed.map((n) =>
+    escapeText(
       `${n.name}: ${n.service}${n.function ? `/${n.function}` : ''} (${n.kind === 'code' ? n.how : n.kind}, ${n.at.file}${n.at.line ? `:${n.at.line}` : ''})`,
+    ),
   );
   const list = [...new Set(needed.map((n) => n.name))];
   throw new StageSecretsError(
@@ -35,25 +27,22 @@ async function refuseNeeded(opts: StageOptions, names: string[], stderr: NodeJS.
   );
 }
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'rm',
-  help: `Usage: stage-secrets rm --stage S KEY [KEY...] [--force]
-
-Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:
+  summary: 'remove secrets (needs no private key)',
+  usage: 'stage-secrets rm --stage S KEY [KEY...] [--force]',
+  description: `Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:
 rotate the secret itself at its source if it leaked. It also holds the old approval of the name: a
 writer could restore the old line and set a value of their own. To make the removal stick, a key
 holder then runs: npx --no-install stage-secrets approve --stage S --revoke KEY...
 A name some service of the app still needs (its code reads it, a secrets: list or
-custom.stageSecrets.required names it: see npx --no-install stage-secrets check) is not removed.
-      --force     remove it anyway
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values, positionals } = parse('rm', argv, options);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+custom.stageSecrets.required names it: see npx --no-install stage-secrets check) is not removed.`,
+  options: {
+    force: { type: 'boolean', help: 'remove it anyway' },
+    ...STAGE_OPTIONS,
+  },
+  positionals: 'any',
+  async run({ values, positionals }, io) {
     const opts = stageOptions('rm', values, io);
     if (positionals.length === 0)
       throw new StageSecretsError(
@@ -74,4 +63,4 @@ ${STAGE_OPTIONS_HELP}`,
     }
     return 0;
   },
-};
+});

@@ -1,22 +1,16 @@
 import { rotateStage } from '../../stages/rotate.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
+import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'rotate',
-  help: `Usage: stage-secrets rotate --stage S
-
-Makes a new stage keypair, re-seals every value to it and re-wraps the new private key for every
+  summary: 'new stage keypair, re-seal every value',
+  usage: 'stage-secrets rotate --stage S',
+  description: `Makes a new stage keypair, re-seals every value to it and re-wraps the new private key for every
 identity of the stage (each must be usable here: KMS needs kms:Encrypt and kms:Decrypt, a local
 identity needs its key). Values and identities stay; nothing is written if any step fails.
-Rotating does not change the secret values themselves: after a leak, change them at their source.
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values } = parse('rotate', argv, STAGE_OPTIONS, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+Rotating does not change the secret values themselves: after a leak, change them at their source.`,
+  options: { ...STAGE_OPTIONS },
+  async run({ values }, io) {
     const opts = stageOptions('rotate', values, io);
     const { secrets, identities } = await rotateStage(opts);
     write(
@@ -25,4 +19,4 @@ ${STAGE_OPTIONS_HELP}`,
     );
     return 0;
   },
-};
+});

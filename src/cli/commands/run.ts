@@ -1,6 +1,5 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { StageSecretsError } from '../../core/errors.js';
 import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
@@ -9,43 +8,13 @@ import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.j
 import { tokenFolderInside } from '../../store/run-token.js';
 import { isKeyVariable, keyTexts as kindKeyTexts } from '../../identities/index.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
-import {
-  fallbackOptions,
-  FALLBACK_HELP,
-  FALLBACK_OPTION,
-  parse,
-  stageOptions,
-  STAGE_OPTIONS,
-  STAGE_OPTIONS_HELP,
-  write,
-  type Command,
-} from '../command.js';
+import { defineCommand, fallbackOptions, FALLBACK_OPTION, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
-const options = {
-  ...STAGE_OPTIONS,
-  ...FALLBACK_OPTION,
-  'no-mask': { type: 'boolean' },
-  'files-dir': { type: 'string' },
-  'mask-flush-ms': { type: 'string' },
-  verbose: { type: 'boolean' },
-} as const;
-
-/** Splits `[options] [--] CMD ARGS...` at the command: everything from it on belongs to the child. */
-function splitAtCommand(argv: string[]): { own: string[]; command: string[] } {
-  const { tokens } = parseArgs({ args: argv, options, allowPositionals: true, strict: false, tokens: true });
-  for (const token of tokens) {
-    if (token.kind === 'option-terminator')
-      return { own: argv.slice(0, token.index), command: argv.slice(token.index + 1) };
-    if (token.kind === 'positional') return { own: argv.slice(0, token.index), command: argv.slice(token.index) };
-  }
-  return { own: argv, command: [] };
-}
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'run',
-  help: `Usage: stage-secrets run --stage S [--no-mask] [--files-dir DIR] [--fallback PATTERN=STAGE] -- CMD ARGS...
-
-Decrypts stage S once and runs CMD with every secret in its environment. The stage key comes from
+  summary: 'run a command with the stage secrets in its env, output masked',
+  usage: 'stage-secrets run --stage S [--no-mask] [--files-dir DIR] [--fallback PATTERN=STAGE] -- CMD ARGS...',
+  description: `Decrypts stage S once and runs CMD with every secret in its environment. The stage key comes from
 the first of the stage's identities that works here:
   - a local key: the env var STAGE_SECRETS_KEY_<S> (stage upper-cased, other characters -> _; how CI
     holds it), else the key file ~/.config/stage-secrets/keys/<fingerprint>.key ($XDG_CONFIG_HOME);
@@ -81,25 +50,30 @@ possible value, that tail is written as *** if it has ${MIN_MASK_LENGTH}+ charac
 
 Exit code: CMD's own, or 128+N when CMD was killed by signal N. SIGINT, SIGTERM and SIGHUP are
 passed on to CMD, and run waits for it to end. Before CMD starts: 1 usage, 2 integrity, 3 key access.
-
-      --no-mask          do not mask; CMD writes straight to the runner's stdout and stderr
-      --files-dir DIR    also write each secret to DIR/<KEY> (files 0600, DIR 0700), removed when
-                         CMD ends, whatever the reason. DIR must be new or an empty folder.
-      --mask-flush-ms N  after CMD pauses this long, a complete value that could still continue into a
-                         longer one is written as *** (default ${DEFAULT_FLUSH_MS})
-      --verbose          print one status line (stage, count, identity) to stderr; no values
-${FALLBACK_HELP}
-
-${STAGE_OPTIONS_HELP}
-
-Example: npx --no-install stage-secrets run --stage prod -- npx serverless deploy --stage prod`,
-  async run(argv, io) {
-    const { own, command: child } = splitAtCommand(argv);
-    const { values } = parse('run', own, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+`,
+  options: {
+    'no-mask': { type: 'boolean', help: "do not mask; CMD writes straight to the runner's stdout and stderr" },
+    'files-dir': {
+      type: 'string',
+      value: 'DIR',
+      help: `also write each secret to DIR/<KEY> (files 0600, DIR 0700), removed when
+CMD ends, whatever the reason. DIR must be new or an empty folder.`,
+      complete: 'dir',
+    },
+    'mask-flush-ms': {
+      type: 'string',
+      value: 'N',
+      help: `after CMD pauses this long, a complete value that could still continue into a
+longer one is written as *** (default ${DEFAULT_FLUSH_MS})`,
+    },
+    verbose: { type: 'boolean', help: 'print one status line (stage, count, identity) to stderr; no values' },
+    ...FALLBACK_OPTION,
+    ...STAGE_OPTIONS,
+  },
+  footer:
+    '\nExample: npx --no-install stage-secrets run --stage prod -- npx --no-install serverless deploy --stage prod',
+  positionals: 'command',
+  async run({ values, positionals: child }, io) {
     const opts = stageOptions('run', values, io);
     if (child.length === 0) {
       throw new StageSecretsError(
@@ -152,4 +126,4 @@ Example: npx --no-install stage-secrets run --stage prod -- npx serverless deplo
       stderr: io.stderr,
     });
   },
-};
+});

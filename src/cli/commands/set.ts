@@ -3,33 +3,17 @@ import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
-import {
-  checkNameArgument,
-  parse,
-  stageOptions,
-  STAGE_OPTIONS,
-  STAGE_OPTIONS_HELP,
-  write,
-  type Command,
-} from '../command.js';
+import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { approvalNote } from '../approval-note.js';
 import { readHiddenTwice } from '../hidden-prompt.js';
 import { readAll } from '../stdin.js';
 
-const options = {
-  ...STAGE_OPTIONS,
-  type: { type: 'string', short: 't' },
-  'from-file': { type: 'string', short: 'f' },
-  expires: { type: 'string' },
-  owner: { type: 'string' },
-} as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'set',
-  help: `Usage: stage-secrets set --stage S KEY [VALUE] [--type string|number|json] [--from-file F]
-                          [--expires DATE] [--owner TEXT]
-
-Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody needs the private
+  summary: 'add or replace a secret (needs no private key)',
+  usage: `stage-secrets set --stage S KEY [VALUE] [--type string|number|json] [--from-file F]
+                          [--expires DATE] [--owner TEXT]`,
+  description: `Seals VALUE to the stage public key and writes it into secrets/<S>.json. Nobody needs the private
 key to do this, and nobody can read the value back without it.
 The value comes from VALUE, or --from-file F (kept as is), or standard input (one trailing newline
 dropped). At a terminal, set asks for it twice without showing it, then says how long it was.
@@ -37,23 +21,35 @@ Prefer the prompt, stdin or --from-file: a VALUE argument stays in your shell hi
 A new name is approved when the stage key is at hand (a local key here, or KMS with AWS
 credentials set); otherwise it is pending until a key holder runs stage-secrets approve.
 Replacing the value of an approved name keeps its approval. A key at hand that does not match the
-stage file (its publicKey or identities were changed) refuses the write (exit 2).
-  -t, --type T        string (default), number, or json (validated and stored compact)
-  -f, --from-file F   read the value from file F
-      --expires DATE  when the secret expires: YYYY-MM-DD (the start of that day, UTC) or an ISO-8601
-                      UTC time; check warns before (--warn-days) and fails after
-      --owner TEXT    who answers for it (printable ASCII, at most 100 characters; shown by list)
-                      Both are sealed with the value: editing them in the file breaks the entry, so
-                      changing them means setting the value again. Without them a replacement keeps
-                      the entry's own. Format-3 stages only.
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values, positionals } = parse('set', argv, options, true, true);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+stage file (its publicKey or identities were changed) refuses the write (exit 2).`,
+  options: {
+    type: {
+      type: 'string',
+      short: 't',
+      value: 'T',
+      help: 'string (default), number, or json (validated and stored compact)',
+      complete: SECRET_TYPES,
+    },
+    'from-file': { type: 'string', short: 'f', value: 'F', help: 'read the value from file F', complete: 'file' },
+    expires: {
+      type: 'string',
+      value: 'DATE',
+      help: `when the secret expires: YYYY-MM-DD (the start of that day, UTC) or an ISO-8601
+UTC time; check warns before (--warn-days) and fails after`,
+    },
+    owner: {
+      type: 'string',
+      value: 'TEXT',
+      help: `who answers for it (printable ASCII, at most 100 characters; shown by list)
+Both are sealed with the value: editing them in the file breaks the entry, so
+changing them means setting the value again. Without them a replacement keeps
+the entry's own. Format-3 stages only.`,
+    },
+    ...STAGE_OPTIONS,
+  },
+  positionals: 'any',
+  hideUnknown: true,
+  async run({ values, positionals }, io) {
     const opts = stageOptions('set', values, io);
     const [name, inline, ...extra] = positionals;
     if (!name)
@@ -101,4 +97,4 @@ ${STAGE_OPTIONS_HELP}`,
     if (note) write(io.stderr, note);
     return 0;
   },
-};
+});

@@ -3,21 +3,13 @@ import { assertStageName } from '../../core/names.js';
 import { appDeployStatus } from '../../contract/deployed.js';
 import { awsDeployReader } from '../../contract/deployed-aws.js';
 import { renderStatus, STATUS_FORMATS, type StatusFormat } from '../../contract/deployed-render.js';
-import { parse, write, type Command } from '../command.js';
+import { defineCommand, STAGE_OPTIONS } from '../command.js';
 
-const options = {
-  stage: { type: 'string', short: 's' },
-  format: { type: 'string' },
-  dir: { type: 'string' },
-  region: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'status',
-  help: `Usage: stage-secrets status --stage S [--format text|markdown|json] [--dir DIR] [--region R]
-
-Shows, without any key, which deployed functions lag the stage: for each service of the app (every
+  summary: 'which deployed functions lag the stage (needs no key; AWS read access)',
+  usage: 'stage-secrets status --stage S [--format text|markdown|json] [--dir DIR] [--region R]',
+  description: `Shows, without any key, which deployed functions lag the stage: for each service of the app (every
 serverless config below the repository root whose secrets folder is this one) and each of its
 functions deployed to stage S:
   current       it holds the secrets the stage has now
@@ -29,21 +21,25 @@ never a value); status recomputes it from the stage folder. Works for env and ru
 read from the stage folder or printed.
 AWS permissions (read only): cloudformation:DescribeStackResources on the stack SERVICE-STAGE (or
 provider.stackName) and lambda:GetFunctionConfiguration on its functions. The region is --region, else
-the config's provider.region, else AWS_REGION; credentials and endpoints are the usual AWS settings.
-  -s, --stage S    the deployed stage (required); its own stage file is compared
-      --format F   text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
-                   or json
-      --dir DIR    secrets folder (default: $STAGE_SECRETS_DIR, else the nearest secrets/ holding a
-                   stage file, from this folder upward, not past the git root)
-      --region R   AWS region of every service (default: each config's provider.region)
-  -h, --help       show this help
-Exit codes: 0 nothing is stale; 1 a function is stale (or bad usage); 3 AWS refused a read.`,
-  async run(argv, io) {
-    const { values } = parse('status', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+the config's provider.region, else AWS_REGION; credentials and endpoints are the usual AWS settings.`,
+  options: {
+    stage: { ...STAGE_OPTIONS.stage, help: 'the deployed stage (required); its own stage file is compared' },
+    format: {
+      type: 'string',
+      value: 'F',
+      help: `text (default), markdown (fits a GitHub step summary: >> "$GITHUB_STEP_SUMMARY"),
+or json`,
+      complete: STATUS_FORMATS,
+    },
+    dir: STAGE_OPTIONS.dir,
+    region: {
+      type: 'string',
+      value: 'R',
+      help: "AWS region of every service (default: each config's provider.region)",
+    },
+  },
+  footer: 'Exit codes: 0 nothing is stale; 1 a function is stale (or bad usage); 3 AWS refused a read.',
+  async run({ values }, io) {
     if (!values.stage) {
       throw new StageSecretsError('USAGE', '--stage is required. See: npx --no-install stage-secrets status --help');
     }
@@ -73,4 +69,4 @@ Exit codes: 0 nothing is stale; 1 a function is stale (or bad usage); 3 AWS refu
     io.stdout.write(renderStatus(report, format));
     return report.ok ? 0 : 1;
   },
-};
+});

@@ -2,15 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { stageViewOfText } from '../../stages/view.js';
-import { parse, write, type Command } from '../command.js';
+import { defineCommand } from '../command.js';
 
-const options = { help: { type: 'boolean', short: 'h' } } as const;
-
-export const command: Command = {
+export const command = defineCommand({
   name: 'textconv',
-  help: `Usage: stage-secrets textconv FILE
-
-Called by git diff and git log -p (set up by stage-secrets git-setup): prints a stage file as review
+  summary: 'print a stage file for git diff: names, approval, digests (called by git)',
+  usage: 'stage-secrets textconv FILE',
+  description: `Called by git diff and git log -p (set up by stage-secrets git-setup): prints a stage file as review
 reads it, without any key and without ciphertext: app, stage, a fingerprint of the public key,
 identities, policy, approval epoch (from the first approve --revoke or --close on), then one line
 per secret:
@@ -18,14 +16,10 @@ per secret:
 Without a key no approval tag is checked (a writer can make up one that looks right): "tagged
 (unverified)" says the entry carries one. stage-secrets list with the key at hand checks them.
 A lower approval epoch than before means the header was rolled back (see npx --no-install stage-secrets approve --help).
-DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes whenever the value is set.
-  -h, --help      show this help`,
-  async run(argv, io) {
-    const { values, positionals } = parse('textconv', argv, options, true);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes whenever the value is set.`,
+  options: {},
+  positionals: 'any',
+  async run({ positionals }, io) {
     if (positionals.length !== 1)
       throw new StageSecretsError('USAGE', 'textconv needs FILE. See: npx --no-install stage-secrets textconv --help');
     const file = positionals[0]!;
@@ -38,4 +32,4 @@ DIGEST is the first 12 hex digits of the SHA-256 of the sealed value: it changes
     io.stdout.write(stageViewOfText(text, 'the stage file'));
     return 0;
   },
-};
+});

@@ -1,16 +1,14 @@
 import { verifyStage } from '../../stages/verify.js';
-import { parse, stageOptions, STAGE_OPTIONS, STAGE_OPTIONS_HELP, write, type Command } from '../command.js';
-
-const options = { ...STAGE_OPTIONS, json: { type: 'boolean' } } as const;
+import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
 /** From this many separately sealed values on, verify suggests re-sealing them in one batch. */
 const RESEAL_HINT_KEYS = 100;
 
-export const command: Command = {
+export const command = defineCommand({
   name: 'verify',
-  help: `Usage: stage-secrets verify --stage S [--json]
-
-Unwraps the stage key with the first identity that works here, opens every secret, and reports
+  summary: 'open every secret and report integrity',
+  usage: 'stage-secrets verify --stage S [--json]',
+  description: `Unwraps the stage key with the first identity that works here, opens every secret, and reports
 which identity opened the stage and which secrets fail their integrity check. Prints no values.
 Also checks every name's approval (see npx --no-install stage-secrets approve --help) and names the pending ones.
 Exit 0 all good; 2 a secret or the file fails integrity, a value holds a NUL character (no build
@@ -18,18 +16,16 @@ can use it), names are pending, or an entry is sealed to a previous key (a branc
 rotate and was merged after: set it again); 3 no identity could be used.
 Values set one by one are each sealed under their own ephemeral key, and every key costs one X25519
 agreement whenever the stage is opened (about 40 µs); from ${RESEAL_HINT_KEYS} such keys on, verify says so. rotate
-re-seals every value under one key.
-
-      --json      print {stage, app, identity, identityDescription, identities, ok, failed, nul, pending,
-                  open, sealedToOtherKey, ephemeralKeys}
-
-${STAGE_OPTIONS_HELP}`,
-  async run(argv, io) {
-    const { values } = parse('verify', argv, options, false);
-    if (values.help) {
-      write(io.stdout, this.help);
-      return 0;
-    }
+re-seals every value under one key.`,
+  options: {
+    json: {
+      type: 'boolean',
+      help: `print {stage, app, identity, identityDescription, identities, ok, failed, nul, pending,
+open, sealedToOtherKey, ephemeralKeys}`,
+    },
+    ...STAGE_OPTIONS,
+  },
+  async run({ values }, io) {
     const opts = stageOptions('verify', values, io);
     const report = await verifyStage(opts);
     const total = report.ok.length + report.failed.length + report.sealedToOtherKey.length;
@@ -74,4 +70,4 @@ ${STAGE_OPTIONS_HELP}`,
     const bad = report.failed.length + report.nul.length + report.pending.length + report.sealedToOtherKey.length;
     return bad ? 2 : 0;
   },
-};
+});

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exitCodeOf } from '../../../src/cli/exit-codes.js';
+import { exitCodeOf } from '../../../src/core/exit-codes.js';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import { approveNames } from '../../../src/stages/approve.js';
 import { initStage } from '../../../src/stages/init.js';

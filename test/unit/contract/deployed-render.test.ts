@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { StatusReport } from '../../../src/contract/deployed.js';
-import { markdownName, plainName, renderStatus } from '../../../src/contract/deployed-render.js';
+import { renderStatus } from '../../../src/contract/deployed-render.js';
 
 const report: StatusReport = {
   app: 'shop',
@@ -36,8 +36,12 @@ describe('renderStatus', () => {
     expect(JSON.parse(renderStatus(report, 'json'))).toEqual(report);
   });
 
-  it('names with control or bidi characters are shown escaped', () => {
-    expect(plainName('a\nb\u202ec\u001b[2J')).toBe('a\\u000ab\\u202ec\\u001b[2J');
-    expect(markdownName('a|b\n')).toBe('a\\|b\\\\u000a');
+  it('text: a name cannot start a line or hide a control character', () => {
+    const out = renderStatus(
+      { ...report, functions: [{ service: 'api', function: 'a\n::error::x\u202e', state: 'current', receives: [] }] },
+      'text',
+    );
+    expect(out).toContain('a\\n::error::x\\u202e');
+    expect(out.split('\n').some((line) => line.startsWith('::'))).toBe(false);
   });
 });

@@ -40,6 +40,37 @@ describe('moduleGraph', () => {
   });
 });
 
+describe('moduleGraph: tsconfig aliases and refusals', () => {
+  it('follows tsconfig paths (from an extended file, comments and trailing commas allowed), folder index files', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-graph-'));
+    write('tsconfig.json', '{ "extends": "./tsconfig.paths.json", /* c */ "compilerOptions": { "strict": true, } }');
+    write('tsconfig.paths.json', '{ "compilerOptions": { "baseUrl": ".", "paths": { "@libs/*": ["src/libs/*"] } } }');
+    write(
+      'src/fn/handler.ts',
+      "import { db } from '@libs/db';\nimport type { T } from '@libs/types';\nexport const main = () => db;\n",
+    );
+    write('src/libs/db/index.ts', "export { db } from './conn';\n");
+    write('src/libs/db/conn.ts', 'export const db = process.env.DB_URL;\n');
+    write('src/libs/types.ts', 'export type T = string;\n');
+    const graph = await moduleGraph(dir, path.join(dir, 'src/fn/handler.ts'), shown);
+    expect(graph.problems).toEqual([]);
+    // a type-only import loads nothing
+    expect(graph.files.map(shown)).toEqual(['src/fn/handler.ts', 'src/libs/db/conn.ts', 'src/libs/db/index.ts']);
+  });
+
+  it('an import linked to a device is named by the reader, the rest of the graph kept', async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-graph-'));
+    write('handler.js', "require('./ok');\nrequire('./zero');\n");
+    write('ok.js', 'module.exports = 1;\n');
+    fs.symlinkSync('/dev/zero', path.join(dir, 'zero.js'));
+    const graph = await moduleGraph(dir, path.join(dir, 'handler.js'), shown);
+    expect(graph.files.map(shown)).toEqual(['handler.js', 'ok.js']);
+    expect(graph.problems).toEqual([
+      { file: 'zero.js', reason: expect.stringMatching(/^could not read it, because it is not a regular file/) },
+    ]);
+  });
+});
+
 describe('handlerFile', () => {
   it('finds the module of a handler string like the runtime: .js first, then .mjs, .cjs, .ts', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'contract-graph-'));

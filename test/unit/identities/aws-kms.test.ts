@@ -11,7 +11,7 @@ import { rewrapStage } from '../../../src/stages/rewrap.js';
 import { rotateStage } from '../../../src/stages/rotate.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { verifyStage } from '../../../src/stages/verify.js';
-import { exitCodeOf } from '../../../src/cli/exit-codes.js';
+import { exitCodeOf } from '../../../src/core/exit-codes.js';
 import type { KmsIdentityRecord } from '../../../src/identities/aws-kms.js';
 import { identityOf, recipientFor } from '../../../src/identities/index.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../../support/kms-server.js';

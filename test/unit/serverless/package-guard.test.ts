@@ -125,6 +125,26 @@ describe('checkPackages', () => {
     );
   });
 
+  it('knows every identity kind: passes a clean package of an age stage, refuses any wrapped stage key', () => {
+    const withIdentities = {
+      ...STAGE,
+      identities: [
+        { type: 'local', id: 'local:abc', created: '2026-01-01T00:00:00.000Z', wrapped: 'TG9jYWxXcmFwcGVkS2V5MDAx' },
+        { type: 'age', id: 'age:age1xyz', recipient: 'age1xyz', wrapped: 'YWdlLWVuY3J5cHRpb24ub3JnL3Yx' },
+        { type: 'aws-kms', id: 'aws-kms:k', keyId: 'k', ciphertext: 'S21zQ2lwaGVydGV4dEJsb2IwMDE' },
+      ],
+    } as unknown as StageFile;
+    const clean = makeZip('clean', { 'h.js': 'exports.main = 1' });
+    const svc = service({ api: { artifact: clean } });
+    expect(() => checkPackages(svc, dir, { stageFile: withIdentities })).not.toThrow();
+    for (const blob of ['TG9jYWxXcmFwcGVkS2V5MDAx', 'YWdlLWVuY3J5cHRpb24ub3JnL3Yx', 'S21zQ2lwaGVydGV4dEJsb2IwMDE']) {
+      const zip = makeZip('api', { 'bundle.js': `var h = "${blob}";` });
+      expect(() => checkPackages(service({ api: { artifact: zip } }), dir, { stageFile: withIdentities })).toThrow(
+        /api\.zip holds bundle\.js \(the stage header \(its wrapped stage key\)\)/,
+      );
+    }
+  });
+
   it('passes a package without any of them', () => {
     const api = makeZip('api', { 'h.js': 'exports.main = 1', 'secretsless/x.json': '{"publicKey": 1}' });
     expect(() =>

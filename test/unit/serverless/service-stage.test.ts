@@ -221,6 +221,7 @@ describe('${secret:NAME}', () => {
     address,
     options: { stage },
     serviceDir,
+    isSourceFulfilled: false,
     resolveVariable: async (v: string) => (v === 'sls:stage' ? 'dev' : undefined),
     resolveConfigurationProperty: async (keys: string[]) =>
       keys.reduce<unknown>((o, k) => (o as Record<string, unknown> | undefined)?.[k], config),

@@ -5,6 +5,7 @@ import { needsKeyHolder, renderReview } from '../../../src/stages/review-report.
 function stage(overrides: Partial<StageReview>): StageReview {
   return {
     stage: 'dev',
+    folder: 'secrets',
     file: 'secrets/dev.json',
     presence: 'both',
     added: [],
@@ -23,6 +24,7 @@ const review = (stages: StageReview[]): Review => ({
   base: 'main',
   baseCommit: 'a'.repeat(40),
   folder: 'secrets',
+  folders: [{ folder: 'secrets', presence: 'both', unexpected: [] }],
   stages,
 });
 
@@ -39,7 +41,7 @@ describe('review report', () => {
     const md = renderReview(review([stage({ header: [{ field: 'identities', text }] })]), 'markdown');
     const line = md.split('\n').find((l) => l.startsWith('> - '))!;
     expect(line).not.toMatch(/@|<b>|\]\(|(?<!\\)`|(?<!\\)\*/);
-    expect(line).toContain('&#64;org/team &lt;b&gt;x&lt;/b&gt; \\[a\\]\\(https\\:');
+    expect(line).toContain('&#64;&#8203;org/team &lt;b&gt;x&lt;/b&gt; \\[a\\]\\(https\\:');
     expect(line).toContain('&amp;amp;');
   });
 

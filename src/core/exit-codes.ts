@@ -1,6 +1,6 @@
-import type { ErrorCode } from '../core/errors.js';
+import type { ErrorCode } from './errors.js';
 
-/** The CLI contract's exit codes: 1 user error, 2 integrity or decrypt failure, 3 key access. */
+/** The CLI contract's exit codes, the Action's too: 1 user error, 2 integrity or decrypt failure, 3 key access. */
 const EXIT_CODES: Record<ErrorCode, number> = {
   USAGE: 1,
   INVALID_NAME: 1,
