@@ -1,5 +1,5 @@
-// Talks to the console server: same origin, JSON, the page's CSRF token on every write. Values go up
-// in a request body and never come back.
+// Talks to the console server: same origin, JSON, the console's token in the Authorization header of
+// every request. Values go up in a request body and never come back.
 
 // The answers' types are the server's own (src/console/api.ts), never a copy.
 export type {
@@ -17,8 +17,29 @@ export type {
 
 export class ApiError extends Error {}
 
-function csrfToken(): string {
-  return document.querySelector('meta[name="csrf-token"]')?.getAttribute('content') ?? '';
+const TOKEN_KEY = 'stage-secrets-console-token';
+
+/**
+ * Takes the token from the printed URL's fragment (#token=...) into sessionStorage, which the browser
+ * keeps per origin (port included) and per tab, and drops it from the address bar. Not a cookie: those
+ * go to every port of 127.0.0.1.
+ */
+export function takeTokenFromAddress(): void {
+  const m = /^#token=([A-Za-z0-9_-]+)$/.exec(location.hash);
+  if (!m) return;
+  sessionStorage.setItem(TOKEN_KEY, m[1]!);
+  history.replaceState(null, '', '/');
+}
+
+function authorization(): Record<string, string> {
+  const token = sessionStorage.getItem(TOKEN_KEY);
+  if (!token) {
+    throw new ApiError(
+      'This tab has no console token: open the URL the console printed (it ends in #token=...), or start the ' +
+        'console again.',
+    );
+  }
+  return { Authorization: `Bearer ${token}` };
 }
 
 async function answer<T>(res: Response): Promise<T> {
@@ -33,15 +54,16 @@ async function answer<T>(res: Response): Promise<T> {
 }
 
 export async function getJson<T>(path: string): Promise<T> {
-  return answer<T>(await fetch(path, { credentials: 'same-origin', cache: 'no-store' }));
+  const headers = authorization();
+  return answer<T>(await fetch(path, { credentials: 'omit', cache: 'no-store', headers }));
 }
 
 export async function postJson<T>(path: string, body: unknown): Promise<T> {
   const res = await fetch(path, {
     method: 'POST',
-    credentials: 'same-origin',
+    credentials: 'omit',
     cache: 'no-store',
-    headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrfToken() },
+    headers: { 'Content-Type': 'application/json', ...authorization() },
     body: JSON.stringify(body),
   });
   return answer<T>(res);

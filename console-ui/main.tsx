@@ -1,5 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
+import { takeTokenFromAddress } from './api.js';
 import { MatrixPage } from './matrix.js';
 import { StagePage } from './stage.js';
 
@@ -28,4 +29,5 @@ function App() {
   );
 }
 
+takeTokenFromAddress();
 render(<App />, document.getElementById('app')!);

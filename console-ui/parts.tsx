@@ -38,11 +38,27 @@ export function OutcomePanel(props: { outcome: WriteOutcome }) {
               </li>
             ))}
           </ul>
-          {changes.inGit ? (
+          {changes.untracked.length > 0 && (
             <>
-              <p>Commit them when you are ready:</p>
-              <pre class="commands">{changes.git.join('\n')}</pre>
+              <p>Not in git yet, and a clone needs them too (committed along):</p>
+              <ul class="files untracked">
+                {changes.untracked.map((f) => (
+                  <li key={f}>
+                    <code>{f}</code>
+                  </li>
+                ))}
+              </ul>
             </>
+          )}
+          {changes.inGit ? (
+            changes.git.length > 0 ? (
+              <>
+                <p>Commit them when you are ready:</p>
+                <pre class="commands">{changes.git.join('\n')}</pre>
+              </>
+            ) : (
+              <p class="muted">Nothing to commit: git never had these files.</p>
+            )
           ) : (
             <p class="muted">This folder is not in a git repository: keep these files with the app's code.</p>
           )}

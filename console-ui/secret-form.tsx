@@ -1,4 +1,4 @@
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { keyNameProblem, normalizeValue, type SecretType } from '../src/console/api.js';
 import { postJson, stagePath, type WriteOutcome } from './api.js';
 import { TYPE_LABEL } from './labels.js';
@@ -25,6 +25,17 @@ function nameProblem(name: string, existing: string[]): string | undefined {
     : undefined;
 }
 
+const LINE_BREAK = /\r\n|\r|\n/g;
+
+/** How the multi-line box describes what it holds, since it is masked: lines and characters, never the text. */
+export function describeLines(value: string): string {
+  const breaks = value.match(LINE_BREAK)?.length ?? 0;
+  const endsWithBreak = /[\r\n]$/.test(value);
+  const lines = breaks + (endsWithBreak ? 0 : 1);
+  const size = `${value.length.toLocaleString('en-US')} character${value.length === 1 ? '' : 's'}`;
+  return `${lines} line${lines === 1 ? '' : 's'}${endsWithBreak ? ' (ends with a line break)' : ''}, ${size}`;
+}
+
 interface Props {
   stage: string;
   /** replacing this secret's value; absent: adding a new one */
@@ -35,20 +46,48 @@ interface Props {
 }
 
 /**
- * Add a secret, or replace one's value. The value sits in a password field and in this component's
- * memory only until it is sent; it is cleared after a save and never comes back from the console.
+ * Add a secret, or replace one's value. The value sits in a password field (or, for several lines such as
+ * a PEM, a masked text box: a password field turns line breaks into spaces) and in this component's memory
+ * only until it is sent; it is cleared after a save and never comes back from the console. Pasting text
+ * with line breaks into the password field moves it into the text box, whole.
  */
 export function SecretForm(props: Props) {
   const id = props.replacing ? `replace-${props.replacing.name}` : 'add';
   const [name, setName] = useState(props.replacing?.name ?? '');
   const [type, setType] = useState<SecretType>(props.replacing?.type ?? 'string');
   const [value, setValue] = useState('');
+  const [multiline, setMultiline] = useState(false);
   const [nameTouched, setNameTouched] = useState(false);
   const [valueError, setValueError] = useState<string | undefined>();
   const [serverError, setServerError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
-  const valueInput = useRef<HTMLInputElement>(null);
+  const valueInput = useRef<HTMLInputElement & HTMLTextAreaElement>(null);
   const nameInput = useRef<HTMLInputElement>(null);
+  const switchedByPaste = useRef(false);
+  useEffect(() => {
+    if (!switchedByPaste.current) return;
+    switchedByPaste.current = false;
+    const box = valueInput.current;
+    box?.focus();
+    box?.setSelectionRange(box.value.length, box.value.length);
+  }, [multiline]);
+
+  const changeValue = (next: string) => {
+    setValue(next);
+    if (valueError) setValueError(valueProblem(name, type, next));
+  };
+  // a password field would drop the line breaks of what is pasted: take the clipboard's text as it is
+  const pasteIntoPasswordField = (event: ClipboardEvent) => {
+    const text = event.clipboardData?.getData('text/plain') ?? '';
+    if (!/[\r\n]/.test(text)) return;
+    event.preventDefault();
+    const field = event.target as HTMLInputElement;
+    const start = field.selectionStart ?? value.length;
+    const end = field.selectionEnd ?? value.length;
+    changeValue(value.slice(0, start) + text + value.slice(end));
+    switchedByPaste.current = true;
+    setMultiline(true);
+  };
 
   const badName = props.replacing ? undefined : nameProblem(name, props.existing);
   const showNameError = nameTouched && badName !== undefined;
@@ -73,6 +112,7 @@ export function SecretForm(props: Props) {
       const outcome = await postJson<WriteOutcome>(`${stagePath(props.stage)}/set`, { name, type, value });
       setValue('');
       if (valueInput.current) valueInput.current.value = '';
+      setMultiline(false);
       if (!props.replacing) {
         setName('');
         setNameTouched(false);
@@ -141,24 +181,51 @@ export function SecretForm(props: Props) {
       </fieldset>
       <div class="field">
         <label for={`${id}-value`}>{props.replacing ? 'New value' : 'Value'}</label>
-        <input
-          id={`${id}-value`}
-          ref={valueInput}
-          name="value"
-          type="password"
-          autocomplete="off"
-          spellcheck={false}
-          value={value}
-          aria-invalid={valueError !== undefined}
-          aria-describedby={`${id}-value-help`}
-          onInput={(e) => {
-            const next = (e.target as HTMLInputElement).value;
-            setValue(next);
-            if (valueError) setValueError(valueProblem(name, type, next));
-          }}
-        />
+        {multiline ? (
+          <textarea
+            id={`${id}-value`}
+            ref={valueInput}
+            name="value"
+            class="masked"
+            rows={8}
+            autocomplete="off"
+            autocapitalize="off"
+            spellcheck={false}
+            value={value}
+            aria-invalid={valueError !== undefined}
+            aria-describedby={`${id}-value-help`}
+            onInput={(e) => changeValue((e.target as HTMLTextAreaElement).value)}
+          />
+        ) : (
+          <input
+            id={`${id}-value`}
+            ref={valueInput}
+            name="value"
+            type="password"
+            autocomplete="off"
+            spellcheck={false}
+            value={value}
+            aria-invalid={valueError !== undefined}
+            aria-describedby={`${id}-value-help`}
+            onInput={(e) => changeValue((e.target as HTMLInputElement).value)}
+            onPaste={pasteIntoPasswordField}
+          />
+        )}
+        <label class="check">
+          <input
+            type="checkbox"
+            name={`${id}-multiline`}
+            checked={multiline}
+            onChange={(e) => setMultiline((e.target as HTMLInputElement).checked)}
+          />
+          Multi-line value
+        </label>
         <p id={`${id}-value-help`} class={valueError ? 'help error' : 'help'}>
-          {valueError ?? 'Sealed to the stage key when saved; nobody can read it back here, not even you.'}
+          {valueError ??
+            (multiline && value !== ''
+              ? `${describeLines(value)}, kept as is. Sealed to the stage key when saved; nobody can read it back here.`
+              : 'Sealed to the stage key when saved; nobody can read it back here, not even you. For a key file or ' +
+                'certificate (several lines), tick Multi-line value or paste it.')}
         </p>
       </div>
       {serverError && (

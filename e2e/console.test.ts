@@ -1,19 +1,22 @@
 /**
  * `stage-secrets console` in a real browser: Debian's chromium driven by playwright-core, against the
- * console started as the CLI process. Adds each type, refuses an invalid JSON value inline, replaces,
- * deletes behind the confirmation, approves with a key and shows no Approve without one, picks up CLI
- * changes on reload; then checks that no response the browser received, no browser storage and no
+ * console started as the CLI process. Logs in without a cookie, and a second local listener on another
+ * port that the browser visits gets nothing it can read or write with. Adds each type, refuses an invalid
+ * JSON value inline, replaces, deletes behind the confirmation, approves with a key and shows no Approve
+ * without one, picks up CLI changes on reload; then checks that no response the browser received, no browser storage and no
  * cookie holds a value, and that the page asked no other host for anything.
  */
 import { execFileSync } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../test/support/cli.js';
-import { type LiveConsole, startConsole } from '../test/support/console.js';
+import { type LiveConsole, rawRequest, startConsole } from '../test/support/console.js';
 
 const CHROMIUM_FLAGS = [
   '--headless',
@@ -45,7 +48,22 @@ const NUMBER_VALUE = `${randomInt(100_000_000, 999_999_999)}.${randomInt(100_000
 const JSON_VALUE = `{"token":"browser-json-canary-${randomBytes(8).toString('hex')}"}`;
 const BAD_JSON_VALUE = `{"token": browser-bad-canary-${randomBytes(8).toString('hex')}`;
 const KEYBOARD_VALUE = `${randomInt(100_000_000, 999_999_999)}`;
-const VALUES = [STRING_VALUE, REPLACED_VALUE, NUMBER_VALUE, JSON_VALUE, BAD_JSON_VALUE, KEYBOARD_VALUE, 'canary'];
+// a 28-line PEM as users paste it (final newline included), and one typed into the multi-line box
+const PEM = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  .privateKey.export({ type: 'pkcs8', format: 'pem' })
+  .toString();
+const TYPED_LINES = `first-line-canary-${randomBytes(8).toString('hex')}\n\n  indented line\nlast line`;
+const VALUES = [
+  STRING_VALUE,
+  REPLACED_VALUE,
+  NUMBER_VALUE,
+  JSON_VALUE,
+  BAD_JSON_VALUE,
+  KEYBOARD_VALUE,
+  'canary',
+  PEM.split('\n')[5]!,
+  PEM.replace(/\n/g, ''),
+];
 
 // the screenshots docs/console.md and the README show, taken anew by every run (no value is on them:
 // values are typed into password fields and never sent back)
@@ -62,6 +80,7 @@ describe('stage-secrets console in chromium', () => {
   const bodies: Array<Promise<[string, string]>> = [];
   const requested: string[] = [];
   const posts: string[] = [];
+  const foreignOrigins: string[] = [];
 
   const cli = async (args: string[], env?: NodeJS.ProcessEnv) => {
     const r = await ws.run(args, { env });
@@ -125,14 +144,95 @@ describe('stage-secrets console in chromium', () => {
     ws?.cleanup();
   });
 
-  it('logs in from the printed URL, then drops the token from the address bar', async () => {
+  it('logs in from the printed URL, then drops the token from the address bar; no cookie', async () => {
     await page.goto(keyed.url);
     await expect.poll(() => page.url()).toBe(`${keyed.origin}/`);
     await page.getByRole('heading', { name: 'App secrets' }).waitFor();
-    const cookies = await context.cookies(keyed.origin);
-    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([
-      [`stage_secrets_console_${keyed.port}`, true, 'Strict'],
-    ]);
+    // the token lives in this tab's sessionStorage, which the browser keeps for this origin, port included
+    expect(await page.evaluate('JSON.stringify({ ...sessionStorage })')).toBe(
+      JSON.stringify({ 'stage-secrets-console-token': keyed.token }),
+    );
+    expect(await context.cookies()).toEqual([]);
+    // a tab opened without the token says where to get it
+    const bare = await context.newPage();
+    try {
+      await bare.goto(`${keyed.origin}/`);
+      await bare.getByText(/open the URL the console printed/).waitFor();
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it('gives a listener on another local port, visited by the browser, nothing that reads or writes the console', async () => {
+    // cookies ignore ports: whatever the browser keeps for 127.0.0.1 goes to every port of it
+    const received: http.IncomingHttpHeaders[] = [];
+    const reports: string[] = [];
+    const attackerPage = `<!doctype html><title>local dev server</title><script>
+      const consoleOrigin = ${JSON.stringify(keyed.origin)};
+      const body = JSON.stringify({ name: 'FROM_PAGE', type: 'string', value: 'x' });
+      const tries = [
+        fetch(consoleOrigin + '/api/app', { credentials: 'include' }).then((r) => r.text()),
+        fetch(consoleOrigin + '/api/stages/dev/set', { method: 'POST', mode: 'no-cors', credentials: 'include',
+          headers: { 'Content-Type': 'text/plain' }, body }).then((r) => r.type),
+      ];
+      Promise.allSettled(tries).then((results) => fetch('/report', { method: 'POST',
+        body: JSON.stringify(results.map((r) => r.status === 'fulfilled' ? 'got ' + r.value : 'blocked')) }));
+    </script>`;
+    const listener = http.createServer((req, res) => {
+      received.push(req.headers);
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        if (req.url === '/report') reports.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, { 'Content-Type': 'text/html' });
+        res.end(req.url === '/' ? attackerPage : '');
+      });
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const other = await context.newPage();
+    try {
+      const origin = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+      foreignOrigins.push(origin);
+      await other.goto(`${origin}/`);
+      await expect.poll(() => reports.length, { timeout: 10_000 }).toBe(1);
+      // the page's own tries: an answer it cannot read (no CORS); its blind write is checked below
+      expect((JSON.parse(reports[0]!) as string[])[0]).toBe('blocked');
+      // then the listener replays every header it received, as a local program can, forging Origin too
+      const before = await listed();
+      for (const headers of received) {
+        const carried: Record<string, string> = {};
+        for (const name of ['cookie', 'authorization']) {
+          const value = headers[name];
+          if (typeof value === 'string') carried[name] = value;
+        }
+        const shell = await rawRequest(keyed.port, { headers: carried });
+        const csrf = /<meta name="csrf-token" content="([^"]+)">/.exec(shell.body)?.[1] ?? '';
+        const bearers = (carried.cookie ?? '').split(';').map((c) => c.trim().split('=').slice(1).join('='));
+        for (const bearer of ['', ...bearers]) {
+          const auth: Record<string, string> = bearer ? { ...carried, Authorization: `Bearer ${bearer}` } : carried;
+          const read = await rawRequest(keyed.port, { path: '/api/app', headers: auth });
+          expect(read.status, 'a read with what the listener received').toBe(403);
+          const write = await rawRequest(keyed.port, {
+            method: 'POST',
+            path: '/api/stages/dev/set',
+            headers: { ...auth, Origin: keyed.origin, 'Content-Type': 'application/json', 'X-CSRF-Token': csrf },
+            body: JSON.stringify({ name: 'LEAKED', type: 'string', value: 'from-another-port' }),
+          });
+          expect(write.status, 'a write with what the listener received').toBe(403);
+        }
+      }
+      expect(received.length).toBeGreaterThanOrEqual(2);
+      expect(await listed()).toEqual(before);
+      expect(before.some((s) => /^(LEAKED|FROM_PAGE):/.test(s))).toBe(false);
+      // nothing of the console's credential ever reached the listener
+      expect(JSON.stringify(received)).not.toContain(keyed.token);
+    } finally {
+      await other.close();
+      await new Promise<void>((resolve) => {
+        listener.close(() => resolve());
+        listener.closeAllConnections();
+      });
+    }
   });
 
   it('adds a secret of each type; the value field is a password field, cleared after each save', async () => {
@@ -157,14 +257,55 @@ describe('stage-secrets console in chromium', () => {
     }
     const outcome = page.locator('#outcome');
     // format v3: the last save changed the one entry file of its name, not the header
-    expect(await outcome.locator('ul.files').textContent()).toBe('secrets/dev/CONFIG.json');
+    expect(await outcome.locator('ul.files').first().textContent()).toBe('secrets/dev/CONFIG.json');
+    // nothing is committed yet: the header and the earlier entries go along, so a clone gets the whole stage
+    expect(await outcome.locator('ul.untracked').textContent()).toBe(
+      'secrets/dev.jsonsecrets/dev/API_TOKEN.jsonsecrets/dev/RATE.json',
+    );
     expect(await outcome.locator('pre.commands').textContent()).toMatch(
-      /^git add -- secrets\/dev\/CONFIG\.json\ngit commit -m /,
+      /^git add -- secrets\/dev\.json secrets\/dev\/API_TOKEN\.json secrets\/dev\/CONFIG\.json secrets\/dev\/RATE\.json\ngit commit -m /,
     );
     await page.screenshot({ path: path.join(SHOTS, 'console-stage.png'), fullPage: true });
     expect(await listed()).toEqual(['API_TOKEN:approved', 'CONFIG:approved', 'RATE:approved']);
     const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json']));
     expect(exported).toEqual({ API_TOKEN: STRING_VALUE, CONFIG: JSON_VALUE, RATE: NUMBER_VALUE });
+  });
+
+  it('keeps a pasted multi-line PEM byte for byte (a password field made it one line), and a typed one', async () => {
+    expect(PEM.split('\n')).toHaveLength(29); // 28 lines and the final newline
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: keyed.origin });
+    await page.evaluate(`navigator.clipboard.writeText(${JSON.stringify(PEM)})`);
+    await page.getByLabel('Name', { exact: true }).fill('TLS_KEY');
+    await page.locator('form[aria-label="Add a secret"]').getByText('Plaintext', { exact: true }).click();
+    await page.getByLabel('Value', { exact: true }).focus();
+    await page.keyboard.press('Control+V');
+    // the paste moved the value into the multi-line box, masked, and says how many lines it holds
+    const box = page.getByLabel('Value', { exact: true });
+    expect(await box.evaluate((el) => el.tagName)).toBe('TEXTAREA');
+    const mask = "getComputedStyle(document.getElementById('add-value')).getPropertyValue('-webkit-text-security')";
+    expect(await page.evaluate(mask)).toBe('disc');
+    expect(await page.locator('#add-value-help').textContent()).toMatch(
+      /^28 lines \(ends with a line break\), 1,\d{3} characters, kept as is\./,
+    );
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    await page.getByRole('heading', { name: /^Saved: added TLS_KEY \(string\) in stage dev/ }).waitFor();
+    expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('');
+
+    // typed into the multi-line box, chosen by hand
+    await page.getByLabel('Name', { exact: true }).fill('NOTES');
+    await page.getByLabel('Multi-line value').check();
+    await page.getByLabel('Value', { exact: true }).fill(TYPED_LINES);
+    await page.getByRole('button', { name: 'Add secret' }).click();
+    await page.getByRole('heading', { name: /^Saved: added NOTES \(string\) in stage dev/ }).waitFor();
+
+    // opened with the stage key: exactly the bytes pasted and typed
+    const exported = JSON.parse(await cli(['export', '--stage', 'dev', '--format', 'json'])) as Record<string, string>;
+    expect(Buffer.from(exported.TLS_KEY!).equals(Buffer.from(PEM))).toBe(true);
+    expect(exported.NOTES).toBe(TYPED_LINES);
+    await cli(['rm', '--stage', 'dev', 'NOTES']);
+    await cli(['rm', '--stage', 'dev', 'TLS_KEY']);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Stage dev' }).waitFor();
   });
 
   it('checks the name live with the CLI rules and refuses invalid JSON inline, sending nothing', async () => {
@@ -303,16 +444,16 @@ describe('stage-secrets console in chromium', () => {
     for (const [url, body] of received) {
       for (const value of VALUES) expect(body.includes(value), `${url} holds a value`).toBe(false);
     }
-    for (const origin of [keyed.origin, keyless.origin]) {
-      await page.goto(`${origin}/`);
+    for (const con of [keyed, keyless]) {
+      await page.goto(con.url);
       await page.getByRole('heading', { name: 'App secrets' }).waitFor();
       const storage = await page.evaluate('JSON.stringify([{ ...localStorage }, { ...sessionStorage }])');
-      expect(storage, origin).toBe('[{},{}]');
+      expect(storage, con.origin).toBe(JSON.stringify([{}, { 'stage-secrets-console-token': con.token }]));
     }
     const cookies = JSON.stringify(await context.cookies());
     for (const value of VALUES) expect(cookies.includes(value)).toBe(false);
     const origins = new Set(requested.map((u) => new URL(u).origin));
-    expect([...origins].sort()).toEqual([keyed.origin, keyless.origin].sort());
+    expect([...origins].sort()).toEqual([keyed.origin, keyless.origin, ...foreignOrigins].sort());
     const logs = [keyed, keyless].map((c) => `${c.cli.stdout().toString()}${c.cli.stderr().toString()}`).join('\n');
     for (const value of VALUES) expect(logs.includes(value), 'console output holds a value').toBe(false);
   });

@@ -1,8 +1,11 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StageSecretsError } from '../core/errors.js';
-import { assertStageName, KEY_NAME_PATTERN } from '../core/names.js';
+import { assertStageName, KEY_NAME_PATTERN, NOT_SHOWN } from '../core/names.js';
 import { fallbacksFromEnv, parseFallback, type StageFallback } from '../stages/locate.js';
 import type { StageOptions } from '../stages/options.js';
+
+/** How parseArgs quotes an option: '-s', '--stage', '-s, --stage <value>', and its '--stage=-XYZ' example. */
+const OPTION_TEXT = /^(-[A-Za-z]|--[A-Za-z][A-Za-z0-9-]{0,40})(, --[A-Za-z][A-Za-z0-9-]{0,40})?( <value>|=-XYZ)?$/;
 
 /** One option of a command: how it parses, how its help reads, what shell completion offers for its value. */
 export interface OptionDef {
@@ -155,6 +158,10 @@ export function parseCommandArgs<O extends OptionSpec>(
     let message = (err as Error).message.replace(/\. To specify a positional argument.*$/s, '');
     const unknown = /^Unknown option/.test(message);
     if (unknown && spec.hideUnknown) message = 'Unknown option (not shown, as it may be a value)';
+    // parseArgs quotes what it refuses: an unexpected argument or a dash value may be a secret value
+    message = message.replace(/'([^'\n]*)'/g, (quoted, inner: string) =>
+      OPTION_TEXT.test(inner) ? quoted : NOT_SHOWN,
+    );
     const hint = unknown ? ' (a value that starts with - goes after --)' : '';
     throw new StageSecretsError('USAGE', `${message}${hint}. See: stage-secrets ${spec.name} --help`);
   }

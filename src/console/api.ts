@@ -61,6 +61,10 @@ export interface StagePage {
 export interface FileChanges {
   /** changed, added or removed files, relative to the folder the console runs in, sorted */
   files: string[];
+  /** other files of the stage git does not track yet (a clone would miss them): committed along, sorted */
+  untracked: string[];
+  /** files of the stage a .gitignore rule hides: left out of `git add` (it refuses them), named in a note */
+  ignored: string[];
   /** the commands that commit them (empty outside a git repository) */
   git: string[];
   inGit: boolean;

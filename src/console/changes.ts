@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { git } from '../stages/git.js';
 import { findGitRoot } from '../stages/locate.js';
 
 /** Digest of each file a stage owns: `<stage>.json` and anything under `<stage>/` (layout v3), no dotfiles. */
@@ -42,6 +43,37 @@ import type { FileChanges } from './api.js';
 
 export type { FileChanges } from './api.js';
 
+/**
+ * Files of the stage and git, relative to `cwd`: untracked ones, those a .gitignore hides, and the tracked
+ * ones (a removed file git never had is nothing to add: `git add` would fail on it).
+ */
+export interface OutsideGit {
+  untracked: string[];
+  ignored: string[];
+  tracked?: string[];
+}
+
+function listFiles(args: string[], cwd: string, env: NodeJS.ProcessEnv): string[] {
+  const out = git(['ls-files', '-z', ...args], cwd, env, true) ?? '';
+  return out.split('\0').filter((file) => file !== '');
+}
+
+/** What git would leave out of a commit of the stage: none outside a git repository. */
+export function stageFilesOutsideGit(
+  secretsDir: string,
+  stage: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): OutsideGit {
+  if (findGitRoot(cwd) === undefined) return { untracked: [], ignored: [] };
+  const paths = ['--', path.join(secretsDir, `${stage}.json`), path.join(secretsDir, stage)];
+  return {
+    untracked: listFiles(['--others', '--exclude-standard', ...paths], cwd, env).sort(),
+    ignored: listFiles(['--others', '--ignored', '--exclude-standard', ...paths], cwd, env).sort(),
+    tracked: listFiles(paths, cwd, env).sort(),
+  };
+}
+
 function shellWord(word: string): string {
   return /^[A-Za-z0-9_./@%+=:,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }
@@ -51,12 +83,36 @@ export function changesBetween(
   after: StageFilesSnapshot,
   cwd: string,
   message: string,
+  outside: OutsideGit = { untracked: [], ignored: [] },
 ): FileChanges {
   const changed = new Set<string>();
   for (const [file, digest] of after) if (before.get(file) !== digest) changed.add(file);
   for (const file of before.keys()) if (!after.has(file)) changed.add(file);
-  const files = [...changed].map((file) => path.relative(cwd, file) || file).sort();
+  const shown = (file: string) => path.relative(cwd, file) || file;
+  const files = [...changed].map(shown).sort();
   const inGit = files.length > 0 && findGitRoot(cwd) !== undefined;
-  const git = inGit ? [`git add -- ${files.map(shellWord).join(' ')}`, `git commit -m ${shellWord(message)}`] : [];
-  return { files, git, inGit };
+  const tracked = outside.tracked && new Set(outside.tracked);
+  const neverInGit = new Set(
+    [...before.keys()].filter((file) => !after.has(file) && tracked && !tracked.has(shown(file))).map(shown),
+  );
+  const skip = new Set([...outside.ignored, ...neverInGit]);
+  const untracked = outside.untracked.filter((file) => !files.includes(file));
+  const toAdd = [...new Set([...files, ...untracked])].filter((file) => !skip.has(file)).sort();
+  const git =
+    inGit && toAdd.length > 0
+      ? [`git add -- ${toAdd.map(shellWord).join(' ')}`, `git commit -m ${shellWord(message)}`]
+      : [];
+  return { files, untracked: inGit ? untracked : [], ignored: inGit ? outside.ignored : [], git, inGit };
+}
+
+/** The note for files a .gitignore hides: the build of a clone would miss them. */
+export function ignoredNote(ignored: string[]): string | undefined {
+  if (ignored.length === 0) return undefined;
+  const list = ignored.join(', ');
+  const one = ignored.length === 1;
+  return (
+    `git ignores ${list} (a .gitignore rule): a clone of the repository would miss ${one ? 'it' : 'them'}, and ` +
+    `the build with ${one ? 'it' : 'them'}. Find the rule with: git check-ignore -v ${ignored.map(shellWord).join(' ')}; ` +
+    'remove it and commit the stage folder.'
+  );
 }

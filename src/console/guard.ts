@@ -4,26 +4,25 @@ import type { IncomingMessage } from 'node:http';
 /** The loopback address the console binds to; it never listens anywhere else. */
 export const CONSOLE_HOST = '127.0.0.1';
 
-/** Per-run secrets of one console: the login token (URL, then cookie) and the CSRF token (page, then header). */
-export interface ConsoleTokens {
-  token: string;
-  csrf: string;
-}
-
-export function newConsoleTokens(): ConsoleTokens {
-  return { token: randomBytes(32).toString('base64url'), csrf: randomBytes(32).toString('base64url') };
-}
-
-/** Cookies are shared by every port of a host: one name per port keeps two consoles apart. */
-export function cookieName(port: number): string {
-  return `stage_secrets_console_${port}`;
-}
-
 /**
- * What to do with a request: `serve` it, `login` (the URL carries the right token: set the cookie and
- * redirect to the same path without it), or `refuse` (403, no detail).
+ * The per-run token. It travels in the printed URL's fragment (never sent to any server), the page keeps
+ * it in sessionStorage (scoped by the browser to the console's origin, port included) and sends it in the
+ * Authorization header of each API request. No cookie: a browser sends cookies of 127.0.0.1 to every port.
  */
-export type Verdict = { kind: 'serve'; write: boolean } | { kind: 'login'; path: string } | { kind: 'refuse' };
+export function newConsoleToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The URL to open: the token in the fragment, which the browser keeps to itself. */
+export function consoleUrl(port: number, token: string): string {
+  return `http://${CONSOLE_HOST}:${port}/#token=${token}`;
+}
+
+/** What to do with a request: `serve` it (a read, or a write of the API), or `refuse` it (403, no detail). */
+export type Verdict = { kind: 'serve'; write: boolean } | { kind: 'refuse' };
+
+/** The page's code and styles: no data, the same for everyone, so served without the token. */
+const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/', '/assets/app.js', '/assets/app.css', '/favicon.ico']);
 
 function sameText(given: string | undefined, expected: string): boolean {
   if (given === undefined) return false;
@@ -37,12 +36,9 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? undefined : value;
 }
 
-function cookie(req: IncomingMessage, name: string): string | undefined {
-  const found = (header(req, 'cookie') ?? '')
-    .split(';')
-    .map((part) => part.trim())
-    .filter((part) => part.startsWith(`${name}=`));
-  return found.length === 1 ? found[0]!.slice(name.length + 1) : undefined;
+function bearer(req: IncomingMessage): string | undefined {
+  const m = /^Bearer ([A-Za-z0-9_-]+)$/.exec(header(req, 'authorization') ?? '');
+  return m?.[1];
 }
 
 /** The Host names the console answers to: a DNS-rebinding page arrives with its own name in Host. */
@@ -51,11 +47,13 @@ export function allowedHosts(port: number): string[] {
 }
 
 /**
- * Checks one request: Host is the loopback name and port; the token comes as a cookie (or, once, in
- * the URL); a write (POST) is same-origin (Origin, and Sec-Fetch-Site when the browser sends it), JSON,
- * and carries the CSRF token of the page. Everything else is refused.
+ * Checks one request: Host is the loopback name and port, no query string; the page itself (shell,
+ * script, styles) is served to anyone who gets that far, as it holds no data; the API needs the token
+ * in the Authorization header, which only the console's own page can add (a cross-origin request with
+ * it needs a CORS preflight, which is refused) and which no browser sends by itself. A write (POST) is
+ * also same-origin (Origin, and Sec-Fetch-Site when the browser sends it) and JSON.
  */
-export function judgeRequest(req: IncomingMessage, port: number, tokens: ConsoleTokens): Verdict {
+export function judgeRequest(req: IncomingMessage, port: number, token: string): Verdict {
   const refuse: Verdict = { kind: 'refuse' };
   const host = header(req, 'host');
   if (host === undefined || !allowedHosts(port).includes(host)) return refuse;
@@ -65,20 +63,17 @@ export function judgeRequest(req: IncomingMessage, port: number, tokens: Console
   } catch {
     return refuse;
   }
+  if (url.search !== '') return refuse;
   const method = req.method ?? '';
-  if (method === 'GET' && url.searchParams.has('token')) {
-    if (!sameText(url.searchParams.get('token') ?? undefined, tokens.token) || url.pathname !== '/') return refuse;
-    return { kind: 'login', path: '/' };
-  }
-  if (!sameText(cookie(req, cookieName(port)), tokens.token)) return refuse;
-  if (method === 'GET' || method === 'HEAD') return url.search === '' ? { kind: 'serve', write: false } : refuse;
-  if (method !== 'POST') return refuse;
-  const origin = header(req, 'origin');
-  if (origin !== `http://${host}`) return refuse;
+  const read = method === 'GET' || method === 'HEAD';
+  if (read && PUBLIC_PATHS.has(url.pathname)) return { kind: 'serve', write: false };
+  if (!sameText(bearer(req), token)) return refuse;
   const site = header(req, 'sec-fetch-site');
   if (site !== undefined && site !== 'same-origin') return refuse;
+  if (read) return { kind: 'serve', write: false };
+  if (method !== 'POST') return refuse;
+  if (header(req, 'origin') !== `http://${host}`) return refuse;
   const type = (header(req, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
   if (type !== 'application/json') return refuse;
-  if (!sameText(header(req, 'x-csrf-token'), tokens.csrf)) return refuse;
   return { kind: 'serve', write: true };
 }

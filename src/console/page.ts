@@ -1,12 +1,11 @@
-/** The HTML shell of the console: the CSRF token for writes, the bundled script and styles. No data, no value. */
-export function renderShell(csrf: string): string {
+/** The HTML shell of the console: the bundled script and styles. No data, no value, no token. */
+export function renderShell(): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<meta name="csrf-token" content="${csrf}">
 <title>stage-secrets console</title>
 <link rel="stylesheet" href="/assets/app.css">
 </head>

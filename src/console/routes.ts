@@ -4,7 +4,7 @@ import { isSecretType, SECRET_TYPES } from '../core/values.js';
 import { approveNames } from '../stages/approve.js';
 import { removeSecrets, setSecrets } from '../stages/secrets.js';
 import type { StagePage, WriteOutcome } from './api.js';
-import { changesBetween, snapshotStageFiles } from './changes.js';
+import { changesBetween, ignoredNote, snapshotStageFiles, stageFilesOutsideGit } from './changes.js';
 import {
   type AppMatrix,
   buildAppMatrix,
@@ -64,8 +64,11 @@ async function tracked(
 ): Promise<WriteOutcome> {
   const before = snapshotStageFiles(ctx.secretsDir, stage);
   const { message, notes } = await change();
-  const changes = changesBetween(before, snapshotStageFiles(ctx.secretsDir, stage), ctx.cwd, commitMessage);
-  return { message, notes, changes };
+  const after = snapshotStageFiles(ctx.secretsDir, stage);
+  const outside = stageFilesOutsideGit(ctx.secretsDir, stage, ctx.cwd, ctx.env);
+  const changes = changesBetween(before, after, ctx.cwd, commitMessage, outside);
+  const ignored = ignoredNote(changes.ignored);
+  return { message, notes: ignored ? [...notes, ignored] : notes, changes };
 }
 
 export async function setSecret(

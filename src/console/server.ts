@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
 import type { ConsoleAssets } from './assets.js';
-import { CONSOLE_HOST, type ConsoleTokens, cookieName, judgeRequest, newConsoleTokens } from './guard.js';
+import { CONSOLE_HOST, consoleUrl, judgeRequest, newConsoleToken } from './guard.js';
 import { readJsonBody, refuse, send, sendJson } from './http.js';
 import type { ConsoleContext } from './matrix.js';
 import { renderShell } from './page.js';
@@ -20,7 +20,7 @@ export interface ConsoleServerOptions {
 }
 
 export interface RunningConsole {
-  /** the one URL to open, with the token */
+  /** the one URL to open, with the token in its fragment */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -40,13 +40,12 @@ async function route(
   req: IncomingMessage,
   res: ServerResponse,
   opts: ConsoleServerOptions,
-  tokens: ConsoleTokens,
   write: boolean,
 ): Promise<void> {
   const pathname = new URL(req.url ?? '/', 'http://console').pathname;
   const parts = pathname.split('/').slice(1);
   if (!write) {
-    if (pathname === '/') return send(res, 200, 'text/html; charset=utf-8', renderShell(tokens.csrf));
+    if (pathname === '/') return send(res, 200, 'text/html; charset=utf-8', renderShell());
     if (pathname === '/assets/app.js') return send(res, 200, 'text/javascript; charset=utf-8', opts.assets.js);
     if (pathname === '/assets/app.css') return send(res, 200, 'text/css; charset=utf-8', opts.assets.css);
     if (pathname === '/favicon.ico') return send(res, 204, 'text/plain', '');
@@ -64,8 +63,8 @@ async function route(
 }
 
 /**
- * Starts the console's HTTP server on 127.0.0.1. Every request passes judgeRequest first (Host, token,
- * same-origin and CSRF for writes); refused ones get a bare 403. Errors of the stage layer are shown
+ * Starts the console's HTTP server on 127.0.0.1. Every request passes judgeRequest first (Host; the token
+ * for the API; same-origin JSON for writes); refused ones get a bare 403. Errors of the stage layer are shown
  * with their message (they never hold a value); any other error only as "internal error".
  */
 export async function startConsoleServer(opts: ConsoleServerOptions): Promise<RunningConsole> {
@@ -77,19 +76,15 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Ru
         `To reach it from another machine, forward the port over ssh (ssh -L PORT:${CONSOLE_HOST}:PORT).`,
     );
   }
-  const tokens = newConsoleTokens();
+  const token = newConsoleToken();
   let port = 0;
   const server = createServer((req, res) => {
-    const verdict = judgeRequest(req, port, tokens);
+    const verdict = judgeRequest(req, port, token);
     if (verdict.kind === 'refuse') {
       req.resume();
       return refuse(res);
     }
-    if (verdict.kind === 'login') {
-      const cookie = `${cookieName(port)}=${tokens.token}; HttpOnly; SameSite=Strict; Path=/`;
-      return send(res, 303, 'text/plain; charset=utf-8', '', { Location: verdict.path, 'Set-Cookie': cookie });
-    }
-    route(req, res, opts, tokens, verdict.write).catch((err: unknown) => {
+    route(req, res, opts, verdict.write).catch((err: unknown) => {
       if (res.headersSent) return void res.destroy();
       if (isStageSecretsError(err)) {
         const status = STATUS_OF_CODE[err.code] ?? 409;
@@ -120,7 +115,7 @@ export async function startConsoleServer(opts: ConsoleServerOptions): Promise<Ru
   });
   port = (server.address() as AddressInfo).port;
   return {
-    url: `http://${CONSOLE_HOST}:${port}/?token=${tokens.token}`,
+    url: consoleUrl(port, token),
     port,
     close: () =>
       new Promise<void>((resolve) => {

@@ -17,7 +17,7 @@ import { type AstNode, parseModule, type ParsedModule } from './parser.js';
 import { readSourceFile, refusal } from './source-files.js';
 
 /** evaluation steps for one config, all modules included */
-export const MAX_STEPS = 100_000;
+export const MAX_STEPS = 50_000;
 /** nesting of values and calls */
 export const MAX_DEPTH = 200;
 /** characters of a string the evaluation builds */

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { isBuiltin } from 'node:module';
 import * as path from 'node:path';
-import { type AstNode, parseFailure, parseModule, parserTools } from './parser.js';
+import { type AstNode, parseFailure, parseModuleCached, parserTools } from './parser.js';
 import { readSourceFile, refusal } from './source-files.js';
 import type { Unreadable } from './types.js';
 
@@ -288,7 +288,7 @@ export async function moduleGraph(
     }
     let specifiers: Array<{ specifier: string; line: number }>;
     try {
-      const parsed = await parseModule(file, read.text);
+      const parsed = await parseModuleCached(file, read.text);
       specifiers = await specifiersOf(parsed.ast, parsed.lineOf);
     } catch (err) {
       problems.push({ file: shown(file), reason: `cannot be parsed: ${parseFailure(err)}` });

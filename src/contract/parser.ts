@@ -41,10 +41,9 @@ function childrenOf(node: Record<string, unknown>, state: unknown, c: Walker): v
 export function parserTools(): Promise<ParserTools> {
   tools ??= Promise.all([import('acorn'), import('acorn-walk'), import('@sveltejs/acorn-typescript')]).then(
     ([acorn, walk, ts]) => {
-      const known = walk.base as unknown as Record<string, Walker>;
-      const base = new Proxy(known, {
-        get: (target, type: string) => target[type] ?? childrenOf,
-      }) as unknown as AcornWalk['base'];
+      // known types are own properties (fast); only a miss reaches the prototype, which answers childrenOf
+      const fallback = new Proxy({}, { get: () => childrenOf });
+      const base = Object.setPrototypeOf({ ...walk.base }, fallback) as AcornWalk['base'];
       return {
         acorn,
         walk,
@@ -110,6 +109,23 @@ export async function parseModule(file: string, text: string): Promise<ParsedMod
     // JSX in a .js file
     return { ast: parseWith(typescript.jsx, text), lineOf: startLine };
   }
+}
+
+const parsedFiles = new Map<string, { text: string; parsed: Promise<ParsedModule> }>();
+const MAX_CACHED = 5000;
+
+/**
+ * parseModule, once per file text: the module graph and the code scan read the same files. The text is
+ * compared, so a file that changed (the console runs long) is parsed again.
+ */
+export function parseModuleCached(file: string, text: string): Promise<ParsedModule> {
+  const hit = parsedFiles.get(file);
+  if (hit && hit.text === text) return hit.parsed;
+  if (parsedFiles.size >= MAX_CACHED) parsedFiles.clear();
+  const parsed = parseModule(file, text);
+  parsedFiles.set(file, { text, parsed });
+  parsed.catch(() => parsedFiles.delete(file));
+  return parsed;
 }
 
 /** The first line of a parser failure, without the file's text. */

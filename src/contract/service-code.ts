@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { findGitRoot } from '../stages/locate.js';
 import { codeReads, type ReadHow } from './code-reads.js';
 import { handlerFile, moduleGraph } from './module-graph.js';
-import { parseFailure, parseModule } from './parser.js';
+import { parseFailure, parseModuleCached } from './parser.js';
 import type { ServiceModel } from './service-model.js';
 import { readSourceFile, refusal } from './source-files.js';
 import type { Unreadable } from './types.js';
@@ -37,7 +37,7 @@ function readsOfFile(
       const read = readSourceFile(file, root);
       if ('refused' in read) return { file: shown(file), reason: refusal(read.refused) };
       try {
-        const reads = await codeReads(await parseModule(file, read.text));
+        const reads = await codeReads(await parseModuleCached(file, read.text));
         return reads.map((r) => ({ ...r, file }));
       } catch (err) {
         return { file: shown(file), reason: `cannot be parsed: ${parseFailure(err)}` };

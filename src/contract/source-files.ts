@@ -58,13 +58,14 @@ export function readSourceFile(file: string, root: string, maxBytes = MAX_SOURCE
     const stat = fs.fstatSync(fd);
     if (!stat.isFile()) return { refused: NOT_REGULAR };
     if (stat.size > maxBytes) return { refused: `it is larger than ${maxBytes} bytes (${stat.size})` };
-    const buffer = Buffer.alloc(maxBytes + 1);
+    // the size the file says, plus one byte to see it grow; the loop still stops past maxBytes
+    const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes) + 1);
     let length = 0;
     for (;;) {
       const n = fs.readSync(fd, buffer, length, buffer.length - length, null);
       if (n === 0) break;
       length += n;
-      if (length > maxBytes) return { refused: `it is larger than ${maxBytes} bytes` };
+      if (length === buffer.length) return { refused: `it changed while read, or is larger than ${maxBytes} bytes` };
     }
     return { text: buffer.subarray(0, length).toString('utf8') };
   } catch (err) {

@@ -257,9 +257,22 @@ export function assertStageName(stage: string): void {
   if (!STAGE_NAME_PATTERN.test(stage)) {
     throw new StageSecretsError(
       'USAGE',
-      `invalid stage name ${JSON.stringify(stage.slice(0, 80))}: use letters, digits, - or _ (at most 64 characters)`,
+      `invalid stage name ${NOT_SHOWN}: use letters, digits, - or _ (at most 64 characters)`,
     );
   }
+}
+
+/** Said instead of an argument that is no valid name: it may be a secret value typed in the wrong place. */
+export const NOT_SHOWN = '(not shown, in case a value was typed in its place)';
+
+const NAME_LIKE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+
+/**
+ * A word the user typed (an app, a format, a type), quoted for an error message when it reads like a name,
+ * else NOT_SHOWN: an argument that is no valid name is never echoed into a terminal or a CI log.
+ */
+export function shownName(text: string): string {
+  return NAME_LIKE.test(text) ? JSON.stringify(text) : NOT_SHOWN;
 }
 
 /** What every stage key variable's name starts with (STAGE_SECRETS_KEYS, without the _, is run's name list). */

@@ -3,6 +3,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { StageSecretsError } from '../core/errors.js';
 import { githubMaskLines } from '../core/ci-masks.js';
+import { shownName } from '../core/names.js';
 import { assertEnvSafe } from '../core/values.js';
 
 export const EXPORT_FORMATS = ['dotenv', 'json', 'github-env', 'shell', 'yaml', 'k8s-secret'] as const;
@@ -176,7 +177,7 @@ export function k8sNameProblem(name: string): string | undefined {
   if (name === '') return "--format k8s-secret needs --name NAME (the Secret's name, e.g. my-app-prod)";
   if (name.length > 253 || !DNS_1123_SUBDOMAIN.test(name)) {
     return (
-      `--name ${JSON.stringify(name.slice(0, 80))} is not a Kubernetes object name: use at most 253 lower-case ` +
+      `--name ${shownName(name)} is not a Kubernetes object name: use at most 253 lower-case ` +
       'letters, digits, - and . (a DNS-1123 subdomain), starting and ending with a letter or digit'
     );
   }

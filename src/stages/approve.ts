@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { epochLine } from './approval-epoch.js';
-import { keyAtHand, openStageFile, sealedToOtherKeyError } from './open-file.js';
+import { keyAtHand, openStageFile, sealedToOtherKeyError, type OpenedStage } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
 
@@ -53,6 +53,7 @@ export async function approveNames(
     const toApprove = (request.names.length > 0 ? request.names : request.open ? [] : opened.pending).filter(
       (name) => !opened.sealedToOtherKey.includes(name),
     );
+    refuseUnopened(opened, toApprove, opts.stage);
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
     for (const name of toApprove)
       next.secrets[name] = { ...current.secrets[name]!, approved: opened.approvals.nameTag(name) };
@@ -68,6 +69,30 @@ export async function approveNames(
     return next;
   });
   return result!;
+}
+
+/**
+ * A value is sealed to its name, type and stage: an entry copied or renamed to another name (or edited)
+ * does not open, and approving its name would let the build fail on it later. Nothing is approved then.
+ */
+function refuseUnopened(opened: OpenedStage, names: string[], stage: string): void {
+  const broken = names.filter((name) => {
+    try {
+      opened.decrypt(name);
+      return false;
+    } catch (err) {
+      if (err instanceof StageSecretsError && err.code === 'INTEGRITY') return true;
+      throw err;
+    }
+  });
+  if (broken.length === 0) return;
+  const fix = broken.map((name) => `npx --no-install stage-secrets set --stage ${stage} ${name}`).join('; ');
+  throw new StageSecretsError(
+    'INTEGRITY',
+    `not approving ${broken.join(', ')}: its sealed value does not open under stage ${stage}'s key (integrity check ` +
+      'failed: a value is bound to its name, type and stage, so an entry copied or renamed from another name, or ' +
+      `edited, never opens). Nothing was approved. Set each again (${fix}) or remove it with rm.`,
+  );
 }
 
 export interface RevokeResult {

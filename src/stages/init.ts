@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { generateStageKeyPair } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import { appNameProblem, FORMAT_VERSION, type StageFile } from '../core/format.js';
-import { assertStageName } from '../core/names.js';
+import { assertStageName, shownName } from '../core/names.js';
 import { recipientFor, type IdentitySpec } from '../identities/index.js';
 import { stagesIn } from './locate.js';
 import type { ExpectedApp, StageOptions } from './options.js';
@@ -74,7 +74,7 @@ export async function initStage(
   if (recorded !== undefined && explicit && explicit.name !== recorded) {
     throw new StageSecretsError(
       'APP_MISMATCH',
-      `${store.displayPath(opts.stage)} would join the stages of app ${JSON.stringify(recorded)} in ${located.dir}, but ${explicit.from} says ${JSON.stringify(explicit.name)}. ` +
+      `${store.displayPath(opts.stage)} would join the stages of app ${JSON.stringify(recorded)} in ${located.dir}, but ${explicit.from} says ${shownName(explicit.name)}. ` +
         `Leave out --app to add stage ${opts.stage} to ${recorded}, or pass --dir for a separate app's own secrets folder.`,
     );
   }

@@ -2,7 +2,9 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import { assertStageName, STAGE_NAME_PATTERN } from '../core/names.js';
+import { closestWord } from '../core/did-you-mean.js';
 import { log } from '../core/log.js';
+import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
 import { displayPath } from '../store/stage-store.js';
 import { pastStageFile, type PastStageFile } from './history.js';
 
@@ -158,6 +160,21 @@ function searchPath(start: string, fs: LocateFs): { folders: string[]; gitRoot?:
   return { folders, gitRoot };
 }
 
+/**
+ * Where an app's first `init` belongs when no secrets folder is found: the nearest folder at or above
+ * `start`, not past the git root, holding a serverless config or package.json, else the git root.
+ * Outside git, undefined: discovery then searches only the working folder, so that is the app's.
+ */
+export function appRootOf(start: string, fs: LocateFs = nodeFs): { dir: string; why: string } | undefined {
+  const { folders, gitRoot } = searchPath(path.resolve(start), fs);
+  if (!gitRoot) return undefined;
+  for (const folder of folders) {
+    const marker = [...SERVERLESS_CONFIGS, 'package.json'].find((name) => fs.existsSync(path.join(folder, name)));
+    if (marker) return { dir: folder, why: `it holds ${marker}` };
+  }
+  return { dir: gitRoot, why: 'the git root; no folder from here up to it holds a serverless config or package.json' };
+}
+
 /** Whether `folder/secrets` holds a stage file: then `folder` is an app root. */
 function isAppRoot(folder: string, stage: string, fs: LocateFs): boolean {
   const dir = path.join(folder, SECRETS_FOLDER);
@@ -256,14 +273,20 @@ export function findStage(input: LocateInput, purpose: 'read' | 'write' | 'creat
     return { secretsDir: dir, missing };
   }
   const others = stagesIn(dir, fs);
-  const list = others?.length ? `; stages there: ${others.join(', ')}` : '';
+  const near = others && closestWord(input.stage, others);
+  const list = others?.length ? `stages there: ${others.join(', ')}` : '';
   const preview =
     purpose === 'read'
       ? ` For preview stages, configure a fallback (--fallback 'pr-*=dev', or custom.stageSecrets.fallbacks).`
       : '';
+  const init = `npx --no-install stage-secrets init --stage ${input.stage}`;
+  const missingFile = `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}`;
+  // a typo of a stage that exists is likelier than a new stage: the suggestion comes before how to create one
   const missing = new StageSecretsError(
     'NOT_FOUND',
-    `no stage file ${displayPath(cwd, file)} for stage ${input.stage}${where}${list}; create it with: npx --no-install stage-secrets init --stage ${input.stage}.${preview}`,
+    near
+      ? `${missingFile}; did you mean ${near}? (${list}). To make a new stage ${input.stage}: ${init}.${preview}`
+      : `${missingFile}${list ? `; ${list}` : ''}; create it with: ${init}.${preview}`,
   );
   return { secretsDir: dir, missing };
 }

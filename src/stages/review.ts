@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
 import type { IdentityRecord, SecretEntry, StageFile } from '../core/format.js';
+import { NOT_SHOWN } from '../core/names.js';
 import type { StageStore } from '../store/stage-store.js';
 import { claimedEpoch } from './approval-epoch.js';
 import { git, repoRoot } from './git.js';
@@ -179,6 +180,9 @@ function copyAtBase(
   return undefined;
 }
 
+/** What a branch, tag, commit or `HEAD~2` looks like: anything else given as --base is never echoed. */
+const GIT_REF_LIKE = /^[A-Za-z0-9][A-Za-z0-9._/~^-]{0,199}$/;
+
 function resolveBase(base: string, root: string, env: NodeJS.ProcessEnv): string {
   const commit = base.startsWith('-')
     ? undefined
@@ -186,7 +190,7 @@ function resolveBase(base: string, root: string, env: NodeJS.ProcessEnv): string
   if (!commit?.trim()) {
     throw new StageSecretsError(
       'USAGE',
-      `--base ${JSON.stringify(base.slice(0, 200))} is no commit of this repository. In a pull request's CI, fetch the ` +
+      `--base ${GIT_REF_LIKE.test(base) ? JSON.stringify(base) : NOT_SHOWN} is no commit of this repository. In a pull request's CI, fetch the ` +
         'base branch first (git fetch origin main, or actions/checkout with fetch-depth: 0) and pass --base origin/main.',
     );
   }

@@ -1,4 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
+import { NOT_SHOWN } from '../core/names.js';
+import { IDENTITY_KINDS } from '../identities/registry.js';
 import { matchesRemove, recipientFor, removalNotice, type IdentitySpec } from '../identities/index.js';
 import { unwrapStageKey } from './open-file.js';
 import type { StageOptions } from './options.js';
@@ -36,7 +38,7 @@ export async function rewrapStage(
       if (removed.length === 0) {
         throw new StageSecretsError(
           'NOT_FOUND',
-          `stage ${opts.stage} has no identity ${id}; it has: ${identities.map((r) => r.id).join(', ')}.`,
+          `stage ${opts.stage} has no identity ${shownIdentityId(id)}; it has: ${identities.map((r) => r.id).join(', ')}.`,
         );
       }
       identities = identities.filter((r) => !removed.includes(r));
@@ -54,4 +56,10 @@ export async function rewrapStage(
     return { ...current, identities };
   });
   return { identities: result.identities.map((r) => r.id), added, notices };
+}
+
+/** An id to remove, echoed only when it reads like one (KIND:...); anything else may be a value typed there. */
+function shownIdentityId(id: string): string {
+  const kinds = IDENTITY_KINDS.map((k) => `${k.type}:`);
+  return kinds.some((prefix) => id.startsWith(prefix)) && /^[\x21-\x7e]{1,2048}$/.test(id) ? id : NOT_SHOWN;
 }

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
+import { shownName } from '../core/names.js';
 import type { StageStore } from '../store/stage-store.js';
 import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
 import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
@@ -138,7 +139,7 @@ export function checkApp(file: StageFile, opts: StageOptions, where: string): vo
   const fix = ('fix' in expected && expected.fix?.(file.app)) || `Pass --app ${file.app} or run from the app's folder.`;
   throw new StageSecretsError(
     'APP_MISMATCH',
-    `${where} belongs to app ${JSON.stringify(file.app)}, but this is app ${JSON.stringify(expected.name)}${from}. ${fix}`,
+    `${where} belongs to app ${JSON.stringify(file.app)}, but this is app ${shownName(expected.name)}${from}. ${fix}`,
   );
 }
 

@@ -63,6 +63,13 @@ beforeAll(async () => {
     "module.exports = { service: 'boom', functions: { f: { handler: 'h.main' } }, custom: { i } };",
   ].join('\n');
   write('boom/serverless.js', fanOut);
+  // the YAML form: aliases of aliases (the yaml parser's own bound refuses it)
+  let laughs = 'a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n';
+  for (let i = 1; i < 12; i++)
+    laughs += `a${i}: &a${i} [${Array(9)
+      .fill(`*a${i - 1}`)
+      .join(', ')}]\n`;
+  write('laughs/serverless.yml', `service: laughs\n${laughs}`);
 });
 
 afterAll(() => ws?.cleanup());
@@ -82,6 +89,7 @@ describe('check over hostile files', () => {
       new RegExp(`svc/big\\.js: could not read it, because it is larger than ${MAX_SOURCE_BYTES} bytes`),
     );
     expect(out).toMatch(/boom\/serverless\.js: could not read it, because evaluating it took more than \d+ steps/);
+    expect(out).toMatch(/laughs\/serverless\.yml: cannot be read as a serverless config: Excessive alias count/);
     // the readable function is scanned: API_KEY is needed by api/fine
     expect(out).toMatch(/API_KEY[^\n]*fine/);
     expect(elapsed).toBeLessThan(15_000);

@@ -1,8 +1,9 @@
 /**
- * `stage-secrets console` as an attacker meets it: another local user or a web page in the user's
- * browser that knows the port. Every request without the token, with a foreign Host (DNS rebinding),
- * a cross-origin or CSRF-less write, or CORS preflight is a bare 403 and changes nothing; the page and
- * API never carry a value, nor do the console's own output lines.
+ * `stage-secrets console` as an attacker meets it: another local user or program, or a web page in the
+ * user's browser that knows the port. Every API request without the token in its Authorization header
+ * (the token as a cookie or in the query included), with a foreign Host (DNS rebinding), a cross-origin
+ * write, or CORS preflight is a bare 403 and changes nothing; the page and API never carry a value, nor
+ * do the console's own output lines.
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
@@ -10,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, startCli, type Workspace } from '../support/cli.js';
-import { csrfOf, type LiveConsole, type RawResponse, rawRequest, startConsole } from '../support/console.js';
+import { type LiveConsole, type RawResponse, rawRequest, startConsole } from '../support/console.js';
 
 const STRING_VALUE = `console-canary-${randomBytes(8).toString('hex')}`;
 const NUMBER_VALUE = `${randomInt(100_000_000, 999_999_999)}.${randomInt(100_000_000, 999_999_999)}`;
@@ -20,7 +21,6 @@ const VALUES = [STRING_VALUE, NUMBER_VALUE, JSON_VALUE, 'json-canary-'];
 describe('stage-secrets console: the server refuses what is not its own page', () => {
   let ws: Workspace;
   let con: LiveConsole;
-  let csrf: string;
   const responses: Array<[string, RawResponse]> = [];
 
   async function request(label: string, options: Parameters<typeof rawRequest>[1]): Promise<RawResponse> {
@@ -28,9 +28,9 @@ describe('stage-secrets console: the server refuses what is not its own page', (
     responses.push([label, r]);
     return r;
   }
-  const authed = (headers: Record<string, string> = {}) => ({ Cookie: con.cookie, ...headers });
+  const authed = (headers: Record<string, string> = {}) => ({ ...con.auth, ...headers });
   const writeHeaders = (headers: Record<string, string> = {}) =>
-    authed({ Origin: con.origin, 'Content-Type': 'application/json', 'X-CSRF-Token': csrf, ...headers });
+    authed({ Origin: con.origin, 'Content-Type': 'application/json', ...headers });
   const stageFileText = () => fs.readFileSync(ws.stageFile('dev'), 'utf8');
   const expectBare403 = (r: RawResponse, label: string) => {
     expect(r.status, label).toBe(403);
@@ -46,10 +46,6 @@ describe('stage-secrets console: the server refuses what is not its own page', (
       expect(r.code, r.stderr).toBe(0);
     }
     con = await startConsole(ws);
-    const login = await request('login', { path: `/?token=${con.token}` });
-    expect(login.status).toBe(303);
-    const page = await request('page', { headers: authed() });
-    csrf = csrfOf(page.body);
   });
   afterAll(async () => {
     await con?.stop();
@@ -57,48 +53,61 @@ describe('stage-secrets console: the server refuses what is not its own page', (
   });
 
   it('prints one URL on 127.0.0.1 with a long random token, and listens on no other address', async () => {
-    expect(con.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{43}$/);
+    // the token in the fragment: a browser never sends that part of a URL to any server
+    expect(con.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43}$/);
     expect(con.cli.stdout().toString().trim().split('\n')).toHaveLength(1);
     // 127.0.0.2 is loopback too on Linux: a socket bound to 0.0.0.0 would answer there
     await expect(rawRequest(con.port, { address: '127.0.0.2' })).rejects.toThrow(/ECONNREFUSED/);
   });
 
-  it('sets an HttpOnly, SameSite=Strict cookie from the token and redirects to the bare URL', async () => {
-    const login = await request('login again', { path: `/?token=${con.token}` });
-    expect(login.status).toBe(303);
-    expect(login.headers.location).toBe('/');
-    expect(login.headers['set-cookie']).toEqual([`${con.cookie}; HttpOnly; SameSite=Strict; Path=/`]);
-    const page = await request('page', { headers: authed() });
-    expect(page.status).toBe(200);
+  it('serves its page (no data, no token) without the token, and never sets a cookie', async () => {
+    for (const p of ['/', '/assets/app.js', '/assets/app.css']) {
+      const r = await request(`page ${p}`, { path: p });
+      expect(r.status, p).toBe(200);
+      expect(r.headers['set-cookie'], p).toBeUndefined();
+      expect(r.body, p).not.toContain(con.token);
+    }
+    const page = await request('page', { path: '/' });
     expect(page.headers['content-security-policy']).toMatch(/default-src 'none'; script-src 'self'/);
-    expect(page.body).not.toContain(con.token);
+    expect(page.body).not.toMatch(/csrf|token=/i);
   });
 
-  it('refuses every request without the token, or with a wrong one', async () => {
+  it('refuses every API request without the token in the Authorization header: a cookie or query is no token', async () => {
     // the token with its last character changed (to another one: a token ending in A must not stay itself)
     const wrongToken = `${con.token.slice(0, -1)}${con.token.endsWith('A') ? 'B' : 'A'}`;
     expect(wrongToken).not.toBe(con.token);
-    for (const p of ['/', '/assets/app.js', '/api/app', '/api/stages/dev']) {
-      expectBare403(await request(`no token ${p}`, { path: p }), `no token ${p}`);
-      const wrong = { Cookie: `stage_secrets_console_${con.port}=${wrongToken}` };
-      expectBare403(await request(`wrong cookie ${p}`, { path: p, headers: wrong }), `wrong cookie ${p}`);
+    const ways: Array<[string, string, Record<string, string>]> = [
+      ['no token', '', {}],
+      ['wrong token', '', { Authorization: `Bearer ${wrongToken}` }],
+      ['token without Bearer', '', { Authorization: con.token }],
+      ['token twice', '', { Authorization: `Bearer ${con.token} ${con.token}` }],
+      // the old login cookie, as a browser sends it to every port of 127.0.0.1
+      ['token as a cookie', '', { Cookie: `stage_secrets_console_${con.port}=${con.token}` }],
+      ['token in the query', `?token=${con.token}`, {}],
+      ['token in the query and the header', `?token=${con.token}`, con.auth],
+      ['cross-site read', '', authed({ 'Sec-Fetch-Site': 'cross-site' })],
+      ['same-site read (another port)', '', authed({ 'Sec-Fetch-Site': 'same-site' })],
+    ];
+    for (const p of ['/api/app', '/api/stages/dev']) {
+      for (const [label, query, headers] of ways) {
+        expectBare403(await request(`${label} ${p}`, { path: `${p}${query}`, headers }), `${label} ${p}`);
+      }
     }
-    const wrongUrl = await request('wrong URL token', { path: `/?token=${con.token.slice(1)}` });
-    expectBare403(wrongUrl, 'wrong URL token');
-    const otherPort = { Cookie: `stage_secrets_console_${con.port + 1}=${con.token}` };
-    expectBare403(await request('cookie of another port', { path: '/api/app', headers: otherPort }), 'other port');
+    expectBare403(await request('page with a query', { path: `/?token=${con.token}` }), 'page with a query');
+    const ok = await request('app', { path: '/api/app', headers: authed() });
+    expect(ok.status).toBe(200);
   });
 
   it('refuses a foreign Host header (DNS rebinding), even with the token', async () => {
     for (const host of ['evil.example', `evil.example:${con.port}`, `127.0.0.1:${con.port + 1}`, '127.0.0.1']) {
       const r = await request(`host ${host}`, { path: '/api/app', headers: authed({ Host: host }) });
       expectBare403(r, `Host ${host}`);
-      const login = await request(`login host ${host}`, { path: `/?token=${con.token}`, headers: { Host: host } });
-      expectBare403(login, `login with Host ${host}`);
+      const page = await request(`page host ${host}`, { path: '/', headers: { Host: host } });
+      expectBare403(page, `page with Host ${host}`);
     }
   });
 
-  it('refuses a cross-origin form post, a write without or with a wrong CSRF token, and CORS preflight', async () => {
+  it('refuses a cross-origin form post, a write without or with a wrong token, and CORS preflight', async () => {
     const before = stageFileText();
     const form = `name=EVIL&type=string&value=${STRING_VALUE}`;
     const formType = { 'Content-Type': 'application/x-www-form-urlencoded' };
@@ -111,14 +120,23 @@ describe('stage-secrets console: the server refuses what is not its own page', (
       ['null Origin', writeHeaders({ Origin: 'null' }), body],
       ['Sec-Fetch-Site cross-site', writeHeaders({ 'Sec-Fetch-Site': 'cross-site' }), body],
       ['Sec-Fetch-Site same-site', writeHeaders({ 'Sec-Fetch-Site': 'same-site' }), body],
-      ['no CSRF token', authed({ Origin: con.origin, 'Content-Type': 'application/json' }), body],
+      ['no Origin', authed({ 'Content-Type': 'application/json' }), body],
+      ['Origin of another port', writeHeaders({ Origin: `http://127.0.0.1:${con.port + 1}` }), body],
+      ['no token', { Origin: con.origin, 'Content-Type': 'application/json' }, body],
       [
-        'wrong CSRF token',
-        writeHeaders({ 'X-CSRF-Token': `${csrf.slice(0, -1)}${csrf.endsWith('x') ? 'y' : 'x'}` }),
+        'wrong token',
+        writeHeaders({ Authorization: `Bearer ${con.token.slice(0, -1)}${con.token.endsWith('x') ? 'y' : 'x'}` }),
         body,
       ],
-      ['login token as CSRF token', writeHeaders({ 'X-CSRF-Token': con.token }), body],
-      ['no cookie', { Origin: con.origin, 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body],
+      [
+        'token as a cookie',
+        {
+          Origin: con.origin,
+          'Content-Type': 'application/json',
+          Cookie: `stage_secrets_console_${con.port}=${con.token}`,
+        },
+        body,
+      ],
     ];
     for (const [label, headers, text] of attempts) {
       const r = await request(label, { method: 'POST', path: '/api/stages/dev/set', headers, body: text });
@@ -210,10 +228,7 @@ describe('stage-secrets console: the server refuses what is not its own page', (
     expect(set.code, set.stderr).toBe(0);
     const keyless = await startConsole(ws, ['--no-open'], writer);
     try {
-      const login = await rawRequest(keyless.port, { path: `/?token=${keyless.token}` });
-      expect(login.status).toBe(303);
-      const headers = { Cookie: keyless.cookie };
-      const page = await rawRequest(keyless.port, { headers });
+      const headers = keyless.auth;
       const stage = JSON.parse((await rawRequest(keyless.port, { path: '/api/stages/dev', headers })).body);
       expect(stage.checkedWith).toBeUndefined();
       const before = stageFileText();
@@ -224,7 +239,6 @@ describe('stage-secrets console: the server refuses what is not its own page', (
           ...headers,
           Origin: keyless.origin,
           'Content-Type': 'application/json',
-          'X-CSRF-Token': csrfOf(page.body),
         },
         body: JSON.stringify({ names: ['NEW_NAME'] }),
       });
@@ -293,6 +307,100 @@ describe('stage-secrets console: the server refuses what is not its own page', (
   });
 });
 
+describe('stage-secrets console: the git commands it prints commit the whole stage', () => {
+  let ws: Workspace;
+  let con: LiveConsole;
+  let gitEnv: NodeJS.ProcessEnv;
+  const sh = (command: string, cwd = ws.dir) =>
+    execFileSync('bash', ['-c', command], { cwd, env: gitEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const set = async (name: string) => {
+    const r = await rawRequest(con.port, {
+      method: 'POST',
+      path: '/api/stages/dev/set',
+      headers: { ...con.auth, Origin: con.origin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name, type: 'string', value: `${STRING_VALUE}-${name}` }),
+    });
+    expect(r.status, r.body).toBe(200);
+    return JSON.parse(r.body) as {
+      notes: string[];
+      changes: { files: string[]; untracked: string[]; ignored: string[]; git: string[] };
+    };
+  };
+
+  beforeAll(async () => {
+    ws = makeWorkspace('console-git');
+    gitEnv = {
+      ...ws.env,
+      GIT_AUTHOR_NAME: 'Dev',
+      GIT_AUTHOR_EMAIL: 'dev@example.test',
+      GIT_COMMITTER_NAME: 'Dev',
+      GIT_COMMITTER_EMAIL: 'dev@example.test',
+    };
+    sh('git init -q');
+    // a first secret from the CLI, never committed: the console's first change must bring it along
+    for (const args of [
+      ['init', '--stage', 'dev', '--app', 'demo'],
+      ['set', '--stage', 'dev', 'FROM_CLI', 'c'],
+    ]) {
+      const r = await ws.run(args);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    con = await startConsole(ws);
+  });
+  afterAll(async () => {
+    await con?.stop();
+    ws?.cleanup();
+  });
+
+  it('adds the stage files git does not track yet to its git add, so a clone gets every secret', async () => {
+    const outcome = await set('FROM_PAGE');
+    expect(outcome.changes.files).toEqual([path.join('secrets', 'dev', 'FROM_PAGE.json')]);
+    expect(outcome.changes.untracked).toEqual(['secrets/dev.json', 'secrets/dev/FROM_CLI.json']);
+    expect(outcome.changes.git[0]).toBe(
+      'git add -- secrets/dev.json secrets/dev/FROM_CLI.json secrets/dev/FROM_PAGE.json',
+    );
+    for (const command of outcome.changes.git) sh(command);
+    const clone = path.join(ws.dir, '..', 'clone');
+    sh(`git clone -q '${ws.dir}' '${clone}'`, path.dirname(ws.dir));
+    const listed = await ws.run(['list', '--stage', 'dev', '--json'], { cwd: clone });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect((JSON.parse(listed.stdout) as Array<{ name: string }>).map((s) => s.name)).toEqual([
+      'FROM_CLI',
+      'FROM_PAGE',
+    ]);
+    // once committed, the next change names only its own file
+    const next = await set('FROM_CLI');
+    expect(next.changes.untracked).toEqual([]);
+    expect(next.changes.git[0]).toBe('git add -- secrets/dev/FROM_CLI.json');
+  });
+
+  it('prints git commands that run for a secret added and removed before any commit', async () => {
+    await set('SHORT_LIVED');
+    const r = await rawRequest(con.port, {
+      method: 'POST',
+      path: '/api/stages/dev/remove',
+      headers: { ...con.auth, Origin: con.origin, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'SHORT_LIVED' }),
+    });
+    expect(r.status, r.body).toBe(200);
+    const outcome = JSON.parse(r.body) as { changes: { files: string[]; git: string[] } };
+    expect(outcome.changes.files).toEqual([path.join('secrets', 'dev', 'SHORT_LIVED.json')]);
+    // never in git: nothing of it to add; the commands given run as printed
+    expect(outcome.changes.git.join('\n')).not.toContain('SHORT_LIVED');
+    for (const command of outcome.changes.git) sh(command);
+  });
+
+  it('says when a .gitignore hides a file of the stage, and leaves it out of git add', async () => {
+    fs.writeFileSync(path.join(ws.dir, '.gitignore'), 'secrets/dev/HIDDEN*\n');
+    const outcome = await set('HIDDEN_ONE');
+    expect(outcome.changes.ignored).toEqual(['secrets/dev/HIDDEN_ONE.json']);
+    expect(outcome.changes.git.join('\n')).not.toContain('HIDDEN_ONE');
+    expect(outcome.notes.join(' ')).toMatch(
+      /git ignores secrets\/dev\/HIDDEN_ONE\.json \(a \.gitignore rule\): a clone of the repository would miss it.*git check-ignore -v secrets\/dev\/HIDDEN_ONE\.json/,
+    );
+  });
+});
+
 describe('stage-secrets console: starting and stopping', () => {
   let ws: Workspace;
   beforeAll(async () => {
@@ -355,8 +463,8 @@ describe('stage-secrets console: starting and stopping', () => {
     }
     const none = await startConsole(ws, [], { ...ws.env, PATH: path.join(ws.dir, 'no-such-bin') });
     try {
-      const login = await rawRequest(none.port, { path: `/?token=${none.token}` });
-      expect(login.status).toBe(303);
+      const app = await rawRequest(none.port, { path: '/api/app', headers: none.auth });
+      expect(app.status).toBe(200);
     } finally {
       await none.stop();
     }

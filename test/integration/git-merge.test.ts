@@ -60,7 +60,7 @@ describe('git: merge driver and textconv on a real repository (v2 stage files)',
     const again = await repo.cli(['git-setup']);
     expect(again.stderr).toContain('nothing to change');
     expect(fs.readFileSync(path.join(ws.dir, '.gitattributes'), 'utf8')).toBe(
-      'secrets/*.json merge=stage-secrets diff=stage-secrets\n',
+      'secrets/*.json merge=stage-secrets diff=stage-secrets\nsecrets/*/*.json diff=stage-secrets\n',
     );
     const driver = repo.ok('config', '--get', 'merge.stage-secrets.driver');
     expect(driver).toContain(process.execPath);
@@ -79,7 +79,8 @@ describe('git: merge driver and textconv on a real repository (v2 stage files)',
       const r = await other.run(['git-setup', '--dir', 'config/secrets'], { cwd: app, env });
       expect(r.code, r.stderr).toBe(0);
       expect(fs.readFileSync(path.join(other.dir, '.gitattributes'), 'utf8')).toBe(
-        '*.png binary\nservices/api/config/secrets/*.json merge=stage-secrets diff=stage-secrets\n',
+        '*.png binary\nservices/api/config/secrets/*.json merge=stage-secrets diff=stage-secrets\n' +
+          'services/api/config/secrets/*/*.json diff=stage-secrets\n',
       );
       expect(r.stderr).toContain('added to .gitattributes');
     } finally {

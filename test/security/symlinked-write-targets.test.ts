@@ -67,7 +67,7 @@ describe('writes never follow a symbolic link out of the repository', () => {
     const r = await ws.run(['git-setup'], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(fs.readFileSync(path.join(ws.dir, '.gitattributes'), 'utf8')).toBe(
-      '*.png binary\nsecrets/*.json merge=stage-secrets diff=stage-secrets\n',
+      '*.png binary\nsecrets/*.json merge=stage-secrets diff=stage-secrets\nsecrets/*/*.json diff=stage-secrets\n',
     );
     expect(fs.lstatSync(path.join(ws.dir, '.gitattributes')).isFile()).toBe(true);
   });

@@ -4,13 +4,13 @@ import { type LiveCli, startCli, type Workspace } from './cli.js';
 /** A `stage-secrets console` process and the one URL it printed. */
 export interface LiveConsole {
   cli: LiveCli;
-  /** the printed URL, token included */
+  /** the printed URL, the token in its fragment */
   url: string;
   origin: string;
   port: number;
   token: string;
-  /** the cookie the console sets from the URL's token */
-  cookie: string;
+  /** the header the console's page sends with every API request */
+  auth: { Authorization: string };
   stop(): Promise<void>;
 }
 
@@ -28,7 +28,7 @@ export async function startConsole(
   await Promise.race([started, exited]);
   const url = cli.stdout().toString('utf8').trim();
   const parsed = new URL(url);
-  const token = parsed.searchParams.get('token') ?? '';
+  const token = /^#token=(.*)$/.exec(parsed.hash)?.[1] ?? '';
   const port = Number(parsed.port);
   return {
     cli,
@@ -36,7 +36,7 @@ export async function startConsole(
     origin: parsed.origin,
     port,
     token,
-    cookie: `stage_secrets_console_${port}=${token}`,
+    auth: { Authorization: `Bearer ${token}` },
     stop: async () => {
       cli.kill('SIGTERM');
       await cli.done;
@@ -77,11 +77,4 @@ export function rawRequest(
     req.on('error', reject);
     req.end(options.body);
   });
-}
-
-/** The CSRF token the console's page carries (what its script sends with every write). */
-export function csrfOf(html: string): string {
-  const m = /<meta name="csrf-token" content="([^"]+)">/.exec(html);
-  if (!m) throw new Error('the page has no CSRF token');
-  return m[1]!;
 }

@@ -19,9 +19,10 @@ const CORE = 'src/core/';
 export const LAYERS: readonly Layer[] = [
   {
     path: 'src/cli/',
-    what: 'the bin: one spec per command in `commands/`, listed in `registry.ts`; parsing, help and completion from the specs',
+    what: "the bin: one spec per command in `commands/`, listed in `registry.ts`; parsing, help and completion from the specs (`check --functions` shows the plugin's own selection, `received-names.ts`)",
     imports: [
       'src/console/',
+      'src/serverless/received-names.ts',
       'src/contract/',
       'src/runner/',
       'src/export/',

@@ -35,6 +35,8 @@ the client) refuses a stage while it has names no key holder approved. approve s
 names with when each was set, then approves the NAMEs given (every pending name when none is given).
 Review the names first: npx --no-install stage-secrets list --stage S, or the stage file's git diff.
 An approval covers the name, not the value: a writer can still replace an approved name's value.
+approve opens every value it approves: one that does not open (an entry file copied or renamed from
+another name, or edited) is refused with exit 2 and nothing is approved; set it again or rm it.
 
 Needs the stage key (a local key here, or KMS access). set and import approve what they write
 when the key is at hand; rotate keeps approvals.

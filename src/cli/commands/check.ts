@@ -1,12 +1,17 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
-import { defineCommand, STAGE_OPTIONS, write } from '../command.js';
+import { checkFunctions } from '../check-functions.js';
+import * as path from 'node:path';
+import { findSecretsDir } from '../../stages/locate.js';
+import { gitUntrackedNote, secretsFolderFiles } from '../git-tracking.js';
+import { type CliIo, defineCommand, STAGE_OPTIONS, write } from '../command.js';
 
 export const command = defineCommand({
   name: 'check',
   summary: 'check without a key that every stage has the names the code needs',
-  usage: 'stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]',
+  usage: `stage-secrets check [--stage S ...] [--format text|markdown|json] [--dir DIR] [--warn-days N]
+stage-secrets check --functions [--stage S ...] [--format text|json] [--dir DIR]`,
   description: `Checks, without any key, that every stage has the secrets the app's code needs. It finds the app's
 services (every serverless.yml, .yaml, .json, .js, .cjs, .mjs, .ts below the repository root whose
 secrets folder is this one), and for each function the names it needs:
@@ -19,7 +24,8 @@ secrets folder is this one), and for each function the names it needs:
     served without the secret).
 It prints the matrix names x stages (present, PENDING approval, MISSING) and, for each missing name,
 who needs it (service, function, file:line). Config files are read as written, never run; files it
-cannot read or parse are listed.
+cannot read or parse are listed. In a git repository, stage files git does not track are named (on
+stderr): a clone or CI build has none of them.
 Every other secrets folder of the repository (a secrets/ holding a stage file below a service, or any
 folder holding a stage header) is checked too, against the services that use it, and every file in a
 secrets folder that is neither a stage header nor an entry is listed.`,
@@ -40,6 +46,14 @@ or json`,
       complete: CHECK_FORMATS,
     },
     dir: STAGE_OPTIONS.dir,
+    functions: {
+      type: 'boolean',
+      help: `instead: per stage, service and function, the names the plugin gives it (env and
+runtime mode alike): every secret of the stage, its secrets: list, the service's
+custom.stageSecrets.secrets, secrets: auto (the names its code reads), or none when
+opted out (sls_set_secret_envs, setEnvs, SLS_SET_SECRET_ENVS); exit 1 when a list
+names a secret a stage lacks`,
+    },
     'warn-days': {
       type: 'string',
       value: 'N',
@@ -59,6 +73,10 @@ or json`,
     }
     if (values.dir === '') throw new StageSecretsError('USAGE', '--dir needs a folder path.');
     for (const stage of values.stage ?? []) assertStageName(stage);
+    if (values.functions) {
+      if (format === 'markdown') throw new StageSecretsError('USAGE', 'check --functions prints text or json.');
+      return checkFunctions(values, io);
+    }
     const warnText = values['warn-days'];
     const warnDays = warnText === undefined ? undefined : Number(warnText);
     if (warnDays !== undefined && (!Number.isInteger(warnDays) || warnDays < 0 || warnDays > 3650)) {
@@ -76,7 +94,21 @@ or json`,
         `expiring within ${warnDays ?? 14} days: ${expiring.join(', ')}; set new values with --expires before then.`,
       );
     }
+    const untracked = untrackedInFolder(values.dir, values.stage, io);
+    if (untracked) write(io.stderr, untracked);
     io.stdout.write(renderCheck(report, format));
     return report.ok ? 0 : 1;
   },
 });
+
+/** The stage files of the checked stages (all of the folder by default) that git does not track. */
+function untrackedInFolder(dir: string | undefined, stages: string[] | undefined, io: CliIo): string | undefined {
+  const found = findSecretsDir({ stage: 'any', dir, cwd: io.cwd, env: io.env });
+  if (!('dir' in found)) return undefined;
+  const files = secretsFolderFiles(found.dir).filter((file) => {
+    if (!stages?.length) return true;
+    const stage = path.dirname(file) === found.dir ? path.basename(file, '.json') : path.basename(path.dirname(file));
+    return stages.includes(stage);
+  });
+  return gitUntrackedNote(files, io.cwd, io.env);
+}

@@ -42,8 +42,9 @@ the stage is here. It never shows a value: values go from the page into the stag
 like set does (the same checks, locks and errors). After a change it shows the files that changed
 and the git commands to commit them; it never commits or pushes.
 
-It serves on ${CONSOLE_HOST} only and prints one URL with a random token: keep it to yourself
-(whoever has it can change secrets until the console stops). Ctrl-C stops it.`,
+It serves on ${CONSOLE_HOST} only and prints one URL with a random token (after #token=): keep it
+to yourself (whoever has it can change secrets until the console stops). The token stays in the
+browser tab that opened the URL; it is never a cookie. Ctrl-C stops it.`,
   options: {
     port: { type: 'string', short: 'p', value: 'N', help: `port on ${CONSOLE_HOST} (default: a free one)` },
     'no-open': { type: 'boolean', help: 'print the URL only; do not open the browser' },

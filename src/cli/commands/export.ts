@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { runnerReadsMasks } from '../../core/ci-masks.js';
+import { shownName } from '../../core/names.js';
 import { MIN_MASK_LENGTH, maskTexts, unmaskedSecrets, unmaskedWarning } from '../../core/mask-texts.js';
 import { exportAs, EXPORT_FORMATS, FILE_ONLY_FORMATS, isExportFormat, k8sNameProblem } from '../../export/formats.js';
 import { writeSecretFile } from '../../export/secret-file.js';
@@ -67,7 +68,7 @@ Example (GitHub Actions): npx --no-install stage-secrets export --stage prod --f
     if (!format || !isExportFormat(format)) {
       throw new StageSecretsError(
         'USAGE',
-        `export needs --format ${EXPORT_FORMATS.join('|')}${format ? `, not ${JSON.stringify(format)}` : ''}.`,
+        `export needs --format ${EXPORT_FORMATS.join('|')}${format ? `, not ${shownName(format)}` : ''}.`,
       );
     }
     let out = values.out;

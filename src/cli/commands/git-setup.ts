@@ -17,7 +17,8 @@ export const command = defineCommand({
   usage: 'stage-secrets git-setup [--dir DIR]',
   description: `Sets up git to diff stage files readably and to merge format-2 files (neither needs a key). Stages of
 format 3 (what init makes: one file per secret) merge with plain git and need only the textconv.
-  - .gitattributes at the repository root: DIR/*.json merge=stage-secrets diff=stage-secrets
+  - .gitattributes at the repository root: DIR/*.json merge=stage-secrets diff=stage-secrets (stage
+    headers) and DIR/*/*.json diff=stage-secrets (the entry files of format 3, one per secret)
   - this repository's git config: merge.stage-secrets.driver and diff.stage-secrets.textconv, which call
     this installed stage-secrets directly with this node (no npx lookup on each call)
 Running it again changes nothing; after moving or reinstalling stage-secrets, run it again.
@@ -45,8 +46,9 @@ stage file from here up to the git root, else ./secrets)`,
         `the secrets folder ${secretsDir} is outside the git repository ${root}; run git-setup in the repository that holds it.`,
       );
     }
-    const pattern = `${relative === '' ? '' : `${relative.split(path.sep).join('/').replace(/ /g, '[[:space:]]')}/`}*.json`;
-    const line = `${pattern} merge=stage-secrets diff=stage-secrets`;
+    const folder = relative === '' ? '' : `${relative.split(path.sep).join('/').replace(/ /g, '[[:space:]]')}/`;
+    // the header (DIR/<stage>.json) and, for format 3, each entry file (DIR/<stage>/<NAME>.json): `*` stops at /
+    const lines = [`${folder}*.json merge=stage-secrets diff=stage-secrets`, `${folder}*/*.json diff=stage-secrets`];
     write(
       io.stderr,
       'the merge driver is for stage files of format 2 only; format-3 stages (one file per secret) merge with ' +
@@ -59,14 +61,16 @@ stage file from here up to the git root, else ./secrets)`,
     const target = { file: attributes, cwd: io.cwd };
     assertWritable(target);
     const current = fs.existsSync(attributes) ? fs.readFileSync(attributes, 'utf8') : '';
-    if (current.split(/\r?\n/).some((l) => l.trim() === line)) {
-      write(io.stderr, `.gitattributes already has: ${line}`);
-    } else {
+    const present = new Set(current.split(/\r?\n/).map((l) => l.trim()));
+    const missing = lines.filter((line) => !present.has(line));
+    for (const line of lines) if (present.has(line)) write(io.stderr, `.gitattributes already has: ${line}`);
+    if (missing.length) {
       const sep = current === '' || current.endsWith('\n') ? '' : '\n';
       const mode = current === '' ? 0o644 : fs.statSync(attributes).mode & 0o777;
-      writeFileSafely(target, `${current}${sep}${line}\n`, { mode });
+      writeFileSafely(target, `${current}${sep}${missing.join('\n')}\n`, { mode });
       done.push('.gitattributes');
-      write(io.stderr, `${current === '' ? 'created' : 'added to'} .gitattributes: ${line}`);
+      for (const line of missing)
+        write(io.stderr, `${current === '' ? 'created' : 'added to'} .gitattributes: ${line}`);
     }
 
     const bin = fs.realpathSync(process.argv[1]!);

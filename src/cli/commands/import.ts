@@ -2,10 +2,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { StageSecretsError } from '../../core/errors.js';
+import { KEY_NAME_PATTERN } from '../../core/names.js';
+import { listSecrets } from '../../stages/list.js';
 import { setSecrets } from '../../stages/secrets.js';
 import type { StageOptions } from '../../stages/options.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write, type CliIo } from '../command.js';
 import { approvalNote } from '../approval-note.js';
+import { entryFileOf, gitAddNote } from '../git-tracking.js';
 import {
   duplicateNames,
   entryMetaComments,
@@ -75,13 +78,13 @@ async function importFromAws(
 export const command = defineCommand({
   name: 'import',
   summary: 'add every entry of a dotenv file, or migrate from SSM / Secrets Manager (needs no private key)',
-  usage: `stage-secrets import --stage S FILE.env
+  usage: `stage-secrets import --stage S FILE.env [--skip-empty]
 stage-secrets import --stage S --from ssm:/PATH/ [--recursive] [--dry-run]
 stage-secrets import --stage S --from secretsmanager:ID [--as NAME] [--dry-run]`,
   description: `Seals every KEY=VALUE of a dotenv file (parsed with dotenv; "-" reads standard input) as string
 secrets, in one write: if any name or value is refused, nothing is written, and every refused entry
 is listed with its line (never its value). A name set on several lines is imported from the last
-one, with a warning. New names are approved
+one, with a warning. In a git repository it names the files to commit (git add ...). New names are approved
 when the stage key is at hand, else pending (see npx --no-install stage-secrets approve --help).
 An expiry and owner (as set --expires/--owner; format-3 stages) come from a comment on the line
 just above the entry: # stage-secrets: expires=2027-01-31 owner=team-payments (values without spaces).
@@ -90,6 +93,10 @@ A multi-line value (a PEM key) must be in double quotes. Without them dotenv kee
 line and may read a later line as a name; import refuses such a file, giving line numbers only:
 a name read from inside a -----BEGIN/-----END block, a name without "_" of 40 or more characters
 or of 20 or more that reads like random base64, and a value that begins a PEM block but does not end it.
+
+An empty value (EMPTY= or EMPTY="") is no secret: a stage cannot hold one (set refuses it too), and in
+a dotenv file it usually means "not set here". import refuses a file with one, naming its lines, unless
+--skip-empty is given.
 
 From AWS (migration): the values go from the AWS answer into sealed entries, never to disk or the
 terminal. A parameter is named by the rest of its name after PATH, a key of a JSON secret by itself:
@@ -110,6 +117,11 @@ string secret; secretsmanager:ID: a JSON object secret, one secret per key, type
       type: 'string',
       value: 'NAME',
       help: 'with secretsmanager:, the whole secret as one secret NAME (json when it is a JSON object or array)',
+    },
+    'skip-empty': {
+      type: 'boolean',
+      help: `import every other entry and name the empty ones skipped; a skipped name the stage
+already has keeps its value there (remove it with rm)`,
     },
     'dry-run': {
       type: 'boolean',
@@ -144,11 +156,15 @@ string secret; secretsmanager:ID: a JSON object secret, one secret per key, type
         );
       }
     }
-    const parsed = parseDotenv(text);
-    const entries = Object.entries(parsed);
-    if (entries.length === 0)
+    const all = parseDotenv(text);
+    if (Object.keys(all).length === 0)
       throw new StageSecretsError('USAGE', `${source} has no KEY=VALUE lines; nothing to import.`);
     const label = source === '-' ? 'standard input' : source;
+    const skipped = values['skip-empty'] ? Object.keys(all).filter((name) => all[name] === '') : [];
+    const parsed = Object.fromEntries(Object.entries(all).filter(([name]) => !skipped.includes(name)));
+    const entries = Object.entries(parsed);
+    if (entries.length === 0)
+      throw new StageSecretsError('USAGE', `${label} has only empty values; nothing to import.`);
     const material = keyMaterialProblems(text, parsed);
     if (material.length) {
       throw new StageSecretsError(
@@ -161,7 +177,10 @@ string secret; secretsmanager:ID: a JSON object secret, one secret per key, type
     if (problems.length) {
       throw new StageSecretsError(
         'INVALID_NAME',
-        `${label} has ${problems.length} ${problems.length === 1 ? 'entry' : 'entries'} that cannot be imported; nothing was imported.\n${formatProblems(problems)}`,
+        `${label} has ${problems.length} ${problems.length === 1 ? 'entry' : 'entries'} that cannot be imported; nothing was imported.\n${formatProblems(problems)}` +
+          (Object.values(parsed).includes('')
+            ? '\nAn empty value is no secret: to import every other entry, add --skip-empty.'
+            : ''),
       );
     }
     const comments = entryMetaComments(text);
@@ -178,6 +197,12 @@ string secret; secretsmanager:ID: a JSON object secret, one secret per key, type
         `stage-secrets: warning: ${name} is set on lines ${list}; the last one (line ${lines.at(-1)}) was imported.`,
       );
     }
+    if (skipped.length) {
+      const names = skipped.filter((name) => KEY_NAME_PATTERN.test(name)); // a bad name is never echoed
+      const hidden = skipped.length - names.length;
+      const list = [...names, ...(hidden ? [`${hidden} not shown (not valid names)`] : [])].join(', ');
+      write(io.stderr, `skipped ${skipped.length} empty ${skipped.length === 1 ? 'value' : 'values'}: ${list}`);
+    }
     const result = await setSecrets(
       opts,
       entries.map(([name, value]) => ({ name, type: 'string' as const, value, ...comments.meta.get(name) })),
@@ -189,6 +214,20 @@ string secret; secretsmanager:ID: a JSON object secret, one secret per key, type
     );
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);
+    const kept = skipped.length ? listSecrets(opts).filter((s) => skipped.includes(s.name)) : [];
+    for (const { name } of kept) {
+      const rm = `npx --no-install stage-secrets rm --stage ${opts.stage} ${name}`;
+      write(
+        io.stderr,
+        `${name} keeps its value in stage ${opts.stage} (empty in ${label}, skipped); to remove it: ${rm}`,
+      );
+    }
+    const gitNote = gitAddNote(
+      entries.map(([name]) => entryFileOf(opts, name)),
+      opts,
+      entries.length === 1 ? 'it' : 'them',
+    );
+    if (gitNote) write(io.stderr, gitNote);
     return 0;
   },
 });

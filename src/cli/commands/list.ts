@@ -1,4 +1,6 @@
 import { listSecretsChecked, type ApprovalStatus } from '../../stages/list.js';
+import { listStages } from '../list-stages.js';
+import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
 import { namesNewerInStore } from '../../stages/pull.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { storeFromOptions, STORE_OPTION } from '../store-option.js';
@@ -15,7 +17,8 @@ const STATUS_WIDTH = Math.max(...Object.values(STATUS_TEXT).map((t) => t.length)
 export const command = defineCommand({
   name: 'list',
   summary: 'show secret names, types and dates (never values)',
-  usage: 'stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]',
+  usage: `stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]
+stage-secrets list [--json]       every stage of the app: secrets, pending names, last update`,
   description: `Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
 names make the build refuse the stage: see npx --no-install stage-secrets approve --help). Needs no key; never shows
 values. Without the key an approval tag cannot be checked, and a writer can make up a well-formed
@@ -23,7 +26,12 @@ one: such names say "tagged (unverified)". With the stage key at hand (a local k
 with AWS credentials; one quick attempt) every tag is checked: "approved", or "tag does not verify"
 (made up, copied, or revoked: the build refuses it), or "open policy" (a verified approve --open).
 With a runtime store (--store or $STAGE_SECRETS_STORE), also marks names whose store value is newer
-than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.`,
+than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.
+In a git repository, also names the stage's files git does not track (a clone or CI build lacks them).
+
+Without --stage, lists every stage in the app's secrets folder (keyless): its number of secrets,
+of pending names (no approval tag; not checked, as no key is used), the newest update and the app.
+Exit 2 when a stage file cannot be read.`,
   options: {
     json: {
       type: 'boolean',
@@ -33,13 +41,19 @@ pending | unverified | approved | invalid | open, as above`,
     },
     ...STORE_OPTION,
     ...STAGE_OPTIONS,
+    stage: { ...STAGE_OPTIONS.stage, help: 'stage name (without it: every stage)' },
   },
   async run({ values }, io) {
+    if (values.stage === undefined && values.store === undefined) {
+      return listStages(values, io);
+    }
     const opts = stageOptions('list', values, io);
     const location = storeFromOptions(values, io.env);
     const newer = location && (await namesNewerInStore(opts, location));
     const checked = await listSecretsChecked(opts);
     const secrets = checked.secrets.map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));
+    const untracked = gitUntrackedNote(stageFiles(opts), io.cwd, io.env);
+    if (untracked) write(io.stderr, untracked);
     if (values.json) {
       write(io.stdout, JSON.stringify(secrets, null, 2));
       return 0;

@@ -1,6 +1,7 @@
 import { escapeText } from '../../core/escape.js';
 import { StageSecretsError } from '../../core/errors.js';
 import type { StageOptions } from '../../stages/options.js';
+import { approvedInHistory } from '../git-tracking.js';
 import { removeSecrets } from '../../stages/secrets.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
@@ -32,9 +33,10 @@ export const command = defineCommand({
   summary: 'remove secrets (needs no private key)',
   usage: 'stage-secrets rm --stage S KEY [KEY...] [--force]',
   description: `Removes the named secrets from secrets/<S>.json. Git history still holds the old sealed value:
-rotate the secret itself at its source if it leaked. It also holds the old approval of the name: a
-writer could restore the old line and set a value of their own. To make the removal stick, a key
-holder then runs: npx --no-install stage-secrets approve --stage S --revoke KEY...
+rotate the secret itself at its source if it leaked. When a commit holds the name approved (rm asks
+git and says so), history also holds its approval: a writer could restore the old entry and set a
+value of their own. To make the removal stick, a key holder then runs:
+npx --no-install stage-secrets approve --stage S --revoke KEY...
 A name some service of the app still needs (its code reads it, a secrets: list or
 custom.stageSecrets.required names it: see npx --no-install stage-secrets check) is not removed.`,
   options: {
@@ -51,8 +53,11 @@ custom.stageSecrets.required names it: see npx --no-install stage-secrets check)
       );
     for (const name of positionals) checkNameArgument(name, 'npx --no-install stage-secrets rm --stage S KEY [KEY...]');
     if (!values.force) await refuseNeeded(opts, positionals, io.stderr);
-    const { tagged } = await removeSecrets(opts, positionals);
+    const removed = await removeSecrets(opts, positionals);
     write(io.stderr, `removed ${positionals.join(', ')} from stage ${opts.stage}`);
+    // only an approved entry some commit holds can come back with its approval: ask git, never guess
+    const inHistory = removed.tagged.length ? approvedInHistory(opts, removed.tagged) : new Set<string>();
+    const tagged = removed.tagged.filter((name) => inHistory.has(name));
     if (tagged.length) {
       const revoke = `npx --no-install stage-secrets approve --stage ${opts.stage} --revoke ${tagged.join(' ')}`;
       write(

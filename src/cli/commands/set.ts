@@ -2,9 +2,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { setSecrets } from '../../stages/secrets.js';
+import { shownName } from '../../core/names.js';
 import { isSecretType, SECRET_TYPES, type SecretType } from '../../core/values.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 import { approvalNote } from '../approval-note.js';
+import { entryFileOf, gitAddNote } from '../git-tracking.js';
 import { readHiddenTwice } from '../hidden-prompt.js';
 import { readAll } from '../stdin.js';
 
@@ -21,7 +23,9 @@ Prefer the prompt, stdin or --from-file: a VALUE argument stays in your shell hi
 A new name is approved when the stage key is at hand (a local key here, or KMS with AWS
 credentials set); otherwise it is pending until a key holder runs stage-secrets approve.
 Replacing the value of an approved name keeps its approval. A key at hand that does not match the
-stage file (its publicKey or identities were changed) refuses the write (exit 2).`,
+stage file (its publicKey or identities were changed) refuses the write (exit 2).
+In a git repository, set names the files to commit (git add ...), the header too while git does not
+track it, and warns when a .gitignore rule hides them (a clone would build without them).`,
   options: {
     type: {
       type: 'string',
@@ -62,10 +66,7 @@ the entry's own. Format-3 stages only.`,
     checkNameArgument(name, 'npx --no-install stage-secrets set --stage S KEY [VALUE]');
     const type = values.type ?? 'string';
     if (!isSecretType(type)) {
-      throw new StageSecretsError(
-        'USAGE',
-        `--type must be one of ${SECRET_TYPES.join(', ')}, not ${JSON.stringify(type)}`,
-      );
+      throw new StageSecretsError('USAGE', `--type must be one of ${SECRET_TYPES.join(', ')}, not ${shownName(type)}`);
     }
     if (inline !== undefined && values['from-file']) {
       throw new StageSecretsError('USAGE', 'give the value either as an argument or with --from-file, not both');
@@ -95,6 +96,8 @@ the entry's own. Format-3 stages only.`,
     write(io.stderr, `${result.added.length ? 'added' : 'replaced'} ${name} (${type}) in stage ${opts.stage}`);
     const note = approvalNote(opts.stage, result);
     if (note) write(io.stderr, note);
+    const gitNote = gitAddNote([entryFileOf(opts, name)], opts, 'it');
+    if (gitNote) write(io.stderr, gitNote);
     return 0;
   },
 });

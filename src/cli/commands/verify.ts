@@ -1,4 +1,5 @@
 import { verifyStage } from '../../stages/verify.js';
+import { gitUntrackedNote, stageFiles } from '../git-tracking.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
 
 /** From this many separately sealed values on, verify suggests re-sealing them in one batch. */
@@ -10,6 +11,7 @@ export const command = defineCommand({
   usage: 'stage-secrets verify --stage S [--json]',
   description: `Unwraps the stage key with the first identity that works here, opens every secret, and reports
 which identity opened the stage and which secrets fail their integrity check. Prints no values.
+In a git repository, also names the stage's files git does not track (no clone or CI build has them).
 Also checks every name's approval (see npx --no-install stage-secrets approve --help) and names the pending ones.
 Exit 0 all good; 2 a secret or the file fails integrity, a value holds a NUL character (no build
 can use it), names are pending, or an entry is sealed to a previous key (a branch set it before a
@@ -29,8 +31,11 @@ open, sealedToOtherKey, ephemeralKeys}`,
     const opts = stageOptions('verify', values, io);
     const report = await verifyStage(opts);
     const total = report.ok.length + report.failed.length + report.sealedToOtherKey.length;
-    if (values.json) write(io.stdout, JSON.stringify(report, null, 2));
-    else {
+    const untracked = gitUntrackedNote(stageFiles(opts), io.cwd, io.env);
+    if (values.json) {
+      write(io.stdout, JSON.stringify(report, null, 2));
+      if (untracked) write(io.stderr, untracked);
+    } else {
       write(
         io.stdout,
         `stage ${report.stage} (app ${report.app}): opened with ${report.identity}; ${report.ok.length} of ${total} secrets OK`,
@@ -60,6 +65,7 @@ open, sealedToOtherKey, ephemeralKeys}`,
           `pending approval: ${report.pending.join(', ')}; the build refuses this stage until a key holder runs: npx --no-install stage-secrets approve --stage ${report.stage} ${report.pending.join(' ')}`,
         );
       }
+      if (untracked) write(io.stdout, untracked);
       if (report.ephemeralKeys >= RESEAL_HINT_KEYS) {
         write(
           io.stdout,

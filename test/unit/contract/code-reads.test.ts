@@ -118,7 +118,7 @@ describe('codeReads', () => {
     expect(await reads('handler.js', text)).toEqual([]);
   });
 
-  it('JSX in a .js file goes through esbuild first, with the lines of the source', async () => {
+  it('JSX in a .js file parses (the TypeScript plugin in JSX mode), with the lines of the source', async () => {
     const text = [
       'const view = () => <div title="x">{1}</div>;',
       'export const handler = () => process.env.JSX_NAME;',

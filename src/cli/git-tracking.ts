@@ -1,0 +1,224 @@
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { git } from '../stages/git.js';
+import type { StageOptions } from '../stages/options.js';
+import { Stage } from '../stages/stage.js';
+
+/**
+ * What git makes of a stage's files: the header `secrets/<stage>.json` alone holds no value, so a clone of a
+ * repository that committed only it builds with no secrets. One place for every command that writes stage
+ * files (set, import, rotate: which files to add), reads them (list, check, verify: which files git does not
+ * track) or makes the folder (init: is it ignored). Outside a git work tree (or without git) it says nothing.
+ */
+export interface GitTracking {
+  /** files git does not track (neither committed nor added), ignored ones included */
+  untracked: string[];
+  /** untracked files a .gitignore rule hides, with the rule as `source:line: pattern` */
+  ignored: { file: string; rule: string }[];
+}
+
+/** From this many files on, a hint names the stage folder instead of each file. */
+const MAX_FILES_NAMED = 3;
+
+/** The stage's header and the entry files of its folder, as they are on disk now. */
+export function stageFiles(opts: StageOptions): string[] {
+  const { dir, fileStage } = Stage.find(opts, 'read').location;
+  return [path.join(dir, `${fileStage}.json`), ...entryFiles(path.join(dir, fileStage))];
+}
+
+/** Every header and entry file of a secrets folder (check covers all its stages). */
+export function secretsFolderFiles(dir: string): string[] {
+  const files: string[] = [];
+  for (const item of readDir(dir)) {
+    const full = path.join(dir, item.name);
+    if (item.isFile() && item.name.endsWith('.json')) files.push(full);
+    else if (item.isDirectory()) files.push(...entryFiles(full));
+  }
+  return files;
+}
+
+/** The entry file a secret NAME of `stage` is written to (format 3), next to its header. */
+export function entryFileOf(opts: StageOptions, name: string): string {
+  const { dir, fileStage } = Stage.find(opts, 'read').location;
+  return path.join(dir, fileStage, `${name}.json`);
+}
+
+function entryFiles(folder: string): string[] {
+  return readDir(folder)
+    .filter((item) => item.isFile() && item.name.endsWith('.json'))
+    .map((item) => path.join(folder, item.name));
+}
+
+function readDir(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1));
+  } catch {
+    return [];
+  }
+}
+
+/** Asks git about `files` (absolute paths of one secrets folder); undefined outside a git work tree. */
+export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTracking | undefined {
+  const existing = files.filter((f) => fs.existsSync(f));
+  if (existing.length === 0) return { untracked: [], ignored: [] };
+  const from = path.dirname(existing[0]!);
+  const top = git(['rev-parse', '--show-toplevel'], from, env, true)?.trim();
+  if (!top) return undefined;
+  const root = realPath(top);
+  const inRepo = new Map<string, string>(); // path relative to the root, as git prints it -> the file
+  for (const file of existing) {
+    const rel = path.relative(root, realPath(file));
+    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
+    inRepo.set(rel.split(path.sep).join('/'), file);
+  }
+  if (inRepo.size === 0) return undefined;
+  const pathspecs = [...inRepo.keys()].map((rel) => `:(literal)${rel}`);
+  const listed = git(['ls-files', '-z', '--full-name', '--', ...pathspecs], root, env, true);
+  if (listed === undefined) return undefined;
+  const tracked = new Set(listed.split('\0').filter(Boolean));
+  const untracked = [...inRepo].filter(([rel]) => !tracked.has(rel)).map(([, file]) => file);
+  const ignored: GitTracking['ignored'] = [];
+  if (untracked.length) {
+    const relUntracked = [...inRepo].filter(([rel]) => !tracked.has(rel)).map(([rel]) => rel);
+    // exit 1: no rule hides them
+    const out =
+      spawnSync('git', ['check-ignore', '-v', '-z', '--stdin'], {
+        cwd: root,
+        env,
+        input: relUntracked.map((rel) => `${rel}\0`).join(''),
+        encoding: 'utf8',
+      }).stdout ?? '';
+    const fields = out.split('\0');
+    for (let i = 0; i + 3 < fields.length; i += 4) {
+      const [source, line, pattern, rel] = fields.slice(i, i + 4) as [string, string, string, string];
+      const file = inRepo.get(rel);
+      if (file) ignored.push({ file, rule: `${source}:${line}: ${pattern}` });
+    }
+  }
+  return { untracked, ignored };
+}
+
+/**
+ * For set, import and rotate: what to `git add` after writing the entry files `written` (none for a
+ * format-2 stage, whose one file is the header), or why git will not take them. `wholeStage`: every file
+ * of the stage changed (rotate).
+ */
+export function gitAddNote(
+  written: string[],
+  opts: StageOptions,
+  what: string,
+  wholeStage = false,
+): string | undefined {
+  const { dir, fileStage } = Stage.find(opts, 'read').location;
+  const header = path.join(dir, `${fileStage}.json`);
+  const entriesDir = path.join(dir, fileStage);
+  const entries = written.filter((f) => fs.existsSync(f));
+  const tracking = gitTracking([header, ...entries], opts.env ?? process.env);
+  if (!tracking) return undefined;
+  const ignored = gitIgnoredNote(tracking, opts.cwd);
+  if (ignored) return ignored;
+  const cwd = opts.cwd;
+  const headerToo = wholeStage || entries.length === 0 || tracking.untracked.includes(header);
+  const folder = (wholeStage || entries.length > MAX_FILES_NAMED) && fs.existsSync(entriesDir);
+  const named = [
+    ...(headerToo ? [relativeTo(cwd, header)] : []),
+    ...(folder ? [`${relativeTo(cwd, entriesDir)}/`] : entries.map((f) => relativeTo(cwd, f))),
+  ];
+  return `commit ${what}: git add ${named.map(shellWord).join(' ')}`;
+}
+
+/** For list, check and verify: the stage files git does not track, which no clone or CI build has. */
+export function gitUntrackedNote(files: string[], cwd: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
+  const tracking = gitTracking(files, env);
+  if (!tracking || tracking.untracked.length === 0) return undefined;
+  const ignoredNote = gitIgnoredNote(tracking, cwd);
+  if (ignoredNote) return ignoredNote;
+  const shown = tracking.untracked.map((f) => relativeTo(cwd, f));
+  return (
+    `not tracked by git: ${shown.join(', ')}; a clone or a CI build does not have ${shown.length === 1 ? 'it' : 'them'} ` +
+    `(a build there runs without these secrets). Commit ${shown.length === 1 ? 'it' : 'them'}: git add ${shown.map(shellWord).join(' ')}`
+  );
+}
+
+/** For init and set: the stage files a .gitignore rule hides, naming the rule and the fix. */
+export function gitIgnoredNote(tracking: GitTracking, cwd: string | undefined): string | undefined {
+  if (tracking.ignored.length === 0) return undefined;
+  const rules = [...new Set(tracking.ignored.map((i) => i.rule))].join('; ');
+  const files = tracking.ignored.map((i) => relativeTo(cwd, i.file));
+  return (
+    `warning: git ignores ${files.join(', ')} (${rules}): a clone or a CI build will not have the secrets. ` +
+    'Remove that rule for the secrets folder (or add a !rule after it), then commit the folder with git add.'
+  );
+}
+
+function relativeTo(cwd: string | undefined, file: string): string {
+  const rel = path.relative(cwd ?? process.cwd(), file);
+  return rel === '' ? '.' : rel;
+}
+
+function realPath(file: string): string {
+  try {
+    return fs.realpathSync(file);
+  } catch {
+    return path.resolve(file);
+  }
+}
+
+/** A path as one shell word, for a command the user copies. */
+function shellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/** How many commits of one file are read to answer approvedInHistory (newest first). */
+const MAX_HISTORY_COMMITS = 500;
+
+/**
+ * The names among `names` whose approved entry some commit of any branch holds: the v3 entry file
+ * `<stage>/<NAME>.json`, or the name in a v2 stage file. Only such an entry can be restored from history
+ * with its approval; outside git there is none.
+ */
+export function approvedInHistory(opts: StageOptions, names: string[]): Set<string> {
+  const env = opts.env ?? process.env;
+  const { dir, fileStage } = Stage.find(opts, 'read').location;
+  const top = git(['rev-parse', '--show-toplevel'], dir, env, true)?.trim();
+  const found = new Set<string>();
+  if (!top) return found;
+  const root = realPath(top);
+  const relOf = (file: string) =>
+    path
+      .relative(root, path.join(realPath(dir), path.relative(dir, file)))
+      .split(path.sep)
+      .join('/');
+  const versions = (rel: string): string[] => {
+    const commits = git(
+      ['log', '--all', '--format=%H', `-n${MAX_HISTORY_COMMITS}`, '--', `:(literal)${rel}`],
+      root,
+      env,
+      true,
+    );
+    return (commits ?? '')
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((commit) => git(['show', `${commit}:${rel}`], root, env, true) ?? []);
+  };
+  const approved = (value: unknown): boolean =>
+    typeof value === 'object' && value !== null && typeof (value as { approved?: unknown }).approved === 'string';
+  const parsed = (text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return undefined; // a conflicted or damaged version holds no entry we can restore as is
+    }
+  };
+  const headerVersions = versions(relOf(path.join(dir, `${fileStage}.json`))).map(parsed);
+  for (const name of names) {
+    const inEntryFile = versions(relOf(path.join(dir, fileStage, `${name}.json`))).some((t) => approved(parsed(t)));
+    const inHeader = headerVersions.some((h) => {
+      const secrets = (h as { secrets?: Record<string, unknown> } | undefined)?.secrets;
+      return typeof secrets === 'object' && secrets !== null && Object.hasOwn(secrets, name) && approved(secrets[name]);
+    });
+    if (inEntryFile || inHeader) found.add(name);
+  }
+  return found;
+}
