@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',
+    // the frameworks' compiled config schemas, shared by the run (deploy tests)
+    globalSetup: ['test/support/global-setup.ts'],
   },
 });

@@ -102,31 +102,47 @@ export interface CountingProxy {
   url: string;
   /** the X-Amz-Target operations seen, in order (e.g. TrentService.Decrypt) */
   targets: string[];
+  /** the ZipFile of each Lambda UpdateFunctionCode passed through (what `deploy function` uploads) */
+  uploadedZips: Buffer[];
   close(): Promise<void>;
 }
 
-/** A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls). */
+/**
+ * A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls) and the
+ * code uploaded by Lambda UpdateFunctionCode (moto keeps such code nowhere it can be fetched from).
+ */
 export async function countingProxy(target: Moto): Promise<CountingProxy> {
   const http = await import('node:http');
   const targets: string[] = [];
+  const uploadedZips: Buffer[] = [];
   const server = http.createServer((req, res) => {
     const op = req.headers['x-amz-target'];
     if (typeof op === 'string') targets.push(op);
-    const upstream = http.request(
-      { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (req.method === 'PUT' && /\/functions\/[^/]+\/code$/.test(req.url?.split('?')[0] ?? '')) {
+        const zip = (JSON.parse(body.toString('utf8')) as { ZipFile?: string }).ZipFile;
+        if (zip) uploadedZips.push(Buffer.from(zip, 'base64'));
+      }
+      const upstream = http.request(
+        { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.on('error', () => res.destroy());
+      upstream.end(body);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     targets,
+    uploadedZips,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

@@ -17,6 +17,8 @@ export interface ActionInputs {
   review: boolean;
   /** the commit to review against; default origin/$GITHUB_BASE_REF (set on pull_request events) */
   reviewBase?: string;
+  /** write which deployed functions lag the stage (stage-secrets status, AWS read access) to the step summary */
+  status: boolean;
 }
 
 /**
@@ -69,5 +71,6 @@ export function readActionInputs(env: NodeJS.ProcessEnv): ActionInputs {
     check: booleanInput('check', actionInput(env, 'check'), false),
     review: booleanInput('review', actionInput(env, 'review'), false),
     reviewBase: actionInput(env, 'review-base') || undefined,
+    status: booleanInput('status', actionInput(env, 'status'), false),
   };
 }

@@ -23,6 +23,7 @@ import { readActionInputs } from './inputs.js';
 import { reviewOfPullRequest } from './review-base.js';
 import {
   contractCheckBlock,
+  deployStatusBlock,
   loadedSecretsBlock,
   reviewBlock,
   type SummaryBlock,
@@ -30,7 +31,12 @@ import {
 } from './summary.js';
 
 /** The summary blocks, in order. */
-const SUMMARY_BLOCKS: readonly SummaryBlock[] = [loadedSecretsBlock, contractCheckBlock, reviewBlock];
+const SUMMARY_BLOCKS: readonly SummaryBlock[] = [
+  loadedSecretsBlock,
+  contractCheckBlock,
+  reviewBlock,
+  deployStatusBlock,
+];
 
 /** A stage that lacks a name the app's code or config requires: the step fails before anything is exported. */
 function missingNamesError(report: ContractReport, stage: string): StageSecretsError {

@@ -1,4 +1,7 @@
 import { type ContractReport, renderCheck } from '../contract/index.js';
+import { appDeployStatus } from '../contract/deployed.js';
+import { awsDeployReader } from '../contract/deployed-aws.js';
+import { renderStatus } from '../contract/deployed-render.js';
 import { escapeMarkdown, markdownCode } from '../core/escape.js';
 import type { LoadedSecrets } from '../stages/load.js';
 import type { Review } from '../stages/review.js';
@@ -56,3 +59,19 @@ export const contractCheckBlock: SummaryBlock = async (context) =>
 /** What the pull request does to the stage files, keylessly (input review). */
 export const reviewBlock: SummaryBlock = async (context) =>
   context.review ? renderReview(context.review, 'markdown') : undefined;
+
+/**
+ * Which deployed functions lag the stage (input status; stage-secrets status): read-only AWS calls with
+ * the job's credentials. Stale functions do not fail the step: the deploy that follows is their fix.
+ */
+export const deployStatusBlock: SummaryBlock = async (context) => {
+  if (!context.inputs.status) return undefined;
+  const report = await appDeployStatus({
+    stage: context.stage,
+    dir: context.inputs.dir,
+    cwd: context.cwd,
+    env: context.env,
+    reader: awsDeployReader(),
+  });
+  return renderStatus(report, 'markdown');
+};

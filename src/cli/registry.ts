@@ -23,6 +23,7 @@ export const COMMANDS: Readonly<Record<string, Load>> = {
   check: () => import('./commands/check.js'),
   upgrade: () => import('./commands/upgrade.js'),
   review: () => import('./commands/review.js'),
+  status: () => import('./commands/status.js'),
   log: () => import('./commands/log.js'),
   'git-setup': () => import('./commands/git-setup.js'),
   'merge-driver': () => import('./commands/merge-driver.js'),

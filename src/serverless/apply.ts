@@ -12,6 +12,7 @@ import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
 import { parseStoreUrl, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import { StageSecretsError } from '../core/errors.js';
 import { applyContract } from './contract.js';
+import { DEPLOY_DIGEST_ENV, deployDigest, OPTED_OUT_RECORD } from '../core/deploy-digest.js';
 import type { FrameworkFeatures } from './framework.js';
 
 /** Serverless v4 copies the service and its compiled template into .serverless/meta.json (notes/serverless-v4.md). */
@@ -85,7 +86,8 @@ async function applySettings(
 
   const decision = decideSetEnvs({ env: input.env, setEnvs: settings.setEnvs, serviceDir: input.serviceDir });
   if (!decision.setEnvs) {
-    checkYamlEnvironments(service, functions);
+    checkYamlEnvironments(service, functions, () => ({ [DEPLOY_DIGEST_ENV]: OPTED_OUT_RECORD }));
+    recordDeploy(functions, () => OPTED_OUT_RECORD);
     input.log.notice(
       `stage-secrets: functions get no secrets of stage ${stage} (${decision.reason}); the build environment is unchanged`,
     );
@@ -120,6 +122,7 @@ async function applySettings(
     secrets: texts,
     serviceSecrets,
   });
+  const digestOf = (name: string) => deployDigest(loaded.stageFile, merged.received[name] ?? []);
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
     const summary = applyRuntime({
@@ -129,11 +132,16 @@ async function applySettings(
       received: merged.received,
       secrets: loaded.values.size,
       store,
+      digestOf,
       builtInEsbuild: input.framework?.builtInEsbuild,
     });
+    recordDeploy(functions, digestOf);
     return { ...summary, guard: { stageFile: loaded.stageFile, packaged: merged.received } };
   }
 
+  for (const name of Object.keys(functions)) {
+    merged.functionEnvironments[name] = { ...merged.functionEnvironments[name], [DEPLOY_DIGEST_ENV]: digestOf(name) };
+  }
   const effective: Record<string, Environment> = {};
   for (const name of Object.keys(functions)) {
     effective[name] = effectiveEnvironment(merged.providerEnvironment, merged.functionEnvironments[name]);
@@ -166,6 +174,13 @@ async function applySettings(
   };
 }
 
+/** Each function's record for `status` (src/core/deploy-digest.ts): no value, only a digest of sealed entries. */
+function recordDeploy(functions: Record<string, FunctionConfig>, record: (name: string) => string): void {
+  for (const [name, fn] of Object.entries(functions)) {
+    fn.environment = { ...fn.environment, [DEPLOY_DIGEST_ENV]: record(name) };
+  }
+}
+
 /** How many functions receive at least one secret. */
 function receivingCount(received: Record<string, string[]>): number {
   return Object.values(received).filter((names) => names.length > 0).length;
@@ -193,13 +208,14 @@ function checkYamlEnvironments(
 
 /** Runtime mode: the selection above goes sealed into each function's package; no environment changes. */
 function applyRuntime(
-  input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number },
+  input: ApplyInput & Omit<RuntimeModeInput, 'log'> & { secrets: number; digestOf: (name: string) => string },
 ): Omit<ApplySummary, 'guard'> {
   const { service, stage, functions, store } = input;
   // a function that receives secrets gets the store's location too: check it fits before anything is written
-  checkYamlEnvironments(service, functions, (name) =>
-    store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {},
-  );
+  checkYamlEnvironments(service, functions, (name) => ({
+    ...(store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {}),
+    [DEPLOY_DIGEST_ENV]: input.digestOf(name),
+  }));
   const result = applyRuntimeMode({ ...input, log: input.log });
   const receiving = receivingCount(input.received);
   const count = Object.keys(functions).length;

@@ -5,6 +5,7 @@
  * the code osls uploads is then unzipped and invoked as Lambda would, with the handler and environment
  * osls sent, against the local KMS server.
  */
+import { DEPLOY_DIGEST_ENV } from '../../src/core/deploy-digest.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -91,9 +92,12 @@ describe(`runtime mode, deploy function -f cjsAsync in '${fw.name}' '${fw.versio
     const update = lambda.requests.find((r) => r.operation === 'UpdateFunctionConfiguration')!;
     expect(update.body).toMatchObject({
       Handler: '.stage-secrets-runtime/cjsAsync/wrapper.handler',
-      Environment: { Variables: YAML_ENV },
+      Environment: { Variables: { ...YAML_ENV, [DEPLOY_DIGEST_ENV]: expect.stringMatching(/^v1\./) } },
     });
-    expect(lambda.getFunction(FUNCTION)!.Environment.Variables).toEqual(YAML_ENV);
+    expect(lambda.getFunction(FUNCTION)!.Environment.Variables).toEqual({
+      ...YAML_ENV,
+      [DEPLOY_DIGEST_ENV]: expect.stringMatching(/^v1\./),
+    });
     expectNoValues(JSON.stringify(lambda.requests), secrets);
     expectNoValues(result.output, secrets);
     // nor anywhere in the service folder (osls removed .serverless; the stage file holds sealed values)

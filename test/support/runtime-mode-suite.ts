@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { expect } from 'vitest';
+import { DEPLOY_DIGEST_ENV } from '../../src/core/deploy-digest.js';
 import { REPO_ROOT } from './cli.js';
 import { kmsEnv, startKmsServer, type KmsKey, type KmsServer } from './kms-server.js';
 import { invokeLambda, unzipArtifact, type InvokeOptions, type LambdaRun } from './lambda-invoke.js';
@@ -28,6 +29,8 @@ export interface PackagedFunction {
   functionName: string;
   handler: string;
   variables: Record<string, string>;
+  /** the plugin's deploy record (STAGE_SECRETS_DIGEST), kept out of `variables` */
+  digest?: string;
   /** the unzipped artifact */
   taskRoot: string;
 }
@@ -124,10 +127,13 @@ export function unzipPackagedFunctions(
       (r) => r.Type === 'AWS::Lambda::Function' && r.Properties.FunctionName === fn.name,
     )!;
     const props = resource.Properties as { Handler: string; Environment?: { Variables?: Record<string, string> } };
+    // the plugin's deploy record for `status` (a digest, no value) is checked apart from the yaml's variables
+    const { [DEPLOY_DIGEST_ENV]: digest, ...variables } = props.Environment?.Variables ?? {};
     fns[name] = {
       functionName: fn.name,
       handler: props.Handler,
-      variables: props.Environment?.Variables ?? {},
+      variables,
+      digest,
       taskRoot,
     };
   }

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { DEPLOY_DIGEST_ENV } from '../../src/core/deploy-digest.js';
 import { makeWorkspace, readOnlyLocalKey, REPO_ROOT, type CliResult, type Workspace } from './cli.js';
 
 const require = createRequire(import.meta.url);
@@ -201,7 +202,9 @@ export interface Template {
 
 export interface LambdaInTemplate {
   description?: string;
+  /** Environment.Variables without the plugin's deploy record (STAGE_SECRETS_DIGEST), which `digest` holds */
   variables: Record<string, unknown>;
+  digest?: unknown;
 }
 
 /** The Lambda functions of a template by their serverless.yml name (FunctionName is service-stage-name). */
@@ -216,10 +219,8 @@ export function lambdas(template: Template, service: string, stage: string): Rec
       Environment?: { Variables?: Record<string, unknown> };
     };
     if (!props.FunctionName.startsWith(prefix)) throw new Error(`unexpected function name ${props.FunctionName}`);
-    out[props.FunctionName.slice(prefix.length)] = {
-      description: props.Description,
-      variables: props.Environment?.Variables ?? {},
-    };
+    const { [DEPLOY_DIGEST_ENV]: digest, ...variables } = props.Environment?.Variables ?? {};
+    out[props.FunctionName.slice(prefix.length)] = { description: props.Description, variables, digest };
   }
   return out;
 }

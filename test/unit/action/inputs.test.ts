@@ -15,7 +15,12 @@ describe('readActionInputs', () => {
       check: false,
       review: false,
       reviewBase: undefined,
+      status: false,
     });
+    expect(readActionInputs(inputs({ stage: 'prod', status: 'true' })).status).toBe(true);
+    expect(() => readActionInputs(inputs({ stage: 'prod', status: 'yes' }))).toThrow(
+      'input status must be true or false',
+    );
     const all = readActionInputs(
       inputs({
         stage: 'pr-7',

@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEPLOY_DIGEST_ENV, deployDigest } from '../../../src/core/deploy-digest.js';
+import type { SecretEntry, StageFile } from '../../../src/core/format.js';
 import { initStage } from '../../../src/stages/init.js';
 import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
@@ -148,7 +150,18 @@ describe('applyStageSecrets', () => {
     const { notices, log } = recorder();
     const summary = await apply(svc, 'dev', log);
     expect(svc.provider.environment).toEqual({ API_KEY: 'file-api', PLAIN: 'p', RETRIES: '3' });
-    expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o' });
+    // each function records, for `status`, the digest of the sealed entries it received (no value)
+    const file = JSON.parse(fs.readFileSync(path.join(serviceDir, 'secrets', 'dev.json'), 'utf8')) as StageFile;
+    const entries = Object.fromEntries(
+      ['API_KEY', 'RETRIES'].map((n) => [
+        n,
+        JSON.parse(fs.readFileSync(path.join(serviceDir, 'secrets', 'dev', `${n}.json`), 'utf8')) as SecretEntry,
+      ]),
+    );
+    const digest = deployDigest({ ...file, secrets: entries }, ['API_KEY', 'RETRIES']);
+    expect(svc.functions!.api!.environment).toEqual({ RETRIES: '3', OWN: 'o', [DEPLOY_DIGEST_ENV]: digest });
+    expect(svc.functions!.worker!.environment).toEqual({ [DEPLOY_DIGEST_ENV]: digest });
+    expect(JSON.stringify(svc.functions)).not.toContain('file-api');
     expect(summary).toMatchObject({ setEnvs: true, secrets: 2, functionsWithSecrets: 2, functions: 2 });
     // the package guard knows the secrets folder, so no stage file goes into a package
     expect(summary.guard?.secretsDir).toBe(path.join(serviceDir, 'secrets'));
@@ -183,7 +196,9 @@ describe('applyStageSecrets', () => {
     const before = structuredClone(svc);
     const { notices, log } = recorder();
     const summary = await apply(svc, 'nokey', log);
-    // no environment changes; only the secrets folder is kept out of the package
+    // no secret in any environment, only the opt-out record for `status`; the secrets folder is kept out of the package
+    for (const fn of Object.values(before.functions!))
+      fn!.environment = { ...fn!.environment, [DEPLOY_DIGEST_ENV]: 'off' };
     expect({ ...svc, package: undefined } as object).toEqual({ ...before, package: undefined });
     expect((svc as { package?: { patterns?: string[] } }).package?.patterns).toEqual(['!secrets/**']);
     expect(summary.setEnvs).toBe(false);
