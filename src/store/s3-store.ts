@@ -327,4 +327,7 @@ export const s3Backend: StoreBackend<S3Location> = {
   objects: s3ObjectStore,
   objectUrl: (location, key) => `s3://${location.bucket}/${key}`,
   grant: s3Grant,
+  coldStart(load) {
+    setS3SdkLoader(async () => load('@aws-sdk/client-s3') as S3Sdk);
+  },
 };

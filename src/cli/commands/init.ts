@@ -1,3 +1,4 @@
+import { initDefaultSpec } from '../../identities/index.js';
 import { git } from '../../stages/git.js';
 import { initStage } from '../../stages/init.js';
 import { resolveApp } from '../app.js';
@@ -20,7 +21,7 @@ below. Several may be given, e.g. KMS for CI plus a break-glass local key.`,
   async run({ values }, io) {
     const opts = stageOptions('init', values, io);
     const specs = identitySpecsFrom('init', values);
-    if (specs.length === 0) specs.push({ type: 'local' });
+    if (specs.length === 0) specs.push(initDefaultSpec());
     const { file, notices, path, appFrom } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
     write(
       io.stderr,
