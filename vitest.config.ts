@@ -11,6 +11,7 @@ import { WHOLE_FRAMEWORK_FILES } from './test/support/e2e-files.js';
  */
 const START_FIRST = [
   'test/integration/cli-core.test.ts',
+  'test/integration/cli-refusals.test.ts',
   'test/integration/docs-recipes.test.ts',
   'test/security/approval-replay.test.ts',
   'test/integration/kms-cli.test.ts',
