@@ -196,6 +196,11 @@ export const awsKmsKind: IdentityKind<KmsIdentityRecord, KmsIdentitySpec> = {
     return keyId ? [{ type: 'aws-kms', keyId, region }] : [];
   },
   lambdaRuntime: true,
+  quickEnv: (env) => ({
+    ...env,
+    STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1',
+    STAGE_SECRETS_KMS_TIMEOUT_MS: env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000',
+  }),
   wrappedKey: (record) => record.ciphertext,
   lambda: awsKmsLambda,
   canTryQuickly: (_record, env) => CREDENTIAL_VARIABLES.some((name) => Boolean(env[name])),

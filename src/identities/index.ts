@@ -133,3 +133,11 @@ export function initDefaultSpec(): IdentitySpec {
   if (!kind) throw new StageSecretsError('USAGE', "no identity kind is init's default: give an identity flag.");
   return { type: kind.type };
 }
+
+/** The env of one quick attempt at any of these records (each kind's retries and timeout for it). */
+export function quickEnv(records: readonly IdentityRecord[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  let quick = env;
+  for (const kind of IDENTITY_KINDS)
+    if (records.some((r) => r.type === kind.type)) quick = kind.quickEnv?.(quick) ?? quick;
+  return quick;
+}

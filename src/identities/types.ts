@@ -89,6 +89,8 @@ export interface IdentityKind<R extends IdentityRecord = IdentityRecord, S exten
   readonly initDefault?: boolean;
   /** how runtime mode uses it (a lambdaRuntime kind): the function role's grant, a cold start's set-up */
   readonly lambda?: LambdaUse<R>;
+  /** the env of one quick attempt (set, import and list try a key once, briefly): its retries and timeout */
+  quickEnv?(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** whether trying it costs no wait on the network when it cannot be used (set, import, list try such ones) */
   canTryQuickly(record: R, env: NodeJS.ProcessEnv): boolean;
   identity(record: R, env: NodeJS.ProcessEnv): Promise<Identity>;

@@ -61,6 +61,10 @@ export interface RuntimeModeResult {
   storeAccess?: StoreAccess;
   /** the stage of the stage file used (a preview stage's fallback), whose store folder is used too */
   fileStage: string;
+  /** what the functions' role may do to open their secrets, in words: "kms:Decrypt" */
+  opensWith: string;
+  /** with a store: what the role may do in its folder, in words (the backend's) */
+  storeGrant?: string;
 }
 
 /** serverless' function name rule (its config schema), here enforced whatever configValidationMode says. */
@@ -299,7 +303,8 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const inAll = packager === 'framework' && !individual;
   appendPatternsLast(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
 
-  const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage };
+  const actions = [...new Set(usable.map((r) => kindOf(r).lambda!.action))].join(', ');
+  const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage, opensWith: actions };
   if (wrapped.length === 0) return result;
   const statements: IamStatement[] = lambdaGrant(usable, file.app, file.stage);
   if (input.store && folder !== undefined) {
@@ -313,8 +318,8 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     statements.push(...storeStatements(input.store, folder, access));
     result.storeFolder = storeBackendOf(input.store).objectUrl(input.store, folder);
     result.storeAccess = access;
+    result.storeGrant = storeBackendOf(input.store).grantWords(access);
   }
-  const actions = [...new Set(usable.map((r) => kindOf(r).lambda!.action))].join(', ');
   const needs = input.store ? `${actions} and the runtime store` : actions;
   if (!addToServiceRole(input.service, statements)) {
     input.log.warn(

@@ -44,6 +44,7 @@ function namings(text: string): string[] {
     if (new RegExp(`\\^${scheme}:|${scheme}:\\\\/\\\\/`).test(code)) found.push(`a ${scheme}:// pattern`);
   }
   for (const m of code.matchAll(/['"`](@aws-sdk\/client-[a-z0-9-]+)['"`]/g)) found.push(`the SDK ${m[1]}`);
+  for (const m of code.matchAll(/\bSTAGE_SECRETS_(KMS|AGE)_[A-Z_]+/g)) found.push(`the kind setting ${m[0]}`);
   for (const m of code.matchAll(/['"`]([a-z0-9]+:[A-Z][A-Za-z]+)['"`]/g)) found.push(`the IAM action ${m[1]}`);
   return found;
 }
@@ -73,6 +74,9 @@ describe('no code names a kind or a store backend outside its module', () => {
     expect(namings('if (!/^s3:\\/\\/[a-z]/.test(url)) throw err;')).toEqual(['a s3:// pattern']);
     expect(namings("{ store: { type: 'string', pattern: '^s3://' } }")).toEqual(['a s3:// pattern']);
     expect(namings("Action: ['kms:Decrypt']")).toEqual(['the IAM action kms:Decrypt']);
+    expect(namings("const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1' };")).toEqual([
+      'the kind setting STAGE_SECRETS_KMS_MAX_ATTEMPTS',
+    ]);
     expect(namings('// a comment about aws-kms and s3://BUCKET')).toEqual([]);
     expect(namings('`a message: s3://BUCKET/PREFIX or --kms KEY_ID`')).toEqual([]);
   });
