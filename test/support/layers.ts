@@ -26,6 +26,7 @@ export const LAYERS: readonly Layer[] = [
       'src/runner/',
       'src/export/',
       'src/stages/',
+      'src/run-env/',
       'src/identities/',
       'src/store/',
       CORE,
@@ -89,7 +90,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/runner/',
     what: "used by the CLI only: the child's env, masking, secret files, signals",
-    imports: ['src/store/', CORE],
+    imports: ['src/run-env/', 'src/store/', CORE],
   },
   {
     path: 'src/export/',
@@ -99,7 +100,12 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/stages/',
     what: 'use cases over one read path (`stage.ts`); init, set/rm, list, verify, rotate, rewrap, upgrade, review',
-    imports: ['src/identities/', 'src/store/', CORE],
+    imports: ['src/run-env/', 'src/identities/', 'src/store/', CORE],
+  },
+  {
+    path: 'src/run-env/',
+    what: "run's token file: the key of the MAC that marks an env as run's (0600, outside the repository)",
+    imports: [CORE],
   },
   {
     path: 'src/identities/',
