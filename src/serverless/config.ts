@@ -2,7 +2,7 @@ import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from '../core/names.js';
 import { catchAllPatternError } from '../stages/locate.js';
-import { parseStoreUrl, STORE_BACKENDS, storeUrlForms } from '../store/backends.js';
+import { parseStoreUrl, STORE_BACKENDS, storeUrlForms } from '../runtime-store/backends.js';
 
 /** Whether a setting is a URL one of the runtime-store backends parses. */
 function isStoreUrl(text: string): boolean {

@@ -48,7 +48,7 @@ export type { StoreAccess } from '../stages/runtime-store.js';
 
 /**
  * The statements that let a function's role use one stage's folder of the runtime store, and nothing
- * else: whatever its backend needs (store/backends.ts). `folder` is the store's stage folder (stageFolder).
+ * else: whatever its backend needs (runtime-store/backends.ts). `folder` is the store's stage folder (stageFolder).
  */
 export function storeStatements(location: StoreLocation, folder: string, access: StoreAccess): IamStatement[] {
   return storeBackendOf(location).grant(location, folder, access);

@@ -10,12 +10,12 @@ import {
   stageFolder,
   type ObjectStore,
   type StoreLocation,
-} from '../store/backend.js';
-import { STORE_BACKENDS, storeBackendOf } from '../store/backends.js';
+} from '../runtime-store/backend.js';
+import { STORE_BACKENDS, storeBackendOf } from '../runtime-store/backends.js';
 import { valueAad } from './sealing.js';
 
-export { stageFolder, type StoreAccess, type StoreLocation } from '../store/backend.js';
-export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../store/backends.js';
+export { stageFolder, type StoreAccess, type StoreLocation } from '../runtime-store/backend.js';
+export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../runtime-store/backends.js';
 
 /*
  * The runtime store's use cases on a stage file already read (or packaged): read the store's entries,

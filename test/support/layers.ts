@@ -27,6 +27,7 @@ export const LAYERS: readonly Layer[] = [
       'src/export/',
       'src/stages/',
       'src/run-env/',
+      'src/runtime-store/',
       'src/identities/',
       'src/store/',
       CORE,
@@ -60,7 +61,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/serverless/',
     what: "the Serverless plugin's work: variables, packaging, runtime mode, the package check",
-    imports: ['src/contract/', 'src/stages/', 'src/identities/', 'src/store/', CORE],
+    imports: ['src/contract/', 'src/stages/', 'src/identities/', 'src/runtime-store/', 'src/store/', CORE],
   },
   {
     path: 'src/sst/',
@@ -100,7 +101,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/stages/',
     what: 'use cases over one read path (`stage.ts`); init, set/rm, list, verify, rotate, rewrap, upgrade, review',
-    imports: ['src/run-env/', 'src/identities/', 'src/store/', CORE],
+    imports: ['src/run-env/', 'src/identities/', 'src/runtime-store/', 'src/store/', CORE],
   },
   {
     path: 'src/run-env/',
@@ -114,7 +115,12 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     path: 'src/store/',
-    what: 'stage files on disk (read with a size cap, lock, atomic write); runtime-store backends in `backends.ts`',
+    what: 'stage files on disk: read with a size cap, lock, atomic write',
+    imports: [CORE],
+  },
+  {
+    path: 'src/runtime-store/',
+    what: 'runtime-store backends (`s3://`), one module each, listed in `backends.ts`, chosen by URL scheme',
     imports: [CORE],
   },
   {

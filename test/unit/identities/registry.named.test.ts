@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { IDENTITY_KINDS } from '../../../src/identities/registry.js';
-import { STORE_BACKENDS } from '../../../src/store/backends.js';
+import { STORE_BACKENDS } from '../../../src/runtime-store/backends.js';
 import { REPO_ROOT } from '../../support/cli.js';
 import { codeFiles } from '../../support/layers.js';
 
@@ -17,18 +17,20 @@ import { codeFiles } from '../../support/layers.js';
 const KIND_FILES = IDENTITY_KINDS.map((k) => k.type);
 const SCHEMES = STORE_BACKENDS.map((b) => b.scheme);
 
-/** A kind's own files: src/identities/<type>.ts and its helpers <type>-*.ts; a backend's: src/store/<scheme>-*.ts. */
+/** A kind's own files: src/identities/<type>.ts and its helpers <type>-*.ts; a backend's: src/runtime-store/<scheme>-*.ts. */
 function ownerOf(file: string): string | undefined {
   const m = /^src\/identities\/([a-z0-9-]+?)(?:-[a-z]+)?\.ts$/.exec(file);
   const kind = KIND_FILES.find(
     (type) => file === `src/identities/${type}.ts` || file.startsWith(`src/identities/${type}-`),
   );
   if (kind) return kind;
-  const scheme = SCHEMES.find((s) => file.startsWith(`src/store/${s}-`) || file === `src/store/${s}.ts`);
+  const scheme = SCHEMES.find(
+    (s) => file.startsWith(`src/runtime-store/${s}-`) || file === `src/runtime-store/${s}.ts`,
+  );
   return scheme ?? (m ? undefined : undefined);
 }
 
-const REGISTRIES = ['src/identities/registry.ts', 'src/store/backends.ts'];
+const REGISTRIES = ['src/identities/registry.ts', 'src/runtime-store/backends.ts'];
 
 /** What in a code text names a kind or a scheme, comments taken out. */
 function namings(text: string): string[] {
@@ -54,7 +56,7 @@ describe('no code names a kind or a store backend outside its module', () => {
     expect(KIND_FILES).toEqual(expect.arrayContaining(['local', 'aws-kms']));
     expect(SCHEMES).toContain('s3');
     expect(ownerOf('src/identities/aws-kms-lambda.ts')).toBe('aws-kms');
-    expect(ownerOf('src/store/s3-store.ts')).toBe('s3');
+    expect(ownerOf('src/runtime-store/s3-store.ts')).toBe('s3');
     expect(ownerOf('src/serverless/runtime-mode.ts')).toBeUndefined();
   });
 

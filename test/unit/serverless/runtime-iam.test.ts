@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { addToServiceRole, iamUnsafeCharacter, storeStatements } from '../../../src/serverless/runtime-iam.js';
 import type { ServiceConfig } from '../../../src/serverless/types.js';
-import { parseStoreUrl } from '../../../src/store/backends.js';
+import { parseStoreUrl } from '../../../src/runtime-store/backends.js';
 
 const service = (provider: Record<string, unknown>): ServiceConfig => ({ service: 'shop', provider: { ...provider } });
 
