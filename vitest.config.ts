@@ -2,30 +2,23 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
+import { WHOLE_FRAMEWORK_FILES } from './test/support/e2e-files.js';
 
 /**
- * Files that run a real framework (serverless, osls) or npm take the longest. Started first, they overlap
- * with the rest instead of running on their own at the end. Vitest's own order (slowest first by the last
- * run's timings, else largest file first) cannot know them on a fresh clone: their test files are small.
+ * Files that start many processes (the CLI, git, npm, the frameworks' print) take the longest. Started first,
+ * they overlap with the rest instead of running on their own at the end. Vitest's own order (slowest first by
+ * the last run's timings, else largest file first) cannot know them on a fresh clone.
  */
 const START_FIRST = [
-  'test/integration/plugin-package-serverless.test.ts',
-  'test/integration/plugin-package-osls.test.ts',
-  'test/integration/plugin-package-kms.test.ts',
-  'test/integration/plugin-apps-serverless.test.ts',
-  'test/integration/plugin-apps-osls.test.ts',
+  'test/integration/cli-core.test.ts',
+  'test/integration/cli-refusals.test.ts',
+  'test/integration/docs-recipes.test.ts',
+  'test/security/approval-replay.test.ts',
+  'test/integration/kms-cli.test.ts',
+  'test/integration/run-cli.test.ts',
+  'test/security/run-env-forgery.test.ts',
+  'test/integration/git-merge-v3.test.ts',
   'test/integration/apps-cli.test.ts',
-  'test/integration/runtime-mode-esbuild.test.ts',
-  'test/integration/runtime-mode-serverless.test.ts',
-  'test/integration/runtime-mode-osls.test.ts',
-  'test/integration/runtime-mode-store.test.ts',
-  'test/integration/runtime-mode-store-osls.test.ts',
-  'test/integration/runtime-mode-esbuild-esm.test.ts',
-  'test/integration/runtime-mode-deploy-function.test.ts',
-  'test/integration/package-install.test.ts',
-  'test/security/name-approval.test.ts',
-  'test/security/sls-opt-out-leak.test.ts',
-  'test/security/package-stage-files.test.ts',
 ];
 
 class FrameworksFirst extends BaseSequencer {
@@ -41,6 +34,8 @@ class FrameworksFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // whole-framework packaging and crash tests run in the e2e suite (test/support/e2e-files.ts)
+    exclude: [...WHOLE_FRAMEWORK_FILES, '**/node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: 'forks',

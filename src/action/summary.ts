@@ -1,6 +1,6 @@
 import { type ContractReport, renderCheck } from '../contract/index.js';
 import { appDeployStatus } from '../contract/deployed.js';
-import { awsDeployReader } from '../contract/deployed-aws.js';
+import { awsDeployReader } from '../aws/deployments.js';
 import { renderStatus } from '../contract/deployed-render.js';
 import { escapeMarkdown, markdownCode } from '../core/escape.js';
 import type { LoadedSecrets } from '../stages/load.js';

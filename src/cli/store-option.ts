@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { OptionSpec } from './command.js';
-import type { StoreLocation } from '../store/backend.js';
-import { storeLocationFrom, storeUrlForms, STORE_ENV } from '../store/backends.js';
+import type { StoreLocation } from '../runtime-store/backend.js';
+import { storeLocationFrom, storeUrlForms, STORE_ENV } from '../runtime-store/backends.js';
 
 /** `--store s3://BUCKET/PREFIX`, taken by pull and list. */
 export const STORE_OPTION = {

@@ -2,7 +2,7 @@ import { requireFromTaskRoot } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import { runtimeSecrets, type RuntimeSecrets } from '../core/runtime-registry.js';
-import { setS3SdkLoader, type S3Sdk } from '../stages/runtime-store.js';
+import { useLambdaStoreSdks } from '../stages/runtime-store.js';
 
 /**
  * Inside a function deployed in runtime mode, the wrapper has opened the secrets packaged for it: the
@@ -95,7 +95,5 @@ let lambdaLoaderSet = false;
 export function useLambdaS3Sdk(): void {
   if (lambdaLoaderSet) return;
   lambdaLoaderSet = true;
-  setS3SdkLoader(async () =>
-    requireFromTaskRoot<S3Sdk>('@aws-sdk/client-s3', process.env, 'IO', ' for the runtime store'),
-  );
+  useLambdaStoreSdks((pkg) => requireFromTaskRoot(pkg, process.env, 'IO', ' for the runtime store'));
 }

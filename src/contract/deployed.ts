@@ -17,14 +17,8 @@ import type { Unreadable } from './types.js';
 export type DeployState = 'current' | 'stale' | 'not deployed' | 'unknown';
 
 /** What AWS holds for one function: not deployed, or the plugin's record (undefined: deployed without it). */
-export type DeployedRecord = { deployed: false } | { deployed: true; record: string | undefined };
-
-export interface DeployReader {
-  /** the functions of a stack: logical id → function name; undefined when the stack does not exist */
-  stackFunctions(region: string, stackName: string): Promise<Map<string, string> | undefined>;
-  /** the plugin's record on a deployed function (only that variable is kept); deployed: false when it is gone */
-  functionRecord(region: string, functionName: string): Promise<DeployedRecord>;
-}
+export type { DeployedRecord, DeployReader } from '../aws/deployments.js';
+import type { DeployedRecord, DeployReader } from '../aws/deployments.js';
 
 export interface FunctionStatus {
   service: string;

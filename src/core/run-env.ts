@@ -9,7 +9,7 @@ import { keyNameProblem } from './names.js';
  *
  * Any variable can also come from a committed `.env` (serverless' useDotenv, SST) or be set by hand, so
  * none of them proves anything alone. run therefore writes a random per-run token into a file only it
- * creates (0600, in a fresh 0700 folder outside the repository, removed when run ends: store/run-token.ts)
+ * creates (0600, in a fresh 0700 folder outside the repository, removed when run ends: run-env/token.ts)
  * and sets a MAC under that token over what it claims. A process under run reads the token and checks
  * the MAC; a file of the repository cannot forge it without the token.
  */
@@ -22,7 +22,7 @@ export const RUN_KEYS_VAR = 'STAGE_SECRETS_KEYS';
  * and compares: a service of another app (or folder) never takes secrets that were not its own.
  */
 export const RUN_FILE_VAR = 'STAGE_SECRETS_FILE';
-/** The absolute path of run's token file (store/run-token.ts). */
+/** The absolute path of run's token file (run-env/token.ts). */
 export const RUN_TOKEN_VAR = 'STAGE_SECRETS_RUN_TOKEN';
 /** HMAC-SHA256 under the token over the stage file, the stage, the names and a digest of each value. */
 export const RUN_MAC_VAR = 'STAGE_SECRETS_RUN_MAC';

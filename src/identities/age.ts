@@ -283,6 +283,7 @@ export const ageKind: IdentityKind<AgeIdentityRecord, AgeIdentitySpec> = {
     return [...new Set(recipients)].map((recipient) => ({ type: 'age', recipient }));
   },
   lambdaRuntime: false,
+  wrappedKey: (record) => record.wrapped,
   canTryQuickly: () => true,
   identity: async (record, env) => ageIdentity(record, env),
   recipient: async (target, _env) =>

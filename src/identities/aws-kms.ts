@@ -3,6 +3,7 @@ import type { z } from 'zod/v3';
 import { StageSecretsError } from '../core/errors.js';
 import { kmsClient, kmsSdk, regionOfArn, retrySettings } from './aws-kms-client.js';
 import { kmsError, type KmsCallInfo } from './aws-kms-errors.js';
+import { awsKmsLambda } from './aws-kms-lambda.js';
 import type { Identity, IdentityKind, IdentitySpec, Recipient, RecordFields, StageContext } from './types.js';
 
 /** The stage private key wrapped by AWS KMS Encrypt under the encryption context {app, stage}. */
@@ -196,6 +197,13 @@ export const awsKmsKind: IdentityKind<KmsIdentityRecord, KmsIdentitySpec> = {
     return keyId ? [{ type: 'aws-kms', keyId, region }] : [];
   },
   lambdaRuntime: true,
+  quickEnv: (env) => ({
+    ...env,
+    STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1',
+    STAGE_SECRETS_KMS_TIMEOUT_MS: env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000',
+  }),
+  wrappedKey: (record) => record.ciphertext,
+  lambda: awsKmsLambda,
   canTryQuickly: (_record, env) => CREDENTIAL_VARIABLES.some((name) => Boolean(env[name])),
   identity: async (record, env) => kmsIdentity(record, env),
   recipient: async (target, env) =>

@@ -127,3 +127,41 @@ export function distinctFrom(
 ): { record: IdentityRecord; notice: string } | undefined {
   return kindOf(added).distinctFrom?.(added, existing, stage);
 }
+
+/** The kinds runtime mode can give a deployed function (lambdaRuntime, with their Lambda use). */
+export function lambdaKinds(): IdentityKind[] {
+  return IDENTITY_KINDS.filter((kind) => kind.lambdaRuntime && kind.lambda !== undefined);
+}
+
+/** The IAM statements that let a function's role unwrap the stage key with these records (each kind's own). */
+export function lambdaGrant(records: readonly IdentityRecord[], app: string, stage: string): Record<string, unknown>[] {
+  return lambdaKinds().flatMap((kind) => {
+    const own = records.filter((r) => r.type === kind.type);
+    return own.length ? kind.lambda!.grant(own, app, stage) : [];
+  });
+}
+
+/** The record's wrapped stage key as the header holds it. */
+export function wrappedKeyOf(record: IdentityRecord): string {
+  return kindOf(record).wrappedKey(record);
+}
+
+/** Whether the record's key is a file or variable on this machine. */
+export function keyIsHere(record: IdentityRecord): boolean {
+  return kindOf(record).keyHere === true;
+}
+
+/** What init makes when no identity flag is given. */
+export function initDefaultSpec(): IdentitySpec {
+  const kind = IDENTITY_KINDS.find((k) => k.initDefault);
+  if (!kind) throw new StageSecretsError('USAGE', "no identity kind is init's default: give an identity flag.");
+  return { type: kind.type };
+}
+
+/** The env of one quick attempt at any of these records (each kind's retries and timeout for it). */
+export function quickEnv(records: readonly IdentityRecord[], env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  let quick = env;
+  for (const kind of IDENTITY_KINDS)
+    if (records.some((r) => r.type === kind.type)) quick = kind.quickEnv?.(quick) ?? quick;
+  return quick;
+}

@@ -256,6 +256,9 @@ export const localKind: IdentityKind<LocalIdentityRecord> = {
   ],
   specsFrom: (values) => (values.local ? [{ type: 'local' }] : []),
   lambdaRuntime: false,
+  wrappedKey: (record) => record.wrapped,
+  keyHere: true,
+  initDefault: true,
   canTryQuickly: () => true,
   identity: async (record, env) => localIdentity(record, env),
   recipient: async (target: IdentitySpec | LocalIdentityRecord, env) =>

@@ -100,6 +100,16 @@ export interface IdentityKind<R extends IdentityRecord = IdentityRecord, S exten
   specsFrom(values: FlagValues, command: string): S[];
   /** whether the Lambda runtime wrapper can open a stage with it (it is then part of the runtime bundle) */
   readonly lambdaRuntime: boolean;
+  /** the record's wrapped stage key as the header holds it (the package check refuses a package holding it) */
+  wrappedKey(record: R): string;
+  /** its key is a file or variable on this machine (messages say the identity "is here") */
+  readonly keyHere?: boolean;
+  /** init makes one of these when no identity flag is given */
+  readonly initDefault?: boolean;
+  /** how runtime mode uses it (a lambdaRuntime kind): the function role's grant, a cold start's set-up */
+  readonly lambda?: LambdaUse<R>;
+  /** the env of one quick attempt (set, import and list try a key once, briefly): its retries and timeout */
+  quickEnv?(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv;
   /** whether trying it costs no wait on the network when it cannot be used (set, import, list try such ones) */
   canTryQuickly(record: R, env: NodeJS.ProcessEnv): boolean;
   identity(record: R, env: NodeJS.ProcessEnv): Promise<Identity>;
@@ -120,4 +130,18 @@ export interface IdentityKind<R extends IdentityRecord = IdentityRecord, S exten
   isKeyVariable?(name: string): boolean;
   /** key texts this process may have read for these records (env and files): run masks them in its child's output */
   keyTexts?(records: readonly R[], env: NodeJS.ProcessEnv): string[];
+}
+
+/** What runtime mode needs of a kind a deployed function opens its stage with (runtime-mode, open-packaged). */
+export interface LambdaUse<R extends IdentityRecord = IdentityRecord> {
+  /** the flag that adds such an identity, for messages: "--kms KEY_ID" */
+  readonly addFlag: string;
+  /** what the function's role is granted, in words for messages: "kms:Decrypt" */
+  readonly action: string;
+  /** the IAM statements that let a function's role unwrap the stage key with these records, and nothing else */
+  grant(records: readonly R[], app: string, stage: string): Record<string, unknown>[];
+  /** why a record must not go into that grant (a field IAM reads as a wildcard), or undefined */
+  refuse?(record: R, stage: string): string | undefined;
+  /** a cold start: load the kind's SDK from the function's package (`load`); returns env defaults (timeouts) */
+  coldStart?(load: (pkg: string) => unknown): Record<string, string>;
 }

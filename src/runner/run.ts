@@ -3,7 +3,7 @@ import { githubMaskLines, runnerReadsMasks } from '../core/ci-masks.js';
 import { maskTexts, unmaskedSecrets, unmaskedWarning } from '../core/mask-texts.js';
 import type { SecretValue } from '../core/values.js';
 import { runChild, DEFAULT_FLUSH_MS } from './child.js';
-import { createRunToken } from '../store/run-token.js';
+import { createRunToken } from '../run-env/token.js';
 import { childEnv, type RunProof } from './env.js';
 import { FilesDir } from './files-dir.js';
 import { SignalRelay, signalExitCode } from './signals.js';

@@ -4,12 +4,20 @@ import type { SecretEntry, StageFile } from '../core/format.js';
 import { checkRuntimeBundle, type RuntimeBundle } from '../core/runtime-bundle.js';
 import { publishRuntimeSecrets } from '../core/runtime-registry.js';
 import type { SecretValue } from '../core/values.js';
-import { setKmsSdkLoader, type KmsSdk } from '../identities/aws-kms-client.js';
 import { IDENTITY_KINDS } from '../identities/registry.js';
 import { openStageFile } from '../stages/open-file.js';
 
-/** In Lambda a cold start should fail in seconds, not retry for a minute; the env still overrides. */
-const LAMBDA_KMS_DEFAULTS = { STAGE_SECRETS_KMS_MAX_ATTEMPTS: '3', STAGE_SECRETS_KMS_TIMEOUT_MS: '3000' };
+/** Each runtime kind's cold-start set-up: its SDK from the function's package, its env defaults (timeouts). */
+function coldStart(env: NodeJS.ProcessEnv): Record<string, string> {
+  const defaults: Record<string, string> = {};
+  for (const kind of IDENTITY_KINDS.filter((k) => k.lambdaRuntime)) {
+    Object.assign(
+      defaults,
+      kind.lambda?.coldStart?.((pkg) => requireFromTaskRoot(pkg, env, 'KEY_UNAVAILABLE', '')),
+    );
+  }
+  return defaults;
+}
 
 /** The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts). */
 function asStageFile(bundle: RuntimeBundle): StageFile {
@@ -50,9 +58,9 @@ export async function openPackagedSecrets(
   try {
     const kinds = IDENTITY_KINDS.filter((kind) => kind.lambdaRuntime).map((kind) => kind.type);
     bundle = checkRuntimeBundle(raw, kinds);
-    setKmsSdkLoader(async () => requireFromTaskRoot<KmsSdk>('@aws-sdk/client-kms', env, 'KEY_UNAVAILABLE', ''));
+    const defaults = coldStart(env);
     const file = asStageFile(bundle);
-    const keyEnv = { ...LAMBDA_KMS_DEFAULTS, ...env };
+    const keyEnv = { ...defaults, ...env };
     const opened = await openStageFile(file, keyEnv);
     if (opened.pending.length > 0) {
       throw new StageSecretsError(

@@ -221,18 +221,18 @@ function applyRuntime(
   const count = Object.keys(functions).length;
   input.log.notice(
     `stage-secrets: runtime mode: ${plural(input.secrets, 'secret')} of stage ${stage} sealed into the packages of ${receiving} of ${plural(count, 'function')} ` +
-      `(opened at cold start with kms:Decrypt; no value in the template or the environment)` +
+      `(opened at cold start with ${result.opensWith}; no value in the template or the environment)` +
       (result.madeIndividual
         ? '; functions receive different secrets, so each is packaged on its own (package.individually)'
         : ''),
   );
   if (result.storeFolder && result.storeAccess === 'read-write') {
     input.log.notice(
-      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read and update ${result.storeFolder} (s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only)`,
+      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read and update ${result.storeFolder} (${result.storeGrant})`,
     );
   } else if (result.storeFolder) {
     input.log.notice(
-      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read ${result.storeFolder} but not update it (s3:GetObject, s3:ListBucket on that prefix only; no s3:PutObject): ` +
+      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read ${result.storeFolder} but not update it (${result.storeGrant}): ` +
         `stage ${stage} uses the stage file of ${result.fileStage} through a preview fallback, so its functions read ${result.fileStage}'s newest values, and their updateSecret fails with READ_ONLY. ` +
         `To update secrets from stage ${stage}, give it its own stage file: npx --no-install stage-secrets init --stage ${stage}`,
     );

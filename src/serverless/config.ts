@@ -2,6 +2,17 @@ import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from '../core/names.js';
 import { catchAllPatternError } from '../stages/locate.js';
+import { parseStoreUrl, STORE_BACKENDS, storeUrlForms } from '../runtime-store/backends.js';
+
+/** Whether a setting is a URL one of the runtime-store backends parses. */
+function isStoreUrl(text: string): boolean {
+  try {
+    parseStoreUrl(text, 'custom.stageSecrets.store');
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** How functions get their secrets: in their environment (Seed's way) or sealed in the package. */
 export type SecretsMode = 'env' | 'runtime';
@@ -60,7 +71,7 @@ export const CUSTOM_SCHEMA: Record<string, unknown> = {
         optional: NAME_LIST_SCHEMA,
         fallbacks: { type: 'object', additionalProperties: { type: 'string', pattern: STAGE_NAME_PATTERN.source } },
         mode: { enum: ['env', 'runtime'] },
-        store: { type: 'string', pattern: '^s3://' },
+        store: { type: 'string', pattern: `^(${STORE_BACKENDS.map((b) => b.scheme).join('|')})://` },
       },
       additionalProperties: false,
     },
@@ -132,11 +143,8 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
       'custom.stageSecrets.mode must be env (values in the environment, the default) or runtime (sealed in the package).',
     );
   }
-  if (
-    store !== undefined &&
-    (typeof store !== 'string' || !/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(store))
-  ) {
-    throw usage('custom.stageSecrets.store must be an S3 location, s3://BUCKET/PREFIX.');
+  if (store !== undefined && (typeof store !== 'string' || !isStoreUrl(store))) {
+    throw usage(`custom.stageSecrets.store must be a runtime-store location, ${storeUrlForms()}.`);
   }
   let fallbackMap: Record<string, string> | undefined;
   if (fallbacks !== undefined) {

@@ -16,6 +16,7 @@ import { SEALED_FILE } from './runtime-wrapper.js';
 import type { FunctionConfig, ServiceConfig } from './types.js';
 import { appendPatternsLast } from './package-patterns.js';
 import { readZipEntries, type ZipEntry } from './zip-entries.js';
+import { kindOf, wrappedKeyOf } from '../identities/index.js';
 
 /** What the check after packaging needs to know of the build. */
 export interface PackageGuard {
@@ -169,18 +170,12 @@ function quotedNonces(bytes: Buffer, names: Map<string, string>): string[] {
   return [...found].sort();
 }
 
-/** The fields where an identity record keeps its wrapped stage key: `wrapped` (local, age), `ciphertext` (aws-kms). */
-const WRAPPED_FIELDS = ['wrapped', 'ciphertext'] as const;
-
 /**
- * The wrapped stage keys of the stage file's identities as its header holds them, whatever the kind;
- * `bundled` (a runtime-mode sealed file): all but the aws-kms ones, which that file carries to open in Lambda.
+ * The wrapped stage keys of the stage file's identities as its header holds them; `localOnly`: not those of
+ * kinds a runtime-mode package carries on purpose (lambdaRuntime).
  */
-function wrappedKeys(guard: PackageGuard, bundled: boolean): string[] {
-  return (guard.stageFile?.identities ?? [])
-    .filter((r) => !(bundled && r.type === 'aws-kms'))
-    .flatMap((r) => WRAPPED_FIELDS.map((field) => (r as Record<string, unknown>)[field]))
-    .filter((blob): blob is string => typeof blob === 'string' && blob !== '');
+function wrappedKeys(guard: PackageGuard, localOnly: boolean): string[] {
+  return (guard.stageFile?.identities ?? []).filter((r) => !(localOnly && kindOf(r).lambdaRuntime)).map(wrappedKeyOf);
 }
 
 function inspectEntry(entry: ZipEntry, ctx: ZipContext, guard: PackageGuard, rel?: string): string | undefined {

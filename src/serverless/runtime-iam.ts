@@ -1,48 +1,8 @@
-import type { KmsIdentityRecord } from '../identities/aws-kms.js';
-import { regionOfArn } from '../identities/aws-kms-client.js';
+import type { IamStatement } from '../core/iam.js';
 import { storeBackendOf, type StoreAccess, type StoreLocation } from '../stages/runtime-store.js';
 import type { ServiceConfig } from './types.js';
 
-export type IamStatement = Record<string, unknown>;
-
-/** The key a KMS identity names, as an IAM resource: its ARN when known, else built from its id. */
-function keyResource(record: KmsIdentityRecord): unknown {
-  if (record.keyArn) return record.keyArn;
-  if (/^arn:aws[a-z-]*:kms:[^:]+:\d+:key\//.test(record.keyId)) return record.keyId;
-  if (record.keyId.startsWith('alias/') || regionOfArn(record.keyId)) return undefined; // an alias: see aliasStatement
-  const region = record.region ?? '${AWS::Region}';
-  return { 'Fn::Sub': `arn:\${AWS::Partition}:kms:${region}:\${AWS::AccountId}:key/${record.keyId}` };
-}
-
-/**
- * The statements that let a function's role unwrap its stage key, and nothing else: kms:Decrypt on the
- * stage's keys, only with the encryption context {app, stage} the key was wrapped under.
- */
-export function kmsDecryptStatements(identities: KmsIdentityRecord[], app: string, stage: string): IamStatement[] {
-  const context = { 'kms:EncryptionContext:app': app, 'kms:EncryptionContext:stage': stage };
-  const resources = identities.map(keyResource).filter((r) => r !== undefined);
-  const aliases = identities.filter((r) => keyResource(r) === undefined).map((r) => r.keyId);
-  const statements: IamStatement[] = [];
-  if (resources.length) {
-    statements.push({
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: resources,
-      Condition: { StringEquals: context },
-    });
-  }
-  if (aliases.length) {
-    // A key recorded only by alias (no ARN came back at init): IAM cannot name it, so the alias the
-    // runtime sends with Decrypt is the condition.
-    statements.push({
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: '*',
-      Condition: { StringEquals: context, 'ForAnyValue:StringEquals': { 'kms:RequestAlias': aliases } },
-    });
-  }
-  return statements;
-}
+export { type IamStatement, iamUnsafeCharacter } from '../core/iam.js';
 
 type ProviderIam = { role?: unknown; [key: string]: unknown };
 
@@ -88,13 +48,8 @@ export type { StoreAccess } from '../stages/runtime-store.js';
 
 /**
  * The statements that let a function's role use one stage's folder of the runtime store, and nothing
- * else: whatever its backend needs (store/backends.ts). `folder` is the store's stage folder (stageFolder).
+ * else: whatever its backend needs (runtime-store/backends.ts). `folder` is the store's stage folder (stageFolder).
  */
 export function storeStatements(location: StoreLocation, folder: string, access: StoreAccess): IamStatement[] {
   return storeBackendOf(location).grant(location, folder, access);
-}
-
-/** Characters IAM reads as wildcards or policy variables: a store folder holding one would widen the grant. */
-export function iamUnsafeCharacter(folder: string): string | undefined {
-  return /[*?$]/.exec(folder)?.[0];
 }

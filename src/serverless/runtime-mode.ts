@@ -3,14 +3,14 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import type { KmsIdentityRecord } from '../identities/aws-kms.js';
+import type { IdentityRecord } from '../core/format.js';
+import { kindOf, lambdaGrant, lambdaKinds } from '../identities/index.js';
 import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
 import type { Logger } from '../core/log.js';
 import { stageFolder, storeBackendOf, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
 import {
   addToServiceRole,
   iamUnsafeCharacter,
-  kmsDecryptStatements,
   storeStatements,
   type IamStatement,
   type StoreAccess,
@@ -67,6 +67,10 @@ export interface RuntimeModeResult {
   storeAccess?: StoreAccess;
   /** the stage of the stage file used (a preview stage's fallback), whose store folder is used too */
   fileStage: string;
+  /** what the functions' role may do to open their secrets, in words: "kms:Decrypt" */
+  opensWith: string;
+  /** with a store: what the role may do in its folder, in words (the backend's) */
+  storeGrant?: string;
 }
 
 /**
@@ -158,32 +162,30 @@ function checkFunctions(input: RuntimeModeInput): void {
   }
 }
 
-function kmsIdentities(file: StageFile, deployStage: string): KmsIdentityRecord[] {
-  const kms = file.identities.filter((r): r is KmsIdentityRecord => r.type === 'aws-kms');
-  if (kms.length === 0) {
+/** The stage's identities a deployed function can open it with (kinds with a Lambda use), each checked. */
+function lambdaIdentities(file: StageFile, deployStage: string): IdentityRecord[] {
+  const kinds = lambdaKinds();
+  const usable = file.identities.filter((r) => kinds.some((k) => k.type === r.type));
+  if (usable.length === 0) {
     throw new StageSecretsError(
       'KEY_MISSING',
-      `custom.stageSecrets.mode is runtime, but stage ${file.stage} has no aws-kms identity: a deployed function opens its secrets with a KMS Decrypt under its own role, and a local key cannot be given to it without shipping the key. ` +
-        `Add a KMS key to the stage: npx --no-install stage-secrets rewrap --stage ${file.stage} --kms KEY_ID (then commit secrets/${file.stage}.json)` +
+      `custom.stageSecrets.mode is runtime, but stage ${file.stage} has no ${kinds.map((k) => k.type).join(' or ')} identity: a deployed function opens its secrets under its own role, and a key held in a file or by a person cannot be given to it without shipping the key. ` +
+        `Add one to the stage: ${kinds.map((k) => `npx --no-install stage-secrets rewrap --stage ${file.stage} ${k.lambda!.addFlag}`).join(' or ')} (then commit secrets/${file.stage}.json)` +
         (file.stage === deployStage ? '' : ` (stage ${deployStage} uses the stage file of ${file.stage})`) +
         `, or use mode: env.`,
     );
   }
-  // The build opens the stage with the first identity that works, so an added one is never tried here;
-  // its key fields go into the role's policy as they are, where a wildcard or variable would reach other keys.
-  for (const record of kms) {
-    const unsafe = [record.keyId, record.keyArn, record.region]
-      .map((field) => (field === undefined ? undefined : iamUnsafeCharacter(field)))
-      .find(Boolean);
-    if (unsafe) {
+  for (const record of usable) {
+    const why = kindOf(record).lambda!.refuse?.(record, file.stage);
+    if (why) {
       throw new StageSecretsError(
         'FORMAT',
-        `custom.stageSecrets.mode is runtime, but stage ${file.stage}'s identity ${record.id} names its key with ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the functions' kms:Decrypt grant would reach other keys. ` +
+        `custom.stageSecrets.mode is runtime, but ${why} ` +
           `A writer without the key may have added it: check the stage file's history in git, and remove the identity with: npx --no-install stage-secrets rewrap --stage ${file.stage} --remove ${record.id}`,
       );
     }
   }
-  return kms;
+  return usable;
 }
 
 /** "src/api/handler.main" → module "src/api/handler", export "main" (the way Lambda's Node.js runtime splits it). */
@@ -228,7 +230,7 @@ function nativeModuleFile(serviceDir: string, fnName: string, modulePath: string
 
 function bundleFor(
   file: StageFile,
-  kms: KmsIdentityRecord[],
+  usable: IdentityRecord[],
   deployStage: string,
   fnName: string,
   names: string[],
@@ -253,7 +255,7 @@ function bundleFor(
     publicKey: file.publicKey,
     ...(file.policy ? { policy: file.policy } : {}),
     ...(file.approvalEpoch ? { approvalEpoch: file.approvalEpoch } : {}),
-    identities: kms,
+    identities: usable,
     secrets,
   };
 }
@@ -270,7 +272,7 @@ const sameList = (a: string[], b: string[]) =>
 export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   checkFunctions(input);
   const { file } = input;
-  const kms = kmsIdentities(file, input.stage);
+  const usable = lambdaIdentities(file, input.stage);
   const folder = input.store && storeFolderFor(input.store, file.app, file.stage);
   const packager = packagerOf(input);
   const runtimeBundle = packager === 'framework' ? RUNTIME_BUNDLE : BUNDLED_RUNTIME_BUNDLE;
@@ -305,7 +307,7 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
         exportPath,
       };
       if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
-      return { name, wrapper, sealed: bundleFor(file, kms, input.stage, name, input.received[name]!) };
+      return { name, wrapper, sealed: bundleFor(file, usable, input.stage, name, input.received[name]!) };
     });
 
   const root = path.join(input.serviceDir, RUNTIME_DIR);
@@ -338,9 +340,10 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const inAll = packager === 'framework' && !individual;
   appendPatternsLast(input.service as { package?: unknown }, [inAll ? `${RUNTIME_DIR}/**` : `!${RUNTIME_DIR}/**`]);
 
-  const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage };
+  const actions = [...new Set(usable.map((r) => kindOf(r).lambda!.action))].join(', ');
+  const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage, opensWith: actions };
   if (wrapped.length === 0) return result;
-  const statements: IamStatement[] = kmsDecryptStatements(kms, file.app, file.stage);
+  const statements: IamStatement[] = lambdaGrant(usable, file.app, file.stage);
   if (input.store && folder !== undefined) {
     // only functions with the wrapper: elsewhere a SecretClient has no packaged stage to update
     for (const name of wrapped) {
@@ -352,8 +355,9 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     statements.push(...storeStatements(input.store, folder, access));
     result.storeFolder = storeBackendOf(input.store).objectUrl(input.store, folder);
     result.storeAccess = access;
+    result.storeGrant = storeBackendOf(input.store).grantWords(access);
   }
-  const needs = input.store ? 'kms:Decrypt and the runtime store' : 'kms:Decrypt';
+  const needs = input.store ? `${actions} and the runtime store` : actions;
   if (!addToServiceRole(input.service, statements)) {
     input.log.warn(
       `custom.stageSecrets.mode is runtime and the service brings its own IAM role: add ${statements.length === 1 ? 'this statement' : 'these statements'} to it, or the functions cannot open their secrets${input.store ? ' or use the runtime store' : ''}: ${JSON.stringify(statements)}`,

@@ -10,7 +10,7 @@ import {
   RUN_MAC_VAR,
   type RunEnvProblem,
 } from '../core/run-env.js';
-import { readRunToken } from '../store/run-token.js';
+import { readRunToken } from '../run-env/token.js';
 import type { SecretValue } from '../core/values.js';
 import { findGitRoot } from './locate.js';
 import type { StageOptions } from './options.js';

@@ -9,7 +9,7 @@ import { StageSecretsError, type ErrorCode } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
-import { canTryQuickly, identityOf, strayKey } from '../identities/index.js';
+import { canTryQuickly, identityOf, keyIsHere, quickEnv, strayKey } from '../identities/index.js';
 import { approvalsFor } from './approval-epoch.js';
 import { contextOf, valueAad } from './sealing.js';
 
@@ -122,13 +122,12 @@ export async function keyAtHand(
   where: string,
 ): Promise<UnwrappedKey | undefined> {
   const identities = file.identities.filter((record) => canTryQuickly(record, env));
-  const timeout = env.STAGE_SECRETS_KMS_TIMEOUT_MS || '3000';
-  const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1', STAGE_SECRETS_KMS_TIMEOUT_MS: timeout };
+  const quick = quickEnv(identities, env);
   const { key, failures } = identities.length ? await tryIdentities({ ...file, identities }, quick) : { failures: [] };
   if (key) return key;
   const mismatch = failures.find((f) => f.error.code === 'INTEGRITY');
   if (mismatch) {
-    const unwraps = mismatch.record.type === 'local' ? 'is here, but its wrapped key' : 'unwraps a key that';
+    const unwraps = keyIsHere(mismatch.record) ? 'is here, but its wrapped key' : 'unwraps a key that';
     throw keyMismatch(`identity ${mismatch.record.id} ${unwraps} does not match ${where}`, where);
   }
   const stray = strayKey(file.identities, file.stage, env);

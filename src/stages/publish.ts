@@ -19,6 +19,6 @@ export async function publishStage(opts: StageOptions, target: string, settings:
   const path = parsePublishTarget(target);
   const loaded = await loadSecrets({ ...opts, runEnv: false });
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
-  const { publishParameters } = await import('../store/ssm-parameters.js');
+  const { publishParameters } = await import('../aws/ssm-parameters.js');
   return { path, counts: await publishParameters(path, texts, settings) };
 }

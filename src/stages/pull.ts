@@ -1,7 +1,7 @@
 import { Opener, publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import type { ObjectStore, StoreLocation } from '../store/backend.js';
+import type { ObjectStore, StoreLocation } from '../runtime-store/backend.js';
 import { keyAtHand, type UnwrappedKey } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';

@@ -10,13 +10,12 @@ import {
   stageFolder,
   type ObjectStore,
   type StoreLocation,
-} from '../store/backend.js';
-import { storeBackendOf } from '../store/backends.js';
+} from '../runtime-store/backend.js';
+import { STORE_BACKENDS, storeBackendOf } from '../runtime-store/backends.js';
 import { valueAad } from './sealing.js';
 
-export { stageFolder, type StoreAccess, type StoreLocation } from '../store/backend.js';
-export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../store/backends.js';
-export { setS3SdkLoader, type S3Sdk } from '../store/s3-store.js';
+export { stageFolder, type StoreAccess, type StoreLocation } from '../runtime-store/backend.js';
+export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../runtime-store/backends.js';
 
 /*
  * The runtime store's use cases on a stage file already read (or packaged): read the store's entries,
@@ -320,4 +319,9 @@ export async function updateStoredSecret(
     'LOCKED',
     `${name} is being updated concurrently by other instances: this update did not land after ${maxAttempts} conditional writes to ${where}, and nothing of it was written. Retry the update (or raise ${STORE_ATTEMPTS_ENV}).`,
   );
+}
+
+/** Inside Lambda: every backend loads its SDK from the function's package with `load` (a require()). */
+export function useLambdaStoreSdks(load: (pkg: string) => unknown): void {
+  for (const backend of STORE_BACKENDS) backend.coldStart?.(load);
 }

@@ -12,6 +12,34 @@ function lockFile(ws: Workspace): string {
   return path.join(ws.dir, 'secrets', '.dev.json.lock');
 }
 
+/** Whether the entry file of `name` (stage dev) was written at or after `since` (ms). */
+function writtenSince(ws: Workspace, name: string, since: number): boolean {
+  try {
+    return fs.statSync(path.join(ws.dir, 'secrets', 'dev', `${name}.json`)).mtimeMs >= since;
+  } catch {
+    return false; // not there yet, or being renamed over
+  }
+}
+
+/**
+ * Starts a writer and kills it once it has written the entry file of `name`: aimed by its progress on disk,
+ * not by a clock, so the kill lands between entry files however loaded the machine is (unless the writer
+ * ends first). v3 writes entry files in name order, so a name's place in that order is the share written.
+ */
+async function killAfterEntry(ws: Workspace, args: string[], name: string | undefined) {
+  const since = Date.now();
+  const writer = startCli(args, { cwd: ws.dir, env: ws.env });
+  let finished = false;
+  void writer.done.then(() => {
+    finished = true;
+  });
+  while (!finished && (name === undefined || !writtenSince(ws, name, since))) {
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  writer.kill('SIGKILL');
+  return { writer, result: await writer.done };
+}
+
 describe('concurrent writers and a writer that dies holding the lock', () => {
   let ws: Workspace;
   let kms: KmsServer;
@@ -72,6 +100,8 @@ describe('writers killed at random points (seeded)', () => {
   const ROUNDS = 6;
   /** More rounds, up to this many, while no kill has landed: a writer that outran its kill re-aims them. */
   const MAX_ROUNDS = 12;
+  /** the batch's names in the order a v3 write writes their entry files */
+  const BATCH_ORDER = Array.from({ length: BATCH }, (_, j) => `BATCH_${j}`).sort();
   let ws: Workspace;
 
   beforeAll(() => {
@@ -101,9 +131,7 @@ describe('writers killed at random points (seeded)', () => {
     expect((await ws.run(['import', ...stage, batchFile(0)])).code).toBe(0);
     const first = Date.now();
     expect((await ws.run(['import', ...stage, batchFile(0)])).code).toBe(0);
-    // How long one import of the batch takes here, to aim the kills. Measured again by every writer that
-    // runs to the end: the load on the machine changes, and a kill aimed by a slow measurement comes late.
-    let fullRun = Date.now() - first;
+    const fullRun = Date.now() - first;
     let state = batchState();
     expect(state.size).toBe(1);
 
@@ -115,22 +143,15 @@ describe('writers killed at random points (seeded)', () => {
     let rounds = 0;
     for (let round = 1; round <= ROUNDS || (killed === 0 && round <= MAX_ROUNDS); round++) {
       rounds = round;
-      const started = Date.now();
-      const writer = startCli(['import', ...stage, batchFile(round)], { cwd: ws.dir, env: ws.env });
-      const finishedIn = writer.done.then(() => Date.now() - started);
-      const delay = Math.floor(fullRun * (0.3 + 1.2 * random()));
-      const ranToTheEnd = await Promise.race([
-        finishedIn,
-        new Promise<undefined>((r) => setTimeout(() => r(undefined), delay)),
-      ]);
-      writer.kill('SIGKILL');
-      const r = await writer.done;
+      // a seeded share of the batch's entry files, or (share > 1) a writer left to finish
+      const share = 0.05 + 1.1 * random();
+      const target = share > 1 ? undefined : BATCH_ORDER[Math.floor(BATCH * share)];
+      const { writer, result: r } = await killAfterEntry(ws, ['import', ...stage, batchFile(round)], target);
       if (r.signal === 'SIGKILL') {
         killed++;
         killedPids.push(writer.pid);
       } else {
         expect(r.code, r.stderr).toBe(0);
-        if (ranToTheEnd !== undefined) fullRun = ranToTheEnd;
       }
       expectNoCanary(r.stdout + r.stderr, `import round ${round}`);
 
@@ -181,7 +202,7 @@ describe('writers killed at random points (seeded)', () => {
     console.info(
       `random kills: ${killed}/${rounds} killed mid-run, ${leftLock} left a lock, ${leftTemp} left a temp file; one import ${fullRun} ms`,
     );
-  });
+  }, 120_000);
 });
 
 describe('a lock file committed to git', () => {
@@ -207,6 +228,8 @@ describe('a lock file committed to git', () => {
 
 describe('rotate and upgrade killed between files (v3 writes one file per secret)', () => {
   const COUNT = 1500;
+  /** the entries' names in the order a v3 write writes their files */
+  const ORDER = Array.from({ length: COUNT }, (_, j) => `MANY_${j}`).sort();
   let ws: Workspace;
   beforeAll(async () => {
     ws = makeWorkspace();
@@ -217,22 +240,14 @@ describe('rotate and upgrade killed between files (v3 writes one file per secret
   });
   afterAll(() => ws.cleanup());
 
-  /** Kills `args` part-way (aimed by one full run), then checks what is left: whole files, and a way on. */
-  async function killPartWay(args: string[], label: string): Promise<boolean> {
-    const started = Date.now();
-    const full = startCli(args, { cwd: ws.dir, env: ws.env });
-    expect((await full.done).code, label).toBe(0);
-    const took = Date.now() - started;
-    const writer = startCli(args, { cwd: ws.dir, env: ws.env });
-    await new Promise((r) => setTimeout(r, Math.floor(took * 0.7)));
-    writer.kill('SIGKILL');
-    return (await writer.done).signal === 'SIGKILL';
-  }
-
   it('a killed rotate never loses the key of an entry: verify names rotate to re-run, which finishes it', async () => {
     let killedMidway = 0;
-    for (let round = 0; round < 4; round++) {
-      if (!(await killPartWay(['rotate', ...stage], `rotate ${round}`))) continue;
+    let killed = 0;
+    // aimed by progress: killed after a share of the entry files are re-sealed, before the header is written
+    for (const [round, share] of [0.2, 0.4, 0.6, 0.8].entries()) {
+      const { result } = await killAfterEntry(ws, ['rotate', ...stage], ORDER[Math.floor(COUNT * share)]);
+      if (result.signal !== 'SIGKILL') continue;
+      killed++;
       const verify = await ws.run(['verify', ...stage]);
       if (verify.code !== 0) {
         killedMidway++;
@@ -248,7 +263,9 @@ describe('rotate and upgrade killed between files (v3 writes one file per secret
       expect(after.stdout).toContain(`${COUNT} of ${COUNT} secrets OK`);
       expectNoCanary(verify.stdout + verify.stderr + again.stderr, `rotate round ${round}`);
     }
-    console.info(`rotate: ${killedMidway} of 4 kills landed between the entry files and the header`);
+    expect(killed, 'the kills must land while rotate runs').toBeGreaterThan(0);
+    expect(killedMidway, 'a kill between the entry files must leave a rotate for verify to name').toBeGreaterThan(0);
+    console.info(`rotate: ${killedMidway} of ${killed} kills landed between the entry files and the header`);
   }, 120_000);
 
   it('a killed upgrade leaves the v2 file, which names upgrade; run again, every value and approval is kept', async () => {
@@ -264,21 +281,16 @@ describe('rotate and upgrade killed between files (v3 writes one file per secret
       }
     };
     // Aimed by progress, not by a clock: a first timed run is slower (cold caches) than the runs it aims,
-    // and a kill timed from it can land after every write. Each kill waits for a share of the entry files.
+    // and a kill timed from it can land after every write. Each kill waits for a share of the entry files
+    // (the file of the name at that place in write order).
     const shares = [0.2, 0.4, 0.6, 0.8];
     let killed = 0;
     let leftHalfway = 0;
     for (const share of shares) {
       ws.restore('dev', v2);
       expect(entryFiles()).toBe(0);
-      const writer = startCli(['upgrade', ...stage], { cwd: ws.dir, env: ws.env });
-      let finished = false;
-      void writer.done.then(() => {
-        finished = true;
-      });
-      while (!finished && entryFiles() < COUNT * share) await new Promise((r) => setTimeout(r, 1));
-      writer.kill('SIGKILL');
-      if ((await writer.done).signal !== 'SIGKILL') continue;
+      const { result } = await killAfterEntry(ws, ['upgrade', ...stage], ORDER[Math.floor(COUNT * share)]);
+      if (result.signal !== 'SIGKILL') continue;
       killed++;
       const verify = await ws.run(['verify', ...stage]);
       if (verify.code !== 0) {

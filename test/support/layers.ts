@@ -27,15 +27,18 @@ export const LAYERS: readonly Layer[] = [
       'src/runner/',
       'src/export/',
       'src/stages/',
+      'src/run-env/',
+      'src/runtime-store/',
       'src/identities/',
       'src/store/',
+      'src/aws/',
       CORE,
     ],
   },
   {
     path: 'src/action/',
     what: 'the GitHub Action (bundled into `action/index.mjs`)',
-    imports: ['src/contract/', 'src/stages/', 'src/store/', CORE],
+    imports: ['src/contract/', 'src/stages/', 'src/store/', 'src/aws/', CORE],
   },
   {
     path: 'action/',
@@ -60,7 +63,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/serverless/',
     what: "the Serverless plugin's work: variables, packaging, runtime mode, the package check",
-    imports: ['src/contract/', 'src/stages/', 'src/identities/', 'src/store/', CORE],
+    imports: ['src/contract/', 'src/stages/', 'src/identities/', 'src/runtime-store/', 'src/store/', CORE],
   },
   {
     path: 'src/sst/',
@@ -84,13 +87,13 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     path: 'src/contract/',
-    what: 'checks without a key: what code needs, names x stages',
-    imports: ['src/stages/', CORE],
+    what: 'checks without a key: what code needs, names x stages, what is deployed (status)',
+    imports: ['src/stages/', 'src/aws/', CORE],
   },
   {
     path: 'src/runner/',
     what: "used by the CLI only: the child's env, masking, secret files, signals",
-    imports: ['src/store/', CORE],
+    imports: ['src/run-env/', 'src/store/', CORE],
   },
   {
     path: 'src/export/',
@@ -100,7 +103,12 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/stages/',
     what: 'use cases over one read path (`stage.ts`); init, set/rm, list, verify, rotate, rewrap, upgrade, review',
-    imports: ['src/identities/', 'src/store/', CORE],
+    imports: ['src/run-env/', 'src/identities/', 'src/runtime-store/', 'src/store/', 'src/aws/', CORE],
+  },
+  {
+    path: 'src/run-env/',
+    what: "run's token file: the key of the MAC that marks an env as run's (0600, outside the repository)",
+    imports: [CORE],
   },
   {
     path: 'src/identities/',
@@ -109,7 +117,17 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     path: 'src/store/',
-    what: 'stage files on disk (read with a size cap, lock, atomic write); runtime-store backends in `backends.ts`',
+    what: 'stage files on disk: read with a size cap, lock, atomic write',
+    imports: [CORE],
+  },
+  {
+    path: 'src/runtime-store/',
+    what: 'runtime-store backends (`s3://`), one module each, listed in `backends.ts`, chosen by URL scheme',
+    imports: [CORE],
+  },
+  {
+    path: 'src/aws/',
+    what: "AWS services that are neither a kind's nor a backend's: SSM and Secrets Manager (import, publish), CloudFormation and Lambda (status)",
     imports: [CORE],
   },
   {

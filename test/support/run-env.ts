@@ -1,5 +1,5 @@
 import { childEnv } from '../../src/runner/env.js';
-import { createRunToken } from '../../src/store/run-token.js';
+import { createRunToken } from '../../src/run-env/token.js';
 
 export interface ProvenRunEnv {
   /** the child env `stage-secrets run` would set up: inherited, the values, the contract and its MAC */

@@ -37,11 +37,11 @@ async function importFromAws(
   const dryRun = values['dry-run'] === true;
   let plan: import('../../stages/import-aws.js').ImportPlan;
   if (source.kind === 'ssm') {
-    const { parametersByPath } = await import('../../store/ssm-parameters.js');
+    const { parametersByPath } = await import('../../aws/ssm-parameters.js');
     const found = await parametersByPath(source.path, { recursive: values.recursive === true, withValues: !dryRun });
     plan = aws.planFromParameters(source.path, found);
   } else {
-    const { secretString } = await import('../../store/secrets-manager-secret.js');
+    const { secretString } = await import('../../aws/secrets-manager-secret.js');
     plan = aws.planFromSecret(source.id, await secretString(source.id), values.as);
   }
   if (plan.found.length === 0) {

@@ -1,6 +1,7 @@
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { appRootOf, findSecretsDir } from '../../stages/locate.js';
+import { initDefaultSpec } from '../../identities/index.js';
 import { git } from '../../stages/git.js';
 import { gitIgnoredNote, gitTracking } from '../../stages/git-tracking.js';
 import { initStage } from '../../stages/init.js';
@@ -33,7 +34,7 @@ below. Several may be given, e.g. KMS for CI plus a break-glass local key.`,
     const opts = stageOptions('init', values, io);
     if (!values.here) refuseBelowAppRoot(opts.stage, opts.dir, io);
     const specs = identitySpecsFrom('init', values);
-    if (specs.length === 0) specs.push({ type: 'local' });
+    if (specs.length === 0) specs.push(initDefaultSpec());
     const { file, notices, path, appFrom } = await initStage(opts, specs, () => resolveApp(io.cwd, opts.stage, io.env));
     write(
       io.stderr,

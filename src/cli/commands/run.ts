@@ -5,7 +5,7 @@ import { DEFAULT_FLUSH_MS } from '../../runner/child.js';
 import { MIN_MASK_LENGTH } from '../../core/mask-texts.js';
 import { runWithSecrets } from '../../runner/run.js';
 import { describeSource, loadSecrets, repositoriesOf } from '../../stages/load.js';
-import { tokenFolderInside } from '../../store/run-token.js';
+import { tokenFolderInside } from '../../run-env/token.js';
 import { isKeyVariable, keyTexts as kindKeyTexts } from '../../identities/index.js';
 import { FALLBACKS_ENV, fallbacksToEnv } from '../../stages/locate.js';
 import { defineCommand, fallbackOptions, FALLBACK_OPTION, stageOptions, STAGE_OPTIONS, write } from '../command.js';

@@ -1,7 +1,7 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { assertStageName } from '../../core/names.js';
 import { appDeployStatus } from '../../contract/deployed.js';
-import { awsDeployReader } from '../../contract/deployed-aws.js';
+import { awsDeployReader } from '../../aws/deployments.js';
 import { renderStatus, STATUS_FORMATS, type StatusFormat } from '../../contract/deployed-render.js';
 import { defineCommand, STAGE_OPTIONS } from '../command.js';
 

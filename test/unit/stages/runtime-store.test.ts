@@ -14,10 +14,10 @@ import {
   type RuntimeStore,
 } from '../../../src/stages/runtime-store.js';
 import { valueAad } from '../../../src/stages/sealing.js';
-import { entryObjectKey, nameOfObjectKey, stageFolder } from '../../../src/store/backend.js';
-import { parseStoreUrl, storeLocationFrom } from '../../../src/store/backends.js';
-import type { S3Location } from '../../../src/store/s3-location.js';
-import { s3ObjectStore, usePathStyle, type ObjectStore } from '../../../src/store/s3-store.js';
+import { entryObjectKey, nameOfObjectKey, stageFolder } from '../../../src/runtime-store/backend.js';
+import { parseStoreUrl, storeLocationFrom } from '../../../src/runtime-store/backends.js';
+import type { S3Location } from '../../../src/runtime-store/s3-location.js';
+import { s3ObjectStore, usePathStyle, type ObjectStore } from '../../../src/runtime-store/s3-store.js';
 import { sampleLocalIdentity } from '../../support/records.js';
 import { startS3Server, type S3Server } from '../../support/s3-server.js';
 

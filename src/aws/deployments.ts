@@ -7,7 +7,15 @@
 import { quietSdkConstruction } from '../core/aws-sdk.js';
 import { DEPLOY_DIGEST_ENV } from '../core/deploy-digest.js';
 import { StageSecretsError } from '../core/errors.js';
-import type { DeployedRecord, DeployReader } from './deployed.js';
+
+export type DeployedRecord = { deployed: false } | { deployed: true; record: string | undefined };
+
+export interface DeployReader {
+  /** the functions of a stack: logical id → function name; undefined when the stack does not exist */
+  stackFunctions(region: string, stackName: string): Promise<Map<string, string> | undefined>;
+  /** the plugin's record on a deployed function (only that variable is kept); deployed: false when it is gone */
+  functionRecord(region: string, functionName: string): Promise<DeployedRecord>;
+}
 
 interface AwsError {
   name?: string;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../../src/core/errors.js';
-import { parseStoreUrl, STORE_BACKENDS, storeBackendOf, storeUrlForms } from '../../../src/store/backends.js';
+import { parseStoreUrl, STORE_BACKENDS, storeBackendOf, storeUrlForms } from '../../../src/runtime-store/backends.js';
 
 function usage(fn: () => unknown): string {
   try {

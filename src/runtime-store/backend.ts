@@ -55,6 +55,10 @@ export interface StoreBackend<L extends StoreLocation = StoreLocation> {
   objects(location: L, env: NodeJS.ProcessEnv): ObjectStore;
   /** One object (or folder) as a URL, for messages. */
   objectUrl(location: L, key: string): string;
+  /** The grant in words, for the plugin's notice: "s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only" */
+  grantWords(access: StoreAccess): string;
+  /** Inside Lambda: load the backend's SDK from the function's package (`load`), as a require() would. */
+  coldStart?(load: (pkg: string) => unknown): void;
   /** The IAM statements a deployed function's role needs for one stage folder (runtime mode). */
   grant(location: L, folder: string, access: StoreAccess): Array<Record<string, unknown>>;
 }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRunToken, readRunToken } from '../../../src/store/run-token.js';
+import { createRunToken, readRunToken } from '../../../src/run-env/token.js';
 
 const made: Array<() => void> = [];
 afterAll(() => made.forEach((remove) => remove()));

@@ -327,4 +327,11 @@ export const s3Backend: StoreBackend<S3Location> = {
   objects: s3ObjectStore,
   objectUrl: (location, key) => `s3://${location.bucket}/${key}`,
   grant: s3Grant,
+  grantWords: (access) =>
+    access === 'read-write'
+      ? 's3:GetObject, s3:PutObject, s3:ListBucket on that prefix only'
+      : 's3:GetObject, s3:ListBucket on that prefix only; no s3:PutObject',
+  coldStart(load) {
+    setS3SdkLoader(async () => load('@aws-sdk/client-s3') as S3Sdk);
+  },
 };

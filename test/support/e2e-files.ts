@@ -1,0 +1,32 @@
+/**
+ * Test files that run a whole framework (serverless, osls, serverless-esbuild packaging a service, npm
+ * installing the packed tarball) or kill writers part-way many times: they run in the e2e suite
+ * (vitest.e2e.config.ts, `npm run test:e2e`, which .ci/run runs), so `npm test` stays under two minutes on
+ * two cores. They stay where they are; this list moves them between the suites.
+ */
+export const WHOLE_FRAMEWORK_FILES = [
+  'test/integration/plugin-package-serverless.test.ts',
+  'test/integration/plugin-package-osls.test.ts',
+  'test/integration/plugin-package-kms.test.ts',
+  'test/integration/plugin-apps-serverless.test.ts',
+  'test/integration/plugin-apps-osls.test.ts',
+  'test/integration/runtime-mode-esbuild.test.ts',
+  'test/integration/runtime-mode-serverless.test.ts',
+  'test/integration/runtime-mode-osls.test.ts',
+  'test/integration/runtime-mode-store.test.ts',
+  'test/integration/runtime-mode-store-osls.test.ts',
+  'test/integration/runtime-mode-esbuild-esm.test.ts',
+  'test/integration/runtime-mode-deploy-function.test.ts',
+  'test/integration/contract-package-serverless.test.ts',
+  'test/integration/contract-package-osls.test.ts',
+  'test/integration/contract-package-esbuild.test.ts',
+  'test/integration/package-install.test.ts',
+  'test/integration/readme-quick-start.test.ts',
+  'test/security/name-approval.test.ts',
+  'test/security/sls-opt-out-leak.test.ts',
+  'test/security/sls-seed-yml-typo.test.ts',
+  'test/security/package-stage-files.test.ts',
+  'test/security/runtime-mode-kms-grant.test.ts',
+  'test/security/runtime-mode-function-names.test.ts',
+  'test/security/crash-concurrency.test.ts',
+] as const;
