@@ -12,13 +12,15 @@ import { WHOLE_FRAMEWORK_FILES } from './test/support/e2e-files.js';
 const START_FIRST = [
   'test/integration/cli-core.test.ts',
   'test/integration/cli-refusals.test.ts',
-  'test/integration/docs-recipes.test.ts',
   'test/security/approval-replay.test.ts',
   'test/integration/kms-cli.test.ts',
+  'test/integration/console-server.test.ts',
   'test/integration/run-cli.test.ts',
-  'test/security/run-env-forgery.test.ts',
+  'test/security/identity-records.test.ts',
+  'test/security/hostile-files.test.ts',
   'test/integration/git-merge-v3.test.ts',
-  'test/integration/apps-cli.test.ts',
+  'test/integration/runtime-store.test.ts',
+  'test/security/leaks.test.ts',
 ];
 
 class FrameworksFirst extends BaseSequencer {
