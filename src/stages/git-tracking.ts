@@ -12,10 +12,12 @@ import { Stage } from './stage.js';
  * track) or makes the folder (init: is it ignored). Outside a git work tree (or without git) it says nothing.
  */
 export interface GitTracking {
-  /** files git does not track (neither committed nor added), ignored ones included */
+  /** files on disk git does not track (neither committed nor added), ignored ones included */
   untracked: string[];
   /** untracked files a .gitignore rule hides, with the rule as `source:line: pattern` */
   ignored: { file: string; rule: string }[];
+  /** files git tracks, those removed from disk since included (`git add` takes their removal) */
+  tracked: string[];
 }
 
 /** From this many files on, a hint names the stage folder instead of each file. */
@@ -60,16 +62,19 @@ function readDir(dir: string): fs.Dirent[] {
   }
 }
 
-/** Asks git about `files` (absolute paths of one secrets folder); undefined outside a git work tree. */
+/**
+ * Asks git about `files` (absolute paths of one secrets folder, removed ones allowed); undefined outside a
+ * git work tree. One place for the CLI's notes and the console's `git add` (console/changes.ts).
+ */
 export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTracking | undefined {
   const existing = files.filter((f) => fs.existsSync(f));
-  if (existing.length === 0) return { untracked: [], ignored: [] };
+  if (existing.length === 0) return { untracked: [], ignored: [], tracked: [] };
   const from = path.dirname(existing[0]!);
   const top = git(['rev-parse', '--show-toplevel'], from, env, true)?.trim();
   if (!top) return undefined;
   const root = realPath(top);
   const inRepo = new Map<string, string>(); // path relative to the root, as git prints it -> the file
-  for (const file of existing) {
+  for (const file of files) {
     const rel = path.relative(root, realPath(file));
     if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
     inRepo.set(rel.split(path.sep).join('/'), file);
@@ -78,11 +83,14 @@ export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTrackin
   const pathspecs = [...inRepo.keys()].map((rel) => `:(literal)${rel}`);
   const listed = git(['ls-files', '-z', '--full-name', '--', ...pathspecs], root, env, true);
   if (listed === undefined) return undefined;
-  const tracked = new Set(listed.split('\0').filter(Boolean));
-  const untracked = [...inRepo].filter(([rel]) => !tracked.has(rel)).map(([, file]) => file);
+  const trackedRel = new Set(listed.split('\0').filter(Boolean));
+  const tracked = [...inRepo].filter(([rel]) => trackedRel.has(rel)).map(([, file]) => file);
+  const onDisk = new Set(existing);
+  const untrackedRel = [...inRepo].filter(([rel, file]) => !trackedRel.has(rel) && onDisk.has(file));
+  const untracked = untrackedRel.map(([, file]) => file);
   const ignored: GitTracking['ignored'] = [];
   if (untracked.length) {
-    const relUntracked = [...inRepo].filter(([rel]) => !tracked.has(rel)).map(([rel]) => rel);
+    const relUntracked = untrackedRel.map(([rel]) => rel);
     // exit 1: no rule hides them
     const out =
       spawnSync('git', ['check-ignore', '-v', '-z', '--stdin'], {
@@ -98,7 +106,7 @@ export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTrackin
       if (file) ignored.push({ file, rule: `${source}:${line}: ${pattern}` });
     }
   }
-  return { untracked, ignored };
+  return { untracked, ignored, tracked };
 }
 
 /**
@@ -180,11 +188,14 @@ function relativeTo(cwd: string | undefined, file: string): string {
   return rel === '' ? '.' : rel;
 }
 
+/** The real path of `file`; of a removed file, its folder's real path and its name. */
 function realPath(file: string): string {
   try {
     return fs.realpathSync(file);
   } catch {
-    return path.resolve(file);
+    const resolved = path.resolve(file);
+    const parent = path.dirname(resolved);
+    return parent === resolved ? resolved : path.join(realPath(parent), path.basename(resolved));
   }
 }
 

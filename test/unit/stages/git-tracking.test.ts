@@ -24,7 +24,7 @@ describe('git-tracking', () => {
     const files = stageFiles(opts());
     expect(files.map((f) => path.relative(ws.dir, f))).toEqual(['secrets/dev.json', 'secrets/dev/A.json']);
     repo.ok('add', 'secrets/dev.json');
-    expect(gitTracking(files, repo.env)).toEqual({ untracked: [files[1]], ignored: [] });
+    expect(gitTracking(files, repo.env)).toEqual({ untracked: [files[1]], ignored: [], tracked: [files[0]] });
   });
 
   it('sums up many untracked files: the first ten, a count, and the folders to add', async () => {
