@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { git } from './git.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
+import { realPathOf } from '../core/real-path.js';
 
 /**
  * What git makes of a stage's files: the header `secrets/<stage>.json` alone holds no value, so a clone of a
@@ -72,10 +73,10 @@ export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTrackin
   const from = path.dirname(existing[0]!);
   const top = git(['rev-parse', '--show-toplevel'], from, env, true)?.trim();
   if (!top) return undefined;
-  const root = realPath(top);
+  const root = realPathOf(top);
   const inRepo = new Map<string, string>(); // path relative to the root, as git prints it -> the file
   for (const file of files) {
-    const rel = path.relative(root, realPath(file));
+    const rel = path.relative(root, realPathOf(file));
     if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
     inRepo.set(rel.split(path.sep).join('/'), file);
   }
@@ -188,17 +189,6 @@ function relativeTo(cwd: string | undefined, file: string): string {
   return rel === '' ? '.' : rel;
 }
 
-/** The real path of `file`; of a removed file, its folder's real path and its name. */
-function realPath(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    const resolved = path.resolve(file);
-    const parent = path.dirname(resolved);
-    return parent === resolved ? resolved : path.join(realPath(parent), path.basename(resolved));
-  }
-}
-
 /** A path as one shell word, for a command the user copies. */
 function shellWord(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
@@ -218,10 +208,10 @@ export function approvedInHistory(opts: StageOptions, names: string[]): Set<stri
   const top = git(['rev-parse', '--show-toplevel'], dir, env, true)?.trim();
   const found = new Set<string>();
   if (!top) return found;
-  const root = realPath(top);
+  const root = realPathOf(top);
   const relOf = (file: string) =>
     path
-      .relative(root, path.join(realPath(dir), path.relative(dir, file)))
+      .relative(root, path.join(realPathOf(dir), path.relative(dir, file)))
       .split(path.sep)
       .join('/');
   const versions = (rel: string): string[] => {
