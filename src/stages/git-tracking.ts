@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { git } from './git.js';
+import { git } from '../git/git.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
 import { realPathOf } from '../core/real-path.js';

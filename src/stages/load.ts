@@ -12,7 +12,7 @@ import {
 } from '../core/run-env.js';
 import { readRunToken } from '../run-env/token.js';
 import type { SecretValue } from '../core/values.js';
-import { findGitRoot } from './locate.js';
+import { findGitRoot } from '../git/root.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
 import { realPathOf } from '../core/real-path.js';

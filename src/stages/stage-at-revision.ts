@@ -3,7 +3,7 @@ import { isStageSecretsError } from '../core/errors.js';
 import { isOsLitter, nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { STAGE_NAME_PATTERN } from '../core/names.js';
-import { blobTexts, git } from './git.js';
+import { blobTexts, git } from '../git/git.js';
 import { parseStageText } from './stage-text.js';
 
 /** A stage as a commit holds it: read, absent (no header at that path), or unreadable (and why). */

@@ -7,7 +7,7 @@ import type { StageStore } from '../store/stage-store.js';
 import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
 import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { isTrackedByGit } from './git.js';
+import { isTrackedByGit } from '../git/git.js';
 import { stageStoreAt } from './stage-text.js';
 import { realPathOf } from '../core/real-path.js';
 

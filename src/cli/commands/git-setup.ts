@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
-import { git, repoRoot } from '../../stages/git.js';
+import { git, repoRoot } from '../../git/git.js';
 import { assertWritable, writeFileSafely } from '../../store/safe-write.js';
 import { findSecretsDir } from '../../stages/locate.js';
 import { defineCommand, write } from '../command.js';

@@ -2,7 +2,7 @@ import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
 import { appRootOf, findSecretsDir } from '../../stages/locate.js';
 import { initDefaultSpec } from '../../identities/index.js';
-import { git } from '../../stages/git.js';
+import { git } from '../../git/git.js';
 import { gitIgnoredNote, gitTracking } from '../../stages/git-tracking.js';
 import { initStage } from '../../stages/init.js';
 import { resolveApp } from '../app.js';
