@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { gitTracking } from '../stages/git-tracking.js';
+import { gitTracking } from '../git/tracking.js';
 import { findGitRoot } from '../git/root.js';
 
 /** Digest of each file a stage owns: `<stage>.json` and anything under `<stage>/` (layout v3), no dotfiles. */

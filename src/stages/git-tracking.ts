@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { git } from '../git/git.js';
+import { type GitTracking, gitTracking } from '../git/tracking.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
 import { realPathOf } from '../core/real-path.js';
@@ -10,16 +10,9 @@ import { realPathOf } from '../core/real-path.js';
  * What git makes of a stage's files: the header `secrets/<stage>.json` alone holds no value, so a clone of a
  * repository that committed only it builds with no secrets. One place for every command that writes stage
  * files (set, import, rotate: which files to add), reads them (list, check, verify: which files git does not
- * track) or makes the folder (init: is it ignored). Outside a git work tree (or without git) it says nothing.
+ * track) or makes the folder (init: is it ignored), over what git says (src/git/tracking.ts). Outside a git work
+ * tree (or without git) it says nothing.
  */
-export interface GitTracking {
-  /** files on disk git does not track (neither committed nor added), ignored ones included */
-  untracked: string[];
-  /** untracked files a .gitignore rule hides, with the rule as `source:line: pattern` */
-  ignored: { file: string; rule: string }[];
-  /** files git tracks, those removed from disk since included (`git add` takes their removal) */
-  tracked: string[];
-}
 
 /** From this many files on, a hint names the stage folder instead of each file. */
 const MAX_FILES_NAMED = 3;
@@ -61,53 +54,6 @@ function readDir(dir: string): fs.Dirent[] {
   } catch {
     return [];
   }
-}
-
-/**
- * Asks git about `files` (absolute paths of one secrets folder, removed ones allowed); undefined outside a
- * git work tree. One place for the CLI's notes and the console's `git add` (console/changes.ts).
- */
-export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTracking | undefined {
-  const existing = files.filter((f) => fs.existsSync(f));
-  if (existing.length === 0) return { untracked: [], ignored: [], tracked: [] };
-  const from = path.dirname(existing[0]!);
-  const top = git(['rev-parse', '--show-toplevel'], from, env, true)?.trim();
-  if (!top) return undefined;
-  const root = realPathOf(top);
-  const inRepo = new Map<string, string>(); // path relative to the root, as git prints it -> the file
-  for (const file of files) {
-    const rel = path.relative(root, realPathOf(file));
-    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-    inRepo.set(rel.split(path.sep).join('/'), file);
-  }
-  if (inRepo.size === 0) return undefined;
-  const pathspecs = [...inRepo.keys()].map((rel) => `:(literal)${rel}`);
-  const listed = git(['ls-files', '-z', '--full-name', '--', ...pathspecs], root, env, true);
-  if (listed === undefined) return undefined;
-  const trackedRel = new Set(listed.split('\0').filter(Boolean));
-  const tracked = [...inRepo].filter(([rel]) => trackedRel.has(rel)).map(([, file]) => file);
-  const onDisk = new Set(existing);
-  const untrackedRel = [...inRepo].filter(([rel, file]) => !trackedRel.has(rel) && onDisk.has(file));
-  const untracked = untrackedRel.map(([, file]) => file);
-  const ignored: GitTracking['ignored'] = [];
-  if (untracked.length) {
-    const relUntracked = untrackedRel.map(([rel]) => rel);
-    // exit 1: no rule hides them
-    const out =
-      spawnSync('git', ['check-ignore', '-v', '-z', '--stdin'], {
-        cwd: root,
-        env,
-        input: relUntracked.map((rel) => `${rel}\0`).join(''),
-        encoding: 'utf8',
-      }).stdout ?? '';
-    const fields = out.split('\0');
-    for (let i = 0; i + 3 < fields.length; i += 4) {
-      const [source, line, pattern, rel] = fields.slice(i, i + 4) as [string, string, string, string];
-      const file = inRepo.get(rel);
-      if (file) ignored.push({ file, rule: `${source}:${line}: ${pattern}` });
-    }
-  }
-  return { untracked, ignored, tracked };
 }
 
 /**

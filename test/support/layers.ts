@@ -108,7 +108,7 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     path: 'src/git/',
-    what: "git itself: running it, the repository root, blobs, a stage file's and a secret name's past, the secrets folders of a revision",
+    what: "git itself: running it, the repository root, blobs, what it tracks and ignores, a stage file's and a secret name's past, the secrets folders of a revision",
     imports: [CORE],
   },
   {
