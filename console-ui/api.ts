@@ -69,4 +69,5 @@ export async function postJson<T>(path: string, body: unknown): Promise<T> {
   return answer<T>(res);
 }
 
-export const stagePath = (stage: string): string => `/api/stages/${encodeURIComponent(stage)}`;
+/** The API address of a stage (a URL path, not a file: "path" in the code is a file's). */
+export const stageApiUrl = (stage: string): string => `/api/stages/${encodeURIComponent(stage)}`;

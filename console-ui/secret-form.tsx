@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { keyNameProblem, normalizeValue, type SecretType } from '../src/console/api.js';
-import { postJson, stagePath, type WriteOutcome } from './api.js';
+import { postJson, stageApiUrl, type WriteOutcome } from './api.js';
 import { TYPE_LABEL } from './labels.js';
 
 const TYPES: SecretType[] = ['string', 'number', 'json'];
@@ -109,7 +109,7 @@ export function SecretForm(props: Props) {
     }
     setBusy(true);
     try {
-      const outcome = await postJson<WriteOutcome>(`${stagePath(props.stage)}/set`, { name, type, value });
+      const outcome = await postJson<WriteOutcome>(`${stageApiUrl(props.stage)}/set`, { name, type, value });
       setValue('');
       if (valueInput.current) valueInput.current.value = '';
       setMultiline(false);

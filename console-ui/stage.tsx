@@ -5,7 +5,7 @@ import {
   postJson,
   type StageSecret,
   type StagePage as StageData,
-  stagePath,
+  stageApiUrl,
   type WriteOutcome,
 } from './api.js';
 import { needsApproval, shortDate, STATE_LABEL, STATE_TONE, TYPE_LABEL } from './labels.js';
@@ -29,7 +29,7 @@ function DeleteDialog(props: {
   const confirm = async () => {
     setBusy(true);
     try {
-      props.onDeleted(await postJson<WriteOutcome>(`${stagePath(props.stage)}/remove`, { name }));
+      props.onDeleted(await postJson<WriteOutcome>(`${stageApiUrl(props.stage)}/remove`, { name }));
     } catch (err) {
       setError((err as Error).message);
       setBusy(false);
@@ -92,7 +92,7 @@ export function StagePage(props: { stage: string }) {
   const [replacing, setReplacing] = useState<string | undefined>();
   const [deleting, setDeleting] = useState<StageSecret | undefined>();
   const load = () =>
-    getJson<StageData>(stagePath(stage)).then(
+    getJson<StageData>(stageApiUrl(stage)).then(
       (d) => {
         setData(d);
         setError(undefined);
@@ -115,7 +115,7 @@ export function StagePage(props: { stage: string }) {
   };
   const approveNames = async (names: string[]) => {
     try {
-      saved(await postJson<WriteOutcome>(`${stagePath(stage)}/approve`, { names }));
+      saved(await postJson<WriteOutcome>(`${stageApiUrl(stage)}/approve`, { names }));
     } catch (err) {
       setError((err as Error).message);
     }

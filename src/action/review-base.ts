@@ -1,5 +1,5 @@
 import { StageSecretsError } from '../core/errors.js';
-import { git } from '../stages/git.js';
+import { git } from '../git/git.js';
 import { type Review, reviewStages } from '../stages/review.js';
 import type { ActionInputs } from './inputs.js';
 

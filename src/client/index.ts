@@ -4,7 +4,7 @@ import { loadSecrets } from '../stages/load.js';
 import type { StageOptions } from '../stages/options.js';
 import { Stage } from '../stages/stage.js';
 import { setSecrets } from '../stages/secrets.js';
-import { storeSourceFor, type StoreSource } from './store-source.js';
+import { runtimeStoreSourceFor, type RuntimeStoreSource } from './runtime-store-source.js';
 import { isSecretType, normalizeValue, toTyped, type SecretType, type SecretValue } from '../core/values.js';
 import {
   isPreviewPackage,
@@ -132,7 +132,7 @@ export class SecretClient {
   readonly #env: NodeJS.ProcessEnv;
   readonly #cache = new Map<string, CacheEntry>();
   readonly #used = new Set<string>();
-  readonly #store: StoreSource | undefined;
+  readonly #store: RuntimeStoreSource | undefined;
   #snapshot: { readAt: number; promise: Promise<Snapshot> } | undefined;
 
   constructor(options: SecretClientOptions) {
@@ -151,7 +151,7 @@ export class SecretClient {
     this.#now = options.now ?? Date.now;
     this.#env = options.env ?? process.env;
     try {
-      this.#store = storeSourceFor(options.store, this.#env);
+      this.#store = runtimeStoreSourceFor(options.store, this.#env);
     } catch (err) {
       throw asSecretError(err);
     }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { git } from '../stages/git.js';
-import { findGitRoot } from '../stages/locate.js';
+import { gitTracking } from '../git/tracking.js';
+import { findGitRoot } from '../git/root.js';
 
 /** Digest of each file a stage owns: `<stage>.json` and anything under `<stage>/` (layout v3), no dotfiles. */
 export type StageFilesSnapshot = Map<string, string>;
@@ -53,24 +53,19 @@ export interface OutsideGit {
   tracked?: string[];
 }
 
-function listFiles(args: string[], cwd: string, env: NodeJS.ProcessEnv): string[] {
-  const out = git(['ls-files', '-z', ...args], cwd, env, true) ?? '';
-  return out.split('\0').filter((file) => file !== '');
-}
-
-/** What git would leave out of a commit of the stage: none outside a git repository. */
-export function stageFilesOutsideGit(
-  secretsDir: string,
-  stage: string,
-  cwd: string,
-  env: NodeJS.ProcessEnv,
-): OutsideGit {
-  if (findGitRoot(cwd) === undefined) return { untracked: [], ignored: [] };
-  const paths = ['--', path.join(secretsDir, `${stage}.json`), path.join(secretsDir, stage)];
+/** What git would leave out of a commit of the stage's `files` (before and after a change): none outside git. */
+export function stageFilesOutsideGit(files: string[], cwd: string, env: NodeJS.ProcessEnv): OutsideGit {
+  const tracking = gitTracking([...new Set(files)], env);
+  if (!tracking) return { untracked: [], ignored: [] };
+  const shown = (file: string) => path.relative(cwd, file) || file;
+  const ignored = new Set(tracking.ignored.map((i) => i.file));
   return {
-    untracked: listFiles(['--others', '--exclude-standard', ...paths], cwd, env).sort(),
-    ignored: listFiles(['--others', '--ignored', '--exclude-standard', ...paths], cwd, env).sort(),
-    tracked: listFiles(paths, cwd, env).sort(),
+    untracked: tracking.untracked
+      .filter((file) => !ignored.has(file))
+      .map(shown)
+      .sort(),
+    ignored: [...ignored].map(shown).sort(),
+    tracked: tracking.tracked.map(shown).sort(),
   };
 }
 

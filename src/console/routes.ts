@@ -65,7 +65,7 @@ async function tracked(
   const before = snapshotStageFiles(ctx.secretsDir, stage);
   const { message, notes } = await change();
   const after = snapshotStageFiles(ctx.secretsDir, stage);
-  const outside = stageFilesOutsideGit(ctx.secretsDir, stage, ctx.cwd, ctx.env);
+  const outside = stageFilesOutsideGit([...before.keys(), ...after.keys()], ctx.cwd, ctx.env);
   const changes = changesBetween(before, after, ctx.cwd, commitMessage, outside);
   const ignored = ignoredNote(changes.ignored);
   return { message, notes: ignored ? [...notes, ignored] : notes, changes };

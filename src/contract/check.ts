@@ -5,9 +5,10 @@
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretInfo } from '../stages/list.js';
-import { findGitRoot, findSecretsDir, stagesIn } from '../stages/locate.js';
-import { pastSecretNames } from '../stages/past-names.js';
-import { secretsFoldersInWorkTree, type UnexpectedFile } from '../stages/secrets-folders.js';
+import { findSecretsDir, stagesIn } from '../stages/locate.js';
+import { findGitRoot } from '../git/root.js';
+import { pastSecretNames } from '../git/past-names.js';
+import { secretsFoldersInWorkTree, type UnexpectedFile } from '../git/secrets-folders.js';
 import { declaredNames, serviceNeeds, sortNeeds } from './needs.js';
 import { dedupe, scanServiceCode, type FileCache } from './service-code.js';
 import { appServices } from './services.js';

@@ -5,7 +5,7 @@
  * string, and a write (`process.env.NAME = x`) are not reads. A variable bound to process.env or to
  * secretEnv()'s result (`const env = process.env`) counts as the same source, by name within the file.
  */
-import { type AstNode, type ParsedModule, parserTools } from './parser.js';
+import { type AstNode, type ParsedModule, parserTools, unwrapExpression } from './parser.js';
 
 export type ReadHow = 'process.env' | 'readSecret' | 'secretEnv';
 
@@ -62,20 +62,9 @@ function isSecretEnvResult(node: Node, aliases: Aliases): boolean {
   return false;
 }
 
-/** TypeScript's `x as T`, `x!`, `<T>x`, `x satisfies T` are `x` (and `(x)`, `x?.`) */
-const WRAPPERS = new Set([
-  'TSAsExpression',
-  'TSSatisfiesExpression',
-  'TSNonNullExpression',
-  'TSTypeAssertion',
-  'ParenthesizedExpression',
-  'ChainExpression',
-]);
-
 function sourceOf(raw: Node | null | undefined, aliases: Aliases): ReadHow | undefined {
-  let node = raw;
-  while (node && WRAPPERS.has(node.type)) node = node.expression as Node;
-  if (!node) return undefined;
+  if (!raw) return undefined;
+  const node = unwrapExpression(raw) as Node;
   if (isProcessEnv(node, aliases)) return 'process.env';
   if (isSecretEnvResult(node, aliases)) return 'secretEnv';
   return undefined;

@@ -13,7 +13,7 @@
 import * as nodePath from 'node:path';
 import type { ConfigPath, Lines } from './config-file.js';
 import { resolveSpecifier, specifiersOf, type PathAliases } from './module-graph.js';
-import { type AstNode, parseModule, type ParsedModule } from './parser.js';
+import { type AstNode, parseModule, type ParsedModule, unwrapExpression } from './parser.js';
 import { readSourceFile, refusal } from './source-files.js';
 
 /** evaluation steps for one config, all modules included */
@@ -88,20 +88,7 @@ function safeRegExp(node: Node): RegExp | undefined {
   }
 }
 
-const TS_WRAPPERS = new Set([
-  'TSAsExpression',
-  'TSSatisfiesExpression',
-  'TSNonNullExpression',
-  'TSTypeAssertion',
-  'ParenthesizedExpression',
-  'ChainExpression',
-]);
-
-function unwrap(node: Node): Node {
-  let n = node;
-  while (TS_WRAPPERS.has(n.type)) n = n.expression as Node;
-  return n;
-}
+const unwrap = (node: Node): Node => unwrapExpression(node) as Node;
 
 const stringMethods: Record<string, (s: string, args: unknown[]) => unknown> = {
   split: (s, [sep, limit]) =>

@@ -7,9 +7,10 @@
 import * as path from 'node:path';
 import { deployDigest, isDeployRecord, OPTED_OUT_RECORD } from '../core/deploy-digest.js';
 import type { StageFile } from '../core/format.js';
+import { selectedNames } from './needs.js';
 import { parseFailure } from './parser.js';
 import { serviceContract } from './service-contract.js';
-import type { FunctionModel, ServiceModel } from './service-model.js';
+import type { ServiceModel } from './service-model.js';
 import { appServices, readConfigDoc } from './services.js';
 import { Stage } from '../stages/stage.js';
 import type { Unreadable } from './types.js';
@@ -84,19 +85,6 @@ export function serviceTarget(
   };
 }
 
-/** The names a function receives now, as the plugin selects them (merge.ts, secrets: auto). */
-export function receivedNames(
-  model: ServiceModel,
-  fn: FunctionModel,
-  stageNames: ReadonlySet<string>,
-  auto: (fn: string) => string[] | undefined,
-): string[] {
-  const list = fn.secrets ?? model.serviceSecrets;
-  if (list === 'auto') return auto(fn.name) ?? [];
-  if (Array.isArray(list)) return [...list].sort();
-  return [...stageNames].sort();
-}
-
 export interface StatusInput {
   file: StageFile;
   /** the stage deployed to (the stage file's own stage) */
@@ -137,7 +125,7 @@ export async function deployStatus(input: StatusInput): Promise<StatusReport> {
     const target = serviceTarget(config, input.stage, input.region, input.env);
     const stack = target.stackName ? await input.reader.stackFunctions(target.region, target.stackName) : undefined;
     for (const fn of model.functions) {
-      const receives = receivedNames(model, fn, stageNames, (name) => contract?.autoList(name, stageNames));
+      const receives = selectedNames(model, fn, stageNames, (name) => contract?.autoList(name, stageNames));
       const row = (state: DeployState, note?: string): FunctionStatus => ({
         service: model.name,
         function: fn.name,

@@ -19,6 +19,35 @@ export function effectiveList(model: ServiceModel, fn: FunctionModel): string[] 
   return fn.secrets ?? model.serviceSecrets;
 }
 
+/** Why a function receives what it does. */
+export type SelectionRule = 'all' | 'function-list' | 'service-list' | 'auto' | 'opted-out';
+
+/** Which rule selects a function's names (opting out is the plugin settings' to say, not the model's). */
+export function selectionRule(model: ServiceModel, fn: FunctionModel): Exclude<SelectionRule, 'opted-out'> {
+  const list = effectiveList(model, fn);
+  if (list === 'auto') return 'auto';
+  if (fn.secrets !== undefined) return 'function-list';
+  return list === undefined ? 'all' : 'service-list';
+}
+
+/**
+ * The names a function receives, as the plugin selects them: its list, else the service's, else every name
+ * of the stage; `auto` gives the names `auto(fn)` finds (its code's reads, autoNames). Sorted. The plugin's
+ * merge refuses a list naming something the stage lacks; callers that must say so check the lists apart.
+ * One selection for `status` (contract/deployed.ts) and `check --functions` (serverless/received-names.ts).
+ */
+export function selectedNames(
+  model: ServiceModel,
+  fn: FunctionModel,
+  stageNames: ReadonlySet<string>,
+  auto: (fn: string) => string[] | undefined,
+): string[] {
+  const list = effectiveList(model, fn);
+  if (list === 'auto') return [...(auto(fn.name) ?? [])].sort();
+  if (Array.isArray(list)) return [...list].sort();
+  return [...stageNames].sort();
+}
+
 /** The names declared for a service (lists, required, optional, variables): known even when no stage has them. */
 export function declaredNames(model: ServiceModel): Set<string> {
   const names = new Set<string>();

@@ -60,6 +60,23 @@ export function parserTools(): Promise<ParserTools> {
 
 export type AstNode = import('acorn').Node & Record<string, unknown>;
 
+/** TypeScript's `x as T`, `x!`, `<T>x`, `x satisfies T` are `x` (and `(x)`, `x?.`). */
+const EXPRESSION_WRAPPERS = new Set([
+  'TSAsExpression',
+  'TSSatisfiesExpression',
+  'TSNonNullExpression',
+  'TSTypeAssertion',
+  'ParenthesizedExpression',
+  'ChainExpression',
+]);
+
+/** The expression inside any such wrappers. */
+export function unwrapExpression(node: AstNode): AstNode {
+  let n = node;
+  while (EXPRESSION_WRAPPERS.has(n.type)) n = n.expression as AstNode;
+  return n;
+}
+
 export interface ParsedModule {
   ast: AstNode;
   /** the source line (1-based) of a node of `ast` */

@@ -1,6 +1,6 @@
 /** The names each function of a service reads in its own code, with file and line. */
 import * as path from 'node:path';
-import { findGitRoot } from '../stages/locate.js';
+import { findGitRoot } from '../git/root.js';
 import { codeReads, type ReadHow } from './code-reads.js';
 import { handlerFile, moduleGraph } from './module-graph.js';
 import { parseFailure, parseModuleCached } from './parser.js';

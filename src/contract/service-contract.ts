@@ -4,7 +4,7 @@
  * gives each function.
  */
 import * as path from 'node:path';
-import { findGitRoot } from '../stages/locate.js';
+import { findGitRoot } from '../git/root.js';
 import { autoNames, declaredNames, effectiveList, serviceNeeds } from './needs.js';
 import { parseFailure } from './parser.js';
 import { scanServiceCode, type LocatedRead } from './service-code.js';

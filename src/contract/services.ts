@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { findGitRoot, findSecretsDir } from '../stages/locate.js';
+import { findSecretsDir } from '../stages/locate.js';
+import { findGitRoot } from '../git/root.js';
 import { readScriptConfig, readYamlConfig, type ConfigDoc } from './config-file.js';
 import { parseFailure } from './parser.js';
 import { serviceModel, type ServiceModel } from './service-model.js';

@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { realPathOf } from '../core/real-path.js';
 
 /** A source or config file larger than this is not read (hand-written code is far smaller). */
 export const MAX_SOURCE_BYTES = 1024 * 1024;
@@ -24,14 +25,6 @@ function inside(root: string, file: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-function realRoot(root: string): string {
-  try {
-    return fs.realpathSync(root);
-  } catch {
-    return path.resolve(root);
-  }
-}
-
 /** `file`'s text, or why it is not read. `root`: the repository (or app) folder the scan may read in. */
 export function readSourceFile(file: string, root: string, maxBytes = MAX_SOURCE_BYTES): SourceText {
   let real: string;
@@ -46,7 +39,7 @@ export function readSourceFile(file: string, root: string, maxBytes = MAX_SOURCE
   } catch (err) {
     return { refused: `it cannot be opened (${(err as NodeJS.ErrnoException).code})` };
   }
-  if (!inside(realRoot(root), real)) return { refused: 'it lies outside the repository (a link out of it)' };
+  if (!inside(realPathOf(root), real)) return { refused: 'it lies outside the repository (a link out of it)' };
   let fd: number;
   try {
     // non-blocking: a fifo put in its place after the realpath cannot hold the scan

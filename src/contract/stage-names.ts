@@ -1,7 +1,7 @@
 /** The names of a secrets folder's stages, read without a key through the stages/ list use case. */
 import { listSecrets, secretNamesIn, type SecretInfo } from '../stages/list.js';
 import { stagesIn } from '../stages/locate.js';
-import { pastSecretNames } from '../stages/past-names.js';
+import { pastSecretNames } from '../git/past-names.js';
 
 /** A stage's secrets by name. */
 export function stageSecretInfos(

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { StageSecretsError } from '../core/errors.js';
 import type { RunEnvProblem } from '../core/run-env.js';
+import { realPathOf } from '../core/real-path.js';
 
 /**
  * The per-run token of `stage-secrets run` (see core/run-env.ts): 32 random bytes, hex, in
@@ -25,8 +26,8 @@ export interface RunToken {
 
 /** The folder run's token would go in (TMPDIR), when it lies inside one of `repositories`. */
 export function tokenFolderInside(repositories: readonly string[]): string | undefined {
-  const tmp = realOrResolved(os.tmpdir());
-  return repositories.map(realOrResolved).find((root) => isInside(tmp, root));
+  const tmp = realPathOf(os.tmpdir());
+  return repositories.map((root) => realPathOf(root)).find((root) => isInside(tmp, root));
 }
 
 export function createRunToken(): RunToken {
@@ -61,14 +62,6 @@ function isInside(folder: string, root: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
 }
 
-function realOrResolved(p: string): string {
-  try {
-    return fs.realpathSync(p);
-  } catch {
-    return path.resolve(p);
-  }
-}
-
 /** Group or other may read or change it, or another user owns it: not a file only run made (POSIX only). */
 function looseness(stats: fs.Stats): string | undefined {
   if (typeof process.getuid !== 'function') return undefined;
@@ -101,8 +94,8 @@ export function readRunToken(file: string, repositories: readonly string[]): Buf
   if (!folderStats.isDirectory()) return bad('is not in a folder of its own (its folder is a link or a file)');
   const folderProblem = looseness(folderStats);
   if (folderProblem) return bad(`is in a folder that ${folderProblem}`);
-  const realFolder = realOrResolved(folder);
-  const repository = repositories.map(realOrResolved).find((root) => isInside(realFolder, root));
+  const realFolder = realPathOf(folder);
+  const repository = repositories.map((root) => realPathOf(root)).find((root) => isInside(realFolder, root));
   if (repository) {
     return bad(`is inside ${repository}, where a committed file could be (keep TMPDIR outside the repository)`);
   }

@@ -4,7 +4,7 @@
  */
 
 /** Where runtime updates live, as a backend parsed it from its URL. */
-export interface StoreLocation {
+export interface RuntimeStoreLocation {
   /** the URL scheme that chose the backend, e.g. "s3" */
   scheme: string;
   /** as the user should see it, e.g. s3://BUCKET/PREFIX */
@@ -28,7 +28,7 @@ export interface ListedObject {
 export type WriteCondition = { ifNoneMatch: '*' } | { ifMatch: string };
 
 export interface ObjectStore {
-  readonly location: StoreLocation;
+  readonly location: RuntimeStoreLocation;
   /** undefined when there is no such object */
   get(key: string): Promise<StoreObject | undefined>;
   /** 'conflict' when another writer got there first (412, 409, or the object read is gone) */
@@ -41,10 +41,10 @@ export interface ObjectStore {
 export const MAX_OBJECT_BYTES = 128 * 1024;
 
 /** What a deployed function may do with one stage's folder of the store (runtime mode). */
-export type StoreAccess = 'read-write' | 'read';
+export type RuntimeStoreAccess = 'read-write' | 'read';
 
 /** Everything about one backend. */
-export interface StoreBackend<L extends StoreLocation = StoreLocation> {
+export interface RuntimeStoreBackend<L extends RuntimeStoreLocation = RuntimeStoreLocation> {
   /** the URL scheme it serves, e.g. "s3" (for s3://...) */
   readonly scheme: string;
   /** the URL form for help and messages, e.g. s3://BUCKET/PREFIX */
@@ -56,24 +56,24 @@ export interface StoreBackend<L extends StoreLocation = StoreLocation> {
   /** One object (or folder) as a URL, for messages. */
   objectUrl(location: L, key: string): string;
   /** The grant in words, for the plugin's notice: "s3:GetObject, s3:PutObject, s3:ListBucket on that prefix only" */
-  grantWords(access: StoreAccess): string;
+  grantWords(access: RuntimeStoreAccess): string;
   /** Inside Lambda: load the backend's SDK from the function's package (`load`), as a require() would. */
   coldStart?(load: (pkg: string) => unknown): void;
   /** The IAM statements a deployed function's role needs for one stage folder (runtime mode). */
-  grant(location: L, folder: string, access: StoreAccess): Array<Record<string, unknown>>;
+  grant(location: L, folder: string, access: RuntimeStoreAccess): Array<Record<string, unknown>>;
 }
 
 /**
  * `PREFIX/<app>/<stage>/` : the folder of one stage. The app name is URI-encoded (app names may hold
  * any printable character, a slash included); common names (letters, digits, - _ .) stay as they are.
  */
-export function stageFolder(location: StoreLocation, app: string, stage: string): string {
+export function stageFolder(location: RuntimeStoreLocation, app: string, stage: string): string {
   const parts = [encodeURIComponent(app), stage];
   return `${location.prefix ? `${location.prefix}/` : ''}${parts.join('/')}/`;
 }
 
 /** `PREFIX/<app>/<stage>/<NAME>.json`: the object of one secret. */
-export function entryObjectKey(location: StoreLocation, app: string, stage: string, name: string): string {
+export function entryObjectKey(location: RuntimeStoreLocation, app: string, stage: string, name: string): string {
   return `${stageFolder(location, app, stage)}${name}.json`;
 }
 

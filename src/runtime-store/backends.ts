@@ -1,50 +1,50 @@
 // The runtime-store backends, one line each, chosen by the URL's scheme. The client, the plugin, list
-// and pull find a store's backend here (see backend.ts, StoreBackend).
+// and pull find a store's backend here (see backend.ts, RuntimeStoreBackend).
 import { StageSecretsError } from '../core/errors.js';
-import type { StoreBackend, StoreLocation } from './backend.js';
+import type { RuntimeStoreBackend, RuntimeStoreLocation } from './backend.js';
 import { s3Backend } from './s3-store.js';
 
 // biome-ignore format: one line per backend
-export const STORE_BACKENDS: readonly StoreBackend[] = [
+export const STORE_BACKENDS: readonly RuntimeStoreBackend[] = [
   s3Backend,
 ];
 
 /** The env var that names the runtime store when no option does. */
-export const STORE_ENV = 'STAGE_SECRETS_STORE';
+export const RUNTIME_STORE_ENV = 'STAGE_SECRETS_STORE';
 
 /** The URL forms of every backend, for help and messages: "s3://BUCKET/PREFIX". */
-export function storeUrlForms(): string {
+export function runtimeStoreUrlForms(): string {
   return STORE_BACKENDS.map((b) => b.urlForm).join(' or ');
 }
 
 /** The backend of a location (or of a scheme). */
-export function storeBackendOf(location: Pick<StoreLocation, 'scheme'>): StoreBackend {
+export function runtimeStoreBackendOf(location: Pick<RuntimeStoreLocation, 'scheme'>): RuntimeStoreBackend {
   const backend = STORE_BACKENDS.find((b) => b.scheme === location.scheme);
   if (!backend) throw new StageSecretsError('USAGE', `no runtime-store backend for ${location.scheme}:// URLs.`);
   return backend;
 }
 
 /** Parses a store URL with the backend of its scheme; `from` names where the text came from in errors. */
-export function parseStoreUrl(text: string, from: string): StoreLocation {
+export function parseRuntimeStoreUrl(text: string, from: string): RuntimeStoreLocation {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text.trim())?.[1]?.toLowerCase();
   const backend = STORE_BACKENDS.find((b) => b.scheme === scheme);
   if (!backend) {
     const schemes = STORE_BACKENDS.map((b) => `${b.scheme}://`).join(' or ');
     throw new StageSecretsError(
       'USAGE',
-      `the runtime store is not an ${schemes} URL; give it as ${storeUrlForms()} (${from}).`,
+      `the runtime store is not an ${schemes} URL; give it as ${runtimeStoreUrlForms()} (${from}).`,
     );
   }
   return backend.parse(text, from);
 }
 
 /** The store to use: an explicit setting (option, flag, plugin setting) first, else STAGE_SECRETS_STORE. */
-export function storeLocationFrom(
+export function runtimeStoreLocationFrom(
   setting: { value: string; from: string } | undefined,
   env: NodeJS.ProcessEnv,
-): StoreLocation | undefined {
-  if (setting !== undefined && setting.value.trim() !== '') return parseStoreUrl(setting.value, setting.from);
-  const fromEnv = env[STORE_ENV];
+): RuntimeStoreLocation | undefined {
+  if (setting !== undefined && setting.value.trim() !== '') return parseRuntimeStoreUrl(setting.value, setting.from);
+  const fromEnv = env[RUNTIME_STORE_ENV];
   if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
-  return parseStoreUrl(fromEnv, STORE_ENV);
+  return parseRuntimeStoreUrl(fromEnv, RUNTIME_STORE_ENV);
 }

@@ -1,8 +1,8 @@
 import { StageSecretsError } from '../core/errors.js';
-import type { StoreLocation } from './backend.js';
+import type { RuntimeStoreLocation } from './backend.js';
 
 /** Where runtime updates live on S3: `s3://BUCKET/PREFIX`. */
-export interface S3Location extends StoreLocation {
+export interface S3Location extends RuntimeStoreLocation {
   scheme: 's3';
   bucket: string;
 }

@@ -5,8 +5,8 @@ import {
   MAX_OBJECT_BYTES,
   type ListedObject,
   type ObjectStore,
-  type StoreAccess,
-  type StoreBackend,
+  type RuntimeStoreAccess,
+  type RuntimeStoreBackend,
 } from './backend.js';
 import { parseS3Url, storeArns, type S3Location } from './s3-location.js';
 
@@ -304,7 +304,7 @@ export function s3ObjectStore(location: S3Location, env: NodeJS.ProcessEnv): Obj
  * PutObject for 'read-write') under `PREFIX/<app>/<stage>/`, and ListBucket limited to that prefix (the
  * client lists the folder, and without ListBucket S3 answers a missing object with 403 instead of 404).
  */
-function s3Grant(location: S3Location, folder: string, access: StoreAccess): Array<Record<string, unknown>> {
+function s3Grant(location: S3Location, folder: string, access: RuntimeStoreAccess): Array<Record<string, unknown>> {
   return [
     {
       Effect: 'Allow',
@@ -320,7 +320,7 @@ function s3Grant(location: S3Location, folder: string, access: StoreAccess): Arr
   ];
 }
 
-export const s3Backend: StoreBackend<S3Location> = {
+export const s3Backend: RuntimeStoreBackend<S3Location> = {
   scheme: 's3',
   urlForm: 's3://BUCKET/PREFIX',
   parse: parseS3Url,

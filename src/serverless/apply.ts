@@ -9,7 +9,7 @@ import type { ServiceStageOptions, StageSecretsCache } from './service-stage.js'
 import { excludeSecretsFolder, type PackageGuard } from './package-guard.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
-import { parseStoreUrl, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
+import { parseRuntimeStoreUrl, RUNTIME_STORE_ENV, type RuntimeStoreLocation } from '../stages/runtime-store.js';
 import { StageSecretsError } from '../core/errors.js';
 import { applyContract } from './contract.js';
 import { DEPLOY_DIGEST_ENV, deployDigest, OPTED_OUT_RECORD } from '../core/deploy-digest.js';
@@ -213,7 +213,7 @@ function applyRuntime(
   const { service, stage, functions, store } = input;
   // a function that receives secrets gets the store's location too: check it fits before anything is written
   checkYamlEnvironments(service, functions, (name) => ({
-    ...(store && (input.received[name] ?? []).length > 0 ? { [STORE_ENV]: store.url } : {}),
+    ...(store && (input.received[name] ?? []).length > 0 ? { [RUNTIME_STORE_ENV]: store.url } : {}),
     [DEPLOY_DIGEST_ENV]: input.digestOf(name),
   }));
   const result = applyRuntimeMode({ ...input, log: input.log });
@@ -228,11 +228,11 @@ function applyRuntime(
   );
   if (result.storeFolder && result.storeAccess === 'read-write') {
     input.log.notice(
-      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read and update ${result.storeFolder} (${result.storeGrant})`,
+      `stage-secrets: runtime store: functions with secrets get ${RUNTIME_STORE_ENV} and may read and update ${result.storeFolder} (${result.storeGrant})`,
     );
   } else if (result.storeFolder) {
     input.log.notice(
-      `stage-secrets: runtime store: functions with secrets get ${STORE_ENV} and may read ${result.storeFolder} but not update it (${result.storeGrant}): ` +
+      `stage-secrets: runtime store: functions with secrets get ${RUNTIME_STORE_ENV} and may read ${result.storeFolder} but not update it (${result.storeGrant}): ` +
         `stage ${stage} uses the stage file of ${result.fileStage} through a preview fallback, so its functions read ${result.fileStage}'s newest values, and their updateSecret fails with READ_ONLY. ` +
         `To update secrets from stage ${stage}, give it its own stage file: npx --no-install stage-secrets init --stage ${stage}`,
     );
@@ -249,7 +249,7 @@ function storeSetting(
   store: string | undefined,
   mode: string | undefined,
   localInvoke: boolean | undefined,
-): StoreLocation | undefined {
+): RuntimeStoreLocation | undefined {
   if (store === undefined) return undefined;
   if (mode !== 'runtime') {
     throw new StageSecretsError(
@@ -257,5 +257,5 @@ function storeSetting(
       `custom.stageSecrets.store is set, but the runtime store works only with mode: runtime (in env mode the values are fixed in each function's environment at deploy time, and a function has nothing to update). Add mode: runtime to custom.stageSecrets, or remove store.`,
     );
   }
-  return localInvoke ? undefined : parseStoreUrl(store, 'custom.stageSecrets.store');
+  return localInvoke ? undefined : parseRuntimeStoreUrl(store, 'custom.stageSecrets.store');
 }

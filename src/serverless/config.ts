@@ -2,12 +2,12 @@ import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
 import { KEY_NAME_PATTERN, STAGE_NAME_PATTERN } from '../core/names.js';
 import { catchAllPatternError } from '../stages/locate.js';
-import { parseStoreUrl, STORE_BACKENDS, storeUrlForms } from '../runtime-store/backends.js';
+import { parseRuntimeStoreUrl, STORE_BACKENDS, runtimeStoreUrlForms } from '../runtime-store/backends.js';
 
 /** Whether a setting is a URL one of the runtime-store backends parses. */
 function isStoreUrl(text: string): boolean {
   try {
-    parseStoreUrl(text, 'custom.stageSecrets.store');
+    parseRuntimeStoreUrl(text, 'custom.stageSecrets.store');
     return true;
   } catch {
     return false;
@@ -144,7 +144,7 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
     );
   }
   if (store !== undefined && (typeof store !== 'string' || !isStoreUrl(store))) {
-    throw usage(`custom.stageSecrets.store must be a runtime-store location, ${storeUrlForms()}.`);
+    throw usage(`custom.stageSecrets.store must be a runtime-store location, ${runtimeStoreUrlForms()}.`);
   }
   let fallbackMap: Record<string, string> | undefined;
   if (fallbacks !== undefined) {

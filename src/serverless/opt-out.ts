@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { isMap, parseDocument } from 'yaml';
 import { closestWord } from '../core/did-you-mean.js';
 import { StageSecretsError } from '../core/errors.js';
-import { findGitRoot } from '../stages/locate.js';
+import { findGitRoot } from '../git/root.js';
 
 const OPT_OUT_ENV = 'SLS_SET_SECRET_ENVS';
 const SEED_KEY = 'sls_set_secret_envs';

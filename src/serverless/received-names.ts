@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { isStageSecretsError, StageSecretsError } from '../core/errors.js';
-import { autoNames, effectiveList } from '../contract/needs.js';
+import { autoNames, effectiveList, type SelectionRule, selectedNames, selectionRule } from '../contract/needs.js';
 import { dedupe, type FileCache, type LocatedRead, scanServiceCode } from '../contract/service-code.js';
 import type { ServiceModel } from '../contract/service-model.js';
 import { appServices, readConfigDoc } from '../contract/services.js';
@@ -16,8 +16,7 @@ import { readSettings } from './config.js';
 import { type FunctionEnvInput, mergeSecrets } from './merge.js';
 import { decideSetEnvs } from './opt-out.js';
 
-/** Why a function receives what it does. */
-export type SelectionRule = 'all' | 'function-list' | 'service-list' | 'auto' | 'opted-out';
+export type { SelectionRule } from '../contract/needs.js';
 
 export interface FunctionNames {
   function: string;
@@ -59,13 +58,6 @@ interface ServiceSetup {
   problem?: string;
 }
 
-function ruleOf(model: ServiceModel, fn: ServiceModel['functions'][number]): SelectionRule {
-  const list = effectiveList(model, fn);
-  if (list === 'auto') return 'auto';
-  if (fn.secrets !== undefined) return 'function-list';
-  return list === undefined ? 'all' : 'service-list';
-}
-
 async function setUp(model: ServiceModel, env: NodeJS.ProcessEnv, shown: (f: string) => string, cache: FileCache) {
   const setup: ServiceSetup = { model, mode: 'env', reads: {} };
   try {
@@ -98,15 +90,17 @@ function namesFor(
     return { ...base, optedOut: setup.optedOut, functions };
   }
   const present = new Set(stageNames);
+  const auto = (name: string) => autoNames(model, setup.reads[name] ?? [], present);
+  const names = (fn: ServiceModel['functions'][number]) => selectedNames(model, fn, present, auto);
   const inputs: Record<string, FunctionEnvInput> = {};
   for (const fn of model.functions) {
-    const list = effectiveList(model, fn);
-    const own = fn.secrets;
-    const secrets = list === 'auto' ? autoNames(model, setup.reads[fn.name] ?? [], present) : own === 'auto' ? [] : own;
-    inputs[fn.name] = { secrets };
+    // a function's own list or auto goes to the merge as its list; the service list as the merge's own
+    const ownList = fn.secrets !== undefined || effectiveList(model, fn) === 'auto';
+    inputs[fn.name] = { secrets: ownList ? names(fn) : undefined };
   }
   try {
-    const merged = mergeSecrets({
+    // the plugin's merge refuses lists naming what the stage lacks or the service list leaves out
+    mergeSecrets({
       stage,
       functions: inputs,
       secrets: new Map(stageNames.map((n) => [n, ''])),
@@ -114,8 +108,8 @@ function namesFor(
     });
     const functions = model.functions.map((fn) => ({
       function: fn.name,
-      names: [...(merged.received[fn.name] ?? [])].sort(),
-      rule: ruleOf(model, fn),
+      names: names(fn),
+      rule: selectionRule(model, fn),
     }));
     return { ...base, functions };
   } catch (err) {

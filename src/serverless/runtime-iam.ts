@@ -1,5 +1,5 @@
 import type { IamStatement } from '../core/iam.js';
-import { storeBackendOf, type StoreAccess, type StoreLocation } from '../stages/runtime-store.js';
+import { runtimeStoreBackendOf, type RuntimeStoreAccess, type RuntimeStoreLocation } from '../stages/runtime-store.js';
 import type { ServiceConfig } from './types.js';
 
 export { type IamStatement, iamUnsafeCharacter } from '../core/iam.js';
@@ -44,12 +44,16 @@ export function addToServiceRole(service: ServiceConfig, statements: IamStatemen
  * a preview stage on a fallback stage's file only reads it, so unmerged code cannot change the values
  * the fallback stage's own functions read.
  */
-export type { StoreAccess } from '../stages/runtime-store.js';
+export type { RuntimeStoreAccess } from '../stages/runtime-store.js';
 
 /**
  * The statements that let a function's role use one stage's folder of the runtime store, and nothing
  * else: whatever its backend needs (runtime-store/backends.ts). `folder` is the store's stage folder (stageFolder).
  */
-export function storeStatements(location: StoreLocation, folder: string, access: StoreAccess): IamStatement[] {
-  return storeBackendOf(location).grant(location, folder, access);
+export function runtimeStoreStatements(
+  location: RuntimeStoreLocation,
+  folder: string,
+  access: RuntimeStoreAccess,
+): IamStatement[] {
+  return runtimeStoreBackendOf(location).grant(location, folder, access);
 }

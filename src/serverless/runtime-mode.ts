@@ -7,13 +7,18 @@ import type { IdentityRecord } from '../core/format.js';
 import { kindOf, lambdaGrant, lambdaKinds } from '../identities/index.js';
 import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
 import type { Logger } from '../core/log.js';
-import { stageFolder, storeBackendOf, STORE_ENV, type StoreLocation } from '../stages/runtime-store.js';
+import {
+  stageFolder,
+  runtimeStoreBackendOf,
+  RUNTIME_STORE_ENV,
+  type RuntimeStoreLocation,
+} from '../stages/runtime-store.js';
 import {
   addToServiceRole,
   iamUnsafeCharacter,
-  storeStatements,
+  runtimeStoreStatements,
   type IamStatement,
-  type StoreAccess,
+  type RuntimeStoreAccess,
 } from './runtime-iam.js';
 import {
   BUNDLED_RUNTIME_FILE,
@@ -46,7 +51,7 @@ export interface RuntimeModeInput {
   /** function → names of the secrets it receives (the selection env mode uses) */
   received: Record<string, string[]>;
   /** custom.stageSecrets.store: functions that receive secrets get it as STAGE_SECRETS_STORE, their role its statements */
-  store?: StoreLocation;
+  store?: RuntimeStoreLocation;
   /** Serverless v4's built-in esbuild is loaded (framework.ts): the functions it bundles get the bundled wrapper */
   builtInEsbuild?: boolean;
   log: Logger;
@@ -64,7 +69,7 @@ export interface RuntimeModeResult {
   /** with a store: s3://BUCKET/PREFIX/<app>/<stage>/, the one folder the functions read (and update, with storeAccess read-write) */
   storeFolder?: string;
   /** with a store: read only when the deployed stage uses a fallback stage's file */
-  storeAccess?: StoreAccess;
+  storeAccess?: RuntimeStoreAccess;
   /** the stage of the stage file used (a preview stage's fallback), whose store folder is used too */
   fileStage: string;
   /** what the functions' role may do to open their secrets, in words: "kms:Decrypt" */
@@ -348,14 +353,14 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
     // only functions with the wrapper: elsewhere a SecretClient has no packaged stage to update
     for (const name of wrapped) {
       const fn = input.functions[name]!;
-      fn.environment = { ...(fn.environment ?? {}), [STORE_ENV]: input.store.url };
+      fn.environment = { ...(fn.environment ?? {}), [RUNTIME_STORE_ENV]: input.store.url };
     }
     // A preview stage runs code not yet merged: it may read the fallback stage's folder, never write it.
-    const access: StoreAccess = file.stage === input.stage ? 'read-write' : 'read';
-    statements.push(...storeStatements(input.store, folder, access));
-    result.storeFolder = storeBackendOf(input.store).objectUrl(input.store, folder);
+    const access: RuntimeStoreAccess = file.stage === input.stage ? 'read-write' : 'read';
+    statements.push(...runtimeStoreStatements(input.store, folder, access));
+    result.storeFolder = runtimeStoreBackendOf(input.store).objectUrl(input.store, folder);
     result.storeAccess = access;
-    result.storeGrant = storeBackendOf(input.store).grantWords(access);
+    result.storeGrant = runtimeStoreBackendOf(input.store).grantWords(access);
   }
   const needs = input.store ? `${actions} and the runtime store` : actions;
   if (!addToServiceRole(input.service, statements)) {
@@ -377,12 +382,12 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
  * objects, and may not write them: values are sealed for dev, and would not open anywhere else). Refused when it
  * holds a character IAM would read as a wildcard or variable, which would widen the grant.
  */
-function storeFolderFor(store: StoreLocation, app: string, stage: string): string {
+function storeFolderFor(store: RuntimeStoreLocation, app: string, stage: string): string {
   const folder = stageFolder(store, app, stage);
   const unsafe = iamUnsafeCharacter(folder);
   if (unsafe) {
     throw usage(
-      `custom.stageSecrets.store: the store folder ${JSON.stringify(storeBackendOf(store).objectUrl(store, folder))} holds ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the role's S3 grant would reach other objects. Use a prefix without * ? $ (and an app name without them).`,
+      `custom.stageSecrets.store: the store folder ${JSON.stringify(runtimeStoreBackendOf(store).objectUrl(store, folder))} holds ${JSON.stringify(unsafe)}, which IAM reads as a wildcard or variable, so the role's S3 grant would reach other objects. Use a prefix without * ? $ (and an app name without them).`,
     );
   }
   return folder;

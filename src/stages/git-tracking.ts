@@ -1,22 +1,18 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { git } from './git.js';
+import { git } from '../git/git.js';
+import { type GitTracking, gitTracking } from '../git/tracking.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
+import { realPathOf } from '../core/real-path.js';
 
 /**
  * What git makes of a stage's files: the header `secrets/<stage>.json` alone holds no value, so a clone of a
  * repository that committed only it builds with no secrets. One place for every command that writes stage
  * files (set, import, rotate: which files to add), reads them (list, check, verify: which files git does not
- * track) or makes the folder (init: is it ignored). Outside a git work tree (or without git) it says nothing.
+ * track) or makes the folder (init: is it ignored), over what git says (src/git/tracking.ts). Outside a git work
+ * tree (or without git) it says nothing.
  */
-export interface GitTracking {
-  /** files git does not track (neither committed nor added), ignored ones included */
-  untracked: string[];
-  /** untracked files a .gitignore rule hides, with the rule as `source:line: pattern` */
-  ignored: { file: string; rule: string }[];
-}
 
 /** From this many files on, a hint names the stage folder instead of each file. */
 const MAX_FILES_NAMED = 3;
@@ -58,47 +54,6 @@ function readDir(dir: string): fs.Dirent[] {
   } catch {
     return [];
   }
-}
-
-/** Asks git about `files` (absolute paths of one secrets folder); undefined outside a git work tree. */
-export function gitTracking(files: string[], env: NodeJS.ProcessEnv): GitTracking | undefined {
-  const existing = files.filter((f) => fs.existsSync(f));
-  if (existing.length === 0) return { untracked: [], ignored: [] };
-  const from = path.dirname(existing[0]!);
-  const top = git(['rev-parse', '--show-toplevel'], from, env, true)?.trim();
-  if (!top) return undefined;
-  const root = realPath(top);
-  const inRepo = new Map<string, string>(); // path relative to the root, as git prints it -> the file
-  for (const file of existing) {
-    const rel = path.relative(root, realPath(file));
-    if (rel.startsWith('..') || path.isAbsolute(rel)) continue;
-    inRepo.set(rel.split(path.sep).join('/'), file);
-  }
-  if (inRepo.size === 0) return undefined;
-  const pathspecs = [...inRepo.keys()].map((rel) => `:(literal)${rel}`);
-  const listed = git(['ls-files', '-z', '--full-name', '--', ...pathspecs], root, env, true);
-  if (listed === undefined) return undefined;
-  const tracked = new Set(listed.split('\0').filter(Boolean));
-  const untracked = [...inRepo].filter(([rel]) => !tracked.has(rel)).map(([, file]) => file);
-  const ignored: GitTracking['ignored'] = [];
-  if (untracked.length) {
-    const relUntracked = [...inRepo].filter(([rel]) => !tracked.has(rel)).map(([rel]) => rel);
-    // exit 1: no rule hides them
-    const out =
-      spawnSync('git', ['check-ignore', '-v', '-z', '--stdin'], {
-        cwd: root,
-        env,
-        input: relUntracked.map((rel) => `${rel}\0`).join(''),
-        encoding: 'utf8',
-      }).stdout ?? '';
-    const fields = out.split('\0');
-    for (let i = 0; i + 3 < fields.length; i += 4) {
-      const [source, line, pattern, rel] = fields.slice(i, i + 4) as [string, string, string, string];
-      const file = inRepo.get(rel);
-      if (file) ignored.push({ file, rule: `${source}:${line}: ${pattern}` });
-    }
-  }
-  return { untracked, ignored };
 }
 
 /**
@@ -180,14 +135,6 @@ function relativeTo(cwd: string | undefined, file: string): string {
   return rel === '' ? '.' : rel;
 }
 
-function realPath(file: string): string {
-  try {
-    return fs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
-  }
-}
-
 /** A path as one shell word, for a command the user copies. */
 function shellWord(text: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
@@ -207,10 +154,10 @@ export function approvedInHistory(opts: StageOptions, names: string[]): Set<stri
   const top = git(['rev-parse', '--show-toplevel'], dir, env, true)?.trim();
   const found = new Set<string>();
   if (!top) return found;
-  const root = realPath(top);
+  const root = realPathOf(top);
   const relOf = (file: string) =>
     path
-      .relative(root, path.join(realPath(dir), path.relative(dir, file)))
+      .relative(root, path.join(realPathOf(dir), path.relative(dir, file)))
       .split(path.sep)
       .join('/');
   const versions = (rel: string): string[] => {

@@ -79,7 +79,7 @@ async function checkedSecrets(
   file: StageFile,
   stage: Stage,
 ): Promise<Omit<CheckedList, 'identities'> & { approvals?: Approvals }> {
-  const key = await keyAtHand(file, stage.options.env ?? process.env, stage.shownPath);
+  const key = await keyAtHand(file, stage.options.env ?? process.env, stage.displayPath);
   if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
   let approvals: Approvals;
   try {

@@ -12,9 +12,10 @@ import {
 } from '../core/run-env.js';
 import { readRunToken } from '../run-env/token.js';
 import type { SecretValue } from '../core/values.js';
-import { findGitRoot } from './locate.js';
+import { findGitRoot } from '../git/root.js';
 import type { StageOptions } from './options.js';
-import { realPathOf, Stage } from './stage.js';
+import { Stage } from './stage.js';
+import { realPathOf } from '../core/real-path.js';
 
 /** Where loaded values came from. Never holds a value. */
 export type SecretsSource =
@@ -106,7 +107,7 @@ export function secretsFromCheckedRunEnv(
     );
   }
   const file = stage.read();
-  const shown = stage.shownPath;
+  const shown = stage.displayPath;
   const names = [...stated.claim.values.keys()].sort();
   const absent = names.filter((name) => !Object.hasOwn(file.secrets, name));
   if (absent.length > 0) {
@@ -168,7 +169,7 @@ async function loadFromStageFile(opts: LoadOptions, stage: Stage): Promise<Loade
     values: opened.decryptAll(),
     source: {
       kind: 'stage-file',
-      path: stage.shownPath,
+      path: stage.displayPath,
       identity: opened.identity.id,
       identityDescription: opened.identityDescription,
     },

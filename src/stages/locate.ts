@@ -6,7 +6,8 @@ import { closestWord } from '../core/did-you-mean.js';
 import { log } from '../core/log.js';
 import { SERVERLESS_CONFIGS } from '../core/serverless-configs.js';
 import { displayPath } from '../store/stage-store.js';
-import { pastStageFile, type PastStageFile } from './history.js';
+import { pastStageFile, type PastStageFile } from '../git/past-stage-file.js';
+import { findGitRoot } from '../git/root.js';
 
 /** A preview-stage rule: a stage named like `pattern` (`pr-*`) with no stage file uses `stage`'s file. */
 export interface StageFallback {
@@ -120,17 +121,6 @@ export function fallbacksToEnv(rules: readonly StageFallback[]): string {
 /** The first rule whose pattern matches the stage name. */
 export function matchFallback(stage: string, rules: readonly StageFallback[] | undefined): StageFallback | undefined {
   return rules?.find((r) => patternRegex(r.pattern).test(stage));
-}
-
-/** The nearest folder at or above `start` holding `.git` (a folder, or a file in a worktree). */
-export function findGitRoot(start: string, fs: LocateFs = nodeFs): string | undefined {
-  let dir = path.resolve(start);
-  for (;;) {
-    if (fs.existsSync(path.join(dir, '.git'))) return dir;
-    const parent = path.dirname(dir);
-    if (parent === dir) return undefined;
-    dir = parent;
-  }
 }
 
 /** Stage names that have a file in a secrets folder, sorted; undefined when the folder cannot be listed. */

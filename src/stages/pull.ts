@@ -1,16 +1,16 @@
 import { Opener, publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
-import type { ObjectStore, StoreLocation } from '../runtime-store/backend.js';
+import type { ObjectStore, RuntimeStoreLocation } from '../runtime-store/backend.js';
 import { keyAtHand, type UnwrappedKey } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
 import {
-  readStoreEntries,
+  readRuntimeStoreEntries,
   runtimeStoreFor,
   storeIsNewer,
   withNewerEntries,
-  type StoreContents,
+  type RuntimeStoreContents,
 } from './runtime-store.js';
 import { valueAad } from './sealing.js';
 
@@ -33,13 +33,13 @@ export interface PullOptions {
 /** Names whose store entry is newer than the stage file's; needs no key. */
 export async function namesNewerInStore(
   opts: StageOptions,
-  location: StoreLocation,
+  location: RuntimeStoreLocation,
   objects?: ObjectStore,
   options: PullOptions = {},
 ): Promise<Set<string>> {
   const file = Stage.find(opts).read();
   const store = runtimeStoreFor(location, file, opts.env ?? process.env, objects);
-  const contents = await readStoreEntries(store, file, options);
+  const contents = await readRuntimeStoreEntries(store, file, options);
   const newer = new Set<string>();
   for (const [name, stored] of contents.entries) if (storeIsNewer(stored.entry, file.secrets[name])) newer.add(name);
   return newer;
@@ -50,7 +50,12 @@ export async function namesNewerInStore(
  * app is refused. Without a key only the form can be checked (schema, name, type, sizes); the build
  * and verify open every value later.
  */
-function checkOpens(file: StageFile, contents: StoreContents, names: string[], key: UnwrappedKey | undefined): boolean {
+function checkOpens(
+  file: StageFile,
+  contents: RuntimeStoreContents,
+  names: string[],
+  key: UnwrappedKey | undefined,
+): boolean {
   if (!key) return false;
   const opener = new Opener(key.privateKey, Buffer.from(file.publicKey, 'base64'));
   const bad = names.filter((name) => {
@@ -75,7 +80,7 @@ function checkOpens(file: StageFile, contents: StoreContents, names: string[], k
  */
 function checkSealedTo(
   file: StageFile,
-  contents: StoreContents,
+  contents: RuntimeStoreContents,
   names: string[],
   step: 'before opening' | 'unopened',
 ): void {
@@ -109,7 +114,7 @@ function checkSealedTo(
  */
 export async function pullStage(
   opts: StageOptions,
-  location: StoreLocation,
+  location: RuntimeStoreLocation,
   objects?: ObjectStore,
   options: PullOptions = {},
 ): Promise<PullResult> {
@@ -117,8 +122,8 @@ export async function pullStage(
   const stage = Stage.find(opts);
   const before = stage.read();
   // before the store is read: a key here that does not match the file refuses the pull
-  const key = await keyAtHand(before, env, stage.shownPath);
-  const contents = await readStoreEntries(runtimeStoreFor(location, before, env, objects), before, options);
+  const key = await keyAtHand(before, env, stage.displayPath);
+  const contents = await readRuntimeStoreEntries(runtimeStoreFor(location, before, env, objects), before, options);
   const result: PullResult = { store: location.url, updated: [], ignored: contents.unknown, opened: false };
   const candidates = withNewerEntries(before, contents).fromStore;
   if (candidates.length === 0) return result;

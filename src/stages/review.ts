@@ -4,7 +4,7 @@ import type { IdentityRecord, SecretEntry, StageFile } from '../core/format.js';
 import { NOT_SHOWN } from '../core/names.js';
 import type { StageStore } from '../store/stage-store.js';
 import { claimedEpoch } from './approval-epoch.js';
-import { git, repoRoot } from './git.js';
+import { git, repoRoot } from '../git/git.js';
 import { findSecretsDir, stagesIn } from './locate.js';
 import { entriesSealedToOtherKey } from './open-file.js';
 import {
@@ -12,7 +12,7 @@ import {
   secretsFoldersInWorkTree,
   type SecretsFolder,
   type UnexpectedFile,
-} from './secrets-folders.js';
+} from '../git/secrets-folders.js';
 import { isUnreadable, StageRevisions, type StageAtRevision } from './stage-at-revision.js';
 import { keylessTrustText, visiblyUnconfirmed, whoText } from './identity-trust.js';
 import { keyFingerprint } from './view.js';

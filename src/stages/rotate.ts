@@ -4,7 +4,7 @@ import { StageSecretsError } from '../core/errors.js';
 import { serializeStageHeader, type StageFile } from '../core/format.js';
 import type { InterruptedRotation, StageStore } from '../store/stage-store.js';
 import type { OpenedStage } from './open-file.js';
-import { isTrackedByGit } from './git.js';
+import { isTrackedByGit } from '../git/git.js';
 import { identityTrust, refuseUnconfirmed, tagRecord } from './identity-trust.js';
 import type { SecretValue } from '../core/values.js';
 import { recipientFor } from '../identities/index.js';

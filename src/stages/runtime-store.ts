@@ -9,13 +9,18 @@ import {
   nameOfObjectKey,
   stageFolder,
   type ObjectStore,
-  type StoreLocation,
+  type RuntimeStoreLocation,
 } from '../runtime-store/backend.js';
-import { STORE_BACKENDS, storeBackendOf } from '../runtime-store/backends.js';
+import { STORE_BACKENDS, runtimeStoreBackendOf } from '../runtime-store/backends.js';
 import { valueAad } from './sealing.js';
 
-export { stageFolder, type StoreAccess, type StoreLocation } from '../runtime-store/backend.js';
-export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../runtime-store/backends.js';
+export { stageFolder, type RuntimeStoreAccess, type RuntimeStoreLocation } from '../runtime-store/backend.js';
+export {
+  parseRuntimeStoreUrl,
+  runtimeStoreBackendOf,
+  runtimeStoreLocationFrom,
+  RUNTIME_STORE_ENV,
+} from '../runtime-store/backends.js';
 
 /*
  * The runtime store's use cases on a stage file already read (or packaged): read the store's entries,
@@ -25,7 +30,7 @@ export { parseStoreUrl, storeBackendOf, storeLocationFrom, STORE_ENV } from '../
 
 /** One stage's folder in the store. */
 export interface RuntimeStore {
-  location: StoreLocation;
+  location: RuntimeStoreLocation;
   app: string;
   stage: string;
   /** `PREFIX/<app>/<stage>/` */
@@ -34,10 +39,10 @@ export interface RuntimeStore {
 }
 
 export function runtimeStoreFor(
-  location: StoreLocation,
+  location: RuntimeStoreLocation,
   file: Pick<StageFile, 'app' | 'stage'>,
   env: NodeJS.ProcessEnv,
-  objects: ObjectStore = storeBackendOf(location).objects(location, env),
+  objects: ObjectStore = runtimeStoreBackendOf(location).objects(location, env),
 ): RuntimeStore {
   return { location, app: file.app, stage: file.stage, folder: stageFolder(location, file.app, file.stage), objects };
 }
@@ -52,7 +57,7 @@ export interface StoredEntry {
 }
 
 /** What the store holds for a stage. */
-export interface StoreContents {
+export interface RuntimeStoreContents {
   /** entries of names the stage file has */
   entries: Map<string, StoredEntry>;
   /** objects for names the stage file does not have (ignored: a new name needs a key holder's approval) */
@@ -131,11 +136,11 @@ export function checkStoreTime(entry: Pick<SecretEntry, 'updated'>, now: number,
 }
 
 /** Reads the store's entries for the names the file has, `limit` GETs at a time. */
-export async function readStoreEntries(
+export async function readRuntimeStoreEntries(
   store: RuntimeStore,
   file: Pick<StageFile, 'secrets'>,
   options: { cache?: EntryCache; limit?: number; now?: () => number } = {},
-): Promise<StoreContents> {
+): Promise<RuntimeStoreContents> {
   const clock = options.now ?? Date.now;
   const listed = await store.objects.list(store.folder);
   const entries = new Map<string, StoredEntry>();
@@ -152,7 +157,7 @@ export async function readStoreEntries(
   const worker = async (): Promise<void> => {
     while (next < wanted.length) {
       const item = wanted[next++]!;
-      const where = storeBackendOf(store.location).objectUrl(store.location, item.key);
+      const where = runtimeStoreBackendOf(store.location).objectUrl(store.location, item.key);
       const hit = cache?.get(item.key);
       if (hit && item.etag && hit.etag === item.etag) {
         entries.set(item.name, { name: item.name, entry: hit.entry, etag: hit.etag, where });
@@ -192,7 +197,7 @@ export function storeIsNewer(
  */
 export function withNewerEntries(
   file: StageFile,
-  contents: Pick<StoreContents, 'entries'>,
+  contents: Pick<RuntimeStoreContents, 'entries'>,
 ): { file: StageFile; fromStore: string[] } {
   const fromStore: string[] = [];
   const secrets = { ...file.secrets };
@@ -283,7 +288,7 @@ export async function updateStoredSecret(
   // `updated` is not in the associated data: one sealing serves every attempt.
   const sealed = new Sealer(Buffer.from(file.publicKey, 'base64')).seal(valueAad(file, name, type), text);
   const key = entryObjectKey(store.location, file.app, file.stage, name);
-  const where = storeBackendOf(store.location).objectUrl(store.location, key);
+  const where = runtimeStoreBackendOf(store.location).objectUrl(store.location, key);
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const current = await store.objects.get(key);
     // Never dated before what it replaces, so an instance whose clock is behind still writes the newest.

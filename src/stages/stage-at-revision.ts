@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { isStageSecretsError } from '../core/errors.js';
 import { isOsLitter, nameOfEntryFile, parseEntryFile } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { STAGE_NAME_PATTERN } from '../core/names.js';
-import { git } from './git.js';
+import { blobTexts, git } from '../git/git.js';
 import { parseStageText } from './stage-text.js';
 
 /** A stage as a commit holds it: read, absent (no header at that path), or unreadable (and why). */
@@ -106,27 +105,7 @@ export class StageRevisions {
 
   /** The texts of blobs by hash, in one git process. */
   private blobs(hashes: string[]): Map<string, string> {
-    const out = execFileSync('git', ['cat-file', '--batch'], {
-      cwd: this.root,
-      env: this.env,
-      input: `${hashes.join('\n')}\n`,
-      maxBuffer: 256 * 1024 * 1024,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const texts = new Map<string, string>();
-    let at = 0;
-    while (at < out.length) {
-      const eol = out.indexOf(0x0a, at);
-      const [hash, kind, size] = out.subarray(at, eol).toString('latin1').split(' ') as [string, string, string?];
-      if (kind === 'missing' || size === undefined) {
-        at = eol + 1;
-        continue;
-      }
-      const length = Number(size);
-      texts.set(hash, out.subarray(eol + 1, eol + 1 + length).toString('utf8'));
-      at = eol + 1 + length + 1;
-    }
-    return texts;
+    return blobTexts(this.root, this.env, hashes, 256 * 1024 * 1024);
   }
 }
 

@@ -1,4 +1,3 @@
-import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { publicKeyFingerprint } from '../core/crypto.js';
 import { StageSecretsError } from '../core/errors.js';
@@ -8,8 +7,9 @@ import type { StageStore } from '../store/stage-store.js';
 import { describeFallback, findStage, type FoundStage, type LocatedStage } from './locate.js';
 import { entriesSealedToOtherKey, openStageFile, type OpenedStage, type OpenStageOptions } from './open-file.js';
 import type { StageOptions } from './options.js';
-import { isTrackedByGit } from './git.js';
+import { isTrackedByGit } from '../git/git.js';
 import { stageStoreAt } from './stage-text.js';
+import { realPathOf } from '../core/real-path.js';
 
 /**
  * One stage as every entry point uses it: found once (locate.ts), its file read once, opened at most
@@ -76,7 +76,7 @@ export class Stage {
   }
 
   /** The file as messages show it, relative to the caller's folder. */
-  get shownPath(): string {
+  get displayPath(): string {
     return this.store.displayPath(this.location.fileStage);
   }
 
@@ -94,7 +94,7 @@ export class Stage {
   read(): StageFile {
     if (this.#file) return this.#file;
     const file = this.store.read(this.location.fileStage);
-    checkApp(file, this.options, this.shownPath);
+    checkApp(file, this.options, this.displayPath);
     refuseUnfinishedRotation(this.store, file, this.options.env ?? process.env);
     this.#file = file;
     return file;
@@ -120,15 +120,6 @@ export class Stage {
       opened.catch(() => this.#opened.delete(key));
     }
     return opened;
-  }
-}
-
-/** A file's absolute real path (symbolic links resolved), or its absolute path when it cannot be resolved. */
-export function realPathOf(file: string): string {
-  try {
-    return nodeFs.realpathSync(file);
-  } catch {
-    return path.resolve(file);
   }
 }
 

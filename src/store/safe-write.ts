@@ -5,6 +5,7 @@ import { StageSecretsError } from '../core/errors.js';
 import type { StoreFs } from './fs-types.js';
 import { displayPath } from './display-path.js';
 import { describeFileKind } from './regular-file.js';
+import { realPathOf } from '../core/real-path.js';
 
 /** What checking and writing a file needs of the file system (node:fs, or memfs in unit tests). */
 export type WriteFs = Pick<
@@ -68,23 +69,13 @@ function lstatOrNone(fs: WriteFs, file: string): ReturnType<WriteFs['lstatSync']
   }
 }
 
-/** The real path of `dir`, or of its nearest existing parent with the rest appended (a folder not made yet). */
-function realPathOf(fs: WriteFs, dir: string): string {
-  try {
-    return fs.realpathSync(dir);
-  } catch {
-    const parent = path.dirname(dir);
-    return parent === dir ? dir : path.join(realPathOf(fs, parent), path.basename(dir));
-  }
-}
-
 /**
  * The real path of the repository around `cwd` (the nearest folder holding `.git`), else of `cwd`
  * itself: the folder a write must stay in. Walking up from the real path of `cwd` means no committed
  * link can be taken for the repository.
  */
 export function writeBoundary(fs: WriteFs, cwd: string): string {
-  const real = realPathOf(fs, cwd);
+  const real = realPathOf(cwd, fs);
   for (let dir = real; ; dir = path.dirname(dir)) {
     if (fs.existsSync(path.join(dir, '.git'))) return dir;
     if (path.dirname(dir) === dir) return real;
@@ -100,7 +91,7 @@ export function writeBoundary(fs: WriteFs, cwd: string): string {
 export function assertFolderInside(fs: WriteFs, dir: string, cwd: string, role?: string): void {
   const root = writeBoundary(fs, cwd);
   // the same path seen from the real working folder, so a cwd reached through a link compares right
-  const target = path.resolve(realPathOf(fs, cwd), path.relative(cwd, dir));
+  const target = path.resolve(realPathOf(cwd, fs), path.relative(cwd, dir));
   if (!isInside(root, target)) return;
   let current = root;
   for (const part of path

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
-import { gitRepo, initRepo, type GitRepo } from '../support/git-repo.js';
+import { type GitRepo, gitWorkspace, gitRepo, initRepo } from '../support/git-repo.js';
 
 /** git-setup on a format-3 stage: `git diff` of an entry file (secrets/<stage>/<NAME>.json) is the textconv view. */
 describe('git-setup: readable diffs of entry files, with real git', () => {
@@ -10,9 +10,7 @@ describe('git-setup: readable diffs of entry files, with real git', () => {
   let repo: GitRepo;
 
   beforeAll(async () => {
-    ws = makeWorkspace('diff-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
+    ({ ws, repo } = gitWorkspace('diff-app'));
     await repo.cli(['init', '--stage', 'dev']);
     await repo.cli(['set', '--stage', 'dev', 'STRIPE_KEY', 'sk-first']);
     await repo.cli(['git-setup']);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
-import { gitRepo, initRepo, type GitRepo } from '../support/git-repo.js';
+import { type GitRepo, gitWorkspace } from '../support/git-repo.js';
 
 /**
  * The quick start's trap: `git add secrets/dev.json` commits the header only and every value stays behind.
@@ -13,9 +13,7 @@ describe('git tracking of stage files', () => {
   let ws: Workspace;
   let repo: GitRepo;
   beforeEach(async () => {
-    ws = makeWorkspace('track-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
+    ({ ws, repo } = gitWorkspace('track-app'));
     fs.writeFileSync(path.join(ws.dir, 'package.json'), '{"name":"track-app"}\n');
   });
   afterEach(() => ws.cleanup());

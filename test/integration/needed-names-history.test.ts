@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setLogger } from '../../src/core/log.js';
 import { applyContract } from '../../src/serverless/contract.js';
 import type { ServiceConfig } from '../../src/serverless/types.js';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
-import { type GitRepo, gitRepo, initRepo } from '../support/git-repo.js';
+import type { Workspace } from '../support/cli.js';
+import { type GitRepo, gitWorkspace } from '../support/git-repo.js';
 
 /**
  * A name the code reads stays needed after it left every stage: once a secret in git history (or declared
@@ -36,9 +36,7 @@ describe('names from git history and declarations stay needed', () => {
   const service = () => path.join(ws.dir, 'services/api');
 
   beforeAll(async () => {
-    ws = makeWorkspace('history-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
+    ({ ws, repo } = gitWorkspace('history-app'));
     await repo.cli(['init', '--stage', 'dev']);
     await repo.cli(['set', '--stage', 'dev', 'GONE_KEY', 'history-gone-value']);
     await repo.cli(['set', '--stage', 'dev', 'KEPT_KEY', 'history-kept-value']);

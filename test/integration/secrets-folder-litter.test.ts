@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
-import { type GitRepo, gitRepo, initRepo } from '../support/git-repo.js';
+import type { Workspace } from '../support/cli.js';
+import { type GitRepo, gitWorkspace } from '../support/git-repo.js';
 
 /**
  * Files an operating system drops into any folder it shows (Finder's .DS_Store, Explorer's Thumbs.db and
@@ -17,9 +17,7 @@ describe('OS litter in a secrets folder', () => {
   let repo: GitRepo;
 
   beforeAll(async () => {
-    ws = makeWorkspace('litter-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
+    ({ ws, repo } = gitWorkspace('litter-app'));
     await repo.cli(['init', ...DEV]);
     await repo.cli(['set', ...DEV, 'A', 'litter-A-value']);
     repo.commitAll('base');

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
-import { type GitRepo, gitRepo, initRepo } from '../support/git-repo.js';
+import type { Workspace } from '../support/cli.js';
+import { type GitRepo, gitWorkspace } from '../support/git-repo.js';
 
 /**
  * A pull request chooses service, function, file and secrets-folder names and config strings. Through the
@@ -33,9 +33,7 @@ describe('PR-chosen names in check, review and error output', () => {
   let repo: GitRepo;
 
   beforeAll(async () => {
-    ws = makeWorkspace('hostile-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
+    ({ ws, repo } = gitWorkspace('hostile-app'));
     await repo.cli(['init', '--stage', 'dev']);
     await repo.cli(['set', '--stage', 'dev', 'A', 'hostile-A-value']);
     const service = path.join(ws.dir, 'services', 'api');

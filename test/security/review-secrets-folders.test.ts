@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
-import { type GitRepo, gitRepo, initRepo } from '../support/git-repo.js';
+import type { Workspace } from '../support/cli.js';
+import { type GitRepo, gitWorkspace } from '../support/git-repo.js';
 
 /**
  * A keyless writer's branch plants a second secrets folder that the plugin (from a service below it) or
@@ -53,9 +53,7 @@ describe('review and check cover every secrets folder of the repository', () => 
   }
 
   beforeAll(async () => {
-    ws = makeWorkspace('folders-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
+    ({ ws, repo } = gitWorkspace('folders-app'));
     await repo.cli(['init', '--stage', 'prod']);
     await repo.cli(['set', '--stage', 'prod', 'A', 'old-A-value']);
     await repo.cli(['set', '--stage', 'prod', 'B', 'prod-B-value']);

@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SecretClient } from '../../src/client/index.js';
 import { pullStage } from '../../src/stages/pull.js';
-import { parseStoreUrl } from '../../src/stages/runtime-store.js';
+import { parseRuntimeStoreUrl } from '../../src/stages/runtime-store.js';
 import { makeWorkspace, type Workspace } from '../support/cli.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
 
@@ -107,7 +107,7 @@ describe('repeated pulls cannot push the bound forward', () => {
     const clock = fileTime(); // the checking machine's clock, injected: the test does not depend on the real one
     const options = { now: () => clock };
     const opts = { stage: 'dev', cwd: ws.dir, env: ws.env };
-    const location = parseStoreUrl(STORE, 'the test');
+    const location = parseRuntimeStoreUrl(STORE, 'the test');
     const minutes = (n: number) => new Date(clock + n * 60_000).toISOString();
     try {
       s3.putObject(BUCKET, KEY, redated(minutes(14)));

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { CliResult, Workspace } from './cli.js';
+import { type CliResult, makeWorkspace, type Workspace } from './cli.js';
 
 export interface GitRepo {
   /** the env git and the CLI run with (the workspace's, no system git config) */
@@ -51,4 +51,12 @@ export function initRepo(repo: GitRepo): void {
   repo.ok('config', 'user.name', 'Test');
   repo.ok('config', 'user.email', 'test@example.com');
   repo.ok('config', 'commit.gpgsign', 'false');
+}
+
+/** A new workspace named `name` whose app folder is a fresh git repository (initRepo). */
+export function gitWorkspace(name: string): { ws: Workspace; repo: GitRepo } {
+  const ws = makeWorkspace(name);
+  const repo = gitRepo(ws);
+  initRepo(repo);
+  return { ws, repo };
 }

@@ -27,6 +27,7 @@ export const LAYERS: readonly Layer[] = [
       'src/runner/',
       'src/export/',
       'src/stages/',
+      'src/git/',
       'src/run-env/',
       'src/runtime-store/',
       'src/identities/',
@@ -38,7 +39,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/action/',
     what: 'the GitHub Action (bundled into `action/index.mjs`)',
-    imports: ['src/contract/', 'src/stages/', 'src/store/', 'src/aws/', CORE],
+    imports: ['src/contract/', 'src/stages/', 'src/git/', 'src/store/', 'src/aws/', CORE],
   },
   {
     path: 'action/',
@@ -48,7 +49,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/console/',
     what: "the local console's server; `api.ts` is its HTTP API as the page sees it",
-    imports: ['src/contract/', 'src/stages/', CORE],
+    imports: ['src/contract/', 'src/stages/', 'src/git/', CORE],
   },
   {
     path: 'console-ui/',
@@ -63,7 +64,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/serverless/',
     what: "the Serverless plugin's work: variables, packaging, runtime mode, the package check",
-    imports: ['src/contract/', 'src/stages/', 'src/identities/', 'src/runtime-store/', 'src/store/', CORE],
+    imports: ['src/contract/', 'src/stages/', 'src/git/', 'src/identities/', 'src/runtime-store/', 'src/store/', CORE],
   },
   {
     path: 'src/sst/',
@@ -88,7 +89,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/contract/',
     what: 'checks without a key: what code needs, names x stages, what is deployed (status)',
-    imports: ['src/stages/', 'src/aws/', CORE],
+    imports: ['src/stages/', 'src/git/', 'src/aws/', CORE],
   },
   {
     path: 'src/runner/',
@@ -103,7 +104,12 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/stages/',
     what: 'use cases over one read path (`stage.ts`); init, set/rm, list, verify, rotate, rewrap, upgrade, review',
-    imports: ['src/run-env/', 'src/identities/', 'src/runtime-store/', 'src/store/', 'src/aws/', CORE],
+    imports: ['src/git/', 'src/run-env/', 'src/identities/', 'src/runtime-store/', 'src/store/', 'src/aws/', CORE],
+  },
+  {
+    path: 'src/git/',
+    what: "git itself: running it, the repository root, blobs, what it tracks and ignores, a stage file's and a secret name's past, the secrets folders of a revision",
+    imports: [CORE],
   },
   {
     path: 'src/run-env/',

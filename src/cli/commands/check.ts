@@ -3,9 +3,9 @@ import { assertStageName } from '../../core/names.js';
 import { CHECK_FORMATS, checkApp, renderCheck, type CheckFormat } from '../../contract/index.js';
 import { checkFunctions } from '../check-functions.js';
 import * as path from 'node:path';
-import { git } from '../../stages/git.js';
+import { git } from '../../git/git.js';
 import { findSecretsDir } from '../../stages/locate.js';
-import { secretsFoldersInWorkTree } from '../../stages/secrets-folders.js';
+import { secretsFoldersInWorkTree } from '../../git/secrets-folders.js';
 import { gitUntrackedNote, secretsFolderFiles } from '../../stages/git-tracking.js';
 import { type CliIo, defineCommand, STAGE_OPTIONS, write } from '../command.js';
 

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { StageSecretsError } from '../../core/errors.js';
-import { git, repoRoot } from '../../stages/git.js';
+import { git, repoRoot } from '../../git/git.js';
 import { assertWritable, writeFileSafely } from '../../store/safe-write.js';
 import { findSecretsDir } from '../../stages/locate.js';
 import { defineCommand, write } from '../command.js';
+import { realPathOf } from '../../core/real-path.js';
 
 /** A word for the shell git runs drivers through (sh, also in Git for Windows). */
 function shellWord(text: string): string {
@@ -38,7 +39,7 @@ stage file from here up to the git root, else ./secrets)`,
     const found = findSecretsDir({ stage: 'any', dir: values.dir, cwd: io.cwd, env: io.env });
     const secretsDir = 'dir' in found ? found.dir : path.resolve(io.cwd, 'secrets');
     // compare real paths: the repository root git prints has symlinks resolved
-    const realDir = realpathOrSelf(secretsDir);
+    const realDir = realPathOf(secretsDir);
     const relative = path.relative(fs.realpathSync(root), realDir);
     if (relative.startsWith('..') || path.isAbsolute(relative)) {
       throw new StageSecretsError(
@@ -99,13 +100,3 @@ stage file from here up to the git root, else ./secrets)`,
     return 0;
   },
 });
-
-function realpathOrSelf(dir: string): string {
-  try {
-    return fs.realpathSync(dir);
-  } catch {
-    // not created yet: resolve the nearest existing parent
-    const parent = path.dirname(dir);
-    return parent === dir ? dir : path.join(realpathOrSelf(parent), path.basename(dir));
-  }
-}

@@ -3,7 +3,7 @@ import { listStages } from '../list-stages.js';
 import { gitUntrackedNote, stageFiles } from '../../stages/git-tracking.js';
 import { namesNewerInStore } from '../../stages/pull.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
-import { storeFromOptions, STORE_OPTION } from '../store-option.js';
+import { runtimeStoreFromOptions, RUNTIME_STORE_OPTION } from '../runtime-store-option.js';
 
 const STATUS_TEXT: Record<ApprovalStatus, string> = {
   pending: 'PENDING',
@@ -39,7 +39,7 @@ Exit 2 when a stage file cannot be read.`,
 a store). approved: the entry carries a tag, checked or not (as before); approval:
 pending | unverified | approved | invalid | open, as above`,
     },
-    ...STORE_OPTION,
+    ...RUNTIME_STORE_OPTION,
     ...STAGE_OPTIONS,
     stage: { ...STAGE_OPTIONS.stage, help: 'stage name (without it: every stage)' },
   },
@@ -48,7 +48,7 @@ pending | unverified | approved | invalid | open, as above`,
       return listStages(values, io);
     }
     const opts = stageOptions('list', values, io);
-    const location = storeFromOptions(values, io.env);
+    const location = runtimeStoreFromOptions(values, io.env);
     const newer = location && (await namesNewerInStore(opts, location));
     const checked = await listSecretsChecked(opts);
     const secrets = checked.secrets.map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));

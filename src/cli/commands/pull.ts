@@ -1,6 +1,6 @@
 import { pullStage } from '../../stages/pull.js';
 import { defineCommand, stageOptions, STAGE_OPTIONS, write } from '../command.js';
-import { requireStore, STORE_OPTION } from '../store-option.js';
+import { requireRuntimeStore, RUNTIME_STORE_OPTION } from '../runtime-store-option.js';
 
 export const command = defineCommand({
   name: 'pull',
@@ -20,12 +20,12 @@ Needs s3:ListBucket (on the stage's prefix) and s3:GetObject; AWS settings as us
 AWS_PROFILE, AWS_ENDPOINT_URL_S3).`,
   options: {
     json: { type: 'boolean', help: 'print {store, updated, ignored, opened} as JSON' },
-    ...STORE_OPTION,
+    ...RUNTIME_STORE_OPTION,
     ...STAGE_OPTIONS,
   },
   async run({ values }, io) {
     const opts = stageOptions('pull', values, io);
-    const location = requireStore('pull', values, io.env);
+    const location = requireRuntimeStore('pull', values, io.env);
     const result = await pullStage(opts, location);
     if (values.json) {
       write(io.stdout, JSON.stringify(result, null, 2));

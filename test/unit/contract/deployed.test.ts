@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deployDigest } from '../../../src/core/deploy-digest.js';
-import { classify, functionLogicalId, receivedNames, serviceTarget } from '../../../src/contract/deployed.js';
-import { serviceModel } from '../../../src/contract/service-model.js';
+import { classify, functionLogicalId, serviceTarget } from '../../../src/contract/deployed.js';
 
-const noLines = { lineOf: () => undefined, strings: [] };
 const file = {
   app: 'shop',
   stage: 'dev',
@@ -38,34 +36,6 @@ describe('functionLogicalId', () => {
     expect(functionLogicalId('api')).toBe('ApiLambdaFunction');
     expect(functionLogicalId('apiOnly')).toBe('ApiOnlyLambdaFunction');
     expect(functionLogicalId('get-user_v2')).toBe('GetDashuserUnderscorev2LambdaFunction');
-  });
-});
-
-describe('receivedNames', () => {
-  const model = serviceModel(
-    {
-      service: 's',
-      functions: { all: {}, listed: { secrets: ['B', 'A'] }, none: { secrets: [] }, auto: { secrets: 'auto' } },
-    },
-    '/app/s/serverless.yml',
-    noLines,
-  );
-  const names = new Set(['A', 'B', 'C']);
-  const fn = (n: string) => model.functions.find((f) => f.name === n)!;
-  const auto = (n: string) => (n === 'auto' ? ['C'] : undefined);
-  it('every stage name without a list; the list; nothing for an empty list; the code scan for auto', () => {
-    expect(receivedNames(model, fn('all'), names, auto)).toEqual(['A', 'B', 'C']);
-    expect(receivedNames(model, fn('listed'), names, auto)).toEqual(['A', 'B']);
-    expect(receivedNames(model, fn('none'), names, auto)).toEqual([]);
-    expect(receivedNames(model, fn('auto'), names, auto)).toEqual(['C']);
-  });
-  it("the service's list narrows functions without their own", () => {
-    const narrowed = serviceModel(
-      { service: 's', custom: { stageSecrets: { secrets: ['B'] } }, functions: { f: {} } },
-      '/app/s/serverless.yml',
-      noLines,
-    );
-    expect(receivedNames(narrowed, narrowed.functions[0]!, names, auto)).toEqual(['B']);
   });
 });
 

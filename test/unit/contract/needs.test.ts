@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { autoNames, declaredNames, serviceNeeds } from '../../../src/contract/needs.js';
+import { autoNames, declaredNames, selectedNames, selectionRule, serviceNeeds } from '../../../src/contract/needs.js';
 import type { LocatedRead } from '../../../src/contract/service-code.js';
-import type { ServiceModel } from '../../../src/contract/service-model.js';
+import { type ServiceModel, serviceModel as serviceModelOf } from '../../../src/contract/service-model.js';
 
 const model: ServiceModel = {
   name: 'svc',
@@ -68,5 +68,54 @@ describe('autoNames', () => {
       'REQUIRED_ONE',
       'SECRET_A',
     ]);
+  });
+});
+
+describe('selectedNames (what status and check --functions say a function receives)', () => {
+  const model = serviceModelOf(
+    {
+      service: 's',
+      functions: { all: {}, listed: { secrets: ['B', 'A'] }, none: { secrets: [] }, auto: { secrets: 'auto' } },
+    },
+    '/app/s/serverless.yml',
+    { lineOf: () => undefined, strings: [] },
+  );
+  const names = new Set(['A', 'B', 'C']);
+  const fn = (n: string) => model.functions.find((f) => f.name === n)!;
+  const auto = (n: string) => (n === 'auto' ? ['C'] : undefined);
+  it('every stage name without a list; the list; nothing for an empty list; the code scan for auto', () => {
+    expect(selectedNames(model, fn('all'), names, auto)).toEqual(['A', 'B', 'C']);
+    expect(selectedNames(model, fn('listed'), names, auto)).toEqual(['A', 'B']);
+    expect(selectedNames(model, fn('none'), names, auto)).toEqual([]);
+    expect(selectedNames(model, fn('auto'), names, auto)).toEqual(['C']);
+  });
+  it("the service's list narrows functions without their own", () => {
+    const narrowed = serviceModelOf(
+      { service: 's', custom: { stageSecrets: { secrets: ['B'] } }, functions: { f: {} } },
+      '/app/s/serverless.yml',
+      { lineOf: () => undefined, strings: [] },
+    );
+    expect(selectedNames(narrowed, narrowed.functions[0]!, names, auto)).toEqual(['B']);
+  });
+});
+
+describe('selectionRule', () => {
+  it('names the rule: all, the function list, the service list, auto', () => {
+    const m = serviceModelOf(
+      { service: 's', functions: { all: {}, listed: { secrets: ['A'] }, auto: { secrets: 'auto' } } },
+      '/app/s/serverless.yml',
+      { lineOf: () => undefined, strings: [] },
+    );
+    expect(Object.fromEntries(m.functions.map((f) => [f.name, selectionRule(m, f)]))).toEqual({
+      all: 'all',
+      listed: 'function-list',
+      auto: 'auto',
+    });
+    const s = serviceModelOf(
+      { service: 's', custom: { stageSecrets: { secrets: ['A'] } }, functions: { f: {} } },
+      '/app/s/serverless.yml',
+      { lineOf: () => undefined, strings: [] },
+    );
+    expect(selectionRule(s, s.functions[0]!)).toBe('service-list');
   });
 });

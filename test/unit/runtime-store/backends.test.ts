@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../../src/core/errors.js';
-import { parseStoreUrl, STORE_BACKENDS, storeBackendOf, storeUrlForms } from '../../../src/runtime-store/backends.js';
+import {
+  parseRuntimeStoreUrl,
+  STORE_BACKENDS,
+  runtimeStoreBackendOf,
+  runtimeStoreUrlForms,
+} from '../../../src/runtime-store/backends.js';
 
 function usage(fn: () => unknown): string {
   try {
@@ -18,31 +23,31 @@ describe('runtime-store backends', () => {
     const schemes = STORE_BACKENDS.map((b) => b.scheme);
     expect(new Set(schemes).size).toBe(schemes.length);
     expect(schemes).toContain('s3');
-    expect(storeUrlForms()).toContain('s3://BUCKET/PREFIX');
+    expect(runtimeStoreUrlForms()).toContain('s3://BUCKET/PREFIX');
   });
 
   it('chooses the backend by the URL scheme, in any letter case of the scheme', () => {
-    const location = parseStoreUrl('s3://team-bucket/p', '--store');
+    const location = parseRuntimeStoreUrl('s3://team-bucket/p', '--store');
     expect(location).toMatchObject({ scheme: 's3', url: 's3://team-bucket/p', prefix: 'p' });
-    expect(storeBackendOf(location).objectUrl(location, 'p/shop/dev/A.json')).toBe(
+    expect(runtimeStoreBackendOf(location).objectUrl(location, 'p/shop/dev/A.json')).toBe(
       's3://team-bucket/p/shop/dev/A.json',
     );
-    expect(storeBackendOf(location).scheme).toBe('s3');
+    expect(runtimeStoreBackendOf(location).scheme).toBe('s3');
   });
 
   it('refuses a URL no backend serves, naming the forms it takes and where the URL came from', () => {
     for (const text of ['gs://bucket/p', 'bucket/p', 'https://bucket/p', '']) {
       expect(
-        usage(() => parseStoreUrl(text, 'custom.stageSecrets.store')),
+        usage(() => parseRuntimeStoreUrl(text, 'custom.stageSecrets.store')),
         text,
       ).toMatch(/not an s3:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX \(custom\.stageSecrets\.store\)/);
     }
-    expect(usage(() => storeBackendOf({ scheme: 'gs' }))).toMatch(/no runtime-store backend for gs:\/\//);
+    expect(usage(() => runtimeStoreBackendOf({ scheme: 'gs' }))).toMatch(/no runtime-store backend for gs:\/\//);
   });
 
   it('has each backend grant one stage folder of its store', () => {
-    const location = parseStoreUrl('s3://team-bucket', 'x');
-    const statements = storeBackendOf(location).grant(location, 'shop/dev/', 'read');
+    const location = parseRuntimeStoreUrl('s3://team-bucket', 'x');
+    const statements = runtimeStoreBackendOf(location).grant(location, 'shop/dev/', 'read');
     expect(JSON.stringify(statements)).toContain('arn:aws:s3:::team-bucket/shop/dev/*');
     expect(JSON.stringify(statements)).not.toContain('s3:PutObject');
   });

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decideSetEnvs, parseSwitch, seedSetting } from '../../../src/serverless/opt-out.js';
-import { findGitRoot } from '../../../src/stages/locate.js';
+import { findGitRoot } from '../../../src/git/root.js';
 
 const roots: string[] = [];
 afterEach(() => roots.splice(0).forEach((r) => fs.rmSync(r, { recursive: true, force: true })));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { addToServiceRole, iamUnsafeCharacter, storeStatements } from '../../../src/serverless/runtime-iam.js';
+import { addToServiceRole, iamUnsafeCharacter, runtimeStoreStatements } from '../../../src/serverless/runtime-iam.js';
 import type { ServiceConfig } from '../../../src/serverless/types.js';
-import { parseStoreUrl } from '../../../src/runtime-store/backends.js';
+import { parseRuntimeStoreUrl } from '../../../src/runtime-store/backends.js';
 
 const service = (provider: Record<string, unknown>): ServiceConfig => ({ service: 'shop', provider: { ...provider } });
 
@@ -32,9 +32,11 @@ describe('addToServiceRole', () => {
   });
 });
 
-describe('storeStatements', () => {
+describe('runtimeStoreStatements', () => {
   it('GetObject and PutObject under the stage folder only, ListBucket on the bucket only for that prefix', () => {
-    expect(storeStatements(parseStoreUrl('s3://runtime-secrets', 'test'), 'team/shop/prod/', 'read-write')).toEqual([
+    expect(
+      runtimeStoreStatements(parseRuntimeStoreUrl('s3://runtime-secrets', 'test'), 'team/shop/prod/', 'read-write'),
+    ).toEqual([
       {
         Effect: 'Allow',
         Action: ['s3:GetObject', 's3:PutObject'],
@@ -50,7 +52,11 @@ describe('storeStatements', () => {
   });
 
   it('read only (a preview stage on a fallback stage file): GetObject under the folder and the same ListBucket, no PutObject anywhere', () => {
-    const statements = storeStatements(parseStoreUrl('s3://runtime-secrets', 'test'), 'team/shop/dev/', 'read');
+    const statements = runtimeStoreStatements(
+      parseRuntimeStoreUrl('s3://runtime-secrets', 'test'),
+      'team/shop/dev/',
+      'read',
+    );
     expect(statements).toEqual([
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: 'arn:aws:s3:::runtime-secrets/team/shop/dev/*' },
       {
@@ -64,7 +70,7 @@ describe('storeStatements', () => {
   });
 
   it("a store at the bucket's root still limits the grant to the app and stage", () => {
-    const [objects, list] = storeStatements(parseStoreUrl('s3://b-1', 'test'), 'shop/dev/', 'read-write');
+    const [objects, list] = runtimeStoreStatements(parseRuntimeStoreUrl('s3://b-1', 'test'), 'shop/dev/', 'read-write');
     expect(objects!.Resource).toBe('arn:aws:s3:::b-1/shop/dev/*');
     expect(list!.Condition).toEqual({ StringLike: { 's3:prefix': 'shop/dev/*' } });
   });
@@ -80,9 +86,12 @@ describe('storeStatements', () => {
     const svc = service({
       iam: { role: { statements: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] } },
     });
-    expect(addToServiceRole(svc, storeStatements(parseStoreUrl('s3://b-1', 'test'), 'p/shop/dev/', 'read-write'))).toBe(
-      true,
-    );
+    expect(
+      addToServiceRole(
+        svc,
+        runtimeStoreStatements(parseRuntimeStoreUrl('s3://b-1', 'test'), 'p/shop/dev/', 'read-write'),
+      ),
+    ).toBe(true);
     const statements = (svc.provider as { iam: { role: { statements: Array<{ Action: string[] }> } } }).iam.role
       .statements;
     expect(statements.map((s) => s.Action)).toEqual([

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approvedInHistory, gitTracking, gitUntrackedNote, stageFiles } from '../../../src/stages/git-tracking.js';
+import { approvedInHistory, gitUntrackedNote, stageFiles } from '../../../src/stages/git-tracking.js';
 import { makeWorkspace, type Workspace } from '../../support/cli.js';
 import { gitRepo, initRepo, type GitRepo } from '../../support/git-repo.js';
 import { writeV2Stage } from '../../support/stage-files.js';
@@ -19,12 +19,10 @@ describe('git-tracking', () => {
   }, 30_000);
   afterEach(() => ws.cleanup());
 
-  it('lists the header and entry files, and which of them git does not track', async () => {
+  it('lists the header and entry files of a stage', async () => {
     await repo.cli(['set', '--stage', 'dev', 'A', 'v']);
     const files = stageFiles(opts());
     expect(files.map((f) => path.relative(ws.dir, f))).toEqual(['secrets/dev.json', 'secrets/dev/A.json']);
-    repo.ok('add', 'secrets/dev.json');
-    expect(gitTracking(files, repo.env)).toEqual({ untracked: [files[1]], ignored: [] });
   });
 
   it('sums up many untracked files: the first ten, a count, and the folders to add', async () => {
@@ -33,14 +31,6 @@ describe('git-tracking', () => {
     const note = gitUntrackedNote(stageFiles(opts()), ws.dir, repo.env)!;
     expect(note).toMatch(/^not tracked by git: secrets\/dev\.json, secrets\/dev\/K0\.json, .* and 3 more;/);
     expect(note).toMatch(/git add secrets\/dev\.json secrets\/dev\/$/);
-  });
-
-  it('names the .gitignore rule that hides a file', async () => {
-    fs.writeFileSync(path.join(ws.dir, '.gitignore'), '# keep out\n*.json\n');
-    const tracking = gitTracking(stageFiles(opts()), repo.env)!;
-    expect(tracking.ignored).toEqual([
-      { file: path.join(ws.dir, 'secrets', 'dev.json'), rule: '.gitignore:2: *.json' },
-    ]);
   });
 
   it('finds an approved name in the history of a v2 stage file, not a pending one', async () => {
@@ -54,7 +44,7 @@ describe('git-tracking', () => {
   it('says nothing outside a git work tree', async () => {
     fs.rmSync(path.join(ws.dir, '.git'), { recursive: true });
     const env = { ...repo.env, GIT_CEILING_DIRECTORIES: path.dirname(ws.dir) };
-    expect(gitTracking(stageFiles(opts()), env)).toBeUndefined();
+    expect(gitUntrackedNote(stageFiles(opts()), ws.dir, env)).toBeUndefined();
     expect(approvedInHistory({ ...opts(), env }, ['A']).size).toBe(0);
   });
 });

@@ -8,7 +8,6 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   fallbacksFromEnv,
-  findGitRoot,
   locateStage,
   matchFallback,
   parseFallback,
@@ -181,13 +180,5 @@ describe('preview-stage fallbacks', () => {
     expect(() => parseFallback('pr-*=../x', 'STAGE_SECRETS_FALLBACKS')).toThrow(
       'the stage for pr-* must be a stage name',
     );
-  });
-});
-
-describe('findGitRoot', () => {
-  it('takes a .git file (a worktree) as well as a folder', () => {
-    touch(path.join(root, 'wt/.git'));
-    fs.mkdirSync(path.join(root, 'wt/x'), { recursive: true });
-    expect(findGitRoot(path.join(root, 'wt/x'))).toBe(path.join(root, 'wt'));
   });
 });

@@ -6,7 +6,7 @@ import {
   assertUpdatable,
   maxAttemptsFrom,
   parseStoreEntry,
-  readStoreEntries,
+  readRuntimeStoreEntries,
   runtimeStoreFor,
   storeIsNewer,
   updateStoredSecret,
@@ -15,7 +15,7 @@ import {
 } from '../../../src/stages/runtime-store.js';
 import { valueAad } from '../../../src/stages/sealing.js';
 import { entryObjectKey, nameOfObjectKey, stageFolder } from '../../../src/runtime-store/backend.js';
-import { parseStoreUrl, storeLocationFrom } from '../../../src/runtime-store/backends.js';
+import { parseRuntimeStoreUrl, runtimeStoreLocationFrom } from '../../../src/runtime-store/backends.js';
 import type { S3Location } from '../../../src/runtime-store/s3-location.js';
 import { s3ObjectStore, usePathStyle, type ObjectStore } from '../../../src/runtime-store/s3-store.js';
 import { sampleLocalIdentity } from '../../support/records.js';
@@ -51,7 +51,7 @@ let bucketNo = 0;
 function freshStore(objects?: (inner: ObjectStore) => ObjectStore): RuntimeStore {
   const bucket = `unit-${++bucketNo}`;
   s3.createBucket(bucket);
-  const location = parseStoreUrl(`s3://${bucket}/p`, 'test');
+  const location = parseRuntimeStoreUrl(`s3://${bucket}/p`, 'test');
   const inner = s3ObjectStore(location as S3Location, env);
   return runtimeStoreFor(location, { app: 'shop', stage: 'dev' }, env, objects ? objects(inner) : inner);
 }
@@ -72,13 +72,13 @@ beforeEach(() => s3.resetRequests());
 
 describe('store location', () => {
   it('parses s3://BUCKET/PREFIX, with or without prefix and trailing slash', () => {
-    expect(parseStoreUrl('s3://my-bucket/team/secrets/', 'x')).toEqual({
+    expect(parseRuntimeStoreUrl('s3://my-bucket/team/secrets/', 'x')).toEqual({
       scheme: 's3',
       bucket: 'my-bucket',
       prefix: 'team/secrets',
       url: 's3://my-bucket/team/secrets',
     });
-    expect(parseStoreUrl('s3://my.bucket', 'x')).toEqual({
+    expect(parseRuntimeStoreUrl('s3://my.bucket', 'x')).toEqual({
       scheme: 's3',
       bucket: 'my.bucket',
       prefix: '',
@@ -93,23 +93,25 @@ describe('store location', () => {
       's3://bucket//x',
       's3://bucket/a\nb',
     ]) {
-      expect(() => parseStoreUrl(bad, '--store'), bad).toThrow(/\(--store\)/);
+      expect(() => parseRuntimeStoreUrl(bad, '--store'), bad).toThrow(/\(--store\)/);
     }
   });
 
   it('takes the option first, else STAGE_SECRETS_STORE, else none', () => {
     const fromEnv = { STAGE_SECRETS_STORE: 's3://env-bucket/e' };
-    expect(storeLocationFrom({ value: 's3://opt-bucket/o', from: 'opt' }, fromEnv)?.url).toBe('s3://opt-bucket/o');
-    expect(storeLocationFrom(undefined, fromEnv)?.url).toBe('s3://env-bucket/e');
-    expect(storeLocationFrom(undefined, {})).toBeUndefined();
-    expect(() => storeLocationFrom(undefined, { STAGE_SECRETS_STORE: 'nope' })).toThrow(/STAGE_SECRETS_STORE/);
+    expect(runtimeStoreLocationFrom({ value: 's3://opt-bucket/o', from: 'opt' }, fromEnv)?.url).toBe(
+      's3://opt-bucket/o',
+    );
+    expect(runtimeStoreLocationFrom(undefined, fromEnv)?.url).toBe('s3://env-bucket/e');
+    expect(runtimeStoreLocationFrom(undefined, {})).toBeUndefined();
+    expect(() => runtimeStoreLocationFrom(undefined, { STAGE_SECRETS_STORE: 'nope' })).toThrow(/STAGE_SECRETS_STORE/);
   });
 
   it('lays out PREFIX/<app>/<stage>/<NAME>.json, app URI-encoded, and maps keys back to names', () => {
-    const loc = parseStoreUrl('s3://b-1/pre', 'x');
+    const loc = parseRuntimeStoreUrl('s3://b-1/pre', 'x');
     expect(entryObjectKey(loc, 'shop', 'dev', 'API_TOKEN')).toBe('pre/shop/dev/API_TOKEN.json');
     expect(stageFolder(loc, 'my app/x', 'prod')).toBe('pre/my%20app%2Fx/prod/');
-    expect(stageFolder(parseStoreUrl('s3://b-1', 'x'), 'shop', 'dev')).toBe('shop/dev/');
+    expect(stageFolder(parseRuntimeStoreUrl('s3://b-1', 'x'), 'shop', 'dev')).toBe('shop/dev/');
     const isName = (n: string) => /^[A-Za-z][A-Za-z0-9_]*$/.test(n);
     expect(nameOfObjectKey('pre/shop/dev/', 'pre/shop/dev/A_B.json', isName)).toBe('A_B');
     expect(nameOfObjectKey('pre/shop/dev/', 'pre/shop/dev/sub/A.json', isName)).toBeUndefined();
@@ -196,11 +198,11 @@ describe('store entries', () => {
     );
     s3.putObject((store.location as S3Location).bucket, `${store.folder}notes.txt`, 'not ours');
     const cache = new Map();
-    const first = await readStoreEntries(store, file, { cache, now: NOW });
+    const first = await readRuntimeStoreEntries(store, file, { cache, now: NOW });
     expect([...first.entries.keys()]).toEqual(['A']);
     expect(first.unknown).toEqual(['ZED']);
     s3.resetRequests();
-    const second = await readStoreEntries(store, file, { cache, now: NOW });
+    const second = await readRuntimeStoreEntries(store, file, { cache, now: NOW });
     expect(second.entries.get('A')!.entry).toEqual(first.entries.get('A')!.entry);
     expect(s3.requests.map((r) => r.operation)).toEqual(['ListObjectsV2']);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { looksLikeStageHeader, secretsFoldersOf } from '../../../src/stages/secrets-folders.js';
+import { looksLikeStageHeader, secretsFoldersOf } from '../../../src/git/secrets-folders.js';
 
 describe('secretsFoldersOf: every folder the plugin or run could open, from a tree listing', () => {
   const headers = new Set(['config/vault/prod.json']);

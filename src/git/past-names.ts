@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { nameOfEntryFile } from '../core/entry-file.js';
 import { STAGE_NAME_PATTERN } from '../core/names.js';
 import { git } from './git.js';
-import { findGitRoot } from './locate.js';
+import { findGitRoot } from './root.js';
 
 /** The secret names git history knows in `secretsDir` (absolute); empty outside git or before a first commit. */
 export function pastSecretNames(secretsDir: string, env: NodeJS.ProcessEnv): Set<string> {

@@ -7,13 +7,13 @@ import { notReceivedError, useLambdaS3Sdk, type PackagedStage } from './runtime-
 import {
   assertUpdatable,
   maxAttemptsFrom,
-  readStoreEntries,
+  readRuntimeStoreEntries,
   runtimeStoreFor,
   updateStoredSecret,
-  storeLocationFrom,
+  runtimeStoreLocationFrom,
   withNewerEntries,
   type EntryCache,
-  type StoreLocation,
+  type RuntimeStoreLocation,
 } from '../stages/runtime-store.js';
 
 /**
@@ -22,20 +22,20 @@ import {
  * a name is approved before it is updated). Takes the stage file as read by the caller (from the repo,
  * or the copy packaged with a function), and touches no file itself.
  */
-export class StoreSource {
-  readonly location: StoreLocation;
+export class RuntimeStoreSource {
+  readonly location: RuntimeStoreLocation;
   readonly #env: NodeJS.ProcessEnv;
   /** entries already fetched, by object key and ETag: a fresh read GETs only what changed */
   readonly #entries: EntryCache = new Map();
 
-  constructor(location: StoreLocation, env: NodeJS.ProcessEnv) {
+  constructor(location: RuntimeStoreLocation, env: NodeJS.ProcessEnv) {
     this.location = location;
     this.#env = env;
   }
 
   /** Every secret of the stage, each the newer of store and stage file. */
   async values(file: StageFile): Promise<Map<string, SecretValue>> {
-    const contents = await readStoreEntries(runtimeStoreFor(this.location, file, this.#env), file, {
+    const contents = await readRuntimeStoreEntries(runtimeStoreFor(this.location, file, this.#env), file, {
       cache: this.#entries,
     });
     const { file: merged, fromStore } = withNewerEntries(file, contents);
@@ -58,7 +58,7 @@ export class StoreSource {
    */
   async packagedValues(stage: PackagedStage): Promise<Map<string, SecretValue>> {
     useLambdaS3Sdk();
-    const contents = await readStoreEntries(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, {
+    const contents = await readRuntimeStoreEntries(runtimeStoreFor(this.location, stage.file, this.#env), stage.file, {
       cache: this.#entries,
     });
     const { file: merged, fromStore } = withNewerEntries(stage.file, contents);
@@ -116,10 +116,13 @@ export class StoreSource {
 }
 
 /** The store of a client: the `store` option, else STAGE_SECRETS_STORE; undefined for none. */
-export function storeSourceFor(store: string | undefined, env: NodeJS.ProcessEnv): StoreSource | undefined {
-  const location = storeLocationFrom(
+export function runtimeStoreSourceFor(
+  store: string | undefined,
+  env: NodeJS.ProcessEnv,
+): RuntimeStoreSource | undefined {
+  const location = runtimeStoreLocationFrom(
     store === undefined ? undefined : { value: store, from: 'SecretClient({ store })' },
     env,
   );
-  return location && new StoreSource(location, env);
+  return location && new RuntimeStoreSource(location, env);
 }

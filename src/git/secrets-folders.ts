@@ -5,12 +5,11 @@
  * `STAGE_SECRETS_DIR` or `custom.stageSecrets.dir` can point anywhere). For each, the files that are
  * neither a header nor an entry of one of its stages: a key holder reads them before a merge.
  */
-import { execFileSync } from 'node:child_process';
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import { isOsLitter, nameOfEntryFile } from '../core/entry-file.js';
 import { STAGE_NAME_PATTERN } from '../core/names.js';
-import { git } from './git.js';
+import { blobTexts, git } from './git.js';
 
 const SECRETS_FOLDER = 'secrets';
 /** The reader's cap on a stage file (store/): a larger file is no header any command would open. */
@@ -115,7 +114,7 @@ export function secretsFoldersAt(
     const isCandidate = headerStage(file) !== undefined && mode !== '120000' && Number(size) <= MAX_HEADER_BYTES;
     if (isCandidate && path.posix.basename(path.posix.dirname(file)) !== SECRETS_FOLDER) candidates.set(file, hash);
   }
-  const texts = blobTexts(root, env, [...new Set(candidates.values())]);
+  const texts = blobTexts(root, env, [...new Set(candidates.values())], 1024 * 1024 * 1024);
   return secretsFoldersOf(files, (file) => looksLikeStageHeader(texts.get(candidates.get(file) ?? '') ?? ''), extra);
 }
 
@@ -151,29 +150,4 @@ export function secretsFoldersInWorkTree(
     }
   };
   return secretsFoldersOf(files, isHeader, extra);
-}
-
-function blobTexts(root: string, env: NodeJS.ProcessEnv, hashes: string[]): Map<string, string> {
-  const texts = new Map<string, string>();
-  if (hashes.length === 0) return texts;
-  const out = execFileSync('git', ['cat-file', '--batch'], {
-    cwd: root,
-    env,
-    input: `${hashes.join('\n')}\n`,
-    maxBuffer: 1024 * 1024 * 1024,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let at = 0;
-  while (at < out.length) {
-    const eol = out.indexOf(0x0a, at);
-    const [hash, kind, size] = out.subarray(at, eol).toString('latin1').split(' ') as [string, string, string?];
-    if (kind === 'missing' || size === undefined) {
-      at = eol + 1;
-      continue;
-    }
-    const length = Number(size);
-    texts.set(hash, out.subarray(eol + 1, eol + 1 + length).toString('utf8'));
-    at = eol + 1 + length + 1;
-  }
-  return texts;
 }

@@ -42,3 +42,37 @@ export function isTrackedByGit(file: string, env: NodeJS.ProcessEnv): boolean {
   const out = git(['ls-files', '--error-unmatch', '--', path.basename(file)], path.dirname(file), env, true);
   return out !== undefined && out.trim() !== '';
 }
+
+/**
+ * The texts of git blobs by hash, read in one `git cat-file --batch` in `root` (a missing hash is left out).
+ * `maxBuffer` bounds what one call may read.
+ */
+export function blobTexts(
+  root: string,
+  env: NodeJS.ProcessEnv,
+  hashes: string[],
+  maxBuffer: number,
+): Map<string, string> {
+  const texts = new Map<string, string>();
+  if (hashes.length === 0) return texts;
+  const out = execFileSync('git', ['cat-file', '--batch'], {
+    cwd: root,
+    env,
+    input: `${hashes.join('\n')}\n`,
+    maxBuffer,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let at = 0;
+  while (at < out.length) {
+    const eol = out.indexOf(0x0a, at);
+    const [hash, kind, size] = out.subarray(at, eol).toString('latin1').split(' ') as [string, string, string?];
+    if (kind === 'missing' || size === undefined) {
+      at = eol + 1;
+      continue;
+    }
+    const length = Number(size);
+    texts.set(hash, out.subarray(eol + 1, eol + 1 + length).toString('utf8'));
+    at = eol + 1 + length + 1;
+  }
+  return texts;
+}
