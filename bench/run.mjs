@@ -1,7 +1,7 @@
 // `npm run bench`: start-up, run, set, verify, masking, plugin and memory of stage-secrets on synthetic
 // stages (local identity), medians over repeated runs, and whether the targets of the project are met.
 // Options: --runs N (CLI timings, default 15)  --mask-runs N (5)  --plugin-runs N (5)  --quick (5/3/3)
-//          --sizes 10,100,1000,10000  --skip startup,run,set,v3,masking,memory,plugin,runtime  --json FILE  --keep
+//          --sizes 10,100,1000,10000  --skip startup,run,set,v3,masking,memory,plugin,pluginratio,runtime  --json FILE  --keep
 // (from npm: npm run bench -- --quick)
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { machine } from './lib/machine.mjs';
 import { maskerFormsThroughput, maskerThroughput, MASK_MB, runnerThroughput } from './lib/masking.mjs';
 import { CLI, NODE, REPO } from './lib/paths.mjs';
-import { FUNCTIONS, pluginBench, SECRETS } from './lib/plugin.mjs';
+import { FUNCTIONS, pluginBench, pluginRatio, RATIO_FUNCTIONS, RATIO_SECRETS, SECRETS } from './lib/plugin.mjs';
 import { agreementMicros } from './lib/floor.mjs';
 import { runtimeColdStart } from './lib/runtime.mjs';
 import { measureStartup } from './lib/startup.mjs';
@@ -41,6 +41,8 @@ const TARGET = {
   pluginPct: 5,
   linearRatio: 2,
   runtimeWrapperMs: 15,
+  runtimeWrapper1000Ms: 30,
+  pluginRatio: 1.1,
   v3SetMs: 20,
   v3RunMs: 60,
   upgradeMs: 1000,
@@ -191,6 +193,12 @@ try {
       `plugin: serverless package, ${FUNCTIONS} functions, ${SECRETS} secrets, ${opt['plugin-runs']} runs each way`,
     );
     results.plugin = await pluginBench(path.join(root, 'plugin'), Number(opt['plugin-runs']));
+  }
+  if (!skip.has('pluginratio') && pluginBuilt) {
+    progress(
+      `plugin ratio: serverless package, ${RATIO_FUNCTIONS} functions, ${RATIO_SECRETS} secrets, with and without the plugin, ${opt['plugin-runs']} pairs`,
+    );
+    results.pluginRatio = await pluginRatio(path.join(root, 'plugin-ratio'), Number(opt['plugin-runs']));
   }
   if (!skip.has('runtime')) {
     progress(
@@ -441,6 +449,13 @@ if (results.runtime) {
       at100.addedMs < TARGET.runtimeWrapperMs,
       `+${fmtMs(at100.addedMs)}`,
     );
+  const at1000 = r.rows.find((row) => row.n === 1000);
+  if (at1000)
+    target(
+      `runtime-mode wrapper adds at most ${TARGET.runtimeWrapper1000Ms} ms to a cold start at 1,000 secrets (KMS round trip and SDK load excluded)`,
+      at1000.addedMs <= TARGET.runtimeWrapper1000Ms,
+      `+${fmtMs(at1000.addedMs)}`,
+    );
 }
 
 if (results.plugin) {
@@ -479,6 +494,30 @@ if (results.plugin) {
     `plugin adds < ${TARGET.pluginPct}% to package time (its own code, CPU profile)`,
     p.own.pct < TARGET.pluginPct,
     `${p.own.pct.toFixed(1)}% (${fmtMs(p.own.ms)})`,
+  );
+}
+
+if (results.pluginRatio) {
+  const p = results.pluginRatio;
+  out();
+  out(
+    `### Serverless plugin, a small service: \`${p.framework} package\`, ${p.functions} functions, ${p.secrets} secrets (${p.runs} pairs, order alternating)`,
+  );
+  out(
+    table(
+      ['service', 'package wall time (median)'],
+      [
+        ['without the plugin', fmtMs(p.noneMs)],
+        [`with the plugin, ${p.secrets} secrets from the stage`, fmtMs(p.pluginMs)],
+        ['ratio of the medians', `${p.ratio.toFixed(2)}x`],
+        ['median of the per-pair ratios', `${p.pairedRatio.toFixed(2)}x`],
+      ],
+    ),
+  );
+  target(
+    `plugin: serverless package of ${p.functions} functions / ${p.secrets} secrets at most ${TARGET.pluginRatio.toFixed(2)}x the same service without it (median of paired ratios)`,
+    p.pairedRatio <= TARGET.pluginRatio,
+    `${p.pairedRatio.toFixed(2)}x`,
   );
 }
 

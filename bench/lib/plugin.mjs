@@ -13,6 +13,7 @@ export const SECRETS = 100;
 const VALUE_SIZE = 16; // 100 x (12-char name + 16-char value) stays under Lambda's 4 KB per function
 const SERVICE = 'bench-svc';
 const STAGE = 'bench';
+const DIGEST_VAR = 'STAGE_SECRETS_DIGEST'; // src/core/deploy-digest.ts
 const CPU_REPORT = path.join(REPO, 'bench/cpu-report.cjs');
 // the package's compiled code (the service links it, the loader resolves the link to the repo)
 const OWN_CODE = new RegExp(`^file://${REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/dist/`);
@@ -22,11 +23,11 @@ const OWN_CODE = new RegExp(`^file://${REPO.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
  * in provider.environment (the same template, so the difference is the plugin's own cost); "none": no
  * plugin and no such variables.
  */
-function serverlessYml(kind) {
-  const functions = Array.from({ length: FUNCTIONS }, (_, i) => `  fn${i}:\n    handler: handler.main\n`).join('');
+function serverlessYml(kind, nFunctions = FUNCTIONS, nSecrets = SECRETS) {
+  const functions = Array.from({ length: nFunctions }, (_, i) => `  fn${i}:\n    handler: handler.main\n`).join('');
   const yamlEnv =
     kind === 'yaml'
-      ? Array.from({ length: SECRETS }, (_, i) => `    ${secretName(i)}: '${secretValue(i, VALUE_SIZE)}'`)
+      ? Array.from({ length: nSecrets }, (_, i) => `    ${secretName(i)}: '${secretValue(i, VALUE_SIZE)}'`)
       : [];
   return [
     `service: ${SERVICE}`,
@@ -46,10 +47,10 @@ function serverlessYml(kind) {
   ].join('\n');
 }
 
-function makeService(root, name, kind) {
+function makeService(root, name, kind, nFunctions = FUNCTIONS, nSecrets = SECRETS) {
   const appInfo = makeApp(root, name);
   appInfo.app = SERVICE;
-  fs.writeFileSync(path.join(appInfo.dir, 'serverless.yml'), serverlessYml(kind));
+  fs.writeFileSync(path.join(appInfo.dir, 'serverless.yml'), serverlessYml(kind, nFunctions, nSecrets));
   fs.writeFileSync(path.join(appInfo.dir, 'handler.js'), 'exports.main = async () => ({ statusCode: 200 });\n');
   // Both services get the package in node_modules (the framework walks it when packaging), so the
   // two differ only in the plugins line.
@@ -65,9 +66,77 @@ function makeService(root, name, kind) {
   return appInfo;
 }
 
+const BIN = path.join(REPO, 'node_modules/serverless/bin/serverless.js');
+const frameworkVersion = () =>
+  JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules/serverless/package.json'), 'utf8')).version;
+
+function lambdaEnvs(svc) {
+  const file = path.join(svc.dir, '.serverless/cloudformation-template-update-stack.json');
+  return Object.values(JSON.parse(fs.readFileSync(file, 'utf8')).Resources)
+    .filter((r) => r.Type === 'AWS::Lambda::Function')
+    .map((l) => l.Properties.Environment?.Variables ?? {});
+}
+
+// issue 34's case: a small service, where the plugin's fixed cost (loading it, its checks) shows most
+export const RATIO_FUNCTIONS = 10;
+export const RATIO_SECRETS = 20;
+
+/**
+ * `serverless package` of a 10-function service with 20 secrets, with the plugin and the same service
+ * without it (no plugins line, no such variables), in pairs whose order alternates; returns the medians,
+ * their ratio and the median of the per-pair ratios (load on the machine hits both sides of a pair alike).
+ */
+export async function pluginRatio(root, runs) {
+  fs.mkdirSync(path.join(root, '.git'), { recursive: true });
+  const services = {
+    plugin: makeService(root, 'with-plugin', 'plugin', RATIO_FUNCTIONS, RATIO_SECRETS),
+    none: makeService(root, 'without-plugin', 'none', RATIO_FUNCTIONS, RATIO_SECRETS),
+  };
+  await makeStage(services.plugin, STAGE, RATIO_SECRETS, 'each', VALUE_SIZE);
+  const pack = (svc) => () => {
+    fs.rmSync(path.join(svc.dir, '.serverless'), { recursive: true, force: true });
+    return timeSpawn(NODE, [BIN, 'package', '--stage', STAGE], { cwd: svc.dir, env: svc.env });
+  };
+  // warm-up round, and the check that the plugin did its work
+  pack(services.plugin)();
+  pack(services.none)();
+  const names = Array.from({ length: RATIO_SECRETS }, (_, i) => secretName(i));
+  const envs = lambdaEnvs(services.plugin);
+  const complete = envs.filter((vars) => names.every((n, i) => vars[n] === secretValue(i, VALUE_SIZE)));
+  if (envs.length !== RATIO_FUNCTIONS || complete.length !== RATIO_FUNCTIONS)
+    throw new Error(
+      `plugin ratio check: ${complete.length} of ${envs.length} functions carry all ${RATIO_SECRETS} secrets`,
+    );
+  if (lambdaEnvs(services.none).some((vars) => names.some((n) => n in vars)))
+    throw new Error('plugin ratio check: the service without the plugin has secret variables');
+  const times = { plugin: [], none: [] };
+  const ratios = [];
+  for (let r = 0; r < runs; r++) {
+    const order = r % 2 ? ['none', 'plugin'] : ['plugin', 'none'];
+    const pair = {};
+    for (const kind of order) pair[kind] = pack(services[kind])();
+    times.plugin.push(pair.plugin);
+    times.none.push(pair.none);
+    ratios.push(pair.plugin / pair.none);
+  }
+  const pluginMs = median(times.plugin);
+  const noneMs = median(times.none);
+  return {
+    framework: `serverless ${frameworkVersion()}`,
+    functions: RATIO_FUNCTIONS,
+    secrets: RATIO_SECRETS,
+    runs,
+    pluginMs,
+    noneMs,
+    ratio: pluginMs / noneMs,
+    pairedRatio: median(ratios),
+    all: times,
+  };
+}
+
 export async function pluginBench(root, runs) {
-  const bin = path.join(REPO, 'node_modules/serverless/bin/serverless.js');
-  const version = JSON.parse(fs.readFileSync(path.join(REPO, 'node_modules/serverless/package.json'), 'utf8')).version;
+  const bin = BIN;
+  const version = frameworkVersion();
   fs.mkdirSync(path.join(root, '.git'), { recursive: true }); // the repo root, where the plugin stops looking for seed.yml
   const services = {
     plugin: makeService(root, 'with-plugin', 'plugin'),
@@ -101,7 +170,9 @@ export async function pluginBench(root, runs) {
       `plugin check: ${complete.length} of ${withSecrets.length} functions carry all ${SECRETS} secrets; expected ${FUNCTIONS}`,
     );
   }
-  if (JSON.stringify(envs(services.yaml)) !== JSON.stringify(withSecrets))
+  // the plugin also records, per function, a digest of the entries it used (for `status`): not a secret
+  const withoutDigest = withSecrets.map(({ [DIGEST_VAR]: _digest, ...vars }) => vars);
+  if (JSON.stringify(envs(services.yaml)) !== JSON.stringify(withoutDigest))
     throw new Error('the yaml variant does not give the same function env as the plugin');
 
   const times = { plugin: [], yaml: [], none: [] };

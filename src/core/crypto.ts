@@ -108,7 +108,9 @@ export function aeadOpen(key: Buffer, aad: Buffer, box: AeadBox): Buffer | undef
     const decipher = createDecipheriv('aes-256-gcm', key, box.nonce, { authTagLength: TAG_BYTES });
     decipher.setAAD(aad);
     decipher.setAuthTag(box.tag);
-    return Buffer.concat([decipher.update(box.ct), decipher.final()]);
+    const head = decipher.update(box.ct);
+    const tail = decipher.final(); // empty for GCM: no second buffer to join
+    return tail.length ? Buffer.concat([head, tail]) : head;
   } catch {
     return undefined;
   }

@@ -122,7 +122,18 @@ async function applySettings(
     secrets: texts,
     serviceSecrets,
   });
-  const digestOf = (name: string) => deployDigest(loaded.stageFile, merged.received[name] ?? []);
+  // one digest per set of names: functions that receive the same names (most do) share it
+  const digests = new Map<string, string>();
+  const digestOf = (name: string) => {
+    const names = [...new Set(merged.received[name] ?? [])].sort();
+    const key = names.join('\n'); // a secret name holds no newline
+    let digest = digests.get(key);
+    if (digest === undefined) {
+      digest = deployDigest(loaded.stageFile, names);
+      digests.set(key, digest);
+    }
+    return digest;
+  };
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
     const summary = applyRuntime({

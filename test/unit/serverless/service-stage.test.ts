@@ -145,6 +145,27 @@ function apply(svc: ServiceConfig, stage: string, log: ReturnType<typeof recorde
 }
 
 describe('applyStageSecrets', () => {
+  it('records per function the digest of the names it receives: shared by functions with the same names, not by others', async () => {
+    const svc: ServiceConfig = {
+      service: 'svc-app',
+      provider: {},
+      functions: { one: { secrets: ['API_KEY'] }, two: { secrets: ['API_KEY'] }, all: {} },
+    };
+    await apply(svc, 'dev', recorder().log);
+    const file = JSON.parse(fs.readFileSync(path.join(serviceDir, 'secrets', 'dev.json'), 'utf8')) as StageFile;
+    const entries = Object.fromEntries(
+      ['API_KEY', 'RETRIES'].map((n) => [
+        n,
+        JSON.parse(fs.readFileSync(path.join(serviceDir, 'secrets', 'dev', `${n}.json`), 'utf8')) as SecretEntry,
+      ]),
+    );
+    const digestOf = (fn: string) => svc.functions![fn]!.environment?.[DEPLOY_DIGEST_ENV];
+    expect(digestOf('one')).toBe(deployDigest({ ...file, secrets: entries }, ['API_KEY']));
+    expect(digestOf('two')).toBe(digestOf('one'));
+    expect(digestOf('all')).toBe(deployDigest({ ...file, secrets: entries }, ['API_KEY', 'RETRIES']));
+    expect(digestOf('all')).not.toBe(digestOf('one'));
+  });
+
   it('writes the merged environments back into the service and logs counts', async () => {
     const svc = service();
     const { notices, log } = recorder();

@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../../../src/core/runtime-bundle.js';
+import { runtimeSecrets } from '../../../src/core/runtime-registry.js';
+import { openPackagedSecrets } from '../../../src/runtime/open-packaged.js';
+import { initStage } from '../../../src/stages/init.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
+import { setSecrets } from '../../../src/stages/secrets.js';
+import { Stage } from '../../../src/stages/stage.js';
+import { kmsEnv, startKmsServer, type KmsServer } from '../../support/kms-server.js';
+
+// The cold start in-process: the real @aws-sdk/client-kms against the local KMS server over HTTP.
+let kms: KmsServer;
+let root: string;
+const saved = { ...process.env };
+
+beforeAll(async () => {
+  kms = await startKmsServer();
+  // the SDK reads its region and endpoint from process.env
+  for (const name of Object.keys(process.env))
+    if (name.startsWith('AWS_') || name.startsWith('STAGE_SECRETS_')) delete process.env[name];
+  Object.assign(process.env, kmsEnv(kms));
+  kms.createKey({ alias: 'alias/rt' });
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-open-packaged-'));
+});
+
+afterAll(async () => {
+  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+  Object.assign(process.env, saved);
+  await kms.close();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+async function packagedBundle(): Promise<{ bundle: RuntimeBundle; env: NodeJS.ProcessEnv }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(root, 'cfg') };
+  const opts = { stage: 'prod', app: 'shop', dir: path.join(root, 'secrets'), env };
+  await initStage(opts, [{ type: 'aws-kms', keyId: 'alias/rt' }]);
+  await setSecrets(opts, [
+    { name: 'API_KEY', type: 'string', value: 'k-1' },
+    { name: 'DB_URL', type: 'string', value: 'postgres://x' },
+  ]);
+  const file = Stage.find(opts).read();
+  const bundle: RuntimeBundle = {
+    format: RUNTIME_BUNDLE_FORMAT,
+    version: file.version,
+    app: file.app,
+    stage: file.stage,
+    deployStage: 'prod',
+    function: 'api',
+    publicKey: file.publicKey,
+    identities: file.identities,
+    secrets: structuredClone(file.secrets),
+  };
+  return { bundle: JSON.parse(JSON.stringify(bundle)), env };
+}
+
+describe('openPackagedSecrets: what the registry hands out cannot be changed', () => {
+  it('publishes a deep-frozen file, the one openEntry checks against: a change throws and opens nothing else', async () => {
+    forgetUnwrappedKeys();
+    const { bundle, env } = await packagedBundle();
+    const values = await openPackagedSecrets(bundle, env);
+    expect(values.get('API_KEY')?.text).toBe('k-1');
+    expect(env.DB_URL).toBe('postgres://x');
+
+    const registry = runtimeSecrets();
+    const file = registry?.file;
+    if (!file || !registry?.openEntry) throw new Error('no registry file or openEntry');
+    for (const part of [file, file.secrets, file.secrets.API_KEY, file.identities, file.identities[0]])
+      expect(Object.isFrozen(part)).toBe(true);
+    const entry = file.secrets.API_KEY!;
+    // ES modules run in strict mode: writing to a frozen object throws
+    expect(() => {
+      (file.secrets as Record<string, unknown>).OTHER = entry;
+    }).toThrow(TypeError);
+    expect(() => {
+      (entry as { approved?: string }).approved = 'forged';
+    }).toThrow(TypeError);
+    await expect(registry.openEntry('OTHER', entry)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(registry.openEntry('API_KEY', entry)).resolves.toEqual({ type: 'string', text: 'k-1' });
+  });
+});
