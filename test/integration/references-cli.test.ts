@@ -74,6 +74,28 @@ describe('list', () => {
   });
 });
 
+describe('verify (key holder)', () => {
+  it('lists references by name, targets with --show-refs; a target outside the allowed list fails it (exit 2)', async () => {
+    const plain = await repo.cli(['verify', ...DEV]);
+    expect(plain.stdout).toContain(
+      'references (resolved by the build from AWS): BACK, SHARED (targets with --show-refs)',
+    );
+    expect(plain.stdout).not.toContain('stripe-key');
+    const shown = await repo.cli(['verify', ...DEV, '--show-refs']);
+    expect(shown.stdout).toContain('SHARED -> ssm:/org/shared/stripe-key');
+    await repo.cli(['approve', ...DEV, '--allow-ref', 'secretsmanager:prod/']);
+    const outside = await repo.run(['verify', ...DEV, '--json']);
+    expect(outside.code).toBe(2);
+    const report = JSON.parse(outside.stdout) as { refsOutsideAllowed: unknown[]; allowedRefs: string[] };
+    expect(report.allowedRefs).toEqual(['secretsmanager:prod/']);
+    expect(report.refsOutsideAllowed).toEqual([
+      { name: 'BACK', target: 'ssm:/org/shared/back' },
+      { name: 'SHARED', target: 'ssm:/org/shared/stripe-key' },
+    ]);
+    await repo.cli(['approve', ...DEV, '--clear-allow-ref']);
+  });
+});
+
 describe('approve --allow-ref', () => {
   it('stores the list in the header; list shows it; --clear-allow-ref lifts it; a bad prefix is refused', async () => {
     const bad = await repo.run(['approve', ...DEV, '--allow-ref', 'http://x']);
