@@ -211,7 +211,7 @@ describe('a target the build cannot read fails it, naming the name and the targe
     await set(['GHOST', '--ref', 'ssm:/org/shared/no-such-parameter']);
     try {
       const r = await digestsByRun(['STRIPE_KEY']);
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(1);
       expect(r.stderr).toContain('GHOST');
       expect(r.stderr).toContain('ssm:/org/shared/no-such-parameter');
       expectNoValue(r.stdout + r.stderr);
@@ -229,7 +229,7 @@ describe('a target the build cannot read fails it, naming the name and the targe
     await set(['DENIED', '--ref', 'ssm:/org/shared/denied']);
     try {
       const r = await digestsByRun(['STRIPE_KEY']);
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(3);
       expect(r.stderr).toContain('DENIED');
       expect(r.stderr).toContain('ssm:/org/shared/denied');
       expect(r.stderr).toMatch(/denied|not authorized|AccessDenied/i);
