@@ -38,6 +38,7 @@ function asStageFile(bundle: RuntimeBundle): StageFile {
     publicKey: bundle.publicKey,
     ...(bundle.policy ? { policy: bundle.policy } : {}),
     ...(bundle.approvalEpoch ? { approvalEpoch: bundle.approvalEpoch } : {}),
+    ...(bundle.allowedRefs ? { allowedRefs: bundle.allowedRefs } : {}),
     identities: bundle.identities,
     secrets,
   };

@@ -95,7 +95,9 @@ async function applySettings(
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount, guard: {} };
   }
 
-  const loaded = await input.cache.get(which);
+  // runtime mode packages sealed entries: its references are resolved at cold start, not here
+  const runtime = settings.mode === 'runtime' && !input.localInvoke;
+  const loaded = await input.cache.get(which, runtime ? 'keep' : 'resolve');
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));

@@ -268,6 +268,7 @@ function bundleFor(
     publicKey: file.publicKey,
     ...(file.policy ? { policy: file.policy } : {}),
     ...(file.approvalEpoch ? { approvalEpoch: file.approvalEpoch } : {}),
+    ...(file.allowedRefs ? { allowedRefs: file.allowedRefs } : {}),
     identities: usable,
     secrets,
   };
