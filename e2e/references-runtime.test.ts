@@ -36,6 +36,7 @@ describe(`runtime mode with references, packaged by ${fw.name} ${fw.version}, op
   let ssm: SSMClient;
   let refKeyArn: string;
   let template: string;
+  let packageLog: string;
   const taskRoots: string[] = [];
   /** every value: none may appear in any output, template or package */
   const values: string[] = [];
@@ -126,6 +127,7 @@ describe(`runtime mode with references, packaged by ${fw.name} ${fw.version}, op
     const result = await runFramework(fw, ['package', '--stage', STAGE], svc.dir, { ...svc.env, ...moto.env });
     expect(result.code, result.output).toBe(0);
     for (const v of values) expect(result.output).not.toContain(v);
+    packageLog = result.output;
     template = fs.readFileSync(path.join(svc.dir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8');
   }, PACKAGE_TIMEOUT);
 
@@ -162,6 +164,9 @@ describe(`runtime mode with references, packaged by ${fw.name} ${fw.version}, op
       JSON.stringify({ Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [refKeyArn] }).slice(0, -1),
     );
     expect(statements).not.toContain('"Resource":"*"');
+    expect(packageLog).toContain(
+      'then 2 references read with ssm:GetParameters, secretsmanager:GetSecretValue, kms:Decrypt',
+    );
   });
 
   it('resolves both references at cold start: one GetParameters, one GetSecretValue, values in process.env', async () => {

@@ -366,7 +366,8 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   if (refs.targets.length) {
     statements.push(...refs.statements);
     result.references = refs.targets;
-    result.opensWith += `, ${refs.statements.flatMap((st) => st.Action as string[]).join(', ')} on ${refs.targets.length === 1 ? 'its reference' : `its ${refs.targets.length} references`}`;
+    const reads = [...new Set(refs.statements.flatMap((st) => st.Action as string[]))].join(', ');
+    result.opensWith += `, then ${refs.targets.length === 1 ? '1 reference' : `${refs.targets.length} references`} read with ${reads}`;
   }
   if (input.store && folder !== undefined) {
     // only functions with the wrapper: elsewhere a SecretClient has no packaged stage to update
