@@ -100,8 +100,8 @@ export async function openPackagedSecrets(
  * Opens one sealed entry of a packaged name: the packaged file with that entry in place of its own
  * (approval tag kept: it binds the name, not the value), opened as at cold start. The stage key is
  * already unwrapped in this process (stages/open-file.ts keeps it), so this makes no KMS call; the key
- * itself stays in this module and is never handed out. A reference is resolved again (readSecret with
- * useCache: false sees a target's new value).
+ * itself stays in this module and is never handed out. A reference entry is resolved as at cold start, so
+ * its target text is never handed out as its value.
  */
 async function openEntryWithKey(
   file: StageFile,
