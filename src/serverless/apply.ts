@@ -9,6 +9,7 @@ import type { ServiceStageOptions, StageSecretsCache } from './service-stage.js'
 import { excludeSecretsFolder, type PackageGuard } from './package-guard.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
+import { referenceTargets } from './runtime-iam.js';
 import { parseRuntimeStoreUrl, RUNTIME_STORE_ENV, type RuntimeStoreLocation } from '../stages/runtime-store.js';
 import { StageSecretsError } from '../core/errors.js';
 import { applyContract } from './contract.js';
@@ -147,6 +148,8 @@ async function applySettings(
       store,
       digestOf,
       builtInEsbuild: input.framework?.builtInEsbuild,
+      references: referenceTargets(loaded.values),
+      referenceKeys: settings.referenceKeys,
     });
     recordDeploy(functions, digestOf);
     return { ...summary, guard: { stageFile: loaded.stageFile, packaged: merged.received } };
