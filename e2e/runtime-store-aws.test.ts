@@ -13,9 +13,16 @@ import {
   GetSecretValueCommand,
   ListSecretsCommand,
   ListSecretVersionIdsCommand,
+  PutSecretValueCommand,
   SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { DescribeParametersCommand, GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DescribeParametersCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient, SecretError } from '../src/client/index.js';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../test/support/cli.js';
@@ -389,6 +396,66 @@ describe.each(BACKENDS)('runtime store $store against moto', ({ scheme, store, s
     expect(run.code, run.stderr).toBe(0);
     const again = await cli(['pull', '--stage', 'dev', '--store', store, '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ updated: [] });
+  });
+
+  it('an unreachable store: IO for updates and reads, naming the store, nothing written', async () => {
+    const from = proxy.calls.length;
+    const env = { ...storeEnv, AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_MAX_ATTEMPTS: '1' };
+    const update = await client(env)
+      .updateSecret({ key: 'COLOR', value: 'never-reached-1' })
+      .catch((e: unknown) => e);
+    expect(update).toMatchObject({ name: 'SecretError', code: 'IO', key: 'COLOR' });
+    expect((update as Error).message).toMatch(
+      new RegExp(
+        `runtime store ${store.replace(/\//g, '\\/')} could not be reached.*ECONNREFUSED.*Nothing was written`,
+      ),
+    );
+    const read = await client(env)
+      .readSecret('COLOR')
+      .catch((e: unknown) => e);
+    expect(read).toMatchObject({ code: 'IO', key: 'COLOR' });
+    expect(proxy.calls.slice(from)).toEqual([]);
+  });
+
+  it('a foreign value in the store fails closed, naming the secret and where it is, never its content', async () => {
+    const foreign = '{"type":"string","updated":"2030-01-01T00:00:00Z","note":"sneaky-content"}';
+    if (scheme === 'ssm') {
+      const ssm = new SSMClient(sdkConfig);
+      await ssm.send(
+        new PutParameterCommand({ Name: '/team/runtime/shop/dev/COLOR/900', Value: foreign, Type: 'String' }),
+      );
+      ssm.destroy();
+    } else {
+      // made current by moving AWSCURRENT (a bare PutSecretValue would do that on AWS; moto 5.2.1 then leaves
+      // the label on two versions, as its idea of the current version is not moved by UpdateSecretVersionStage)
+      const sm = new SecretsManagerClient(sdkConfig);
+      const SecretId = 'team/runtime/shop/dev/COLOR';
+      const versions = await sm.send(new ListSecretVersionIdsCommand({ SecretId }));
+      const current = versions.Versions!.find((v) => v.VersionStages?.includes('AWSCURRENT'))!.VersionId;
+      const added = await sm.send(new PutSecretValueCommand({ SecretId, SecretString: foreign, VersionStages: ['X'] }));
+      await sm.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: added.VersionId,
+          RemoveFromVersionId: current,
+        }),
+      );
+      sm.destroy();
+    }
+    const bad = await client()
+      .readSecret('RATE', { useCache: false })
+      .catch((e: unknown) => e);
+    expect(bad).toMatchObject({ name: 'SecretError', code: 'FORMAT' });
+    const where =
+      scheme === 'ssm' ? 'ssm://team/runtime/shop/dev/COLOR' : 'secretsmanager://team/runtime/shop/dev/COLOR';
+    expect((bad as Error).message).toContain(`object for COLOR (${where}) is not a sealed entry`);
+    expect((bad as Error).message).not.toContain('sneaky');
+    // an update does not build on it either
+    const refused = await client()
+      .updateSecret({ key: 'COLOR', value: 'never-written-2' })
+      .catch((e: unknown) => e);
+    expect(refused).toMatchObject({ code: 'FORMAT', key: 'COLOR' });
   });
 });
 
