@@ -43,7 +43,11 @@ import {
  * removes deprecated ones only after 24 hours, and asks for PutSecretValue no more than about once every
  * 10 minutes per secret: this store suits values updated now and then (a token refreshed hourly), not
  * every minute. Secrets are encrypted with the account's aws/secretsmanager key (no KMS grant needed).
- * Listing uses ListSecrets, which IAM grants only on "*" (it shows secret names and metadata, never values).
+ * Listing uses ListSecrets, which IAM grants only on "*" (it shows secret names and metadata, never values),
+ * and which may lag by up to five minutes: a name's first write can take that long to show in other
+ * instances' reads (they read the stage file's value meanwhile); each listed secret is then read with
+ * GetSecretValue every time, never skipped by a listed version id. Reads that lag cost nothing worse than
+ * a conflict: the AWSCURRENT move checks the version where it is now.
  */
 
 /** Where runtime updates live in Secrets Manager: `secretsmanager://PREFIX`. */
@@ -236,10 +240,12 @@ export function secretsManagerObjectStore(location: SecretsManagerLocation, env:
           for (const secret of out.SecretList ?? []) {
             const name = secret.Name ?? '';
             if (!name.startsWith(prefix)) continue; // the filter is a prefix match that ignores case
-            const current = Object.entries(secret.SecretVersionsToStages ?? {}).find(([, stages]) =>
+            // ListSecrets "might not reflect changes from the last five minutes" (API reference): its
+            // version ids are not trusted to skip a read, so no ETag is given and readers always get
+            const current = Object.values(secret.SecretVersionsToStages ?? {}).some((stages) =>
               stages.includes(CURRENT),
             );
-            if (current) found.push({ key: `${name}.json`, etag: current[0] });
+            if (current) found.push({ key: `${name}.json`, etag: '' });
           }
           token = out.NextToken || undefined;
         } while (token);
