@@ -307,7 +307,7 @@ export function ssmObjectStore(
             new sdk.GetParametersByPathCommand({ Path: root, Recursive: true, NextToken: token, MaxResults: 10 }),
           );
           for (const p of out.Parameters ?? []) {
-            const m = /^\/(.+)\/(\d{1,15})$/.exec(p.Name ?? '');
+            const m = /^\/(.+)\/([1-9]\d{0,14})$/.exec(p.Name ?? '');
             if (!m || !`/${m[1]}/`.startsWith(`${root}/`)) continue;
             const key = `${m[1]}.json`;
             newest.set(key, Math.max(newest.get(key) ?? 0, Number(m[2])));
