@@ -3,9 +3,11 @@
  * the built client in separate processes (one per "function instance") updating and reading through each
  * backend, the same many-process contention test as the S3 store (every update lands, none is lost, the
  * conflicts counted), names that may not be updated, `list` and `pull --store`, and no value in any output
- * or in anything moto holds. A recording pass-through proxy in front of moto counts the calls.
+ * or in anything moto holds. A recording pass-through proxy in front of moto counts the calls. And runtime
+ * mode with each: the plugin's grant in the packaged template, the packaged function updating through the store.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type * as net from 'node:net';
 import * as path from 'node:path';
@@ -26,6 +28,15 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SecretClient, SecretError } from '../src/client/index.js';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../test/support/cli.js';
+import { kmsEnv } from '../test/support/kms-server.js';
+import { token } from '../test/support/plugin-package-suite.js';
+import {
+  answersOf,
+  packageRuntimeService,
+  roleStatements,
+  type RuntimeService,
+} from '../test/support/runtime-mode-suite.js';
+import { FRAMEWORKS } from '../test/support/sls-service.js';
 import { startMoto, type Moto } from './support/moto.js';
 
 const CHILD = path.join(REPO_ROOT, 'test/support/store-client-child.mjs');
@@ -550,3 +561,137 @@ describe('ssm:// specifics', () => {
     ssm.destroy();
   });
 });
+
+/*
+ * Runtime mode with each AWS store: fixtures/sls-runtime-store packaged by serverless v3 and serverless-esbuild
+ * with `custom.stageSecrets.store` set to the backend, the role's statements read from the template, and the
+ * packaged function invoked the way Lambda's Node.js runtime does (its SDK from the runtime's NODE_PATH), its
+ * updates landing in moto through the store.
+ */
+describe.each([
+  {
+    store: 'ssm://team',
+    action: 'ssm:',
+    grant: [
+      {
+        Effect: 'Allow',
+        Action: ['ssm:GetParametersByPath'],
+        Resource: [
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/team/runtime-store-svc/dev',
+          },
+          {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/team/runtime-store-svc/dev/*',
+          },
+        ],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['ssm:PutParameter', 'ssm:DeleteParameters'],
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/team/runtime-store-svc/dev/*',
+        },
+      },
+    ],
+  },
+  {
+    store: 'secretsmanager://team',
+    action: 'secretsmanager:',
+    grant: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'secretsmanager:GetSecretValue',
+          'secretsmanager:CreateSecret',
+          'secretsmanager:PutSecretValue',
+          'secretsmanager:UpdateSecretVersionStage',
+        ],
+        Resource: {
+          'Fn::Sub':
+            'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:team/runtime-store-svc/dev/*',
+        },
+      },
+      { Effect: 'Allow', Action: ['secretsmanager:ListSecrets'], Resource: '*' },
+    ],
+  },
+])(
+  'runtime mode with custom.stageSecrets.store: $store (serverless v3, serverless-esbuild)',
+  ({ store, action, grant }) => {
+    let rt: RuntimeService;
+    const values: Record<string, string> = {};
+
+    beforeAll(async () => {
+      Object.assign(values, { API_KEY: token('api'), RATE: '1234567890', DB_PASSWORD: token('db') });
+      rt = await packageRuntimeService(FRAMEWORKS.find((f) => f.name === 'serverless')!, 'sls-runtime-store', {
+        stage: 'dev',
+        secrets: { ...values },
+        modules: ['serverless-esbuild', 'esbuild'],
+        edit: (yml) => yml.replace('store: s3://runtime-secrets/team', `store: ${store}`),
+      });
+    }, 240_000);
+    afterAll(async () => rt?.cleanup());
+
+    it("grants the role the store's actions on dev's folder only, and says so", () => {
+      expect(roleStatements(rt.template, action)).toEqual(grant);
+      expect(roleStatements(rt.template, 's3:')).toEqual([]);
+      expect(rt.result.output).toContain(`may read and update ${store}/runtime-store-svc/dev/`);
+    });
+
+    it('the packaged function updates secrets through the store and reads them back; another cold instance sees them', async () => {
+      values.API_KEY_NEW = token('api-new');
+      const aws = kmsEnv(rt.kms, {
+        ...moto.env,
+        AWS_ENDPOINT_URL_SSM: moto.url,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: moto.url,
+      });
+      const [update, fresh, rate] = answersOf<{ ok: boolean; value?: string; type?: string; env?: string }>(
+        await rt.invoke(
+          'rotate',
+          [
+            { op: 'update', key: 'API_KEY', value: values.API_KEY_NEW },
+            { op: 'read', key: 'API_KEY', useCache: false },
+            { op: 'update', key: 'RATE', value: 42 },
+          ],
+          aws,
+        ),
+        values,
+      );
+      const newDigest = createHash('sha256').update(values.API_KEY_NEW).digest('hex');
+      expect(update).toMatchObject({ ok: true, value: newDigest });
+      expect(fresh).toMatchObject({ ok: true, value: newDigest });
+      expect(rate).toMatchObject({ ok: true, type: 'number' });
+      const [other] = answersOf<{ ok: boolean; value?: string }>(
+        await rt.invoke('rotate', [{ op: 'read', key: 'API_KEY' }], aws),
+        values,
+      );
+      expect(other).toMatchObject({ ok: true, value: newDigest });
+      // in the store, one entry per name updated, sealed
+      let names: string[];
+      if (store.startsWith('ssm')) {
+        const ssm = new SSMClient(sdkConfig);
+        const out = await ssm.send(
+          new GetParametersByPathCommand({ Path: '/team/runtime-store-svc/dev', Recursive: true }),
+        );
+        names = (out.Parameters ?? []).map((p) => p.Name!);
+        ssm.destroy();
+      } else {
+        const sm = new SecretsManagerClient(sdkConfig);
+        const out = await sm.send(
+          new ListSecretsCommand({ Filters: [{ Key: 'name', Values: ['team/runtime-store-svc/'] }] }),
+        );
+        names = (out.SecretList ?? []).map((x) => x.Name!);
+        sm.destroy();
+      }
+      expect(names.sort()).toEqual(
+        store.startsWith('ssm')
+          ? ['/team/runtime-store-svc/dev/API_KEY/1', '/team/runtime-store-svc/dev/RATE/1']
+          : ['team/runtime-store-svc/dev/API_KEY', 'team/runtime-store-svc/dev/RATE'],
+      );
+      const held = (await everythingHeld()).join('\n');
+      for (const value of Object.values(values)) expect(held.includes(value)).toBe(false);
+    });
+  },
+);
