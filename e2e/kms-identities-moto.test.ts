@@ -3,36 +3,20 @@
  * ARN, alias ARN, and a key in another region (--region). Each stage is created, written and read back
  * through the real CLI and the real @aws-sdk/client-kms against moto's KMS.
  */
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../test/support/cli.js';
-import { startMoto, type Moto } from './support/moto.js';
+import { createKmsKey, startMoto, type Moto } from './support/moto.js';
 
 describe('aws-kms identities with keys created in moto', () => {
   let moto: Moto;
   let ws: Workspace;
   const keys: Record<string, { id: string; arn: string }> = {};
 
-  async function createKey(region: string, alias?: string) {
-    const kms = new KMSClient({
-      region,
-      endpoint: moto.url,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    });
-    try {
-      const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: `stage-secrets e2e ${region}` }));
-      if (alias) await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId! }));
-      return { id: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! };
-    } finally {
-      kms.destroy();
-    }
-  }
-
   beforeAll(async () => {
     moto = await startMoto();
     ws = makeWorkspace('kms-ids');
-    keys.home = await createKey('us-east-1', 'alias/ids');
-    keys.away = await createKey('eu-west-1');
+    keys.home = await createKmsKey(moto, 'us-east-1', 'alias/ids');
+    keys.away = await createKmsKey(moto, 'eu-west-1');
   });
 
   afterAll(async () => {

@@ -3,6 +3,7 @@
  * file, started with the interpreter itself (not a shim) so the pid kept is moto's, stopped by that pid.
  * No moto here is a failure that says how to get it, never a skip.
  */
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 
@@ -102,22 +103,29 @@ export interface CountingProxy {
   url: string;
   /** the X-Amz-Target operations seen, in order (e.g. TrentService.Decrypt) */
   targets: string[];
+  /** the region each of those requests was signed for (its Authorization header's credential scope) */
+  regions: string[];
   /** the ZipFile of each Lambda UpdateFunctionCode passed through (what `deploy function` uploads) */
   uploadedZips: Buffer[];
   close(): Promise<void>;
 }
 
 /**
- * A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls) and the
- * code uploaded by Lambda UpdateFunctionCode (moto keeps such code nowhere it can be fetched from).
+ * A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls) with the
+ * region it was signed for, and the code uploaded by Lambda UpdateFunctionCode (moto keeps such code nowhere
+ * it can be fetched from).
  */
 export async function countingProxy(target: Moto): Promise<CountingProxy> {
   const http = await import('node:http');
   const targets: string[] = [];
+  const regions: string[] = [];
   const uploadedZips: Buffer[] = [];
   const server = http.createServer((req, res) => {
     const op = req.headers['x-amz-target'];
-    if (typeof op === 'string') targets.push(op);
+    if (typeof op === 'string') {
+      targets.push(op);
+      regions.push(/Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
+    }
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -142,7 +150,24 @@ export async function countingProxy(target: Moto): Promise<CountingProxy> {
   return {
     url: `http://127.0.0.1:${port}`,
     targets,
+    regions,
     uploadedZips,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** A KMS key made in moto, in a region, with an alias when given. */
+export async function createKmsKey(moto: Moto, region: string, alias?: string): Promise<{ id: string; arn: string }> {
+  const kms = new KMSClient({
+    region,
+    endpoint: moto.url,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
+  try {
+    const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: `stage-secrets e2e ${region}` }));
+    if (alias) await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId! }));
+    return { id: KeyMetadata!.KeyId!, arn: KeyMetadata!.Arn! };
+  } finally {
+    kms.destroy();
+  }
 }

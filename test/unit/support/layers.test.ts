@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -32,6 +33,14 @@ describe('the layering table holds the code', () => {
     const rows = new Set(LAYERS.map((l) => l.path));
     expect([...folders].filter((f) => !rows.has(f))).toEqual([]);
     expect(CODE_ROOTS).toContain('console-ui');
+  });
+
+  it('holds no merge leftovers or editor backups among the code (a .orig, .rej or ~ file is not code)', () => {
+    const tracked = execFileSync('git', ['ls-files', '-z', ...CODE_ROOTS], { cwd: REPO_ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter(Boolean);
+    expect(tracked.length).toBeGreaterThan(100);
+    expect(tracked.filter((f) => /(\.orig|\.rej|\.bak|~)$/.test(f))).toEqual([]);
   });
 
   it('finds no import the table forbids', () => {
