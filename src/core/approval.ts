@@ -24,6 +24,7 @@ export const FIRST_APPROVAL_EPOCH = 0;
 export class Approvals {
   #key: Buffer;
   readonly #ctx: ApprovalContext;
+  #nameText: [string, string] | undefined;
   readonly epoch: number;
   /** base64, 16 random bytes; none at epoch 0 */
   readonly salt: string | undefined;
@@ -49,7 +50,7 @@ export class Approvals {
 
   /** The tag that approves `name` at this epoch. */
   nameTag(name: string): string {
-    return this.#macBytes(this.#nameParts(name)).toString('base64');
+    return this.#nameMac(name).toString('base64');
   }
 
   /** The tag of the `open` policy at this epoch: every writer of this stage is trusted. */
@@ -89,7 +90,7 @@ export class Approvals {
 
   /** Checked once per secret when a stage opens: compares the MAC's bytes, no base64 round trip. */
   isApproved(name: string, tag: string | undefined): boolean {
-    return tag !== undefined && sameBytes(this.#macBytes(this.#nameParts(name)), tag);
+    return tag !== undefined && sameBytes(this.#nameMac(name), tag);
   }
 
   isOpenPolicy(tag: string): boolean {
@@ -104,8 +105,17 @@ export class Approvals {
     return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch), this.salt ?? ''];
   }
 
-  #nameParts(name: string): string[] {
-    return ['approve-name', name, ...this.#epochPart()];
+  /**
+   * The MAC over associatedData([app, stage, publicKey, 'approve-name', name, ...epoch]), the same bytes
+   * (JSON arrays join their elements with commas), with the text around the name built once: a cold
+   * start checks one per packaged name, and the array and its JSON were a third of that check.
+   */
+  #nameMac(name: string): Buffer {
+    this.#nameText ??= nameTextAround(this.#ctx, this.#epochPart());
+    const [before, after] = this.#nameText;
+    return createHmac('sha256', this.#key)
+      .update(before + JSON.stringify(name) + after, 'utf8')
+      .digest();
   }
 
   #mac(parts: string[]): string {
@@ -116,6 +126,13 @@ export class Approvals {
     const data = associatedData([this.#ctx.app, this.#ctx.stage, this.#ctx.publicKey, ...parts]);
     return createHmac('sha256', this.#key).update(data).digest();
   }
+}
+
+/** The associated data of a name tag as the text before the name and the text after it. */
+function nameTextAround(ctx: ApprovalContext, epochPart: string[]): [string, string] {
+  const head = associatedData([ctx.app, ctx.stage, ctx.publicKey, 'approve-name']).toString('utf8');
+  const tail = JSON.stringify(epochPart);
+  return [`${head.slice(0, -1)},`, tail === '[]' ? ']' : `,${tail.slice(1)}`];
 }
 
 function sameTag(expected: string, given: string): boolean {

@@ -72,9 +72,10 @@ export function checkRuntimeBundle(raw: unknown, kinds: readonly string[]): Runt
     throw broken('identities');
   }
   if (!b.secrets || typeof b.secrets !== 'object' || Array.isArray(b.secrets)) throw broken('secrets');
-  for (const [name, entry] of Object.entries(b.secrets)) {
+  for (const name in b.secrets) {
+    if (!Object.hasOwn(b.secrets, name)) continue;
     if (!KEY_NAME_PATTERN.test(name)) throw broken('a secret name');
-    const e = entry as Partial<SecretEntry> | null;
+    const e = b.secrets[name] as Partial<SecretEntry> | null;
     if (
       !e ||
       !isString(e.type) ||

@@ -11,7 +11,7 @@ import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
 import { canTryQuickly, identityOf, keyIsHere, quickEnv, strayKey } from '../identities/index.js';
 import { approvalsFor } from './approval-epoch.js';
-import { contextOf, valueAad } from './sealing.js';
+import { contextOf, valueAadOf } from './sealing.js';
 
 export interface OpenedStage {
   file: StageFile;
@@ -143,10 +143,11 @@ function fileNameProblems(file: StageFile): string[] {
     const reason = reservedReason(name);
     if (reason)
       problems.push(`${reason}; remove it with: npx --no-install stage-secrets rm --stage ${file.stage} ${name}`);
-    const other = seen.get(name.toLowerCase());
+    const lower = name.toLowerCase();
+    const other = seen.get(lower);
     if (other)
       problems.push(`${other} and ${name} differ only in case; remove one with npx --no-install stage-secrets rm`);
-    seen.set(name.toLowerCase(), name);
+    seen.set(lower, name);
   }
   return problems;
 }
@@ -215,10 +216,11 @@ export async function openStageFile(
         .filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved))
         .sort();
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
+  const valueAad = valueAadOf(file);
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;
     if (sealedToOtherKey.includes(name)) return undefined;
-    const text = opener.open(valueAad(file, name, entry.type, entry), entry);
+    const text = opener.open(valueAad(name, entry.type, entry), entry);
     return text === undefined ? undefined : { type: entry.type, text };
   };
   const integrityError = (names: string[]) =>

@@ -35,3 +35,18 @@ export function valueAad(
     ...(bound ? ['meta', meta.expires ?? '', meta.owner ?? ''] : []),
   ]);
 }
+
+/**
+ * valueAad for many entries of one file: the same bytes, with the text of the file's part built once
+ * (a JSON array is its elements joined by commas). Opening a stage checks one per entry.
+ */
+export function valueAadOf(
+  file: Pick<StageFile, 'app' | 'stage'>,
+): (name: string, type: SecretType, meta?: EntryMeta) => Buffer {
+  const head = associatedData(['value', file.app, file.stage]).toString('utf8').slice(0, -1);
+  return (name, type, meta = {}) => {
+    const bound = meta.expires !== undefined || meta.owner !== undefined;
+    const rest = bound ? [name, type, 'meta', meta.expires ?? '', meta.owner ?? ''] : [name, type];
+    return Buffer.from(`${head},${JSON.stringify(rest).slice(1)}`, 'utf8');
+  };
+}

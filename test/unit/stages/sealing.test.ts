@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { valueAad } from '../../../src/stages/sealing.js';
+import { valueAad, valueAadOf } from '../../../src/stages/sealing.js';
 
 const file = { app: 'shop', stage: 'dev' };
 
@@ -19,6 +19,24 @@ describe('valueAad', () => {
       {},
     ]) {
       expect(valueAad(file, 'A', 'string', meta).equals(base), JSON.stringify(meta)).toBe(false);
+    }
+  });
+});
+
+describe('valueAadOf', () => {
+  it('gives the bytes of valueAad for every entry, with and without expiry or owner', () => {
+    const odd = { app: 'sh"op\\ü', stage: 'dev' };
+    for (const f of [file, odd]) {
+      const aad = valueAadOf(f);
+      for (const [name, type, meta] of [
+        ['A', 'string', undefined],
+        ['B_2', 'json', {}],
+        ['C', 'string', { expires: '2030-01-01' }],
+        ['D', 'string', { owner: 'team "a"' }],
+        ['E', 'string', { expires: '2030-01-01', owner: 'ö' }],
+      ] as const) {
+        expect(aad(name, type, meta).equals(valueAad(f, name, type, meta)), `${f.app} ${name}`).toBe(true);
+      }
     }
   });
 });
