@@ -50,7 +50,7 @@ export class Approvals {
 
   /** The tag that approves `name` at this epoch. */
   nameTag(name: string): string {
-    return this.#nameMac(name).toString('base64');
+    return this.#nameMac(name);
   }
 
   /** The tag of the `open` policy at this epoch: every writer of this stage is trusted. */
@@ -88,9 +88,12 @@ export class Approvals {
     return sameTag(this.rotationTag(nextHeader, approved), tag);
   }
 
-  /** Checked once per secret when a stage opens: compares the MAC's bytes, no base64 round trip. */
+  /**
+   * Checked once per secret when a stage opens: the tag as nameTag writes it (canonical base64), compared
+   * as text in constant time; decoding each tag instead cost about 1 ms of a cold start at 1,000 secrets.
+   */
   isApproved(name: string, tag: string | undefined): boolean {
-    return tag !== undefined && sameBytes(this.#nameMac(name), tag);
+    return typeof tag === 'string' && sameText(this.#nameMac(name), tag);
   }
 
   isOpenPolicy(tag: string): boolean {
@@ -106,16 +109,16 @@ export class Approvals {
   }
 
   /**
-   * The MAC over associatedData([app, stage, publicKey, 'approve-name', name, ...epoch]), the same bytes
+   * The MAC (base64) over associatedData([app, stage, publicKey, 'approve-name', name, ...epoch]), the same bytes
    * (JSON arrays join their elements with commas), with the text around the name built once: a cold
    * start checks one per packaged name, and the array and its JSON were a third of that check.
    */
-  #nameMac(name: string): Buffer {
+  #nameMac(name: string): string {
     this.#nameText ??= nameTextAround(this.#ctx, this.#epochPart());
     const [before, after] = this.#nameText;
     return createHmac('sha256', this.#key)
       .update(before + JSON.stringify(name) + after, 'utf8')
-      .digest();
+      .digest('base64');
   }
 
   #mac(parts: string[]): string {
@@ -133,6 +136,14 @@ function nameTextAround(ctx: ApprovalContext, epochPart: string[]): [string, str
   const head = associatedData([ctx.app, ctx.stage, ctx.publicKey, 'approve-name']).toString('utf8');
   const tail = JSON.stringify(epochPart);
   return [`${head.slice(0, -1)},`, tail === '[]' ? ']' : `,${tail.slice(1)}`];
+}
+
+/** Equal texts, in a time that depends on their length only (a tag's length is public). */
+function sameText(expected: string, given: string): boolean {
+  if (expected.length !== given.length) return false;
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ given.charCodeAt(i);
+  return diff === 0;
 }
 
 function sameTag(expected: string, given: string): boolean {
