@@ -39,6 +39,12 @@ function broken(what: string): StageSecretsError {
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
+/** Every field a text, as in a stage file's entry: the runtime then freezes an entry one level deep. */
+function isTextsOnly(entry: object): boolean {
+  for (const field in entry) if (typeof (entry as Record<string, unknown>)[field] !== 'string') return false;
+  return true;
+}
+
 /**
  * Checks the shape of a bundle read from a package. The sealing itself (GCM tags, KMS context, approval
  * tags) is what protects it; this only turns a damaged file into a clear error instead of a TypeError.
@@ -78,6 +84,8 @@ export function checkRuntimeBundle(raw: unknown, kinds: readonly string[]): Runt
     const e = b.secrets[name] as Partial<SecretEntry> | null;
     if (
       !e ||
+      typeof e !== 'object' ||
+      !isTextsOnly(e) ||
       !isString(e.type) ||
       !isString(e.epk) ||
       !isString(e.nonce) ||
