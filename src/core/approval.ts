@@ -108,13 +108,21 @@ export class Approvals {
     return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch), this.salt ?? ''];
   }
 
+  #nameParts(name: string): string[] {
+    return ['approve-name', name, ...this.#epochPart()];
+  }
+
   /**
-   * The MAC (base64) over associatedData([app, stage, publicKey, 'approve-name', name, ...epoch]), the same bytes
-   * (JSON arrays join their elements with commas), with the text around the name built once: a cold
-   * start checks one per packaged name, and the array and its JSON were a third of that check.
+   * The MAC (base64) over associatedData([app, stage, publicKey, ...#nameParts(name)]), the same bytes (a
+   * JSON array is its elements joined by commas), with the text before and after the name made once: a
+   * cold start checks one per packaged name, and the array and its JSON were a third of that check.
    */
   #nameMac(name: string): string {
-    this.#nameText ??= nameTextAround(this.#ctx, this.#epochPart());
+    if (!this.#nameText) {
+      const [kind = '', , ...after] = this.#nameParts('');
+      const head = associatedData([this.#ctx.app, this.#ctx.stage, this.#ctx.publicKey, kind]).toString('utf8');
+      this.#nameText = [`${head.slice(0, -1)},`, after.length ? `,${JSON.stringify(after).slice(1)}` : ']'];
+    }
     const [before, after] = this.#nameText;
     return createHmac('sha256', this.#key)
       .update(before + JSON.stringify(name) + after, 'utf8')
@@ -129,13 +137,6 @@ export class Approvals {
     const data = associatedData([this.#ctx.app, this.#ctx.stage, this.#ctx.publicKey, ...parts]);
     return createHmac('sha256', this.#key).update(data).digest();
   }
-}
-
-/** The associated data of a name tag as the text before the name and the text after it. */
-function nameTextAround(ctx: ApprovalContext, epochPart: string[]): [string, string] {
-  const head = associatedData([ctx.app, ctx.stage, ctx.publicKey, 'approve-name']).toString('utf8');
-  const tail = JSON.stringify(epochPart);
-  return [`${head.slice(0, -1)},`, tail === '[]' ? ']' : `,${tail.slice(1)}`];
 }
 
 /** Equal texts, in a time that depends on their length only (a tag's length is public). */

@@ -39,9 +39,12 @@ function broken(what: string): StageSecretsError {
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
-/** Every field a text, as in a stage file's entry: the runtime then freezes an entry one level deep. */
-function isTextsOnly(entry: object): boolean {
-  for (const field in entry) if (typeof (entry as Record<string, unknown>)[field] !== 'string') return false;
+/** No field an object (a stage file's entry holds texts and flags): the runtime freezes an entry one level deep. */
+function isFlat(entry: object): boolean {
+  for (const field in entry) {
+    const value = (entry as Record<string, unknown>)[field];
+    if (value !== null && typeof value === 'object') return false;
+  }
   return true;
 }
 
@@ -85,7 +88,7 @@ export function checkRuntimeBundle(raw: unknown, kinds: readonly string[]): Runt
     if (
       !e ||
       typeof e !== 'object' ||
-      !isTextsOnly(e) ||
+      !isFlat(e) ||
       !isString(e.type) ||
       !isString(e.epk) ||
       !isString(e.nonce) ||

@@ -19,12 +19,10 @@ function coldStart(env: NodeJS.ProcessEnv): Record<string, string> {
   return defaults;
 }
 
-/**
- * The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts).
- * Its secrets are the bundle's own (deep-frozen with the file once opened), copied only when entries
- * lack their time (older packages): a copy of each cost about 2 ms of a cold start at 1,000 secrets.
- */
+/** The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts). */
 function asStageFile(bundle: RuntimeBundle): StageFile {
+  // the bundle's own entries (frozen with the file once opened), copied only when they lack their time:
+  // a copy of each cost about 2 ms of a cold start at 1,000 secrets
   let secrets = bundle.secrets as StageFile['secrets'];
   if (Object.values(bundle.secrets).some((entry) => entry.updated === undefined)) {
     // packages made before entries carried their time: the epoch, so any store value counts as newer
@@ -123,7 +121,7 @@ async function openEntryWithKey(
  * Deep-freezes the file the registry hands out and openEntry checks against (the same object): code that
  * changes what it got cannot change what openEntry checks against. Frozen in place rather than copied: a
  * copy (structuredClone) cost about 7 ms of a cold start at 1,000 secrets. The file is this module's own
- * (asStageFile builds it from the parsed package file). Its entries hold texts only (checkRuntimeBundle),
+ * (asStageFile builds it from the parsed package file). Its entries hold no object (checkRuntimeBundle),
  * so freezing each is freezing it all the way down: walking their fields again cost up to 2 ms at 1,000.
  */
 function freezeFile(file: StageFile): void {

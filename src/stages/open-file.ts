@@ -11,7 +11,7 @@ import { reservedReason } from '../core/names.js';
 import type { SecretValue } from '../core/values.js';
 import { canTryQuickly, identityOf, keyIsHere, quickEnv, strayKey } from '../identities/index.js';
 import { approvalsFor } from './approval-epoch.js';
-import { contextOf, valueAadOf } from './sealing.js';
+import { contextOf, valueAad } from './sealing.js';
 
 export interface OpenedStage {
   file: StageFile;
@@ -216,11 +216,10 @@ export async function openStageFile(
         .filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved))
         .sort();
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
-  const valueAad = valueAadOf(file);
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;
     if (sealedToOtherKey.includes(name)) return undefined;
-    const text = opener.open(valueAad(name, entry.type, entry), entry);
+    const text = opener.open(valueAad(file, name, entry.type, entry), entry);
     return text === undefined ? undefined : { type: entry.type, text };
   };
   const integrityError = (names: string[]) =>

@@ -26,27 +26,14 @@ export function valueAad(
   meta: EntryMeta = {},
 ): Buffer {
   const bound = meta.expires !== undefined || meta.owner !== undefined;
-  return associatedData([
-    'value',
-    file.app,
-    file.stage,
-    name,
-    type,
-    ...(bound ? ['meta', meta.expires ?? '', meta.owner ?? ''] : []),
-  ]);
+  const parts = [name, type, ...(bound ? ['meta', meta.expires ?? '', meta.owner ?? ''] : [])];
+  // associatedData(['value', app, stage, ...parts]) byte for byte (a JSON array is its elements joined by
+  // commas), the file's part made once: opening a stage makes one per entry, of the same file
+  if (fileHead?.app !== file.app || fileHead.stage !== file.stage) {
+    const text = associatedData(['value', file.app, file.stage]).toString('utf8');
+    fileHead = { app: file.app, stage: file.stage, text: text.slice(0, -1) };
+  }
+  return Buffer.from(`${fileHead.text},${JSON.stringify(parts).slice(1)}`, 'utf8');
 }
 
-/**
- * valueAad for many entries of one file: the same bytes, with the text of the file's part built once
- * (a JSON array is its elements joined by commas). Opening a stage checks one per entry.
- */
-export function valueAadOf(
-  file: Pick<StageFile, 'app' | 'stage'>,
-): (name: string, type: SecretType, meta?: EntryMeta) => Buffer {
-  const head = associatedData(['value', file.app, file.stage]).toString('utf8').slice(0, -1);
-  return (name, type, meta = {}) => {
-    const bound = meta.expires !== undefined || meta.owner !== undefined;
-    const rest = bound ? [name, type, 'meta', meta.expires ?? '', meta.owner ?? ''] : [name, type];
-    return Buffer.from(`${head},${JSON.stringify(rest).slice(1)}`, 'utf8');
-  };
-}
+let fileHead: { app: string; stage: string; text: string } | undefined;

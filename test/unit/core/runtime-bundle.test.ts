@@ -29,14 +29,13 @@ describe('checkRuntimeBundle', () => {
     expect(checkRuntimeBundle(bundle({ API_KEY: entry, OLD: older }), ['aws-kms']).secrets.API_KEY).toBe(entry);
   });
 
-  it('refuses an entry with a field that is no text: damaged, package and deploy again', () => {
-    for (const odd of [
-      { approved: 42 },
-      { approved: null },
-      { sealedTo: {} },
-      { extra: ['x'] },
-      { expires: { at: 1 } },
-    ]) {
+  it('takes flags beside texts (a flat entry), as later entry kinds may carry', () => {
+    const flagged = { ...entry, flag: true };
+    expect(checkRuntimeBundle(bundle({ API_KEY: flagged }), ['aws-kms']).secrets.API_KEY).toBe(flagged);
+  });
+
+  it('refuses an entry with a field that is an object: damaged, package and deploy again', () => {
+    for (const odd of [{ sealedTo: {} }, { extra: ['x'] }, { expires: { at: 1 } }, { approved: { tag: 'x' } }]) {
       expect(
         () => checkRuntimeBundle(bundle({ API_KEY: { ...entry, ...odd } }), ['aws-kms']),
         JSON.stringify(odd),
