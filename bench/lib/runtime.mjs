@@ -73,8 +73,10 @@ async function makeTaskRoot(root, n) {
   const secrets = {};
   for (let i = 0; i < n; i++) {
     const name = `SECRET_${String(i).padStart(4, '0')}`;
+    // as the plugin copies an entry from the stage file: with its time (packages before 2026-12 had none)
     secrets[name] = {
       type: 'string',
+      updated: '2026-01-01T00:00:00.000Z',
       ...sealer.seal(valueAad(file, name, 'string'), `value-${i}-${'x'.repeat(40)}`),
       approved: approvals.nameTag(name),
     };

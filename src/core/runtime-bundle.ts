@@ -41,6 +41,15 @@ function broken(what: string): StageSecretsError {
 
 const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
 
+/** No field an object (a stage file's entry holds texts and flags): the runtime freezes an entry one level deep. */
+function isFlat(entry: object): boolean {
+  for (const field in entry) {
+    const value = (entry as Record<string, unknown>)[field];
+    if (value !== null && typeof value === 'object') return false;
+  }
+  return true;
+}
+
 /**
  * Checks the shape of a bundle read from a package. The sealing itself (GCM tags, KMS context, approval
  * tags) is what protects it; this only turns a damaged file into a clear error instead of a TypeError.
@@ -74,11 +83,14 @@ export function checkRuntimeBundle(raw: unknown, kinds: readonly string[]): Runt
     throw broken('identities');
   }
   if (!b.secrets || typeof b.secrets !== 'object' || Array.isArray(b.secrets)) throw broken('secrets');
-  for (const [name, entry] of Object.entries(b.secrets)) {
+  for (const name in b.secrets) {
+    if (!Object.hasOwn(b.secrets, name)) continue;
     if (!KEY_NAME_PATTERN.test(name)) throw broken('a secret name');
-    const e = entry as Partial<SecretEntry> | null;
+    const e = b.secrets[name] as Partial<SecretEntry> | null;
     if (
       !e ||
+      typeof e !== 'object' ||
+      !isFlat(e) ||
       !isString(e.type) ||
       !isString(e.epk) ||
       !isString(e.nonce) ||

@@ -159,10 +159,11 @@ function fileNameProblems(file: StageFile): string[] {
     const reason = reservedReason(name);
     if (reason)
       problems.push(`${reason}; remove it with: npx --no-install stage-secrets rm --stage ${file.stage} ${name}`);
-    const other = seen.get(name.toLowerCase());
+    const lower = name.toLowerCase();
+    const other = seen.get(lower);
     if (other)
       problems.push(`${other} and ${name} differ only in case; remove one with npx --no-install stage-secrets rm`);
-    seen.set(name.toLowerCase(), name);
+    seen.set(lower, name);
   }
   return problems;
 }

@@ -29,14 +29,20 @@ export function valueAad(
   meta: EntryMeta = {},
 ): Buffer {
   const bound = meta.expires !== undefined || meta.owner !== undefined;
-  return associatedData([
-    'value',
-    file.app,
-    file.stage,
+  const parts = [
     name,
     type,
     ...(bound ? ['meta', meta.expires ?? '', meta.owner ?? ''] : []),
     // a reference's flag: a writer who sets or drops it in the file leaves an entry that does not open
     ...(meta.ref === true ? ['ref'] : []),
-  ]);
+  ];
+  // associatedData(['value', app, stage, ...parts]) byte for byte (a JSON array is its elements joined by
+  // commas), the file's part made once: opening a stage makes one per entry, of the same file
+  if (fileHead?.app !== file.app || fileHead.stage !== file.stage) {
+    const text = associatedData(['value', file.app, file.stage]).toString('utf8');
+    fileHead = { app: file.app, stage: file.stage, text: text.slice(0, -1) };
+  }
+  return Buffer.from(`${fileHead.text},${JSON.stringify(parts).slice(1)}`, 'utf8');
 }
+
+let fileHead: { app: string; stage: string; text: string } | undefined;

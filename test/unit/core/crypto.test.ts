@@ -1,3 +1,4 @@
+import { createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   aeadOpen,
@@ -16,6 +17,21 @@ describe('stage keypair', () => {
     expect(pair.privateKey).toHaveLength(32);
     expect(publicKeyOf(pair.privateKey).equals(pair.publicKey)).toBe(true);
     expect(publicKeyOf(generateStageKeyPair().privateKey).equals(pair.publicKey)).toBe(false);
+  });
+
+  it('derives what a PKCS#8 import of the same raw key gives, edge values included', () => {
+    const pkcs8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
+    const viaDer = (raw: Buffer) =>
+      createPublicKey(createPrivateKey({ key: Buffer.concat([pkcs8, raw]), format: 'der', type: 'pkcs8' }))
+        .export({ format: 'der', type: 'spki' })
+        .subarray(12);
+    for (const raw of [
+      Buffer.alloc(32, 0),
+      Buffer.alloc(32, 0xff),
+      ...Array.from({ length: 20 }, () => randomBytes(32)),
+    ])
+      expect(publicKeyOf(raw).equals(viaDer(raw)), raw.toString('hex')).toBe(true);
+    expect(() => publicKeyOf(Buffer.alloc(31))).toThrow(/not 32 bytes/);
   });
 });
 

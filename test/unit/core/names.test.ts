@@ -6,6 +6,8 @@ import {
   BUILD_HIJACK_NAMES,
   keyNameProblem,
   LAMBDA_RESERVED_NAMES,
+  RESERVED_PREFIXES,
+  reservedReason,
   stageKeyEnvName,
 } from '../../../src/core/names.js';
 
@@ -34,6 +36,17 @@ describe('key names', () => {
     ]) {
       expect(keyNameProblem(name), name).toBeDefined();
     }
+  });
+
+  it('names the first refused prefix of the list a name starts with, in any case; NODE_ENV stays allowed', () => {
+    const firstPrefix = (name: string) => RESERVED_PREFIXES.find((p) => name.toUpperCase().startsWith(p));
+    for (const name of [...RESERVED_PREFIXES.map((p) => `${p}X`), 'CORECLR_X', 'COR_X', 'coreclr_x', 'PYTHONX']) {
+      const prefix = firstPrefix(name);
+      expect(prefix, name).toBeDefined();
+      expect(reservedReason(name), name).toContain(`names starting with ${prefix} `);
+    }
+    for (const name of ['NODE_ENV', 'node_env', 'AWSX', 'CORE_X', 'MY_AWS_KEY'])
+      expect(reservedReason(name), name).toBeUndefined();
   });
 
   it('throws INVALID_NAME (exit 1) with a message naming the reason', () => {

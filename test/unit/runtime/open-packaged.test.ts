@@ -33,9 +33,9 @@ afterAll(async () => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
-async function packagedBundle(): Promise<{ bundle: RuntimeBundle; env: NodeJS.ProcessEnv }> {
-  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(root, 'cfg') };
-  const opts = { stage: 'prod', app: 'shop', dir: path.join(root, 'secrets'), env };
+async function packagedBundle(folder = 'secrets'): Promise<{ bundle: RuntimeBundle; env: NodeJS.ProcessEnv }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: path.join(root, `${folder}-cfg`) };
+  const opts = { stage: 'prod', app: 'shop', dir: path.join(root, folder), env };
   await initStage(opts, [{ type: 'aws-kms', keyId: 'alias/rt' }]);
   await setSecrets(opts, [
     { name: 'API_KEY', type: 'string', value: 'k-1' },
@@ -79,5 +79,19 @@ describe('openPackagedSecrets: what the registry hands out cannot be changed', (
     }).toThrow(TypeError);
     await expect(registry.openEntry('OTHER', entry)).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(registry.openEntry('API_KEY', entry)).resolves.toEqual({ type: 'string', text: 'k-1' });
+  });
+
+  it('opens a package made before entries carried their time: each entry gets the epoch, frozen as well', async () => {
+    forgetUnwrappedKeys();
+    const { bundle, env } = await packagedBundle('older');
+    for (const entry of Object.values(bundle.secrets)) delete entry.updated;
+    const values = await openPackagedSecrets(bundle, env);
+    expect(values.get('DB_URL')?.text).toBe('postgres://x');
+    const file = runtimeSecrets()?.file;
+    if (!file) throw new Error('no registry file');
+    for (const name of ['API_KEY', 'DB_URL']) {
+      expect(file.secrets[name]?.updated, name).toBe('1970-01-01T00:00:00Z');
+      expect(Object.isFrozen(file.secrets[name]), name).toBe(true);
+    }
   });
 });

@@ -1,7 +1,28 @@
 import { describe, expect, it } from 'vitest';
+import { associatedData } from '../../../src/core/crypto.js';
 import { valueAad } from '../../../src/stages/sealing.js';
 
 const file = { app: 'shop', stage: 'dev' };
+
+describe('valueAad of many entries and files', () => {
+  it('is associatedData of the whole array, however files and entries alternate', () => {
+    const files = [file, { app: 'sh"op\\ü', stage: 'dev' }, { app: 'shop', stage: 'prod' }, file];
+    for (const f of [...files, ...files.reverse()]) {
+      for (const [name, type, meta] of [
+        ['A', 'string', undefined],
+        ['B_2', 'json', {}],
+        ['C', 'string', { expires: '2030-01-01' }],
+        ['D', 'string', { owner: 'team "a"' }],
+        ['E', 'string', { expires: '2030-01-01', owner: 'ö' }],
+      ] as const) {
+        const bound = meta && ('expires' in meta || 'owner' in meta);
+        const m = (meta ?? {}) as { expires?: string; owner?: string };
+        const parts = ['value', f.app, f.stage, name, type, ...(bound ? ['meta', m.expires ?? '', m.owner ?? ''] : [])];
+        expect(valueAad(f, name, type, meta).equals(associatedData(parts)), `${f.app} ${f.stage} ${name}`).toBe(true);
+      }
+    }
+  });
+});
 
 describe('valueAad', () => {
   it('is what it was for an entry without expiry or owner, so such entries keep their bytes', () => {
