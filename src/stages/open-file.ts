@@ -281,8 +281,8 @@ export async function openStageFile(
       'INTEGRITY',
       `stage ${file.stage} limits reference targets (allowedRefs), but no key holder set that list (its tag does not ` +
         'verify): a writer without the key changed it, or copied it from an earlier version. Nothing of this stage ' +
-        'was used. Restore the stage file from git, or have a key holder set the list again: npx --no-install ' +
-        `stage-secrets approve --stage ${file.stage} --allow-ref PREFIX (or --clear-allow-ref).`,
+        'was used. Restore the stage file from git, or have a key holder set the list again: ' +
+        `npx --no-install stage-secrets approve --stage ${file.stage} --allow-ref PREFIX (or --clear-allow-ref).`,
     );
   }
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
