@@ -33,9 +33,32 @@ class FrameworksFirst extends BaseSequencer {
   }
 }
 
+/**
+ * Unit tests that change module state another file would see (vi.mock, the runtime's registry): these run
+ * each in a fresh process like every integration and security test. The other unit files share their worker
+ * processes (isolate: false): a new process and a fresh import of vitest and of our modules per file cost
+ * more CPU than most unit files take (test/unit: 27 CPU-seconds isolated, 11 shared).
+ */
+const ISOLATED_UNIT_FILES = [
+  'test/unit/serverless/apply.one-read-path.test.ts',
+  'test/unit/runtime/open-packaged.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts'], exclude: ISOLATED_UNIT_FILES, isolate: false },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'processes',
+          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts', ...ISOLATED_UNIT_FILES],
+        },
+      },
+    ],
     // whole-framework packaging and crash tests run in the e2e suite (test/support/e2e-files.ts)
     exclude: [...WHOLE_FRAMEWORK_FILES, '**/node_modules/**'],
     testTimeout: 60_000,
