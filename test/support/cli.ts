@@ -55,11 +55,21 @@ export interface LiveCli {
   doneBytes: Promise<CliBytes>;
 }
 
+/**
+ * NODE_EXTRA_CA_CERTS makes every Node process parse that CA file as it starts: 40 ms of CPU per process with
+ * Debian's bundle, on machines that set it for a proxy. The CLI in these tests talks to no TLS server (the KMS
+ * and S3 servers of the tests are plain HTTP on 127.0.0.1), so it and what it runs start without it.
+ */
+function cliEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...rest } = env;
+  return rest;
+}
+
 /** Starts the built CLI as a real process and returns at once, so a test can signal it, feed it, or watch it. */
 export function startCli(args: string[], options: CliOptions): LiveCli {
   const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: cliEnv(options.env ?? process.env),
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
   });
@@ -186,13 +196,6 @@ export function copyWorkspace<W extends Workspace>(ws: W): W {
   return { ...extra, ...copy } as W;
 }
 
-/**
- * NODE_EXTRA_CA_CERTS makes every Node process parse that CA file as it starts: 40 ms of CPU per process with
- * Debian's bundle, on machines that set it for a proxy. The processes of a workspace talk to no TLS server
- * (the KMS and S3 servers of the tests are plain HTTP on 127.0.0.1), so they start without it.
- */
-const UNUSED_BY_WORKSPACES = ['NODE_EXTRA_CA_CERTS'];
-
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -200,7 +203,7 @@ function cleanEnv(): NodeJS.ProcessEnv {
     if (
       !k.startsWith('STAGE_SECRETS_') &&
       !k.startsWith('AWS_') &&
-      !['SLS_SET_SECRET_ENVS', 'GITHUB_ACTIONS', 'GITHUB_ENV', 'GITLAB_CI', ...UNUSED_BY_WORKSPACES].includes(k)
+      !['SLS_SET_SECRET_ENVS', 'GITHUB_ACTIONS', 'GITHUB_ENV', 'GITLAB_CI'].includes(k)
     )
       env[k] = v;
   }
