@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { WHOLE_FRAMEWORK_FILES } from './test/support/e2e-files.js';
@@ -33,9 +35,52 @@ class FrameworksFirst extends BaseSequencer {
   }
 }
 
+/**
+ * A test file runs in a process of its own (isolate: true) when it runs our modules in the test process or
+ * changes the process's state: it imports src/, sets or deletes process.env entries, mocks, stubs, or
+ * changes the logger, the working folder or the umask. So do two unit files that change module state another
+ * file would see. The other files (most unit tests, and integration and security tests that only start
+ * processes) share their worker processes (isolate: false): a new process and a fresh import of vitest and
+ * of the test's modules cost 0.15-0.2 CPU-seconds per file, more than most unit files take (test/unit: 27
+ * CPU-seconds isolated, 11 shared).
+ */
+const ISOLATED_UNIT_FILES = [
+  'test/unit/serverless/apply.one-read-path.test.ts',
+  'test/unit/runtime/open-packaged.test.ts',
+];
+const IN_PROCESS =
+  /from '\.\.\/\.\.\/src\/|process\.env(\.\w+|\[[^\]]+\])\s*=[^=]|delete process\.env|process\.(chdir|umask|on)\(|setLogger|vi\.(mock|doMock|stub\w*|spyOn|useFakeTimers)/;
+const ROOT = path.dirname(fileURLToPath(import.meta.url));
+const PROCESS_ONLY_FILES = ['test/integration', 'test/security']
+  .flatMap((dir) =>
+    fs
+      .readdirSync(path.join(ROOT, dir))
+      .filter((name) => name.endsWith('.test.ts'))
+      .map((name) => `${dir}/${name}`),
+  )
+  .filter((file) => !IN_PROCESS.test(fs.readFileSync(path.join(ROOT, file), 'utf8')));
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'shared',
+          include: ['test/unit/**/*.test.ts', ...PROCESS_ONLY_FILES],
+          exclude: ISOLATED_UNIT_FILES,
+          isolate: false,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'isolated',
+          include: ['test/integration/**/*.test.ts', 'test/security/**/*.test.ts', ...ISOLATED_UNIT_FILES],
+          exclude: PROCESS_ONLY_FILES,
+        },
+      },
+    ],
     // whole-framework packaging and crash tests run in the e2e suite (test/support/e2e-files.ts)
     exclude: [...WHOLE_FRAMEWORK_FILES, '**/node_modules/**'],
     testTimeout: 60_000,

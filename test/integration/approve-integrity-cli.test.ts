@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyWorkspace, makeWorkspace, type Workspace } from '../support/cli.js';
 
 /**
  * A value is sealed to its name: an entry file copied or renamed to another name does not open. approve
@@ -11,11 +11,17 @@ describe('approve: an entry that does not open is not approved', () => {
   let ws: Workspace;
   const noKey = { XDG_CONFIG_HOME: '/nonexistent-config' };
   const entry = (name: string) => path.join(ws.dir, 'secrets', 'dev', `${name}.json`);
-  beforeEach(async () => {
-    ws = makeWorkspace('approve-app');
-    expect((await ws.run(['init', '--stage', 'dev'])).code).toBe(0);
-    expect((await ws.run(['set', '--stage', 'dev', 'API_KEY', 'v-1'], { env: noKey })).code).toBe(0); // pending
+  // the stage, made once through the CLI; each test gets a copy
+  let prepared: Workspace;
+  beforeAll(async () => {
+    prepared = makeWorkspace('approve-app');
+    expect((await prepared.run(['init', '--stage', 'dev'])).code).toBe(0);
+    expect((await prepared.run(['set', '--stage', 'dev', 'API_KEY', 'v-1'], { env: noKey })).code).toBe(0); // pending
   }, 30_000);
+  afterAll(() => prepared.cleanup());
+  beforeEach(() => {
+    ws = copyWorkspace(prepared);
+  });
   afterEach(() => ws.cleanup());
 
   it('refuses a copied entry named on the command line', async () => {

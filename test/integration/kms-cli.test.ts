@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, REPO_ROOT, type CliResult, type Workspace } from '../support/cli.js';
+import { copyWorkspace, makeWorkspace, REPO_ROOT, type CliResult, type Workspace } from '../support/cli.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 
 // The built CLI as a process, with the real SDK talking HTTP to the local KMS server.
@@ -60,6 +60,21 @@ async function kmsStage(
   kms.resetCalls();
 }
 
+let prepared: Workspace | undefined;
+/**
+ * A workspace holding kmsStage's default stage: made through the CLI by the first test that asks for it,
+ * a copy of that for each test after it (the key it wraps to lives in this file's KMS server).
+ */
+async function kmsWorkspace(): Promise<Workspace> {
+  if (!prepared) {
+    prepared = workspace();
+    await kmsStage(prepared);
+  }
+  const ws = copyWorkspace(prepared);
+  workspaces.push(ws);
+  return ws;
+}
+
 describe('stage-secrets with an aws-kms identity (CLI)', () => {
   it('inits with --kms, takes secrets from writers without AWS access, and verify opens with one Decrypt', async () => {
     const ws = workspace();
@@ -107,8 +122,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   });
 
   it('exits 3 naming the key and kms:Decrypt when access is denied', async () => {
-    const ws = workspace();
-    await kmsStage(ws);
+    const ws = await kmsWorkspace();
     kms.deny('Decrypt');
     const verify = await cli(ws, ['verify', '--stage', 'dev']);
     expect(verify.code).toBe(3);
@@ -121,8 +135,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   });
 
   it('exits 3 with the access-denied message when KMS answers 403 with a body that is not KMS JSON', async () => {
-    const ws = workspace();
-    await kmsStage(ws);
+    const ws = await kmsWorkspace();
     kms.fail('forbidden-text', { operation: 'Decrypt' });
     const verify = await cli(ws, ['verify', '--stage', 'dev']);
     expect(verify.code, verify.stderr).toBe(3);
@@ -175,8 +188,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   });
 
   it('exits 2 for a stage file copied from another stage or another app', async () => {
-    const ws = workspace();
-    await kmsStage(ws, 'dev');
+    const ws = await kmsWorkspace();
     const devText = ws.snapshot('dev');
 
     ws.restore('prod', devText.replace('"stage": "dev"', '"stage": "prod"'));
@@ -194,8 +206,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   });
 
   it('retries throttling until it succeeds, and gives up on 500s and dropped connections after the set attempts', async () => {
-    const ws = workspace();
-    await kmsStage(ws);
+    const ws = await kmsWorkspace();
     kms.fail('throttle', { times: 2, operation: 'Decrypt' });
     const throttled = await cli(ws, ['verify', '--stage', 'dev']);
     expect(throttled.code).toBe(0);
@@ -214,8 +225,7 @@ describe('stage-secrets with an aws-kms identity (CLI)', () => {
   });
 
   it('rotates and rewraps (--kms, --local, --remove), then falls back to the local key when KMS refuses', async () => {
-    const ws = workspace();
-    await kmsStage(ws);
+    const ws = await kmsWorkspace();
     const read = () =>
       ws.readStage('dev') as {
         publicKey: string;

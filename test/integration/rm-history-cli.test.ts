@@ -1,5 +1,5 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeWorkspace, type Workspace } from '../support/cli.js';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { copyWorkspace, makeWorkspace, type Workspace } from '../support/cli.js';
 import { gitRepo, initRepo, type GitRepo } from '../support/git-repo.js';
 
 /** rm warns that git history still holds an old approved entry only when git says it does. */
@@ -7,13 +7,20 @@ describe('rm: the warning about the old entry in git history', () => {
   let ws: Workspace;
   let repo: GitRepo;
   const HISTORY = /old entry in git history/;
-  beforeEach(async () => {
-    ws = makeWorkspace('rm-app');
-    repo = gitRepo(ws);
-    initRepo(repo);
-    await repo.cli(['init', '--stage', 'dev']);
-    repo.commitAll('init');
+  // the stage and its first commit, made once through the CLI and git; each test gets a copy
+  let prepared: Workspace;
+  beforeAll(async () => {
+    prepared = makeWorkspace('rm-app');
+    const preparing = gitRepo(prepared);
+    initRepo(preparing);
+    await preparing.cli(['init', '--stage', 'dev']);
+    preparing.commitAll('init');
   }, 30_000);
+  afterAll(() => prepared.cleanup());
+  beforeEach(() => {
+    ws = copyWorkspace(prepared);
+    repo = gitRepo(ws);
+  });
   afterEach(() => ws.cleanup());
 
   it('is not given for an approved secret that was never committed', async () => {

@@ -8,9 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Sealer } from '../../src/core/crypto.js';
 import { valueAad } from '../../src/stages/sealing.js';
+import { copyWorkspace } from '../support/cli.js';
 import { readStageText, secureWorkspace, type SecureWorkspace } from './support.js';
 
 let ws: SecureWorkspace;
@@ -84,15 +85,24 @@ async function ok(args: string[], env: NodeJS.ProcessEnv, input?: string) {
   return r;
 }
 
-beforeEach(async () => {
-  ws = await secureWorkspace('replay-app');
+// The stage and its first commit, made once through the CLI and git; each test starts from a copy of it.
+let prepared: SecureWorkspace;
+let preparedDay: number;
+beforeAll(async () => {
+  ws = prepared = await secureWorkspace('replay-app');
   day = 0;
   git(['init', '-q', '-b', 'main']);
   git(['config', 'user.name', 'Committer']);
   git(['config', 'user.email', 'c@example.com']);
   git(['config', 'commit.gpgsign', 'false']);
   commit('create');
+  preparedDay = day;
 }, 60_000);
+afterAll(() => prepared.cleanup());
+beforeEach(() => {
+  ws = copyWorkspace(prepared);
+  day = preparedDay;
+});
 afterEach(() => ws.cleanup());
 
 describe('a removed name restored from history', () => {

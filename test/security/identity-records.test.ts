@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, makeWorkspace, REPO_ROOT, type Workspace } from '../support/cli.js';
+import { CLI, copyWorkspace, makeWorkspace, REPO_ROOT, type Workspace } from '../support/cli.js';
 import { gitRepo, initRepo, type GitRepo } from '../support/git-repo.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
 
@@ -58,14 +58,21 @@ async function mergeWriterBranch(branch: string, edit: (doc: Json) => void): Pro
   repo.ok('merge', '-q', '--no-ff', '-m', `merge ${branch}`, branch);
 }
 
+/** Each test of a describe starts from a copy of the stage and repository its beforeAll prepared once. */
+function useCopyOf(prepared: Workspace): void {
+  ws = copyWorkspace(prepared);
+  repo = gitRepo(ws);
+}
+
 beforeAll(async () => {
   bob = await ageKey();
   mallory = await ageKey();
 });
 
 describe('age records: a swapped or an added recipient', () => {
-  beforeEach(async () => {
-    ws = makeWorkspace('shop');
+  let prepared: Workspace;
+  beforeAll(async () => {
+    ws = prepared = makeWorkspace('shop');
     repo = gitRepo(ws);
     initRepo(repo);
     await repo.cli(['init', '--stage', 'prod', '--local']);
@@ -76,6 +83,8 @@ describe('age records: a swapped or an added recipient', () => {
     await repo.cli(['git-setup']);
     repo.commitAll('stage prod');
   });
+  afterAll(() => prepared.cleanup());
+  beforeEach(() => useCopyOf(prepared));
   afterEach(() => ws.cleanup());
 
   it("Bob's recipient swapped for Mallory's under id age:<Bob>: the diff, review and log show it; rotate refuses; Mallory opens nothing", async () => {
@@ -240,8 +249,9 @@ describe('aws-kms records: the key ARN changed under an unchanged id', () => {
 });
 
 describe('migration: a stage made before identity records were tagged', () => {
-  beforeEach(async () => {
-    ws = makeWorkspace('shop');
+  let prepared: Workspace;
+  beforeAll(async () => {
+    ws = prepared = makeWorkspace('shop');
     repo = gitRepo(ws);
     initRepo(repo);
     await repo.cli(['init', '--stage', 'prod', '--local']);
@@ -252,6 +262,8 @@ describe('migration: a stage made before identity records were tagged', () => {
     writeHeader(doc);
     repo.commitAll('stage prod, made by an older stage-secrets');
   });
+  afterAll(() => prepared.cleanup());
+  beforeEach(() => useCopyOf(prepared));
   afterEach(() => ws.cleanup());
 
   it('keyless commands and the build keep working; rotate refuses until a key holder confirms; approve --identities --yes does', async () => {

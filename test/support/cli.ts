@@ -55,11 +55,21 @@ export interface LiveCli {
   doneBytes: Promise<CliBytes>;
 }
 
+/**
+ * NODE_EXTRA_CA_CERTS makes every Node process parse that CA file as it starts: 40 ms of CPU per process with
+ * Debian's bundle, on machines that set it for a proxy. The CLI in these tests talks to no TLS server (the KMS
+ * and S3 servers of the tests are plain HTTP on 127.0.0.1), so it and what it runs start without it.
+ */
+function cliEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...rest } = env;
+  return rest;
+}
+
 /** Starts the built CLI as a real process and returns at once, so a test can signal it, feed it, or watch it. */
 export function startCli(args: string[], options: CliOptions): LiveCli {
   const child = spawn(process.execPath, [options.cli ?? CLI, ...args], {
     cwd: options.cwd,
-    env: options.env ?? process.env,
+    env: cliEnv(options.env ?? process.env),
     stdio: ['pipe', 'pipe', 'pipe'],
     ...(options.uid !== undefined ? { uid: options.uid, gid: options.gid } : {}),
   });
@@ -160,9 +170,33 @@ export interface Workspace {
 /** A temp app folder with its own config home, so tests never touch the user's keys. */
 export function makeWorkspace(app = 'demo-app'): Workspace {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-test-'));
-  const dir = path.join(root, app);
-  const config = path.join(root, 'config');
-  fs.mkdirSync(dir, { recursive: true });
+  fs.mkdirSync(path.join(root, app), { recursive: true });
+  return workspaceAt(root, app, cleanEnv());
+}
+
+/**
+ * A new workspace holding a copy of `ws`'s whole temp tree (app folder, git repository, config home and keys,
+ * file modes kept): for tests that each need the same prepared stage, built once through the CLI, instead of
+ * preparing it again per test. Its env names the copy wherever `ws`'s named the original.
+ */
+export function copyWorkspace<W extends Workspace>(ws: W): W {
+  const from = path.dirname(ws.dir);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-test-'));
+  fs.cpSync(from, root, { recursive: true, preserveTimestamps: true });
+  const moved = (value: string) =>
+    value === from || value.startsWith(`${from}/`) ? root + value.slice(from.length) : value;
+  const env = Object.fromEntries(Object.entries(ws.env).map(([k, v]) => [k, v === undefined ? v : moved(v)]));
+  const copy = workspaceAt(root, path.basename(ws.dir), env);
+  // the fields a richer workspace adds (secureWorkspace's root, tmp, key file): paths moved to the copy
+  const extra = Object.fromEntries(
+    Object.entries(ws)
+      .filter(([k]) => !(k in copy))
+      .map(([k, v]) => [k, typeof v === 'string' ? moved(v) : v]),
+  );
+  return { ...extra, ...copy } as W;
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     // nor the CI runner this suite itself may run on: tests say which runner they play
@@ -173,8 +207,13 @@ export function makeWorkspace(app = 'demo-app'): Workspace {
     )
       env[k] = v;
   }
-  env.XDG_CONFIG_HOME = config;
-  env.HOME = root;
+  return env;
+}
+
+function workspaceAt(root: string, app: string, baseEnv: NodeJS.ProcessEnv): Workspace {
+  const dir = path.join(root, app);
+  const config = path.join(root, 'config');
+  const env: NodeJS.ProcessEnv = { ...baseEnv, XDG_CONFIG_HOME: config, HOME: root };
   return {
     dir,
     config,
