@@ -36,13 +36,16 @@ class FrameworksFirst extends BaseSequencer {
 }
 
 /**
- * A test file runs in a process of its own (isolate: true) when it runs our modules in the test process or
- * changes the process's state: it imports src/, sets or deletes process.env entries, mocks, stubs, or
- * changes the logger, the working folder or the umask. So do two unit files that change module state another
- * file would see. The other files (most unit tests, and integration and security tests that only start
- * processes) share their worker processes (isolate: false): a new process and a fresh import of vitest and
- * of the test's modules cost 0.15-0.2 CPU-seconds per file, more than most unit files take (test/unit: 27
+ * Which files share worker processes (isolate: false): a new process and a fresh import of vitest and of the
+ * test's modules cost 0.15-0.2 CPU-seconds per file, more than most unit files take (test/unit: 27
  * CPU-seconds isolated, 11 shared).
+ * - Unit files share, except the two below that change module state another file would see. A unit file
+ *   that changes process.env restores it; module caches must key on what they were built from (the KMS
+ *   client cache keys on the endpoint and credentials: a later file's KMS server is never answered by an
+ *   earlier file's client).
+ * - An integration or security file shares only when it starts processes and nothing else: one that imports
+ *   src/, sets or deletes process.env entries, mocks, stubs, or changes the logger, the working folder or
+ *   the umask runs in a process of its own (isolate: true).
  */
 const ISOLATED_UNIT_FILES = [
   'test/unit/serverless/apply.one-read-path.test.ts',

@@ -54,8 +54,11 @@ export function kmsSdk(): Promise<KmsSdk> {
   return loadSdk();
 }
 
-// One client per region and retry setting: a process talks to KMS over few, reused connections.
+// One client per region, retry setting and what the SDK reads from the environment when a client is built
+// (endpoint, profile, credentials): a process talks to KMS over few, reused connections, and a changed
+// endpoint or key (a test's new server, a caller's other account) is never answered by an old client.
 const clients = new Map<string, KMSClient>();
+const BUILT_FROM_ENV = ['AWS_ENDPOINT_URL_KMS', 'AWS_ENDPOINT_URL', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID'] as const;
 
 /**
  * Returns a KMS client. The SDK is imported here, on first use, so stages without KMS never load it.
@@ -63,7 +66,12 @@ const clients = new Map<string, KMSClient>();
  * SDK's standard resolution; `region` overrides the default region (AWS_REGION / profile) when given.
  */
 export async function kmsClient(region: string | undefined, settings: KmsRetrySettings): Promise<KMSClient> {
-  const cacheKey = JSON.stringify([region ?? null, settings.maxAttempts, settings.timeoutMs]);
+  const cacheKey = JSON.stringify([
+    region ?? null,
+    settings.maxAttempts,
+    settings.timeoutMs,
+    ...BUILT_FROM_ENV.map((name) => process.env[name] ?? null),
+  ]);
   const cached = clients.get(cacheKey);
   if (cached) return cached;
   const { KMSClient } = await kmsSdk();
