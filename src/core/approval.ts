@@ -1,5 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { associatedData, FORMAT_TAG, hkdf } from './crypto.js';
+import type { SecretEntry } from './format.js';
+
+/** What a bundle tag pins of each entry: everything a cold start checks or opens (not its time, not sealedTo). */
+export type BundleTagEntry = Pick<
+  SecretEntry,
+  'type' | 'epk' | 'nonce' | 'ct' | 'tag' | 'approved' | 'ref' | 'expires' | 'owner'
+>;
 
 /** What an approval is bound to: the stage, and its keypair (a new keypair voids old approvals). */
 export interface ApprovalContext {
@@ -112,6 +119,34 @@ export class Approvals {
   }
 
   /**
+   * The tag of a runtime bundle (one function's sealed entries, src/core/runtime-bundle.ts): a key holder's
+   * build makes it after the stage opened with every name approved (`open`: under a verified open policy).
+   * Over the sorted names and, per name, its approval text, reference flag, type, metadata and whole sealing
+   * (epk, nonce, ct and GCM tag: GCM does not commit to its key, so a writer who sealed a value could make
+   * another ciphertext with the same GCM tag), plus the header's allowed-refs tag and the policy: a cold
+   * start that verifies it has exactly the entries the build checked, and skips the per-name HMACs.
+   */
+  bundleTag(
+    entries: Readonly<Record<string, BundleTagEntry>>,
+    allowedRefsTag: string | undefined,
+    open: boolean,
+  ): string {
+    return this.#macBytes(this.#bundleParts(entries, allowedRefsTag, open)).toString('base64');
+  }
+
+  /** Whether `tag` is this stage's bundle tag over exactly these entries; anything else (garbage included) is false. */
+  isBundleTag(
+    entries: Readonly<Record<string, BundleTagEntry>>,
+    allowedRefsTag: string | undefined,
+    open: boolean,
+    tag: unknown,
+  ): boolean {
+    // only the canonical text (Node's decoder would stop at padding and skip stray characters)
+    if (typeof tag !== 'string' || Buffer.from(tag, 'base64').toString('base64') !== tag) return false;
+    return sameBytes(this.#macBytes(this.#bundleParts(entries, allowedRefsTag, open)), tag);
+  }
+
+  /**
    * Checked once per secret when a stage opens: compares the MAC's bytes, no base64 round trip. A runtime
    * bundle is not schema-checked: a tag that is no text leaves the name pending.
    */
@@ -134,6 +169,18 @@ export class Approvals {
   #refParts(name: string, target: string, allowed: readonly string[] | undefined): string[] {
     const list = allowed === undefined ? [] : ['allowed-refs', String(allowed.length), ...allowed];
     return ['approve-ref', name, target, ...list, ...this.#epochPart()];
+  }
+
+  #bundleParts(entries: Readonly<Record<string, BundleTagEntry>>, allowedRefsTag: string | undefined, open: boolean) {
+    const names = Object.keys(entries).sort();
+    const parts = ['bundle', open ? 'open' : 'closed', 'allowed-refs', given(allowedRefsTag), String(names.length)];
+    for (const name of names) {
+      const e = entries[name]!;
+      parts.push(name, String(e.type), e.epk, e.nonce, e.ct, e.tag, given(e.approved), e.ref === true ? 'ref' : '');
+      parts.push(given(e.expires), given(e.owner));
+    }
+    parts.push(...this.#epochPart());
+    return parts;
   }
 
   #nameParts(name: string): string[] {
@@ -165,6 +212,11 @@ export class Approvals {
     const data = associatedData([this.#ctx.app, this.#ctx.stage, this.#ctx.publicKey, ...parts]);
     return createHmac('sha256', this.#key).update(data).digest();
   }
+}
+
+/** An optional field as text: absent '' and present '=' + its text, so an empty text is not an absent one. */
+function given(value: unknown): string {
+  return value === undefined ? '' : `=${String(value)}`;
 }
 
 function sameTag(expected: string, given: string): boolean {
