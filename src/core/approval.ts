@@ -121,17 +121,20 @@ export class Approvals {
   /**
    * The tag of a runtime bundle (one function's sealed entries, src/core/runtime-bundle.ts): a key holder's
    * build makes it after the stage opened with every name approved (`open`: under a verified open policy).
-   * Over the sorted names and, per name, its approval text, reference flag, type, metadata and whole sealing
-   * (epk, nonce, ct and GCM tag: GCM does not commit to its key, so a writer who sealed a value could make
-   * another ciphertext with the same GCM tag), plus the header's allowed-refs tag and the policy: a cold
-   * start that verifies it has exactly the entries the build checked, and skips the per-name HMACs.
+   * Over the sorted names and, per name, its approval text, reference flag, type, metadata and GCM tag, and
+   * for a reference its whole sealing (epk, nonce, ciphertext: GCM does not commit to its key, so whoever
+   * sealed a target could make another ciphertext with the same GCM tag), plus the header's allowed-refs tag
+   * and the policy: a cold start that verifies it has the entries the build checked (a value's approval
+   * never covered its value), and skips the per-name HMACs.
    */
   bundleTag(
     entries: Readonly<Record<string, BundleTagEntry>>,
     allowedRefsTag: string | undefined,
     open: boolean,
   ): string {
-    return this.#macBytes(this.#bundleParts(entries, allowedRefsTag, open)).toString('base64');
+    const text = this.#bundleText(entries, allowedRefsTag, open);
+    if (text === undefined) throw new TypeError('a bundle entry has a field of the wrong type');
+    return createHmac('sha256', this.#key).update(text, 'utf8').digest('base64');
   }
 
   /** Whether `tag` is this stage's bundle tag over exactly these entries; anything else (garbage included) is false. */
@@ -143,7 +146,8 @@ export class Approvals {
   ): boolean {
     // only the canonical text (Node's decoder would stop at padding and skip stray characters)
     if (typeof tag !== 'string' || Buffer.from(tag, 'base64').toString('base64') !== tag) return false;
-    return sameBytes(this.#macBytes(this.#bundleParts(entries, allowedRefsTag, open)), tag);
+    const text = this.#bundleText(entries, allowedRefsTag, open);
+    return text !== undefined && sameBytes(createHmac('sha256', this.#key).update(text, 'utf8').digest(), tag);
   }
 
   /**
@@ -171,16 +175,30 @@ export class Approvals {
     return ['approve-ref', name, target, ...list, ...this.#epochPart()];
   }
 
-  #bundleParts(entries: Readonly<Record<string, BundleTagEntry>>, allowedRefsTag: string | undefined, open: boolean) {
+  /**
+   * associatedData([app, stage, publicKey, 'bundle', ...]) as text: one JSON array, null for an absent field
+   * (a field of another type makes no text: no tag). Built in one pass, since a cold start makes it once
+   * over every packaged entry.
+   */
+  #bundleText(
+    entries: Readonly<Record<string, BundleTagEntry>>,
+    allowedRefsTag: string | undefined,
+    open: boolean,
+  ): string | undefined {
     const names = Object.keys(entries).sort();
-    const parts = ['bundle', open ? 'open' : 'closed', 'allowed-refs', given(allowedRefsTag), String(names.length)];
+    const { app, stage, publicKey } = this.#ctx;
+    const parts: unknown[] = [FORMAT_TAG, app, stage, publicKey, 'bundle', open ? 'open' : 'closed'];
+    parts.push(allowedRefsTag ?? null, names.length);
     for (const name of names) {
       const e = entries[name]!;
-      parts.push(name, String(e.type), e.epk, e.nonce, e.ct, e.tag, given(e.approved), e.ref === true ? 'ref' : '');
-      parts.push(given(e.expires), given(e.owner));
+      const { approved, expires, owner, ref } = e;
+      if (!optionalText(approved) || !optionalText(expires) || !optionalText(owner)) return undefined;
+      if (ref !== undefined && ref !== true) return undefined;
+      parts.push(name, e.type, e.tag, approved ?? null, expires ?? null, owner ?? null, ref === true);
+      if (ref === true) parts.push(e.epk, e.nonce, e.ct);
     }
     parts.push(...this.#epochPart());
-    return parts;
+    return JSON.stringify(parts);
   }
 
   #nameParts(name: string): string[] {
@@ -214,10 +232,7 @@ export class Approvals {
   }
 }
 
-/** An optional field as text: absent '' and present '=' + its text, so an empty text is not an absent one. */
-function given(value: unknown): string {
-  return value === undefined ? '' : `=${String(value)}`;
-}
+const optionalText = (value: unknown): boolean => value === undefined || typeof value === 'string';
 
 function sameTag(expected: string, given: string): boolean {
   return sameBytes(Buffer.from(expected, 'base64'), given);

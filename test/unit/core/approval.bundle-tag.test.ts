@@ -1,8 +1,8 @@
 /**
  * The bundle approval tag (runtime mode): one HMAC a key holder's build puts on a function's sealed entries,
  * so a cold start checks one tag instead of one per name. It must pin exactly what the build checked: every
- * name, its approval text, its reference flag and its whole sealing, the allowed-refs tag, the policy, the
- * stage, its key and the approval epoch.
+ * name, its approval text, its reference flag, type, metadata and GCM tag, a reference's whole sealing, the
+ * allowed-refs tag, the policy, the stage, its key and the approval epoch.
  */
 import { describe, expect, it } from 'vitest';
 import { Approvals, type BundleTagEntry } from '../../../src/core/approval.js';
@@ -40,13 +40,9 @@ describe('Approvals.bundleTag', () => {
     expect(approvals.isBundleTag({ ...rest, DB_URL2: DB_URL! }, undefined, false, tag)).toBe(false);
   });
 
-  it('fails when any part of an entry changed: its sealing (each field alone), approval, flag, type or metadata', () => {
+  it("fails when an entry's approval, flag, type, metadata or GCM tag changed", () => {
     const changes: Array<[string, Partial<BundleTagEntry> & Record<string, unknown>]> = [
-      ['ct', { ct: b64(20, 7) }],
-      ['ct, same GCM tag', { ct: b64(21, 1) }],
       ['tag', { tag: b64(16, 7) }],
-      ['epk', { epk: b64(32, 7) }],
-      ['nonce', { nonce: b64(12, 7) }],
       ['type', { type: 'json' }],
       ['approved', { approved: approvals.nameTag('DB_URL') }],
       ['approved removed', { approved: undefined }],
@@ -65,6 +61,34 @@ describe('Approvals.bundleTag', () => {
     const unref = entries();
     delete unref.SHARED!.ref;
     expect(approvals.isBundleTag(unref, undefined, false, tag), 'ref removed').toBe(false);
+  });
+
+  it("pins a reference's whole sealing: its ciphertext (the GCM tag kept), epk and nonce, each alone", () => {
+    for (const [what, change] of [
+      ['ct, same GCM tag', { ct: b64(21, 3) }],
+      ['epk', { epk: b64(32, 7) }],
+      ['nonce', { nonce: b64(12, 7) }],
+    ] as const) {
+      const changed = entries();
+      changed.SHARED = { ...changed.SHARED!, ...change };
+      expect(approvals.isBundleTag(changed, undefined, false, tag), what).toBe(false);
+    }
+  });
+
+  it("does not pin a value's ciphertext (its approval never covered the value; GCM still checks it opens)", () => {
+    const changed = entries();
+    changed.API_KEY = { ...changed.API_KEY!, ct: b64(20, 7), epk: b64(32, 7), nonce: b64(12, 7) };
+    expect(approvals.isBundleTag(changed, undefined, false, tag)).toBe(true);
+  });
+
+  it('makes no tag over a field of the wrong type: none verifies, making one throws', () => {
+    for (const change of [{ approved: 5 }, { expires: null }, { owner: {} }, { ref: 'true' }, { ref: false }]) {
+      const changed = entries() as Record<string, Record<string, unknown>>;
+      changed.API_KEY = { ...changed.API_KEY!, ...change };
+      const odd = changed as unknown as Record<string, BundleTagEntry>;
+      expect(approvals.isBundleTag(odd, undefined, false, tag), JSON.stringify(change)).toBe(false);
+      expect(() => approvals.bundleTag(odd, undefined, false)).toThrow(TypeError);
+    }
   });
 
   it('ignores only what nothing checks at a cold start: the entry time and sealedTo', () => {
