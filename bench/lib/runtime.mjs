@@ -61,10 +61,11 @@ const cpuTimes = new Map();
 const key = (taskRoot, target) => `${taskRoot}\0${target}`;
 
 /** A task root as the framework's packager makes it in runtime mode, with n sealed secrets. */
-async function makeTaskRoot(root, n) {
+export async function makeTaskRoot(root, n) {
   const { generateStageKeyPair, Sealer } = await dist('core/crypto.js');
   const { valueAad } = await dist('stages/sealing.js');
   const { Approvals } = await dist('core/approval.js');
+  const { withBundleTag } = await dist('core/runtime-bundle.js');
   const { nativeWrapper, RUNTIME_FILE, SEALED_FILE } = await dist('serverless/runtime-wrapper.js');
   const keys = generateStageKeyPair();
   const file = { app: 'bench', stage: 'prod', publicKey: keys.publicKey.toString('base64') };
@@ -81,7 +82,7 @@ async function makeTaskRoot(root, n) {
       approved: approvals.nameTag(name),
     };
   }
-  const bundle = {
+  const untagged = {
     format: 'stage-secrets-runtime/1',
     version: 2,
     ...file,
@@ -99,6 +100,8 @@ async function makeTaskRoot(root, n) {
     ],
     secrets,
   };
+  // as the plugin writes it when its build opened the stage with the key: with the bundle approval tag
+  const bundle = withBundleTag(untagged, approvals, false);
   const dir = path.join(root, `task-${n}`);
   const fnDir = path.join(dir, '.stage-secrets-runtime', 'main');
   fs.mkdirSync(fnDir, { recursive: true });

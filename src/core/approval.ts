@@ -1,5 +1,12 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { associatedData, FORMAT_TAG, hkdf } from './crypto.js';
+import type { SecretEntry } from './format.js';
+
+/** What a bundle tag pins of each entry: everything a cold start checks or opens (not its time, not sealedTo). */
+export type BundleTagEntry = Pick<
+  SecretEntry,
+  'type' | 'epk' | 'nonce' | 'ct' | 'tag' | 'approved' | 'ref' | 'expires' | 'owner'
+>;
 
 /** What an approval is bound to: the stage, and its keypair (a new keypair voids old approvals). */
 export interface ApprovalContext {
@@ -112,6 +119,38 @@ export class Approvals {
   }
 
   /**
+   * The tag of a runtime bundle (one function's sealed entries, src/core/runtime-bundle.ts): a key holder's
+   * build makes it after the stage opened with every name approved (`open`: under a verified open policy).
+   * Over the sorted names and, per name, its approval text, reference flag, type, metadata and GCM tag, and
+   * for a reference its whole sealing (epk, nonce, ciphertext: GCM does not commit to its key, so whoever
+   * sealed a target could make another ciphertext with the same GCM tag), plus the header's allowed-refs tag
+   * and the policy: a cold start that verifies it has the entries the build checked (a value's approval
+   * never covered its value), and skips the per-name HMACs.
+   */
+  bundleTag(
+    entries: Readonly<Record<string, BundleTagEntry>>,
+    allowedRefsTag: string | undefined,
+    open: boolean,
+  ): string {
+    const text = this.#bundleText(entries, allowedRefsTag, open);
+    if (text === undefined) throw new TypeError('a bundle entry has a field of the wrong type');
+    return createHmac('sha256', this.#key).update(text, 'utf8').digest('base64');
+  }
+
+  /** Whether `tag` is this stage's bundle tag over exactly these entries; anything else (garbage included) is false. */
+  isBundleTag(
+    entries: Readonly<Record<string, BundleTagEntry>>,
+    allowedRefsTag: string | undefined,
+    open: boolean,
+    tag: unknown,
+  ): boolean {
+    // only the canonical text (Node's decoder would stop at padding and skip stray characters)
+    if (typeof tag !== 'string' || Buffer.from(tag, 'base64').toString('base64') !== tag) return false;
+    const text = this.#bundleText(entries, allowedRefsTag, open);
+    return text !== undefined && sameBytes(createHmac('sha256', this.#key).update(text, 'utf8').digest(), tag);
+  }
+
+  /**
    * Checked once per secret when a stage opens: compares the MAC's bytes, no base64 round trip. A runtime
    * bundle is not schema-checked: a tag that is no text leaves the name pending.
    */
@@ -134,6 +173,32 @@ export class Approvals {
   #refParts(name: string, target: string, allowed: readonly string[] | undefined): string[] {
     const list = allowed === undefined ? [] : ['allowed-refs', String(allowed.length), ...allowed];
     return ['approve-ref', name, target, ...list, ...this.#epochPart()];
+  }
+
+  /**
+   * associatedData([app, stage, publicKey, 'bundle', ...]) as text: one JSON array, null for an absent field
+   * (a field of another type makes no text: no tag). Built in one pass, since a cold start makes it once
+   * over every packaged entry.
+   */
+  #bundleText(
+    entries: Readonly<Record<string, BundleTagEntry>>,
+    allowedRefsTag: string | undefined,
+    open: boolean,
+  ): string | undefined {
+    const names = Object.keys(entries).sort();
+    const { app, stage, publicKey } = this.#ctx;
+    const parts: unknown[] = [FORMAT_TAG, app, stage, publicKey, 'bundle', open ? 'open' : 'closed'];
+    parts.push(allowedRefsTag ?? null, names.length);
+    for (const name of names) {
+      const e = entries[name]!;
+      const { approved, expires, owner, ref } = e;
+      if (!optionalText(approved) || !optionalText(expires) || !optionalText(owner)) return undefined;
+      if (ref !== undefined && ref !== true) return undefined;
+      parts.push(name, e.type, e.tag, approved ?? null, expires ?? null, owner ?? null, ref === true);
+      if (ref === true) parts.push(e.epk, e.nonce, e.ct);
+    }
+    parts.push(...this.#epochPart());
+    return JSON.stringify(parts);
   }
 
   #nameParts(name: string): string[] {
@@ -166,6 +231,8 @@ export class Approvals {
     return createHmac('sha256', this.#key).update(data).digest();
   }
 }
+
+const optionalText = (value: unknown): boolean => value === undefined || typeof value === 'string';
 
 function sameTag(expected: string, given: string): boolean {
   return sameBytes(Buffer.from(expected, 'base64'), given);

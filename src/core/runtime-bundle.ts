@@ -1,3 +1,4 @@
+import type { Approvals } from './approval.js';
 import { StageSecretsError } from './errors.js';
 import type { AllowedRefs, ApprovalEpoch, IdentityRecord, SecretEntry, StagePolicy } from './format.js';
 import { KEY_NAME_PATTERN } from './names.js';
@@ -30,6 +31,20 @@ export interface RuntimeBundle {
   identities: IdentityRecord[];
   /** as sealed in the stage file; `updated` lets a runtime store tell whether its value is newer (absent in older packages) */
   secrets: Record<string, Omit<SecretEntry, 'updated'> & { updated?: string }>;
+  /**
+   * The bundle approval tag (Approvals.bundleTag): a key holder's build checked exactly these entries, so a
+   * cold start that verifies it skips the per-name approval HMACs. Absent in packages made without the key
+   * at hand (or by older versions); not schema-checked: one that does not verify is as none.
+   */
+  approvedBundle?: string;
+}
+
+/**
+ * The bundle with its approval tag, made by whoever opened the stage with its key (`approvals`, `open`: the
+ * opened stage's) after every name verified: only the plugin's build, never from an unchecked file.
+ */
+export function withBundleTag(bundle: RuntimeBundle, approvals: Approvals, open: boolean): RuntimeBundle {
+  return { ...bundle, approvedBundle: approvals.bundleTag(bundle.secrets, bundle.allowedRefs?.tag, open) };
 }
 
 function broken(what: string): StageSecretsError {

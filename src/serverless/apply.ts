@@ -139,10 +139,18 @@ async function applySettings(
   };
   if (settings.mode === 'runtime' && !input.localInvoke) {
     logOverrides(merged.replaced, input.configFile, input.log);
+    // opened here with the key (the same cached opening, no second unwrap): this very file, every name
+    // approved, so each bundle gets a tag that spares the cold start one HMAC per name. Run's env: no key, no tag.
+    const opened = loaded.source.kind === 'stage-file' ? await input.cache.stage(which).open() : undefined;
+    const keyHolder =
+      opened && opened.file === loaded.stageFile && opened.pending.length === 0
+        ? { approvals: opened.approvals, open: opened.open }
+        : undefined;
     const summary = applyRuntime({
       ...input,
       functions,
       file: loaded.stageFile,
+      keyHolder,
       received: merged.received,
       secrets: loaded.values.size,
       store,

@@ -5,7 +5,8 @@ import { StageSecretsError } from '../core/errors.js';
 import type { StageFile } from '../core/format.js';
 import type { IdentityRecord } from '../core/format.js';
 import { kindOf, lambdaGrant, lambdaKinds } from '../identities/index.js';
-import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../core/runtime-bundle.js';
+import type { Approvals } from '../core/approval.js';
+import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle, withBundleTag } from '../core/runtime-bundle.js';
 import type { Logger } from '../core/log.js';
 import {
   stageFolder,
@@ -49,6 +50,11 @@ export interface RuntimeModeInput {
   serviceDir: string;
   /** the stage file the build loaded (a preview stage's fallback included) */
   file: StageFile;
+  /**
+   * The stage's approvals when the build opened `file` with its key and every name verified (`open`: under a
+   * verified open policy): each bundle then carries a bundle approval tag. Absent (run's env): no tag.
+   */
+  keyHolder?: { approvals: Approvals; open: boolean };
   functions: Record<string, FunctionConfig>;
   /** function → names of the secrets it receives (the selection env mode uses) */
   received: Record<string, string[]>;
@@ -247,6 +253,7 @@ function bundleFor(
   deployStage: string,
   fnName: string,
   names: string[],
+  keyHolder: RuntimeModeInput['keyHolder'],
 ): RuntimeBundle {
   const secrets: RuntimeBundle['secrets'] = {};
   for (const name of [...names].sort()) {
@@ -258,7 +265,7 @@ function bundleFor(
       );
     secrets[name] = { ...entry };
   }
-  return {
+  const bundle: RuntimeBundle = {
     format: RUNTIME_BUNDLE_FORMAT,
     version: file.version,
     app: file.app,
@@ -272,6 +279,7 @@ function bundleFor(
     identities: usable,
     secrets,
   };
+  return keyHolder ? withBundleTag(bundle, keyHolder.approvals, keyHolder.open) : bundle;
 }
 
 const sameList = (a: string[], b: string[]) =>
@@ -321,7 +329,11 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
         exportPath,
       };
       if (packager === 'framework') wrapper.moduleKind = moduleKindOf(input.serviceDir, moduleFile);
-      return { name, wrapper, sealed: bundleFor(file, usable, input.stage, name, input.received[name]!) };
+      return {
+        name,
+        wrapper,
+        sealed: bundleFor(file, usable, input.stage, name, input.received[name]!, input.keyHolder),
+      };
     });
 
   const root = path.join(input.serviceDir, RUNTIME_DIR);

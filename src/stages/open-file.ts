@@ -202,6 +202,12 @@ export interface OpenStageOptions {
   reportOtherKey?: boolean;
   /** approve --allow-ref / --clear-allow-ref replace the list: its old tag need not verify */
   replacingAllowedRefs?: boolean;
+  /**
+   * A runtime bundle's approval tag (core/runtime-bundle.ts, unchecked): when it verifies over exactly the
+   * file's entries, a key holder's build checked their approvals, and the per-name HMACs are skipped;
+   * otherwise (absent, tampered, garbage) each name is checked as always.
+   */
+  bundleTag?: unknown;
 }
 
 /**
@@ -306,11 +312,16 @@ export async function openStageFile(
     const target = references.get(name);
     return target !== undefined && approvals.isRefApproved(name, target, entry.approved, allowedRefs);
   };
-  const pending = open
-    ? []
-    : Object.keys(file.secrets)
-        .filter((name) => !isTagged(name))
-        .sort();
+  const bundleApproved =
+    !open &&
+    options.bundleTag !== undefined &&
+    approvals.isBundleTag(file.secrets, file.allowedRefs?.tag, false, options.bundleTag);
+  const pending =
+    open || bundleApproved
+      ? []
+      : Object.keys(file.secrets)
+          .filter((name) => !isTagged(name))
+          .sort();
   const refsOutsideAllowed = [...references]
     .filter(([, target]) => !isAllowedTarget(target, allowedRefs))
     .map(([name]) => name);

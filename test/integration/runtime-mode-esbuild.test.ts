@@ -50,14 +50,16 @@ describe(`runtime mode with serverless-esbuild in '${fw.name}' '${fw.version}' (
       path.join(rt.fns.legacy!.taskRoot, '.stage-secrets-runtime/legacy/wrapper.js'),
       'utf8',
     );
-    // the sealed entries of legacy: API_KEY alone
-    expect(legacyBundle).toMatch(/secrets: \{ API_KEY: \{ type: "string"[^}]*\} \} \};/);
+    // the sealed entries of legacy: API_KEY alone, then the bundle approval tag (the build held the key)
+    expect(legacyBundle).toMatch(
+      /secrets: \{ API_KEY: \{ type: "string"[^}]*\} \}, approvedBundle: "[A-Za-z0-9+/]{43}=" \};/,
+    );
     const helloBundle = fs.readFileSync(
       path.join(rt.fns.hello!.taskRoot, '.stage-secrets-runtime/hello/wrapper.js'),
       'utf8',
     );
     expect(helloBundle).toMatch(
-      /secrets: \{ API_KEY: \{ type: "string"[^}]*\}, DB_PASSWORD: \{ type: "string"[^}]*\} \} \};/,
+      /secrets: \{ API_KEY: \{ type: "string"[^}]*\}, DB_PASSWORD: \{ type: "string"[^}]*\} \}, approvedBundle: "[A-Za-z0-9+/]{43}=" \};/,
     );
     expect(rt.fns.hello!.variables).toEqual({
       API_KEY: 'from-provider-yaml',

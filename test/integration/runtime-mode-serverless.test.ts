@@ -72,9 +72,13 @@ describe(`runtime mode in '${fw.name}' '${fw.version}', the framework's packager
     const sealedOf = (fn: string) =>
       JSON.parse(
         fs.readFileSync(path.join(rt.fns[fn]!.taskRoot, '.stage-secrets-runtime', fn, 'sealed.json'), 'utf8'),
-      ) as { secrets: object };
+      ) as { secrets: object; approvedBundle?: string };
     expect(Object.keys(sealedOf('nested').secrets)).toEqual(['API_KEY']);
     expect(Object.keys(sealedOf('cjsAsync').secrets)).toEqual(['API_KEY', 'DB_PASSWORD']);
+    // the build held the key: each bundle carries its own approval tag (over its own entries)
+    expect(sealedOf('nested').approvedBundle).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(sealedOf('cjsAsync').approvedBundle).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(sealedOf('nested').approvedBundle).not.toBe(sealedOf('cjsAsync').approvedBundle);
     expect(fs.readdirSync(path.join(rt.fns.nested!.taskRoot, '.stage-secrets-runtime'))).toEqual(['nested']);
     expect(fs.existsSync(path.join(rt.fns.none!.taskRoot, '.stage-secrets-runtime'))).toBe(false);
   });

@@ -5,8 +5,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../../../src/core/runtime-bundle.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Approvals } from '../../../src/core/approval.js';
+import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle, withBundleTag } from '../../../src/core/runtime-bundle.js';
 import { openPackagedSecrets } from '../../../src/runtime/open-packaged.js';
 import { setAllowedRefs } from '../../../src/stages/approve.js';
 import { initStage } from '../../../src/stages/init.js';
@@ -75,5 +76,20 @@ describe('openPackagedSecrets and references', () => {
     widened.allowedRefs!.prefixes = ['secretsmanager:', 'ssm:/org/shared/'];
     const err = await openPackagedSecrets(widened, { ...env }).catch((e: unknown) => e);
     expect((err as Error).message).toContain('allowedRefs');
+  });
+});
+
+describe('openPackagedSecrets, references and the bundle tag', () => {
+  it('a valid bundle tag skips the reference approval HMACs; the allowed prefixes still refuse', async () => {
+    const opened = await Stage.find({ stage: 'prod', app: 'shop', dir: path.join(root, 'secrets'), env }).open();
+    const tagged = withBundleTag(structuredClone(bundle), opened.approvals, opened.open);
+    const refs = vi.spyOn(Approvals.prototype, 'isRefApproved');
+    const names = vi.spyOn(Approvals.prototype, 'isApproved');
+    const err = await openPackagedSecrets(tagged, { ...env }).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('SHARED -> secretsmanager:other/key');
+    expect(refs).not.toHaveBeenCalled();
+    expect(names).not.toHaveBeenCalled();
+    refs.mockRestore();
+    names.mockRestore();
   });
 });

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle } from '../../../src/core/runtime-bundle.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Approvals } from '../../../src/core/approval.js';
+import { RUNTIME_BUNDLE_FORMAT, type RuntimeBundle, withBundleTag } from '../../../src/core/runtime-bundle.js';
 import { runtimeSecrets } from '../../../src/core/runtime-registry.js';
 import { openPackagedSecrets } from '../../../src/runtime/open-packaged.js';
 import { initStage } from '../../../src/stages/init.js';
@@ -92,6 +93,40 @@ describe('openPackagedSecrets: what the registry hands out cannot be changed', (
     for (const name of ['API_KEY', 'DB_URL']) {
       expect(file.secrets[name]?.updated, name).toBe('1970-01-01T00:00:00Z');
       expect(Object.isFrozen(file.secrets[name]), name).toBe(true);
+    }
+  });
+});
+
+describe('openPackagedSecrets and the bundle approval tag', () => {
+  it('a tag over exactly the packaged entries skips every per-name HMAC; openEntry still checks its one name', async () => {
+    forgetUnwrappedKeys();
+    const { bundle, env } = await packagedBundle('tagged');
+    const opened = await Stage.find({ stage: 'prod', app: 'shop', dir: path.join(root, 'tagged'), env }).open();
+    const tagged = withBundleTag(bundle, opened.approvals, opened.open);
+    expect(typeof tagged.approvedBundle).toBe('string');
+    const hmacs = vi.spyOn(Approvals.prototype, 'isApproved');
+    try {
+      const values = await openPackagedSecrets(tagged, env);
+      expect(values.get('DB_URL')?.text).toBe('postgres://x');
+      expect(hmacs).not.toHaveBeenCalled();
+      const registry = runtimeSecrets();
+      if (!registry?.openEntry || !registry.file) throw new Error('no openEntry');
+      const entry = registry.file.secrets.API_KEY!;
+      await expect(registry.openEntry('API_KEY', entry)).resolves.toEqual({ type: 'string', text: 'k-1' });
+      expect(hmacs).toHaveBeenCalledTimes(1);
+    } finally {
+      hmacs.mockRestore();
+    }
+  });
+
+  it('a package without the tag (made by an older version) checks each name', async () => {
+    const { bundle, env } = await packagedBundle('untagged');
+    const hmacs = vi.spyOn(Approvals.prototype, 'isApproved');
+    try {
+      await openPackagedSecrets(bundle, env);
+      expect(hmacs).toHaveBeenCalledTimes(2);
+    } finally {
+      hmacs.mockRestore();
     }
   });
 });
