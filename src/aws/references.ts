@@ -1,6 +1,6 @@
 import type { GetParametersCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { quietSdkConstruction } from '../core/aws-sdk.js';
+import { envCredentials, envRegion, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { IamStatement } from '../core/iam.js';
 import { normalizeValue, type SecretValue } from '../core/values.js';
@@ -90,15 +90,8 @@ type SecretsSdk = typeof import('@aws-sdk/client-secrets-manager');
  */
 function clientConfig(env: NodeJS.ProcessEnv, service: 'SSM' | 'SECRETS_MANAGER', inLambda: boolean) {
   const endpoint = env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  const credentials =
-    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : undefined;
+  const region = envRegion(env);
+  const credentials = envCredentials(env);
   return {
     ...(endpoint ? { endpoint } : {}),
     ...(region ? { region } : {}),

@@ -49,3 +49,20 @@ export const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
 ]);
+
+/** Static keys given in `env` (the variables the SDK reads from process.env); undefined leaves them to the SDK's chain. */
+export function envCredentials(
+  env: NodeJS.ProcessEnv,
+): { accessKeyId: string; secretAccessKey: string; sessionToken?: string } | undefined {
+  if (!env.AWS_ACCESS_KEY_ID || !env.AWS_SECRET_ACCESS_KEY) return undefined;
+  return {
+    accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+    ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+  };
+}
+
+/** The region given in `env`, or undefined for the SDK's own resolution. */
+export function envRegion(env: NodeJS.ProcessEnv): string | undefined {
+  return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
+}

@@ -1,9 +1,9 @@
-import { NETWORK_CODES } from '../core/aws-sdk.js';
+import { envCredentials, envRegion, NETWORK_CODES, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 
 /*
  * What the AWS backends of the runtime store share (no SDK here, no service named): the client settings
- * taken from the env the client was given, and the mapping of an SDK failure to an error that names the
+ * taken from the env the client was given, one client per settings, and the mapping of an SDK failure to an error that names the
  * store and the next step. Each backend brings its own SDK and its own words.
  */
 
@@ -22,15 +22,8 @@ export function awsClientSettings(env: NodeJS.ProcessEnv, serviceEndpointVar: st
   const endpoint = /^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')
     ? undefined
     : env[serviceEndpointVar] || env.AWS_ENDPOINT_URL || undefined;
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const credentials =
-    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : undefined;
+  const region = envRegion(env);
+  const credentials = envCredentials(env);
   const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.min(Number(env.AWS_MAX_ATTEMPTS), 10) : 3;
   const cacheKey = JSON.stringify([endpoint, region, credentials?.accessKeyId, credentials?.sessionToken, maxAttempts]);
   return {
@@ -50,6 +43,45 @@ export function sdkClientOptions(settings: AwsClientSettings): Record<string, un
     ...(settings.credentials ? { credentials: settings.credentials } : {}),
     maxAttempts: settings.maxAttempts,
     requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
+  };
+}
+
+/** One SDK client per distinct settings and process, of an SDK module loaded on first use. */
+export interface SdkClients<Sdk, Client> {
+  get(env: NodeJS.ProcessEnv): Promise<{ sdk: Sdk; client: Client }>;
+  /** Where the SDK comes from (a backend's coldStart: inside Lambda, the function's package); drops the clients. */
+  setLoader(loader: () => Promise<Sdk>): void;
+}
+
+/**
+ * `build` makes a client of the options every AWS backend gives (sdkClientOptions) plus `extra(env)`,
+ * options of the backend's own that count in which client is reused.
+ */
+export function sdkClients<Sdk, Client>(
+  load: () => Promise<Sdk>,
+  serviceEndpointVar: string,
+  build: (sdk: Sdk, options: Record<string, unknown>) => Client,
+  extra: (env: NodeJS.ProcessEnv) => Record<string, unknown> = () => ({}),
+): SdkClients<Sdk, Client> {
+  let loadSdk = load;
+  const clients = new Map<string, Client>();
+  return {
+    async get(env) {
+      const settings = awsClientSettings(env, serviceEndpointVar);
+      const own = extra(env);
+      const key = JSON.stringify([settings.cacheKey, own]);
+      const sdk = await loadSdk();
+      let client = clients.get(key);
+      if (!client) {
+        client = quietSdkConstruction(() => build(sdk, { ...sdkClientOptions(settings), ...own }));
+        clients.set(key, client);
+      }
+      return { sdk, client };
+    },
+    setLoader(loader) {
+      loadSdk = loader;
+      clients.clear();
+    },
   };
 }
 
@@ -96,30 +128,44 @@ const DENIED = new Set([
   'InvalidClientTokenId',
 ]);
 
-/** The service's own words on one short line; they name resources and principals, never values (none is sent). */
-function said(service: string, err: SdkErrorLike): string {
-  const text = (err.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
-  return text && text !== 'UnknownError' ? ` ${service} said: ${text}` : '';
-}
-
-/** Turns an SDK failure into an error with the right code and a next step. */
-export function awsStoreError(err: unknown, ctx: StoreErrorContext): StageSecretsError {
-  if (err instanceof StageSecretsError) return err;
+/** A failure that is not the service's: the client had no region or no credentials (undefined otherwise). */
+export function setupError(err: unknown, url: string): StageSecretsError | undefined {
   const e = (err ?? {}) as SdkErrorLike;
   if (/^Region is missing$/i.test(e.message ?? '')) {
     return new StageSecretsError(
       'USAGE',
-      `no AWS region for the runtime store ${ctx.url}: set AWS_REGION (or a profile with a region).`,
+      `no AWS region for the runtime store ${url}: set AWS_REGION (or a profile with a region).`,
       { cause: err },
     );
   }
   if (e.name === 'CredentialsProviderError') {
     return new StageSecretsError(
       'ACCESS_DENIED',
-      `no AWS credentials to reach the runtime store ${ctx.url}: give the job or function an AWS role, or set AWS_PROFILE / AWS_ACCESS_KEY_ID.`,
+      `no AWS credentials to reach the runtime store ${url}: give the job or function an AWS role, or set AWS_PROFILE / AWS_ACCESS_KEY_ID.`,
       { cause: err },
     );
   }
+  return undefined;
+}
+
+/** The service's own words on one short line; they name resources and principals, never values (none is sent). */
+export function said(service: string, err: SdkErrorLike): string {
+  const text = (err.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
+  return text && text !== 'UnknownError' ? ` ${service} said: ${text}` : '';
+}
+
+/** Node's network code of a failed connection, if that is what the failure is. */
+export function networkCode(err: SdkErrorLike): string | undefined {
+  const code = err.code ?? err.errors?.find((x) => x.code)?.code;
+  return code && NETWORK_CODES.has(code) ? code : undefined;
+}
+
+/** Turns an SDK failure into an error with the right code and a next step. */
+export function awsStoreError(err: unknown, ctx: StoreErrorContext): StageSecretsError {
+  if (err instanceof StageSecretsError) return err;
+  const e = (err ?? {}) as SdkErrorLike;
+  const setup = setupError(err, ctx.url);
+  if (setup) return setup;
   if (DENIED.has(e.name ?? '') || statusOf(e) === 403) {
     return new StageSecretsError(
       'ACCESS_DENIED',
@@ -127,8 +173,7 @@ export function awsStoreError(err: unknown, ctx: StoreErrorContext): StageSecret
       { cause: err },
     );
   }
-  const code = e.code ?? e.errors?.find((x) => x.code)?.code;
-  const network = code && NETWORK_CODES.has(code) ? code : undefined;
+  const network = networkCode(e);
   if (
     network ||
     e.name === 'TimeoutError' ||

@@ -1,6 +1,14 @@
 import type { S3Client } from '@aws-sdk/client-s3';
-import { NETWORK_CODES, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
+import {
+  awsClientSettings,
+  networkCode,
+  type SdkErrorLike,
+  said,
+  sdkClients,
+  setupError,
+  statusOf,
+} from './aws-settings.js';
 import {
   MAX_OBJECT_BYTES,
   type ListedObject,
@@ -21,11 +29,11 @@ export { MAX_OBJECT_BYTES } from './backend.js';
 
 /** `STAGE_SECRETS_S3_PATH_STYLE=true|false`; by default path-style only for an IP or localhost endpoint. */
 export const PATH_STYLE_ENV = 'STAGE_SECRETS_S3_PATH_STYLE';
+const ENDPOINT_VAR = 'AWS_ENDPOINT_URL_S3';
 
 /** The S3 endpoint the SDK would use from the env (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL). */
 export function configuredEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  if (/^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined;
-  return env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  return awsClientSettings(env, ENDPOINT_VAR).endpoint;
 }
 
 /**
@@ -55,78 +63,23 @@ export function usePathStyle(env: NodeJS.ProcessEnv): boolean {
 /** The SDK module; how it is found can be changed (inside Lambda it resolves from the task root and NODE_PATH). */
 export type S3Sdk = typeof import('@aws-sdk/client-s3');
 
-let loadSdk: () => Promise<S3Sdk> = () => import('@aws-sdk/client-s3');
+/**
+ * One client per configuration and process. Endpoint, region and keys given in `env` are passed on
+ * (the SecretClient's `env` option); anything else comes from the SDK's usual resolution.
+ */
+const clients = sdkClients<S3Sdk, S3Client>(
+  () => import('@aws-sdk/client-s3'),
+  ENDPOINT_VAR,
+  (sdk, options) => new sdk.S3Client(options),
+  (env) => ({ forcePathStyle: usePathStyle(env), followRegionRedirects: true }),
+);
 
 /**
  * Where the SDK comes from in this process; set by an entry point that cannot use a plain import (an
  * ES module import() does not look at NODE_PATH, where Lambda keeps the SDK).
  */
 export function setS3SdkLoader(loader: () => Promise<S3Sdk>): void {
-  loadSdk = loader;
-  clients.clear();
-}
-
-const clients = new Map<string, S3Client>();
-
-/**
- * One client per configuration and process. Endpoint, region and keys given in `env` are passed on
- * (the SecretClient's `env` option); anything else comes from the SDK's usual resolution.
- */
-async function s3Client(env: NodeJS.ProcessEnv): Promise<S3Client> {
-  const endpoint = configuredEndpoint(env);
-  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
-  const credentials =
-    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : undefined;
-  const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.min(Number(env.AWS_MAX_ATTEMPTS), 10) : 3;
-  const forcePathStyle = usePathStyle(env);
-  const cacheKey = JSON.stringify([
-    endpoint,
-    region,
-    credentials?.accessKeyId,
-    credentials?.sessionToken,
-    maxAttempts,
-    forcePathStyle,
-  ]);
-  const cached = clients.get(cacheKey);
-  if (cached) return cached;
-  const { S3Client } = await loadSdk();
-  const client = quietSdkConstruction(
-    () =>
-      new S3Client({
-        ...(endpoint ? { endpoint } : {}),
-        ...(region ? { region } : {}),
-        ...(credentials ? { credentials } : {}),
-        forcePathStyle,
-        followRegionRedirects: true,
-        maxAttempts,
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
-      }),
-  );
-  clients.set(cacheKey, client);
-  return client;
-}
-
-interface SdkErrorLike {
-  name?: string;
-  code?: string;
-  message?: string;
-  errors?: Array<{ code?: string }>;
-  $metadata?: { httpStatusCode?: number; attempts?: number };
-}
-
-function statusOf(err: SdkErrorLike): number {
-  return err.$metadata?.httpStatusCode ?? 0;
-}
-
-function networkCode(err: SdkErrorLike): string | undefined {
-  const code = err.code ?? err.errors?.find((e) => e.code)?.code;
-  return code && NETWORK_CODES.has(code) ? code : undefined;
+  clients.setLoader(loader);
 }
 
 function isConflict(err: SdkErrorLike): boolean {
@@ -141,32 +94,14 @@ function isMissing(err: SdkErrorLike): boolean {
   return err.name === 'NoSuchKey' || err.name === 'NotFound' || (statusOf(err) === 404 && err.name !== 'NoSuchBucket');
 }
 
-/** S3's own words on one short line; they name buckets, keys and principals, never values. */
-function s3Said(err: SdkErrorLike): string {
-  const text = (err.message ?? '').replace(/\s+/g, ' ').trim().slice(0, 300);
-  return text && text !== 'UnknownError' ? ` S3 said: ${text}` : '';
-}
-
 /** Turns an SDK failure into an error with the right code and a next step. */
 export function storeError(err: unknown, operation: string, location: S3Location, key?: string): StageSecretsError {
   if (err instanceof StageSecretsError) return err;
   const e = (err ?? {}) as SdkErrorLike;
   const where = key ? `s3://${location.bucket}/${key}` : location.url;
   const arns = storeArns(location);
-  if (/^Region is missing$/i.test(e.message ?? '')) {
-    return new StageSecretsError(
-      'USAGE',
-      `no AWS region for the runtime store ${location.url}: set AWS_REGION (or a profile with a region).`,
-      { cause: err },
-    );
-  }
-  if (e.name === 'CredentialsProviderError') {
-    return new StageSecretsError(
-      'ACCESS_DENIED',
-      `no AWS credentials to reach the runtime store ${location.url}: give the job or function an AWS role, or set AWS_PROFILE / AWS_ACCESS_KEY_ID.`,
-      { cause: err },
-    );
-  }
+  const setup = setupError(err, location.url);
+  if (setup) return setup;
   if (
     e.name === 'AccessDenied' ||
     e.name === 'InvalidAccessKeyId' ||
@@ -176,7 +111,7 @@ export function storeError(err: unknown, operation: string, location: S3Location
   ) {
     return new StageSecretsError(
       'ACCESS_DENIED',
-      `access denied to the runtime store (${operation} on ${where}): the AWS identity needs s3:GetObject and s3:PutObject on ${arns.objects} and s3:ListBucket on ${arns.bucket} for that prefix (docs/runtime-store.md). Nothing was written.${s3Said(e)}`,
+      `access denied to the runtime store (${operation} on ${where}): the AWS identity needs s3:GetObject and s3:PutObject on ${arns.objects} and s3:ListBucket on ${arns.bucket} for that prefix (docs/runtime-store.md). Nothing was written.${said('S3', e)}`,
       { cause: err },
     );
   }
@@ -203,7 +138,7 @@ export function storeError(err: unknown, operation: string, location: S3Location
   }
   return new StageSecretsError(
     'IO',
-    `${operation} on the runtime store failed for ${where} (${e.name || 'unknown error'}). Nothing was written.${s3Said(e)}`,
+    `${operation} on the runtime store failed for ${where} (${e.name || 'unknown error'}). Nothing was written.${said('S3', e)}`,
     { cause: err },
   );
 }
@@ -218,9 +153,8 @@ export function s3ObjectStore(location: S3Location, env: NodeJS.ProcessEnv): Obj
    */
   async function listedAbsent(key: string): Promise<boolean> {
     try {
-      const { ListObjectsV2Command } = await loadSdk();
-      const client = await s3Client(env);
-      const out = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+      const { sdk, client } = await clients.get(env);
+      const out = await client.send(new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
       return !(out.Contents ?? []).some((item) => item.Key === key);
     } catch {
       return false; // the listing is denied too: keep the GetObject's own error
@@ -230,9 +164,8 @@ export function s3ObjectStore(location: S3Location, env: NodeJS.ProcessEnv): Obj
     location,
     async get(key) {
       try {
-        const { GetObjectCommand } = await loadSdk();
-        const client = await s3Client(env);
-        const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        const { sdk, client } = await clients.get(env);
+        const out = await client.send(new sdk.GetObjectCommand({ Bucket: bucket, Key: key }));
         if ((out.ContentLength ?? 0) > MAX_OBJECT_BYTES) {
           await out.Body?.transformToByteArray().catch(() => undefined); // free the connection
           throw new StageSecretsError(
@@ -261,10 +194,9 @@ export function s3ObjectStore(location: S3Location, env: NodeJS.ProcessEnv): Obj
     },
     async put(key, text, condition) {
       try {
-        const { PutObjectCommand } = await loadSdk();
-        const client = await s3Client(env);
+        const { sdk, client } = await clients.get(env);
         const out = await client.send(
-          new PutObjectCommand({
+          new sdk.PutObjectCommand({
             Bucket: bucket,
             Key: key,
             Body: text,
@@ -281,12 +213,11 @@ export function s3ObjectStore(location: S3Location, env: NodeJS.ProcessEnv): Obj
     async list(prefix) {
       const found: ListedObject[] = [];
       try {
-        const { ListObjectsV2Command } = await loadSdk();
-        const client = await s3Client(env);
+        const { sdk, client } = await clients.get(env);
         let token: string | undefined;
         do {
           const out = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
+            new sdk.ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
           );
           for (const item of out.Contents ?? []) if (item.Key) found.push({ key: item.Key, etag: item.ETag ?? '' });
           token = out.IsTruncated ? out.NextContinuationToken : undefined;

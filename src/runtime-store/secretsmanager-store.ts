@@ -1,15 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
-import {
-  awsClientSettings,
-  awsStoreError,
-  errorName,
-  sdkClientOptions,
-  secretNameOfKey,
-  type StoreErrorContext,
-} from './aws-settings.js';
+import { awsStoreError, errorName, sdkClients, secretNameOfKey, type StoreErrorContext } from './aws-settings.js';
 import {
   MAX_OBJECT_BYTES,
   type ListedObject,
@@ -103,25 +95,17 @@ export function versionIdOf(name: string, text: string): string {
 
 export type SecretsManagerSdk = typeof import('@aws-sdk/client-secrets-manager');
 
-let loadSdk: () => Promise<SecretsManagerSdk> = () => import('@aws-sdk/client-secrets-manager');
+const clients = sdkClients<SecretsManagerSdk, SecretsManagerClient>(
+  () => import('@aws-sdk/client-secrets-manager'),
+  ENDPOINT_VAR,
+  (sdk, options) => new sdk.SecretsManagerClient(options),
+);
 
 export function setSecretsManagerSdkLoader(loader: () => Promise<SecretsManagerSdk>): void {
-  loadSdk = loader;
-  clients.clear();
+  clients.setLoader(loader);
 }
 
-const clients = new Map<string, SecretsManagerClient>();
-
-async function smClient(env: NodeJS.ProcessEnv): Promise<{ sdk: SecretsManagerSdk; client: SecretsManagerClient }> {
-  const settings = awsClientSettings(env, ENDPOINT_VAR);
-  const sdk = await loadSdk();
-  let client = clients.get(settings.cacheKey);
-  if (!client) {
-    client = quietSdkConstruction(() => new sdk.SecretsManagerClient(sdkClientOptions(settings)));
-    clients.set(settings.cacheKey, client);
-  }
-  return { sdk, client };
-}
+const smClient = (env: NodeJS.ProcessEnv) => clients.get(env);
 
 function folderArn(location: SecretsManagerLocation, folder: string): string {
   // AWS adds "-" and 6 characters to a secret's name in its ARN, which the trailing * covers

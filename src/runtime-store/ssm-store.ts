@@ -1,14 +1,6 @@
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import { quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
-import {
-  awsClientSettings,
-  awsStoreError,
-  errorName,
-  sdkClientOptions,
-  secretNameOfKey,
-  type StoreErrorContext,
-} from './aws-settings.js';
+import { awsStoreError, errorName, sdkClients, secretNameOfKey, type StoreErrorContext } from './aws-settings.js';
 import {
   MAX_OBJECT_BYTES,
   type ListedObject,
@@ -125,25 +117,17 @@ function parameterPath(location: SsmLocation, key: string): string {
 /** The SDK module; inside Lambda it is loaded from the function's package (coldStart). */
 export type SsmSdk = typeof import('@aws-sdk/client-ssm');
 
-let loadSdk: () => Promise<SsmSdk> = () => import('@aws-sdk/client-ssm');
+const clients = sdkClients<SsmSdk, SSMClient>(
+  () => import('@aws-sdk/client-ssm'),
+  ENDPOINT_VAR,
+  (sdk, options) => new sdk.SSMClient(options),
+);
 
 export function setSsmSdkLoader(loader: () => Promise<SsmSdk>): void {
-  loadSdk = loader;
-  clients.clear();
+  clients.setLoader(loader);
 }
 
-const clients = new Map<string, SSMClient>();
-
-async function ssmClient(env: NodeJS.ProcessEnv): Promise<{ sdk: SsmSdk; client: SSMClient }> {
-  const settings = awsClientSettings(env, ENDPOINT_VAR);
-  const sdk = await loadSdk();
-  let client = clients.get(settings.cacheKey);
-  if (!client) {
-    client = quietSdkConstruction(() => new sdk.SSMClient(sdkClientOptions(settings)));
-    clients.set(settings.cacheKey, client);
-  }
-  return { sdk, client };
-}
+const ssmClient = (env: NodeJS.ProcessEnv) => clients.get(env);
 
 function arnsOf(location: SsmLocation, folder: string): { folder: string; inside: string } {
   const path = parameterPath(location, folder).slice(1);
