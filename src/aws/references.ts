@@ -105,6 +105,21 @@ function clientConfig(env: NodeJS.ProcessEnv, service: 'SSM' | 'SECRETS_MANAGER'
   };
 }
 
+/**
+ * The SDK package `pkg` (in Lambda from the function's package via `options.load`, else imported) and a
+ * client of it, built with `config`. The import stays a literal at each caller, for bundlers.
+ */
+async function openClient<Sdk, Client>(
+  pkg: string,
+  importSdk: () => Promise<unknown>,
+  build: (sdk: Sdk, config: ReturnType<typeof clientConfig>) => Client,
+  config: ReturnType<typeof clientConfig>,
+  options: ResolveOptions,
+): Promise<{ sdk: Sdk; client: Client }> {
+  const sdk = (options.load ? options.load(pkg) : await importSdk()) as Sdk;
+  return { sdk, client: quietSdkConstruction(() => build(sdk, config)) };
+}
+
 /** One reference of the stage: the name that holds it, its declared type and its target. */
 interface Wanted {
   name: string;
@@ -131,8 +146,13 @@ async function readParameters(
   const failures: Failure[] = [];
   const names = [...new Set(refs.map((r) => r.target.id))];
   if (names.length === 0) return { found, failures };
-  const sdk = (options.load ? options.load('@aws-sdk/client-ssm') : await import('@aws-sdk/client-ssm')) as SsmSdk;
-  const ssm: SSMClient = quietSdkConstruction(() => new sdk.SSMClient(clientConfig(env, 'SSM', !!options.load)));
+  const { sdk, client: ssm } = await openClient<SsmSdk, SSMClient>(
+    '@aws-sdk/client-ssm',
+    () => import('@aws-sdk/client-ssm'),
+    (mod, config) => new mod.SSMClient(config),
+    clientConfig(env, 'SSM', !!options.load),
+    options,
+  );
   const holders = (batch: readonly string[]) => refs.filter((r) => batch.includes(r.target.id));
   const ask = (batch: string[]): Promise<GetParametersCommandOutput> =>
     ssm.send(new sdk.GetParametersCommand({ Names: batch, WithDecryption: true }));
@@ -193,11 +213,12 @@ async function readSecrets(
   const failures: Failure[] = [];
   const ids = [...new Set(refs.map((r) => r.target.id))];
   if (ids.length === 0) return { found, failures };
-  const sdk = (
-    options.load ? options.load('@aws-sdk/client-secrets-manager') : await import('@aws-sdk/client-secrets-manager')
-  ) as SecretsSdk;
-  const client: SecretsManagerClient = quietSdkConstruction(
-    () => new sdk.SecretsManagerClient(clientConfig(env, 'SECRETS_MANAGER', !!options.load)),
+  const { sdk, client } = await openClient<SecretsSdk, SecretsManagerClient>(
+    '@aws-sdk/client-secrets-manager',
+    () => import('@aws-sdk/client-secrets-manager'),
+    (mod, config) => new mod.SecretsManagerClient(config),
+    clientConfig(env, 'SECRETS_MANAGER', !!options.load),
+    options,
   );
   try {
     await Promise.all(
