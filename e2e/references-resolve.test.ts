@@ -7,19 +7,25 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type * as net from 'node:net';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveReferences } from '../src/aws/references.js';
 import { StageSecretsError } from '../src/core/errors.js';
 import type { SecretType, SecretValue } from '../src/core/values.js';
-import { startMoto, type Moto } from './support/moto.js';
+import {
+  createKmsKey,
+  denyGetParameters,
+  motoClientConfig,
+  passThroughProxy,
+  startMoto,
+  type Moto,
+} from './support/moto.js';
 
 const unique = (label: string) =>
   `${label}-${createHash('sha256').update(`${label}${process.pid}`).digest('hex').slice(0, 16)}`;
 
-/** A pass-through proxy in front of moto: counts each X-Amz-Target, and denies requests that name a denied parameter. */
+/** moto behind a proxy that counts each X-Amz-Target and denies GetParameters naming a parameter in `denied`. */
 interface AwsProxy {
   url: string;
   targets: string[];
@@ -30,44 +36,14 @@ interface AwsProxy {
 async function awsProxy(moto: Moto): Promise<AwsProxy> {
   const targets: string[] = [];
   const denied = new Set<string>();
-  const server = http.createServer((req, res) => {
-    const op = req.headers['x-amz-target'];
-    if (typeof op === 'string') targets.push(op);
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const names =
-        op === 'AmazonSSM.GetParameters' ? (JSON.parse(body.toString('utf8')) as { Names: string[] }).Names : [];
-      if (names.some((n) => denied.has(n))) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(
-          JSON.stringify({
-            __type: 'AccessDeniedException',
-            message: 'User is not authorized to perform ssm:GetParameters',
-          }),
-        );
-        return;
-      }
-      const upstream = http.request(
-        { host: '127.0.0.1', port: moto.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      upstream.end(body);
-    });
+  const proxy = await passThroughProxy(moto, {
+    received(req) {
+      const op = req.headers['x-amz-target'];
+      if (typeof op === 'string') targets.push(op);
+    },
+    intercept: denyGetParameters(denied),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    targets,
-    denied,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...proxy, targets, denied };
 }
 
 let moto: Moto;
@@ -117,14 +93,8 @@ const password = unique('pw');
 beforeAll(async () => {
   moto = await startMoto();
   proxy = await awsProxy(moto);
-  const config = {
-    region: 'us-east-1',
-    endpoint: moto.url,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  };
-  const kms = new KMSClient(config);
-  keyId = (await kms.send(new CreateKeyCommand({ Description: 'SecureString references' }))).KeyMetadata!.KeyId!;
-  kms.destroy();
+  const config = motoClientConfig(moto);
+  keyId = (await createKmsKey(moto, config.region)).id;
   ssm = new SSMClient(config);
   sm = new SecretsManagerClient(config);
   for (let i = 0; i < 25; i++)

@@ -8,52 +8,25 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type * as net from 'node:net';
 import * as path from 'node:path';
-import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../test/support/cli.js';
-import { startMoto, type Moto } from './support/moto.js';
+import {
+  createKmsKey,
+  denyGetParameters,
+  motoClientConfig,
+  passThroughProxy,
+  startMoto,
+  type Moto,
+} from './support/moto.js';
 
 const digest = (v: string) => createHash('sha256').update(v).digest('hex');
 const unique = (label: string) => `${label}-${digest(`${label}${process.pid}`).slice(0, 16)}`;
 
-/** moto, with AccessDeniedException for GetParameters calls that name a denied parameter. */
-async function denyingProxy(moto: Moto, denied: ReadonlySet<string>) {
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const op = req.headers['x-amz-target'];
-      const names =
-        op === 'AmazonSSM.GetParameters' ? (JSON.parse(body.toString('utf8')) as { Names: string[] }).Names : [];
-      if (names.some((n) => denied.has(n))) {
-        res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
-        res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'not authorized: ssm:GetParameters' }));
-        return;
-      }
-      const upstream = http.request(
-        { host: '127.0.0.1', port: moto.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      upstream.end(body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
-
 let moto: Moto;
-let proxy: Awaited<ReturnType<typeof denyingProxy>>;
+let proxy: Awaited<ReturnType<typeof passThroughProxy>>;
 let ws: Workspace;
 let ssm: SSMClient;
 /** every value put into moto: none may appear in any output */
@@ -92,17 +65,11 @@ async function set(args: string[]) {
 
 beforeAll(async () => {
   moto = await startMoto();
-  const config = {
-    region: 'us-east-1',
-    endpoint: moto.url,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  };
-  const kms = new KMSClient(config);
-  const key = await kms.send(new CreateKeyCommand({ Description: 'SecureString parameters' }));
-  kms.destroy();
+  const config = motoClientConfig(moto);
+  const key = await createKmsKey(moto, config.region);
   ssm = new SSMClient(config);
   expected.STRIPE_KEY = unique('stripe');
-  await putParameter('/org/shared/stripe-key', expected.STRIPE_KEY, key.KeyMetadata!.KeyId);
+  await putParameter('/org/shared/stripe-key', expected.STRIPE_KEY, key.id);
   await putParameter('/org/shared/denied', unique('denied'));
   const sm = new SecretsManagerClient(config);
   expected.DB_PASSWORD = unique('pw');
@@ -114,7 +81,7 @@ beforeAll(async () => {
     }),
   );
   sm.destroy();
-  proxy = await denyingProxy(moto, new Set(['/org/shared/denied']));
+  proxy = await passThroughProxy(moto, { intercept: denyGetParameters(new Set(['/org/shared/denied'])) });
 
   ws = makeWorkspace('references-app');
   Object.assign(ws.env, moto.env, {

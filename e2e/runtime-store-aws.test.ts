@@ -8,8 +8,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import * as http from 'node:http';
-import type * as net from 'node:net';
 import * as path from 'node:path';
 import {
   GetSecretValueCommand,
@@ -37,7 +35,7 @@ import {
   type RuntimeService,
 } from '../test/support/runtime-mode-suite.js';
 import { FRAMEWORKS } from '../test/support/sls-service.js';
-import { startMoto, type Moto } from './support/moto.js';
+import { passThroughProxy, startMoto, type Moto } from './support/moto.js';
 
 const CHILD = path.join(REPO_ROOT, 'test/support/store-client-child.mjs');
 const CLIENT = path.join(REPO_ROOT, 'dist/src/client/index.js');
@@ -59,35 +57,17 @@ interface Recorder {
 /** A pass-through proxy in front of moto that records each call's X-Amz-Target and answer status. */
 async function recorder(moto: Moto): Promise<Recorder> {
   const calls: Call[] = [];
-  const server = http.createServer((req, res) => {
-    const target = String(req.headers['x-amz-target'] ?? '').replace(/^.*\./, '');
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const upstream = http.request(
-        { host: '127.0.0.1', port: moto.port, method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          calls.push({
-            target,
-            status: answer.statusCode ?? 0,
-            ...(target === 'UpdateSecretVersionStage' ? { body: JSON.parse(body.toString('utf8')) } : {}),
-          });
-          res.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.on('error', () => res.destroy());
-      upstream.end(body);
-    });
+  const proxy = await passThroughProxy(moto, {
+    answered(req, body, answer) {
+      const target = String(req.headers['x-amz-target'] ?? '').replace(/^.*\./, '');
+      calls.push({
+        target,
+        status: answer.statusCode ?? 0,
+        ...(target === 'UpdateSecretVersionStage' ? { body: JSON.parse(body.toString('utf8')) } : {}),
+      });
+    },
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    calls,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
-  };
+  return { ...proxy, calls };
 }
 
 interface ChildOutcome {

@@ -5,6 +5,7 @@
  */
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import * as http from 'node:http';
 import * as net from 'node:net';
 
 export interface Moto {
@@ -110,33 +111,32 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-/**
- * A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls) with the
- * region it was signed for, and the code uploaded by Lambda UpdateFunctionCode (moto keeps such code nowhere
- * it can be fetched from).
- */
-export async function countingProxy(target: Moto): Promise<CountingProxy> {
-  const http = await import('node:http');
-  const targets: string[] = [];
-  const regions: string[] = [];
-  const uploadedZips: Buffer[] = [];
+/** What a pass-through proxy may do with a request: answer it itself, or look at moto's answer. */
+export interface ProxyHooks {
+  /** sees each request as it arrives, before its body */
+  received?(req: http.IncomingMessage): void;
+  /** sees each request with its body first; answering `res` (returning true) keeps it from moto */
+  intercept?(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): boolean;
+  /** sees each request moto answered, with moto's answer */
+  answered?(req: http.IncomingMessage, body: Buffer, answer: http.IncomingMessage): void;
+}
+
+/** An HTTP proxy on a free loopback port that passes every request on to moto, with `hooks` in between. */
+export async function passThroughProxy(
+  target: Moto,
+  hooks: ProxyHooks = {},
+): Promise<{ url: string; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
-    const op = req.headers['x-amz-target'];
-    if (typeof op === 'string') {
-      targets.push(op);
-      regions.push(/Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
-    }
+    hooks.received?.(req);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      if (req.method === 'PUT' && /\/functions\/[^/]+\/code$/.test(req.url?.split('?')[0] ?? '')) {
-        const zip = (JSON.parse(body.toString('utf8')) as { ZipFile?: string }).ZipFile;
-        if (zip) uploadedZips.push(Buffer.from(zip, 'base64'));
-      }
+      if (hooks.intercept?.(req, body, res)) return;
       const upstream = http.request(
         { host: '127.0.0.1', port: target.port, method: req.method, path: req.url, headers: req.headers },
         (answer) => {
+          hooks.answered?.(req, body, answer);
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(res);
         },
@@ -149,20 +149,66 @@ export async function countingProxy(target: Moto): Promise<CountingProxy> {
   const { port } = server.address() as net.AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
-    targets,
-    regions,
-    uploadedZips,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
 
+/**
+ * An intercept that answers AccessDeniedException, as IAM would, for an SSM GetParameters call naming any
+ * parameter in `denied` (moto has no IAM); the set may change while the proxy runs.
+ */
+export function denyGetParameters(denied: ReadonlySet<string>): NonNullable<ProxyHooks['intercept']> {
+  return (req, body, res) => {
+    if (req.headers['x-amz-target'] !== 'AmazonSSM.GetParameters') return false;
+    const names = (JSON.parse(body.toString('utf8')) as { Names: string[] }).Names;
+    if (!names.some((n) => denied.has(n))) return false;
+    res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+    res.end(
+      JSON.stringify({
+        __type: 'AccessDeniedException',
+        message: 'User is not authorized to perform ssm:GetParameters',
+      }),
+    );
+    return true;
+  };
+}
+
+/**
+ * A pass-through HTTP proxy in front of moto that records each request's X-Amz-Target (KMS calls) with the
+ * region it was signed for, and the code uploaded by Lambda UpdateFunctionCode (moto keeps such code nowhere
+ * it can be fetched from).
+ */
+export async function countingProxy(target: Moto): Promise<CountingProxy> {
+  const targets: string[] = [];
+  const regions: string[] = [];
+  const uploadedZips: Buffer[] = [];
+  const proxy = await passThroughProxy(target, {
+    received(req) {
+      const op = req.headers['x-amz-target'];
+      if (typeof op === 'string') {
+        targets.push(op);
+        regions.push(/Credential=[^/]+\/\d+\/([^/]+)\//.exec(req.headers.authorization ?? '')?.[1] ?? '');
+      }
+    },
+    intercept(req, body) {
+      if (req.method === 'PUT' && /\/functions\/[^/]+\/code$/.test(req.url?.split('?')[0] ?? '')) {
+        const zip = (JSON.parse(body.toString('utf8')) as { ZipFile?: string }).ZipFile;
+        if (zip) uploadedZips.push(Buffer.from(zip, 'base64'));
+      }
+      return false;
+    },
+  });
+  return { ...proxy, targets, regions, uploadedZips };
+}
+
+/** SDK client settings for moto: its endpoint, dummy keys, a region. */
+export function motoClientConfig(moto: Moto, region = 'us-east-1') {
+  return { region, endpoint: moto.url, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+}
+
 /** A KMS key made in moto, in a region, with an alias when given. */
 export async function createKmsKey(moto: Moto, region: string, alias?: string): Promise<{ id: string; arn: string }> {
-  const kms = new KMSClient({
-    region,
-    endpoint: moto.url,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-  });
+  const kms = new KMSClient(motoClientConfig(moto, region));
   try {
     const { KeyMetadata } = await kms.send(new CreateKeyCommand({ Description: `stage-secrets e2e ${region}` }));
     if (alias) await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: KeyMetadata!.KeyId! }));
