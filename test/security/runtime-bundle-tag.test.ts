@@ -22,19 +22,18 @@ import { valueAad } from '../../src/stages/sealing.js';
 import { setSecrets } from '../../src/stages/secrets.js';
 import { Stage } from '../../src/stages/stage.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../support/kms-server.js';
+import { replaceAwsProcessEnv } from '../support/process-env.js';
 
 let kms: KmsServer;
 let root: string;
 let env: NodeJS.ProcessEnv;
-const saved = { ...process.env };
+let restoreProcessEnv: () => void;
 
 const optsOf = (folder: string, stage = 'prod') => ({ stage, app: 'shop', dir: path.join(root, folder), env });
 
 beforeAll(async () => {
   kms = await startKmsServer();
-  for (const name of Object.keys(process.env))
-    if (name.startsWith('AWS_') || name.startsWith('STAGE_SECRETS_')) delete process.env[name];
-  Object.assign(process.env, kmsEnv(kms));
+  restoreProcessEnv = replaceAwsProcessEnv(kmsEnv(kms));
   kms.createKey({ alias: 'alias/bundle-tag' });
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-bundle-tag-'));
   env = { ...process.env, XDG_CONFIG_HOME: path.join(root, 'cfg') };
@@ -42,8 +41,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   forgetUnwrappedKeys();
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
+  restoreProcessEnv();
   await kms.close();
   fs.rmSync(root, { recursive: true, force: true });
 });

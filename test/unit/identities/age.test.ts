@@ -5,25 +5,14 @@ import { generateX25519Identity, identityToRecipient } from 'age-encryption';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod/v3';
 import { generateStageKeyPair } from '../../../src/core/crypto.js';
-import { StageSecretsError } from '../../../src/core/errors.js';
 import { identityFields } from '../../../src/core/format.js';
 import { ageKind, type AgeIdentityRecord } from '../../../src/identities/age.js';
 import type { StageContext } from '../../../src/identities/types.js';
+import { usageMessage } from '../../support/errors.js';
 
 async function person(): Promise<{ key: string; recipient: string }> {
   const key = await generateX25519Identity();
   return { key, recipient: await identityToRecipient(key) };
-}
-
-function usageMessage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StageSecretsError);
-    expect((err as StageSecretsError).code).toBe('USAGE');
-    return (err as Error).message;
-  }
-  throw new Error('no error');
 }
 
 describe('age identity kind', () => {

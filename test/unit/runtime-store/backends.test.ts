@@ -1,22 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { StageSecretsError } from '../../../src/core/errors.js';
 import {
   parseRuntimeStoreUrl,
   STORE_BACKENDS,
   runtimeStoreBackendOf,
   runtimeStoreUrlForms,
 } from '../../../src/runtime-store/backends.js';
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StageSecretsError);
-    expect((err as StageSecretsError).code).toBe('USAGE');
-    return (err as Error).message;
-  }
-  throw new Error('no error');
-}
+import { usageMessage } from '../../support/errors.js';
 
 describe('runtime-store backends', () => {
   it('lists each scheme once, s3 among them', () => {
@@ -38,13 +27,13 @@ describe('runtime-store backends', () => {
   it('refuses a URL no backend serves, naming the forms it takes and where the URL came from', () => {
     for (const text of ['gs://bucket/p', 'bucket/p', 'https://bucket/p', '']) {
       expect(
-        usage(() => parseRuntimeStoreUrl(text, 'custom.stageSecrets.store')),
+        usageMessage(() => parseRuntimeStoreUrl(text, 'custom.stageSecrets.store')),
         text,
       ).toMatch(
         /not an s3:\/\/, ssm:\/\/ or secretsmanager:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX, ssm:\/\/PATH or secretsmanager:\/\/PREFIX \(custom\.stageSecrets\.store\)/,
       );
     }
-    expect(usage(() => runtimeStoreBackendOf({ scheme: 'gs' }))).toMatch(/no runtime-store backend for gs:\/\//);
+    expect(usageMessage(() => runtimeStoreBackendOf({ scheme: 'gs' }))).toMatch(/no runtime-store backend for gs:\/\//);
   });
 
   it('has each backend grant one stage folder of its store', () => {

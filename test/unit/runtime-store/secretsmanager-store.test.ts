@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { StageSecretsError } from '../../../src/core/errors.js';
 import { parseRuntimeStoreUrl, runtimeStoreBackendOf } from '../../../src/runtime-store/backends.js';
 import { stageFolder } from '../../../src/runtime-store/backend.js';
 import {
@@ -8,17 +7,7 @@ import {
   secretsManagerObjectStore,
   versionIdOf,
 } from '../../../src/runtime-store/secretsmanager-store.js';
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StageSecretsError);
-    expect((err as StageSecretsError).code).toBe('USAGE');
-    return (err as Error).message;
-  }
-  throw new Error('no error');
-}
+import { usageMessage } from '../../support/errors.js';
 
 describe('secretsmanager:// URLs', () => {
   it('parses secretsmanager://PREFIX, slashes at either end dropped, scheme in any case', () => {
@@ -48,7 +37,7 @@ describe('secretsmanager:// URLs', () => {
       `secretsmanager://${'p'.repeat(257)}`,
     ]) {
       expect(
-        usage(() => parseSecretsManagerUrl(bad, 'STAGE_SECRETS_STORE')),
+        usageMessage(() => parseSecretsManagerUrl(bad, 'STAGE_SECRETS_STORE')),
         bad,
       ).toMatch(
         /Secrets Manager prefix must be at most 256 letters, digits and \/ _ \+ = \. @ - .*\(STAGE_SECRETS_STORE\)/,
@@ -62,7 +51,7 @@ describe('secretsmanager:// URLs', () => {
       'secretsmanager://team/shop/dev/TOKEN',
     );
     const folder = stageFolder(location, 'my app', 'dev');
-    expect(usage(() => secretsManagerBackend.grant(location, folder, 'read'))).toMatch(
+    expect(usageMessage(() => secretsManagerBackend.grant(location, folder, 'read'))).toMatch(
       /cannot hold team\/my%20app\/dev\/: Secrets Manager names take only/,
     );
     const objects = secretsManagerObjectStore(location, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { StageSecretsError } from '../../../src/core/errors.js';
 import { parseRuntimeStoreUrl, runtimeStoreBackendOf } from '../../../src/runtime-store/backends.js';
 import { stageFolder } from '../../../src/runtime-store/backend.js';
 import { parseSsmUrl, ssmBackend, ssmObjectStore } from '../../../src/runtime-store/ssm-store.js';
-
-function usage(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(StageSecretsError);
-    expect((err as StageSecretsError).code).toBe('USAGE');
-    return (err as Error).message;
-  }
-  throw new Error('no error');
-}
+import { usageMessage } from '../../support/errors.js';
 
 describe('ssm:// URLs', () => {
   it('parses ssm://PATH with or without a leading slash, trailing slashes dropped, scheme in any case', () => {
@@ -39,13 +28,13 @@ describe('ssm:// URLs', () => {
       deep,
     ]) {
       expect(
-        usage(() => parseSsmUrl(bad, 'custom.stageSecrets.store')),
+        usageMessage(() => parseSsmUrl(bad, 'custom.stageSecrets.store')),
         bad,
       ).toMatch(
         /SSM path must be at most 11 levels of letters, digits and _ \. - .*give it as ssm:\/\/PATH.*\(custom\.stageSecrets\.store\)/,
       );
     }
-    expect(usage(() => parseSsmUrl('s3://b/p', '--store'))).toMatch(/not an ssm:\/\/ URL/);
+    expect(usageMessage(() => parseSsmUrl('s3://b/p', '--store'))).toMatch(/not an ssm:\/\/ URL/);
   });
 
   it('names objects as the parameter paths that hold them', () => {
@@ -59,7 +48,7 @@ describe('ssm:// URLs', () => {
   it('refuses an app name SSM cannot hold in a parameter name, before any call', async () => {
     const location = parseSsmUrl('ssm://team', 'x');
     const folder = stageFolder(location, 'my app', 'dev');
-    expect(usage(() => ssmBackend.grant(location, folder, 'read'))).toMatch(
+    expect(usageMessage(() => ssmBackend.grant(location, folder, 'read'))).toMatch(
       /cannot hold \/team\/my%20app\/dev: SSM parameter names take only letters, digits and _ \. -/,
     );
     const objects = ssmObjectStore(location, { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });

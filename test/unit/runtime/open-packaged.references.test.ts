@@ -15,18 +15,17 @@ import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { Stage } from '../../../src/stages/stage.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../../support/kms-server.js';
+import { replaceAwsProcessEnv } from '../../support/process-env.js';
 
 let kms: KmsServer;
 let root: string;
-const saved = { ...process.env };
+let restoreProcessEnv: () => void;
 let bundle: RuntimeBundle;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   kms = await startKmsServer();
-  for (const name of Object.keys(process.env))
-    if (name.startsWith('AWS_') || name.startsWith('STAGE_SECRETS_')) delete process.env[name];
-  Object.assign(process.env, kmsEnv(kms));
+  restoreProcessEnv = replaceAwsProcessEnv(kmsEnv(kms));
   kms.createKey({ alias: 'alias/rt-refs' });
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-packaged-refs-'));
   env = { ...process.env, XDG_CONFIG_HOME: path.join(root, 'cfg') };
@@ -57,8 +56,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   forgetUnwrappedKeys();
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
+  restoreProcessEnv();
   await kms.close();
   fs.rmSync(root, { recursive: true, force: true });
 });

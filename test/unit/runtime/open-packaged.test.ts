@@ -11,25 +11,23 @@ import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
 import { setSecrets } from '../../../src/stages/secrets.js';
 import { Stage } from '../../../src/stages/stage.js';
 import { kmsEnv, startKmsServer, type KmsServer } from '../../support/kms-server.js';
+import { replaceAwsProcessEnv } from '../../support/process-env.js';
 
 // The cold start in-process: the real @aws-sdk/client-kms against the local KMS server over HTTP.
 let kms: KmsServer;
 let root: string;
-const saved = { ...process.env };
+let restoreProcessEnv: () => void;
 
 beforeAll(async () => {
   kms = await startKmsServer();
   // the SDK reads its region and endpoint from process.env
-  for (const name of Object.keys(process.env))
-    if (name.startsWith('AWS_') || name.startsWith('STAGE_SECRETS_')) delete process.env[name];
-  Object.assign(process.env, kmsEnv(kms));
+  restoreProcessEnv = replaceAwsProcessEnv(kmsEnv(kms));
   kms.createKey({ alias: 'alias/rt' });
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-open-packaged-'));
 });
 
 afterAll(async () => {
-  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
-  Object.assign(process.env, saved);
+  restoreProcessEnv();
   await kms.close();
   fs.rmSync(root, { recursive: true, force: true });
 });

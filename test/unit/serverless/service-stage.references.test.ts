@@ -6,30 +6,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StageSecretsError } from '../../../src/core/errors.js';
 import { StageSecretsCache } from '../../../src/serverless/service-stage.js';
-import { initStage } from '../../../src/stages/init.js';
 import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
-import { setSecrets } from '../../../src/stages/secrets.js';
-import { makeTempRepo, type TempRepo } from '../../support/temp-repo.js';
+import { PLAIN_VALUE, referenceStage, SHARED_TARGET } from '../../support/reference-stage.js';
+import type { TempRepo } from '../../support/temp-repo.js';
 
 let repo: TempRepo;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  repo = makeTempRepo('plugin-refs', 'svc');
-  env = {
-    ...repo.env,
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    AWS_REGION: 'us-east-1',
-    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
-    AWS_MAX_ATTEMPTS: '1',
-  };
-  const opts = { stage: 'dev', app: 'svc-app', cwd: repo.serviceDir, env };
-  await initStage(opts, [{ type: 'local' }]);
-  await setSecrets(opts, [
-    { name: 'PLAIN', type: 'string', value: 'plain-value' },
-    { name: 'SHARED', type: 'string', value: 'ssm:/org/shared/key', ref: true },
-  ]);
+  ({ repo, env } = await referenceStage('plugin-refs', 'svc', 'dev', 'svc-app'));
 });
 
 afterAll(() => {
@@ -44,13 +29,13 @@ describe('StageSecretsCache.get with references', () => {
     const err = await new StageSecretsCache().get(service()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StageSecretsError);
     expect((err as Error).message).toContain('SHARED');
-    expect((err as Error).message).toContain('ssm:/org/shared/key');
-    expect((err as Error).message).not.toContain('plain-value');
+    expect((err as Error).message).toContain(SHARED_TARGET);
+    expect((err as Error).message).not.toContain(PLAIN_VALUE);
   });
 
   it('runtime mode (keep): the reference stays a sealed target, marked ref, values pass through', async () => {
     const loaded = await new StageSecretsCache().get(service(), 'keep');
-    expect(loaded.values.get('SHARED')).toEqual({ type: 'string', text: 'ssm:/org/shared/key', ref: true });
-    expect(loaded.values.get('PLAIN')).toEqual({ type: 'string', text: 'plain-value' });
+    expect(loaded.values.get('SHARED')).toEqual({ type: 'string', text: SHARED_TARGET, ref: true });
+    expect(loaded.values.get('PLAIN')).toEqual({ type: 'string', text: PLAIN_VALUE });
   });
 });
