@@ -155,9 +155,42 @@ export function said(service: string, err: SdkErrorLike): string {
 }
 
 /** Node's network code of a failed connection, if that is what the failure is. */
-export function networkCode(err: SdkErrorLike): string | undefined {
+function networkCode(err: SdkErrorLike): string | undefined {
   const code = err.code ?? err.errors?.find((x) => x.code)?.code;
   return code && NETWORK_CODES.has(code) ? code : undefined;
+}
+
+/**
+ * The error for a store the client could not reach (no connection, no answer in time, HTTP 5xx or 429, or
+ * `transient` by the service's own words), after the SDK's retries; undefined for any other failure.
+ */
+export function unreachableError(
+  err: unknown,
+  ctx: Pick<StoreErrorContext, 'url' | 'operation' | 'endpointVar'>,
+  transient = false,
+): StageSecretsError | undefined {
+  const e = (err ?? {}) as SdkErrorLike;
+  const network = networkCode(e);
+  if (
+    !network &&
+    !transient &&
+    e.name !== 'TimeoutError' &&
+    e.name !== 'AbortError' &&
+    statusOf(e) < 500 &&
+    statusOf(e) !== 429
+  )
+    return undefined;
+  const attempts = e.$metadata?.attempts;
+  const last = network
+    ? `${network} (connection failed)`
+    : e.name === 'TimeoutError'
+      ? 'no answer in time'
+      : `${e.name ?? 'error'}, HTTP ${statusOf(e)}`;
+  return new StageSecretsError(
+    'IO',
+    `the runtime store ${ctx.url} could not be reached for ${ctx.operation}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (last: ${last}). Nothing was written; retry later, and check the network and ${ctx.endpointVar}.`,
+    { cause: err },
+  );
 }
 
 /** Turns an SDK failure into an error with the right code and a next step. */
@@ -173,27 +206,8 @@ export function awsStoreError(err: unknown, ctx: StoreErrorContext): StageSecret
       { cause: err },
     );
   }
-  const network = networkCode(e);
-  if (
-    network ||
-    e.name === 'TimeoutError' ||
-    e.name === 'AbortError' ||
-    e.name === 'ThrottlingException' ||
-    statusOf(e) >= 500 ||
-    statusOf(e) === 429
-  ) {
-    const attempts = e.$metadata?.attempts;
-    const last = network
-      ? `${network} (connection failed)`
-      : e.name === 'TimeoutError'
-        ? 'no answer in time'
-        : `${e.name ?? 'error'}, HTTP ${statusOf(e)}`;
-    return new StageSecretsError(
-      'IO',
-      `the runtime store ${ctx.url} could not be reached for ${ctx.operation}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (last: ${last}). Nothing was written; retry later, and check the network and ${ctx.endpointVar}.`,
-      { cause: err },
-    );
-  }
+  const unreachable = unreachableError(err, ctx, e.name === 'ThrottlingException');
+  if (unreachable) return unreachable;
   return new StageSecretsError(
     'IO',
     `${ctx.operation} on the runtime store failed for ${ctx.where} (${e.name || 'unknown error'}). Nothing was written.${said(ctx.service, e)}`,

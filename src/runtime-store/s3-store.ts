@@ -2,11 +2,11 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { StageSecretsError } from '../core/errors.js';
 import {
   awsClientSettings,
-  networkCode,
   type SdkErrorLike,
   said,
   sdkClients,
   setupError,
+  unreachableError,
   statusOf,
 } from './aws-settings.js';
 import {
@@ -122,20 +122,8 @@ export function storeError(err: unknown, operation: string, location: S3Location
       { cause: err },
     );
   }
-  const network = networkCode(e);
-  if (network || e.name === 'TimeoutError' || e.name === 'AbortError' || statusOf(e) >= 500 || statusOf(e) === 429) {
-    const attempts = e.$metadata?.attempts;
-    const last = network
-      ? `${network} (connection failed)`
-      : e.name === 'TimeoutError'
-        ? 'no answer in time'
-        : `${e.name ?? 'error'}, HTTP ${statusOf(e)}`;
-    return new StageSecretsError(
-      'IO',
-      `the runtime store ${location.url} could not be reached for ${operation}${attempts ? ` after ${attempts} attempt${attempts === 1 ? '' : 's'}` : ''} (last: ${last}). Nothing was written; retry later, and check the network and AWS_ENDPOINT_URL_S3.`,
-      { cause: err },
-    );
-  }
+  const unreachable = unreachableError(err, { url: location.url, operation, endpointVar: ENDPOINT_VAR });
+  if (unreachable) return unreachable;
   return new StageSecretsError(
     'IO',
     `${operation} on the runtime store failed for ${where} (${e.name || 'unknown error'}). Nothing was written.${said('S3', e)}`,
