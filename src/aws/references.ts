@@ -1,6 +1,6 @@
 import type { GetParametersCommandOutput, SSMClient } from '@aws-sdk/client-ssm';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { envCredentials, envRegion, quietSdkConstruction } from '../core/aws-sdk.js';
+import { envCredentials, envEndpoint, envRegion, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { IamStatement } from '../core/iam.js';
 import { normalizeValue, type SecretValue } from '../core/values.js';
@@ -89,7 +89,7 @@ type SecretsSdk = typeof import('@aws-sdk/client-secrets-manager');
  * seconds, not retry for a minute.
  */
 function clientConfig(env: NodeJS.ProcessEnv, service: 'SSM' | 'SECRETS_MANAGER', inLambda: boolean) {
-  const endpoint = env[`AWS_ENDPOINT_URL_${service}`] || env.AWS_ENDPOINT_URL;
+  const endpoint = envEndpoint(env, `AWS_ENDPOINT_URL_${service}`);
   const region = envRegion(env);
   const credentials = envCredentials(env);
   return {

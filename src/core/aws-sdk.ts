@@ -66,3 +66,12 @@ export function envCredentials(
 export function envRegion(env: NodeJS.ProcessEnv): string | undefined {
   return env.AWS_REGION || env.AWS_DEFAULT_REGION || undefined;
 }
+
+/**
+ * The endpoint given in `env`: the service's own variable (e.g. AWS_ENDPOINT_URL_SSM), else AWS_ENDPOINT_URL;
+ * none when AWS_IGNORE_CONFIGURED_ENDPOINT_URLS is true, as the SDK itself does.
+ */
+export function envEndpoint(env: NodeJS.ProcessEnv, serviceEndpointVar: string): string | undefined {
+  if (/^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')) return undefined;
+  return env[serviceEndpointVar] || env.AWS_ENDPOINT_URL || undefined;
+}

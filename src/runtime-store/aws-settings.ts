@@ -1,4 +1,4 @@
-import { envCredentials, envRegion, NETWORK_CODES, quietSdkConstruction } from '../core/aws-sdk.js';
+import { envCredentials, envEndpoint, envRegion, NETWORK_CODES, quietSdkConstruction } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 
 /*
@@ -19,9 +19,7 @@ export interface AwsClientSettings {
 
 /** `serviceEndpointVar` is the SDK's service-specific endpoint variable, e.g. AWS_ENDPOINT_URL_SSM. */
 export function awsClientSettings(env: NodeJS.ProcessEnv, serviceEndpointVar: string): AwsClientSettings {
-  const endpoint = /^true$/i.test(env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS ?? '')
-    ? undefined
-    : env[serviceEndpointVar] || env.AWS_ENDPOINT_URL || undefined;
+  const endpoint = envEndpoint(env, serviceEndpointVar);
   const region = envRegion(env);
   const credentials = envCredentials(env);
   const maxAttempts = Number(env.AWS_MAX_ATTEMPTS) >= 1 ? Math.min(Number(env.AWS_MAX_ATTEMPTS), 10) : 3;
