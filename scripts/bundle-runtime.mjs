@@ -1,6 +1,7 @@
 // Bundles the Lambda side of runtime mode (src/runtime) into self-contained files that the plugin copies
 // into each function's package: stage-secrets itself is a devDependency and is not packaged. The AWS SDK
-// is not in them, nor any import of it: they resolve @aws-sdk/client-kms from the task root (Lambda's
+// is not in them, nor any import of it: they resolve @aws-sdk/client-kms (and, for references,
+// @aws-sdk/client-ssm and @aws-sdk/client-secrets-manager: src/aws/references.ts) from the task root (Lambda's
 // Node.js runtime has it).
 // Two forms of the same code: CommonJS, which the framework packager's wrapper require()s; and an ES
 // module, which serverless-esbuild inlines into the function's bundle. A CommonJS file inlined into an

@@ -52,6 +52,29 @@ export class Approvals {
     return this.#macBytes(this.#nameParts(name)).toString('base64');
   }
 
+  /**
+   * The tag that approves `name` as a reference to `target` (its canonical text) at this epoch. Over the
+   * target too, so a writer who changes the target, or turns a value into a reference (or back), leaves a
+   * tag that does not verify: the name is pending again. Over the header's allowed target prefixes too
+   * (`allowed`, when it has a list): a writer who deletes the list leaves every reference pending.
+   */
+  refTag(name: string, target: string, allowed?: readonly string[]): string {
+    return this.#mac(this.#refParts(name, target, allowed));
+  }
+
+  isRefApproved(name: string, target: string, tag: string | undefined, allowed?: readonly string[]): boolean {
+    return tag !== undefined && sameBytes(this.#macBytes(this.#refParts(name, target, allowed)), tag);
+  }
+
+  /** The tag of the header's `allowedRefs` (approve --allow-ref): only a key holder sets or widens it. */
+  allowedRefsTag(prefixes: readonly string[]): string {
+    return this.#mac(['allow-ref', String(prefixes.length), ...prefixes, ...this.#epochPart()]);
+  }
+
+  isAllowedRefsTag(prefixes: readonly string[], tag: string): boolean {
+    return sameTag(this.allowedRefsTag(prefixes), tag);
+  }
+
   /** The tag of the `open` policy at this epoch: every writer of this stage is trusted. */
   openPolicyTag(): string {
     return this.#mac(['policy', 'open', ...this.#epochPart()]);
@@ -102,6 +125,11 @@ export class Approvals {
 
   #epochPart(): string[] {
     return this.epoch === FIRST_APPROVAL_EPOCH ? [] : ['epoch', String(this.epoch), this.salt ?? ''];
+  }
+
+  #refParts(name: string, target: string, allowed: readonly string[] | undefined): string[] {
+    const list = allowed === undefined ? [] : ['allowed-refs', String(allowed.length), ...allowed];
+    return ['approve-ref', name, target, ...list, ...this.#epochPart()];
   }
 
   #nameParts(name: string): string[] {

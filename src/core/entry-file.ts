@@ -23,6 +23,8 @@ export const entryFileSchema = secretEntrySchema.extend({
   // bound into the value's associated data (stages/sealing.ts): an edit of either makes the entry fail to open
   expires: z.string().regex(EXPIRES, 'expires is not a date (YYYY-MM-DD or an ISO-8601 UTC time)').optional(),
   owner: z.string().min(1).max(MAX_OWNER).regex(OWNER, 'owner holds characters other than printable ASCII').optional(),
+  // a reference (its sealed plaintext is a target); bound into the value's associated data and approval tag
+  ref: z.literal(true).optional(),
 });
 
 /** The file name of a secret's entry. */
@@ -92,8 +94,9 @@ export function parseEntryFile(text: string, where: string, options: { worktreeF
 
 /** Canonical text of an entry file: one field per line in a fixed order, trailing newline. */
 export function serializeEntryFile(entry: SecretEntry & { sealedTo: string }): string {
-  const fields: Array<[string, string]> = [
+  const fields: Array<[string, string | boolean]> = [
     ['type', entry.type],
+    ...(entry.ref ? ([['ref', true]] as Array<[string, boolean]>) : []),
     ['updated', entry.updated],
     ...(entry.expires ? ([['expires', entry.expires]] as Array<[string, string]>) : []),
     ...(entry.owner ? ([['owner', entry.owner]] as Array<[string, string]>) : []),

@@ -59,13 +59,14 @@ export function quickSecretEntry(raw: unknown, sealedTo?: RegExp): (SecretEntry 
   const str = (v: unknown): v is string => typeof v === 'string';
   const b64 = (v: unknown, len?: number, max?: number): v is string =>
     str(v) && (len === undefined || v.length === len) && (max === undefined || v.length <= max) && BASE64.test(v);
-  const { type, updated, epk, nonce, ct, tag, approved } = o;
+  const { type, updated, epk, nonce, ct, tag, approved, ref } = o;
   if (!str(type) || !(SECRET_TYPES as readonly string[]).includes(type)) return undefined;
   if (!str(updated) || !ISO_DATE.test(updated)) return undefined;
   if (!b64(epk, EPK_CHARS) || !b64(nonce, NONCE_CHARS) || !b64(ct, undefined, MAX_CT_CHARS) || !b64(tag, TAG_CHARS))
     return undefined;
   if (Object.hasOwn(o, 'approved') && !b64(approved, EPK_CHARS)) return undefined;
   if (sealedTo && (!str(o.sealedTo) || !sealedTo.test(o.sealedTo))) return undefined;
+  if (Object.hasOwn(o, 'ref') && ref !== true) return undefined;
   return {
     type: type as SecretEntry['type'],
     updated,
@@ -75,10 +76,11 @@ export function quickSecretEntry(raw: unknown, sealedTo?: RegExp): (SecretEntry 
     tag,
     ...(approved !== undefined ? { approved: approved as string } : {}),
     ...(sealedTo ? { sealedTo: o.sealedTo as string } : {}),
+    ...(ref === true ? { ref: true as const } : {}),
   };
 }
 const QUICK_FIELDS = new Set(['type', 'updated', 'epk', 'nonce', 'ct', 'tag', 'approved']);
-const QUICK_FIELDS_V3 = new Set([...QUICK_FIELDS, 'sealedTo']);
+const QUICK_FIELDS_V3 = new Set([...QUICK_FIELDS, 'sealedTo', 'ref']);
 
 // Identity fields and the app name are printed in messages and CI logs: a hostile edit must not smuggle
 // line breaks or terminal escapes (e.g. CI workflow commands) into them.
@@ -143,6 +145,22 @@ export const approvalEpochSchema = z.strictObject({
   tag: base64.length(EPK_CHARS, 'approval epoch tag is not 32 bytes'),
 });
 
+/** A reference target prefix as `approve --allow-ref` takes it: printed in CI logs, so printable ASCII only. */
+export const REF_PREFIX = /^(ssm:\/|secretsmanager:)[\x21-\x7e]{0,2000}$/;
+export const MAX_REF_PREFIXES = 100;
+
+/**
+ * The reference targets a key holder allows (approve --allow-ref): a reference whose target starts with
+ * none of the prefixes is refused by the build. Tagged like the policy, so a writer cannot widen it.
+ */
+export const allowedRefsSchema = z.strictObject({
+  prefixes: z
+    .array(z.string().regex(REF_PREFIX, 'an allowed reference prefix starts with ssm:/ or secretsmanager:'))
+    .min(1)
+    .max(MAX_REF_PREFIXES),
+  tag: base64.length(EPK_CHARS, 'allowed references tag is not 32 bytes'),
+});
+
 export const stageFileSchema = z.strictObject({
   version: z.union([z.literal(OLDEST_READ_VERSION), z.literal(SINGLE_FILE_VERSION)]),
   app: z.string().min(1).max(MAX_APP_NAME).regex(appName, 'app name has control characters'),
@@ -150,6 +168,7 @@ export const stageFileSchema = z.strictObject({
   publicKey: base64.length(44, 'public key is not 32 bytes'),
   policy: policySchema.optional(),
   approvalEpoch: approvalEpochSchema.optional(),
+  allowedRefs: allowedRefsSchema.optional(),
   identities: z.array(identityRecordSchema).min(1, 'no identity: nobody could open this stage'),
   secrets: z.record(z.string().regex(KEY_NAME_PATTERN, 'invalid secret name'), secretEntrySchema),
 });
@@ -162,6 +181,7 @@ export const stageHeaderSchema = z.strictObject({
   publicKey: stageFileSchema.shape.publicKey,
   policy: stageFileSchema.shape.policy,
   approvalEpoch: stageFileSchema.shape.approvalEpoch,
+  allowedRefs: stageFileSchema.shape.allowedRefs,
   identities: stageFileSchema.shape.identities,
 });
 
@@ -175,7 +195,10 @@ export type SecretEntry = z.infer<typeof secretEntrySchema> & {
   /** v3 entry files only: when the secret expires, and who answers for it; both bound to the sealed value */
   expires?: string;
   owner?: string;
+  /** v3 entry files only: a reference (its sealed plaintext is a target, see core/values.ts); bound to the value */
+  ref?: true;
 };
+export type AllowedRefs = z.infer<typeof allowedRefsSchema>;
 export type StagePolicy = z.infer<typeof policySchema>;
 export type ApprovalEpoch = z.infer<typeof approvalEpochSchema>;
 /** An identity record of any kind; each kind module narrows it to its own record type. */
@@ -419,6 +442,9 @@ function headerLines(file: StageHeader, version: number): string[] {
     `  "publicKey": ${line(file.publicKey)},`,
     ...(file.policy ? [`  "policy": ${line({ mode: file.policy.mode, tag: file.policy.tag })},`] : []),
     ...(file.approvalEpoch ? [`  "approvalEpoch": ${line(orderedEpoch(file.approvalEpoch))},`] : []),
+    ...(file.allowedRefs
+      ? [`  "allowedRefs": ${line({ prefixes: file.allowedRefs.prefixes, tag: file.allowedRefs.tag })},`]
+      : []),
     '  "identities": [',
     file.identities.map((r) => `    ${line(orderedIdentity(r))}`).join(',\n'),
   ];

@@ -1,5 +1,5 @@
 import { StageSecretsError } from './errors.js';
-import type { ApprovalEpoch, IdentityRecord, SecretEntry, StagePolicy } from './format.js';
+import type { AllowedRefs, ApprovalEpoch, IdentityRecord, SecretEntry, StagePolicy } from './format.js';
 import { KEY_NAME_PATTERN } from './names.js';
 
 /** Tag of the sealed file a runtime-mode function carries in its package. */
@@ -25,6 +25,8 @@ export interface RuntimeBundle {
   policy?: StagePolicy;
   /** the stage file's tagged approval epoch (absent: epoch 0); the approval tags of the entries are bound to it */
   approvalEpoch?: ApprovalEpoch;
+  /** the stage file's tagged reference target prefixes (approve --allow-ref); reference entries travel as sealed */
+  allowedRefs?: AllowedRefs;
   identities: IdentityRecord[];
   /** as sealed in the stage file; `updated` lets a runtime store tell whether its value is newer (absent in older packages) */
   secrets: Record<string, Omit<SecretEntry, 'updated'> & { updated?: string }>;

@@ -8,6 +8,9 @@ export const MAX_VALUE_LENGTH = 10_000;
 export interface SecretValue {
   type: SecretType;
   text: string;
+  /** a reference entry: `text` is the canonical target (`ssm:/org/x`, `secretsmanager:ID#KEY`), not a value;
+   * `type` is the type of the value the target yields. The build resolves it (src/aws/references.ts). */
+  ref?: true;
 }
 
 /** What readSecret-style callers get: the value as its type says. */

@@ -1,3 +1,4 @@
+import { resolveReferences, type ResolveOptions } from '../aws/references.js';
 import { requireFromTaskRoot } from '../core/aws-sdk.js';
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretEntry, StageFile } from '../core/format.js';
@@ -19,6 +20,11 @@ function coldStart(env: NodeJS.ProcessEnv): Record<string, string> {
   return defaults;
 }
 
+/** References resolve with the SDKs of the function's package (Lambda's Node.js runtime has them), as the KMS kind's. */
+function referenceOptions(env: NodeJS.ProcessEnv): ResolveOptions {
+  return { load: (pkg) => requireFromTaskRoot(pkg, env, 'KEY_UNAVAILABLE', ' to resolve references') };
+}
+
 /** The bundle as the stage file it was cut from: the same opening rules apply (see stages/open-file.ts). */
 function asStageFile(bundle: RuntimeBundle): StageFile {
   const secrets: StageFile['secrets'] = {};
@@ -32,6 +38,7 @@ function asStageFile(bundle: RuntimeBundle): StageFile {
     publicKey: bundle.publicKey,
     ...(bundle.policy ? { policy: bundle.policy } : {}),
     ...(bundle.approvalEpoch ? { approvalEpoch: bundle.approvalEpoch } : {}),
+    ...(bundle.allowedRefs ? { allowedRefs: bundle.allowedRefs } : {}),
     identities: bundle.identities,
     secrets,
   };
@@ -47,8 +54,10 @@ function cannotOpen(bundle: Pick<RuntimeBundle, 'function' | 'app' | 'stage'> | 
 
 /**
  * Cold start of a runtime-mode function: one KMS Decrypt unwraps the stage key, every packaged entry is
- * checked (approval, integrity) and opened, the values go into process.env (over what serverless.yml
- * set, as in env mode) and into the registry the SecretClient reads. Errors name the cause, never a value.
+ * checked (approval, integrity) and opened, references are resolved under the function's role (one SSM
+ * GetParameters per 10 names, one GetSecretValue per secret), the values go into process.env (over what
+ * serverless.yml set, as in env mode) and into the registry the SecretClient reads. Errors name the cause,
+ * never a value.
  */
 export async function openPackagedSecrets(
   raw: unknown,
@@ -68,7 +77,7 @@ export async function openPackagedSecrets(
         `the package holds names no key holder approved: ${opened.pending.join(', ')}. A key holder runs: npx --no-install stage-secrets approve --stage ${bundle.stage} ${opened.pending.join(' ')}, then deploy again.`,
       );
     }
-    const values = opened.decryptAll();
+    const values = await resolveReferences(opened.decryptAll(), keyEnv, referenceOptions(keyEnv));
     for (const [name, value] of values) env[name] = value.text;
     // frozen where it is: openEntry checks against this very object, and nothing can change it any more
     deepFreeze(file);
@@ -91,7 +100,8 @@ export async function openPackagedSecrets(
  * Opens one sealed entry of a packaged name: the packaged file with that entry in place of its own
  * (approval tag kept: it binds the name, not the value), opened as at cold start. The stage key is
  * already unwrapped in this process (stages/open-file.ts keeps it), so this makes no KMS call; the key
- * itself stays in this module and is never handed out.
+ * itself stays in this module and is never handed out. A reference entry is resolved as at cold start, so
+ * its target text is never handed out as its value.
  */
 async function openEntryWithKey(
   file: StageFile,
@@ -109,7 +119,8 @@ async function openEntryWithKey(
   const opened = await openStageFile(one, env);
   if (opened.pending.length > 0)
     throw new StageSecretsError('UNAPPROVED', `${name} is not approved in stage ${file.stage}.`);
-  return opened.decrypt(name);
+  const value = opened.decrypt(name);
+  return (await resolveReferences(new Map([[name, value]]), env, referenceOptions(env))).get(name)!;
 }
 
 /**

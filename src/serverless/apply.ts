@@ -9,6 +9,7 @@ import type { ServiceStageOptions, StageSecretsCache } from './service-stage.js'
 import { excludeSecretsFolder, type PackageGuard } from './package-guard.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
 import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
+import { referenceTargets } from './runtime-iam.js';
 import { parseRuntimeStoreUrl, RUNTIME_STORE_ENV, type RuntimeStoreLocation } from '../stages/runtime-store.js';
 import { StageSecretsError } from '../core/errors.js';
 import { applyContract } from './contract.js';
@@ -94,7 +95,9 @@ async function applySettings(
     return { setEnvs: false, secrets: 0, functionsWithSecrets: 0, functions: functionCount, guard: {} };
   }
 
-  const loaded = await input.cache.get(which);
+  // runtime mode packages sealed entries: its references are resolved at cold start, not here
+  const runtime = settings.mode === 'runtime' && !input.localInvoke;
+  const loaded = await input.cache.get(which, runtime ? 'keep' : 'resolve');
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);
   const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
@@ -145,6 +148,8 @@ async function applySettings(
       store,
       digestOf,
       builtInEsbuild: input.framework?.builtInEsbuild,
+      references: referenceTargets(loaded.values),
+      referenceKeys: settings.referenceKeys,
     });
     recordDeploy(functions, digestOf);
     return { ...summary, guard: { stageFile: loaded.stageFile, packaged: merged.received } };

@@ -37,10 +37,26 @@ export interface PluginSettings {
   mode?: SecretsMode;
   /** runtime store for updates made by running functions: s3://BUCKET/PREFIX */
   store?: string;
+  /** runtime mode: ARNs of the customer managed KMS keys the referenced SSM parameters and secrets are encrypted under */
+  referenceKeys?: string[];
 }
 
-const KEYS = ['dir', 'setEnvs', 'app', 'secrets', 'required', 'optional', 'fallbacks', 'mode', 'store'] as const;
+const KEYS = [
+  'dir',
+  'setEnvs',
+  'app',
+  'secrets',
+  'required',
+  'optional',
+  'fallbacks',
+  'mode',
+  'store',
+  'referenceKeys',
+] as const;
 const KEY_LIST = KEYS.join(', ');
+
+/** A KMS key by ARN: what referenceKeys holds (an alias or a bare id would need a grant on more than the key). */
+const KMS_KEY_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /** A stage pattern: a stage name where `*` stands for any run of stage-name characters. */
 export const STAGE_PATTERN_PATTERN = /^[A-Za-z0-9*][A-Za-z0-9*_-]*$/;
@@ -72,6 +88,7 @@ export const CUSTOM_SCHEMA: Record<string, unknown> = {
         fallbacks: { type: 'object', additionalProperties: { type: 'string', pattern: STAGE_NAME_PATTERN.source } },
         mode: { enum: ['env', 'runtime'] },
         store: { type: 'string', pattern: `^(${STORE_BACKENDS.map((b) => b.scheme).join('|')})://` },
+        referenceKeys: { type: 'array', items: { type: 'string', pattern: KMS_KEY_ARN.source }, uniqueItems: true },
       },
       additionalProperties: false,
     },
@@ -128,7 +145,7 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
       `custom.stageSecrets has unknown ${unknown.length === 1 ? 'key' : 'keys'} ${hints.join(', ')}; the keys are ${KEY_LIST}.`,
     );
   }
-  const { dir, setEnvs, app, secrets, required, optional, fallbacks, mode, store } = given;
+  const { dir, setEnvs, app, secrets, required, optional, fallbacks, mode, store, referenceKeys } = given;
   if (dir !== undefined && (typeof dir !== 'string' || dir.length === 0)) {
     throw usage('custom.stageSecrets.dir must be a folder path relative to the service folder.');
   }
@@ -145,6 +162,14 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
   }
   if (store !== undefined && (typeof store !== 'string' || !isStoreUrl(store))) {
     throw usage(`custom.stageSecrets.store must be a runtime-store location, ${runtimeStoreUrlForms()}.`);
+  }
+  if (
+    referenceKeys !== undefined &&
+    (!Array.isArray(referenceKeys) || referenceKeys.some((k) => typeof k !== 'string' || !KMS_KEY_ARN.test(k)))
+  ) {
+    throw usage(
+      'custom.stageSecrets.referenceKeys must be a list of KMS key ARNs (arn:aws:kms:REGION:ACCOUNT:key/ID), the customer managed keys of the referenced parameters and secrets: runtime mode grants kms:Decrypt on exactly these.',
+    );
   }
   let fallbackMap: Record<string, string> | undefined;
   if (fallbacks !== undefined) {
@@ -179,6 +204,7 @@ export function readSettings(custom: Record<string, unknown> | null | undefined)
     fallbacks: fallbackMap,
     mode,
     store,
+    ...(referenceKeys !== undefined ? { referenceKeys } : {}),
   } as PluginSettings;
 }
 

@@ -1,4 +1,6 @@
+import { parseReferenceTarget, referenceGrants, type ReferenceTarget } from '../aws/references.js';
 import type { IamStatement } from '../core/iam.js';
+import type { SecretValue } from '../core/values.js';
 import { runtimeStoreBackendOf, type RuntimeStoreAccess, type RuntimeStoreLocation } from '../stages/runtime-store.js';
 import type { ServiceConfig } from './types.js';
 
@@ -56,4 +58,35 @@ export function runtimeStoreStatements(
   access: RuntimeStoreAccess,
 ): IamStatement[] {
   return runtimeStoreBackendOf(location).grant(location, folder, access);
+}
+
+/**
+ * The reference entries among a stage's opened values: name → target. The plugin learns the targets by
+ * opening the stage with its key at package time, which it does in runtime mode as in env mode (the package
+ * carries the entries sealed, and the plugin has already decrypted them to select and digest them): a
+ * keyless build cannot package runtime mode at all, so no grant on a prefix is needed.
+ */
+export function referenceTargets(values: ReadonlyMap<string, SecretValue>): Map<string, ReferenceTarget> {
+  const targets = new Map<string, ReferenceTarget>();
+  for (const [name, value] of values) {
+    if ((value as { ref?: unknown }).ref === true)
+      targets.set(name, parseReferenceTarget(value.text, `the reference of ${name}`));
+  }
+  return targets;
+}
+
+/**
+ * What lets the functions resolve the references they receive at cold start: ssm:GetParameters and
+ * secretsmanager:GetSecretValue on exactly those targets, and kms:Decrypt on `keys`
+ * (custom.stageSecrets.referenceKeys: the customer managed keys of those targets; the plugin does not ask
+ * AWS which key a parameter uses, so packaging needs no read access to the targets). `names` are the
+ * names the wrapped functions receive.
+ */
+export function referenceStatements(
+  names: Iterable<string>,
+  references: ReadonlyMap<string, ReferenceTarget>,
+  keys: readonly string[] = [],
+): { statements: IamStatement[]; targets: ReferenceTarget[] } {
+  const targets = [...new Set(names)].sort().flatMap((name) => references.get(name) ?? []);
+  return { statements: targets.length ? referenceGrants(targets, keys) : [], targets };
 }

@@ -13,9 +13,11 @@ import {
   RUNTIME_STORE_ENV,
   type RuntimeStoreLocation,
 } from '../stages/runtime-store.js';
+import type { ReferenceTarget } from '../aws/references.js';
 import {
   addToServiceRole,
   iamUnsafeCharacter,
+  referenceStatements,
   runtimeStoreStatements,
   type IamStatement,
   type RuntimeStoreAccess,
@@ -52,6 +54,10 @@ export interface RuntimeModeInput {
   received: Record<string, string[]>;
   /** custom.stageSecrets.store: functions that receive secrets get it as STAGE_SECRETS_STORE, their role its statements */
   store?: RuntimeStoreLocation;
+  /** the stage's reference entries, name → target (runtime-iam.ts referenceTargets): their functions' role may read exactly those */
+  references?: ReadonlyMap<string, ReferenceTarget>;
+  /** custom.stageSecrets.referenceKeys: the customer managed KMS keys (ARNs) the referenced targets are encrypted under */
+  referenceKeys?: readonly string[];
   /** Serverless v4's built-in esbuild is loaded (framework.ts): the functions it bundles get the bundled wrapper */
   builtInEsbuild?: boolean;
   log: Logger;
@@ -76,6 +82,8 @@ export interface RuntimeModeResult {
   opensWith: string;
   /** with a store: what the role may do in its folder, in words (the backend's) */
   storeGrant?: string;
+  /** the reference targets the wrapped functions resolve at cold start (their role may read exactly these) */
+  references?: ReferenceTarget[];
 }
 
 /**
@@ -260,6 +268,7 @@ function bundleFor(
     publicKey: file.publicKey,
     ...(file.policy ? { policy: file.policy } : {}),
     ...(file.approvalEpoch ? { approvalEpoch: file.approvalEpoch } : {}),
+    ...(file.allowedRefs ? { allowedRefs: file.allowedRefs } : {}),
     identities: usable,
     secrets,
   };
@@ -349,6 +358,17 @@ export function applyRuntimeMode(input: RuntimeModeInput): RuntimeModeResult {
   const result: RuntimeModeResult = { wrapped, packager, madeIndividual, fileStage: file.stage, opensWith: actions };
   if (wrapped.length === 0) return result;
   const statements: IamStatement[] = lambdaGrant(usable, file.app, file.stage);
+  const refs = referenceStatements(
+    wrapped.flatMap((n) => input.received[n] ?? []),
+    input.references ?? new Map(),
+    input.referenceKeys,
+  );
+  if (refs.targets.length) {
+    statements.push(...refs.statements);
+    result.references = refs.targets;
+    const reads = [...new Set(refs.statements.flatMap((st) => st.Action as string[]))].join(', ');
+    result.opensWith += `, then ${refs.targets.length === 1 ? '1 reference' : `${refs.targets.length} references`} read with ${reads}`;
+  }
   if (input.store && folder !== undefined) {
     // only functions with the wrapper: elsewhere a SecretClient has no packaged stage to update
     for (const name of wrapped) {

@@ -49,6 +49,8 @@ function serviceStageOptions(opts: ServiceStageOptions): StageOptions {
 interface CacheEntry {
   stage: Stage;
   load?: Promise<LoadedSecrets>;
+  /** loaded with references left unresolved (runtime mode resolves them at cold start) */
+  loadKept?: Promise<LoadedSecrets>;
 }
 
 /**
@@ -81,12 +83,22 @@ export class StageSecretsCache {
     return this.entry(opts).stage;
   }
 
-  /** The stage's secrets for a service, through the one loader every entry point shares. */
-  get(opts: ServiceStageOptions): Promise<LoadedSecrets> {
+  /**
+   * The stage's secrets for a service, through the one loader every entry point shares. References are
+   * resolved with the build's AWS credentials (env mode, at package time), or with `keep` left as sealed
+   * targets (runtime mode: the function resolves them at cold start).
+   */
+  get(opts: ServiceStageOptions, references: 'resolve' | 'keep' = 'resolve'): Promise<LoadedSecrets> {
     const entry = this.entry(opts);
-    entry.load ??= loadSecrets(entry.stage.options, entry.stage).catch((err: unknown) => {
-      throw withLocalDevelopmentHint(err);
-    });
+    const load = () =>
+      loadSecrets({ ...entry.stage.options, references }, entry.stage).catch((err: unknown) => {
+        throw withLocalDevelopmentHint(err);
+      });
+    if (references === 'keep') {
+      entry.loadKept ??= load();
+      return entry.loadKept;
+    }
+    entry.load ??= load();
     return entry.load;
   }
 }

@@ -1,9 +1,15 @@
 import { StageSecretsError } from '../core/errors.js';
-import type { StageFile } from '../core/format.js';
+import { MAX_REF_PREFIXES, REF_PREFIX, type StageFile } from '../core/format.js';
 import type { IdentityRecord } from '../core/format.js';
 import { epochLine } from './approval-epoch.js';
 import { identityTrust, tagRecord, trustOf, type IdentityTrust } from './identity-trust.js';
-import { keyAtHand, openStageFile, sealedToOtherKeyError, type OpenedStage } from './open-file.js';
+import {
+  keyAtHand,
+  openStageFile,
+  refsOutsideAllowedError,
+  sealedToOtherKeyError,
+  type OpenedStage,
+} from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
 
@@ -56,9 +62,10 @@ export async function approveNames(
       (name) => !opened.sealedToOtherKey.includes(name),
     );
     refuseUnopened(opened, toApprove, opts.stage);
+    refuseOutsideAllowed(opened, toApprove);
     const next: StageFile = { ...current, secrets: { ...current.secrets } };
     for (const name of toApprove)
-      next.secrets[name] = { ...current.secrets[name]!, approved: opened.approvals.nameTag(name) };
+      next.secrets[name] = { ...current.secrets[name]!, approved: opened.approvalTagOf(name) };
     if (request.open) next.policy = { mode: 'open', tag: opened.approvals.openPolicyTag() };
     const open = opened.open || request.open === true;
     const approvedNow = new Set(toApprove);
@@ -71,6 +78,18 @@ export async function approveNames(
     return next;
   });
   return result!;
+}
+
+/** A reference whose target the allowed prefixes do not cover is never approved: the build would refuse it. */
+function refuseOutsideAllowed(opened: OpenedStage, names: string[]): void {
+  const outside = names.filter((name) => opened.refsOutsideAllowed.includes(name));
+  if (outside.length === 0) return;
+  const refs = outside.map((name) => ({ name, target: opened.references.get(name)! }));
+  const refusal = refsOutsideAllowedError(opened.file, refs, opened.allowedRefs!);
+  throw new StageSecretsError(
+    'UNAPPROVED',
+    `not approving: ${refusal.message.replace('Nothing of this stage was used', 'Nothing was approved')}`,
+  );
 }
 
 /**
@@ -137,14 +156,19 @@ export async function revokeApprovals(
     const kept: string[] = [];
     const pending: string[] = [];
     for (const name of Object.keys(current.secrets).sort()) {
-      const { approved, ...entry } = current.secrets[name]!;
-      const stays = !revoking.has(name) && before.isApproved(name, approved);
-      next.secrets[name] = stays ? { ...entry, approved: after.nameTag(name) } : entry;
+      const { approved: _old, ...entry } = current.secrets[name]!;
+      const stays = !revoking.has(name) && opened.isTagged(name);
+      next.secrets[name] = stays ? { ...entry, approved: opened.approvalTagOf(name, after) } : entry;
       (stays ? kept : pending).push(name);
     }
     const open = opened.open && request.close !== true;
     if (open) next.policy = { mode: 'open', tag: after.openPolicyTag() };
     else delete next.policy;
+    // the list of allowed reference targets verified under `before` (openStageFile): tagged again at the new epoch
+    if (current.allowedRefs) {
+      const prefixes = current.allowedRefs.prefixes;
+      next.allowedRefs = { prefixes, tag: after.allowedRefsTag(prefixes) };
+    }
     // identity records a key holder confirmed stay confirmed at the new epoch; no other record is tagged
     next.identities = current.identities.map((record) =>
       trustOf(record, before) === 'confirmed' ? tagRecord(record, after) : record,
@@ -224,6 +248,71 @@ export async function confirmIdentities(
     }
     result = { unconfirmed, confirmed, left };
     return confirmed.length ? { ...current, identities } : current;
+  });
+  return result!;
+}
+
+export interface AllowRefsResult {
+  /** the list before (undefined: every target was allowed) and after */
+  before: readonly string[] | undefined;
+  after: readonly string[] | undefined;
+  /** references of the stage whose target the new list does not cover: the build refuses them now */
+  outside: Array<{ name: string; target: string }>;
+}
+
+/** Checks prefixes as approve --allow-ref takes them: each names a store, printable, the list not too long. */
+export function checkRefPrefixes(prefixes: readonly string[]): string[] {
+  const bad = prefixes.filter((p) => !REF_PREFIX.test(p));
+  if (bad.length > 0) {
+    throw new StageSecretsError(
+      'USAGE',
+      `--allow-ref takes a reference target prefix that starts with ssm:/ or secretsmanager: (printable, no spaces), ` +
+        'e.g. --allow-ref ssm:/org/shared/ or --allow-ref secretsmanager:prod/; end it with / to allow one folder only.',
+    );
+  }
+  const unique = [...new Set(prefixes)].sort();
+  if (unique.length > MAX_REF_PREFIXES) {
+    throw new StageSecretsError('USAGE', `--allow-ref takes at most ${MAX_REF_PREFIXES} prefixes.`);
+  }
+  return unique;
+}
+
+/**
+ * A key holder limits reference targets to `prefixes` (replacing the list), or lifts the limit (`undefined`).
+ * The list is tagged under the approval key at the current epoch, so a writer cannot widen it. A list a writer
+ * changed (its tag fails) is replaced here: that is the repair. Writes only the header.
+ */
+export async function setAllowedRefs(
+  opts: StageOptions,
+  prefixes: readonly string[] | undefined,
+): Promise<AllowRefsResult> {
+  const list = prefixes === undefined ? undefined : checkRefPrefixes(prefixes);
+  const store = Stage.find(opts).store;
+  let result: AllowRefsResult | undefined;
+  await store.update(opts.stage, async (found) => {
+    const current = requireCurrent(found, opts, store);
+    const env = opts.env ?? process.env;
+    await keyAtHand(current, env, store.displayPath(opts.stage));
+    const opened = await openStageFile(current, env, { reportOtherKey: true, replacingAllowedRefs: true });
+    const next: StageFile = { ...current, secrets: { ...current.secrets } };
+    if (list === undefined) delete next.allowedRefs;
+    else next.allowedRefs = { prefixes: list, tag: opened.approvals.allowedRefsTag(list) };
+    // reference tags cover the list: those that verified under the old one (if its tag verified) are tagged anew
+    const oldVerified =
+      current.allowedRefs === undefined ||
+      opened.approvals.isAllowedRefsTag(current.allowedRefs.prefixes, current.allowedRefs.tag);
+    for (const name of opened.references.keys()) {
+      if (oldVerified && opened.isTagged(name))
+        next.secrets[name] = {
+          ...current.secrets[name]!,
+          approved: opened.approvalTagOf(name, undefined, list ?? null),
+        };
+    }
+    const outside = [...opened.references]
+      .filter(([, target]) => list !== undefined && !list.some((p) => target.startsWith(p)))
+      .map(([name, target]) => ({ name, target }));
+    result = { before: current.allowedRefs?.prefixes, after: list, outside };
+    return next;
   });
   return result!;
 }

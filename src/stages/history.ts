@@ -7,7 +7,16 @@ import { git, repoRoot } from '../git/git.js';
 import { identityDiff } from './identity-trust.js';
 import { parseStageText } from './stage-text.js';
 
-export type ChangeKind = 'added' | 'changed' | 'removed' | 'approved';
+export type ChangeKind =
+  | 'added'
+  | 'changed'
+  | 'removed'
+  | 'approved'
+  // a reference's target is sealed: without the key, only that it was added or changed (or a switch)
+  | 'reference added'
+  | 'reference changed'
+  | 'became a reference'
+  | 'became a value';
 
 export interface NameChange {
   name: string;
@@ -38,7 +47,23 @@ export interface StageCommit {
 
 const sealed = (e: SecretEntry) => JSON.stringify([e.type, e.updated, e.epk, e.nonce, e.ct, e.tag]);
 const header = (f: StageFile) =>
-  JSON.stringify([f.app, f.stage, f.publicKey, f.identities, f.policy ?? null, f.approvalEpoch ?? null]);
+  JSON.stringify([
+    f.app,
+    f.stage,
+    f.publicKey,
+    f.identities,
+    f.policy ?? null,
+    f.approvalEpoch ?? null,
+    f.allowedRefs ?? null,
+  ]);
+
+/** A changed entry: a value, or a reference (its target sealed: only that it changed), or a switch. */
+function changeOf(x: SecretEntry, y: SecretEntry): ChangeKind {
+  if (x.ref === true && y.ref === true) return 'reference changed';
+  if (y.ref === true) return 'became a reference';
+  if (x.ref === true) return 'became a value';
+  return 'changed';
+}
 
 /** What changed from one version of a stage file to the next, by name (sorted); `before` undefined: the file is new. */
 export function stageChanges(
@@ -51,10 +76,10 @@ export function stageChanges(
   for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
     const x = Object.hasOwn(a, name) ? a[name] : undefined;
     const y = Object.hasOwn(b, name) ? b[name] : undefined;
-    if (!x && y) changes.push({ name, change: 'added' });
+    if (!x && y) changes.push({ name, change: y.ref === true ? 'reference added' : 'added' });
     else if (x && !y) changes.push({ name, change: 'removed' });
     else if (x && y) {
-      if (sealed(x) !== sealed(y)) changes.push({ name, change: 'changed' });
+      if (sealed(x) !== sealed(y)) changes.push({ name, change: changeOf(x, y) });
       if (y.approved && y.approved !== x.approved) changes.push({ name, change: 'approved' });
     }
   }
@@ -182,7 +207,7 @@ function withReplayedTag(
   short: string,
   first: FirstTagged,
 ): NameChange {
-  if (change.change !== 'added') return change;
+  if (change.change !== 'added' && change.change !== 'reference added') return change;
   const tag = now?.secrets[change.name]?.approved;
   const earliest = tag === undefined ? undefined : first.get(`${change.name}\0${tag}`);
   return earliest && earliest.commit !== short ? { ...change, replayedTagFrom: earliest.commit } : change;

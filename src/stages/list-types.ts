@@ -24,4 +24,8 @@ export interface SecretInfo {
   /** when it expires and who answers for it (set --expires / --owner), when given */
   expires?: string;
   owner?: string;
+  /** a reference (set --ref): the build reads its value from SSM or Secrets Manager; present only when true */
+  ref?: true;
+  /** a reference's target, only when asked for (list --show-refs) and the stage key is at hand */
+  target?: string;
 }

@@ -3,7 +3,7 @@ import { isStageSecretsError } from '../core/errors.js';
 import type { IdentityRecord, StageFile } from '../core/format.js';
 import type { ApprovalStatus, SecretInfo } from './list-types.js';
 import { approvalsFor } from './approval-epoch.js';
-import { entriesSealedToOtherKey, keyAtHand } from './open-file.js';
+import { entriesSealedToOtherKey, keyAtHand, referenceTargets } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage } from './stage.js';
 import { derivedId, describeIdentity } from '../identities/index.js';
@@ -13,6 +13,11 @@ export type { ApprovalStatus, SecretInfo } from './list-types.js';
 
 export interface CheckedList {
   secrets: SecretInfo[];
+  /**
+   * the reference target prefixes the header allows (approve --allow-ref), when it has a list; `checked`:
+   * its tag verified under the key at hand (false: no key here, or it does not verify, then `problem` says so)
+   */
+  allowedRefs?: { prefixes: readonly string[]; checked: boolean };
   /** the identity whose key checked the tags; absent: no key at hand, nothing checked */
   checkedWith?: string;
   /** a header tag (approval epoch, open policy) that does not verify */
@@ -24,7 +29,11 @@ export interface CheckedList {
   identities: string[];
 }
 
-function infos(file: StageFile, status: (name: string, tagged: boolean) => ApprovalStatus): SecretInfo[] {
+function infos(
+  file: StageFile,
+  status: (name: string, tagged: boolean) => ApprovalStatus,
+  targets?: ReadonlyMap<string, string>,
+): SecretInfo[] {
   const otherKey = new Set(entriesSealedToOtherKey(file));
   return Object.keys(file.secrets)
     .sort()
@@ -41,6 +50,11 @@ function infos(file: StageFile, status: (name: string, tagged: boolean) => Appro
       if (otherKey.has(name)) info.sealedToOtherKey = true;
       if (entry.expires) info.expires = entry.expires;
       if (entry.owner) info.owner = entry.owner;
+      if (entry.ref === true) {
+        info.ref = true;
+        const target = targets?.get(name);
+        if (target !== undefined) info.target = target;
+      }
       return info;
     });
 }
@@ -56,10 +70,13 @@ export function secretNamesIn(dir: string, stage: string, cwd: string, env: Node
 }
 
 /** listSecrets, with every tag checked when the stage key is at hand (as set finds it: no waiting on the network). */
-export async function listSecretsChecked(opts: StageOptions): Promise<CheckedList> {
+export async function listSecretsChecked(
+  opts: StageOptions,
+  options: { showRefs?: boolean } = {},
+): Promise<CheckedList> {
   const stage = Stage.find(opts);
   const file = stage.read();
-  const { approvals, ...checked } = await checkedSecrets(file, stage);
+  const { approvals, ...checked } = await checkedSecrets(file, stage, options.showRefs === true);
   return { ...checked, identities: file.identities.map((record) => identityLine(record, approvals)) };
 }
 
@@ -78,9 +95,14 @@ function identityLine(record: IdentityRecord, approvals: Approvals | undefined):
 async function checkedSecrets(
   file: StageFile,
   stage: Stage,
+  showRefs: boolean,
 ): Promise<Omit<CheckedList, 'identities'> & { approvals?: Approvals }> {
   const key = await keyAtHand(file, stage.options.env ?? process.env, stage.displayPath);
-  if (!key) return { secrets: infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending')) };
+  const listed = file.allowedRefs ? { prefixes: file.allowedRefs.prefixes, checked: false } : undefined;
+  if (!key) {
+    const secrets = infos(file, (_name, tagged) => (tagged ? 'unverified' : 'pending'));
+    return { secrets, ...(listed ? { allowedRefs: listed } : {}) };
+  }
   let approvals: Approvals;
   try {
     approvals = approvalsFor(file, key.privateKey);
@@ -90,13 +112,32 @@ async function checkedSecrets(
     return { secrets, checkedWith: key.identity.id, problem: err.message };
   }
   const open = file.policy !== undefined && approvals.isOpenPolicy(file.policy.tag);
+  const refsChecked = file.allowedRefs && approvals.isAllowedRefsTag(file.allowedRefs.prefixes, file.allowedRefs.tag);
   const problem =
     file.policy && !open
       ? `stage ${file.stage} says policy "${file.policy.mode}", but its tag does not verify.`
-      : undefined;
+      : file.allowedRefs && !refsChecked
+        ? `stage ${file.stage} limits reference targets (allowedRefs), but that list's tag does not verify: a writer changed it.`
+        : undefined;
+  // a reference's tag covers its target: the targets are opened to check it (and shown only when asked)
+  const targets = referenceTargets(file, key.privateKey);
   const status = (name: string, tagged: boolean): ApprovalStatus => {
-    if (tagged) return approvals.isApproved(name, file.secrets[name]!.approved) ? 'approved' : 'invalid';
+    const entry = file.secrets[name]!;
+    if (tagged) {
+      const target = entry.ref === true ? targets.get(name) : undefined;
+      const ok =
+        entry.ref === true
+          ? target !== undefined && approvals.isRefApproved(name, target, entry.approved, file.allowedRefs?.prefixes)
+          : approvals.isApproved(name, entry.approved);
+      return ok ? 'approved' : 'invalid';
+    }
     return open ? 'open' : 'pending';
   };
-  return { secrets: infos(file, status), checkedWith: key.identity.id, ...(problem ? { problem } : {}), approvals };
+  return {
+    secrets: infos(file, status, showRefs ? targets : undefined),
+    checkedWith: key.identity.id,
+    ...(listed ? { allowedRefs: { ...listed, checked: refsChecked === true } } : {}),
+    ...(problem ? { problem } : {}),
+    approvals,
+  };
 }

@@ -43,6 +43,12 @@ export interface LoadedSecrets {
 export interface LoadOptions extends StageOptions {
   /** use the env `stage-secrets run` set when it ran for this stage; default true (the CLI itself says false) */
   runEnv?: boolean;
+  /**
+   * `resolve` (default): each reference entry is replaced by the value its target holds, read with this
+   * process's AWS credentials (src/aws/references.ts); `keep`: references stay as they are (`ref: true`, the
+   * target as text), for callers that treat them apart (publish).
+   */
+  references?: 'resolve' | 'keep';
 }
 
 /** "the stage file secrets/dev.json (identity local:…)" or "the environment of stage-secrets run": for logs. */
@@ -164,9 +170,14 @@ async function loadFromStageFile(opts: LoadOptions, stage: Stage): Promise<Loade
   const file = stage.read();
   const opened = await stage.open();
   if (opened.pending.length > 0) throw unapprovedError(file, opened.pending);
+  const decrypted = opened.decryptAll();
+  const values =
+    opts.references !== 'keep' && opened.references.size > 0
+      ? await resolveStageReferences(decrypted, opts.env ?? process.env)
+      : decrypted;
   return {
     stage: opts.stage,
-    values: opened.decryptAll(),
+    values,
     source: {
       kind: 'stage-file',
       path: stage.displayPath,
@@ -187,8 +198,25 @@ export function unapprovedError(file: StageFile, pending: string[]): StageSecret
     file.version < APPROVAL_VERSION
       ? `the stage file was written before name approval existed (format version ${file.version}), so none of its names is approved yet`
       : `a writer without the key added ${pending.length === 1 ? 'it' : 'them'}, and a name can change how a program runs (BROWSER, PYTHONWARNINGS, ...)`;
+  const refs = pending.filter((name) => file.secrets[name]?.ref === true);
+  const refWhy = refs.length
+    ? ` (${refs.join(', ')} ${refs.length === 1 ? 'is a reference' : 'are references'}: an approval covers the ` +
+      'target, so a new or changed target, or a switch between value and reference, needs approval again)'
+    : '';
   return new StageSecretsError(
     'UNAPPROVED',
-    `stage ${file.stage} has names no key holder approved: ${pending.join(', ')}; ${why}. Nothing of this stage was used. Review them (npx --no-install stage-secrets list --stage ${file.stage}, or the stage file's git diff), then a key holder runs: npx --no-install stage-secrets approve --stage ${file.stage} ${names} (or removes them with stage-secrets rm).`,
+    `stage ${file.stage} has names no key holder approved: ${pending.join(', ')}; ${why}${refWhy}. Nothing of this stage was used. Review them (npx --no-install stage-secrets list --stage ${file.stage}, or the stage file's git diff), then a key holder runs: npx --no-install stage-secrets approve --stage ${file.stage} ${names} (or removes them with stage-secrets rm).`,
   );
+}
+
+/**
+ * A stage's references resolved with this process's AWS credentials (loaded only when the stage has one):
+ * batched per store, one call set per stage and load. Errors name the secret and its target, never a value.
+ */
+async function resolveStageReferences(
+  values: ReadonlyMap<string, SecretValue>,
+  env: NodeJS.ProcessEnv,
+): Promise<ReadonlyMap<string, SecretValue>> {
+  const { resolveReferences } = await import('../aws/references.js');
+  return resolveReferences(values, env);
 }

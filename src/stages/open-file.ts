@@ -26,9 +26,25 @@ export interface OpenedStage {
   open: boolean;
   /** entries sealed to another key than the header's (rotate-vs-add merges), sorted; they never open */
   sealedToOtherKey: string[];
+  /** reference entries that open: name -> canonical target, sorted by name */
+  references: ReadonlyMap<string, string>;
+  /** the reference target prefixes a key holder allowed (approve --allow-ref); undefined: any target */
+  allowedRefs: readonly string[] | undefined;
+  /** references whose target starts with none of allowedRefs, sorted; the build refuses them */
+  refsOutsideAllowed: string[];
+  /**
+   * The tag a key holder gives `name` as it is now (a reference's covers its target and the allowed prefixes:
+   * `allowed`, default the header's; null: no list), under `approvals` (default the stage's).
+   */
+  approvalTagOf(name: string, approvals?: Approvals, allowed?: readonly string[] | null): string;
+  /** Whether `name` carries a tag that verifies for what it is now (a value, or a reference to its target). */
+  isTagged(name: string): boolean;
   /** Decrypts one secret; throws INTEGRITY naming the secret when it does not open. */
   decrypt(name: string): SecretValue;
-  /** Decrypts every secret, sorted by name; throws INTEGRITY naming every secret that does not open. */
+  /**
+   * Decrypts every secret, sorted by name; throws INTEGRITY naming every secret that does not open, and
+   * UNAPPROVED naming every reference whose target the header's allowed prefixes do not cover.
+   */
   decryptAll(): Map<string, SecretValue>;
 }
 
@@ -183,6 +199,51 @@ export function sealedToOtherKeyError(file: Pick<StageFile, 'stage'>, names: str
 export interface OpenStageOptions {
   /** report entries sealed to another key (verify, approve) instead of refusing the stage */
   reportOtherKey?: boolean;
+  /** approve --allow-ref / --clear-allow-ref replace the list: its old tag need not verify */
+  replacingAllowedRefs?: boolean;
+}
+
+/**
+ * The targets of a stage's reference entries that open under `privateKey` (name -> canonical target): what
+ * list shows a key holder and checks reference approvals with. Entries that do not open are left out.
+ */
+export function referenceTargets(file: StageFile, privateKey: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  const names = Object.keys(file.secrets).filter((name) => file.secrets[name]!.ref === true);
+  if (names.length === 0) return out;
+  const own = publicKeyFingerprint(file.publicKey);
+  const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
+  for (const name of names.sort()) {
+    const entry = file.secrets[name]!;
+    if (entry.sealedTo !== undefined && entry.sealedTo !== own) continue;
+    const target = opener.open(valueAad(file, name, entry.type, entry), entry);
+    if (target !== undefined) out.set(name, target);
+  }
+  return out;
+}
+
+/** Whether a reference target is under one of the allowed prefixes (none given: every target is). */
+export function isAllowedTarget(target: string, prefixes: readonly string[] | undefined): boolean {
+  return prefixes === undefined || prefixes.some((prefix) => target.startsWith(prefix));
+}
+
+/** The build's refusal of references outside the allowed prefixes: names each name, its target and the fix. */
+export function refsOutsideAllowedError(
+  file: Pick<StageFile, 'stage'>,
+  outside: ReadonlyArray<{ name: string; target: string }>,
+  prefixes: readonly string[],
+): StageSecretsError {
+  const each = outside.map((r) => `${r.name} -> ${r.target}`).join(', ');
+  const allowed = prefixes.join(', ');
+  const widen = prefixes.map((p) => `--allow-ref ${p}`).join(' ');
+  return new StageSecretsError(
+    'UNAPPROVED',
+    `stage ${file.stage} has ${outside.length === 1 ? 'a reference' : 'references'} whose target starts with none ` +
+      `of the prefixes a key holder allowed (${allowed}): ${each}. Nothing of this stage was used. Point ` +
+      `${outside.length === 1 ? 'it' : 'them'} at a target under an allowed prefix (npx --no-install stage-secrets set ` +
+      `--stage ${file.stage} NAME --ref TARGET), remove ${outside.length === 1 ? 'it' : 'them'} with rm, or have a ` +
+      `key holder widen the list: npx --no-install stage-secrets approve --stage ${file.stage} ${widen} --allow-ref PREFIX.`,
+  );
 }
 
 /** Opens a stage file the caller has already read and checked. */
@@ -209,18 +270,49 @@ export async function openStageFile(
       `stage ${file.stage} says policy "${file.policy.mode}", but no key holder set it (its tag does not verify): a writer without the key changed it, or copied it from an earlier version (a key holder closed it with approve --close). Restore the stage file from git, or have a key holder run: npx --no-install stage-secrets approve --stage ${file.stage} --open`,
     );
   }
-  const pending = open
-    ? []
-    : Object.keys(file.secrets)
-        .filter((name) => !approvals.isApproved(name, file.secrets[name]!.approved))
-        .sort();
+  const allowedRefs = file.allowedRefs?.prefixes;
+  if (
+    file.allowedRefs &&
+    !options.replacingAllowedRefs &&
+    !approvals.isAllowedRefsTag(allowedRefs!, file.allowedRefs.tag)
+  ) {
+    throw new StageSecretsError(
+      'INTEGRITY',
+      `stage ${file.stage} limits reference targets (allowedRefs), but no key holder set that list (its tag does not ` +
+        'verify): a writer without the key changed it, or copied it from an earlier version. Nothing of this stage ' +
+        'was used. Restore the stage file from git, or have a key holder set the list again: npx --no-install ' +
+        `stage-secrets approve --stage ${file.stage} --allow-ref PREFIX (or --clear-allow-ref).`,
+    );
+  }
   const opener = new Opener(privateKey, Buffer.from(file.publicKey, 'base64'));
   const tryDecrypt = (name: string): SecretValue | undefined => {
     const entry = file.secrets[name]!;
     if (sealedToOtherKey.includes(name)) return undefined;
     const text = opener.open(valueAad(file, name, entry.type, entry), entry);
-    return text === undefined ? undefined : { type: entry.type, text };
+    if (text === undefined) return undefined;
+    return entry.ref === true ? { type: entry.type, text, ref: true } : { type: entry.type, text };
   };
+  // a reference's approval covers its target, so its target is opened here (targets are not values)
+  const references = new Map<string, string>();
+  for (const name of Object.keys(file.secrets).sort()) {
+    if (file.secrets[name]!.ref !== true) continue;
+    const target = tryDecrypt(name);
+    if (target) references.set(name, target.text);
+  }
+  const isTagged = (name: string): boolean => {
+    const entry = file.secrets[name]!;
+    if (entry.ref !== true) return approvals.isApproved(name, entry.approved);
+    const target = references.get(name);
+    return target !== undefined && approvals.isRefApproved(name, target, entry.approved, allowedRefs);
+  };
+  const pending = open
+    ? []
+    : Object.keys(file.secrets)
+        .filter((name) => !isTagged(name))
+        .sort();
+  const refsOutsideAllowed = [...references]
+    .filter(([, target]) => !isAllowedTarget(target, allowedRefs))
+    .map(([name]) => name);
   const integrityError = (names: string[]) =>
     new StageSecretsError(
       'INTEGRITY',
@@ -234,6 +326,17 @@ export async function openStageFile(
     pending,
     open,
     sealedToOtherKey,
+    references,
+    allowedRefs,
+    refsOutsideAllowed,
+    approvalTagOf(name, under = approvals, allowed = allowedRefs ?? null) {
+      const entry = file.secrets[name]!;
+      if (entry.ref !== true) return under.nameTag(name);
+      const target = references.get(name);
+      if (target === undefined) throw integrityError([name]);
+      return under.refTag(name, target, allowed ?? undefined);
+    },
+    isTagged,
     decrypt(name) {
       if (!Object.hasOwn(file.secrets, name)) {
         throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
@@ -254,6 +357,10 @@ export async function openStageFile(
       const other = failed.filter((name) => sealedToOtherKey.includes(name));
       if (other.length) throw sealedToOtherKeyError(file, other);
       if (failed.length) throw integrityError(failed);
+      if (refsOutsideAllowed.length > 0) {
+        const outside = refsOutsideAllowed.map((name) => ({ name, target: references.get(name)! }));
+        throw refsOutsideAllowedError(file, outside, allowedRefs!);
+      }
       return out;
     },
   };

@@ -68,6 +68,10 @@ function lines(s: StageReview): Line[] {
   return [
     { label: 'added', names: s.added },
     { label: 'replaced', names: s.replaced },
+    ...(['reference added', 'reference changed', 'became a reference', 'became a value'] as const).map((change) => ({
+      label: `${change} (target sealed: a key holder sees it with list --show-refs)`,
+      names: (s.references ?? []).filter((r) => r.change === change).map((r) => r.name),
+    })),
     { label: 'removed', names: s.removed },
     { label: 'approved (tag not checked without the key)', names: s.approved },
     { label: 'approval withdrawn', names: s.revoked },

@@ -24,7 +24,7 @@ import { stageStoreAt } from './stage-text.js';
  * needs a key holder's eye before the merge.
  */
 export interface HeaderChange {
-  field: 'stage' | 'app' | 'publicKey' | 'identities' | 'policy' | 'approvalEpoch';
+  field: 'stage' | 'app' | 'publicKey' | 'identities' | 'policy' | 'approvalEpoch' | 'allowedRefs';
   /** one line in words, e.g. "public key 0123abcd... -> 4567ef01...: a rotate, or a key a writer made" */
   text: string;
 }
@@ -40,6 +40,14 @@ export interface StageReview {
   added: string[];
   /** sealed value or type changed */
   replaced: string[];
+  /**
+   * references the change adds or changes (the target is sealed: without the key, only that it changed), or
+   * entries that became a reference or a value; present only when there is one. A key holder approves each again.
+   */
+  references?: Array<{
+    name: string;
+    change: 'reference added' | 'reference changed' | 'became a reference' | 'became a value';
+  }>;
   removed: string[];
   /** an approval tag appeared on a name that had none (not checked: no key here) */
   approved: string[];
@@ -244,6 +252,8 @@ export function reviewStage(
   for (const name of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
     const x = Object.hasOwn(a, name) ? a[name] : undefined;
     const y = Object.hasOwn(b, name) ? b[name] : undefined;
+    const refChange = referenceChange(x, y);
+    if (refChange) (review.references ??= []).push({ name, change: refChange });
     if (!x && y) review.added.push(name);
     else if (x && !y) review.removed.push(name);
     else if (x && y) {
@@ -315,12 +325,28 @@ function headerChanges(before: StageFile | undefined, after: StageFile | undefin
   if (policy(before) !== policy(after)) {
     changes.push({ field: 'policy', text: `policy ${policy(before)} -> ${policy(after)}` });
   }
+  const allowed = (f: StageFile) =>
+    f.allowedRefs ? `limited to ${f.allowedRefs.prefixes.join(', ')} (tag not checked without the key)` : 'any target';
+  if (allowed(before) !== allowed(after)) {
+    changes.push({ field: 'allowedRefs', text: `reference targets ${allowed(before)} -> ${allowed(after)}` });
+  }
   const [from, to] = [claimedEpoch(before), claimedEpoch(after)];
   if (JSON.stringify(before.approvalEpoch ?? null) !== JSON.stringify(after.approvalEpoch ?? null)) {
     const lowered = to < from ? ': LOWERED, so approvals an earlier revoke withdrew would verify again' : '';
     changes.push({ field: 'approvalEpoch', text: `approval epoch ${from} -> ${to}${lowered}` });
   }
   return changes;
+}
+
+/** What a change did to a reference, without the key: the target is sealed, so only that it changed. */
+function referenceChange(
+  x: SecretEntry | undefined,
+  y: SecretEntry | undefined,
+): NonNullable<StageReview['references']>[number]['change'] | undefined {
+  if (y?.ref !== true) return x?.ref === true && y ? 'became a value' : undefined;
+  if (!x) return 'reference added';
+  if (x.ref !== true) return 'became a reference';
+  return sealed(x) !== sealed(y) ? 'reference changed' : undefined;
 }
 
 function withoutTag(record: IdentityRecord): string {

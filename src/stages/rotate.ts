@@ -42,7 +42,7 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     const own = Object.keys(current.secrets).filter((name) => !opened.sealedToOtherKey.includes(name));
     for (const name of own) {
       values.set(name, opened.decrypt(name));
-      if (opened.approvals.isApproved(name, current.secrets[name]!.approved)) approvedBefore.add(name);
+      if (opened.isTagged(name)) approvedBefore.add(name);
     }
     if (opened.sealedToOtherKey.length > 0) {
       const interrupted = store.readInterruptedRotation(opts.stage);
@@ -64,6 +64,11 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     const epoch = epochLine(approvals);
     if (epoch) next.approvalEpoch = epoch;
     if (current.policy) next.policy = { mode: 'open', tag: approvals.openPolicyTag() };
+    // openStageFile verified the list's tag under the current key: it is carried to the new one
+    if (current.allowedRefs) {
+      const prefixes = current.allowedRefs.prefixes;
+      next.allowedRefs = { prefixes, tag: approvals.allowedRefsTag(prefixes) };
+    }
     try {
       for (const record of current.identities) {
         const { record: rewrapped } = await (await recipientFor(record, env)).wrap(pair.privateKey, contextOf(next));
@@ -74,9 +79,15 @@ export async function rotateStage(opts: StageOptions): Promise<{ secrets: number
     }
     const sealer = new Sealer(pair.publicKey);
     for (const [name, value] of [...values].sort(([a], [b]) => (a < b ? -1 : 1))) {
-      const approved = approvedBefore.has(name) ? approvals.nameTag(name) : undefined;
+      const tagOf = () =>
+        value.ref ? approvals.refTag(name, value.text, current.allowedRefs?.prefixes) : approvals.nameTag(name);
+      const approved = approvedBefore.has(name) ? tagOf() : undefined;
       const { expires, owner } = current.secrets[name]!;
-      const meta = { ...(expires ? { expires } : {}), ...(owner ? { owner } : {}) };
+      const meta = {
+        ...(expires ? { expires } : {}),
+        ...(owner ? { owner } : {}),
+        ...(value.ref ? { ref: true as const } : {}),
+      };
       next.secrets[name] = {
         type: value.type,
         updated: current.secrets[name]!.updated,

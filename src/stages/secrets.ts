@@ -4,7 +4,7 @@ import { EXPIRES, MAX_OWNER, OWNER } from '../core/entry-file.js';
 import { FORMAT_VERSION, type SecretEntry, type StageFile } from '../core/format.js';
 import { assertKeyName } from '../core/names.js';
 import { normalizeValue, type SecretType } from '../core/values.js';
-import { keyAtHand } from './open-file.js';
+import { isAllowedTarget, keyAtHand } from './open-file.js';
 import type { StageOptions } from './options.js';
 import { Stage, requireCurrent } from './stage.js';
 import { approvalsFor } from './approval-epoch.js';
@@ -19,6 +19,29 @@ export interface NewSecret {
    * entry it replaces. Only a version-3 stage stores them. */
   expires?: string;
   owner?: string;
+  /** a reference: `value` is the canonical target text (src/aws/references.ts parseReferenceTarget), and `type`
+   * the type of the value it yields. Version-3 stages only. */
+  ref?: true;
+}
+
+/** A reference entry's refusals that need no key: the stage's format, and the header's allowed prefixes. */
+function checkReference(s: NewSecret, current: StageFile, stage: string): void {
+  if (current.version !== FORMAT_VERSION) {
+    throw new StageSecretsError(
+      'UNSUPPORTED_VERSION',
+      `a reference is stored only in a stage of format version 3; upgrade the stage first (no key needed): ` +
+        `npx --no-install stage-secrets upgrade --stage ${stage}`,
+    );
+  }
+  const prefixes = current.allowedRefs?.prefixes;
+  if (!isAllowedTarget(s.value, prefixes)) {
+    throw new StageSecretsError(
+      'USAGE',
+      `--ref for ${s.name}: the target ${s.value} starts with none of the prefixes a key holder allowed for stage ` +
+        `${stage} (${prefixes!.join(', ')}); the build would refuse it. Use a target under one of them, or ask a key ` +
+        `holder to widen the list (npx --no-install stage-secrets approve --stage ${stage} --allow-ref PREFIX ...).`,
+    );
+  }
 }
 
 /** The expiry and owner a write seals with: as given, else those of the entry it replaces. */
@@ -69,7 +92,8 @@ export interface SetResult {
 export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Promise<SetResult> {
   const normalized = secrets.map((s) => {
     assertKeyName(s.name);
-    return { ...s, value: normalizeValue(s.name, s.type, s.value) };
+    // a reference's value is its target (canonical already); the type applies to what the target yields
+    return s.ref ? s : { ...s, value: normalizeValue(s.name, s.type, s.value) };
   });
   const batchNames = new Map<string, string>();
   for (const s of normalized) {
@@ -90,8 +114,12 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
     opts.stage,
     async (found, names) => {
       const current = requireCurrent(found, opts, store);
+      // a reference's tag covers its target: a key holder's write of one (or over one) always tags it anew
       const needsApproval = normalized.some(
-        (s) => !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved),
+        (s) =>
+          s.ref === true ||
+          !(Object.hasOwn(current.secrets, s.name) && current.secrets[s.name]!.approved) ||
+          current.secrets[s.name]!.ref === true,
       );
       // asked even when nothing needs approval: a key here that does not match the file refuses the write
       const key = await keyAtHand(current, opts.env ?? process.env, store.displayPath(opts.stage));
@@ -110,10 +138,23 @@ export async function setSecrets(opts: StageOptions, secrets: NewSecret[]): Prom
         }
         const previous = Object.hasOwn(current.secrets, s.name) ? current.secrets[s.name] : undefined;
         (previous ? replaced : added).push(s.name);
-        // the tag depends on the name only: a key holder's write (re)approves it, anyone's replacement keeps it
-        const approved = approvals ? approvals.nameTag(s.name) : previous?.approved;
+        if (s.ref) checkReference(s, current, opts.stage);
+        // a value's tag depends on the name only: a key holder's write (re)approves it, anyone's replacement of a
+        // value by a value keeps it. A reference's covers its target: without a key, writing one (or replacing
+        // one) leaves the name pending.
+        const keeps = previous?.ref !== true && s.ref !== true;
+        const approved = approvals
+          ? s.ref
+            ? approvals.refTag(s.name, s.value, current.allowedRefs?.prefixes)
+            : approvals.nameTag(s.name)
+          : keeps
+            ? previous?.approved
+            : undefined;
         if (!approved) pending.push(s.name);
-        const meta = entryMeta(s, previous, current.version === FORMAT_VERSION, opts.stage);
+        const meta: EntryMeta = {
+          ...entryMeta(s, previous, current.version === FORMAT_VERSION, opts.stage),
+          ...(s.ref ? { ref: true as const } : {}),
+        };
         const entry: SecretEntry = {
           type: s.type,
           updated,

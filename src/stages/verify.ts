@@ -26,12 +26,18 @@ export interface VerifyReport {
   open: boolean;
   /** entries sealed to another key than the stage's (a branch set them before a rotate): set them again */
   sealedToOtherKey: string[];
+  /** reference entries that open (set --ref), sorted; their targets only with `showRefs` */
+  references: Array<{ name: string; target?: string }>;
+  /** the target prefixes a key holder allowed (approve --allow-ref), when the header limits them */
+  allowedRefs?: readonly string[];
+  /** references whose target the allowed prefixes do not cover: the build refuses the stage */
+  refsOutsideAllowed: Array<{ name: string; target: string }>;
   /** distinct ephemeral keys: each costs one X25519 agreement whenever the stage is opened */
   ephemeralKeys: number;
 }
 
 /** Opens every secret and reports which fail, instead of stopping at the first. */
-export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
+export async function verifyStage(opts: StageOptions, options: { showRefs?: boolean } = {}): Promise<VerifyReport> {
   const opened = await Stage.find(opts).open({ reportOtherKey: true });
   const ok: string[] = [];
   const failed: string[] = [];
@@ -64,6 +70,9 @@ export async function verifyStage(opts: StageOptions): Promise<VerifyReport> {
     pending: opened.pending,
     open: opened.open,
     sealedToOtherKey: opened.sealedToOtherKey,
+    references: [...opened.references].map(([name, target]) => (options.showRefs ? { name, target } : { name })),
+    ...(opened.allowedRefs ? { allowedRefs: opened.allowedRefs } : {}),
+    refsOutsideAllowed: opened.refsOutsideAllowed.map((name) => ({ name, target: opened.references.get(name)! })),
     ephemeralKeys,
   };
 }

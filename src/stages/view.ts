@@ -24,7 +24,12 @@ export function sealedDigest(entry: SecretEntry): string {
 /** Without the key a tag is not checked (a writer can make up a well-formed one): "tagged (unverified)", never "approved". */
 export function secretLine(name: string, entry: SecretEntry): string {
   const approval = entry.approved ? 'tagged (unverified)' : 'pending';
-  return `${name}  ${entry.type}  ${entry.updated}  ${approval}  ${sealedDigest(entry)}`;
+  return `${name}  ${entry.type}${refText(entry)}  ${entry.updated}  ${approval}  ${sealedDigest(entry)}`;
+}
+
+/** A reference's mark: its target is sealed, so a changed digest is all a keyless view shows of a new target. */
+function refText(entry: SecretEntry): string {
+  return entry.ref === true ? '  reference (target sealed)' : '';
 }
 
 const UNCHECKED_POLICY = 'tagged (unverified): every name allowed if the tag verifies';
@@ -41,6 +46,7 @@ export function stageView(file: StageFile): string {
     `policy: ${file.policy ? `${file.policy.mode}, ${UNCHECKED_POLICY}` : 'names need approval'}`,
     // only from the first revocation on, so the view of a file that never revoked stays as it was
     ...(file.approvalEpoch ? [`approval epoch: ${file.approvalEpoch.epoch}`] : []),
+    ...(file.allowedRefs ? [`reference targets: ${file.allowedRefs.prefixes.join(', ')}, tagged (unverified)`] : []),
     secretsLine,
     ...names.map((name) => secretLine(name, file.secrets[name]!)),
     '',
@@ -50,7 +56,7 @@ export function stageView(file: StageFile): string {
 /** One v3 entry file as review reads it; git names the file (and so the secret) in the diff's header. */
 export function entryView(entry: SecretEntry): string {
   const approval = entry.approved ? 'tagged (unverified)' : 'pending';
-  return `${entry.type}  ${entry.updated}  sealed to ${entry.sealedTo ?? '?'}  ${approval}  ${sealedDigest(entry)}\n`;
+  return `${entry.type}${refText(entry)}  ${entry.updated}  sealed to ${entry.sealedTo ?? '?'}  ${approval}  ${sealedDigest(entry)}\n`;
 }
 
 /**

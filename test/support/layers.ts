@@ -64,7 +64,16 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/serverless/',
     what: "the Serverless plugin's work: variables, packaging, runtime mode, the package check",
-    imports: ['src/contract/', 'src/stages/', 'src/git/', 'src/identities/', 'src/runtime-store/', 'src/store/', CORE],
+    imports: [
+      'src/contract/',
+      'src/stages/',
+      'src/git/',
+      'src/identities/',
+      'src/runtime-store/',
+      'src/store/',
+      'src/aws/references.ts',
+      CORE,
+    ],
   },
   {
     path: 'src/sst/',
@@ -79,7 +88,7 @@ export const LAYERS: readonly Layer[] = [
   {
     path: 'src/runtime/',
     what: "runtime mode's Lambda side, bundled into one file the plugin copies into each package",
-    imports: ['src/stages/open-file.ts', 'src/identities/', CORE],
+    imports: ['src/stages/open-file.ts', 'src/identities/', 'src/aws/references.ts', CORE],
   },
   {
     path: 'src/index.ts',
@@ -133,7 +142,7 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     path: 'src/aws/',
-    what: "AWS services that are neither a kind's nor a backend's: SSM and Secrets Manager (import, publish), CloudFormation and Lambda (status)",
+    what: "AWS services that are neither a kind's nor a backend's: SSM and Secrets Manager (import, publish, references: `references.ts`), CloudFormation and Lambda (status)",
     imports: [CORE],
   },
   {

@@ -1,10 +1,16 @@
 import { StageSecretsError } from '../../core/errors.js';
 import { runConfirmIdentities } from '../confirm-identities.js';
-import { approveNames, revokeApprovals, type RevokeResult } from '../../stages/approve.js';
+import {
+  approveNames,
+  revokeApprovals,
+  setAllowedRefs,
+  type AllowRefsResult,
+  type RevokeResult,
+} from '../../stages/approve.js';
 import { checkNameArgument, defineCommand, stageOptions, STAGE_OPTIONS, write, type CliIo } from '../command.js';
 
 const USAGE =
-  'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close | --identities [ID...] [--yes]';
+  'npx --no-install stage-secrets approve --stage S [NAME...] [--open] | --revoke NAME... | --close | --identities [ID...] [--yes] | --allow-ref PREFIX... | --clear-allow-ref';
 
 function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
   const epochs = `${r.epochBefore} -> ${r.epoch}`;
@@ -25,13 +31,27 @@ function reportRevoke(io: CliIo, stage: string, r: RevokeResult): void {
   }
 }
 
+function reportAllowRefs(io: CliIo, stage: string, r: AllowRefsResult): number {
+  if (r.after === undefined) {
+    write(io.stderr, `stage ${stage}: references may point at any target (each still needs a key holder's approval).`);
+  } else {
+    write(io.stderr, `stage ${stage}: reference targets limited to ${r.after.join(', ')}`);
+  }
+  if (r.outside.length > 0) {
+    const each = r.outside.map((o) => o.name).join(', ');
+    write(io.stderr, `outside the allowed prefixes (the build refuses the stage until they change or go): ${each}`);
+  }
+  return 0;
+}
+
 export const command = defineCommand({
   name: 'approve',
   summary: 'approve names that writers without the key added (needs the key)',
   usage: `stage-secrets approve --stage S [NAME...] [--open]
        stage-secrets approve --stage S --revoke NAME...
        stage-secrets approve --stage S --close
-       stage-secrets approve --stage S --identities [ID...] [--yes]`,
+       stage-secrets approve --stage S --identities [ID...] [--yes]
+       stage-secrets approve --stage S --allow-ref PREFIX [--allow-ref PREFIX...] | --clear-allow-ref`,
   description: `Anyone with the repo can add a secret, and a new name can change how a program runs (BROWSER,
 PYTHONWARNINGS, a tool's proxy setting...). So the build (run, export, the plugin, the SST helper and
 the client) refuses a stage while it has names no key holder approved. approve shows the pending
@@ -68,6 +88,20 @@ holder confirmed, with its recipient / key ARN / region, and tags those you conf
 rewrap never wrap the stage key to an unconfirmed record. Stages made before
 identities were tagged need this once; init, rotate and rewrap tag what they write.`,
     },
+    'allow-ref': {
+      type: 'string',
+      multiple: true,
+      value: 'PREFIX',
+      help: `limit reference targets (set NAME --ref TARGET) to these prefixes, e.g.
+--allow-ref ssm:/org/shared/ --allow-ref secretsmanager:prod/ (replaces the list;
+end a prefix with / to allow one folder only). The build refuses a reference whose
+target starts with none of them, and approve refuses to approve it. Stored in the
+stage header under a key holder's tag: a writer's edit of it stops the build`,
+    },
+    'clear-allow-ref': {
+      type: 'boolean',
+      help: 'lift the limit: references may point anywhere again (each still needs approval)',
+    },
     yes: {
       type: 'boolean',
       help: `with --identities, for scripts: confirm without asking (check the records first:
@@ -99,6 +133,17 @@ tag) to an earlier version also rolls back every approval made since; review hea
     }
     if (values.yes && !values.identities) {
       throw new StageSecretsError('USAGE', `--yes goes with --identities. Usage: ${USAGE}`);
+    }
+    const allowRef = values['allow-ref'] ?? [];
+    if (allowRef.length > 0 || values['clear-allow-ref']) {
+      if (allowRef.length > 0 && values['clear-allow-ref']) {
+        throw new StageSecretsError('USAGE', `--allow-ref and --clear-allow-ref do not combine. Usage: ${USAGE}`);
+      }
+      if (values.open || values.revoke || values.close || values.identities || positionals.length > 0) {
+        const why = '--allow-ref and --clear-allow-ref go alone (no NAME, --open, --revoke, --close or --identities)';
+        throw new StageSecretsError('USAGE', `${why}. Usage: ${USAGE}`);
+      }
+      return reportAllowRefs(io, opts.stage, await setAllowedRefs(opts, allowRef.length > 0 ? allowRef : undefined));
     }
     if (values.identities) {
       if (values.open || values.revoke || values.close) {

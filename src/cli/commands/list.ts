@@ -39,6 +39,12 @@ Exit 2 when a stage file cannot be read.`,
 a store). approved: the entry carries a tag, checked or not (as before); approval:
 pending | unverified | approved | invalid | open, as above`,
     },
+    'show-refs': {
+      type: 'boolean',
+      help: `with the stage key at hand, show each reference's target (ssm:/..., secretsmanager:...)
+instead of just "reference". Targets are sealed: not secret, but kept off CI logs
+unless asked for`,
+    },
     ...RUNTIME_STORE_OPTION,
     ...STAGE_OPTIONS,
     stage: { ...STAGE_OPTIONS.stage, help: 'stage name (without it: every stage)' },
@@ -50,7 +56,7 @@ pending | unverified | approved | invalid | open, as above`,
     const opts = stageOptions('list', values, io);
     const location = runtimeStoreFromOptions(values, io.env);
     const newer = location && (await namesNewerInStore(opts, location));
-    const checked = await listSecretsChecked(opts);
+    const checked = await listSecretsChecked(opts, { showRefs: values['show-refs'] === true });
     const secrets = checked.secrets.map((s) => (newer ? { ...s, storeNewer: newer.has(s.name) } : s));
     const untracked = gitUntrackedNote(stageFiles(opts), io.cwd, io.env);
     if (untracked) write(io.stderr, untracked);
@@ -68,11 +74,16 @@ pending | unverified | approved | invalid | open, as above`,
     const width = Math.max(4, ...secrets.map((s) => s.name.length));
     // the expiry and owner columns only when some entry has them, so other stages list as before
     const meta = secrets.some((s) => s.expires || s.owner);
-    const metaCells = (expires: string, owner: string) => (meta ? `  ${expires.padEnd(24)}  ${owner}` : '');
+    // the reference column only when some entry is one, last, so other stages list as before
+    const refs = secrets.some((s) => s.ref);
+    const ownerWidth = Math.max(5, ...secrets.map((s) => (s.owner ?? '-').length));
+    const metaCells = (expires: string, owner: string) =>
+      meta ? `  ${expires.padEnd(24)}  ${refs ? owner.padEnd(ownerWidth) : owner}` : '';
+    const refCell = (s: (typeof secrets)[number]) => (s.ref ? (s.target ?? 'reference') : '-');
     const rows = [
-      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   ${newer ? `${'APPROVAL'.padEnd(STATUS_WIDTH)}  STORE` : meta ? 'APPROVAL'.padEnd(STATUS_WIDTH) : 'APPROVAL'}${metaCells('EXPIRES', 'OWNER')}`,
+      `${'NAME'.padEnd(width)}  TYPE    UPDATED                   ${newer ? `${'APPROVAL'.padEnd(STATUS_WIDTH)}  STORE` : meta || refs ? 'APPROVAL'.padEnd(STATUS_WIDTH) : 'APPROVAL'}${metaCells('EXPIRES', 'OWNER')}${refs ? `${newer ? '  ' : ''}  REFERENCE` : ''}`,
       ...secrets.map((s) =>
-        `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${s.storeNewer ? 'newer' : '-'}` : ''}${metaCells(s.expires ?? '-', s.owner ?? '-')}`.trimEnd(),
+        `${s.name.padEnd(width)}  ${s.type.padEnd(6)}  ${s.updated.padEnd(24)}  ${STATUS_TEXT[s.approval].padEnd(STATUS_WIDTH)}${newer ? `  ${(s.storeNewer ? 'newer' : '-').padEnd(5)}` : ''}${metaCells(s.expires ?? '-', s.owner ?? '-')}${refs ? `  ${refCell(s)}` : ''}`.trimEnd(),
       ),
     ];
     write(io.stdout, rows.join('\n'));
@@ -80,6 +91,13 @@ pending | unverified | approved | invalid | open, as above`,
     if (!checked.checkedWith && secrets.some((s) => s.approval === 'unverified')) {
       const note = 'no stage key here: approval tags are not checked (a writer can make up one)';
       write(io.stderr, `${note}; verify and the build check them.`);
+    }
+    if (checked.allowedRefs) {
+      const how = checked.allowedRefs.checked ? '' : checked.checkedWith ? '' : ' (not checked: no stage key here)';
+      write(io.stderr, `reference targets limited to: ${checked.allowedRefs.prefixes.join(', ')}${how}`);
+    }
+    if (values['show-refs'] && !checked.checkedWith && secrets.some((s) => s.ref)) {
+      write(io.stderr, 'no stage key here: reference targets are sealed; a key holder sees them with --show-refs.');
     }
     if (checked.problem) {
       write(io.stderr, `${checked.problem} The build refuses this stage; restore the stage file from git.`);

@@ -171,12 +171,18 @@ describe('quickSecretEntry: the hand-written fast path of the entry schema', () 
     tag: 'C'.repeat(22) + '==',
     approved: 'D'.repeat(43) + '=',
   };
-  const strictV3 = secretEntrySchema.extend({ sealedTo: z.string().regex(FINGERPRINT) });
-  const field = fc.constantFrom(...Object.keys(valid), 'extra', '__proto__', 'Type');
+  // a v3 entry file may be a reference (`ref: true`, core/entry-file.ts)
+  const strictV3 = secretEntrySchema.extend({
+    sealedTo: z.string().regex(FINGERPRINT),
+    ref: z.literal(true).optional(),
+  });
+  const field = fc.constantFrom(...Object.keys(valid), 'ref', 'extra', '__proto__', 'Type');
   const value = fc.oneof(
     fc.constantFrom<unknown>(
       undefined,
       null,
+      true,
+      false,
       1,
       '',
       'json',

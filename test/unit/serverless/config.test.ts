@@ -32,12 +32,22 @@ describe('readSettings', () => {
     expect(readSettings({})).toEqual({});
   });
 
+  it('reads referenceKeys, KMS key ARNs only: an alias, a bare id or a wildcard would widen the grant', () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(settings({ mode: 'runtime', referenceKeys: [key] })).toEqual({ mode: 'runtime', referenceKeys: [key] });
+    for (const bad of [key, ['alias/x'], ['1234abcd'], ['arn:aws:kms:us-east-1:123456789012:key/*'], [5]]) {
+      expect(() => settings({ referenceKeys: bad }), JSON.stringify(bad)).toThrow(
+        /referenceKeys must be a list of KMS key ARNs/,
+      );
+    }
+  });
+
   it('refuses an unknown key with a did-you-mean and the list of keys', () => {
     expect(() => settings({ setEnv: false })).toThrow(
       expect.objectContaining({
         code: 'USAGE',
         message:
-          'custom.stageSecrets has unknown key setEnv (did you mean setEnvs?); the keys are dir, setEnvs, app, secrets, required, optional, fallbacks, mode, store.',
+          'custom.stageSecrets has unknown key setEnv (did you mean setEnvs?); the keys are dir, setEnvs, app, secrets, required, optional, fallbacks, mode, store, referenceKeys.',
       }),
     );
     expect(() => settings({ colour: 'blue', fallback: {} })).toThrow(

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addToServiceRole, iamUnsafeCharacter, runtimeStoreStatements } from '../../../src/serverless/runtime-iam.js';
+import {
+  addToServiceRole,
+  iamUnsafeCharacter,
+  referenceStatements,
+  referenceTargets,
+  runtimeStoreStatements,
+} from '../../../src/serverless/runtime-iam.js';
+import type { SecretValue } from '../../../src/core/values.js';
 import type { ServiceConfig } from '../../../src/serverless/types.js';
 import { parseRuntimeStoreUrl } from '../../../src/runtime-store/backends.js';
 
@@ -99,5 +106,51 @@ describe('runtimeStoreStatements', () => {
       ['s3:GetObject', 's3:PutObject'],
       ['s3:ListBucket'],
     ]);
+  });
+});
+
+describe('referenceTargets and referenceStatements: runtime mode grants on the references functions receive', () => {
+  const ref = (text: string) => ({ type: 'string', text, ref: true }) as SecretValue;
+  const values = new Map<string, SecretValue>([
+    ['PLAIN', { type: 'string', text: 'ssm:/looks/like/a/ref' }],
+    ['STRIPE', ref('ssm:/org/shared/stripe')],
+    ['DB', ref('secretsmanager:prod/db#password')],
+    ['UNUSED', ref('ssm:/org/shared/unused')],
+  ]);
+
+  it('reads the targets of reference entries only: a value that looks like a target is a value', () => {
+    const targets = referenceTargets(values);
+    expect([...targets.keys()]).toEqual(['STRIPE', 'DB', 'UNUSED']);
+    expect(targets.get('DB')).toEqual({
+      store: 'secretsmanager',
+      id: 'prod/db',
+      key: 'password',
+      text: 'secretsmanager:prod/db#password',
+    });
+  });
+
+  it('refuses a sealed target that is not a reference, naming the secret', () => {
+    expect(() => referenceTargets(new Map([['BAD', ref('ssm:relative')]]))).toThrow(/reference of BAD/);
+  });
+
+  it("grants on the targets of the names received, not on the stage's other references", () => {
+    const { statements, targets } = referenceStatements(['PLAIN', 'STRIPE', 'DB', 'STRIPE'], referenceTargets(values));
+    expect(targets.map((t) => t.text)).toEqual(['secretsmanager:prod/db#password', 'ssm:/org/shared/stripe']);
+    const text = JSON.stringify(statements);
+    expect(text).toContain('parameter/org/shared/stripe');
+    expect(text).toContain('secret:prod/db-??????');
+    expect(text).not.toContain('unused');
+    expect(text).not.toContain('looks');
+    expect(text).not.toContain('"*"');
+    expect(statements.map((st) => st.Action)).toEqual([['ssm:GetParameters'], ['secretsmanager:GetSecretValue']]);
+  });
+
+  it('adds kms:Decrypt on referenceKeys only when a received name is a reference', () => {
+    const key = 'arn:aws:kms:us-east-1:123456789012:key/abcd-1234';
+    expect(referenceStatements(['STRIPE'], referenceTargets(values), [key]).statements.at(-1)).toMatchObject({
+      Action: ['kms:Decrypt'],
+      Resource: [key],
+    });
+    expect(referenceStatements(['PLAIN'], referenceTargets(values), [key])).toEqual({ statements: [], targets: [] });
   });
 });

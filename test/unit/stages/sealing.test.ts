@@ -22,3 +22,14 @@ describe('valueAad', () => {
     }
   });
 });
+
+describe('valueAad of a reference', () => {
+  it('binds the ref flag: a value and a reference of the same name and type never share associated data', () => {
+    const value = valueAad(file, 'A', 'string');
+    const ref = valueAad(file, 'A', 'string', { ref: true });
+    expect(ref.equals(value)).toBe(false);
+    expect(ref.toString()).toBe('["stage-secrets/v1","value","shop","dev","A","string","ref"]');
+    const withMeta = valueAad(file, 'A', 'string', { owner: 'team', ref: true });
+    expect(withMeta.equals(valueAad(file, 'A', 'string', { owner: 'team' }))).toBe(false);
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The plugin's loader and references: env mode resolves them at package time with the build's AWS
+ * credentials (here AWS points at a closed port, so the attempt fails naming the name and the target);
+ * runtime mode keeps them sealed as targets (the function resolves them at cold start).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StageSecretsError } from '../../../src/core/errors.js';
+import { StageSecretsCache } from '../../../src/serverless/service-stage.js';
+import { initStage } from '../../../src/stages/init.js';
+import { forgetUnwrappedKeys } from '../../../src/stages/open-file.js';
+import { setSecrets } from '../../../src/stages/secrets.js';
+import { makeTempRepo, type TempRepo } from '../../support/temp-repo.js';
+
+let repo: TempRepo;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  repo = makeTempRepo('plugin-refs', 'svc');
+  env = {
+    ...repo.env,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_MAX_ATTEMPTS: '1',
+  };
+  const opts = { stage: 'dev', app: 'svc-app', cwd: repo.serviceDir, env };
+  await initStage(opts, [{ type: 'local' }]);
+  await setSecrets(opts, [
+    { name: 'PLAIN', type: 'string', value: 'plain-value' },
+    { name: 'SHARED', type: 'string', value: 'ssm:/org/shared/key', ref: true },
+  ]);
+});
+
+afterAll(() => {
+  forgetUnwrappedKeys();
+  repo.cleanup();
+});
+
+const service = () => ({ stage: 'dev', app: 'svc-app', serviceDir: repo.serviceDir, env });
+
+describe('StageSecretsCache.get with references', () => {
+  it('env mode (resolve): asks AWS for the target, and a failure names the secret and its target', async () => {
+    const err = await new StageSecretsCache().get(service()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StageSecretsError);
+    expect((err as Error).message).toContain('SHARED');
+    expect((err as Error).message).toContain('ssm:/org/shared/key');
+    expect((err as Error).message).not.toContain('plain-value');
+  });
+
+  it('runtime mode (keep): the reference stays a sealed target, marked ref, values pass through', async () => {
+    const loaded = await new StageSecretsCache().get(service(), 'keep');
+    expect(loaded.values.get('SHARED')).toEqual({ type: 'string', text: 'ssm:/org/shared/key', ref: true });
+    expect(loaded.values.get('PLAIN')).toEqual({ type: 'string', text: 'plain-value' });
+  });
+});
