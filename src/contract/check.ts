@@ -181,11 +181,15 @@ async function checkFolder(
   const now = input.now ?? Date.now();
   const warnDays = input.warnDays ?? DEFAULT_WARN_DAYS;
   const names = new Set([...stages.flatMap((s) => [...infos.get(s)!.keys()]), ...app.needs.map((n) => n.name)]);
-  const rows: ContractRow[] = [...names].sort().map((name) => ({
-    name,
-    cells: Object.fromEntries(stages.map((s) => [s, cellOf(infos.get(s)!.get(name), now, warnDays)])),
-    neededBy: app.needs.filter((n) => n.name === name),
-  }));
+  const rows: ContractRow[] = [...names].sort().map((name) => {
+    const references = stages.filter((s) => infos.get(s)!.get(name)?.ref === true);
+    return {
+      name,
+      cells: Object.fromEntries(stages.map((s) => [s, cellOf(infos.get(s)!.get(name), now, warnDays)])),
+      ...(references.length ? { references } : {}),
+      neededBy: app.needs.filter((n) => n.name === name),
+    };
+  });
   const missing: MissingName[] = [];
   for (const row of rows) {
     if (row.neededBy.length === 0) continue;

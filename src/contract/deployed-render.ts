@@ -22,6 +22,16 @@ function summaryLine(report: StatusReport): string {
   );
 }
 
+/** References: their sealed entries are in the digest (a changed target shows stale), their values in AWS are not. */
+function referencesLine(report: StatusReport): string | undefined {
+  const names = [...new Set(report.functions.flatMap((f) => f.references ?? []))].sort();
+  if (names.length === 0) return undefined;
+  return (
+    `references: ${names.join(', ')}. status compares sealed entries, so a changed target shows stale; a new ` +
+    'value at the target in AWS does not (env mode takes it at the next deploy, runtime mode at the next cold start).'
+  );
+}
+
 function text(report: StatusReport): string {
   const rows = report.functions.map((f) => [
     escapeText(f.service),
@@ -41,6 +51,8 @@ function text(report: StatusReport): string {
   if (rows.length) out.push(line(head), ...rows.map(line));
   else out.push('no service of this app was found (no serverless config uses this secrets folder)');
   for (const u of report.unreadable) out.push(`could not read ${escapeText(u.file)}: ${escapeText(u.reason)}`);
+  const refs = referencesLine(report);
+  if (refs) out.push(refs);
   out.push(summaryLine(report));
   return `${out.join('\n')}\n`;
 }
@@ -58,6 +70,8 @@ function markdown(report: StatusReport): string {
   } else out.push('No service of this app was found.');
   for (const u of report.unreadable)
     out.push('', `Could not read ${escapeMarkdown(u.file)}: ${escapeMarkdown(u.reason)}`);
+  const refs = referencesLine(report);
+  if (refs) out.push('', refs);
   out.push('', summaryLine(report));
   return `${out.join('\n')}\n`;
 }

@@ -29,6 +29,8 @@ export interface FunctionStatus {
   note?: string;
   /** names it receives now (names only) */
   receives: string[];
+  /** those of them that are references (set --ref): only when some */
+  references?: string[];
 }
 
 export interface StatusReport {
@@ -126,12 +128,14 @@ export async function deployStatus(input: StatusInput): Promise<StatusReport> {
     const stack = target.stackName ? await input.reader.stackFunctions(target.region, target.stackName) : undefined;
     for (const fn of model.functions) {
       const receives = selectedNames(model, fn, stageNames, (name) => contract?.autoList(name, stageNames));
+      const references = receives.filter((name) => input.file.secrets[name]?.ref === true);
       const row = (state: DeployState, note?: string): FunctionStatus => ({
         service: model.name,
         function: fn.name,
         state,
         ...(note ? { note } : {}),
         receives,
+        ...(references.length ? { references } : {}),
       });
       if (!target.stackName) {
         functions.push(row('unknown', 'the config names its service or stack with a variable'));

@@ -1,6 +1,6 @@
 /** The contract report as text (terminal), markdown (a GitHub step summary) or JSON. */
 import { escapeMarkdown, escapeText, markdownCode } from '../core/escape.js';
-import type { CellStatus, CheckedFolder, ContractReport, Need } from './types.js';
+import type { CellStatus, CheckedFolder, ContractReport, ContractRow, Need } from './types.js';
 
 /*
  * Service, function, file and folder names, config strings and parse errors come from the pull request:
@@ -60,7 +60,12 @@ function text(report: ContractReport): string {
     '',
   ];
   const width = Math.max(4, ...report.rows.map((r) => t(r.name).length));
-  const cols = report.stages.map((s) => Math.max(t(s).length, 7));
+  const cell = (row: ContractRow, s: string) =>
+    `${CELL_TEXT[row.cells[s]!]}${row.references?.includes(s) ? ' (ref)' : ''}`;
+  // wider only for a reference's cell, so reports without references keep their columns
+  const refCells = (s: string) =>
+    report.rows.filter((row) => row.references?.includes(s)).map((row) => cell(row, s).length);
+  const cols = report.stages.map((s) => Math.max(t(s).length, 7, ...refCells(s)));
   out.push(
     ['NAME'.padEnd(width), ...report.stages.map((s, i) => t(s).padEnd(cols[i]!)), 'NEEDED BY'].join('  ').trimEnd(),
   );
@@ -69,7 +74,7 @@ function text(report: ContractReport): string {
     out.push(
       [
         t(row.name).padEnd(width),
-        ...report.stages.map((s, i) => CELL_TEXT[row.cells[s]!].padEnd(cols[i]!)),
+        ...report.stages.map((s, i) => cell(row, s).padEnd(cols[i]!)),
         services.map(t).join(', ') || '-',
       ]
         .join('  ')
@@ -129,7 +134,7 @@ function markdown(report: ContractReport): string {
   for (const row of report.rows) {
     const services = [...new Set(row.neededBy.map((n) => n.service + (n.function ? `/${n.function}` : '')))];
     out.push(
-      `| ${markdownCode(row.name)} | ${report.stages.map((s) => CELL_MARKDOWN[row.cells[s]!]).join(' | ')} | ` +
+      `| ${markdownCode(row.name)} | ${report.stages.map((s) => `${CELL_MARKDOWN[row.cells[s]!]}${row.references?.includes(s) ? ' (reference)' : ''}`).join(' | ')} | ` +
         `${services.map(markdownCode).join(', ') || '—'} |`,
     );
   }

@@ -40,6 +40,8 @@ export interface ContractRow {
   name: string;
   /** stage → status */
   cells: Record<string, CellStatus>;
+  /** the stages in which the name is a reference (set --ref: the build reads its value from AWS); only when some */
+  references?: string[];
   /** who needs it, sorted by service, function, file, line; empty: no service reads or lists it */
   neededBy: Need[];
 }
