@@ -175,6 +175,15 @@ function checkFunctions(input: RuntimeModeInput): void {
   }
 }
 
+/**
+ * Runtime mode's first check, from the stage file as written (no key): a stage no deployed function can open
+ * is refused before anything is opened (under stage-secrets run with references the plugin would otherwise
+ * ask for a key first, and fail on that instead of naming what is missing).
+ */
+export function checkRuntimeIdentities(file: StageFile, deployStage: string): void {
+  lambdaIdentities(file, deployStage);
+}
+
 /** The stage's identities a deployed function can open it with (kinds with a Lambda use), each checked. */
 function lambdaIdentities(file: StageFile, deployStage: string): IdentityRecord[] {
   const kinds = lambdaKinds();
