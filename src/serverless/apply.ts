@@ -98,8 +98,10 @@ async function applySettings(
   // runtime mode packages sealed entries: its references are resolved at cold start, not here
   const runtime = settings.mode === 'runtime' && !input.localInvoke;
   if (runtime) {
+    // with references, runtime mode opens the stage file even under run (for their targets): a stage no
+    // function can open is named as such first, not as a missing key
     const written = input.cache.stage(which).readIfPresent();
-    if (written) checkRuntimeIdentities(written, stage);
+    if (written && Object.values(written.secrets).some((e) => e.ref === true)) checkRuntimeIdentities(written, stage);
   }
   const loaded = await input.cache.get(which, runtime ? 'keep' : 'resolve');
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);

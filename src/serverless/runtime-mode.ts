@@ -176,9 +176,9 @@ function checkFunctions(input: RuntimeModeInput): void {
 }
 
 /**
- * Runtime mode's first check, from the stage file as written (no key): a stage no deployed function can open
- * is refused before anything is opened (under stage-secrets run with references the plugin would otherwise
- * ask for a key first, and fail on that instead of naming what is missing).
+ * Runtime mode's identity check, from the stage file as written (no key), for a caller that must refuse
+ * before anything is opened (a stage with references under stage-secrets run would otherwise fail on the
+ * missing key instead of naming what runtime mode lacks).
  */
 export function checkRuntimeIdentities(file: StageFile, deployStage: string): void {
   lambdaIdentities(file, deployStage);
