@@ -13,7 +13,7 @@ import type * as net from 'node:net';
 import * as path from 'node:path';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { GetParametersByPathCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeWorkspace, type Workspace } from '../test/support/cli.js';
 import { startMoto, type Moto } from './support/moto.js';
@@ -166,10 +166,42 @@ describe('references resolved by the build', () => {
     const before = ws.snapshot('dev');
     const next = unique('stripe-rotated');
     await putParameter('/org/shared/stripe-key', next);
+    expected.STRIPE_KEY = next;
     const r = await digestsByRun(['STRIPE_KEY']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.digests!.STRIPE_KEY).toBe(digest(next));
     expect(ws.snapshot('dev')).toBe(before);
+  });
+});
+
+describe('publish --to ssm:/PATH/', () => {
+  const published = async () => {
+    const page = await ssm.send(new GetParametersByPathCommand({ Path: '/published/app', WithDecryption: true }));
+    return Object.fromEntries((page.Parameters ?? []).map((p) => [p.Name!.split('/').pop()!, p.Value!]));
+  };
+
+  it('skips references and lists them; --prune leaves their parameters; --resolve-refs publishes resolved values', async () => {
+    const plain = unique('plain');
+    values.push(plain);
+    const r0 = await ws.run(['set', '--stage', 'dev', 'PLAIN'], { input: plain });
+    expect(r0.code, r0.stderr).toBe(0);
+    const resolved = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/published/app/', '--resolve-refs']);
+    expect(resolved.code, resolved.stderr).toBe(0);
+    expectNoValue(resolved.stdout + resolved.stderr);
+    const all = await published();
+    expect(all.STRIPE_KEY).toBe(expected.STRIPE_KEY);
+    expect(all.DB_PASSWORD).toBe(expected.DB_PASSWORD);
+    expect(all.PLAIN).toBe(plain);
+    const skipped = await ws.run(['publish', '--stage', 'dev', '--to', 'ssm:/published/app/', '--prune']);
+    expect(skipped.code, skipped.stderr).toBe(0);
+    expect(skipped.stderr).toContain(
+      'references skipped (publish their resolved values with --resolve-refs): DB_PASSWORD, DB_PORT, STRIPE_KEY',
+    );
+    expect(skipped.stderr).toContain(', 0 deleted');
+    expectNoValue(skipped.stdout + skipped.stderr);
+    expect(Object.keys(await published()).sort()).toEqual(['DB_PASSWORD', 'DB_PORT', 'PLAIN', 'STRIPE_KEY']);
+    const rm = await ws.run(['rm', '--stage', 'dev', 'PLAIN']);
+    expect(rm.code, rm.stderr).toBe(0);
   });
 });
 
@@ -179,7 +211,7 @@ describe('a target the build cannot read fails it, naming the name and the targe
     await set(['GHOST', '--ref', 'ssm:/org/shared/no-such-parameter']);
     try {
       const r = await digestsByRun(['STRIPE_KEY']);
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(1);
       expect(r.stderr).toContain('GHOST');
       expect(r.stderr).toContain('ssm:/org/shared/no-such-parameter');
       expectNoValue(r.stdout + r.stderr);
@@ -197,7 +229,7 @@ describe('a target the build cannot read fails it, naming the name and the targe
     await set(['DENIED', '--ref', 'ssm:/org/shared/denied']);
     try {
       const r = await digestsByRun(['STRIPE_KEY']);
-      expect(r.code).not.toBe(0);
+      expect(r.code).toBe(3);
       expect(r.stderr).toContain('DENIED');
       expect(r.stderr).toContain('ssm:/org/shared/denied');
       expect(r.stderr).toMatch(/denied|not authorized|AccessDenied/i);

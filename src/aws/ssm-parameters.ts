@@ -75,7 +75,7 @@ export interface PublishCounts {
 export async function publishParameters(
   path: string,
   values: ReadonlyMap<string, string>,
-  opts: { kmsKey?: string; prune: boolean },
+  opts: { kmsKey?: string; prune: boolean; keep?: ReadonlySet<string> },
 ): Promise<PublishCounts> {
   const existing = new Map(
     (await parametersByPath(path, { recursive: false, withValues: true })).map((p) => [p.name, p]),
@@ -102,7 +102,11 @@ export async function publishParameters(
       );
       counts.written.push(name);
     }
-    const gone = [...existing.keys()].filter((full) => !values.has(full.slice(prefix.length)));
+    // `keep`: names the stage has but this publish does not write (references without --resolve-refs)
+    const gone = [...existing.keys()].filter((full) => {
+      const name = full.slice(prefix.length);
+      return !values.has(name) && !opts.keep?.has(name);
+    });
     if (opts.prune) {
       for (let i = 0; i < gone.length; i += 10) {
         await ssm.send(new sdk.DeleteParametersCommand({ Names: gone.slice(i, i + 10) }));

@@ -36,9 +36,10 @@ export interface SecretClientOptions {
   /** Environment for key settings and the runner's secrets; default process.env. */
   env?: NodeJS.ProcessEnv;
   /**
-   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`; default env STAGE_SECRETS_STORE
-   * (which the plugin sets on runtime-mode functions with `custom.stageSecrets.store`). With a store,
-   * updateSecret writes there and reads take the newer of store and stage file (or packaged secrets).
+   * Runtime store for updates made by running code, `s3://BUCKET/PREFIX`, `ssm://PATH` or
+   * `secretsmanager://PREFIX`; default env STAGE_SECRETS_STORE (which the plugin sets on runtime-mode
+   * functions with `custom.stageSecrets.store`). With a store, updateSecret writes there and reads take
+   * the newer of store and stage file (or packaged secrets).
    */
   store?: string;
 }

@@ -1,20 +1,29 @@
-// The runtime-store backends, one line each, chosen by the URL's scheme. The client, the plugin, list
+// The runtime-store backends (S3, SSM Parameter Store, Secrets Manager), one line each, chosen by the URL's scheme. The client, the plugin, list
 // and pull find a store's backend here (see backend.ts, RuntimeStoreBackend).
 import { StageSecretsError } from '../core/errors.js';
 import type { RuntimeStoreBackend, RuntimeStoreLocation } from './backend.js';
 import { s3Backend } from './s3-store.js';
+import { secretsManagerBackend } from './secretsmanager-store.js';
+import { ssmBackend } from './ssm-store.js';
 
 // biome-ignore format: one line per backend
 export const STORE_BACKENDS: readonly RuntimeStoreBackend[] = [
   s3Backend,
+  ssmBackend,
+  secretsManagerBackend,
 ];
 
 /** The env var that names the runtime store when no option does. */
 export const RUNTIME_STORE_ENV = 'STAGE_SECRETS_STORE';
 
-/** The URL forms of every backend, for help and messages: "s3://BUCKET/PREFIX". */
+/** "a, b or c" */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
+}
+
+/** The URL forms of every backend, for help and messages: "s3://BUCKET/PREFIX, ssm://PATH or ...". */
 export function runtimeStoreUrlForms(): string {
-  return STORE_BACKENDS.map((b) => b.urlForm).join(' or ');
+  return orList(STORE_BACKENDS.map((b) => b.urlForm));
 }
 
 /** The backend of a location (or of a scheme). */
@@ -29,7 +38,7 @@ export function parseRuntimeStoreUrl(text: string, from: string): RuntimeStoreLo
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text.trim())?.[1]?.toLowerCase();
   const backend = STORE_BACKENDS.find((b) => b.scheme === scheme);
   if (!backend) {
-    const schemes = STORE_BACKENDS.map((b) => `${b.scheme}://`).join(' or ');
+    const schemes = orList(STORE_BACKENDS.map((b) => `${b.scheme}://`));
     throw new StageSecretsError(
       'USAGE',
       `the runtime store is not an ${schemes} URL; give it as ${runtimeStoreUrlForms()} (${from}).`,

@@ -35,7 +35,7 @@ export interface PluginSettings {
   fallbacks?: Record<string, string>;
   /** env (default): values in each function's environment; runtime: sealed in the package, opened at cold start */
   mode?: SecretsMode;
-  /** runtime store for updates made by running functions: s3://BUCKET/PREFIX */
+  /** runtime store for updates made by running functions: s3://BUCKET/PREFIX, ssm://PATH or secretsmanager://PREFIX */
   store?: string;
   /** runtime mode: ARNs of the customer managed KMS keys the referenced SSM parameters and secrets are encrypted under */
   referenceKeys?: string[];

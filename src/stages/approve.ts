@@ -17,6 +17,8 @@ export interface PendingName {
   name: string;
   type: string;
   updated: string;
+  /** a reference (set --ref): approving it approves its target */
+  ref?: true;
 }
 
 export interface ApproveResult {
@@ -27,6 +29,8 @@ export interface ApproveResult {
   pending: string[];
   /** the stage's policy is open afterwards */
   open: boolean;
+  /** the targets of the pending references, for the key holder to see what they approve */
+  targets?: Record<string, string>;
 }
 
 /**
@@ -49,6 +53,7 @@ export async function approveNames(
       name,
       type: current.secrets[name]!.type,
       updated: current.secrets[name]!.updated,
+      ...(current.secrets[name]!.ref === true ? { ref: true as const } : {}),
     }));
     for (const name of request.names) {
       if (!Object.hasOwn(current.secrets, name)) {
@@ -69,8 +74,14 @@ export async function approveNames(
     if (request.open) next.policy = { mode: 'open', tag: opened.approvals.openPolicyTag() };
     const open = opened.open || request.open === true;
     const approvedNow = new Set(toApprove);
+    const targets = Object.fromEntries(
+      pendingBefore
+        .filter((p) => p.ref && opened.references.has(p.name))
+        .map((p) => [p.name, opened.references.get(p.name)!]),
+    );
     result = {
       pendingBefore,
+      ...(Object.keys(targets).length ? { targets } : {}),
       approved: [...approvedNow].sort(),
       pending: open ? [] : opened.pending.filter((name) => !approvedNow.has(name)),
       open,

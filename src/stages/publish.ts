@@ -13,12 +13,27 @@ export function parsePublishTarget(text: string): string {
 
 /**
  * A key holder's publish: opens the stage (approved names only, as a build does) and writes each value to
- * SSM as a SecureString under PATH/NAME, rewriting only what changed.
+ * SSM as a SecureString under PATH/NAME, rewriting only what changed. References are skipped (and left by
+ * --prune) unless `resolveRefs`, which publishes the value each target holds now.
  */
-export async function publishStage(opts: StageOptions, target: string, settings: { kmsKey?: string; prune: boolean }) {
+export async function publishStage(
+  opts: StageOptions,
+  target: string,
+  settings: { kmsKey?: string; prune: boolean; resolveRefs?: boolean },
+) {
   const path = parsePublishTarget(target);
-  const loaded = await loadSecrets({ ...opts, runEnv: false });
-  const texts = new Map([...loaded.values].map(([name, value]) => [name, value.text]));
+  const resolve = settings.resolveRefs === true;
+  const loaded = await loadSecrets({ ...opts, runEnv: false, references: resolve ? 'resolve' : 'keep' });
+  // references are published only resolved, when asked: a target's text is no value to publish
+  const skipped = [...loaded.values].filter(([, value]) => value.ref === true).map(([name]) => name);
+  const texts = new Map(
+    [...loaded.values].filter(([, value]) => value.ref !== true).map(([name, value]) => [name, value.text]),
+  );
   const { publishParameters } = await import('../aws/ssm-parameters.js');
-  return { path, counts: await publishParameters(path, texts, settings) };
+  const counts = await publishParameters(path, texts, {
+    kmsKey: settings.kmsKey,
+    prune: settings.prune,
+    keep: new Set(skipped),
+  });
+  return { path, counts, skippedReferences: skipped };
 }

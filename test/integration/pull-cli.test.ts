@@ -99,11 +99,13 @@ describe('pull', () => {
     const r = await ws.run(['pull', '--stage', 'dev']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      'pull needs a runtime store: pass --store s3://BUCKET/PREFIX or set STAGE_SECRETS_STORE',
+      'pull needs a runtime store: pass --store s3://BUCKET/PREFIX, ssm://PATH or secretsmanager://PREFIX or set STAGE_SECRETS_STORE',
     );
     const bad = await ws.run(['pull', '--stage', 'dev', '--store', 'https://example.invalid/x']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/not an s3:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX \(--store\)/);
+    expect(bad.stderr).toMatch(
+      /not an s3:\/\/, ssm:\/\/ or secretsmanager:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX, ssm:\/\/PATH or secretsmanager:\/\/PREFIX \(--store\)/,
+    );
   });
 
   it('refuses a denied store (exit 3) and a malformed store object (exit 2), the stage file untouched', async () => {

@@ -45,6 +45,10 @@ describe('set --ref', () => {
     expect(writer.stderr).toContain('added WRITER_REF (reference, json)');
     expect(writer.stderr).toContain('pending approval: WRITER_REF');
     expect(writer.stderr).toContain('approve --stage dev WRITER_REF');
+    // the key holder sees the target being approved
+    const approve = await repo.cli(['approve', ...DEV, 'WRITER_REF']);
+    expect(approve.stderr).toMatch(/WRITER_REF {2}\(json, reference to ssm:\/org\/shared\/x, set /);
+    expect(approve.stderr).toContain('approved WRITER_REF');
     await repo.cli(['rm', ...DEV, 'HOLDER_REF']);
     await repo.cli(['rm', ...DEV, 'WRITER_REF']);
   });

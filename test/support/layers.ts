@@ -137,7 +137,7 @@ export const LAYERS: readonly Layer[] = [
   },
   {
     path: 'src/runtime-store/',
-    what: 'runtime-store backends (`s3://`), one module each, listed in `backends.ts`, chosen by URL scheme',
+    what: 'runtime-store backends (`s3://`, `ssm://`, `secretsmanager://`), one module each, listed in `backends.ts`, chosen by URL scheme',
     imports: [CORE],
   },
   {

@@ -2,9 +2,10 @@
 // argv: dist client path, then "update KEY VALUE" or "read KEY". With WAIT_FOR_GO=1 it loads everything
 // (client, AWS SDK), prints "ready", and starts only when a line arrives on stdin, so many processes can
 // be released at once. Prints one JSON line: {ok: true, value?} or {ok: false, name, code, key, message}.
+// STORE_SDK names the store backend's SDK package to load before "ready" (default: the S3 client).
 const [clientPath, action, key, value] = process.argv.slice(2);
 const { SecretClient } = await import(clientPath);
-await import('@aws-sdk/client-s3');
+await import(process.env.STORE_SDK || '@aws-sdk/client-s3');
 
 const client = new SecretClient({ stage: process.env.STAGE });
 if (process.env.WAIT_FOR_GO === '1') {

@@ -161,7 +161,11 @@ tag) to an earlier version also rolls back every approval made since; review hea
     if (result.pendingBefore.length === 0) write(io.stderr, `stage ${opts.stage} had no pending names.`);
     else {
       write(io.stderr, `pending in stage ${opts.stage}:`);
-      for (const p of result.pendingBefore) write(io.stderr, `  ${p.name}  (${p.type}, set ${p.updated})`);
+      for (const p of result.pendingBefore) {
+        // a reference's target is what is approved: shown to the key holder approving it
+        const target = p.ref ? `, reference to ${result.targets?.[p.name] ?? '(a target that does not open)'}` : '';
+        write(io.stderr, `  ${p.name}  (${p.type}${target}, set ${p.updated})`);
+      }
     }
     if (result.approved.length) write(io.stderr, `approved ${result.approved.join(', ')}`);
     if (values.open)

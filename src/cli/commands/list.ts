@@ -17,7 +17,7 @@ const STATUS_WIDTH = Math.max(...Object.values(STATUS_TEXT).map((t) => t.length)
 export const command = defineCommand({
   name: 'list',
   summary: 'show secret names, types and dates (never values)',
-  usage: `stage-secrets list --stage S [--store s3://BUCKET/PREFIX] [--json]
+  usage: `stage-secrets list --stage S [--store URL] [--json]
 stage-secrets list [--json]       every stage of the app: secrets, pending names, last update`,
   description: `Lists the secrets of a stage: name, type, when it was last set, and the name's approval (pending
 names make the build refuse the stage: see npx --no-install stage-secrets approve --help). Needs no key; never shows
@@ -26,7 +26,9 @@ one: such names say "tagged (unverified)". With the stage key at hand (a local k
 with AWS credentials; one quick attempt) every tag is checked: "approved", or "tag does not verify"
 (made up, copied, or revoked: the build refuses it), or "open policy" (a verified approve --open).
 With a runtime store (--store or $STAGE_SECRETS_STORE), also marks names whose store value is newer
-than the stage file's (stage-secrets pull folds them in); that needs s3:ListBucket and s3:GetObject.
+than the stage file's (stage-secrets pull folds them in); that needs read access to the store (S3:
+s3:ListBucket and s3:GetObject; SSM: ssm:GetParametersByPath; Secrets Manager: secretsmanager:ListSecrets
+and secretsmanager:GetSecretValue).
 In a git repository, also names the stage's files git does not track (a clone or CI build lacks them).
 
 Without --stage, lists every stage in the app's secrets folder (keyless): its number of secrets,

@@ -4,8 +4,8 @@ import { requireRuntimeStore, RUNTIME_STORE_OPTION } from '../runtime-store-opti
 
 export const command = defineCommand({
   name: 'pull',
-  summary: 'fold newer values from the runtime store (S3) into the stage file (needs no key)',
-  usage: 'stage-secrets pull --stage S [--store s3://BUCKET/PREFIX] [--json]',
+  summary: 'fold newer values from the runtime store into the stage file (needs no key)',
+  usage: 'stage-secrets pull --stage S [--store URL] [--json]',
   description: `Folds values that running functions wrote to the runtime store (SecretClient.updateSecret with a
 store) back into secrets/<S>.json, so the repo catches up and the next deploy does not roll a runtime
 update back. Each store entry newer than the file's replaces it as sealed (no key needed: it is sealed
@@ -16,8 +16,11 @@ Without a key only the form of a pulled entry is checked (schema, name, type, si
 hand (as set uses) each value is also opened, and one that does not open is refused. verify and the
 build open every value in any case.
 
-Needs s3:ListBucket (on the stage's prefix) and s3:GetObject; AWS settings as usual (AWS_REGION,
-AWS_PROFILE, AWS_ENDPOINT_URL_S3).`,
+The store is s3://BUCKET/PREFIX, ssm://PATH or secretsmanager://PREFIX (docs/runtime-store.md).
+Needs read access to the stage's folder of it: S3: s3:ListBucket (on the stage's prefix) and
+s3:GetObject; SSM: ssm:GetParametersByPath; Secrets Manager: secretsmanager:ListSecrets and
+secretsmanager:GetSecretValue. AWS settings as usual (AWS_REGION, AWS_PROFILE, AWS_ENDPOINT_URL_S3,
+AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_SECRETS_MANAGER).`,
   options: {
     json: { type: 'boolean', help: 'print {store, updated, ignored, opened} as JSON' },
     ...RUNTIME_STORE_OPTION,

@@ -40,8 +40,11 @@ function namings(text: string, file = ''): string[] {
     if (new RegExp(`(['"\`])${type}\\1`).test(code)) found.push(`the kind '${type}'`);
     if (new RegExp(`identities/${type}(-[a-z]+)?\\.js`).test(code)) found.push(`an import of the ${type} kind`);
   }
+  // A scheme's word may mean something else where no runtime store is at hand ('ssm' is also a source of
+  // import): a scheme as a string counts in code that imports the runtime store.
+  const storeCode = /from ['"][^'"]*runtime-store(\/|\.js['"])/.test(code);
   for (const scheme of SCHEMES) {
-    if (new RegExp(`(['"\`])${scheme}\\1`).test(code)) found.push(`the scheme '${scheme}'`);
+    if (storeCode && new RegExp(`(['"\`])${scheme}\\1`).test(code)) found.push(`the scheme '${scheme}'`);
     if (new RegExp(`store/${scheme}-[a-z]+\\.js`).test(code)) found.push(`an import of the ${scheme} backend`);
     if (new RegExp(`\\^${scheme}:|${scheme}:\\\\/\\\\/`).test(code)) found.push(`a ${scheme}:// pattern`);
   }
@@ -88,6 +91,13 @@ describe('no code names a kind or a store backend outside its module', () => {
     expect(namings("const quick = { ...env, STAGE_SECRETS_KMS_MAX_ATTEMPTS: '1' };")).toEqual([
       'the kind setting STAGE_SECRETS_KMS_MAX_ATTEMPTS',
     ]);
+    const storeImport = "import { runtimeStoreBackendOf } from '../runtime-store/backends.js';\n";
+    expect(namings(`${storeImport}if (location.scheme === 'ssm') return;`)).toEqual(["the scheme 'ssm'"]);
+    expect(namings("import { x } from './runtime-store.js';\nif (location.scheme === 's3') return;")).toEqual([
+      "the scheme 's3'",
+    ]);
+    // where no runtime store is imported, the word is something else (an import source)
+    expect(namings("const source = { kind: 'ssm', path: '/app' };")).toEqual([]);
     expect(namings('// a comment about aws-kms and s3://BUCKET')).toEqual([]);
     expect(namings('`a message: s3://BUCKET/PREFIX or --kms KEY_ID`')).toEqual([]);
   });

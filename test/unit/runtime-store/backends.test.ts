@@ -22,8 +22,8 @@ describe('runtime-store backends', () => {
   it('lists each scheme once, s3 among them', () => {
     const schemes = STORE_BACKENDS.map((b) => b.scheme);
     expect(new Set(schemes).size).toBe(schemes.length);
-    expect(schemes).toContain('s3');
-    expect(runtimeStoreUrlForms()).toContain('s3://BUCKET/PREFIX');
+    expect(schemes).toEqual(['s3', 'ssm', 'secretsmanager']);
+    expect(runtimeStoreUrlForms()).toBe('s3://BUCKET/PREFIX, ssm://PATH or secretsmanager://PREFIX');
   });
 
   it('chooses the backend by the URL scheme, in any letter case of the scheme', () => {
@@ -40,7 +40,9 @@ describe('runtime-store backends', () => {
       expect(
         usage(() => parseRuntimeStoreUrl(text, 'custom.stageSecrets.store')),
         text,
-      ).toMatch(/not an s3:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX \(custom\.stageSecrets\.store\)/);
+      ).toMatch(
+        /not an s3:\/\/, ssm:\/\/ or secretsmanager:\/\/ URL; give it as s3:\/\/BUCKET\/PREFIX, ssm:\/\/PATH or secretsmanager:\/\/PREFIX \(custom\.stageSecrets\.store\)/,
+      );
     }
     expect(usage(() => runtimeStoreBackendOf({ scheme: 'gs' }))).toMatch(/no runtime-store backend for gs:\/\//);
   });

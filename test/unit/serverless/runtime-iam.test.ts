@@ -82,6 +82,23 @@ describe('runtimeStoreStatements', () => {
     expect(list!.Condition).toEqual({ StringLike: { 's3:prefix': 'shop/dev/*' } });
   });
 
+  it("an ssm:// or secretsmanager:// store: that backend's statements, on the stage folder's ARNs only", () => {
+    const ssm = JSON.stringify(
+      runtimeStoreStatements(parseRuntimeStoreUrl('ssm://team', 'test'), 'team/shop/dev/', 'read'),
+    );
+    expect(ssm).toContain(':parameter/team/shop/dev/*"');
+    expect(ssm).not.toMatch(/s3:|PutParameter/);
+    const sm = runtimeStoreStatements(
+      parseRuntimeStoreUrl('secretsmanager://team', 'test'),
+      'team/shop/dev/',
+      'read-write',
+    );
+    expect(sm.map((s) => s.Resource)).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:team/shop/dev/*' },
+      '*',
+    ]);
+  });
+
   it('finds the characters IAM reads as wildcards or variables in a folder', () => {
     expect(iamUnsafeCharacter('team/shop/prod/')).toBeUndefined();
     expect(iamUnsafeCharacter('team/sh*p/prod/')).toBe('*');
