@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_CACHE_TTL_MS, SecretClient, SecretError } from '../../src/client/index.js';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../support/cli.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
@@ -239,6 +239,10 @@ describe('runtime store: updates and reads across processes', () => {
     // the key holder turns a name into a reference (issue 35): its value lives in SSM, not in this repo
     const set = await ws.run(['set', '--stage', 'dev', 'SHARED_REF', '--ref', 'ssm:/org/shared/refd-token']);
     expect(set.code, set.stderr).toBe(0);
+    // removed whatever happens: the later tests read the whole stage
+    onTestFinished(async () => {
+      expect(await ws.run(['rm', '--stage', 'dev', 'SHARED_REF'])).toMatchObject({ code: 0 });
+    });
     const c = client();
     written.add('would-replace-the-reference');
     const refused = await c
@@ -278,7 +282,6 @@ describe('runtime store: updates and reads across processes', () => {
       .catch((e: unknown) => e);
     expect(read).toBeInstanceOf(SecretError);
     expect((read as Error).message).toContain('SHARED_REF -> ssm:/org/shared/refd-token');
-    expect(await ws.run(['rm', '--stage', 'dev', 'SHARED_REF'])).toMatchObject({ code: 0 });
   });
 
   it('a store that denies access: a clear SecretError, the object as it was', async () => {
