@@ -8,7 +8,15 @@
  * function's template environment and zip are read, and in runtime mode each function is invoked the way
  * Lambda does. Runtime mode without an aws-kms identity cannot exist: those cells must fail with the
  * documented message. Four more cells check the opt-out (seed.yml) with the local kind.
+ * Each app also holds two references (`set --ref`, issue 35), to an SSM SecureString under a moto KMS key and
+ * to a key of a Secrets Manager JSON secret, both in the file's one moto_server: env mode bakes the resolved
+ * values into the template (compared as digests), runtime mode keeps them out of template and zip, grants the
+ * role exactly those targets (and kms:Decrypt on the listed key through the services), and the invoked
+ * function, pointed at moto, reads them at cold start.
  */
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -20,16 +28,21 @@ import {
   type Cell,
   type CellResult,
   cellName,
+  type CloneViews,
+  cloneViews,
   type Kind,
   type KindApp,
   makeKindApp,
   makeValues,
   pool,
+  REFERENCE_NAMES,
+  type References,
   REPORTED,
   templateEnvs,
   tempRoot,
   type Values,
 } from './support/matrix.js';
+import { createKmsKey, type Moto, startMoto } from './support/moto.js';
 
 const KINDS: Kind[] = ['local', 'aws-kms', 'age'];
 const CELLS: Cell[] = [
@@ -59,8 +72,11 @@ const YAML_ONLY = {
 let root: string;
 let kms: KmsServer;
 let values: Values;
+let moto: Moto;
+let refs: References;
 const apps = new Map<Kind, KindApp>();
 const results = new Map<Cell, CellResult>();
+const views = new Map<Kind, CloneViews>();
 const timings: string[] = [];
 
 beforeAll(async () => {
@@ -68,11 +84,21 @@ beforeAll(async () => {
   root = tempRoot();
   const schemaCache = path.join(root, 'sls-schemas');
   fs.mkdirSync(schemaCache);
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   kms = await startKmsServer();
+  moto = await startMoto();
+  refs = await makeReferences(moto);
   values = makeValues();
-  for (const kind of KINDS) apps.set(kind, await makeKindApp(root, kind, values, kms, schemaCache));
+  // the apps are independent (own folders and homes): made at once
+  const made = await Promise.all(KINDS.map((kind) => makeKindApp(root, kind, values, refs, kms, schemaCache)));
+  for (const app of made) apps.set(app.kind, app);
   const appsDone = Date.now();
-  const built = await pool(CELLS, 2, (cell) => buildCell(root, apps.get(cell.kind)!, cell, schemaCache, kms));
+  const [built] = await Promise.all([
+    pool(CELLS, 2, (cell) => buildCell(root, apps.get(cell.kind)!, cell, schemaCache, kms, refs)),
+    (async () => {
+      for (const kind of KINDS) views.set(kind, await cloneViews(root, apps.get(kind)!, schemaCache));
+    })(),
+  ]);
   for (const r of built) results.set(r.cell, r);
   const total = (Date.now() - started) / 1000;
   timings.push(
@@ -84,15 +110,63 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await kms?.close();
+  await moto?.stop();
   for (const r of results.values()) for (const dir of r.unzipped) fs.rmSync(dir, { recursive: true, force: true });
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
+
+/** The targets in moto: a SecureString parameter under a customer managed key, and a JSON secret. */
+async function makeReferences(at: Moto): Promise<References> {
+  const config = {
+    region: 'us-east-1',
+    endpoint: at.url,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  };
+  const key = await createKmsKey(at, 'us-east-1');
+  const shared = `tok_${randomBytes(12).toString('hex')}`;
+  const password = `pw-${randomBytes(12).toString('base64url')}`;
+  const ssm = new SSMClient(config);
+  const sm = new SecretsManagerClient(config);
+  try {
+    await ssm.send(
+      new PutParameterCommand({ Name: '/matrix/shared/token', Value: shared, Type: 'SecureString', KeyId: key.arn }),
+    );
+    await sm.send(
+      new CreateSecretCommand({ Name: 'matrix/db', SecretString: JSON.stringify({ username: 'svc', password }) }),
+    );
+  } finally {
+    ssm.destroy();
+    sm.destroy();
+  }
+  return {
+    values: { SHARED_TOKEN: shared, DB_PASSWORD: password },
+    targets: { SHARED_TOKEN: 'ssm:/matrix/shared/token', DB_PASSWORD: 'secretsmanager:matrix/db#password' },
+    keyArn: key.arn,
+    endpoint: at.url,
+  };
+}
+
+/** every value a package or log must not show: the four secrets and the values at the references' targets */
+const allValues = (): Record<string, string> => ({ ...values, ...refs.values });
+
+const digest = (v: unknown) => createHash('sha256').update(String(v)).digest('hex').slice(0, 16);
+/** the references' values as digests, so a failed comparison never prints one */
+function digestReferences(envs: Record<string, Record<string, unknown>>): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(envs).map(([fn, env]) => [
+      fn,
+      Object.fromEntries(
+        Object.entries(env).map(([n, v]) => [n, (REFERENCE_NAMES as readonly string[]).includes(n) ? digest(v) : v]),
+      ),
+    ]),
+  );
+}
 
 /** What a function reports or its template holds, per function: secrets over yaml, selection honoured. */
 function expected(cell: Cell): Record<string, Record<string, string>> {
   if (cell.optOut) return YAML_ONLY;
   return {
-    api: { ...values, PLAIN: YAML.PLAIN },
+    api: { ...values, ...refs.values, PLAIN: YAML.PLAIN },
     narrow: { API_KEY: values.API_KEY, PLAIN: YAML.PLAIN },
     none: { API_KEY: YAML.API_KEY, PLAIN: YAML.PLAIN },
   };
@@ -105,7 +179,9 @@ function forbidden(cell: Cell): Record<string, string> {
   app.keyTexts.forEach((k, i) => (texts[`key ${i}`] = k));
   // runtime mode's sealed file carries the aws-kms record, whose KMS blob opens it in Lambda (by design)
   if (cell.mode === 'env') app.wrappedKeys.forEach((k, i) => (texts[`wrapped stage key ${i}`] = k));
-  for (const [name, value] of Object.entries(values)) texts[`the value of ${name}`] = value;
+  for (const [name, value] of Object.entries(allValues())) texts[`the value of ${name}`] = value;
+  // a reference's target is sealed in the package like a value: not in clear either
+  for (const [name, target] of Object.entries(refs.targets)) texts[`the target of ${name}`] = target;
   return texts;
 }
 
@@ -123,7 +199,7 @@ describe.each(CELLS.map((cell) => [cellName(cell), cell] as const))('%s', (_name
       expect(fs.existsSync(path.join(r.serviceDir, '.serverless', 'cloudformation-template-update-stack.json'))).toBe(
         false,
       );
-      for (const value of Object.values(values)) expect(r.build.output.includes(value)).toBe(false);
+      for (const value of Object.values(allValues())) expect(r.build.output.includes(value)).toBe(false);
     });
     return;
   }
@@ -131,23 +207,21 @@ describe.each(CELLS.map((cell) => [cellName(cell), cell] as const))('%s', (_name
   it('packages, printing no value', () => {
     const r = result();
     expect(r.build.code, r.build.output).toBe(0);
-    for (const [name, value] of Object.entries(values))
+    for (const [name, value] of Object.entries(allValues()))
       expect(r.build.output.includes(value), `the build log holds ${name}`).toBe(false);
     expect(Object.keys(r.fns).sort()).toEqual(['api', 'narrow', 'none']);
   });
 
   if (cell.mode === 'env') {
     it('puts the secrets in each function’s template environment, over yaml, as selected (or none when opted out)', () => {
-      expect(templateEnvs(result())).toEqual(expected(cell));
+      expect(digestReferences(templateEnvs(result()))).toEqual(digestReferences(expected(cell)));
     });
   } else {
     it('keeps every value out of the template and .serverless; each function opens its secrets when invoked', () => {
       const r = result();
       // the template keeps the yaml's own values only (API_KEY from provider.environment, MAX_CONN of api)
       expect(templateEnvs(r)).toEqual(YAML_ONLY);
-      expect(
-        filesWithValues([path.join(r.serviceDir, '.serverless')], values as unknown as Record<string, string>),
-      ).toEqual([]);
+      expect(filesWithValues([path.join(r.serviceDir, '.serverless')], allValues())).toEqual([]);
       const reported = Object.fromEntries(
         Object.entries(r.invoked).map(([fn, run]) => {
           expect(run.initError, `${fn}: ${run.stderr}`).toBeUndefined();
@@ -155,7 +229,45 @@ describe.each(CELLS.map((cell) => [cellName(cell), cell] as const))('%s', (_name
           return [fn, Object.fromEntries(REPORTED.filter((n) => got[n] !== null).map((n) => [n, got[n]!]))];
         }),
       );
-      expect(reported).toEqual(expected(cell));
+      expect(digestReferences(reported)).toEqual(digestReferences(expected(cell)));
+    });
+
+    it('grants the role exactly the referenced parameter and secret, and kms:Decrypt on referenceKeys via them', () => {
+      const role = result().template!.Resources.IamRoleLambdaExecution!.Properties as {
+        Policies: Array<{ PolicyDocument: { Statement: Array<{ Action: string[]; Resource: unknown[] }> } }>;
+      };
+      const statements = role.Policies.flatMap((p) => p.PolicyDocument.Statement);
+      const forReferences = statements.filter(
+        (s) =>
+          s.Action.some((a) => a.startsWith('ssm:') || a.startsWith('secretsmanager:')) ||
+          JSON.stringify(s.Resource).includes(refs.keyArn),
+      );
+      const sub = (arn: string) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:${arn}` });
+      expect(forReferences).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['ssm:GetParameters'],
+          Resource: [sub('ssm:${AWS::Region}:${AWS::AccountId}:parameter/matrix/shared/token')],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['secretsmanager:GetSecretValue'],
+          Resource: [sub('secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:matrix/db-??????')],
+        },
+        {
+          Effect: 'Allow',
+          Action: ['kms:Decrypt'],
+          Resource: [refs.keyArn],
+          Condition: {
+            StringEquals: {
+              'kms:ViaService': [
+                { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
+                { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' },
+              ],
+            },
+          },
+        },
+      ]);
     });
   }
 
@@ -166,6 +278,42 @@ describe.each(CELLS.map((cell) => [cellName(cell), cell] as const))('%s', (_name
     expect(names.filter((n) => /(^|\/)secrets\/|\.key$|^\.?git\//.test(n))).toEqual([]);
     const roots = [...new Set(Object.values(r.fns).map((f) => f.taskRoot))];
     expect(filesWithValues(roots, forbidden(cell))).toEqual([]);
+  });
+});
+
+describe.each(KINDS)('a fresh clone of the %s app, with references', (kind) => {
+  const v = () => views.get(kind)!;
+  const noValueIn = (out: string) => {
+    for (const [name, value] of Object.entries(allValues())) expect(out.includes(value), name).toBe(false);
+  };
+
+  it('check (keyless) passes and marks the references; check --functions gives them to api only', () => {
+    const { check, functions } = v();
+    expect(check.code, check.output).toBe(0);
+    for (const name of REFERENCE_NAMES) expect(check.output).toMatch(new RegExp(`^${name}\\s+present \\(ref\\)`, 'm'));
+    expect(functions.code, functions.output).toBe(0);
+    const apiLines = functions.output.split('\n').filter((l) => /^\s+api\s/.test(l));
+    // the four services that are not opted out (an opted-out one lists no function)
+    expect(apiLines).toHaveLength(4);
+    for (const line of apiLines) for (const name of REFERENCE_NAMES) expect(line).toContain(name);
+    for (const line of functions.output.split('\n').filter((l) => /^\s+(narrow|none)\s/.test(l)))
+      for (const name of REFERENCE_NAMES) expect(line).not.toContain(name);
+    noValueIn(check.output + functions.output);
+    for (const target of Object.values(refs.targets)) expect(check.output + functions.output).not.toContain(target);
+  });
+
+  it('list says "reference" without the target to a reader without the key, and the target to CI with it', () => {
+    const { listKeyless, listWithKey } = v();
+    expect(listKeyless.code, listKeyless.output).toBe(0);
+    expect(listWithKey.code, listWithKey.output).toBe(0);
+    for (const name of REFERENCE_NAMES) {
+      expect(listKeyless.output).toMatch(new RegExp(`^${name}\\s.*\\sreference\\s*$`, 'm'));
+      expect(listWithKey.output).toMatch(
+        new RegExp(`^${name}\\s.*\\sapproved\\s+${refs.targets[name].replace(/[/#]/g, '\\$&')}\\s*$`, 'm'),
+      );
+    }
+    for (const target of Object.values(refs.targets)) expect(listKeyless.output).not.toContain(target);
+    noValueIn(listKeyless.output + listWithKey.output);
   });
 });
 

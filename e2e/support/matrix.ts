@@ -38,8 +38,16 @@ export const cellName = (c: Cell): string =>
 
 export const STAGE = 'dev';
 export const SERVICE = 'matrix-svc';
-/** every name a handler reports: the four secrets and a plain yaml variable */
-export const REPORTED = ['API_KEY', 'MAX_CONN', 'CONFIG_JSON', 'TLS_KEY', 'PLAIN'] as const;
+/** every name a handler reports: the four secrets, the two references and a plain yaml variable */
+export const REPORTED = [
+  'API_KEY',
+  'MAX_CONN',
+  'CONFIG_JSON',
+  'TLS_KEY',
+  'SHARED_TOKEN',
+  'DB_PASSWORD',
+  'PLAIN',
+] as const;
 
 /** The four secret values, one per type, random per run: a string, a number, JSON and a multi-line PEM. */
 export interface Values {
@@ -59,6 +67,23 @@ export function makeValues(): Values {
   };
 }
 
+/**
+ * The references every kind's app holds, with what they point at in the file's moto: an SSM SecureString
+ * under a customer managed moto KMS key, and one key of a Secrets Manager JSON secret.
+ */
+export interface References {
+  /** the values at the targets, by the name that refers to them */
+  values: { SHARED_TOKEN: string; DB_PASSWORD: string };
+  /** the canonical target texts, by name */
+  targets: { SHARED_TOKEN: string; DB_PASSWORD: string };
+  /** the moto KMS key (ARN) the parameter is encrypted under: custom.stageSecrets.referenceKeys */
+  keyArn: string;
+  /** moto's endpoint: the build's and the functions' AWS_ENDPOINT_URL */
+  endpoint: string;
+}
+
+export const REFERENCE_NAMES = ['SHARED_TOKEN', 'DB_PASSWORD'] as const;
+
 /** The app's origin repository for one identity kind, with what a build of it needs. */
 export interface KindApp {
   kind: Kind;
@@ -71,7 +96,7 @@ export interface KindApp {
   wrappedKeys: string[];
 }
 
-function serviceYml(mode: Mode, packager: Packager): string {
+function serviceYml(mode: Mode, packager: Packager, refs: References): string {
   const esbuild = packager === 'serverless-esbuild';
   const handler = esbuild ? 'src/handler.main' : 'handler.main';
   return [
@@ -90,6 +115,8 @@ function serviceYml(mode: Mode, packager: Packager): string {
     ...(esbuild ? ['  esbuild:', "    exclude: ['@aws-sdk/*']"] : []),
     '  stageSecrets:',
     `    mode: ${mode}`,
+    // runtime mode grants kms:Decrypt (through SSM) on the key of the referenced parameter, as docs say
+    ...(mode === 'runtime' ? ['    referenceKeys:', `      - ${refs.keyArn}`] : []),
     'functions:',
     '  api:',
     `    handler: ${handler}`,
@@ -118,7 +145,7 @@ export const serviceFolder = (c: Pick<Cell, 'mode' | 'packager' | 'optOut'>): st
   `${c.mode}-${c.packager}${c.optOut ? '-opt-out' : ''}`;
 
 /** Writes the app's code: package.json, .gitignore and a service folder per mode × packager (+ opted-out ones). */
-function writeAppCode(dir: string): void {
+function writeAppCode(dir: string, refs: References): void {
   fs.writeFileSync(
     path.join(dir, 'package.json'),
     `${JSON.stringify({ name: 'matrix-app', version: '1.0.0', private: true }, null, 2)}\n`,
@@ -129,7 +156,7 @@ function writeAppCode(dir: string): void {
       for (const optOut of mode === 'env' ? [false, true] : [false]) {
         const svc = path.join(dir, serviceFolder({ mode, packager, optOut }));
         fs.mkdirSync(path.join(svc, 'src'), { recursive: true });
-        fs.writeFileSync(path.join(svc, 'serverless.yml'), serviceYml(mode, packager));
+        fs.writeFileSync(path.join(svc, 'serverless.yml'), serviceYml(mode, packager, refs));
         if (packager === 'serverless-esbuild') fs.writeFileSync(path.join(svc, 'src', 'handler.ts'), TS_HANDLER);
         else fs.writeFileSync(path.join(svc, 'handler.js'), JS_HANDLER);
         if (optOut) fs.writeFileSync(path.join(svc, 'seed.yml'), 'sls_set_secret_envs: false\n');
@@ -213,13 +240,15 @@ export function machineEnv(home: string, schemaCache: string): NodeJS.ProcessEnv
 
 /**
  * The app of one kind, made as the docs say on a developer's machine: `init` with the kind's identity,
- * the four values through `set` (stdin, `--type`, `--from-file`), `approve` by the key holder, then
- * `git add secrets/` and a commit. Returns the origin repository and what CI needs to build it.
+ * the four values through `set` (stdin, `--type`, `--from-file`), the two references through `set --ref`,
+ * `approve` by the key holder, then `git add secrets/` and a commit. Returns the origin repository and
+ * what CI needs to build it (its AWS endpoint is moto's: the build resolves the references there).
  */
 export async function makeKindApp(
   root: string,
   kind: Kind,
   values: Values,
+  refs: References,
   kms: KmsServer,
   schemaCache: string,
 ): Promise<KindApp> {
@@ -227,7 +256,7 @@ export async function makeKindApp(
   const origin = path.join(base, 'app');
   fs.mkdirSync(origin, { recursive: true });
   const env = machineEnv(path.join(base, 'dev-home'), schemaCache);
-  writeAppCode(origin);
+  writeAppCode(origin, refs);
   await bashOk('git init -q -b main && git add . && git commit -q -m "the app"', origin, env);
   installModules(origin, FRAMEWORKS[0]!);
 
@@ -267,6 +296,10 @@ export async function makeKindApp(
   fs.rmSync(pem);
   await bashOk(`${cli} approve --stage ${STAGE}`, origin, env);
   await bashOk(`git add secrets/ && git commit -q -m "${STAGE} secrets"`, origin, env);
+  // later, a key holder adds references to values another team keeps in AWS (set --ref approves them; no AWS call)
+  await bashOk(`${cli} set --stage ${STAGE} SHARED_TOKEN --ref "$T"`, origin, { ...env, T: refs.targets.SHARED_TOKEN });
+  await bashOk(`${cli} set --stage ${STAGE} DB_PASSWORD --ref "$T"`, origin, { ...env, T: refs.targets.DB_PASSWORD });
+  await bashOk(`git add secrets/ && git commit -q -m "${STAGE} references"`, origin, env);
 
   if (kind === 'local') {
     const keys = path.join(env.XDG_CONFIG_HOME!, 'stage-secrets', 'keys');
@@ -280,6 +313,8 @@ export async function makeKindApp(
     identities: Array<Record<string, string>>;
   };
   const wrappedKeys = header.identities.flatMap((r) => [r.wrapped, r.ciphertext]).filter((k): k is string => !!k);
+  // CI's AWS credentials reach moto for the references (the aws-kms kind's KMS stays at the KMS server)
+  ciEnv = { ...ciEnv, AWS_ENDPOINT_URL: refs.endpoint };
   return { kind, origin, ciEnv, keyTexts, wrappedKeys };
 }
 
@@ -313,7 +348,14 @@ function zipEntries(serviceDir: string): Record<string, string[]> {
  * One cell: a fresh clone of the kind's app, `npm ci` (linked modules), then the CI command in the
  * service folder; the template, zips and (runtime mode) each function invoked as Lambda does.
  */
-export async function buildCell(root: string, app: KindApp, cell: Cell, schemaCache: string, kms: KmsServer) {
+export async function buildCell(
+  root: string,
+  app: KindApp,
+  cell: Cell,
+  schemaCache: string,
+  kms: KmsServer,
+  refs: References,
+) {
   const base = path.join(root, 'cells', cellName(cell).replace(/[^a-z0-9-]+/gi, '_'));
   fs.mkdirSync(base, { recursive: true });
   const clone = path.join(base, 'clone');
@@ -344,7 +386,8 @@ export async function buildCell(root: string, app: KindApp, cell: Cell, schemaCa
         handler: fn.handler,
         functionName: fn.functionName,
         variables: fn.variables,
-        aws: kmsEnv(kms),
+        // the stage key at the KMS server, the references' SSM and Secrets Manager at moto
+        aws: kmsEnv(kms, { AWS_ENDPOINT_URL: refs.endpoint }),
         events: [{}],
       });
     }
@@ -371,3 +414,31 @@ export async function pool<T, R>(items: T[], limit: number, job: (item: T) => Pr
 }
 
 export const tempRoot = (): string => fs.mkdtempSync(path.join(os.tmpdir(), 'stage-secrets-matrix-'));
+
+/** What the keyless commands and a key holder's `list` print in a fresh clone of a kind's app. */
+export interface CloneViews {
+  check: Shell;
+  functions: Shell;
+  listKeyless: Shell;
+  listWithKey: Shell;
+}
+
+/**
+ * A fresh clone of the kind's app, as a reviewer (no key) and CI (the kind's key) see it: `check`,
+ * `check --functions` and `list` without a key, `list --show-refs` with the key CI has.
+ */
+export async function cloneViews(root: string, app: KindApp, schemaCache: string): Promise<CloneViews> {
+  const base = path.join(root, 'views', app.kind);
+  fs.mkdirSync(base, { recursive: true });
+  const clone = path.join(base, 'clone');
+  const keyless = machineEnv(path.join(base, 'home'), schemaCache);
+  await exec('git', ['clone', '-q', app.origin, clone], { env: keyless });
+  installModules(clone, FRAMEWORKS[0]!);
+  const cli = 'npx --no-install stage-secrets';
+  return {
+    check: await bash(`${cli} check --stage ${STAGE}`, clone, keyless),
+    functions: await bash(`${cli} check --functions --stage ${STAGE}`, clone, keyless),
+    listKeyless: await bash(`${cli} list --stage ${STAGE}`, clone, keyless),
+    listWithKey: await bash(`${cli} list --stage ${STAGE} --show-refs`, clone, { ...keyless, ...app.ciEnv }),
+  };
+}

@@ -1,6 +1,6 @@
 import { StageSecretsError } from '../core/errors.js';
 import type { SecretType, SecretValue } from '../core/values.js';
-import { unapprovedError } from '../stages/load.js';
+import { resolveStageReferences, unapprovedError } from '../stages/load.js';
 import { openStageFile } from '../stages/open-file.js';
 import type { StageFile } from '../core/format.js';
 import { notReceivedError, useLambdaS3Sdk, type PackagedStage } from './runtime-source.js';
@@ -49,7 +49,9 @@ export class RuntimeStoreSource {
         throw this.#unopenable(name, contents.entries.get(name)!.where);
       }
     }
-    return opened.decryptAll();
+    const values = opened.decryptAll();
+    // as loadSecrets does: a reference's target is never handed out as its value
+    return opened.references.size > 0 ? new Map(await resolveStageReferences(values, this.#env)) : values;
   }
 
   /**

@@ -8,7 +8,7 @@ import { describeSource } from '../stages/load.js';
 import type { ServiceStageOptions, StageSecretsCache } from './service-stage.js';
 import { excludeSecretsFolder, type PackageGuard } from './package-guard.js';
 import type { Environment, FunctionConfig, ServiceConfig } from './types.js';
-import { applyRuntimeMode, type RuntimeModeInput } from './runtime-mode.js';
+import { applyRuntimeMode, checkRuntimeIdentities, type RuntimeModeInput } from './runtime-mode.js';
 import { referenceTargets } from './runtime-iam.js';
 import { parseRuntimeStoreUrl, RUNTIME_STORE_ENV, type RuntimeStoreLocation } from '../stages/runtime-store.js';
 import { StageSecretsError } from '../core/errors.js';
@@ -97,6 +97,12 @@ async function applySettings(
 
   // runtime mode packages sealed entries: its references are resolved at cold start, not here
   const runtime = settings.mode === 'runtime' && !input.localInvoke;
+  if (runtime) {
+    // with references, runtime mode opens the stage file even under run (for their targets): a stage no
+    // function can open is named as such first, not as a missing key
+    const written = input.cache.stage(which).readIfPresent();
+    if (written && Object.values(written.secrets).some((e) => e.ref === true)) checkRuntimeIdentities(written, stage);
+  }
   const loaded = await input.cache.get(which, runtime ? 'keep' : 'resolve');
   if (loaded.note) input.log.notice(`stage-secrets: ${loaded.note}`);
   if (loaded.fallback) input.log.notice(`stage-secrets: ${loaded.fallback}`);

@@ -181,6 +181,15 @@ function checkFunctions(input: RuntimeModeInput): void {
   }
 }
 
+/**
+ * Runtime mode's identity check, from the stage file as written (no key), for a caller that must refuse
+ * before anything is opened (a stage with references under stage-secrets run would otherwise fail on the
+ * missing key instead of naming what runtime mode lacks).
+ */
+export function checkRuntimeIdentities(file: StageFile, deployStage: string): void {
+  lambdaIdentities(file, deployStage);
+}
+
 /** The stage's identities a deployed function can open it with (kinds with a Lambda use), each checked. */
 function lambdaIdentities(file: StageFile, deployStage: string): IdentityRecord[] {
   const kinds = lambdaKinds();

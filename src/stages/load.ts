@@ -136,6 +136,12 @@ export async function loadSecrets(opts: LoadOptions, stage: Stage = Stage.find(o
   const env = opts.env ?? process.env;
   const useRunEnv = opts.runEnv ?? true;
   const fromRun = useRunEnv ? secretsFromCheckedRunEnv(opts, stage) : undefined;
+  if (fromRun && !('problem' in fromRun) && opts.references === 'keep') {
+    // run resolved the references away; a caller that keeps them (runtime mode grants their targets) needs
+    // the targets, sealed in the stage file only: open it, the run env's values are not used
+    const refs = Object.keys(fromRun.stageFile.secrets).filter((n) => fromRun.stageFile.secrets[n]!.ref === true);
+    if (refs.length > 0) return loadKeptUnderRun(opts, stage, refs);
+  }
   if (fromRun && !('problem' in fromRun)) {
     const { values, stageFile, file, fallback } = fromRun;
     return {
@@ -164,6 +170,21 @@ export async function loadSecrets(opts: LoadOptions, stage: Stage = Stage.find(o
       ? undefined
       : `the environment holds secrets of stage ${otherStage}, but this is stage ${opts.stage}; opening the stage file instead`;
   return { ...(await loadFromStageFile(opts, stage)), note };
+}
+
+/** Under run, references kept as targets: read from the stage file with this process's key (KMS in runtime mode). */
+async function loadKeptUnderRun(opts: LoadOptions, stage: Stage, refs: string[]): Promise<LoadedSecrets> {
+  try {
+    return await loadFromStageFile(opts, stage);
+  } catch (err) {
+    if (!(err instanceof StageSecretsError)) throw err;
+    const named = `${refs.join(', ')} ${refs.length === 1 ? 'is a reference' : 'are references'}`;
+    throw new StageSecretsError(
+      err.code,
+      `${err.message}\n(${named} of stage ${opts.stage}: under stage-secrets run the environment holds the values run read, not the targets, so the stage file is opened here to keep the references as targets, which needs this build's access to the stage key, e.g. kms:Decrypt for runtime mode's aws-kms identity.)`,
+      { cause: err },
+    );
+  }
 }
 
 async function loadFromStageFile(opts: LoadOptions, stage: Stage): Promise<LoadedSecrets> {
@@ -213,7 +234,7 @@ export function unapprovedError(file: StageFile, pending: string[]): StageSecret
  * A stage's references resolved with this process's AWS credentials (loaded only when the stage has one):
  * batched per store, one call set per stage and load. Errors name the secret and its target, never a value.
  */
-async function resolveStageReferences(
+export async function resolveStageReferences(
   values: ReadonlyMap<string, SecretValue>,
   env: NodeJS.ProcessEnv,
 ): Promise<ReadonlyMap<string, SecretValue>> {

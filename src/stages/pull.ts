@@ -8,7 +8,6 @@ import { Stage, requireCurrent } from './stage.js';
 import {
   readRuntimeStoreEntries,
   runtimeStoreFor,
-  storeIsNewer,
   withNewerEntries,
   type RuntimeStoreContents,
 } from './runtime-store.js';
@@ -40,9 +39,8 @@ export async function namesNewerInStore(
   const file = Stage.find(opts).read();
   const store = runtimeStoreFor(location, file, opts.env ?? process.env, objects);
   const contents = await readRuntimeStoreEntries(store, file, options);
-  const newer = new Set<string>();
-  for (const [name, stored] of contents.entries) if (storeIsNewer(stored.entry, file.secrets[name])) newer.add(name);
-  return newer;
+  // the same rule as every reader: a store object never stands for a reference
+  return new Set(withNewerEntries(file, contents).fromStore);
 }
 
 /**

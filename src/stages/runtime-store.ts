@@ -205,6 +205,8 @@ export function withNewerEntries(
     if (!Object.hasOwn(secrets, name)) continue;
     const current = secrets[name]!;
     const stored = contents.entries.get(name)!.entry;
+    // a reference's value lives at its approved target: a store object never replaces it (nor adds one)
+    if (current.ref === true || stored.ref === true) continue;
     if (!storeIsNewer(stored, current)) continue;
     const { approved: _ignored, ...value } = stored;
     secrets[name] = { ...value, ...(current.approved ? { approved: current.approved } : {}) };
@@ -213,7 +215,19 @@ export function withNewerEntries(
   return { file: fromStore.length ? { ...file, secrets } : file, fromStore };
 }
 
-/** Names and types that may be updated at run time: those the stage file has and a key holder approved. */
+/**
+ * A reference (issue 35) holds where its value lives, not the value: a runtime update would replace the
+ * reference by a value (pending again for every reader) or seal a value for a name whose target a key
+ * holder approved, so it is refused before anything is written.
+ */
+export function referenceNotUpdatableError(stage: string, name: string): StageSecretsError {
+  return new StageSecretsError(
+    'READ_ONLY',
+    `${name} in stage ${stage} is a reference: its value lives in SSM Parameter Store or Secrets Manager, so the runtime store cannot update it and nothing was written. Change the value at its target (the next cold start reads it), or a key holder turns the name into a value with: npx --no-install stage-secrets set --stage ${stage} ${name}`,
+  );
+}
+
+/** Names and types that may be updated at run time: those the stage file has and a key holder approved, not references. */
 export function assertUpdatable(
   file: Pick<StageFile, 'stage' | 'secrets'>,
   pending: readonly string[],
@@ -225,6 +239,7 @@ export function assertUpdatable(
       `stage ${file.stage} has no secret named ${KEY_NAME_PATTERN.test(name) ? name : '(an invalid name)'}; the runtime store updates only names the stage file has. Add it with: npx --no-install stage-secrets set --stage ${file.stage} ${KEY_NAME_PATTERN.test(name) ? name : 'NAME'}`,
     );
   }
+  if (file.secrets[name]!.ref === true) throw referenceNotUpdatableError(file.stage, name);
   if (pending.includes(name)) {
     throw new StageSecretsError(
       'UNAPPROVED',
@@ -280,6 +295,7 @@ export async function updateStoredSecret(
   const { name, type } = secret;
   if (!Object.hasOwn(file.secrets, name))
     throw new StageSecretsError('NOT_FOUND', `stage ${file.stage} has no secret named ${name}.`);
+  if (file.secrets[name]!.ref === true) throw referenceNotUpdatableError(file.stage, name);
   const text = normalizeValue(name, type, secret.value);
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));

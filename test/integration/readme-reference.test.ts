@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_FORMATS } from '../../src/export/formats.js';
+import { CUSTOM_SCHEMA, readSettings } from '../../src/serverless/config.js';
 import { IDENTITY_KINDS } from '../../src/identities/registry.js';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../support/cli.js';
 
@@ -51,6 +52,28 @@ describe('README and docs against the tool', () => {
     expect(listed).toContain('review');
     const rows = new Set(tableCommands());
     expect(listed.filter((c) => !rows.has(c))).toEqual([]);
+  });
+
+  it('lists every custom.stageSecrets setting of the plugin in its serverless.yml example, which the plugin accepts', () => {
+    const block = /```yaml\n(# serverless\.yml[\s\S]*?stageSecrets: {10}# all optional[\s\S]*?)```/.exec(README)?.[1];
+    expect(block, 'the plugin example').toBeDefined();
+    const custom = (parseYaml(block!) as { custom: { stageSecrets: Record<string, unknown> } }).custom;
+    const schema = CUSTOM_SCHEMA as { properties: { stageSecrets: { properties: Record<string, unknown> } } };
+    expect(Object.keys(custom.stageSecrets).sort()).toEqual(
+      Object.keys(schema.properties.stageSecrets.properties).sort(),
+    );
+    expect(() => readSettings(custom)).not.toThrow();
+  });
+
+  it("states the runtime file's size as built (docs/runtime-mode.md), within 10%", () => {
+    const stated = /`stage-secrets-runtime\.cjs`: [^(]*\(`dist\/runtime\/`, ([\d.]+) kB\)/i.exec(
+      read('docs/runtime-mode.md'),
+    )?.[1];
+    expect(stated, 'the size in docs/runtime-mode.md').toBeDefined();
+    for (const file of ['stage-secrets-runtime.cjs', 'stage-secrets-runtime.mjs']) {
+      const kB = fs.statSync(path.join(REPO_ROOT, 'dist', 'runtime', file)).size / 1000;
+      expect(Math.abs(kB - Number(stated)) / kB, `${file}: ${kB} kB built`).toBeLessThan(0.1);
+    }
   });
 
   it('names every input of action.yml where the README lists the inputs', () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_CACHE_TTL_MS, SecretClient, SecretError } from '../../src/client/index.js';
 import { makeWorkspace, REPO_ROOT, type Workspace } from '../support/cli.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
@@ -233,6 +233,55 @@ describe('runtime store: updates and reads across processes', () => {
     expect((pending as Error).message).toMatch(/stage-secrets approve --stage dev NEWCOMER/);
     expect(s3.requests.filter((r) => r.operation === 'PutObject')).toEqual([]);
     expect(await ws.run(['approve', '--stage', 'dev', 'NEWCOMER'])).toMatchObject({ code: 0 });
+  });
+
+  it('a reference name is not updatable: updateSecret refuses it (READ_ONLY) naming the fix, nothing written; a read never hands out its target', async () => {
+    // the key holder turns a name into a reference (issue 35): its value lives in SSM, not in this repo
+    const set = await ws.run(['set', '--stage', 'dev', 'SHARED_REF', '--ref', 'ssm:/org/shared/refd-token']);
+    expect(set.code, set.stderr).toBe(0);
+    // removed whatever happens: the later tests read the whole stage
+    onTestFinished(async () => {
+      expect(await ws.run(['rm', '--stage', 'dev', 'SHARED_REF'])).toMatchObject({ code: 0 });
+    });
+    const c = client();
+    written.add('would-replace-the-reference');
+    const refused = await c
+      .updateSecret({ key: 'SHARED_REF', value: 'would-replace-the-reference' })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SecretError);
+    expect(refused).toMatchObject({ code: 'READ_ONLY', key: 'SHARED_REF' });
+    const message = (refused as Error).message;
+    expect(message).toMatch(/SHARED_REF in stage dev is a reference/);
+    expect(message).toMatch(/stage-secrets set --stage dev SHARED_REF/);
+    expect(message).not.toContain('would-replace-the-reference');
+    expect(s3.requests.filter((r) => r.operation === 'PutObject')).toEqual([]);
+    expect(s3.keys(BUCKET)).not.toContain('team/shop/dev/SHARED_REF.json');
+    // another process is refused the same way
+    expect(await runChild(['update', 'SHARED_REF', 'would-replace-the-reference'])).toMatchObject({
+      ok: false,
+      code: 'READ_ONLY',
+      key: 'SHARED_REF',
+    });
+
+    // an object in the store for it (written before it became a reference, or by someone with write access
+    // to the bucket) never stands for it: list does not mark it newer, and reads resolve the reference
+    const other = s3.getObject(BUCKET, 'team/shop/dev/COLOR.json')!.body.toString();
+    const ahead = new Date(Date.now() + 60_000).toISOString();
+    s3.putObject(BUCKET, 'team/shop/dev/SHARED_REF.json', JSON.stringify({ ...JSON.parse(other), updated: ahead }));
+    const listed = await ws.run(['list', '--stage', 'dev', '--json', '--store', STORE], { env: storeEnv });
+    expect(listed.code, listed.stderr).toBe(0);
+    const rows = JSON.parse(listed.stdout) as Array<{ name: string; storeNewer?: boolean }>;
+    expect(rows.find((r) => r.name === 'SHARED_REF')).toMatchObject({ storeNewer: false });
+
+    // a read with the store resolves the reference (here: SSM unreachable), never returning the target as a value
+    const closed = await startS3Server();
+    const ssmUrl = closed.url;
+    await closed.close();
+    const read = await client({ env: { ...storeEnv, AWS_ENDPOINT_URL_SSM: ssmUrl, AWS_MAX_ATTEMPTS: '1' } })
+      .readSecret('SHARED_REF')
+      .catch((e: unknown) => e);
+    expect(read).toBeInstanceOf(SecretError);
+    expect((read as Error).message).toContain('SHARED_REF -> ssm:/org/shared/refd-token');
   });
 
   it('a store that denies access: a clear SecretError, the object as it was', async () => {

@@ -163,6 +163,39 @@ describe('newest of store and stage file', () => {
   });
 });
 
+describe('store entries and references', () => {
+  it('a store object never replaces a reference, nor stands for one, however new', () => {
+    const file = stageFile({
+      REF: entry('2030-01-01T00:00:00Z', { ref: true, approved: B64(32) }),
+      VAL: entry('2030-01-01T00:00:00Z', { approved: B64(32) }),
+    });
+    const newer = entry('2030-01-02T00:00:00Z', { ct: B64(9) });
+    const result = withNewerEntries(file, {
+      entries: new Map([
+        ['REF', { name: 'REF', entry: newer, etag: '"1"', where: 'w' }],
+        ['VAL', { name: 'VAL', entry: { ...newer, ref: true }, etag: '"2"', where: 'w' }],
+      ]),
+    });
+    expect(result.fromStore).toEqual([]);
+    expect(result.file).toBe(file);
+  });
+
+  it('updateStoredSecret and assertUpdatable refuse a reference (READ_ONLY, naming the fix), writing nothing', async () => {
+    const store = freshStore();
+    const file = stageFile({ REF: entry('2030-01-01T00:00:00Z', { ref: true, approved: B64(32) }) });
+    const refused = await updateStoredSecret(
+      store,
+      file,
+      { name: 'REF', type: 'string', value: 'v' },
+      { now: NOW },
+    ).catch((e: unknown) => e as StageSecretsError);
+    expect(refused).toMatchObject({ code: 'READ_ONLY' });
+    expect((refused as Error).message).toMatch(/REF in stage dev is a reference.*stage-secrets set --stage dev REF/);
+    expect(() => assertUpdatable(file, [], 'REF')).toThrow(/REF in stage dev is a reference/);
+    expect(s3.requests.filter((r) => r.operation === 'PutObject')).toEqual([]);
+  });
+});
+
 describe('store entries', () => {
   it('parse with the stage-file schema; a malformed object or one with an approval tag fails closed without its content', () => {
     expect(parseStoreEntry(JSON.stringify(entry('2030-01-01T00:00:00Z')), 'A', 's3://b/k')).toEqual(
