@@ -6,7 +6,6 @@
  * or in anything moto holds. A recording pass-through proxy in front of moto counts the calls. And runtime
  * mode with each: the plugin's grant in the packaged template, the packaged function updating through the store.
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import {
@@ -35,10 +34,9 @@ import {
   type RuntimeService,
 } from '../test/support/runtime-mode-suite.js';
 import { FRAMEWORKS } from '../test/support/sls-service.js';
+import { startStoreClient } from '../test/support/store-client.js';
 import { passThroughProxy, startMoto, type Moto } from './support/moto.js';
 
-const CHILD = path.join(REPO_ROOT, 'test/support/store-client-child.mjs');
-const CLIENT = path.join(REPO_ROOT, 'dist/src/client/index.js');
 const PROCESSES = 20;
 
 interface Call {
@@ -68,16 +66,6 @@ async function recorder(moto: Moto): Promise<Recorder> {
     },
   });
   return { ...proxy, calls };
-}
-
-interface ChildOutcome {
-  ok: boolean;
-  value?: unknown;
-  used?: string[];
-  name?: string;
-  code?: string;
-  key?: string;
-  message?: string;
 }
 
 let moto: Moto;
@@ -158,31 +146,14 @@ describe.each(BACKENDS)('runtime store $store against moto', ({ scheme, store, s
   }
 
   function startChild(args: string[], barrier: boolean, env: NodeJS.ProcessEnv = {}) {
-    const child = spawn(process.execPath, [CHILD, CLIENT, ...args], {
+    return startStoreClient(args, {
       cwd: ws.dir,
-      env: { ...storeEnv, ...env, STAGE: 'dev', STORE_SDK: sdk, WAIT_FOR_GO: barrier ? '1' : '0' },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...storeEnv, ...env, STAGE: 'dev', STORE_SDK: sdk },
+      barrier,
+      killAfterMs: 50_000,
+      // a read prints the value it read, by design
+      onClose: (out, err) => args[0] === 'update' && outputs.push(out, err),
     });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-    const ready = new Promise<void>((resolve) => {
-      if (!barrier) return resolve();
-      child.stdout.on('data', () => out.startsWith('ready\n') && resolve());
-    });
-    const done = new Promise<ChildOutcome>((resolve, reject) => {
-      const timer = setTimeout(() => child.kill('SIGKILL'), 50_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (args[0] === 'update') outputs.push(out, err); // a read prints the value it read, by design
-        const line = out.replace(/^ready\n/, '').trim();
-        if (code !== 0 || !line) return reject(new Error(`child exited ${code}: ${err}`));
-        resolve(JSON.parse(line) as ChildOutcome);
-      });
-    });
-    return { ready, go: () => child.stdin.write('go\n'), done };
   }
 
   const runChild = (args: string[]) => startChild(args, false).done;

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFinished } from 'vitest';
 import { DEFAULT_CACHE_TTL_MS, SecretClient, SecretError } from '../../src/client/index.js';
-import { makeWorkspace, REPO_ROOT, type Workspace } from '../support/cli.js';
+import { makeWorkspace, type Workspace } from '../support/cli.js';
 import { startS3Server, type S3Server } from '../support/s3-server.js';
+import { type ChildOutcome, startStoreClient } from '../support/store-client.js';
 
 /*
  * The runtime store end to end: the real @aws-sdk/client-s3 against the local S3 server, the built client
@@ -11,8 +11,6 @@ import { startS3Server, type S3Server } from '../support/s3-server.js';
  */
 const BUCKET = 'runtime-secrets';
 const STORE = `s3://${BUCKET}/team`;
-const CHILD = path.join(REPO_ROOT, 'test/support/store-client-child.mjs');
-const CLIENT = path.join(REPO_ROOT, 'dist/src/client/index.js');
 
 let s3: S3Server;
 let ws: Workspace;
@@ -44,42 +42,9 @@ async function cliSet(key: string, value: string, type = 'string', env: NodeJS.P
   expect(r.code, r.stderr).toBe(0);
 }
 
-interface ChildOutcome {
-  ok: boolean;
-  value?: unknown;
-  used?: string[];
-  name?: string;
-  code?: string;
-  key?: string;
-  message?: string;
-}
-
 /** Starts a client process; resolves when it has loaded everything (when `barrier`) or at once. */
 function startChild(args: string[], barrier: boolean) {
-  const child = spawn(process.execPath, [CHILD, CLIENT, ...args], {
-    cwd: ws.dir,
-    env: { ...storeEnv, STAGE: 'dev', WAIT_FOR_GO: barrier ? '1' : '0' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-  const ready = new Promise<void>((resolve) => {
-    if (!barrier) return resolve();
-    child.stdout.on('data', () => out.startsWith('ready\n') && resolve());
-  });
-  const done = new Promise<ChildOutcome>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const line = out.replace(/^ready\n/, '').trim();
-      if (code !== 0 || !line) return reject(new Error(`child exited ${code}: ${err}`));
-      resolve(JSON.parse(line) as ChildOutcome);
-    });
-  });
-  return { ready, go: () => child.stdin.write('go\n'), done };
+  return startStoreClient(args, { cwd: ws.dir, env: { ...storeEnv, STAGE: 'dev' }, barrier, killAfterMs: 60_000 });
 }
 
 async function runChild(args: string[]): Promise<ChildOutcome> {
